@@ -1,0 +1,4 @@
+//! Core of Zephyr's io_uring engine. This crate knows nothing of Node: the napi binding lives in
+//! `crates/zephyr-uring-node`, so everything here is tested and fuzzed with cargo alone.
+
+pub mod probe;

@@ -1,0 +1,1 @@
+export { ioUringSupported, type IoUringSupport } from './probe.js';
