@@ -1,1 +1,2 @@
-export {};
+export type { Command, CommandResult } from './commands.js';
+export { runCli } from './main.js';

@@ -10,3 +10,4 @@ export {
   parseConfig,
 } from './load-config.js';
 export { parseSize, sizeSchema } from './size.js';
+export { closestName } from './suggest.js';

@@ -12,7 +12,10 @@ function distance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** The known name closest to `name`, if it is close enough to be a plausible typo. */
+/**
+ * The known name closest to `name`, if it is close enough to be a plausible typo (used for
+ * did-you-mean hints in config errors and the CLI).
+ */
 export function closestName(name: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
