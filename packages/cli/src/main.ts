@@ -3,7 +3,9 @@ import { type CommandResult, commands } from './commands.js';
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
-  const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`);
+  const lines = Object.entries(commands).map(
+    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`,
+  );
   return `Usage: zephyr <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nzephyr <command> --help shows a command's usage.\n`;
 }
 
@@ -26,8 +28,13 @@ export function runCli(
   const command = commands[name];
   if (!command) {
     const hint = closestName(name, Object.keys(commands));
-    return { stdout: '', stderr: `zephyr: unknown command "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}\n\n${help()}`, code: 2 };
+    return {
+      stdout: '',
+      stderr: `zephyr: unknown command "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}\n\n${help()}`,
+      code: 2,
+    };
   }
-  if (args.includes('--help') || args.includes('-h')) return { stdout: `Usage: ${command.usage}\n`, stderr: '', code: 0 };
+  if (args.includes('--help') || args.includes('-h'))
+    return { stdout: `Usage: ${command.usage}\n`, stderr: '', code: 0 };
   return command.run(args, cwd, env);
 }

@@ -8,7 +8,11 @@ import { describe, expect, it } from 'vitest';
 const bin = new URL('../dist/bin.js', import.meta.url).pathname;
 
 function zephyr(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
   return { stdout: result.stdout, stderr: result.stderr, code: result.status };
 }
 
@@ -36,7 +40,11 @@ describe('zephyr config', () => {
     expect(result.code).toBe(0);
     const config = JSON.parse(result.stdout);
     expect(config.server).toMatchObject({ workers: 'auto', io_engine: 'io_uring' });
-    expect(config.runtime).toMatchObject({ memory_pool_size: 67108864, actor_threads: 4, supervisor_mode: 'distributed' });
+    expect(config.runtime).toMatchObject({
+      memory_pool_size: 67108864,
+      actor_threads: 4,
+      supervisor_mode: 'distributed',
+    });
     expect(config.performance).toEqual({ zero_copy: true, kernel_tls: true, tcp_fastopen: true });
   });
 
@@ -52,8 +60,12 @@ describe('zephyr config', () => {
     writeFileSync(join(dir, 'app.yaml'), 'runtime:\n  memory_pool_size: lots\n  actor_thread: 2\n');
     const result = zephyr(['config', '--file', 'app.yaml'], dir);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`${join(dir, 'app.yaml')}:2:21 runtime.memory_pool_size: "lots" is not a size`);
-    expect(result.stderr).toContain(`${join(dir, 'app.yaml')}:3:3 runtime.actor_thread: unknown key "actor_thread" (did you mean "actor_threads"?)`);
+    expect(result.stderr).toContain(
+      `${join(dir, 'app.yaml')}:2:21 runtime.memory_pool_size: "lots" is not a size`,
+    );
+    expect(result.stderr).toContain(
+      `${join(dir, 'app.yaml')}:3:3 runtime.actor_thread: unknown key "actor_thread" (did you mean "actor_threads"?)`,
+    );
   });
 });
 

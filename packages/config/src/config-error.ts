@@ -19,15 +19,14 @@ export class ConfigError extends Error {
   readonly issues: readonly ConfigIssue[];
 
   constructor(issues: readonly ConfigIssue[]) {
-    super(
-      `Invalid Zephyr configuration:\n${issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}`,
-    );
+    super(`Invalid Zephyr configuration:\n${issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}`);
     this.name = 'ConfigError';
     this.issues = issues;
   }
 }
 
 function formatIssue(issue: ConfigIssue): string {
-  const where = issue.line === undefined ? issue.source : `${issue.source}:${issue.line}:${issue.column ?? 1}`;
+  const where =
+    issue.line === undefined ? issue.source : `${issue.source}:${issue.line}:${issue.column ?? 1}`;
   return `${where} ${issue.path || '(root)'}: ${issue.message}`;
 }

@@ -53,20 +53,31 @@ export function findConfigFile(cwd: string = process.cwd()): string | undefined 
  * ```
  */
 export function loadConfig<S extends ConfigSections>(options: LoadConfigOptions<S>): ConfigOf<S> {
-  const file = options.file ? resolve(options.cwd ?? process.cwd(), options.file) : findConfigFile(options.cwd);
+  const file = options.file
+    ? resolve(options.cwd ?? process.cwd(), options.file)
+    : findConfigFile(options.cwd);
   let text = '';
   if (file) {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new ConfigError([{ path: '', source: file, message: `cannot read the file: ${(err as Error).message}` }]);
+      throw new ConfigError([
+        { path: '', source: file, message: `cannot read the file: ${(err as Error).message}` },
+      ]);
     }
   }
-  return parseConfig(text, { sections: options.sections, source: file ?? '(defaults)', env: options.env ?? process.env });
+  return parseConfig(text, {
+    sections: options.sections,
+    source: file ?? '(defaults)',
+    env: options.env ?? process.env,
+  });
 }
 
 /** Validates config text (YAML); see {@link loadConfig}. */
-export function parseConfig<S extends ConfigSections>(text: string, options: ParseConfigOptions<S>): ConfigOf<S> {
+export function parseConfig<S extends ConfigSections>(
+  text: string,
+  options: ParseConfigOptions<S>,
+): ConfigOf<S> {
   const source = options.source ?? 'zephyr.config.yaml';
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -82,13 +93,18 @@ export function parseConfig<S extends ConfigSections>(text: string, options: Par
   }
   const data: unknown = doc.toJS() ?? {};
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ConfigError([{ path: '', source, message: 'the file must be a mapping of sections (server:, runtime:, …)' }]);
+    throw new ConfigError([
+      { path: '', source, message: 'the file must be a mapping of sections (server:, runtime:, …)' },
+    ]);
   }
   const raw = data as Record<string, unknown>;
   const overrides = readEnvOverrides(options.env ?? {});
   applyEnvOverrides(raw, overrides);
 
-  const locate = (path: readonly PropertyKey[], keyOnly = false): Pick<ConfigIssue, 'source' | 'line' | 'column'> => {
+  const locate = (
+    path: readonly PropertyKey[],
+    keyOnly = false,
+  ): Pick<ConfigIssue, 'source' | 'line' | 'column'> => {
     const variable = overrideFor(overrides, path);
     if (variable) return { source: `environment variable ${variable}` };
     return { source, ...locateInDocument(doc, lines, path, keyOnly) };
@@ -175,9 +191,14 @@ function locateInDocument(
   for (let depth = path.length; depth > 0; depth--) {
     const parent = depth === 1 ? doc.contents : doc.getIn(path.slice(0, depth - 1), true);
     if (!isMap(parent)) continue;
-    const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(path[depth - 1]));
+    const pair = parent.items.find(
+      (item) => isScalar(item.key) && String(item.key.value) === String(path[depth - 1]),
+    );
     if (!pair) continue;
-    const node = !keyOnly && depth === path.length && pair.value && typeof pair.value === 'object' ? pair.value : pair.key;
+    const node =
+      !keyOnly && depth === path.length && pair.value && typeof pair.value === 'object'
+        ? pair.value
+        : pair.key;
     const range = (node as { range?: [number, number, number] }).range;
     if (range) return position(lines, range[0]);
   }

@@ -10,7 +10,9 @@ const sections = {
   server: z.strictObject({
     workers: z.union([z.literal('auto'), z.number().int().positive()]).default(1),
     io_engine: z.enum(['auto', 'io_uring', 'node']).default('auto'),
-    limits: z.strictObject({ max_body_size: sizeSchema.default(1024 * 1024) }).default({ max_body_size: 1024 * 1024 }),
+    limits: z
+      .strictObject({ max_body_size: sizeSchema.default(1024 * 1024) })
+      .default({ max_body_size: 1024 * 1024 }),
   }),
   runtime: z.strictObject({
     memory_pool_size: sizeSchema.default(0),
@@ -37,7 +39,9 @@ describe('parseConfig', () => {
   });
 
   it('parses sizes and keeps types from the schemas', () => {
-    const config = parseConfig('server:\n  workers: auto\nruntime:\n  memory_pool_size: 64MB\n', { sections });
+    const config = parseConfig('server:\n  workers: auto\nruntime:\n  memory_pool_size: 64MB\n', {
+      sections,
+    });
     expect(config.server.workers).toBe('auto');
     expect(config.runtime.memory_pool_size).toBe(64 * 1024 * 1024);
   });
@@ -45,14 +49,21 @@ describe('parseConfig', () => {
   it('names the file, line, column and key path of an invalid value', () => {
     const text = 'server:\n  io_engine: epoll\n';
     const [issue] = issuesOf(() => parseConfig(text, { sections, source: 'app/zephyr.config.yaml' }));
-    expect(issue).toMatchObject({ path: 'server.io_engine', source: 'app/zephyr.config.yaml', line: 2, column: 14 });
+    expect(issue).toMatchObject({
+      path: 'server.io_engine',
+      source: 'app/zephyr.config.yaml',
+      line: 2,
+      column: 14,
+    });
     expect(() => parseConfig(text, { sections, source: 'app/zephyr.config.yaml' })).toThrow(
       /app\/zephyr\.config\.yaml:2:14 server\.io_engine: /,
     );
   });
 
   it('refuses an unknown key with a did-you-mean hint at the key line', () => {
-    const issues = issuesOf(() => parseConfig('runtime:\n  actor_threads: 2\n  memory_pol_size: 1MB\n', { sections }));
+    const issues = issuesOf(() =>
+      parseConfig('runtime:\n  actor_threads: 2\n  memory_pol_size: 1MB\n', { sections }),
+    );
     expect(issues).toEqual([
       expect.objectContaining({
         path: 'runtime.memory_pol_size',
@@ -72,7 +83,9 @@ describe('parseConfig', () => {
   it('refuses an unknown section, suggesting the closest one', () => {
     const issues = issuesOf(() => parseConfig('sever:\n  workers: 2\n', { sections }));
     expect(issues[0]).toMatchObject({ path: 'sever', line: 1, column: 1 });
-    expect(issues[0]?.message).toMatch(/unknown section "sever" \(did you mean "server"\?\); known sections: server, runtime/);
+    expect(issues[0]?.message).toMatch(
+      /unknown section "sever" \(did you mean "server"\?\); known sections: server, runtime/,
+    );
   });
 
   it('gives no hint for a name that resembles nothing', () => {
@@ -81,7 +94,9 @@ describe('parseConfig', () => {
   });
 
   it('reports every issue at once, not only the first', () => {
-    const issues = issuesOf(() => parseConfig('server:\n  workers: 0\nruntime:\n  actor_threads: -1\n', { sections }));
+    const issues = issuesOf(() =>
+      parseConfig('server:\n  workers: 0\nruntime:\n  actor_threads: -1\n', { sections }),
+    );
     expect(issues.map((issue) => [issue.path, issue.line])).toEqual([
       ['server.workers', 2],
       ['runtime.actor_threads', 4],
@@ -89,7 +104,9 @@ describe('parseConfig', () => {
   });
 
   it('reports YAML syntax errors and duplicate keys with their line', () => {
-    expect(issuesOf(() => parseConfig('server:\n  workers: 2\n  workers: 3\n', { sections }))[0]).toMatchObject({ line: 3 });
+    expect(
+      issuesOf(() => parseConfig('server:\n  workers: 2\n  workers: 3\n', { sections }))[0],
+    ).toMatchObject({ line: 3 });
     expect(issuesOf(() => parseConfig('server: [1, 2\n', { sections }))[0]?.line).toBeGreaterThanOrEqual(1);
   });
 
@@ -107,7 +124,11 @@ describe('parseConfig', () => {
         ZEPHYR_IO_ENGINE: 'node', // not a path: no `__`
       },
     });
-    expect(config.server).toEqual({ workers: 4, io_engine: 'auto', limits: { max_body_size: 10 * 1024 * 1024 } });
+    expect(config.server).toEqual({
+      workers: 4,
+      io_engine: 'auto',
+      limits: { max_body_size: 10 * 1024 * 1024 },
+    });
     expect(config.runtime.memory_pool_size).toBe(128 * 1024 * 1024);
   });
 
@@ -117,7 +138,10 @@ describe('parseConfig', () => {
     );
     expect(issues).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ path: 'server.workers', source: 'environment variable ZEPHYR_SERVER__WORKERS' }),
+        expect.objectContaining({
+          path: 'server.workers',
+          source: 'environment variable ZEPHYR_SERVER__WORKERS',
+        }),
         expect.objectContaining({
           path: 'server.workres',
           source: 'environment variable ZEPHYR_SERVER__WORKRES',
@@ -134,12 +158,16 @@ describe('loadConfig', () => {
     writeFileSync(join(dir, 'zephyr.config.yaml'), 'server:\n  workers: 3\n');
     expect(loadConfig({ sections, cwd: dir, env: {} }).server.workers).toBe(3);
     writeFileSync(join(dir, 'zephyr.config.yaml'), 'server:\n  workers: -3\n');
-    expect(() => loadConfig({ sections, cwd: dir, env: {} })).toThrow(`${join(dir, 'zephyr.config.yaml')}:2:12 server.workers`);
+    expect(() => loadConfig({ sections, cwd: dir, env: {} })).toThrow(
+      `${join(dir, 'zephyr.config.yaml')}:2:12 server.workers`,
+    );
   });
 
   it('uses defaults and environment when there is no file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'zephyr-config-'));
-    expect(loadConfig({ sections, cwd: dir, env: { ZEPHYR_SERVER__WORKERS: 'auto' } }).server.workers).toBe('auto');
+    expect(loadConfig({ sections, cwd: dir, env: { ZEPHYR_SERVER__WORKERS: 'auto' } }).server.workers).toBe(
+      'auto',
+    );
   });
 
   it('fails clearly when an explicitly named file is missing', () => {

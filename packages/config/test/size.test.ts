@@ -19,10 +19,13 @@ describe('parseSize', () => {
     expect(parseSize(input)).toBe(bytes);
   });
 
-  it.each(['', 'MB', '-1MB', '64XB', '64 M B', '1.1B', 'ten', '9999999999TB'])('refuses %j, naming it', (input) => {
-    expect(() => parseSize(input)).toThrow(RangeError);
-    expect(() => parseSize(input)).toThrow(input === '' ? /is not a size/ : input);
-  });
+  it.each(['', 'MB', '-1MB', '64XB', '64 M B', '1.1B', 'ten', '9999999999TB'])(
+    'refuses %j, naming it',
+    (input) => {
+      expect(() => parseSize(input)).toThrow(RangeError);
+      expect(() => parseSize(input)).toThrow(input === '' ? /is not a size/ : input);
+    },
+  );
 
   it.each([-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses the number %d', (input) => {
     expect(() => parseSize(input)).toThrow(/not a size/);

@@ -7,4 +7,4 @@ export type {
   ListenOptions,
   RequestHandler,
 } from './engine.js';
-export { ioUringSupported, type IoUringSupport } from './probe.js';
+export { type IoUringSupport, ioUringSupported } from './probe.js';

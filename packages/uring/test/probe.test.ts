@@ -13,7 +13,11 @@ function sysctlDisabled(): number | undefined {
 describe('ioUringSupported', () => {
   it('really sets up a ring on a Linux kernel that allows it', () => {
     const probe = ioUringSupported();
-    if (process.platform === 'linux' && sysctlDisabled() !== 2 && process.env.ZEPHYR_EXPECT_NO_URING !== '1') {
+    if (
+      process.platform === 'linux' &&
+      sysctlDisabled() !== 2 &&
+      process.env.ZEPHYR_EXPECT_NO_URING !== '1'
+    ) {
       // The machines Zephyr is built and tested on have io_uring: a false here is a real failure.
       expect(probe).toMatchObject({ supported: true });
       expect(probe.reason).toBeUndefined();

@@ -1,4 +1,4 @@
-import { type ConfigOf, loadConfig as loadSections, type LoadConfigOptions } from '@zephyr/config';
+import { type ConfigOf, type LoadConfigOptions, loadConfig as loadSections } from '@zephyr/config';
 import { dbConfigSchema } from '@zephyr/db';
 import { runtimeConfigSchema } from '@zephyr/runtime';
 import { performanceConfigSchema, serverConfigSchema } from '@zephyr/server';
@@ -26,6 +26,8 @@ export type ZephyrConfig = ConfigOf<typeof zephyrConfigSections>;
  * config.runtime.memory_pool_size; // bytes, from e.g. `64MB`
  * ```
  */
-export function loadConfig(options: Omit<LoadConfigOptions<typeof zephyrConfigSections>, 'sections'> = {}): ZephyrConfig {
+export function loadConfig(
+  options: Omit<LoadConfigOptions<typeof zephyrConfigSections>, 'sections'> = {},
+): ZephyrConfig {
   return loadSections({ ...options, sections: zephyrConfigSections });
 }

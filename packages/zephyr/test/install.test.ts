@@ -15,20 +15,28 @@ const packed = new Map<string, string>();
 function pnpm(args: string[]): void {
   // Under `pnpm run`, npm_execpath is the pnpm that runs us; otherwise fetch the pinned one.
   const execpath = process.env.npm_execpath;
-  const [cmd, ...pre] = execpath?.includes('pnpm') ? [process.execPath, execpath] : ['npx', '-y', 'pnpm@12.4.2'];
+  const [cmd, ...pre] = execpath?.includes('pnpm')
+    ? [process.execPath, execpath]
+    : ['npx', '-y', 'pnpm@12.4.2'];
   execFileSync(cmd!, [...pre, ...args], { cwd: root, stdio: 'pipe' });
 }
 
 function install(name: string, packages: string[]): string {
   const dir = join(work, name);
   mkdirSync(dir);
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `try-${name}`, private: true, type: 'module' }));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: `try-${name}`, private: true, type: 'module' }),
+  );
   const files = packages.map((pkg) => {
     const file = packed.get(pkg);
     if (!file) throw new Error(`${pkg} was not packed`);
     return file;
   });
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files], { cwd: dir, stdio: 'pipe' });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files], {
+    cwd: dir,
+    stdio: 'pipe',
+  });
   return dir;
 }
 
@@ -63,19 +71,38 @@ describe('installing from the packed tarballs with npm', () => {
   it('installs @zephyr/uring alone and really probes io_uring', () => {
     const dir = install('uring', ['@zephyr/uring', '@zephyr/uring-linux-x64-gnu']);
     expect(installed(dir)).toEqual(['@zephyr/uring', '@zephyr/uring-linux-x64-gnu']);
-    const probe = run(dir, "import { ioUringSupported } from '@zephyr/uring'; console.log(JSON.stringify(ioUringSupported()));");
+    const probe = run(
+      dir,
+      "import { ioUringSupported } from '@zephyr/uring'; console.log(JSON.stringify(ioUringSupported()));",
+    );
     expect(probe).toMatchObject({ supported: true });
   }, 120_000);
 
   it('installs @zephyr/server with only what it depends on', () => {
-    const dir = install('server', ['@zephyr/server', '@zephyr/config', '@zephyr/uring', '@zephyr/uring-linux-x64-gnu']);
-    expect(installed(dir)).toEqual(['@zephyr/config', '@zephyr/server', '@zephyr/uring', '@zephyr/uring-linux-x64-gnu']);
-    const keys = run(dir, "import * as server from '@zephyr/server'; console.log(JSON.stringify(Object.keys(server)));");
+    const dir = install('server', [
+      '@zephyr/server',
+      '@zephyr/config',
+      '@zephyr/uring',
+      '@zephyr/uring-linux-x64-gnu',
+    ]);
+    expect(installed(dir)).toEqual([
+      '@zephyr/config',
+      '@zephyr/server',
+      '@zephyr/uring',
+      '@zephyr/uring-linux-x64-gnu',
+    ]);
+    const keys = run(
+      dir,
+      "import * as server from '@zephyr/server'; console.log(JSON.stringify(Object.keys(server)));",
+    );
     expect(keys).toContain('serverConfigSchema');
   }, 120_000);
 
   it('installs the zephyr meta-package and loads the seed configuration through it', () => {
-    const dir = install('meta', [...packed.keys()].filter((pkg) => pkg !== '@zephyr/cli'));
+    const dir = install(
+      'meta',
+      [...packed.keys()].filter((pkg) => pkg !== '@zephyr/cli'),
+    );
     const config = run(
       dir,
       [
@@ -86,7 +113,10 @@ describe('installing from the packed tarballs with npm', () => {
       ].join('\n'),
     );
     expect(config).toMatchObject({
-      config: { server: { workers: 'auto', io_engine: 'io_uring' }, runtime: { memory_pool_size: 64 * 1024 * 1024 } },
+      config: {
+        server: { workers: 'auto', io_engine: 'io_uring' },
+        runtime: { memory_pool_size: 64 * 1024 * 1024 },
+      },
       probe: true,
     });
   }, 180_000);
