@@ -1,4 +1,5 @@
 //! Core of Zephyr's io_uring engine. This crate knows nothing of Node: the napi binding lives in
 //! `crates/zephyr-uring-node`, so everything here is tested and fuzzed with cargo alone.
 
+pub mod http1;
 pub mod probe;
