@@ -3,3 +3,8 @@
 
 pub mod http1;
 pub mod probe;
+pub mod buffer_ring;
+pub mod conn;
+pub mod listener;
+pub mod send;
+pub mod server;

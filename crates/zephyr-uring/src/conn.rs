@@ -1,0 +1,461 @@
+//! One HTTP/1.1 connection as a state machine, apart from the ring: bytes in (`on_data`), events
+//! out (an [`EventSink`]), response bytes queued in request order ([`ResponseQueue`]). The server
+//! turns its flags into submissions, which keeps everything here testable without a socket.
+
+use std::os::fd::RawFd;
+
+use crate::http1::{parse_request_head, BodyFraming, ChunkedDecoder, Decoded, HeadLimits, RequestHead, Status, Version};
+use crate::send::ResponseQueue;
+
+/// Names a connection across the boundary: the slot index and the slot's generation, so that a
+/// command for a connection that has gone is recognised and dropped rather than applied to the
+/// connection that reused its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnId {
+    pub index: u32,
+    pub gen: u32,
+}
+
+/// A request head as parsed, for the sink to copy out what it needs.
+pub struct RequestEvent<'a> {
+    /// The buffer the spans in `head` index.
+    pub buf: &'a [u8],
+    pub head: &'a RequestHead,
+    /// The whole body when it was already received (small Content-Length bodies); `None` when
+    /// there is no body or it follows in `body` events.
+    pub body: Option<&'a [u8]>,
+    /// Whether body events follow.
+    pub body_follows: bool,
+}
+
+/// Where a connection's parsed requests and state changes go (the JS bridge, or a Rust handler).
+pub trait EventSink {
+    /// A new request. Returns `false` when there is no room now; the connection keeps the bytes
+    /// and offers the request again on the next `Server::process`.
+    fn request(&mut self, conn: ConnId, seq: u32, req: &RequestEvent<'_>) -> bool;
+    /// Whether a body event of `bytes` fits now; when not, the connection keeps the bytes and
+    /// offers them again on the next `Server::process`.
+    fn has_room(&self, bytes: usize) -> bool;
+    /// A piece of the body of request `seq` (`last`: the body is complete, `chunk` may be empty).
+    /// Only called after `has_room` said yes.
+    fn body(&mut self, conn: ConnId, seq: u32, chunk: &[u8], last: bool);
+    /// The body of request `seq` failed (413 too large, 408 too slow, 400 malformed chunking).
+    fn body_error(&mut self, conn: ConnId, seq: u32, status: u16);
+    /// The connection is gone while requests were still open: they are aborted.
+    fn aborted(&mut self, conn: ConnId);
+    /// Output queued past the high-water mark has been sent.
+    fn drained(&mut self, conn: ConnId);
+    /// The file body of response `seq` has been sent (`error` 0) or failed (a negative errno).
+    fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32);
+}
+
+/// Limits the connection enforces itself (the head limits go to the parser).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    pub head: HeadLimits,
+    pub max_body_bytes: u64,
+    pub header_timeout_ms: u64,
+    pub keep_alive_timeout_ms: u64,
+    pub request_timeout_ms: u64,
+    /// Requests parsed and not yet answered before parsing pauses (bounds pipelining memory).
+    pub max_pipelined: usize,
+}
+
+/// A body larger than this is never delivered inline with its head.
+pub const INLINE_BODY_MAX: usize = 64 * 1024;
+/// Largest body chunk in one event.
+pub const BODY_CHUNK_MAX: usize = 64 * 1024;
+
+enum BodyState {
+    None,
+    Length { seq: u32, remaining: u64 },
+    Chunked { seq: u32, decoder: ChunkedDecoder },
+}
+
+/// What the deadline, when it passes, does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    None,
+    /// Waiting for a head: 408 and close.
+    Head(u64),
+    /// Waiting for the rest of a body: 408 and close.
+    Body(u64),
+    /// Idle keep-alive: close silently.
+    Idle(u64),
+}
+
+/// One accepted connection.
+pub struct Conn {
+    pub fd: RawFd,
+    pub id: ConnId,
+    /// Unparsed bytes kept across receives (a request split over packets, or pipelined requests
+    /// the sink had no room for).
+    input: Vec<u8>,
+    head: RequestHead,
+    body: BodyState,
+    pub responses: ResponseQueue,
+    /// JS asked to stop reading (request body backpressure).
+    pub paused: bool,
+    /// A multishot receive is armed.
+    pub recv_armed: bool,
+    /// No request follows (the last had no keep-alive, or the peer's EOF).
+    pub read_done: bool,
+    /// The peer shut its side down (receive returned 0).
+    pub eof: bool,
+    /// A protocol error has been answered: parse nothing more, close after the output.
+    halted: bool,
+    /// Close when the responses are sent (server shutting down, or the peer's EOF).
+    pub close_when_idle: bool,
+    /// Being torn down: waiting for the kernel to finish the ops that reference it.
+    pub closing: bool,
+    /// Submissions the kernel has not completed yet; the slot is freed only at 0.
+    pub inflight: u32,
+    pub deadline: Deadline,
+    /// Whether any request has been seen (the first waits on the header timeout from accept).
+    served: bool,
+    /// The sink refused an event: offer the input again on the next process.
+    pub stalled: bool,
+    /// Request `seq` was sent `Expect: 100-continue` and no 100 has gone out yet.
+    expecting: Option<u32>,
+    /// JS asked to be told when output drains.
+    pub want_drain: bool,
+}
+
+/// What a connection asks of the server after an event.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Wants {
+    pub close_now: bool,
+}
+
+/// Renders a minimal error response that closes the connection.
+pub fn error_response(status: u16, date: &[u8]) -> Vec<u8> {
+    let reason = crate::http1::reason_phrase(status);
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(format!("HTTP/1.1 {status} {reason}\r\nconnection: close\r\ncontent-length: 0\r\ndate: ").as_bytes());
+    out.extend_from_slice(date);
+    out.extend_from_slice(b"\r\n\r\n");
+    out
+}
+
+impl Conn {
+    pub fn new(fd: RawFd, id: ConnId, now: u64, limits: &ConnLimits) -> Conn {
+        Conn {
+            fd,
+            id,
+            input: Vec::new(),
+            head: RequestHead::new(),
+            body: BodyState::None,
+            responses: ResponseQueue::default(),
+            paused: false,
+            recv_armed: false,
+            read_done: false,
+            eof: false,
+            halted: false,
+            close_when_idle: false,
+            closing: false,
+            inflight: 0,
+            deadline: Deadline::Head(now + limits.header_timeout_ms),
+            served: false,
+            stalled: false,
+            expecting: None,
+            want_drain: false,
+        }
+    }
+
+    /// Whether the connection should keep receiving.
+    pub fn wants_recv(&self) -> bool {
+        !self.closing && !self.paused && !self.halted && (!self.read_done || self.body_pending())
+    }
+
+    /// Whether a request body is still arriving.
+    pub fn body_pending(&self) -> bool {
+        !matches!(self.body, BodyState::None)
+    }
+
+    /// Bytes received from the socket.
+    pub fn on_data(&mut self, data: &[u8], sink: &mut dyn EventSink, limits: &ConnLimits, date: &[u8], now: u64) {
+        if self.halted || self.closing {
+            return;
+        }
+        if self.input.is_empty() {
+            // The common case: whole requests in one receive are parsed straight from the
+            // kernel's buffer, and only an unfinished tail is copied.
+            let used = self.drive(data, sink, limits, date, now);
+            if !self.halted {
+                self.input.extend_from_slice(&data[used..]);
+            }
+        } else {
+            self.input.extend_from_slice(data);
+            self.resume(sink, limits, date, now);
+        }
+    }
+
+    /// Parses what is buffered (after a stall, a resumed read, or answered pipelined requests).
+    pub fn resume(&mut self, sink: &mut dyn EventSink, limits: &ConnLimits, date: &[u8], now: u64) {
+        self.stalled = false;
+        if self.halted || self.closing || self.input.is_empty() {
+            return;
+        }
+        let input = std::mem::take(&mut self.input);
+        let used = self.drive(&input, sink, limits, date, now);
+        self.input = input;
+        self.input.drain(..used);
+        if self.input.capacity() > 64 * 1024 && self.input.len() < 4096 {
+            self.input.shrink_to(4096);
+        }
+    }
+
+    /// Whether buffered input waits to be parsed once the pipeline has room.
+    pub fn has_input(&self) -> bool {
+        !self.input.is_empty()
+    }
+
+    fn halt(&mut self, status: u16, date: &[u8]) {
+        self.halted = true;
+        self.input = Vec::new();
+        let seq = self.responses.open();
+        self.responses.write(seq, &error_response(status, date), true, true);
+    }
+
+    /// Parses requests and body bytes from `buf`; returns how many bytes were used.
+    fn drive(&mut self, buf: &[u8], sink: &mut dyn EventSink, limits: &ConnLimits, date: &[u8], now: u64) -> usize {
+        let mut pos = 0;
+        loop {
+            if self.halted || self.paused || self.closing || self.responses.closing() {
+                return pos;
+            }
+            let rest = &buf[pos..];
+            match &mut self.body {
+                BodyState::None => {
+                    if rest.is_empty() {
+                        return pos;
+                    }
+                    if self.read_done {
+                        // The last request (no keep-alive) is in: whatever follows is dropped.
+                        return buf.len();
+                    }
+                    if self.responses.open_count() >= limits.max_pipelined || self.stalled {
+                        return pos;
+                    }
+                    if matches!(self.deadline, Deadline::Idle(_) | Deadline::None) {
+                        self.deadline = Deadline::Head(now + limits.header_timeout_ms);
+                    }
+                    match parse_request_head(rest, &limits.head, &mut self.head) {
+                        Ok(Status::Partial) => return pos,
+                        Err(err) => {
+                            self.halt(err.status(), date);
+                            return buf.len();
+                        }
+                        Ok(Status::Complete) => {
+                            if let Some(used) = self.dispatch(rest, sink, limits, date, now) {
+                                pos += used;
+                            } else {
+                                return pos;
+                            }
+                        }
+                    }
+                }
+                BodyState::Length { seq, remaining } => {
+                    if rest.is_empty() {
+                        return pos;
+                    }
+                    let seq = *seq;
+                    let n = (*remaining).min(rest.len() as u64).min(BODY_CHUNK_MAX as u64) as usize;
+                    if !sink.has_room(n) {
+                        self.stalled = true;
+                        return pos;
+                    }
+                    let last = n as u64 == *remaining;
+                    sink.body(self.id, seq, &rest[..n], last);
+                    *remaining -= n as u64;
+                    pos += n;
+                    if last {
+                        self.body_done(seq);
+                    }
+                }
+                BodyState::Chunked { seq, decoder } => {
+                    if rest.is_empty() {
+                        return pos;
+                    }
+                    let seq = *seq;
+                    let window = &rest[..rest.len().min(BODY_CHUNK_MAX)];
+                    // The decoder cannot be rewound, so room for the whole window is asked first.
+                    if !sink.has_room(window.len()) {
+                        self.stalled = true;
+                        return pos;
+                    }
+                    let id = self.id;
+                    match decoder.decode(window, &mut |run: &[u8]| sink.body(id, seq, run, false)) {
+                        Err(err) => {
+                            sink.body_error(self.id, seq, err.status());
+                            self.fail_body(seq, err.status(), date);
+                            return buf.len();
+                        }
+                        Ok(Decoded { consumed, done }) => {
+                            pos += consumed;
+                            if done {
+                                sink.body(self.id, seq, &[], true);
+                                self.body_done(seq);
+                            } else if consumed == 0 {
+                                return pos;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Hands a complete head to the sink; `None` when the sink had no room.
+    fn dispatch(&mut self, rest: &[u8], sink: &mut dyn EventSink, limits: &ConnLimits, date: &[u8], now: u64) -> Option<usize> {
+        let head_len = self.head.head_len;
+        let seq = self.responses.next_seq();
+        let (inline, follows) = match self.head.body {
+            BodyFraming::None => (Some(&rest[..0]), false),
+            BodyFraming::Length(n) if n > limits.max_body_bytes => {
+                self.halt(413, date);
+                return Some(rest.len());
+            }
+            BodyFraming::Length(n) if n as usize <= INLINE_BODY_MAX && rest.len() - head_len >= n as usize => {
+                (Some(&rest[head_len..head_len + n as usize]), false)
+            }
+            _ => (None, true),
+        };
+        let event = RequestEvent { buf: rest, head: &self.head, body: inline.filter(|b| !b.is_empty()), body_follows: follows };
+        if !sink.request(self.id, seq, &event) {
+            self.stalled = true;
+            return None;
+        }
+        let opened = self.responses.open();
+        debug_assert_eq!(opened, seq);
+        self.served = true;
+        if !self.head.keep_alive {
+            // Nothing after a request that ends the connection is read as a request.
+            self.read_done = true;
+        }
+        if self.head.expect_continue && follows {
+            self.expecting = Some(seq);
+        }
+        let used = head_len + inline.map_or(0, <[u8]>::len);
+        self.body = match self.head.body {
+            BodyFraming::Length(n) if follows => {
+                self.deadline = Deadline::Body(now + limits.request_timeout_ms);
+                BodyState::Length { seq, remaining: n }
+            }
+            BodyFraming::Chunked => {
+                self.deadline = Deadline::Body(now + limits.request_timeout_ms);
+                BodyState::Chunked { seq, decoder: ChunkedDecoder::new(limits.max_body_bytes) }
+            }
+            _ => {
+                self.deadline = Deadline::None;
+                BodyState::None
+            }
+        };
+        if !self.head.keep_alive {
+            self.input.clear();
+            return Some(if follows { used } else { rest.len() });
+        }
+        Some(used)
+    }
+
+    fn body_done(&mut self, seq: u32) {
+        self.body = BodyState::None;
+        if self.expecting == Some(seq) {
+            self.expecting = None;
+        }
+        self.deadline = Deadline::None;
+    }
+
+    /// The body of `seq` cannot be completed: answer `status` if nothing was sent yet, and close.
+    fn fail_body(&mut self, seq: u32, status: u16, date: &[u8]) {
+        self.body = BodyState::None;
+        self.halted = true;
+        self.input = Vec::new();
+        if self.responses.untouched(seq) {
+            self.responses.write(seq, &error_response(status, date), true, true);
+        } else {
+            self.responses.write(seq, &[], true, true);
+        }
+    }
+
+    /// A `100 Continue` for request `seq`, when the handler starts reading its body.
+    pub fn send_continue(&mut self, seq: u32) {
+        if self.expecting == Some(seq) {
+            self.expecting = None;
+            self.responses.write(seq, b"HTTP/1.1 100 Continue\r\n\r\n", false, false);
+        }
+    }
+
+    /// The application wrote to response `seq`.
+    pub fn write(&mut self, seq: u32, data: &[u8], end: bool, close: bool) {
+        // A final response to a request whose client still waits for `100 Continue` means the
+        // body will never come (or comes unasked): the connection cannot be reused.
+        let close = close || (end && self.expecting == Some(seq));
+        let ends_request_without_keepalive = end && self.is_last_request(seq);
+        self.responses.write(seq, data, end, close || ends_request_without_keepalive);
+    }
+
+    /// Whether `seq` is a request after which the connection closes (no keep-alive).
+    fn is_last_request(&self, seq: u32) -> bool {
+        self.read_done && !self.halted && seq.wrapping_add(1) == self.responses.next_seq()
+    }
+
+    /// Checks the deadline; returns whether the connection must close now.
+    pub fn on_tick(&mut self, now: u64, sink: &mut dyn EventSink, date: &[u8]) -> Wants {
+        match self.deadline {
+            Deadline::Head(t) if now >= t => {
+                self.deadline = Deadline::None;
+                if self.served && self.input.is_empty() {
+                    // A keep-alive connection that never started another request: just close.
+                    return Wants { close_now: true };
+                }
+                self.halt(408, date);
+                Wants::default()
+            }
+            Deadline::Body(t) if now >= t => {
+                self.deadline = Deadline::None;
+                let seq = match self.body {
+                    BodyState::Length { seq, .. } | BodyState::Chunked { seq, .. } => seq,
+                    BodyState::None => return Wants { close_now: true },
+                };
+                sink.body_error(self.id, seq, 408);
+                self.fail_body(seq, 408, date);
+                Wants::default()
+            }
+            Deadline::Idle(t) if now >= t => Wants { close_now: true },
+            _ => Wants::default(),
+        }
+    }
+
+    /// After output or responses changed: sets the idle deadline when there is nothing to do.
+    pub fn settle(&mut self, now: u64, limits: &ConnLimits) {
+        if self.body_pending() || self.responses.open_count() > 0 || !self.responses.flushed() {
+            if !self.body_pending() && !matches!(self.deadline, Deadline::Head(_)) {
+                self.deadline = Deadline::None;
+            }
+            return;
+        }
+        if self.served && self.input.is_empty() && !matches!(self.deadline, Deadline::Idle(_)) {
+            self.deadline = Deadline::Idle(now + limits.keep_alive_timeout_ms);
+        }
+    }
+
+    /// Whether the connection has finished its work and must close.
+    pub fn finished(&self) -> bool {
+        let idle = self.responses.open_count() == 0 && self.responses.flushed();
+        (self.responses.closing() && self.responses.flushed())
+            || (self.halted && idle)
+            || (self.read_done && idle && !self.body_pending() && self.input.is_empty())
+            || (self.close_when_idle && idle && !self.body_pending())
+    }
+
+    /// Whether the application still has requests of this connection in hand.
+    pub fn has_open_requests(&self) -> bool {
+        self.responses.open_count() > 0
+    }
+
+    /// HTTP version of the last request (for callers that need it).
+    pub fn last_version(&self) -> Version {
+        self.head.version
+    }
+}

@@ -1,0 +1,846 @@
+//! The io_uring event loop of one listener: multishot accept, multishot receive into a provided
+//! buffer ring, coalesced sends, splice for file bodies, and one multishot timer for every
+//! deadline. It never blocks and never waits: whoever owns it (Node's libuv loop through the
+//! binding, or a plain thread in tests) polls the ring fd and calls [`Server::process`] when
+//! completions are ready, then applies the application's responses and calls [`Server::submit`].
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+use io_uring::{cqueue, opcode, squeue, types, IoUring};
+
+use crate::buffer_ring::BufferRing;
+use crate::conn::{error_response, Conn, ConnId, ConnLimits, EventSink};
+use crate::http1::{DateCache, HeadLimits};
+use crate::listener::{local_addr, open_listener, ListenerOptions};
+use crate::send::FileBody;
+
+/// Server limits (the engine contract's `EngineLimits`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_header_bytes: usize,
+    pub max_header_count: usize,
+    pub max_url_length: usize,
+    pub max_body_bytes: u64,
+    pub header_timeout_ms: u64,
+    pub keep_alive_timeout_ms: u64,
+    pub request_timeout_ms: u64,
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_header_bytes: 16384,
+            max_header_count: 100,
+            max_url_length: 8192,
+            max_body_bytes: 1 << 20,
+            header_timeout_ms: 10_000,
+            keep_alive_timeout_ms: 5_000,
+            request_timeout_ms: 300_000,
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// Everything needed to start a server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listener: ListenerOptions,
+    pub limits: Limits,
+    /// Kernel-side submission polling with this idle time in ms (`IORING_SETUP_SQPOLL`).
+    pub sqpoll_idle_ms: Option<u32>,
+    /// Submission queue entries (completion queue: 8x).
+    pub ring_entries: u32,
+    /// Receive buffers in the provided ring (power of two) and the size of each.
+    pub recv_buffers: u16,
+    pub recv_buffer_size: u32,
+    /// Requests parsed ahead of their responses on one connection (pipelining depth).
+    pub max_pipelined: usize,
+}
+
+impl ServerConfig {
+    /// Defaults for a listener on `addr`.
+    pub fn new(listener: ListenerOptions) -> Self {
+        ServerConfig {
+            listener,
+            limits: Limits::default(),
+            sqpoll_idle_ms: None,
+            ring_entries: 1024,
+            recv_buffers: 512,
+            recv_buffer_size: 16 * 1024,
+            max_pipelined: 128,
+        }
+    }
+}
+
+/// Something that happened outside `process` (while applying the application's commands) and
+/// must reach the sink on the next `process`.
+enum Notice {
+    Aborted(ConnId),
+    Drained(ConnId),
+    FileSent(ConnId, u32, i32),
+}
+
+// user_data layout: kind (8 bits) | generation (24 bits) | slot index (32 bits).
+const ACCEPT: u8 = 1;
+const RECV: u8 = 2;
+const SEND: u8 = 3;
+const SPLICE_IN: u8 = 4;
+const SPLICE_OUT: u8 = 5;
+const TIMER: u8 = 6;
+const CANCEL: u8 = 7;
+const WAKE: u8 = 8;
+
+fn token(kind: u8, id: ConnId) -> u64 {
+    (kind as u64) << 56 | ((id.gen as u64) & 0xff_ffff) << 32 | id.index as u64
+}
+
+fn untoken(data: u64) -> (u8, ConnId) {
+    ((data >> 56) as u8, ConnId { index: data as u32, gen: ((data >> 32) & 0xff_ffff) as u32 })
+}
+
+const NO_CONN: ConnId = ConnId { index: u32::MAX, gen: 0 };
+/// Bytes spliced from a file per round trip (the default pipe capacity).
+const SPLICE_CHUNK: u32 = 64 * 1024;
+
+/// Per-connection extras the state machine does not need.
+struct Slot {
+    conn: Conn,
+    /// `[read, write]` ends of the pipe file bodies are spliced through, made on first use.
+    pipe: Option<[RawFd; 2]>,
+    file_busy: bool,
+    /// Output is flushed, our side is shut for writing; reading until EOF so that a final error
+    /// response is not destroyed by a reset (a close with unread input sends RST).
+    lingering: bool,
+}
+
+/// Outcome of one [`Server::process`] call.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Completions handled.
+    pub completions: usize,
+    /// Work is left over (the sink was full, or more completions wait): call again.
+    pub more: bool,
+}
+
+/// One listener and its connections on one ring.
+pub struct Server {
+    // Field order is drop order: the ring goes first, so the kernel is done with the receive
+    // buffers before they are unmapped.
+    ring: IoUring,
+    bufs: BufferRing,
+    listener: Option<OwnedFd>,
+    accept_armed: bool,
+    slots: Vec<Option<Slot>>,
+    gens: Vec<u32>,
+    free: Vec<u32>,
+    live: usize,
+    config: ServerConfig,
+    conn_limits: ConnLimits,
+    tick: Box<types::Timespec>,
+    timer_armed: bool,
+    wake_armed: bool,
+    date: DateCache,
+    cqes: Vec<(u64, i32, u32)>,
+    /// Connections whose buffered input waits for the sink or the pipeline to have room.
+    stalled: Vec<u32>,
+    /// Connections changed by commands, to service before the next submit.
+    touched: Vec<u32>,
+    notices: Vec<Notice>,
+    shutting_down: bool,
+    start: Instant,
+    now: u64,
+    port: u16,
+}
+
+fn close_fd(fd: RawFd) {
+    // SAFETY: the caller owns `fd` and nothing refers to it after this.
+    unsafe { libc::close(fd) };
+}
+
+impl Server {
+    /// Opens the listener and the ring, registers the receive buffers and starts accepting.
+    pub fn bind(config: ServerConfig) -> io::Result<Server> {
+        let listener = open_listener(&config.listener)?;
+        let port = local_addr(&listener)?.port();
+        let mut builder = IoUring::builder();
+        builder.setup_cqsize(config.ring_entries * 8);
+        if let Some(idle) = config.sqpoll_idle_ms {
+            builder.setup_sqpoll(idle);
+        }
+        let ring = builder.build(config.ring_entries)?;
+        let bufs = BufferRing::new(&ring.submitter(), 0, config.recv_buffers, config.recv_buffer_size)?;
+        let l = config.limits;
+        let min_timeout = l.header_timeout_ms.min(l.keep_alive_timeout_ms).min(l.request_timeout_ms).max(1);
+        // Deadlines are checked on a tick: a fifth of the shortest timeout keeps the error under
+        // 20%, and 1 s keeps an idle server from waking more than once a second.
+        let tick_ms = (min_timeout / 5).clamp(5, 1000);
+        let conn_limits = ConnLimits {
+            head: HeadLimits { max_head_bytes: l.max_header_bytes, max_headers: l.max_header_count, max_url_len: l.max_url_length },
+            max_body_bytes: l.max_body_bytes,
+            header_timeout_ms: l.header_timeout_ms,
+            keep_alive_timeout_ms: l.keep_alive_timeout_ms,
+            request_timeout_ms: l.request_timeout_ms,
+            max_pipelined: config.max_pipelined.max(1),
+        };
+        let mut server = Server {
+            ring,
+            bufs,
+            listener: Some(listener),
+            accept_armed: false,
+            slots: Vec::new(),
+            gens: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            config,
+            conn_limits,
+            tick: Box::new(types::Timespec::new().sec(tick_ms / 1000).nsec(((tick_ms % 1000) * 1_000_000) as u32)),
+            timer_armed: false,
+            wake_armed: false,
+            date: DateCache::new(),
+            cqes: Vec::with_capacity(1024),
+            stalled: Vec::new(),
+            touched: Vec::new(),
+            notices: Vec::new(),
+            shutting_down: false,
+            start: Instant::now(),
+            now: 0,
+            port,
+        };
+        server.arm_accept();
+        server.arm_timer();
+        server.submit()?;
+        Ok(server)
+    }
+
+    /// The ring's file descriptor: readable when completions are waiting (poll it with epoll).
+    pub fn ring_fd(&self) -> RawFd {
+        self.ring.as_raw_fd()
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Open connections.
+    pub fn connections(&self) -> usize {
+        self.live
+    }
+
+    /// Whether shutdown has finished: no listener, no connection.
+    pub fn is_drained(&self) -> bool {
+        self.shutting_down && self.live == 0 && self.listener.is_none()
+    }
+
+    fn push(&mut self, sqe: squeue::Entry) {
+        // SAFETY: every SQE built here points only at memory that outlives its completion: receive
+        // buffers owned by `bufs`, the connection's `sending` buffer (which does not move while a
+        // send is in flight), and the boxed timespec; all are freed only after the ring is gone or
+        // the op has completed (slots are freed at inflight == 0).
+        while unsafe { self.ring.submission().push(&sqe) }.is_err() {
+            // The queue is full: hand what is there to the kernel and make room.
+            if self.ring.submit().is_err() {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// Hands queued submissions to the kernel.
+    pub fn submit(&mut self) -> io::Result<()> {
+        if self.ring.submission().is_empty() && self.config.sqpoll_idle_ms.is_none() {
+            return Ok(());
+        }
+        loop {
+            match self.ring.submit() {
+                Ok(_) => return Ok(()),
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+                // EBUSY: the completion queue is full; reaping (the next process) makes room.
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) || e.raw_os_error() == Some(libc::EAGAIN) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Blocks until at least one completion is ready (for loops that own a thread, e.g. tests).
+    pub fn wait(&mut self) -> io::Result<()> {
+        match self.ring.submit_and_wait(1) {
+            Ok(_) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) || e.raw_os_error() == Some(libc::EBUSY) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn arm_accept(&mut self) {
+        if let Some(l) = &self.listener {
+            let sqe = opcode::AcceptMulti::new(types::Fd(l.as_raw_fd())).flags(libc::SOCK_CLOEXEC).build().user_data(token(ACCEPT, NO_CONN));
+            self.push(sqe);
+            self.accept_armed = true;
+        }
+    }
+
+    fn arm_timer(&mut self) {
+        let ts: *const types::Timespec = &*self.tick;
+        let sqe = opcode::Timeout::new(ts).flags(types::TimeoutFlags::MULTISHOT).build().user_data(token(TIMER, NO_CONN));
+        self.push(sqe);
+        self.timer_armed = true;
+    }
+
+    /// Makes the ring fd readable soon, so that work queued outside `process` gets processed.
+    fn wake(&mut self) {
+        if !self.wake_armed {
+            self.wake_armed = true;
+            self.push(opcode::Nop::new().build().user_data(token(WAKE, NO_CONN)));
+        }
+    }
+
+    fn slot_mut(&mut self, id: ConnId) -> Option<&mut Slot> {
+        let i = id.index as usize;
+        if self.gens.get(i).copied() != Some(id.gen) {
+            return None;
+        }
+        self.slots.get_mut(i)?.as_mut()
+    }
+
+    fn date_now(&mut self) -> [u8; 29] {
+        let mut out = [0u8; 29];
+        let d = self.date.get();
+        out[..d.len().min(29)].copy_from_slice(&d[..d.len().min(29)]);
+        out
+    }
+
+    /// Reaps completions, drives connections, and reports what happened to `sink`.
+    pub fn process(&mut self, sink: &mut dyn EventSink) -> Progress {
+        self.now = self.start.elapsed().as_millis() as u64;
+        for notice in self.notices.drain(..) {
+            match notice {
+                Notice::Aborted(id) => sink.aborted(id),
+                Notice::Drained(id) => sink.drained(id),
+                Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
+            }
+        }
+        let date = self.date_now();
+        let stalled = std::mem::take(&mut self.stalled);
+        for index in stalled {
+            let Some(gen) = self.gens.get(index as usize).copied() else { continue };
+            let id = ConnId { index, gen };
+            self.guard(id, sink, |server, sink| {
+                let limits = server.conn_limits;
+                let now = server.now;
+                if let Some(slot) = server.slot_mut(id) {
+                    slot.conn.resume(sink, &limits, &date, now);
+                }
+            });
+            self.service(id, sink);
+        }
+
+        self.cqes.clear();
+        {
+            let mut cq = self.ring.completion();
+            cq.sync();
+            for cqe in &mut cq {
+                self.cqes.push((cqe.user_data(), cqe.result(), cqe.flags()));
+                if self.cqes.len() == self.cqes.capacity() {
+                    break;
+                }
+            }
+        }
+        let cqes = std::mem::take(&mut self.cqes);
+        for &(data, res, flags) in &cqes {
+            let (kind, id) = untoken(data);
+            match kind {
+                ACCEPT => self.on_accept(res, flags),
+                RECV => self.guard(id, sink, |s, sink| s.on_recv(id, res, flags, sink, &date)),
+                SEND => self.guard(id, sink, |s, _| s.on_send(id, res)),
+                SPLICE_IN | SPLICE_OUT => self.guard(id, sink, |s, _| s.on_splice(id, kind, res)),
+                TIMER => self.on_tick(res, flags, sink, &date),
+                CANCEL => {
+                    if let Some(slot) = self.slot_mut(id) {
+                        slot.conn.inflight -= 1;
+                    }
+                }
+                WAKE => self.wake_armed = false,
+                _ => {}
+            }
+            if id != NO_CONN {
+                self.service(id, sink);
+            }
+        }
+        let completions = cqes.len();
+        self.cqes = cqes;
+        for notice in self.notices.drain(..) {
+            match notice {
+                Notice::Aborted(id) => sink.aborted(id),
+                Notice::Drained(id) => sink.drained(id),
+                Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
+            }
+        }
+        let more = !self.stalled.is_empty() || !self.ring.completion().is_empty();
+        Progress { completions, more }
+    }
+
+    /// Runs `f` for connection `id`; a panic in it closes that connection (after a 500 when no
+    /// response had started) instead of unwinding into the caller, which may be Node.
+    fn guard(&mut self, id: ConnId, sink: &mut dyn EventSink, f: impl FnOnce(&mut Server, &mut dyn EventSink)) {
+        let result = catch_unwind(AssertUnwindSafe(|| f(self, sink)));
+        if result.is_err() {
+            let date = self.date_now();
+            let Some(slot) = self.slot_mut(id) else { return };
+            let seq = slot.conn.responses.next_seq().wrapping_sub(1);
+            if slot.conn.responses.untouched(seq) {
+                slot.conn.responses.write(seq, &error_response(500, &date), true, true);
+                slot.conn.close_when_idle = true;
+            } else {
+                self.close_conn(id, false);
+            }
+        }
+    }
+
+    fn on_accept(&mut self, res: i32, flags: u32) {
+        if !cqueue::more(flags) {
+            self.accept_armed = false;
+            if self.shutting_down {
+                self.listener = None;
+            } else if res != -libc::ECANCELED {
+                self.arm_accept();
+            }
+        }
+        if res < 0 {
+            return;
+        }
+        let fd = res;
+        if self.shutting_down || self.live >= self.config.limits.max_connections {
+            close_fd(fd);
+            return;
+        }
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(None);
+                self.gens.push(0);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let gen = (self.gens[index as usize] + 1) & 0xff_ffff;
+        self.gens[index as usize] = gen;
+        let id = ConnId { index, gen };
+        let conn = Conn::new(fd, id, self.now, &self.conn_limits);
+        self.slots[index as usize] = Some(Slot { conn, pipe: None, file_busy: false, lingering: false });
+        self.live += 1;
+        self.arm_recv(id);
+    }
+
+    fn arm_recv(&mut self, id: ConnId) {
+        let group = self.bufs.group();
+        let Some(slot) = self.slot_mut(id) else { return };
+        let fd = slot.conn.fd;
+        slot.conn.recv_armed = true;
+        slot.conn.inflight += 1;
+        let sqe = opcode::RecvMulti::new(types::Fd(fd), group).build().user_data(token(RECV, id));
+        self.push(sqe);
+    }
+
+    fn on_recv(&mut self, id: ConnId, res: i32, flags: u32, sink: &mut dyn EventSink, date: &[u8]) {
+        let limits = self.conn_limits;
+        let now = self.now;
+        let bid = cqueue::buffer_select(flags);
+        let Some(slot) = self.slots.get_mut(id.index as usize).and_then(Option::as_mut).filter(|s| s.conn.id == id) else {
+            if let Some(bid) = bid {
+                self.bufs.recycle(bid);
+            }
+            return;
+        };
+        if !cqueue::more(flags) {
+            slot.conn.recv_armed = false;
+            slot.conn.inflight -= 1;
+        }
+        if res > 0 {
+            let bid = bid.expect("a receive with data names its buffer");
+            if !slot.lingering {
+                let data = self.bufs.slice(bid, res as usize);
+                slot.conn.on_data(data, sink, &limits, date, now);
+                if slot.conn.stalled {
+                    self.stalled.push(id.index);
+                }
+            }
+            self.bufs.recycle(bid);
+            return;
+        }
+        if let Some(bid) = bid {
+            self.bufs.recycle(bid);
+        }
+        match res {
+            // Out of receive buffers: the receive stopped; it is re-armed by `service` once
+            // this batch has recycled its buffers.
+            r if r == -libc::ENOBUFS => {}
+            r if r == -libc::ECANCELED => {}
+            0 => {
+                slot.conn.eof = true;
+                slot.conn.read_done = true;
+                if slot.lingering || !slot.conn.has_open_requests() && !slot.conn.body_pending() {
+                    self.close_conn(id, false);
+                } else if slot.conn.body_pending() {
+                    // The peer stopped sending in the middle of a body: that request can't finish.
+                    self.close_conn(id, false);
+                } else {
+                    slot.conn.close_when_idle = true;
+                }
+            }
+            _ => self.close_conn(id, false),
+        }
+    }
+
+    fn on_send(&mut self, id: ConnId, res: i32) {
+        let Some(slot) = self.slot_mut(id) else { return };
+        slot.conn.inflight -= 1;
+        if res < 0 {
+            slot.conn.responses.sent(0);
+            self.close_conn(id, false);
+            return;
+        }
+        slot.conn.responses.sent(res as usize);
+    }
+
+    fn on_splice(&mut self, id: ConnId, kind: u8, res: i32) {
+        let Some(slot) = self.slot_mut(id) else { return };
+        slot.conn.inflight -= 1;
+        slot.file_busy = false;
+        if slot.conn.closing {
+            return;
+        }
+        if res <= 0 {
+            // The file ended early or the socket failed: the declared length can't be honoured.
+            slot.conn.responses.file_failed(if res < 0 { res } else { -libc::EIO });
+            return;
+        }
+        let Some(file) = slot.conn.responses.file_ready() else { return };
+        if kind == SPLICE_IN {
+            file.offset += res as u64;
+            file.remaining -= res as u64;
+            file.in_pipe += res as u32;
+        } else {
+            file.in_pipe -= res as u32;
+        }
+    }
+
+    fn on_tick(&mut self, res: i32, flags: u32, sink: &mut dyn EventSink, date: &[u8]) {
+        let _ = res;
+        if !cqueue::more(flags) {
+            self.timer_armed = false;
+            self.arm_timer();
+        }
+        let now = self.now;
+        for index in 0..self.slots.len() {
+            let Some(slot) = self.slots[index].as_mut() else { continue };
+            if slot.conn.closing {
+                continue;
+            }
+            let id = slot.conn.id;
+            if slot.lingering {
+                if matches!(slot.conn.deadline, crate::conn::Deadline::Idle(t) if now >= t) {
+                    self.close_conn(id, false);
+                }
+                continue;
+            }
+            let wants = slot.conn.on_tick(now, sink, date);
+            if wants.close_now {
+                self.close_conn(id, false);
+            }
+            self.service(id, sink);
+        }
+    }
+
+    /// Turns a connection's state into submissions: sends, splices, receive re-arm, close.
+    fn service(&mut self, id: ConnId, sink: &mut dyn EventSink) {
+        let now = self.now;
+        let limits = self.conn_limits;
+        let group = self.bufs.group();
+        let shutting_down = self.shutting_down;
+        let Some(slot) = self.slot_mut(id) else { return };
+        if slot.conn.closing {
+            if slot.conn.inflight == 0 {
+                self.free_slot(id);
+            }
+            return;
+        }
+        if shutting_down {
+            slot.conn.close_when_idle = true;
+        }
+        let fd = slot.conn.fd;
+        for (seq, file_fd, err) in slot.conn.responses.finished_files.drain(..) {
+            close_fd(file_fd);
+            if seq != u32::MAX {
+                sink.file_sent(id, seq, err);
+            }
+        }
+        let mut sqes: [Option<squeue::Entry>; 2] = [None, None];
+        if let Some(bytes) = slot.conn.responses.next_send() {
+            slot.conn.inflight += 1;
+            sqes[0] = Some(
+                opcode::Send::new(types::Fd(fd), bytes.as_ptr(), bytes.len() as u32).flags(libc::MSG_NOSIGNAL).build().user_data(token(SEND, id)),
+            );
+        } else if !slot.file_busy {
+            let pipe = slot.pipe;
+            if let Some(file) = slot.conn.responses.file_ready() {
+                let file: FileBody = *file;
+                match splice_step(pipe, fd, &file) {
+                    Ok((sqe, new_pipe)) => {
+                        slot.pipe = Some(new_pipe);
+                        slot.file_busy = true;
+                        slot.conn.inflight += 1;
+                        sqes[0] = Some(sqe.user_data(token(if file.in_pipe > 0 { SPLICE_OUT } else { SPLICE_IN }, id)));
+                    }
+                    Err(None) => slot.conn.responses.file_done(),
+                    Err(Some(err)) => slot.conn.responses.file_failed(-err),
+                }
+            }
+        }
+        if slot.conn.want_drain && slot.conn.responses.pending_bytes() == 0 {
+            slot.conn.want_drain = false;
+            sink.drained(id);
+        }
+        if slot.conn.has_input() && !slot.conn.stalled && slot.conn.responses.open_count() < limits.max_pipelined && !slot.conn.body_pending() {
+            // Answered pipelined requests made room: parse what was waiting.
+            slot.conn.stalled = true;
+            self.stalled.push(id.index);
+        }
+        let Some(slot) = self.slot_mut(id) else { return };
+        let wants_recv = if slot.lingering { !slot.conn.eof } else { slot.conn.wants_recv() };
+        if wants_recv && !slot.conn.recv_armed {
+            slot.conn.recv_armed = true;
+            slot.conn.inflight += 1;
+            sqes[1] = Some(opcode::RecvMulti::new(types::Fd(fd), group).build().user_data(token(RECV, id)));
+        } else if !wants_recv && slot.conn.recv_armed && slot.conn.paused {
+            // Backpressure: stop the multishot receive; bytes already received stay buffered.
+            slot.conn.recv_armed = false;
+            slot.conn.inflight += 1;
+            sqes[1] = Some(opcode::AsyncCancel::new(token(RECV, id)).build().user_data(token(CANCEL, id)));
+        }
+        let finished = slot.conn.finished() && !slot.lingering;
+        slot.conn.settle(now, &limits);
+        for sqe in sqes.into_iter().flatten() {
+            self.push(sqe);
+        }
+        if finished {
+            self.close_conn(id, true);
+        }
+    }
+
+    /// Starts closing a connection. `graceful`: our output is complete, so shut down writing and
+    /// linger reading until EOF (bounded), so the peer reads our last response before any reset.
+    fn close_conn(&mut self, id: ConnId, graceful: bool) {
+        let now = self.now;
+        let Some(slot) = self.slot_mut(id) else { return };
+        if slot.conn.closing {
+            return;
+        }
+        if graceful && !slot.lingering && !slot.conn.eof {
+            slot.lingering = true;
+            slot.conn.deadline = crate::conn::Deadline::Idle(now + 2000);
+            // SAFETY: plain syscall on the connection's own socket.
+            unsafe { libc::shutdown(slot.conn.fd, libc::SHUT_WR) };
+            return;
+        }
+        slot.conn.closing = true;
+        let aborted = slot.conn.has_open_requests() || slot.conn.body_pending();
+        // Shutting the socket down completes the armed receive and any send at once; the slot is
+        // freed when the last of them has completed.
+        // SAFETY: plain syscall on the connection's own socket.
+        unsafe { libc::shutdown(slot.conn.fd, libc::SHUT_RDWR) };
+        let inflight = slot.conn.inflight;
+        if aborted {
+            self.notices.push(Notice::Aborted(id));
+        }
+        if inflight == 0 {
+            self.free_slot(id);
+        }
+    }
+
+    fn free_slot(&mut self, id: ConnId) {
+        let i = id.index as usize;
+        let Some(mut slot) = self.slots[i].take() else { return };
+        close_fd(slot.conn.fd);
+        if let Some([r, w]) = slot.pipe {
+            close_fd(r);
+            close_fd(w);
+        }
+        for fd in slot.conn.responses.take_files() {
+            close_fd(fd);
+        }
+        self.free.push(id.index);
+        self.live -= 1;
+    }
+
+    // ---- commands from the application -------------------------------------------------------
+
+    fn touch(&mut self, id: ConnId) {
+        self.touched.push(id.index);
+    }
+
+    /// Appends `data` to response `seq`; `end` completes it; `close` ends the connection after it.
+    /// `want_drain`: report `drained` once the connection's output is all sent.
+    pub fn write(&mut self, id: ConnId, seq: u32, data: &[u8], end: bool, close: bool, want_drain: bool) {
+        let Some(slot) = self.slot_mut(id) else { return };
+        if slot.conn.closing {
+            return;
+        }
+        slot.conn.write(seq, data, end, close);
+        slot.conn.want_drain |= want_drain;
+        self.touch(id);
+    }
+
+    /// Sends `head` then `length` bytes of `file` from `offset` as the body of response `seq`.
+    /// Takes ownership of `file` (closed when sent or when the connection goes).
+    pub fn send_file(&mut self, id: ConnId, seq: u32, head: &[u8], file: OwnedFd, offset: u64, length: u64, close: bool) {
+        use std::os::fd::IntoRawFd;
+        let Some(slot) = self.slot_mut(id) else { return };
+        if slot.conn.closing {
+            return;
+        }
+        let body = FileBody { fd: file.into_raw_fd(), offset, remaining: length, in_pipe: 0 };
+        if slot.conn.responses.send_file(seq, head, body, close) == crate::send::WriteOutcome::UnknownSeq {
+            close_fd(body.fd);
+            self.notices.push(Notice::FileSent(id, seq, -libc::ECANCELED));
+        }
+        self.touch(id);
+    }
+
+    /// Sends `100 Continue` for request `seq` if its client asked for one.
+    pub fn send_continue(&mut self, id: ConnId, seq: u32) {
+        if let Some(slot) = self.slot_mut(id) {
+            slot.conn.send_continue(seq);
+            self.touch(id);
+        }
+    }
+
+    /// Stops (`true`) or restarts reading the connection, for request-body backpressure.
+    pub fn pause(&mut self, id: ConnId, paused: bool) {
+        if let Some(slot) = self.slot_mut(id) {
+            slot.conn.paused = paused;
+            if !paused && slot.conn.has_input() {
+                slot.conn.stalled = true;
+                self.stalled.push(id.index);
+            }
+            self.touch(id);
+        }
+    }
+
+    /// Drops the connection at once.
+    pub fn destroy(&mut self, id: ConnId) {
+        self.close_conn(id, false);
+        self.touch(id);
+    }
+
+    /// The peer address of a connection.
+    pub fn peer_addr(&mut self, id: ConnId) -> Option<std::net::SocketAddr> {
+        let fd = self.slot_mut(id)?.conn.fd;
+        crate::listener::peer_addr(fd).ok()
+    }
+
+    /// Stops accepting and closes each connection once its in-flight responses are sent.
+    pub fn shutdown(&mut self) {
+        if self.shutting_down {
+            return;
+        }
+        self.shutting_down = true;
+        if let Some(l) = &self.listener {
+            if self.accept_armed {
+                self.push(opcode::AsyncCancel::new(token(ACCEPT, NO_CONN)).build().user_data(token(CANCEL, NO_CONN)));
+            } else {
+                let _ = l;
+                self.listener = None;
+            }
+        }
+        for index in 0..self.slots.len() {
+            if let Some(slot) = &self.slots[index] {
+                self.touched.push(slot.conn.id.index);
+            }
+        }
+    }
+
+    /// Drops every connection (after a shutdown that took too long).
+    pub fn destroy_all(&mut self) {
+        for index in 0..self.slots.len() {
+            if let Some(slot) = &self.slots[index] {
+                let id = slot.conn.id;
+                self.close_conn(id, false);
+                self.touched.push(index as u32);
+            }
+        }
+    }
+
+    /// Applies what the commands changed (sends, receive re-arms, closes) and submits; call after
+    /// a batch of commands. Sink events the commands caused are delivered by the next `process`,
+    /// which a wake-up completion makes sure happens.
+    pub fn flush(&mut self) -> io::Result<()> {
+        let mut touched = std::mem::take(&mut self.touched);
+        // `service` reports drained/file events to a sink; here they are queued as notices.
+        let mut notices = Vec::new();
+        let mut deferred = DeferredSink { notices: &mut notices };
+        for &index in &touched {
+            let Some(gen) = self.gens.get(index as usize).copied() else { continue };
+            self.service(ConnId { index, gen }, &mut deferred);
+        }
+        self.notices.append(&mut notices);
+        touched.clear();
+        self.touched = touched;
+        if !self.notices.is_empty() || !self.stalled.is_empty() {
+            self.wake();
+        }
+        self.submit()
+    }
+}
+
+/// Collects the events `service` raises while commands are applied (outside `process`).
+struct DeferredSink<'a> {
+    notices: &'a mut Vec<Notice>,
+}
+
+impl EventSink for DeferredSink<'_> {
+    fn request(&mut self, _: ConnId, _: u32, _: &crate::conn::RequestEvent<'_>) -> bool {
+        false
+    }
+    fn has_room(&self, _: usize) -> bool {
+        false
+    }
+    fn body(&mut self, _: ConnId, _: u32, _: &[u8], _: bool) {}
+    fn body_error(&mut self, _: ConnId, _: u32, _: u16) {}
+    fn aborted(&mut self, conn: ConnId) {
+        self.notices.push(Notice::Aborted(conn));
+    }
+    fn drained(&mut self, conn: ConnId) {
+        self.notices.push(Notice::Drained(conn));
+    }
+    fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32) {
+        self.notices.push(Notice::FileSent(conn, seq, error));
+    }
+}
+
+/// The next splice of a file body: into the pipe when it is empty, out of it to the socket when
+/// not. `Err(None)`: nothing left to send; `Err(Some(errno))`: no pipe could be made.
+fn splice_step(pipe: Option<[RawFd; 2]>, sock: RawFd, file: &FileBody) -> Result<(squeue::Entry, [RawFd; 2]), Option<i32>> {
+    if file.in_pipe == 0 && file.remaining == 0 {
+        return Err(None);
+    }
+    let pipe = match pipe {
+        Some(p) => p,
+        None => {
+            let mut fds = [0 as RawFd; 2];
+            // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+            if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+                return Err(Some(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EMFILE)));
+            }
+            fds
+        }
+    };
+    let sqe = if file.in_pipe > 0 {
+        opcode::Splice::new(types::Fd(pipe[0]), -1, types::Fd(sock), -1, file.in_pipe).build()
+    } else {
+        let len = file.remaining.min(SPLICE_CHUNK as u64) as u32;
+        opcode::Splice::new(types::Fd(file.fd), file.offset as i64, types::Fd(pipe[1]), -1, len).build()
+    };
+    Ok((sqe, pipe))
+}
