@@ -1,1 +1,37 @@
-export {};
+export {
+  App,
+  type AppOptions,
+  createApp,
+  defaultErrorHandler,
+  type ErrorHandler,
+  type NotFoundHandler,
+  type OnErrorHook,
+  type OnRequestHook,
+  type OnResponseHook,
+  RouteGroup,
+  type RouteMethod,
+} from './app.js';
+export type { MultipartPart } from './body/multipart.js';
+export type { FormFields } from './body/parse-form.js';
+export { compose, type Middleware, type Next } from './compose.js';
+export { Context, type ContextState } from './context.js';
+export type { CookieOptions } from './cookie.js';
+export type { InjectOptions, InjectResult } from './engine-adapters/inject.js';
+export * from './errors.js';
+export { errorsOnlyLogger, type Logger, type LoggerOption } from './logger.js';
+export type { PathParams } from './path-params.js';
+export { PROBLEM_TYPE, type Problem } from './problem.js';
+export { ZephyrRequest } from './request.js';
+export { FileBody, type ResponseBody, type ResponseState, type StreamBody } from './response-state.js';
+export type {
+  Handler,
+  HandlerResult,
+  HeaderRecord,
+  QueryRecord,
+  RouteContext,
+  RouteOptions,
+  RouteSchema,
+} from './route-schema.js';
+export type { RouteFound, RouteMatch, RouteMissed, Router } from './router/index.js';
+export { RadixRouter } from './router/radix-router/index.js';
+export { compileSerializer, type Serializer } from './serialize/compile-serializer.js';

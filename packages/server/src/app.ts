@@ -1,0 +1,522 @@
+import { parseSize } from '@zephyr/config';
+import type { EngineRequest, EngineResponse } from '@zephyr/uring';
+import { compose, type Middleware } from './compose.js';
+import { Context, type ContextShared } from './context.js';
+import { FetchRequest, FetchResponse } from './engine-adapters/fetch.js';
+import {
+  type InjectOptions,
+  InjectRequest,
+  InjectResponse,
+  type InjectResult,
+} from './engine-adapters/inject.js';
+import {
+  AppStartedError,
+  InvalidOptionError,
+  MethodNotAllowedError,
+  NotFoundError,
+  ZephyrError,
+} from './errors.js';
+import { errorFields, type Logger, type LoggerOption, resolveLogger } from './logger.js';
+import { PROBLEM_TYPE, problemFor } from './problem.js';
+import type { ResponseState } from './response-state.js';
+import { kMatch, type Route } from './route.js';
+import type { Handler, HandlerResult, RouteContext, RouteOptions } from './route-schema.js';
+import type { Router } from './router/index.js';
+import { RadixRouter } from './router/radix-router/index.js';
+import { compileSerializer, type Serializer } from './serialize/compile-serializer.js';
+import { compileValidator } from './validation.js';
+import { writeResponse } from './write-response.js';
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  /** Largest request body, bytes or a size string such as `'1MB'` (default 1 MiB). Routes may override. */
+  bodyLimit?: number | string;
+  /** Secret for signed cookies (HMAC-SHA256); at least 16 characters. */
+  cookieSecret?: string;
+  /**
+   * Production mode: 500 responses carry no message or stack. Default: `NODE_ENV === 'production'`.
+   */
+  production?: boolean;
+  /** Request logging: off by default (errors still go to stderr). `true` uses pino. */
+  logger?: LoggerOption;
+}
+
+/** Called before middleware; returning a response (e.g. `return ctx.text(...)`) ends the request there. */
+export type OnRequestHook = (ctx: Context) => HandlerResult | Promise<HandlerResult>;
+/** Called after the response is written (for metrics, logs); errors in it are logged, not sent. */
+export type OnResponseHook = (ctx: Context) => void | Promise<void>;
+/** Called with every error a request raises, before the error handler renders it. */
+export type OnErrorHook = (err: unknown, ctx: Context) => void | Promise<void>;
+/** Renders an error as the response. */
+export type ErrorHandler = (err: unknown, ctx: Context) => HandlerResult | Promise<HandlerResult>;
+/** Renders the response when no route matches. */
+export type NotFoundHandler = (ctx: Context) => HandlerResult | Promise<HandlerResult>;
+
+/** A route-registering method: `(path, handler)` or `(path, options, handler)`. */
+export interface RouteMethod<Self, Prefix extends string> {
+  <Path extends string>(
+    path: Path,
+    handler: Handler<RouteContext<`${Prefix}${Path}`, Record<never, never>>>,
+  ): Self;
+  <Path extends string, const O extends RouteOptions>(
+    path: Path,
+    options: O,
+    handler: Handler<RouteContext<`${Prefix}${Path}`, O>>,
+  ): Self;
+}
+
+const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+const KEEP_ON_ERROR = new Set([
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'etag',
+  'last-modified',
+]);
+
+/** State shared by an app and all its groups. */
+interface AppCore {
+  readonly router: Router<Route>;
+  readonly routes: Route[];
+  readonly bodyLimit: number;
+  started: boolean;
+}
+
+/**
+ * Routes under a common path prefix with their own middleware. The app itself is the root group.
+ * Parameters in the prefix are typed in every route of the group.
+ *
+ * @example
+ * ```ts
+ * const orgs = app.group('/orgs/:org');
+ * orgs.use(requireMember);
+ * orgs.get('/users/:id', (ctx) => ctx.json({ org: ctx.params.org, id: ctx.params.id }));
+ * ```
+ */
+export class RouteGroup<Prefix extends string = ''> {
+  /** The full path prefix of this group. */
+  readonly prefix: Prefix;
+  protected readonly core: AppCore;
+  /** The enclosing group's middleware chain; `null` for the app itself. */
+  readonly #parentChain: (() => Middleware[]) | null;
+  readonly #middleware: Middleware[] = [];
+
+  /** @internal Use {@link createApp} and {@link RouteGroup.group}. */
+  protected constructor(core: AppCore, prefix: Prefix, parentChain: (() => Middleware[]) | null) {
+    this.core = core;
+    this.prefix = prefix;
+    this.#parentChain = parentChain;
+  }
+
+  /** Registers a `GET` route (it also answers `HEAD`, without the body). */
+  readonly get: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
+    this.#add(['GET'], path, a, b);
+  readonly post: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
+    this.#add(['POST'], path, a, b);
+  readonly put: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
+    this.#add(['PUT'], path, a, b);
+  readonly patch: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
+    this.#add(['PATCH'], path, a, b);
+  readonly delete: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
+    this.#add(['DELETE'], path, a, b);
+  readonly options: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
+    this.#add(['OPTIONS'], path, a, b);
+  readonly head: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
+    this.#add(['HEAD'], path, a, b);
+  /** Registers a route for GET, POST, PUT, PATCH, DELETE and OPTIONS. */
+  readonly all: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
+    this.#add(ALL_METHODS, path, a, b);
+
+  /** Registers a route for the given methods. */
+  on(methods: string | readonly string[], ...args: Parameters<RouteMethod<this, Prefix>>): this;
+  on(methods: string | readonly string[], path: string, a: unknown, b?: unknown): this {
+    const list = (typeof methods === 'string' ? [methods] : methods).map((m) => m.toUpperCase());
+    for (const method of list) {
+      if (!/^[A-Z]+$/.test(method))
+        throw new InvalidOptionError(`invalid HTTP method ${JSON.stringify(method)}`);
+    }
+    return this.#add(list, path, a, b);
+  }
+
+  /**
+   * A sub-group under `prefix`. `configure`, if given, is called with it (handy for nesting);
+   * the group is returned either way.
+   */
+  group<P extends string>(
+    prefix: P,
+    configure?: (group: RouteGroup<`${Prefix}${P}`>) => void,
+  ): RouteGroup<`${Prefix}${P}`> {
+    if (!prefix.startsWith('/') || prefix.endsWith('/')) {
+      throw new InvalidOptionError(
+        `group prefix must start with '/' and not end with one, got ${JSON.stringify(prefix)}`,
+      );
+    }
+    const group = new RouteGroup<`${Prefix}${P}`>(this.core, `${this.prefix}${prefix}`, () => this.#chain());
+    configure?.(group);
+    return group;
+  }
+
+  /**
+   * Adds middleware. On a group it runs for that group's routes (after the app's middleware);
+   * on the app it runs for every request, including 404s and 405s.
+   */
+  use(...middleware: Middleware[]): this {
+    if (this.core.started) throw new AppStartedError('middleware');
+    for (const fn of middleware) {
+      if (typeof fn !== 'function') throw new InvalidOptionError('middleware must be functions');
+    }
+    this.#middleware.push(...middleware);
+    return this;
+  }
+
+  /** This group's own middleware. */
+  protected get ownMiddleware(): readonly Middleware[] {
+    return this.#middleware;
+  }
+
+  #chain(): Middleware[] {
+    // The app's own middleware runs globally (around routing), so it is not part of a route chain.
+    if (this.#parentChain === null) return [];
+    return [...this.#parentChain(), ...this.#middleware];
+  }
+
+  #add(methods: readonly string[], path: string, a: unknown, b: unknown): this {
+    if (this.core.started) throw new AppStartedError('routes');
+    const [options, handler] = (b === undefined ? [{}, a] : [a, b]) as [RouteOptions, Handler];
+    if (typeof handler !== 'function')
+      throw new InvalidOptionError(`route ${path}: the handler must be a function`);
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionError(`route ${path}: options must be an object`);
+    }
+    const fullPath = path === '/' && this.prefix !== '' ? this.prefix : `${this.prefix}${path}`;
+    const bodyLimit =
+      options.bodyLimit === undefined
+        ? this.core.bodyLimit
+        : toBytes(options.bodyLimit, `route ${fullPath} bodyLimit`);
+    const serializers = compileResponseSerializers(options.response);
+    const validate = compileValidator(options);
+    for (const method of methods) {
+      const route: Route = {
+        method,
+        path: fullPath,
+        handler,
+        options,
+        groupMiddleware: () => this.#chain(),
+        bodyLimit,
+        validate,
+        serializers,
+        run: runHandler(handler, validate),
+      };
+      this.core.router.add(method, fullPath, route);
+      this.core.routes.push(route);
+    }
+    return this;
+  }
+}
+
+function compileResponseSerializers(response: RouteOptions['response']): Map<number, Serializer> | null {
+  if (response === undefined) return null;
+  const map = new Map<number, Serializer>();
+  if (typeof (response as { safeParse?: unknown }).safeParse === 'function') {
+    map.set(0, compileSerializer(response as Parameters<typeof compileSerializer>[0]));
+    return map;
+  }
+  for (const [status, schema] of Object.entries(
+    response as Record<number, Parameters<typeof compileSerializer>[0]>,
+  )) {
+    map.set(Number(status), compileSerializer(schema));
+  }
+  return map;
+}
+
+function runHandler(handler: Handler, validate: Route['validate']): (ctx: Context) => Promise<void> {
+  return async (ctx) => {
+    if (validate !== null) await validate(ctx);
+    const result = await handler(ctx);
+    if (result instanceof Response) adoptResponse(ctx, result);
+  };
+}
+
+/** Copies a web `Response` into the context (for handlers written against fetch-style APIs). */
+function adoptResponse(ctx: Context, response: Response): void {
+  ctx.res.status = response.status;
+  for (const [name, value] of response.headers) if (name !== 'set-cookie') ctx.res.headers[name] = value;
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) ctx.res.headers['set-cookie'] = cookies;
+  ctx.res.body = response.body;
+}
+
+function toBytes(value: number | string, what: string): number {
+  try {
+    return parseSize(value);
+  } catch (err) {
+    throw new InvalidOptionError(`${what}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * A Zephyr application: routes, middleware, hooks, and three ways in — the engine
+ * ({@link App.listen}), `inject` for tests, and `fetch` for any fetch-handler runtime — which
+ * all run the same pipeline over the engine's request/response contract.
+ */
+export class App extends RouteGroup<''> {
+  readonly #shared: ContextShared;
+  readonly #requestLogs: boolean;
+  readonly #onRequest: OnRequestHook[] = [];
+  readonly #onResponse: OnResponseHook[] = [];
+  readonly #onError: OnErrorHook[] = [];
+  #errorHandler: ErrorHandler = defaultErrorHandler;
+  #notFoundHandler: NotFoundHandler = defaultNotFoundHandler;
+  #pipeline: ((ctx: Context) => Promise<void>) | null = null;
+
+  /** @internal Use {@link createApp}. */
+  constructor(options: AppOptions = {}) {
+    const bodyLimit =
+      options.bodyLimit === undefined ? DEFAULT_BODY_LIMIT : toBytes(options.bodyLimit, 'bodyLimit');
+    super({ router: new RadixRouter<Route>(), routes: [], bodyLimit, started: false }, '', null);
+    if (
+      options.cookieSecret !== undefined &&
+      (typeof options.cookieSecret !== 'string' || options.cookieSecret.length < 16)
+    ) {
+      throw new InvalidOptionError('cookieSecret must be a string of at least 16 characters');
+    }
+    const { logger, requestLogs } = resolveLogger(options.logger);
+    this.#requestLogs = requestLogs;
+    this.#shared = {
+      cookieSecret: options.cookieSecret,
+      logger,
+      production: options.production ?? process.env.NODE_ENV === 'production',
+    };
+  }
+
+  /** The app's logger. */
+  get log(): Logger {
+    return this.#shared.logger;
+  }
+
+  /** The largest body limit of the app and its routes (the engine's limit is set to it). */
+  get maxBodyLimit(): number {
+    return this.core.routes.reduce((max, route) => Math.max(max, route.bodyLimit), this.core.bodyLimit);
+  }
+
+  /** Adds a lifecycle hook. */
+  addHook(name: 'onRequest', hook: OnRequestHook): this;
+  addHook(name: 'onResponse', hook: OnResponseHook): this;
+  addHook(name: 'onError', hook: OnErrorHook): this;
+  addHook(
+    name: 'onRequest' | 'onResponse' | 'onError',
+    hook: OnRequestHook | OnResponseHook | OnErrorHook,
+  ): this {
+    if (this.core.started) throw new AppStartedError('hooks');
+    if (typeof hook !== 'function') throw new InvalidOptionError(`${name} hook must be a function`);
+    if (name === 'onRequest') this.#onRequest.push(hook as OnRequestHook);
+    else if (name === 'onResponse') this.#onResponse.push(hook as OnResponseHook);
+    else if (name === 'onError') this.#onError.push(hook as OnErrorHook);
+    else throw new InvalidOptionError(`unknown hook ${JSON.stringify(name)}`);
+    return this;
+  }
+
+  /** Replaces the error handler (default: an `application/problem+json` response). */
+  setErrorHandler(handler: ErrorHandler): this {
+    if (typeof handler !== 'function') throw new InvalidOptionError('the error handler must be a function');
+    this.#errorHandler = handler;
+    return this;
+  }
+
+  /** Replaces the not-found handler (default: a 404 problem response). */
+  setNotFoundHandler(handler: NotFoundHandler): this {
+    if (typeof handler !== 'function')
+      throw new InvalidOptionError('the not-found handler must be a function');
+    this.#notFoundHandler = handler;
+    return this;
+  }
+
+  /**
+   * Serves one request given as the engine's request and response: the single entry point that
+   * the engine, `inject` and `fetch` all use. Pass it to `listen` from `@zephyr/uring` directly.
+   */
+  readonly handle = (req: EngineRequest, res: EngineResponse): Promise<void> => {
+    const pipeline = this.#pipeline ?? this.#start();
+    const match = this.core.router.match(req.method, req.path);
+    let ctx: Context;
+    if (match.found) {
+      const route = match.value;
+      ctx = new Context(this.#shared, req, route.bodyLimit, route, match.params);
+      ctx[kMatch] = route;
+    } else {
+      ctx = new Context(this.#shared, req, this.core.bodyLimit, null, NO_PARAMS);
+      ctx[kMatch] = match.allow;
+    }
+    return this.#serve(ctx, pipeline, req, res);
+  };
+
+  /**
+   * Runs a request through the app without a socket, for tests.
+   *
+   * @example
+   * ```ts
+   * const res = await app.inject({ method: 'POST', url: '/users', body: { name: 'Ada' } });
+   * expect(res.status).toBe(201);
+   * expect(res.json()).toEqual({ id: 1, name: 'Ada' });
+   * ```
+   */
+  async inject(options: InjectOptions): Promise<InjectResult> {
+    const req = new InjectRequest(options);
+    const res = new InjectResponse(req);
+    await this.handle(req, res);
+    return res.result;
+  }
+
+  /**
+   * Serves a web `Request`, returning a web `Response`: a Zephyr app runs wherever a fetch
+   * handler runs (Bun, Deno, workers, service workers, tests).
+   */
+  readonly fetch = (request: Request): Promise<Response> => {
+    const req = new FetchRequest(request);
+    const res = new FetchResponse(req);
+    this.handle(req, res).catch((err: unknown) => res.fail(err));
+    return res.response;
+  };
+
+  /** Freezes the app: composes every chain once; later registration throws. */
+  #start(): (ctx: Context) => Promise<void> {
+    this.core.started = true;
+    for (const route of this.core.routes) {
+      const middleware = [...route.groupMiddleware(), ...(route.options.middleware ?? [])];
+      route.run = compose(middleware, route.run);
+    }
+    const dispatch = (ctx: Context): Promise<void> => {
+      const matched = ctx[kMatch];
+      if (typeof matched === 'object' && matched !== null) return matched.run(ctx);
+      if (typeof matched === 'string') {
+        return Promise.reject(new MethodNotAllowedError(ctx.req.method, ctx.req.path, matched));
+      }
+      return this.#notFound(ctx);
+    };
+    this.#pipeline = compose(this.ownMiddleware, dispatch);
+    return this.#pipeline;
+  }
+
+  async #notFound(ctx: Context): Promise<void> {
+    const result = await this.#notFoundHandler(ctx);
+    if (result instanceof Response) adoptResponse(ctx, result);
+  }
+
+  async #serve(
+    ctx: Context,
+    pipeline: (ctx: Context) => Promise<void>,
+    req: EngineRequest,
+    res: EngineResponse,
+  ): Promise<void> {
+    if (this.#requestLogs) ctx.startTime = performance.now();
+    try {
+      let answered = false;
+      for (const hook of this.#onRequest) {
+        const result = await hook(ctx);
+        if (result !== undefined) {
+          if (result instanceof Response) adoptResponse(ctx, result);
+          answered = true;
+          break;
+        }
+      }
+      if (!answered) await pipeline(ctx);
+    } catch (err) {
+      await this.#renderError(err, ctx);
+    }
+    try {
+      await writeResponse(ctx.res, req, res);
+    } catch (err) {
+      this.#shared.logger.error(
+        { ...errorFields(err), ...requestFields(ctx) },
+        'writing the response failed',
+      );
+      if (!res.headersSent) res.status(500).end();
+      else if (!res.finished) res.destroy();
+    }
+    for (const hook of this.#onResponse) {
+      try {
+        await hook(ctx);
+      } catch (err) {
+        this.#shared.logger.error({ ...errorFields(err), ...requestFields(ctx) }, 'onResponse hook failed');
+      }
+    }
+    if (this.#requestLogs) {
+      this.#shared.logger.info(
+        {
+          ...requestFields(ctx),
+          status: ctx.res.status,
+          route: ctx.routePath,
+          ms: Math.round((performance.now() - ctx.startTime) * 1000) / 1000,
+        },
+        'request completed',
+      );
+    }
+  }
+
+  async #renderError(err: unknown, ctx: Context): Promise<void> {
+    ctx.error = err;
+    for (const hook of this.#onError) {
+      try {
+        await hook(err, ctx);
+      } catch (hookErr) {
+        this.#shared.logger.error({ ...errorFields(hookErr), ...requestFields(ctx) }, 'onError hook failed');
+      }
+    }
+    if (!(err instanceof ZephyrError) || err.status >= 500) {
+      this.#shared.logger.error({ ...errorFields(err), ...requestFields(ctx) }, 'request failed');
+    }
+    // Headers set on the way in (CORS, request id, cookies) stay; those describing the old body go.
+    for (const name of Object.keys(ctx.res.headers))
+      if (KEEP_ON_ERROR.has(name)) delete ctx.res.headers[name];
+    ctx.res.status = 200;
+    ctx.res.body = null;
+    try {
+      const result = await this.#errorHandler(err, ctx);
+      if (result instanceof Response) adoptResponse(ctx, result);
+    } catch (handlerErr) {
+      this.#shared.logger.error(
+        { ...errorFields(handlerErr), ...requestFields(ctx) },
+        'the error handler failed',
+      );
+      defaultErrorHandler(handlerErr, ctx);
+    }
+  }
+}
+
+function requestFields(ctx: Context): Record<string, unknown> {
+  return ctx.requestId === ''
+    ? { method: ctx.req.method, url: ctx.req.url }
+    : { reqId: ctx.requestId, method: ctx.req.method, url: ctx.req.url };
+}
+
+/** The default error handler: an RFC 9457 problem document (see README, "Errors"). */
+export function defaultErrorHandler(err: unknown, ctx: Context): ResponseState {
+  const problem = problemFor(err, ctx.production);
+  if (err instanceof ZephyrError)
+    for (const [name, value] of Object.entries(err.headers)) ctx.header(name, value);
+  ctx.res.headers['content-type'] = PROBLEM_TYPE;
+  return ctx.send(JSON.stringify(problem), problem.status);
+}
+
+function defaultNotFoundHandler(ctx: Context): ResponseState {
+  return defaultErrorHandler(new NotFoundError(ctx.req.method, ctx.req.path), ctx);
+}
+
+/**
+ * Creates an app.
+ *
+ * @example
+ * ```ts
+ * import { createApp } from '@zephyr/server';
+ * const app = createApp();
+ * app.get('/users/:id', (ctx) => ctx.json({ id: ctx.params.id }));
+ * await app.listen({ port: 3000 });
+ * ```
+ */
+export function createApp(options: AppOptions = {}): App {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('createApp options must be an object');
+  return new App(options);
+}

@@ -1,0 +1,1 @@
+export { RadixRouter } from './radix-router.js';
