@@ -2,8 +2,13 @@
 //!
 //! The decoder keeps its whole state in a few integers, so a body can be fed in pieces cut at any
 //! byte; chunk data is handed to the caller as borrowed slices of the input, never copied.
+//!
+//! Strictness follows llhttp's strict mode: no whitespace anywhere in a chunk-size line (RFC 9112
+//! tolerates BWS around `;` and `=`, but peers that disagree on it are a smuggling vector), chunk
+//! extensions are `;name` or `;name=token` or `;name="quoted"` with non-empty names and values,
+//! and every line ends in CRLF.
 
-use super::charset::{is_field_value, is_ows, is_tchar};
+use super::charset::{is_field_value, is_tchar};
 use super::ParseError;
 
 /// Longest accepted chunk-size line, extensions and CRLF included. Extensions carry nothing the
@@ -18,19 +23,15 @@ enum State {
     SizeStart,
     /// Inside the hex digits.
     Size,
-    /// BWS after the size: only `;` may follow.
-    SizeWs,
-    /// After `;`, BWS before the extension name.
+    /// Right after `;`: an extension name must start here.
     ExtNameStart,
     ExtName,
-    /// BWS after an extension name: `=`, `;` or CR.
-    ExtNameWs,
-    /// After `=`, BWS before the value.
+    /// Right after `=`: a token or a quoted string must start here.
     ExtValueStart,
     ExtValueToken,
     ExtValueQuoted,
     ExtValueQuotedEscape,
-    /// After a value: BWS, then `;` or CR.
+    /// After a quoted value: `;` or CR.
     ExtValueEnd,
     /// CR of the size line seen, LF expected.
     SizeLf,
@@ -155,8 +156,8 @@ impl ChunkedDecoder {
     fn step(&mut self, b: u8) -> Result<(), ParseError> {
         use State::*;
         match self.state {
-            SizeStart | Size | SizeWs | ExtNameStart | ExtName | ExtNameWs | ExtValueStart
-            | ExtValueToken | ExtValueQuoted | ExtValueQuotedEscape | ExtValueEnd | SizeLf => {
+            SizeStart | Size | ExtNameStart | ExtName | ExtValueStart | ExtValueToken
+            | ExtValueQuoted | ExtValueQuotedEscape | ExtValueEnd | SizeLf => {
                 self.line += 1;
                 if self.line > MAX_CHUNK_LINE_BYTES {
                     return Err(ParseError::InvalidChunkExtension);
@@ -188,47 +189,30 @@ impl ChunkedDecoder {
                 None if self.state == SizeStart => return Err(ParseError::InvalidChunkSize),
                 None => match b {
                     b';' => ExtNameStart,
-                    b' ' | b'\t' => SizeWs,
                     b'\r' => SizeLf,
                     b'\n' => return Err(ParseError::BareLf),
                     _ => return Err(ParseError::InvalidChunkSize),
                 },
             },
-            SizeWs => match b {
-                b' ' | b'\t' => SizeWs,
-                b';' => ExtNameStart,
-                _ => return Err(ParseError::InvalidChunkSize),
-            },
             ExtNameStart => match b {
-                _ if is_ows(b) => ExtNameStart,
                 _ if is_tchar(b) => ExtName,
                 _ => return Err(ParseError::InvalidChunkExtension),
             },
             ExtName => match b {
                 _ if is_tchar(b) => ExtName,
-                _ if is_ows(b) => ExtNameWs,
                 b'=' => ExtValueStart,
                 b';' => ExtNameStart,
                 b'\r' => SizeLf,
                 b'\n' => return Err(ParseError::BareLf),
                 _ => return Err(ParseError::InvalidChunkExtension),
             },
-            ExtNameWs => match b {
-                _ if is_ows(b) => ExtNameWs,
-                b'=' => ExtValueStart,
-                b';' => ExtNameStart,
-                b'\r' => SizeLf,
-                _ => return Err(ParseError::InvalidChunkExtension),
-            },
             ExtValueStart => match b {
-                _ if is_ows(b) => ExtValueStart,
                 b'"' => ExtValueQuoted,
                 _ if is_tchar(b) => ExtValueToken,
                 _ => return Err(ParseError::InvalidChunkExtension),
             },
             ExtValueToken => match b {
                 _ if is_tchar(b) => ExtValueToken,
-                _ if is_ows(b) => ExtValueEnd,
                 b';' => ExtNameStart,
                 b'\r' => SizeLf,
                 b'\n' => return Err(ParseError::BareLf),
@@ -247,9 +231,9 @@ impl ChunkedDecoder {
                 _ => return Err(ParseError::InvalidChunkExtension),
             },
             ExtValueEnd => match b {
-                _ if is_ows(b) => ExtValueEnd,
                 b';' => ExtNameStart,
                 b'\r' => SizeLf,
+                b'\n' => return Err(ParseError::BareLf),
                 _ => return Err(ParseError::InvalidChunkExtension),
             },
             SizeLf => match b {

@@ -21,8 +21,8 @@ use super::{BodyFraming, HeadLimits, ParseError, RequestHead, Span, Status, Vers
 ///   `limits.max_head_bytes` is `HeadTooLarge` (431), a target already longer than
 ///   `limits.max_url_len` is `UriTooLong` (414), even while incomplete.
 ///
-/// Empty lines (CRLF) before the request line are skipped, as RFC 9112 §2.2 allows and llhttp
-/// does; they count towards `head_len` and `max_head_bytes`.
+/// CR and LF bytes before the request line are skipped, as RFC 9112 §2.2 allows for empty lines
+/// and llhttp does for any run of them; they count towards `head_len` and `max_head_bytes`.
 pub fn parse_request_head(
     buf: &[u8],
     limits: &HeadLimits,
@@ -112,9 +112,10 @@ impl Parser<'_, '_> {
     }
 
     fn parse(mut self) -> Result<Status, ParseError> {
-        // Empty lines before the request line.
+        // Empty lines before the request line: llhttp skips any run of CR and LF bytes here
+        // (stray line ends after a previous body are common), and so do we.
         while let b'\r' | b'\n' = need!(self.byte(self.pos)) {
-            need!(self.crlf()?);
+            self.pos += 1;
         }
 
         need!(self.request_line()?);
@@ -254,7 +255,9 @@ impl Parser<'_, '_> {
             self.head.path = span(start, end);
             return Ok(());
         }
-        // absolute-form: scheme ":" hier-part; scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+        // absolute-form: scheme "://" authority path-abempty [ "?" query ], where
+        // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). The authority is required: without
+        // it `host:port` (authority-form, CONNECT only) would pass as scheme `host`.
         let colon = match target.iter().position(|&b| b == b':') {
             Some(i) => i,
             None => return Err(ParseError::InvalidTargetForm),
@@ -268,22 +271,20 @@ impl Parser<'_, '_> {
         if !scheme_ok {
             return Err(ParseError::InvalidTargetForm);
         }
-        let rest = start + colon + 1;
-        let path_start = if buf[rest..end].starts_with(b"//") {
-            // authority ends at the first "/", "?" (or the end)
-            let auth = rest + 2;
-            let auth_len = buf[auth..end]
-                .iter()
-                .position(|&b| b == b'/' || b == b'?')
-                .unwrap_or(end - auth);
-            if auth_len == 0 {
-                return Err(ParseError::InvalidTargetForm);
-            }
-            auth + auth_len
-        } else {
-            rest
-        };
-        self.split_path_query(path_start, end);
+        let auth = start + colon + 1;
+        if !buf[auth..end].starts_with(b"//") {
+            return Err(ParseError::InvalidTargetForm);
+        }
+        let auth = auth + 2;
+        // The authority runs to the first "/" or "?" (or the end).
+        let auth_len = buf[auth..end]
+            .iter()
+            .position(|&b| b == b'/' || b == b'?')
+            .unwrap_or(end - auth);
+        if auth_len == 0 {
+            return Err(ParseError::InvalidTargetForm);
+        }
+        self.split_path_query(auth + auth_len, end);
         Ok(())
     }
 

@@ -1,1 +1,0 @@
-//! Specification tests of the HTTP/1.1 parser: one test per rule.
