@@ -1,0 +1,436 @@
+import { ActorFailedError, ActorStoppedError, InvalidArgumentError, MailboxFullError } from '../errors.js';
+import { Mailbox, type MailboxOptions, Offer, type ReplyTo } from '../mailbox/mailbox.js';
+import { RingQueue } from '../mailbox/ring-queue.js';
+import type { ChildParent, SupervisedChild } from '../supervisor/supervised-child.js';
+import type { ActorContext, AnyActorDefinition } from './actor-definition.js';
+import type { ActorRef, AskOptions } from './actor-ref.js';
+import { ActorTimers } from './actor-timers.js';
+import type { Dispatcher, Runnable } from './dispatcher.js';
+import { type DeadLetter, type DeathNotice, type ExitReason, isMessage, type Message } from './message.js';
+import type { AskDeadlines } from './pending-ask.js';
+
+/** What a cell needs from the system that hosts it. */
+export interface CellHost {
+  readonly dispatcher: Dispatcher;
+  readonly deadlines: AskDeadlines;
+  readonly defaultAskTimeoutMs: number;
+  /** Longest a stop or restart waits for an in-flight async handler. */
+  readonly shutdownTimeoutMs: number;
+  deadLetter(letter: DeadLetter): void;
+  /** A lifecycle hook threw where nobody can be told (e.g. `stop`): reported, never swallowed. */
+  hookError(address: string, hook: string, error: unknown): void;
+  unregister(address: string, name: string | undefined): void;
+}
+
+const STARTING = 0;
+const RUNNING = 1;
+const SUSPENDED = 2;
+const FAILED = 3;
+const HALTED = 4;
+const STOPPED = 5;
+
+/** Marks a mailbox entry as a death notice for the `terminated` hook (rides in the reply slot). */
+const NOTICE: ReplyTo = {
+  resolve() {},
+  reject() {},
+};
+
+/**
+ * One actor: its mailbox, state and run loop. The cell outlives restarts (same mailbox, same ref);
+ * only `state` is rebuilt. Messages are handled one at a time: a handler returning a promise
+ * suspends the cell until it settles.
+ */
+export class ActorCell implements Runnable, SupervisedChild {
+  readonly mailbox: Mailbox;
+  readonly ref: LocalActorRef;
+  readonly timers: ActorTimers;
+  parent: ChildParent | null = null;
+  private status = STARTING;
+  private state: unknown = undefined;
+  private hasState = false;
+  private scheduled = false;
+  private stashCurrent = false;
+  private stopRequested = false;
+  private currentReply: ReplyTo | undefined = undefined;
+  private currentMsg: unknown = undefined;
+  private inflight: Promise<unknown> | null = null;
+  private stashed: RingQueue<[unknown, ReplyTo | undefined]> | null = null;
+  private readonly watchers = new Set<(notice: DeathNotice) => void>();
+  private readonly watching = new Map<string, () => void>();
+  private exit: ExitReason | null = null;
+  /** Bumped by every halt so a resume scheduled for an older incarnation does nothing. */
+  private incarnation = 0;
+  private readonly ctx: ActorContext;
+
+  constructor(
+    private readonly host: CellHost,
+    private readonly def: AnyActorDefinition,
+    readonly address: string,
+    readonly name: string | undefined,
+    mailbox: MailboxOptions | undefined,
+  ) {
+    this.mailbox = new Mailbox(mailbox ?? def.mailbox ?? {});
+    this.ref = new LocalActorRef(this);
+    this.timers = new ActorTimers((msg) => this.deliverInternal(msg));
+    this.ctx = {
+      self: this.ref,
+      name,
+      timers: this.timers,
+      stash: () => this.stash(),
+      unstashAll: () => this.unstashAll(),
+      watch: (ref) => this.watchRef(ref),
+      unwatch: (ref) => this.unwatchRef(ref),
+      stop: () => {
+        this.stopRequested = true;
+      },
+    };
+  }
+
+  /** Whether the cell has terminated for good. */
+  get stopped(): boolean {
+    return this.status === STOPPED;
+  }
+
+  tell(msg: unknown): void {
+    if (!isMessage(msg)) throw new InvalidArgumentError('a message must be an object with a string "type"');
+    this.enqueue(msg, undefined);
+  }
+
+  ask(msg: unknown, options: AskOptions | undefined): Promise<unknown> {
+    if (!isMessage(msg)) {
+      return Promise.reject(new InvalidArgumentError('a message must be an object with a string "type"'));
+    }
+    const timeoutMs = options?.timeoutMs ?? this.host.defaultAskTimeoutMs;
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+      return Promise.reject(
+        new InvalidArgumentError(`ask timeoutMs must be a finite number > 0, got ${timeoutMs}`),
+      );
+    }
+    const pending = this.host.deadlines.create(this.address, timeoutMs);
+    this.enqueue(msg, pending);
+    return pending.promise;
+  }
+
+  /** Queues a message (tell when `reply` is undefined). Used by refs and by the thread/cluster routers. */
+  enqueue(msg: unknown, reply: ReplyTo | undefined): void {
+    if (this.status === STOPPED) {
+      this.host.deadLetter({ recipient: this.address, message: msg, reason: 'stopped' });
+      reply?.reject(new ActorStoppedError(this.address));
+      return;
+    }
+    const offered = this.mailbox.offer(msg, reply);
+    if (offered !== Offer.Accepted) this.overflowed(offered, msg, reply);
+    if (!this.scheduled && this.status === RUNNING) {
+      this.scheduled = true;
+      this.host.dispatcher.schedule(this);
+    }
+  }
+
+  private overflowed(offered: Offer, msg: unknown, reply: ReplyTo | undefined): void {
+    const full = new MailboxFullError(this.address, this.mailbox.capacity);
+    if (offered === Offer.Rejected) {
+      if (reply === undefined) throw full;
+      reply.reject(full);
+      return;
+    }
+    if (offered === Offer.DroppedNewest) {
+      this.host.deadLetter({ recipient: this.address, message: msg, reason: 'dropped-newest' });
+      reply?.reject(full);
+      return;
+    }
+    this.host.deadLetter({
+      recipient: this.address,
+      message: this.mailbox.evictedMsg,
+      reason: 'dropped-oldest',
+    });
+    this.mailbox.evictedReply?.reject(full);
+    this.mailbox.evictedMsg = undefined;
+    this.mailbox.evictedReply = undefined;
+  }
+
+  /** Timer messages: a full mailbox dead-letters them rather than throwing into a timer callback. */
+  private deliverInternal(msg: Message): void {
+    try {
+      this.enqueue(msg, undefined);
+    } catch {
+      this.host.deadLetter({ recipient: this.address, message: msg, reason: 'mailbox-full' });
+    }
+  }
+
+  run(budget: number): boolean {
+    const mb = this.mailbox;
+    const def = this.def;
+    const ctx = this.ctx;
+    for (let n = 0; n < budget && mb.size > 0; n++) {
+      if (this.status !== RUNNING) break;
+      const msg = mb.shift();
+      const reply = mb.lastReply;
+      this.currentMsg = msg;
+      this.currentReply = reply;
+      let result: unknown;
+      try {
+        result =
+          reply === NOTICE
+            ? def.terminated?.(this.state, msg as DeathNotice, ctx)
+            : def.receive(this.state, msg, ctx);
+      } catch (err) {
+        this.fail(err);
+        break;
+      }
+      if (this.stashCurrent) {
+        this.stashCurrent = false;
+        continue;
+      }
+      if (
+        result !== undefined &&
+        result !== null &&
+        typeof (result as PromiseLike<unknown>).then === 'function'
+      ) {
+        this.suspend(result as PromiseLike<unknown>, reply);
+        break;
+      }
+      if (reply !== undefined && reply !== NOTICE) reply.resolve(result);
+      if (this.stopRequested) {
+        this.exited({ type: 'normal' });
+        break;
+      }
+    }
+    if (this.status === RUNNING && mb.size > 0) return true;
+    this.scheduled = false;
+    return false;
+  }
+
+  private suspend(result: PromiseLike<unknown>, reply: ReplyTo | undefined): void {
+    this.status = SUSPENDED;
+    this.inflight = Promise.resolve(result).then(
+      (value) => {
+        this.inflight = null;
+        if (reply !== undefined && reply !== NOTICE) reply.resolve(value);
+        if (this.status !== SUSPENDED) return;
+        this.status = RUNNING;
+        if (this.stopRequested) this.exited({ type: 'normal' });
+        else this.kick();
+      },
+      (err: unknown) => {
+        this.inflight = null;
+        if (this.status === SUSPENDED) this.fail(err);
+        else if (reply !== undefined && reply !== NOTICE)
+          reply.reject(new ActorFailedError(this.address, err));
+      },
+    );
+  }
+
+  private kick(): void {
+    if (!this.scheduled && this.status === RUNNING && this.mailbox.size > 0) {
+      this.scheduled = true;
+      this.host.dispatcher.schedule(this);
+    }
+  }
+
+  /**
+   * The handler threw. The failing message is not retried (it would likely fail again): an asker
+   * gets `ActorFailedError`, a told message goes to dead letters with reason `failed`. The rest of
+   * the mailbox stays queued for the next incarnation.
+   */
+  private fail(err: unknown): void {
+    const reply = this.currentReply;
+    if (reply === undefined) {
+      this.host.deadLetter({ recipient: this.address, message: this.currentMsg, reason: 'failed' });
+    } else if (reply !== NOTICE) {
+      reply.reject(new ActorFailedError(this.address, err));
+    }
+    this.currentMsg = undefined;
+    this.currentReply = undefined;
+    this.exited({ type: 'error', error: err });
+  }
+
+  private exited(reason: ExitReason): void {
+    this.status = FAILED;
+    this.timers.cancelAll();
+    if (this.parent !== null) this.parent.childExited(this, reason);
+    else void this.stop(reason);
+  }
+
+  private stash(): void {
+    if (this.currentReply === NOTICE) throw new InvalidArgumentError('death notices cannot be stashed');
+    if (this.stashed === null) this.stashed = new RingQueue(16);
+    if (this.stashed.size >= this.mailbox.capacity)
+      throw new MailboxFullError(`${this.address} (stash)`, this.mailbox.capacity);
+    this.stashed.push([this.currentMsg, this.currentReply]);
+    this.stashCurrent = true;
+  }
+
+  private unstashAll(): void {
+    const stashed = this.stashed;
+    if (stashed === null || stashed.size === 0) return;
+    // Walk backwards so unshift leaves them in their original order ahead of newer messages.
+    const items = stashed.drainAll();
+    for (let i = items.length - 1; i >= 0; i--) {
+      const [msg, reply] = items[i]!;
+      this.mailbox.unshift(msg, reply);
+    }
+    this.kick();
+  }
+
+  private watchRef(ref: ActorRef<never> | ActorRef): void {
+    if (this.watching.has(ref.address)) return;
+    const cancel = ref.watch((notice) => {
+      this.watching.delete(notice.address);
+      if (this.status === STOPPED) return;
+      this.mailbox.push(notice, NOTICE);
+      this.kick();
+    });
+    this.watching.set(ref.address, cancel);
+  }
+
+  private unwatchRef(ref: ActorRef<never> | ActorRef): void {
+    this.watching.get(ref.address)?.();
+    this.watching.delete(ref.address);
+  }
+
+  private cancelWatches(): void {
+    for (const cancel of this.watching.values()) cancel();
+    this.watching.clear();
+  }
+
+  /** Registers a termination listener; fires at once if already stopped. */
+  addWatcher(listener: (notice: DeathNotice) => void): () => void {
+    if (this.exit !== null) {
+      const notice = { address: this.address, reason: this.exit };
+      queueMicrotask(() => listener(notice));
+      return () => {};
+    }
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  start(): void {
+    this.status = STARTING;
+    this.stopRequested = false;
+    let started: unknown;
+    try {
+      started = this.def.start(this.ctx);
+    } catch (err) {
+      this.exited({ type: 'error', error: err });
+      return;
+    }
+    if (
+      started !== null &&
+      typeof started === 'object' &&
+      typeof (started as PromiseLike<unknown>).then === 'function'
+    ) {
+      Promise.resolve(started).then(
+        (state) => this.started(state),
+        (err: unknown) => {
+          if (this.status === STARTING) this.exited({ type: 'error', error: err });
+        },
+      );
+    } else {
+      this.started(started);
+    }
+  }
+
+  private started(state: unknown): void {
+    if (this.status !== STARTING) return;
+    this.state = state;
+    this.hasState = true;
+    this.status = RUNNING;
+    this.kick();
+  }
+
+  private async settleInflight(): Promise<void> {
+    const inflight = this.inflight;
+    if (inflight === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      inflight.catch(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.host.shutdownTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  async halt(reason: unknown): Promise<void> {
+    if (this.status === STOPPED) return;
+    this.status = HALTED;
+    this.incarnation++;
+    await this.settleInflight();
+    this.timers.cancelAll();
+    this.cancelWatches();
+    if (this.hasState && this.def.beforeRestart !== undefined) {
+      try {
+        await this.def.beforeRestart(this.state, reason, this.ctx);
+      } catch (err) {
+        this.host.hookError(this.address, 'beforeRestart', err);
+      }
+    }
+    this.hasState = false;
+    this.state = undefined;
+    this.unstashAll();
+  }
+
+  async resume(delayMs: number): Promise<void> {
+    const incarnation = this.incarnation;
+    if (delayMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, delayMs));
+    if (this.status !== HALTED || incarnation !== this.incarnation) return;
+    this.start();
+  }
+
+  async stop(reason: ExitReason): Promise<void> {
+    if (this.status === STOPPED) return;
+    this.status = STOPPED;
+    this.exit = reason;
+    await this.settleInflight();
+    this.timers.cancelAll();
+    this.cancelWatches();
+    if (this.hasState && this.def.stop !== undefined) {
+      try {
+        await this.def.stop(this.state, this.ctx);
+      } catch (err) {
+        this.host.hookError(this.address, 'stop', err);
+      }
+    }
+    this.hasState = false;
+    this.state = undefined;
+    this.unstashAll();
+    // Nothing queued is dropped silently: tells go to dead letters, asks are rejected.
+    while (this.mailbox.size > 0) {
+      const msg = this.mailbox.shift();
+      const reply = this.mailbox.lastReply;
+      if (reply === NOTICE) continue;
+      this.host.deadLetter({ recipient: this.address, message: msg, reason: 'stopped' });
+      reply?.reject(new ActorStoppedError(this.address));
+    }
+    this.host.unregister(this.address, this.name);
+    const notice: DeathNotice = { address: this.address, reason };
+    for (const listener of this.watchers) listener(notice);
+    this.watchers.clear();
+  }
+}
+
+/** The ref of an actor in this thread. */
+export class LocalActorRef implements ActorRef {
+  constructor(private readonly cell: ActorCell) {}
+
+  get address(): string {
+    return this.cell.address;
+  }
+
+  tell(msg: Message): void {
+    this.cell.tell(msg);
+  }
+
+  ask(msg: Message, options?: AskOptions): Promise<never> {
+    return this.cell.ask(msg, options) as Promise<never>;
+  }
+
+  watch(listener: (notice: DeathNotice) => void): () => void {
+    return this.cell.addWatcher(listener);
+  }
+
+  /** @internal the cell behind this ref, for routers in this thread. */
+  get target(): ActorCell {
+    return this.cell;
+  }
+}

@@ -1,0 +1,312 @@
+import {
+  type RuntimeConfig,
+  type RuntimeConfigInput,
+  runtimeConfigSchema,
+} from '../config/runtime-config-schema.js';
+import {
+  ActorNameTakenError,
+  InvalidArgumentError,
+  PlacementUnavailableError,
+  type RestartIntensityError,
+} from '../errors.js';
+import type { MailboxOptions } from '../mailbox/mailbox.js';
+import type {
+  ActorChildSpec,
+  Placement,
+  RestartIntensity,
+  RestartType,
+  Strategy,
+  SupervisorSpec,
+} from '../supervisor/child-spec.js';
+import type { ChildParent, SupervisedChild } from '../supervisor/supervised-child.js';
+import { type ChildFactory, Supervisor } from '../supervisor/supervisor.js';
+import type { SupervisorRef } from '../supervisor/supervisor-ref.js';
+import { ActorCell, type CellHost } from './actor-cell.js';
+import type { ActorDefinition } from './actor-definition.js';
+import type { ActorRef } from './actor-ref.js';
+import { Dispatcher } from './dispatcher.js';
+import type { DeadLetter, DeathNotice, Message, ReplyMap } from './message.js';
+import { AskDeadlines } from './pending-ask.js';
+
+/** Places actors somewhere other than this thread (worker threads, cluster nodes). */
+export interface RemotePlacement {
+  createActor(
+    spec: ActorChildSpec,
+    parent: ChildParent,
+    address: string,
+  ): { child: SupervisedChild; handle: ActorRef };
+  /** Frees threads / connections. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createActorSystem}. */
+export interface ActorSystemOptions {
+  /** The `runtime:` config section (validated with `runtimeConfigSchema`). */
+  readonly config?: RuntimeConfigInput;
+  /** This process's id in addresses and in the cluster (default: a random one). */
+  readonly nodeId?: string;
+  /**
+   * Modules (URLs or absolute paths) whose exported actor definitions with a `kind` can be placed
+   * on worker threads and cluster nodes; each thread / node imports them.
+   */
+  readonly modules?: readonly (string | URL)[];
+  /** Default `ask` timeout (5000 ms). */
+  readonly askTimeoutMs?: number;
+  /** Longest a stop/restart waits for an in-flight async handler (5000 ms). */
+  readonly shutdownTimeoutMs?: number;
+  /** The root supervisor's strategy and intensity (one_for_one, 10 restarts in 1 s). */
+  readonly root?: { readonly strategy?: Strategy; readonly intensity?: RestartIntensity };
+  /** Called when the root supervisor gives up; default: log to stderr and shut the system down. */
+  readonly onFatal?: (error: RestartIntensityError) => void;
+  /** Called when a lifecycle hook throws where no caller can see it (default: stderr). */
+  readonly onHookError?: (address: string, hook: string, error: unknown) => void;
+}
+
+/** Options of {@link ActorSystem.spawn}. */
+export interface SpawnOptions {
+  /** Register under this name (unique in this process); see {@link ActorSystem.lookup}. */
+  readonly name?: string;
+  readonly mailbox?: MailboxOptions;
+  /** How the root supervisor restarts it (default `permanent`). */
+  readonly restart?: RestartType;
+  /** Default `auto`. */
+  readonly placement?: Placement;
+}
+
+/** Options of {@link ActorSystem.supervise}. */
+export interface SuperviseOptions {
+  /** Child id under the root (default: generated). */
+  readonly id?: string;
+  readonly restart?: RestartType;
+}
+
+/** Placement factories installed by `createActorSystem` (kept out of the public surface). */
+export interface PlacementHooks {
+  thread?: RemotePlacement;
+  cluster?: RemotePlacement;
+}
+
+/**
+ * A process-wide actor system: the dispatcher, the registry of names, dead letters and the root of
+ * the supervision tree. Create one with {@link createActorSystem}.
+ */
+export class ActorSystem implements CellHost {
+  /** The validated `runtime:` config. */
+  readonly config: RuntimeConfig;
+  readonly nodeId: string;
+  /** @internal */ readonly dispatcher = new Dispatcher();
+  /** @internal */ readonly deadlines = new AskDeadlines();
+  /** @internal */ readonly defaultAskTimeoutMs: number;
+  /** @internal */ readonly shutdownTimeoutMs: number;
+  /** @internal */ readonly placements: PlacementHooks = {};
+  private readonly names = new Map<string, ActorRef>();
+  /** Local cells by address, for routers that deliver messages arriving from other threads/nodes. */
+  private readonly cells = new Map<string, ActorCell>();
+  private readonly deadLetterListeners = new Set<(letter: DeadLetter) => void>();
+  private deadLetters = 0;
+  private nextId = 0;
+  private readonly root: Supervisor;
+  private closed = false;
+
+  /** @internal use {@link createActorSystem}. */
+  constructor(options: ActorSystemOptions, config: RuntimeConfig) {
+    this.config = config;
+    this.nodeId = options.nodeId ?? `n${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    if (!/^[A-Za-z0-9_-]+$/.test(this.nodeId)) {
+      throw new InvalidArgumentError(`nodeId may hold only letters, digits, _ and -, got "${this.nodeId}"`);
+    }
+    this.defaultAskTimeoutMs = options.askTimeoutMs ?? 5000;
+    this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5000;
+    const onHookError = options.onHookError;
+    if (onHookError !== undefined) this.hookError = onHookError;
+    const onFatal =
+      options.onFatal ??
+      ((error: RestartIntensityError) => {
+        console.error('[zephyr/runtime] root supervisor gave up; shutting the actor system down', error);
+        void this.shutdown();
+      });
+    const factory: ChildFactory = {
+      createActor: (spec, parent) => this.createActor(spec, parent),
+      newAddress: () => this.newAddress(),
+    };
+    this.root = new Supervisor(
+      {
+        strategy: options.root?.strategy ?? 'one_for_one',
+        intensity: options.root?.intensity ?? { maxRestarts: 10, withinMs: 1000 },
+      },
+      factory,
+      onFatal,
+    );
+    this.root.start();
+  }
+
+  /** The root supervisor: every actor and supervisor of this system hangs under it. */
+  get rootSupervisor(): SupervisorRef {
+    return this.root;
+  }
+
+  /** Messages dead-lettered so far. */
+  get deadLetterCount(): number {
+    return this.deadLetters;
+  }
+
+  /**
+   * Starts an actor under the root supervisor and returns its ref at once; messages sent before
+   * its `start` finishes are queued.
+   *
+   * @example
+   * const ref = system.spawn(counter, { name: 'counter' });
+   * ref.tell({ type: 'add', by: 2 });
+   * const n = await ref.ask({ type: 'get' });
+   */
+  spawn<M extends Message, S, R extends ReplyMap>(
+    definition: ActorDefinition<M, S, R>,
+    options: SpawnOptions = {},
+  ): ActorRef<M, R> {
+    if (options.name !== undefined && this.names.has(options.name))
+      throw new ActorNameTakenError(options.name);
+    const id = options.name ?? `actor-${this.nextId + 1}`;
+    const spec: ActorChildSpec = {
+      id,
+      actor: definition,
+      restart: options.restart ?? 'permanent',
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.mailbox !== undefined ? { mailbox: options.mailbox } : {}),
+      ...(options.placement !== undefined ? { placement: options.placement } : {}),
+    };
+    return this.root.startChild({ ...spec, actor: definition });
+  }
+
+  /** Starts a supervisor (and its static children) under the root supervisor. */
+  supervise(spec: SupervisorSpec, options: SuperviseOptions = {}): SupervisorRef {
+    return this.root.startSupervisor({
+      id: options.id ?? `supervisor-${this.nextId + 1}`,
+      supervisor: spec,
+      restart: options.restart ?? 'permanent',
+    });
+  }
+
+  /** The actor registered under `name`; the caller states its message and reply types. */
+  lookup<M extends Message = Message, R extends ReplyMap = ReplyMap>(
+    name: string,
+  ): ActorRef<M, R> | undefined {
+    return this.names.get(name) as ActorRef<M, R> | undefined;
+  }
+
+  /** Resolves when `ref` terminates for good. */
+  terminated(ref: { watch(listener: (notice: DeathNotice) => void): () => void }): Promise<DeathNotice> {
+    return new Promise((resolve) => {
+      ref.watch(resolve);
+    });
+  }
+
+  /** Stops a child of the root supervisor (spawned with {@link spawn} or {@link supervise}) by id or name. */
+  stop(id: string): Promise<void> {
+    return this.root.terminateChild(id);
+  }
+
+  /** Subscribes to dead letters (messages to stopped actors, dropped by overflow, or that crashed their actor). */
+  onDeadLetter(listener: (letter: DeadLetter) => void): () => void {
+    this.deadLetterListeners.add(listener);
+    return () => this.deadLetterListeners.delete(listener);
+  }
+
+  /** Stops every actor (children before parents, last started first), then threads and cluster links. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.root.stop({ type: 'shutdown' });
+    await this.placements.cluster?.close();
+    await this.placements.thread?.close();
+  }
+
+  // --- CellHost and internals ---
+
+  /** @internal */
+  deadLetter(letter: DeadLetter): void {
+    this.deadLetters++;
+    for (const listener of this.deadLetterListeners) listener(letter);
+  }
+
+  /** @internal */
+  hookError(address: string, hook: string, error: unknown): void {
+    console.error(`[zephyr/runtime] ${hook} hook of ${address} threw`, error);
+  }
+
+  /** @internal */
+  unregister(address: string, name: string | undefined): void {
+    this.cells.delete(address);
+    if (name !== undefined) {
+      const current = this.names.get(name);
+      if (current !== undefined && current.address === address) this.names.delete(name);
+    }
+  }
+
+  /** @internal a fresh address in this process. */
+  newAddress(): string {
+    return `${this.nodeId}/${++this.nextId}`;
+  }
+
+  /** @internal the local cell at `address`, for routers. */
+  localCell(address: string): ActorCell | undefined {
+    return this.cells.get(address);
+  }
+
+  /** @internal registers `name` for `ref`, failing if taken. */
+  registerName(name: string, ref: ActorRef): void {
+    if (this.names.has(name)) throw new ActorNameTakenError(name);
+    this.names.set(name, ref);
+  }
+
+  /** @internal spawns a cell in this thread with no supervisor bookkeeping (worker threads, cluster nodes). */
+  createCell(spec: ActorChildSpec, parent: ChildParent | null, address: string): ActorCell {
+    const cell = new ActorCell(this, spec.actor, address, spec.name, spec.mailbox);
+    cell.parent = parent;
+    this.cells.set(address, cell);
+    return cell;
+  }
+
+  private createActor(
+    spec: ActorChildSpec,
+    parent: ChildParent,
+  ): { child: SupervisedChild; handle: ActorRef } {
+    if (this.closed) throw new InvalidArgumentError('the actor system is shut down');
+    if (spec.name !== undefined && this.names.has(spec.name)) throw new ActorNameTakenError(spec.name);
+    const placement = this.resolvePlacement(spec);
+    const address = this.newAddress();
+    let made: { child: SupervisedChild; handle: ActorRef };
+    if (placement === 'local') {
+      const cell = this.createCell(spec, parent, address);
+      made = { child: cell, handle: cell.ref };
+    } else {
+      const remote = placement === 'thread' ? this.placements.thread : this.placements.cluster;
+      if (remote === undefined)
+        throw new PlacementUnavailableError(`no ${placement} placement is configured`);
+      made = remote.createActor(spec, parent, address);
+    }
+    if (spec.name !== undefined) this.registerName(spec.name, made.handle);
+    return made;
+  }
+
+  private resolvePlacement(spec: ActorChildSpec): 'local' | 'thread' | 'cluster' {
+    const placement = spec.placement ?? 'auto';
+    if (placement === 'local' || placement === 'thread' || placement === 'cluster') {
+      if (placement !== 'local' && spec.actor.kind === undefined) {
+        throw new InvalidArgumentError(
+          `child "${spec.id}" needs a definition with a kind to be placed on a ${placement}`,
+        );
+      }
+      return placement;
+    }
+    if (placement !== 'auto') throw new InvalidArgumentError(`unknown placement ${String(placement)}`);
+    if (spec.actor.kind === undefined) return 'local';
+    if (this.placements.cluster !== undefined) return 'cluster';
+    if (this.placements.thread !== undefined) return 'thread';
+    return 'local';
+  }
+}
+
+/** Validates the runtime config (throws the zod error, with paths, on bad input). */
+export function parseRuntimeConfig(input: RuntimeConfigInput | undefined): RuntimeConfig {
+  return runtimeConfigSchema.parse(input ?? {});
+}
