@@ -1,1 +1,112 @@
-export {};
+// The public API of @zephyr/db; nothing else is imported from outside the package.
+
+/** Kysely's `sql` template tag, always at hand for what the models do not cover. */
+export { type Kysely, sql } from 'kysely';
+export { type DbConfig, dbConfigSchema, poolOptionsFromConfig } from './config/db-config-schema.js';
+export {
+  createDatabase,
+  Database,
+  type DatabaseOptions,
+  type Models,
+  type QueryEvent,
+  type TransactionOptions,
+} from './database/database.js';
+export { PGliteDialect, type PGliteDialectOptions, pglite } from './dialect/pglite/pglite-dialect.js';
+export { PostgresDialect, postgres } from './dialect/postgres/postgres-dialect.js';
+export type { PostgresDialectOptions } from './dialect/postgres/postgres-driver.js';
+export type { ZephyrDialect } from './dialect/zephyr-dialect.js';
+export {
+  CheckViolationError,
+  type ConstraintViolationDetails,
+  ConstraintViolationError,
+  ForeignKeyViolationError,
+  NotNullViolationError,
+  UniqueViolationError,
+} from './errors/constraint-errors.js';
+export { type ConstraintColumns, mapDatabaseError } from './errors/map-database-error.js';
+export {
+  DestructiveChangeError,
+  MigrationChecksumError,
+  MigrationFormatError,
+  MigrationMissingError,
+  MigrationPendingError,
+} from './errors/migration-errors.js';
+export {
+  ConnectionError,
+  PoolClosedError,
+  PoolOverloadedError,
+  PoolTimeoutError,
+} from './errors/pool-errors.js';
+export { InvalidQueryError, ValidationError } from './errors/validation-error.js';
+export { ZephyrDbError } from './errors/zephyr-db-error.js';
+export { diffSchemas, type SchemaChange } from './migration/diff-schemas.js';
+export { introspectDatabase } from './migration/introspect-database.js';
+export { type MigrationFile, parseMigrationFile, readMigrations } from './migration/migration-file.js';
+export {
+  createMigrator,
+  type MigrationStatus,
+  Migrator,
+  type MigratorOptions,
+} from './migration/migrator.js';
+export { type SchemaSnapshot, snapshotFromSchema, type TableSnapshot } from './migration/schema-snapshot.js';
+export {
+  type FindManyOptions,
+  Model,
+  type Page,
+  type PaginateOptions,
+  type UpsertOptions,
+} from './model/model.js';
+export type {
+  InsertOf,
+  KeyInput,
+  RelationsOf,
+  RowOf,
+  RowWith,
+  TableName,
+  UpdateOf,
+  WithSpec,
+} from './model/model-types.js';
+export type { OrderBy, SortDirection } from './model/order-by.js';
+export type { Where, WhereOperators } from './model/where-filter.js';
+export {
+  type ConnectionFactory,
+  ConnectionPool,
+  type PoolMetrics,
+  type PoolOptions,
+} from './pool/connection-pool.js';
+export type { WaitTimePercentiles } from './pool/wait-time-histogram.js';
+export { type ParameterFactory, PreparedQuery, type QueryRunner } from './query-compiler/prepared-query.js';
+export {
+  type AnyColumn,
+  Column,
+  type ColumnDefinition,
+  column,
+  type ReferentialAction,
+} from './schema/column.js';
+export {
+  type BelongsToRelation,
+  type HasManyRelation,
+  type ManyToManyRelation,
+  type Relation,
+  relation,
+} from './schema/relation.js';
+export type { ColumnValue, InsertRow, KyselyTable, SelectRow, UpdateRow } from './schema/row-types.js';
+export {
+  type AnySchema,
+  type DatabaseTypes,
+  defineSchema,
+  type RelationsInput,
+  type Schema,
+} from './schema/schema.js';
+export {
+  type AnyTable,
+  type CheckConstraint,
+  type ForeignKeyConstraint,
+  type IndexDefinition,
+  type KeyConstraint,
+  type Table,
+  type TableOptions,
+  type TableSchemas,
+  table,
+} from './schema/table.js';
+export { timestamps } from './schema/timestamps.js';

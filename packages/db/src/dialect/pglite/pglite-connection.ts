@@ -1,0 +1,68 @@
+import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
+import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
+import { type ConstraintColumns, mapDatabaseError } from '../../errors/map-database-error.js';
+
+const INT8 = 20;
+const DATE = 1082;
+const NUMERIC = 1700;
+
+/**
+ * The same value mapping as the PostgreSQL dialect, so results are identical on both. Passed per
+ * query, so it applies to instances the application created itself too.
+ */
+const parsers: NonNullable<PGliteOptions['parsers']> = {
+  [INT8]: (value: string) => BigInt(value),
+  [DATE]: (value: string) => value,
+  [NUMERIC]: (value: string) => value,
+};
+
+/** The one session of a PGlite database. */
+export class PGliteConnection implements DatabaseConnection {
+  readonly #db: PGlite;
+  readonly #constraints: () => ConstraintColumns | undefined;
+
+  constructor(db: PGlite, constraints: () => ConstraintColumns | undefined) {
+    this.#db = db;
+    this.#constraints = constraints;
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    let result: Awaited<ReturnType<PGlite['query']>>;
+    const params = compiledQuery.parameters as unknown[];
+    try {
+      if (params.length === 0 && /;\s*\S/.test(compiledQuery.sql)) {
+        // Several statements (a migration): only the simple protocol accepts them.
+        const results = await this.#db.exec(compiledQuery.sql, { rowMode: 'object', parsers });
+        return { rows: (results[results.length - 1]?.rows ?? []) as R[] };
+      }
+      result = await this.#db.query<R>(compiledQuery.sql, params, { rowMode: 'object', parsers });
+    } catch (error) {
+      throw mapDatabaseError(error, this.#constraints());
+    }
+    const affects = /^\s*(insert|update|delete|merge|with)\b/i.test(compiledQuery.sql);
+    return {
+      rows: result.rows as R[],
+      ...(affects && result.affectedRows !== undefined
+        ? { numAffectedRows: BigInt(result.affectedRows) }
+        : {}),
+    };
+  }
+
+  async execute(text: string): Promise<void> {
+    try {
+      await this.#db.exec(text);
+    } catch (error) {
+      throw mapDatabaseError(error, this.#constraints());
+    }
+  }
+
+  async *streamQuery<R>(
+    compiledQuery: CompiledQuery,
+    chunkSize: number,
+  ): AsyncIterableIterator<QueryResult<R>> {
+    // PGlite materialises results in memory anyway; hand them out in the requested chunk size.
+    const { rows } = await this.executeQuery<R>(compiledQuery);
+    const size = Math.max(1, chunkSize);
+    for (let i = 0; i < rows.length; i += size) yield { rows: rows.slice(i, i + size) };
+  }
+}

@@ -1,0 +1,120 @@
+import { PGlite } from '@electric-sql/pglite';
+import {
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type QueryCompiler,
+  type TransactionSettings,
+} from 'kysely';
+import type { ConstraintColumns } from '../../errors/map-database-error.js';
+import { runTransactionControl, transactionBeginSql } from '../transaction-sql.js';
+import type { ZephyrDialect } from '../zephyr-dialect.js';
+import { ConnectionMutex } from './connection-mutex.js';
+import { PGliteConnection } from './pglite-connection.js';
+
+/** Options of the PGlite dialect. */
+export interface PGliteDialectOptions {
+  /** Where to keep the data (`./data/app`, `idb://...`); in memory when omitted. Ignored with `instance`. */
+  readonly dataDir?: string;
+  /** Use an existing PGlite instance (it is then not closed by `destroy`). */
+  readonly instance?: PGlite;
+}
+
+/** Kysely driver for PGlite: one embedded backend, shared through a FIFO lock. */
+class PGliteDriver implements Driver {
+  readonly #options: PGliteDialectOptions;
+  readonly #mutex = new ConnectionMutex();
+  readonly #constraints: () => ConstraintColumns | undefined;
+  #db: PGlite | undefined;
+  #connection: PGliteConnection | undefined;
+
+  constructor(options: PGliteDialectOptions, constraints: () => ConstraintColumns | undefined) {
+    this.#options = options;
+    this.#constraints = constraints;
+  }
+
+  async init(): Promise<void> {
+    this.#db =
+      this.#options.instance ??
+      (await PGlite.create(this.#options.dataDir === undefined ? {} : { dataDir: this.#options.dataDir }));
+    this.#connection = new PGliteConnection(this.#db, this.#constraints);
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#mutex.lock();
+    return this.#connection!;
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    await (connection as PGliteConnection).execute(transactionBeginSql(settings));
+  }
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as PGliteConnection).execute('commit');
+  }
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as PGliteConnection).execute('rollback');
+  }
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await runTransactionControl(connection, 'savepoint', name);
+  }
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await runTransactionControl(connection, 'rollback to savepoint', name);
+  }
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await runTransactionControl(connection, 'release savepoint', name);
+  }
+  async releaseConnection(): Promise<void> {
+    this.#mutex.unlock();
+  }
+  async destroy(): Promise<void> {
+    if (this.#options.instance === undefined) await this.#db?.close();
+  }
+}
+
+/** PGlite (embedded PostgreSQL in WebAssembly): no server, same SQL, same schema and migrations. */
+export class PGliteDialect implements ZephyrDialect {
+  readonly kind = 'pglite';
+  readonly #options: PGliteDialectOptions;
+  #constraints: ConstraintColumns | undefined;
+
+  constructor(options: PGliteDialectOptions = {}) {
+    this.#options = options;
+  }
+  setConstraintColumns(constraints: ConstraintColumns): void {
+    this.#constraints = constraints;
+  }
+  createDriver(): Driver {
+    return new PGliteDriver(this.#options, () => this.#constraints);
+  }
+  createQueryCompiler(): QueryCompiler {
+    return new PostgresQueryCompiler();
+  }
+  createAdapter(): DialectAdapter {
+    return new PostgresAdapter();
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's Dialect interface is declared with Kysely<any>.
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new PostgresIntrospector(db);
+  }
+  poolMetrics(): undefined {
+    return undefined;
+  }
+}
+
+/**
+ * The embedded PGlite dialect (the default for development and tests: no server to run).
+ *
+ * @example
+ * ```ts
+ * const db = createDatabase({ schema, dialect: pglite() }); // in memory
+ * const onDisk = createDatabase({ schema, dialect: pglite({ dataDir: './data/dev' }) });
+ * ```
+ */
+export function pglite(options: PGliteDialectOptions = {}): PGliteDialect {
+  return new PGliteDialect(options);
+}

@@ -1,0 +1,56 @@
+import {
+  type DatabaseIntrospector,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type QueryCompiler,
+} from 'kysely';
+import type { ConstraintColumns } from '../../errors/map-database-error.js';
+import type { PoolMetrics } from '../../pool/connection-pool.js';
+import type { ZephyrDialect } from '../zephyr-dialect.js';
+import { type PostgresDialectOptions, PostgresDriver } from './postgres-driver.js';
+
+/** PostgreSQL over node-postgres with Zephyr's pool and per-session prepared statements. */
+export class PostgresDialect implements ZephyrDialect {
+  readonly kind = 'postgres';
+  readonly #driver: PostgresDriver;
+
+  constructor(options: PostgresDialectOptions) {
+    this.#driver = new PostgresDriver(options);
+  }
+
+  createDriver(): Driver {
+    return this.#driver;
+  }
+  createQueryCompiler(): QueryCompiler {
+    return new PostgresQueryCompiler();
+  }
+  createAdapter(): DialectAdapter {
+    return new PostgresAdapter();
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's Dialect interface is declared with Kysely<any>.
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new PostgresIntrospector(db);
+  }
+  poolMetrics(): PoolMetrics | undefined {
+    return this.#driver.metrics();
+  }
+  setConstraintColumns(constraints: ConstraintColumns): void {
+    this.#driver.constraints = constraints;
+  }
+}
+
+/**
+ * The PostgreSQL dialect.
+ *
+ * @example
+ * ```ts
+ * const db = createDatabase({ schema, dialect: postgres({ connectionString: process.env.DATABASE_URL!, pool: { max: 20 } }) });
+ * ```
+ */
+export function postgres(options: PostgresDialectOptions): PostgresDialect {
+  return new PostgresDialect(options);
+}

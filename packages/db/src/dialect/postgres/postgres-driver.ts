@@ -1,0 +1,132 @@
+import type { DatabaseConnection, Driver, TransactionSettings } from 'kysely';
+import pg from 'pg';
+import type { ConstraintColumns } from '../../errors/map-database-error.js';
+import { ConnectionPool, type PoolMetrics, type PoolOptions } from '../../pool/connection-pool.js';
+import { runTransactionControl, transactionBeginSql } from '../transaction-sql.js';
+import { PostgresConnection } from './postgres-connection.js';
+import { StatementNames } from './statement-names.js';
+import { postgresTypes } from './type-parsers.js';
+
+/** Options of the PostgreSQL dialect. */
+export interface PostgresDialectOptions {
+  /** `postgres://user:pass@host:port/db`. */
+  readonly connectionString: string;
+  /** Pool limits; see {@link PoolOptions}. */
+  readonly pool?: PoolOptions;
+  /** Sets `search_path` on every session, e.g. to isolate tests in their own schema. */
+  readonly searchPath?: string;
+  /** Shown in `pg_stat_activity.application_name`. Default `zephyr`. */
+  readonly applicationName?: string;
+  /** Timeout for opening one connection. Default 5000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Most distinct statements prepared per session. Default 500. */
+  readonly maxPreparedStatements?: number;
+}
+
+/** Kysely driver for node-postgres over Zephyr's backpressured {@link ConnectionPool}. */
+export class PostgresDriver implements Driver {
+  readonly #options: PostgresDialectOptions;
+  readonly #names: StatementNames;
+  /** Constraint name → columns of the declared schema, for error messages. */
+  constraints: ConstraintColumns | undefined;
+  #pool: ConnectionPool<PostgresConnection> | undefined;
+
+  constructor(options: PostgresDialectOptions) {
+    this.#options = options;
+    this.#names = new StatementNames(options.maxPreparedStatements ?? 500);
+  }
+
+  /** The pool, created on first use. */
+  get pool(): ConnectionPool<PostgresConnection> {
+    if (this.#pool === undefined) this.#pool = this.#createPool();
+    return this.#pool;
+  }
+
+  #createPool(): ConnectionPool<PostgresConnection> {
+    const o = this.#options;
+    const pool: ConnectionPool<PostgresConnection> = new ConnectionPool<PostgresConnection>(
+      {
+        create: async () => {
+          const client = new pg.Client({
+            connectionString: o.connectionString,
+            application_name: o.applicationName ?? 'zephyr',
+            connectionTimeoutMillis: o.connectTimeoutMs ?? 5000,
+            keepAlive: true,
+            types: postgresTypes,
+            ...(o.searchPath === undefined ? {} : { options: `-c search_path=${o.searchPath}` }),
+          });
+          const connection = new PostgresConnection(client, this.#names, () => this.constraints);
+          // An idle session killed by a server restart is evicted at once, not on next use.
+          client.on('error', () => pool.evictIdle(connection));
+          try {
+            await client.connect();
+          } catch (error) {
+            client.removeAllListeners('error');
+            client.on('error', () => undefined);
+            await client.end().catch(() => undefined);
+            throw error;
+          }
+          return connection;
+        },
+        destroy: async (c) => {
+          c.client.removeAllListeners('error');
+          c.client.on('error', () => undefined);
+          await c.client.end();
+        },
+        isBroken: (c) => c.broken,
+      },
+      o.pool,
+    );
+    return pool;
+  }
+
+  async init(): Promise<void> {
+    void this.pool;
+  }
+
+  acquireConnection(): Promise<DatabaseConnection> {
+    return this.pool.acquire();
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    await (connection as PostgresConnection).execute(transactionBeginSql(settings));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as PostgresConnection).execute('commit');
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const c = connection as PostgresConnection;
+    // A dead session has already been rolled back by the server; the original error is what matters.
+    if (c.broken) return;
+    await c.execute('rollback').catch((error: unknown) => {
+      if (!c.broken) throw error;
+    });
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await runTransactionControl(connection, 'savepoint', name);
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await runTransactionControl(connection, 'rollback to savepoint', name);
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await runTransactionControl(connection, 'release savepoint', name);
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    this.pool.release(connection as PostgresConnection);
+  }
+
+  async destroy(): Promise<void> {
+    await this.#pool?.drain();
+  }
+
+  /** Pool metrics, or `undefined` before the first connection. */
+  metrics(): PoolMetrics | undefined {
+    return this.#pool?.metrics();
+  }
+}

@@ -1,0 +1,13 @@
+import type { Dialect } from 'kysely';
+import type { ConstraintColumns } from '../errors/map-database-error.js';
+import type { PoolMetrics } from '../pool/connection-pool.js';
+
+/** A Kysely dialect that `@zephyr/db` knows how to drive: PostgreSQL or PGlite. */
+export interface ZephyrDialect extends Dialect {
+  /** Which engine; both speak PostgreSQL's SQL, so schema, migrations and queries are shared. */
+  readonly kind: 'postgres' | 'pglite';
+  /** Pool metrics where there is a pool (PostgreSQL); `undefined` otherwise. */
+  poolMetrics(): PoolMetrics | undefined;
+  /** Lets constraint errors name the columns PostgreSQL leaves out (checks); set by `createDatabase`. */
+  setConstraintColumns(constraints: ConstraintColumns): void;
+}

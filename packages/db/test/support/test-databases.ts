@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import {
+  type AnySchema,
+  createDatabase,
+  createMigrator,
+  type Database,
+  type DatabaseOptions,
+  type PoolOptions,
+  pglite,
+  postgres,
+} from '../../src/index.js';
+
+/** The real PostgreSQL every run needs; missing is a failure, never a skip (CI always provides it). */
+export function postgresUrl(): string {
+  const url = process.env.ZEPHYR_TEST_PG_URL;
+  if (url === undefined || url === '') {
+    throw new Error(
+      'ZEPHYR_TEST_PG_URL is not set: run `eval "$(bash .ci/services.sh)"` from the repository root',
+    );
+  }
+  return url;
+}
+
+/** Runs one statement on a short-lived admin connection (schema setup, pg_stat_activity checks). */
+export async function adminQuery<R extends pg.QueryResultRow>(
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
+  const client = new pg.Client({ connectionString: postgresUrl() });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A database opened for one test file, isolated, with a way to throw it away. */
+export interface TestDatabase<S extends AnySchema> {
+  readonly db: Database<S>;
+  /** The PostgreSQL schema holding this file's tables (`public` for PGlite, which is fresh per file). */
+  readonly schemaName: string;
+  /** `application_name` of its sessions, to find them in `pg_stat_activity`. */
+  readonly applicationName: string;
+  readonly close: () => Promise<void>;
+}
+
+/** Extra options for {@link openTestDatabase}. */
+export interface OpenOptions {
+  readonly pool?: PoolOptions;
+  readonly onQuery?: DatabaseOptions<AnySchema>['onQuery'];
+  /** Create the declared tables (default true). */
+  readonly push?: boolean;
+}
+
+/** The dialects every shared suite runs against. */
+export const DIALECTS = ['pglite', 'postgres'] as const;
+export type DialectName = (typeof DIALECTS)[number];
+
+/**
+ * A fresh, isolated database: PGlite in memory, or a new schema on the shared PostgreSQL (selected
+ * through the sessions' `search_path`), dropped again by `close`.
+ */
+export async function openTestDatabase<S extends AnySchema>(
+  kind: DialectName,
+  schema: S,
+  options: OpenOptions = {},
+): Promise<TestDatabase<S>> {
+  const suffix = randomBytes(4).toString('hex');
+  const schemaName = kind === 'pglite' ? 'public' : `zt_${suffix}`;
+  const applicationName = `zephyr_test_${suffix}`;
+  if (kind === 'postgres') await adminQuery(`create schema ${schemaName}`);
+  const db = createDatabase({
+    schema,
+    dialect:
+      kind === 'pglite'
+        ? pglite()
+        : postgres({
+            connectionString: postgresUrl(),
+            searchPath: schemaName,
+            applicationName,
+            ...(options.pool === undefined ? {} : { pool: options.pool }),
+          }),
+    ...(options.onQuery === undefined ? {} : { onQuery: options.onQuery }),
+  });
+  if (options.push !== false) await createMigrator(db, { directory: '/nonexistent' }).push();
+  return {
+    db,
+    schemaName,
+    applicationName,
+    close: async () => {
+      await db.destroy();
+      if (kind === 'postgres') await adminQuery(`drop schema ${schemaName} cascade`);
+    },
+  };
+}
+
+/** Empties every table of the schema between tests (identities restart, so ids are predictable). */
+export async function truncateAll(db: Database<AnySchema>): Promise<void> {
+  const names = Object.keys(db.schema.tables).map((n) => `"${n}"`);
+  const { sql } = await import('../../src/index.js');
+  await sql.raw(`truncate ${names.join(', ')} restart identity cascade`).execute(db.kysely);
+}
