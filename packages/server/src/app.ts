@@ -16,6 +16,7 @@ import {
   NotFoundError,
   ZephyrError,
 } from './errors.js';
+import { type AppListenOptions, listenApp, type Server } from './listen.js';
 import { errorFields, type Logger, type LoggerOption, resolveLogger } from './logger.js';
 import { PROBLEM_TYPE, problemFor } from './problem.js';
 import type { ResponseState } from './response-state.js';
@@ -68,7 +69,7 @@ export interface RouteMethod<Self, Prefix extends string> {
 const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
-const KEEP_ON_ERROR = new Set([
+const DROP_ON_ERROR = new Set([
   'content-type',
   'content-length',
   'content-encoding',
@@ -380,6 +381,21 @@ export class App extends RouteGroup<''> {
     return res.response;
   };
 
+  /**
+   * Serves the app on the `@zephyr/uring` engine (io_uring, or node:http where io_uring is
+   * missing), in this process or in `workers` processes on one port.
+   *
+   * @example
+   * ```ts
+   * const server = await app.listen({ port: 3000, workers: 'auto' });
+   * console.log(`listening on ${server.port} with ${server.engine}`);
+   * ```
+   */
+  listen(options: AppListenOptions = {}): Promise<Server> {
+    this.#pipeline ?? this.#start();
+    return listenApp(this, options);
+  }
+
   /** Freezes the app: composes every chain once; later registration throws. */
   #start(): (ctx: Context) => Promise<void> {
     this.core.started = true;
@@ -469,7 +485,7 @@ export class App extends RouteGroup<''> {
     }
     // Headers set on the way in (CORS, request id, cookies) stay; those describing the old body go.
     for (const name of Object.keys(ctx.res.headers))
-      if (KEEP_ON_ERROR.has(name)) delete ctx.res.headers[name];
+      if (DROP_ON_ERROR.has(name)) delete ctx.res.headers[name];
     ctx.res.status = 200;
     ctx.res.body = null;
     try {

@@ -14,11 +14,23 @@ export {
 export type { MultipartPart } from './body/multipart.js';
 export type { FormFields } from './body/parse-form.js';
 export { compose, type Middleware, type Next } from './compose.js';
+export {
+  listenOptionsFromConfig,
+  type PerformanceConfig,
+  performanceConfigSchema,
+  type ServerConfig,
+  serverConfigSchema,
+} from './config.js';
 export { Context, type ContextState } from './context.js';
 export type { CookieOptions } from './cookie.js';
 export type { InjectOptions, InjectResult } from './engine-adapters/inject.js';
 export * from './errors.js';
+export type { AppListenOptions, Server } from './listen.js';
 export { errorsOnlyLogger, type Logger, type LoggerOption } from './logger.js';
+export { type CompressOptions, compress } from './middleware/compress/index.js';
+export { type CorsOptions, cors } from './middleware/cors/index.js';
+export { type EtagOptions, etag } from './middleware/etag/index.js';
+export { type RequestIdOptions, requestId } from './middleware/request-id/index.js';
 export type { PathParams } from './path-params.js';
 export { PROBLEM_TYPE, type Problem } from './problem.js';
 export { ZephyrRequest } from './request.js';
@@ -35,3 +47,4 @@ export type {
 export type { RouteFound, RouteMatch, RouteMissed, Router } from './router/index.js';
 export { RadixRouter } from './router/radix-router/index.js';
 export { compileSerializer, type Serializer } from './serialize/compile-serializer.js';
+export { type ServeStaticOptions, serveStatic } from './static/serve-static.js';

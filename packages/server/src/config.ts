@@ -1,0 +1,91 @@
+import { sizeSchema } from '@zephyr/config';
+import { z } from 'zod';
+import type { AppListenOptions } from './listen.js';
+
+/**
+ * The `server:` section of `zephyr.config.yaml`. Keys are snake_case like the rest of the file.
+ *
+ * @example
+ * ```yaml
+ * server:
+ *   workers: auto
+ *   io_engine: io_uring
+ *   port: 8080
+ *   limits: { max_body_size: 10MB }
+ * ```
+ */
+export const serverConfigSchema = z.strictObject({
+  /** Worker processes: `auto` (one per CPU) or a count. */
+  workers: z.union([z.literal('auto'), z.number().int().positive()]).default(1),
+  /** Engine: `auto` picks io_uring when the kernel allows it, else node. */
+  io_engine: z.enum(['auto', 'io_uring', 'node']).default('auto'),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(3000),
+  /** Time in-flight requests get to finish on SIGTERM/SIGINT. */
+  shutdown_timeout_ms: z.number().int().nonnegative().default(10_000),
+  limits: z
+    .strictObject({
+      max_header_bytes: z.number().int().positive().default(16384),
+      max_header_count: z.number().int().positive().default(100),
+      max_url_length: z.number().int().positive().default(8192),
+      /** Largest request body (`1MB`, `512KB` or bytes); the app's default body limit. */
+      max_body_size: sizeSchema.default(1024 * 1024),
+      header_timeout_ms: z.number().int().positive().default(10_000),
+      keep_alive_timeout_ms: z.number().int().positive().default(5000),
+      request_timeout_ms: z.number().int().positive().default(300_000),
+      max_connections: z.number().int().positive().default(10_000),
+    })
+    .prefault({}),
+});
+
+/**
+ * The `performance:` section of `zephyr.config.yaml`: kernel features the engine may use.
+ * `zero_copy` sends static files with the engine's `sendFile` (splice/sendfile) instead of
+ * through JS; `tcp_fastopen` sets TCP_FASTOPEN on the listener; `kernel_tls` asks for kTLS
+ * offload once the engine serves TLS (it serves plain HTTP today, so it is validated and
+ * reported, and has no effect yet).
+ */
+export const performanceConfigSchema = z.strictObject({
+  zero_copy: z.boolean().default(true),
+  kernel_tls: z.boolean().default(false),
+  tcp_fastopen: z.boolean().default(false),
+});
+
+/** The parsed `server:` section. */
+export type ServerConfig = z.output<typeof serverConfigSchema>;
+/** The parsed `performance:` section. */
+export type PerformanceConfig = z.output<typeof performanceConfigSchema>;
+
+/**
+ * Turns the parsed `server:` and `performance:` sections into `app.listen` options.
+ *
+ * @example
+ * ```ts
+ * const config = await loadConfig({ sections: { server: serverConfigSchema, performance: performanceConfigSchema } });
+ * await app.listen(listenOptionsFromConfig(config.server, config.performance));
+ * ```
+ */
+export function listenOptionsFromConfig(
+  server: ServerConfig,
+  performance?: PerformanceConfig,
+): AppListenOptions {
+  const { limits } = server;
+  return {
+    port: server.port,
+    host: server.host,
+    engine: server.io_engine,
+    workers: server.workers,
+    shutdownTimeoutMs: server.shutdown_timeout_ms,
+    tcpFastOpen: performance?.tcp_fastopen ?? false,
+    limits: {
+      maxHeaderBytes: limits.max_header_bytes,
+      maxHeaderCount: limits.max_header_count,
+      maxUrlLength: limits.max_url_length,
+      maxBodyBytes: limits.max_body_size,
+      headerTimeoutMs: limits.header_timeout_ms,
+      keepAliveTimeoutMs: limits.keep_alive_timeout_ms,
+      requestTimeoutMs: limits.request_timeout_ms,
+      maxConnections: limits.max_connections,
+    },
+  };
+}

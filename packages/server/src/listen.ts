@@ -1,0 +1,147 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import type { EngineLimits, EngineName, EngineServer, ListenOptions, RequestHandler } from '@zephyr/uring';
+import * as uring from '@zephyr/uring';
+import { InvalidOptionError } from './errors.js';
+import type { Logger } from './logger.js';
+import { WORKER_ENV } from './workers/messages.js';
+import { runPrimary } from './workers/primary.js';
+import { runWorker } from './workers/worker.js';
+
+/** Options of `app.listen`. */
+export interface AppListenOptions {
+  /** TCP port (default 3000; 0 picks a free one, shared by all workers). */
+  port?: number;
+  /** Address to bind (default `127.0.0.1`). */
+  host?: string;
+  /** Engine: `auto` (io_uring when available, default), `io_uring` or `node`; `ZEPHYR_IO_ENGINE` also forces one. */
+  engine?: EngineName | 'auto';
+  /**
+   * Worker processes, each running its own engine on the same port: a number, or `'auto'` for
+   * one per CPU. When set (even to 1), SIGTERM/SIGINT drain in-flight requests and exit 0, and
+   * crashed workers are restarted with backoff. Unset: one engine in this process, no signal
+   * handling (the caller owns the process).
+   */
+  workers?: 'auto' | number;
+  /** Time allowed for in-flight requests to finish on shutdown (default 10 000 ms). */
+  shutdownTimeoutMs?: number;
+  /** Engine limits; `maxBodyBytes` defaults to the largest body limit of the app and its routes. */
+  limits?: Partial<EngineLimits>;
+  /** TCP_FASTOPEN on the listener. */
+  tcpFastOpen?: boolean;
+  /** listen(2) backlog. */
+  backlog?: number;
+  /** SO_REUSEPORT (set automatically in workers). */
+  reusePort?: boolean;
+}
+
+/** A running server (in a multi-worker setup, the primary's view of all workers). */
+export interface Server {
+  /** The engine serving requests (in the primary: the one the first worker reported). */
+  readonly engine: EngineName;
+  /** Why this engine was chosen. */
+  readonly engineReason: string;
+  readonly host: string;
+  readonly port: number;
+  /** Worker processes (0 when serving in this process). */
+  readonly workers: number;
+  /** Drains in-flight requests (up to the shutdown timeout) and stops. */
+  close(): Promise<void>;
+}
+
+/** What `listen` needs from an app. */
+export interface Listenable {
+  readonly handle: RequestHandler;
+  readonly maxBodyLimit: number;
+  readonly log: Logger;
+}
+
+type EngineListen = (options: ListenOptions, handler: RequestHandler) => Promise<EngineServer>;
+
+/** Starts `app` on the engine, in this process or in workers (see {@link AppListenOptions.workers}). */
+export async function listenApp(app: Listenable, options: AppListenOptions = {}): Promise<Server> {
+  const resolved = validateListenOptions(options);
+  if (resolved.workers === null) {
+    const engine = await startEngine(app, resolved, resolved.port);
+    return {
+      engine: engine.engine,
+      engineReason: engine.engineReason,
+      host: engine.host,
+      port: engine.port,
+      workers: 0,
+      close: () => engine.close({ timeoutMs: resolved.shutdownTimeoutMs }),
+    };
+  }
+  if (cluster.isWorker && process.env[WORKER_ENV] === '1') return runWorker(app, resolved, startEngine);
+  return runPrimary(app.log, resolved);
+}
+
+/** Options after validation and defaults. */
+export interface ResolvedListenOptions {
+  port: number;
+  host: string;
+  engine: EngineName | 'auto';
+  workers: number | null;
+  shutdownTimeoutMs: number;
+  listen: Omit<ListenOptions, 'port' | 'host' | 'engine'>;
+}
+
+function validateListenOptions(options: AppListenOptions): ResolvedListenOptions {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('listen options must be an object');
+  const port = options.port ?? 3000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidOptionError(`listen: port must be an integer in 0..65535, got ${String(options.port)}`);
+  }
+  const engine = options.engine ?? 'auto';
+  if (!['auto', 'io_uring', 'node'].includes(engine)) {
+    throw new InvalidOptionError(
+      `listen: engine must be 'auto', 'io_uring' or 'node', got ${String(engine)}`,
+    );
+  }
+  let workers: number | null = null;
+  if (options.workers === 'auto') workers = availableParallelism();
+  else if (options.workers !== undefined) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) {
+      throw new InvalidOptionError(
+        `listen: workers must be 'auto' or a positive integer, got ${String(options.workers)}`,
+      );
+    }
+    workers = options.workers;
+  }
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  if (!Number.isFinite(shutdownTimeoutMs) || shutdownTimeoutMs < 0) {
+    throw new InvalidOptionError('listen: shutdownTimeoutMs must be a non-negative number');
+  }
+  const listen: ResolvedListenOptions['listen'] = {};
+  if (options.limits !== undefined) listen.limits = options.limits;
+  if (options.tcpFastOpen !== undefined) listen.tcpFastOpen = options.tcpFastOpen;
+  if (options.backlog !== undefined) listen.backlog = options.backlog;
+  if (options.reusePort !== undefined) listen.reusePort = options.reusePort;
+  return { port, host: options.host ?? '127.0.0.1', engine, workers, shutdownTimeoutMs, listen };
+}
+
+/** Starts one engine in this process serving `app`. */
+export async function startEngine(
+  app: Listenable,
+  options: ResolvedListenOptions,
+  port: number,
+  reusePort = false,
+): Promise<EngineServer> {
+  const engineListen = (uring as unknown as { listen?: EngineListen }).listen;
+  if (typeof engineListen !== 'function') {
+    throw new InvalidOptionError('@zephyr/uring does not export listen(); update @zephyr/uring');
+  }
+  const limits = { maxBodyBytes: app.maxBodyLimit, ...options.listen.limits };
+  return engineListen(
+    {
+      ...options.listen,
+      port,
+      host: options.host,
+      engine: options.engine,
+      limits,
+      ...(reusePort ? { reusePort: true } : {}),
+    },
+    app.handle,
+  );
+}

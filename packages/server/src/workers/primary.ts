@@ -1,0 +1,112 @@
+import cluster, { type Worker } from 'node:cluster';
+import { createServer } from 'node:net';
+import type { EngineName } from '@zephyr/uring';
+import type { ResolvedListenOptions, Server } from '../listen.js';
+import type { Logger } from '../logger.js';
+import { isListeningMessage, type ListeningMessage, WORKER_ENV, WORKER_PORT_ENV } from './messages.js';
+import { RestartBackoff } from './restart-backoff.js';
+
+/**
+ * The primary side: forks `workers` processes that re-run the entry module (node:cluster's
+ * model, so `app.listen({ workers })` is the only change an app needs), restarts a worker that
+ * dies with backoff while the others keep serving, and on SIGTERM/SIGINT asks every worker to
+ * drain, waits for them, and exits 0.
+ */
+export async function runPrimary(log: Logger, options: ResolvedListenOptions): Promise<Server> {
+  const count = options.workers ?? 1;
+  // Every worker must bind the same port: resolve `0` to a concrete free port once, here.
+  const port = options.port === 0 ? await freePort(options.host) : options.port;
+  const slots = new Map<Worker, number>();
+  const backoffs = Array.from({ length: count }, () => new RestartBackoff());
+  let shuttingDown = false;
+  let first: ListeningMessage | null = null;
+  let resolveReady!: () => void;
+  let rejectReady!: (err: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  let listeningCount = 0;
+
+  const fork = (slot: number): void => {
+    const worker = cluster.fork({ [WORKER_ENV]: '1', [WORKER_PORT_ENV]: String(port) });
+    slots.set(worker, slot);
+    backoffs[slot]!.started();
+    worker.on('message', (message: unknown) => {
+      if (!isListeningMessage(message)) return;
+      first ??= message;
+      listeningCount++;
+      if (listeningCount === count) resolveReady();
+    });
+    worker.on('exit', (code, signal) => {
+      slots.delete(worker);
+      if (shuttingDown) {
+        if (slots.size === 0) allExited();
+        return;
+      }
+      if (first === null) {
+        // Dying before any worker listened is a startup failure (bad port, bad module): report it.
+        rejectReady(new Error(`worker exited during startup (code ${code}, signal ${signal})`));
+        return;
+      }
+      const delay = backoffs[slot]!.nextDelay();
+      log.warn({ pid: worker.process.pid, code, signal, restartInMs: delay }, 'worker died; restarting');
+      setTimeout(() => {
+        if (!shuttingDown) fork(slot);
+      }, delay).unref();
+    });
+  };
+
+  let allExited: () => void = () => {};
+  const exited = new Promise<void>((resolve) => {
+    allExited = resolve;
+  });
+
+  const close = async (): Promise<void> => {
+    if (!shuttingDown) {
+      shuttingDown = true;
+      if (slots.size === 0) allExited();
+      for (const worker of slots.keys()) worker.send({ type: 'zephyr:shutdown' });
+      // Workers drain for up to the timeout; past it (plus a margin) they are killed.
+      setTimeout(() => {
+        for (const worker of slots.keys()) worker.process.kill('SIGKILL');
+      }, options.shutdownTimeoutMs + 2000).unref();
+    }
+    await exited;
+  };
+
+  const onSignal = (): void => {
+    void close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  for (let slot = 0; slot < count; slot++) fork(slot);
+  try {
+    await ready;
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const info = first as ListeningMessage | null;
+  return {
+    engine: (info?.engine ?? 'node') as EngineName,
+    engineReason: info?.engineReason ?? '',
+    host: options.host,
+    port,
+    workers: count,
+    close,
+  };
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ port: 0, host, exclusive: true }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

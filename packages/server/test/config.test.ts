@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { listenOptionsFromConfig, performanceConfigSchema, serverConfigSchema } from '../src/index.js';
+
+describe('config sections', () => {
+  it('accepts the seed config', () => {
+    const server = serverConfigSchema.parse({ workers: 'auto', io_engine: 'io_uring' });
+    const performance = performanceConfigSchema.parse({
+      zero_copy: true,
+      kernel_tls: true,
+      tcp_fastopen: true,
+    });
+    expect(server).toMatchObject({ workers: 'auto', io_engine: 'io_uring', port: 3000, host: '127.0.0.1' });
+    expect(server.limits.max_body_size).toBe(1024 * 1024);
+    expect(performance).toEqual({ zero_copy: true, kernel_tls: true, tcp_fastopen: true });
+  });
+
+  it('has defaults for everything', () => {
+    expect(serverConfigSchema.parse({})).toMatchObject({
+      workers: 1,
+      io_engine: 'auto',
+      shutdown_timeout_ms: 10_000,
+    });
+    expect(performanceConfigSchema.parse({})).toEqual({
+      zero_copy: true,
+      kernel_tls: false,
+      tcp_fastopen: false,
+    });
+  });
+
+  it('parses sizes and rejects unknown keys and bad values with their paths', () => {
+    expect(serverConfigSchema.parse({ limits: { max_body_size: '10MB' } }).limits.max_body_size).toBe(
+      10 * 1024 * 1024,
+    );
+    const unknown = serverConfigSchema.safeParse({ wokers: 2 });
+    expect(unknown.success).toBe(false);
+    const bad = serverConfigSchema.safeParse({
+      workers: 0,
+      io_engine: 'epoll',
+      limits: { max_body_size: 'lots' },
+    });
+    expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual([
+      'workers',
+      'io_engine',
+      'limits.max_body_size',
+    ]);
+    expect(performanceConfigSchema.safeParse({ zero_copy: 'yes' }).success).toBe(false);
+  });
+
+  it('maps to listen options', () => {
+    const options = listenOptionsFromConfig(
+      serverConfigSchema.parse({
+        workers: 2,
+        io_engine: 'node',
+        port: 8080,
+        limits: { max_body_size: '2KB' },
+      }),
+      performanceConfigSchema.parse({ tcp_fastopen: true }),
+    );
+    expect(options).toMatchObject({ port: 8080, engine: 'node', workers: 2, tcpFastOpen: true });
+    expect(options.limits?.maxBodyBytes).toBe(2048);
+  });
+});
