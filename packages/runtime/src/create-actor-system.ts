@@ -1,16 +1,30 @@
 import { ActorSystem, type ActorSystemOptions, parseRuntimeConfig } from './actor/actor-system.js';
+import { moduleUrl } from './actor/kind-registry.js';
+import { ThreadPool, threadCount } from './threads/thread-pool.js';
 
 /**
  * Creates an actor system: validates the `runtime:` config, starts the worker threads
  * (`actor_threads`) and joins the cluster (`supervisor_mode: distributed`) when configured.
  *
  * @example
- * const system = await createActorSystem({ config: { actor_threads: 0 } });
- * const ref = system.spawn(counter);
+ * const system = await createActorSystem({ config: { actor_threads: 2 }, modules: [new URL('./actors.js', import.meta.url)] });
+ * const ref = system.spawn(counter); // counter has a kind: it runs on a worker thread
  * await system.shutdown();
  */
 export async function createActorSystem(options: ActorSystemOptions = {}): Promise<ActorSystem> {
   const config = parseRuntimeConfig(options.config);
   const system = new ActorSystem(options, config);
+  const modules = (options.modules ?? []).map(moduleUrl);
+  const threads = threadCount(config.actor_threads);
+  if (threads > 0) {
+    const pool = new ThreadPool(system, threads, modules);
+    system.placements.thread = pool;
+    try {
+      await pool.ready();
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+  }
   return system;
 }

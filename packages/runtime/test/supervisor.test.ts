@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ActorFailedError,
-  type ActorRef,
   type ActorSystem,
   createActorSystem,
   type DeadLetter,

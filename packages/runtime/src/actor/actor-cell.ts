@@ -8,6 +8,7 @@ import { ActorTimers } from './actor-timers.js';
 import type { Dispatcher, Runnable } from './dispatcher.js';
 import { type DeadLetter, type DeathNotice, type ExitReason, isMessage, type Message } from './message.js';
 import type { AskDeadlines } from './pending-ask.js';
+import { REF_BRAND, type RoutableRef } from './routable-ref.js';
 
 /** What a cell needs from the system that hosts it. */
 export interface CellHost {
@@ -148,7 +149,15 @@ export class ActorCell implements Runnable, SupervisedChild {
     this.mailbox.evictedReply = undefined;
   }
 
-  /** Timer messages: a full mailbox dead-letters them rather than throwing into a timer callback. */
+  /** Messages from timers, other threads and nodes: a full mailbox dead-letters them (no sender to throw to). */
+  deliver(msg: unknown, reply: ReplyTo | undefined): void {
+    try {
+      this.enqueue(msg, reply);
+    } catch {
+      this.host.deadLetter({ recipient: this.address, message: msg, reason: 'mailbox-full' });
+    }
+  }
+
   private deliverInternal(msg: Message): void {
     try {
       this.enqueue(msg, undefined);
@@ -410,8 +419,14 @@ export class ActorCell implements Runnable, SupervisedChild {
 }
 
 /** The ref of an actor in this thread. */
-export class LocalActorRef implements ActorRef {
+export class LocalActorRef implements RoutableRef {
+  readonly [REF_BRAND] = true as const;
+
   constructor(private readonly cell: ActorCell) {}
+
+  deliver(msg: unknown, reply: ReplyTo | undefined): void {
+    this.cell.deliver(msg, reply);
+  }
 
   get address(): string {
     return this.cell.address;

@@ -9,7 +9,7 @@ import {
   PlacementUnavailableError,
   type RestartIntensityError,
 } from '../errors.js';
-import type { MailboxOptions } from '../mailbox/mailbox.js';
+import type { MailboxOptions, ReplyTo } from '../mailbox/mailbox.js';
 import type {
   ActorChildSpec,
   Placement,
@@ -27,6 +27,7 @@ import type { ActorRef } from './actor-ref.js';
 import { Dispatcher } from './dispatcher.js';
 import type { DeadLetter, DeathNotice, Message, ReplyMap } from './message.js';
 import { AskDeadlines } from './pending-ask.js';
+import { type RoutableRef, UnreachableRef } from './routable-ref.js';
 
 /** Places actors somewhere other than this thread (worker threads, cluster nodes). */
 export interface RemotePlacement {
@@ -102,6 +103,10 @@ export class ActorSystem implements CellHost {
   private readonly names = new Map<string, ActorRef>();
   /** Local cells by address, for routers that deliver messages arriving from other threads/nodes. */
   private readonly cells = new Map<string, ActorCell>();
+  /** Refs of actors hosted elsewhere (threads, nodes) that this process supervises or knows. */
+  private readonly routes = new Map<string, RoutableRef>();
+  /** @internal resolves addresses no local table knows (worker threads: via the host; hosts: the cluster). */
+  fallbackRoute: ((address: string) => RoutableRef | undefined) | null = null;
   private readonly deadLetterListeners = new Set<(letter: DeadLetter) => void>();
   private deadLetters = 0;
   private nextId = 0;
@@ -236,6 +241,7 @@ export class ActorSystem implements CellHost {
   /** @internal */
   unregister(address: string, name: string | undefined): void {
     this.cells.delete(address);
+    this.routes.delete(address);
     if (name !== undefined) {
       const current = this.names.get(name);
       if (current !== undefined && current.address === address) this.names.delete(name);
@@ -250,6 +256,34 @@ export class ActorSystem implements CellHost {
   /** @internal the local cell at `address`, for routers. */
   localCell(address: string): ActorCell | undefined {
     return this.cells.get(address);
+  }
+
+  /** @internal a ref for `address` that routes from this thread (for decoded refs and incoming messages). */
+  resolveRef(address: string): RoutableRef {
+    const local = this.cells.get(address);
+    if (local !== undefined) return local.ref;
+    const route = this.routes.get(address) ?? this.fallbackRoute?.(address);
+    if (route !== undefined) return route;
+    return new UnreachableRef(address, this.deadlines, (message) =>
+      this.deadLetter({ recipient: address, message, reason: 'unreachable' }),
+    );
+  }
+
+  /** @internal delivers a message that arrived from another thread or node. */
+  deliver(address: string, msg: unknown, reply: ReplyTo | undefined): void {
+    const local = this.cells.get(address);
+    if (local !== undefined) local.deliver(msg, reply);
+    else this.resolveRef(address).deliver(msg, reply);
+  }
+
+  /** @internal records where a remotely hosted actor can be reached. */
+  addRoute(ref: RoutableRef): void {
+    this.routes.set(ref.address, ref);
+  }
+
+  /** @internal */
+  removeRoute(address: string): void {
+    this.routes.delete(address);
   }
 
   /** @internal registers `name` for `ref`, failing if taken. */

@@ -5,6 +5,8 @@ import { RingQueue } from '../mailbox/ring-queue.js';
 /** The reply slot of one ask: settles its promise once and records whether it has settled. */
 export class PendingAsk implements ReplyTo {
   settled = false;
+  /** Called once when the ask settles (links use it to forget the ask id). */
+  onSettle: (() => void) | null = null;
   readonly promise: Promise<unknown>;
   private res!: (value: unknown) => void;
   private rej!: (error: unknown) => void;
@@ -23,12 +25,14 @@ export class PendingAsk implements ReplyTo {
   resolve(value: unknown): void {
     if (this.settled) return;
     this.settled = true;
+    this.onSettle?.();
     this.res(value);
   }
 
   reject(error: unknown): void {
     if (this.settled) return;
     this.settled = true;
+    this.onSettle?.();
     this.rej(error);
   }
 }

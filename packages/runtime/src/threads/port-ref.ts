@@ -1,0 +1,26 @@
+import type { DeathNotice } from '../actor/message.js';
+import type { AskDeadlines } from '../actor/pending-ask.js';
+import { RemoteRefBase } from '../actor/routable-ref.js';
+import type { ReplyTo } from '../mailbox/mailbox.js';
+import type { Link } from './link.js';
+
+/** In a worker thread: a ref to an actor elsewhere, reached through the main thread, which routes. */
+export class PortRef extends RemoteRefBase {
+  constructor(
+    address: string,
+    private readonly link: Link,
+    deadlines: AskDeadlines,
+    defaultTimeoutMs: number,
+  ) {
+    super(address, deadlines, defaultTimeoutMs);
+  }
+
+  deliver(msg: unknown, reply: ReplyTo | undefined): void {
+    if (reply === undefined) this.link.tell(this.address, msg);
+    else this.link.ask(this.address, msg, reply);
+  }
+
+  watch(listener: (notice: DeathNotice) => void): () => void {
+    return this.link.watch(this.address, listener);
+  }
+}

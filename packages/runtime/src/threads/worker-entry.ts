@@ -1,0 +1,77 @@
+/**
+ * Entry of an actor worker thread: loads the actor modules, then hosts the actors the main thread
+ * places here. Every message in or out goes over one batched msgpack link to the main thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ActorSystem, parseRuntimeConfig } from '../actor/actor-system.js';
+import { loadKinds } from '../actor/kind-registry.js';
+import type { ExitReason } from '../actor/message.js';
+import { UnknownActorKindError } from '../errors.js';
+import type { MailboxOptions } from '../mailbox/mailbox.js';
+import type { SupervisedChild } from '../supervisor/supervised-child.js';
+import { PortTransport } from './frame-transport.js';
+import { Link } from './link.js';
+import { PortRef } from './port-ref.js';
+import type { WorkerBoot } from './worker-host.js';
+
+const boot = workerData as WorkerBoot;
+if (parentPort === null) throw new Error('worker-entry must run in a worker thread');
+const port = parentPort;
+
+const system = new ActorSystem(
+  { nodeId: boot.nodeId, askTimeoutMs: boot.askTimeoutMs, shutdownTimeoutMs: boot.shutdownTimeoutMs },
+  parseRuntimeConfig({}),
+);
+// Load before listening: frames wait in the port meanwhile, so a spawn and the tells behind it
+// in the same frame are handled in one synchronous pass (the actor exists before its messages).
+const kinds = await loadKinds(boot.modules);
+
+const link: Link = new Link(
+  new PortTransport(port),
+  system,
+  {
+    deliver: (address, msg, reply) => system.deliver(address, msg, reply),
+    control: (name, address, arg) => control(name, address, arg),
+    exited: () => {},
+    deadLetter: (letter) => link.deadLetter(letter),
+    watch: (address, listener) => system.resolveRef(address).watch(listener),
+  },
+  system.deadlines,
+);
+// Addresses not hosted here belong to the main thread or another worker: the main thread routes.
+system.fallbackRoute = (address) => new PortRef(address, link, system.deadlines, boot.askTimeoutMs);
+system.onDeadLetter((letter) => link.deadLetter(letter));
+
+/** Reports exits of actors hosted here to their supervisor in the main thread. */
+const parent = {
+  childExited(child: SupervisedChild, reason: ExitReason): void {
+    link.exited(child.address, reason);
+  },
+};
+
+function control(name: string, address: string, arg: unknown): unknown {
+  if (name === 'ready') return true;
+  const cell = system.localCell(address);
+  switch (name) {
+    case 'spawn': {
+      const [kind, mailbox] = arg as [string, MailboxOptions | null];
+      const actor = kinds.get(kind);
+      if (actor === undefined) throw new UnknownActorKindError(kind, `worker thread ${boot.index}`);
+      const created = system.createCell(
+        { id: address, actor, ...(mailbox !== null ? { mailbox } : {}) },
+        parent,
+        address,
+      );
+      created.start();
+      return true;
+    }
+    case 'halt':
+      return cell?.halt(arg).then(() => true) ?? true;
+    case 'resume':
+      return cell?.resume(arg as number).then(() => true) ?? true;
+    case 'stop':
+      return cell?.stop(arg as ExitReason).then(() => true) ?? true;
+    default:
+      throw new Error(`unknown control "${name}"`);
+  }
+}
