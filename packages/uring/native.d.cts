@@ -9,6 +9,34 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** One io_uring HTTP/1.1 listener, driven from Node's event loop. */
+export declare class UringServer {
+  /**
+   * Binds and starts serving. `events` and `commands` are the shared buffers; `onBatch(len)`
+   * is called with the byte length of each batch of events written into `events`.
+   */
+  constructor(options: UringOptions, events: unknown, commands: unknown, onBatch: unknown)
+  /** The bound port. */
+  get port(): number
+  /** Open connections. */
+  get connections(): number
+  /**
+   * Applies the first `len` bytes of commands JS packed into the shared command buffer (and
+   * the large payloads passed beside them), then submits everything to the kernel.
+   */
+  flush(len: number, externals?: Array<Buffer> | undefined | null): void
+  /** The peer address of a connection, e.g. `127.0.0.1`. */
+  peerAddress(index: number, gen: number): string | null
+  /** Stops accepting; connections close as their responses finish. */
+  shutdown(): void
+  /** Drops every connection now. */
+  destroyAll(): void
+  /** Whether shutdown has completed (no listener, no connection left). */
+  isDrained(): boolean
+  /** Stops watching the ring and frees it. Call once drained. */
+  dispose(): void
+}
+
 /** Result of probing the kernel for io_uring. */
 export interface IoUringSupport {
   supported: boolean
@@ -20,3 +48,24 @@ export interface IoUringSupport {
 
 /** Really calls `io_uring_setup` and reports whether it worked and, if not, why. */
 export declare function ioUringSupported(): IoUringSupport
+
+/** How to open an io_uring listener (validated by the TS adapter; limits already defaulted). */
+export interface UringOptions {
+  host: string
+  port: number
+  reusePort: boolean
+  backlog: number
+  tcpFastOpen: boolean
+  /** Enables kernel-side submission polling with this idle time (ms). */
+  sqpollIdleMs?: number
+  maxHeaderBytes: number
+  maxHeaderCount: number
+  maxUrlLength: number
+  maxBodyBytes: number
+  headerTimeoutMs: number
+  keepAliveTimeoutMs: number
+  requestTimeoutMs: number
+  maxConnections: number
+  /** Requests parsed ahead of their responses on one connection. */
+  maxPipelined?: number
+}

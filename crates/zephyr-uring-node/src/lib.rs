@@ -1,7 +1,29 @@
 //! Thin napi wrappers over `zephyr-uring`. Logic belongs in the core crate; this file only
-//! converts types at the boundary.
+//! converts types at the boundary and bridges the ring into Node's event loop:
+//!
+//! The ring's fd is watched by a `uv_poll_t` on Node's own libuv loop. When completions are
+//! ready, libuv calls [`on_poll`] on the JS thread; we reap them in a batch, pack every resulting
+//! event into a buffer shared with JS, and make one JS call per batch inside a callback scope
+//! (`napi_make_callback`, so promise jobs run right after). JS answers by packing its responses
+//! into a second shared buffer and calling `flush` once. No thread, no hop, no per-request call.
 
+mod commands;
+mod events;
+mod uv;
+
+use std::cell::{Cell, RefCell};
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+
+use napi::bindgen_prelude::{Buffer, JsValue, Unknown};
+use napi::{sys, Env, Error, Result, Status};
 use napi_derive::napi;
+use zephyr_uring::conn::ConnId;
+use zephyr_uring::listener::{resolve, ListenerOptions};
+use zephyr_uring::server::{Limits, Server, ServerConfig};
+
+use crate::events::EventWriter;
 
 /// Result of probing the kernel for io_uring.
 #[napi(object)]
@@ -18,4 +40,313 @@ pub struct IoUringSupport {
 pub fn io_uring_supported() -> IoUringSupport {
     let support = zephyr_uring::probe::io_uring_supported();
     IoUringSupport { supported: support.supported, reason: support.reason, features: support.features }
+}
+
+/// How to open an io_uring listener (validated by the TS adapter; limits already defaulted).
+#[napi(object)]
+pub struct UringOptions {
+    pub host: String,
+    pub port: u32,
+    pub reuse_port: bool,
+    pub backlog: u32,
+    pub tcp_fast_open: bool,
+    /// Enables kernel-side submission polling with this idle time (ms).
+    pub sqpoll_idle_ms: Option<u32>,
+    pub max_header_bytes: u32,
+    pub max_header_count: u32,
+    pub max_url_length: u32,
+    pub max_body_bytes: f64,
+    pub header_timeout_ms: f64,
+    pub keep_alive_timeout_ms: f64,
+    pub request_timeout_ms: f64,
+    pub max_connections: u32,
+    /// Requests parsed ahead of their responses on one connection.
+    pub max_pipelined: Option<u32>,
+}
+
+struct LoopState {
+    env: sys::napi_env,
+    server: RefCell<Option<Server>>,
+    writer: RefCell<EventWriter>,
+    out_ptr: *const u8,
+    out_cap: usize,
+    /// Strong references to the JS callback and the two shared buffers (keeping them alive and
+    /// their memory in place) and to the async resource of the callback scope.
+    callback: sys::napi_ref,
+    refs: Vec<sys::napi_ref>,
+    async_ctx: sys::napi_async_context,
+    poll: RefCell<Option<uv::Poll>>,
+    /// The `Rc` lent to the poll handle's data pointer, taken back on dispose.
+    lent: Cell<*const LoopState>,
+    pumping: Cell<bool>,
+}
+
+fn check(status: sys::napi_status, what: &str) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::new(Status::GenericFailure, format!("{what} failed (napi status {status})")))
+    }
+}
+
+fn buffer_info(env: sys::napi_env, value: sys::napi_value) -> Result<(*mut u8, usize)> {
+    let mut data: *mut c_void = std::ptr::null_mut();
+    let mut len = 0usize;
+    // SAFETY: env and value come from the current call; out pointers are valid.
+    check(unsafe { sys::napi_get_buffer_info(env, value, &mut data, &mut len) }, "napi_get_buffer_info")?;
+    Ok((data.cast(), len))
+}
+
+fn strong_ref(env: sys::napi_env, value: sys::napi_value) -> Result<sys::napi_ref> {
+    let mut r = std::ptr::null_mut();
+    // SAFETY: as above; a refcount of 1 keeps the value alive until we delete the reference.
+    check(unsafe { sys::napi_create_reference(env, value, 1, &mut r) }, "napi_create_reference")?;
+    Ok(r)
+}
+
+unsafe extern "C" fn on_poll(handle: *mut c_void, _status: i32, _events: i32) {
+    // SAFETY: the handle's data is the `Rc<LoopState>` lent in `UringServer::new`, released only
+    // after the poll is stopped (so never while this callback can run). Taking a second count
+    // keeps the state alive even if JS disposes the server during the batch.
+    let state = unsafe {
+        let ptr = uv::Poll::data(handle) as *const LoopState;
+        Rc::increment_strong_count(ptr);
+        Rc::from_raw(ptr)
+    };
+    // A panic must not unwind into libuv (undefined behaviour); the loop's own guards already
+    // turn connection-level panics into 500s, so this only catches bridge bugs.
+    let _ = catch_unwind(AssertUnwindSafe(|| state.pump()));
+}
+
+impl Drop for LoopState {
+    fn drop(&mut self) {
+        // SAFETY: the last owner goes away on the JS thread (the class finalizer or the end of a
+        // poll callback); each reference is ours and deleted exactly once, here.
+        unsafe {
+            sys::napi_delete_reference(self.env, self.callback);
+            for &r in &self.refs {
+                sys::napi_delete_reference(self.env, r);
+            }
+            sys::napi_async_destroy(self.env, self.async_ctx);
+        }
+    }
+}
+
+impl LoopState {
+    /// Reaps completions and hands their events to JS, batch after batch, until none are left.
+    fn pump(&self) {
+        if self.pumping.replace(true) {
+            return;
+        }
+        let mut scope = std::ptr::null_mut();
+        // SAFETY: called on the JS thread from a libuv callback, where a handle scope is needed
+        // for the values we create.
+        unsafe { sys::napi_open_handle_scope(self.env, &mut scope) };
+        // Bounded, so that a flood on one listener cannot starve the rest of Node's loop.
+        for _ in 0..64 {
+            let progress = {
+                let mut server = self.server.borrow_mut();
+                let Some(server) = server.as_mut() else { break };
+                let mut writer = self.writer.borrow_mut();
+                writer.reset();
+                server.process(&mut *writer)
+            };
+            let (records, len, overflow) = {
+                let w = self.writer.borrow();
+                (w.records, w.len, w.has_overflow())
+            };
+            if records > 0 {
+                self.call_js(len);
+            }
+            if !progress.more && !overflow {
+                break;
+            }
+        }
+        if let Some(server) = self.server.borrow_mut().as_mut() {
+            let _ = server.flush();
+        }
+        // SAFETY: the scope opened above.
+        unsafe { sys::napi_close_handle_scope(self.env, scope) };
+        self.pumping.set(false);
+    }
+
+    fn call_js(&self, len: usize) {
+        let env = self.env;
+        // SAFETY: all calls run on the JS thread inside the handle scope opened by `pump`; the
+        // references are alive until dispose.
+        unsafe {
+            let mut func = std::ptr::null_mut();
+            let mut recv = std::ptr::null_mut();
+            let mut arg = std::ptr::null_mut();
+            sys::napi_get_reference_value(env, self.callback, &mut func);
+            // napi_make_callback converts the receiver to an object: undefined would throw.
+            sys::napi_get_global(env, &mut recv);
+            sys::napi_create_uint32(env, len as u32, &mut arg);
+            let mut result = std::ptr::null_mut();
+            let status = sys::napi_make_callback(env, self.async_ctx, recv, func, 1, &arg, &mut result);
+            if status == sys::Status::napi_pending_exception {
+                // The adapter catches handler errors itself; anything reaching here is a bug in
+                // it, reported like any uncaught exception rather than swallowed.
+                let mut err = std::ptr::null_mut();
+                sys::napi_get_and_clear_last_exception(env, &mut err);
+                sys::napi_fatal_exception(env, err);
+            }
+        }
+    }
+}
+
+/// One io_uring HTTP/1.1 listener, driven from Node's event loop.
+#[napi]
+pub struct UringServer {
+    state: Rc<LoopState>,
+}
+
+fn to_ms(v: f64) -> u64 {
+    if v.is_finite() && v > 0.0 { v as u64 } else { 0 }
+}
+
+#[napi]
+impl UringServer {
+    /// Binds and starts serving. `events` and `commands` are the shared buffers; `onBatch(len)`
+    /// is called with the byte length of each batch of events written into `events`.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(env: Env, options: UringOptions, events: Unknown, commands: Unknown, on_batch: Unknown) -> Result<Self> {
+        let raw_env = env.raw();
+        let addr = resolve(&options.host, options.port as u16).map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
+        let mut config = ServerConfig::new(ListenerOptions {
+            addr,
+            reuse_port: options.reuse_port,
+            backlog: options.backlog as i32,
+            tcp_fast_open: options.tcp_fast_open,
+        });
+        config.limits = Limits {
+            max_header_bytes: options.max_header_bytes as usize,
+            max_header_count: options.max_header_count as usize,
+            max_url_length: options.max_url_length as usize,
+            max_body_bytes: to_ms(options.max_body_bytes),
+            header_timeout_ms: to_ms(options.header_timeout_ms),
+            keep_alive_timeout_ms: to_ms(options.keep_alive_timeout_ms),
+            request_timeout_ms: to_ms(options.request_timeout_ms),
+            max_connections: options.max_connections as usize,
+        };
+        config.sqpoll_idle_ms = options.sqpoll_idle_ms;
+        if let Some(depth) = options.max_pipelined {
+            config.max_pipelined = depth as usize;
+        }
+        let (events_raw, commands_raw, callback_raw) = (events.raw(), commands.raw(), on_batch.raw());
+        let (events_ptr, events_len) = buffer_info(raw_env, events_raw)?;
+        let (out_ptr, out_cap) = buffer_info(raw_env, commands_raw)?;
+        let server = Server::bind(config).map_err(|e| Error::new(Status::GenericFailure, format!("listen on {addr}: {e}")))?;
+        let ring_fd = server.ring_fd();
+
+        let mut async_ctx = std::ptr::null_mut();
+        // SAFETY: creating plain values on the JS thread during a napi call.
+        unsafe {
+            let mut resource = std::ptr::null_mut();
+            let mut name = std::ptr::null_mut();
+            sys::napi_create_object(raw_env, &mut resource);
+            sys::napi_create_string_utf8(raw_env, c"zephyr:uring".as_ptr(), 12, &mut name);
+            check(sys::napi_async_init(raw_env, resource, name, &mut async_ctx), "napi_async_init")?;
+        }
+        let state = Rc::new(LoopState {
+            env: raw_env,
+            server: RefCell::new(Some(server)),
+            writer: RefCell::new(EventWriter::new(events_ptr, events_len)),
+            out_ptr,
+            out_cap,
+            callback: strong_ref(raw_env, callback_raw)?,
+            refs: vec![strong_ref(raw_env, events_raw)?, strong_ref(raw_env, commands_raw)?],
+            async_ctx,
+            poll: RefCell::new(None),
+            lent: Cell::new(std::ptr::null()),
+            pumping: Cell::new(false),
+        });
+        let lent = Rc::into_raw(state.clone());
+        state.lent.set(lent);
+        match uv::Poll::start(raw_env, ring_fd, lent as *mut c_void, on_poll) {
+            Ok(poll) => *state.poll.borrow_mut() = Some(poll),
+            Err(e) => {
+                // SAFETY: taking back the Rc lent just above; the poll never started.
+                drop(unsafe { Rc::from_raw(lent) });
+                state.lent.set(std::ptr::null());
+                return Err(Error::new(Status::GenericFailure, e));
+            }
+        }
+        Ok(UringServer { state })
+    }
+
+    /// The bound port.
+    #[napi(getter)]
+    pub fn port(&self) -> u32 {
+        self.state.server.borrow().as_ref().map_or(0, |s| s.port() as u32)
+    }
+
+    /// Open connections.
+    #[napi(getter)]
+    pub fn connections(&self) -> u32 {
+        self.state.server.borrow().as_ref().map_or(0, |s| s.connections() as u32)
+    }
+
+    /// Applies the first `len` bytes of commands JS packed into the shared command buffer (and
+    /// the large payloads passed beside them), then submits everything to the kernel.
+    #[napi(catch_unwind)]
+    pub fn flush(&self, len: u32, externals: Option<Vec<Buffer>>) -> Result<()> {
+        let len = len as usize;
+        if len > self.state.out_cap {
+            return Err(Error::new(Status::InvalidArg, "command length beyond the command buffer"));
+        }
+        // SAFETY: out_ptr..out_cap is the JS buffer we hold a strong reference to; JS wrote the
+        // first `len` bytes before this call and does not run while we read them.
+        let commands = unsafe { std::slice::from_raw_parts(self.state.out_ptr, len) };
+        let externals: Vec<&[u8]> = externals.as_deref().unwrap_or(&[]).iter().map(|b| &b[..]).collect();
+        let mut server = self.state.server.borrow_mut();
+        let Some(server) = server.as_mut() else { return Ok(()) };
+        commands::apply(server, commands, &externals).map_err(|e| Error::new(Status::InvalidArg, e.0))?;
+        server.flush().map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_enter: {e}")))
+    }
+
+    /// The peer address of a connection, e.g. `127.0.0.1`.
+    #[napi(catch_unwind)]
+    pub fn peer_address(&self, index: u32, gen: u32) -> Option<String> {
+        let mut server = self.state.server.borrow_mut();
+        server.as_mut()?.peer_addr(ConnId { index, gen }).map(|a| a.ip().to_string())
+    }
+
+    /// Stops accepting; connections close as their responses finish.
+    #[napi(catch_unwind)]
+    pub fn shutdown(&self) {
+        if let Some(server) = self.state.server.borrow_mut().as_mut() {
+            server.shutdown();
+            let _ = server.flush();
+        }
+    }
+
+    /// Drops every connection now.
+    #[napi(catch_unwind)]
+    pub fn destroy_all(&self) {
+        if let Some(server) = self.state.server.borrow_mut().as_mut() {
+            server.destroy_all();
+            let _ = server.flush();
+        }
+    }
+
+    /// Whether shutdown has completed (no listener, no connection left).
+    #[napi(catch_unwind)]
+    pub fn is_drained(&self) -> bool {
+        self.state.server.borrow().as_ref().is_none_or(Server::is_drained)
+    }
+
+    /// Stops watching the ring and frees it. Call once drained.
+    #[napi(catch_unwind)]
+    pub fn dispose(&self) {
+        let state = &self.state;
+        // Stop the poll first: after this no callback can see the state.
+        drop(state.poll.borrow_mut().take());
+        let lent = state.lent.replace(std::ptr::null());
+        if !lent.is_null() {
+            // SAFETY: the Rc lent to the poll handle in `new`; the poll is stopped.
+            drop(unsafe { Rc::from_raw(lent) });
+        }
+        drop(state.server.borrow_mut().take());
+    }
 }

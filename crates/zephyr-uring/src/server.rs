@@ -794,6 +794,18 @@ impl Server {
     }
 }
 
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Whatever is still open is closed here; the ring itself cancels its in-flight ops.
+        for index in 0..self.slots.len() {
+            if let Some(slot) = &self.slots[index] {
+                let id = slot.conn.id;
+                self.free_slot(id);
+            }
+        }
+    }
+}
+
 /// Collects the events `service` raises while commands are applied (outside `process`).
 struct DeferredSink<'a> {
     notices: &'a mut Vec<Notice>,

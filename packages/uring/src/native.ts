@@ -1,8 +1,46 @@
 import { createRequire } from 'node:module';
 
+/** Options the native io_uring listener takes; the adapter fills every limit in. */
+export interface NativeUringOptions {
+  host: string;
+  port: number;
+  reusePort: boolean;
+  backlog: number;
+  tcpFastOpen: boolean;
+  sqpollIdleMs?: number;
+  maxHeaderBytes: number;
+  maxHeaderCount: number;
+  maxUrlLength: number;
+  maxBodyBytes: number;
+  headerTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
+  maxPipelined?: number;
+}
+
+/** One native io_uring listener (`UringServer` in `crates/zephyr-uring-node/src/lib.rs`). */
+export interface NativeUringServer {
+  readonly port: number;
+  readonly connections: number;
+  /** Applies `len` bytes of packed commands (plus large payloads beside them) and submits. */
+  flush(len: number, externals?: Buffer[]): void;
+  peerAddress(index: number, gen: number): string | null;
+  shutdown(): void;
+  destroyAll(): void;
+  isDrained(): boolean;
+  dispose(): void;
+}
+
 /** What the native binding exposes; kept in step with `crates/zephyr-uring-node/src/lib.rs`. */
 export interface NativeBinding {
   ioUringSupported(): { supported: boolean; reason?: string | null; features: number };
+  UringServer: new (
+    options: NativeUringOptions,
+    events: Buffer,
+    commands: Buffer,
+    onBatch: (len: number) => void,
+  ) => NativeUringServer;
 }
 
 let binding: NativeBinding | undefined;

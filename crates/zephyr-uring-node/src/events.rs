@@ -1,0 +1,208 @@
+//! Packs the loop's events into the buffer JS shares with us, so a whole batch crosses into JS
+//! in one call. The layout (little-endian u32 words, byte runs padded to 4) is mirrored in
+//! `packages/uring/src/uring-protocol.ts`; change both together.
+//!
+//! Every record starts with `[kind | flags << 8, conn index, conn generation, seq]`.
+//! * REQUEST: `[method len, target len, header count, body len]`, then `2 * count` words of
+//!   `(name len, value len)`, then the method, target, names and values, body; byte runs padded.
+//! * BODY: `[len]` then the bytes. BODY_ERROR: `[status]`. FILE_SENT: `[errno or 0]`.
+//! * ABORTED, DRAINED: the header only.
+
+use zephyr_uring::conn::{ConnId, EventSink, RequestEvent};
+use zephyr_uring::http1::Version;
+
+pub const REQUEST: u32 = 1;
+pub const BODY: u32 = 2;
+pub const BODY_ERROR: u32 = 3;
+pub const ABORTED: u32 = 4;
+pub const DRAINED: u32 = 5;
+pub const FILE_SENT: u32 = 6;
+
+pub const F_HTTP10: u32 = 1;
+pub const F_KEEP_ALIVE: u32 = 2;
+pub const F_BODY_FOLLOWS: u32 = 4;
+pub const F_EXPECT_CONTINUE: u32 = 8;
+pub const F_UPGRADE: u32 = 16;
+pub const F_LAST: u32 = 32;
+
+/// Room always kept free for the small records (abort, drain, …), which cannot be refused.
+const SMALL_RESERVE: usize = 4096;
+
+fn padded(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+/// Writes records into the JS-owned events buffer. A record that does not fit (only small ones
+/// can get here, larger ones are refused up front) goes to `overflow` with every record after it,
+/// so order is kept, and is replayed at the start of the next batch.
+pub struct EventWriter {
+    ptr: *mut u8,
+    cap: usize,
+    pub len: usize,
+    pub records: u32,
+    /// Records waiting for the next batch, with the end offset of each.
+    overflow: Vec<u8>,
+    overflow_ends: Vec<usize>,
+    /// The record being written goes to `overflow`.
+    spilling: bool,
+}
+
+impl EventWriter {
+    pub fn new(ptr: *mut u8, cap: usize) -> Self {
+        EventWriter { ptr, cap, len: 0, records: 0, overflow: Vec::new(), overflow_ends: Vec::new(), spilling: false }
+    }
+
+    /// Starts a new batch (JS has decoded the last one), replaying what overflowed.
+    pub fn reset(&mut self) {
+        self.len = 0;
+        self.records = 0;
+        self.spilling = false;
+        if self.overflow.is_empty() {
+            return;
+        }
+        let fit = self.overflow_ends.iter().take_while(|&&end| end + SMALL_RESERVE <= self.cap).count();
+        let bytes = if fit == 0 { 0 } else { self.overflow_ends[fit - 1] };
+        let replay: Vec<u8> = self.overflow.drain(..bytes).collect();
+        // SAFETY: `bytes` fits the buffer (checked above); see `put`.
+        unsafe { std::ptr::copy_nonoverlapping(replay.as_ptr(), self.ptr, bytes) };
+        self.len = bytes;
+        self.records = fit as u32;
+        self.overflow_ends.drain(..fit);
+        for end in &mut self.overflow_ends {
+            *end -= bytes;
+        }
+        // Whatever is still waiting must stay ahead of new records.
+        self.spilling = !self.overflow.is_empty();
+    }
+
+    pub fn has_overflow(&self) -> bool {
+        !self.overflow.is_empty()
+    }
+
+    fn put(&mut self, b: &[u8], pad: usize) {
+        if self.spilling {
+            self.overflow.extend_from_slice(b);
+            self.overflow.resize(self.overflow.len() + pad, 0);
+            return;
+        }
+        assert!(self.len + b.len() + pad <= self.cap, "event record overran its reserved room");
+        // SAFETY: bounds asserted above; ptr..ptr+cap is the JS buffer we hold a reference to, and
+        // JS does not touch it while native code runs on this same thread. Sources are Rust memory,
+        // so the ranges cannot overlap.
+        unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), self.ptr.add(self.len), b.len()) };
+        self.len += b.len() + pad;
+    }
+
+    fn word(&mut self, w: u32) {
+        self.put(&w.to_le_bytes(), 0);
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        self.put(b, padded(b.len()) - b.len());
+    }
+
+    /// Starts a record of `size` bytes; it spills (with all after it) when it does not fit.
+    fn header(&mut self, kind: u32, flags: u32, conn: ConnId, seq: u32, size: usize) {
+        if !self.spilling && self.len + size > self.cap {
+            self.spilling = true;
+        }
+        self.word(kind | flags << 8);
+        self.word(conn.index);
+        self.word(conn.gen);
+        self.word(seq);
+        if self.spilling {
+            self.overflow_ends.push(self.overflow.len() + size - 16);
+        } else {
+            self.records += 1;
+        }
+    }
+
+    fn small(&mut self, kind: u32, conn: ConnId, seq: u32, extra: Option<u32>) {
+        self.header(kind, 0, conn, seq, 16 + extra.map_or(0, |_| 4));
+        if let Some(x) = extra {
+            self.word(x);
+        }
+    }
+
+    fn fits(&self, size: usize) -> bool {
+        !self.spilling && self.len + size + SMALL_RESERVE <= self.cap
+    }
+}
+
+impl EventSink for EventWriter {
+    fn request(&mut self, conn: ConnId, seq: u32, req: &RequestEvent<'_>) -> bool {
+        let head = req.head;
+        let buf = req.buf;
+        let method = head.slice(buf, head.method);
+        let target = head.slice(buf, head.target);
+        let body = req.body.unwrap_or(&[]);
+        let mut size = 32 + padded(method.len()) + padded(target.len()) + padded(body.len()) + 8 * head.headers.len();
+        for &(n, v) in &head.headers {
+            size += padded((n.1 - n.0) as usize) + padded((v.1 - v.0) as usize);
+        }
+        if !self.fits(size) {
+            return false;
+        }
+        let mut flags = 0;
+        if head.version == Version::Http10 {
+            flags |= F_HTTP10;
+        }
+        if head.keep_alive {
+            flags |= F_KEEP_ALIVE;
+        }
+        if req.body_follows {
+            flags |= F_BODY_FOLLOWS;
+        }
+        if head.expect_continue {
+            flags |= F_EXPECT_CONTINUE;
+        }
+        if head.upgrade {
+            flags |= F_UPGRADE;
+        }
+        self.header(REQUEST, flags, conn, seq, size);
+        self.word(method.len() as u32);
+        self.word(target.len() as u32);
+        self.word(head.headers.len() as u32);
+        self.word(body.len() as u32);
+        for &(n, v) in &head.headers {
+            self.word(n.1 - n.0);
+            self.word(v.1 - v.0);
+        }
+        self.bytes(method);
+        self.bytes(target);
+        for &(n, v) in &head.headers {
+            self.bytes(head.slice(buf, n));
+            self.bytes(head.slice(buf, v));
+        }
+        self.bytes(body);
+        true
+    }
+
+    fn has_room(&self, bytes: usize) -> bool {
+        // A chunked window can split into many runs (a 1-byte chunk costs 6 input bytes and a
+        // 20-byte record), so room is asked for the worst case of 4 record bytes per input byte.
+        self.fits(64 + 5 * bytes)
+    }
+
+    fn body(&mut self, conn: ConnId, seq: u32, chunk: &[u8], last: bool) {
+        self.header(BODY, if last { F_LAST } else { 0 }, conn, seq, 20 + padded(chunk.len()));
+        self.word(chunk.len() as u32);
+        self.bytes(chunk);
+    }
+
+    fn body_error(&mut self, conn: ConnId, seq: u32, status: u16) {
+        self.small(BODY_ERROR, conn, seq, Some(status as u32));
+    }
+
+    fn aborted(&mut self, conn: ConnId) {
+        self.small(ABORTED, conn, 0, None);
+    }
+
+    fn drained(&mut self, conn: ConnId) {
+        self.small(DRAINED, conn, 0, None);
+    }
+
+    fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32) {
+        self.small(FILE_SENT, conn, seq, Some(error as u32));
+    }
+}

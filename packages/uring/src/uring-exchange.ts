@@ -1,0 +1,526 @@
+import { close, fstat, open } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import type { EngineRequest, EngineResponse } from './engine.js';
+import {
+  CF_BORROWED_FD,
+  CF_CLOSE,
+  CF_END,
+  CF_WANT_DRAIN,
+  CMD_CONTINUE,
+  CMD_DESTROY,
+  CMD_PAUSE,
+  CMD_RESUME,
+  CMD_SEND_FILE,
+  EF_EXPECT_CONTINUE,
+  EF_HTTP10,
+  EF_KEEP_ALIVE,
+} from './uring-protocol.js';
+
+/** What an exchange needs from the engine that owns it (implemented by `UringHost`). */
+export interface ExchangeHost {
+  /** Queues a WRITE of `head` (latin1) then `body`; flags as in the protocol. */
+  write(ex: UringExchange, flags: number, head: string, body: Uint8Array | string | undefined, bodyBytes: number): void;
+  /** Decodes the exchange's header fields from the event buffer (while it still holds them). */
+  decodeHeaders(ex: UringExchange): void;
+  /** Queues a command that carries no payload. */
+  command(ex: UringExchange, kind: number, flags: number): void;
+  /** Queues SEND_FILE: `head` then `length` bytes of `fd` from `offset`. */
+  sendFile(ex: UringExchange, flags: number, head: string, fd: number, offset: number, length: number): void;
+  peerAddress(ex: UringExchange): string;
+  /** The exchange is over (response sent, or aborted): forget it. */
+  release(ex: UringExchange): void;
+  /** Bytes of response output after which `write` returns false. */
+  readonly highWaterMark: number;
+  /** Largest body this engine accepts (for the error body() rejects with). */
+  readonly maxBodyBytes: number;
+}
+
+/** An error carrying the HTTP status it stands for (e.g. 413 from `body()`). */
+export class EngineHttpError extends Error {
+  /** The HTTP status this failure maps to. */
+  readonly status: number;
+  /** A `ZEPHYR_ERR_*` code. */
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'EngineHttpError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Field values: HTAB, SP, visible ASCII and obs-text; never CR, LF or NUL (response splitting).
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+let dateSecond = -1;
+let dateText = '';
+/** The IMF-fixdate of the current second, formatted once per second. */
+function httpDate(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+function reasonOf(status: number): string {
+  return STATUS_CODES[status] ?? 'Unknown';
+}
+
+function openFile(path: string): Promise<number> {
+  return new Promise((resolve, reject) => open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+function sizeOf(fd: number): Promise<number> {
+  return new Promise((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
+}
+
+/** Bytes of a chunk as it will be sent. */
+function byteLength(chunk: string | Uint8Array): number {
+  return typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+}
+
+/**
+ * One request and its response. A single object serves as both the `EngineRequest` and the
+ * `EngineResponse` (their members do not overlap), halving allocations on the hot path.
+ */
+export class UringExchange implements EngineRequest, EngineResponse {
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion: '1.0' | '1.1';
+  private _path: string | undefined;
+  private _query: string | undefined;
+  private _remote: string | undefined;
+  /** Lower-cased names and values, decoded from the event buffer on first use or at batch end. */
+  names: string[] | undefined;
+  values: string[] | undefined;
+  /** Where the header fields sit in the event buffer of batch `batch` (word index of the length
+   * table, byte offset of the bytes, field count). */
+  batch = -1;
+  fieldTable = 0;
+  fieldBytes = 0;
+  fieldCount = 0;
+
+  // --- request body -------------------------------------------------------------------------
+  /** The whole body when it came with the head. */
+  inlineBody: Buffer | undefined;
+  /** Body chunks received and not yet consumed. */
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  private bodyComplete: boolean;
+  private bodyFailure: Error | undefined;
+  private bodyWaiter: (() => void) | undefined;
+  private bodyTaken = false;
+  private readPaused = false;
+
+  // --- response -----------------------------------------------------------------------------
+  private statusCode = 200;
+  private headerNames: string[] = [];
+  private headerValues: Array<string | readonly string[]> = [];
+  private _headersSent = false;
+  private _finished = false;
+  private chunked = false;
+  private closeAfter = false;
+  private sinceDrain = 0;
+  private drainListeners: Array<() => void> = [];
+  private abortListeners: Array<() => void> | undefined;
+  private fileSettle: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  /** Set when the client went away (abort) or the response was destroyed. */
+  private dead = false;
+
+  constructor(
+    private readonly host: ExchangeHost,
+    readonly index: number,
+    readonly gen: number,
+    readonly seq: number,
+    private readonly flags: number,
+    method: string,
+    url: string,
+    bodyFollows: boolean,
+  ) {
+    this.method = method;
+    this.url = url;
+    this.httpVersion = flags & EF_HTTP10 ? '1.0' : '1.1';
+    this.bodyComplete = !bodyFollows;
+  }
+
+  // ===== EngineRequest ========================================================================
+
+  get path(): string {
+    if (this._path === undefined) this.splitUrl();
+    return this._path as string;
+  }
+
+  get query(): string {
+    if (this._query === undefined) this.splitUrl();
+    return this._query as string;
+  }
+
+  private splitUrl(): void {
+    const q = this.url.indexOf('?');
+    this._path = q < 0 ? this.url : this.url.slice(0, q);
+    this._query = q < 0 ? '' : this.url.slice(q + 1);
+  }
+
+  get remoteAddress(): string {
+    if (this._remote === undefined) this._remote = this.host.peerAddress(this);
+    return this._remote;
+  }
+
+  header(name: string): string | undefined {
+    if (!this.names) this.host.decodeHeaders(this);
+    const names = this.names ?? [];
+    const values = this.values ?? [];
+    const wanted = name.toLowerCase();
+    let found: string | undefined;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] === wanted) found = found === undefined ? values[i] : `${found}, ${values[i]}`;
+    }
+    return found;
+  }
+
+  headers(): Array<[string, string]> {
+    if (!this.names) this.host.decodeHeaders(this);
+    const names = this.names ?? [];
+    const values = this.values ?? [];
+    return names.map((n, i) => [n, values[i] ?? '']);
+  }
+
+  private startBody(): void {
+    if (this.bodyTaken) throw new TypeError('the request body can be read only once');
+    this.bodyTaken = true;
+    // The client waits for our go-ahead before sending a body it announced with Expect.
+    if (this.flags & EF_EXPECT_CONTINUE && !this.bodyComplete && !this._headersSent) {
+      this.host.command(this, CMD_CONTINUE, 0);
+    }
+  }
+
+  async body(): Promise<Buffer> {
+    this.startBody();
+    if (this.inlineBody) return this.inlineBody;
+    const parts: Buffer[] = [];
+    for await (const chunk of this.iterate()) parts.push(chunk);
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  }
+
+  bodyStream(): AsyncIterable<Buffer> {
+    this.startBody();
+    if (this.inlineBody) {
+      const whole = this.inlineBody;
+      return (async function* () {
+        yield whole;
+      })();
+    }
+    return this.iterate();
+  }
+
+  private async *iterate(): AsyncGenerator<Buffer> {
+    for (;;) {
+      if (this.chunks.length > 0) {
+        const chunk = this.chunks.shift() as Buffer;
+        this.chunkBytes -= chunk.length;
+        if (this.readPaused && this.chunkBytes < this.host.highWaterMark / 2) {
+          this.readPaused = false;
+          this.host.command(this, CMD_RESUME, 0);
+        }
+        yield chunk;
+        continue;
+      }
+      if (this.bodyFailure) throw this.bodyFailure;
+      if (this.bodyComplete) return;
+      await new Promise<void>((resolve) => {
+        this.bodyWaiter = resolve;
+      });
+    }
+  }
+
+  /** A body chunk arrived (`chunk` is a copy the exchange may keep). */
+  pushBody(chunk: Buffer, last: boolean): void {
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.chunkBytes += chunk.length;
+      // Backpressure: a reader slower than the client stops the socket being read.
+      if (!this.readPaused && this.chunkBytes > this.host.highWaterMark && !this._finished) {
+        this.readPaused = true;
+        this.host.command(this, CMD_PAUSE, 0);
+      }
+    }
+    if (last) this.bodyComplete = true;
+    this.wakeBody();
+  }
+
+  /** The body failed (413, 408, 400) or the connection went away. */
+  failBody(err: Error): void {
+    if (this.bodyComplete && this.chunks.length === 0) return;
+    this.bodyFailure = err;
+    this.wakeBody();
+  }
+
+  private wakeBody(): void {
+    const waiter = this.bodyWaiter;
+    this.bodyWaiter = undefined;
+    waiter?.();
+  }
+
+  onAbort(listener: () => void): void {
+    if (this.dead && !this._finished) {
+      queueMicrotask(listener);
+      return;
+    }
+    (this.abortListeners ??= []).push(listener);
+  }
+
+  // ===== EngineResponse =======================================================================
+
+  get headersSent(): boolean {
+    return this._headersSent;
+  }
+
+  get finished(): boolean {
+    return this._finished;
+  }
+
+  status(code: number): this {
+    if (this._headersSent) throw new TypeError('status() after the headers were sent');
+    if (!Number.isInteger(code) || code < 100 || code > 999) throw new RangeError(`invalid status code ${code}`);
+    this.statusCode = code;
+    return this;
+  }
+
+  setHeader(name: string, value: string | readonly string[]): this {
+    if (this._headersSent) throw new TypeError('setHeader() after the headers were sent');
+    if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+    const values = typeof value === 'string' ? [value] : value;
+    for (const v of values) {
+      if (typeof v !== 'string' || !FIELD_VALUE.test(v)) throw new TypeError(`invalid value for header ${name}`);
+    }
+    const lower = name.toLowerCase();
+    const at = this.headerNames.indexOf(lower);
+    if (at >= 0) this.headerValues[at] = value;
+    else {
+      this.headerNames.push(lower);
+      this.headerValues.push(value);
+    }
+    return this;
+  }
+
+  private userHeader(lower: string): string | readonly string[] | undefined {
+    const at = this.headerNames.indexOf(lower);
+    return at >= 0 ? this.headerValues[at] : undefined;
+  }
+
+  /** Whether this response may carry a body at all (RFC 9110 §6.4.1). */
+  private bodyAllowed(): boolean {
+    const s = this.statusCode;
+    return !(s < 200 || s === 204 || s === 304);
+  }
+
+  /** The status line and fields; decides framing (`chunked`) and whether to close after. */
+  private head(contentLength: number | undefined): string {
+    const keepAlive = (this.flags & EF_KEEP_ALIVE) !== 0;
+    let head = `HTTP/1.1 ${this.statusCode} ${reasonOf(this.statusCode)}\r\n`;
+    let hasDate = false;
+    let hasLength = false;
+    for (let i = 0; i < this.headerNames.length; i++) {
+      const name = this.headerNames[i] as string;
+      const value = this.headerValues[i] as string | readonly string[];
+      if (name === 'date') hasDate = true;
+      else if (name === 'content-length') hasLength = true;
+      else if (name === 'connection') {
+        if (/\bclose\b/i.test(String(value))) this.closeAfter = true;
+      } else if (name === 'transfer-encoding') continue; // framing is the engine's job
+      if (typeof value === 'string') head += `${name}: ${value}\r\n`;
+      else for (const v of value) head += `${name}: ${v}\r\n`;
+    }
+    if (!hasDate) head += `date: ${httpDate()}\r\n`;
+    if (this.bodyAllowed() && !hasLength) {
+      if (contentLength !== undefined) head += `content-length: ${contentLength}\r\n`;
+      else if (this.httpVersion === '1.1') {
+        this.chunked = true;
+        head += 'transfer-encoding: chunked\r\n';
+      } else {
+        // HTTP/1.0 has no chunking: the body ends when the connection does.
+        this.closeAfter = true;
+      }
+    }
+    if (!keepAlive) this.closeAfter = true;
+    if (this.closeAfter) head += 'connection: close\r\n';
+    else if (this.httpVersion === '1.0') head += 'connection: keep-alive\r\n';
+    return `${head}\r\n`;
+  }
+
+  private closeFlag(): number {
+    return this.closeAfter ? CF_CLOSE : 0;
+  }
+
+  write(chunk: string | Uint8Array): boolean {
+    if (this._finished || this.dead) return false;
+    const isHead = this.method === 'HEAD' || !this.bodyAllowed();
+    let head = '';
+    if (!this._headersSent) {
+      head = this.head(undefined);
+      this._headersSent = true;
+    }
+    const bytes = byteLength(chunk);
+    if (isHead || bytes === 0) {
+      if (head) this.host.write(this, this.closeFlag(), head, undefined, 0);
+      return true;
+    }
+    this.sinceDrain += bytes;
+    const flags = this.sinceDrain > this.host.highWaterMark ? CF_WANT_DRAIN : 0;
+    if (this.chunked) {
+      this.host.write(this, flags, `${head}${bytes.toString(16)}\r\n`, chunk, bytes);
+      this.host.write(this, 0, '\r\n', undefined, 0);
+    } else {
+      this.host.write(this, flags | this.closeFlag(), head, chunk, bytes);
+    }
+    return flags === 0;
+  }
+
+  onDrain(listener: () => void): void {
+    this.drainListeners.push(listener);
+  }
+
+  /** The connection's output drained. */
+  drained(): void {
+    this.sinceDrain = 0;
+    const listeners = this.drainListeners;
+    this.drainListeners = [];
+    for (const l of listeners) l();
+  }
+
+  end(chunk?: string | Uint8Array): void {
+    if (this._finished || this.dead) return;
+    const noBody = this.method === 'HEAD' || !this.bodyAllowed();
+    if (!this._headersSent) {
+      const bytes = chunk === undefined ? 0 : byteLength(chunk);
+      const head = this.head(this.bodyAllowed() ? bytes : undefined);
+      this._headersSent = true;
+      this.finish();
+      this.host.write(this, CF_END | this.closeFlag(), head, noBody ? undefined : chunk, noBody ? 0 : bytes);
+      return;
+    }
+    this.finish();
+    const bytes = chunk === undefined || noBody ? 0 : byteLength(chunk);
+    if (this.chunked) {
+      const prefix = bytes > 0 ? `${bytes.toString(16)}\r\n` : '';
+      if (bytes > 0) this.host.write(this, 0, prefix, chunk, bytes);
+      this.host.write(this, CF_END | this.closeFlag(), bytes > 0 ? '\r\n0\r\n\r\n' : '0\r\n\r\n', undefined, 0);
+    } else {
+      this.host.write(this, CF_END | this.closeFlag(), '', bytes > 0 ? chunk : undefined, bytes);
+    }
+  }
+
+  private finish(): void {
+    this._finished = true;
+    this.host.release(this);
+  }
+
+  async sendFile(file: string | number, range?: { offset?: number; length?: number }): Promise<void> {
+    if (this._headersSent) throw new TypeError('sendFile() after the headers were sent');
+    if (typeof file !== 'string' && !(Number.isInteger(file) && file >= 0)) {
+      throw new TypeError('sendFile() takes a path or a file descriptor');
+    }
+    const offset = range?.offset ?? 0;
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`invalid offset ${offset}`);
+    const owned = typeof file === 'string';
+    const fd = owned ? await openFile(file) : file;
+    let length: number;
+    try {
+      const size = await sizeOf(fd);
+      length = range?.length ?? Math.max(0, size - offset);
+      if (!Number.isSafeInteger(length) || length < 0 || offset + length > size) {
+        throw new RangeError(`range ${offset}+${length} is outside the file (${size} bytes)`);
+      }
+    } catch (err) {
+      if (owned) closeQuietly(fd);
+      throw err;
+    }
+    if (this._finished || this.dead || this._headersSent) {
+      if (owned) closeQuietly(fd);
+      if (this.dead) throw new EngineHttpError(499, 'ZEPHYR_ERR_CLIENT_ABORTED', 'the client went away');
+      throw new TypeError('the response was completed while the file was being opened');
+    }
+    this.setHeader('content-length', String(length));
+    if (this.method === 'HEAD' || !this.bodyAllowed() || length === 0) {
+      if (owned) closeQuietly(fd);
+      this.end();
+      return;
+    }
+    const head = this.head(length);
+    this._headersSent = true;
+    const done = new Promise<void>((resolve, reject) => {
+      this.fileSettle = { resolve, reject };
+    });
+    this.host.sendFile(this, this.closeFlag() | (owned ? 0 : CF_BORROWED_FD), head, fd, offset, length);
+    return done;
+  }
+
+  /** The engine finished sending the file body (`errno` 0) or gave up. */
+  fileSent(errno: number): void {
+    const settle = this.fileSettle;
+    this.fileSettle = undefined;
+    this.finish();
+    if (!settle) return;
+    if (errno === 0) settle.resolve();
+    else settle.reject(new EngineHttpError(500, 'ZEPHYR_ERR_SEND_FILE', `sending the file failed (errno ${-errno | 0})`));
+  }
+
+  destroy(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.host.command(this, CMD_DESTROY, 0);
+    this._finished = true;
+    this.host.release(this);
+  }
+
+  /** The client went away before the response ended. */
+  abort(): void {
+    if (this.dead) return;
+    this.dead = true;
+    const err = new EngineHttpError(499, 'ZEPHYR_ERR_CLIENT_ABORTED', 'the client went away');
+    this.failBody(err);
+    this.fileSettle?.reject(err);
+    this.fileSettle = undefined;
+    const wasFinished = this._finished;
+    this._finished = true;
+    if (!wasFinished) {
+      for (const l of this.abortListeners ?? []) {
+        try {
+          l();
+        } catch (listenerErr) {
+          queueMicrotask(() => {
+            throw listenerErr;
+          });
+        }
+      }
+    }
+    this.abortListeners = undefined;
+  }
+
+  /** The handler threw or rejected: 500 if nothing was sent yet, else drop the connection. */
+  fail(): void {
+    if (this._finished || this.dead) return;
+    if (!this._headersSent) {
+      this.headerNames = [];
+      this.headerValues = [];
+      this.statusCode = 500;
+      this.setHeader('content-type', 'text/plain; charset=utf-8');
+      this.end('Internal Server Error');
+    } else {
+      this.destroy();
+    }
+  }
+
+  /** Whether an abort should still be reported to this exchange. */
+  get open(): boolean {
+    return !this.dead && (!this._finished || !this.bodyComplete || this.fileSettle !== undefined);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  // Nothing useful can be done about a failed close of a file we only read.
+  close(fd, () => {});
+}
