@@ -6,7 +6,7 @@
 //! `Partial` or the very error the whole buffer yields. Running out of bytes is `Partial`; the
 //! caller re-parses from the start when more arrive (heads are small, the limits bound the work).
 
-use super::charset::{is_field_value, is_host, is_ows, is_target, is_tchar, is_token, trim_ows};
+use super::charset::{field_value_end, is_host, is_ows, is_token, target_end, token_end, trim_ows};
 use super::{BodyFraming, HeadLimits, ParseError, RequestHead, Span, Status, Version};
 
 /// Parses the request head at the start of `buf` into `head` (cleared first; its header vector
@@ -20,6 +20,9 @@ use super::{BodyFraming, HeadLimits, ParseError, RequestHead, Span, Status, Vers
 ///   are reported as early as the bytes allow: a head already longer than
 ///   `limits.max_head_bytes` is `HeadTooLarge` (431), a target already longer than
 ///   `limits.max_url_len` is `UriTooLong` (414), even while incomplete.
+///
+/// Each call scans from the start of `buf`, so its cost is linear in the bytes given, and
+/// bounded by `limits.max_head_bytes`.
 ///
 /// CR and LF bytes before the request line are skipped, as RFC 9112 §2.2 allows for empty lines
 /// and llhttp does for any run of them; they count towards `head_len` and `max_head_bytes`.
@@ -150,7 +153,7 @@ impl Parser<'_, '_> {
         let buf = self.buf;
         // method
         let start = self.pos;
-        let len = match buf[start..].iter().position(|&b| !is_tchar(b)) {
+        let len = match token_end(&buf[start..]) {
             Some(len) => len,
             None => return Ok(None),
         };
@@ -158,32 +161,23 @@ impl Parser<'_, '_> {
             return Err(ParseError::InvalidMethod);
         }
         self.head.method = span(start, start + len);
-        self.pos = start + len + 1;
-
-        // request-target, byte by byte so that both 414 and a bad byte are reported at the
-        // position where they become known.
+        self.pos = start + len + 1; // request-target. Only max_url_len + 1 bytes are looked at, so that 414 and a bad byte
+                                    // are both reported at the position where they become known, whatever follows.
         let start = self.pos;
         let max = self.limits.max_url_len;
-        let mut end = start;
-        loop {
-            let b = match buf.get(end) {
-                Some(&b) => b,
-                None => return Ok(None),
-            };
-            if b == b' ' {
-                break;
-            }
-            if end - start >= max {
-                return Err(ParseError::UriTooLong);
-            }
-            if !is_target(b) {
-                return Err(match b {
+        let window = &buf[start..buf.len().min(start.saturating_add(max).saturating_add(1))];
+        let end = match target_end(window) {
+            Some(len) if window[len] == b' ' => start + len,
+            Some(len) if len >= max => return Err(ParseError::UriTooLong),
+            Some(len) => {
+                return Err(match window[len] {
                     b'\r' | b'\n' | b'\t' => ParseError::InvalidRequestLine,
                     _ => ParseError::InvalidTarget,
-                });
+                })
             }
-            end += 1;
-        }
+            None if window.len() > max => return Err(ParseError::UriTooLong),
+            None => return Ok(None),
+        };
         if end == start {
             return Err(ParseError::InvalidRequestLine);
         }
@@ -303,7 +297,7 @@ impl Parser<'_, '_> {
     fn field_line(&mut self) -> Result<Option<(Span, Span)>, ParseError> {
         let buf = self.buf;
         let start = self.pos;
-        let len = match buf[start..].iter().position(|&b| !is_tchar(b)) {
+        let len = match token_end(&buf[start..]) {
             Some(len) => len,
             None => return Ok(None),
         };
@@ -321,7 +315,7 @@ impl Parser<'_, '_> {
             v += 1;
         }
         let value_start = v;
-        let len = match buf[v..].iter().position(|&b| !is_field_value(b)) {
+        let len = match field_value_end(&buf[v..]) {
             Some(len) => len,
             None => return Ok(None),
         };

@@ -14,6 +14,21 @@
 //! a proxy and this server (CL + TE, duplicate Content-Length, obs-fold, bare LF, …) is rejected
 //! with a [`ParseError`] whose [`ParseError::status`] is the status code to answer before closing.
 //!
+//! Where llhttp and RFC 9112 differ, the choice made here:
+//! * Methods: any token is accepted (llhttp only knows a fixed list); routing answers 501/405.
+//! * Request line: exactly one SP between parts (llhttp skips extra spaces).
+//! * Request-target: visible ASCII (as llhttp strict) without `#`; origin-form, absolute-form
+//!   `scheme://authority…`, `*` for OPTIONS only, authority-form `host:port` for CONNECT only.
+//! * Versions: only HTTP/1.0 and HTTP/1.1 (others are 505; llhttp also parses 0.9 and 2.0).
+//! * Transfer-Encoding in an HTTP/1.0 request is refused (RFC 9112 §6.1: framing is faulty);
+//!   llhttp would decode it. A coding other than `chunked` is 501 when `chunked` is last, 400
+//!   otherwise (RFC 9112 §6.3).
+//! * Duplicate Content-Length is refused even with equal values (as llhttp).
+//! * CR and LF bytes before the request line are skipped (as llhttp).
+//! * Chunk-size lines allow no whitespace at all (as llhttp strict, although RFC 9112 tolerates
+//!   BWS around `;` and `=`); extension names and values must be non-empty.
+//! * Host must be `uri-host [":" port]` characters; Expect other than `100-continue` is 417.
+//!
 //! ```
 //! use zephyr_uring::http1::{parse_request_head, HeadLimits, RequestHead, Status, BodyFraming};
 //!
