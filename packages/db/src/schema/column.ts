@@ -192,8 +192,12 @@ export const column = {
   boolean: (): Column<boolean> => new Column(base('boolean'), z.boolean()),
   /** `uuid`. */
   uuid: (): Column<string> => new Column(base('uuid'), z.uuid()),
-  /** `timestamp with time zone`, read as `Date`; ISO strings are accepted on input. */
-  timestamp: (): Column<Date> => new Column(base('timestamp with time zone'), z.date(), z.coerce.date()),
+  /**
+   * `timestamp(3) with time zone`, read as `Date`; ISO strings are accepted on input. Millisecond
+   * precision, because that is what a JS `Date` holds: a stored value then round-trips exactly, so
+   * equality filters and pagination cursors on it are exact.
+   */
+  timestamp: (): Column<Date> => new Column(base('timestamp(3) with time zone'), z.date(), z.coerce.date()),
   /** `date`, read as a `YYYY-MM-DD` string (no time zone shifting). */
   date: (): Column<string> => new Column(base('date'), z.iso.date()),
   /**

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import {
   type AnySchema,
@@ -54,6 +55,14 @@ export interface OpenOptions {
   readonly push?: boolean;
 }
 
+// Booting PGlite (WebAssembly compile + initdb) costs seconds; cloning a booted one costs far less.
+// Test files share one worker (vitest `isolate: false`), so one base instance serves the whole run.
+let basePGlite: Promise<PGlite> | undefined;
+async function freshPGlite(): Promise<PGlite> {
+  basePGlite ??= PGlite.create();
+  return (await basePGlite).clone();
+}
+
 /** The dialects every shared suite runs against. */
 export const DIALECTS = ['pglite', 'postgres'] as const;
 export type DialectName = (typeof DIALECTS)[number];
@@ -71,11 +80,12 @@ export async function openTestDatabase<S extends AnySchema>(
   const schemaName = kind === 'pglite' ? 'public' : `zt_${suffix}`;
   const applicationName = `zephyr_test_${suffix}`;
   if (kind === 'postgres') await adminQuery(`create schema ${schemaName}`);
+  const instance = kind === 'pglite' ? await freshPGlite() : undefined;
   const db = createDatabase({
     schema,
     dialect:
-      kind === 'pglite'
-        ? pglite()
+      instance !== undefined
+        ? pglite({ instance })
         : postgres({
             connectionString: postgresUrl(),
             searchPath: schemaName,
@@ -91,6 +101,7 @@ export async function openTestDatabase<S extends AnySchema>(
     applicationName,
     close: async () => {
       await db.destroy();
+      await instance?.close();
       if (kind === 'postgres') await adminQuery(`drop schema ${schemaName} cascade`);
     },
   };

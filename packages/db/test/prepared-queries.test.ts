@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { InvalidQueryError, sql } from '../src/index.js';
+import { DIALECTS, openTestDatabase, type TestDatabase } from './support/test-databases.js';
+import { schema, type TestSchema } from './support/test-schema.js';
+
+describe.each(DIALECTS)('compiled and prepared queries (%s)', (kind) => {
+  let t: TestDatabase<TestSchema>;
+  beforeAll(async () => {
+    t = await openTestDatabase(kind, schema);
+    await t.db.models.users.createMany(
+      Array.from({ length: 10 }, (_, i) => ({ email: `u${i}@x.io`, age: i })),
+    );
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('prepare() compiles once and runs with named parameters', async () => {
+    const byAge = t.db.prepare<{ min: number; max: number }, { email: string }>((q, p) =>
+      q
+        .selectFrom('users')
+        .select('email')
+        .where('age', '>=', p('min'))
+        .where('age', '<', p('max'))
+        .orderBy('id'),
+    );
+    expect(byAge.sql).toMatch(/\$1.*\$2/s);
+    expect(await byAge.execute({ min: 2, max: 4 })).toEqual([{ email: 'u2@x.io' }, { email: 'u3@x.io' }]);
+    expect(await byAge.execute({ min: 8, max: 100 })).toHaveLength(2);
+    const first = await byAge.executeTakeFirst({ min: 100, max: 200 });
+    expectTypeOf(first).toEqualTypeOf<{ email: string } | undefined>();
+    expect(first).toBeUndefined();
+  });
+
+  it('prepared parameters are values, never SQL', async () => {
+    const byEmail = t.db.prepare<{ email: string }, { id: number }>((q, p) =>
+      q.selectFrom('users').select('id').where('email', '=', p('email')),
+    );
+    expect(await byEmail.execute({ email: "' or 1=1 --" })).toEqual([]);
+    await expect(byEmail.execute({} as { email: string })).rejects.toBeInstanceOf(InvalidQueryError);
+  });
+
+  it('a prepared query runs inside a transaction when given one', async () => {
+    const insert = t.db.prepare<{ label: string }, { id: number }>((q, p) =>
+      q
+        .insertInto('tags')
+        .values({ label: p('label') })
+        .returning('id'),
+    );
+    await expect(
+      t.db.transaction(async (tx) => {
+        await insert.execute({ label: 'in-tx' }, tx);
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    expect(await t.db.models.tags.count({ label: 'in-tx' })).toBe(0);
+  });
+
+  if (kind === 'postgres') {
+    it('on PostgreSQL, model queries run as named prepared statements, parsed once per session', async () => {
+      await t.db.transaction(async (tx) => {
+        for (let i = 0; i < 5; i++) await tx.models.users.find(i + 1);
+        const { rows } = await sql<{ name: string; statement: string }>`
+          select name, statement from pg_prepared_statements`.execute(tx.kysely);
+        const findByKey = rows.filter((r) => /from "users" where "users"."id" = \$1/.test(r.statement));
+        expect(findByKey).toHaveLength(1);
+        expect(findByKey[0]?.name).toMatch(/^zephyr_/);
+      });
+    });
+  }
+});
