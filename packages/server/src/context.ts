@@ -71,8 +71,6 @@ export class Context<
   body: B;
   /** The response being built. */
   readonly res: ResponseState = { status: 200, headers: {}, body: null };
-  /** Request-scoped values set by middleware. */
-  readonly state: ContextState & Record<string, unknown> = {};
   /** The request id (set by the `requestId` middleware; `''` otherwise). */
   requestId = '';
   /** The matched route's pattern, `''` when none matched. */
@@ -91,6 +89,7 @@ export class Context<
   #query: Q | undefined;
   #headers: H | undefined;
   #cookies: Record<string, string> | undefined;
+  #state: (ContextState & Record<string, unknown>) | undefined;
 
   constructor(
     shared: ContextShared,
@@ -106,6 +105,12 @@ export class Context<
     this.routePath = route?.path ?? '';
     this.#serializers = route?.serializers ?? null;
     this.log = shared.logger;
+  }
+
+  /** Request-scoped values set by middleware (created on first use). */
+  get state(): ContextState & Record<string, unknown> {
+    this.#state ??= {};
+    return this.#state;
   }
 
   /** Query parameters, parsed on first access (or the `query` schema's output). */

@@ -317,3 +317,34 @@ describe('validation (zod)', () => {
     expect(res.text()).not.toContain('hunter2');
   });
 });
+
+describe('request logs', () => {
+  it('logs one structured record per request through the Logger interface', async () => {
+    const records: Array<Record<string, unknown>> = [];
+    const logger = {
+      debug() {},
+      info: (fields: Record<string, unknown>, msg?: string) => records.push({ ...fields, msg }),
+      warn() {},
+      error() {},
+    };
+    const app = createApp({ logger });
+    app.get('/users/:id', (ctx) => ctx.text('x'));
+    await app.inject({ url: '/users/5?x=1' });
+    expect(records).toEqual([
+      expect.objectContaining({
+        method: 'GET',
+        url: '/users/5?x=1',
+        status: 200,
+        route: '/users/:id',
+        ms: expect.any(Number),
+        msg: 'request completed',
+      }),
+    ]);
+  });
+
+  it('creates a pino logger for logger: true', () => {
+    const app = createApp({ logger: { level: 'warn' } });
+    expect(typeof app.log.info).toBe('function');
+    expect((app.log as unknown as { level: string }).level).toBe('warn');
+  });
+});
