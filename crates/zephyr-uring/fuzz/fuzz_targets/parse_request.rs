@@ -81,6 +81,10 @@ fn check_head(buf: &[u8], limits: &HeadLimits, head: &RequestHead) {
         assert!(in_bounds(q, end) && q.0 >= head.path.1 && q.1 == head.target.1);
         assert_eq!(buf[q.0 as usize - 1], b'?');
     }
+    if let Some(a) = head.authority {
+        assert!(a.0 < a.1 && a.0 >= head.target.0 && a.1 <= head.target.1);
+        assert!(a.1 <= head.path.0 || head.path == head.target);
+    }
     assert!(head.headers.len() <= limits.max_headers);
     let mut last = head.target.1;
     for &(name, value) in &head.headers {

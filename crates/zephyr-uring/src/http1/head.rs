@@ -236,6 +236,7 @@ impl Parser<'_, '_> {
                 return Err(ParseError::InvalidTargetForm);
             }
             self.head.path = span(start, end);
+            self.head.authority = Some(span(start, end));
             return Ok(());
         }
         if target[0] == b'/' {
@@ -275,9 +276,11 @@ impl Parser<'_, '_> {
             .iter()
             .position(|&b| b == b'/' || b == b'?')
             .unwrap_or(end - auth);
-        if auth_len == 0 {
+        // Host characters only: no userinfo (RFC 9110 §4.2.4 says to treat it as an error).
+        if auth_len == 0 || !buf[auth..auth + auth_len].iter().all(|&b| is_host(b)) {
             return Err(ParseError::InvalidTargetForm);
         }
+        self.head.authority = Some(span(auth, auth + auth_len));
         self.split_path_query(auth + auth_len, end);
         Ok(())
     }

@@ -129,6 +129,9 @@ pub struct RequestHead {
     pub path: Span,
     /// The query after `?` (without the `?`), if the target has one.
     pub query: Option<Span>,
+    /// The authority (`host[:port]`) of an absolute-form or authority-form target. When present
+    /// it, not the Host field, names the target host (RFC 9112 §3.2.2).
+    pub authority: Option<Span>,
     /// HTTP/1.0 or HTTP/1.1.
     pub version: Version,
     /// `(name, value)` per field line in order; names as sent, values without leading and trailing
@@ -165,6 +168,7 @@ impl RequestHead {
             target: (0, 0),
             path: (0, 0),
             query: None,
+            authority: None,
             version: Version::Http11,
             headers: Vec::with_capacity(32),
             head_len: 0,
@@ -181,6 +185,7 @@ impl RequestHead {
         self.target = (0, 0);
         self.path = (0, 0);
         self.query = None;
+        self.authority = None;
         self.version = Version::Http11;
         self.headers.clear();
         self.head_len = 0;

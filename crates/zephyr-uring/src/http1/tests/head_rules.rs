@@ -168,6 +168,10 @@ fn absolute_form_is_split_into_path_and_query_after_the_authority() {
     let head = complete(buf);
     assert_eq!(text(buf, head.path), "/a/b");
     assert_eq!(head.query.map(|q| text(buf, q)), Some("c=d"));
+    assert_eq!(
+        head.authority.map(|a| text(buf, a)),
+        Some("example.com:8080")
+    );
 
     let buf = b"GET https://example.com?x HTTP/1.1\r\nHost: example.com\r\n\r\n";
     let head = complete(buf);
@@ -187,6 +191,10 @@ fn authority_form_is_accepted_for_connect() {
         let buf = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n");
         let head = complete(buf.as_bytes());
         assert_eq!(text(buf.as_bytes(), head.path), target);
+        assert_eq!(
+            head.authority.map(|a| text(buf.as_bytes(), a)),
+            Some(target)
+        );
         assert_eq!(head.query, None);
     }
 }
@@ -359,6 +367,19 @@ fn rejects_absolute_form_without_scheme_or_authority() {
         rejected(b"GET http:a HTTP/1.1\r\n"),
         ParseError::InvalidTargetForm
     );
+}
+
+#[test]
+fn rejects_userinfo_in_an_absolute_form_target() {
+    assert_eq!(
+        rejected(b"GET http://user:pw@a/ HTTP/1.1\r\n"),
+        ParseError::InvalidTargetForm
+    );
+}
+
+#[test]
+fn origin_form_has_no_authority() {
+    assert_eq!(complete(&get_with(&[])).authority, None);
 }
 
 #[test]
