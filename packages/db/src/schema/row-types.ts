@@ -22,21 +22,25 @@ type OptionalOnInsert<Cols extends ColumnMap> = {
 }[keyof Cols];
 
 /** A row as selected: every column present. */
-export type SelectRow<Cols extends ColumnMap> = Simplify<{ [K in keyof Cols]: ColumnValue<Cols[K]> }>;
+export type SelectRow<Cols extends ColumnMap> = Simplify<{
+  -readonly [K in keyof Cols]: ColumnValue<Cols[K]>;
+}>;
 
 /** A row as inserted: columns with a default, identity or NULL allowed may be omitted. */
 export type InsertRow<Cols extends ColumnMap> = Simplify<
-  { [K in Exclude<keyof Cols, OptionalOnInsert<Cols>>]: ColumnValue<Cols[K]> } & {
-    [K in OptionalOnInsert<Cols>]?: ColumnValue<Cols[K]>;
+  { -readonly [K in Exclude<keyof Cols, OptionalOnInsert<Cols>>]: ColumnValue<Cols[K]> } & {
+    -readonly [K in OptionalOnInsert<Cols>]?: ColumnValue<Cols[K]>;
   }
 >;
 
 /** A patch for update: every column optional. */
-export type UpdateRow<Cols extends ColumnMap> = Simplify<{ [K in keyof Cols]?: ColumnValue<Cols[K]> }>;
+export type UpdateRow<Cols extends ColumnMap> = Simplify<{
+  -readonly [K in keyof Cols]?: ColumnValue<Cols[K]>;
+}>;
 
 /** The Kysely table interface for a column map (`ColumnType` marks columns optional on insert). */
 export type KyselyTable<Cols extends ColumnMap> = {
-  [K in keyof Cols]: Cols[K] extends Column<infer _T, infer _N, infer D>
+  -readonly [K in keyof Cols]: Cols[K] extends Column<infer _T, infer _N, infer D>
     ? D extends true
       ? ColumnType<ColumnValue<Cols[K]>, ColumnValue<Cols[K]> | undefined, ColumnValue<Cols[K]>>
       : Cols[K] extends Column<infer _T2, true, boolean>

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
 import pg from 'pg';
 import {
   type AnySchema,
@@ -58,7 +58,7 @@ export interface OpenOptions {
 // Booting PGlite (WebAssembly compile + initdb) costs seconds; cloning a booted one costs far less.
 // Test files share one worker (vitest `isolate: false`), so one base instance serves the whole run.
 let basePGlite: Promise<PGlite> | undefined;
-async function freshPGlite(): Promise<PGlite> {
+async function freshPGlite(): Promise<PGliteInterface> {
   basePGlite ??= PGlite.create();
   return (await basePGlite).clone();
 }
@@ -108,7 +108,7 @@ export async function openTestDatabase<S extends AnySchema>(
 }
 
 /** Empties every table of the schema between tests (identities restart, so ids are predictable). */
-export async function truncateAll(db: Database<AnySchema>): Promise<void> {
+export async function truncateAll<S extends AnySchema>(db: Database<S>): Promise<void> {
   const names = Object.keys(db.schema.tables).map((n) => `"${n}"`);
   const { sql } = await import('../../src/index.js');
   await sql.raw(`truncate ${names.join(', ')} restart identity cascade`).execute(db.kysely);

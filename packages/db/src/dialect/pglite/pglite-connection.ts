@@ -1,4 +1,4 @@
-import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
+import type { PGliteInterface, PGliteOptions } from '@electric-sql/pglite';
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
 import { type ConstraintColumns, mapDatabaseError } from '../../errors/map-database-error.js';
 
@@ -18,16 +18,16 @@ const parsers: NonNullable<PGliteOptions['parsers']> = {
 
 /** The one session of a PGlite database. */
 export class PGliteConnection implements DatabaseConnection {
-  readonly #db: PGlite;
+  readonly #db: PGliteInterface;
   readonly #constraints: () => ConstraintColumns | undefined;
 
-  constructor(db: PGlite, constraints: () => ConstraintColumns | undefined) {
+  constructor(db: PGliteInterface, constraints: () => ConstraintColumns | undefined) {
     this.#db = db;
     this.#constraints = constraints;
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    let result: Awaited<ReturnType<PGlite['query']>>;
+    let result: Awaited<ReturnType<PGliteInterface['query']>>;
     const params = compiledQuery.parameters as unknown[];
     try {
       if (params.length === 0 && /;\s*\S/.test(compiledQuery.sql)) {

@@ -1,4 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
 import {
   type DatabaseConnection,
   type DatabaseIntrospector,
@@ -22,7 +22,7 @@ export interface PGliteDialectOptions {
   /** Where to keep the data (`./data/app`, `idb://...`); in memory when omitted. Ignored with `instance`. */
   readonly dataDir?: string;
   /** Use an existing PGlite instance (it is then not closed by `destroy`). */
-  readonly instance?: PGlite;
+  readonly instance?: PGliteInterface;
 }
 
 /** Kysely driver for PGlite: one embedded backend, shared through a FIFO lock. */
@@ -30,7 +30,7 @@ class PGliteDriver implements Driver {
   readonly #options: PGliteDialectOptions;
   readonly #mutex = new ConnectionMutex();
   readonly #constraints: () => ConstraintColumns | undefined;
-  #db: PGlite | undefined;
+  #db: PGliteInterface | undefined;
   #connection: PGliteConnection | undefined;
 
   constructor(options: PGliteDialectOptions, constraints: () => ConstraintColumns | undefined) {
