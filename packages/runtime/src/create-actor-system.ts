@@ -1,5 +1,6 @@
 import { ActorSystem, type ActorSystemOptions, parseRuntimeConfig } from './actor/actor-system.js';
-import { moduleUrl } from './actor/kind-registry.js';
+import { loadKinds, moduleUrl } from './actor/kind-registry.js';
+import { ClusterLink } from './cluster/cluster-link.js';
 import { ThreadPool, threadCount } from './threads/thread-pool.js';
 
 /**
@@ -22,7 +23,22 @@ export async function createActorSystem(options: ActorSystemOptions = {}): Promi
     try {
       await pool.ready();
     } catch (err) {
-      await pool.close();
+      await system.shutdown();
+      throw err;
+    }
+  }
+  if (config.supervisor_mode === 'distributed') {
+    // The schema guarantees nats_url in distributed mode.
+    const natsUrl = config.nats_url as string;
+    try {
+      system.placements.cluster = await ClusterLink.join(
+        system,
+        natsUrl,
+        await loadKinds(modules),
+        options.cluster ?? {},
+      );
+    } catch (err) {
+      await system.shutdown();
       throw err;
     }
   }

@@ -9,6 +9,7 @@ export type {
 } from './actor/actor-system.js';
 export type { ActorTimers } from './actor/actor-timers.js';
 export type { DeadLetter, DeathNotice, ExitReason, Message, ReplyMap, ReplyOf } from './actor/message.js';
+export type { ClusterOptions } from './cluster/cluster-link.js';
 export { parseSize } from './config/parse-size.js';
 export {
   type RuntimeConfig,

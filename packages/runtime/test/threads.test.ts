@@ -1,5 +1,5 @@
 import { threadId as mainThreadId } from 'node:worker_threads';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   ActorFailedError,
   type ActorSystem,
@@ -7,12 +7,9 @@ import {
   defineActor,
   WorkerExitedError,
 } from '../src/index.js';
-import { buildRuntime } from './build-runtime.js';
 import { type CounterMsg, type CounterReplies, counter, sequence } from './fixtures/thread-actors.js';
 
 const modules = [new URL('./fixtures/thread-actors.js', import.meta.url)];
-
-beforeAll(buildRuntime, 60_000);
 
 let system: ActorSystem | undefined;
 afterEach(async () => {

@@ -1,3 +1,4 @@
+import type { ClusterOptions } from '../cluster/cluster-link.js';
 import {
   type RuntimeConfig,
   type RuntimeConfigInput,
@@ -59,6 +60,8 @@ export interface ActorSystemOptions {
   readonly root?: { readonly strategy?: Strategy; readonly intensity?: RestartIntensity };
   /** Called when the root supervisor gives up; default: log to stderr and shut the system down. */
   readonly onFatal?: (error: RestartIntensityError) => void;
+  /** Distributed mode (`supervisor_mode: distributed`): cluster name, hosting, liveness timing. */
+  readonly cluster?: ClusterOptions;
   /** Called when a lifecycle hook throws where no caller can see it (default: stderr). */
   readonly onHookError?: (address: string, hook: string, error: unknown) => void;
 }
@@ -84,7 +87,7 @@ export interface SuperviseOptions {
 /** Placement factories installed by `createActorSystem` (kept out of the public surface). */
 export interface PlacementHooks {
   thread?: RemotePlacement;
-  cluster?: RemotePlacement;
+  cluster?: RemotePlacement & { refreshNodes(): Promise<string[]> };
 }
 
 /**
@@ -208,6 +211,17 @@ export class ActorSystem implements CellHost {
   /** Stops a child of the root supervisor (spawned with {@link spawn} or {@link supervise}) by id or name. */
   stop(id: string): Promise<void> {
     return this.root.terminateChild(id);
+  }
+
+  /**
+   * Distributed mode: pings the cluster now and returns the ids of live nodes (this one included).
+   * @throws {PlacementUnavailableError} when not in distributed mode.
+   */
+  async clusterNodes(): Promise<string[]> {
+    const cluster = this.placements.cluster;
+    if (cluster === undefined)
+      throw new PlacementUnavailableError('not in distributed mode (supervisor_mode: distributed)');
+    return cluster.refreshNodes();
   }
 
   /** Subscribes to dead letters (messages to stopped actors, dropped by overflow, or that crashed their actor). */

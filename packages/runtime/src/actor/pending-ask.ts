@@ -86,3 +86,8 @@ export class AskDeadlines {
     if (next !== Number.POSITIVE_INFINITY) this.arm(next);
   };
 }
+
+/** Whether a reply slot is a local ask (it has a timeout to pass on to transports). */
+export function isPendingAsk(reply: ReplyTo): reply is PendingAsk {
+  return reply instanceof PendingAsk;
+}

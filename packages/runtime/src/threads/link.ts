@@ -1,5 +1,5 @@
 import type { DeadLetter, DeathNotice, ExitReason } from '../actor/message.js';
-import type { AskDeadlines, PendingAsk } from '../actor/pending-ask.js';
+import { type AskDeadlines, isPendingAsk } from '../actor/pending-ask.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { ReplyTo } from '../mailbox/mailbox.js';
 import { MessageCodec, type RefResolver } from './codec.js';
@@ -304,8 +304,4 @@ class RemoteReply implements ReplyTo {
   reject(error: unknown): void {
     this.link.sendReply(this.id, false, error);
   }
-}
-
-function isPendingAsk(reply: ReplyTo): reply is PendingAsk {
-  return 'onSettle' in reply;
 }

@@ -1,0 +1,139 @@
+import type { ActorSystem } from '../actor/actor-system.js';
+import type { DeathNotice, ExitReason } from '../actor/message.js';
+import { RemoteRefBase } from '../actor/routable-ref.js';
+import { ActorStoppedError, NodeDownError } from '../errors.js';
+import type { ReplyTo } from '../mailbox/mailbox.js';
+import type { ActorChildSpec } from '../supervisor/child-spec.js';
+import type { ChildParent, SupervisedChild } from '../supervisor/supervised-child.js';
+import type { ClusterLink } from './cluster-link.js';
+
+/**
+ * The supervising node's side of an actor placed on a cluster node. It starts the actor on a live
+ * node with a control request, and fails (so its supervisor decides) when that node goes down.
+ * Its subject does not depend on the host, so refs held anywhere survive the move.
+ */
+export class ClusterActorChild implements SupervisedChild {
+  readonly ref: ClusterRef;
+  /** The node hosting the current incarnation, or null between placements. */
+  host: string | null = null;
+  private readonly watchers = new Set<(notice: DeathNotice) => void>();
+  private exit: ExitReason | null = null;
+
+  constructor(
+    private readonly system: ActorSystem,
+    private readonly link: ClusterLink,
+    private readonly spec: ActorChildSpec,
+    private readonly parent: ChildParent,
+    readonly address: string,
+  ) {
+    this.ref = new ClusterRef(address, link, system, this);
+  }
+
+  start(): void {
+    void this.place();
+  }
+
+  private async place(): Promise<void> {
+    let node: string;
+    try {
+      node = this.link.pickNode();
+      this.host = node;
+      this.link.hosted.set(this.address, this);
+      await this.link.control(node, 'spawn', this.address, [this.spec.actor.kind, this.spec.mailbox ?? null]);
+    } catch (error) {
+      if (this.exit === null) this.parent.childExited(this, { type: 'error', error });
+    }
+  }
+
+  exited(reason: ExitReason): void {
+    this.parent.childExited(this, reason);
+  }
+
+  nodeDown(nodeId: string): void {
+    if (this.host !== nodeId) return;
+    this.host = null;
+    this.parent.childExited(this, { type: 'error', error: new NodeDownError(nodeId) });
+  }
+
+  addWatcher(listener: (notice: DeathNotice) => void): () => void {
+    if (this.exit !== null) {
+      const notice = { address: this.address, reason: this.exit };
+      queueMicrotask(() => listener(notice));
+      return () => {};
+    }
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  async halt(reason: unknown): Promise<void> {
+    const host = this.host;
+    if (host === null || !this.link.isLive(host)) return;
+    await this.link.control(host, 'halt', this.address, reason).catch(() => {});
+  }
+
+  async resume(delayMs: number): Promise<void> {
+    if (delayMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, delayMs));
+    if (this.exit !== null) return;
+    const host = this.host;
+    if (host !== null && this.link.isLive(host)) {
+      try {
+        await this.link.control(host, 'resume', this.address, 0);
+        return;
+      } catch {
+        // The host lost the actor (e.g. it restarted): place it afresh.
+      }
+    }
+    await this.place();
+  }
+
+  async stop(reason: ExitReason): Promise<void> {
+    if (this.exit !== null) return;
+    this.exit = reason;
+    const host = this.host;
+    this.host = null;
+    if (host !== null && this.link.isLive(host))
+      await this.link.control(host, 'stop', this.address, reason).catch(() => {});
+    this.link.hosted.delete(this.address);
+    this.system.unregister(this.address, this.spec.name);
+    const notice: DeathNotice = { address: this.address, reason };
+    for (const listener of this.watchers) listener(notice);
+    this.watchers.clear();
+  }
+
+  /** @internal whether messages can still be sent. */
+  get stopped(): boolean {
+    return this.exit !== null;
+  }
+}
+
+/**
+ * Ref of an actor in another process: tells are NATS publishes, asks NATS requests. Delivery is
+ * at-most-once: a tell published while no node hosts the actor (between a node's death and the
+ * restart) is lost; an ask in that window is rejected, so askers always learn about it.
+ */
+export class ClusterRef extends RemoteRefBase {
+  constructor(
+    address: string,
+    private readonly link: ClusterLink,
+    system: ActorSystem,
+    private readonly child: ClusterActorChild | null,
+  ) {
+    super(address, system.deadlines, system.defaultAskTimeoutMs);
+  }
+
+  deliver(msg: unknown, reply: ReplyTo | undefined): void {
+    if (this.child?.stopped === true) {
+      this.link.system.deadLetter({ recipient: this.address, message: msg, reason: 'stopped' });
+      reply?.reject(new ActorStoppedError(this.address));
+      return;
+    }
+    if (reply === undefined) this.link.publish(this.address, msg);
+    else this.link.request(this.address, msg, reply);
+  }
+
+  watch(listener: (notice: DeathNotice) => void): () => void {
+    if (this.child !== null) return this.child.addWatcher(listener);
+    // Watching an actor supervised by another node: only its node going down is observable here.
+    return this.link.watchNode(this.address, listener);
+  }
+}
