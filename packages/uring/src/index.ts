@@ -7,4 +7,16 @@ export type {
   ListenOptions,
   RequestHandler,
 } from './engine.js';
+export {
+  EngineUnavailableError,
+  InvalidOptionError,
+  ListenError,
+  RequestError,
+  ResponseStateError,
+  UnsupportedOptionError,
+  ZephyrEngineError,
+  type ZephyrEngineErrorCode,
+} from './errors.js';
+export { defaultLimits } from './limits.js';
+export { ENGINE_ENV, type EngineSelection, listen, selectEngine } from './listen.js';
 export { type IoUringSupport, ioUringSupported } from './probe.js';

@@ -1,0 +1,146 @@
+import type { EngineLimits, EngineName, ListenOptions } from './engine.js';
+import { InvalidOptionError } from './errors.js';
+
+/**
+ * The default of every server limit, as the engine contract documents them.
+ *
+ * @example
+ * ```ts
+ * import { defaultLimits } from '@zephyr/uring';
+ * defaultLimits.maxBodyBytes; // 1048576
+ * ```
+ */
+export const defaultLimits: Readonly<EngineLimits> = Object.freeze({
+  maxHeaderBytes: 16384,
+  maxHeaderCount: 100,
+  maxUrlLength: 8192,
+  maxBodyBytes: 1024 * 1024,
+  headerTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  requestTimeoutMs: 300_000,
+  maxConnections: 10_000,
+});
+
+/** Listen options with every default filled in, as the engines receive them. */
+export interface ResolvedListenOptions {
+  port: number;
+  host: string;
+  engine: EngineName | 'auto';
+  reusePort: boolean;
+  backlog: number;
+  tcpFastOpen: boolean;
+  limits: EngineLimits;
+}
+
+// Sizes and counts travel to the native engine as u32; times fit a JS timer (2^31 - 1 ms).
+const MAX_U32 = 0xffff_ffff;
+const MAX_TIMER_MS = 0x7fff_ffff;
+const LIMIT_MAX: Readonly<Record<keyof EngineLimits, number>> = {
+  maxHeaderBytes: MAX_U32,
+  maxHeaderCount: MAX_U32,
+  maxUrlLength: MAX_U32,
+  maxBodyBytes: Number.MAX_SAFE_INTEGER,
+  headerTimeoutMs: MAX_TIMER_MS,
+  keepAliveTimeoutMs: MAX_TIMER_MS,
+  requestTimeoutMs: MAX_TIMER_MS,
+  maxConnections: MAX_U32,
+};
+const OPTION_KEYS = new Set(['port', 'host', 'engine', 'reusePort', 'backlog', 'tcpFastOpen', 'limits']);
+const ENGINE_NAMES = new Set(['io_uring', 'node', 'auto']);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function integerIn(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(`${name} must be an integer from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function booleanOption(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean')
+    throw new InvalidOptionError(`${name} must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+/**
+ * Checks every limit (positive integers, known names) and fills in the defaults.
+ *
+ * @example
+ * ```ts
+ * resolveLimits({ maxBodyBytes: 1024 }).maxHeaderBytes; // 16384
+ * resolveLimits({ maxBodyBytes: -1 }); // throws InvalidOptionError (ZEPHYR_ERR_INVALID_OPTION)
+ * ```
+ */
+export function resolveLimits(limits: unknown): EngineLimits {
+  if (limits === undefined) return { ...defaultLimits };
+  if (!isRecord(limits)) throw new InvalidOptionError(`limits must be an object, got ${describe(limits)}`);
+  const resolved: EngineLimits = { ...defaultLimits };
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Object.hasOwn(LIMIT_MAX, key)) {
+      throw new InvalidOptionError(
+        `unknown limit limits.${key}; known limits: ${Object.keys(LIMIT_MAX).join(', ')}`,
+      );
+    }
+    if (value === undefined) continue;
+    const name = key as keyof EngineLimits;
+    resolved[name] = integerIn(`limits.${name}`, value, 1, LIMIT_MAX[name]);
+  }
+  // node:http refuses a header timeout longer than the request timeout, and such a setting
+  // would mean the header timeout can never fire: reject it on both engines alike.
+  if (resolved.headerTimeoutMs > resolved.requestTimeoutMs) {
+    throw new InvalidOptionError(
+      `limits.headerTimeoutMs (${resolved.headerTimeoutMs}) must not exceed limits.requestTimeoutMs (${resolved.requestTimeoutMs})`,
+    );
+  }
+  return resolved;
+}
+
+/**
+ * Validates every field of `options` (unknown names included, to catch typos) and fills in the
+ * defaults: host `127.0.0.1`, engine `auto`, backlog 1024, flags off, {@link defaultLimits}.
+ */
+export function resolveListenOptions(options: unknown): ResolvedListenOptions {
+  if (!isRecord(options))
+    throw new InvalidOptionError(`listen options must be an object, got ${describe(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw new InvalidOptionError(
+        `unknown listen option ${key}; known options: ${[...OPTION_KEYS].join(', ')}`,
+      );
+    }
+  }
+  const port = integerIn('port', options.port, 0, 65535);
+  const host = options.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || host.length === 0) {
+    throw new InvalidOptionError(`host must be a non-empty string, got ${describe(host)}`);
+  }
+  const engine = options.engine ?? 'auto';
+  if (typeof engine !== 'string' || !ENGINE_NAMES.has(engine)) {
+    throw new InvalidOptionError(`engine must be 'io_uring', 'node' or 'auto', got ${describe(engine)}`);
+  }
+  const backlog = options.backlog === undefined ? 1024 : integerIn('backlog', options.backlog, 1, 65535);
+  return {
+    port,
+    host,
+    engine: engine as EngineName | 'auto',
+    reusePort: booleanOption('reusePort', options.reusePort),
+    backlog,
+    tcpFastOpen: booleanOption('tcpFastOpen', options.tcpFastOpen),
+    limits: resolveLimits(options.limits),
+  };
+}
+
+/** Turns resolved options back into the contract's `ListenOptions`, for the io_uring engine. */
+export function toListenOptions(resolved: ResolvedListenOptions): ListenOptions {
+  return { ...resolved, limits: { ...resolved.limits } };
+}

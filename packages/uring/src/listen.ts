@@ -1,0 +1,113 @@
+import type { EngineName, EngineServer, ListenOptions, RequestHandler } from './engine.js';
+import { EngineUnavailableError, InvalidOptionError } from './errors.js';
+import { resolveListenOptions, toListenOptions } from './limits.js';
+import { listenNode } from './node-engine.js';
+import { ioUringSupported } from './probe.js';
+import { listenUring } from './uring-engine.js';
+
+/** The environment variable that forces an engine when `options.engine` is absent or `auto`. */
+export const ENGINE_ENV = 'ZEPHYR_IO_ENGINE';
+
+/** The engine {@link selectEngine} picked and why, in one sentence. */
+export interface EngineSelection {
+  engine: EngineName;
+  reason: string;
+}
+
+/**
+ * Decides which engine serves a listener.
+ *
+ * Order: an explicit `requested` engine (`io_uring` or `node`) wins; else `ZEPHYR_IO_ENGINE`
+ * (`io_uring` or `node`; anything else is an error); else `auto`: io_uring when
+ * {@link ioUringSupported} can set up a ring, the node engine otherwise. Forcing io_uring where
+ * the probe fails throws {@link EngineUnavailableError} with the probe's reason.
+ *
+ * @example
+ * ```ts
+ * import { selectEngine } from '@zephyr/uring';
+ * const { engine, reason } = selectEngine();
+ * console.log(`serving with ${engine}: ${reason}`);
+ * ```
+ */
+export function selectEngine(requested?: EngineName | 'auto'): EngineSelection {
+  if (requested !== undefined && requested !== 'auto' && requested !== 'io_uring' && requested !== 'node') {
+    throw new InvalidOptionError(
+      `engine must be 'io_uring', 'node' or 'auto', got ${JSON.stringify(requested)}`,
+    );
+  }
+  let forced: EngineName | undefined;
+  let source = '';
+  if (requested === 'io_uring' || requested === 'node') {
+    forced = requested;
+    source = 'options.engine';
+  } else {
+    const env = process.env[ENGINE_ENV];
+    if (env !== undefined && env !== '') {
+      if (env !== 'io_uring' && env !== 'node') {
+        throw new InvalidOptionError(
+          `${ENGINE_ENV} must be 'io_uring' or 'node', got ${JSON.stringify(env)}`,
+        );
+      }
+      forced = env;
+      source = ENGINE_ENV;
+    }
+  }
+  if (forced === 'node') return { engine: 'node', reason: `the node engine was forced by ${source}` };
+  const probe = ioUringSupported();
+  if (forced === 'io_uring') {
+    if (!probe.supported) {
+      throw new EngineUnavailableError(
+        `io_uring was forced by ${source} but cannot run here: ${probe.reason ?? 'io_uring_setup failed'}`,
+      );
+    }
+    return { engine: 'io_uring', reason: `io_uring was forced by ${source} (the probe set up a ring)` };
+  }
+  return probe.supported
+    ? { engine: 'io_uring', reason: 'io_uring is available (the probe set up a ring)' }
+    : { engine: 'node', reason: `io_uring unavailable (${probe.reason ?? 'io_uring_setup failed'})` };
+}
+
+// Falling back is worth one line in the log, not one per listener or worker restart.
+const loggedFallbacks = new Set<string>();
+
+/**
+ * Starts an HTTP/1.1 server on the engine {@link selectEngine} picks and serves every request
+ * with `handler`. All options are validated first; a wrong one throws `InvalidOptionError`
+ * (`ZEPHYR_ERR_INVALID_OPTION`). When `auto` falls back to node:http, one line says why.
+ *
+ * @example
+ * ```ts
+ * import { listen } from '@zephyr/uring';
+ * const server = await listen({ port: 3000 }, (req, res) => {
+ *   res.setHeader('content-type', 'text/plain').end(`hello from ${req.path}`);
+ * });
+ * console.log(`${server.engine} on http://${server.host}:${server.port}`);
+ * await server.close();
+ * ```
+ */
+export async function listen(options: ListenOptions, handler: RequestHandler): Promise<EngineServer> {
+  const resolved = resolveListenOptions(options);
+  if (typeof handler !== 'function') {
+    throw new InvalidOptionError(
+      `handler must be a function, got ${handler === null ? 'null' : typeof handler}`,
+    );
+  }
+  const { engine, reason } = selectEngine(resolved.engine);
+  if (engine === 'node') {
+    if (reason.startsWith('io_uring unavailable') && !loggedFallbacks.has(reason)) {
+      loggedFallbacks.add(reason);
+      console.warn(`zephyr: ${reason}; using the node engine`);
+    }
+    return listenNode(resolved, handler, reason);
+  }
+  const server = await listenUring(toListenOptions({ ...resolved, engine: 'io_uring' }), handler);
+  // The io_uring engine reports its own view; the selection's reason (forced or probed) is the
+  // one callers asked about.
+  return {
+    engine: server.engine,
+    host: server.host,
+    port: server.port,
+    engineReason: reason,
+    close: (closeOptions) => server.close(closeOptions),
+  };
+}

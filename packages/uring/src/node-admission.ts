@@ -1,0 +1,50 @@
+import type { IncomingMessage } from 'node:http';
+import type { EngineLimits } from './engine.js';
+
+/**
+ * Decides whether node:http's parse of a request head is acceptable under the engine contract,
+ * returning the status to refuse it with, or 0 to serve it.
+ *
+ * llhttp (node's parser, strict mode) already refuses malformed framing with 400, heads longer
+ * than `maxHeaderSize` with 431 and a missing Host with 400. What it does not do, and the
+ * io_uring engine does, is checked here from the parsed head, before the handler runs and before
+ * any of the body is read:
+ * - 505 for a version other than 1.0/1.1 (llhttp also parses HTTP/0.9),
+ * - 414 for a target longer than `maxUrlLength` (node has no URL limit),
+ * - 431 for more than `maxHeaderCount` fields, or a head longer than `maxHeaderBytes`,
+ * - 400 for Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1: faulty framing),
+ * - 501 for a transfer coding other than a lone `chunked` (llhttp decodes the chunked layer of
+ *   `gzip, chunked` and would hand the handler still-gzipped bytes),
+ * - 413 for a declared Content-Length above `maxBodyBytes`.
+ *
+ * The head's size is counted as the bytes of its canonical form (`name: value\r\n` per field):
+ * node does not expose the raw bytes, and llhttp has already refused every non-canonical
+ * spelling except optional whitespace around values, which this count may miss by a byte or two.
+ */
+export function admissionStatus(req: IncomingMessage, limits: EngineLimits): number {
+  if (req.httpVersionMajor !== 1 || (req.httpVersionMinor !== 0 && req.httpVersionMinor !== 1)) return 505;
+  const url = req.url ?? '';
+  if (url.length > limits.maxUrlLength) return 414;
+  const raw = req.rawHeaders;
+  if (raw.length / 2 > limits.maxHeaderCount) return 431;
+  // Request line: method SP target SP HTTP/x.y CRLF; then the blank line's CRLF.
+  let bytes = (req.method ?? '').length + url.length + 12 + 2;
+  let transferEncoding: string | undefined;
+  let contentLength: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    bytes += name.length + value.length + 4;
+    // Cheap length test first: only two names matter here.
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') transferEncoding = value;
+    else if (name.length === 14 && name.toLowerCase() === 'content-length') contentLength = value;
+  }
+  if (bytes > limits.maxHeaderBytes) return 431;
+  if (transferEncoding !== undefined) {
+    if (req.httpVersionMinor === 0) return 400;
+    if (transferEncoding.trim().toLowerCase() !== 'chunked') return 501;
+  }
+  // llhttp has checked it is a single run of digits.
+  if (contentLength !== undefined && Number(contentLength) > limits.maxBodyBytes) return 413;
+  return 0;
+}

@@ -1,0 +1,213 @@
+import { close, createReadStream, fstat, open } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { EngineRequest, EngineResponse } from './engine.js';
+import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
+
+function openFile(path: string): Promise<number> {
+  return new Promise((resolve, reject) => open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+function sizeOf(fd: number): Promise<number> {
+  return new Promise((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
+}
+
+function checkRangeField(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+    throw new ZephyrEngineError(
+      'ZEPHYR_ERR_INVALID_ARGUMENT',
+      `sendFile: ${name} must be a non-negative integer`,
+    );
+  }
+}
+
+/**
+ * One request and its response on the node engine. A single object is both the
+ * `EngineRequest` and the `EngineResponse` (their members do not overlap), as on the io_uring
+ * engine, so a request costs one wrapper allocation over node's own objects.
+ */
+export class NodeExchange implements EngineRequest, EngineResponse {
+  readonly method: string;
+  readonly url: string;
+  readonly path: string;
+  readonly query: string;
+  readonly httpVersion: '1.0' | '1.1';
+  private bodyTaken = false;
+  private sentFile = false;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly maxBodyBytes: number,
+  ) {
+    this.method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    this.url = url;
+    const q = url.indexOf('?');
+    this.path = q === -1 ? url : url.slice(0, q);
+    this.query = q === -1 ? '' : url.slice(q + 1);
+    // Admission refused every other version before the handler runs.
+    this.httpVersion = req.httpVersionMinor === 0 ? '1.0' : '1.1';
+  }
+
+  get remoteAddress(): string {
+    return this.req.socket.remoteAddress ?? '';
+  }
+
+  header(name: string): string | undefined {
+    // node's `req.headers` drops repeats of some fields (e.g. content-type); the contract joins
+    // every repeat, so read the raw pairs.
+    const wanted = name.toLowerCase();
+    const raw = this.req.rawHeaders;
+    let found: string | undefined;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const field = raw[i]!;
+      if (field.length === wanted.length && field.toLowerCase() === wanted) {
+        found = found === undefined ? raw[i + 1]! : `${found}, ${raw[i + 1]!}`;
+      }
+    }
+    return found;
+  }
+
+  headers(): Array<[string, string]> {
+    const raw = this.req.rawHeaders;
+    const out: Array<[string, string]> = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+    return out;
+  }
+
+  async body(): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.bodyStream()) chunks.push(chunk);
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  }
+
+  bodyStream(): AsyncIterable<Buffer> {
+    if (this.bodyTaken) {
+      throw new ZephyrEngineError('ZEPHYR_ERR_BODY_CONSUMED', 'the request body can be read only once');
+    }
+    this.bodyTaken = true;
+    return this.readBody();
+  }
+
+  private async *readBody(): AsyncGenerator<Buffer> {
+    // Iterating the IncomingMessage reads only as fast as we consume, so a slow consumer stops
+    // reading the socket and TCP pushes back on the client.
+    let total = 0;
+    try {
+      for await (const chunk of this.req as AsyncIterable<Buffer>) {
+        total += chunk.length;
+        if (total > this.maxBodyBytes) {
+          throw new RequestError(
+            413,
+            'ZEPHYR_ERR_BODY_TOO_LARGE',
+            `the request body is larger than maxBodyBytes (${this.maxBodyBytes})`,
+          );
+        }
+        yield chunk;
+      }
+    } catch (err) {
+      if (err instanceof RequestError) throw err;
+      throw new RequestError(
+        400,
+        'ZEPHYR_ERR_REQUEST_ABORTED',
+        'the client went away before the body arrived',
+      );
+    }
+  }
+
+  onAbort(listener: () => void): void {
+    const res = this.res;
+    res.once('close', () => {
+      if (!res.writableFinished) listener();
+    });
+  }
+
+  status(code: number): this {
+    if (this.res.headersSent) throw new ResponseStateError('status() after the response head was sent');
+    if (!Number.isInteger(code) || code < 100 || code > 999) {
+      throw new ZephyrEngineError(
+        'ZEPHYR_ERR_INVALID_ARGUMENT',
+        `status must be an integer from 100 to 999, got ${code}`,
+      );
+    }
+    this.res.statusCode = code;
+    return this;
+  }
+
+  setHeader(name: string, value: string | readonly string[]): this {
+    if (this.res.headersSent)
+      throw new ResponseStateError(`setHeader(${name}) after the response head was sent`);
+    this.res.setHeader(name, typeof value === 'string' ? value : [...value]);
+    return this;
+  }
+
+  get headersSent(): boolean {
+    return this.res.headersSent;
+  }
+
+  get finished(): boolean {
+    return this.res.writableEnded && !this.sendingFile;
+  }
+
+  private sendingFile = false;
+
+  write(chunk: string | Uint8Array): boolean {
+    return this.res.write(chunk);
+  }
+
+  onDrain(listener: () => void): void {
+    this.res.once('drain', listener);
+  }
+
+  end(chunk?: string | Uint8Array): void {
+    if (chunk === undefined) this.res.end();
+    else this.res.end(chunk);
+  }
+
+  async sendFile(file: string | number, range: { offset?: number; length?: number } = {}): Promise<void> {
+    if (this.res.headersSent || this.sentFile) {
+      throw new ResponseStateError('sendFile() after the response head was sent');
+    }
+    checkRangeField('offset', range.offset);
+    checkRangeField('length', range.length);
+    this.sentFile = true;
+    this.sendingFile = true;
+    const ownFd = typeof file === 'string';
+    const fd = ownFd ? await openFile(file) : file;
+    try {
+      const size = await sizeOf(fd);
+      const offset = range.offset ?? 0;
+      if (offset > size) {
+        throw new ZephyrEngineError(
+          'ZEPHYR_ERR_INVALID_ARGUMENT',
+          `sendFile: offset ${offset} is past the end (${size})`,
+        );
+      }
+      const length = range.length ?? size - offset;
+      if (offset + length > size) {
+        throw new ZephyrEngineError(
+          'ZEPHYR_ERR_INVALID_ARGUMENT',
+          `sendFile: offset ${offset} + length ${length} is past the end of the file (${size} bytes)`,
+        );
+      }
+      this.res.setHeader('content-length', length);
+      if (length === 0 || this.method === 'HEAD') {
+        this.res.end();
+        return;
+      }
+      // The stream reads with pread at explicit positions, so a caller's fd keeps its offset;
+      // autoClose stays off because the finally below owns closing.
+      const stream = createReadStream('', { fd, start: offset, end: offset + length - 1, autoClose: false });
+      await pipeline(stream, this.res);
+    } finally {
+      this.sendingFile = false;
+      // Nothing useful can be done about a failed close of a file we only read.
+      if (ownFd) close(fd, () => {});
+    }
+  }
+
+  destroy(): void {
+    this.req.socket.destroy();
+  }
+}
