@@ -210,7 +210,8 @@ impl Conn {
         !self.input.is_empty()
     }
 
-    fn halt(&mut self, status: u16, date: &[u8]) {
+    /// Answers `status` after the responses already queued, then closes; nothing more is parsed.
+    pub fn halt(&mut self, status: u16, date: &[u8]) {
         self.halted = true;
         self.input = Vec::new();
         let seq = self.responses.open();

@@ -389,13 +389,9 @@ impl Server {
         if result.is_err() {
             let date = self.date_now();
             let Some(slot) = self.slot_mut(id) else { return };
-            let seq = slot.conn.responses.next_seq().wrapping_sub(1);
-            if slot.conn.responses.untouched(seq) {
-                slot.conn.responses.write(seq, &error_response(500, &date), true, true);
-                slot.conn.close_when_idle = true;
-            } else {
-                self.close_conn(id, false);
-            }
+            // The connection's state can't be trusted past a panic: answer 500 after whatever
+            // responses are already in flight, parse nothing more, and close.
+            slot.conn.halt(500, &date);
         }
     }
 

@@ -30,6 +30,8 @@ struct Collect(Vec<Event>);
 impl EventSink for Collect {
     fn request(&mut self, conn: ConnId, seq: u32, req: &RequestEvent<'_>) -> bool {
         let h = req.head;
+        // Stands for a bug anywhere in the loop: the loop must contain it to the connection.
+        assert!(h.slice(req.buf, h.target) != b"/panic", "a bug while handling /panic");
         self.0.push(Event::Request {
             conn,
             seq,
@@ -149,6 +151,19 @@ fn read_to_close(s: &mut TcpStream) -> String {
     let mut all = Vec::new();
     let _ = s.read_to_end(&mut all);
     String::from_utf8_lossy(&all).into_owned()
+}
+
+#[test]
+fn a_panic_while_handling_a_connection_costs_that_connection_a_500_not_the_server() {
+    let server = start(Limits::default(), echo_path());
+    let mut c = client(server.port);
+    c.write_all(b"GET /panic HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let text = read_to_close(&mut c);
+    assert!(text.starts_with("HTTP/1.1 500 "), "{text}");
+    let mut d = client(server.port);
+    d.write_all(b"GET /fine HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert!(read_responses(&mut d, 1).ends_with("/fine"));
+    server.stop();
 }
 
 #[test]

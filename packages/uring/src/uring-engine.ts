@@ -1,6 +1,6 @@
 import type { EngineLimits, EngineServer, ListenOptions, RequestHandler } from './engine.js';
-import { type NativeUringServer, loadNative } from './native.js';
-import { type ExchangeHost, EngineHttpError, UringExchange } from './uring-exchange.js';
+import { loadNative, type NativeUringServer } from './native.js';
+import { EngineHttpError, type ExchangeHost, UringExchange } from './uring-exchange.js';
 import { resolveUringOptions } from './uring-options.js';
 import {
   CF_CLOSE,
@@ -85,9 +85,13 @@ class UringHost implements ExchangeHost, EngineServer {
   ) {
     const loaded = loadNative();
     if (!loaded.binding) {
-      throw new UringListenError('ZEPHYR_ERR_NATIVE_UNAVAILABLE', `the native binding could not be loaded: ${loaded.error.message}`, {
-        cause: loaded.error,
-      });
+      throw new UringListenError(
+        'ZEPHYR_ERR_NATIVE_UNAVAILABLE',
+        `the native binding could not be loaded: ${loaded.error.message}`,
+        {
+          cause: loaded.error,
+        },
+      );
     }
     // Room for the largest request record (head fields, an inline body) and a worst-case chunked
     // body window, with slack; see events.rs for how records are sized.
@@ -116,8 +120,12 @@ class UringHost implements ExchangeHost, EngineServer {
       );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      const code = /EADDRINUSE|Address already in use/i.test(message) ? 'ZEPHYR_ERR_ADDRESS_IN_USE' : 'ZEPHYR_ERR_LISTEN';
-      throw new UringListenError(code, `io_uring listen on ${this.host}:${options.port} failed: ${message}`, { cause: err });
+      const code = /EADDRINUSE|Address already in use/i.test(message)
+        ? 'ZEPHYR_ERR_ADDRESS_IN_USE'
+        : 'ZEPHYR_ERR_LISTEN';
+      throw new UringListenError(code, `io_uring listen on ${this.host}:${options.port} failed: ${message}`, {
+        cause: err,
+      });
     }
     this.port = this.native.port;
   }
@@ -158,16 +166,28 @@ class UringHost implements ExchangeHost, EngineServer {
         const table = p + 8;
         let b = (table + 2 * count) * 4;
         const method =
-          methodLen === 3 && ev[b] === 0x47 && ev[b + 1] === 0x45 && ev[b + 2] === 0x54 ? 'GET' : ev.toString('latin1', b, b + methodLen);
+          methodLen === 3 && ev[b] === 0x47 && ev[b + 1] === 0x45 && ev[b + 2] === 0x54
+            ? 'GET'
+            : ev.toString('latin1', b, b + methodLen);
         b += padded(methodLen);
         const url = ev.toString('latin1', b, b + targetLen);
         b += padded(targetLen);
-        const ex = new UringExchange(this, index, gen, seq, flags, method, url, (flags & EF_BODY_FOLLOWS) !== 0);
+        const ex = new UringExchange(
+          this,
+          index,
+          gen,
+          seq,
+          flags,
+          method,
+          url,
+          (flags & EF_BODY_FOLLOWS) !== 0,
+        );
         ex.batch = this.batch;
         ex.fieldTable = table;
         ex.fieldBytes = b;
         ex.fieldCount = count;
-        for (let i = 0; i < count; i++) b += padded(w[table + 2 * i] as number) + padded(w[table + 2 * i + 1] as number);
+        for (let i = 0; i < count; i++)
+          b += padded(w[table + 2 * i] as number) + padded(w[table + 2 * i + 1] as number);
         if (bodyLen > 0) ex.inlineBody = Buffer.from(ev.subarray(b, b + bodyLen));
         b += padded(bodyLen);
         p = b >>> 2;
@@ -189,7 +209,10 @@ class UringHost implements ExchangeHost, EngineServer {
         const ex = this.find(index, gen, seq);
         if (ex && kind === EV_FILE_SENT) ex.fileSent(value | 0);
         else if (ex) {
-          const [code, message] = BODY_ERRORS[value] ?? ['ZEPHYR_ERR_BAD_REQUEST', `request body failed (${value})`];
+          const [code, message] = BODY_ERRORS[value] ?? [
+            'ZEPHYR_ERR_BAD_REQUEST',
+            `request body failed (${value})`,
+          ];
           ex.failBody(new EngineHttpError(value, code, message));
         }
         p += 5;
@@ -208,7 +231,9 @@ class UringHost implements ExchangeHost, EngineServer {
         p += 4;
         continue;
       }
-      throw new Error(`io_uring engine: unknown event kind ${kind} (protocol mismatch with the native binding)`);
+      throw new Error(
+        `io_uring engine: unknown event kind ${kind} (protocol mismatch with the native binding)`,
+      );
     }
   }
 
@@ -269,7 +294,9 @@ class UringHost implements ExchangeHost, EngineServer {
   private failed(ex: UringExchange, err: unknown): void {
     if (!ex.finished) {
       // The process lives on; the error is surfaced where a developer will see it.
-      process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'ZEPHYR_ERR_HANDLER_FAILED' });
+      process.emitWarning(err instanceof Error ? err : new Error(String(err)), {
+        code: 'ZEPHYR_ERR_HANDLER_FAILED',
+      });
     }
     ex.fail();
   }
@@ -280,10 +307,19 @@ class UringHost implements ExchangeHost, EngineServer {
 
   // ===== commands ==============================================================================
 
-  write(ex: UringExchange, flags: number, head: string, body: Uint8Array | string | undefined, bodyBytes: number): void {
+  write(
+    ex: UringExchange,
+    flags: number,
+    head: string,
+    body: Uint8Array | string | undefined,
+    bodyBytes: number,
+  ): void {
     if (body !== undefined && bodyBytes >= EXTERNAL_MIN) {
       if (head.length > 0) this.writeInline(ex, flags & ~(CF_END | CF_CLOSE), head, undefined, 0);
-      const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+      const bytes =
+        typeof body === 'string'
+          ? Buffer.from(body)
+          : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       this.words(CMD_WRITE | ((flags | CF_EXTERNAL) << 8), ex, this.externals.length);
       this.externals.push(bytes);
       // Flushed now: the native side copies the payload before the caller can change it.
@@ -293,7 +329,13 @@ class UringHost implements ExchangeHost, EngineServer {
     this.writeInline(ex, flags, head, body, bodyBytes);
   }
 
-  private writeInline(ex: UringExchange, flags: number, head: string, body: Uint8Array | string | undefined, bodyBytes: number): void {
+  private writeInline(
+    ex: UringExchange,
+    flags: number,
+    head: string,
+    body: Uint8Array | string | undefined,
+    bodyBytes: number,
+  ): void {
     const total = head.length + bodyBytes;
     if (this.cmdLen + 20 + padded(total) > this.cmd.length) this.flushCommands();
     let off = this.words(CMD_WRITE | (flags << 8), ex, total);

@@ -10,7 +10,6 @@ import {
   CMD_DESTROY,
   CMD_PAUSE,
   CMD_RESUME,
-  CMD_SEND_FILE,
   EF_EXPECT_CONTINUE,
   EF_HTTP10,
   EF_KEEP_ALIVE,
@@ -19,7 +18,13 @@ import {
 /** What an exchange needs from the engine that owns it (implemented by `UringHost`). */
 export interface ExchangeHost {
   /** Queues a WRITE of `head` (latin1) then `body`; flags as in the protocol. */
-  write(ex: UringExchange, flags: number, head: string, body: Uint8Array | string | undefined, bodyBytes: number): void;
+  write(
+    ex: UringExchange,
+    flags: number,
+    head: string,
+    body: Uint8Array | string | undefined,
+    bodyBytes: number,
+  ): void;
   /** Decodes the exchange's header fields from the event buffer (while it still holds them). */
   decodeHeaders(ex: UringExchange): void;
   /** Queues a command that carries no payload. */
@@ -269,7 +274,8 @@ export class UringExchange implements EngineRequest, EngineResponse {
       queueMicrotask(listener);
       return;
     }
-    (this.abortListeners ??= []).push(listener);
+    if (this.abortListeners) this.abortListeners.push(listener);
+    else this.abortListeners = [listener];
   }
 
   // ===== EngineResponse =======================================================================
@@ -284,7 +290,8 @@ export class UringExchange implements EngineRequest, EngineResponse {
 
   status(code: number): this {
     if (this._headersSent) throw new TypeError('status() after the headers were sent');
-    if (!Number.isInteger(code) || code < 100 || code > 999) throw new RangeError(`invalid status code ${code}`);
+    if (!Number.isInteger(code) || code < 100 || code > 999)
+      throw new RangeError(`invalid status code ${code}`);
     this.statusCode = code;
     return this;
   }
@@ -294,7 +301,8 @@ export class UringExchange implements EngineRequest, EngineResponse {
     if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
     const values = typeof value === 'string' ? [value] : value;
     for (const v of values) {
-      if (typeof v !== 'string' || !FIELD_VALUE.test(v)) throw new TypeError(`invalid value for header ${name}`);
+      if (typeof v !== 'string' || !FIELD_VALUE.test(v))
+        throw new TypeError(`invalid value for header ${name}`);
     }
     const lower = name.toLowerCase();
     const at = this.headerNames.indexOf(lower);
@@ -304,11 +312,6 @@ export class UringExchange implements EngineRequest, EngineResponse {
       this.headerValues.push(value);
     }
     return this;
-  }
-
-  private userHeader(lower: string): string | readonly string[] | undefined {
-    const at = this.headerNames.indexOf(lower);
-    return at >= 0 ? this.headerValues[at] : undefined;
   }
 
   /** Whether this response may carry a body at all (RFC 9110 §6.4.1). */
@@ -407,7 +410,13 @@ export class UringExchange implements EngineRequest, EngineResponse {
     if (this.chunked) {
       const prefix = bytes > 0 ? `${bytes.toString(16)}\r\n` : '';
       if (bytes > 0) this.host.write(this, 0, prefix, chunk, bytes);
-      this.host.write(this, CF_END | this.closeFlag(), bytes > 0 ? '\r\n0\r\n\r\n' : '0\r\n\r\n', undefined, 0);
+      this.host.write(
+        this,
+        CF_END | this.closeFlag(),
+        bytes > 0 ? '\r\n0\r\n\r\n' : '0\r\n\r\n',
+        undefined,
+        0,
+      );
     } else {
       this.host.write(this, CF_END | this.closeFlag(), '', bytes > 0 ? chunk : undefined, bytes);
     }
@@ -465,7 +474,10 @@ export class UringExchange implements EngineRequest, EngineResponse {
     this.finish();
     if (!settle) return;
     if (errno === 0) settle.resolve();
-    else settle.reject(new EngineHttpError(500, 'ZEPHYR_ERR_SEND_FILE', `sending the file failed (errno ${-errno | 0})`));
+    else
+      settle.reject(
+        new EngineHttpError(500, 'ZEPHYR_ERR_SEND_FILE', `sending the file failed (errno ${-errno | 0})`),
+      );
   }
 
   destroy(): void {

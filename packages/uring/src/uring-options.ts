@@ -41,7 +41,8 @@ function positiveInteger(name: string, value: unknown, max: number): number {
  * ```
  */
 export function resolveUringOptions(options: ListenOptions): { limits: EngineLimits; reason: string } {
-  if (options === null || typeof options !== 'object') throw new UringOptionsError('listen options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new UringOptionsError('listen options must be an object');
   const { port, host, backlog, limits = {} } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UringOptionsError(`port must be an integer from 0 to 65535, got ${String(port)}`);
