@@ -44,6 +44,16 @@ const fn is_host_fn(b: u8) -> bool {
 }
 
 static TCHAR: [bool; 256] = table!(is_tchar_fn);
+/// 1 for the bytes that are not `tchar`, as integers so they can be shifted into a word.
+static NOT_TCHAR: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = !is_tchar_fn(i as u8) as u8;
+        i += 1;
+    }
+    t
+};
 static FIELD_VALUE: [bool; 256] = table!(is_field_value_fn);
 static HOST: [bool; 256] = table!(is_host_fn);
 
@@ -140,15 +150,24 @@ pub(crate) fn target_end(s: &[u8]) -> Option<usize> {
 /// Index of the first byte of `s` that is not a `tchar`, or `None`.
 #[inline]
 pub(crate) fn token_end(s: &[u8]) -> Option<usize> {
-    // Find the delimiter word-wise (SP, CR, ":" and the like), then check the bytes before it
-    // with a loop that has no early exit; only a bad token pays for a second, exact search.
-    let end = first_marked(s, |w| marks_non_visible(w) | has_byte(w, b':'));
-    let token = &s[..end.unwrap_or(s.len())];
-    if token.iter().fold(true, |all, &b| all & is_tchar(b)) {
-        end
-    } else {
-        token.iter().position(|&b| !is_tchar(b))
+    // Eight table lookups folded into one word per step: a branch per word, not per byte.
+    let mut words = s.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let mut marks = 0u64;
+        for (i, &b) in word.iter().enumerate() {
+            marks |= u64::from(NOT_TCHAR[b as usize]) << (8 * i);
+        }
+        if marks != 0 {
+            return Some(at + (marks.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
     }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| !is_tchar(b))
+        .map(|i| at + i)
 }
 
 /// Optional whitespace (RFC 9110 §5.6.3).
@@ -200,6 +219,27 @@ mod tests {
                     assert_eq!(token_end(&s), want(is_tchar), "{b:#x} {len} {at}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn word_scans_agree_with_the_byte_tables_on_mixed_strings() {
+        // Deterministic xorshift over bytes biased towards delimiters, so that several marks and
+        // borrows meet in one word.
+        let alphabet = b"aZ09-_:;# \t\r\n\x00\x01\x1f\x20\x21\x7e\x7f\x80\xff\"()";
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 24) as usize;
+            let s: Vec<u8> = (0..len)
+                .map(|i| alphabet[((state >> (i % 8 * 8)) as usize + i) % alphabet.len()])
+                .collect();
+            let naive = |ok: fn(u8) -> bool| s.iter().position(|&b| !ok(b));
+            assert_eq!(field_value_end(&s), naive(is_field_value), "{s:?}");
+            assert_eq!(target_end(&s), naive(is_target), "{s:?}");
+            assert_eq!(token_end(&s), naive(is_tchar), "{s:?}");
         }
     }
 

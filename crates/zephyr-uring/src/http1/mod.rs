@@ -149,7 +149,8 @@ pub struct RequestHead {
     /// sending the body (ignored on HTTP/1.0, as RFC 9110 §10.1.1 requires).
     pub expect_continue: bool,
     /// HTTP/1.1 request with an `upgrade` token in Connection and an Upgrade field: the seam for
-    /// WebSocket and h2c. The caller reads the Upgrade value with [`RequestHead::header`].
+    /// WebSocket and h2c. The caller reads the Upgrade value with [`RequestHead::header`]. A
+    /// CONNECT tunnel is not reported here: check the method.
     pub upgrade: bool,
 }
 
