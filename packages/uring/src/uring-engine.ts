@@ -1,14 +1,23 @@
-import type { EngineLimits, EngineServer, ListenOptions, RequestHandler } from './engine.js';
+import type { EngineServer, ListenOptions, RequestHandler } from './engine.js';
+import {
+  EngineUnavailableError,
+  ListenError,
+  RequestError,
+  ZephyrEngineError,
+  type ZephyrEngineErrorCode,
+} from './errors.js';
+import { type ResolvedListenOptions, resolveListenOptions } from './limits.js';
 import { loadNative, type NativeUringServer } from './native.js';
-import { EngineHttpError, type ExchangeHost, UringExchange } from './uring-exchange.js';
-import { resolveUringOptions } from './uring-options.js';
+import { type ExchangeHost, UringExchange } from './uring-exchange.js';
 import {
   CF_CLOSE,
   CF_END,
   CF_EXTERNAL,
+  CMD_CONTINUE,
   CMD_SEND_FILE,
   CMD_WRITE,
   EF_BODY_FOLLOWS,
+  EF_EXPECT_CONTINUE,
   EF_LAST,
   EV_ABORTED,
   EV_BODY,
@@ -25,26 +34,15 @@ const COMMAND_BUFFER_BYTES = 1 << 20;
 /** Response bytes queued on a connection before `write` asks the caller to wait for drain. */
 const HIGH_WATER_MARK = 64 * 1024;
 
-/** Errors the io_uring engine raises at listen time. */
-export class UringListenError extends Error {
-  /** A `ZEPHYR_ERR_*` code. */
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UringListenError';
-    this.code = code;
-  }
-}
-
 /** The exchanges one connection has open, in request order. */
 interface ConnExchanges {
   gen: number;
   list: UringExchange[];
 }
 
-const BODY_ERRORS: Record<number, [string, string]> = {
-  400: ['ZEPHYR_ERR_BAD_REQUEST', 'malformed request body'],
-  408: ['ZEPHYR_ERR_REQUEST_TIMEOUT', 'the request body did not arrive in time'],
+const BODY_ERRORS: Record<number, [ZephyrEngineErrorCode, string]> = {
+  400: ['ZEPHYR_ERR_REQUEST_ABORTED', 'the request body is malformed (chunked framing)'],
+  408: ['ZEPHYR_ERR_REQUEST_ABORTED', 'the request body did not arrive within requestTimeoutMs'],
   413: ['ZEPHYR_ERR_BODY_TOO_LARGE', 'the request body is larger than maxBodyBytes'],
 };
 
@@ -59,7 +57,6 @@ class UringHost implements ExchangeHost, EngineServer {
   readonly port: number;
   readonly engineReason: string;
   readonly highWaterMark = HIGH_WATER_MARK;
-  readonly maxBodyBytes: number;
 
   private readonly native: NativeUringServer;
   private readonly events: Buffer;
@@ -78,19 +75,15 @@ class UringHost implements ExchangeHost, EngineServer {
   private readonly flushBound = (): void => this.flushCommands();
 
   constructor(
-    options: ListenOptions,
-    limits: EngineLimits,
+    options: ResolvedListenOptions,
     private readonly handler: RequestHandler,
     engineReason: string,
   ) {
+    const { limits } = options;
     const loaded = loadNative();
     if (!loaded.binding) {
-      throw new UringListenError(
-        'ZEPHYR_ERR_NATIVE_UNAVAILABLE',
-        `the native binding could not be loaded: ${loaded.error.message}`,
-        {
-          cause: loaded.error,
-        },
+      throw new EngineUnavailableError(
+        `io_uring unavailable: the native binding could not be loaded: ${loaded.error.message}`,
       );
     }
     // Room for the largest request record (head fields, an inline body) and a worst-case chunked
@@ -100,17 +93,16 @@ class UringHost implements ExchangeHost, EngineServer {
     this.ev32 = new Uint32Array(this.events.buffer, this.events.byteOffset, eventBytes >>> 2);
     this.cmd = Buffer.allocUnsafeSlow(COMMAND_BUFFER_BYTES);
     this.cmd32 = new Uint32Array(this.cmd.buffer, this.cmd.byteOffset, COMMAND_BUFFER_BYTES >>> 2);
-    this.maxBodyBytes = limits.maxBodyBytes;
-    this.host = options.host ?? '127.0.0.1';
+    this.host = options.host;
     this.engineReason = engineReason;
     try {
       this.native = new loaded.binding.UringServer(
         {
           host: this.host,
           port: options.port,
-          reusePort: options.reusePort ?? false,
-          backlog: options.backlog ?? 1024,
-          tcpFastOpen: options.tcpFastOpen ?? false,
+          reusePort: options.reusePort,
+          backlog: options.backlog,
+          tcpFastOpen: options.tcpFastOpen,
           ...limits,
           ...sqpollOption(),
         },
@@ -120,12 +112,7 @@ class UringHost implements ExchangeHost, EngineServer {
       );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      const code = /EADDRINUSE|Address already in use/i.test(message)
-        ? 'ZEPHYR_ERR_ADDRESS_IN_USE'
-        : 'ZEPHYR_ERR_LISTEN';
-      throw new UringListenError(code, `io_uring listen on ${this.host}:${options.port} failed: ${message}`, {
-        cause: err,
-      });
+      throw new ListenError(`cannot listen on ${this.host}:${options.port}: ${message}`, err);
     }
     this.port = this.native.port;
   }
@@ -193,6 +180,11 @@ class UringHost implements ExchangeHost, EngineServer {
         p = b >>> 2;
         this.track(ex);
         this.fresh.push(ex);
+        // The client waits for a go-ahead before sending a body it announced with Expect; the
+        // head already passed every limit, so give it (as the node engine does).
+        if ((flags & (EF_EXPECT_CONTINUE | EF_BODY_FOLLOWS)) === (EF_EXPECT_CONTINUE | EF_BODY_FOLLOWS)) {
+          this.command(ex, CMD_CONTINUE, 0);
+        }
         this.dispatch(ex);
         continue;
       }
@@ -210,10 +202,10 @@ class UringHost implements ExchangeHost, EngineServer {
         if (ex && kind === EV_FILE_SENT) ex.fileSent(value | 0);
         else if (ex) {
           const [code, message] = BODY_ERRORS[value] ?? [
-            'ZEPHYR_ERR_BAD_REQUEST',
-            `request body failed (${value})`,
+            'ZEPHYR_ERR_REQUEST_ABORTED',
+            `the request body failed (${value})`,
           ];
-          ex.failBody(new EngineHttpError(value, code, message));
+          ex.failBody(new RequestError(value, code, message));
         }
         p += 5;
         continue;
@@ -291,14 +283,16 @@ class UringHost implements ExchangeHost, EngineServer {
     }
   }
 
+  /** The handler threw or rejected: its status (500 unless it was a RequestError), then close. */
   private failed(ex: UringExchange, err: unknown): void {
-    if (!ex.finished) {
-      // The process lives on; the error is surfaced where a developer will see it.
-      process.emitWarning(err instanceof Error ? err : new Error(String(err)), {
-        code: 'ZEPHYR_ERR_HANDLER_FAILED',
-      });
+    if (err instanceof RequestError) {
+      ex.fail(err.status);
+      return;
     }
-    ex.fail();
+    // Errors are the application's to log, but one that escaped the handler would otherwise
+    // vanish behind a bare 500.
+    console.error('zephyr: request handler failed:', err);
+    ex.fail(500);
   }
 
   peerAddress(ex: UringExchange): string {
@@ -416,7 +410,12 @@ class UringHost implements ExchangeHost, EngineServer {
   close(options?: { timeoutMs?: number }): Promise<void> {
     if (this.closing) return this.closing;
     const timeoutMs = options?.timeoutMs ?? 10_000;
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new RangeError(`invalid timeoutMs ${timeoutMs}`);
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+      throw new ZephyrEngineError(
+        'ZEPHYR_ERR_INVALID_ARGUMENT',
+        `close: timeoutMs must be a non-negative number, got ${timeoutMs}`,
+      );
+    }
     this.flushCommands();
     this.native.shutdown();
     const started = Date.now();
@@ -459,7 +458,9 @@ function sqpollOption(): { sqpollIdleMs?: number } {
  * ```
  */
 export async function listenUring(options: ListenOptions, handler: RequestHandler): Promise<EngineServer> {
-  if (typeof handler !== 'function') throw new TypeError('listenUring: handler must be a function');
-  const { limits, reason } = resolveUringOptions(options);
-  return new UringHost(options, limits, handler, reason);
+  const resolved = resolveListenOptions(options);
+  if (typeof handler !== 'function') {
+    throw new ZephyrEngineError('ZEPHYR_ERR_INVALID_ARGUMENT', 'listenUring: handler must be a function');
+  }
+  return new UringHost(resolved, handler, 'io_uring (the probe set up a ring)');
 }

@@ -1,16 +1,15 @@
 import { close, fstat, open } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { EngineRequest, EngineResponse } from './engine.js';
+import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
 import {
   CF_BORROWED_FD,
   CF_CLOSE,
   CF_END,
   CF_WANT_DRAIN,
-  CMD_CONTINUE,
   CMD_DESTROY,
   CMD_PAUSE,
   CMD_RESUME,
-  EF_EXPECT_CONTINUE,
   EF_HTTP10,
   EF_KEEP_ALIVE,
 } from './uring-protocol.js';
@@ -36,22 +35,6 @@ export interface ExchangeHost {
   release(ex: UringExchange): void;
   /** Bytes of response output after which `write` returns false. */
   readonly highWaterMark: number;
-  /** Largest body this engine accepts (for the error body() rejects with). */
-  readonly maxBodyBytes: number;
-}
-
-/** An error carrying the HTTP status it stands for (e.g. 413 from `body()`). */
-export class EngineHttpError extends Error {
-  /** The HTTP status this failure maps to. */
-  readonly status: number;
-  /** A `ZEPHYR_ERR_*` code. */
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.name = 'EngineHttpError';
-    this.status = status;
-    this.code = code;
-  }
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -131,6 +114,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
   private sinceDrain = 0;
   private drainListeners: Array<() => void> = [];
   private abortListeners: Array<() => void> | undefined;
+  private fileStarted = false;
   private fileSettle: { resolve: () => void; reject: (err: Error) => void } | undefined;
   /** Set when the client went away (abort) or the response was destroyed. */
   private dead = false;
@@ -194,12 +178,10 @@ export class UringExchange implements EngineRequest, EngineResponse {
   }
 
   private startBody(): void {
-    if (this.bodyTaken) throw new TypeError('the request body can be read only once');
-    this.bodyTaken = true;
-    // The client waits for our go-ahead before sending a body it announced with Expect.
-    if (this.flags & EF_EXPECT_CONTINUE && !this.bodyComplete && !this._headersSent) {
-      this.host.command(this, CMD_CONTINUE, 0);
+    if (this.bodyTaken) {
+      throw new ZephyrEngineError('ZEPHYR_ERR_BODY_CONSUMED', 'the request body can be read only once');
     }
+    this.bodyTaken = true;
   }
 
   async body(): Promise<Buffer> {
@@ -289,20 +271,33 @@ export class UringExchange implements EngineRequest, EngineResponse {
   }
 
   status(code: number): this {
-    if (this._headersSent) throw new TypeError('status() after the headers were sent');
-    if (!Number.isInteger(code) || code < 100 || code > 999)
-      throw new RangeError(`invalid status code ${code}`);
+    if (this._headersSent) throw new ResponseStateError('status() after the response head was sent');
+    if (!Number.isInteger(code) || code < 100 || code > 999) {
+      throw new ZephyrEngineError(
+        'ZEPHYR_ERR_INVALID_ARGUMENT',
+        `status must be an integer from 100 to 999, got ${code}`,
+      );
+    }
     this.statusCode = code;
     return this;
   }
 
   setHeader(name: string, value: string | readonly string[]): this {
-    if (this._headersSent) throw new TypeError('setHeader() after the headers were sent');
-    if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+    if (this._headersSent) {
+      throw new ResponseStateError(`setHeader(${name}) after the response head was sent`);
+    }
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
+      throw new ZephyrEngineError(
+        'ZEPHYR_ERR_INVALID_ARGUMENT',
+        `invalid header name ${JSON.stringify(name)}`,
+      );
+    }
     const values = typeof value === 'string' ? [value] : value;
     for (const v of values) {
-      if (typeof v !== 'string' || !FIELD_VALUE.test(v))
-        throw new TypeError(`invalid value for header ${name}`);
+      // CR, LF or NUL in a value would let a caller split the response.
+      if (typeof v !== 'string' || !FIELD_VALUE.test(v)) {
+        throw new ZephyrEngineError('ZEPHYR_ERR_INVALID_ARGUMENT', `invalid value for header ${name}`);
+      }
     }
     const lower = name.toLowerCase();
     const at = this.headerNames.indexOf(lower);
@@ -428,20 +423,39 @@ export class UringExchange implements EngineRequest, EngineResponse {
   }
 
   async sendFile(file: string | number, range?: { offset?: number; length?: number }): Promise<void> {
-    if (this._headersSent) throw new TypeError('sendFile() after the headers were sent');
+    if (this._headersSent || this.fileStarted) {
+      throw new ResponseStateError('sendFile() after the response head was sent');
+    }
     if (typeof file !== 'string' && !(Number.isInteger(file) && file >= 0)) {
-      throw new TypeError('sendFile() takes a path or a file descriptor');
+      throw new ZephyrEngineError(
+        'ZEPHYR_ERR_INVALID_ARGUMENT',
+        'sendFile takes a path or a file descriptor',
+      );
     }
     const offset = range?.offset ?? 0;
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`invalid offset ${offset}`);
+    for (const [name, v] of [
+      ['offset', range?.offset],
+      ['length', range?.length],
+    ] as const) {
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) {
+        throw new ZephyrEngineError(
+          'ZEPHYR_ERR_INVALID_ARGUMENT',
+          `sendFile: ${name} must be a non-negative integer`,
+        );
+      }
+    }
+    this.fileStarted = true;
     const owned = typeof file === 'string';
     const fd = owned ? await openFile(file) : file;
     let length: number;
     try {
       const size = await sizeOf(fd);
       length = range?.length ?? Math.max(0, size - offset);
-      if (!Number.isSafeInteger(length) || length < 0 || offset + length > size) {
-        throw new RangeError(`range ${offset}+${length} is outside the file (${size} bytes)`);
+      if (offset + length > size) {
+        throw new ZephyrEngineError(
+          'ZEPHYR_ERR_INVALID_ARGUMENT',
+          `sendFile: offset ${offset} + length ${length} is past the end of the file (${size} bytes)`,
+        );
       }
     } catch (err) {
       if (owned) closeQuietly(fd);
@@ -449,8 +463,8 @@ export class UringExchange implements EngineRequest, EngineResponse {
     }
     if (this._finished || this.dead || this._headersSent) {
       if (owned) closeQuietly(fd);
-      if (this.dead) throw new EngineHttpError(499, 'ZEPHYR_ERR_CLIENT_ABORTED', 'the client went away');
-      throw new TypeError('the response was completed while the file was being opened');
+      if (this.dead) throw aborted();
+      throw new ResponseStateError('the response was completed while the file was being opened');
     }
     this.setHeader('content-length', String(length));
     if (this.method === 'HEAD' || !this.bodyAllowed() || length === 0) {
@@ -476,7 +490,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
     if (errno === 0) settle.resolve();
     else
       settle.reject(
-        new EngineHttpError(500, 'ZEPHYR_ERR_SEND_FILE', `sending the file failed (errno ${-errno | 0})`),
+        new ZephyrEngineError('ZEPHYR_ERR_REQUEST_ABORTED', `sending the file failed (errno ${-errno | 0})`),
       );
   }
 
@@ -492,7 +506,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
   abort(): void {
     if (this.dead) return;
     this.dead = true;
-    const err = new EngineHttpError(499, 'ZEPHYR_ERR_CLIENT_ABORTED', 'the client went away');
+    const err = aborted();
     this.failBody(err);
     this.fileSettle?.reject(err);
     this.fileSettle = undefined;
@@ -512,15 +526,18 @@ export class UringExchange implements EngineRequest, EngineResponse {
     this.abortListeners = undefined;
   }
 
-  /** The handler threw or rejected: 500 if nothing was sent yet, else drop the connection. */
-  fail(): void {
+  /**
+   * The handler threw or rejected: `status` (500, or a RequestError's) if nothing was sent yet,
+   * then close; a response already under way can only be cut off.
+   */
+  fail(status: number): void {
     if (this._finished || this.dead) return;
     if (!this._headersSent) {
       this.headerNames = [];
       this.headerValues = [];
-      this.statusCode = 500;
-      this.setHeader('content-type', 'text/plain; charset=utf-8');
-      this.end('Internal Server Error');
+      this.statusCode = status;
+      this.closeAfter = true;
+      this.end();
     } else {
       this.destroy();
     }
@@ -530,6 +547,14 @@ export class UringExchange implements EngineRequest, EngineResponse {
   get open(): boolean {
     return !this.dead && (!this._finished || !this.bodyComplete || this.fileSettle !== undefined);
   }
+}
+
+function aborted(): RequestError {
+  return new RequestError(
+    400,
+    'ZEPHYR_ERR_REQUEST_ABORTED',
+    'the client went away before the response ended',
+  );
 }
 
 function closeQuietly(fd: number): void {
