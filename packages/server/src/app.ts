@@ -232,11 +232,27 @@ function compileResponseSerializers(response: RouteOptions['response']): Map<num
   return map;
 }
 
-function runHandler(handler: Handler, validate: Route['validate']): (ctx: Context) => Promise<void> {
-  return async (ctx) => {
-    if (validate !== null) await validate(ctx);
-    const result = await handler(ctx);
+function runHandler(
+  handler: Handler,
+  validate: Route['validate'],
+): (ctx: Context) => Promise<void> | undefined {
+  if (validate !== null) {
+    return async (ctx) => {
+      await validate(ctx);
+      const result = await handler(ctx);
+      if (result instanceof Response) adoptResponse(ctx, result);
+    };
+  }
+  // Without validation a synchronous handler completes synchronously: no promise per request.
+  return (ctx) => {
+    const result = handler(ctx);
+    if (result instanceof Promise) {
+      return result.then((value: HandlerResult) => {
+        if (value instanceof Response) adoptResponse(ctx, value);
+      });
+    }
     if (result instanceof Response) adoptResponse(ctx, result);
+    return undefined;
   };
 }
 
@@ -270,7 +286,9 @@ export class App extends RouteGroup<''> {
   readonly #onError: OnErrorHook[] = [];
   #errorHandler: ErrorHandler = defaultErrorHandler;
   #notFoundHandler: NotFoundHandler = defaultNotFoundHandler;
-  #pipeline: ((ctx: Context) => Promise<void>) | null = null;
+  #pipeline: ((ctx: Context) => Promise<void> | undefined) | null = null;
+  /** Whether any hook or request logging is on; if not, requests take the lean path. */
+  #observed = false;
 
   /** @internal Use {@link createApp}. */
   constructor(options: AppOptions = {}) {
@@ -338,7 +356,7 @@ export class App extends RouteGroup<''> {
    * Serves one request given as the engine's request and response: the single entry point that
    * the engine, `inject` and `fetch` all use. Pass it to `listen` from `@zephyr/uring` directly.
    */
-  readonly handle = (req: EngineRequest, res: EngineResponse): Promise<void> => {
+  readonly handle = (req: EngineRequest, res: EngineResponse): Promise<void> | undefined => {
     const pipeline = this.#pipeline ?? this.#start();
     const match = this.core.router.match(req.method, req.path);
     let ctx: Context;
@@ -377,7 +395,7 @@ export class App extends RouteGroup<''> {
   readonly fetch = (request: Request): Promise<Response> => {
     const req = new FetchRequest(request);
     const res = new FetchResponse(req);
-    this.handle(req, res).catch((err: unknown) => res.fail(err));
+    Promise.resolve(this.handle(req, res)).catch((err: unknown) => res.fail(err));
     return res.response;
   };
 
@@ -397,13 +415,18 @@ export class App extends RouteGroup<''> {
   }
 
   /** Freezes the app: composes every chain once; later registration throws. */
-  #start(): (ctx: Context) => Promise<void> {
+  #start(): (ctx: Context) => Promise<void> | undefined {
     this.core.started = true;
+    this.#observed =
+      this.#requestLogs ||
+      this.#onRequest.length > 0 ||
+      this.#onResponse.length > 0 ||
+      this.#onError.length > 0;
     for (const route of this.core.routes) {
       const middleware = [...route.groupMiddleware(), ...(route.options.middleware ?? [])];
       route.run = compose(middleware, route.run);
     }
-    const dispatch = (ctx: Context): Promise<void> => {
+    const dispatch = (ctx: Context): Promise<void> | undefined => {
       const matched = ctx[kMatch];
       if (typeof matched === 'object' && matched !== null) return matched.run(ctx);
       if (typeof matched === 'string') {
@@ -420,9 +443,30 @@ export class App extends RouteGroup<''> {
     if (result instanceof Response) adoptResponse(ctx, result);
   }
 
-  async #serve(
+  #serve(
     ctx: Context,
-    pipeline: (ctx: Context) => Promise<void>,
+    pipeline: (ctx: Context) => Promise<void> | undefined,
+    req: EngineRequest,
+    res: EngineResponse,
+  ): Promise<void> | undefined {
+    if (this.#observed) return this.#serveObserved(ctx, pipeline, req, res);
+    // The lean path: no hooks, no logs; a synchronous handler is answered without a promise.
+    let pending: Promise<void> | undefined;
+    try {
+      pending = pipeline(ctx);
+    } catch (err) {
+      return this.#renderError(err, ctx).then(() => this.#write(ctx, req, res));
+    }
+    if (pending === undefined) return this.#write(ctx, req, res);
+    return pending.then(
+      () => this.#write(ctx, req, res),
+      (err: unknown) => this.#renderError(err, ctx).then(() => this.#write(ctx, req, res)),
+    );
+  }
+
+  async #serveObserved(
+    ctx: Context,
+    pipeline: (ctx: Context) => Promise<void> | undefined,
     req: EngineRequest,
     res: EngineResponse,
   ): Promise<void> {
@@ -441,16 +485,7 @@ export class App extends RouteGroup<''> {
     } catch (err) {
       await this.#renderError(err, ctx);
     }
-    try {
-      await writeResponse(ctx.res, req, res);
-    } catch (err) {
-      this.#shared.logger.error(
-        { ...errorFields(err), ...requestFields(ctx) },
-        'writing the response failed',
-      );
-      if (!res.headersSent) res.status(500).end();
-      else if (!res.finished) res.destroy();
-    }
+    await this.#write(ctx, req, res);
     for (const hook of this.#onResponse) {
       try {
         await hook(ctx);
@@ -468,6 +503,24 @@ export class App extends RouteGroup<''> {
         },
         'request completed',
       );
+    }
+  }
+
+  /** Writes the response; a failure there (e.g. a stream erroring midway) is logged and ends the exchange. */
+  #write(ctx: Context, req: EngineRequest, res: EngineResponse): Promise<void> | undefined {
+    const onError = (err: unknown): void => {
+      this.#shared.logger.error(
+        { ...errorFields(err), ...requestFields(ctx) },
+        'writing the response failed',
+      );
+      if (!res.headersSent) res.status(500).end();
+      else if (!res.finished) res.destroy();
+    };
+    try {
+      return writeResponse(ctx.res, req, res)?.catch(onError);
+    } catch (err) {
+      onError(err);
+      return undefined;
     }
   }
 

@@ -25,8 +25,8 @@ export type Middleware<C extends Context = Context> = (ctx: C, next: Next) => vo
  */
 export function compose<C extends Context>(
   middleware: readonly Middleware<C>[],
-  last: (ctx: C) => Promise<void>,
-): (ctx: C) => Promise<void> {
+  last: (ctx: C) => Promise<void> | undefined,
+): (ctx: C) => Promise<void> | undefined {
   if (middleware.length === 0) return last;
   return (ctx) => {
     let index = -1;
@@ -34,7 +34,13 @@ export function compose<C extends Context>(
       if (i <= index) return Promise.reject(new Error('next() called more than once in one middleware'));
       index = i;
       const fn = middleware[i];
-      if (fn === undefined) return last(ctx);
+      if (fn === undefined) {
+        try {
+          return Promise.resolve(last(ctx));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      }
       try {
         return Promise.resolve(fn(ctx, () => dispatch(i + 1)));
       } catch (err) {

@@ -63,8 +63,6 @@ export class Context<
   H = HeaderRecord,
   R = unknown,
 > {
-  /** The request. */
-  readonly req: ZephyrRequest;
   /** Path parameters (typed from the route path, or the `params` schema's output). */
   params: P;
   /** The validated body when the route has a `body` schema; otherwise `undefined` (read `ctx.req`). */
@@ -85,6 +83,9 @@ export class Context<
   [kMatch]: Route | string | null = null;
 
   readonly #shared: ContextShared;
+  readonly #raw: EngineRequest;
+  readonly #bodyLimit: number;
+  #req: ZephyrRequest | undefined;
   readonly #serializers: ReadonlyMap<number, Serializer> | null;
   #query: Q | undefined;
   #headers: H | undefined;
@@ -99,12 +100,19 @@ export class Context<
     params: P,
   ) {
     this.#shared = shared;
-    this.req = new ZephyrRequest(raw, bodyLimit);
+    this.#raw = raw;
+    this.#bodyLimit = bodyLimit;
     this.params = params;
     this.body = undefined as B;
     this.routePath = route?.path ?? '';
     this.#serializers = route?.serializers ?? null;
     this.log = shared.logger;
+  }
+
+  /** The request (its view is created on first use: many handlers read only `params`). */
+  get req(): ZephyrRequest {
+    this.#req ??= new ZephyrRequest(this.#raw, this.#bodyLimit);
+    return this.#req;
   }
 
   /** Request-scoped values set by middleware (created on first use). */

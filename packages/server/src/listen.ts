@@ -1,7 +1,14 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import type { EngineLimits, EngineName, EngineServer, ListenOptions, RequestHandler } from '@zephyr/uring';
-import * as uring from '@zephyr/uring';
+import {
+  type EngineLimits,
+  type EngineName,
+  type EngineServer,
+  listen as engineListen,
+  type ListenOptions,
+  type RequestHandler,
+  selectEngine,
+} from '@zephyr/uring';
 import { InvalidOptionError } from './errors.js';
 import type { Logger } from './logger.js';
 import { WORKER_ENV } from './workers/messages.js';
@@ -55,8 +62,6 @@ export interface Listenable {
   readonly maxBodyLimit: number;
   readonly log: Logger;
 }
-
-type EngineListen = (options: ListenOptions, handler: RequestHandler) => Promise<EngineServer>;
 
 /** Starts `app` on the engine, in this process or in workers (see {@link AppListenOptions.workers}). */
 export async function listenApp(app: Listenable, options: AppListenOptions = {}): Promise<Server> {
@@ -126,12 +131,11 @@ export async function startEngine(
   app: Listenable,
   options: ResolvedListenOptions,
   port: number,
-  reusePort = false,
+  inWorker = false,
 ): Promise<EngineServer> {
-  const engineListen = (uring as unknown as { listen?: EngineListen }).listen;
-  if (typeof engineListen !== 'function') {
-    throw new InvalidOptionError('@zephyr/uring does not export listen(); update @zephyr/uring');
-  }
+  // In a worker, io_uring binds its own SO_REUSEPORT socket; the node engine listens through
+  // node:cluster instead (the primary shares one socket), as node 20 has no reusePort.
+  const reusePort = inWorker && selectEngine(options.engine).engine === 'io_uring';
   const limits = { maxBodyBytes: app.maxBodyLimit, ...options.listen.limits };
   return engineListen(
     {

@@ -14,7 +14,7 @@ export interface Route extends ContextRoute {
   readonly validate: ((ctx: Context) => Promise<void>) | null;
   readonly serializers: ReadonlyMap<number, Serializer> | null;
   /** Group middleware + route middleware + validation + handler, composed at startup. */
-  run: (ctx: Context) => Promise<void>;
+  run: (ctx: Context) => Promise<void> | undefined;
 }
 
 /** Context slot holding what the router found: the route, the `Allow` value of a 405, or `null`. */

@@ -42,15 +42,12 @@ export async function writeResponse(
     if (headOnly) {
       res.setHeader('content-length', String(body.length));
       res.end();
-    } else await res.sendFile(body.path, { offset: body.offset, length: body.length });
-    return;
+      return;
+    }
+    return res.sendFile(body.path, { offset: body.offset, length: body.length });
   }
-  if (headOnly) {
-    await cancelStream(body);
-    res.end();
-    return;
-  }
-  await pipeStream(body, req, res);
+  if (headOnly) return cancelStream(body).then(() => res.end());
+  return pipeStream(body, req, res);
 }
 
 async function pipeStream(

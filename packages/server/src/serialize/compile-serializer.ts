@@ -31,7 +31,7 @@ function build(schema: z.ZodType): Serializer {
   const def = defOf(schema);
   switch (def.type) {
     case 'string':
-      return (v) => (typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(String(v)));
+      return (v) => quote(typeof v === 'string' ? v : String(v));
     case 'number':
     case 'int':
       return (v) => (typeof v === 'number' && Number.isFinite(v) ? `${v}` : 'null');
@@ -62,29 +62,48 @@ function build(schema: z.ZodType): Serializer {
         return `${out}]`;
       };
     }
-    case 'object': {
-      const fields = Object.entries(def.shape!).map(([key, field]) => ({
-        key,
-        prefix: `${JSON.stringify(key)}:`,
-        optional: ['optional', 'default', 'prefault'].includes(defOf(field).type),
-        write: build(field),
-      }));
-      return (v) => {
-        if (v === null || typeof v !== 'object') return 'null';
-        const obj = v as Record<string, unknown>;
-        let out = '{';
-        let first = true;
-        for (const field of fields) {
-          const value = obj[field.key];
-          // Like JSON.stringify: an absent optional key is left out rather than sent as null.
-          if (value === undefined && field.optional) continue;
-          out += (first ? '' : ',') + field.prefix + field.write(value);
-          first = false;
-        }
-        return `${out}}`;
-      };
-    }
+    case 'object':
+      return compileObject(def.shape!);
     default:
       return (v) => JSON.stringify(v) ?? 'null';
   }
+}
+
+/** Characters that JSON must escape (and lone surrogates, which `JSON.stringify` escapes). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what JSON must escape
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A JSON string literal; plain short strings skip `JSON.stringify` (the common case, and faster). */
+export function quote(value: string): string {
+  return value.length < 256 && !NEEDS_ESCAPE.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
+/**
+ * Objects are compiled to one generated function whose body concatenates the known keys with
+ * their writers: required keys in a single expression, optional ones behind a presence check.
+ * Keys enter the generated source only as `JSON.stringify` literals, so no key can inject code.
+ */
+function compileObject(shape: Record<string, z.ZodType>): Serializer {
+  const writers: Serializer[] = [];
+  const lines: string[] = [
+    'if (o === null || typeof o !== "object") return "null";',
+    'let out = "{";',
+    'let sep = "";',
+    'let v;',
+  ];
+  for (const [key, field] of Object.entries(shape)) {
+    const type = defOf(field).type;
+    const optional = type === 'optional' || type === 'default' || type === 'prefault';
+    const prefix = JSON.stringify(`${JSON.stringify(key)}:`);
+    writers.push(build(field));
+    const write = `w[${writers.length - 1}](v)`;
+    lines.push(`v = o[${JSON.stringify(key)}];`);
+    if (optional) lines.push(`if (v !== undefined) { out += sep + ${prefix} + ${write}; sep = ","; }`);
+    else lines.push(`out += sep + ${prefix} + ${write}; sep = ",";`);
+  }
+  lines.push('return out + "}";');
+  const factory = new Function('w', `return function serialize(o) { ${lines.join('\n')} };`) as (
+    w: Serializer[],
+  ) => Serializer;
+  return factory(writers);
 }

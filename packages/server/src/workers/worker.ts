@@ -8,7 +8,7 @@ type StartEngine = (
   app: Listenable,
   options: ResolvedListenOptions,
   port: number,
-  reusePort: boolean,
+  inWorker: boolean,
 ) => Promise<EngineServer>;
 
 /**
