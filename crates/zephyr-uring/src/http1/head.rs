@@ -16,11 +16,12 @@ use super::{BodyFraming, HeadLimits, ParseError, RequestHead, Span, Status, Vers
 ///   starts at `head.head_len`.
 /// * `Ok(Status::Partial)`: the head is incomplete but valid so far; call again with the same
 ///   bytes followed by more.
-/// * After `Partial` or `Err`, the contents of `head` are unspecified.
 /// * `Err(e)`: the request is malformed or over a limit; answer `e.status()` and close. Errors
 ///   are reported as early as the bytes allow: a head already longer than
 ///   `limits.max_head_bytes` is `HeadTooLarge` (431), a target already longer than
 ///   `limits.max_url_len` is `UriTooLong` (414), even while incomplete.
+///
+/// After `Partial` or `Err` the contents of `head` are unspecified.
 ///
 /// Each call scans from the start of `buf`, so its cost is linear in the bytes given, and
 /// bounded by `limits.max_head_bytes`.

@@ -169,3 +169,137 @@ fn a_chunked_body_fed_byte_by_byte_decodes_like_the_whole() {
         assert_eq!(decode_pieces(&bytes, 7), decode_pieces(&[wire], 7));
     }
 }
+
+/// What a connection saw: per request its method, target and body, or the error that ended it.
+#[derive(Debug, PartialEq, Eq)]
+enum Seen {
+    Request(Vec<u8>, Vec<u8>, Vec<u8>),
+    Error(ParseError),
+}
+
+/// A miniature engine: accumulates `pieces` as they "arrive" and parses every request it can,
+/// bodies included, exactly as the io_uring loop drives the parser.
+fn run_connection(pieces: &[&[u8]]) -> Vec<Seen> {
+    enum Phase {
+        Head,
+        Length(u64),
+        Chunked(ChunkedDecoder),
+    }
+    let limits = HeadLimits::default();
+    let mut head = RequestHead::new();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut seen = Vec::new();
+    let mut phase = Phase::Head;
+    let (mut method, mut target, mut body) = (Vec::new(), Vec::new(), Vec::new());
+    for piece in pieces {
+        buf.extend_from_slice(piece);
+        loop {
+            match &mut phase {
+                Phase::Head => match parse_request_head(&buf, &limits, &mut head) {
+                    Ok(Status::Partial) => break,
+                    Err(e) => {
+                        seen.push(Seen::Error(e));
+                        return seen;
+                    }
+                    Ok(Status::Complete) => {
+                        method = head.slice(&buf, head.method).to_vec();
+                        target = head.slice(&buf, head.target).to_vec();
+                        body.clear();
+                        buf.drain(..head.head_len);
+                        phase = match head.body {
+                            BodyFraming::None => {
+                                seen.push(Seen::Request(
+                                    method.clone(),
+                                    target.clone(),
+                                    Vec::new(),
+                                ));
+                                Phase::Head
+                            }
+                            BodyFraming::Length(n) => Phase::Length(n),
+                            BodyFraming::Chunked => Phase::Chunked(ChunkedDecoder::new(1 << 20)),
+                        };
+                    }
+                },
+                Phase::Length(left) => {
+                    let n = (*left).min(buf.len() as u64) as usize;
+                    body.extend(buf.drain(..n));
+                    *left -= n as u64;
+                    if *left > 0 {
+                        break;
+                    }
+                    seen.push(Seen::Request(method.clone(), target.clone(), body.clone()));
+                    phase = Phase::Head;
+                }
+                Phase::Chunked(decoder) => {
+                    match decoder.decode(&buf, &mut |d| body.extend_from_slice(d)) {
+                        Err(e) => {
+                            seen.push(Seen::Error(e));
+                            return seen;
+                        }
+                        Ok(d) => {
+                            buf.drain(..d.consumed);
+                            if !d.done {
+                                break;
+                            }
+                            seen.push(Seen::Request(method.clone(), target.clone(), body.clone()));
+                            phase = Phase::Head;
+                        }
+                    }
+                }
+            }
+            if buf.is_empty() {
+                break;
+            }
+        }
+    }
+    seen
+}
+
+const CONNECTIONS: &[&[u8]] = &[
+    b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloPUT /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n\r\nGET /d HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\nGET /c HTTP/1.1\r\n\r\n",
+    b"POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\nGET /b HTTP/1.1\r\n",
+];
+
+#[test]
+fn pipelined_requests_with_bodies_split_anywhere_are_seen_the_same() {
+    for wire in CONNECTIONS {
+        let whole = run_connection(&[wire]);
+        assert!(!whole.is_empty());
+        for cut in 0..=wire.len() {
+            assert_eq!(
+                run_connection(&[&wire[..cut], &wire[cut..]]),
+                whole,
+                "cut at {cut}"
+            );
+        }
+        let bytes: Vec<&[u8]> = wire.chunks(1).collect();
+        assert_eq!(run_connection(&bytes), whole, "byte by byte");
+    }
+}
+
+#[test]
+fn the_miniature_engine_sees_every_request_of_the_first_connection() {
+    let seen = run_connection(&[CONNECTIONS[0]]);
+    let req = |m: &str, t: &str, b: &str| Seen::Request(m.into(), t.into(), b.into());
+    assert_eq!(
+        seen,
+        [
+            req("GET", "/a", ""),
+            req("POST", "/b", "hello"),
+            req("PUT", "/c", "abcde"),
+            req("GET", "/d", "")
+        ]
+    );
+    assert_eq!(
+        run_connection(&[CONNECTIONS[1]]),
+        [
+            req("GET", "/a", ""),
+            Seen::Error(ParseError::InvalidHeaderValue)
+        ]
+    );
+    assert_eq!(
+        run_connection(&[CONNECTIONS[2]]),
+        [Seen::Error(ParseError::MissingChunkCrlf)]
+    );
+}
