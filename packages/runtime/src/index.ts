@@ -18,7 +18,26 @@ export {
 } from './config/runtime-config-schema.js';
 export { createActorSystem } from './create-actor-system.js';
 export * from './errors.js';
+export { ConcurrencyLimiter, type ConcurrencyLimiterOptions } from './limiter/concurrency-limiter.js';
+export type { Limiter } from './limiter/limiter.js';
+export { type LimiterMiddlewareOptions, limiterMiddleware } from './limiter/limiter-middleware.js';
+export { TokenBucketLimiter, type TokenBucketLimiterOptions } from './limiter/token-bucket-limiter.js';
 export type { MailboxOptions, OverflowPolicy } from './mailbox/mailbox.js';
+export { BufferSlabPool, type BufferSlabPoolOptions } from './pool/buffer-slab-pool.js';
+export type { LeakReport } from './pool/leak-tracker.js';
+export { ObjectPool, type ObjectPoolOptions } from './pool/object-pool.js';
+export {
+  type Priority,
+  PriorityScheduler,
+  type PrioritySchedulerOptions,
+  type TaskOptions,
+} from './scheduler/priority-scheduler.js';
+export {
+  ResourceMonitor,
+  type ResourceMonitorOptions,
+  type ResourceSample,
+  type ResourceThresholds,
+} from './scheduler/resource-monitor.js';
 export type {
   ActorChildSpec,
   Backoff,

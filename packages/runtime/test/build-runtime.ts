@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +27,6 @@ export default function buildRuntime(): void {
     // No dist yet.
   }
   if (builtAt > newest(join(root, 'src'), '.ts')) return;
-  const tsc = fileURLToPath(import.meta.resolve('typescript/bin/tsc'));
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 }
