@@ -13,8 +13,10 @@ import type { EngineLimits } from './engine.js';
  * - 414 for a target longer than `maxUrlLength` (node has no URL limit),
  * - 431 for more than `maxHeaderCount` fields, or a head longer than `maxHeaderBytes`,
  * - 400 for Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1: faulty framing),
- * - 501 for a transfer coding other than a lone `chunked` (llhttp decodes the chunked layer of
- *   `gzip, chunked` and would hand the handler still-gzipped bytes),
+ * - 400 for a transfer-coding list that does not end in `chunked` (RFC 9112 §6.3; llhttp flags
+ *   it only after node has already emitted the request),
+ * - 501 for any coding besides `chunked` (llhttp decodes the chunked layer of `gzip, chunked` and
+ *   would hand the handler still-gzipped bytes),
  * - 413 for a declared Content-Length above `maxBodyBytes`.
  *
  * The head's size is counted as the bytes of its canonical form (`name: value\r\n` per field):
@@ -42,7 +44,10 @@ export function admissionStatus(req: IncomingMessage, limits: EngineLimits): num
   if (bytes > limits.maxHeaderBytes) return 431;
   if (transferEncoding !== undefined) {
     if (req.httpVersionMinor === 0) return 400;
-    if (transferEncoding.trim().toLowerCase() !== 'chunked') return 501;
+    // llhttp reports a coding list not ending in chunked only after node has emitted the request.
+    const codings = transferEncoding.toLowerCase().split(',');
+    if (codings[codings.length - 1]!.trim() !== 'chunked') return 400;
+    if (codings.length > 1) return 501;
   }
   // llhttp has checked it is a single run of digits.
   if (contentLength !== undefined && Number(contentLength) > limits.maxBodyBytes) return 413;

@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import type { EngineServer, RequestHandler } from './engine.js';
 import { ListenError, RequestError, UnsupportedOptionError } from './errors.js';
@@ -21,6 +27,40 @@ function refuse(res: ServerResponse, status: number): void {
   res.shouldKeepAlive = false;
   res.writeHead(status, { 'content-length': '0', connection: 'close' });
   res.end();
+}
+
+/** The status node:http's parser or timers ask for; 0 for a transport error with no answer. */
+function clientErrorStatus(code: string | undefined): number {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 431;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 408;
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 0;
+    default:
+      return 400;
+  }
+}
+
+/**
+ * Answers a parse error or an expired header/request deadline. node's own handler stays silent
+ * once anything was written on the socket (so a keep-alive connection timing out on its second
+ * request would get no 408); this one answers unless a response head is already on the wire.
+ */
+function onClientError(err: Error & { code?: string }, socket: Socket): void {
+  const status = clientErrorStatus(err.code);
+  const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (status !== 0 && socket.writable && !pending?.headersSent) {
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
+    );
+    // end() flushes the answer; a client that never closes its side must not hold the socket.
+    setTimeout(() => socket.destroy(), 1000).unref();
+  } else {
+    socket.destroy();
+  }
 }
 
 /** The node:http engine: the contract of `engine.ts` on top of `http.createServer`. */
@@ -68,6 +108,7 @@ class NodeEngineServer implements EngineServer {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
+    this.server.on('clientError', onClientError);
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.serve(req, res, false));
     // Expect: 100-continue: refuse before the client sends the body when the head already fails.
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>

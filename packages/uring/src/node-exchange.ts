@@ -162,7 +162,15 @@ export class NodeExchange implements EngineRequest, EngineResponse {
 
   end(chunk?: string | Uint8Array): void {
     if (chunk === undefined) this.res.end();
-    else this.res.end(chunk);
+    else if (this.method === 'HEAD' && !this.res.headersSent && !this.res.hasHeader('content-length')) {
+      // node sends no content-length for HEAD; the contract (and RFC 9110 §9.3.2) wants the
+      // length the GET body would have.
+      this.res.setHeader(
+        'content-length',
+        typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength,
+      );
+      this.res.end();
+    } else this.res.end(chunk);
   }
 
   async sendFile(file: string | number, range: { offset?: number; length?: number } = {}): Promise<void> {
