@@ -286,10 +286,15 @@ impl Conn {
                         return pos;
                     }
                     let id = self.id;
-                    match decoder.decode(window, &mut |run: &[u8]| sink.body(id, seq, run, false)) {
-                        Err(err) => {
-                            sink.body_error(self.id, seq, err.status());
-                            self.fail_body(seq, err.status(), date);
+                    let result = decoder.decode(window, &mut |run: &[u8]| sink.body(id, seq, run, false));
+                    let result = match result {
+                        Ok(_) if decoder.body_len() > limits.max_body_bytes => Err(413),
+                        other => other.map_err(|e| e.status()),
+                    };
+                    match result {
+                        Err(status) => {
+                            sink.body_error(self.id, seq, status);
+                            self.fail_body(seq, status, date);
                             return buf.len();
                         }
                         Ok(Decoded { consumed, done }) => {
@@ -322,6 +327,21 @@ impl Conn {
             }
             _ => (None, true),
         };
+        if self.head.body == BodyFraming::Chunked && rest.len() > head_len {
+            // Chunk framing that arrived with the head is checked before the application sees
+            // the request, so a malformed body is refused like a malformed head (handler never
+            // runs), as llhttp-based servers do. A throwaway decoder leaves the real decode for later.
+            let mut probe = ChunkedDecoder::new(u64::MAX);
+            let status = match probe.decode(&rest[head_len..], &mut |_| {}) {
+                Err(err) => Some(err.status()),
+                Ok(_) if probe.body_len() > limits.max_body_bytes => Some(413),
+                Ok(_) => None,
+            };
+            if let Some(status) = status {
+                self.halt(status, date);
+                return Some(rest.len());
+            }
+        }
         let event = RequestEvent { buf: rest, head: &self.head, body: inline.filter(|b| !b.is_empty()), body_follows: follows };
         if !sink.request(self.id, seq, &event) {
             self.stalled = true;
@@ -345,7 +365,9 @@ impl Conn {
             }
             BodyFraming::Chunked => {
                 self.deadline = Deadline::Body(now + limits.request_timeout_ms);
-                BodyState::Chunked { seq, decoder: ChunkedDecoder::new(limits.max_body_bytes) }
+                // The size limit is checked here rather than by the decoder, so that a chunk size
+                // too long for 64 bits stays a framing error (400), not a size one (413).
+                BodyState::Chunked { seq, decoder: ChunkedDecoder::new(u64::MAX) }
             }
             _ => {
                 self.deadline = Deadline::None;
