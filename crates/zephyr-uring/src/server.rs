@@ -12,7 +12,7 @@ use std::time::Instant;
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 
 use crate::buffer_ring::BufferRing;
-use crate::conn::{error_response, Conn, ConnId, ConnLimits, EventSink};
+use crate::conn::{Conn, ConnId, ConnLimits, EventSink};
 use crate::http1::{DateCache, HeadLimits};
 use crate::listener::{local_addr, open_listener, ListenerOptions};
 use crate::send::FileBody;

@@ -65,14 +65,19 @@ type Handler = Box<dyn FnMut(&mut Server, Event) + Send>;
 struct Running {
     port: u16,
     stop: Arc<AtomicBool>,
+    open: Arc<std::sync::atomic::AtomicUsize>,
     thread: Option<thread::JoinHandle<usize>>,
 }
 
 impl Running {
-    /// Stops the loop and returns how many connections were still open.
+    /// Stops the loop and returns how many connections were still open before stopping.
     fn stop(mut self) -> usize {
+        let open = self.open.load(Ordering::SeqCst);
         self.stop.store(true, Ordering::SeqCst);
-        self.thread.take().unwrap().join().unwrap()
+        // A connection wakes the loop now rather than at its next timer tick.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        self.thread.take().unwrap().join().unwrap();
+        open
     }
 }
 
@@ -80,6 +85,8 @@ fn start(limits: Limits, mut handler: Handler) -> Running {
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
+    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let open2 = open.clone();
     let thread = thread::spawn(move || {
         let mut config = ServerConfig::new(ListenerOptions { addr: resolve("127.0.0.1", 0).unwrap(), reuse_port: false, backlog: 128, tcp_fast_open: false });
         config.limits = limits;
@@ -98,11 +105,12 @@ fn start(limits: Limits, mut handler: Handler) -> Running {
                     break;
                 }
             }
+            open2.store(server.connections(), Ordering::SeqCst);
         }
         server.connections()
     });
     let port = rx.recv().unwrap();
-    Running { port, stop, thread: Some(thread) }
+    Running { port, stop, open, thread: Some(thread) }
 }
 
 fn respond(server: &mut Server, conn: ConnId, seq: u32, body: &str) {
