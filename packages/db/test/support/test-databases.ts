@@ -44,6 +44,8 @@ export interface TestDatabase<S extends AnySchema> {
   readonly schemaName: string;
   /** `application_name` of its sessions, to find them in `pg_stat_activity`. */
   readonly applicationName: string;
+  /** Another `Database` over the same storage with a different declared schema (schema evolution). */
+  readonly reopen: <S2 extends AnySchema>(schema: S2) => Database<S2>;
   readonly close: () => Promise<void>;
 }
 
@@ -81,25 +83,34 @@ export async function openTestDatabase<S extends AnySchema>(
   const applicationName = `zephyr_test_${suffix}`;
   if (kind === 'postgres') await adminQuery(`create schema ${schemaName}`);
   const instance = kind === 'pglite' ? await freshPGlite() : undefined;
-  const db = createDatabase({
-    schema,
-    dialect:
-      instance !== undefined
-        ? pglite({ instance })
-        : postgres({
-            connectionString: postgresUrl(),
-            searchPath: schemaName,
-            applicationName,
-            ...(options.pool === undefined ? {} : { pool: options.pool }),
-          }),
-    ...(options.onQuery === undefined ? {} : { onQuery: options.onQuery }),
-  });
+  const reopened: Database<AnySchema>[] = [];
+  const open = <S2 extends AnySchema>(s2: S2) =>
+    createDatabase({
+      schema: s2,
+      dialect:
+        instance !== undefined
+          ? pglite({ instance })
+          : postgres({
+              connectionString: postgresUrl(),
+              searchPath: schemaName,
+              applicationName,
+              ...(options.pool === undefined ? {} : { pool: options.pool }),
+            }),
+      ...(options.onQuery === undefined ? {} : { onQuery: options.onQuery }),
+    });
+  const db = open(schema);
   if (options.push !== false) await createMigrator(db, { directory: '/nonexistent' }).push();
   return {
     db,
     schemaName,
     applicationName,
+    reopen: (s2) => {
+      const other = open(s2);
+      reopened.push(other as unknown as Database<AnySchema>);
+      return other;
+    },
     close: async () => {
+      for (const other of reopened) await other.destroy();
       await db.destroy();
       await instance?.close();
       if (kind === 'postgres') await adminQuery(`drop schema ${schemaName} cascade`);

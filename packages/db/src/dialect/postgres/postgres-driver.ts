@@ -29,16 +29,17 @@ export class PostgresDriver implements Driver {
   readonly #names: StatementNames;
   /** Constraint name → columns of the declared schema, for error messages. */
   constraints: ConstraintColumns | undefined;
-  #pool: ConnectionPool<PostgresConnection> | undefined;
+  readonly #pool: ConnectionPool<PostgresConnection>;
 
   constructor(options: PostgresDialectOptions) {
     this.#options = options;
     this.#names = new StatementNames(options.maxPreparedStatements ?? 500);
+    // Created (and its limits validated) at once; connections themselves open lazily, on demand.
+    this.#pool = this.#createPool();
   }
 
-  /** The pool, created on first use. */
+  /** The pool. */
   get pool(): ConnectionPool<PostgresConnection> {
-    if (this.#pool === undefined) this.#pool = this.#createPool();
     return this.#pool;
   }
 
@@ -81,7 +82,7 @@ export class PostgresDriver implements Driver {
   }
 
   async init(): Promise<void> {
-    void this.pool;
+    // Nothing to do: the pool exists and opens connections on demand.
   }
 
   acquireConnection(): Promise<DatabaseConnection> {
@@ -122,11 +123,11 @@ export class PostgresDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
-    await this.#pool?.drain();
+    await this.#pool.drain();
   }
 
-  /** Pool metrics, or `undefined` before the first connection. */
-  metrics(): PoolMetrics | undefined {
-    return this.#pool?.metrics();
+  /** Pool metrics. */
+  metrics(): PoolMetrics {
+    return this.#pool.metrics();
   }
 }
