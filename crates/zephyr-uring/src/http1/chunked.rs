@@ -86,8 +86,10 @@ pub struct Decoded {
 }
 
 impl ChunkedDecoder {
-    /// A decoder for one body whose decoded length may not exceed `max_body` bytes (413 past it,
-    /// raised as soon as a chunk size makes the total too large, before its data arrives).
+    /// A decoder for one body whose decoded length may not exceed `max_body` bytes: 413 as soon
+    /// as a complete chunk size makes the total too large, before its data arrives. A chunk size
+    /// that does not fit in 64 bits is a 400 ([`ParseError::ChunkSizeOverflow`]) whatever
+    /// `max_body` is.
     pub fn new(max_body: u64) -> Self {
         ChunkedDecoder {
             state: State::SizeStart,
@@ -179,20 +181,24 @@ impl ChunkedDecoder {
                         .checked_mul(16)
                         .and_then(|c| c.checked_add(u64::from(d)))
                         .ok_or(ParseError::ChunkSizeOverflow)?;
-                    // Refuse as soon as the size is known to be too much.
-                    match self.body.checked_add(self.chunk) {
-                        Some(total) if total <= self.max_body => {}
-                        _ => return Err(ParseError::BodyTooLarge),
-                    }
                     Size
                 }
                 None if self.state == SizeStart => return Err(ParseError::InvalidChunkSize),
-                None => match b {
-                    b';' => ExtNameStart,
-                    b'\r' => SizeLf,
-                    b'\n' => return Err(ParseError::BareLf),
-                    _ => return Err(ParseError::InvalidChunkSize),
-                },
+                None => {
+                    let next = match b {
+                        b';' => ExtNameStart,
+                        b'\r' => SizeLf,
+                        b'\n' => return Err(ParseError::BareLf),
+                        _ => return Err(ParseError::InvalidChunkSize),
+                    };
+                    // The size is complete: refuse it now if it is too much, before its data
+                    // arrives. Only here, so that a size too long for 64 bits is always the
+                    // framing error (400) and never the size one (413).
+                    match self.body.checked_add(self.chunk) {
+                        Some(total) if total <= self.max_body => next,
+                        _ => return Err(ParseError::BodyTooLarge),
+                    }
+                }
             },
             ExtNameStart => match b {
                 _ if is_tchar(b) => ExtName,

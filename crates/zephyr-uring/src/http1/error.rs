@@ -161,7 +161,7 @@ impl ParseError {
             TransferEncodingInHttp10 => "Transfer-Encoding in an HTTP/1.0 request",
             UnsupportedExpectation => "unsupported expectation",
             InvalidChunkSize => "invalid chunk size",
-            ChunkSizeOverflow => "chunk size too large",
+            ChunkSizeOverflow => "chunk size does not fit in 64 bits",
             InvalidChunkExtension => "invalid chunk extension",
             MissingChunkCrlf => "chunk data not followed by CRLF",
             InvalidTrailer => "invalid trailer field",

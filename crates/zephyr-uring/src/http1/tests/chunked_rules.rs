@@ -108,6 +108,10 @@ fn rejects_a_chunk_size_that_overflows_64_bits() {
         d.decode(b"10000000000000000\r\n", &mut |_| {}),
         Err(ParseError::ChunkSizeOverflow)
     );
+    // Whatever the body limit: an overflow is a framing error, not a size one.
+    let mut d = ChunkedDecoder::new(10);
+    let e = d.decode(b"fffffffffffffffff\r\n", &mut |_| {}).unwrap_err();
+    assert_eq!((e, e.status()), (ParseError::ChunkSizeOverflow, 400));
     // 16 digits fit.
     let mut d = ChunkedDecoder::new(u64::MAX);
     assert!(d.decode(b"ffffffffffffffff\r\n", &mut |_| {}).is_ok());

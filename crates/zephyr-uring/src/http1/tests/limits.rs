@@ -140,11 +140,20 @@ fn chunked_body_of_exactly_max_body_is_accepted_and_one_more_byte_is_413() {
 fn chunked_body_over_max_body_is_refused_before_its_data_arrives() {
     let mut d = ChunkedDecoder::new(10);
     let mut seen = 0;
+    assert!(
+        d.decode(b"b", &mut |x| seen += x.len()).is_ok(),
+        "more digits could still come"
+    );
     assert_eq!(
-        d.decode(b"b", &mut |x| seen += x.len()).unwrap_err(),
+        d.decode(b";", &mut |x| seen += x.len()).unwrap_err(),
         ParseError::BodyTooLarge
     );
     assert_eq!(seen, 0);
+    let mut d = ChunkedDecoder::new(10);
+    assert_eq!(
+        d.decode(b"b\r", &mut |_| {}).unwrap_err(),
+        ParseError::BodyTooLarge
+    );
 }
 
 #[test]
