@@ -1,0 +1,107 @@
+// Database benchmark: Zephyr against raw pg, plain Kysely and Drizzle on PostgreSQL, with PGlite
+// figures beside them. Side by side in one run, several rounds in rotated order, medians, ratios.
+//   eval "$(bash .ci/services.sh)" && pnpm --filter @zephyr/bench bench:db
+import {
+  drizzlePrepared,
+  plainKysely,
+  rawPg,
+  rawPgJoin,
+  rawPgNamed,
+  setUpPostgres,
+  zephyrPGlite,
+  zephyrPostgres,
+} from './contestants.mjs';
+import { POSTS, USERS } from './schema.mjs';
+
+const url = process.env.ZEPHYR_BENCH_PG_URL ?? process.env.ZEPHYR_TEST_PG_URL;
+if (!url) {
+  console.error('set ZEPHYR_TEST_PG_URL (eval "$(bash .ci/services.sh)") or ZEPHYR_BENCH_PG_URL');
+  process.exit(1);
+}
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const SCALE = Number(process.env.SCALE ?? 1);
+const SCENARIOS = [
+  {
+    key: 'selectByPk',
+    title: 'select by primary key',
+    ops: 2000 * SCALE,
+    arg: (i) => 1 + ((i * 7919) % USERS),
+  },
+  { key: 'insertOne', title: 'insert one row (returning it)', ops: 1000 * SCALE, arg: (i) => i },
+  {
+    key: 'select100WithRelation',
+    title: 'select 100 rows with one relation (belongsTo)',
+    ops: 200 * SCALE,
+    arg: (i) => (i * 997) % (POSTS - 200),
+  },
+];
+const BASELINE = 'raw pg';
+
+const schemaName = `zbench_${process.pid}`;
+const tearDown = await setUpPostgres(url, schemaName);
+const contestants = [
+  await rawPg(url, schemaName),
+  await rawPgNamed(url, schemaName),
+  await rawPgJoin(url, schemaName),
+  await plainKysely(url, schemaName),
+  await drizzlePrepared(url, schemaName),
+  ...(await zephyrPostgres(url, schemaName)),
+  ...(await zephyrPGlite()),
+];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function time(fn, scenario, ops) {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < ops; i++) await fn(scenario.arg(i));
+  return Number(process.hrtime.bigint() - start) / 1000 / ops;
+}
+
+console.log(
+  `@zephyr/db benchmark — node ${process.version}, ${ROUNDS} rounds, medians of µs per operation (lower is better)`,
+);
+console.log(
+  `PostgreSQL at ${new URL(url).host}, pool max 4, one operation at a time (latency, not throughput)\n`,
+);
+const summary = [];
+for (const scenario of SCENARIOS) {
+  const players = contestants.filter((c) => typeof c[scenario.key] === 'function');
+  const samples = new Map(players.map((c) => [c.name, []]));
+  for (const c of players) await time(c[scenario.key], scenario, Math.ceil(scenario.ops / 5)); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the order each round so no contestant always runs first (or right after another's GC).
+    for (let k = 0; k < players.length; k++) {
+      const c = players[(k + round) % players.length];
+      samples.get(c.name).push(await time(c[scenario.key], scenario, scenario.ops));
+    }
+  }
+  const base = median(samples.get(BASELINE));
+  console.log(`${scenario.title}  (${scenario.ops} ops × ${ROUNDS} rounds)`);
+  for (const c of players) {
+    const m = median(samples.get(c.name));
+    const ratio = m / base;
+    console.log(`  ${c.name.padEnd(28)} ${m.toFixed(1).padStart(9)} µs   ${ratio.toFixed(2)}x ${BASELINE}`);
+    summary.push({ scenario: scenario.key, name: c.name, us: m, ratio });
+  }
+  console.log('');
+}
+
+const get = (scenario, name) => summary.find((s) => s.scenario === scenario && s.name === name);
+console.log('targets');
+for (const s of SCENARIOS) {
+  const model = get(s.key, 'zephyr model');
+  const prepared = get(s.key, 'zephyr prepare()');
+  const kysely = get(s.key, 'kysely');
+  console.log(
+    `  ${s.key.padEnd(24)} zephyr model ${model.ratio.toFixed(2)}x raw pg (target ≤ 1.10: ${model.ratio <= 1.1 ? 'met' : 'MISSED'})` +
+      (prepared
+        ? `; prepare() ${(prepared.us / kysely.us).toFixed(2)}x kysely (target < 1: ${prepared.us < kysely.us ? 'met' : 'MISSED'})`
+        : ''),
+  );
+}
+
+for (const c of contestants) await c.close();
+await tearDown();
