@@ -18,6 +18,9 @@ function nodeHasReusePort(): boolean {
   return major > 22 || (major === 22 && minor >= 12);
 }
 
+/** What node:http adds to keepAliveTimeout before it closes an idle connection (a constant inside node:http). */
+const KEEP_ALIVE_BUFFER_MS = 1000;
+
 /** Answers a request with an empty body and closes the connection after it. */
 function refuse(res: ServerResponse, status: number): void {
   if (res.headersSent) {
@@ -72,6 +75,8 @@ class NodeEngineServer implements EngineServer {
   private closing: Promise<void> | undefined;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  /** A keep-alive timeout node's 1 s margin cannot be subtracted from; 0 when not needed. */
+  private readonly shortKeepAliveMs: number;
 
   constructor(
     private readonly options: ResolvedListenOptions,
@@ -96,8 +101,14 @@ class NodeEngineServer implements EngineServer {
       ),
       headersTimeout: limits.headerTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // node closes an idle keep-alive connection a fixed 1 s after keepAliveTimeout (a margin
+      // against racing the client); take that second off so the connection closes on time.
+      keepAliveTimeout:
+        limits.keepAliveTimeoutMs > KEEP_ALIVE_BUFFER_MS
+          ? limits.keepAliveTimeoutMs - KEEP_ALIVE_BUFFER_MS
+          : limits.keepAliveTimeoutMs,
     });
+    this.shortKeepAliveMs = limits.keepAliveTimeoutMs <= KEEP_ALIVE_BUFFER_MS ? limits.keepAliveTimeoutMs : 0;
     // node silently drops fields past maxHeadersCount; one spare field lets admission see that
     // the limit was crossed and answer 431 instead.
     this.server.maxHeadersCount = limits.maxHeaderCount + 1;
@@ -140,6 +151,7 @@ class NodeEngineServer implements EngineServer {
     }
     if (this.closing) res.shouldKeepAlive = false;
     if (expectsContinue) res.writeContinue();
+    if (this.shortKeepAliveMs !== 0) this.trimKeepAlive(req.socket, res);
     const exchange = new NodeExchange(req, res, this.options.limits.maxBodyBytes);
     try {
       const result = this.handler(exchange, exchange);
@@ -149,6 +161,17 @@ class NodeEngineServer implements EngineServer {
     } catch (err) {
       this.failed(res, err);
     }
+  }
+
+  /**
+   * For keep-alive timeouts under node's margin: after node armed the idle timer (its 'finish'
+   * listener runs before ours), re-arm it with the configured time.
+   */
+  private trimKeepAlive(socket: Socket, res: ServerResponse): void {
+    const ms = this.shortKeepAliveMs;
+    res.once('finish', () => {
+      if (socket.timeout === ms + KEEP_ALIVE_BUFFER_MS) socket.setTimeout(ms);
+    });
   }
 
   /** The handler threw or rejected: its status (500 unless it was a RequestError), then close. */

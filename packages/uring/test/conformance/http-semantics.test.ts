@@ -1,6 +1,7 @@
 // Ordinary HTTP/1.1 behaviour, with real clients (undici, curl) and raw sockets where a client
 // library would hide what the engine actually sent.
 import { execFile } from 'node:child_process';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Agent, fetch, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,11 +114,11 @@ describe.each(ENGINES)('%s engine: HTTP semantics', (engine) => {
     expect(res?.body).toBe('alpha,beta,gamma');
   });
 
-  it('streams a request body from undici with backpressure-free completion', async () => {
+  it('streams a chunked request body from undici', async () => {
     async function* parts() {
       for (let i = 0; i < 64; i++) yield Buffer.alloc(1024, i);
     }
-    const res = await request(`${base}/count`, { method: 'POST', body: parts() });
+    const res = await request(`${base}/count`, { method: 'POST', body: Readable.from(parts()) });
     expect(res.statusCode).toBe(200);
     expect(await res.body.text()).toBe(String(64 * 1024));
   });
