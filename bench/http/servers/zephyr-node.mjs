@@ -1,0 +1,3 @@
+import { serveWith } from './zephyr-engine.mjs';
+
+await serveWith('node');
