@@ -15,6 +15,7 @@ export class PendingAsk implements ReplyTo {
     readonly address: string,
     readonly timeoutMs: number,
     readonly deadline: number,
+    private readonly owner: AskDeadlines | null = null,
   ) {
     this.promise = new Promise<unknown>((resolve, reject) => {
       this.res = resolve;
@@ -26,6 +27,7 @@ export class PendingAsk implements ReplyTo {
     if (this.settled) return;
     this.settled = true;
     this.onSettle?.();
+    this.owner?.settled();
     this.res(value);
   }
 
@@ -33,6 +35,7 @@ export class PendingAsk implements ReplyTo {
     if (this.settled) return;
     this.settled = true;
     this.onSettle?.();
+    this.owner?.settled();
     this.rej(error);
   }
 }
@@ -47,10 +50,13 @@ export class AskDeadlines {
   private readonly queues = new Map<number, RingQueue<PendingAsk>>();
   private timer: NodeJS.Timeout | undefined = undefined;
   private armedFor = Number.POSITIVE_INFINITY;
+  /** Unsettled asks: the timer keeps the process alive only while some ask can still time out. */
+  private unsettled = 0;
 
   /** Creates an ask that rejects with `AskTimeoutError` after `timeoutMs`. */
   create(address: string, timeoutMs: number): PendingAsk {
-    const ask = new PendingAsk(address, timeoutMs, Date.now() + timeoutMs);
+    const ask = new PendingAsk(address, timeoutMs, Date.now() + timeoutMs, this);
+    if (this.unsettled++ === 0) this.timer?.ref();
     let queue = this.queues.get(timeoutMs);
     if (queue === undefined) {
       queue = new RingQueue<PendingAsk>(64);
@@ -62,10 +68,16 @@ export class AskDeadlines {
     return ask;
   }
 
+  /** @internal called by each ask once it settles. */
+  settled(): void {
+    if (--this.unsettled === 0) this.timer?.unref();
+  }
+
   private arm(deadline: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.armedFor = deadline;
     this.timer = setTimeout(this.sweep, Math.max(0, deadline - Date.now()) + 1);
+    if (this.unsettled === 0) this.timer.unref();
   }
 
   private readonly sweep = (): void => {

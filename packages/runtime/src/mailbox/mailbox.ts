@@ -104,7 +104,8 @@ export class Mailbox {
     if (this.count === this.msgs.length) this.grow();
     const i = (this.head + this.count) & this.mask;
     this.msgs[i] = msg;
-    this.replies[i] = reply;
+    // Reply slots are cleared by shift, so a tell need not write its empty one.
+    if (reply !== undefined) this.replies[i] = reply;
     this.count++;
   }
 
@@ -121,9 +122,10 @@ export class Mailbox {
   shift(): unknown {
     const h = this.head;
     const msg = this.msgs[h];
-    this.lastReply = this.replies[h];
+    const reply = this.replies[h];
+    this.lastReply = reply;
     this.msgs[h] = undefined;
-    this.replies[h] = undefined;
+    if (reply !== undefined) this.replies[h] = undefined;
     this.head = (h + 1) & this.mask;
     this.count--;
     return msg;
