@@ -18,20 +18,20 @@ if (!url) {
   console.error('set ZEPHYR_TEST_PG_URL (eval "$(bash .ci/services.sh)") or ZEPHYR_BENCH_PG_URL');
   process.exit(1);
 }
-const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const ROUNDS = Number(process.env.ROUNDS ?? 10);
 const SCALE = Number(process.env.SCALE ?? 1);
 const SCENARIOS = [
   {
     key: 'selectByPk',
     title: 'select by primary key',
-    ops: 2000 * SCALE,
+    ops: 1000 * SCALE,
     arg: (i) => 1 + ((i * 7919) % USERS),
   },
-  { key: 'insertOne', title: 'insert one row (returning it)', ops: 1000 * SCALE, arg: (i) => i },
+  { key: 'insertOne', title: 'insert one row (returning it)', ops: 500 * SCALE, arg: (i) => i },
   {
     key: 'select100WithRelation',
     title: 'select 100 rows with one relation (belongsTo)',
-    ops: 200 * SCALE,
+    ops: 100 * SCALE,
     arg: (i) => (i * 997) % (POSTS - 200),
   },
 ];
