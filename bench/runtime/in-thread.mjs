@@ -82,7 +82,9 @@ export async function emitterTell(n) {
   });
   const run = async () => {
     const t0 = performance.now();
+    const before = count;
     for (let i = 0; i < n; i++) ee.emit('msg', MSG);
+    if (count - before !== n) throw new Error('EventEmitter baseline lost messages');
     return n / ((performance.now() - t0) / 1000);
   };
   return { run, close: async () => {} };
@@ -150,7 +152,7 @@ export async function zephyrAsk(n) {
 export async function nactAsk(n) {
   const system = nact.start();
   let count = 0;
-  const ref = nact.spawnStateless(system, (msg, ctx) => nact.dispatch(ctx.sender, ++count));
+  const ref = nact.spawnStateless(system, (_msg, ctx) => nact.dispatch(ctx.sender, ++count));
   return {
     run: () => latencies(n, () => nact.query(ref, { type: 'get' }, 5000)),
     close: async () => nact.stop(system),

@@ -101,8 +101,14 @@ describe('actors on worker threads', () => {
       start: () => null,
       receive: () => undefined,
     });
+    const letters: unknown[] = [];
+    system.onDeadLetter((l) => letters.push(l.message));
     const ref = system.spawn(ghost, { restart: 'temporary' });
+    // Sent before the failure is known: reaches the worker, which has no such actor.
+    ref.tell({ type: 'x' });
     const notice = await system.terminated(ref);
     expect(notice.reason).toMatchObject({ type: 'error', error: { code: 'ZEPHYR_ERR_UNKNOWN_ACTOR_KIND' } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(letters).toEqual([{ type: 'x' }]);
   });
 });

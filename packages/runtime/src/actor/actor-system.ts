@@ -70,6 +70,7 @@ export interface ActorSystemOptions {
 export interface SpawnOptions {
   /** Register under this name (unique in this process); see {@link ActorSystem.lookup}. */
   readonly name?: string;
+  /** Overrides the definition's mailbox options. */
   readonly mailbox?: MailboxOptions;
   /** How the root supervisor restarts it (default `permanent`). */
   readonly restart?: RestartType;
@@ -81,6 +82,7 @@ export interface SpawnOptions {
 export interface SuperviseOptions {
   /** Child id under the root (default: generated). */
   readonly id?: string;
+  /** How the root restarts it (default `permanent`). */
   readonly restart?: RestartType;
 }
 
@@ -97,6 +99,7 @@ export interface PlacementHooks {
 export class ActorSystem implements CellHost {
   /** The validated `runtime:` config. */
   readonly config: RuntimeConfig;
+  /** This process's id: the first part of every address created here. */
   readonly nodeId: string;
   /** @internal */ readonly dispatcher = new Dispatcher();
   /** @internal */ readonly deadlines = new AskDeadlines();

@@ -17,13 +17,17 @@ export type Placement = 'auto' | 'local' | 'thread' | 'cluster';
 
 /** More than `maxRestarts` restarts within `withinMs` makes the supervisor give up and escalate. */
 export interface RestartIntensity {
+  /** Restarts tolerated within the window. */
   readonly maxRestarts: number;
+  /** The sliding window, in ms. */
   readonly withinMs: number;
 }
 
 /** Delay before a restart: `initialMs * factor^(n-1)` for the n-th restart of a child in the intensity window, capped at `maxMs`. */
 export interface Backoff {
+  /** Delay of the first restart in the window. */
   readonly initialMs: number;
+  /** Longest delay. */
   readonly maxMs: number;
   /** Default 2. */
   readonly factor?: number;
@@ -33,11 +37,13 @@ export interface Backoff {
 export interface ActorChildSpec {
   /** Unique among the supervisor's children. */
   readonly id: string;
+  /** The behaviour (needs a `kind` for thread or cluster placement). */
   readonly actor: AnyActorDefinition;
   /** Default `permanent`. */
   readonly restart?: RestartType;
   /** Registers the child in the system registry under this name. */
   readonly name?: string;
+  /** Overrides the definition's mailbox options. */
   readonly mailbox?: MailboxOptions;
   /** Default `auto`. */
   readonly placement?: Placement;
@@ -45,7 +51,9 @@ export interface ActorChildSpec {
 
 /** A nested supervisor child. */
 export interface SupervisorChildSpec {
+  /** Unique among the parent's children. */
   readonly id: string;
+  /** The nested supervisor's strategy, intensity and children. */
   readonly supervisor: SupervisorSpec;
   /** Default `permanent`. */
   readonly restart?: RestartType;
@@ -62,5 +70,6 @@ export interface SupervisorSpec {
   readonly intensity?: RestartIntensity;
   /** Default: restart at once. */
   readonly backoff?: Backoff;
+  /** Static children, started in order (and restarted when this supervisor is). */
   readonly children?: readonly ChildSpec[];
 }

@@ -5,9 +5,13 @@ import type { ActorChildSpec, RestartType, SupervisorChildSpec } from './child-s
 
 /** A snapshot of one child of a supervisor. */
 export interface ChildInfo {
+  /** The id from its child spec. */
   readonly id: string;
+  /** Address of the current incarnation. */
   readonly address: string;
+  /** An actor or a nested supervisor. */
   readonly type: 'actor' | 'supervisor';
+  /** Its restart type. */
   readonly restart: RestartType;
   /** Restarts of this child so far. */
   readonly restarts: number;
@@ -20,6 +24,7 @@ export interface TypedActorChildSpec<M extends Message, S, R extends ReplyMap> e
 
 /** Handle to a supervisor: add and remove children at run time (dynamic children), inspect them. */
 export interface SupervisorRef {
+  /** The supervisor's address. */
   readonly address: string;
   /** Starts a dynamic child. Dynamic children are not restarted when the supervisor itself is restarted (OTP semantics). */
   startChild<M extends Message, S, R extends ReplyMap>(spec: TypedActorChildSpec<M, S, R>): ActorRef<M, R>;

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ActorSystem, parseRuntimeConfig } from '../actor/actor-system.js';
 import { loadKinds } from '../actor/kind-registry.js';
 import type { ExitReason } from '../actor/message.js';
-import { UnknownActorKindError } from '../errors.js';
+import { ActorStoppedError, UnknownActorKindError } from '../errors.js';
 import type { MailboxOptions } from '../mailbox/mailbox.js';
 import type { SupervisedChild } from '../supervisor/supervised-child.js';
 import { PortTransport } from './frame-transport.js';
@@ -30,7 +30,17 @@ const link: Link = new Link(
   new PortTransport(port),
   system,
   {
-    deliver: (address, msg, reply) => system.deliver(address, msg, reply),
+    // The main thread sends a worker only messages for actors it placed here. One that is gone is
+    // dead-lettered, never routed back (the main thread would send it here again).
+    deliver: (address, msg, reply) => {
+      const cell = system.localCell(address);
+      if (cell !== undefined) {
+        cell.deliver(msg, reply);
+        return;
+      }
+      link.deadLetter({ recipient: address, message: msg, reason: 'unreachable' });
+      reply?.reject(new ActorStoppedError(address));
+    },
     control: (name, address, arg) => control(name, address, arg),
     exited: () => {},
     deadLetter: (letter) => link.deadLetter(letter),
