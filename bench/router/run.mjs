@@ -2,12 +2,12 @@
 // servers interleaved run by run so drift on this shared machine hits them all alike. Prints
 // medians and ratios against Fastify.
 //
-//   pnpm --filter @zephyr/bench bench:router          (RUNS=5 DURATION=5 CONNECTIONS=50 to tune)
+//   pnpm --filter @zephyr/bench run bench:router      (RUNS=5 DURATION=5 CONNECTIONS=50 to tune)
 import { execFileSync, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-const servers = ['zephyr-io_uring', 'zephyr-node', 'fastify', 'hono', 'node-http'];
+const servers = ['zephyr-io_uring', 'zephyr-node', 'fastify', 'hono', 'node-http', 'uring-raw'];
 const scenarios = [
   ['GET /users/:id (param, JSON)', '/users/42'],
   ['GET /tasks/feeds/latest (static, last of 100)', '/tasks/feeds/latest'],
@@ -62,7 +62,7 @@ for (let run = 1; run <= runs; run++) {
     const child = await startServer(name, port);
     try {
       for (const [label, path] of scenarios) {
-        if (run === 1) wrk(port, path, 2); // warm-up: JIT, caches
+        wrk(port, path, 2); // warm-up after every (re)start: JIT, caches
         const rps = wrk(port, path, duration);
         const key = `${name}|${label}`;
         results.set(key, [...(results.get(key) ?? []), rps]);

@@ -73,6 +73,8 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
       }, options.shutdownTimeoutMs + 2000).unref();
     }
     await exited;
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
   };
 
   const onSignal = (): void => {
