@@ -68,4 +68,6 @@ export interface UringOptions {
   maxConnections: number
   /** Requests parsed ahead of their responses on one connection. */
   maxPipelined?: number
+  /** Sends of at least this many bytes go zero-copy (`SEND_ZC`); absent: never. */
+  sendZcMinBytes?: number
 }

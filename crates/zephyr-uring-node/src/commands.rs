@@ -7,8 +7,20 @@
 
 use std::os::fd::{FromRawFd, OwnedFd};
 
+use napi::bindgen_prelude::Buffer;
 use zephyr_uring::conn::ConnId;
+use zephyr_uring::send::ExternalBytes;
 use zephyr_uring::server::Server;
+
+/// A JS Buffer sent without copying: the strong reference `Buffer` holds keeps its memory alive
+/// and in place until the send completes and the queue drops it (on the JS thread).
+struct JsBytes(Buffer);
+
+impl ExternalBytes for JsBytes {
+    fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
 
 pub const WRITE: u32 = 1;
 pub const SEND_FILE: u32 = 2;
@@ -47,8 +59,8 @@ impl Reader<'_> {
     }
 }
 
-/// Applies every command in `buf` to `server`.
-pub fn apply(server: &mut Server, buf: &[u8], externals: &[&[u8]]) -> Result<(), BadCommand> {
+/// Applies every command in `buf` to `server`; `externals` are taken by the WRITEs naming them.
+pub fn apply(server: &mut Server, buf: &[u8], externals: &mut [Option<Buffer>]) -> Result<(), BadCommand> {
     let mut r = Reader { buf, pos: 0 };
     while r.pos < buf.len() {
         let first = r.word()?;
@@ -58,12 +70,13 @@ pub fn apply(server: &mut Server, buf: &[u8], externals: &[&[u8]]) -> Result<(),
         match kind {
             WRITE => {
                 let len = r.word()? as usize;
-                let data = if flags & F_EXTERNAL != 0 {
-                    *externals.get(len).ok_or(BadCommand("external index out of range"))?
+                let (end, close, drain) = (flags & F_END != 0, flags & F_CLOSE != 0, flags & F_WANT_DRAIN != 0);
+                if flags & F_EXTERNAL != 0 {
+                    let buffer = externals.get_mut(len).and_then(Option::take).ok_or(BadCommand("external index out of range or reused"))?;
+                    server.write_external(id, seq, Box::new(JsBytes(buffer)), end, close, drain);
                 } else {
-                    r.bytes(len)?
-                };
-                server.write(id, seq, data, flags & F_END != 0, flags & F_CLOSE != 0, flags & F_WANT_DRAIN != 0);
+                    server.write(id, seq, r.bytes(len)?, end, close, drain);
+                }
             }
             SEND_FILE => {
                 let head_len = r.word()? as usize;

@@ -62,6 +62,8 @@ pub struct UringOptions {
     pub max_connections: u32,
     /// Requests parsed ahead of their responses on one connection.
     pub max_pipelined: Option<u32>,
+    /// Sends of at least this many bytes go zero-copy (`SEND_ZC`); absent: never.
+    pub send_zc_min_bytes: Option<u32>,
 }
 
 struct LoopState {
@@ -233,6 +235,9 @@ impl UringServer {
         if let Some(depth) = options.max_pipelined {
             config.max_pipelined = depth as usize;
         }
+        if let Some(min) = options.send_zc_min_bytes {
+            config.send_zc_min = min as usize;
+        }
         let (events_raw, commands_raw, callback_raw) = (events.raw(), commands.raw(), on_batch.raw());
         let (events_ptr, events_len) = buffer_info(raw_env, events_raw)?;
         let (out_ptr, out_cap) = buffer_info(raw_env, commands_raw)?;
@@ -298,10 +303,10 @@ impl UringServer {
         // SAFETY: out_ptr..out_cap is the JS buffer we hold a strong reference to; JS wrote the
         // first `len` bytes before this call and does not run while we read them.
         let commands = unsafe { std::slice::from_raw_parts(self.state.out_ptr, len) };
-        let externals: Vec<&[u8]> = externals.as_deref().unwrap_or(&[]).iter().map(|b| &b[..]).collect();
+        let mut externals: Vec<Option<Buffer>> = externals.unwrap_or_default().into_iter().map(Some).collect();
         let mut server = self.state.server.borrow_mut();
         let Some(server) = server.as_mut() else { return Ok(()) };
-        commands::apply(server, commands, &externals).map_err(|e| Error::new(Status::InvalidArg, e.0))?;
+        commands::apply(server, commands, &mut externals).map_err(|e| Error::new(Status::InvalidArg, e.0))?;
         server.flush().map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_enter: {e}")))
     }
 

@@ -418,6 +418,13 @@ impl Conn {
         self.responses.write(seq, data, end, close || ends_request_without_keepalive);
     }
 
+    /// The application wrote a large payload to response `seq`, to be sent from its memory.
+    pub fn write_external(&mut self, seq: u32, data: Box<dyn crate::send::ExternalBytes>, end: bool, close: bool) {
+        let close = close || (end && self.expecting == Some(seq));
+        let ends_request_without_keepalive = end && self.is_last_request(seq);
+        self.responses.write_external(seq, data, end, close || ends_request_without_keepalive);
+    }
+
     /// Whether `seq` is a request after which the connection closes (no keep-alive).
     fn is_last_request(&self, seq: u32) -> bool {
         self.read_done && !self.halted && seq.wrapping_add(1) == self.responses.next_seq()

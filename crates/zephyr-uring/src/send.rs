@@ -1,8 +1,49 @@
 //! The output side of one connection: response bytes kept in request order however the handlers
-//! finish, coalesced so that all responses ready at once leave in a single send.
+//! finish, coalesced so that all responses ready at once leave in a single send. Small writes
+//! are copied into connection-owned chunks; large payloads stay in their owner's memory (a JS
+//! Buffer held by reference) and go out in the same vectored send, uncopied.
 
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
+
+/// Bytes owned elsewhere (e.g. a JS Buffer held by a strong reference) that the queue may send
+/// from directly. Implementors promise the slice stays at the same address, unchanged, for as
+/// long as the object lives: the kernel reads it while a send is in flight.
+pub trait ExternalBytes {
+    fn bytes(&self) -> &[u8];
+}
+
+impl ExternalBytes for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+enum Chunk {
+    Own(Vec<u8>),
+    Ext(Box<dyn ExternalBytes>),
+}
+
+impl Chunk {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Chunk::Own(v) => v,
+            Chunk::Ext(e) => e.bytes(),
+        }
+    }
+}
+
+/// Most chunks gathered into one vectored send.
+const MAX_IOV: usize = 16;
+
+/// How to hand the next bytes to the kernel.
+#[derive(Debug, Clone, Copy)]
+pub enum SendPlan {
+    /// One contiguous run: a plain send.
+    One(*const u8, usize),
+    /// Several runs: a sendmsg whose header (and iovecs) stay put until `sent` is called.
+    Many(*const libc::msghdr, usize),
+}
 
 /// A file to send as a response body (zero-copy, via splice through a pipe).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,10 +56,10 @@ pub struct FileBody {
     pub in_pipe: u32,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Slot {
     /// Bytes written while an earlier response was still unfinished.
-    held: Vec<u8>,
+    held: Vec<Chunk>,
     ended: bool,
     close: bool,
     file: Option<FileBody>,
@@ -33,16 +74,21 @@ pub enum WriteOutcome {
 }
 
 /// Responses of one connection, in request order.
-#[derive(Debug, Default)]
 pub struct ResponseQueue {
     /// Sequence number of `slots[0]`.
     base: u32,
     slots: VecDeque<Slot>,
-    /// Bytes ready to go, in order; swapped into `sending` when no send is in flight.
-    out: Vec<u8>,
-    /// The buffer the kernel is sending from (must not move until the send completes).
-    sending: Vec<u8>,
-    sent: usize,
+    /// Chunks ready to go, in order. While a send is in flight its first `in_flight` chunks are
+    /// the kernel's: nothing may be appended to them or move them.
+    out: VecDeque<Chunk>,
+    in_flight: usize,
+    /// Bytes of `out[0]` already sent.
+    front_sent: usize,
+    /// iovecs and message header of an in-flight vectored send (boxed: stable addresses).
+    iov: Box<[libc::iovec; MAX_IOV]>,
+    msg: Box<libc::msghdr>,
+    /// Emptied owned chunks, reused for later writes.
+    spare: Vec<Vec<u8>>,
     send_in_flight: bool,
     /// Bytes of the head-of-line response have gone into `out`.
     head_written: bool,
@@ -50,6 +96,55 @@ pub struct ResponseQueue {
     close_after_flush: bool,
     /// Files finished (their descriptors to close), as (seq, fd, 0 or -errno).
     pub finished_files: Vec<(u32, RawFd, i32)>,
+}
+
+impl Default for ResponseQueue {
+    fn default() -> Self {
+        ResponseQueue {
+            base: 0,
+            slots: VecDeque::new(),
+            out: VecDeque::new(),
+            in_flight: 0,
+            front_sent: 0,
+            iov: Box::new([libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; MAX_IOV]),
+            // SAFETY: msghdr is plain data; all-zero is its "no name, no control" value.
+            msg: Box::new(unsafe { std::mem::zeroed() }),
+            spare: Vec::new(),
+            send_in_flight: false,
+            head_written: false,
+            close_after_flush: false,
+            finished_files: Vec::new(),
+        }
+    }
+}
+
+/// Appends `data` to a chunk list, into its last owned chunk unless that one is `frozen`
+/// (the kernel is reading it).
+fn append(chunks: &mut VecDeque<Chunk>, frozen: usize, spare: &mut Vec<Vec<u8>>, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    let len = chunks.len();
+    if len > frozen {
+        if let Some(Chunk::Own(last)) = chunks.back_mut() {
+            last.extend_from_slice(data);
+            return;
+        }
+    }
+    let mut v = spare.pop().unwrap_or_default();
+    v.extend_from_slice(data);
+    chunks.push_back(Chunk::Own(v));
+}
+
+fn append_held(held: &mut Vec<Chunk>, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    if let Some(Chunk::Own(last)) = held.last_mut() {
+        last.extend_from_slice(data);
+    } else {
+        held.push(Chunk::Own(data.to_vec()));
+    }
 }
 
 impl ResponseQueue {
@@ -87,20 +182,42 @@ impl ResponseQueue {
         })
     }
 
-    /// Appends bytes to response `seq`; `end` completes it, `close` closes the connection after it.
+    /// Appends bytes (copied) to response `seq`; `end` completes it, `close` closes the
+    /// connection after it.
     pub fn write(&mut self, seq: u32, data: &[u8], end: bool, close: bool) -> WriteOutcome {
         let Some(i) = self.index_of(seq) else { return WriteOutcome::UnknownSeq };
         if self.slots[i].ended {
             return WriteOutcome::UnknownSeq;
         }
         if i == 0 && self.slots[0].file.is_none() {
-            self.out.extend_from_slice(data);
-            if !data.is_empty() {
-                self.head_written = true;
-            }
+            let frozen = if self.send_in_flight { self.in_flight } else { 0 };
+            append(&mut self.out, frozen, &mut self.spare, data);
+            self.head_written |= !data.is_empty();
         } else {
-            self.slots[i].held.extend_from_slice(data);
+            append_held(&mut self.slots[i].held, data);
         }
+        self.finish_write(i, end, close)
+    }
+
+    /// Appends a large payload to response `seq` without copying it: it is sent from its owner's
+    /// memory, and dropped (released) once sent.
+    pub fn write_external(&mut self, seq: u32, data: Box<dyn ExternalBytes>, end: bool, close: bool) -> WriteOutcome {
+        let Some(i) = self.index_of(seq) else { return WriteOutcome::UnknownSeq };
+        if self.slots[i].ended {
+            return WriteOutcome::UnknownSeq;
+        }
+        if !data.bytes().is_empty() {
+            if i == 0 && self.slots[0].file.is_none() {
+                self.out.push_back(Chunk::Ext(data));
+                self.head_written = true;
+            } else {
+                self.slots[i].held.push(Chunk::Ext(data));
+            }
+        }
+        self.finish_write(i, end, close)
+    }
+
+    fn finish_write(&mut self, i: usize, end: bool, close: bool) -> WriteOutcome {
         let slot = &mut self.slots[i];
         slot.close |= close;
         slot.ended |= end;
@@ -115,10 +232,11 @@ impl ResponseQueue {
             return WriteOutcome::UnknownSeq;
         }
         if i == 0 {
-            self.out.extend_from_slice(head);
+            let frozen = if self.send_in_flight { self.in_flight } else { 0 };
+            append(&mut self.out, frozen, &mut self.spare, head);
             self.head_written = true;
         } else {
-            self.slots[i].held.extend_from_slice(head);
+            append_held(&mut self.slots[i].held, head);
         }
         let slot = &mut self.slots[i];
         slot.file = Some(file);
@@ -128,7 +246,7 @@ impl ResponseQueue {
         WriteOutcome::Accepted
     }
 
-    /// Pops finished responses off the front, moving the next one's held bytes into `out`.
+    /// Pops finished responses off the front, moving the next one's held chunks into `out`.
     fn advance(&mut self) {
         while let Some(front) = self.slots.front() {
             if !front.ended || front.file.is_some() {
@@ -151,8 +269,13 @@ impl ResponseQueue {
                 if !next.held.is_empty() {
                     self.head_written = true;
                 }
-                let held = std::mem::take(&mut next.held);
-                self.out.extend_from_slice(&held);
+                let frozen = if self.send_in_flight { self.in_flight } else { 0 };
+                for chunk in std::mem::take(&mut next.held) {
+                    match chunk {
+                        Chunk::Own(v) => append(&mut self.out, frozen, &mut self.spare, &v),
+                        ext => self.out.push_back(ext),
+                    }
+                }
             }
         }
     }
@@ -188,41 +311,56 @@ impl ResponseQueue {
         self.advance();
     }
 
-    /// Starts a send if none is in flight and bytes are waiting: returns the bytes to send, which
-    /// stay put until `sent` is called.
-    pub fn next_send(&mut self) -> Option<&[u8]> {
-        if self.send_in_flight {
+    /// Starts a send if none is in flight and bytes are waiting. The memory the plan points at
+    /// stays put until `sent` is called.
+    pub fn next_send(&mut self) -> Option<SendPlan> {
+        if self.send_in_flight || self.out.is_empty() {
             return None;
         }
-        if self.sent >= self.sending.len() {
-            if self.out.is_empty() {
-                return None;
-            }
-            self.sending.clear();
-            self.sent = 0;
-            std::mem::swap(&mut self.sending, &mut self.out);
-        }
+        let n = self.out.len().min(MAX_IOV);
+        self.in_flight = n;
         self.send_in_flight = true;
-        Some(&self.sending[self.sent..])
+        let mut total = 0;
+        for (k, chunk) in self.out.iter().take(n).enumerate() {
+            let bytes = chunk.bytes();
+            let skip = if k == 0 { self.front_sent } else { 0 };
+            self.iov[k] = libc::iovec { iov_base: bytes[skip..].as_ptr() as *mut libc::c_void, iov_len: bytes.len() - skip };
+            total += bytes.len() - skip;
+        }
+        if n == 1 {
+            return Some(SendPlan::One(self.iov[0].iov_base as *const u8, total));
+        }
+        self.msg.msg_iov = self.iov.as_mut_ptr();
+        self.msg.msg_iovlen = n as _;
+        Some(SendPlan::Many(&*self.msg, total))
     }
 
     /// Records a completed send of `n` bytes.
-    pub fn sent(&mut self, n: usize) {
+    pub fn sent(&mut self, mut n: usize) {
         self.send_in_flight = false;
-        self.sent = (self.sent + n).min(self.sending.len());
-        if self.sent == self.sending.len() {
-            self.sending.clear();
-            self.sent = 0;
-            // A burst of large responses must not pin megabytes per idle connection.
-            if self.sending.capacity() > 1 << 20 {
-                self.sending = Vec::new();
+        self.in_flight = 0;
+        while let Some(front) = self.out.front() {
+            let left = front.bytes().len() - self.front_sent;
+            if n < left {
+                self.front_sent += n;
+                return;
+            }
+            n -= left;
+            self.front_sent = 0;
+            if let Some(Chunk::Own(mut v)) = self.out.pop_front() {
+                // A burst of large responses must not pin megabytes per idle connection.
+                if v.capacity() <= 64 * 1024 && self.spare.len() < 4 {
+                    v.clear();
+                    self.spare.push(v);
+                }
             }
         }
     }
 
-    /// Bytes accepted and not yet handed to the kernel or sent.
+    /// Bytes accepted and not yet sent.
     pub fn pending_bytes(&self) -> usize {
-        self.out.len() + (self.sending.len() - self.sent) + self.slots.iter().map(|s| s.held.len()).sum::<usize>()
+        let out: usize = self.out.iter().map(|c| c.bytes().len()).sum::<usize>() - self.front_sent;
+        out + self.slots.iter().flat_map(|s| s.held.iter()).map(|c| c.bytes().len()).sum::<usize>()
     }
 
     /// Whether a send is in flight.
@@ -232,12 +370,12 @@ impl ResponseQueue {
 
     /// Whether every response has been sent in full.
     pub fn idle(&self) -> bool {
-        self.slots.is_empty() && !self.send_in_flight && self.out.is_empty() && self.sent >= self.sending.len()
+        self.slots.is_empty() && self.flushed()
     }
 
     /// Whether all output is flushed (responses may still be open).
     pub fn flushed(&self) -> bool {
-        !self.send_in_flight && self.out.is_empty() && self.sent >= self.sending.len()
+        !self.send_in_flight && self.out.is_empty()
     }
 
     /// A response asked to close the connection and it has been queued.
@@ -261,12 +399,27 @@ impl ResponseQueue {
 mod tests {
     use super::*;
 
+    /// The bytes a plan points at, as the kernel would read them.
+    fn plan_bytes(plan: SendPlan) -> Vec<u8> {
+        // SAFETY: the plan points into the queue, which is alive and untouched until `sent`.
+        unsafe {
+            match plan {
+                SendPlan::One(p, n) => std::slice::from_raw_parts(p, n).to_vec(),
+                SendPlan::Many(msg, _) => {
+                    let msg = &*msg;
+                    let iov = std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen as usize);
+                    iov.iter().flat_map(|v| std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len).to_vec()).collect()
+                }
+            }
+        }
+    }
+
     fn drain(q: &mut ResponseQueue) -> Vec<u8> {
         let mut all = Vec::new();
-        while let Some(bytes) = q.next_send() {
-            let n = bytes.len();
-            all.extend_from_slice(bytes);
-            q.sent(n);
+        while let Some(plan) = q.next_send() {
+            let bytes = plan_bytes(plan);
+            all.extend_from_slice(&bytes);
+            q.sent(bytes.len());
         }
         all
     }
@@ -289,12 +442,26 @@ mod tests {
     fn a_partial_send_resumes_where_it_stopped() {
         let mut q = ResponseQueue::default();
         let a = q.open();
-        q.write(a, b"hello world", true, false);
-        assert_eq!(q.next_send().unwrap(), b"hello world");
-        q.sent(6);
-        assert_eq!(q.next_send().unwrap(), b"world");
-        q.sent(5);
+        q.write(a, b"hello ", false, false);
+        q.write_external(a, Box::new(b"big world".to_vec()), true, false);
+        assert_eq!(plan_bytes(q.next_send().unwrap()), b"hello big world");
+        q.sent(8);
+        assert_eq!(plan_bytes(q.next_send().unwrap()), b"g world");
+        q.sent(7);
         assert!(q.idle());
+    }
+
+    #[test]
+    fn bytes_written_during_a_send_never_touch_the_chunks_in_flight() {
+        let mut q = ResponseQueue::default();
+        let (a, b) = (q.open(), q.open());
+        q.write(a, b"first", true, false);
+        let plan = q.next_send().unwrap();
+        let before = plan_bytes(plan);
+        q.write(b, b"second", true, false);
+        assert_eq!(plan_bytes(plan), before, "the in-flight chunk must not grow or move");
+        q.sent(before.len());
+        assert_eq!(drain(&mut q), b"second");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::buffer_ring::BufferRing;
 use crate::conn::{Conn, ConnId, ConnLimits, EventSink};
 use crate::http1::{DateCache, HeadLimits};
 use crate::listener::{local_addr, open_listener, ListenerOptions};
-use crate::send::FileBody;
+use crate::send::{ExternalBytes, FileBody, SendPlan};
 
 /// Server limits (the engine contract's `EngineLimits`).
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +59,10 @@ pub struct ServerConfig {
     pub recv_buffer_size: u32,
     /// Requests parsed ahead of their responses on one connection (pipelining depth).
     pub max_pipelined: usize,
+    /// Sends of at least this many bytes use `SEND_ZC` (the kernel pins our pages instead of
+    /// copying them); smaller ones use plain `SEND`, for which the pinning and the extra
+    /// notification cost more than the copy saves. See the crate README for the measurement.
+    pub send_zc_min: usize,
 }
 
 impl ServerConfig {
@@ -72,6 +76,7 @@ impl ServerConfig {
             recv_buffers: 512,
             recv_buffer_size: 16 * 1024,
             max_pipelined: 128,
+            send_zc_min: DEFAULT_SEND_ZC_MIN,
         }
     }
 }
@@ -93,6 +98,11 @@ const SPLICE_OUT: u8 = 5;
 const TIMER: u8 = 6;
 const CANCEL: u8 = 7;
 const WAKE: u8 = 8;
+const SEND_ZC: u8 = 9;
+
+/// Default `send_zc_min`: zero-copy sends are off, because on the measured paths (loopback, and
+/// the copy from JS memory that precedes every send) they never paid off; see the README.
+pub const DEFAULT_SEND_ZC_MIN: usize = usize::MAX;
 
 fn token(kind: u8, id: ConnId) -> u64 {
     (kind as u64) << 56 | ((id.gen as u64) & 0xff_ffff) << 32 | id.index as u64
@@ -112,6 +122,8 @@ struct Slot {
     /// `[read, write]` ends of the pipe file bodies are spliced through, made on first use.
     pipe: Option<[RawFd; 2]>,
     file_busy: bool,
+    /// Result of a zero-copy send whose buffer the kernel still holds (until its notification).
+    zc_result: Option<i32>,
     /// Output is flushed, our side is shut for writing; reading until EOF so that a final error
     /// response is not destroyed by a reset (a close with unread input sends RST).
     lingering: bool,
@@ -355,6 +367,7 @@ impl Server {
                 ACCEPT => self.on_accept(res, flags),
                 RECV => self.guard(id, sink, |s, sink| s.on_recv(id, res, flags, sink, &date)),
                 SEND => self.guard(id, sink, |s, _| s.on_send(id, res)),
+                SEND_ZC => self.guard(id, sink, |s, _| s.on_send_zc(id, res, flags)),
                 SPLICE_IN | SPLICE_OUT => self.guard(id, sink, |s, _| s.on_splice(id, kind, res)),
                 TIMER => self.on_tick(res, flags, sink, &date),
                 CANCEL => {
@@ -424,7 +437,7 @@ impl Server {
         self.gens[index as usize] = gen;
         let id = ConnId { index, gen };
         let conn = Conn::new(fd, id, self.now, &self.conn_limits);
-        self.slots[index as usize] = Some(Slot { conn, pipe: None, file_busy: false, lingering: false });
+        self.slots[index as usize] = Some(Slot { conn, pipe: None, file_busy: false, zc_result: None, lingering: false });
         self.live += 1;
         self.arm_recv(id);
     }
@@ -474,16 +487,12 @@ impl Server {
             r if r == -libc::ENOBUFS => {}
             r if r == -libc::ECANCELED => {}
             0 => {
+                // The peer closed its side. Like node:http (allowHalfOpen off), that ends the
+                // connection: requests still open are aborted rather than answered into a
+                // socket nobody may be reading.
                 slot.conn.eof = true;
                 slot.conn.read_done = true;
-                if slot.lingering || !slot.conn.has_open_requests() && !slot.conn.body_pending() {
-                    self.close_conn(id, false);
-                } else if slot.conn.body_pending() {
-                    // The peer stopped sending in the middle of a body: that request can't finish.
-                    self.close_conn(id, false);
-                } else {
-                    slot.conn.close_when_idle = true;
-                }
+                self.close_conn(id, false);
             }
             _ => self.close_conn(id, false),
         }
@@ -498,6 +507,21 @@ impl Server {
             return;
         }
         slot.conn.responses.sent(res as usize);
+    }
+
+    /// A zero-copy send completes in two steps: the result, then (flag `MORE` on the first) a
+    /// notification once the kernel no longer needs our buffer; only then may it be reused.
+    fn on_send_zc(&mut self, id: ConnId, res: i32, flags: u32) {
+        let Some(slot) = self.slot_mut(id) else { return };
+        let res = if cqueue::notif(flags) {
+            slot.zc_result.take().unwrap_or(0)
+        } else if cqueue::more(flags) {
+            slot.zc_result = Some(res);
+            return;
+        } else {
+            res
+        };
+        self.on_send(id, res);
     }
 
     fn on_splice(&mut self, id: ConnId, kind: u8, res: i32) {
@@ -555,6 +579,7 @@ impl Server {
         let limits = self.conn_limits;
         let group = self.bufs.group();
         let shutting_down = self.shutting_down;
+        let zc_min = self.config.send_zc_min;
         let Some(slot) = self.slot_mut(id) else { return };
         if slot.conn.closing {
             if slot.conn.inflight == 0 {
@@ -573,11 +598,19 @@ impl Server {
             }
         }
         let mut sqes: [Option<squeue::Entry>; 2] = [None, None];
-        if let Some(bytes) = slot.conn.responses.next_send() {
+        if let Some(plan) = slot.conn.responses.next_send() {
             slot.conn.inflight += 1;
-            sqes[0] = Some(
-                opcode::Send::new(types::Fd(fd), bytes.as_ptr(), bytes.len() as u32).flags(libc::MSG_NOSIGNAL).build().user_data(token(SEND, id)),
-            );
+            let nosig = libc::MSG_NOSIGNAL;
+            sqes[0] = Some(match plan {
+                SendPlan::One(ptr, len) if len >= zc_min => {
+                    opcode::SendZc::new(types::Fd(fd), ptr, len as u32).flags(nosig).build().user_data(token(SEND_ZC, id))
+                }
+                SendPlan::One(ptr, len) => opcode::Send::new(types::Fd(fd), ptr, len as u32).flags(nosig).build().user_data(token(SEND, id)),
+                SendPlan::Many(msg, total) if total >= zc_min => {
+                    opcode::SendMsgZc::new(types::Fd(fd), msg).flags(nosig as u32).build().user_data(token(SEND_ZC, id))
+                }
+                SendPlan::Many(msg, _) => opcode::SendMsg::new(types::Fd(fd), msg).flags(nosig as u32).build().user_data(token(SEND, id)),
+            });
         } else if !slot.file_busy {
             let pipe = slot.pipe;
             if let Some(file) = slot.conn.responses.file_ready() {
@@ -684,6 +717,18 @@ impl Server {
             return;
         }
         slot.conn.write(seq, data, end, close);
+        slot.conn.want_drain |= want_drain;
+        self.touch(id);
+    }
+
+    /// Appends a large payload to response `seq` without copying it; `data` is dropped once sent
+    /// (or when the connection goes), on this thread.
+    pub fn write_external(&mut self, id: ConnId, seq: u32, data: Box<dyn ExternalBytes>, end: bool, close: bool, want_drain: bool) {
+        let Some(slot) = self.slot_mut(id) else { return };
+        if slot.conn.closing {
+            return;
+        }
+        slot.conn.write_external(seq, data, end, close);
         slot.conn.want_drain |= want_drain;
         self.touch(id);
     }

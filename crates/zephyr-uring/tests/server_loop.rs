@@ -81,7 +81,11 @@ impl Running {
     }
 }
 
-fn start(limits: Limits, mut handler: Handler) -> Running {
+fn start(limits: Limits, handler: Handler) -> Running {
+    start_with(move |config| config.limits = limits, handler)
+}
+
+fn start_with(configure: impl FnOnce(&mut ServerConfig) + Send + 'static, mut handler: Handler) -> Running {
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
@@ -89,7 +93,7 @@ fn start(limits: Limits, mut handler: Handler) -> Running {
     let open2 = open.clone();
     let thread = thread::spawn(move || {
         let mut config = ServerConfig::new(ListenerOptions { addr: resolve("127.0.0.1", 0).unwrap(), reuse_port: false, backlog: 128, tcp_fast_open: false });
-        config.limits = limits;
+        configure(&mut config);
         let mut server = Server::bind(config).unwrap();
         tx.send(server.port()).unwrap();
         let mut sink = Collect(Vec::new());
@@ -171,6 +175,29 @@ fn a_panic_while_handling_a_connection_costs_that_connection_a_500_not_the_serve
     let mut d = client(server.port);
     d.write_all(b"GET /fine HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     assert!(read_responses(&mut d, 1).ends_with("/fine"));
+    server.stop();
+}
+
+#[test]
+fn large_responses_go_out_zero_copy_intact() {
+    let body: String = (0..400_000u32).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    let expected = body.clone();
+    let server = start_with(
+        |config| config.send_zc_min = 16 * 1024,
+        Box::new(move |server, event| {
+            if let Event::Request { conn, seq, .. } = event {
+                respond(server, conn, seq, &body);
+            }
+        }),
+    );
+    let mut c = client(server.port);
+    for _ in 0..3 {
+        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 400000\r\n\r\n";
+        let mut got = vec![0u8; head.len() + expected.len()];
+        c.read_exact(&mut got).unwrap();
+        assert!(got[head.len()..] == *expected.as_bytes());
+    }
     server.stop();
 }
 

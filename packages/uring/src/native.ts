@@ -17,6 +17,7 @@ export interface NativeUringOptions {
   requestTimeoutMs: number;
   maxConnections: number;
   maxPipelined?: number;
+  sendZcMinBytes?: number;
 }
 
 /** One native io_uring listener (`UringServer` in `crates/zephyr-uring-node/src/lib.rs`). */

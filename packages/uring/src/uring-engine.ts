@@ -28,8 +28,11 @@ import {
   padded,
 } from './uring-protocol.js';
 
-/** Payloads at least this large travel beside the command buffer instead of being copied in. */
-const EXTERNAL_MIN = 64 * 1024;
+/**
+ * Payloads at least this large are not copied: they travel beside the command buffer and are
+ * sent from their own memory. Below it, two memcpys cost less than pinning the buffer.
+ */
+const EXTERNAL_MIN = 16 * 1024;
 const COMMAND_BUFFER_BYTES = 1 << 20;
 /** Response bytes queued on a connection before `write` asks the caller to wait for drain. */
 const HIGH_WATER_MARK = 64 * 1024;
@@ -104,7 +107,7 @@ class UringHost implements ExchangeHost, EngineServer {
           backlog: options.backlog,
           tcpFastOpen: options.tcpFastOpen,
           ...limits,
-          ...sqpollOption(),
+          ...tuningFromEnv(),
         },
         this.events,
         this.cmd,
@@ -314,10 +317,13 @@ class UringHost implements ExchangeHost, EngineServer {
         typeof body === 'string'
           ? Buffer.from(body)
           : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+      // Room first: a flush inside words() would renumber the externals.
+      if (this.cmdLen + 20 > this.cmd.length) this.flushCommands();
       this.words(CMD_WRITE | ((flags | CF_EXTERNAL) << 8), ex, this.externals.length);
       this.externals.push(bytes);
-      // Flushed now: the native side copies the payload before the caller can change it.
-      this.flushCommands();
+      // No copy: the native side holds a reference to the buffer until the kernel has sent it
+      // (so, as with node:http, changing the buffer after write() changes what is sent).
+      this.scheduleFlush();
       return;
     }
     this.writeInline(ex, flags, head, body, bodyBytes);
@@ -438,12 +444,19 @@ class UringHost implements ExchangeHost, EngineServer {
   }
 }
 
-function sqpollOption(): { sqpollIdleMs?: number } {
-  // Kernel-side submission polling trades a busy kernel thread for fewer syscalls; it is opt-in
-  // (see the crate README for what it measured) and read from the environment so benchmarks can
-  // switch it without an API change.
+/**
+ * Kernel-side tunables that trade resources for syscalls or copies. They are opt-in (see the
+ * crate README for what each measured) and read from the environment, so benchmarks can switch
+ * them without an API change: `ZEPHYR_URING_SQPOLL_IDLE_MS` (a kernel thread polls submissions)
+ * and `ZEPHYR_URING_SEND_ZC_MIN` (sends of at least that many bytes go zero-copy).
+ */
+function tuningFromEnv(): { sqpollIdleMs?: number; sendZcMinBytes?: number } {
+  const tuning: { sqpollIdleMs?: number; sendZcMinBytes?: number } = {};
   const idle = Number(process.env.ZEPHYR_URING_SQPOLL_IDLE_MS);
-  return Number.isInteger(idle) && idle > 0 ? { sqpollIdleMs: idle } : {};
+  if (Number.isInteger(idle) && idle > 0) tuning.sqpollIdleMs = idle;
+  const zc = Number(process.env.ZEPHYR_URING_SEND_ZC_MIN);
+  if (Number.isInteger(zc) && zc > 0 && zc <= 0xffff_ffff) tuning.sendZcMinBytes = zc;
+  return tuning;
 }
 
 /**
