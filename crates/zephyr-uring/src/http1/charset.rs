@@ -44,16 +44,6 @@ const fn is_host_fn(b: u8) -> bool {
 }
 
 static TCHAR: [bool; 256] = table!(is_tchar_fn);
-/// 1 for the bytes that are not `tchar`, as integers so they can be shifted into a word.
-static NOT_TCHAR: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = !is_tchar_fn(i as u8) as u8;
-        i += 1;
-    }
-    t
-};
 static FIELD_VALUE: [bool; 256] = table!(is_field_value_fn);
 static HOST: [bool; 256] = table!(is_host_fn);
 
@@ -147,27 +137,37 @@ pub(crate) fn target_end(s: &[u8]) -> Option<usize> {
     first_marked(s, |w| marks_non_visible(w) | has_byte(w, b'#'))
 }
 
+/// High bit set in each byte of `x` within `lo..=hi`. Exact per byte, provided every byte of `x`
+/// is below 0x80 (no sum then carries into the next byte).
+#[inline(always)]
+const fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
+    let above_hi = x.wrapping_add(ONES * (0x7f - hi) as u64);
+    let from_lo = x.wrapping_add(ONES * (0x80 - lo) as u64);
+    from_lo & !above_hi & HIGHS
+}
+
+/// Marks the bytes of `w` that are not ASCII letters, digits or `-`: the bytes of nearly every
+/// method and field name. A marked byte may still be one of the rarer `tchar`s.
+#[inline(always)]
+const fn marks_not_alnum_dash(w: u64) -> u64 {
+    let x = w & !HIGHS;
+    let letter = in_range(x | (ONES * 0x20), b'a', b'z');
+    let digit = in_range(x, b'0', b'9');
+    let dash = in_range(x, b'-', b'-');
+    !(letter | digit | dash) & HIGHS | (w & HIGHS)
+}
+
 /// Index of the first byte of `s` that is not a `tchar`, or `None`.
 #[inline]
 pub(crate) fn token_end(s: &[u8]) -> Option<usize> {
-    // Eight table lookups folded into one word per step: a branch per word, not per byte.
-    let mut words = s.chunks_exact(8);
-    let mut at = 0;
-    for word in &mut words {
-        let mut marks = 0u64;
-        for (i, &b) in word.iter().enumerate() {
-            marks |= u64::from(NOT_TCHAR[b as usize]) << (8 * i);
+    let mut from = 0;
+    loop {
+        let i = from + first_marked(&s[from..], marks_not_alnum_dash)?;
+        if !is_tchar(s[i]) {
+            return Some(i);
         }
-        if marks != 0 {
-            return Some(at + (marks.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
+        from = i + 1; // `_`, `.`, `!` and the like: rare, so simply resume after it
     }
-    words
-        .remainder()
-        .iter()
-        .position(|&b| !is_tchar(b))
-        .map(|i| at + i)
 }
 
 /// Optional whitespace (RFC 9110 §5.6.3).
