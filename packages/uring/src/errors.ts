@@ -11,6 +11,7 @@ export type ZephyrEngineErrorCode =
   | 'ZEPHYR_ERR_REQUEST_ABORTED'
   | 'ZEPHYR_ERR_BODY_CONSUMED'
   | 'ZEPHYR_ERR_HEADERS_SENT'
+  | 'ZEPHYR_ERR_RESPONSE_ENDED'
   | 'ZEPHYR_ERR_INVALID_ARGUMENT';
 
 /**
@@ -81,10 +82,16 @@ export class RequestError extends ZephyrEngineError {
   }
 }
 
-/** A response method was called in a state that does not allow it (e.g. `status` after the head). */
+/**
+ * A response method was called in a state that does not allow it: `status`/`setHeader` after the
+ * head went out (`ZEPHYR_ERR_HEADERS_SENT`), or `write` after `end` (`ZEPHYR_ERR_RESPONSE_ENDED`).
+ */
 export class ResponseStateError extends ZephyrEngineError {
-  constructor(message: string) {
-    super('ZEPHYR_ERR_HEADERS_SENT', message);
+  constructor(
+    message: string,
+    code: 'ZEPHYR_ERR_HEADERS_SENT' | 'ZEPHYR_ERR_RESPONSE_ENDED' = 'ZEPHYR_ERR_HEADERS_SENT',
+  ) {
+    super(code, message);
     this.name = 'ResponseStateError';
   }
 }

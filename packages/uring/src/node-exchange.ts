@@ -153,6 +153,10 @@ export class NodeExchange implements EngineRequest, EngineResponse {
   private sendingFile = false;
 
   write(chunk: string | Uint8Array): boolean {
+    // node reports a write after end as an 'error' event on the response, which nobody listens
+    // to and so would take the process down; a throw here reaches the handler instead.
+    if (this.res.writableEnded)
+      throw new ResponseStateError('write() after end()', 'ZEPHYR_ERR_RESPONSE_ENDED');
     return this.res.write(chunk);
   }
 

@@ -51,6 +51,14 @@ function app(events: { aborted: number; slowRead: number[] }): RequestHandler {
         res.end(String(total));
         return;
       }
+      case '/write-after-end':
+        res.end('done');
+        try {
+          res.write('late');
+        } catch {
+          // Either engine may refuse the late write with an error; it must not crash the process.
+        }
+        return;
       case '/slow':
         await sleep(300);
         res.end('finally');
@@ -81,6 +89,13 @@ describe.each(ENGINES)('%s engine: robustness', (engine) => {
       expect(next.status).toBe(200);
     },
   );
+
+  it('a write after end() is refused without harm: the response stands, the process lives', async () => {
+    const res = await fetch(`${base}/write-after-end`);
+    expect(await res.text()).toBe('done');
+    await sleep(50);
+    expect((await fetch(`${base}/`)).status).toBe(200);
+  });
 
   it('sendFile sends a whole file, a range by path, and a range by fd', async () => {
     const whole = await fetch(`${base}/file`);
