@@ -63,6 +63,15 @@ fuzz_target!(|data: &[u8]| {
     check_response(buf);
 });
 
+/// Reference byte classes, written independently of the parser's word-at-a-time scanners.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn bytes(buf: &[u8], span: Span) -> &[u8] {
+    &buf[span.0 as usize..span.1 as usize]
+}
+
 fn in_bounds(span: Span, end: usize) -> bool {
     span.0 <= span.1 && span.1 as usize <= end
 }
@@ -75,6 +84,8 @@ fn check_head(buf: &[u8], limits: &HeadLimits, head: &RequestHead) {
     assert!(in_bounds(head.target, end) && head.target.0 < head.target.1);
     assert!((head.target.1 - head.target.0) as usize <= limits.max_url_len);
     assert!(head.method.1 < head.target.0);
+    assert!(bytes(buf, head.method).iter().all(|&b| is_tchar(b)));
+    assert!(bytes(buf, head.target).iter().all(|&b| (0x21..=0x7e).contains(&b) && b != b'#'));
     assert!(in_bounds(head.path, end));
     assert!(head.path.0 >= head.target.0 && head.path.1 <= head.target.1);
     if let Some(q) = head.query {
@@ -96,7 +107,9 @@ fn check_head(buf: &[u8], limits: &HeadLimits, head: &RequestHead) {
         assert!(!v.contains(&b'\r') && !v.contains(&b'\n') && !v.contains(&0));
         assert!(v.first().map_or(true, |&b| b != b' ' && b != b'\t'));
         assert!(v.last().map_or(true, |&b| b != b' ' && b != b'\t'));
+        assert!(v.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f)));
         let n = &buf[name.0 as usize..name.1 as usize];
+        assert!(n.iter().all(|&b| is_tchar(b)));
         assert!(head.header(buf, n).is_some());
     }
     match head.body {
