@@ -108,6 +108,7 @@ export function open(port: number): Promise<Socket> {
   });
 }
 
+/** The status code of the first status line in `text`, 0 when there is none. */
 export function statusOf(text: string): number {
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
   return m ? Number(m[1]) : 0;

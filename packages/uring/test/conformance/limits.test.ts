@@ -133,6 +133,13 @@ describe.each(ENGINES)('%s engine: limits', (engine) => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  it('requestTimeoutMs: a slow body that completes in time is served', async () => {
+    const head = 'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nConnection: close\r\n\r\n';
+    const result = await raw(port, [head, 'ab', 'cd', 'ef'], { gapMs: 120 });
+    expect(result.status).toBe(200);
+    expect(result.text.endsWith('abcdef')).toBe(true);
+  });
+
   it('keepAliveTimeoutMs: an idle connection is reusable before it and closed after it', async () => {
     const socket = await open(port);
     let text = '';
