@@ -131,7 +131,17 @@ export class RouteGroup<Prefix extends string = ''> {
     this.#add(ALL_METHODS, path, a, b);
 
   /** Registers a route for the given methods. */
-  on(methods: string | readonly string[], ...args: Parameters<RouteMethod<this, Prefix>>): this;
+  on<Path extends string>(
+    methods: string | readonly string[],
+    path: Path,
+    handler: Handler<RouteContext<`${Prefix}${Path}`, Record<never, never>>>,
+  ): this;
+  on<Path extends string, const O extends RouteOptions>(
+    methods: string | readonly string[],
+    path: Path,
+    options: O,
+    handler: Handler<RouteContext<`${Prefix}${Path}`, O>>,
+  ): this;
   on(methods: string | readonly string[], path: string, a: unknown, b?: unknown): this {
     const list = (typeof methods === 'string' ? [methods] : methods).map((m) => m.toUpperCase());
     for (const method of list) {

@@ -50,8 +50,14 @@ export interface Server {
   readonly engineReason: string;
   readonly host: string;
   readonly port: number;
-  /** Worker processes (0 when serving in this process). */
+  /** Worker processes (0 when serving in this process, and in a worker itself). */
   readonly workers: number;
+  /**
+   * `single`: one engine in this process; `primary`: the process supervising workers (it serves
+   * nothing itself); `worker`: one of them. The entry module runs in all of them, so do
+   * once-only work (a banner, migrations) where `role !== 'worker'`.
+   */
+  readonly role: 'single' | 'primary' | 'worker';
   /** Drains in-flight requests (up to the shutdown timeout) and stops. */
   close(): Promise<void>;
 }
@@ -74,6 +80,7 @@ export async function listenApp(app: Listenable, options: AppListenOptions = {})
       host: engine.host,
       port: engine.port,
       workers: 0,
+      role: 'single',
       close: () => engine.close({ timeoutMs: resolved.shutdownTimeoutMs }),
     };
   }

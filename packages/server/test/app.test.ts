@@ -348,3 +348,42 @@ describe('request logs', () => {
     expect((app.log as unknown as { level: string }).level).toBe('warn');
   });
 });
+
+describe('bad options get clear errors', () => {
+  it('rejects a bad body limit, handler or group prefix', () => {
+    expect(() => createApp({ bodyLimit: 'lots' })).toThrow(
+      expect.objectContaining({
+        code: 'ZEPHYR_ERR_INVALID_OPTION',
+        message: expect.stringContaining('bodyLimit'),
+      }),
+    );
+    const app = createApp();
+    expect(() => app.get('/x', { bodyLimit: -1 }, (ctx) => ctx.text('x'))).toThrow(/route \/x bodyLimit/);
+    expect(() => app.get('/x', 'nope' as never)).toThrow(/handler must be a function/);
+    expect(() => app.group('api')).toThrow(/group prefix/);
+    expect(() => app.on('GE T', '/x', (ctx) => ctx.text('x'))).toThrow(/invalid HTTP method/);
+    expect(() => app.use('not a function' as never)).toThrow(/middleware must be functions/);
+  });
+
+  it('rejects bad listen options before binding anything', async () => {
+    const app = createApp();
+    await expect(app.listen({ port: 70000 })).rejects.toThrow(/port must be an integer/);
+    await expect(app.listen({ port: 0, workers: 0 })).rejects.toThrow(
+      /workers must be 'auto' or a positive integer/,
+    );
+    await expect(app.listen({ port: 0, engine: 'epoll' as never })).rejects.toThrow(/engine must be/);
+  });
+
+  it('rejects bad statuses and header-splitting redirects', async () => {
+    const app = createApp({ logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    app.get('/s', (ctx) => ctx.text('x', 42));
+    app.get('/r', (ctx) => ctx.redirect('/a\r\nset-cookie: x=1'));
+    expect((await app.inject({ url: '/s' })).json()).toMatchObject({
+      status: 500,
+      code: 'ZEPHYR_ERR_INVALID_OPTION',
+    });
+    const r = await app.inject({ url: '/r' });
+    expect(r.status).toBe(500);
+    expect(r.headers['set-cookie']).toBeUndefined();
+  });
+});

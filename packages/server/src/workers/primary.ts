@@ -97,6 +97,7 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
     host: options.host,
     port,
     workers: count,
+    role: 'primary',
     close,
   };
 }

@@ -51,6 +51,7 @@ export async function runWorker(
     host: engine.host,
     port: engine.port,
     workers: 0,
+    role: 'worker',
     close: drain,
   };
 }
