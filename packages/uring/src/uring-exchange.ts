@@ -95,7 +95,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
   /** The whole body when it came with the head. */
   inlineBody: Buffer | undefined;
   /** Body chunks received and not yet consumed. */
-  private chunks: Buffer[] = [];
+  private chunks: Buffer[] | undefined;
   private chunkBytes = 0;
   private bodyComplete: boolean;
   private bodyFailure: Error | undefined;
@@ -105,14 +105,14 @@ export class UringExchange implements EngineRequest, EngineResponse {
 
   // --- response -----------------------------------------------------------------------------
   private statusCode = 200;
-  private headerNames: string[] = [];
-  private headerValues: Array<string | readonly string[]> = [];
+  /** Response fields as flat `[lower-cased name, value, …]` pairs: one allocation per response. */
+  private fields: Array<string | readonly string[]> = [];
   private _headersSent = false;
   private _finished = false;
   private chunked = false;
   private closeAfter = false;
   private sinceDrain = 0;
-  private drainListeners: Array<() => void> = [];
+  private drainListeners: Array<() => void> | undefined;
   private abortListeners: Array<() => void> | undefined;
   private fileStarted = false;
   private fileSettle: { resolve: () => void; reject: (err: Error) => void } | undefined;
@@ -205,7 +205,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
 
   private async *iterate(): AsyncGenerator<Buffer> {
     for (;;) {
-      if (this.chunks.length > 0) {
+      if (this.chunks !== undefined && this.chunks.length > 0) {
         const chunk = this.chunks.shift() as Buffer;
         this.chunkBytes -= chunk.length;
         if (this.readPaused && this.chunkBytes < this.host.highWaterMark / 2) {
@@ -226,7 +226,8 @@ export class UringExchange implements EngineRequest, EngineResponse {
   /** A body chunk arrived (`chunk` is a copy the exchange may keep). */
   pushBody(chunk: Buffer, last: boolean): void {
     if (chunk.length > 0) {
-      this.chunks.push(chunk);
+      if (this.chunks) this.chunks.push(chunk);
+      else this.chunks = [chunk];
       this.chunkBytes += chunk.length;
       // Backpressure: a reader slower than the client stops the socket being read.
       if (!this.readPaused && this.chunkBytes > this.host.highWaterMark && !this._finished) {
@@ -240,7 +241,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
 
   /** The body failed (413, 408, 400) or the connection went away. */
   failBody(err: Error): void {
-    if (this.bodyComplete && this.chunks.length === 0) return;
+    if (this.bodyComplete && (this.chunks?.length ?? 0) === 0) return;
     this.bodyFailure = err;
     this.wakeBody();
   }
@@ -300,12 +301,14 @@ export class UringExchange implements EngineRequest, EngineResponse {
       }
     }
     const lower = name.toLowerCase();
-    const at = this.headerNames.indexOf(lower);
-    if (at >= 0) this.headerValues[at] = value;
-    else {
-      this.headerNames.push(lower);
-      this.headerValues.push(value);
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i += 2) {
+      if (fields[i] === lower) {
+        fields[i + 1] = value;
+        return this;
+      }
     }
+    fields.push(lower, value);
     return this;
   }
 
@@ -321,9 +324,10 @@ export class UringExchange implements EngineRequest, EngineResponse {
     let head = `HTTP/1.1 ${this.statusCode} ${reasonOf(this.statusCode)}\r\n`;
     let hasDate = false;
     let hasLength = false;
-    for (let i = 0; i < this.headerNames.length; i++) {
-      const name = this.headerNames[i] as string;
-      const value = this.headerValues[i] as string | readonly string[];
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = fields[i] as string;
+      const value = fields[i + 1] as string | readonly string[];
       if (name === 'date') hasDate = true;
       else if (name === 'content-length') hasLength = true;
       else if (name === 'connection') {
@@ -378,15 +382,16 @@ export class UringExchange implements EngineRequest, EngineResponse {
   }
 
   onDrain(listener: () => void): void {
-    this.drainListeners.push(listener);
+    if (this.drainListeners) this.drainListeners.push(listener);
+    else this.drainListeners = [listener];
   }
 
   /** The connection's output drained. */
   drained(): void {
     this.sinceDrain = 0;
     const listeners = this.drainListeners;
-    this.drainListeners = [];
-    for (const l of listeners) l();
+    this.drainListeners = undefined;
+    for (const l of listeners ?? []) l();
   }
 
   end(chunk?: string | Uint8Array): void {
@@ -533,8 +538,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
   fail(status: number): void {
     if (this._finished || this.dead) return;
     if (!this._headersSent) {
-      this.headerNames = [];
-      this.headerValues = [];
+      this.fields = [];
       this.statusCode = status;
       this.closeAfter = true;
       this.end();
