@@ -1,9 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { EngineLimits } from './engine.js';
 
+/** {@link admissionStatus} for an acceptable request whose body is chunked (length unknown). */
+export const ADMIT_CHUNKED = -1;
+
 /**
  * Decides whether node:http's parse of a request head is acceptable under the engine contract,
- * returning the status to refuse it with, or 0 to serve it.
+ * returning the status to refuse it with, 0 to serve it, or {@link ADMIT_CHUNKED} to serve it
+ * while watching its chunked body, whose size only shows as it arrives.
  *
  * llhttp (node's parser, strict mode) already refuses malformed framing with 400, heads longer
  * than `maxHeaderSize` with 431 and a missing Host with 400. What it does not do, and the
@@ -48,6 +52,7 @@ export function admissionStatus(req: IncomingMessage, limits: EngineLimits): num
     const codings = transferEncoding.toLowerCase().split(',');
     if (codings[codings.length - 1]!.trim() !== 'chunked') return 400;
     if (codings.length > 1) return 501;
+    return ADMIT_CHUNKED;
   }
   // llhttp has checked it is a single run of digits.
   if (contentLength !== undefined && Number(contentLength) > limits.maxBodyBytes) return 413;

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { EngineServer, RequestHandler } from './engine.js';
 import { ListenError, RequestError, UnsupportedOptionError } from './errors.js';
 import type { ResolvedListenOptions } from './limits.js';
-import { admissionStatus } from './node-admission.js';
+import { ADMIT_CHUNKED, admissionStatus } from './node-admission.js';
 import { NodeExchange } from './node-exchange.js';
 
 /** node:net learnt SO_REUSEPORT in 22.12 / 23.1. */
@@ -145,14 +145,14 @@ class NodeEngineServer implements EngineServer {
 
   private serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     const status = admissionStatus(req, this.options.limits);
-    if (status !== 0) {
+    if (status !== 0 && status !== ADMIT_CHUNKED) {
       refuse(res, status);
       return;
     }
     if (this.closing) res.shouldKeepAlive = false;
     if (expectsContinue) res.writeContinue();
     if (this.shortKeepAliveMs !== 0) this.trimKeepAlive(req.socket, res);
-    const exchange = new NodeExchange(req, res, this.options.limits.maxBodyBytes);
+    const exchange = new NodeExchange(req, res, this.options.limits.maxBodyBytes, status === ADMIT_CHUNKED);
     try {
       const result = this.handler(exchange, exchange);
       if (result !== undefined && typeof result.then === 'function') {

@@ -39,6 +39,8 @@ export class NodeExchange implements EngineRequest, EngineResponse {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly maxBodyBytes: number,
+    /** The body is chunked: its size shows only as it arrives (see `capUnreadBody`). */
+    private readonly chunkedBody: boolean,
   ) {
     this.method = req.method ?? 'GET';
     const url = req.url ?? '/';
@@ -165,6 +167,7 @@ export class NodeExchange implements EngineRequest, EngineResponse {
   }
 
   end(chunk?: string | Uint8Array): void {
+    if (this.chunkedBody) this.capUnreadBody();
     if (chunk === undefined) this.res.end();
     else if (this.method === 'HEAD' && !this.res.headersSent && !this.res.hasHeader('content-length')) {
       // node sends no content-length for HEAD; the contract (and RFC 9110 §9.3.2) wants the
@@ -185,6 +188,7 @@ export class NodeExchange implements EngineRequest, EngineResponse {
     checkRangeField('length', range.length);
     this.sentFile = true;
     this.sendingFile = true;
+    if (this.chunkedBody) this.capUnreadBody();
     const ownFd = typeof file === 'string';
     const fd = ownFd ? await openFile(file) : file;
     try {
@@ -217,6 +221,25 @@ export class NodeExchange implements EngineRequest, EngineResponse {
       // Nothing useful can be done about a failed close of a file we only read.
       if (ownFd) close(fd, () => {});
     }
+  }
+
+  /**
+   * A response may end before its chunked request body was read. node would then discard the
+   * rest to keep the connection, however long it is; reading it here instead (before the
+   * response ends, so node does not start its own discarding) drops the connection once more
+   * than maxBodyBytes went unread, as the io_uring engine does. Declared lengths were checked at
+   * admission.
+   */
+  private capUnreadBody(): void {
+    const req = this.req;
+    if (this.bodyTaken || req.complete) return;
+    this.bodyTaken = true;
+    const max = this.maxBodyBytes;
+    let unread = 0;
+    req.on('data', (chunk: Buffer) => {
+      unread += chunk.length;
+      if (unread > max) req.socket.destroy();
+    });
   }
 
   destroy(): void {

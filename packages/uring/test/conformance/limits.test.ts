@@ -100,6 +100,31 @@ describe.each(ENGINES)('%s engine: limits', (engine) => {
     expect(past.closed).toBe(true);
   });
 
+  it('maxBodyBytes: a chunked body the handler never reads is cut off past the limit', async () => {
+    const socket = await open(port);
+    let text = '';
+    let closed = false;
+    socket.setEncoding('latin1').on('data', (d: string) => {
+      text += d;
+    });
+    socket.on('close', () => {
+      closed = true;
+    });
+    socket.on('error', () => {});
+    // GET / answers without reading the body; the body keeps coming, 64 KiB against a 1 KiB limit.
+    socket.write('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n');
+    let sent = 0;
+    for (; sent < 64 * 1024 && !closed; sent += 512) {
+      socket.write(`200\r\n${'z'.repeat(512)}\r\n`);
+      await sleep(2);
+    }
+    socket.destroy();
+    expect(closed).toBe(true);
+    // Cut off soon after the limit, not by requestTimeoutMs much later: a few KiB in flight at most.
+    expect(sent).toBeLessThan(16 * 1024);
+    expect([200, 413]).toContain(parseResponses(text)[0]?.status ?? 0);
+  });
+
   it('headerTimeoutMs: a slowloris head dribbled byte by byte gets 408 and a close', async () => {
     const bytes = [...'GET / HTTP/1.1\r\nHost: a\r\nX-Slow: '.padEnd(60, 's')];
     const started = Date.now();
