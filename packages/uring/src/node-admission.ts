@@ -13,7 +13,7 @@ export const ADMIT_CHUNKED = -1;
  * than `maxHeaderSize` with 431 and a missing Host with 400. What it does not do, and the
  * io_uring engine does, is checked here from the parsed head, before the handler runs and before
  * any of the body is read:
- * - 505 for a version other than 1.0/1.1 (llhttp also parses HTTP/0.9),
+ * - 400 for an HTTP/0.9 request line (no version), 505 for a version other than 1.0/1.1,
  * - 414 for a target longer than `maxUrlLength` (node has no URL limit),
  * - 431 for more than `maxHeaderCount` fields, or a head longer than `maxHeaderBytes`,
  * - 400 for Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1: faulty framing),
@@ -28,6 +28,8 @@ export const ADMIT_CHUNKED = -1;
  * spelling except optional whitespace around values, which this count may miss by a byte or two.
  */
 export function admissionStatus(req: IncomingMessage, limits: EngineLimits): number {
+  // llhttp takes a request line without a version for HTTP/0.9: to HTTP/1 that line is malformed.
+  if (req.httpVersionMajor === 0) return 400;
   if (req.httpVersionMajor !== 1 || (req.httpVersionMinor !== 0 && req.httpVersionMinor !== 1)) return 505;
   const url = req.url ?? '';
   if (url.length > limits.maxUrlLength) return 414;

@@ -75,6 +75,8 @@ const cases: Array<[name: string, request: string, status: number, where?: 'body
   ['missing Host in HTTP/1.1', 'GET / HTTP/1.1\r\nX-A: b\r\n\r\n', 400],
   ['bare LF line endings in the head', 'GET / HTTP/1.1\nHost: a\n\n', 400],
   ['space inside the request target', 'GET /a b HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+  ['HTTP/2.0 on an HTTP/1 connection', 'GET / HTTP/2.0\r\nHost: a\r\n\r\n', 505],
+  ['HTTP/0.9-style request line without a version', 'GET /\r\n\r\n', 400],
   ['invalid method token', 'G@T / HTTP/1.1\r\nHost: a\r\n\r\n', 400],
 ];
 

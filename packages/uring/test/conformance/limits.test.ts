@@ -64,6 +64,17 @@ describe.each(ENGINES)('%s engine: limits', (engine) => {
     expect(past.closed).toBe(true);
   });
 
+  it('a refused request in a pipeline is answered in order, then the connection closes', async () => {
+    const ok = 'GET /delay/20/first HTTP/1.1\r\nHost: a\r\n\r\n';
+    const tooLong = `GET /${'u'.repeat(300)} HTTP/1.1\r\nHost: a\r\n\r\n`;
+    const after = 'GET /delay/0/never HTTP/1.1\r\nHost: a\r\n\r\n';
+    const result = await raw(port, ok + tooLong + after);
+    expect(result.closed).toBe(true);
+    const responses = parseResponses(result.text);
+    expect(responses.map((r) => r.status)).toEqual([200, 414]);
+    expect(responses[0]?.body).toBe('first');
+  });
+
   it('maxBodyBytes with Content-Length: at the limit echoed, one past 413 before the body is sent', async () => {
     const at = await raw(
       port,
