@@ -7,7 +7,7 @@ import {
 } from 'node:http';
 import type { Socket } from 'node:net';
 import type { EngineServer, RequestHandler } from './engine.js';
-import { ListenError, RequestError, UnsupportedOptionError } from './errors.js';
+import { InvalidOptionError, ListenError, RequestError, UnsupportedOptionError } from './errors.js';
 import type { ResolvedListenOptions } from './limits.js';
 import { ADMIT_CHUNKED, admissionStatus } from './node-admission.js';
 import { NodeExchange } from './node-exchange.js';
@@ -189,26 +189,26 @@ class NodeEngineServer implements EngineServer {
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closing) return this.closing;
     const timeoutMs = options.timeoutMs ?? 10_000;
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 0) {
+      return Promise.reject(
+        new InvalidOptionError(`close: timeoutMs must be a non-negative integer, got ${timeoutMs}`),
+      );
+    }
     this.closing = new Promise<void>((resolve) => {
+      // A connection goes idle when its last response ends; sweeping often closes each one then,
+      // without a listener on every response. Requests that arrive meanwhile are answered with
+      // Connection: close (see serve()).
+      const sweep = setInterval(() => this.server.closeIdleConnections(), 25);
       const timer = setTimeout(() => {
         this.server.closeAllConnections();
         for (const socket of this.sockets) socket.destroy();
       }, timeoutMs);
       this.server.close(() => {
+        clearInterval(sweep);
         clearTimeout(timer);
         resolve();
       });
-      // Keep-alive connections with no request in flight would otherwise hold close() until the
-      // client hangs up; busy ones are closed by their response (shouldKeepAlive is off now).
       this.server.closeIdleConnections();
-      this.server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
-        res.once('finish', () => setImmediate(() => this.server.closeIdleConnections()));
-      });
-      for (const socket of this.sockets) {
-        const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-        if (res && !res.headersSent) res.shouldKeepAlive = false;
-        else if (res) res.once('finish', () => setImmediate(() => this.server.closeIdleConnections()));
-      }
     });
     return this.closing;
   }
