@@ -1,1 +1,54 @@
-export {};
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  createActorSystem,
+  createDatabase,
+  createMigrator,
+  listenOptionsFromConfig,
+  loadConfig,
+  pglite,
+  postgres,
+} from 'zephyr';
+import { createPlaygroundApp } from './app.js';
+import { schema } from './schema.js';
+import { visitCounter } from './visit-counter.js';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// zephyr.config.yaml beside package.json, overridable with ZEPHYR_SECTION__KEY variables.
+const config = loadConfig({ cwd: here('..') });
+
+// PostgreSQL when DATABASE_URL is set; otherwise PGlite, embedded, keeping its data on disk.
+const databaseUrl = process.env.DATABASE_URL;
+const dataDir = process.env.PLAYGROUND_DATA_DIR ?? here('../.zephyr/pglite');
+if (!databaseUrl) mkdirSync(dataDir, { recursive: true });
+const db = createDatabase({
+  schema,
+  dialect: databaseUrl ? postgres({ connectionString: databaseUrl }) : pglite({ dataDir }),
+});
+const applied = await createMigrator(db, { directory: here('../migrations') }).migrate();
+if (applied.length > 0) console.log(`applied migrations: ${applied.join(', ')}`);
+
+const system = await createActorSystem();
+const visits = system.spawn(visitCounter, { name: 'visits' });
+
+const app = createPlaygroundApp({ db, visits, databaseKind: databaseUrl ? 'postgres' : 'pglite' });
+const { workers, ...listen } = listenOptionsFromConfig(config.server, config.performance);
+// PGlite is one embedded process: serve in this process. With PostgreSQL, workers may share it.
+const server = await app.listen({
+  ...listen,
+  ...(process.env.PORT ? { port: Number(process.env.PORT) } : {}),
+  ...(databaseUrl && workers !== undefined ? { workers } : {}),
+});
+console.log(
+  `Zephyr playground listening on http://${server.host}:${server.port}/ (engine: ${server.engine})`,
+);
+
+async function shutdown(): Promise<void> {
+  await server.close();
+  await system.shutdown();
+  await db.destroy();
+  process.exit(0);
+}
+process.once('SIGTERM', shutdown);
+process.once('SIGINT', shutdown);

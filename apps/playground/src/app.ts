@@ -1,0 +1,139 @@
+import { fileURLToPath } from 'node:url';
+import {
+  type ActorRef,
+  type App,
+  CheckViolationError,
+  compress,
+  createApp,
+  type Database,
+  defaultErrorHandler,
+  etag,
+  ForeignKeyViolationError,
+  HttpError,
+  limiterMiddleware,
+  requestId,
+  serveStatic,
+  TokenBucketLimiter,
+  UniqueViolationError,
+} from 'zephyr';
+import { z } from 'zod';
+import { type PlaygroundSchema, users } from './schema.js';
+import type { VisitMessage } from './visit-counter.js';
+
+/** What the app is built from; `main.ts` opens them, tests may open their own. */
+export interface PlaygroundDeps {
+  db: Database<PlaygroundSchema>;
+  visits: ActorRef<VisitMessage, { count: number; top: Array<[string, number]> }>;
+  /** Shown by `GET /`. */
+  databaseKind: 'pglite' | 'postgres';
+  /** Writes allowed per second per process (token bucket); default 50. */
+  writesPerSecond?: number;
+}
+
+const publicDir = fileURLToPath(new URL('../public', import.meta.url));
+const id = z.object({ id: z.coerce.number().int().positive() });
+
+/** Maps the database's typed errors to HTTP: a conflict is the client's, not a 500. */
+function asHttpError(err: unknown): unknown {
+  if (err instanceof UniqueViolationError) return new HttpError(409, err.message, { cause: err });
+  if (err instanceof ForeignKeyViolationError) return new HttpError(404, err.message, { cause: err });
+  if (err instanceof CheckViolationError) return new HttpError(422, err.message, { cause: err });
+  return err;
+}
+
+/** The playground: users, their notes, per-client visit counts and static files. */
+export function createPlaygroundApp(deps: PlaygroundDeps): App {
+  const { db, visits } = deps;
+  const app = createApp();
+  app.use(requestId(), compress(), etag());
+  app.addHook('onRequest', (ctx) => {
+    visits.tell({ type: 'visit', client: ctx.req.remoteAddress });
+  });
+  app.setErrorHandler((err, ctx) => defaultErrorHandler(asHttpError(err), ctx));
+
+  const writes = limiterMiddleware(
+    new TokenBucketLimiter({ ratePerSecond: deps.writesPerSecond ?? 50, maxQueue: 0 }),
+    {
+      onRejected: () => {
+        throw new HttpError(429, 'too many writes, slow down', { headers: { 'retry-after': '1' } });
+      },
+    },
+  );
+
+  app.get('/', (ctx) =>
+    ctx.json({
+      name: 'Zephyr playground',
+      database: deps.databaseKind,
+      routes: [
+        'GET /health',
+        'POST /users {name, email}',
+        'GET /users/:id',
+        'POST /users/:id/notes {title, body?}',
+        'GET /notes?first=&after=',
+        'DELETE /notes/:id',
+        'GET /stats',
+        'GET /static/hello.txt',
+      ],
+    }),
+  );
+
+  app.get('/health', (ctx) => ctx.text('ok'));
+
+  // The table's own insert schema validates the body: one definition, no drift.
+  app.post('/users', { body: users.schemas.insert, middleware: [writes] }, async (ctx) =>
+    ctx.json(await db.models.users.create(ctx.body), 201),
+  );
+
+  app.get('/users/:id', { params: id }, async (ctx) => {
+    const user = await db.models.users.find(ctx.params.id, { with: { notes: true } });
+    if (!user) throw new HttpError(404, `no user ${ctx.params.id}`);
+    return ctx.json(user);
+  });
+
+  app.post(
+    '/users/:id/notes',
+    {
+      params: id,
+      body: z.strictObject({ title: z.string().min(1).max(200), body: z.string().max(10_000).default('') }),
+      middleware: [writes],
+    },
+    async (ctx) => {
+      const note = await db.models.notes.create({ author_id: ctx.params.id, ...ctx.body });
+      return ctx.json(note, 201);
+    },
+  );
+
+  app.get(
+    '/notes',
+    {
+      query: z.object({
+        first: z.coerce.number().int().min(1).max(100).default(20),
+        after: z.string().optional(),
+      }),
+    },
+    async (ctx) => {
+      const page = await db.models.notes.paginate({
+        first: ctx.query.first,
+        after: ctx.query.after ?? null,
+        with: { author: true },
+      });
+      return ctx.json(page);
+    },
+  );
+
+  app.delete('/notes/:id', { params: id, middleware: [writes] }, async (ctx) => {
+    if (!(await db.models.notes.deleteByKey(ctx.params.id)))
+      throw new HttpError(404, `no note ${ctx.params.id}`);
+    return ctx.send(null, 204);
+  });
+
+  app.get('/stats', async (ctx) =>
+    ctx.json({
+      you: await visits.ask({ type: 'count', client: ctx.req.remoteAddress }),
+      top: await visits.ask({ type: 'top' }),
+    }),
+  );
+
+  app.get('/static/*', serveStatic({ root: publicDir, maxAge: 60 }));
+  return app;
+}

@@ -1,0 +1,152 @@
+// The playground as a user runs it: the built app in its own process, on each engine and on each
+// database, driven over real HTTP.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const main = new URL('../dist/main.js', import.meta.url).pathname;
+
+interface Running {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+}
+
+async function start(env: Record<string, string>): Promise<Running> {
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL printed in 60 s:\n${output}`)), 60_000);
+    child.stdout!.on('data', () => {
+      const match = /listening on (http:\/\/\S+\/)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`playground exited with ${code}:\n${output}`)));
+  });
+  return { url, child, output: () => output };
+}
+
+async function stop(running: Running | undefined): Promise<number | null> {
+  if (!running || running.child.exitCode !== null) return running?.child.exitCode ?? null;
+  const exited = new Promise<number | null>((resolve) => running.child.once('exit', resolve));
+  running.child.kill('SIGTERM');
+  return exited;
+}
+
+const json = (body: unknown) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+function createPostgresDatabase(): { url: string; drop: () => void } {
+  const admin = process.env.ZEPHYR_TEST_PG_URL;
+  if (!admin) throw new Error('ZEPHYR_TEST_PG_URL is not set: run `eval "$(bash .ci/services.sh)"` first');
+  const name = `playground_${randomBytes(4).toString('hex')}`;
+  execFileSync('psql', [admin, '-q', '-c', `create database ${name}`]);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => execFileSync('psql', [admin, '-q', '-c', `drop database ${name} with (force)`]),
+  };
+}
+
+const cases = [
+  { engine: 'io_uring', database: 'pglite' },
+  { engine: 'node', database: 'pglite' },
+  { engine: 'io_uring', database: 'postgres' },
+] as const;
+
+describe.each(cases)('playground on $engine with $database', ({ engine, database }) => {
+  let app: Running | undefined;
+  let postgres: { url: string; drop: () => void } | undefined;
+
+  beforeAll(async () => {
+    const env: Record<string, string> = { ZEPHYR_IO_ENGINE: engine };
+    if (database === 'postgres') {
+      postgres = createPostgresDatabase();
+      env.DATABASE_URL = postgres.url;
+    } else {
+      env.PLAYGROUND_DATA_DIR = mkdtempSync(join(tmpdir(), 'zephyr-playground-'));
+    }
+    app = await start(env);
+  }, 90_000);
+
+  afterAll(async () => {
+    await stop(app);
+    postgres?.drop();
+  });
+
+  it('prints its URL and answers GET / on the chosen engine and database', async () => {
+    expect(app!.output()).toContain(`(engine: ${engine})`);
+    const res = await fetch(app!.url);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ name: 'Zephyr playground', database });
+  });
+
+  it('stores users and notes and reads them back with their relations', async () => {
+    const user = await (
+      await fetch(`${app!.url}users`, json({ name: 'Ada', email: 'ada@example.com' }))
+    ).json();
+    expect(user).toMatchObject({ id: expect.any(Number), name: 'Ada' });
+    const note = await fetch(
+      `${app!.url}users/${user.id}/notes`,
+      json({ title: 'engines', body: 'io_uring' }),
+    );
+    expect(note.status).toBe(201);
+    const withNotes = await (await fetch(`${app!.url}users/${user.id}`)).json();
+    expect(withNotes.notes).toEqual([expect.objectContaining({ title: 'engines', body: 'io_uring' })]);
+    const page = await (await fetch(`${app!.url}notes?first=10`)).json();
+    expect(page.rows[0]).toMatchObject({ title: 'engines', author: { name: 'Ada' } });
+  });
+
+  it('validates bodies with the table schema and maps constraint errors to 4xx', async () => {
+    const invalid = await fetch(`${app!.url}users`, json({ name: 'x' }));
+    expect(invalid.status).toBe(400);
+    expect(invalid.headers.get('content-type')).toContain('application/problem+json');
+    expect((await invalid.json()).issues).toEqual([expect.objectContaining({ in: 'body', path: 'email' })]);
+
+    await fetch(`${app!.url}users`, json({ name: 'Bo', email: 'bo@example.com' }));
+    const duplicate = await fetch(`${app!.url}users`, json({ name: 'Bo', email: 'bo@example.com' }));
+    expect(duplicate.status).toBe(409);
+    expect((await duplicate.json()).detail).toContain('users_email_key');
+
+    const orphan = await fetch(`${app!.url}users/999999/notes`, json({ title: 'nobody' }));
+    expect(orphan.status).toBe(404);
+    const blank = await fetch(`${app!.url}users/1/notes`, json({ title: '   ' }));
+    expect(blank.status).toBe(422);
+  });
+
+  it('serves static files, with ranges', async () => {
+    const whole = await fetch(`${app!.url}static/hello.txt`);
+    expect(whole.status).toBe(200);
+    expect(await whole.text()).toMatch(/^Hello from Zephyr/);
+    const part = await fetch(`${app!.url}static/hello.txt`, { headers: { range: 'bytes=0-4' } });
+    expect(part.status).toBe(206);
+    expect(await part.text()).toBe('Hello');
+    expect((await fetch(`${app!.url}static/..%2fpackage.json`)).status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('counts visits per client in an actor', async () => {
+    const before = (await (await fetch(`${app!.url}stats`)).json()).you;
+    await fetch(`${app!.url}health`);
+    const after = (await (await fetch(`${app!.url}stats`)).json()).you;
+    expect(after).toBe(before + 2);
+  });
+
+  it('drains and exits 0 on SIGTERM', async () => {
+    expect(await stop(app)).toBe(0);
+  });
+});
