@@ -93,6 +93,33 @@ describe('listen options', () => {
   });
 });
 
+describe.each(ENGINES)('%s engine: reusePort', (engine) => {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const nodeCanReusePort = major > 22 || (major === 22 && minor >= 12);
+
+  it('lets two listeners share one port, or says clearly why it cannot', async () => {
+    const handler = (_req: unknown, res: { end(body: string): void }) => res.end('shared');
+    if (engine === 'node' && !nodeCanReusePort) {
+      await expect(listen({ port: 0, engine, reusePort: true }, handler)).rejects.toMatchObject({
+        code: 'ZEPHYR_ERR_UNSUPPORTED_OPTION',
+        message: expect.stringContaining('node >= 22.12'),
+      });
+      return;
+    }
+    const first = await listen({ port: 0, engine, reusePort: true }, handler);
+    const second = await listen({ port: first.port, engine, reusePort: true }, handler);
+    try {
+      expect(second.port).toBe(first.port);
+      expect((await raw(first.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')).status).toBe(
+        200,
+      );
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
+
 describe('selectEngine', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
