@@ -30,6 +30,9 @@ const FAILED = 3;
 const HALTED = 4;
 const STOPPED = 5;
 
+const STASHED = 1;
+const STOP_REQUESTED = 2;
+
 /** Marks a mailbox entry as a death notice for the `terminated` hook (rides in the reply slot). */
 const NOTICE: ReplyTo = {
   resolve() {},
@@ -50,8 +53,8 @@ export class ActorCell implements Runnable, SupervisedChild {
   private state: unknown = undefined;
   private hasState = false;
   private scheduled = false;
-  private stashCurrent = false;
-  private stopRequested = false;
+  /** STASHED and STOP_REQUESTED bits, set by ctx.stash() and ctx.stop() during a handler. */
+  private interrupt = 0;
   private currentReply: ReplyTo | undefined = undefined;
   private currentMsg: unknown = undefined;
   private inflight: Promise<unknown> | null = null;
@@ -82,7 +85,7 @@ export class ActorCell implements Runnable, SupervisedChild {
       watch: (ref) => this.watchRef(ref),
       unwatch: (ref) => this.unwatchRef(ref),
       stop: () => {
-        this.stopRequested = true;
+        this.interrupt |= STOP_REQUESTED;
       },
     };
   }
@@ -186,8 +189,10 @@ export class ActorCell implements Runnable, SupervisedChild {
         this.fail(err);
         break;
       }
-      if (this.stashCurrent) {
-        this.stashCurrent = false;
+      // The common case, a tell handled synchronously: one combined check and on to the next.
+      if (result === undefined && reply === undefined && this.interrupt === 0) continue;
+      if ((this.interrupt & STASHED) !== 0) {
+        this.interrupt &= ~STASHED;
         continue;
       }
       if (
@@ -199,7 +204,7 @@ export class ActorCell implements Runnable, SupervisedChild {
         break;
       }
       if (reply !== undefined && reply !== NOTICE) reply.resolve(result);
-      if (this.stopRequested) {
+      if ((this.interrupt & STOP_REQUESTED) !== 0) {
         this.exited({ type: 'normal' });
         break;
       }
@@ -217,7 +222,7 @@ export class ActorCell implements Runnable, SupervisedChild {
         if (reply !== undefined && reply !== NOTICE) reply.resolve(value);
         if (this.status !== SUSPENDED) return;
         this.status = RUNNING;
-        if (this.stopRequested) this.exited({ type: 'normal' });
+        if ((this.interrupt & STOP_REQUESTED) !== 0) this.exited({ type: 'normal' });
         else this.kick();
       },
       (err: unknown) => {
@@ -266,7 +271,7 @@ export class ActorCell implements Runnable, SupervisedChild {
     if (this.stashed.size >= this.mailbox.capacity)
       throw new MailboxFullError(`${this.address} (stash)`, this.mailbox.capacity);
     this.stashed.push([this.currentMsg, this.currentReply]);
-    this.stashCurrent = true;
+    this.interrupt |= STASHED;
   }
 
   private unstashAll(): void {
@@ -315,7 +320,7 @@ export class ActorCell implements Runnable, SupervisedChild {
 
   start(): void {
     this.status = STARTING;
-    this.stopRequested = false;
+    this.interrupt = 0;
     let started: unknown;
     try {
       started = this.def.start(this.ctx);

@@ -141,9 +141,13 @@ export class ClusterLink implements RemotePlacement {
     const timeout = isPendingAsk(reply) ? reply.timeoutMs : this.system.defaultAskTimeoutMs;
     this.nc.request(this.subjects.actor(address), this.codec.encode(msg), { timeout }).then(
       (answer) => {
-        const [ok, value] = this.codec.decode(answer.data) as [boolean, unknown];
-        if (ok) reply.resolve(value);
-        else reply.reject(value);
+        try {
+          const [ok, value] = this.codec.decode(answer.data) as [boolean, unknown];
+          if (ok) reply.resolve(value);
+          else reply.reject(value);
+        } catch (err) {
+          reply.reject(err);
+        }
       },
       (err: unknown) => {
         // 503: nobody subscribes right now (the host died and the restart has not happened yet).
@@ -185,15 +189,30 @@ export class ClusterLink implements RemotePlacement {
     };
   }
 
+  /** Decodes a message from the wire; one that cannot be decoded is dead-lettered and its asker told. */
+  private decodeMessage(address: string, msg: Msg, reply: ReplyTo | undefined): { value: unknown } | null {
+    try {
+      return { value: this.codec.decode(msg.data) };
+    } catch (err) {
+      this.system.deadLetter({ recipient: address, message: String(err), reason: 'unreachable' });
+      reply?.reject(err);
+      return null;
+    }
+  }
+
   private onActorMessage(msg: Msg): void {
     const address = msg.subject.split('.').slice(-2).join('/');
-    this.system.deliver(address, this.codec.decode(msg.data), this.replyTo(msg));
+    const reply = this.replyTo(msg);
+    const decoded = this.decodeMessage(address, msg, reply);
+    if (decoded !== null) this.system.deliver(address, decoded.value, reply);
   }
 
   private onGuestMessage(address: string, msg: Msg): void {
     const guest = this.guests.get(address);
     const reply = this.replyTo(msg);
-    const decoded = this.codec.decode(msg.data);
+    const message = this.decodeMessage(address, msg, reply);
+    if (message === null) return;
+    const decoded = message.value;
     if (guest === undefined) {
       this.system.deadLetter({ recipient: address, message: decoded, reason: 'stopped' });
       reply?.reject(new ActorStoppedError(address));
@@ -271,8 +290,13 @@ export class ClusterLink implements RemotePlacement {
   }
 
   private onExit(msg: Msg): void {
-    const [address, reason] = this.codec.decode(msg.data) as [string, ExitReason];
-    this.hosted.get(address)?.exited(reason);
+    let exit: [string, ExitReason];
+    try {
+      exit = this.codec.decode(msg.data) as [string, ExitReason];
+    } catch {
+      return; // Not from a Zephyr node of this cluster.
+    }
+    this.hosted.get(exit[0])?.exited(exit[1]);
   }
 
   private nodeDown(nodeId: string): void {

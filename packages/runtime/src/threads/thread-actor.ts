@@ -88,7 +88,13 @@ export class ThreadActorChild implements SupervisedChild {
     });
     // The spawn goes out first in the same frame, so these arrive after the actor exists.
     for (let item = this.waiting.shift(); item !== undefined; item = this.waiting.shift()) {
-      this.deliver(item[0], item[1]);
+      try {
+        this.deliver(item[0], item[1]);
+      } catch (error) {
+        // A message that cannot cross threads; its sender is long gone, so it is dead-lettered.
+        this.system.deadLetter({ recipient: this.address, message: item[0], reason: 'unreachable' });
+        item[1]?.reject(error);
+      }
     }
   }
 

@@ -1,0 +1,127 @@
+import { REF_BRAND } from '../actor/routable-ref.js';
+import { InvalidArgumentError } from '../errors.js';
+
+/**
+ * A shape: the keys of a message, nested objects as `[key, shape]`. Sent once per link; after
+ * that a message of that shape travels as its leaf values only.
+ */
+export type ShapeDescriptor = (string | [string, ShapeDescriptor])[];
+
+const MAX_DEPTH = 3;
+const MAX_SHAPES = 4096;
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    (value as { [REF_BRAND]?: true })[REF_BRAND] !== true
+  );
+}
+
+/**
+ * Sender side of record encoding. msgpack spends most of its time on map keys (utf8 on encode,
+ * string decode on the other side); messages of one type repeat the same keys, so a message is
+ * sent as a shape id plus its leaf values, and the receiver rebuilds it with a compiled literal.
+ * Measured in bench/runtime: decode about 1.8x faster, frames about half the bytes.
+ */
+export class ShapePacker {
+  private readonly ids = new Map<string, number>();
+  private readonly sizes: number[] = [];
+  /** Leaf values of the message last packed. */
+  readonly values: unknown[] = [];
+
+  /** Number of leaf values of shape `id`. */
+  size(id: number): number {
+    return this.sizes[id]!;
+  }
+
+  /**
+   * Collects `msg`'s leaf values into {@link values} and returns its shape id, calling `define`
+   * the first time a shape is seen; -1 when `msg` is not a plain record (sent as is instead).
+   * @throws {InvalidArgumentError} for a `__proto__` key, which msgpack refuses to decode.
+   */
+  pack(msg: unknown, define: (id: number, descriptor: ShapeDescriptor) => void): number {
+    const values = this.values;
+    values.length = 0;
+    if (!isPlainRecord(msg)) return -1;
+    const key = this.walk(msg, 0);
+    if (key === null)
+      throw new InvalidArgumentError('a message sent to another thread may not have a "__proto__" key');
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      if (this.ids.size >= MAX_SHAPES) return -1;
+      id = this.ids.size;
+      this.ids.set(key, id);
+      this.sizes[id] = values.length;
+      define(id, describe(msg, 0));
+    }
+    return id;
+  }
+
+  /** Pushes leaves in key order and returns an unambiguous key of the shape (length-prefixed names). */
+  private walk(obj: Record<string, unknown>, depth: number): string | null {
+    let key = '';
+    for (const k in obj) {
+      // msgpack's decoder rejects it, and an object literal would take it as the prototype.
+      if (k === '__proto__') return null;
+      const v = obj[k];
+      if (depth + 1 < MAX_DEPTH && isPlainRecord(v)) {
+        const sub = this.walk(v, depth + 1);
+        if (sub === null) return null;
+        key += `${k.length}:${k}{${sub}}`;
+      } else {
+        this.values.push(v);
+        key += `${k.length}:${k};`;
+      }
+    }
+    return key;
+  }
+}
+
+function describe(obj: Record<string, unknown>, depth: number): ShapeDescriptor {
+  const out: ShapeDescriptor = [];
+  for (const k in obj) {
+    const v = obj[k];
+    out.push(depth + 1 < MAX_DEPTH && isPlainRecord(v) ? [k, describe(v, depth + 1)] : k);
+  }
+  return out;
+}
+
+/** Receiver side: rebuilds messages from shape ids and leaf values. */
+export class ShapeBuilders {
+  private readonly builders: ((values: unknown[], at: number) => unknown)[] = [];
+  private readonly sizes: number[] = [];
+
+  /** Compiles shape `id`; the descriptor comes off the wire, so it is checked before use. */
+  define(id: number, descriptor: unknown): void {
+    let leaf = 0;
+    const literal = (d: unknown): string => {
+      if (!Array.isArray(d)) throw new InvalidArgumentError('corrupt frame: bad record shape');
+      const parts = d.map((entry: unknown) => {
+        if (typeof entry === 'string' && entry !== '__proto__')
+          return `${JSON.stringify(entry)}: v[i + ${leaf++}]`;
+        if (Array.isArray(entry) && typeof entry[0] === 'string' && entry[0] !== '__proto__') {
+          return `${JSON.stringify(entry[0])}: ${literal(entry[1])}`;
+        }
+        throw new InvalidArgumentError('corrupt frame: bad record shape');
+      });
+      return `{${parts.join(', ')}}`;
+    };
+    const body = `return ${literal(descriptor)};`;
+    // Keys are JSON-quoted, so the generated source is a plain object literal whatever they hold.
+    this.builders[id] = new Function('v', 'i', body) as (values: unknown[], at: number) => unknown;
+    this.sizes[id] = leaf;
+  }
+
+  /** Leaf count of shape `id`. */
+  size(id: number): number {
+    const n = this.sizes[id];
+    if (n === undefined) throw new InvalidArgumentError(`corrupt frame: unknown record shape ${id}`);
+    return n;
+  }
+
+  build(id: number, values: unknown[], at: number): unknown {
+    return this.builders[id]!(values, at);
+  }
+}
