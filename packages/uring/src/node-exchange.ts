@@ -33,7 +33,10 @@ export class NodeExchange implements EngineRequest, EngineResponse {
   readonly query: string;
   readonly httpVersion: '1.0' | '1.1';
   private bodyTaken = false;
+  /** sendFile was called (its head goes out only after the file is opened). */
   private sentFile = false;
+  /** sendFile is streaming: the response is not finished although node's end may have run. */
+  private sendingFile = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -151,8 +154,6 @@ export class NodeExchange implements EngineRequest, EngineResponse {
   get finished(): boolean {
     return this.res.writableEnded && !this.sendingFile;
   }
-
-  private sendingFile = false;
 
   write(chunk: string | Uint8Array): boolean {
     // node reports a write after end as an 'error' event on the response, which nobody listens
