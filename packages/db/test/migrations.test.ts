@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   column,
   createDatabase,
@@ -49,12 +49,17 @@ const v3 = defineSchema({ tables: [table('accounts', withoutNickname), entries] 
 describe.each(DIALECTS)('schema manager: diff, generate, migrate, roll back (%s)', (kind) => {
   let t: TestDatabase<typeof v1>;
   let dir: string;
-  beforeEach(async () => {
+  beforeAll(async () => {
     t = await openTestDatabase(kind, v1, { push: false });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
     dir = await mkdtemp(join(tmpdir(), 'zephyr-migrations-'));
   });
   afterEach(async () => {
-    await t?.close();
     await rm(dir, { recursive: true, force: true });
   });
   const tableNames = async (db: TestDatabase<typeof v1>['db']) =>

@@ -87,4 +87,20 @@ describe.each(DIALECTS)('transactions and savepoints (%s)', (kind) => {
       }),
     ).rejects.toMatchObject({ code: '25006' });
   });
+
+  if (kind === 'pglite') {
+    it("two databases on one PGlite instance take turns: no statement lands in the other one's transaction", async () => {
+      const other = t.reopen(schema);
+      const failing = t.db.transaction(async (tx) => {
+        await tx.models.tags.create({ label: 'rolled-back' });
+        await new Promise((r) => setTimeout(r, 30));
+        throw new Error('undo');
+      });
+      await new Promise((r) => setTimeout(r, 5));
+      const committed = other.models.tags.create({ label: 'kept' });
+      await expect(failing).rejects.toThrow('undo');
+      await committed;
+      expect((await t.db.models.tags.findMany()).map((x) => x.label)).toEqual(['kept']);
+    });
+  }
 });

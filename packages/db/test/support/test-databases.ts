@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import {
   type AnySchema,
@@ -40,12 +40,14 @@ export async function adminQuery<R extends pg.QueryResultRow>(
 /** A database opened for one test file, isolated, with a way to throw it away. */
 export interface TestDatabase<S extends AnySchema> {
   readonly db: Database<S>;
-  /** The PostgreSQL schema holding this file's tables (`public` for PGlite, which is fresh per file). */
+  /** The schema holding this test database's tables (on the shared PGlite or PostgreSQL). */
   readonly schemaName: string;
   /** `application_name` of its sessions, to find them in `pg_stat_activity`. */
   readonly applicationName: string;
   /** Another `Database` over the same storage with a different declared schema (schema evolution). */
   readonly reopen: <S2 extends AnySchema>(schema: S2) => Database<S2>;
+  /** Drops and recreates the schema: an empty database again, much cheaper than a new one. */
+  readonly reset: () => Promise<void>;
   readonly close: () => Promise<void>;
 }
 
@@ -57,12 +59,12 @@ export interface OpenOptions {
   readonly push?: boolean;
 }
 
-// Booting PGlite (WebAssembly compile + initdb) costs seconds; cloning a booted one costs far less.
-// Test files share one worker (vitest `isolate: false`), so one base instance serves the whole run.
-let basePGlite: Promise<PGlite> | undefined;
-async function freshPGlite(): Promise<PGliteInterface> {
-  basePGlite ??= PGlite.create();
-  return (await basePGlite).clone();
+// Booting PGlite (WebAssembly compile + initdb) costs seconds. Test files share one worker (vitest
+// `isolate: false`), so one instance serves the whole run, each test database in its own schema.
+let sharedPGlite: Promise<PGlite> | undefined;
+function pgliteInstance(): Promise<PGlite> {
+  sharedPGlite ??= PGlite.create();
+  return sharedPGlite;
 }
 
 /** The dialects every shared suite runs against. */
@@ -79,17 +81,18 @@ export async function openTestDatabase<S extends AnySchema>(
   options: OpenOptions = {},
 ): Promise<TestDatabase<S>> {
   const suffix = randomBytes(4).toString('hex');
-  const schemaName = kind === 'pglite' ? 'public' : `zt_${suffix}`;
+  const schemaName = `zt_${suffix}`;
   const applicationName = `zephyr_test_${suffix}`;
-  if (kind === 'postgres') await adminQuery(`create schema ${schemaName}`);
-  const instance = kind === 'pglite' ? await freshPGlite() : undefined;
+  const instance = kind === 'pglite' ? await pgliteInstance() : undefined;
+  if (instance === undefined) await adminQuery(`create schema ${schemaName}`);
+  else await instance.exec(`create schema ${schemaName}`);
   const reopened: Database<AnySchema>[] = [];
   const open = <S2 extends AnySchema>(s2: S2) =>
     createDatabase({
       schema: s2,
       dialect:
         instance !== undefined
-          ? pglite({ instance })
+          ? pglite({ instance, searchPath: schemaName })
           : postgres({
               connectionString: postgresUrl(),
               searchPath: schemaName,
@@ -109,11 +112,17 @@ export async function openTestDatabase<S extends AnySchema>(
       reopened.push(other as unknown as Database<AnySchema>);
       return other;
     },
+    reset: async () => {
+      const { sql } = await import('../../src/index.js');
+      await sql
+        .raw(`drop schema if exists ${schemaName} cascade; create schema ${schemaName}`)
+        .execute(db.kysely);
+    },
     close: async () => {
       for (const other of reopened) await other.destroy();
       await db.destroy();
-      await instance?.close();
-      if (kind === 'postgres') await adminQuery(`drop schema ${schemaName} cascade`);
+      if (instance === undefined) await adminQuery(`drop schema ${schemaName} cascade`);
+      else await instance.exec(`drop schema ${schemaName} cascade`);
     },
   };
 }

@@ -23,12 +23,38 @@ export interface PGliteDialectOptions {
   readonly dataDir?: string;
   /** Use an existing PGlite instance (it is then not closed by `destroy`). */
   readonly instance?: PGliteInterface;
+  /**
+   * `search_path` for this database's statements. Several databases may share one instance with
+   * different schemas: the path is switched whenever the session passes from one to another.
+   */
+  readonly searchPath?: string;
+}
+
+/** What every driver on one PGlite instance shares: its single session. */
+interface SessionState {
+  readonly mutex: ConnectionMutex;
+  /** The search_path last set on the session (`undefined`: the server default). */
+  searchPath: string | undefined;
+}
+
+/**
+ * One lock per PGlite instance, not per driver: two databases opened on the same instance must still
+ * take turns, or one's statements would land inside the other's transaction.
+ */
+const sessions = new WeakMap<PGliteInterface, SessionState>();
+function sessionOf(db: PGliteInterface): SessionState {
+  let state = sessions.get(db);
+  if (state === undefined) {
+    state = { mutex: new ConnectionMutex(), searchPath: undefined };
+    sessions.set(db, state);
+  }
+  return state;
 }
 
 /** Kysely driver for PGlite: one embedded backend, shared through a FIFO lock. */
 class PGliteDriver implements Driver {
   readonly #options: PGliteDialectOptions;
-  readonly #mutex = new ConnectionMutex();
+  #session: SessionState | undefined;
   readonly #constraints: () => ConstraintColumns | undefined;
   #db: PGliteInterface | undefined;
   #connection: PGliteConnection | undefined;
@@ -42,11 +68,25 @@ class PGliteDriver implements Driver {
     this.#db =
       this.#options.instance ??
       (await PGlite.create(this.#options.dataDir === undefined ? {} : { dataDir: this.#options.dataDir }));
+    this.#session = sessionOf(this.#db);
     this.#connection = new PGliteConnection(this.#db, this.#constraints);
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    await this.#mutex.lock();
+    const session = this.#session!;
+    await session.mutex.lock();
+    const wanted = this.#options.searchPath;
+    if (session.searchPath !== wanted) {
+      try {
+        await this.#connection!.execute(
+          wanted === undefined ? 'reset search_path' : `set search_path to "${wanted.replaceAll('"', '""')}"`,
+        );
+      } catch (error) {
+        session.mutex.unlock();
+        throw error;
+      }
+      session.searchPath = wanted;
+    }
     return this.#connection!;
   }
 
@@ -69,7 +109,7 @@ class PGliteDriver implements Driver {
     await runTransactionControl(connection, 'release savepoint', name);
   }
   async releaseConnection(): Promise<void> {
-    this.#mutex.unlock();
+    this.#session!.mutex.unlock();
   }
   async destroy(): Promise<void> {
     if (this.#options.instance === undefined) await this.#db?.close();
