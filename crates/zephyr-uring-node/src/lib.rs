@@ -159,6 +159,10 @@ impl LoopState {
             };
             if records > 0 {
                 self.call_js(len);
+                // JS has flushed its responses: on loopback and with room in the socket buffer
+                // their sends complete during that very submit, so reap them (and whatever else
+                // arrived meanwhile) now instead of through another trip round libuv's epoll.
+                continue;
             }
             if !progress.more && !overflow {
                 break;
