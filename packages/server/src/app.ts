@@ -18,7 +18,7 @@ import {
 } from './errors.js';
 import { type AppListenOptions, listenApp, type Server } from './listen.js';
 import { errorFields, type Logger, type LoggerOption, resolveLogger } from './logger.js';
-import { PROBLEM_TYPE, problemFor } from './problem.js';
+import { isClientError, PROBLEM_TYPE, problemFor } from './problem.js';
 import type { ResponseState } from './response-state.js';
 import { kMatch, type Route } from './route.js';
 import type { Handler, HandlerResult, RouteContext, RouteOptions } from './route-schema.js';
@@ -543,7 +543,7 @@ export class App extends RouteGroup<''> {
         this.#shared.logger.error({ ...errorFields(hookErr), ...requestFields(ctx) }, 'onError hook failed');
       }
     }
-    if (!(err instanceof ZephyrError) || err.status >= 500) {
+    if (!isClientError(err)) {
       this.#shared.logger.error({ ...errorFields(err), ...requestFields(ctx) }, 'request failed');
     }
     // Headers set on the way in (CORS, request id, cookies) stay; those describing the old body go.

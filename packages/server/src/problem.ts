@@ -1,3 +1,4 @@
+import { RequestError } from '@zephyr/uring';
 import { statusText, ValidationError, ZephyrError } from './errors.js';
 
 /** An RFC 9457 problem document, the body of every error response Zephyr produces. */
@@ -23,6 +24,16 @@ export const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
  * production mode.
  */
 export function problemFor(err: unknown, production: boolean): Problem {
+  if (err instanceof RequestError && err.status < 500) {
+    // The engine refused the request mid-body (e.g. its own body limit or timeout): a client error.
+    return {
+      type: 'about:blank',
+      title: statusText(err.status),
+      status: err.status,
+      detail: err.message,
+      code: err.code,
+    };
+  }
   if (err instanceof ZephyrError && err.status < 500) {
     const problem: Problem = {
       type: 'about:blank',
@@ -46,4 +57,9 @@ export function problemFor(err: unknown, production: boolean): Problem {
     if (err.stack !== undefined) problem.stack = err.stack;
   }
   return problem;
+}
+
+/** Whether an error is the client's fault (4xx), so it is answered but not logged as a failure. */
+export function isClientError(err: unknown): boolean {
+  return (err instanceof ZephyrError || err instanceof RequestError) && err.status < 500;
 }

@@ -32,8 +32,10 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
     const worker = cluster.fork({ [WORKER_ENV]: '1', [WORKER_PORT_ENV]: String(port) });
     slots.set(worker, slot);
     backoffs[slot]!.started();
+    let listened = false;
     worker.on('message', (message: unknown) => {
       if (!isListeningMessage(message)) return;
+      listened = true;
       first ??= message;
       listeningCount++;
       if (listeningCount === count) resolveReady();
@@ -44,8 +46,9 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
         if (slots.size === 0) allExited();
         return;
       }
-      if (first === null) {
-        // Dying before any worker listened is a startup failure (bad port, bad module): report it.
+      if (!listened && listeningCount < count) {
+        // Dying before listening, during startup, is a startup failure (bad port, bad module):
+        // report it rather than restart forever.
         rejectReady(new Error(`worker exited during startup (code ${code}, signal ${signal})`));
         return;
       }
