@@ -17,7 +17,12 @@ const fd = openSync(file, 'r');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Everything of testApp plus routes for files, aborts and slow body consumption. */
-function app(events: { aborted: number; slowRead: number[] }): RequestHandler {
+function app(events: {
+  aborted: number;
+  slowRead: number[];
+  slowStarted: number;
+  hangStarted: number;
+}): RequestHandler {
   return async (req, res) => {
     const params = new URLSearchParams(req.query);
     const range = {
@@ -32,6 +37,7 @@ function app(events: { aborted: number; slowRead: number[] }): RequestHandler {
         await res.sendFile(fd, range);
         return;
       case '/hang':
+        events.hangStarted++;
         req.onAbort(() => {
           events.aborted++;
         });
@@ -60,6 +66,7 @@ function app(events: { aborted: number; slowRead: number[] }): RequestHandler {
         }
         return;
       case '/slow':
+        events.slowStarted++;
         await sleep(300);
         res.end('finally');
         return;
@@ -72,7 +79,7 @@ function app(events: { aborted: number; slowRead: number[] }): RequestHandler {
 describe.each(ENGINES)('%s engine: robustness', (engine) => {
   let server: EngineServer | undefined;
   let base = '';
-  const events = { aborted: 0, slowRead: [] as number[] };
+  const events = { aborted: 0, slowRead: [] as number[], slowStarted: 0, hangStarted: 0 };
   beforeAll(async () => {
     server = await start(engine, app(events), { maxBodyBytes: 64 * 1024 * 1024 });
     base = `http://127.0.0.1:${server.port}`;
@@ -114,9 +121,10 @@ describe.each(ENGINES)('%s engine: robustness', (engine) => {
 
   it('calls onAbort when the client leaves before the response, and keeps serving', async () => {
     const before = events.aborted;
+    const hangs = events.hangStarted;
     const socket = await open(server!.port);
     socket.write('GET /hang HTTP/1.1\r\nHost: a\r\n\r\n');
-    await sleep(100);
+    while (events.hangStarted === hangs) await sleep(5);
     socket.destroy();
     const deadline = Date.now() + 2000;
     while (events.aborted === before && Date.now() < deadline) await sleep(10);
@@ -165,12 +173,14 @@ describe.each(ENGINES)('%s engine: robustness', (engine) => {
 
   it('close() lets an in-flight request finish, then resolves and refuses new connections', async () => {
     const own = await start(engine, app(events));
+    const started = events.slowStarted;
     const pending = fetch(`http://127.0.0.1:${own.port}/slow`).then(async (r) => [r.status, await r.text()]);
-    await sleep(50);
-    const started = Date.now();
+    // close() only once the request is in flight: before that its connection is idle, and may go.
+    while (events.slowStarted === started) await sleep(5);
+    const closeStarted = Date.now();
     await own.close({ timeoutMs: 5000 });
     expect(await pending).toEqual([200, 'finally']);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - closeStarted).toBeLessThan(2000);
     await expect(open(own.port)).rejects.toThrow(/ECONNREFUSED/);
   });
 
@@ -185,10 +195,11 @@ describe.each(ENGINES)('%s engine: robustness', (engine) => {
     idle.resume();
     idle.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
     await sleep(50);
+    const hangs = events.hangStarted;
     const hung = await open(own.port);
     hung.on('error', () => {});
     hung.write('GET /hang HTTP/1.1\r\nHost: a\r\n\r\n');
-    await sleep(50);
+    while (events.hangStarted === hangs) await sleep(5);
     const started = Date.now();
     const closing = own.close({ timeoutMs: 800 });
     // The idle connection goes well before the timeout; the hung one holds close() until it.
