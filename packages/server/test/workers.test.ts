@@ -133,4 +133,19 @@ describe.each(['node', 'io_uring'])('workers on the %s engine', (engine) => {
     const [code] = await exited;
     expect(code).toBe(0);
   }, 30_000);
+
+  it('fails listen() in the primary when workers die before listening', async () => {
+    const child = spawn(process.execPath, [fixture], {
+      env: { ...process.env, ENGINE: engine, WORKERS: '2', FAIL_IN_WORKER: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const [code] = await once(child, 'exit');
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('worker exited during startup');
+  }, 30_000);
 });
