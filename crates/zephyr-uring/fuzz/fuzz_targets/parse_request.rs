@@ -85,7 +85,9 @@ fn check_head(buf: &[u8], limits: &HeadLimits, head: &RequestHead) {
     assert!((head.target.1 - head.target.0) as usize <= limits.max_url_len);
     assert!(head.method.1 < head.target.0);
     assert!(bytes(buf, head.method).iter().all(|&b| is_tchar(b)));
-    assert!(bytes(buf, head.target).iter().all(|&b| (0x21..=0x7e).contains(&b) && b != b'#'));
+    assert!(bytes(buf, head.target)
+        .iter()
+        .all(|&b| (0x21..=0x7e).contains(&b) && b != b'#'));
     assert!(in_bounds(head.path, end));
     assert!(head.path.0 >= head.target.0 && head.path.1 <= head.target.1);
     if let Some(q) = head.query {
@@ -137,7 +139,10 @@ fn check_prefixes(
         match (whole, &part) {
             (_, Ok(Status::Partial)) => {
                 if let Ok(Status::Complete) = whole {
-                    assert!(cut < whole_head.head_len, "partial at {cut} after the head ended");
+                    assert!(
+                        cut < whole_head.head_len,
+                        "partial at {cut} after the head ended"
+                    );
                 }
             }
             (Ok(Status::Complete), Ok(Status::Complete)) => {
@@ -180,14 +185,26 @@ fn decode_pieces(pieces: &[&[u8]], max_body: u64) -> Outcome {
 }
 
 fn check_chunked(wire: &[u8], seed: u8) {
-    let max_body = if seed & 0x80 == 0 { 1 << 20 } else { u64::from(seed & 0x3f) };
+    let max_body = if seed & 0x80 == 0 {
+        1 << 20
+    } else {
+        u64::from(seed & 0x3f)
+    };
     let whole = decode_pieces(&[wire], max_body);
     if let Ok((body, consumed, _)) = &whole {
         assert!(*consumed <= wire.len());
         assert!(body.len() <= *consumed);
     }
-    let cut = if wire.is_empty() { 0 } else { usize::from(seed) % (wire.len() + 1) };
-    assert_eq!(decode_pieces(&[&wire[..cut], &wire[cut..]], max_body), whole, "cut at {cut}");
+    let cut = if wire.is_empty() {
+        0
+    } else {
+        usize::from(seed) % (wire.len() + 1)
+    };
+    assert_eq!(
+        decode_pieces(&[&wire[..cut], &wire[cut..]], max_body),
+        whole,
+        "cut at {cut}"
+    );
     if wire.len() <= 512 {
         let bytes: Vec<&[u8]> = wire.chunks(1).collect();
         assert_eq!(decode_pieces(&bytes, max_body), whole, "byte by byte");
@@ -200,9 +217,21 @@ fn check_response(buf: &[u8]) {
     let (name, value) = buf.split_at(mid);
     let mut out = Vec::new();
     let fields: [(&[u8], &[u8]); 2] = [(name, value), (b"x-ok", b"1")];
-    write_response_head(&mut out, Version::Http11, 200, &fields, ResponseFraming::Chunked, true, b"");
+    write_response_head(
+        &mut out,
+        Version::Http11,
+        200,
+        &fields,
+        ResponseFraming::Chunked,
+        true,
+        b"",
+    );
     let lines = out.split(|&b| b == b'\n').count();
-    assert!(lines <= 6, "a fuzzed field added lines: {:?}", String::from_utf8_lossy(&out));
+    assert!(
+        lines <= 6,
+        "a fuzzed field added lines: {:?}",
+        String::from_utf8_lossy(&out)
+    );
     assert_eq!(out.iter().filter(|&&b| b == b'\r').count(), lines - 1);
 
     // Chunks written from arbitrary data decode back to it.
