@@ -167,3 +167,12 @@ describe.each(TRANSPORTS)('static files over %s', (transport) => {
     });
   });
 });
+
+describe('serveStatic options', () => {
+  it('refuses a missing or absent root with ZEPHYR_ERR_INVALID_OPTION', () => {
+    expect(() => serveStatic({ root: '' })).toThrow(
+      expect.objectContaining({ code: 'ZEPHYR_ERR_INVALID_OPTION' }),
+    );
+    expect(() => serveStatic({ root: join(base, 'does-not-exist') })).toThrow(/does not exist/);
+  });
+});

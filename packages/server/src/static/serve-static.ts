@@ -1,6 +1,6 @@
-import { createReadStream, realpathSync } from 'node:fs';
+import { createReadStream, existsSync, realpathSync } from 'node:fs';
 import type { Context } from '../context.js';
-import { RangeNotSatisfiableError } from '../errors.js';
+import { InvalidOptionError, RangeNotSatisfiableError } from '../errors.js';
 import { ifNoneMatch } from '../middleware/etag/index.js';
 import type { Handler } from '../route-schema.js';
 import { contentTypeFor } from './content-type.js';
@@ -35,8 +35,11 @@ export interface ServeStaticOptions {
  * ```
  */
 export function serveStatic(options: ServeStaticOptions): Handler<Context> {
-  if (typeof options?.root !== 'string' || options.root === '')
-    throw new TypeError('serveStatic: root is required');
+  if (typeof options?.root !== 'string' || options.root === '') {
+    throw new InvalidOptionError('serveStatic: root is required');
+  }
+  if (!existsSync(options.root))
+    throw new InvalidOptionError(`serveStatic: root ${options.root} does not exist`);
   const realRoot = realpathSync(options.root);
   const index = options.index ?? 'index.html';
   const dotfiles = options.dotfiles ?? false;

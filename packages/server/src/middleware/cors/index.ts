@@ -1,4 +1,5 @@
 import type { Middleware } from '../../compose.js';
+import { InvalidOptionError } from '../../errors.js';
 
 /** Options of {@link cors}. */
 export interface CorsOptions {
@@ -27,7 +28,9 @@ export interface CorsOptions {
 export function cors(options: CorsOptions = {}): Middleware {
   const origin = options.origin ?? '*';
   if (options.credentials && origin === '*') {
-    throw new TypeError("cors: credentials cannot be combined with origin '*'; list the allowed origins");
+    throw new InvalidOptionError(
+      "cors: credentials cannot be combined with origin '*'; list the allowed origins",
+    );
   }
   const methods = (options.methods ?? ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE']).join(', ');
   const allowHeaders = options.allowHeaders?.join(', ');
