@@ -10,7 +10,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use napi::bindgen_prelude::Buffer;
 use zephyr_uring::conn::ConnId;
 use zephyr_uring::send::ExternalBytes;
-use zephyr_uring::server::Server;
+use zephyr_uring::server::{FileRange, Server};
 
 /// A JS Buffer sent without copying: the strong reference `Buffer` holds keeps its memory alive
 /// and in place until the send completes and the queue drops it (on the JS thread).
@@ -97,7 +97,7 @@ pub fn apply(server: &mut Server, buf: &[u8], externals: &mut [Option<Buffer>]) 
                 // SAFETY: JS handed this descriptor over (it opened it for us and forgets it), or
                 // it is the duplicate made just above: either way nobody else closes it.
                 let file = unsafe { OwnedFd::from_raw_fd(fd) };
-                server.send_file(id, seq, head, file, offset, length, flags & F_CLOSE != 0);
+                server.send_file(id, seq, head, file, FileRange { offset, length }, flags & F_CLOSE != 0);
             }
             CONTINUE => server.send_continue(id, seq),
             PAUSE => server.pause(id, true),

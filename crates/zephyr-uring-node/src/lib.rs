@@ -342,7 +342,7 @@ impl UringServer {
     /// Whether shutdown has completed (no listener, no connection left).
     #[napi(catch_unwind)]
     pub fn is_drained(&self) -> bool {
-        self.state.server.borrow().as_ref().is_none_or(Server::is_drained)
+        self.state.server.borrow().as_ref().map_or(true, Server::is_drained)
     }
 
     /// Stops watching the ring and frees it. Call once drained.

@@ -407,7 +407,7 @@ mod tests {
                 SendPlan::One(p, n) => std::slice::from_raw_parts(p, n).to_vec(),
                 SendPlan::Many(msg, _) => {
                     let msg = &*msg;
-                    let iov = std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen as usize);
+                    let iov = std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen);
                     iov.iter().flat_map(|v| std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len).to_vec()).collect()
                 }
             }

@@ -116,6 +116,13 @@ const NO_CONN: ConnId = ConnId { index: u32::MAX, gen: 0 };
 /// Bytes spliced from a file per round trip (the default pipe capacity).
 const SPLICE_CHUNK: u32 = 64 * 1024;
 
+/// The bytes of a file to send: `length` bytes from `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileRange {
+    pub offset: u64,
+    pub length: u64,
+}
+
 /// Per-connection extras the state machine does not need.
 struct Slot {
     conn: Conn,
@@ -735,7 +742,8 @@ impl Server {
 
     /// Sends `head` then `length` bytes of `file` from `offset` as the body of response `seq`.
     /// Takes ownership of `file` (closed when sent or when the connection goes).
-    pub fn send_file(&mut self, id: ConnId, seq: u32, head: &[u8], file: OwnedFd, offset: u64, length: u64, close: bool) {
+    pub fn send_file(&mut self, id: ConnId, seq: u32, head: &[u8], file: OwnedFd, range: FileRange, close: bool) {
+        let FileRange { offset, length } = range;
         use std::os::fd::IntoRawFd;
         let Some(slot) = self.slot_mut(id) else { return };
         if slot.conn.closing {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use zephyr_uring::conn::{ConnId, EventSink, RequestEvent};
 use zephyr_uring::listener::{resolve, ListenerOptions};
-use zephyr_uring::server::{Limits, Server, ServerConfig};
+use zephyr_uring::server::{FileRange, Limits, Server, ServerConfig};
 
 /// What a test handler sees.
 #[derive(Debug, Clone)]
@@ -399,7 +399,7 @@ fn a_file_body_is_spliced_after_its_head() {
             Event::Request { conn, seq, .. } => {
                 let file: OwnedFd = std::fs::File::open(&file_path).unwrap().into();
                 let head = "HTTP/1.1 200 OK\r\ncontent-length: 299990\r\n\r\n";
-                server.send_file(conn, seq, head.as_bytes(), file, 10, 299_990, false);
+                server.send_file(conn, seq, head.as_bytes(), file, FileRange { offset: 10, length: 299_990 }, false);
             }
             Event::FileSent(_, _, err) => done_tx.send(err).unwrap(),
             _ => {}
