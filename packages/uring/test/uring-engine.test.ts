@@ -3,7 +3,16 @@
 // clients vanish at any moment, and a failing handler costing one response, never the process.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,6 +169,60 @@ describe.runIf(probe.supported)('io_uring engine', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('sends from a caller-owned descriptor without closing it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zephyr-uring-'));
+    const file = join(dir, 'fd.txt');
+    writeFileSync(file, '0123456789abcdef');
+    const fd = openSync(file, 'r');
+    try {
+      const server = await serve(async (_req, res) => {
+        await res.sendFile(fd, { offset: 10 });
+      });
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`http://127.0.0.1:${server.port}/`);
+        expect(await res.text()).toBe('abcdef');
+      }
+      // Still ours and still open: the engine sent from a duplicate.
+      expect(fstatSync(fd).size).toBe(16);
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports drain to a writer that respects write() returning false', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    const total = 128;
+    let sawFalse = false;
+    const server = await serve(async (_req, res) => {
+      res.setHeader('content-length', String(chunk.length * total));
+      for (let i = 0; i < total; i++) {
+        if (!res.write(chunk)) {
+          sawFalse = true;
+          await new Promise<void>((resolve) => res.onDrain(resolve));
+        }
+      }
+      res.end();
+    });
+    // A slow reader: the socket buffers fill and the engine's output queue backs up.
+    const received = await new Promise<number>((resolve, reject) => {
+      const s = connect(server.port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+      let bytes = 0;
+      s.on('data', (d: Buffer) => {
+        bytes += d.length;
+        s.pause();
+        setTimeout(() => s.resume(), 1);
+        if (bytes >= chunk.length * total) {
+          s.destroy();
+          resolve(bytes);
+        }
+      });
+      s.on('error', reject);
+    });
+    expect(received).toBeGreaterThanOrEqual(chunk.length * total);
+    expect(sawFalse).toBe(true);
   });
 
   it('answers 500 to a throwing or rejecting handler and keeps serving', async () => {
