@@ -1,4 +1,6 @@
 import { type Kysely, sql } from 'kysely';
+import { InvalidQueryError } from '../errors/validation-error.js';
+import type { UntypedKysely } from '../model/untyped-kysely.js';
 import type { ReferentialAction } from '../schema/column.js';
 import type { ColumnSnapshot, SchemaSnapshot, TableSnapshot } from './schema-snapshot.js';
 
@@ -43,8 +45,18 @@ interface IndexRow {
  * Reads the structure of the current schema (`current_schema()`) from the PostgreSQL catalogue.
  * The same queries run on PostgreSQL and PGlite.
  */
-// biome-ignore lint/suspicious/noExplicitAny: introspection runs raw SQL and works with any database type.
-export async function introspectDatabase(db: Kysely<any>): Promise<SchemaSnapshot> {
+export async function introspectDatabase<DB>(kysely: Kysely<DB>): Promise<SchemaSnapshot> {
+  // Raw catalogue SQL only: the database's own table types play no part.
+  const db = kysely as unknown as UntypedKysely;
+  const current = await sql<{ name: string | null }>`select current_schema() as name`.execute(db);
+  const name = current.rows[0]?.name ?? null;
+  // With no usable schema on the search_path, current_schema() falls back to the system catalogue,
+  // which a diff would then offer to drop: refuse instead.
+  if (name === null || name === 'pg_catalog' || name === 'information_schema' || name.startsWith('pg_')) {
+    throw new InvalidQueryError(
+      `refusing to introspect system schema "${name}": set a search_path with a user schema`,
+    );
+  }
   const columns = await sql<ColumnRow>`
     select c.relname as table_name, a.attname as column_name,
            format_type(a.atttypid, a.atttypmod) as type, not a.attnotnull as nullable,

@@ -1,8 +1,9 @@
-import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
+import { type Expression, type SqlBool, sql } from 'kysely';
 import { InvalidQueryError } from '../errors/validation-error.js';
 import { ParameterSlot } from '../query-compiler/compiled-template.js';
 import type { AnyTable } from '../schema/table.js';
 import { toDriverValue } from './driver-value.js';
+import type { UntypedExpressionBuilder } from './untyped-kysely.js';
 
 /** Comparison operators for one column. */
 export interface WhereOperators<T> {
@@ -106,8 +107,7 @@ export function collectWhere(table: AnyTable, where: object, shape: string[], va
 
 /** Builds the filter expression with parameter slots, in the same order as {@link collectWhere}. */
 export function buildWhere(
-  // biome-ignore lint/suspicious/noExplicitAny: filters are built for any table of any schema.
-  eb: ExpressionBuilder<any, any>,
+  eb: UntypedExpressionBuilder,
   table: AnyTable,
   where: object,
   slots: { next: number },

@@ -1,11 +1,12 @@
-import type { Compilable, Kysely } from 'kysely';
+import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
 import { InvalidQueryError } from '../errors/validation-error.js';
 import { CompiledTemplate, ParameterSlot } from './compiled-template.js';
 
-/** Something that runs compiled queries: a database or a transaction. */
+/** Something that runs compiled queries: a database or a transaction (`db`, `tx`). */
 export interface QueryRunner {
-  // biome-ignore lint/suspicious/noExplicitAny: a runner executes queries for any database type.
-  readonly kysely: Kysely<any>;
+  readonly kysely: {
+    executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+  };
 }
 
 /** Declares a named parameter inside a `prepare()` builder; typed as the value it stands for. */
@@ -50,10 +51,10 @@ export class PreparedQuery<P extends Record<string, unknown>, R> {
 
 /** Builds and compiles a query with named parameter slots, once. */
 export function prepareQuery<DB, P extends Record<string, unknown>, R>(
-  runner: QueryRunner,
+  runner: QueryRunner & { readonly kysely: Kysely<DB> },
   build: (db: Kysely<DB>, param: ParameterFactory<P>) => Compilable<R>,
 ): PreparedQuery<P, R> {
   const param = ((name: string) => new ParameterSlot(name)) as unknown as ParameterFactory<P>;
-  const compiled = build(runner.kysely as Kysely<DB>, param).compile();
+  const compiled = build(runner.kysely, param).compile();
   return new PreparedQuery<P, R>(new CompiledTemplate(compiled), runner);
 }

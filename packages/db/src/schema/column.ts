@@ -128,8 +128,7 @@ export class Column<T, Nullable extends boolean = false, HasDefault extends bool
 }
 
 /** Any column, whatever its type parameters. */
-// biome-ignore lint/suspicious/noExplicitAny: the widest column type must accept every value type.
-export type AnyColumn = Column<any, boolean, boolean>;
+export type AnyColumn = Column<unknown, boolean, boolean>;
 
 /** Renders a developer-supplied default as a SQL literal (strings quoted with '' escaping). */
 export function renderLiteral(value: unknown): string {

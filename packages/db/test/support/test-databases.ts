@@ -59,10 +59,11 @@ export interface OpenOptions {
   readonly push?: boolean;
 }
 
+/** The PGlite instance shared by the whole run. */
 // Booting PGlite (WebAssembly compile + initdb) costs seconds. Test files share one worker (vitest
 // `isolate: false`), so one instance serves the whole run, each test database in its own schema.
 let sharedPGlite: Promise<PGlite> | undefined;
-function pgliteInstance(): Promise<PGlite> {
+export function pgliteInstance(): Promise<PGlite> {
   sharedPGlite ??= PGlite.create();
   return sharedPGlite;
 }

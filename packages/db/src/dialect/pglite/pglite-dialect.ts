@@ -1,5 +1,6 @@
 import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
 import {
+  CompiledQuery,
   type DatabaseConnection,
   type DatabaseIntrospector,
   type DialectAdapter,
@@ -33,8 +34,10 @@ export interface PGliteDialectOptions {
 /** What every driver on one PGlite instance shares: its single session. */
 interface SessionState {
   readonly mutex: ConnectionMutex;
-  /** The search_path last set on the session (`undefined`: the server default). */
+  /** The search_path last set on the session (`undefined`: the one the session started with). */
   searchPath: string | undefined;
+  /** The session's search_path before any database switched it, to restore for databases without one. */
+  original: string | undefined;
 }
 
 /**
@@ -45,7 +48,7 @@ const sessions = new WeakMap<PGliteInterface, SessionState>();
 function sessionOf(db: PGliteInterface): SessionState {
   let state = sessions.get(db);
   if (state === undefined) {
-    state = { mutex: new ConnectionMutex(), searchPath: undefined };
+    state = { mutex: new ConnectionMutex(), searchPath: undefined, original: undefined };
     sessions.set(db, state);
   }
   return state;
@@ -78,8 +81,15 @@ class PGliteDriver implements Driver {
     const wanted = this.#options.searchPath;
     if (session.searchPath !== wanted) {
       try {
+        // `reset` would not do: PGlite's configured default is pg_catalog, not what the session began with.
+        if (session.original === undefined) {
+          const shown = await this.#connection!.executeQuery<{ search_path: string }>(
+            CompiledQuery.raw('show search_path'),
+          );
+          session.original = shown.rows[0]?.search_path ?? 'public';
+        }
         await this.#connection!.execute(
-          wanted === undefined ? 'reset search_path' : `set search_path to "${wanted.replaceAll('"', '""')}"`,
+          `set search_path to ${wanted === undefined ? session.original : `"${wanted.replaceAll('"', '""')}"`}`,
         );
       } catch (error) {
         session.mutex.unlock();
@@ -137,8 +147,7 @@ export class PGliteDialect implements ZephyrDialect {
   createAdapter(): DialectAdapter {
     return new PostgresAdapter();
   }
-  // biome-ignore lint/suspicious/noExplicitAny: Kysely's Dialect interface is declared with Kysely<any>.
-  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
     return new PostgresIntrospector(db);
   }
   poolMetrics(): undefined {

@@ -31,8 +31,7 @@ export class PostgresDialect implements ZephyrDialect {
   createAdapter(): DialectAdapter {
     return new PostgresAdapter();
   }
-  // biome-ignore lint/suspicious/noExplicitAny: Kysely's Dialect interface is declared with Kysely<any>.
-  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
     return new PostgresIntrospector(db);
   }
   poolMetrics(): PoolMetrics | undefined {
