@@ -225,6 +225,15 @@ export class UringExchange implements EngineRequest, EngineResponse {
 
   /** A body chunk arrived (`chunk` is a copy the exchange may keep). */
   pushBody(chunk: Buffer, last: boolean): void {
+    // A response that ended without reading the body: the rest of it is read off the wire
+    // (so the connection stays usable) and dropped.
+    if (this._finished && !this.bodyTaken) {
+      if (last) {
+        this.bodyComplete = true;
+        this.host.release(this);
+      }
+      return;
+    }
     if (chunk.length > 0) {
       if (this.chunks) this.chunks.push(chunk);
       else this.chunks = [chunk];
@@ -235,7 +244,10 @@ export class UringExchange implements EngineRequest, EngineResponse {
         this.host.command(this, CMD_PAUSE, 0);
       }
     }
-    if (last) this.bodyComplete = true;
+    if (last) {
+      this.bodyComplete = true;
+      if (this._finished) this.host.release(this);
+    }
     this.wakeBody();
   }
 

@@ -225,6 +225,16 @@ describe.runIf(probe.supported)('io_uring engine', () => {
     expect(sawFalse).toBe(true);
   });
 
+  it('drops an unread request body and keeps the connection serving', async () => {
+    const server = await serve((req, res) => res.end(`ok ${req.path}`));
+    const body = 'x'.repeat(100_000);
+    const raw = [1, 2, 3]
+      .map((i) => `POST /${i} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
+      .join('');
+    const text = await exchange(server.port, raw, (t) => t.endsWith('ok /3'));
+    expect(count(text, 'HTTP/1.1 200 OK')).toBe(3);
+  });
+
   it('answers 500 to a throwing or rejecting handler and keeps serving', async () => {
     const server = await serve((req, res) => {
       if (req.path === '/throw') throw new Error('sync failure');
