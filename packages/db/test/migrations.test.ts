@@ -161,6 +161,32 @@ describe.each(DIALECTS)('schema manager: diff, generate, migrate, roll back (%s)
     expect(rows).toEqual([{ nickname: null }]);
   });
 
+  it('moves a primary key to other columns, and back on rollback', async () => {
+    const keyed = (pk: 'code' | 'id') =>
+      defineSchema({
+        tables: [
+          table(
+            'codes',
+            { id: column.integer(), code: column.text(), label: column.text().nullable() },
+            { primaryKey: [pk] },
+          ),
+        ],
+      });
+    const m1 = createMigrator(t.reopen(keyed('id')), { directory: dir });
+    await m1.generate('codes');
+    await m1.migrate();
+    const m2 = createMigrator(t.reopen(keyed('code')), { directory: dir });
+    expect((await m2.diff()).map((c) => c.description)).toEqual([
+      'drop primary key codes.codes_pkey',
+      'add primary key codes.codes_pkey',
+    ]);
+    await m2.generate('rekey');
+    await m2.migrate();
+    expect(await m2.diff()).toEqual([]);
+    await m2.rollback();
+    expect(await m1.diff()).toEqual([]);
+  });
+
   it('a failing migration leaves nothing half-applied', async () => {
     await writeFile(
       join(dir, '20200101000000_broken.sql'),

@@ -3,6 +3,7 @@ import {
   q,
   renderAddCheck,
   renderAddForeignKey,
+  renderAddPrimaryKey,
   renderAddUnique,
   renderColumn,
   renderCreateIndex,
@@ -199,6 +200,28 @@ function diffConstraints(
     );
     return { added, removed };
   };
+
+  const livePk = current.primaryKey;
+  const declaredPk = declared.primaryKey;
+  if (livePk?.name !== declaredPk?.name || !sameColumns(livePk?.columns ?? [], declaredPk?.columns ?? [])) {
+    // Dropped with the other constraints, re-added with them: foreign keys to it come back later.
+    if (livePk !== undefined) {
+      dropConstraints.push({
+        description: `drop primary key ${name}.${livePk.name}`,
+        destructive: false,
+        up: [renderDropConstraint(name, livePk.name)],
+        down: [renderAddPrimaryKey(name, livePk)],
+      });
+    }
+    if (declaredPk !== undefined) {
+      addConstraints.push({
+        description: `add primary key ${name}.${declaredPk.name}`,
+        destructive: false,
+        up: [renderAddPrimaryKey(name, declaredPk)],
+        down: [renderDropConstraint(name, declaredPk.name)],
+      });
+    }
+  }
 
   const uniques = keyChanges(current.uniques, declared.uniques);
   for (const u of uniques.removed) {

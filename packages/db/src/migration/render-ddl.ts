@@ -33,6 +33,11 @@ export function renderAddForeignKey(table: string, fk: ForeignKeyConstraint): st
   );
 }
 
+/** ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY. */
+export function renderAddPrimaryKey(table: string, pk: KeyConstraint): string {
+  return `alter table ${q(table)} add constraint ${q(pk.name)} primary key (${list(pk.columns)});`;
+}
+
 /** ALTER TABLE ... ADD CONSTRAINT ... UNIQUE. */
 export function renderAddUnique(table: string, u: KeyConstraint): string {
   return `alter table ${q(table)} add constraint ${q(u.name)} unique (${list(u.columns)});`;
