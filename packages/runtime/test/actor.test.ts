@@ -189,4 +189,25 @@ describe('actors', () => {
     await Promise.all([a, b]);
     expect(order).toEqual(['value-a', 'value-b']);
   });
+
+  it('keeps handling messages when a dead-letter listener throws', async () => {
+    const hookErrors: string[] = [];
+    system = await createActorSystem({ onHookError: (_a, hook) => hookErrors.push(hook) });
+    system.onDeadLetter(() => {
+      throw new Error('listener bug');
+    });
+    type M = { type: 'crash' } | { type: 'ok' };
+    const ref = system.spawn(
+      defineActor<M, { ok: string }>()({
+        start: () => null,
+        receive: (_s, msg) => {
+          if (msg.type === 'crash') throw new Error('crash');
+          return 'fine';
+        },
+      }),
+    );
+    ref.tell({ type: 'crash' }); // dead-lettered as `failed`, the listener throws
+    await expect(ref.ask({ type: 'ok' })).resolves.toBe('fine');
+    expect(hookErrors).toEqual(['onDeadLetter listener']);
+  });
 });

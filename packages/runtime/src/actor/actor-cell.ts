@@ -418,7 +418,13 @@ export class ActorCell implements Runnable, SupervisedChild {
     }
     this.host.unregister(this.address, this.name);
     const notice: DeathNotice = { address: this.address, reason };
-    for (const listener of this.watchers) listener(notice);
+    for (const listener of this.watchers) {
+      try {
+        listener(notice);
+      } catch (err) {
+        this.host.hookError(this.address, 'watch listener', err);
+      }
+    }
     this.watchers.clear();
   }
 }

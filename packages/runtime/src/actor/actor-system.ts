@@ -247,7 +247,14 @@ export class ActorSystem implements CellHost {
   /** @internal */
   deadLetter(letter: DeadLetter): void {
     this.deadLetters++;
-    for (const listener of this.deadLetterListeners) listener(letter);
+    for (const listener of this.deadLetterListeners) {
+      // Called from inside actor run loops: a throwing listener must not break message handling.
+      try {
+        listener(letter);
+      } catch (err) {
+        this.hookError(letter.recipient, 'onDeadLetter listener', err);
+      }
+    }
   }
 
   /** @internal */

@@ -38,7 +38,18 @@ export class Dispatcher {
     const start = performance.now();
     let turns = 0;
     for (let r = this.ready.shift(); r !== undefined; r = this.ready.shift()) {
-      if (r.run(this.throughput)) this.ready.push(r);
+      let more: boolean;
+      try {
+        more = r.run(this.throughput);
+      } catch (err) {
+        // Actors catch their handlers' errors, so this is a runtime bug: surface it as an uncaught
+        // exception, after the rest of the ready queue has had its turn.
+        queueMicrotask(() => {
+          throw err;
+        });
+        more = false;
+      }
+      if (more) this.ready.push(r);
       // Reading the clock every 8 actors keeps its cost off the per-message path.
       if ((++turns & 7) === 0 && performance.now() - start > this.sliceMs && this.ready.size > 0) {
         setImmediate(this.drain);
