@@ -122,8 +122,10 @@ export class ActorCell implements Runnable, SupervisedChild {
       reply?.reject(new ActorStoppedError(this.address));
       return;
     }
-    const offered = this.mailbox.offer(msg, reply);
-    if (offered !== Offer.Accepted) this.overflowed(offered, msg, reply);
+    const mb = this.mailbox;
+    // Fast path: room in the mailbox (always, when unbounded).
+    if (mb.size < mb.capacity) mb.push(msg, reply);
+    else this.overflowed(mb.offer(msg, reply), msg, reply);
     if (!this.scheduled && this.status === RUNNING) {
       this.scheduled = true;
       this.host.dispatcher.schedule(this);

@@ -21,7 +21,7 @@ export class Dispatcher {
    * @param sliceMs - work done in one event-loop turn before yielding to I/O
    */
   constructor(
-    private readonly throughput = 512,
+    private readonly throughput = 1024,
     private readonly sliceMs = 4,
   ) {}
 
