@@ -98,6 +98,8 @@ pub struct Conn {
     pub paused: bool,
     /// A multishot receive is armed.
     pub recv_armed: bool,
+    /// A cancel of the armed receive is in flight.
+    pub recv_cancelling: bool,
     /// No request follows (the last had no keep-alive, or the peer's EOF).
     pub read_done: bool,
     /// The peer shut its side down (receive returned 0).
@@ -148,6 +150,7 @@ impl Conn {
             responses: ResponseQueue::default(),
             paused: false,
             recv_armed: false,
+            recv_cancelling: false,
             read_done: false,
             eof: false,
             halted: false,
@@ -163,8 +166,12 @@ impl Conn {
     }
 
     /// Whether the connection should keep receiving.
-    pub fn wants_recv(&self) -> bool {
-        !self.closing && !self.paused && !self.halted && (!self.read_done || self.body_pending())
+    pub fn wants_recv(&self, limits: &ConnLimits) -> bool {
+        // Input waiting for the pipeline to drain is capped (one largest head plus 64 KiB): past
+        // that the socket is not read, so a client pipelining faster than the handlers answer
+        // is held back by TCP instead of growing our buffer.
+        let input_full = self.input.len() >= limits.head.max_head_bytes + 64 * 1024;
+        !self.closing && !self.paused && !self.halted && !input_full && (!self.read_done || self.body_pending())
     }
 
     /// Whether a request body is still arriving.

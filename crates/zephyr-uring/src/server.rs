@@ -471,6 +471,7 @@ impl Server {
         };
         if !cqueue::more(flags) {
             slot.conn.recv_armed = false;
+            slot.conn.recv_cancelling = false;
             slot.conn.inflight -= 1;
         }
         if res > 0 {
@@ -644,14 +645,17 @@ impl Server {
             self.stalled.push(id.index);
         }
         let Some(slot) = self.slot_mut(id) else { return };
-        let wants_recv = if slot.lingering { !slot.conn.eof } else { slot.conn.wants_recv() };
+        let wants_recv = if slot.lingering { !slot.conn.eof } else { slot.conn.wants_recv(&limits) };
         if wants_recv && !slot.conn.recv_armed {
             slot.conn.recv_armed = true;
             slot.conn.inflight += 1;
             sqes[1] = Some(opcode::RecvMulti::new(types::Fd(fd), group).build().user_data(token(RECV, id)));
-        } else if !wants_recv && slot.conn.recv_armed && slot.conn.paused {
-            // Backpressure: stop the multishot receive; bytes already received stay buffered.
-            slot.conn.recv_armed = false;
+        } else if !wants_recv && slot.conn.recv_armed && !slot.conn.recv_cancelling && !slot.conn.closing {
+            // Backpressure (JS paused a body, or the pipeline is full): stop the multishot
+            // receive; bytes already received stay buffered and are parsed when there is room.
+            // The receive stays `armed` until its last completion arrives: re-arming before that
+            // would put two multishot receives on one socket, racing for its bytes.
+            slot.conn.recv_cancelling = true;
             slot.conn.inflight += 1;
             sqes[1] = Some(opcode::AsyncCancel::new(token(RECV, id)).build().user_data(token(CANCEL, id)));
         }

@@ -202,6 +202,27 @@ fn large_responses_go_out_zero_copy_intact() {
 }
 
 #[test]
+fn a_client_pipelining_faster_than_the_handler_is_held_back_by_tcp() {
+    // The handler never answers: after 128 parsed requests the engine must stop reading, so the
+    // client's writes block instead of the server buffering everything it sends.
+    let server = start(Limits::default(), Box::new(|_, _| {}));
+    let mut c = client(server.port);
+    c.set_write_timeout(Some(Duration::from_millis(500))).unwrap();
+    let request = b"GET /flood HTTP/1.1\r\nHost: x\r\n\r\n";
+    let batch: Vec<u8> = request.iter().copied().cycle().take(request.len() * 4096).collect();
+    let mut written = 0usize;
+    let limit = 256 << 20;
+    while written < limit {
+        match c.write(&batch) {
+            Ok(n) => written += n,
+            Err(_) => break,
+        }
+    }
+    assert!(written < limit, "the server read {written} bytes of requests it could not answer");
+    server.stop();
+}
+
+#[test]
 fn keep_alive_serves_several_requests_on_one_connection() {
     let server = start(Limits::default(), echo_path());
     let mut c = client(server.port);
