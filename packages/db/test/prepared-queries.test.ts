@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { InvalidQueryError, sql } from '../src/index.js';
-import { DIALECTS, openTestDatabase, type TestDatabase } from './support/test-databases.js';
+import { createDatabase, InvalidQueryError, postgres, sql } from '../src/index.js';
+import { DIALECTS, openTestDatabase, postgresUrl, type TestDatabase } from './support/test-databases.js';
 import { schema, type TestSchema } from './support/test-schema.js';
 
 describe.each(DIALECTS)('compiled and prepared queries (%s)', (kind) => {
@@ -57,6 +57,25 @@ describe.each(DIALECTS)('compiled and prepared queries (%s)', (kind) => {
   });
 
   if (kind === 'postgres') {
+    it('a prepared select * keeps working after DDL changes its table (re-prepared once)', async () => {
+      const db = createDatabase({
+        schema,
+        dialect: postgres({ connectionString: postgresUrl(), searchPath: t.schemaName, pool: { max: 1 } }),
+      });
+      try {
+        expect((await db.models.users.find(1))?.email).toBe('u0@x.io');
+        await sql`alter table users add column nickname text`.execute(db.kysely);
+        // Same session, same statement name: PostgreSQL answers "cached plan must not change result type".
+        const row = (await db.models.users.find(1)) as Record<string, unknown> | undefined;
+        expect(row?.email).toBe('u0@x.io');
+        expect(row).toHaveProperty('nickname', null);
+        expect((await db.models.users.find(2))?.email).toBe('u1@x.io');
+      } finally {
+        await sql`alter table users drop column nickname`.execute(db.kysely);
+        await db.destroy();
+      }
+    });
+
     it('on PostgreSQL, model queries run as named prepared statements, parsed once per session', async () => {
       await t.db.transaction(async (tx) => {
         for (let i = 0; i < 5; i++) await tx.models.users.find(i + 1);
