@@ -147,6 +147,15 @@ describe.each(ENGINES)('%s engine: limits', (engine) => {
     expect(elapsed).toBeLessThan(1800);
   });
 
+  it('headerTimeoutMs: a slow second head on a keep-alive connection also gets 408', async () => {
+    const first = 'GET / HTTP/1.1\r\nHost: a\r\n\r\n';
+    const slow = [...'GET / HTTP/1.1\r\nHost: a\r\nX-Slow: '.padEnd(50, 's')];
+    const result = await raw(port, [first, ...slow], { gapMs: 20, waitMs: 2000 });
+    const responses = parseResponses(result.text);
+    expect(responses.map((r) => r.status)).toEqual([200, 408]);
+    expect(result.closed).toBe(true);
+  });
+
   it('headerTimeoutMs: a connection that sends nothing is closed with 408', async () => {
     const result = await raw(port, [], { waitMs: 2000 });
     expect(result.closed).toBe(true);
