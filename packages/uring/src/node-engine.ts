@@ -37,6 +37,8 @@ function clientErrorStatus(code: string | undefined): number {
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
       return 431;
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return 413;
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return 408;
     case 'ECONNRESET':
@@ -48,9 +50,10 @@ function clientErrorStatus(code: string | undefined): number {
 }
 
 /**
- * Answers a parse error or an expired header/request deadline. node's own handler stays silent
- * once anything was written on the socket (so a keep-alive connection timing out on its second
- * request would get no 408); this one answers unless a response head is already on the wire.
+ * Answers a parse error or an expired header/request deadline, unless a response head is already
+ * on the wire. node's own handler writes the same answers but destroys the socket at once: with
+ * request bytes still unread, the kernel then sends RST and the client may lose the answer (a
+ * 413/431 to a client still sending is exactly that case). Ending first lets it arrive.
  */
 function onClientError(err: Error & { code?: string }, socket: Socket): void {
   const status = clientErrorStatus(err.code);
