@@ -15,6 +15,15 @@ describe.each(DIALECTS)('compiled and prepared queries (%s)', (kind) => {
     await t?.close();
   });
 
+  it('Kysely stream() delivers every row in chunks (a server-side cursor on PostgreSQL)', async () => {
+    const emails: string[] = [];
+    for await (const row of t.db.kysely.selectFrom('users').select('email').orderBy('id').stream(3))
+      emails.push(row.email);
+    expect(emails).toEqual(Array.from({ length: 10 }, (_, i) => `u${i}@x.io`));
+    // The connection went back to the pool in a usable state.
+    expect(await t.db.models.users.count()).toBe(10);
+  });
+
   it('prepare() compiles once and runs with named parameters', async () => {
     const byAge = t.db.prepare<{ min: number; max: number }, { email: string }>((q, p) =>
       q

@@ -1,5 +1,6 @@
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
 import type pg from 'pg';
+import Cursor from 'pg-cursor';
 import { type ConstraintColumns, mapDatabaseError } from '../../errors/map-database-error.js';
 import type { StatementNames } from './statement-names.js';
 
@@ -110,14 +111,27 @@ export class PostgresConnection implements DatabaseConnection {
     }
   }
 
+  /** Server-side streaming through a cursor: at most `chunkSize` rows in memory at a time. */
   async *streamQuery<R>(
     compiledQuery: CompiledQuery,
     chunkSize: number,
   ): AsyncIterableIterator<QueryResult<R>> {
-    // True server-side streaming needs pg-cursor; this reads the result once and hands it out in
-    // chunks, which keeps Kysely's `stream()` working with the same semantics, minus the memory bound.
-    const { rows } = await this.executeQuery<R>(compiledQuery);
-    const size = Math.max(1, chunkSize);
-    for (let i = 0; i < rows.length; i += size) yield { rows: rows.slice(i, i + size) };
+    const cursor = this.client.query(
+      new Cursor<R & pg.QueryResultRow>(compiledQuery.sql, compiledQuery.parameters as unknown[]),
+    );
+    try {
+      for (;;) {
+        let rows: R[];
+        try {
+          rows = await this.#guard(cursor.read(Math.max(1, chunkSize)));
+        } catch (error) {
+          throw mapDatabaseError(error, this.#constraints());
+        }
+        if (rows.length === 0) return;
+        yield { rows };
+      }
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
   }
 }
