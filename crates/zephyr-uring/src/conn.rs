@@ -63,6 +63,8 @@ pub struct ConnLimits {
 
 /// A body larger than this is never delivered inline with its head.
 pub const INLINE_BODY_MAX: usize = 64 * 1024;
+/// Unsent response bytes past which no further pipelined request is parsed.
+pub const PIPELINE_OUTPUT_MAX: usize = 1 << 20;
 /// Largest body chunk in one event.
 pub const BODY_CHUNK_MAX: usize = 64 * 1024;
 
@@ -117,6 +119,8 @@ pub struct Conn {
     served: bool,
     /// The sink refused an event: offer the input again on the next process.
     pub stalled: bool,
+    /// Parsing stopped because the pipeline was full: resume once responses make room.
+    pub pipeline_blocked: bool,
     /// Request `seq` was sent `Expect: 100-continue` and no 100 has gone out yet.
     expecting: Option<u32>,
     /// JS asked to be told when output drains.
@@ -160,6 +164,7 @@ impl Conn {
             deadline: Deadline::Head(now + limits.header_timeout_ms),
             served: false,
             stalled: false,
+            pipeline_blocked: false,
             expecting: None,
             want_drain: false,
         }
@@ -242,7 +247,14 @@ impl Conn {
                         // The last request (no keep-alive) is in: whatever follows is dropped.
                         return buf.len();
                     }
-                    if self.responses.open_count() >= limits.max_pipelined || self.stalled {
+                    // Pipelining is bounded twice: by requests awaiting an answer, and by answers
+                    // the client has not read yet (a client that sends but never reads must not
+                    // make us queue response after response).
+                    if self.stalled {
+                        return pos;
+                    }
+                    if self.responses.open_count() >= limits.max_pipelined || self.responses.pending_bytes() > PIPELINE_OUTPUT_MAX {
+                        self.pipeline_blocked = true;
                         return pos;
                     }
                     if matches!(self.deadline, Deadline::Idle(_) | Deadline::None) {

@@ -351,6 +351,10 @@ impl Server {
                 let now = server.now;
                 if let Some(slot) = server.slot_mut(id) {
                     slot.conn.resume(sink, &limits, &date, now);
+                    if slot.conn.stalled {
+                        // Still no room in the sink: keep its place for the next batch.
+                        server.stalled.push(id.index);
+                    }
                 }
             });
             self.service(id, sink);
@@ -639,8 +643,14 @@ impl Server {
             slot.conn.want_drain = false;
             sink.drained(id);
         }
-        if slot.conn.has_input() && !slot.conn.stalled && slot.conn.responses.open_count() < limits.max_pipelined && !slot.conn.body_pending() {
-            // Answered pipelined requests made room: parse what was waiting.
+        if slot.conn.pipeline_blocked
+            && !slot.conn.stalled
+            && slot.conn.responses.open_count() < limits.max_pipelined
+            && slot.conn.responses.pending_bytes() <= crate::conn::PIPELINE_OUTPUT_MAX
+        {
+            // Answered pipelined requests made room: parse what was waiting. (Only then: input
+            // that is merely an unfinished head waits for bytes, not for a wake-up.)
+            slot.conn.pipeline_blocked = false;
             slot.conn.stalled = true;
             self.stalled.push(id.index);
         }

@@ -66,6 +66,8 @@ struct Running {
     port: u16,
     stop: Arc<AtomicBool>,
     open: Arc<std::sync::atomic::AtomicUsize>,
+    /// Times the loop woke up, to catch busy loops.
+    wakeups: Arc<std::sync::atomic::AtomicUsize>,
     thread: Option<thread::JoinHandle<usize>>,
 }
 
@@ -91,6 +93,8 @@ fn start_with(configure: impl FnOnce(&mut ServerConfig) + Send + 'static, mut ha
     let stop2 = stop.clone();
     let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let open2 = open.clone();
+    let wakeups = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let wakeups2 = wakeups.clone();
     let thread = thread::spawn(move || {
         let mut config = ServerConfig::new(ListenerOptions { addr: resolve("127.0.0.1", 0).unwrap(), reuse_port: false, backlog: 128, tcp_fast_open: false });
         configure(&mut config);
@@ -100,6 +104,7 @@ fn start_with(configure: impl FnOnce(&mut ServerConfig) + Send + 'static, mut ha
         while !stop2.load(Ordering::SeqCst) {
             server.wait().unwrap();
             loop {
+                wakeups2.fetch_add(1, Ordering::SeqCst);
                 let progress = server.process(&mut sink);
                 for event in sink.0.drain(..) {
                     handler(&mut server, event);
@@ -114,7 +119,7 @@ fn start_with(configure: impl FnOnce(&mut ServerConfig) + Send + 'static, mut ha
         server.connections()
     });
     let port = rx.recv().unwrap();
-    Running { port, stop, open, thread: Some(thread) }
+    Running { port, stop, open, wakeups, thread: Some(thread) }
 }
 
 fn respond(server: &mut Server, conn: ConnId, seq: u32, body: &str) {
@@ -219,6 +224,22 @@ fn a_client_pipelining_faster_than_the_handler_is_held_back_by_tcp() {
         }
     }
     assert!(written < limit, "the server read {written} bytes of requests it could not answer");
+    server.stop();
+}
+
+#[test]
+fn an_unfinished_head_waits_for_bytes_without_waking_the_loop() {
+    let server = start(Limits::default(), echo_path());
+    let mut c = client(server.port);
+    c.write_all(b"GET / HTTP/1.1\r\nHo").unwrap();
+    thread::sleep(Duration::from_millis(50));
+    let before = server.wakeups.load(Ordering::SeqCst);
+    thread::sleep(Duration::from_millis(300));
+    let woke = server.wakeups.load(Ordering::SeqCst) - before;
+    // Only the deadline timer may tick (at most once a second with the default limits).
+    assert!(woke <= 2, "the loop woke {woke} times in 300 ms while waiting for bytes");
+    c.write_all(b"st: x\r\n\r\n").unwrap();
+    assert!(read_responses(&mut c, 1).ends_with("\r\n\r\n/"));
     server.stop();
 }
 
