@@ -17,7 +17,7 @@ export interface PostgresDialectOptions {
   readonly searchPath?: string;
   /** Shown in `pg_stat_activity.application_name`. Default `zephyr`. */
   readonly applicationName?: string;
-  /** Timeout for opening one connection. Default 5000 ms. */
+  /** Timeout for opening one connection. Default: the pool's `acquireTimeoutMs` (5000 ms). */
   readonly connectTimeoutMs?: number;
   /** Most distinct statements prepared per session. Default 500. */
   readonly maxPreparedStatements?: number;
@@ -51,7 +51,8 @@ export class PostgresDriver implements Driver {
           const client = new pg.Client({
             connectionString: o.connectionString,
             application_name: o.applicationName ?? 'zephyr',
-            connectionTimeoutMillis: o.connectTimeoutMs ?? 5000,
+            // Opening a connection is bounded like waiting for one, so no caller waits past its acquire timeout.
+            connectionTimeoutMillis: o.connectTimeoutMs ?? o.pool?.acquireTimeoutMs ?? 5000,
             keepAlive: true,
             types: postgresTypes,
             ...(o.searchPath === undefined ? {} : { options: `-c search_path=${o.searchPath}` }),
