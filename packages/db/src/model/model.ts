@@ -65,6 +65,7 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
   readonly #t: AnyTable;
   readonly #touch: string[];
 
+  /** @internal Models are created by the database: use `db.models.<table>`. */
   constructor(ctx: ModelContext, table: S['tables'][N]) {
     this.#ctx = ctx;
     this.table = table;
