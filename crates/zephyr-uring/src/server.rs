@@ -380,7 +380,7 @@ impl Server {
                 SEND => self.guard(id, sink, |s, _| s.on_send(id, res)),
                 SEND_ZC => self.guard(id, sink, |s, _| s.on_send_zc(id, res, flags)),
                 SPLICE_IN | SPLICE_OUT => self.guard(id, sink, |s, _| s.on_splice(id, kind, res)),
-                TIMER => self.on_tick(res, flags, sink, &date),
+                TIMER => self.on_tick(flags, sink, &date),
                 CANCEL => {
                     if let Some(slot) = self.slot_mut(id) {
                         slot.conn.inflight -= 1;
@@ -558,8 +558,8 @@ impl Server {
         }
     }
 
-    fn on_tick(&mut self, res: i32, flags: u32, sink: &mut dyn EventSink, date: &[u8]) {
-        let _ = res;
+    /// The deadline timer fired (its result is always -ETIME): check every connection's deadline.
+    fn on_tick(&mut self, flags: u32, sink: &mut dyn EventSink, date: &[u8]) {
         if !cqueue::more(flags) {
             self.timer_armed = false;
             self.arm_timer();
@@ -809,11 +809,11 @@ impl Server {
             return;
         }
         self.shutting_down = true;
-        if let Some(l) = &self.listener {
+        if self.listener.is_some() {
             if self.accept_armed {
+                // The listener closes when the cancelled accept reports its last completion.
                 self.push(opcode::AsyncCancel::new(token(ACCEPT, NO_CONN)).build().user_data(token(CANCEL, NO_CONN)));
             } else {
-                let _ = l;
                 self.listener = None;
             }
         }
