@@ -31,7 +31,7 @@ cargo test --workspace 2>&1 | tee -a "$log"
 
 echo "==> build, typecheck, test (turbo)"
 "${PNPM[@]}" exec turbo run build
-"${PNPM[@]}" exec turbo run typecheck test --concurrency=2 --output-logs=full 2>&1 | tee -a "$log"
+"${PNPM[@]}" exec turbo run typecheck test --concurrency=1 --output-logs=full 2>&1 | tee -a "$log"
 
 echo "==> lint (biome)"
 "${PNPM[@]}" exec biome check .

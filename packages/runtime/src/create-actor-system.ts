@@ -28,8 +28,7 @@ export async function createActorSystem(options: ActorSystemOptions = {}): Promi
     }
   }
   if (config.supervisor_mode === 'distributed') {
-    // The schema guarantees nats_url in distributed mode.
-    const natsUrl = config.nats_url as string;
+    const natsUrl = config.nats_url;
     try {
       system.placements.cluster = await ClusterLink.join(
         system,

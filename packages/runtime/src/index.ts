@@ -10,7 +10,6 @@ export type {
 export type { ActorTimers } from './actor/actor-timers.js';
 export type { DeadLetter, DeathNotice, ExitReason, Message, ReplyMap, ReplyOf } from './actor/message.js';
 export type { ClusterOptions } from './cluster/cluster-link.js';
-export { parseSize } from './config/parse-size.js';
 export {
   type RuntimeConfig,
   type RuntimeConfigInput,

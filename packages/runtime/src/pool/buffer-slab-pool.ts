@@ -1,4 +1,4 @@
-import { parseSize } from '../config/parse-size.js';
+import { parseSize } from '@zephyr/config';
 import { InvalidArgumentError, PoolExhaustedError, PoolReleaseError } from '../errors.js';
 import { isDevMode, type LeakReport, LeakTracker, warnLeak } from './leak-tracker.js';
 
@@ -36,8 +36,8 @@ export class BufferSlabPool {
   private readonly tracker: LeakTracker | null;
 
   constructor(options: BufferSlabPoolOptions) {
-    const total = parseSize(options.totalSize);
-    this.slabSize = parseSize(options.slabSize ?? 64 * 1024);
+    const total = sizeOption('totalSize', options.totalSize);
+    this.slabSize = sizeOption('slabSize', options.slabSize ?? 64 * 1024);
     if (this.slabSize < 1 || total < this.slabSize) {
       throw new InvalidArgumentError(
         `BufferSlabPool needs 1 <= slabSize <= totalSize (got ${this.slabSize} and ${total})`,
@@ -100,5 +100,13 @@ export class BufferSlabPool {
   /** Dev checks: slabs acquired and not released yet, with their stacks. */
   outstanding(): LeakReport[] {
     return this.tracker?.outstanding() ?? [];
+  }
+}
+
+function sizeOption(name: string, value: number | string): number {
+  try {
+    return parseSize(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`BufferSlabPool ${name}: ${(err as Error).message}`);
   }
 }
