@@ -115,6 +115,9 @@ pub struct Conn {
     /// Submissions the kernel has not completed yet; the slot is freed only at 0.
     pub inflight: u32,
     pub deadline: Deadline,
+    /// When the current request's first byte arrived (or the connection, for the first): the
+    /// request timeout counts from here, head and body together.
+    request_started: u64,
     /// Whether any request has been seen (the first waits on the header timeout from accept).
     served: bool,
     /// The sink refused an event: offer the input again on the next process.
@@ -162,6 +165,7 @@ impl Conn {
             closing: false,
             inflight: 0,
             deadline: Deadline::Head(now + limits.header_timeout_ms),
+            request_started: now,
             served: false,
             stalled: false,
             pipeline_blocked: false,
@@ -259,6 +263,7 @@ impl Conn {
                     }
                     if matches!(self.deadline, Deadline::Idle(_) | Deadline::None) {
                         self.deadline = Deadline::Head(now + limits.header_timeout_ms);
+                        self.request_started = now;
                     }
                     match parse_request_head(rest, &limits.head, &mut self.head) {
                         Ok(Status::Partial) => return pos,
@@ -267,7 +272,7 @@ impl Conn {
                             return buf.len();
                         }
                         Ok(Status::Complete) => {
-                            if let Some(used) = self.dispatch(rest, sink, limits, date, now) {
+                            if let Some(used) = self.dispatch(rest, sink, limits, date) {
                                 pos += used;
                             } else {
                                 return pos;
@@ -332,7 +337,7 @@ impl Conn {
     }
 
     /// Hands a complete head to the sink; `None` when the sink had no room.
-    fn dispatch(&mut self, rest: &[u8], sink: &mut dyn EventSink, limits: &ConnLimits, date: &[u8], now: u64) -> Option<usize> {
+    fn dispatch(&mut self, rest: &[u8], sink: &mut dyn EventSink, limits: &ConnLimits, date: &[u8]) -> Option<usize> {
         let head_len = self.head.head_len;
         let seq = self.responses.next_seq();
         let (inline, follows) = match self.head.body {
@@ -379,11 +384,11 @@ impl Conn {
         let used = head_len + inline.map_or(0, <[u8]>::len);
         self.body = match self.head.body {
             BodyFraming::Length(n) if follows => {
-                self.deadline = Deadline::Body(now + limits.request_timeout_ms);
+                self.deadline = Deadline::Body(self.request_started + limits.request_timeout_ms);
                 BodyState::Length { seq, remaining: n }
             }
             BodyFraming::Chunked => {
-                self.deadline = Deadline::Body(now + limits.request_timeout_ms);
+                self.deadline = Deadline::Body(self.request_started + limits.request_timeout_ms);
                 // The size limit is checked here rather than by the decoder, so that a chunk size
                 // too long for 64 bits stays a framing error (400), not a size one (413).
                 BodyState::Chunked { seq, decoder: ChunkedDecoder::new(u64::MAX) }

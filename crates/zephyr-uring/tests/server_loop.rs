@@ -366,6 +366,19 @@ fn the_header_timeout_answers_408_to_a_slow_client() {
 }
 
 #[test]
+fn the_request_timeout_answers_408_to_a_body_that_never_finishes() {
+    let limits = Limits { header_timeout_ms: 100, request_timeout_ms: 200, ..Limits::default() };
+    let server = start(limits, echo_path());
+    let mut c = client(server.port);
+    let started = std::time::Instant::now();
+    c.write_all(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab").unwrap();
+    let text = read_to_close(&mut c);
+    assert!(text.starts_with("HTTP/1.1 408 "), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    server.stop();
+}
+
+#[test]
 fn the_keep_alive_timeout_closes_an_idle_connection() {
     let limits = Limits { keep_alive_timeout_ms: 100, ..Limits::default() };
     let server = start(limits, echo_path());
