@@ -38,19 +38,28 @@ export interface ExchangeHost {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Header names already checked and lower-cased; applications use a handful, so this stays small. */
+const knownNames = new Map<string, string>();
+const KNOWN_NAMES_MAX = 1024;
 // Field values: HTAB, SP, visible ASCII and obs-text; never CR, LF or NUL (response splitting).
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-let dateSecond = -1;
-let dateText = '';
-/** The IMF-fixdate of the current second, formatted once per second. */
+let dateText: string | undefined;
+/**
+ * The IMF-fixdate of the current second. Formatted on first use in a second and forgotten by a
+ * timer at the next second boundary, so a response costs no clock read.
+ */
 function httpDate(): string {
-  const second = Math.floor(Date.now() / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = new Date(second * 1000).toUTCString();
+  if (dateText === undefined) {
+    const now = Date.now();
+    dateText = new Date(now).toUTCString();
+    setTimeout(forgetDate, 1000 - (now % 1000)).unref();
   }
   return dateText;
+}
+
+function forgetDate(): void {
+  dateText = undefined;
 }
 
 function reasonOf(status: number): string {
@@ -87,6 +96,8 @@ export class UringExchange implements EngineRequest, EngineResponse {
   /** Where the header fields sit in the event buffer of batch `batch` (word index of the length
    * table, byte offset of the bytes, field count). */
   batch = -1;
+  /** Whether the engine keeps this exchange findable by connection (for later events). */
+  tracked = false;
   fieldTable = 0;
   fieldBytes = 0;
   fieldCount = 0;
@@ -299,20 +310,29 @@ export class UringExchange implements EngineRequest, EngineResponse {
     if (this._headersSent) {
       throw new ResponseStateError(`setHeader(${name}) after the response head was sent`);
     }
-    if (typeof name !== 'string' || !TOKEN.test(name)) {
-      throw new ZephyrEngineError(
-        'ZEPHYR_ERR_INVALID_ARGUMENT',
-        `invalid header name ${JSON.stringify(name)}`,
-      );
+    let lower = knownNames.get(name);
+    if (lower === undefined) {
+      if (typeof name !== 'string' || !TOKEN.test(name)) {
+        throw new ZephyrEngineError(
+          'ZEPHYR_ERR_INVALID_ARGUMENT',
+          `invalid header name ${JSON.stringify(name)}`,
+        );
+      }
+      lower = name.toLowerCase();
+      if (knownNames.size < KNOWN_NAMES_MAX) knownNames.set(name, lower);
     }
-    const values = typeof value === 'string' ? [value] : value;
-    for (const v of values) {
+    if (typeof value === 'string') {
       // CR, LF or NUL in a value would let a caller split the response.
-      if (typeof v !== 'string' || !FIELD_VALUE.test(v)) {
+      if (!FIELD_VALUE.test(value)) {
         throw new ZephyrEngineError('ZEPHYR_ERR_INVALID_ARGUMENT', `invalid value for header ${name}`);
       }
+    } else {
+      for (const v of value) {
+        if (typeof v !== 'string' || !FIELD_VALUE.test(v)) {
+          throw new ZephyrEngineError('ZEPHYR_ERR_INVALID_ARGUMENT', `invalid value for header ${name}`);
+        }
+      }
     }
-    const lower = name.toLowerCase();
     const fields = this.fields;
     for (let i = 0; i < fields.length; i += 2) {
       if (fields[i] === lower) {
