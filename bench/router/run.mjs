@@ -43,9 +43,19 @@ function wrk(port, path, seconds) {
   );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const errors = /Socket errors: (.*)/.exec(out)?.[1];
-  if (non2xx > 0 || errors)
-    throw new Error(`wrk saw errors against ${path}: non2xx=${non2xx} ${errors ?? ''}\n${out}`);
+  const [connect, read, write, timeout] = (
+    /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out) ?? []
+  )
+    .slice(1)
+    .map(Number);
+  if (non2xx > 0 || connect || read || write) {
+    throw new Error(
+      `wrk saw errors against ${path}: non2xx=${non2xx} connect=${connect} read=${read} write=${write}\n${out}`,
+    );
+  }
+  // wrk's "timeouts" are requests slower than 2 s: reported, not fatal, since on this shared
+  // machine a stall of the whole box produces them too.
+  if (timeout) console.error(`  (wrk: ${timeout} requests over 2 s against ${path})`);
   return rps;
 }
 
