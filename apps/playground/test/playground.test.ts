@@ -44,6 +44,11 @@ async function stop(running: Running | undefined): Promise<number | null> {
   return exited;
 }
 
+/** A response body as the test reads it: JSON of a shape the assertions then check. */
+// biome-ignore lint/suspicious/noExplicitAny: assertions below check the shape; a cast per line would add nothing.
+type Json = any;
+const read = async (res: Response): Promise<Json> => res.json();
+
 const json = (body: unknown) => ({
   method: 'POST',
   headers: { 'content-type': 'application/json' },
@@ -93,22 +98,20 @@ describe.each(cases)('playground on $engine with $database', ({ engine, database
     expect(app!.output()).toContain(`(engine: ${engine})`);
     const res = await fetch(app!.url);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ name: 'Zephyr playground', database });
+    expect(await read(res)).toMatchObject({ name: 'Zephyr playground', database });
   });
 
   it('stores users and notes and reads them back with their relations', async () => {
-    const user = await (
-      await fetch(`${app!.url}users`, json({ name: 'Ada', email: 'ada@example.com' }))
-    ).json();
+    const user = await read(await fetch(`${app!.url}users`, json({ name: 'Ada', email: 'ada@example.com' })));
     expect(user).toMatchObject({ id: expect.any(Number), name: 'Ada' });
     const note = await fetch(
       `${app!.url}users/${user.id}/notes`,
       json({ title: 'engines', body: 'io_uring' }),
     );
     expect(note.status).toBe(201);
-    const withNotes = await (await fetch(`${app!.url}users/${user.id}`)).json();
+    const withNotes = await read(await fetch(`${app!.url}users/${user.id}`));
     expect(withNotes.notes).toEqual([expect.objectContaining({ title: 'engines', body: 'io_uring' })]);
-    const page = await (await fetch(`${app!.url}notes?first=10`)).json();
+    const page = await read(await fetch(`${app!.url}notes?first=10`));
     expect(page.rows[0]).toMatchObject({ title: 'engines', author: { name: 'Ada' } });
   });
 
@@ -116,12 +119,12 @@ describe.each(cases)('playground on $engine with $database', ({ engine, database
     const invalid = await fetch(`${app!.url}users`, json({ name: 'x' }));
     expect(invalid.status).toBe(400);
     expect(invalid.headers.get('content-type')).toContain('application/problem+json');
-    expect((await invalid.json()).issues).toEqual([expect.objectContaining({ in: 'body', path: 'email' })]);
+    expect((await read(invalid)).issues).toEqual([expect.objectContaining({ in: 'body', path: 'email' })]);
 
     await fetch(`${app!.url}users`, json({ name: 'Bo', email: 'bo@example.com' }));
     const duplicate = await fetch(`${app!.url}users`, json({ name: 'Bo', email: 'bo@example.com' }));
     expect(duplicate.status).toBe(409);
-    expect((await duplicate.json()).detail).toContain('users_email_key');
+    expect((await read(duplicate)).detail).toContain('users_email_key');
 
     const orphan = await fetch(`${app!.url}users/999999/notes`, json({ title: 'nobody' }));
     expect(orphan.status).toBe(404);
@@ -140,9 +143,9 @@ describe.each(cases)('playground on $engine with $database', ({ engine, database
   });
 
   it('counts visits per client in an actor', async () => {
-    const before = (await (await fetch(`${app!.url}stats`)).json()).you;
+    const before = (await read(await fetch(`${app!.url}stats`))).you;
     await fetch(`${app!.url}health`);
-    const after = (await (await fetch(`${app!.url}stats`)).json()).you;
+    const after = (await read(await fetch(`${app!.url}stats`))).you;
     expect(after).toBe(before + 2);
   });
 
