@@ -13,11 +13,14 @@ const tarballs = join(work, 'tarballs');
 const packed = new Map<string, string>();
 
 function pnpm(args: string[]): void {
-  // Under `pnpm run`, npm_execpath is the pnpm that runs us; otherwise fetch the pinned one.
+  // Under `pnpm run`, npm_execpath is the pnpm that runs us: a JS entry to run with node, or (pnpm
+  // 11+) a native executable. Outside pnpm, fetch the pinned one.
   const execpath = process.env.npm_execpath;
-  const [cmd, ...pre] = execpath?.includes('pnpm')
-    ? [process.execPath, execpath]
-    : ['npx', '-y', 'pnpm@12.4.2'];
+  const [cmd, ...pre] = !execpath?.includes('pnpm')
+    ? ['npx', '-y', 'pnpm@12.4.2']
+    : /\.[cm]?js$/.test(execpath)
+      ? [process.execPath, execpath]
+      : [execpath];
   execFileSync(cmd!, [...pre, ...args], { cwd: root, stdio: 'pipe' });
 }
 
