@@ -103,6 +103,9 @@ export class NodeExchange implements EngineRequest, EngineResponse {
       for await (const chunk of this.req as AsyncIterable<Buffer>) {
         total += chunk.length;
         if (total > this.maxBodyBytes) {
+          // The rest of the body is still on the wire: the connection cannot carry another
+          // request, so whatever the app answers must close it (as the io_uring engine does).
+          this.res.shouldKeepAlive = false;
           throw new RequestError(
             413,
             'ZEPHYR_ERR_BODY_TOO_LARGE',

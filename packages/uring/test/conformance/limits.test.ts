@@ -1,7 +1,7 @@
 // Every server limit at its boundary and one past it, with the hostile inputs each one exists to
 // stop. Limits are small here so the suite stays fast; the defaults are checked in options.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineLimits, EngineServer } from '../../src/index.js';
+import { type EngineLimits, type EngineServer, RequestError } from '../../src/index.js';
 import { ENGINES, open, parseResponses, raw, sleep, start, stop, testApp } from './harness.js';
 
 const limits: Partial<EngineLimits> = {
@@ -109,6 +109,42 @@ describe.each(ENGINES)('%s engine: limits', (engine) => {
     const past = await raw(port, chunked(1025));
     expect(past.status).toBe(413);
     expect(past.closed).toBe(true);
+  });
+
+  it('maxBodyBytes: a keep-alive body that grows past the limit mid-read gets 413 and a close', async () => {
+    // The rest of the body is still on the wire after the 413, so the connection cannot carry
+    // another request: it must close even though the client asked for keep-alive, and even when
+    // the app renders the 413 itself (as a framework does) rather than letting the engine answer.
+    const rendering = await start(
+      engine,
+      async (req, res) => {
+        try {
+          res.end(await req.body());
+        } catch (err) {
+          res.status(err instanceof RequestError ? err.status : 500).end('rendered by the app');
+        }
+      },
+      limits,
+    );
+    const socket = await open(rendering.port);
+    let text = '';
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.setEncoding('latin1').on('data', (d: string) => {
+      text += d;
+    });
+    socket.on('error', () => {});
+    socket.write(
+      `POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n200\r\n${'k'.repeat(512)}\r\n`,
+    );
+    await sleep(50);
+    socket.write(`201\r\n${'k'.repeat(513)}\r\n`);
+    const closedByServer = await Promise.race([closed.then(() => true), sleep(2000).then(() => false)]);
+    socket.destroy();
+    const [response] = parseResponses(text);
+    expect(response?.status).toBe(413);
+    expect(response?.headers.get('connection')).toBe('close');
+    expect(closedByServer).toBe(true);
+    await stop(rendering);
   });
 
   it('maxBodyBytes: a chunked body the handler never reads is cut off past the limit', async () => {
