@@ -50,6 +50,37 @@ describe('RadixRouter', () => {
     expect(router.match('GET', '/uploads/')).toMatchObject({ params: { '*': '' } });
   });
 
+  it('lets a lower-precedence route answer a method the higher one lacks', () => {
+    const byMethod = build([
+      ['GET', '/users/me'],
+      ['POST', '/users/:id'],
+      ['GET', '/files/readme'],
+      ['PUT', '/files/*'],
+    ]);
+    expect(byMethod.match('GET', '/users/me')).toMatchObject({ value: 'GET /users/me' });
+    expect(byMethod.match('POST', '/users/me')).toEqual({
+      found: true,
+      value: 'POST /users/:id',
+      params: { id: 'me' },
+    });
+    expect(byMethod.match('PUT', '/files/readme')).toMatchObject({
+      value: 'PUT /files/*',
+      params: { '*': 'readme' },
+    });
+  });
+
+  it('answers 405 with the methods of every route that has the path', () => {
+    const byMethod = build([
+      ['GET', '/users/me'],
+      ['POST', '/users/:id'],
+      ['PUT', '/users/*'],
+    ]);
+    expect(byMethod.match('DELETE', '/users/me')).toEqual({ found: false, allow: 'GET, HEAD, POST, PUT' });
+    expect(byMethod.match('DELETE', '/users/7')).toEqual({ found: false, allow: 'POST, PUT' });
+    expect(byMethod.match('DELETE', '/users/7/x')).toEqual({ found: false, allow: 'PUT' });
+    expect(byMethod.match('DELETE', '/elsewhere')).toEqual({ found: false, allow: null });
+  });
+
   it('does not let a param match an empty segment', () => {
     expect(router.match('GET', '/users//posts/1')).toEqual({ found: false, allow: null });
   });

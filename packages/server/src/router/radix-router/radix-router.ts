@@ -60,12 +60,15 @@ export class RadixRouter<T> implements Router<T> {
 
   match(method: string, path: string): RouteMatch<T> {
     const fixed = this.#static.get(path);
-    if (fixed !== undefined) return fixed.lookup(method) ?? fixed.notAllowed;
+    if (fixed !== undefined) {
+      const hit = fixed.lookup(method);
+      if (hit !== undefined) return hit;
+    }
     const captures: number[] = [];
-    const endpoint = find(this.#root, path, 0, captures);
-    if (endpoint === null) return NOT_FOUND;
-    const found = endpoint.lookup(method);
-    if (found === undefined) return endpoint.notAllowed;
+    passedOver.length = 0;
+    const endpoint = find(this.#root, path, 0, captures, method);
+    if (endpoint === null) return notMatched(passedOver);
+    const found = endpoint.lookup(method)!;
     const params: Record<string, string> = {};
     const names = endpoint.paramNames;
     for (let i = 0; i < names.length; i++) {
@@ -75,27 +78,58 @@ export class RadixRouter<T> implements Router<T> {
   }
 }
 
-/** Depth-first search with backtracking; `captures` holds [start, end) pairs of param values. */
-function find<T>(node: RadixNode<T>, path: string, pos: number, captures: number[]): Endpoint<T> | null {
-  if (pos === path.length && node.endpoint !== null) return node.endpoint;
+/**
+ * Endpoints the last search matched by path but not by method. Module-level scratch: `match` is
+ * synchronous, so one array serves every call without allocating on the hit path.
+ */
+const passedOver: Endpoint<unknown>[] = [];
+
+/** 404 when no route has the path; else 405 with every method any route for the path allows. */
+function notMatched(endpoints: readonly Endpoint<unknown>[]): RouteMissed {
+  if (endpoints.length === 0) return NOT_FOUND;
+  if (endpoints.length === 1) return endpoints[0]!.notAllowed;
+  const methods = new Set(endpoints.flatMap((endpoint) => endpoint.notAllowed.allow!.split(', ')));
+  return { found: false, allow: [...methods].sort().join(', ') };
+}
+
+/**
+ * Depth-first search with backtracking for a route with this path and method, so a lower-precedence
+ * route still matches a method the higher one lacks (`GET /users/me` does not hide
+ * `POST /users/:id`). `captures` holds [start, end) pairs of param values; endpoints that matched
+ * the path but not the method are noted in `passedOver` for the 405.
+ */
+function find<T>(
+  node: RadixNode<T>,
+  path: string,
+  pos: number,
+  captures: number[],
+  method: string,
+): Endpoint<T> | null {
+  if (pos === path.length && node.endpoint !== null) {
+    if (node.endpoint.lookup(method) !== undefined) return node.endpoint;
+    passedOver.push(node.endpoint as Endpoint<unknown>);
+  }
   if (pos < path.length) {
     const child = node.childFor(path.charCodeAt(pos));
     if (child !== undefined && path.startsWith(child.prefix, pos)) {
-      const hit = find(child, path, pos + child.prefix.length, captures);
+      const hit = find(child, path, pos + child.prefix.length, captures, method);
       if (hit !== null) return hit;
     }
     if (node.param !== null && path.charCodeAt(pos) !== SLASH) {
       let end = path.indexOf('/', pos);
       if (end === -1) end = path.length;
       captures.push(pos, end);
-      const hit = find(node.param.node, path, end, captures);
+      const hit = find(node.param.node, path, end, captures, method);
       if (hit !== null) return hit;
       captures.length -= 2;
     }
   }
   if (node.wildcard !== null) {
-    captures.push(pos, path.length);
-    return node.wildcard;
+    if (node.wildcard.lookup(method) !== undefined) {
+      captures.push(pos, path.length);
+      return node.wildcard;
+    }
+    passedOver.push(node.wildcard as Endpoint<unknown>);
   }
   return null;
 }
