@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CheckViolationError,
   ConstraintViolationError,
@@ -8,20 +8,11 @@ import {
   UniqueViolationError,
   ZephyrDbError,
 } from '../src/index.js';
-import { DIALECTS, openTestDatabase, type TestDatabase, truncateAll } from './support/test-databases.js';
-import { schema, type TestSchema } from './support/test-schema.js';
+import { DIALECTS, useTestDatabase } from './support/test-databases.js';
+import { schema } from './support/test-schema.js';
 
 describe.each(DIALECTS)('constraint violations become typed errors (%s)', (kind) => {
-  let t: TestDatabase<TestSchema>;
-  beforeAll(async () => {
-    t = await openTestDatabase(kind, schema);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
-  beforeEach(async () => {
-    await truncateAll(t.db);
-  });
+  const t = useTestDatabase(kind, schema);
 
   async function failure(p: Promise<unknown>): Promise<ConstraintViolationError> {
     const error = await p.then(

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { InvalidQueryError, ValidationError } from '../src/index.js';
-import { DIALECTS, openTestDatabase, type TestDatabase, truncateAll } from './support/test-databases.js';
-import { schema, type TestSchema } from './support/test-schema.js';
+import { DIALECTS, useTestDatabase } from './support/test-databases.js';
+import { schema } from './support/test-schema.js';
 
 const HOSTILE = [
   "'; drop table users; --",
@@ -13,16 +13,7 @@ const HOSTILE = [
 ];
 
 describe.each(DIALECTS)('models: create, find, update, upsert, delete (%s)', (kind) => {
-  let t: TestDatabase<TestSchema>;
-  beforeAll(async () => {
-    t = await openTestDatabase(kind, schema);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
-  beforeEach(async () => {
-    await truncateAll(t.db);
-  });
+  const t = useTestDatabase(kind, schema);
 
   it('create returns the stored row with defaults filled in', async () => {
     const user = await t.db.models.users.create({ email: 'ada@example.com', name: 'Ada', age: 36 });

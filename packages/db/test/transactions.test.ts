@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql, UniqueViolationError } from '../src/index.js';
-import { DIALECTS, openTestDatabase, type TestDatabase, truncateAll } from './support/test-databases.js';
-import { schema, type TestSchema } from './support/test-schema.js';
+import { DIALECTS, useTestDatabase } from './support/test-databases.js';
+import { schema } from './support/test-schema.js';
 
 describe.each(DIALECTS)('transactions and savepoints (%s)', (kind) => {
-  let t: TestDatabase<TestSchema>;
-  beforeAll(async () => {
-    t = await openTestDatabase(kind, schema);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
-  beforeEach(async () => {
-    await truncateAll(t.db);
-  });
+  const t = useTestDatabase(kind, schema);
 
   it('commits when the callback resolves and returns its value', async () => {
     const id = await t.db.transaction(async (tx) => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import {
   type AnySchema,
   createDatabase,
@@ -133,4 +134,39 @@ export async function truncateAll<S extends AnySchema>(db: Database<S>): Promise
   const names = Object.keys(db.schema.tables).map((n) => `"${n}"`);
   const { sql } = await import('../../src/index.js');
   await sql.raw(`truncate ${names.join(', ')} restart identity cascade`).execute(db.kysely);
+}
+
+/**
+ * The database of one `describe` block: opened before its tests, emptied before each test, closed
+ * after them. Its fields are read inside tests (the database opens in `beforeAll`).
+ */
+export function useTestDatabase<S extends AnySchema>(kind: DialectName, schema: S): TestDatabase<S> {
+  let current: TestDatabase<S> | undefined;
+  beforeAll(async () => {
+    current = await openTestDatabase(kind, schema);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  beforeEach(async () => {
+    await truncateAll(open().db);
+  });
+  const open = (): TestDatabase<S> => {
+    if (current === undefined) throw new Error('the test database is open only while its tests run');
+    return current;
+  };
+  return {
+    get db() {
+      return open().db;
+    },
+    get schemaName() {
+      return open().schemaName;
+    },
+    get applicationName() {
+      return open().applicationName;
+    },
+    reopen: (other) => open().reopen(other),
+    reset: () => open().reset(),
+    close: () => open().close(),
+  };
 }
