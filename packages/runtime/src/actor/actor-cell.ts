@@ -5,6 +5,7 @@ import type { ChildParent, SupervisedChild } from '../supervisor/supervised-chil
 import type { ActorContext, AnyActorDefinition } from './actor-definition.js';
 import type { ActorRef, AskOptions } from './actor-ref.js';
 import { ActorTimers } from './actor-timers.js';
+import { DeathWatch } from './death-watch.js';
 import type { Dispatcher, Runnable } from './dispatcher.js';
 import { type DeadLetter, type DeathNotice, type ExitReason, isMessage, type Message } from './message.js';
 import type { AskDeadlines } from './pending-ask.js';
@@ -59,8 +60,8 @@ export class ActorCell implements Runnable, SupervisedChild {
   private currentMsg: unknown = undefined;
   private inflight: Promise<unknown> | null = null;
   private stashed: RingQueue<[unknown, ReplyTo | undefined]> | null = null;
-  private readonly watchers = new Set<(notice: DeathNotice) => void>();
   private readonly watching = new Map<string, () => void>();
+  private readonly watch = new DeathWatch();
   private exit: ExitReason | null = null;
   /** Bumped by every halt so a resume scheduled for an older incarnation does nothing. */
   private incarnation = 0;
@@ -311,13 +312,7 @@ export class ActorCell implements Runnable, SupervisedChild {
 
   /** Registers a termination listener; fires at once if already stopped. */
   addWatcher(listener: (notice: DeathNotice) => void): () => void {
-    if (this.exit !== null) {
-      const notice = { address: this.address, reason: this.exit };
-      queueMicrotask(() => listener(notice));
-      return () => {};
-    }
-    this.watchers.add(listener);
-    return () => this.watchers.delete(listener);
+    return this.watch.add(listener, this.address, this.exit);
   }
 
   start(): void {
@@ -419,15 +414,9 @@ export class ActorCell implements Runnable, SupervisedChild {
       reply?.reject(new ActorStoppedError(this.address));
     }
     this.host.unregister(this.address, this.name);
-    const notice: DeathNotice = { address: this.address, reason };
-    for (const listener of this.watchers) {
-      try {
-        listener(notice);
-      } catch (err) {
-        this.host.hookError(this.address, 'watch listener', err);
-      }
-    }
-    this.watchers.clear();
+    this.watch.notify(this.address, reason, (err) =>
+      this.host.hookError(this.address, 'watch listener', err),
+    );
   }
 }
 

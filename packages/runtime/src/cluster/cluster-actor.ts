@@ -1,4 +1,5 @@
 import type { ActorSystem } from '../actor/actor-system.js';
+import { DeathWatch } from '../actor/death-watch.js';
 import type { DeathNotice, ExitReason } from '../actor/message.js';
 import { RemoteRefBase } from '../actor/routable-ref.js';
 import { ActorStoppedError, NodeDownError } from '../errors.js';
@@ -16,7 +17,7 @@ export class ClusterActorChild implements SupervisedChild {
   readonly ref: ClusterRef;
   /** The node hosting the current incarnation, or null between placements. */
   host: string | null = null;
-  private readonly watchers = new Set<(notice: DeathNotice) => void>();
+  private readonly watch = new DeathWatch();
   private exit: ExitReason | null = null;
 
   constructor(
@@ -56,13 +57,7 @@ export class ClusterActorChild implements SupervisedChild {
   }
 
   addWatcher(listener: (notice: DeathNotice) => void): () => void {
-    if (this.exit !== null) {
-      const notice = { address: this.address, reason: this.exit };
-      queueMicrotask(() => listener(notice));
-      return () => {};
-    }
-    this.watchers.add(listener);
-    return () => this.watchers.delete(listener);
+    return this.watch.add(listener, this.address, this.exit);
   }
 
   async halt(reason: unknown): Promise<void> {
@@ -95,9 +90,9 @@ export class ClusterActorChild implements SupervisedChild {
       await this.link.control(host, 'stop', this.address, reason).catch(() => {});
     this.link.hosted.delete(this.address);
     this.system.unregister(this.address, this.spec.name);
-    const notice: DeathNotice = { address: this.address, reason };
-    for (const listener of this.watchers) listener(notice);
-    this.watchers.clear();
+    this.watch.notify(this.address, reason, (err) =>
+      this.system.hookError(this.address, 'watch listener', err),
+    );
   }
 
   /** @internal whether messages can still be sent. */

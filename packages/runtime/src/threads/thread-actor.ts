@@ -1,4 +1,5 @@
 import type { ActorSystem } from '../actor/actor-system.js';
+import { DeathWatch } from '../actor/death-watch.js';
 import type { DeathNotice, ExitReason } from '../actor/message.js';
 import { RemoteRefBase } from '../actor/routable-ref.js';
 import { ActorStoppedError, MailboxFullError } from '../errors.js';
@@ -23,7 +24,7 @@ export class ThreadActorChild implements SupervisedChild {
   private worker: WorkerHost | null = null;
   /** Messages sent while the actor is between workers; bounded like its mailbox. */
   private readonly waiting = new RingQueue<[unknown, ReplyTo | undefined]>(16);
-  private readonly watchers = new Set<(notice: DeathNotice) => void>();
+  private readonly watch = new DeathWatch();
   private exit: ExitReason | null = null;
   private readonly capacity: number;
 
@@ -59,13 +60,7 @@ export class ThreadActorChild implements SupervisedChild {
   }
 
   addWatcher(listener: (notice: DeathNotice) => void): () => void {
-    if (this.exit !== null) {
-      const notice = { address: this.address, reason: this.exit };
-      queueMicrotask(() => listener(notice));
-      return () => {};
-    }
-    this.watchers.add(listener);
-    return () => this.watchers.delete(listener);
+    return this.watch.add(listener, this.address, this.exit);
   }
 
   start(): void {
@@ -140,9 +135,9 @@ export class ThreadActorChild implements SupervisedChild {
       item[1]?.reject(new ActorStoppedError(this.address));
     }
     this.system.unregister(this.address, this.spec.name);
-    const notice: DeathNotice = { address: this.address, reason };
-    for (const listener of this.watchers) listener(notice);
-    this.watchers.clear();
+    this.watch.notify(this.address, reason, (err) =>
+      this.system.hookError(this.address, 'watch listener', err),
+    );
   }
 }
 
