@@ -1,21 +1,14 @@
 import { createRequire } from 'node:module';
+import type { EngineLimits } from './engine.js';
 
-/** Options the native io_uring listener takes; the adapter fills every limit in. */
-export interface NativeUringOptions {
+/** Options the native io_uring listener takes: every engine limit, filled in by the adapter. */
+export interface NativeUringOptions extends EngineLimits {
   host: string;
   port: number;
   reusePort: boolean;
   backlog: number;
   tcpFastOpen: boolean;
   sqpollIdleMs?: number;
-  maxHeaderBytes: number;
-  maxHeaderCount: number;
-  maxUrlLength: number;
-  maxBodyBytes: number;
-  headerTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-  requestTimeoutMs: number;
-  maxConnections: number;
   maxPipelined?: number;
   sendZcMinBytes?: number;
 }
