@@ -107,7 +107,8 @@ export interface EngineServer {
   /**
    * Stops accepting, lets in-flight requests finish (closing idle keep-alive connections at
    * once), and resolves when all connections are gone or `timeoutMs` (default 10 s) has passed,
-   * after which the remaining connections are destroyed.
+   * after which the remaining connections are destroyed. A `timeoutMs` that is not a
+   * non-negative number throws `ZEPHYR_ERR_INVALID_ARGUMENT` synchronously, on both engines.
    */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }

@@ -6,8 +6,9 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { Socket } from 'node:net';
-import type { EngineServer, RequestHandler } from './engine.js';
-import { InvalidOptionError, ListenError, RequestError, UnsupportedOptionError } from './errors.js';
+import type { Duplex } from 'node:stream';
+import type { EngineLimits, EngineServer, RequestHandler } from './engine.js';
+import { ListenError, RequestError, UnsupportedOptionError, ZephyrEngineError } from './errors.js';
 import type { ResolvedListenOptions } from './limits.js';
 import { ADMIT_CHUNKED, admissionStatus } from './node-admission.js';
 import { NodeExchange } from './node-exchange.js';
@@ -32,13 +33,45 @@ function refuse(res: ServerResponse, status: number): void {
   res.end();
 }
 
+/** What node:http passes to 'clientError': llhttp's code and wording, and the bytes it stopped in. */
+type ClientError = Error & { code?: string; reason?: string; rawPacket?: unknown; bytesParsed?: number };
+
+/** A `method SP` prefix (RFC 9110 token) followed by target bytes only: a request line cut in its target. */
+const REQUEST_LINE_IN_TARGET = /^[-!#$%&'*+.^_`|~0-9A-Za-z]+ [\x21-\x7e]*$/;
+/** Target bytes only: the continuation of a target begun in an earlier read. */
+const TARGET_BYTES = /^[\x21-\x7e]*$/;
+
+/**
+ * Whether llhttp's header overflow struck inside the request-target. node counts the target
+ * against `maxHeaderSize` and calls a long one a header overflow (431), where the io_uring parser
+ * meets `maxUrlLength` first and answers 414. The line llhttp stopped in is read back from the
+ * buffer it was parsing; when the head began in an earlier read, a run of visible characters
+ * without a space is taken for target bytes (a space-free field value split across reads would
+ * also match: either way the request is refused and the connection closed).
+ */
+function overflowInTarget(err: ClientError): boolean {
+  const raw = err.rawPacket;
+  if (!Buffer.isBuffer(raw)) return false;
+  const end = Math.min(err.bytesParsed ?? raw.length, raw.length);
+  if (end === 0) return false;
+  const lineStart = raw.lastIndexOf(0x0a, end - 1) + 1;
+  const line = raw.toString('latin1', lineStart, end);
+  return REQUEST_LINE_IN_TARGET.test(line) || (lineStart === 0 && TARGET_BYTES.test(line));
+}
+
 /** The status node:http's parser or timers ask for; 0 for a transport error with no answer. */
-function clientErrorStatus(code: string | undefined): number {
-  switch (code) {
+function clientErrorStatus(err: ClientError, limits: EngineLimits): number {
+  switch (err.code) {
     case 'HPE_HEADER_OVERFLOW':
-      return 431;
+      return limits.maxUrlLength < limits.maxHeaderBytes && overflowInTarget(err) ? 414 : 431;
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
-      return 413;
+      // RFC 9112 §7.1.1 asks for "an appropriate 4xx". The io_uring decoder refuses an over-long
+      // chunk-size line as malformed framing (400); both engines answer alike.
+      return 400;
+    case 'HPE_INVALID_VERSION':
+      // llhttp's wording for a well-formed `HTTP/x.y` other than 0.9/1.0/1.1/2.0; a malformed
+      // version stays 400, as on the io_uring engine.
+      return err.reason === 'Invalid HTTP version' ? 505 : 400;
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return 408;
     case 'ECONNRESET':
@@ -49,24 +82,44 @@ function clientErrorStatus(code: string | undefined): number {
   }
 }
 
+/** The response node:http is writing on `socket`, if any. */
+function pendingResponse(socket: Duplex): ServerResponse | null | undefined {
+  return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+}
+
+/** Writes a bare error answer and closes; a client that never closes its side is cut off after a second. */
+function answerAndClose(socket: Duplex, status: number): void {
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
 /**
  * Answers a parse error or an expired header/request deadline, unless a response head is already
  * on the wire. node's own handler writes the same answers but destroys the socket at once: with
  * request bytes still unread, the kernel then sends RST and the client may lose the answer (a
  * 413/431 to a client still sending is exactly that case). Ending first lets it arrive.
  */
-function onClientError(err: Error & { code?: string }, socket: Socket): void {
-  const status = clientErrorStatus(err.code);
-  const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (status !== 0 && socket.writable && !pending?.headersSent) {
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
-    );
-    // end() flushes the answer; a client that never closes its side must not hold the socket.
-    setTimeout(() => socket.destroy(), 1000).unref();
+function onClientError(err: ClientError, socket: Duplex, limits: EngineLimits): void {
+  // Bytes after a request that closes the connection: llhttp (strict) calls them an error, but
+  // the request before them is valid and already dispatched. Its response ends the connection
+  // (node closes after a `Connection: close` answer); destroying here would lose it.
+  if (err.code === 'HPE_CLOSED_CONNECTION') return;
+  const status = clientErrorStatus(err, limits);
+  if (status !== 0 && socket.writable && !pendingResponse(socket)?.headersSent) {
+    answerAndClose(socket, status);
   } else {
     socket.destroy();
   }
+}
+
+/**
+ * CONNECT asks for a tunnel, which the engine contract has no API for: refuse it with 400 and
+ * close, as the io_uring parser does, so no later byte is read as a request. A pipelined CONNECT
+ * behind an unanswered request cannot get an answer in order; the connection just closes.
+ */
+function refuseConnect(socket: Duplex): void {
+  if (socket.writable && !pendingResponse(socket)) answerAndClose(socket, 400);
+  else socket.destroy();
 }
 
 /** The node:http engine: the contract of `engine.ts` on top of `http.createServer`. */
@@ -122,7 +175,8 @@ class NodeEngineServer implements EngineServer {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    this.server.on('clientError', onClientError);
+    this.server.on('clientError', (err: ClientError, socket: Duplex) => onClientError(err, socket, limits));
+    this.server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuseConnect(socket));
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.serve(req, res, false));
     // Expect: 100-continue: refuse before the client sends the body when the head already fails.
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
@@ -191,10 +245,12 @@ class NodeEngineServer implements EngineServer {
 
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closing) return this.closing;
+    // A wrong argument is the caller's bug: thrown at once, as on the io_uring engine.
     const timeoutMs = options.timeoutMs ?? 10_000;
-    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 0) {
-      return Promise.reject(
-        new InvalidOptionError(`close: timeoutMs must be a non-negative integer, got ${timeoutMs}`),
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+      throw new ZephyrEngineError(
+        'ZEPHYR_ERR_INVALID_ARGUMENT',
+        `close: timeoutMs must be a non-negative number, got ${timeoutMs}`,
       );
     }
     this.closing = new Promise<void>((resolve) => {
@@ -202,10 +258,13 @@ class NodeEngineServer implements EngineServer {
       // without a listener on every response. Requests that arrive meanwhile are answered with
       // Connection: close (see serve()).
       const sweep = setInterval(() => this.server.closeIdleConnections(), 25);
-      const timer = setTimeout(() => {
-        this.server.closeAllConnections();
-        for (const socket of this.sockets) socket.destroy();
-      }, timeoutMs);
+      const timer = setTimeout(
+        () => {
+          this.server.closeAllConnections();
+          for (const socket of this.sockets) socket.destroy();
+        },
+        Math.min(timeoutMs, 0x7fff_ffff),
+      );
       this.server.close(() => {
         clearInterval(sweep);
         clearTimeout(timer);

@@ -172,6 +172,7 @@ export class NodeExchange implements EngineRequest, EngineResponse {
 
   end(chunk?: string | Uint8Array): void {
     if (this.chunkedBody) this.capUnreadBody();
+    if (this.httpVersion === '1.0' && !this.res.headersSent) this.declareLength(chunk);
     if (chunk === undefined) this.res.end();
     else if (this.method === 'HEAD' && !this.res.headersSent && !this.res.hasHeader('content-length')) {
       // node sends no content-length for HEAD; the contract (and RFC 9110 §9.3.2) wants the
@@ -182,6 +183,21 @@ export class NodeExchange implements EngineRequest, EngineResponse {
       );
       this.res.end();
     } else this.res.end(chunk);
+  }
+
+  /**
+   * node frames an HTTP/1.0 response without a content-length by closing the connection, even
+   * when the client asked to keep it; a whole body given to `end` has a known length, so declare
+   * it and the connection is kept (as on the io_uring engine).
+   */
+  private declareLength(chunk: string | Uint8Array | undefined): void {
+    const res = this.res;
+    const status = res.statusCode;
+    if (status < 200 || status === 204 || status === 304) return;
+    if (res.hasHeader('content-length') || res.hasHeader('transfer-encoding')) return;
+    const length =
+      chunk === undefined ? 0 : typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    res.setHeader('content-length', length);
   }
 
   async sendFile(file: string | number, range: { offset?: number; length?: number } = {}): Promise<void> {
@@ -219,7 +235,15 @@ export class NodeExchange implements EngineRequest, EngineResponse {
       // The stream reads with pread at explicit positions, so a caller's fd keeps its offset;
       // autoClose stays off because the finally below owns closing.
       const stream = createReadStream('', { fd, start: offset, end: offset + length - 1, autoClose: false });
-      await pipeline(stream, this.res);
+      await pipeline(stream, this.res, { end: false });
+      if (stream.bytesRead < length) {
+        // The file shrank after its size was read: the declared length cannot be met, and a
+        // short body would let the next response on this connection be read as its tail.
+        this.res.destroy();
+        this.req.socket.destroy();
+        return;
+      }
+      this.res.end();
     } finally {
       this.sendingFile = false;
       // Nothing useful can be done about a failed close of a file we only read.

@@ -16,6 +16,10 @@ pub enum ParseError {
     /// The request-target's form does not fit the method: `*` is only for OPTIONS, authority-form
     /// only (and always) for CONNECT, otherwise origin-form or absolute-form (RFC 9112 §3.2).
     InvalidTargetForm,
+    /// A well-formed CONNECT (authority-form `host:port`): the engine has no tunnel to hand the
+    /// connection to, so it refuses and closes rather than read the tunnel's bytes as requests
+    /// (400, as nginx answers).
+    ConnectNotSupported,
     /// The request-target is longer than [`HeadLimits::max_url_len`](super::HeadLimits).
     UriTooLong,
     /// The version is not `HTTP/` DIGIT `.` DIGIT.
@@ -103,6 +107,7 @@ impl ParseError {
             InvalidMethod
             | InvalidTarget
             | InvalidTargetForm
+            | ConnectNotSupported
             | InvalidVersion
             | InvalidRequestLine
             | BareLf
@@ -136,6 +141,7 @@ impl ParseError {
             InvalidMethod => "invalid method",
             InvalidTarget => "invalid character in request-target",
             InvalidTargetForm => "request-target form not allowed for this method",
+            ConnectNotSupported => "CONNECT is not supported (no tunnel)",
             UriTooLong => "request-target too long",
             InvalidVersion => "malformed HTTP version",
             UnsupportedVersion => "HTTP version not supported",

@@ -233,13 +233,13 @@ impl Parser<'_, '_> {
         let method = &buf[self.head.method.0 as usize..self.head.method.1 as usize];
 
         if method == b"CONNECT" {
-            // authority-form only: host ":" port.
+            // authority-form only: host ":" port. Even a well-formed one is refused: the engine has
+            // no tunnel to hand the connection to, and reading on would parse the tunnelled bytes
+            // as requests.
             if !is_authority_with_port(target) {
                 return Err(ParseError::InvalidTargetForm);
             }
-            self.head.path = span(start, end);
-            self.head.authority = Some(span(start, end));
-            return Ok(());
+            return Err(ParseError::ConnectNotSupported);
         }
         if target[0] == b'/' {
             self.split_path_query(start, end);

@@ -19,6 +19,8 @@
 //! * Request line: exactly one SP between parts (llhttp skips extra spaces).
 //! * Request-target: visible ASCII (as llhttp strict) without `#`; origin-form, absolute-form
 //!   `scheme://authority…`, `*` for OPTIONS only, authority-form `host:port` for CONNECT only.
+//! * CONNECT is refused with 400 even when well-formed: there is no tunnel API, and reading on
+//!   would parse the tunnel's bytes as requests.
 //! * Versions: only HTTP/1.0 and HTTP/1.1 (others are 505; llhttp also parses 0.9 and 2.0).
 //! * Transfer-Encoding in an HTTP/1.0 request is refused (RFC 9112 §6.1: framing is faulty);
 //!   llhttp would decode it. A coding other than `chunked` is 501 when `chunked` is last, 400
@@ -124,12 +126,11 @@ pub struct RequestHead {
     /// The whole request-target as sent.
     pub target: Span,
     /// The path: for origin-form the target up to `?`; for absolute-form the path after the
-    /// authority (empty when the URI has none, meaning `/`); for asterisk-form and authority-form
-    /// the whole target.
+    /// authority (empty when the URI has none, meaning `/`); for asterisk-form the whole target.
     pub path: Span,
     /// The query after `?` (without the `?`), if the target has one.
     pub query: Option<Span>,
-    /// The authority (`host[:port]`) of an absolute-form or authority-form target. When present
+    /// The authority (`host[:port]`) of an absolute-form target. When present
     /// it, not the Host field, names the target host (RFC 9112 §3.2.2).
     pub authority: Option<Span>,
     /// HTTP/1.0 or HTTP/1.1.
@@ -149,8 +150,7 @@ pub struct RequestHead {
     /// sending the body (ignored on HTTP/1.0, as RFC 9110 §10.1.1 requires).
     pub expect_continue: bool,
     /// HTTP/1.1 request with an `upgrade` token in Connection and an Upgrade field: the seam for
-    /// WebSocket and h2c. The caller reads the Upgrade value with [`RequestHead::header`]. A
-    /// CONNECT tunnel is not reported here: check the method.
+    /// WebSocket and h2c. The caller reads the Upgrade value with [`RequestHead::header`].
     pub upgrade: bool,
 }
 

@@ -186,17 +186,27 @@ fn asterisk_form_is_accepted_for_options() {
 }
 
 #[test]
-fn authority_form_is_accepted_for_connect() {
+fn well_formed_connect_is_refused_with_400_as_soon_as_its_target_is_read() {
     for target in ["example.com:443", "10.0.0.1:80", "[::1]:8443"] {
-        let buf = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n");
-        let head = complete(buf.as_bytes());
-        assert_eq!(text(buf.as_bytes(), head.path), target);
-        assert_eq!(
-            head.authority.map(|a| text(buf.as_bytes(), a)),
-            Some(target)
+        // The error comes from the request line alone, so nothing after it (a tunnelled
+        // "request", a second CONNECT) is ever parsed.
+        let line = format!("CONNECT {target} HTTP/1.1\r\n");
+        assert_eq!(rejected(line.as_bytes()), ParseError::ConnectNotSupported);
+        let whole = format!(
+            "CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\nGET /hidden HTTP/1.1\r\nHost: h\r\n\r\n"
         );
-        assert_eq!(head.query, None);
+        assert_eq!(rejected(whole.as_bytes()), ParseError::ConnectNotSupported);
+        assert_eq!(ParseError::ConnectNotSupported.status(), 400);
     }
+}
+
+#[test]
+fn a_connect_cut_inside_its_target_is_still_partial() {
+    // Only the method and part of the target: still undecided, so still partial.
+    assert_eq!(
+        parse(b"CONNECT example.com:4").map(|(status, _)| status),
+        Ok(Status::Partial)
+    );
 }
 
 #[test]
