@@ -49,6 +49,13 @@ export interface IoUringSupport {
 /** Really calls `io_uring_setup` and reports whether it worked and, if not, why. */
 export declare function ioUringSupported(): IoUringSupport
 
+/**
+ * Opens `path` beneath the directory `rootFd` for reading without following any symlink;
+ * resolves to the new descriptor, or to a negative errno (`-ELOOP` for a symlink, `-EINVAL`
+ * for a path that is not plain and relative).
+ */
+export declare function openBeneath(rootFd: number, path: string): Promise<number>
+
 /** How to open an io_uring listener (validated by the TS adapter; limits already defaulted). */
 export interface UringOptions {
   host: string

@@ -42,6 +42,39 @@ pub fn io_uring_supported() -> IoUringSupport {
     IoUringSupport { supported: support.supported, reason: support.reason, features: support.features }
 }
 
+/// The work of [`open_beneath`], run on libuv's thread pool like `fs.open`.
+pub struct OpenBeneath {
+    root_fd: i32,
+    path: String,
+}
+
+impl napi::Task for OpenBeneath {
+    type Output = i32;
+    type JsValue = i32;
+
+    fn compute(&mut self) -> Result<i32> {
+        // SAFETY: the JS caller keeps `root_fd` open until the promise settles (its documented
+        // contract); a descriptor closed meanwhile fails with EBADF and is reported as such.
+        let root = unsafe { std::os::fd::BorrowedFd::borrow_raw(self.root_fd) };
+        Ok(match zephyr_uring::open_beneath::open_beneath(root, &self.path) {
+            Ok(fd) => std::os::fd::IntoRawFd::into_raw_fd(fd),
+            Err(err) => -err.raw_os_error().unwrap_or(libc::EINVAL),
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: i32) -> Result<i32> {
+        Ok(output)
+    }
+}
+
+/// Opens `path` beneath the directory `rootFd` for reading without following any symlink;
+/// resolves to the new descriptor, or to a negative errno (`-ELOOP` for a symlink, `-EINVAL`
+/// for a path that is not plain and relative).
+#[napi(ts_return_type = "Promise<number>")]
+pub fn open_beneath(root_fd: i32, path: String) -> napi::bindgen_prelude::AsyncTask<OpenBeneath> {
+    napi::bindgen_prelude::AsyncTask::new(OpenBeneath { root_fd, path })
+}
+
 /// How to open an io_uring listener (validated by the TS adapter; limits already defaulted).
 #[napi(object)]
 pub struct UringOptions {

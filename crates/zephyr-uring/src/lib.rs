@@ -2,6 +2,7 @@
 //! `crates/zephyr-uring-node`, so everything here is tested and fuzzed with cargo alone.
 
 pub mod http1;
+pub mod open_beneath;
 pub mod probe;
 pub mod buffer_ring;
 pub mod conn;

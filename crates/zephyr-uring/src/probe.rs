@@ -1,8 +1,17 @@
-//! Runtime detection of io_uring. A kernel can have the syscall and still refuse it (seccomp in a
-//! container, `kernel.io_uring_disabled`, an `io_uring_group` the process is not in), so the only
-//! honest answer comes from calling `io_uring_setup` and reading why it failed.
+//! Runtime detection of io_uring. A kernel can have the syscalls and still refuse them (seccomp
+//! in a container, `kernel.io_uring_disabled`, an `io_uring_group` the process is not in), and a
+//! filter may allow `io_uring_setup` yet block `io_uring_enter` or `io_uring_register`. So the
+//! only honest answer comes from doing, once, everything the engine will do: set up a ring,
+//! probe the operations it submits, register a provided-buffer ring, enter the kernel, and
+//! receive into that buffer ring with a multishot receive. The first step that fails names itself.
 
-use std::io;
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+
+use io_uring::{cqueue, opcode, types, IoUring, Probe};
+
+use crate::buffer_ring::BufferRing;
 
 /// What the probe found: whether a ring could be set up and, when not, a sentence saying why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,44 +23,152 @@ pub struct Support {
     pub features: u32,
 }
 
-/// Sets up (and immediately tears down) a small ring. Never panics.
+/// The operations the engine submits on every server (zero-copy sends are optional: they are
+/// used only when configured).
+const REQUIRED_OPS: [(&str, u8); 8] = [
+    ("ACCEPT", opcode::AcceptMulti::CODE),
+    ("RECV", opcode::RecvMulti::CODE),
+    ("SEND", opcode::Send::CODE),
+    ("SENDMSG", opcode::SendMsg::CODE),
+    ("SPLICE", opcode::Splice::CODE),
+    ("TIMEOUT", opcode::Timeout::CODE),
+    ("ASYNC_CANCEL", opcode::AsyncCancel::CODE),
+    ("NOP", opcode::Nop::CODE),
+];
+
+/// Sets up a small ring and runs every kind of call the engine makes on it, then tears it all
+/// down. Never panics.
 pub fn io_uring_supported() -> Support {
-    match io_uring::IoUring::new(8) {
-        Ok(ring) => {
-            let params = ring.params();
-            let mut features = 0u32;
-            // The crate exposes the feature bits one by one; fold back the ones the engine relies on.
-            if params.is_feature_nodrop() {
-                features |= 1 << 1;
-            }
-            if params.is_feature_fast_poll() {
-                features |= 1 << 5;
-            }
-            Support { supported: true, reason: None, features }
-        }
-        Err(err) => Support { supported: false, reason: Some(explain(&err)), features: 0 },
+    match exercise() {
+        Ok(features) => Support {
+            supported: true,
+            reason: None,
+            features,
+        },
+        Err(reason) => Support {
+            supported: false,
+            reason: Some(reason),
+            features: 0,
+        },
     }
+}
+
+fn exercise() -> Result<u32, String> {
+    let mut ring = IoUring::new(8).map_err(|err| explain(&err))?;
+    let params = ring.params();
+    let mut features = 0u32;
+    // The crate exposes the feature bits one by one; fold back the ones the engine relies on.
+    if params.is_feature_nodrop() {
+        features |= 1 << 1;
+    }
+    if params.is_feature_fast_poll() {
+        features |= 1 << 5;
+    }
+    let mut probe = Probe::new();
+    ring.submitter()
+        .register_probe(&mut probe)
+        .map_err(|err| explain_call("io_uring_register (IORING_REGISTER_PROBE)", &err))?;
+    for (name, code) in REQUIRED_OPS {
+        if !probe.is_supported(code) {
+            return Err(format!(
+                "io_uring lacks the IORING_OP_{name} operation the engine needs: the kernel is too old (Linux 6.0+ is needed)"
+            ));
+        }
+    }
+    let bufs = BufferRing::new(&ring.submitter(), 0, 2, 64)
+        .map_err(|err| explain_call("io_uring_register (IORING_REGISTER_PBUF_RING)", &err))?;
+    let result = enter_and_receive(&mut ring, &bufs);
+    // The buffer ring's memory must outlive its registration, which goes with the ring.
+    drop(ring);
+    drop(bufs);
+    result.map(|()| features)
+}
+
+/// A NOP through `io_uring_enter`, then a multishot receive into the buffer ring, as every
+/// connection does.
+fn enter_and_receive(ring: &mut IoUring, bufs: &BufferRing) -> Result<(), String> {
+    let nop = opcode::Nop::new().build().user_data(1);
+    // SAFETY: a NOP references no memory, so nothing must outlive the submission.
+    unsafe { ring.submission().push(&nop) }
+        .map_err(|_| "io_uring submission queue full".to_string())?;
+    ring.submit_and_wait(1)
+        .map_err(|err| explain_call("io_uring_enter", &err))?;
+    let cqe = ring
+        .completion()
+        .next()
+        .ok_or("io_uring_enter returned without a completion")?;
+    if cqe.result() < 0 {
+        return Err(explain_call(
+            "IORING_OP_NOP",
+            &io::Error::from_raw_os_error(-cqe.result()),
+        ));
+    }
+
+    let (local, mut peer) =
+        UnixStream::pair().map_err(|err| format!("io_uring probe: socketpair failed: {err}"))?;
+    peer.write_all(b"x")
+        .map_err(|err| format!("io_uring probe: write failed: {err}"))?;
+    let recv = opcode::RecvMulti::new(types::Fd(local.as_raw_fd()), bufs.group())
+        .build()
+        .user_data(2);
+    // SAFETY: the receive writes only into the registered buffer ring, which outlives the ring
+    // (see `exercise`), and reads the socket, which outlives this function's completions: the
+    // byte is already queued, so the completion arrives before `submit_and_wait` returns.
+    unsafe { ring.submission().push(&recv) }
+        .map_err(|_| "io_uring submission queue full".to_string())?;
+    ring.submit_and_wait(1)
+        .map_err(|err| explain_call("io_uring_enter", &err))?;
+    let cqe = ring
+        .completion()
+        .next()
+        .ok_or("io_uring_enter returned without a completion")?;
+    if cqe.result() < 0 {
+        return Err(explain_call(
+            "multishot IORING_OP_RECV into a buffer ring",
+            &io::Error::from_raw_os_error(-cqe.result()),
+        ));
+    }
+    if cqe.result() != 1 || cqueue::buffer_select(cqe.flags()).is_none() {
+        return Err(format!(
+            "io_uring multishot receive did not use the buffer ring (result {}, flags {:#x})",
+            cqe.result(),
+            cqe.flags()
+        ));
+    }
+    Ok(())
 }
 
 /// Turns a failed `io_uring_setup` into a sentence a user can act on.
 pub fn explain(err: &io::Error) -> String {
+    explain_call("io_uring_setup", err)
+}
+
+/// Turns a failed io_uring call (`io_uring_setup`, `io_uring_enter`, `io_uring_register (…)` or
+/// an operation) into a sentence naming it and the errno's likely cause.
+pub fn explain_call(call: &str, err: &io::Error) -> String {
     let cause = match err.raw_os_error() {
         Some(libc::ENOSYS) => "the kernel was built without io_uring (or is older than 5.1)",
-        Some(libc::EPERM) => {
+        Some(libc::EPERM) | Some(libc::EACCES) => {
             "the call was refused: kernel.io_uring_disabled is set, the process is not in \
              kernel.io_uring_group, or a seccomp filter (e.g. a container runtime) blocks it"
         }
         Some(libc::ENOMEM) => "the kernel could not allocate the ring (RLIMIT_MEMLOCK too low?)",
-        Some(libc::EMFILE) | Some(libc::ENFILE) => "the process or system is out of file descriptors",
-        Some(libc::EINVAL) => "the kernel rejected the ring parameters (kernel too old for them)",
+        Some(libc::EMFILE) | Some(libc::ENFILE) => {
+            "the process or system is out of file descriptors"
+        }
+        Some(libc::EINVAL) => "the kernel rejected the parameters (kernel too old for them)",
         _ => "unexpected error",
     };
-    format!("io_uring_setup failed: {err}: {cause}")
+    format!("{call} failed: {err}: {cause}")
 }
 
 /// Reads `kernel.io_uring_disabled` (Linux 6.6+): 0 allowed, 1 restricted to a group, 2 disabled.
 pub fn sysctl_io_uring_disabled() -> Option<u8> {
-    std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled").ok()?.trim().parse().ok()
+    std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -64,7 +181,9 @@ mod tests {
         match sysctl_io_uring_disabled() {
             Some(2) => assert!(!support.supported),
             // Where the sysctl allows it, only a seccomp filter could refuse; the reason must say so.
-            _ if !support.supported => assert!(support.reason.as_deref().unwrap().contains("io_uring_setup failed")),
+            _ if !support.supported => {
+                assert!(support.reason.as_deref().unwrap().contains("io_uring"))
+            }
             _ => assert!(support.reason.is_none()),
         }
     }
@@ -80,6 +199,25 @@ mod tests {
     fn explains_enosys_as_missing_kernel_support() {
         let text = explain(&io::Error::from_raw_os_error(libc::ENOSYS));
         assert!(text.contains("without io_uring"), "{text}");
+    }
+
+    #[test]
+    fn names_the_failed_call() {
+        let text = explain_call("io_uring_enter", &io::Error::from_raw_os_error(libc::EPERM));
+        assert!(text.starts_with("io_uring_enter failed:"), "{text}");
+        assert!(text.contains("seccomp"), "{text}");
+    }
+
+    #[test]
+    fn a_supported_probe_reports_the_feature_bits_it_saw() {
+        let support = io_uring_supported();
+        if support.supported {
+            assert_ne!(
+                support.features & (1 << 1),
+                0,
+                "IORING_FEAT_NODROP on any kernel with multishot receive"
+            );
+        }
     }
 
     #[test]

@@ -12,7 +12,8 @@ export type ZephyrEngineErrorCode =
   | 'ZEPHYR_ERR_BODY_CONSUMED'
   | 'ZEPHYR_ERR_HEADERS_SENT'
   | 'ZEPHYR_ERR_RESPONSE_ENDED'
-  | 'ZEPHYR_ERR_INVALID_ARGUMENT';
+  | 'ZEPHYR_ERR_INVALID_ARGUMENT'
+  | 'ZEPHYR_ERR_FILE_OPEN_FAILED';
 
 /**
  * Base class of every error @zephyr/uring raises.
@@ -93,5 +94,22 @@ export class ResponseStateError extends ZephyrEngineError {
   ) {
     super(code, message);
     this.name = 'ResponseStateError';
+  }
+}
+
+/**
+ * {@link openBeneath} could not open the file; `errno` is the system's name for why (`ENOENT`,
+ * `ENOTDIR`, `ELOOP` for a symlink on the way, `EACCES`, ...), as node:fs errors carry it in `code`.
+ */
+export class FileOpenError extends ZephyrEngineError {
+  /** The errno name, e.g. `ENOENT`. */
+  readonly errno: string;
+  /** The path that was asked for, relative to the root directory. */
+  readonly path: string;
+  constructor(errno: string, path: string) {
+    super('ZEPHYR_ERR_FILE_OPEN_FAILED', `cannot open ${JSON.stringify(path)} beneath the root: ${errno}`);
+    this.name = 'FileOpenError';
+    this.errno = errno;
+    this.path = path;
   }
 }

@@ -9,6 +9,7 @@ export type {
 } from './engine.js';
 export {
   EngineUnavailableError,
+  FileOpenError,
   InvalidOptionError,
   ListenError,
   RequestError,
@@ -18,5 +19,13 @@ export {
   type ZephyrEngineErrorCode,
 } from './errors.js';
 export { defaultLimits } from './limits.js';
-export { ENGINE_ENV, type EngineSelection, listen, selectEngine } from './listen.js';
+export {
+  ENGINE_ENV,
+  type EngineSelection,
+  FALLBACK_LOGGED_ENV,
+  listen,
+  reportEngineFallback,
+  selectEngine,
+} from './listen.js';
+export { openBeneath, openBeneathAvailable } from './open-beneath.js';
 export { type IoUringSupport, ioUringSupported } from './probe.js';

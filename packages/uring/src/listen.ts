@@ -8,6 +8,9 @@ import { listenUring } from './uring-engine.js';
 /** The environment variable that forces an engine when `options.engine` is absent or `auto`. */
 export const ENGINE_ENV = 'ZEPHYR_IO_ENGINE';
 
+/** How the reason of an `auto` selection that fell back to the node engine begins. */
+const FALLBACK_PREFIX = 'io_uring unavailable ';
+
 /** The engine {@link selectEngine} picked and why, in one sentence. */
 export interface EngineSelection {
   engine: EngineName;
@@ -64,11 +67,33 @@ export function selectEngine(requested?: EngineName | 'auto'): EngineSelection {
   }
   return probe.supported
     ? { engine: 'io_uring', reason: 'io_uring is available (the probe set up a ring)' }
-    : { engine: 'node', reason: `io_uring unavailable (${probe.reason ?? 'io_uring_setup failed'})` };
+    : { engine: 'node', reason: `${FALLBACK_PREFIX}(${probe.reason ?? 'io_uring_setup failed'})` };
 }
 
-// Falling back is worth one line in the log, not one per listener or worker restart.
-const loggedFallbacks = new Set<string>();
+/**
+ * Holds the reason once the fallback line is printed. Processes forked afterwards (cluster
+ * workers, their restarts) inherit it and stay quiet: falling back is worth one line in the
+ * log, not one per listener, worker or restart.
+ */
+export const FALLBACK_LOGGED_ENV = 'ZEPHYR_IO_FALLBACK_LOGGED';
+
+/**
+ * Prints the line saying why `auto` fell back to the node engine (naming the io_uring call that
+ * failed), once per process tree; does nothing for any other selection. {@link listen} calls it;
+ * a supervisor that forks workers calls it before forking so that the workers do not repeat it.
+ *
+ * @example
+ * ```ts
+ * import { reportEngineFallback, selectEngine } from '@zephyr/uring';
+ * reportEngineFallback(selectEngine('auto'));
+ * ```
+ */
+export function reportEngineFallback(selection: EngineSelection): void {
+  if (selection.engine !== 'node' || !selection.reason.startsWith(FALLBACK_PREFIX)) return;
+  if (process.env[FALLBACK_LOGGED_ENV] === selection.reason) return;
+  process.env[FALLBACK_LOGGED_ENV] = selection.reason;
+  console.warn(`zephyr: ${selection.reason}; using the node engine`);
+}
 
 /**
  * Starts an HTTP/1.1 server on the engine {@link selectEngine} picks and serves every request
@@ -92,12 +117,10 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
       `handler must be a function, got ${handler === null ? 'null' : typeof handler}`,
     );
   }
-  const { engine, reason } = selectEngine(resolved.engine);
+  const selection = selectEngine(resolved.engine);
+  const { engine, reason } = selection;
   if (engine === 'node') {
-    if (reason.startsWith('io_uring unavailable') && !loggedFallbacks.has(reason)) {
-      loggedFallbacks.add(reason);
-      console.warn(`zephyr: ${reason}; using the node engine`);
-    }
+    reportEngineFallback(selection);
     return listenNode(resolved, handler, reason);
   }
   const server = await listenUring(toListenOptions({ ...resolved, engine: 'io_uring' }), handler);

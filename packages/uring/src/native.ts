@@ -29,6 +29,8 @@ export interface NativeUringServer {
 /** What the native binding exposes; kept in step with `crates/zephyr-uring-node/src/lib.rs`. */
 export interface NativeBinding {
   ioUringSupported(): { supported: boolean; reason?: string | null; features: number };
+  /** Resolves to a new descriptor, or to a negative errno. */
+  openBeneath(rootFd: number, path: string): Promise<number>;
   UringServer: new (
     options: NativeUringOptions,
     events: Buffer,

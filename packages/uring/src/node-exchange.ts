@@ -241,7 +241,10 @@ export class NodeExchange implements EngineRequest, EngineResponse {
         // short body would let the next response on this connection be read as its tail.
         this.res.destroy();
         this.req.socket.destroy();
-        return;
+        throw new ZephyrEngineError(
+          'ZEPHYR_ERR_REQUEST_ABORTED',
+          `sending the file failed: it shrank after ${stream.bytesRead} of ${length} bytes were read`,
+        );
       }
       this.res.end();
     } finally {
