@@ -13,6 +13,16 @@ export async function writeResponse(
   req: EngineRequest,
   res: EngineResponse,
 ): Promise<void> {
+  const body = state.body;
+  if (!(body instanceof FileBody)) return writeState(state, req, res);
+  try {
+    await writeState(state, req, res);
+  } finally {
+    body.release();
+  }
+}
+
+async function writeState(state: ResponseState, req: EngineRequest, res: EngineResponse): Promise<void> {
   if (res.finished) return;
   const headOnly = req.method === 'HEAD';
   const status = state.status;
@@ -44,7 +54,7 @@ export async function writeResponse(
       res.end();
       return;
     }
-    return res.sendFile(body.path, { offset: body.offset, length: body.length });
+    return res.sendFile(body.fd ?? body.path, { offset: body.offset, length: body.length });
   }
   if (headOnly) return cancelStream(body).then(() => res.end());
   return pipeStream(body, req, res);

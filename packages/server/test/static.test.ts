@@ -152,8 +152,10 @@ describe.each(TRANSPORTS)('static files over %s', (transport) => {
       expect(res.text()).not.toContain('TOP SECRET');
     });
 
-    it('follows a symlink that stays inside the root', async () => {
-      expect((await client.request({ url: '/static/inside-link.txt' })).text()).toBe(alphabet);
+    it('refuses a symlink even when it stays inside the root (403): no symlink is followed', async () => {
+      const res = await client.request({ url: '/static/inside-link.txt' });
+      expect(res.status).toBe(403);
+      expect(res.text()).not.toContain(alphabet);
     });
 
     it('hides dotfiles', async () => {

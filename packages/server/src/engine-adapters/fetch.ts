@@ -134,6 +134,8 @@ export class FetchResponse implements EngineResponse {
     this.headersSent = true;
     this.finished = true;
     this.#resolve(this.#make(Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>));
+    // A caller's descriptor must stay open until the body is read (or cancelled): settle only then.
+    if (typeof file === 'number') await new Promise<void>((resolve) => stream.once('close', () => resolve()));
   }
 
   destroy(): void {

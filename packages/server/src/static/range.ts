@@ -15,9 +15,10 @@ export function parseRange(header: string, size: number): ByteRange | 'unsatisfi
   const [, first, last] = match as unknown as [string, string, string];
   if (first === '' && last === '') return null;
   if (first === '') {
-    // Suffix range: the last N bytes.
+    // Suffix range: the last N bytes. An empty file has no last byte to send (RFC 9110
+    // §14.1.2: a suffix range of an empty representation is unsatisfiable).
     const length = Number(last);
-    if (length === 0) return 'unsatisfiable';
+    if (length === 0 || size === 0) return 'unsatisfiable';
     return { start: Math.max(0, size - length), end: size - 1 };
   }
   const start = Number(first);

@@ -1,11 +1,23 @@
-import { createReadStream, existsSync, realpathSync } from 'node:fs';
+import { close, createReadStream, existsSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { InvalidOptionError, RangeNotSatisfiableError } from '../errors.js';
 import { ifNoneMatch } from '../middleware/etag/index.js';
+import { FileBody } from '../response-state.js';
 import type { Handler } from '../route-schema.js';
 import { contentTypeFor } from './content-type.js';
 import { parseRange } from './range.js';
-import { resolveStaticPath } from './resolve-path.js';
+import { openStaticFile, openStaticRoot } from './resolve-path.js';
+
+/** Read streams of files never read (middleware replaced the body): their descriptor is closed once collected. */
+const unreadStreams = new FinalizationRegistry<number>((fd) => close(fd, () => {}));
+
+/** A stream of `length` bytes of `fd` from `start`; it owns and closes the descriptor. */
+function fileStream(fd: number, start: number, length: number) {
+  const stream = createReadStream('', { fd, start, end: start + length - 1, autoClose: true });
+  unreadStreams.register(stream, fd, stream);
+  stream.once('close', () => unreadStreams.unregister(stream));
+  return stream;
+}
 
 /** Options of {@link serveStatic}. */
 export interface ServeStaticOptions {
@@ -26,8 +38,10 @@ export interface ServeStaticOptions {
 /**
  * A handler serving files under `root` for a wildcard route: ranges (206/416), conditional GET
  * (304 from `If-None-Match` or `If-Modified-Since`), content types, and a path check against
- * every known escape from the root (see `resolveStaticPath`). Unknown files fall through to the
- * app's not-found handler.
+ * every known escape from the root (see `openStaticFile`). Files are opened beneath the root
+ * following no symlink, in one step: a symlink on the path is 403, even one that stays inside
+ * the root. The root directory is held open for the life of the handler. Unknown files fall
+ * through to the app's not-found handler.
  *
  * @example
  * ```ts
@@ -40,59 +54,65 @@ export function serveStatic(options: ServeStaticOptions): Handler<Context> {
   }
   if (!existsSync(options.root))
     throw new InvalidOptionError(`serveStatic: root ${options.root} does not exist`);
-  const realRoot = realpathSync(options.root);
+  const root = openStaticRoot(options.root);
   const index = options.index ?? 'index.html';
   const dotfiles = options.dotfiles ?? false;
   const zeroCopy = options.zeroCopy ?? true;
   const cacheControl = `public, max-age=${Math.max(0, Math.floor(options.maxAge ?? 0))}${options.immutable ? ', immutable' : ''}`;
   return async (ctx) => {
-    const resolved = await resolveStaticPath(realRoot, wildcardRaw(ctx), { index, dotfiles });
-    if (resolved.kind === 'missing') {
+    const opened = await openStaticFile(root, wildcardRaw(ctx), { index, dotfiles });
+    if (opened.kind === 'missing') {
       ctx.res.status = 404;
       ctx.res.headers['content-type'] = 'text/plain; charset=utf-8';
       ctx.res.body = 'Not Found';
       return;
     }
-    const { path, stats } = resolved;
-    const size = stats.size;
-    const mtime = new Date(Math.floor(stats.mtimeMs / 1000) * 1000);
-    // Strong (like nginx's): size and mtime change together with the bytes, so If-Range can use it.
-    const tag = `"${size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`;
-    const headers = ctx.res.headers;
-    headers.etag = tag;
-    headers['last-modified'] = mtime.toUTCString();
-    headers['cache-control'] = cacheControl;
-    headers['accept-ranges'] = 'bytes';
-    headers['content-type'] = contentTypeFor(path);
-    if (notModified(ctx, tag, mtime)) {
-      ctx.res.status = 304;
-      delete headers['content-type'];
-      return;
-    }
-    let start = 0;
-    let length = size;
-    const rangeHeader = ctx.req.header('range');
-    if (rangeHeader !== undefined && rangeApplies(ctx.req.header('if-range'), tag, mtime)) {
-      const range = parseRange(rangeHeader, size);
-      if (range === 'unsatisfiable') throw new RangeNotSatisfiableError(size);
-      if (range !== null) {
-        start = range.start;
-        length = range.end - range.start + 1;
-        ctx.res.status = 206;
-        headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
+    // From here the descriptor belongs to the body; every other way out closes it.
+    const { fd, name, stats } = opened;
+    let handedOver = false;
+    try {
+      const size = stats.size;
+      const mtime = new Date(Math.floor(stats.mtimeMs / 1000) * 1000);
+      // Strong (like nginx's): size and mtime change together with the bytes, so If-Range can use it.
+      const tag = `"${size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`;
+      const headers = ctx.res.headers;
+      headers.etag = tag;
+      headers['last-modified'] = mtime.toUTCString();
+      headers['cache-control'] = cacheControl;
+      headers['accept-ranges'] = 'bytes';
+      headers['content-type'] = contentTypeFor(name);
+      if (notModified(ctx, tag, mtime)) {
+        ctx.res.status = 304;
+        delete headers['content-type'];
+        return;
       }
+      let start = 0;
+      let length = size;
+      const rangeHeader = ctx.req.header('range');
+      if (rangeHeader !== undefined && rangeApplies(ctx.req.header('if-range'), tag, mtime)) {
+        const range = parseRange(rangeHeader, size);
+        if (range === 'unsatisfiable') throw new RangeNotSatisfiableError(size);
+        if (range !== null) {
+          start = range.start;
+          length = range.end - range.start + 1;
+          ctx.res.status = 206;
+          headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
+        }
+      }
+      if (zeroCopy) {
+        handedOver = true;
+        ctx.send(new FileBody(name, start, length, fd));
+        return;
+      }
+      headers['content-length'] = String(length);
+      if (length === 0) ctx.send('');
+      else {
+        handedOver = true;
+        ctx.send(fileStream(fd, start, length));
+      }
+    } finally {
+      if (!handedOver) close(fd, () => {});
     }
-    if (zeroCopy) {
-      ctx.file(path, { offset: start, length, contentType: headers['content-type'] as string });
-      return;
-    }
-    headers['content-length'] = String(length);
-    if (length === 0) ctx.send('');
-    else
-      ctx.stream(
-        createReadStream(path, { start, end: start + length - 1 }),
-        headers['content-type'] as string,
-      );
   };
 }
 

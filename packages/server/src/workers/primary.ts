@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
-import type { EngineName } from '@zephyr/uring';
+import { type EngineName, reportEngineFallback, selectEngine } from '@zephyr/uring';
 import type { ResolvedListenOptions, Server } from '../listen.js';
 import type { Logger } from '../logger.js';
 import { isListeningMessage, type ListeningMessage, WORKER_ENV, WORKER_PORT_ENV } from './messages.js';
@@ -14,6 +14,9 @@ import { RestartBackoff } from './restart-backoff.js';
  */
 export async function runPrimary(log: Logger, options: ResolvedListenOptions): Promise<Server> {
   const count = options.workers ?? 1;
+  // Probe here, once: a fallback to the node engine is printed by the primary, and the workers
+  // (which inherit the environment that records it) do not repeat it.
+  reportEngineFallback(selectEngine(options.engine));
   // Every worker must bind the same port: resolve `0` to a concrete free port once, here.
   const port = options.port === 0 ? await freePort(options.host) : options.port;
   const slots = new Map<Worker, number>();
