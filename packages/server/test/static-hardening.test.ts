@@ -13,6 +13,14 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const base = mkdtempSync(join(tmpdir(), 'zephyr-static-race-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
+describe('serveStatic root', () => {
+  it('must be a directory: a file as root is refused when the handler is made', () => {
+    const file = join(base, 'not-a-dir.txt');
+    writeFileSync(file, 'x');
+    expect(() => serveStatic({ root: file })).toThrow(/not a readable directory/);
+  });
+});
+
 describe.each(TRANSPORTS)('ranges of an empty file over %s', (transport) => {
   const root = join(base, `empty-${transport}`);
   mkdirSync(root);

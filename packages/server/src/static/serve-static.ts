@@ -6,7 +6,7 @@ import { FileBody } from '../response-state.js';
 import type { Handler } from '../route-schema.js';
 import { contentTypeFor } from './content-type.js';
 import { parseRange } from './range.js';
-import { openStaticFile, openStaticRoot } from './resolve-path.js';
+import { openStaticFile, openStaticRoot, type StaticRoot } from './resolve-path.js';
 
 /** Read streams of files never read (middleware replaced the body): their descriptor is closed once collected. */
 const unreadStreams = new FinalizationRegistry<number>((fd) => close(fd, () => {}));
@@ -54,7 +54,14 @@ export function serveStatic(options: ServeStaticOptions): Handler<Context> {
   }
   if (!existsSync(options.root))
     throw new InvalidOptionError(`serveStatic: root ${options.root} does not exist`);
-  const root = openStaticRoot(options.root);
+  let root: StaticRoot;
+  try {
+    root = openStaticRoot(options.root);
+  } catch (err) {
+    throw new InvalidOptionError(
+      `serveStatic: root ${options.root} is not a readable directory (${(err as Error).message})`,
+    );
+  }
   const index = options.index ?? 'index.html';
   const dotfiles = options.dotfiles ?? false;
   const zeroCopy = options.zeroCopy ?? true;
