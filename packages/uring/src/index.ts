@@ -20,3 +20,13 @@ export {
 export { defaultLimits } from './limits.js';
 export { ENGINE_ENV, type EngineSelection, listen, selectEngine } from './listen.js';
 export { type IoUringSupport, ioUringSupported } from './probe.js';
+export {
+  DEFAULT_ALPN,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  MODERN_CIPHERS,
+  type ResolvedTlsOptions,
+  resolveTlsOptions,
+  type TlsCertificate,
+  type TlsMinVersion,
+  type TlsOptions,
+} from './tls-options.js';
