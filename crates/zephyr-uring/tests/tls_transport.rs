@@ -260,6 +260,25 @@ fn the_peers_close_notify_is_an_event_and_eof_without_it_is_another() {
         Some(&TlsEvent::PeerClosed { close_notify: true })
     );
 
+    // Bytes after close_notify in the same read are dropped, not parsed (and do not stall).
+    let (mut pair, _) = established(&[&TLS12]);
+    pair.client.writer().write_all(b"bye").unwrap();
+    pair.client.send_close_notify();
+    let mut wire = Vec::new();
+    while pair.client.wants_write() {
+        pair.client.write_tls(&mut wire).unwrap();
+    }
+    wire.extend_from_slice(b"trailing junk after the close");
+    pair.server.receive(&wire, &mut pair.server_plain);
+    pair.drain_events();
+    assert_eq!(pair.server_plain, b"bye");
+    assert_eq!(
+        pair.events.last(),
+        Some(&TlsEvent::PeerClosed { close_notify: true })
+    );
+    pair.server.receive(b"more junk", &mut pair.server_plain);
+    assert_eq!(pair.server_plain, b"bye");
+
     let (mut pair, _) = established(&[&TLS12]);
     pair.server.receive_eof();
     pair.drain_events();

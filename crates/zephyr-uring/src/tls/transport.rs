@@ -266,11 +266,16 @@ impl TlsTransport {
 
     /// Hands `bytes` to rustls and collects plaintext and events; false once the connection failed.
     fn feed(&mut self, mut bytes: &[u8], plaintext: &mut Vec<u8>) -> bool {
-        while !bytes.is_empty() {
-            if let Err(err) = self.conn.read_tls(&mut bytes) {
-                // Only a full buffer: processing below drains it, so this means garbage in bulk.
-                self.fail(FailureKind::GarbageRecord, err.to_string());
-                return false;
+        // After close_notify rustls takes no more bytes (read_tls returns 0): the rest is dropped.
+        while !bytes.is_empty() && !self.peer_closed {
+            match self.conn.read_tls(&mut bytes) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(err) => {
+                    // Only a full buffer: processing below drains it, so this is garbage in bulk.
+                    self.fail(FailureKind::GarbageRecord, err.to_string());
+                    return false;
+                }
             }
             let state = match self.conn.process_new_packets() {
                 Ok(state) => state,
