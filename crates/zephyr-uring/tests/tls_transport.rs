@@ -95,6 +95,23 @@ fn handshake_and_data_both_ways_on_tls13_and_tls12() {
 }
 
 #[test]
+fn send_takes_what_the_buffer_limit_allows_and_more_after_a_drain() {
+    let (mut pair, _) = established(&[&TLS13]);
+    pair.server.set_buffer_limit(Some(4096));
+    let body = vec![b'q'; 20_000];
+    let mut sent = 0;
+    while sent < body.len() {
+        let took = pair.server.send(&body[sent..]).unwrap();
+        assert!(took <= 4096 + 64, "{took}");
+        sent += took;
+        pair.pump();
+    }
+    assert!(pair.client_read() == body);
+    pair.server.set_buffer_limit(None);
+    assert_eq!(pair.server.send(&body).unwrap(), body.len());
+}
+
+#[test]
 fn tls12_with_an_rsa_certificate_uses_ecdhe_rsa() {
     let (mut pair, _) = pair(&[&TLS12], &[], "rsa.example.com");
     pair.pump();
@@ -603,4 +620,99 @@ fn input_in_single_bytes_gives_the_same_result() {
     }
     assert_eq!(pair.handshake_info().version, ProtocolVersion::TLSv1_2);
     exchange_both_ways(&mut pair);
+}
+
+/// A small deterministic PRNG (xorshift64*), so the hostile-input test needs no dependency and
+/// fails the same way every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Feeds `wire` in random cuts; the transport must neither panic nor loop, and must end either
+/// still going or with exactly one failure event.
+fn feed_in_pieces(server: &mut TlsTransport, wire: &[u8], rng: &mut Rng) -> Vec<TlsEvent> {
+    let mut plain = Vec::new();
+    let mut at = 0;
+    while at < wire.len() {
+        let take = 1 + rng.below((wire.len() - at).min(700));
+        server.receive(&wire[at..at + take], &mut plain);
+        at += take;
+    }
+    let mut out = Vec::new();
+    server.write_ciphertext(&mut out);
+    let events: Vec<TlsEvent> = std::iter::from_fn(|| server.poll_event()).collect();
+    let failures = events
+        .iter()
+        .filter(|e| matches!(e, TlsEvent::Failed(_)))
+        .count();
+    assert!(failures <= 1, "{events:?}");
+    assert_eq!(failures == 1, server.should_close(), "{events:?}");
+    events
+}
+
+#[test]
+fn mutated_and_random_input_never_panics_and_fails_once_at_most() {
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    let config = build_server_config(&settings()).unwrap();
+    let counters = Arc::new(TlsCounters::default());
+    // A real ClientHello of each version, to mutate.
+    let hellos: Vec<Vec<u8>> = [&TLS13, &TLS12]
+        .iter()
+        .map(|version| {
+            let mut hello = Vec::new();
+            client(client_config(&[version], &[], &[b"http/1.1"]), "localhost")
+                .write_tls(&mut hello)
+                .unwrap();
+            hello
+        })
+        .collect();
+    for round in 0..600 {
+        let mut server = TlsTransport::new(Arc::clone(&config), Arc::clone(&counters)).unwrap();
+        let wire: Vec<u8> = match round % 3 {
+            // A ClientHello with a few bytes flipped.
+            0 | 1 => {
+                let mut hello = hellos[round % 2].clone();
+                for _ in 0..1 + rng.below(4) {
+                    let at = rng.below(hello.len());
+                    hello[at] ^= 1 << rng.below(8);
+                }
+                hello
+            }
+            // Random records: a plausible header, then random bytes.
+            _ => {
+                let len = rng.below(2000);
+                let mut bytes = vec![0x16, 0x03, 0x01 + rng.below(3) as u8];
+                bytes.extend_from_slice(&(len as u16).to_be_bytes());
+                bytes.extend((0..len).map(|_| rng.next() as u8));
+                bytes
+            }
+        };
+        feed_in_pieces(&mut server, &wire, &mut rng);
+        server.receive_eof();
+        server.handshake_timed_out();
+    }
+    // Established sessions fed random bytes after the handshake.
+    for round in 0..100 {
+        let version = if round % 2 == 0 { &TLS13 } else { &TLS12 };
+        let (mut pair, _) = established(&[version]);
+        let garbage: Vec<u8> = (0..1 + rng.below(3000)).map(|_| rng.next() as u8).collect();
+        let events = feed_in_pieces(&mut pair.server, &garbage, &mut rng);
+        assert!(!events
+            .iter()
+            .any(|e| matches!(e, TlsEvent::HandshakeComplete(_))));
+    }
+    let snapshot = counters.snapshot();
+    let failed: u64 = snapshot.failures.iter().sum();
+    assert!(failed >= 500, "most mutated hellos fail: {snapshot:?}");
 }

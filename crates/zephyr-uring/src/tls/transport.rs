@@ -219,6 +219,13 @@ impl TlsTransport {
         self.conn.writer().write(data)
     }
 
+    /// Bounds what [`Self::send`] buffers before the handshake and what waits in
+    /// [`Self::write_ciphertext`] (rustls's default: 64 KiB); `None` lifts the bound, for a
+    /// caller that bounds its own output.
+    pub fn set_buffer_limit(&mut self, limit: Option<usize>) {
+        self.conn.set_buffer_limit(limit);
+    }
+
     /// Whether there are TLS records waiting to go out.
     pub fn wants_write(&self) -> bool {
         self.conn.wants_write()
