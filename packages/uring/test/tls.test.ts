@@ -3,7 +3,7 @@
 // the TLS options' validation; and the io_uring engine refusing TLS until its transport is wired.
 
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -49,6 +49,10 @@ beforeAll(() => {
   makeCertificate('localhost', 'localhost', 'DNS:localhost,IP:127.0.0.1');
   makeCertificate('a', 'a.example.com', 'DNS:a.example.com');
   makeCertificate('other', 'localhost', 'DNS:localhost');
+  // The README example's files.
+  makeCertificate('cert', 'localhost', 'DNS:localhost,IP:127.0.0.1');
+  makeCertificate('api', 'api.example.com', 'DNS:api.example.com');
+  copyFileSync(path('cert.key'), path('key.pem'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -222,6 +226,26 @@ describe('hostile TLS clients on the node engine', () => {
     const socket = netConnect(server.port, '127.0.0.1');
     socket.write(Buffer.alloc(600, 0x16));
     await closedWithin(socket, 5000);
+  });
+});
+
+describe('README', () => {
+  it('runs the HTTPS example as written and prints what its comment says', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const example = /## HTTPS\n[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    const dist = new URL('../dist/index.js', import.meta.url).href;
+    const script = (example ?? '').replace("from '@zephyr/uring'", `from ${JSON.stringify(dist)}`);
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        // The example's fetch trusts the test certificate the way a deployment trusts its CA.
+        { cwd: dir, env: { ...process.env, NODE_EXTRA_CA_CERTS: path('cert.pem') }, timeout: 20_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+      );
+    });
+    expect(out.trim()).toBe('secure /hello');
   });
 });
 
