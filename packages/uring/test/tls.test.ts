@@ -3,7 +3,7 @@
 // the TLS options' validation; and the io_uring engine refusing TLS until its transport is wired.
 
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -191,9 +191,21 @@ describe('HTTPS on the node engine with real clients', () => {
   });
 });
 
+/** Waits until this process holds no more descriptors than `before` (server and client sides). */
+async function descriptorsBackTo(before: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  let now = readdirSync('/proc/self/fd').length;
+  while (now > before && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    now = readdirSync('/proc/self/fd').length;
+  }
+  expect(now).toBeLessThanOrEqual(before);
+}
+
 describe('hostile TLS clients on the node engine', () => {
   it('closes a plaintext HTTP request to the TLS port and keeps serving', async () => {
     const server = await serveTls();
+    const fds = readdirSync('/proc/self/fd').length;
     const socket = netConnect(server.port, '127.0.0.1');
     socket.write('GET / HTTP/1.1\r\nhost: localhost\r\n\r\n');
     let reply = '';
@@ -202,30 +214,37 @@ describe('hostile TLS clients on the node engine', () => {
     expect(reply).not.toContain('secure GET');
     const after = await run('curl', ['-sS', '-k', `https://localhost:${server.port}/after`]);
     expect(after.out).toBe('secure GET /after');
+    await descriptorsBackTo(fds);
   });
 
   it('closes a truncated handshake', async () => {
     const server = await serveTls();
+    const fds = readdirSync('/proc/self/fd').length;
     const socket = netConnect(server.port, '127.0.0.1');
     // A ClientHello record header announcing 512 bytes, then half of nothing, then EOF.
     socket.end(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]));
     await closedWithin(socket, 5000);
+    await descriptorsBackTo(fds);
   });
 
   it('closes a handshake that stalls past handshakeTimeoutMs', async () => {
     const server = await serveTls({ handshakeTimeoutMs: 300 });
+    const fds = readdirSync('/proc/self/fd').length;
     const socket = netConnect(server.port, '127.0.0.1');
     socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
     const started = Date.now();
     await closedWithin(socket, 8000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    await descriptorsBackTo(fds);
   });
 
   it('closes garbage records', async () => {
     const server = await serveTls();
+    const fds = readdirSync('/proc/self/fd').length;
     const socket = netConnect(server.port, '127.0.0.1');
     socket.write(Buffer.alloc(600, 0x16));
     await closedWithin(socket, 5000);
+    await descriptorsBackTo(fds);
   });
 });
 
@@ -313,6 +332,19 @@ describe('TLS options', () => {
       code: 'ZEPHYR_ERR_UNSUPPORTED_OPTION',
       message: expect.stringMatching(/io_uring engine.*TLS|tls is not served by the io_uring engine/),
     });
+  });
+
+  it('is refused when ZEPHYR_IO_ENGINE forces io_uring, too', async () => {
+    const saved = process.env.ZEPHYR_IO_ENGINE;
+    process.env.ZEPHYR_IO_ENGINE = 'io_uring';
+    try {
+      await expect(listen({ port: 0, tls: valid() as TlsOptions }, () => {})).rejects.toMatchObject({
+        code: 'ZEPHYR_ERR_UNSUPPORTED_OPTION',
+      });
+    } finally {
+      if (saved === undefined) delete process.env.ZEPHYR_IO_ENGINE;
+      else process.env.ZEPHYR_IO_ENGINE = saved;
+    }
   });
 
   it('makes auto serve TLS with node:https and say why', async () => {
