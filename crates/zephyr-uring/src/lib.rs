@@ -9,3 +9,4 @@ pub mod conn;
 pub mod listener;
 pub mod send;
 pub mod server;
+pub mod tls;

@@ -2,6 +2,8 @@
 // `@zephyr/server` or a user of `@zephyr/uring` alone. Both engines implement exactly this; the
 // conformance suite in test/ runs against each.
 
+import type { TlsOptions } from './tls-options.js';
+
 /** Which engine serves a listener. */
 export type EngineName = 'io_uring' | 'node';
 
@@ -41,6 +43,8 @@ export interface ListenOptions {
   tcpFastOpen?: boolean;
   /** Any subset of the limits; the rest keep their defaults. */
   limits?: Partial<EngineLimits>;
+  /** Serve HTTPS with these certificates (see {@link TlsOptions}); plain HTTP when absent. */
+  tls?: TlsOptions;
 }
 
 /** One HTTP request as the engine parsed it. Valid until the response ends. */

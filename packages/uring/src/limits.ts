@@ -1,5 +1,6 @@
 import type { EngineLimits, EngineName, ListenOptions } from './engine.js';
 import { InvalidOptionError } from './errors.js';
+import { type ResolvedTlsOptions, resolveTlsOptions } from './tls-options.js';
 
 /**
  * The default of every server limit, as the engine contract documents them.
@@ -30,6 +31,8 @@ export interface ResolvedListenOptions {
   backlog: number;
   tcpFastOpen: boolean;
   limits: EngineLimits;
+  /** Present when the listener serves HTTPS. */
+  tls?: ResolvedTlsOptions;
 }
 
 // Sizes and counts travel to the native engine as u32; times fit a JS timer (2^31 - 1 ms).
@@ -45,7 +48,16 @@ const LIMIT_MAX: Readonly<Record<keyof EngineLimits, number>> = {
   requestTimeoutMs: MAX_TIMER_MS,
   maxConnections: MAX_U32,
 };
-const OPTION_KEYS = new Set(['port', 'host', 'engine', 'reusePort', 'backlog', 'tcpFastOpen', 'limits']);
+const OPTION_KEYS = new Set([
+  'port',
+  'host',
+  'engine',
+  'reusePort',
+  'backlog',
+  'tcpFastOpen',
+  'limits',
+  'tls',
+]);
 const ENGINE_NAMES = new Set(['io_uring', 'node', 'auto']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -137,10 +149,13 @@ export function resolveListenOptions(options: unknown): ResolvedListenOptions {
     backlog,
     tcpFastOpen: booleanOption('tcpFastOpen', options.tcpFastOpen),
     limits: resolveLimits(options.limits),
+    ...(options.tls === undefined ? {} : { tls: resolveTlsOptions(options.tls) }),
   };
 }
 
 /** Turns resolved options back into the contract's `ListenOptions`, for the io_uring engine. */
 export function toListenOptions(resolved: ResolvedListenOptions): ListenOptions {
-  return { ...resolved, limits: { ...resolved.limits } };
+  // TLS never reaches the io_uring engine until its transport is wired (listen() refuses it).
+  const { port, host, engine, reusePort, backlog, tcpFastOpen, limits } = resolved;
+  return { port, host, engine, reusePort, backlog, tcpFastOpen, limits: { ...limits } };
 }

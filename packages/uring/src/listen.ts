@@ -1,5 +1,5 @@
 import type { EngineName, EngineServer, ListenOptions, RequestHandler } from './engine.js';
-import { EngineUnavailableError, InvalidOptionError } from './errors.js';
+import { EngineUnavailableError, InvalidOptionError, UnsupportedOptionError } from './errors.js';
 import { resolveListenOptions, toListenOptions } from './limits.js';
 import { listenNode } from './node-engine.js';
 import { ioUringSupported } from './probe.js';
@@ -96,6 +96,29 @@ export function reportEngineFallback(selection: EngineSelection): void {
 }
 
 /**
+ * The engine for an HTTPS listener. The io_uring engine's TLS transport (rustls, in
+ * crates/zephyr-uring/src/tls) is not wired into its ring yet: forcing io_uring with `tls` is an
+ * error rather than a plaintext listener, and `auto` serves TLS with node:https.
+ */
+function selectTlsEngine(requested: EngineName | 'auto'): EngineSelection {
+  const env = process.env[ENGINE_ENV];
+  const forced = requested === 'auto' ? (env === '' ? undefined : env) : requested;
+  if (forced === 'io_uring') {
+    throw new UnsupportedOptionError(
+      `tls is not served by the io_uring engine yet (its rustls transport is not wired into the ring); ` +
+        `use engine: 'node' or 'auto' to serve HTTPS with node:https`,
+    );
+  }
+  const selection = selectEngine(requested);
+  return selection.engine === 'node'
+    ? selection
+    : {
+        engine: 'node',
+        reason: 'tls requested: the io_uring engine does not serve TLS yet, node:https does',
+      };
+}
+
+/**
  * Starts an HTTP/1.1 server on the engine {@link selectEngine} picks and serves every request
  * with `handler`. All options are validated first; a wrong one throws `InvalidOptionError`
  * (`ZEPHYR_ERR_INVALID_OPTION`). When `auto` falls back to node:http, one line says why.
@@ -117,7 +140,7 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
       `handler must be a function, got ${handler === null ? 'null' : typeof handler}`,
     );
   }
-  const selection = selectEngine(resolved.engine);
+  const selection = resolved.tls ? selectTlsEngine(resolved.engine) : selectEngine(resolved.engine);
   const { engine, reason } = selection;
   if (engine === 'node') {
     reportEngineFallback(selection);

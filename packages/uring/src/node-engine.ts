@@ -5,6 +5,7 @@ import {
   type ServerResponse,
   STATUS_CODES,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { EngineLimits, EngineServer, RequestHandler } from './engine.js';
@@ -12,6 +13,7 @@ import { ListenError, RequestError, UnsupportedOptionError, ZephyrEngineError } 
 import type { ResolvedListenOptions } from './limits.js';
 import { ADMIT_CHUNKED, admissionStatus } from './node-admission.js';
 import { NodeExchange } from './node-exchange.js';
+import { nodeTlsServerOptions } from './node-tls.js';
 
 /** node:net learnt SO_REUSEPORT in 22.12 / 23.1. */
 function nodeHasReusePort(): boolean {
@@ -142,7 +144,7 @@ class NodeEngineServer implements EngineServer {
     this.host = options.host;
     this.engineReason = reason;
     const { limits } = options;
-    this.server = createServer({
+    const serverOptions = {
       // node counts only target, names and values against this, which is never more than the
       // canonical head size admission checks, so node's own 431 can only fire when ours would.
       maxHeaderSize: limits.maxHeaderBytes,
@@ -163,7 +165,11 @@ class NodeEngineServer implements EngineServer {
         limits.keepAliveTimeoutMs > KEEP_ALIVE_BUFFER_MS
           ? limits.keepAliveTimeoutMs - KEEP_ALIVE_BUFFER_MS
           : limits.keepAliveTimeoutMs,
-    });
+    };
+    // https.Server is an http.Server with TLS underneath: every listener below applies as is.
+    this.server = options.tls
+      ? createHttpsServer({ ...serverOptions, ...nodeTlsServerOptions(options.tls) })
+      : createServer(serverOptions);
     this.shortKeepAliveMs = limits.keepAliveTimeoutMs <= KEEP_ALIVE_BUFFER_MS ? limits.keepAliveTimeoutMs : 0;
     // node silently drops fields past maxHeadersCount; one spare field lets admission see that
     // the limit was crossed and answer 431 instead.
