@@ -10,6 +10,7 @@ import {
   etag,
   ForeignKeyViolationError,
   HttpError,
+  InvalidQueryError,
   limiterMiddleware,
   requestId,
   serveStatic,
@@ -38,6 +39,8 @@ function asHttpError(err: unknown): unknown {
   if (err instanceof UniqueViolationError) return new HttpError(409, err.message, { cause: err });
   if (err instanceof ForeignKeyViolationError) return new HttpError(404, err.message, { cause: err });
   if (err instanceof CheckViolationError) return new HttpError(422, err.message, { cause: err });
+  // A malformed cursor (`GET /notes?after=garbage`) is the client's: 400, not a 500 with a stack.
+  if (err instanceof InvalidQueryError) return new HttpError(400, err.message, { cause: err });
   return err;
 }
 

@@ -132,6 +132,30 @@ describe.each(cases)('playground on $engine with $database', ({ engine, database
     expect(blank.status).toBe(422);
   });
 
+  it('answers a malformed pagination cursor with a 400 problem, never a stack or a file path', async () => {
+    const res = await fetch(`${app!.url}notes?after=garbage`);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const body = await read(res);
+    expect(body).toMatchObject({ status: 400, detail: 'malformed pagination cursor' });
+    expect(JSON.stringify(body)).not.toMatch(/stack|\/src\/|node_modules|\.js:\d+/);
+  });
+
+  it('answers JSON sent without content-type with a 415 that says what to send', async () => {
+    const res = await fetch(`${app!.url}users`, {
+      method: 'POST',
+      body: new TextEncoder().encode(JSON.stringify({ name: 'Ada', email: 'ada2@example.com' })),
+    });
+    expect(res.status).toBe(415);
+    expect((await read(res)).detail).toContain('content-type: application/json');
+  });
+
+  it('answers a missing static file with a 404 problem', async () => {
+    const res = await fetch(`${app!.url}static/missing.txt`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+
   it('serves static files, with ranges', async () => {
     const whole = await fetch(`${app!.url}static/hello.txt`);
     expect(whole.status).toBe(200);

@@ -9,6 +9,7 @@ export type {
 } from './engine.js';
 export {
   EngineUnavailableError,
+  InvalidArgumentError,
   InvalidOptionError,
   ListenError,
   RequestError,

@@ -1,6 +1,6 @@
 import { createReadStream, existsSync, realpathSync } from 'node:fs';
 import type { Context } from '../context.js';
-import { InvalidOptionError, RangeNotSatisfiableError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError, RangeNotSatisfiableError } from '../errors.js';
 import { ifNoneMatch } from '../middleware/etag/index.js';
 import type { Handler } from '../route-schema.js';
 import { contentTypeFor } from './content-type.js';
@@ -26,8 +26,8 @@ export interface ServeStaticOptions {
 /**
  * A handler serving files under `root` for a wildcard route: ranges (206/416), conditional GET
  * (304 from `If-None-Match` or `If-Modified-Since`), content types, and a path check against
- * every known escape from the root (see `resolveStaticPath`). Unknown files fall through to the
- * app's not-found handler.
+ * every known escape from the root (see `resolveStaticPath`). Unknown files are a 404
+ * (`ZEPHYR_ERR_NOT_FOUND`) problem document, like every other error.
  *
  * @example
  * ```ts
@@ -36,10 +36,10 @@ export interface ServeStaticOptions {
  */
 export function serveStatic(options: ServeStaticOptions): Handler<Context> {
   if (typeof options?.root !== 'string' || options.root === '') {
-    throw new InvalidOptionError('serveStatic: root is required');
+    throw new InvalidArgumentError('serveStatic: root is required');
   }
   if (!existsSync(options.root))
-    throw new InvalidOptionError(`serveStatic: root ${options.root} does not exist`);
+    throw new InvalidArgumentError(`serveStatic: root ${options.root} does not exist`);
   const realRoot = realpathSync(options.root);
   const index = options.index ?? 'index.html';
   const dotfiles = options.dotfiles ?? false;
@@ -47,12 +47,7 @@ export function serveStatic(options: ServeStaticOptions): Handler<Context> {
   const cacheControl = `public, max-age=${Math.max(0, Math.floor(options.maxAge ?? 0))}${options.immutable ? ', immutable' : ''}`;
   return async (ctx) => {
     const resolved = await resolveStaticPath(realRoot, wildcardRaw(ctx), { index, dotfiles });
-    if (resolved.kind === 'missing') {
-      ctx.res.status = 404;
-      ctx.res.headers['content-type'] = 'text/plain; charset=utf-8';
-      ctx.res.body = 'Not Found';
-      return;
-    }
+    if (resolved.kind === 'missing') throw new NotFoundError(ctx.req.method, ctx.req.path, 'no such file');
     const { path, stats } = resolved;
     const size = stats.size;
     const mtime = new Date(Math.floor(stats.mtimeMs / 1000) * 1000);
