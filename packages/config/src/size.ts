@@ -54,13 +54,16 @@ const bytesSchema = z.union([z.number(), z.string()]).transform((value, ctx) => 
 });
 
 /** The type of {@link sizeSchema}: a size in, bytes out, with a `default` written like a value. */
-export type SizeSchema = typeof bytesSchema & {
+export type SizeSchema = z.ZodPipe<
+  z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>,
+  z.ZodTransform<number, string | number>
+> & {
   /**
    * A default written as in the file (`'64MB'` or bytes), parsed like any value: the output is
    * bytes either way. (A plain zod `.default()` hands back its value unparsed, so `'64MB'` would
    * come out as the string `'64MB'`.)
    */
-  default(value: string | number): z.ZodPrefault<typeof bytesSchema>;
+  default(value: string | number): z.ZodPrefault<SizeSchema>;
 };
 
 /**
@@ -72,6 +75,6 @@ export type SizeSchema = typeof bytesSchema & {
  * z.strictObject({ size: sizeSchema.default('64MB') }).parse({}).size; // 67108864
  * ```
  */
-export const sizeSchema: SizeSchema = Object.assign(bytesSchema, {
+export const sizeSchema = Object.assign(bytesSchema, {
   default: (value: string | number) => bytesSchema.prefault(value),
-});
+}) as SizeSchema;
