@@ -29,6 +29,8 @@ export interface PlaygroundDeps {
   databaseKind: 'pglite' | 'postgres';
   /** Writes allowed per second per process (token bucket); default 50. */
   writesPerSecond?: number;
+  /** Static files through the engine's zero-copy `sendFile` (`performance.zero_copy`); default true. */
+  zeroCopy?: boolean;
 }
 
 const publicDir = fileURLToPath(new URL('../public', import.meta.url));
@@ -137,6 +139,6 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
     }),
   );
 
-  app.get('/static/*', serveStatic({ root: publicDir, maxAge: 60 }));
+  app.get('/static/*', serveStatic({ root: publicDir, maxAge: 60, zeroCopy: deps.zeroCopy ?? true }));
   return app;
 }
