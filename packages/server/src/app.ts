@@ -13,6 +13,8 @@ import {
 import { AppStartedError, InvalidArgumentError, MethodNotAllowedError, NotFoundError } from './errors.js';
 import { type AppListenOptions, listenApp, type Server } from './listen.js';
 import { errorFields, type Logger, type LoggerOption, resolveLogger } from './logger.js';
+import { generateOpenApi, type OpenApiDocument, type OpenApiOptions } from './openapi/generate-openapi.js';
+import { loadReferenceUi } from './openapi/reference-ui.js';
 import { errorHeaders, PROBLEM_TYPE, problemFor, viewError } from './problem.js';
 import type { ResponseState } from './response-state.js';
 import { kMatch, type Route } from './route.js';
@@ -36,6 +38,17 @@ export interface AppOptions {
   production?: boolean;
   /** Request logging: off by default (errors still go to stderr). `true` uses pino. */
   logger?: LoggerOption;
+}
+
+/** Options of {@link App.openapi}. */
+export interface OpenApiServeOptions extends OpenApiOptions {
+  /** Where the document is served (default `/openapi.json`). */
+  path?: string;
+  /**
+   * Where the reference UI (Swagger UI, from the `swagger-ui-dist` package installed beside the
+   * app, never a CDN) is served (default `/docs`); `false` for none.
+   */
+  ui?: string | false;
 }
 
 /** Called before middleware; returning a response (e.g. `return ctx.text(...)`) ends the request there. */
@@ -323,6 +336,54 @@ export class App extends RouteGroup<''> {
   /** The largest body limit of the app and its routes (the engine's limit is set to it). */
   get maxBodyLimit(): number {
     return this.core.routes.reduce((max, route) => Math.max(max, route.bodyLimit), this.core.bodyLimit);
+  }
+
+  /**
+   * Serves the OpenAPI 3.1 document of every route (from their zod schemas) at `path`, and a
+   * reference UI at `ui`. The document is generated once, on its first request, when every route
+   * is registered.
+   *
+   * @example
+   * ```ts
+   * app.openapi({ info: { title: 'Notes', version: '1.0.0' } }); // GET /openapi.json, GET /docs
+   * ```
+   */
+  openapi(options: OpenApiServeOptions = {}): this {
+    const path = options.path ?? '/openapi.json';
+    const uiPath = options.ui ?? '/docs';
+    for (const [name, value] of [
+      ['path', path],
+      ['ui', uiPath],
+    ] as const) {
+      if (value !== false && (typeof value !== 'string' || !value.startsWith('/') || value.includes(':'))) {
+        throw new InvalidArgumentError(
+          `openapi: ${name} must be a static path starting with '/', got ${JSON.stringify(value)}`,
+        );
+      }
+    }
+    const hidden = { docs: { hidden: true } };
+    let document: OpenApiDocument | undefined;
+    this.get(path, hidden, (ctx) => {
+      document ??= this.openApiDocument(options);
+      return ctx.json(document);
+    });
+    if (uiPath !== false) {
+      const ui = loadReferenceUi();
+      const title = `${options.info?.title ?? 'API'} reference`;
+      this.get(uiPath, hidden, (ctx) => ctx.html(ui.page(path, `${uiPath}/assets`, title)));
+      this.get(`${uiPath}/assets/:name`, hidden, (ctx) => {
+        const asset = ui.asset(ctx.params.name);
+        if (asset === undefined) throw new NotFoundError(ctx.req.method, ctx.req.path, 'no such asset');
+        ctx.header('cache-control', 'public, max-age=86400');
+        return ctx.file(asset.path, { length: asset.size, contentType: asset.contentType });
+      });
+    }
+    return this;
+  }
+
+  /** The OpenAPI 3.1 document of the app's routes, from their zod schemas (see {@link App.openapi}). */
+  openApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
+    return generateOpenApi(this.core.routes, options);
   }
 
   /** Adds a lifecycle hook. */

@@ -1,10 +1,11 @@
 // The error catalogue. Every error Zephyr raises or answers with carries a stable `ZEPHYR_ERR_*`
 // code (documented in README.md, "Errors", and docs/errors.md), so callers can branch on
 // `err.code` instead of parsing messages, and an HTTP status used when the error reaches the client.
-import { InvalidArgumentError } from '@zephyr/uring';
+import { InvalidArgumentError, UnsupportedOptionError } from '@zephyr/uring';
 
-// One class for every invalid argument or option across Zephyr: the engine's, re-exported.
-export { InvalidArgumentError };
+// One class for every invalid argument or option across Zephyr (and one for a valid option that
+// cannot be honoured here): the engine's, re-exported.
+export { InvalidArgumentError, UnsupportedOptionError };
 
 /** The codes of every error in the catalogue. */
 export type ZephyrErrorCode =

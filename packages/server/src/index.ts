@@ -8,6 +8,7 @@ export {
   type OnErrorHook,
   type OnRequestHook,
   type OnResponseHook,
+  type OpenApiServeOptions,
   RouteGroup,
   type RouteMethod,
 } from './app.js';
@@ -31,6 +32,14 @@ export { type CompressOptions, compress } from './middleware/compress/index.js';
 export { type CorsOptions, cors } from './middleware/cors/index.js';
 export { type EtagOptions, etag } from './middleware/etag/index.js';
 export { type RequestIdOptions, requestId } from './middleware/request-id/index.js';
+export {
+  type DocumentedRoute,
+  generateOpenApi,
+  type OpenApiDocument,
+  type OpenApiInfo,
+  type OpenApiOptions,
+} from './openapi/generate-openapi.js';
+export type { JsonSchema } from './openapi/json-schema.js';
 export type { PathParams } from './path-params.js';
 export { PROBLEM_TYPE, type Problem } from './problem.js';
 export { ZephyrRequest } from './request.js';
@@ -41,6 +50,7 @@ export type {
   HeaderRecord,
   QueryRecord,
   RouteContext,
+  RouteDocs,
   RouteOptions,
   RouteSchema,
 } from './route-schema.js';

@@ -74,6 +74,9 @@ describe('config sections', () => {
     );
     // Against the default request timeout too (300 s).
     expect(serverConfigSchema.safeParse({ limits: { header_timeout_ms: 400_000 } }).success).toBe(false);
-    expect(serverConfigSchema.safeParse({ limits: { header_timeout_ms: 30_000, request_timeout_ms: 30_000 } }).success).toBe(true);
+    expect(
+      serverConfigSchema.safeParse({ limits: { header_timeout_ms: 30_000, request_timeout_ms: 30_000 } })
+        .success,
+    ).toBe(true);
   });
 });
