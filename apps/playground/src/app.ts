@@ -78,11 +78,16 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
         'DELETE /notes/:id',
         'GET /stats',
         'GET /static/hello.txt',
+        'GET /openapi.json',
+        'GET /docs',
       ],
     }),
   );
 
   app.get('/health', (ctx) => ctx.text('ok'));
+
+  // The API described from the routes' own schemas, and a reference UI to try it.
+  app.openapi({ info: { title: 'Zephyr playground', version: '0.1.0' }, path: '/openapi.json', ui: '/docs' });
 
   // The table's own insert schema validates the body: one definition, no drift.
   app.post('/users', { body: users.schemas.insert, middleware: [writes] }, async (ctx) =>

@@ -156,6 +156,21 @@ describe.each(cases)('playground on $engine with $database', ({ engine, database
     expect(res.headers.get('content-type')).toContain('application/problem+json');
   });
 
+  it('describes its API at /openapi.json and serves the reference UI at /docs', async () => {
+    const doc = await read(await fetch(`${app!.url}openapi.json`));
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/users', '/users/{id}', '/users/{id}/notes', '/notes', '/notes/{id}']),
+    );
+    expect(doc.paths['/users'].post.requestBody.content['application/json'].schema.required).toContain(
+      'email',
+    );
+    const ui = await fetch(`${app!.url}docs`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('/openapi.json');
+    expect((await fetch(`${app!.url}docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
+  });
+
   it('serves static files, with ranges', async () => {
     const whole = await fetch(`${app!.url}static/hello.txt`);
     expect(whole.status).toBe(200);
