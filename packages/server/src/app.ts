@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseSize } from '@zephyr/config';
 import { defaultLimits, type EngineRequest, type EngineResponse } from '@zephyr/uring';
+import type { WithRoute } from './client/route-spec.js';
 import { compose, type Middleware } from './compose.js';
 import { Context, type ContextShared } from './context.js';
 import { FetchRequest, FetchResponse } from './engine-adapters/fetch.js';
@@ -62,17 +63,21 @@ export type ErrorHandler = (err: unknown, ctx: Context) => HandlerResult | Promi
 /** Renders the response when no route matches. */
 export type NotFoundHandler = (ctx: Context) => HandlerResult | Promise<HandlerResult>;
 
-/** A route-registering method: `(path, handler)` or `(path, options, handler)`. */
-export interface RouteMethod<Self, Prefix extends string> {
+/**
+ * A route-registering method: `(path, handler)` or `(path, options, handler)`. It returns the
+ * group with the route added to its type, so a chain of registrations types a client
+ * (see {@link createClient}).
+ */
+export interface RouteMethod<Self, Prefix extends string, Method extends string = string> {
   <Path extends string>(
     path: Path,
     handler: Handler<RouteContext<`${Prefix}${Path}`, Record<never, never>>>,
-  ): Self;
+  ): WithRoute<Self, `${Prefix}${Path}`, Method, Record<never, never>>;
   <Path extends string, const O extends RouteOptions>(
     path: Path,
     options: O,
     handler: Handler<RouteContext<`${Prefix}${Path}`, O>>,
-  ): Self;
+  ): WithRoute<Self, `${Prefix}${Path}`, Method, O>;
 }
 
 const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -120,23 +125,24 @@ export class RouteGroup<Prefix extends string = ''> {
   }
 
   /** Registers a `GET` route (it also answers `HEAD`, without the body). */
-  readonly get: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['GET'], path, a, b);
-  readonly post: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['POST'], path, a, b);
-  readonly put: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['PUT'], path, a, b);
-  readonly patch: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['PATCH'], path, a, b);
-  readonly delete: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['DELETE'], path, a, b);
-  readonly options: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['OPTIONS'], path, a, b);
-  readonly head: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['HEAD'], path, a, b);
+  readonly get: RouteMethod<this, Prefix, 'GET'> = this.#method(['GET']);
+  readonly post: RouteMethod<this, Prefix, 'POST'> = this.#method(['POST']);
+  readonly put: RouteMethod<this, Prefix, 'PUT'> = this.#method(['PUT']);
+  readonly patch: RouteMethod<this, Prefix, 'PATCH'> = this.#method(['PATCH']);
+  readonly delete: RouteMethod<this, Prefix, 'DELETE'> = this.#method(['DELETE']);
+  readonly options: RouteMethod<this, Prefix, 'OPTIONS'> = this.#method(['OPTIONS']);
+  readonly head: RouteMethod<this, Prefix, 'HEAD'> = this.#method(['HEAD']);
   /** Registers a route for GET, POST, PUT, PATCH, DELETE and OPTIONS. */
-  readonly all: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(ALL_METHODS, path, a, b);
+  readonly all: RouteMethod<this, Prefix, (typeof ALL_METHODS)[number]> = this.#method(ALL_METHODS);
+
+  #method<M extends string>(methods: readonly M[]): RouteMethod<this, Prefix, M> {
+    // The route's type exists only for the compiler: at run time the group itself is returned.
+    return ((path: string, a: unknown, b?: unknown) => this.#add(methods, path, a, b)) as RouteMethod<
+      this,
+      Prefix,
+      M
+    >;
+  }
 
   /** Registers a route for the given methods. */
   on<Path extends string>(

@@ -14,6 +14,14 @@ export {
 } from './app.js';
 export type { MultipartPart } from './body/multipart.js';
 export type { FormFields } from './body/parse-form.js';
+export {
+  type Client,
+  type ClientResponse,
+  type ClientTransport,
+  createClient,
+  type RequestArgs,
+} from './client/create-client.js';
+export type { RouteSpec, RoutesOf, WithRoute } from './client/route-spec.js';
 export { compose, type Middleware, type Next } from './compose.js';
 export {
   listenOptionsFromConfig,
