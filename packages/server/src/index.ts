@@ -45,6 +45,7 @@ export {
   generateOpenApi,
   type OpenApiDocument,
   type OpenApiInfo,
+  type OpenApiOperation,
   type OpenApiOptions,
 } from './openapi/generate-openapi.js';
 export type { JsonSchema } from './openapi/json-schema.js';

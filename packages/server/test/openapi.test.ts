@@ -66,7 +66,7 @@ describe('the generated document', () => {
   });
 
   it('turns path, query and header schemas into parameters', () => {
-    const list = doc.paths['/notes']!.get as Record<string, unknown>;
+    const list = doc.paths['/notes']!.get!;
     expect(list).toMatchObject({ summary: 'List notes', tags: ['notes'], operationId: 'listNotes' });
     expect(list.parameters).toEqual([
       {

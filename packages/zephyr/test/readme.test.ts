@@ -11,6 +11,7 @@ import {
   readmeExamples,
   runExample,
   startExample,
+  typecheckExamples,
 } from './support/readme-examples.js';
 
 const packages = new URL('../../', import.meta.url).pathname;
@@ -18,7 +19,7 @@ const dirOf = (name: string) => join(packages, name);
 
 /** The examples each README has; a new one fails here until a test below runs it. */
 const EXPECTED: Record<string, string[]> = {
-  server: ['app.mjs', 'inject.mjs', 'error-shape.ts'],
+  server: ['app.mjs', 'inject.mjs', 'error-shape.ts', 'openapi.ts', 'client.ts'],
   config: ['cache-config.ts'],
   zephyr: ['show-config.ts'],
 };
@@ -87,6 +88,44 @@ describe('@zephyr/server README', () => {
   it('error-shape.ts: a foreign error with status and retryAfter becomes a 429 with Retry-After', async () => {
     const out = await runExample(dir, examples.get('error-shape.ts')!);
     expect(out.trim()).toBe('429 60 daily quota used up');
+  });
+});
+
+describe('@zephyr/server README, OpenAPI and client', () => {
+  const examples = readmeExamples(dirOf('server'));
+  const { dir, dispose } = exampleDir(dirOf('server'));
+  afterAll(dispose);
+
+  it('openapi.ts: prints the version, paths, responses and the UI page type', async () => {
+    const out = await runExample(dir, examples.get('openapi.ts')!);
+    expect(out.trim().split('\n')).toEqual([
+      "3.1.1 [ '/notes' ]",
+      '400 413 415 2XX default',
+      'text/html; charset=utf-8',
+    ]);
+  });
+
+  it('the TypeScript examples typecheck, and the client refuses a wrong body at compile time', async () => {
+    const ts = [...examples.values()].filter((b) => b.name!.endsWith('.ts'));
+    const checked = await typecheckExamples(dirOf('server'), ts);
+    expect(checked.output).toBe('');
+    expect(checked.ok).toBe(true);
+    const client = examples.get('client.ts')!;
+    const wrong = {
+      ...client,
+      code: client.code.replace("{ body: { name: 'Ada' } }", '{ body: { name: 42 } }'),
+    };
+    expect(wrong.code).not.toBe(client.code);
+    const refused = await typecheckExamples(dirOf('server'), [wrong]);
+    expect(refused.ok).toBe(false);
+    expect(refused.output).toMatch(
+      /client\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'/,
+    );
+  }, 240_000);
+
+  it('client.ts: prints the typed success and the problem of a refused body', async () => {
+    const out = await runExample(dir, examples.get('client.ts')!);
+    expect(out.trim().split('\n')).toEqual(['201 Ada', '400 ZEPHYR_ERR_VALIDATION']);
   });
 });
 

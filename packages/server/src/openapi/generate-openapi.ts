@@ -19,12 +19,29 @@ export interface OpenApiOptions {
   servers?: ReadonlyArray<{ url: string; description?: string }>;
 }
 
+/** One operation (a route's method) of the document. */
+export interface OpenApiOperation {
+  operationId?: string;
+  summary?: string;
+  description?: string;
+  tags?: string[];
+  parameters?: Array<{
+    name: string;
+    in: 'path' | 'query' | 'header';
+    required: boolean;
+    schema: JsonSchema;
+  }>;
+  requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
+  /** By status (`'2XX'`, `'201'`, `'400'`, … and `'default'`). */
+  responses: Record<string, { description: string; content?: Record<string, { schema: JsonSchema }> }>;
+}
+
 /** An OpenAPI 3.1 document, as generated from the routes. */
 export interface OpenApiDocument {
   openapi: '3.1.1';
   info: OpenApiInfo;
   servers?: Array<{ url: string; description?: string }>;
-  paths: Record<string, Record<string, unknown>>;
+  paths: Record<string, Record<string, OpenApiOperation>>;
   components: { schemas: Record<string, JsonSchema> };
 }
 
@@ -64,7 +81,7 @@ const PROBLEM_SCHEMA: JsonSchema = {
   },
 };
 
-const problemResponse = (description: string) => ({
+const problemResponse = (description: string): OpenApiOperation['responses'][string] => ({
   description,
   content: { [PROBLEM_MEDIA]: { schema: { $ref: '#/components/schemas/Problem' } } },
 });
@@ -110,16 +127,16 @@ function pathParamNames(path: string): string[] {
   return names;
 }
 
-function operation(route: DocumentedRoute, schemas: SchemaCollector): Record<string, unknown> {
+function operation(route: DocumentedRoute, schemas: SchemaCollector): OpenApiOperation {
   const { options } = route;
-  const op: Record<string, unknown> = {};
+  const op: OpenApiOperation = { responses: {} };
   const docs = options.docs;
   if (docs?.operationId !== undefined) op.operationId = docs.operationId;
   if (docs?.summary !== undefined) op.summary = docs.summary;
   if (docs?.description !== undefined) op.description = docs.description;
   if (docs?.tags !== undefined) op.tags = [...docs.tags];
 
-  const parameters: Array<Record<string, unknown>> = [];
+  const parameters: NonNullable<OpenApiOperation['parameters']> = [];
   const pathSchemas = options.params ? objectProperties(schemas.convert(options.params, 'input')) : null;
   for (const name of pathParamNames(route.path)) {
     parameters.push({
@@ -146,7 +163,7 @@ function operation(route: DocumentedRoute, schemas: SchemaCollector): Record<str
   if (options.body) {
     const schema = schemas.convert(options.body, 'input');
     const accepts = bodyMediaTypes(options.body);
-    const content: Record<string, unknown> = { 'application/json': { schema } };
+    const content: Record<string, { schema: JsonSchema }> = { 'application/json': { schema } };
     if (accepts.form) {
       content['application/x-www-form-urlencoded'] = { schema };
       content['multipart/form-data'] = { schema };
@@ -155,7 +172,7 @@ function operation(route: DocumentedRoute, schemas: SchemaCollector): Record<str
     op.requestBody = { required: !acceptsUndefined(options.body), content };
   }
 
-  const responses: Record<string, unknown> = {};
+  const responses: OpenApiOperation['responses'] = {};
   const response = options.response;
   if (response === undefined) responses['2XX'] = { description: 'Success' };
   else if (isSchema(response)) {

@@ -118,3 +118,36 @@ export async function startExample(
   });
   return { match, child, stop };
 }
+
+/**
+ * Typechecks TypeScript examples as a user's project would (strict, NodeNext, the repository's
+ * base settings), in a fresh directory inside the package; resolves to tsc's output, or rejects
+ * with it.
+ */
+export async function typecheckExamples(
+  packageDir: string,
+  blocks: readonly ReadmeBlock[],
+): Promise<{ ok: boolean; output: string }> {
+  const { dir, dispose } = exampleDir(packageDir);
+  try {
+    const base = join(packageDir, '../../tsconfig.base.json');
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        extends: base,
+        compilerOptions: { noEmit: true, declaration: false, declarationMap: false, rootDir: '.' },
+        include: ['*.ts'],
+      }),
+    );
+    for (const block of blocks) writeFileSync(join(dir, block.name!), block.code);
+    const tsc = join(packageDir, '../../node_modules/typescript/bin/tsc');
+    try {
+      const { stdout } = await run(process.execPath, [tsc, '-p', dir], { cwd: dir, timeout: 120_000 });
+      return { ok: true, output: stdout };
+    } catch (err) {
+      return { ok: false, output: String((err as { stdout?: string }).stdout ?? err) };
+    }
+  } finally {
+    dispose();
+  }
+}
