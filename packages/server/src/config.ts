@@ -38,13 +38,22 @@ export const serverConfigSchema = z.strictObject({
     })
     .prefault({})
     .superRefine((limits, ctx) => {
-      // The engine refuses this pair too, but only at listen time and under its own option
-      // names; the config file should be told in its own words, at load time.
+      // Pairs of limits that contradict each other. The engine refuses the first too, but only at
+      // listen time and under its own option names; the file should be told in its own words.
       if (limits.header_timeout_ms > limits.request_timeout_ms) {
         ctx.addIssue({
           code: 'custom',
           path: ['header_timeout_ms'],
           message: `header_timeout_ms (${limits.header_timeout_ms}) must not exceed request_timeout_ms (${limits.request_timeout_ms}): a request's headers arrive within the request's own time`,
+        });
+      }
+      // The head limit counts the request line, so a longer URL limit could never be reached:
+      // such a URL would get 431 (head too large), never 414.
+      if (limits.max_url_length >= limits.max_header_bytes) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['max_url_length'],
+          message: `max_url_length (${limits.max_url_length}) must be below max_header_bytes (${limits.max_header_bytes}): the request line, URL included, counts toward the head's bytes`,
         });
       }
     }),

@@ -79,4 +79,17 @@ describe('config sections', () => {
         .success,
     ).toBe(true);
   });
+
+  it('refuses a URL limit the head limit would always pre-empt', () => {
+    const result = serverConfigSchema.safeParse({ limits: { max_url_length: 20_000 } });
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['limits', 'max_url_length'],
+        message: expect.stringContaining('max_url_length (20000) must be below max_header_bytes (16384)'),
+      }),
+    ]);
+    expect(
+      serverConfigSchema.safeParse({ limits: { max_url_length: 20_000, max_header_bytes: 32_768 } }).success,
+    ).toBe(true);
+  });
 });
