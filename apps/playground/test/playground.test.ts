@@ -2,7 +2,7 @@
 // database, driven over real HTTP.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,5 +190,29 @@ describe.each(cases)('playground on $engine with $database', ({ engine, database
 
   it('drains and exits 0 on SIGTERM', async () => {
     expect(await stop(app)).toBe(0);
+  });
+});
+
+describe('the README', () => {
+  let app: Running | undefined;
+  beforeAll(async () => {
+    app = await start({ PLAYGROUND_DATA_DIR: mkdtempSync(join(tmpdir(), 'zephyr-playground-readme-')) });
+  }, 90_000);
+  afterAll(() => stop(app));
+
+  it('runs each curl command of its example as written, in order, each answering 2xx', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = /```sh\n(curl [\s\S]*?)```/.exec(readme)?.[1];
+    const commands = block!.split('\n').filter((line) => line.startsWith('curl '));
+    expect(commands.length).toBeGreaterThanOrEqual(8);
+    const port = new URL(app!.url).port;
+    for (const command of commands) {
+      // As written, but against this run's port, failing on any HTTP error, comments dropped.
+      const line = command.replace(/\s+#.*$/, '').replaceAll('localhost:3000', `127.0.0.1:${port}`);
+      const out = execFileSync('sh', ['-c', `${line.replace(/^curl /, 'curl -sS --fail-with-body ')}`], {
+        encoding: 'utf8',
+      });
+      expect(out.length, line).toBeGreaterThan(0);
+    }
   });
 });
