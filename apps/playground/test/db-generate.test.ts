@@ -4,12 +4,16 @@ import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const playground = new URL('..', import.meta.url).pathname;
-// Inside the playground so `zephyr` resolves from its node_modules, as it does for the real thing.
-const copy = mkdtempSync(join(playground, '.db-generate-'));
+// Inside the playground so `zephyr` resolves from its node_modules, as it does for the real thing;
+// made when the test runs (not when the file is collected), so a filtered run leaves nothing.
+let copy = '';
+beforeAll(() => {
+  copy = mkdtempSync(join(playground, '.db-generate-'));
+});
 afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
 /** Runs the `db:generate` script exactly as package.json spells it, with `name` appended. */

@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '@zephyr/config';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zephyrConfigSections } from '../src/index.js';
 import {
   exampleDir,
@@ -16,6 +16,21 @@ import {
 
 const packages = new URL('../../', import.meta.url).pathname;
 const dirOf = (name: string) => join(packages, name);
+
+/** A fresh directory inside the package for a suite's runs, made only when the suite runs. */
+function useExampleDir(packageDir: string): { readonly dir: string } {
+  let current: ReturnType<typeof exampleDir> | undefined;
+  beforeAll(() => {
+    current = exampleDir(packageDir);
+  });
+  afterAll(() => current?.dispose());
+  return {
+    get dir() {
+      if (current === undefined) throw new Error('the example directory exists only while its suite runs');
+      return current.dir;
+    },
+  };
+}
 
 /** The examples each README has; a new one fails here until a test below runs it. */
 const EXPECTED: Record<string, string[]> = {
@@ -45,15 +60,19 @@ describe.each(Object.keys(EXPECTED))('%s README', (pkg) => {
 
 describe('@zephyr/server README', () => {
   const examples = readmeExamples(dirOf('server'));
-  const { dir, dispose } = exampleDir(dirOf('server'));
-  afterAll(dispose);
+  const work = useExampleDir(dirOf('server'));
 
   it('app.mjs: serves users from one process, ids counting up, plus health, static and 404 problems', async () => {
-    mkdirSync(join(dir, 'public'));
-    writeFileSync(join(dir, 'public', 'hello.txt'), 'hi');
-    const app = await startExample(dir, examples.get('app.mjs')!, /listening on :(\d+) \((io_uring|node)\)/, {
-      PORT: '0',
-    });
+    mkdirSync(join(work.dir, 'public'));
+    writeFileSync(join(work.dir, 'public', 'hello.txt'), 'hi');
+    const app = await startExample(
+      work.dir,
+      examples.get('app.mjs')!,
+      /listening on :(\d+) \((io_uring|node)\)/,
+      {
+        PORT: '0',
+      },
+    );
     try {
       const base = `http://127.0.0.1:${app.match[1]}`;
       const ids: number[] = [];
@@ -81,23 +100,22 @@ describe('@zephyr/server README', () => {
   });
 
   it('inject.mjs: prints what its comments say', async () => {
-    const out = await runExample(dir, examples.get('inject.mjs')!);
+    const out = await runExample(work.dir, examples.get('inject.mjs')!);
     expect(out.trim().split('\n')).toEqual(['201 application/json; charset=utf-8 { created: true }', '201']);
   });
 
   it('error-shape.ts: a foreign error with status and retryAfter becomes a 429 with Retry-After', async () => {
-    const out = await runExample(dir, examples.get('error-shape.ts')!);
+    const out = await runExample(work.dir, examples.get('error-shape.ts')!);
     expect(out.trim()).toBe('429 60 daily quota used up');
   });
 });
 
 describe('@zephyr/server README, OpenAPI and client', () => {
   const examples = readmeExamples(dirOf('server'));
-  const { dir, dispose } = exampleDir(dirOf('server'));
-  afterAll(dispose);
+  const work = useExampleDir(dirOf('server'));
 
   it('openapi.ts: prints the version, paths, responses and the UI page type', async () => {
-    const out = await runExample(dir, examples.get('openapi.ts')!);
+    const out = await runExample(work.dir, examples.get('openapi.ts')!);
     expect(out.trim().split('\n')).toEqual([
       "3.1.1 [ '/notes' ]",
       '400 413 415 2XX default',
@@ -124,35 +142,33 @@ describe('@zephyr/server README, OpenAPI and client', () => {
   }, 240_000);
 
   it('client.ts: prints the typed success and the problem of a refused body', async () => {
-    const out = await runExample(dir, examples.get('client.ts')!);
+    const out = await runExample(work.dir, examples.get('client.ts')!);
     expect(out.trim().split('\n')).toEqual(['201 Ada', '400 ZEPHYR_ERR_VALIDATION']);
   });
 });
 
 describe('@zephyr/config README', () => {
   const examples = readmeExamples(dirOf('config'));
-  const { dir, dispose } = exampleDir(dirOf('config'));
-  afterAll(dispose);
+  const work = useExampleDir(dirOf('config'));
 
   it('cache-config.ts: prints 67108864 for the 64MB default', async () => {
-    expect((await runExample(dir, examples.get('cache-config.ts')!)).trim()).toBe('67108864');
+    expect((await runExample(work.dir, examples.get('cache-config.ts')!)).trim()).toBe('67108864');
   });
 });
 
 describe('zephyr README', () => {
   const examples = readmeExamples(dirOf('zephyr'));
-  const { dir, dispose } = exampleDir(dirOf('zephyr'));
-  afterAll(dispose);
+  const work = useExampleDir(dirOf('zephyr'));
 
   it('show-config.ts: prints the defaults without a file, and the README config as written', async () => {
     const example = examples.get('show-config.ts')!;
-    const defaults = (await runExample(dir, example)).trim().split('\n');
+    const defaults = (await runExample(work.dir, example)).trim().split('\n');
     expect(defaults[0]).toBe('1 67108864');
     expect(defaults[1]).toMatch(/^\{ supported: (true|false)/);
     const yaml = readmeBlocks(readFileSync(join(dirOf('zephyr'), 'README.md'), 'utf8')).find(
       (b) => b.lang === 'yaml',
     );
-    writeFileSync(join(dir, 'zephyr.config.yaml'), yaml!.code);
-    expect((await runExample(dir, example)).trim().split('\n')[0]).toBe('auto 67108864');
+    writeFileSync(join(work.dir, 'zephyr.config.yaml'), yaml!.code);
+    expect((await runExample(work.dir, example)).trim().split('\n')[0]).toBe('auto 67108864');
   });
 });
