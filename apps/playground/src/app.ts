@@ -10,6 +10,7 @@ import {
   etag,
   ForeignKeyViolationError,
   HttpError,
+  InvalidQueryError,
   limiterMiddleware,
   requestId,
   serveStatic,
@@ -28,6 +29,8 @@ export interface PlaygroundDeps {
   databaseKind: 'pglite' | 'postgres';
   /** Writes allowed per second per process (token bucket); default 50. */
   writesPerSecond?: number;
+  /** Static files through the engine's zero-copy `sendFile` (`performance.zero_copy`); default true. */
+  zeroCopy?: boolean;
 }
 
 const publicDir = fileURLToPath(new URL('../public', import.meta.url));
@@ -38,6 +41,8 @@ function asHttpError(err: unknown): unknown {
   if (err instanceof UniqueViolationError) return new HttpError(409, err.message, { cause: err });
   if (err instanceof ForeignKeyViolationError) return new HttpError(404, err.message, { cause: err });
   if (err instanceof CheckViolationError) return new HttpError(422, err.message, { cause: err });
+  // A malformed cursor (`GET /notes?after=garbage`) is the client's: 400, not a 500 with a stack.
+  if (err instanceof InvalidQueryError) return new HttpError(400, err.message, { cause: err });
   return err;
 }
 
@@ -73,11 +78,16 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
         'DELETE /notes/:id',
         'GET /stats',
         'GET /static/hello.txt',
+        'GET /openapi.json',
+        'GET /docs',
       ],
     }),
   );
 
   app.get('/health', (ctx) => ctx.text('ok'));
+
+  // The API described from the routes' own schemas, and a reference UI to try it.
+  app.openapi({ info: { title: 'Zephyr playground', version: '0.1.0' }, path: '/openapi.json', ui: '/docs' });
 
   // The table's own insert schema validates the body: one definition, no drift.
   app.post('/users', { body: users.schemas.insert, middleware: [writes] }, async (ctx) =>
@@ -134,6 +144,6 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
     }),
   );
 
-  app.get('/static/*', serveStatic({ root: publicDir, maxAge: 60 }));
+  app.get('/static/*', serveStatic({ root: publicDir, maxAge: 60, zeroCopy: deps.zeroCopy ?? true }));
   return app;
 }

@@ -10,6 +10,7 @@ export type {
 export {
   EngineUnavailableError,
   FileOpenError,
+  InvalidArgumentError,
   InvalidOptionError,
   ListenError,
   RequestError,

@@ -2,7 +2,7 @@ import { fstat, read } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { EngineRequest, EngineResponse } from '@zephyr/uring';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** A request for {@link App.inject}. */
 export interface InjectOptions {
@@ -46,7 +46,7 @@ export class InjectRequest implements EngineRequest {
 
   constructor(options: InjectOptions) {
     if (typeof options?.url !== 'string' || !options.url.startsWith('/')) {
-      throw new InvalidOptionError(
+      throw new InvalidArgumentError(
         `inject: url must be a path starting with '/', got ${JSON.stringify(options?.url)}`,
       );
     }
