@@ -1,4 +1,4 @@
-import type { ClusterOptions } from '../cluster/cluster-link.js';
+import type { ClusterOptions, ClusterStats } from '../cluster/cluster-link.js';
 import {
   type RuntimeConfig,
   type RuntimeConfigInput,
@@ -26,7 +26,7 @@ import { ActorCell, type CellHost } from './actor-cell.js';
 import type { ActorDefinition } from './actor-definition.js';
 import type { ActorRef } from './actor-ref.js';
 import { Dispatcher } from './dispatcher.js';
-import type { DeadLetter, DeathNotice, Message, ReplyMap } from './message.js';
+import { type DeadLetter, type DeathNotice, isMessage, type Message, type ReplyMap } from './message.js';
 import { AskDeadlines } from './pending-ask.js';
 import { type RoutableRef, UnreachableRef } from './routable-ref.js';
 
@@ -89,7 +89,7 @@ export interface SuperviseOptions {
 /** Placement factories installed by `createActorSystem` (kept out of the public surface). */
 export interface PlacementHooks {
   thread?: RemotePlacement;
-  cluster?: RemotePlacement & { refreshNodes(): Promise<string[]> };
+  cluster?: RemotePlacement & { refreshNodes(): Promise<string[]>; stats(): ClusterStats };
 }
 
 /**
@@ -227,6 +227,18 @@ export class ActorSystem implements CellHost {
     return cluster.refreshNodes();
   }
 
+  /**
+   * Distributed mode: the state of this node's NATS link (connected, reconnects, malformed
+   * messages dropped, bytes buffered during an outage).
+   * @throws {PlacementUnavailableError} when not in distributed mode.
+   */
+  clusterStats(): ClusterStats {
+    const cluster = this.placements.cluster;
+    if (cluster === undefined)
+      throw new PlacementUnavailableError('not in distributed mode (supervisor_mode: distributed)');
+    return cluster.stats();
+  }
+
   /** Subscribes to dead letters (messages to stopped actors, dropped by overflow, or that crashed their actor). */
   onDeadLetter(listener: (letter: DeadLetter) => void): () => void {
     this.deadLetterListeners.add(listener);
@@ -293,8 +305,13 @@ export class ActorSystem implements CellHost {
     );
   }
 
-  /** @internal delivers a message that arrived from another thread or node. */
+  /** @internal delivers a message that arrived from another thread or node; junk is dead-lettered. */
   deliver(address: string, msg: unknown, reply: ReplyTo | undefined): void {
+    if (!isMessage(msg)) {
+      this.deadLetter({ recipient: address, message: msg, reason: 'malformed' });
+      reply?.reject(new InvalidArgumentError('a message must be an object with a string "type"'));
+      return;
+    }
     const local = this.cells.get(address);
     if (local !== undefined) local.deliver(msg, reply);
     else this.resolveRef(address).deliver(msg, reply);

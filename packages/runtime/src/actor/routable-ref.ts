@@ -54,7 +54,12 @@ export abstract class RemoteRefBase implements RoutableRef {
       );
     }
     const pending = this.deadlines.create(this.address, timeoutMs);
-    this.deliver(msg, pending);
+    try {
+      this.deliver(msg, pending);
+    } catch (err) {
+      // A transport that refuses at the send site: the ask settles now, nothing is left pending.
+      pending.reject(err);
+    }
     return pending.promise as Promise<never>;
   }
 }

@@ -1,8 +1,8 @@
 import type { ActorSystem } from '../actor/actor-system.js';
 import { DeathWatch } from '../actor/death-watch.js';
-import type { DeathNotice, ExitReason } from '../actor/message.js';
+import { type DeathNotice, type ExitReason, isMessage, type Message } from '../actor/message.js';
 import { RemoteRefBase } from '../actor/routable-ref.js';
-import { ActorStoppedError, NodeDownError } from '../errors.js';
+import { ActorStoppedError, InvalidArgumentError, NodeDownError } from '../errors.js';
 import type { ReplyTo } from '../mailbox/mailbox.js';
 import type { ActorChildSpec } from '../supervisor/child-spec.js';
 import type { ChildParent, SupervisedChild } from '../supervisor/supervised-child.js';
@@ -116,14 +116,35 @@ export class ClusterRef extends RemoteRefBase {
     super(address, system.deadlines, system.defaultAskTimeoutMs);
   }
 
+  /**
+   * Sends at once: a message that cannot be encoded throws `InvalidArgumentError`, and one that
+   * cannot be buffered during a NATS outage `ClusterDisconnectedError`, here at the send site.
+   */
+  override tell(msg: Message): void {
+    if (!isMessage(msg)) throw new InvalidArgumentError('a message must be an object with a string "type"');
+    if (this.stoppedHere(msg, undefined)) return;
+    this.link.publish(this.address, msg);
+  }
+
   deliver(msg: unknown, reply: ReplyTo | undefined): void {
-    if (this.child?.stopped === true) {
-      this.link.system.deadLetter({ recipient: this.address, message: msg, reason: 'stopped' });
-      reply?.reject(new ActorStoppedError(this.address));
+    if (this.stoppedHere(msg, reply)) return;
+    if (reply !== undefined) {
+      this.link.request(this.address, msg, reply);
       return;
     }
-    if (reply === undefined) this.link.publish(this.address, msg);
-    else this.link.request(this.address, msg, reply);
+    // Forwarded from elsewhere (a thread, a timer): nobody to throw to, so it is dead-lettered.
+    try {
+      this.link.publish(this.address, msg);
+    } catch {
+      this.link.system.deadLetter({ recipient: this.address, message: msg, reason: 'unreachable' });
+    }
+  }
+
+  private stoppedHere(msg: unknown, reply: ReplyTo | undefined): boolean {
+    if (this.child?.stopped !== true) return false;
+    this.link.system.deadLetter({ recipient: this.address, message: msg, reason: 'stopped' });
+    reply?.reject(new ActorStoppedError(this.address));
+    return true;
   }
 
   watch(listener: (notice: DeathNotice) => void): () => void {

@@ -5,8 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ActorSystem, parseRuntimeConfig } from '../actor/actor-system.js';
 import { loadKinds } from '../actor/kind-registry.js';
-import type { ExitReason } from '../actor/message.js';
-import { ActorStoppedError, UnknownActorKindError } from '../errors.js';
+import { type ExitReason, isMessage } from '../actor/message.js';
+import { ActorStoppedError, InvalidArgumentError, UnknownActorKindError } from '../errors.js';
 import type { MailboxOptions } from '../mailbox/mailbox.js';
 import type { SupervisedChild } from '../supervisor/supervised-child.js';
 import { PortTransport } from './frame-transport.js';
@@ -33,6 +33,11 @@ const link: Link = new Link(
     // The main thread sends a worker only messages for actors it placed here. One that is gone is
     // dead-lettered, never routed back (the main thread would send it here again).
     deliver: (address, msg, reply) => {
+      if (!isMessage(msg)) {
+        link.deadLetter({ recipient: address, message: msg, reason: 'malformed' });
+        reply?.reject(new InvalidArgumentError('a message must be an object with a string "type"'));
+        return;
+      }
       const cell = system.localCell(address);
       if (cell !== undefined) {
         cell.deliver(msg, reply);

@@ -32,6 +32,8 @@ export class WorkerHost implements LinkHandler {
     onExit: (host: WorkerHost, error: WorkerExitedError) => void,
   ) {
     this.worker = new Worker(entry, { workerData: boot });
+    // After exit `worker.threadId` reads -1: keep the id the thread had.
+    const threadId = this.worker.threadId;
     this.link = new Link(new PortTransport(this.worker), system, this, system.deadlines);
     let readyResolve: () => void = () => {};
     let readyReject: (err: unknown) => void = () => {};
@@ -48,7 +50,7 @@ export class WorkerHost implements LinkHandler {
     this.worker.on('exit', (code) => {
       this.alive = false;
       const detail = lastError instanceof Error ? lastError.message : `exit code ${code}`;
-      const error = new WorkerExitedError(this.worker.threadId, detail);
+      const error = new WorkerExitedError(threadId, detail);
       readyReject(error);
       this.link.failAll(error);
       onExit(this, error);
