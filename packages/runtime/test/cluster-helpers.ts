@@ -3,7 +3,11 @@ import { type ActorSystem, type ClusterOptions, createActorSystem } from '../src
 export const actorModule = new URL('./fixtures/thread-actors.js', import.meta.url);
 
 /** Polls `probe` until it yields a value (errors count as "not yet"). */
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await Promise.resolve()
@@ -31,7 +35,11 @@ export function joinNode(
 }
 
 /** Waits until `system` sees every node in `nodeIds` live. */
-export function allLive(system: ActorSystem, nodeIds: readonly string[], timeoutMs?: number): Promise<string[]> {
+export function allLive(
+  system: ActorSystem,
+  nodeIds: readonly string[],
+  timeoutMs?: number,
+): Promise<string[]> {
   return until(
     `nodes ${nodeIds.join(', ')}`,
     async () => {

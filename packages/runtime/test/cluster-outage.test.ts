@@ -73,7 +73,9 @@ async function rideThrough(id: string, outageMs: number): Promise<void> {
   })();
 
   await server.kill();
-  await until('every node noticed the outage', () => (systems.every((s) => !s.clusterStats().connected) ? true : undefined));
+  await until('every node noticed the outage', () =>
+    systems.every((s) => !s.clusterStats().connected) ? true : undefined,
+  );
   const outageStart = Date.now();
   // Local actors keep running while the broker is away.
   const localBefore = await here.ask({ type: 'get' });
@@ -91,7 +93,12 @@ async function rideThrough(id: string, outageMs: number): Promise<void> {
 
   await until(
     'every node reconnected',
-    () => (systems.every((s, i) => s.clusterStats().connected && s.clusterStats().reconnects > reconnectsBefore[i]!) ? true : undefined),
+    () =>
+      systems.every(
+        (s, i) => s.clusterStats().connected && s.clusterStats().reconnects > reconnectsBefore[i]!,
+      )
+        ? true
+        : undefined,
     30_000,
   );
   running = false;

@@ -85,7 +85,10 @@ afterAll(async () => {
 
 describe('cluster wire input (real nats-server)', () => {
   it('drops random and truncated msgpack on every subject, counts and logs it once, and keeps working', async () => {
-    const ref = sup.supervise({ children: [{ id: 'c', actor: counter, placement: 'cluster' }] }, { id: 'fz' });
+    const ref = sup.supervise(
+      { children: [{ id: 'c', actor: counter, placement: 'cluster' }] },
+      { id: 'fz' },
+    );
     const c = ref.actor<CounterMsg, CounterReplies>('c')!;
     await until('counter started', () => c.ask({ type: 'add', by: 5 }));
     const guestSubject = `zph.${CLUSTER}.c.${c.address.replace('/', '.')}`;

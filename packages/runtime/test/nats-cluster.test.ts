@@ -66,7 +66,11 @@ describe('a 3-server NATS cluster (three routed nats-server processes)', () => {
     const reconnects = alpha.clusterStats().reconnects;
     await servers[1]!.kill();
     // alpha's client fails over to a surviving server of the NATS cluster.
-    await until('alpha failed over', () => (alpha.clusterStats().reconnects > reconnects ? true : undefined), 20_000);
+    await until(
+      'alpha failed over',
+      () => (alpha.clusterStats().reconnects > reconnects ? true : undefined),
+      20_000,
+    );
     const afterFailover = answered;
     await until('asks flow again', () => (answered > afterFailover + 20 ? true : undefined), 20_000);
     running = false;

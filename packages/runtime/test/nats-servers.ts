@@ -77,7 +77,9 @@ export class NatsServer {
       };
       child.stderr?.on('data', onData);
       child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`nats-server exited with ${code} before ready:\n${log}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`nats-server exited with ${code} before ready:\n${log}`)),
+      );
     });
   }
 
@@ -100,7 +102,11 @@ export async function startNatsCluster(config = ''): Promise<NatsServer[]> {
   return Promise.all(
     clientPorts.map((port, i) =>
       NatsServer.start(
-        { name: `n${i}`, config, cluster: { name: 'zc', port: routePorts[i]!, routes: routes.filter((_, j) => j !== i) } },
+        {
+          name: `n${i}`,
+          config,
+          cluster: { name: 'zc', port: routePorts[i]!, routes: routes.filter((_, j) => j !== i) },
+        },
         port,
       ),
     ),

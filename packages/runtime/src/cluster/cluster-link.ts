@@ -275,7 +275,8 @@ export class ClusterLink implements RemotePlacement {
     this.nc.request(this.subjects.actor(address), bytes, { timeout }).then(
       (answer) => {
         const decoded = this.decodeReply(answer);
-        if (!decoded.ok) reply.reject(new InvalidArgumentError(`malformed reply from ${address}: ${decoded.why}`));
+        if (!decoded.ok)
+          reply.reject(new InvalidArgumentError(`malformed reply from ${address}: ${decoded.why}`));
         else if (decoded.value[0]) reply.resolve(decoded.value[1]);
         else reply.reject(decoded.value[1]);
       },
@@ -432,7 +433,8 @@ export class ClusterLink implements RemotePlacement {
         if (actor === undefined) throw new UnknownActorKindError(request.kind, `node ${this.system.nodeId}`);
         if (guest !== undefined) await this.dropGuest(address, { type: 'shutdown' });
         const parent: ChildParent = {
-          childExited: (child: SupervisedChild, reason: ExitReason) => this.reportExit(supervisor, child, reason),
+          childExited: (child: SupervisedChild, reason: ExitReason) =>
+            this.reportExit(supervisor, child, reason),
         };
         const cell = this.system.createCell(
           { id: address, actor, ...(request.mailbox !== null ? { mailbox: request.mailbox } : {}) },
@@ -536,5 +538,7 @@ function checkClusterOptions(options: ClusterOptions): void {
   positive('downAfterMs', options.downAfterMs);
   positive('maxBufferedBytes', options.maxBufferedBytes);
   if (options.name !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(options.name))
-    throw new InvalidArgumentError(`cluster.name may hold only letters, digits, _ and -, got "${options.name}"`);
+    throw new InvalidArgumentError(
+      `cluster.name may hold only letters, digits, _ and -, got "${options.name}"`,
+    );
 }

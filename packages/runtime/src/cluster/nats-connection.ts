@@ -43,7 +43,9 @@ function authenticator(options: NatsConnectionOptions): Authenticator | undefine
     throw new InvalidArgumentError('cluster.nats: give one of user/pass, token, nkeySeed or credsFile');
   if (options.nkeySeed !== undefined) {
     if (!/^S[A-Z2-7]{57}$/.test(options.nkeySeed))
-      throw new InvalidArgumentError('cluster.nats.nkeySeed must be an NKey seed (58 characters starting with S)');
+      throw new InvalidArgumentError(
+        'cluster.nats.nkeySeed must be an NKey seed (58 characters starting with S)',
+      );
     return nkeyAuthenticator(new TextEncoder().encode(options.nkeySeed));
   }
   if (options.credsFile !== undefined) return credsAuthenticator(readFileSync(options.credsFile));
@@ -51,7 +53,11 @@ function authenticator(options: NatsConnectionOptions): Authenticator | undefine
 }
 
 /** The nats.js options for a node: never give up reconnecting, fail the first connect fast. */
-export function connectionOptions(url: string, name: string, options: NatsConnectionOptions): ConnectionOptions {
+export function connectionOptions(
+  url: string,
+  name: string,
+  options: NatsConnectionOptions,
+): ConnectionOptions {
   const wait = options.reconnectWaitMs ?? 250;
   if (!(wait >= 10) || !Number.isFinite(wait))
     throw new InvalidArgumentError(`cluster.nats.reconnectWaitMs must be a number >= 10, got ${wait}`);

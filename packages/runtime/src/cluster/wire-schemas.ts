@@ -13,7 +13,9 @@ const ADDRESS = /^[A-Za-z0-9_-]{1,128}\/[A-Za-z0-9_-]{1,128}$/;
 const NODE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** A check's verdict: the typed value, or why it is not one. */
-export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly why: string };
+export type Checked<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly why: string };
 
 const bad = (why: string): { ok: false; why: string } => ({ ok: false, why });
 
@@ -39,10 +41,21 @@ export function checkExit(value: unknown): Checked<[string, ExitReason]> {
 
 /** A control request, by operation. */
 export type ControlRequest =
-  | { readonly op: 'spawn'; readonly address: string; readonly supervisor: string; readonly kind: string; readonly mailbox: MailboxOptions | null }
+  | {
+      readonly op: 'spawn';
+      readonly address: string;
+      readonly supervisor: string;
+      readonly kind: string;
+      readonly mailbox: MailboxOptions | null;
+    }
   | { readonly op: 'halt'; readonly address: string; readonly supervisor: string; readonly reason: unknown }
   | { readonly op: 'resume'; readonly address: string; readonly supervisor: string; readonly delayMs: number }
-  | { readonly op: 'stop'; readonly address: string; readonly supervisor: string; readonly reason: ExitReason };
+  | {
+      readonly op: 'stop';
+      readonly address: string;
+      readonly supervisor: string;
+      readonly reason: ExitReason;
+    };
 
 function checkMailbox(value: unknown): Checked<MailboxOptions | null> {
   if (value === null) return { ok: true, value: null };
@@ -64,7 +77,8 @@ function checkMailbox(value: unknown): Checked<MailboxOptions | null> {
 
 /** `zph.<cluster>.ctl.<node>`: `[op, address, arg, supervisorNode]`. */
 export function checkControl(value: unknown): Checked<ControlRequest> {
-  if (!Array.isArray(value) || value.length !== 4) return bad('control request is not [op, address, arg, node]');
+  if (!Array.isArray(value) || value.length !== 4)
+    return bad('control request is not [op, address, arg, node]');
   const [op, address, arg, supervisor] = value as [unknown, unknown, unknown, unknown];
   if (!isAddress(address)) return bad('control request has no valid address');
   if (typeof supervisor !== 'string' || !NODE_ID.test(supervisor))
