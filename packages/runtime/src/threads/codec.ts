@@ -1,4 +1,11 @@
-import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
+import {
+  Decoder,
+  decodeTimestampExtension,
+  EXT_TIMESTAMP,
+  Encoder,
+  ExtensionCodec,
+  encodeTimestampExtension,
+} from '@msgpack/msgpack';
 import type { ActorRef } from '../actor/actor-ref.js';
 import { isRoutableRef } from '../actor/routable-ref.js';
 import * as errors from '../errors.js';
@@ -139,6 +146,14 @@ function makeCodec(): ExtensionCodec<RefResolver> {
       return text.startsWith('-') ? -BigInt(`0x${text.slice(1)}`) : BigInt(`0x${text}`);
     },
   });
+  // msgpack's own timestamp type runs before every custom one and writes an invalid Date as 1970:
+  // replace it with one that leaves invalid dates to EXT_INVALID_DATE.
+  codec.register({
+    type: EXT_TIMESTAMP,
+    encode: (value) =>
+      value instanceof Date && !Number.isNaN(value.getTime()) ? encodeTimestampExtension(value) : null,
+    decode: (data) => decodeTimestampExtension(data),
+  });
   codec.register({
     type: EXT_INVALID_DATE,
     // Valid dates use msgpack's own timestamp type; it has no way to say "Invalid Date".
@@ -220,6 +235,11 @@ export class MessageCodec {
   }
 
   decode(bytes: Uint8Array): unknown {
-    return this.decoder.decode(bytes);
+    // Binary values are views of the input: a Buffer (as NATS hands over) would make them Buffers.
+    const plain =
+      Object.getPrototypeOf(bytes) === Uint8Array.prototype
+        ? bytes
+        : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.decoder.decode(plain);
   }
 }
