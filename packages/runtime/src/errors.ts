@@ -78,8 +78,11 @@ export class ActorFailedError extends RuntimeError {
 
 /** A name given to `spawn` is already registered. */
 export class ActorNameTakenError extends RuntimeError {
-  constructor(name: string) {
-    super('ZEPHYR_ERR_ACTOR_NAME_TAKEN', `an actor named "${name}" is already registered`);
+  constructor(name: string, where?: string) {
+    super(
+      'ZEPHYR_ERR_ACTOR_NAME_TAKEN',
+      `${where === undefined ? '' : `${where}: `}an actor named "${name}" is already registered`,
+    );
   }
 }
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ActorRef,
-  type ActorSystem,
   ActorStoppedError,
+  type ActorSystem,
   createActorSystem,
   InvalidArgumentError,
 } from '../src/index.js';
@@ -14,7 +14,7 @@ type Echo = ActorRef<EchoMsg, { echo: unknown; describe: string }>;
 
 /** Every value a message may carry, and what must arrive. */
 function supported(): [string, unknown][] {
-  const err = new ActorStoppedError('x/1');
+  const err: ActorStoppedError = new ActorStoppedError('x/1');
   return [
     ['string', 'héllo ✓'],
     ['integers', [0, 1, -1, 2 ** 31, -(2 ** 53 - 1), Number.MAX_SAFE_INTEGER]],
@@ -24,7 +24,15 @@ function supported(): [string, unknown][] {
     ['bigint', [0n, 1n, -1n, 2n ** 64n, -(3n ** 100n)]],
     ['date', new Date('2024-02-29T12:34:56.789Z')],
     ['invalid date', new Date(Number.NaN)],
-    ['map', new Map<unknown, unknown>([['k', 1], [2, 'two'], [null, [1]], ['nested', new Map([['x', new Set([1])]])]])],
+    [
+      'map',
+      new Map<unknown, unknown>([
+        ['k', 1],
+        [2, 'two'],
+        [null, [1]],
+        ['nested', new Map([['x', new Set([1])]])],
+      ]),
+    ],
     ['set', new Set<unknown>([1, 'a', null, 2n])],
     ['regexp', /a+b?\/c/giu],
     ['bytes', Uint8Array.of(0, 1, 254, 255)],
@@ -49,7 +57,7 @@ function unsupported(): [string, unknown][] {
 async function roundTrips(ref: Echo): Promise<void> {
   for (const [name, value] of supported()) {
     const back = await ref.ask({ type: 'echo', value });
-    if (value instanceof Error) {
+    if (value instanceof ActorStoppedError) {
       expect(back, name).toBeInstanceOf(ActorStoppedError);
       expect(back, name).toMatchObject({ code: value.code, message: value.message, status: 503 });
     } else {

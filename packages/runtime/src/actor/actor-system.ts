@@ -139,6 +139,8 @@ export class ActorSystem implements CellHost {
     const factory: ChildFactory = {
       createActor: (spec, parent) => this.createActor(spec, parent),
       newAddress: () => this.newAddress(),
+      nameTaken: (name) => this.names.has(name),
+      reportError: (address, what, error) => this.hookError(address, what, error),
     };
     this.root = new Supervisor(
       {

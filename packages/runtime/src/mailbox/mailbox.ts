@@ -18,6 +18,33 @@ export interface MailboxOptions {
   readonly overflow?: OverflowPolicy;
 }
 
+const POLICIES: readonly string[] = ['reject', 'drop-oldest', 'drop-newest'];
+
+/**
+ * Checks mailbox options; `where` prefixes the message (e.g. `child "worker": mailbox`).
+ * @throws {InvalidArgumentError} naming the field and the value given.
+ */
+export function checkMailboxOptions(options: MailboxOptions, where = 'mailbox'): void {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidArgumentError(`${where} must be an object, got ${String(options)}`);
+  const capacity = options.capacity ?? Number.POSITIVE_INFINITY;
+  if (
+    typeof capacity !== 'number' ||
+    !(capacity >= 1) ||
+    (Number.isFinite(capacity) && !Number.isInteger(capacity))
+  ) {
+    throw new InvalidArgumentError(
+      `${where}.capacity must be an integer >= 1 or Infinity, got ${String(capacity)}`,
+    );
+  }
+  const overflow = options.overflow ?? 'reject';
+  if (!POLICIES.includes(overflow)) {
+    throw new InvalidArgumentError(
+      `${where}.overflow must be one of ${POLICIES.join(', ')}, got ${String(overflow)}`,
+    );
+  }
+}
+
 /** Where the reply of an `ask` goes; tells carry none. */
 export interface ReplyTo {
   resolve(value: unknown): void;
@@ -60,16 +87,9 @@ export class Mailbox {
   evictedReply: ReplyTo | undefined = undefined;
 
   constructor(options: MailboxOptions = {}) {
+    checkMailboxOptions(options);
     const capacity = options.capacity ?? Number.POSITIVE_INFINITY;
-    if (!(capacity >= 1) || (Number.isFinite(capacity) && !Number.isInteger(capacity))) {
-      throw new InvalidArgumentError(`mailbox capacity must be an integer >= 1 or Infinity, got ${capacity}`);
-    }
     const overflow = options.overflow ?? 'reject';
-    if (overflow !== 'reject' && overflow !== 'drop-oldest' && overflow !== 'drop-newest') {
-      throw new InvalidArgumentError(
-        `mailbox overflow must be reject, drop-oldest or drop-newest, got ${String(overflow)}`,
-      );
-    }
     this.capacity = capacity;
     this.overflow = overflow;
     const initial = Number.isFinite(capacity) ? Math.min(capacity, 1024) : 64;

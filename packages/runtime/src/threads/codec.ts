@@ -1,8 +1,8 @@
 import {
   Decoder,
   decodeTimestampExtension,
-  EXT_TIMESTAMP,
   Encoder,
+  EXT_TIMESTAMP,
   ExtensionCodec,
   encodeTimestampExtension,
 } from '@msgpack/msgpack';
