@@ -247,11 +247,28 @@ export class ActorSystem implements CellHost {
     return () => this.deadLetterListeners.delete(listener);
   }
 
-  /** Stops every actor (children before parents, last started first), then threads and cluster links. */
+  /**
+   * Stops every actor (children before parents, last started first), then threads and cluster
+   * links. It has a deadline: if actors are not stopped within `shutdownTimeoutMs` + 1 s (a
+   * worker thread stuck in a CPU-bound handler, a node that never answers), it says so on stderr
+   * and closes threads and links anyway — terminating a stuck worker.
+   */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.root.stop({ type: 'shutdown' });
+    const deadlineMs = this.shutdownTimeoutMs + 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      this.root.stop({ type: 'shutdown' }).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!stopped)
+      console.error(
+        `[zephyr/runtime] shutdown: actors did not stop within ${deadlineMs} ms; closing threads and cluster links anyway`,
+      );
     await this.placements.cluster?.close();
     await this.placements.thread?.close();
   }

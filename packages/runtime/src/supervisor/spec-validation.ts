@@ -83,5 +83,11 @@ export function checkSupervisorSpec(
     if ((placement === 'thread' || placement === 'cluster') && typeof def.kind !== 'string')
       fail(at, `placement ${placement} needs an actor definition with a kind`);
     if (def.mailbox !== undefined) checkMailboxOptions(def.mailbox as object, `${at}: actor.mailbox`);
+    const deadline = def.handlerDeadlineMs;
+    if (
+      deadline !== undefined &&
+      (typeof deadline !== 'number' || !(deadline > 0) || !Number.isFinite(deadline))
+    )
+      fail(at, `actor.handlerDeadlineMs must be a finite number > 0, got ${String(deadline)}`);
   });
 }
