@@ -2,8 +2,9 @@ import { encode } from '@msgpack/msgpack';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActorSystem, DeadLetter } from '../src/index.js';
+import { AskTimeoutError } from '../src/index.js';
 import { allLive, joinNode, until } from './cluster-helpers.js';
-import { type CounterMsg, type CounterReplies, counter } from './fixtures/thread-actors.js';
+import { type CounterMsg, type CounterReplies, counter, hog } from './fixtures/thread-actors.js';
 import { NatsServer } from './nats-servers.js';
 
 const CLUSTER = 'wire';
@@ -151,5 +152,17 @@ describe('cluster wire input (real nats-server)', () => {
     expect(await target.ask({ type: 'get' })).toBe(7);
     expect(await other.ask({ type: 'get' })).toBe(3);
     expect(sibling.children().map((c) => c.restarts)).toEqual([0, 0]);
+  });
+
+  it('rejects every ask that times out over NATS with AskTimeoutError, never a raw NATS error', async () => {
+    const slow = sup.spawn(hog, { placement: 'cluster' });
+    await until('slow started', () => slow.ask({ type: 'ping' }));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => slow.ask({ type: 'sleep', ms: 400 }, { timeoutMs: 100 })),
+    );
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(AskTimeoutError);
+    }
   });
 });
