@@ -43,6 +43,16 @@ export abstract class RemoteRefBase implements RoutableRef {
     this.deliver(msg, undefined);
   }
 
+  /** Remote mailboxes cannot make this sender wait: resolves once the message is handed to the transport. */
+  send(msg: Message): Promise<void> {
+    try {
+      this.tell(msg);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   ask(msg: Message, options?: AskOptions): Promise<never> {
     if (!isMessage(msg)) {
       return Promise.reject(new InvalidArgumentError('a message must be an object with a string "type"'));
