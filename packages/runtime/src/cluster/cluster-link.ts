@@ -52,6 +52,8 @@ export interface ClusterOptions {
 export interface ClusterStats {
   /** Whether the NATS connection is up right now. */
   readonly connected: boolean;
+  /** The NATS server this node is connected to (or last was), `host:port`. */
+  readonly server: string;
   /** Reconnections to NATS since the node joined. */
   readonly reconnects: number;
   /** Messages dropped because they failed their subject's schema. */
@@ -195,6 +197,7 @@ export class ClusterLink implements RemotePlacement {
   stats(): ClusterStats {
     return {
       connected: this.connected,
+      server: this.nc.getServer(),
       reconnects: this.reconnects,
       malformedDropped: this.malformed.total,
       bufferedBytes: this.bufferedBytes,
@@ -251,6 +254,16 @@ export class ClusterLink implements RemotePlacement {
       this.bufferedBytes += bytes.length;
     }
     this.nc.publish(subject, bytes, reply === undefined ? undefined : { reply });
+  }
+
+  /**
+   * Returns `msg` if it can be encoded, so a message held back (while its actor is placed) is
+   * refused at the send site like one sent at once.
+   * @throws {InvalidArgumentError}
+   */
+  checkSendable(msg: unknown): unknown {
+    this.codec.encode(msg);
+    return msg;
   }
 
   /** A tell: throws at the send site when it cannot go (see {@link send}). */
