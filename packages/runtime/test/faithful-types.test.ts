@@ -93,6 +93,15 @@ describe('messages arrive as sent, or are refused at the send site', () => {
 
     it('round-trips every supported type', () => roundTrips(ref));
     it('refuses functions, symbols and class instances with InvalidArgumentError', () => refuses(ref));
+    it('dead-letters a tell that cannot cross, naming its real recipient', async () => {
+      const letters: { recipient: string; reason: string }[] = [];
+      system.onDeadLetter((l) => letters.push(l));
+      // Functions and symbols are refused at once; a class instance is found when the batch is encoded.
+      expect(() => ref.tell({ type: 'echo', value: () => 1 })).toThrow(InvalidArgumentError);
+      ref.tell({ type: 'echo', value: new (class Point {})() });
+      await until('dead letter', () => (letters.length > 0 ? true : undefined));
+      expect(letters[0]).toMatchObject({ recipient: ref.address, reason: 'unreachable' });
+    });
   });
 
   describe('over NATS', () => {
