@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ConcurrencyLimiter, limiterMiddleware } from '../src/index.js';
 import { NatsServer } from './nats-servers.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -48,5 +49,37 @@ describe('README', () => {
       rmSync(file, { force: true });
       await server.kill();
     }
+  });
+
+  it('runs the limiter middleware example: past max running and maxQueue waiting, requests get 503', async () => {
+    const at = readme.indexOf('### As `@zephyr/server` middleware');
+    const code = /```ts\n([\s\S]*?)```/.exec(readme.slice(at))?.[1];
+    expect(code).toBeDefined();
+    type Ctx = { req: { signal: AbortSignal }; answered?: number; status(n: number): void };
+    const stack: ((c: Ctx, next: () => Promise<void>) => Promise<void>)[] = [];
+    // The smallest host with `use`: the snippet runs as written against it.
+    const app = { use: (mw: (typeof stack)[number]) => stack.push(mw) };
+    new Function('app', 'limiterMiddleware', 'ConcurrencyLimiter', code!)(
+      app,
+      limiterMiddleware,
+      ConcurrencyLimiter,
+    );
+    expect(stack).toHaveLength(1);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const requests = Array.from({ length: 64 + 256 + 1 }, () => {
+      const c: Ctx = {
+        req: { signal: new AbortController().signal },
+        status(n) {
+          this.answered = n;
+        },
+      };
+      return { c, done: stack[0]!(c, () => gate) };
+    });
+    await requests.at(-1)!.done;
+    expect(requests.at(-1)!.c.answered).toBe(503);
+    release();
+    await Promise.all(requests.map((r) => r.done));
+    expect(requests.filter((r) => r.c.answered === 503)).toHaveLength(1);
   });
 });
