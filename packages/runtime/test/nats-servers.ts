@@ -17,7 +17,13 @@ export interface NatsServerOptions {
   /** Extra nats-server config text (authorization, tls...). */
   readonly config?: string;
   /** Cluster routing: this server's route port and the route URLs of its peers. */
-  readonly cluster?: { readonly name: string; readonly port: number; readonly routes: readonly string[] };
+  readonly cluster?: {
+    readonly name: string;
+    readonly port: number;
+    readonly routes: readonly string[];
+    /** Do not tell clients about the other servers (so a client can be cut off on purpose). */
+    readonly noAdvertise?: boolean;
+  };
   /** Server name (cluster members need distinct ones). */
   readonly name?: string;
 }
@@ -44,7 +50,7 @@ export class NatsServer {
         `server_name: ${options.name ?? `s${port}`}`,
         cluster === undefined
           ? ''
-          : `cluster { name: ${cluster.name}, listen: 127.0.0.1:${cluster.port}, routes: [${cluster.routes.join(', ')}] }`,
+          : `cluster { name: ${cluster.name}, listen: 127.0.0.1:${cluster.port}, routes: [${cluster.routes.join(', ')}]${cluster.noAdvertise === true ? ', no_advertise: true' : ''} }`,
         options.config ?? '',
       ].join('\n'),
     );
@@ -95,7 +101,7 @@ export class NatsServer {
 }
 
 /** Three nats-servers routed into one NATS cluster on loopback. */
-export async function startNatsCluster(config = ''): Promise<NatsServer[]> {
+export async function startNatsCluster(config = '', noAdvertise = false): Promise<NatsServer[]> {
   const clientPorts = [await freePort(), await freePort(), await freePort()];
   const routePorts = [await freePort(), await freePort(), await freePort()];
   const routes = routePorts.map((p) => `nats-route://127.0.0.1:${p}`);
@@ -105,7 +111,12 @@ export async function startNatsCluster(config = ''): Promise<NatsServer[]> {
         {
           name: `n${i}`,
           config,
-          cluster: { name: 'zc', port: routePorts[i]!, routes: routes.filter((_, j) => j !== i) },
+          cluster: {
+            name: 'zc',
+            port: routePorts[i]!,
+            routes: routes.filter((_, j) => j !== i),
+            noAdvertise,
+          },
         },
         port,
       ),

@@ -60,6 +60,8 @@ export interface ClusterStats {
   readonly malformedDropped: number;
   /** Bytes buffered by sends during the current outage. */
   readonly bufferedBytes: number;
+  /** Cluster-placed actors running on this node. */
+  readonly hostedActors: number;
 }
 
 /** How often malformed messages are logged at most. */
@@ -171,6 +173,7 @@ export class ClusterLink implements RemotePlacement {
         this.bufferedBytes = 0;
         this.liveness.reconnected();
         this.log(`[zephyr/runtime] node ${this.system.nodeId} reconnected to NATS (${String(status.data)})`);
+        void this.verifyGuests();
       } else if (status.type === Events.Error) {
         this.log(`[zephyr/runtime] NATS error on node ${this.system.nodeId}: ${String(status.data)}`);
       }
@@ -201,6 +204,7 @@ export class ClusterLink implements RemotePlacement {
       reconnects: this.reconnects,
       malformedDropped: this.malformed.total,
       bufferedBytes: this.bufferedBytes,
+      hostedActors: this.guests.size,
     };
   }
 
@@ -470,6 +474,8 @@ export class ClusterLink implements RemotePlacement {
       case 'stop':
         await this.dropGuest(address, request.reason);
         return true;
+      case 'host-of':
+        return this.hosted.get(address)?.host ?? null;
     }
   }
 
@@ -486,6 +492,28 @@ export class ClusterLink implements RemotePlacement {
       this.nc.publish(this.subjects.exits(supervisor), bytes);
     } catch (err) {
       this.log(`[zephyr/runtime] could not report the exit of ${child.address}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * After a reconnect: while this node was cut off, a supervisor that still reached NATS may have
+   * declared it down and restarted its actors elsewhere. Each guest asks its supervisor who hosts
+   * it now, and a stale copy stops, so no actor runs twice.
+   */
+  private async verifyGuests(): Promise<void> {
+    for (const [address, guest] of [...this.guests]) {
+      let host: unknown;
+      try {
+        host = await this.control(guest.supervisor, 'host-of', address, null);
+      } catch {
+        continue; // The supervisor is unreachable: liveness decides about it.
+      }
+      if (host !== this.system.nodeId && this.guests.get(address) === guest) {
+        this.log(
+          `[zephyr/runtime] ${address} was restarted elsewhere while this node was cut off; stopping this copy`,
+        );
+        await this.dropGuest(address, { type: 'shutdown' });
+      }
     }
   }
 

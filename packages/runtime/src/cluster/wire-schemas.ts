@@ -55,7 +55,9 @@ export type ControlRequest =
       readonly address: string;
       readonly supervisor: string;
       readonly reason: ExitReason;
-    };
+    }
+  /** Asked of a supervisor node: which node hosts `address` now (a host checks after reconnecting). */
+  | { readonly op: 'host-of'; readonly address: string; readonly supervisor: string };
 
 function checkMailbox(value: unknown): Checked<MailboxOptions | null> {
   if (value === null) return { ok: true, value: null };
@@ -96,6 +98,8 @@ export function checkControl(value: unknown): Checked<ControlRequest> {
     case 'resume':
       if (typeof arg !== 'number' || !(arg >= 0)) return bad('resume argument is not a delay >= 0');
       return { ok: true, value: { op, address, supervisor, delayMs: arg } };
+    case 'host-of':
+      return { ok: true, value: { op, address, supervisor } };
     case 'stop': {
       const reason = checkExitReason(arg);
       return reason.ok ? { ok: true, value: { op, address, supervisor, reason: reason.value } } : reason;
