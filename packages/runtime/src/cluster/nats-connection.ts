@@ -17,8 +17,9 @@ import { InvalidArgumentError, NatsUnreachableError } from '../errors.js';
 export interface NatsConnectionOptions {
   /** More servers of the same NATS cluster, tried with `nats_url` (the client also learns them from the server). */
   readonly servers?: readonly string[];
-  /** Username and password (nats-server `authorization.users`). */
+  /** Username (nats-server `authorization.users`), with {@link pass}. */
   readonly user?: string;
+  /** Password of {@link user}. */
   readonly pass?: string;
   /** A token (nats-server `authorization.token`). */
   readonly token?: string;

@@ -1,4 +1,5 @@
 import { type NatsConnection, RequestStrategy, type ServiceClient } from 'nats';
+import { isNodeId } from './wire-schemas.js';
 
 /** What liveness knows about a node. */
 export interface NodeInfo {
@@ -84,7 +85,8 @@ export class NodeLiveness {
         const answers = await this.client.ping(this.serviceName);
         for await (const identity of answers) {
           const nodeId = identity.metadata?.nodeId;
-          if (typeof nodeId !== 'string' || nodeId === '') continue;
+          // Answers come off the wire too: an id that could not be a subject token is ignored.
+          if (!isNodeId(nodeId)) continue;
           this.lastSeen.set(nodeId, {
             at: Date.now(),
             info: { nodeId, hostsActors: identity.metadata?.hosts === 'true' },

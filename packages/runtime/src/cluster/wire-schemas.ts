@@ -19,6 +19,11 @@ export type Checked<T> =
 
 const bad = (why: string): { ok: false; why: string } => ({ ok: false, why });
 
+/** Whether `value` is a node id as this runtime writes them (one NATS subject token). */
+export function isNodeId(value: unknown): value is string {
+  return typeof value === 'string' && NODE_ID.test(value);
+}
+
 export function isAddress(value: unknown): value is string {
   return typeof value === 'string' && ADDRESS.test(value);
 }
@@ -83,8 +88,7 @@ export function checkControl(value: unknown): Checked<ControlRequest> {
     return bad('control request is not [op, address, arg, node]');
   const [op, address, arg, supervisor] = value as [unknown, unknown, unknown, unknown];
   if (!isAddress(address)) return bad('control request has no valid address');
-  if (typeof supervisor !== 'string' || !NODE_ID.test(supervisor))
-    return bad('control request has no valid supervisor node');
+  if (!isNodeId(supervisor)) return bad('control request has no valid supervisor node');
   switch (op) {
     case 'spawn': {
       if (!Array.isArray(arg) || arg.length !== 2 || typeof arg[0] !== 'string')
