@@ -9,7 +9,8 @@ export type {
 } from './actor/actor-system.js';
 export type { ActorTimers } from './actor/actor-timers.js';
 export type { DeadLetter, DeathNotice, ExitReason, Message, ReplyMap, ReplyOf } from './actor/message.js';
-export type { ClusterOptions } from './cluster/cluster-link.js';
+export type { ClusterOptions, ClusterStats } from './cluster/cluster-link.js';
+export type { NatsConnectionOptions } from './cluster/nats-connection.js';
 export {
   type RuntimeConfig,
   type RuntimeConfigInput,

@@ -60,9 +60,13 @@ export class ActorCell implements Runnable, SupervisedChild {
   private currentMsg: unknown = undefined;
   private inflight: Promise<unknown> | null = null;
   private stashed: RingQueue<[unknown, ReplyTo | undefined]> | null = null;
+  /** `backpressure` mailboxes: senders waiting for space, with what to call once queued. */
+  private waiting: RingQueue<[unknown, ReplyTo | undefined, ReplyTo | undefined]> | null = null;
   private readonly watching = new Map<string, () => void>();
   private readonly watch = new DeathWatch();
   private exit: ExitReason | null = null;
+  /** True while a message from a timer, thread or node is being queued (no sender to throw to). */
+  private delivering = false;
   /** Bumped by every halt so a resume scheduled for an older incarnation does nothing. */
   private incarnation = 0;
   private readonly ctx: ActorContext;
@@ -133,7 +137,61 @@ export class ActorCell implements Runnable, SupervisedChild {
     }
   }
 
+  /**
+   * Sends and resolves once the message is queued: at once, unless the mailbox is full under
+   * `backpressure`, in which case the sender waits for space.
+   */
+  send(msg: unknown): Promise<void> {
+    if (!isMessage(msg)) {
+      return Promise.reject(new InvalidArgumentError('a message must be an object with a string "type"'));
+    }
+    const mb = this.mailbox;
+    if (this.status === STOPPED || mb.size < mb.capacity || mb.overflow !== 'backpressure') {
+      try {
+        this.enqueue(msg, undefined);
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.park(msg, undefined, { resolve: () => resolve(), reject });
+    });
+  }
+
+  /** A sender waits for space (`backpressure`); past `capacity` waiting senders it is refused. */
+  private park(msg: unknown, reply: ReplyTo | undefined, queued: ReplyTo | undefined): void {
+    this.waiting ??= new RingQueue(16);
+    if (this.waiting.size >= this.mailbox.capacity) {
+      const full = new MailboxFullError(this.address, this.mailbox.capacity);
+      this.host.deadLetter({ recipient: this.address, message: msg, reason: 'mailbox-full' });
+      reply?.reject(full);
+      queued?.reject(full);
+      return;
+    }
+    this.waiting.push([msg, reply, queued]);
+  }
+
+  /** Moves waiting senders' messages into the mailbox as it drains. */
+  private admitWaiting(): void {
+    const waiting = this.waiting!;
+    const mb = this.mailbox;
+    while (waiting.size > 0 && mb.size < mb.capacity) {
+      const [msg, reply, queued] = waiting.shift()!;
+      mb.push(msg, reply);
+      queued?.resolve(undefined);
+    }
+  }
+
   private overflowed(offered: Offer, msg: unknown, reply: ReplyTo | undefined): void {
+    if (offered === Offer.Blocked) {
+      // An ask waits anyway; a tell cannot (use send()), except from timers and other threads,
+      // which are parked like asks (there is no sender to throw to).
+      if (reply === undefined && !this.delivering)
+        throw new MailboxFullError(this.address, this.mailbox.capacity);
+      this.park(msg, reply, undefined);
+      return;
+    }
     const full = new MailboxFullError(this.address, this.mailbox.capacity);
     if (offered === Offer.Rejected) {
       if (reply === undefined) throw full;
@@ -157,19 +215,18 @@ export class ActorCell implements Runnable, SupervisedChild {
 
   /** Messages from timers, other threads and nodes: a full mailbox dead-letters them (no sender to throw to). */
   deliver(msg: unknown, reply: ReplyTo | undefined): void {
+    this.delivering = true;
     try {
       this.enqueue(msg, reply);
     } catch {
       this.host.deadLetter({ recipient: this.address, message: msg, reason: 'mailbox-full' });
+    } finally {
+      this.delivering = false;
     }
   }
 
   private deliverInternal(msg: Message): void {
-    try {
-      this.enqueue(msg, undefined);
-    } catch {
-      this.host.deadLetter({ recipient: this.address, message: msg, reason: 'mailbox-full' });
-    }
+    this.deliver(msg, undefined);
   }
 
   run(budget: number): boolean {
@@ -212,6 +269,7 @@ export class ActorCell implements Runnable, SupervisedChild {
         break;
       }
     }
+    if (this.waiting !== null && this.waiting.size > 0) this.admitWaiting();
     if (this.status === RUNNING && mb.size > 0) return true;
     this.scheduled = false;
     return false;
@@ -406,6 +464,11 @@ export class ActorCell implements Runnable, SupervisedChild {
     this.state = undefined;
     this.unstashAll();
     // Nothing queued is dropped silently: tells go to dead letters, asks are rejected.
+    for (let w = this.waiting?.shift(); w !== undefined; w = this.waiting?.shift()) {
+      this.host.deadLetter({ recipient: this.address, message: w[0], reason: 'stopped' });
+      w[1]?.reject(new ActorStoppedError(this.address));
+      w[2]?.reject(new ActorStoppedError(this.address));
+    }
     while (this.mailbox.size > 0) {
       const msg = this.mailbox.shift();
       const reply = this.mailbox.lastReply;
@@ -436,6 +499,10 @@ export class LocalActorRef implements RoutableRef {
 
   tell(msg: Message): void {
     this.cell.tell(msg);
+  }
+
+  send(msg: Message): Promise<void> {
+    return this.cell.send(msg);
   }
 
   ask(msg: Message, options?: AskOptions): Promise<never> {

@@ -43,6 +43,16 @@ export abstract class RemoteRefBase implements RoutableRef {
     this.deliver(msg, undefined);
   }
 
+  /** Remote mailboxes cannot make this sender wait: resolves once the message is handed to the transport. */
+  send(msg: Message): Promise<void> {
+    try {
+      this.tell(msg);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   ask(msg: Message, options?: AskOptions): Promise<never> {
     if (!isMessage(msg)) {
       return Promise.reject(new InvalidArgumentError('a message must be an object with a string "type"'));
@@ -54,7 +64,12 @@ export abstract class RemoteRefBase implements RoutableRef {
       );
     }
     const pending = this.deadlines.create(this.address, timeoutMs);
-    this.deliver(msg, pending);
+    try {
+      this.deliver(msg, pending);
+    } catch (err) {
+      // A transport that refuses at the send site: the ask settles now, nothing is left pending.
+      pending.reject(err);
+    }
     return pending.promise as Promise<never>;
   }
 }

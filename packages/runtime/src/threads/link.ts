@@ -78,6 +78,8 @@ export class Link {
   private closed = false;
   /** Addresses this side has defined, by id: utf8-encoding the same address per message cost ~10%. */
   private readonly outIds = new Map<string, number>();
+  /** The same, by id: to name the recipient of a message that could not be sent. */
+  private readonly outAddresses: string[] = [];
   private readonly inAddresses: string[] = [];
   private readonly packer = new ShapePacker();
   private readonly builders = new ShapeBuilders();
@@ -109,6 +111,7 @@ export class Link {
     if (id === undefined) {
       id = this.outIds.size;
       this.outIds.set(address, id);
+      this.outAddresses[id] = address;
       this.out.push(DEFINE, id, address);
     }
     return id;
@@ -240,12 +243,14 @@ export class Link {
           const id = fields[1] as number;
           this.pending.get(id)?.reject(error);
           this.pending.delete(id);
-        } else {
+        } else if (op === TELL || op === TELL_REC) {
           this.handler.deadLetter({
-            recipient: String(fields[1]),
-            message: fields[2],
+            recipient: this.outAddresses[fields[1] as number] ?? String(fields[1]),
+            message: op === TELL ? fields[2] : fields.slice(3),
             reason: 'unreachable',
           });
+        } else {
+          this.handler.deadLetter({ recipient: '(thread link)', message: fields, reason: 'unreachable' });
         }
       }
     }

@@ -27,6 +27,8 @@ export class ThreadActorChild implements SupervisedChild {
   private readonly watch = new DeathWatch();
   private exit: ExitReason | null = null;
   private readonly capacity: number;
+  /** This actor's slot on its worker's watchdog clock (0: no handler deadline). */
+  private slot = 0;
 
   constructor(
     private readonly system: ActorSystem,
@@ -78,9 +80,12 @@ export class ThreadActorChild implements SupervisedChild {
     this.worker = worker;
     worker.children.set(this.address, this);
     const mailbox = this.spec.mailbox ?? null;
-    worker.link.control('spawn', this.address, [this.spec.actor.kind, mailbox]).catch((error: unknown) => {
-      if (this.worker === worker) this.parent.childExited(this, { type: 'error', error });
-    });
+    this.slot = this.handlerDeadlineMs === undefined ? 0 : worker.assignSlot(this);
+    worker.link
+      .control('spawn', this.address, [this.spec.actor.kind, mailbox, this.slot])
+      .catch((error: unknown) => {
+        if (this.worker === worker) this.parent.childExited(this, { type: 'error', error });
+      });
     // The spawn goes out first in the same frame, so these arrive after the actor exists.
     for (let item = this.waiting.shift(); item !== undefined; item = this.waiting.shift()) {
       try {
@@ -91,6 +96,11 @@ export class ThreadActorChild implements SupervisedChild {
         item[1]?.reject(error);
       }
     }
+  }
+
+  /** The definition's handler deadline, enforced by the worker's watchdog. */
+  get handlerDeadlineMs(): number | undefined {
+    return this.spec.actor.handlerDeadlineMs;
   }
 
   /** The actor on the worker reported an exit. */
@@ -130,6 +140,7 @@ export class ThreadActorChild implements SupervisedChild {
     this.worker = null;
     if (worker?.alive === true) await worker.link.control('stop', this.address, reason).catch(() => {});
     worker?.children.delete(this.address);
+    worker?.releaseSlot(this.slot);
     for (let item = this.waiting.shift(); item !== undefined; item = this.waiting.shift()) {
       this.system.deadLetter({ recipient: this.address, message: item[0], reason: 'stopped' });
       item[1]?.reject(new ActorStoppedError(this.address));
