@@ -10,3 +10,4 @@ pub mod listener;
 pub mod send;
 pub mod server;
 pub mod tls;
+pub mod ws;
