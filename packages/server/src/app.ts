@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { parseSize } from '@zephyr/config';
-import { defaultLimits, type EngineRequest, type EngineResponse } from '@zephyr/uring';
+import {
+  defaultLimits,
+  type EngineRequest,
+  type EngineResponse,
+  type WebSocketLimits,
+  type WebSocketServing,
+} from '@zephyr/uring';
+import type { z } from 'zod';
 import type { WithRoute } from './client/route-spec.js';
 import { compose, type Middleware } from './compose.js';
 import { Context, type ContextShared } from './context.js';
@@ -24,6 +31,8 @@ import type { Router } from './router/index.js';
 import { RadixRouter } from './router/radix-router/index.js';
 import { compileSerializer, type Serializer } from './serialize/compile-serializer.js';
 import { compileValidator } from './validation.js';
+import { type WebSocketRouteOptions, webSocketRoutesOf } from './websocket/websocket-routes.js';
+import type { WebSocketData } from './websocket/zephyr-websocket.js';
 import { writeResponse } from './write-response.js';
 
 /** Options of {@link createApp}. */
@@ -132,6 +141,33 @@ export class RouteGroup<Prefix extends string = ''> {
   readonly delete: RouteMethod<this, Prefix, 'DELETE'> = this.#method(['DELETE']);
   readonly options: RouteMethod<this, Prefix, 'OPTIONS'> = this.#method(['OPTIONS']);
   readonly head: RouteMethod<this, Prefix, 'HEAD'> = this.#method(['HEAD']);
+  /**
+   * Registers a WebSocket route. The upgrade request runs through the app like any `GET`
+   * (middleware, params, cookies, errors); the route's `upgrade` decides, and a refusal is the
+   * response it would have got over plain HTTP. A plain `GET` to the path gets 426.
+   *
+   * @example
+   * ```ts
+   * app.ws('/chat/:room', {
+   *   upgrade: (c) => ({ user: c.cookie('user') ?? 'guest' }),
+   *   open: (ws) => ws.subscribe(`room:${ws.params.room}`),
+   *   message: (ws, text) => app.publish(`room:${ws.params.room}`, { from: ws.data.user, text }),
+   * });
+   * ```
+   */
+  ws<Path extends string, S extends z.ZodType | undefined = undefined, Data = undefined>(
+    path: Path,
+    options: WebSocketRouteOptions<`${Prefix}${Path}`, S, Data>,
+  ): this {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError(`ws ${path}: options must be an object`);
+    }
+    const routes = webSocketRoutesOf(this.core);
+    // The registry is untyped inside; this signature is where params, data and messages are typed.
+    const untyped = options as unknown as Parameters<typeof routes.handler>[0];
+    return this.on('GET', path, routes.handler(untyped) as never);
+  }
+
   /** Registers a route for GET, POST, PUT, PATCH, DELETE and OPTIONS. */
   readonly all: RouteMethod<this, Prefix, (typeof ALL_METHODS)[number]> = this.#method(ALL_METHODS);
 
@@ -332,6 +368,21 @@ export class App extends RouteGroup<''> {
       logger,
       production: options.production ?? process.env.NODE_ENV === 'production',
     };
+  }
+
+  /**
+   * Sends `data` to every WebSocket subscribed to `topic` (see `ws.subscribe`), on every
+   * listener of this process: strings as text, bytes as binary, other values as JSON, encoded
+   * once. Returns how many connections it went to.
+   */
+  publish(topic: string, data: WebSocketData): number {
+    return webSocketRoutesOf(this.core).publish(topic, data);
+  }
+
+  /** @internal The engine's side of the WebSocket routes, for `listen`; none without routes. */
+  websocketServing(limits: Partial<WebSocketLimits> | undefined): WebSocketServing | undefined {
+    const routes = webSocketRoutesOf(this.core);
+    return routes.count === 0 ? undefined : routes.serving(this, limits);
   }
 
   /** The app's logger. */

@@ -67,3 +67,10 @@ export type { RouteFound, RouteMatch, RouteMissed, Router } from './router/index
 export { RadixRouter } from './router/radix-router/index.js';
 export { compileSerializer, type Serializer } from './serialize/compile-serializer.js';
 export { type ServeStaticOptions, serveStatic } from './static/serve-static.js';
+export {
+  CLOSE_INVALID_MESSAGE,
+  type MessageIssue,
+  WebSocketMessageError,
+} from './websocket/message-error.js';
+export type { WebSocketMessage, WebSocketRouteOptions } from './websocket/websocket-routes.js';
+export { type WebSocketData, ZephyrWebSocket } from './websocket/zephyr-websocket.js';

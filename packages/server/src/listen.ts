@@ -8,6 +8,8 @@ import {
   type ListenOptions,
   type RequestHandler,
   selectEngine,
+  type WebSocketLimits,
+  type WebSocketServing,
 } from '@zephyr/uring';
 import { InvalidArgumentError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -43,6 +45,8 @@ export interface AppListenOptions {
   backlog?: number;
   /** SO_REUSEPORT (set automatically in workers). */
   reusePort?: boolean;
+  /** Limits of the app's WebSocket routes (`app.ws`); each has a default. */
+  websocket?: Partial<WebSocketLimits>;
 }
 
 /** A running server (in a multi-worker setup, the primary's view of all workers). */
@@ -70,6 +74,8 @@ export interface Listenable {
   readonly handle: RequestHandler;
   readonly maxBodyLimit: number;
   readonly log: Logger;
+  /** The engine's side of the app's WebSocket routes; none when it has none. */
+  websocketServing?(limits: Partial<WebSocketLimits> | undefined): WebSocketServing | undefined;
 }
 
 /** Starts `app` on the engine, in this process or in workers (see {@link AppListenOptions.workers}). */
@@ -99,6 +105,7 @@ export interface ResolvedListenOptions {
   workers: number | null;
   shutdownTimeoutMs: number;
   listen: Omit<ListenOptions, 'port' | 'host' | 'engine'>;
+  websocket: Partial<WebSocketLimits> | undefined;
 }
 
 function validateListenOptions(options: AppListenOptions): ResolvedListenOptions {
@@ -135,7 +142,15 @@ function validateListenOptions(options: AppListenOptions): ResolvedListenOptions
   if (options.tcpFastOpen !== undefined) listen.tcpFastOpen = options.tcpFastOpen;
   if (options.backlog !== undefined) listen.backlog = options.backlog;
   if (options.reusePort !== undefined) listen.reusePort = options.reusePort;
-  return { port, host: options.host ?? '127.0.0.1', engine, workers, shutdownTimeoutMs, listen };
+  return {
+    port,
+    host: options.host ?? '127.0.0.1',
+    engine,
+    workers,
+    shutdownTimeoutMs,
+    listen,
+    websocket: options.websocket,
+  };
 }
 
 /** Starts one engine in this process serving `app`. */
@@ -147,7 +162,9 @@ export async function startEngine(
 ): Promise<EngineServer> {
   // In a worker, io_uring binds its own SO_REUSEPORT socket; the node engine listens through
   // node:cluster instead (the primary shares one socket), as node 20 has no reusePort.
-  const reusePort = inWorker && selectEngine(options.engine).engine === 'io_uring';
+  // WebSocket routes are served by the node engine for now (see @zephyr/uring's listen).
+  const websocket = app.websocketServing?.(options.websocket);
+  const reusePort = inWorker && websocket === undefined && selectEngine(options.engine).engine === 'io_uring';
   const limits = { maxBodyBytes: app.maxBodyLimit, ...options.listen.limits };
   return engineListen(
     {
@@ -159,5 +176,6 @@ export async function startEngine(
       ...(reusePort ? { reusePort: true } : {}),
     },
     app.handle,
+    websocket,
   );
 }

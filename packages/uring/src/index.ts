@@ -40,3 +40,17 @@ export {
   type TlsMinVersion,
   type TlsOptions,
 } from './tls-options.js';
+export {
+  CLOSE_BACKPRESSURE,
+  CLOSE_IDLE,
+  defaultWebSocketLimits,
+  type EngineWebSocket,
+  resolveWebSocketLimits,
+  type UpgradeAnswer,
+  type UpgradeHandler,
+  type WebSocketHandlers,
+  type WebSocketHub,
+  type WebSocketLimits,
+  type WebSocketSendStatus,
+  type WebSocketServing,
+} from './websocket.js';

@@ -4,6 +4,7 @@ import { resolveListenOptions, toListenOptions } from './limits.js';
 import { listenNode } from './node-engine.js';
 import { ioUringSupported } from './probe.js';
 import { listenUring } from './uring-engine.js';
+import { resolveWebSocketLimits, type WebSocketServing } from './websocket.js';
 
 /** The environment variable that forces an engine when `options.engine` is absent or `auto`. */
 export const ENGINE_ENV = 'ZEPHYR_IO_ENGINE';
@@ -119,6 +120,27 @@ function selectTlsEngine(requested: EngineName | 'auto'): EngineSelection {
 }
 
 /**
+ * The engine for a listener with WebSocket routes. The io_uring engine's WebSocket session
+ * (crates/zephyr-uring/src/ws) is not wired into its ring yet: forcing io_uring is an error
+ * rather than a listener whose WebSocket routes never answer; `auto` serves with the node engine
+ * and says so once.
+ */
+function selectWebSocketEngine(requested: EngineName | 'auto'): EngineSelection {
+  const env = process.env[ENGINE_ENV];
+  const forced = requested === 'auto' ? (env === '' ? undefined : env) : requested;
+  if (forced === 'io_uring') {
+    throw new UnsupportedOptionError(
+      `WebSocket routes are not served by the io_uring engine yet (its WebSocket session is not wired into the ring); ` +
+        `use engine: 'node' or 'auto' to serve them with the node engine`,
+    );
+  }
+  return {
+    engine: 'node',
+    reason: `${FALLBACK_PREFIX}for WebSocket routes (its WebSocket session is not wired into the ring yet)`,
+  };
+}
+
+/**
  * Starts an HTTP/1.1 server on the engine {@link selectEngine} picks and serves every request
  * with `handler`. All options are validated first; a wrong one throws `InvalidOptionError`
  * (`ZEPHYR_ERR_INVALID_OPTION`). When `auto` falls back to node:http, one line says why.
@@ -133,18 +155,30 @@ function selectTlsEngine(requested: EngineName | 'auto'): EngineSelection {
  * await server.close();
  * ```
  */
-export async function listen(options: ListenOptions, handler: RequestHandler): Promise<EngineServer> {
+export async function listen(
+  options: ListenOptions,
+  handler: RequestHandler,
+  websocket?: WebSocketServing,
+): Promise<EngineServer> {
   const resolved = resolveListenOptions(options);
   if (typeof handler !== 'function') {
     throw new InvalidOptionError(
       `handler must be a function, got ${handler === null ? 'null' : typeof handler}`,
     );
   }
-  const selection = resolved.tls ? selectTlsEngine(resolved.engine) : selectEngine(resolved.engine);
+  if (websocket !== undefined) {
+    if (typeof websocket !== 'object' || websocket === null || typeof websocket.upgrade !== 'function') {
+      throw new InvalidOptionError('websocket must be an object with an upgrade function');
+    }
+    resolveWebSocketLimits(websocket.limits);
+  }
+  let selection = resolved.tls ? selectTlsEngine(resolved.engine) : selectEngine(resolved.engine);
+  if (websocket !== undefined && selection.engine === 'io_uring')
+    selection = selectWebSocketEngine(resolved.engine);
   const { engine, reason } = selection;
   if (engine === 'node') {
     reportEngineFallback(selection);
-    return listenNode(resolved, handler, reason);
+    return listenNode(resolved, handler, reason, websocket);
   }
   const server = await listenUring(toListenOptions({ ...resolved, engine: 'io_uring' }), handler);
   // The io_uring engine reports its own view; the selection's reason (forced or probed) is the

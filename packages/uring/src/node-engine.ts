@@ -1,10 +1,4 @@
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, ServerResponse, STATUS_CODES } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -14,6 +8,8 @@ import type { ResolvedListenOptions } from './limits.js';
 import { ADMIT_CHUNKED, admissionStatus } from './node-admission.js';
 import { NodeExchange } from './node-exchange.js';
 import { nodeTlsServerOptions } from './node-tls.js';
+import { NodeWebSocketHub } from './node-websocket.js';
+import type { WebSocketServing } from './websocket.js';
 
 /** node:net learnt SO_REUSEPORT in 22.12 / 23.1. */
 function nodeHasReusePort(): boolean {
@@ -136,10 +132,13 @@ class NodeEngineServer implements EngineServer {
   /** A keep-alive timeout node's 1 s margin cannot be subtracted from; 0 when not needed. */
   private readonly shortKeepAliveMs: number;
 
+  private readonly hub: NodeWebSocketHub | undefined;
+
   constructor(
     private readonly options: ResolvedListenOptions,
     private readonly handler: RequestHandler,
     reason: string,
+    websocket?: WebSocketServing,
   ) {
     this.host = options.host;
     this.engineReason = reason;
@@ -184,6 +183,16 @@ class NodeEngineServer implements EngineServer {
     this.server.on('clientError', (err: ClientError, socket: Duplex) => onClientError(err, socket, limits));
     this.server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuseConnect(socket));
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.serve(req, res, false));
+    if (websocket) {
+      const hub = new NodeWebSocketHub(websocket);
+      this.hub = hub;
+      websocket.attach?.(hub);
+      this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+        if (/(^|,)\s*websocket\s*(,|$)/i.test(req.headers.upgrade ?? ''))
+          hub.handleUpgrade(req, socket, head);
+        else this.serveUpgradeAsHttp(req, socket);
+      });
+    }
     // Expect: 100-continue: refuse before the client sends the body when the head already fails.
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
       this.serve(req, res, true),
@@ -227,6 +236,19 @@ class NodeEngineServer implements EngineServer {
   }
 
   /**
+   * With an 'upgrade' listener node hands every Upgrade request to it (h2c too, which curl
+   * offers): one that is not a WebSocket is answered as plain HTTP, and the connection closes
+   * after it since node stopped parsing it.
+   */
+  private serveUpgradeAsHttp(req: IncomingMessage, socket: Socket): void {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket);
+    res.shouldKeepAlive = false;
+    res.once('finish', () => socket.end());
+    this.serve(req, res, false);
+  }
+
+  /**
    * For keep-alive timeouts under node's margin: after node armed the idle timer (its 'finish'
    * listener runs before ours), re-arm it with the configured time.
    */
@@ -259,6 +281,7 @@ class NodeEngineServer implements EngineServer {
         `close: timeoutMs must be a non-negative number, got ${timeoutMs}`,
       );
     }
+    this.hub?.close();
     this.closing = new Promise<void>((resolve) => {
       // A connection goes idle when its last response ends; sweeping often closes each one then,
       // without a listener on every response. Requests that arrive meanwhile are answered with
@@ -266,6 +289,7 @@ class NodeEngineServer implements EngineServer {
       const sweep = setInterval(() => this.server.closeIdleConnections(), 25);
       const timer = setTimeout(
         () => {
+          this.hub?.terminateAll();
           this.server.closeAllConnections();
           for (const socket of this.sockets) socket.destroy();
         },
@@ -294,6 +318,7 @@ export async function listenNode(
   options: ResolvedListenOptions,
   handler: RequestHandler,
   reason: string,
+  websocket?: WebSocketServing,
 ): Promise<EngineServer> {
   if (options.reusePort && !nodeHasReusePort()) {
     throw new UnsupportedOptionError(
@@ -302,7 +327,7 @@ export async function listenNode(
   }
   // TCP_FASTOPEN has no node:net switch; it only saves a round trip on reconnects, so the node
   // engine serves without it rather than refusing to start (documented in the README).
-  const server = new NodeEngineServer(options, handler, reason);
+  const server = new NodeEngineServer(options, handler, reason, websocket);
   await server.listen();
   return server;
 }
