@@ -1,5 +1,6 @@
 // Zephyr on the node engine: echoes every message (text and binary) on any path, with
-// permessage-deflate offered. Used by the WebSocket benchmark and by Autobahn (scripts/autobahn.sh).
+// permessage-deflate offered (on /fanout, messages are published to every /fanout connection
+// instead). Used by the WebSocket benchmark and by Autobahn (scripts/autobahn.sh).
 import { createApp } from '@zephyr/server';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -10,6 +11,13 @@ const echo = {
   },
 };
 app.ws('/', echo);
+// Fan-out: every /fanout connection subscribes; a message from any of them is published to all.
+app.ws('/fanout', {
+  open: (ws) => ws.subscribe('fanout'),
+  message: (_ws, message) => {
+    app.publish('fanout', message);
+  },
+});
 app.ws('/*', echo);
 const server = await app.listen({
   port,

@@ -1,0 +1,148 @@
+// WebSocket benchmark: every server in servers/ side by side in one run, with ratios to `ws`.
+//   echo: messages/s over N connections, each keeping `depth` messages in flight
+//         (small text, and 16 KiB binary);
+//   fan-out: one published message to S subscribers: deliveries/s and p99 delivery latency.
+// The load generator is the `ws` client in this process, so on a small machine it may be the
+// bottleneck: take figures of record on an idle machine with --duration 10 or more.
+//
+//   node bench/ws/run.mjs [--duration 5] [--connections 100] [--depth 8]
+//                         [--subscribers 1000] [--servers ws,zephyr-node]
+// zephyr-uring is not listed yet: the io_uring engine does not serve WebSockets (its Rust session
+// is not wired into the ring). uWebSockets.js is not on the npm registry (GitHub only), so it
+// cannot be installed here.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function flag(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i === -1) return fallback;
+  const value = process.argv[i + 1];
+  if (value === undefined) throw new Error(`--${name} needs a value`);
+  return value;
+}
+function positive(name, fallback) {
+  const value = Number(flag(name, fallback));
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
+const duration = positive('duration', 5);
+const connections = positive('connections', 100);
+const depth = positive('depth', 8);
+const subscribers = positive('subscribers', 1000);
+const ALL = ['ws', 'zephyr-node'];
+const chosen = flag('servers', ALL.join(',')).split(',');
+for (const name of chosen)
+  if (!ALL.includes(name)) throw new Error(`unknown server ${name}; known: ${ALL.join(', ')}`);
+
+async function startServer(name, port) {
+  const child = spawn(process.execPath, [join(here, `servers/${name}.mjs`)], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => String(d).includes('listening') && resolve());
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+  return child;
+}
+
+function open(url) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+async function echo(port, payload) {
+  const clients = await Promise.all(
+    Array.from({ length: connections }, () => open(`ws://127.0.0.1:${port}/echo`)),
+  );
+  let count = 0;
+  let running = true;
+  for (const ws of clients) {
+    ws.on('message', () => {
+      count += 1;
+      if (running) ws.send(payload);
+    });
+    for (let i = 0; i < depth; i++) ws.send(payload);
+  }
+  await sleep(duration * 1000);
+  running = false;
+  for (const ws of clients) ws.terminate();
+  return count / duration;
+}
+
+async function fanout(port) {
+  const clients = [];
+  for (let i = 0; i < subscribers; i += 100) {
+    const batch = Math.min(100, subscribers - i);
+    clients.push(
+      ...(await Promise.all(Array.from({ length: batch }, () => open(`ws://127.0.0.1:${port}/fanout`)))),
+    );
+  }
+  const latencies = [];
+  let delivered = 0;
+  let pending = 0;
+  let done;
+  for (const ws of clients) {
+    ws.on('message', (data) => {
+      delivered += 1;
+      latencies.push(Number(process.hrtime.bigint() - BigInt(String(data))) / 1e6);
+      pending -= 1;
+      if (pending === 0) done();
+    });
+  }
+  const started = Date.now();
+  // One publish at a time: each message is sent once all subscribers got the previous one.
+  while (Date.now() - started < duration * 1000) {
+    pending = clients.length;
+    const all = new Promise((resolve) => {
+      done = resolve;
+    });
+    clients[0].send(String(process.hrtime.bigint()));
+    await all;
+  }
+  const seconds = (Date.now() - started) / 1000;
+  for (const ws of clients) ws.terminate();
+  latencies.sort((a, b) => a - b);
+  return { perSecond: delivered / seconds, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0 };
+}
+
+const results = {};
+let port = 9400;
+for (const name of chosen) {
+  port += 1;
+  const server = await startServer(name, port);
+  try {
+    results[name] = {
+      text: await echo(port, 'Hello, World!'),
+      binary: await echo(port, Buffer.alloc(16 * 1024, 1)),
+      fanout: await fanout(port),
+    };
+  } finally {
+    server.kill('SIGTERM');
+  }
+  console.error(`${name} done`);
+}
+
+const base = results.ws;
+const ratio = (value, of) => (of ? `${(value / of).toFixed(2)}x` : '');
+console.log(
+  `\nWebSocket, ${connections} connections x ${depth} in flight, ${subscribers} subscribers, ${duration} s each`,
+);
+console.log(
+  '| server | echo text msg/s | x ws | echo 16 KiB msg/s | x ws | fan-out deliveries/s | x ws | fan-out p99 ms |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const [name, r] of Object.entries(results)) {
+  console.log(
+    `| ${name} | ${r.text.toFixed(0)} | ${ratio(r.text, base?.text)} | ${r.binary.toFixed(0)} | ${ratio(r.binary, base?.binary)} | ${r.fanout.perSecond.toFixed(0)} | ${ratio(r.fanout.perSecond, base?.fanout.perSecond)} | ${r.fanout.p99.toFixed(1)} |`,
+  );
+}
