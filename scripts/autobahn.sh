@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Runs Autobahn|Testsuite's cases (through kosoku, see scripts/kosoku.sh) against the Zephyr
-# WebSocket echo server on the node engine (bench/ws/servers/zephyr-node.mjs) and prints the
-# counts per result. Needs a build (@zephyr/server's dist).
+# Runs Autobahn|Testsuite's cases (through kosoku, see scripts/kosoku.sh) against a WebSocket
+# echo server and prints the counts per result:
+#   AUTOBAHN_SERVER=node (default): app.ws() on the node engine (bench/ws/servers/zephyr-node.mjs;
+#                                   needs a build of @zephyr/server)
+#   AUTOBAHN_SERVER=rust:           the Rust sans-IO core, zephyr_uring::ws, on blocking sockets
+#                                   (crates/zephyr-uring/examples/ws_echo.rs; built here)
 # Usage: bash scripts/autobahn.sh [CASE-GLOB ...]     (default: all 517 cases, ~20 min)
 #        AUTOBAHN_OUT=dir to keep the reports (default: a temporary directory).
 # Exits 1 when any case is FAILED (behaviour or close behaviour).
@@ -10,7 +13,14 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 kosoku="$(bash "$root/scripts/kosoku.sh")"
 out="${AUTOBAHN_OUT:-$(mktemp -d)}"
 port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
-PORT="$port" node "$root/bench/ws/servers/zephyr-node.mjs" >"$out/server.log" 2>&1 &
+case "${AUTOBAHN_SERVER:-node}" in
+  node) PORT="$port" node "$root/bench/ws/servers/zephyr-node.mjs" >"$out/server.log" 2>&1 & ;;
+  rust)
+    (cd "$root" && cargo build --quiet --release -p zephyr-uring --example ws_echo)
+    "${CARGO_TARGET_DIR:-$root/target}/release/examples/ws_echo" "127.0.0.1:$port" >"$out/server.log" 2>&1 &
+    ;;
+  *) echo "AUTOBAHN_SERVER must be node or rust" >&2; exit 2 ;;
+esac
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

@@ -94,6 +94,8 @@ pub struct WsSession {
     compressed_bytes: usize,
     scratch: Vec<u8>,
     events: VecDeque<WsEvent>,
+    /// A message event was queued during this `handle` call: stop reading there.
+    message_ready: bool,
     out: Vec<u8>,
     out_pos: usize,
     state: WsState,
@@ -116,27 +118,37 @@ impl WsSession {
             compressed_bytes: 0,
             scratch: Vec::new(),
             events: VecDeque::new(),
+            message_ready: false,
             out: Vec::new(),
             out_pos: 0,
             state: WsState::Open,
         }
     }
 
-    /// Feeds bytes received from the socket. Events become available from
-    /// [`poll_event`](Self::poll_event); replies (pong, close) are queued as output. Bytes after
-    /// the close handshake ends are ignored.
-    pub fn handle(&mut self, mut data: &[u8]) {
-        while !data.is_empty() && self.state != WsState::Closed {
+    /// Feeds bytes received from the socket and returns how many were used. Reading stops after
+    /// each complete message, so the caller handles it (and queues any reply) before the bytes
+    /// behind it are read: call again with `&data[used..]` until all are used. That keeps replies
+    /// in order with a protocol error that follows them in the same read (Autobahn 4.x, 5.15).
+    /// Events become available from [`poll_event`](Self::poll_event); pongs and close replies are
+    /// queued as output. Bytes after the close handshake ends are used and ignored.
+    pub fn handle(&mut self, data: &[u8]) -> usize {
+        let mut rest = data;
+        self.message_ready = false;
+        while !rest.is_empty() && self.state != WsState::Closed && !self.message_ready {
             let step = if self.frame.is_none() {
-                self.read_header(data)
+                self.read_header(rest)
             } else {
-                self.read_payload(data)
+                self.read_payload(rest)
             };
             match step {
-                Ok(used) => data = &data[used..],
+                Ok(used) => rest = &rest[used..],
                 Err((code, reason)) => self.fail(code, reason),
             }
         }
+        if self.state == WsState::Closed {
+            return data.len();
+        }
+        data.len() - rest.len()
     }
 
     /// The next event, oldest first.
@@ -429,6 +441,7 @@ impl WsSession {
         };
         if self.state == WsState::Open {
             self.events.push_back(event);
+            self.message_ready = true;
         }
         Ok(())
     }

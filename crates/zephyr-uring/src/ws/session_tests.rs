@@ -25,6 +25,15 @@ fn frame(fin: bool, rsv1: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Feeds all of `data`, as an engine does: again after each message until every byte is used.
+fn feed(s: &mut WsSession, mut data: &[u8]) {
+    while !data.is_empty() {
+        let used = s.handle(data);
+        assert!(used > 0 || s.state() == WsState::Closed, "no progress");
+        data = &data[used..];
+    }
+}
+
 fn session() -> WsSession {
     WsSession::new(WsConfig::default(), None)
 }
@@ -50,8 +59,8 @@ fn sent_close(s: &WsSession) -> Option<u16> {
 #[test]
 fn single_frame_text_and_binary() {
     let mut s = session();
-    s.handle(&frame(true, false, 1, b"Hello"));
-    s.handle(&frame(true, false, 2, &[0, 1, 2]));
+    feed(&mut s, &frame(true, false, 1, b"Hello"));
+    feed(&mut s, &frame(true, false, 2, &[0, 1, 2]));
     assert_eq!(
         events(&mut s),
         [
@@ -69,13 +78,13 @@ fn every_split_of_the_input_gives_the_same_events() {
     wire.extend(frame(true, false, 0, "llo €".as_bytes()));
     wire.extend(frame(true, false, 2, &vec![7u8; 70_000]));
     let mut whole = session();
-    whole.handle(&wire);
+    feed(&mut whole, &wire);
     let expected = events(&mut whole);
     assert_eq!(expected.len(), 3);
     for step in [1, 2, 3, 5, 13, 64, 1000] {
         let mut s = session();
         for chunk in wire.chunks(step) {
-            s.handle(chunk);
+            feed(&mut s, chunk);
         }
         assert_eq!(events(&mut s), expected, "chunks of {step}");
         assert_eq!(s.pending_output(), whole.pending_output());
@@ -85,9 +94,9 @@ fn every_split_of_the_input_gives_the_same_events() {
 #[test]
 fn a_ping_between_fragments_is_answered_with_its_payload() {
     let mut s = session();
-    s.handle(&frame(false, false, 1, b"frag"));
-    s.handle(&frame(true, false, 9, b"ping!"));
-    s.handle(&frame(true, false, 0, b"ment"));
+    feed(&mut s, &frame(false, false, 1, b"frag"));
+    feed(&mut s, &frame(true, false, 9, b"ping!"));
+    feed(&mut s, &frame(true, false, 0, b"ment"));
     assert_eq!(
         events(&mut s),
         [
@@ -108,7 +117,7 @@ fn fragmentation_rules_are_enforced() {
         [frame(false, false, 2, b"a"), frame(true, false, 2, b"b")].concat(),
     ] {
         let mut s = session();
-        s.handle(&wire);
+        feed(&mut s, &wire);
         assert_eq!(error_code(&mut s), Some(1002));
         assert_eq!(sent_close(&s), Some(1002));
         assert_eq!(s.state(), WsState::Closed);
@@ -118,7 +127,7 @@ fn fragmentation_rules_are_enforced() {
 #[test]
 fn rsv1_without_deflate_is_a_protocol_error() {
     let mut s = session();
-    s.handle(&frame(true, true, 1, b"x"));
+    feed(&mut s, &frame(true, true, 1, b"x"));
     assert_eq!(error_code(&mut s), Some(1002));
 }
 
@@ -132,18 +141,18 @@ fn invalid_utf8_fails_fast_before_the_frame_ends() {
     payload.extend([b'x'; 100]);
     let wire = frame(true, false, 1, &payload);
     // Up to and including the surrogate's second byte, but not the frame's end.
-    s.handle(&wire[..8 + 5 + 13]);
+    feed(&mut s, &wire[..8 + 5 + 13]);
     assert_eq!(error_code(&mut s), Some(1007));
     assert_eq!(sent_close(&s), Some(1007));
     // Across fragments: the first fragment ends mid-sequence validly, the second breaks it.
     let mut s = session();
-    s.handle(&frame(false, false, 1, &[0xF0, 0x90]));
+    feed(&mut s, &frame(false, false, 1, &[0xF0, 0x90]));
     assert!(events(&mut s).is_empty());
-    s.handle(&frame(true, false, 0, &[0x41]));
+    feed(&mut s, &frame(true, false, 0, &[0x41]));
     assert_eq!(error_code(&mut s), Some(1007));
     // A message that ends inside a sequence.
     let mut s = session();
-    s.handle(&frame(true, false, 1, &[0xE2, 0x82]));
+    feed(&mut s, &frame(true, false, 1, &[0xE2, 0x82]));
     assert_eq!(error_code(&mut s), Some(1007));
 }
 
@@ -152,7 +161,7 @@ fn close_handshake_echoes_the_code() {
     let mut s = session();
     let mut payload = 1001u16.to_be_bytes().to_vec();
     payload.extend(b"bye");
-    s.handle(&frame(true, false, 8, &payload));
+    feed(&mut s, &frame(true, false, 8, &payload));
     assert_eq!(
         events(&mut s),
         [WsEvent::Close {
@@ -162,11 +171,11 @@ fn close_handshake_echoes_the_code() {
     );
     assert_eq!(s.pending_output(), b"\x88\x02\x03\xE9");
     assert_eq!(s.state(), WsState::Closed);
-    s.handle(&frame(true, false, 1, b"late"));
+    feed(&mut s, &frame(true, false, 1, b"late"));
     assert!(events(&mut s).is_empty(), "nothing is read after close");
 
     let mut s = session();
-    s.handle(&frame(true, false, 8, b""));
+    feed(&mut s, &frame(true, false, 8, b""));
     assert_eq!(
         events(&mut s),
         [WsEvent::Close {
@@ -188,7 +197,7 @@ fn bad_close_frames_fail_with_the_right_code() {
     ];
     for (payload, code) in cases {
         let mut s = session();
-        s.handle(&frame(true, false, 8, &payload));
+        feed(&mut s, &frame(true, false, 8, &payload));
         assert_eq!(error_code(&mut s), Some(code), "{payload:?}");
         assert_eq!(sent_close(&s), Some(code));
     }
@@ -201,7 +210,7 @@ fn server_initiated_close_waits_for_the_reply() {
     assert_eq!(s.state(), WsState::Closing);
     assert_eq!(&s.pending_output()[..4], b"\x88\x0C\x03\xE9");
     assert!(!s.send_text("too late"));
-    s.handle(&frame(true, false, 8, &1001u16.to_be_bytes()));
+    feed(&mut s, &frame(true, false, 8, &1001u16.to_be_bytes()));
     assert_eq!(s.state(), WsState::Closed);
     assert_eq!(s.pending_output().len(), 14, "no second close frame");
 }
@@ -224,7 +233,7 @@ fn oversized_messages_fail_with_1009_before_the_payload_arrives() {
         },
         None,
     );
-    s.handle(&frame(true, false, 2, &[0; 1001])[..8]);
+    feed(&mut s, &frame(true, false, 2, &[0; 1001])[..8]);
     assert_eq!(error_code(&mut s), Some(1009));
     // Summed over fragments.
     let mut s = WsSession::new(
@@ -233,8 +242,8 @@ fn oversized_messages_fail_with_1009_before_the_payload_arrives() {
         },
         None,
     );
-    s.handle(&frame(false, false, 2, &[0; 600]));
-    s.handle(&frame(true, false, 0, &[0; 401]));
+    feed(&mut s, &frame(false, false, 2, &[0; 600]));
+    feed(&mut s, &frame(true, false, 0, &[0; 401]));
     assert_eq!(error_code(&mut s), Some(1009));
     // Exactly at the limit is fine.
     let mut s = WsSession::new(
@@ -243,7 +252,7 @@ fn oversized_messages_fail_with_1009_before_the_payload_arrives() {
         },
         None,
     );
-    s.handle(&frame(true, false, 2, &[0; 1000]));
+    feed(&mut s, &frame(true, false, 2, &[0; 1000]));
     assert_eq!(events(&mut s), [WsEvent::Binary(vec![0; 1000])]);
 }
 
@@ -282,8 +291,8 @@ fn compressed_messages_round_trip_both_ways() {
         let wire = client.deflate(text.as_bytes());
         // Split across two fragments; RSV1 only on the first.
         let (a, b) = wire.split_at(wire.len() / 2);
-        s.handle(&frame(false, true, 1, a));
-        s.handle(&frame(true, false, 0, b));
+        feed(&mut s, &frame(false, true, 1, a));
+        feed(&mut s, &frame(true, false, 0, b));
         assert_eq!(events(&mut s), [WsEvent::Text(text.into())]);
     }
     assert!(s.send_text("reply reply reply"));
@@ -299,11 +308,11 @@ fn compressed_messages_round_trip_both_ways() {
 #[test]
 fn rsv1_on_a_continuation_or_control_frame_is_a_protocol_error() {
     let (mut s, _) = deflate_session("permessage-deflate", 1 << 20);
-    s.handle(&frame(false, false, 2, b"a"));
-    s.handle(&frame(true, true, 0, b"b"));
+    feed(&mut s, &frame(false, false, 2, b"a"));
+    feed(&mut s, &frame(true, true, 0, b"b"));
     assert_eq!(error_code(&mut s), Some(1002));
     let (mut s, _) = deflate_session("permessage-deflate", 1 << 20);
-    s.handle(&frame(true, true, 9, b""));
+    feed(&mut s, &frame(true, true, 9, b""));
     assert_eq!(error_code(&mut s), Some(1002));
 }
 
@@ -315,7 +324,7 @@ fn a_zip_bomb_is_closed_with_1009_without_buffering_it() {
         bomb.len() < 1 << 20,
         "the bomb fits under the limit compressed"
     );
-    s.handle(&frame(true, true, 1, &bomb));
+    feed(&mut s, &frame(true, true, 1, &bomb));
     assert_eq!(error_code(&mut s), Some(1009));
     assert_eq!(sent_close(&s), Some(1009));
 }
@@ -323,7 +332,7 @@ fn a_zip_bomb_is_closed_with_1009_without_buffering_it() {
 #[test]
 fn corrupt_compressed_data_fails_the_connection() {
     let (mut s, _) = deflate_session("permessage-deflate", 1 << 20);
-    s.handle(&frame(true, true, 2, &[0xFF; 32]));
+    feed(&mut s, &frame(true, true, 2, &[0xFF; 32]));
     assert_eq!(error_code(&mut s), Some(1007));
 }
 
@@ -385,7 +394,7 @@ fn random_and_mutated_input_never_panics_and_always_ends_cleanly() {
         let mut rest = &input[..];
         while !rest.is_empty() {
             let n = 1 + rng.below(rest.len());
-            s.handle(&rest[..n]);
+            feed(&mut s, &rest[..n]);
             rest = &rest[n..];
             s.consume_output(rng.below(64));
         }
@@ -396,4 +405,20 @@ fn random_and_mutated_input_never_panics_and_always_ends_cleanly() {
             }
         }
     }
+}
+
+#[test]
+fn reading_stops_after_each_message_so_replies_precede_a_later_error() {
+    let mut s = session();
+    let mut wire = frame(true, false, 1, b"first");
+    let first_len = wire.len();
+    wire.extend(frame(true, false, 5, b"")); // reserved opcode
+    assert_eq!(s.handle(&wire), first_len);
+    assert_eq!(events(&mut s), [WsEvent::Text("first".into())]);
+    assert!(s.send_text("first"), "the echo goes out before the failure");
+    assert_eq!(s.handle(&wire[first_len..]), wire.len() - first_len);
+    assert_eq!(error_code(&mut s), Some(1002));
+    let out = s.pending_output();
+    assert_eq!(&out[..7], b"\x81\x05first");
+    assert_eq!(out[7], 0x88);
 }
