@@ -174,6 +174,19 @@ describe('app.ws on the node engine', () => {
     expect(() => app.publish('', 'x')).toThrow(/topic/);
   });
 
+  it('negotiates permessage-deflate when enabled, and not by default', async () => {
+    const app = createApp();
+    app.ws('/z', { message: (ws, m) => void ws.send(m) });
+    const on = await serve(app, { perMessageDeflate: true });
+    const compressed = await client(`${on.url}/z`, { perMessageDeflate: true });
+    expect(compressed.extensions).toMatch(/permessage-deflate/);
+    compressed.send('squeeze me '.repeat(100));
+    expect(await nextMessage(compressed)).toBe('squeeze me '.repeat(100));
+    const off = await serve(app);
+    const plain = await client(`${off.url}/z`, { perMessageDeflate: true });
+    expect(plain.extensions).toBe('');
+  });
+
   it('closes a message over maxPayloadBytes with 1009', async () => {
     const app = createApp();
     app.ws('/small', { message: (ws, m) => void ws.send(m) });

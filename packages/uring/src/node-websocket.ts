@@ -172,7 +172,9 @@ export class NodeWebSocketHub implements WebSocketHub {
       noServer: true,
       clientTracking: false,
       maxPayload: this.limits.maxPayloadBytes,
-      perMessageDeflate: this.limits.perMessageDeflate,
+      // Every message compressed once negotiated (threshold 0): ws sends small ones plain by
+      // default, which Autobahn's 13.x cases (via kosoku) report as errors.
+      perMessageDeflate: this.limits.perMessageDeflate ? { threshold: 0 } : false,
       handleProtocols: (_offered, req) => this.accepted.get(req)?.protocol ?? false,
     });
     this.wss.on('headers', (headers, req) => {
