@@ -49,6 +49,9 @@ export interface IoUringSupport {
 /** Really calls `io_uring_setup` and reports whether it worked and, if not, why. */
 export declare function ioUringSupported(): IoUringSupport
 
+/** The JS↔native record layout this binary speaks; the JS side refuses a different one. */
+export declare function layoutVersion(): number
+
 /** How to open an io_uring listener (validated by the TS adapter; limits already defaulted). */
 export interface UringOptions {
   host: string

@@ -7,8 +7,6 @@
 //! (`napi_make_callback`, so promise jobs run right after). JS answers by packing its responses
 //! into a second shared buffer and calling `flush` once. No thread, no hop, no per-request call.
 
-mod commands;
-mod events;
 mod uv;
 
 use std::cell::{Cell, RefCell};
@@ -21,9 +19,19 @@ use napi::{sys, Env, Error, Result, Status};
 use napi_derive::napi;
 use zephyr_uring::conn::ConnId;
 use zephyr_uring::listener::{resolve, ListenerOptions};
+use zephyr_uring::protocol::{commands, events::EventWriter, LAYOUT_VERSION};
+use zephyr_uring::send::ExternalBytes;
 use zephyr_uring::server::{Limits, Server, ServerConfig};
 
-use crate::events::EventWriter;
+/// A JS Buffer sent without copying: the strong reference `Buffer` holds keeps its memory alive
+/// and in place until the send completes and the queue drops it (on the JS thread).
+struct JsBytes(Buffer);
+
+impl ExternalBytes for JsBytes {
+    fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
 
 /// Result of probing the kernel for io_uring.
 #[napi(object)]
@@ -39,7 +47,17 @@ pub struct IoUringSupport {
 #[napi(catch_unwind)]
 pub fn io_uring_supported() -> IoUringSupport {
     let support = zephyr_uring::probe::io_uring_supported();
-    IoUringSupport { supported: support.supported, reason: support.reason, features: support.features }
+    IoUringSupport {
+        supported: support.supported,
+        reason: support.reason,
+        features: support.features,
+    }
+}
+
+/// The JS↔native record layout this binary speaks; the JS side refuses a different one.
+#[napi]
+pub fn layout_version() -> u32 {
+    LAYOUT_VERSION
 }
 
 /// How to open an io_uring listener (validated by the TS adapter; limits already defaulted).
@@ -87,7 +105,10 @@ fn check(status: sys::napi_status, what: &str) -> Result<()> {
     if status == sys::Status::napi_ok {
         Ok(())
     } else {
-        Err(Error::new(Status::GenericFailure, format!("{what} failed (napi status {status})")))
+        Err(Error::new(
+            Status::GenericFailure,
+            format!("{what} failed (napi status {status})"),
+        ))
     }
 }
 
@@ -95,14 +116,20 @@ fn buffer_info(env: sys::napi_env, value: sys::napi_value) -> Result<(*mut u8, u
     let mut data: *mut c_void = std::ptr::null_mut();
     let mut len = 0usize;
     // SAFETY: env and value come from the current call; out pointers are valid.
-    check(unsafe { sys::napi_get_buffer_info(env, value, &mut data, &mut len) }, "napi_get_buffer_info")?;
+    check(
+        unsafe { sys::napi_get_buffer_info(env, value, &mut data, &mut len) },
+        "napi_get_buffer_info",
+    )?;
     Ok((data.cast(), len))
 }
 
 fn strong_ref(env: sys::napi_env, value: sys::napi_value) -> Result<sys::napi_ref> {
     let mut r = std::ptr::null_mut();
     // SAFETY: as above; a refcount of 1 keeps the value alive until we delete the reference.
-    check(unsafe { sys::napi_create_reference(env, value, 1, &mut r) }, "napi_create_reference")?;
+    check(
+        unsafe { sys::napi_create_reference(env, value, 1, &mut r) },
+        "napi_create_reference",
+    )?;
     Ok(r)
 }
 
@@ -189,7 +216,8 @@ impl LoopState {
             sys::napi_get_global(env, &mut recv);
             sys::napi_create_uint32(env, len as u32, &mut arg);
             let mut result = std::ptr::null_mut();
-            let status = sys::napi_make_callback(env, self.async_ctx, recv, func, 1, &arg, &mut result);
+            let status =
+                sys::napi_make_callback(env, self.async_ctx, recv, func, 1, &arg, &mut result);
             if status == sys::Status::napi_pending_exception {
                 // The adapter catches handler errors itself; anything reaching here is a bug in
                 // it, reported like any uncaught exception rather than swallowed.
@@ -208,7 +236,11 @@ pub struct UringServer {
 }
 
 fn to_ms(v: f64) -> u64 {
-    if v.is_finite() && v > 0.0 { v as u64 } else { 0 }
+    if v.is_finite() && v > 0.0 {
+        v as u64
+    } else {
+        0
+    }
 }
 
 #[napi]
@@ -216,9 +248,16 @@ impl UringServer {
     /// Binds and starts serving. `events` and `commands` are the shared buffers; `onBatch(len)`
     /// is called with the byte length of each batch of events written into `events`.
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, options: UringOptions, events: Unknown, commands: Unknown, on_batch: Unknown) -> Result<Self> {
+    pub fn new(
+        env: Env,
+        options: UringOptions,
+        events: Unknown,
+        commands: Unknown,
+        on_batch: Unknown,
+    ) -> Result<Self> {
         let raw_env = env.raw();
-        let addr = resolve(&options.host, options.port as u16).map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
+        let addr = resolve(&options.host, options.port as u16)
+            .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
         let mut config = ServerConfig::new(ListenerOptions {
             addr,
             reuse_port: options.reuse_port,
@@ -242,10 +281,12 @@ impl UringServer {
         if let Some(min) = options.send_zc_min_bytes {
             config.send_zc_min = min as usize;
         }
-        let (events_raw, commands_raw, callback_raw) = (events.raw(), commands.raw(), on_batch.raw());
+        let (events_raw, commands_raw, callback_raw) =
+            (events.raw(), commands.raw(), on_batch.raw());
         let (events_ptr, events_len) = buffer_info(raw_env, events_raw)?;
         let (out_ptr, out_cap) = buffer_info(raw_env, commands_raw)?;
-        let server = Server::bind(config).map_err(|e| Error::new(Status::GenericFailure, format!("listen on {addr}: {e}")))?;
+        let server = Server::bind(config)
+            .map_err(|e| Error::new(Status::GenericFailure, format!("listen on {addr}: {e}")))?;
         let ring_fd = server.ring_fd();
 
         let mut async_ctx = std::ptr::null_mut();
@@ -255,16 +296,24 @@ impl UringServer {
             let mut name = std::ptr::null_mut();
             sys::napi_create_object(raw_env, &mut resource);
             sys::napi_create_string_utf8(raw_env, c"zephyr:uring".as_ptr(), 12, &mut name);
-            check(sys::napi_async_init(raw_env, resource, name, &mut async_ctx), "napi_async_init")?;
+            check(
+                sys::napi_async_init(raw_env, resource, name, &mut async_ctx),
+                "napi_async_init",
+            )?;
         }
         let state = Rc::new(LoopState {
             env: raw_env,
             server: RefCell::new(Some(server)),
-            writer: RefCell::new(EventWriter::new(events_ptr, events_len)),
+            // SAFETY: the events buffer is held by a strong reference (`refs`) for as long as the
+            // state lives, and JS reads it only between our calls, on this same thread.
+            writer: RefCell::new(unsafe { EventWriter::new(events_ptr, events_len) }),
             out_ptr,
             out_cap,
             callback: strong_ref(raw_env, callback_raw)?,
-            refs: vec![strong_ref(raw_env, events_raw)?, strong_ref(raw_env, commands_raw)?],
+            refs: vec![
+                strong_ref(raw_env, events_raw)?,
+                strong_ref(raw_env, commands_raw)?,
+            ],
             async_ctx,
             poll: RefCell::new(None),
             lent: Cell::new(std::ptr::null()),
@@ -287,13 +336,21 @@ impl UringServer {
     /// The bound port.
     #[napi(getter)]
     pub fn port(&self) -> u32 {
-        self.state.server.borrow().as_ref().map_or(0, |s| s.port() as u32)
+        self.state
+            .server
+            .borrow()
+            .as_ref()
+            .map_or(0, |s| s.port() as u32)
     }
 
     /// Open connections.
     #[napi(getter)]
     pub fn connections(&self) -> u32 {
-        self.state.server.borrow().as_ref().map_or(0, |s| s.connections() as u32)
+        self.state
+            .server
+            .borrow()
+            .as_ref()
+            .map_or(0, |s| s.connections() as u32)
     }
 
     /// Applies the first `len` bytes of commands JS packed into the shared command buffer (and
@@ -302,23 +359,38 @@ impl UringServer {
     pub fn flush(&self, len: u32, externals: Option<Vec<Buffer>>) -> Result<()> {
         let len = len as usize;
         if len > self.state.out_cap {
-            return Err(Error::new(Status::InvalidArg, "command length beyond the command buffer"));
+            return Err(Error::new(
+                Status::InvalidArg,
+                "command length beyond the command buffer",
+            ));
         }
         // SAFETY: out_ptr..out_cap is the JS buffer we hold a strong reference to; JS wrote the
         // first `len` bytes before this call and does not run while we read them.
         let commands = unsafe { std::slice::from_raw_parts(self.state.out_ptr, len) };
-        let mut externals: Vec<Option<Buffer>> = externals.unwrap_or_default().into_iter().map(Some).collect();
+        let mut externals: Vec<Option<JsBytes>> = externals
+            .unwrap_or_default()
+            .into_iter()
+            .map(|b| Some(JsBytes(b)))
+            .collect();
         let mut server = self.state.server.borrow_mut();
-        let Some(server) = server.as_mut() else { return Ok(()) };
-        commands::apply(server, commands, &mut externals).map_err(|e| Error::new(Status::InvalidArg, e.0))?;
-        server.flush().map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_enter: {e}")))
+        let Some(server) = server.as_mut() else {
+            return Ok(());
+        };
+        commands::apply(server, commands, &mut externals)
+            .map_err(|e| Error::new(Status::InvalidArg, e.0))?;
+        server
+            .flush()
+            .map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_enter: {e}")))
     }
 
     /// The peer address of a connection, e.g. `127.0.0.1`.
     #[napi(catch_unwind)]
     pub fn peer_address(&self, index: u32, gen: u32) -> Option<String> {
         let mut server = self.state.server.borrow_mut();
-        server.as_mut()?.peer_addr(ConnId { index, gen }).map(|a| a.ip().to_string())
+        server
+            .as_mut()?
+            .peer_addr(ConnId { index, gen })
+            .map(|a| a.ip().to_string())
     }
 
     /// Stops accepting; connections close as their responses finish.
@@ -342,7 +414,11 @@ impl UringServer {
     /// Whether shutdown has completed (no listener, no connection left).
     #[napi(catch_unwind)]
     pub fn is_drained(&self) -> bool {
-        self.state.server.borrow().as_ref().map_or(true, Server::is_drained)
+        self.state
+            .server
+            .borrow()
+            .as_ref()
+            .map_or(true, Server::is_drained)
     }
 
     /// Stops watching the ring and frees it. Call once drained.

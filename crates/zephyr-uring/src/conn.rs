@@ -4,7 +4,10 @@
 
 use std::os::fd::RawFd;
 
-use crate::http1::{parse_request_head, BodyFraming, ChunkedDecoder, Decoded, HeadLimits, RequestHead, Status, Version};
+use crate::http1::{
+    parse_request_head, BodyFraming, ChunkedDecoder, Decoded, HeadLimits, RequestHead, Status,
+    Version,
+};
 use crate::send::ResponseQueue;
 
 /// Names a connection across the boundary: the slot index and the slot's generation, so that a
@@ -140,7 +143,10 @@ pub struct Wants {
 pub fn error_response(status: u16, date: &[u8]) -> Vec<u8> {
     let reason = crate::http1::reason_phrase(status);
     let mut out = Vec::with_capacity(128);
-    out.extend_from_slice(format!("HTTP/1.1 {status} {reason}\r\nconnection: close\r\ncontent-length: 0\r\ndate: ").as_bytes());
+    out.extend_from_slice(
+        format!("HTTP/1.1 {status} {reason}\r\nconnection: close\r\ncontent-length: 0\r\ndate: ")
+            .as_bytes(),
+    );
     out.extend_from_slice(date);
     out.extend_from_slice(b"\r\n\r\n");
     out
@@ -180,7 +186,11 @@ impl Conn {
         // that the socket is not read, so a client pipelining faster than the handlers answer
         // is held back by TCP instead of growing our buffer.
         let input_full = self.input.len() >= limits.head.max_head_bytes + 64 * 1024;
-        !self.closing && !self.paused && !self.halted && !input_full && (!self.read_done || self.body_pending())
+        !self.closing
+            && !self.paused
+            && !self.halted
+            && !input_full
+            && (!self.read_done || self.body_pending())
     }
 
     /// Whether a request body is still arriving.
@@ -189,7 +199,14 @@ impl Conn {
     }
 
     /// Bytes received from the socket.
-    pub fn on_data(&mut self, data: &[u8], sink: &mut dyn EventSink, limits: &ConnLimits, date: &[u8], now: u64) {
+    pub fn on_data(
+        &mut self,
+        data: &[u8],
+        sink: &mut dyn EventSink,
+        limits: &ConnLimits,
+        date: &[u8],
+        now: u64,
+    ) {
         if self.halted || self.closing {
             return;
         }
@@ -231,11 +248,19 @@ impl Conn {
         self.halted = true;
         self.input = Vec::new();
         let seq = self.responses.open();
-        self.responses.write(seq, &error_response(status, date), true, true);
+        self.responses
+            .write(seq, &error_response(status, date), true, true);
     }
 
     /// Parses requests and body bytes from `buf`; returns how many bytes were used.
-    fn drive(&mut self, buf: &[u8], sink: &mut dyn EventSink, limits: &ConnLimits, date: &[u8], now: u64) -> usize {
+    fn drive(
+        &mut self,
+        buf: &[u8],
+        sink: &mut dyn EventSink,
+        limits: &ConnLimits,
+        date: &[u8],
+        now: u64,
+    ) -> usize {
         let mut pos = 0;
         loop {
             if self.halted || self.paused || self.closing || self.responses.closing() {
@@ -257,7 +282,9 @@ impl Conn {
                     if self.stalled {
                         return pos;
                     }
-                    if self.responses.open_count() >= limits.max_pipelined || self.responses.pending_bytes() > PIPELINE_OUTPUT_MAX {
+                    if self.responses.open_count() >= limits.max_pipelined
+                        || self.responses.pending_bytes() > PIPELINE_OUTPUT_MAX
+                    {
                         self.pipeline_blocked = true;
                         return pos;
                     }
@@ -285,7 +312,9 @@ impl Conn {
                         return pos;
                     }
                     let seq = *seq;
-                    let n = (*remaining).min(rest.len() as u64).min(BODY_CHUNK_MAX as u64) as usize;
+                    let n = (*remaining)
+                        .min(rest.len() as u64)
+                        .min(BODY_CHUNK_MAX as u64) as usize;
                     if !sink.has_room(n) {
                         self.stalled = true;
                         return pos;
@@ -310,7 +339,8 @@ impl Conn {
                         return pos;
                     }
                     let id = self.id;
-                    let result = decoder.decode(window, &mut |run: &[u8]| sink.body(id, seq, run, false));
+                    let result =
+                        decoder.decode(window, &mut |run: &[u8]| sink.body(id, seq, run, false));
                     let result = match result {
                         Ok(_) if decoder.body_len() > limits.max_body_bytes => Err(413),
                         other => other.map_err(|e| e.status()),
@@ -337,7 +367,13 @@ impl Conn {
     }
 
     /// Hands a complete head to the sink; `None` when the sink had no room.
-    fn dispatch(&mut self, rest: &[u8], sink: &mut dyn EventSink, limits: &ConnLimits, date: &[u8]) -> Option<usize> {
+    fn dispatch(
+        &mut self,
+        rest: &[u8],
+        sink: &mut dyn EventSink,
+        limits: &ConnLimits,
+        date: &[u8],
+    ) -> Option<usize> {
         let head_len = self.head.head_len;
         let seq = self.responses.next_seq();
         let (inline, follows) = match self.head.body {
@@ -346,7 +382,9 @@ impl Conn {
                 self.halt(413, date);
                 return Some(rest.len());
             }
-            BodyFraming::Length(n) if n as usize <= INLINE_BODY_MAX && rest.len() - head_len >= n as usize => {
+            BodyFraming::Length(n)
+                if n as usize <= INLINE_BODY_MAX && rest.len() - head_len >= n as usize =>
+            {
                 (Some(&rest[head_len..head_len + n as usize]), false)
             }
             _ => (None, true),
@@ -366,7 +404,12 @@ impl Conn {
                 return Some(rest.len());
             }
         }
-        let event = RequestEvent { buf: rest, head: &self.head, body: inline.filter(|b| !b.is_empty()), body_follows: follows };
+        let event = RequestEvent {
+            buf: rest,
+            head: &self.head,
+            body: inline.filter(|b| !b.is_empty()),
+            body_follows: follows,
+        };
         if !sink.request(self.id, seq, &event) {
             self.stalled = true;
             return None;
@@ -391,7 +434,10 @@ impl Conn {
                 self.deadline = Deadline::Body(self.request_started + limits.request_timeout_ms);
                 // The size limit is checked here rather than by the decoder, so that a chunk size
                 // too long for 64 bits stays a framing error (400), not a size one (413).
-                BodyState::Chunked { seq, decoder: ChunkedDecoder::new(u64::MAX) }
+                BodyState::Chunked {
+                    seq,
+                    decoder: ChunkedDecoder::new(u64::MAX),
+                }
             }
             _ => {
                 self.deadline = Deadline::None;
@@ -419,7 +465,8 @@ impl Conn {
         self.halted = true;
         self.input = Vec::new();
         if self.responses.untouched(seq) {
-            self.responses.write(seq, &error_response(status, date), true, true);
+            self.responses
+                .write(seq, &error_response(status, date), true, true);
         } else {
             self.responses.write(seq, &[], true, true);
         }
@@ -429,7 +476,8 @@ impl Conn {
     pub fn send_continue(&mut self, seq: u32) {
         if self.expecting == Some(seq) {
             self.expecting = None;
-            self.responses.write(seq, b"HTTP/1.1 100 Continue\r\n\r\n", false, false);
+            self.responses
+                .write(seq, b"HTTP/1.1 100 Continue\r\n\r\n", false, false);
         }
     }
 
@@ -439,14 +487,22 @@ impl Conn {
         // body will never come (or comes unasked): the connection cannot be reused.
         let close = close || (end && self.expecting == Some(seq));
         let ends_request_without_keepalive = end && self.is_last_request(seq);
-        self.responses.write(seq, data, end, close || ends_request_without_keepalive);
+        self.responses
+            .write(seq, data, end, close || ends_request_without_keepalive);
     }
 
     /// The application wrote a large payload to response `seq`, to be sent from its memory.
-    pub fn write_external(&mut self, seq: u32, data: Box<dyn crate::send::ExternalBytes>, end: bool, close: bool) {
+    pub fn write_external(
+        &mut self,
+        seq: u32,
+        data: Box<dyn crate::send::ExternalBytes>,
+        end: bool,
+        close: bool,
+    ) {
         let close = close || (end && self.expecting == Some(seq));
         let ends_request_without_keepalive = end && self.is_last_request(seq);
-        self.responses.write_external(seq, data, end, close || ends_request_without_keepalive);
+        self.responses
+            .write_external(seq, data, end, close || ends_request_without_keepalive);
     }
 
     /// Whether `seq` is a request after which the connection closes (no keep-alive).

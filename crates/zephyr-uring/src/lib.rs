@@ -1,10 +1,11 @@
 //! Core of Zephyr's io_uring engine. This crate knows nothing of Node: the napi binding lives in
 //! `crates/zephyr-uring-node`, so everything here is tested and fuzzed with cargo alone.
 
-pub mod http1;
-pub mod probe;
 pub mod buffer_ring;
 pub mod conn;
+pub mod http1;
 pub mod listener;
+pub mod probe;
+pub mod protocol;
 pub mod send;
 pub mod server;

@@ -27,9 +27,17 @@ pub fn io_uring_supported() -> Support {
             if params.is_feature_fast_poll() {
                 features |= 1 << 5;
             }
-            Support { supported: true, reason: None, features }
+            Support {
+                supported: true,
+                reason: None,
+                features,
+            }
         }
-        Err(err) => Support { supported: false, reason: Some(explain(&err)), features: 0 },
+        Err(err) => Support {
+            supported: false,
+            reason: Some(explain(&err)),
+            features: 0,
+        },
     }
 }
 
@@ -42,7 +50,9 @@ pub fn explain(err: &io::Error) -> String {
              kernel.io_uring_group, or a seccomp filter (e.g. a container runtime) blocks it"
         }
         Some(libc::ENOMEM) => "the kernel could not allocate the ring (RLIMIT_MEMLOCK too low?)",
-        Some(libc::EMFILE) | Some(libc::ENFILE) => "the process or system is out of file descriptors",
+        Some(libc::EMFILE) | Some(libc::ENFILE) => {
+            "the process or system is out of file descriptors"
+        }
         Some(libc::EINVAL) => "the kernel rejected the ring parameters (kernel too old for them)",
         _ => "unexpected error",
     };
@@ -51,7 +61,11 @@ pub fn explain(err: &io::Error) -> String {
 
 /// Reads `kernel.io_uring_disabled` (Linux 6.6+): 0 allowed, 1 restricted to a group, 2 disabled.
 pub fn sysctl_io_uring_disabled() -> Option<u8> {
-    std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled").ok()?.trim().parse().ok()
+    std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -64,7 +78,11 @@ mod tests {
         match sysctl_io_uring_disabled() {
             Some(2) => assert!(!support.supported),
             // Where the sysctl allows it, only a seccomp filter could refuse; the reason must say so.
-            _ if !support.supported => assert!(support.reason.as_deref().unwrap().contains("io_uring_setup failed")),
+            _ if !support.supported => assert!(support
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("io_uring_setup failed")),
             _ => assert!(support.reason.is_none()),
         }
     }

@@ -106,7 +106,12 @@ impl Default for ResponseQueue {
             out: VecDeque::new(),
             in_flight: 0,
             front_sent: 0,
-            iov: Box::new([libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; MAX_IOV]),
+            iov: Box::new(
+                [libc::iovec {
+                    iov_base: std::ptr::null_mut(),
+                    iov_len: 0,
+                }; MAX_IOV],
+            ),
             // SAFETY: msghdr is plain data; all-zero is its "no name, no control" value.
             msg: Box::new(unsafe { std::mem::zeroed() }),
             spare: Vec::new(),
@@ -185,12 +190,18 @@ impl ResponseQueue {
     /// Appends bytes (copied) to response `seq`; `end` completes it, `close` closes the
     /// connection after it.
     pub fn write(&mut self, seq: u32, data: &[u8], end: bool, close: bool) -> WriteOutcome {
-        let Some(i) = self.index_of(seq) else { return WriteOutcome::UnknownSeq };
+        let Some(i) = self.index_of(seq) else {
+            return WriteOutcome::UnknownSeq;
+        };
         if self.slots[i].ended {
             return WriteOutcome::UnknownSeq;
         }
         if i == 0 && self.slots[0].file.is_none() {
-            let frozen = if self.send_in_flight { self.in_flight } else { 0 };
+            let frozen = if self.send_in_flight {
+                self.in_flight
+            } else {
+                0
+            };
             append(&mut self.out, frozen, &mut self.spare, data);
             self.head_written |= !data.is_empty();
         } else {
@@ -201,8 +212,16 @@ impl ResponseQueue {
 
     /// Appends a large payload to response `seq` without copying it: it is sent from its owner's
     /// memory, and dropped (released) once sent.
-    pub fn write_external(&mut self, seq: u32, data: Box<dyn ExternalBytes>, end: bool, close: bool) -> WriteOutcome {
-        let Some(i) = self.index_of(seq) else { return WriteOutcome::UnknownSeq };
+    pub fn write_external(
+        &mut self,
+        seq: u32,
+        data: Box<dyn ExternalBytes>,
+        end: bool,
+        close: bool,
+    ) -> WriteOutcome {
+        let Some(i) = self.index_of(seq) else {
+            return WriteOutcome::UnknownSeq;
+        };
         if self.slots[i].ended {
             return WriteOutcome::UnknownSeq;
         }
@@ -226,13 +245,25 @@ impl ResponseQueue {
     }
 
     /// Queues `head` then the file as the whole of response `seq`, which ends when the file is sent.
-    pub fn send_file(&mut self, seq: u32, head: &[u8], file: FileBody, close: bool) -> WriteOutcome {
-        let Some(i) = self.index_of(seq) else { return WriteOutcome::UnknownSeq };
+    pub fn send_file(
+        &mut self,
+        seq: u32,
+        head: &[u8],
+        file: FileBody,
+        close: bool,
+    ) -> WriteOutcome {
+        let Some(i) = self.index_of(seq) else {
+            return WriteOutcome::UnknownSeq;
+        };
         if self.slots[i].ended || self.slots[i].file.is_some() {
             return WriteOutcome::UnknownSeq;
         }
         if i == 0 {
-            let frozen = if self.send_in_flight { self.in_flight } else { 0 };
+            let frozen = if self.send_in_flight {
+                self.in_flight
+            } else {
+                0
+            };
             append(&mut self.out, frozen, &mut self.spare, head);
             self.head_written = true;
         } else {
@@ -269,7 +300,11 @@ impl ResponseQueue {
                 if !next.held.is_empty() {
                     self.head_written = true;
                 }
-                let frozen = if self.send_in_flight { self.in_flight } else { 0 };
+                let frozen = if self.send_in_flight {
+                    self.in_flight
+                } else {
+                    0
+                };
                 for chunk in std::mem::take(&mut next.held) {
                     match chunk {
                         Chunk::Own(v) => append(&mut self.out, frozen, &mut self.spare, &v),
@@ -324,7 +359,10 @@ impl ResponseQueue {
         for (k, chunk) in self.out.iter().take(n).enumerate() {
             let bytes = chunk.bytes();
             let skip = if k == 0 { self.front_sent } else { 0 };
-            self.iov[k] = libc::iovec { iov_base: bytes[skip..].as_ptr() as *mut libc::c_void, iov_len: bytes.len() - skip };
+            self.iov[k] = libc::iovec {
+                iov_base: bytes[skip..].as_ptr() as *mut libc::c_void,
+                iov_len: bytes.len() - skip,
+            };
             total += bytes.len() - skip;
         }
         if n == 1 {
@@ -360,7 +398,12 @@ impl ResponseQueue {
     /// Bytes accepted and not yet sent.
     pub fn pending_bytes(&self) -> usize {
         let out: usize = self.out.iter().map(|c| c.bytes().len()).sum::<usize>() - self.front_sent;
-        out + self.slots.iter().flat_map(|s| s.held.iter()).map(|c| c.bytes().len()).sum::<usize>()
+        out + self
+            .slots
+            .iter()
+            .flat_map(|s| s.held.iter())
+            .map(|c| c.bytes().len())
+            .sum::<usize>()
     }
 
     /// Whether a send is in flight.
@@ -408,7 +451,11 @@ mod tests {
                 SendPlan::Many(msg, _) => {
                     let msg = &*msg;
                     let iov = std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen);
-                    iov.iter().flat_map(|v| std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len).to_vec()).collect()
+                    iov.iter()
+                        .flat_map(|v| {
+                            std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len).to_vec()
+                        })
+                        .collect()
                 }
             }
         }
@@ -430,7 +477,10 @@ mod tests {
         let (a, b, c) = (q.open(), q.open(), q.open());
         q.write(c, b"C", true, false);
         q.write(b, b"B1", false, false);
-        assert!(drain(&mut q).is_empty(), "nothing may pass the unfinished first response");
+        assert!(
+            drain(&mut q).is_empty(),
+            "nothing may pass the unfinished first response"
+        );
         q.write(a, b"A", true, false);
         assert_eq!(drain(&mut q), b"AB1");
         q.write(b, b"B2", true, false);
@@ -459,7 +509,11 @@ mod tests {
         let plan = q.next_send().unwrap();
         let before = plan_bytes(plan);
         q.write(b, b"second", true, false);
-        assert_eq!(plan_bytes(plan), before, "the in-flight chunk must not grow or move");
+        assert_eq!(
+            plan_bytes(plan),
+            before,
+            "the in-flight chunk must not grow or move"
+        );
         q.sent(before.len());
         assert_eq!(drain(&mut q), b"second");
     }
@@ -479,10 +533,23 @@ mod tests {
     fn a_file_body_waits_for_the_bytes_before_it() {
         let mut q = ResponseQueue::default();
         let (a, b) = (q.open(), q.open());
-        q.send_file(b, b"HEAD-B", FileBody { fd: 99, offset: 0, remaining: 10, in_pipe: 0 }, false);
+        q.send_file(
+            b,
+            b"HEAD-B",
+            FileBody {
+                fd: 99,
+                offset: 0,
+                remaining: 10,
+                in_pipe: 0,
+            },
+            false,
+        );
         assert!(q.file_ready().is_none(), "response a is not done");
         q.write(a, b"A", true, false);
-        assert!(q.file_ready().is_none(), "A and B's head must be sent first");
+        assert!(
+            q.file_ready().is_none(),
+            "A and B's head must be sent first"
+        );
         assert_eq!(drain(&mut q), b"AHEAD-B");
         assert_eq!(q.file_ready().map(|f| f.fd), Some(99));
         q.file_done();

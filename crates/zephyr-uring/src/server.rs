@@ -109,10 +109,19 @@ fn token(kind: u8, id: ConnId) -> u64 {
 }
 
 fn untoken(data: u64) -> (u8, ConnId) {
-    ((data >> 56) as u8, ConnId { index: data as u32, gen: ((data >> 32) & 0xff_ffff) as u32 })
+    (
+        (data >> 56) as u8,
+        ConnId {
+            index: data as u32,
+            gen: ((data >> 32) & 0xff_ffff) as u32,
+        },
+    )
 }
 
-const NO_CONN: ConnId = ConnId { index: u32::MAX, gen: 0 };
+const NO_CONN: ConnId = ConnId {
+    index: u32::MAX,
+    gen: 0,
+};
 /// Bytes spliced from a file per round trip (the default pipe capacity).
 const SPLICE_CHUNK: u32 = 64 * 1024;
 
@@ -191,14 +200,27 @@ impl Server {
             builder.setup_sqpoll(idle);
         }
         let ring = builder.build(config.ring_entries)?;
-        let bufs = BufferRing::new(&ring.submitter(), 0, config.recv_buffers, config.recv_buffer_size)?;
+        let bufs = BufferRing::new(
+            &ring.submitter(),
+            0,
+            config.recv_buffers,
+            config.recv_buffer_size,
+        )?;
         let l = config.limits;
-        let min_timeout = l.header_timeout_ms.min(l.keep_alive_timeout_ms).min(l.request_timeout_ms).max(1);
+        let min_timeout = l
+            .header_timeout_ms
+            .min(l.keep_alive_timeout_ms)
+            .min(l.request_timeout_ms)
+            .max(1);
         // Deadlines are checked on a tick: a fifth of the shortest timeout keeps the error under
         // 20%, and 1 s keeps an idle server from waking more than once a second.
         let tick_ms = (min_timeout / 5).clamp(5, 1000);
         let conn_limits = ConnLimits {
-            head: HeadLimits { max_head_bytes: l.max_header_bytes, max_headers: l.max_header_count, max_url_len: l.max_url_length },
+            head: HeadLimits {
+                max_head_bytes: l.max_header_bytes,
+                max_headers: l.max_header_count,
+                max_url_len: l.max_url_length,
+            },
             max_body_bytes: l.max_body_bytes,
             header_timeout_ms: l.header_timeout_ms,
             keep_alive_timeout_ms: l.keep_alive_timeout_ms,
@@ -216,7 +238,11 @@ impl Server {
             live: 0,
             config,
             conn_limits,
-            tick: Box::new(types::Timespec::new().sec(tick_ms / 1000).nsec(((tick_ms % 1000) * 1_000_000) as u32)),
+            tick: Box::new(
+                types::Timespec::new()
+                    .sec(tick_ms / 1000)
+                    .nsec(((tick_ms % 1000) * 1_000_000) as u32),
+            ),
             timer_armed: false,
             wake_armed: false,
             date: DateCache::new(),
@@ -278,7 +304,12 @@ impl Server {
                 Ok(_) => return Ok(()),
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
                 // EBUSY: the completion queue is full; reaping (the next process) makes room.
-                Err(e) if e.raw_os_error() == Some(libc::EBUSY) || e.raw_os_error() == Some(libc::EAGAIN) => return Ok(()),
+                Err(e)
+                    if e.raw_os_error() == Some(libc::EBUSY)
+                        || e.raw_os_error() == Some(libc::EAGAIN) =>
+                {
+                    return Ok(())
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -288,14 +319,22 @@ impl Server {
     pub fn wait(&mut self) -> io::Result<()> {
         match self.ring.submit_and_wait(1) {
             Ok(_) => Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EINTR) || e.raw_os_error() == Some(libc::EBUSY) => Ok(()),
+            Err(e)
+                if e.raw_os_error() == Some(libc::EINTR)
+                    || e.raw_os_error() == Some(libc::EBUSY) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(e),
         }
     }
 
     fn arm_accept(&mut self) {
         if let Some(l) = &self.listener {
-            let sqe = opcode::AcceptMulti::new(types::Fd(l.as_raw_fd())).flags(libc::SOCK_CLOEXEC).build().user_data(token(ACCEPT, NO_CONN));
+            let sqe = opcode::AcceptMulti::new(types::Fd(l.as_raw_fd()))
+                .flags(libc::SOCK_CLOEXEC)
+                .build()
+                .user_data(token(ACCEPT, NO_CONN));
             self.push(sqe);
             self.accept_armed = true;
         }
@@ -303,7 +342,10 @@ impl Server {
 
     fn arm_timer(&mut self) {
         let ts: *const types::Timespec = &*self.tick;
-        let sqe = opcode::Timeout::new(ts).flags(types::TimeoutFlags::MULTISHOT).build().user_data(token(TIMER, NO_CONN));
+        let sqe = opcode::Timeout::new(ts)
+            .flags(types::TimeoutFlags::MULTISHOT)
+            .build()
+            .user_data(token(TIMER, NO_CONN));
         self.push(sqe);
         self.timer_armed = true;
     }
@@ -344,7 +386,9 @@ impl Server {
         let date = self.date_now();
         let stalled = std::mem::take(&mut self.stalled);
         for index in stalled {
-            let Some(gen) = self.gens.get(index as usize).copied() else { continue };
+            let Some(gen) = self.gens.get(index as usize).copied() else {
+                continue;
+            };
             let id = ConnId { index, gen };
             self.guard(id, sink, |server, sink| {
                 let limits = server.conn_limits;
@@ -408,11 +452,18 @@ impl Server {
 
     /// Runs `f` for connection `id`; a panic in it closes that connection (after a 500 when no
     /// response had started) instead of unwinding into the caller, which may be Node.
-    fn guard(&mut self, id: ConnId, sink: &mut dyn EventSink, f: impl FnOnce(&mut Server, &mut dyn EventSink)) {
+    fn guard(
+        &mut self,
+        id: ConnId,
+        sink: &mut dyn EventSink,
+        f: impl FnOnce(&mut Server, &mut dyn EventSink),
+    ) {
         let result = catch_unwind(AssertUnwindSafe(|| f(self, sink)));
         if result.is_err() {
             let date = self.date_now();
-            let Some(slot) = self.slot_mut(id) else { return };
+            let Some(slot) = self.slot_mut(id) else {
+                return;
+            };
             // The connection's state can't be trusted past a panic: answer 500 after whatever
             // responses are already in flight, parse nothing more, and close.
             slot.conn.halt(500, &date);
@@ -448,18 +499,28 @@ impl Server {
         self.gens[index as usize] = gen;
         let id = ConnId { index, gen };
         let conn = Conn::new(fd, id, self.now, &self.conn_limits);
-        self.slots[index as usize] = Some(Slot { conn, pipe: None, file_busy: false, zc_result: None, lingering: false });
+        self.slots[index as usize] = Some(Slot {
+            conn,
+            pipe: None,
+            file_busy: false,
+            zc_result: None,
+            lingering: false,
+        });
         self.live += 1;
         self.arm_recv(id);
     }
 
     fn arm_recv(&mut self, id: ConnId) {
         let group = self.bufs.group();
-        let Some(slot) = self.slot_mut(id) else { return };
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
         let fd = slot.conn.fd;
         slot.conn.recv_armed = true;
         slot.conn.inflight += 1;
-        let sqe = opcode::RecvMulti::new(types::Fd(fd), group).build().user_data(token(RECV, id));
+        let sqe = opcode::RecvMulti::new(types::Fd(fd), group)
+            .build()
+            .user_data(token(RECV, id));
         self.push(sqe);
     }
 
@@ -467,7 +528,12 @@ impl Server {
         let limits = self.conn_limits;
         let now = self.now;
         let bid = cqueue::buffer_select(flags);
-        let Some(slot) = self.slots.get_mut(id.index as usize).and_then(Option::as_mut).filter(|s| s.conn.id == id) else {
+        let Some(slot) = self
+            .slots
+            .get_mut(id.index as usize)
+            .and_then(Option::as_mut)
+            .filter(|s| s.conn.id == id)
+        else {
             if let Some(bid) = bid {
                 self.bufs.recycle(bid);
             }
@@ -511,7 +577,9 @@ impl Server {
     }
 
     fn on_send(&mut self, id: ConnId, res: i32) {
-        let Some(slot) = self.slot_mut(id) else { return };
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
         slot.conn.inflight -= 1;
         if res < 0 {
             slot.conn.responses.sent(0);
@@ -524,7 +592,9 @@ impl Server {
     /// A zero-copy send completes in two steps: the result, then (flag `MORE` on the first) a
     /// notification once the kernel no longer needs our buffer; only then may it be reused.
     fn on_send_zc(&mut self, id: ConnId, res: i32, flags: u32) {
-        let Some(slot) = self.slot_mut(id) else { return };
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
         let res = if cqueue::notif(flags) {
             slot.zc_result.take().unwrap_or(0)
         } else if cqueue::more(flags) {
@@ -537,7 +607,9 @@ impl Server {
     }
 
     fn on_splice(&mut self, id: ConnId, kind: u8, res: i32) {
-        let Some(slot) = self.slot_mut(id) else { return };
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
         slot.conn.inflight -= 1;
         slot.file_busy = false;
         if slot.conn.closing {
@@ -545,10 +617,14 @@ impl Server {
         }
         if res <= 0 {
             // The file ended early or the socket failed: the declared length can't be honoured.
-            slot.conn.responses.file_failed(if res < 0 { res } else { -libc::EIO });
+            slot.conn
+                .responses
+                .file_failed(if res < 0 { res } else { -libc::EIO });
             return;
         }
-        let Some(file) = slot.conn.responses.file_ready() else { return };
+        let Some(file) = slot.conn.responses.file_ready() else {
+            return;
+        };
         if kind == SPLICE_IN {
             file.offset += res as u64;
             file.remaining -= res as u64;
@@ -566,7 +642,9 @@ impl Server {
         }
         let now = self.now;
         for index in 0..self.slots.len() {
-            let Some(slot) = self.slots[index].as_mut() else { continue };
+            let Some(slot) = self.slots[index].as_mut() else {
+                continue;
+            };
             if slot.conn.closing {
                 continue;
             }
@@ -592,7 +670,9 @@ impl Server {
         let group = self.bufs.group();
         let shutting_down = self.shutting_down;
         let zc_min = self.config.send_zc_min;
-        let Some(slot) = self.slot_mut(id) else { return };
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
         if slot.conn.closing {
             if slot.conn.inflight == 0 {
                 self.free_slot(id);
@@ -615,13 +695,25 @@ impl Server {
             let nosig = libc::MSG_NOSIGNAL;
             sqes[0] = Some(match plan {
                 SendPlan::One(ptr, len) if len >= zc_min => {
-                    opcode::SendZc::new(types::Fd(fd), ptr, len as u32).flags(nosig).build().user_data(token(SEND_ZC, id))
+                    opcode::SendZc::new(types::Fd(fd), ptr, len as u32)
+                        .flags(nosig)
+                        .build()
+                        .user_data(token(SEND_ZC, id))
                 }
-                SendPlan::One(ptr, len) => opcode::Send::new(types::Fd(fd), ptr, len as u32).flags(nosig).build().user_data(token(SEND, id)),
+                SendPlan::One(ptr, len) => opcode::Send::new(types::Fd(fd), ptr, len as u32)
+                    .flags(nosig)
+                    .build()
+                    .user_data(token(SEND, id)),
                 SendPlan::Many(msg, total) if total >= zc_min => {
-                    opcode::SendMsgZc::new(types::Fd(fd), msg).flags(nosig as u32).build().user_data(token(SEND_ZC, id))
+                    opcode::SendMsgZc::new(types::Fd(fd), msg)
+                        .flags(nosig as u32)
+                        .build()
+                        .user_data(token(SEND_ZC, id))
                 }
-                SendPlan::Many(msg, _) => opcode::SendMsg::new(types::Fd(fd), msg).flags(nosig as u32).build().user_data(token(SEND, id)),
+                SendPlan::Many(msg, _) => opcode::SendMsg::new(types::Fd(fd), msg)
+                    .flags(nosig as u32)
+                    .build()
+                    .user_data(token(SEND, id)),
             });
         } else if !slot.file_busy {
             let pipe = slot.pipe;
@@ -632,7 +724,14 @@ impl Server {
                         slot.pipe = Some(new_pipe);
                         slot.file_busy = true;
                         slot.conn.inflight += 1;
-                        sqes[0] = Some(sqe.user_data(token(if file.in_pipe > 0 { SPLICE_OUT } else { SPLICE_IN }, id)));
+                        sqes[0] = Some(sqe.user_data(token(
+                            if file.in_pipe > 0 {
+                                SPLICE_OUT
+                            } else {
+                                SPLICE_IN
+                            },
+                            id,
+                        )));
                     }
                     Err(None) => slot.conn.responses.file_done(),
                     Err(Some(err)) => slot.conn.responses.file_failed(-err),
@@ -654,20 +753,38 @@ impl Server {
             slot.conn.stalled = true;
             self.stalled.push(id.index);
         }
-        let Some(slot) = self.slot_mut(id) else { return };
-        let wants_recv = if slot.lingering { !slot.conn.eof } else { slot.conn.wants_recv(&limits) };
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
+        let wants_recv = if slot.lingering {
+            !slot.conn.eof
+        } else {
+            slot.conn.wants_recv(&limits)
+        };
         if wants_recv && !slot.conn.recv_armed {
             slot.conn.recv_armed = true;
             slot.conn.inflight += 1;
-            sqes[1] = Some(opcode::RecvMulti::new(types::Fd(fd), group).build().user_data(token(RECV, id)));
-        } else if !wants_recv && slot.conn.recv_armed && !slot.conn.recv_cancelling && !slot.conn.closing {
+            sqes[1] = Some(
+                opcode::RecvMulti::new(types::Fd(fd), group)
+                    .build()
+                    .user_data(token(RECV, id)),
+            );
+        } else if !wants_recv
+            && slot.conn.recv_armed
+            && !slot.conn.recv_cancelling
+            && !slot.conn.closing
+        {
             // Backpressure (JS paused a body, or the pipeline is full): stop the multishot
             // receive; bytes already received stay buffered and are parsed when there is room.
             // The receive stays `armed` until its last completion arrives: re-arming before that
             // would put two multishot receives on one socket, racing for its bytes.
             slot.conn.recv_cancelling = true;
             slot.conn.inflight += 1;
-            sqes[1] = Some(opcode::AsyncCancel::new(token(RECV, id)).build().user_data(token(CANCEL, id)));
+            sqes[1] = Some(
+                opcode::AsyncCancel::new(token(RECV, id))
+                    .build()
+                    .user_data(token(CANCEL, id)),
+            );
         }
         let finished = slot.conn.finished() && !slot.lingering;
         slot.conn.settle(now, &limits);
@@ -683,7 +800,9 @@ impl Server {
     /// linger reading until EOF (bounded), so the peer reads our last response before any reset.
     fn close_conn(&mut self, id: ConnId, graceful: bool) {
         let now = self.now;
-        let Some(slot) = self.slot_mut(id) else { return };
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
         if slot.conn.closing {
             return;
         }
@@ -711,7 +830,9 @@ impl Server {
 
     fn free_slot(&mut self, id: ConnId) {
         let i = id.index as usize;
-        let Some(mut slot) = self.slots[i].take() else { return };
+        let Some(mut slot) = self.slots[i].take() else {
+            return;
+        };
         close_fd(slot.conn.fd);
         if let Some([r, w]) = slot.pipe {
             close_fd(r);
@@ -732,8 +853,18 @@ impl Server {
 
     /// Appends `data` to response `seq`; `end` completes it; `close` ends the connection after it.
     /// `want_drain`: report `drained` once the connection's output is all sent.
-    pub fn write(&mut self, id: ConnId, seq: u32, data: &[u8], end: bool, close: bool, want_drain: bool) {
-        let Some(slot) = self.slot_mut(id) else { return };
+    pub fn write(
+        &mut self,
+        id: ConnId,
+        seq: u32,
+        data: &[u8],
+        end: bool,
+        close: bool,
+        want_drain: bool,
+    ) {
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
         if slot.conn.closing {
             return;
         }
@@ -744,8 +875,18 @@ impl Server {
 
     /// Appends a large payload to response `seq` without copying it; `data` is dropped once sent
     /// (or when the connection goes), on this thread.
-    pub fn write_external(&mut self, id: ConnId, seq: u32, data: Box<dyn ExternalBytes>, end: bool, close: bool, want_drain: bool) {
-        let Some(slot) = self.slot_mut(id) else { return };
+    pub fn write_external(
+        &mut self,
+        id: ConnId,
+        seq: u32,
+        data: Box<dyn ExternalBytes>,
+        end: bool,
+        close: bool,
+        want_drain: bool,
+    ) {
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
         if slot.conn.closing {
             return;
         }
@@ -756,17 +897,35 @@ impl Server {
 
     /// Sends `head` then `length` bytes of `file` from `offset` as the body of response `seq`.
     /// Takes ownership of `file` (closed when sent or when the connection goes).
-    pub fn send_file(&mut self, id: ConnId, seq: u32, head: &[u8], file: OwnedFd, range: FileRange, close: bool) {
+    pub fn send_file(
+        &mut self,
+        id: ConnId,
+        seq: u32,
+        head: &[u8],
+        file: OwnedFd,
+        range: FileRange,
+        close: bool,
+    ) {
         let FileRange { offset, length } = range;
         use std::os::fd::IntoRawFd;
-        let Some(slot) = self.slot_mut(id) else { return };
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
         if slot.conn.closing {
             return;
         }
-        let body = FileBody { fd: file.into_raw_fd(), offset, remaining: length, in_pipe: 0 };
-        if slot.conn.responses.send_file(seq, head, body, close) == crate::send::WriteOutcome::UnknownSeq {
+        let body = FileBody {
+            fd: file.into_raw_fd(),
+            offset,
+            remaining: length,
+            in_pipe: 0,
+        };
+        if slot.conn.responses.send_file(seq, head, body, close)
+            == crate::send::WriteOutcome::UnknownSeq
+        {
             close_fd(body.fd);
-            self.notices.push(Notice::FileSent(id, seq, -libc::ECANCELED));
+            self.notices
+                .push(Notice::FileSent(id, seq, -libc::ECANCELED));
         }
         self.touch(id);
     }
@@ -812,7 +971,11 @@ impl Server {
         if self.listener.is_some() {
             if self.accept_armed {
                 // The listener closes when the cancelled accept reports its last completion.
-                self.push(opcode::AsyncCancel::new(token(ACCEPT, NO_CONN)).build().user_data(token(CANCEL, NO_CONN)));
+                self.push(
+                    opcode::AsyncCancel::new(token(ACCEPT, NO_CONN))
+                        .build()
+                        .user_data(token(CANCEL, NO_CONN)),
+                );
             } else {
                 self.listener = None;
             }
@@ -842,9 +1005,13 @@ impl Server {
         let mut touched = std::mem::take(&mut self.touched);
         // `service` reports drained/file events to a sink; here they are queued as notices.
         let mut notices = Vec::new();
-        let mut deferred = DeferredSink { notices: &mut notices };
+        let mut deferred = DeferredSink {
+            notices: &mut notices,
+        };
         for &index in &touched {
-            let Some(gen) = self.gens.get(index as usize).copied() else { continue };
+            let Some(gen) = self.gens.get(index as usize).copied() else {
+                continue;
+            };
             self.service(ConnId { index, gen }, &mut deferred);
         }
         self.notices.append(&mut notices);
@@ -896,7 +1063,11 @@ impl EventSink for DeferredSink<'_> {
 
 /// The next splice of a file body: into the pipe when it is empty, out of it to the socket when
 /// not. `Err(None)`: nothing left to send; `Err(Some(errno))`: no pipe could be made.
-fn splice_step(pipe: Option<[RawFd; 2]>, sock: RawFd, file: &FileBody) -> Result<(squeue::Entry, [RawFd; 2]), Option<i32>> {
+fn splice_step(
+    pipe: Option<[RawFd; 2]>,
+    sock: RawFd,
+    file: &FileBody,
+) -> Result<(squeue::Entry, [RawFd; 2]), Option<i32>> {
     if file.in_pipe == 0 && file.remaining == 0 {
         return Err(None);
     }
@@ -906,7 +1077,11 @@ fn splice_step(pipe: Option<[RawFd; 2]>, sock: RawFd, file: &FileBody) -> Result
             let mut fds = [0 as RawFd; 2];
             // SAFETY: `fds` has room for the two descriptors pipe2 writes.
             if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-                return Err(Some(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EMFILE)));
+                return Err(Some(
+                    io::Error::last_os_error()
+                        .raw_os_error()
+                        .unwrap_or(libc::EMFILE),
+                ));
             }
             fds
         }
@@ -915,7 +1090,14 @@ fn splice_step(pipe: Option<[RawFd; 2]>, sock: RawFd, file: &FileBody) -> Result
         opcode::Splice::new(types::Fd(pipe[0]), -1, types::Fd(sock), -1, file.in_pipe).build()
     } else {
         let len = file.remaining.min(SPLICE_CHUNK as u64) as u32;
-        opcode::Splice::new(types::Fd(file.fd), file.offset as i64, types::Fd(pipe[1]), -1, len).build()
+        opcode::Splice::new(
+            types::Fd(file.fd),
+            file.offset as i64,
+            types::Fd(pipe[1]),
+            -1,
+            len,
+        )
+        .build()
     };
     Ok((sqe, pipe))
 }

@@ -29,6 +29,8 @@ export interface NativeUringServer {
 /** What the native binding exposes; kept in step with `crates/zephyr-uring-node/src/lib.rs`. */
 export interface NativeBinding {
   ioUringSupported(): { supported: boolean; reason?: string | null; features: number };
+  /** The record layout the binary was built with (`LAYOUT_VERSION` in the core crate). */
+  layoutVersion(): number;
   UringServer: new (
     options: NativeUringOptions,
     events: Buffer,
