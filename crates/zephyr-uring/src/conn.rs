@@ -5,10 +5,26 @@
 use std::os::fd::RawFd;
 
 use crate::http1::{
-    parse_request_head, BodyFraming, ChunkedDecoder, Decoded, HeadLimits, RequestHead, Status,
-    Version,
+    parse_request_head, BodyFraming, ChunkedDecoder, Decoded, HeadLimits, RequestFacts,
+    RequestHead, ResponseWriter, Status, Version,
 };
-use crate::send::ResponseQueue;
+use crate::protocol::commands::{ResponseStart, WriteFlags};
+use crate::send::{ExternalBytes, ResponseQueue};
+
+/// Body bytes of a response: copied from a borrowed slice, or sent from their owner's memory.
+pub enum Payload<'a> {
+    Bytes(&'a [u8]),
+    External(Box<dyn ExternalBytes>),
+}
+
+impl Payload<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Payload::Bytes(b) => b.len(),
+            Payload::External(e) => e.bytes().len(),
+        }
+    }
+}
 
 /// Names a connection across the boundary: the slot index and the slot's generation, so that a
 /// command for a connection that has gone is recognised and dropped rather than applied to the
@@ -131,6 +147,8 @@ pub struct Conn {
     expecting: Option<u32>,
     /// JS asked to be told when output drains.
     pub want_drain: bool,
+    /// Reused for response heads and chunk framing.
+    scratch: Vec<u8>,
 }
 
 /// What a connection asks of the server after an event.
@@ -177,6 +195,7 @@ impl Conn {
             pipeline_blocked: false,
             expecting: None,
             want_drain: false,
+            scratch: Vec::new(),
         }
     }
 
@@ -414,7 +433,12 @@ impl Conn {
             self.stalled = true;
             return None;
         }
-        let opened = self.responses.open();
+        let facts = RequestFacts {
+            head: self.head.slice(rest, self.head.method) == b"HEAD",
+            version: self.head.version,
+            keep_alive: self.head.keep_alive,
+        };
+        let opened = self.responses.open_framed(ResponseWriter::new(facts));
         debug_assert_eq!(opened, seq);
         self.served = true;
         if !self.head.keep_alive {
@@ -481,8 +505,114 @@ impl Conn {
         }
     }
 
-    /// The application wrote to response `seq`.
-    pub fn write(&mut self, seq: u32, data: &[u8], end: bool, close: bool) {
+    /// Starts response `seq`: writes its head for `status` and `fields` (`length`: the body's
+    /// length when known), then `body`. Framing is [`ResponseWriter`]'s: HEAD, 1xx, 204 and 304
+    /// get no body, an unknown length is chunked (HTTP/1.1) or ends with the connection.
+    pub fn respond(
+        &mut self,
+        seq: u32,
+        start: &ResponseStart<'_>,
+        body: Payload<'_>,
+        flags: WriteFlags,
+        date: &[u8],
+    ) {
+        let (status, fields, length) = (start.status, start.fields, start.length);
+        let (end, close) = (flags.end, flags.close);
+        let Some(writer) = self.responses.writer_mut(seq) else {
+            return;
+        };
+        if writer.started() {
+            return;
+        }
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        writer.write_head(&mut out, status, fields, length, date);
+        self.frame_body(seq, out, body, end, close);
+    }
+
+    /// More body bytes of started response `seq`; `end` completes it.
+    pub fn write_body(&mut self, seq: u32, body: Payload<'_>, end: bool, close: bool) {
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        self.frame_body(seq, out, body, end, close);
+    }
+
+    /// Frames `body` after whatever `out` holds (a head) and queues it all.
+    fn frame_body(
+        &mut self,
+        seq: u32,
+        mut out: Vec<u8>,
+        body: Payload<'_>,
+        end: bool,
+        close: bool,
+    ) {
+        let Some(writer) = self.responses.writer_mut(seq) else {
+            self.scratch = out;
+            return;
+        };
+        if !writer.started() {
+            // Body before head: a bug on the calling side; nothing sane can be sent.
+            self.scratch = out;
+            self.write(seq, &[], true, true);
+            return;
+        }
+        let n = writer.body(body.len(), &mut out);
+        let suffix = writer.body_suffix(n);
+        match body {
+            Payload::Bytes(b) => out.extend_from_slice(&b[..n]),
+            // Large payloads keep their zero-copy path: framing goes around them.
+            Payload::External(e) if n > 0 && n == e.bytes().len() => {
+                let writer_close = writer.closes();
+                self.write(seq, &out, false, close || writer_close);
+                out.clear();
+                self.write_external(seq, e, false, close || writer_close);
+            }
+            Payload::External(e) => out.extend_from_slice(&e.bytes()[..n]),
+        }
+        out.extend_from_slice(suffix);
+        let writer = self.responses.writer_mut(seq).expect("response still open");
+        if end {
+            writer.end(&mut out);
+        }
+        let close = close || writer.closes();
+        self.write(seq, &out, end, close);
+        out.clear();
+        self.scratch = out;
+    }
+
+    /// The head of response `seq` whose body is a file of `length` bytes: `None` when no body may
+    /// follow (HEAD, 204, 304…), in which case the response has been completed with its head.
+    pub fn file_head<'a, I>(
+        &mut self,
+        seq: u32,
+        status: u16,
+        fields: I,
+        length: u64,
+        close: bool,
+        date: &[u8],
+    ) -> Option<(Vec<u8>, bool)>
+    where
+        I: IntoIterator<Item = (&'a [u8], &'a [u8])> + Clone,
+    {
+        let writer = self.responses.writer_mut(seq)?;
+        if writer.started() {
+            return None;
+        }
+        let mut head = Vec::with_capacity(256);
+        writer.write_head(&mut head, status, fields, Some(length), date);
+        let sent = writer.body(length as usize, &mut head) as u64;
+        writer.end(&mut head);
+        let close =
+            close || writer.closes() || (self.expecting == Some(seq)) || self.is_last_request(seq);
+        if sent == 0 || sent != length {
+            self.write(seq, &head, true, close);
+            return None;
+        }
+        Some((head, close))
+    }
+
+    /// Appends raw bytes to response `seq` (the engine's own answers, and framed output).
+    fn write(&mut self, seq: u32, data: &[u8], end: bool, close: bool) {
         // A final response to a request whose client still waits for `100 Continue` means the
         // body will never come (or comes unasked): the connection cannot be reused.
         let close = close || (end && self.expecting == Some(seq));
@@ -491,14 +621,8 @@ impl Conn {
             .write(seq, data, end, close || ends_request_without_keepalive);
     }
 
-    /// The application wrote a large payload to response `seq`, to be sent from its memory.
-    pub fn write_external(
-        &mut self,
-        seq: u32,
-        data: Box<dyn crate::send::ExternalBytes>,
-        end: bool,
-        close: bool,
-    ) {
+    /// A large payload for response `seq`, to be sent from its memory.
+    fn write_external(&mut self, seq: u32, data: Box<dyn ExternalBytes>, end: bool, close: bool) {
         let close = close || (end && self.expecting == Some(seq));
         let ends_request_without_keepalive = end && self.is_last_request(seq);
         self.responses

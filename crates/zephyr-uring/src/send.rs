@@ -6,6 +6,8 @@
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
 
+use crate::http1::ResponseWriter;
+
 /// Bytes owned elsewhere (e.g. a JS Buffer held by a strong reference) that the queue may send
 /// from directly. Implementors promise the slice stays at the same address, unchanged, for as
 /// long as the object lives: the kernel reads it while a send is in flight.
@@ -58,6 +60,8 @@ pub struct FileBody {
 
 #[derive(Default)]
 struct Slot {
+    /// The HTTP/1 framing of this response (none for the engine's own error responses).
+    writer: Option<ResponseWriter>,
     /// Bytes written while an earlier response was still unfinished.
     held: Vec<Chunk>,
     ended: bool,
@@ -163,10 +167,29 @@ impl ResponseQueue {
         self.base.wrapping_add(self.slots.len() as u32)
     }
 
-    /// Opens the response slot of a newly parsed request; returns its sequence number.
+    /// Opens a response slot the engine fills itself (an error answer); returns its sequence number.
     pub fn open(&mut self) -> u32 {
         self.slots.push_back(Slot::default());
         self.next_seq().wrapping_sub(1)
+    }
+
+    /// Opens the response slot of a newly parsed request, framed by `writer`.
+    pub fn open_framed(&mut self, writer: ResponseWriter) -> u32 {
+        self.slots.push_back(Slot {
+            writer: Some(writer),
+            ..Slot::default()
+        });
+        self.next_seq().wrapping_sub(1)
+    }
+
+    /// The framing state of open response `seq`.
+    pub fn writer_mut(&mut self, seq: u32) -> Option<&mut ResponseWriter> {
+        let i = self.index_of(seq)?;
+        let slot = &mut self.slots[i];
+        if slot.ended {
+            return None;
+        }
+        slot.writer.as_mut()
     }
 
     fn index_of(&self, seq: u32) -> Option<usize> {

@@ -12,10 +12,12 @@ use std::time::Instant;
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 
 use crate::buffer_ring::BufferRing;
+use crate::conn::Payload;
 use crate::conn::{Conn, ConnId, ConnLimits, EventSink};
 use crate::http1::{DateCache, HeadLimits};
 use crate::listener::{local_addr, open_listener, ListenerOptions};
-use crate::send::{ExternalBytes, FileBody, SendPlan};
+use crate::protocol::commands::{ResponseStart, WriteFlags};
+use crate::send::{FileBody, SendPlan};
 
 /// Server limits (the engine contract's `EngineLimits`).
 #[derive(Debug, Clone, Copy)]
@@ -851,81 +853,93 @@ impl Server {
         self.touched.push(id.index);
     }
 
-    /// Appends `data` to response `seq`; `end` completes it; `close` ends the connection after it.
-    /// `want_drain`: report `drained` once the connection's output is all sent.
-    pub fn write(
+    /// Starts response `seq` (its head, from `start`) with its first body bytes; `flags.end`
+    /// completes it, `flags.close` ends the connection after it, `flags.want_drain` asks for
+    /// `drained` once the connection's output is all sent.
+    pub fn respond(
         &mut self,
         id: ConnId,
         seq: u32,
-        data: &[u8],
-        end: bool,
-        close: bool,
-        want_drain: bool,
+        start: &ResponseStart<'_>,
+        body: Payload<'_>,
+        flags: WriteFlags,
     ) {
+        let date = self.date_now();
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
         if slot.conn.closing {
             return;
         }
-        slot.conn.write(seq, data, end, close);
-        slot.conn.want_drain |= want_drain;
+        slot.conn.respond(seq, start, body, flags, &date);
+        slot.conn.want_drain |= flags.want_drain;
         self.touch(id);
     }
 
-    /// Appends a large payload to response `seq` without copying it; `data` is dropped once sent
-    /// (or when the connection goes), on this thread.
-    pub fn write_external(
-        &mut self,
-        id: ConnId,
-        seq: u32,
-        data: Box<dyn ExternalBytes>,
-        end: bool,
-        close: bool,
-        want_drain: bool,
-    ) {
+    /// More body bytes of started response `seq` (large payloads are sent from their owner's
+    /// memory and dropped once sent, on this thread).
+    pub fn write_body(&mut self, id: ConnId, seq: u32, body: Payload<'_>, flags: WriteFlags) {
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
         if slot.conn.closing {
             return;
         }
-        slot.conn.write_external(seq, data, end, close);
-        slot.conn.want_drain |= want_drain;
+        slot.conn.write_body(seq, body, flags.end, flags.close);
+        slot.conn.want_drain |= flags.want_drain;
         self.touch(id);
     }
 
-    /// Sends `head` then `length` bytes of `file` from `offset` as the body of response `seq`.
-    /// Takes ownership of `file` (closed when sent or when the connection goes).
+    /// Starts response `seq` with `length` bytes of `file` from `offset` as its whole body.
+    /// Takes ownership of `file` (closed when sent, when no body may follow, or when the
+    /// connection goes); `file_sent` reports the end either way.
     pub fn send_file(
         &mut self,
         id: ConnId,
         seq: u32,
-        head: &[u8],
+        start: &ResponseStart<'_>,
         file: OwnedFd,
         range: FileRange,
         close: bool,
     ) {
-        let FileRange { offset, length } = range;
         use std::os::fd::IntoRawFd;
+        let FileRange { offset, length } = range;
+        let date = self.date_now();
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
         if slot.conn.closing {
             return;
         }
-        let body = FileBody {
-            fd: file.into_raw_fd(),
-            offset,
-            remaining: length,
-            in_pipe: 0,
-        };
-        if slot.conn.responses.send_file(seq, head, body, close)
-            == crate::send::WriteOutcome::UnknownSeq
-        {
-            close_fd(body.fd);
+        if !slot.conn.responses.is_open(seq) {
             self.notices
                 .push(Notice::FileSent(id, seq, -libc::ECANCELED));
+            return;
+        }
+        match slot
+            .conn
+            .file_head(seq, start.status, start.fields, length, close, &date)
+        {
+            Some((head, close)) => {
+                let body = FileBody {
+                    fd: file.into_raw_fd(),
+                    offset,
+                    remaining: length,
+                    in_pipe: 0,
+                };
+                if slot.conn.responses.send_file(seq, &head, body, close)
+                    == crate::send::WriteOutcome::UnknownSeq
+                {
+                    close_fd(body.fd);
+                    self.notices
+                        .push(Notice::FileSent(id, seq, -libc::ECANCELED));
+                }
+            }
+            // No body may follow (HEAD, 304, an empty range…): the head alone completed it.
+            None => {
+                drop(file);
+                self.notices.push(Notice::FileSent(id, seq, 0));
+            }
         }
         self.touch(id);
     }

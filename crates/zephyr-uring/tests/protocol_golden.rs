@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use zephyr_uring::conn::{ConnId, EventSink, RequestEvent};
 use zephyr_uring::http1::{parse_request_head, HeadLimits, RequestHead, Status};
 use zephyr_uring::protocol::commands::{
-    apply, Applied, CommandEncoder, CommandLog, FileCommand, WriteFlags,
+    apply, Applied, CommandEncoder, CommandLog, EncodedBody, FileCommand, LoggedBody, WriteFlags,
 };
 use zephyr_uring::protocol::events::EventWriter;
 use zephyr_uring::server::FileRange;
@@ -42,6 +42,10 @@ fn command_script() -> (Vec<u8>, Vec<Applied<u32>>) {
         close: true,
         want_drain: true,
     };
+    let drain = WriteFlags {
+        want_drain: true,
+        ..WriteFlags::default()
+    };
     let file = FileCommand {
         fd: 9,
         borrowed: true,
@@ -51,17 +55,58 @@ fn command_script() -> (Vec<u8>, Vec<Applied<u32>>) {
         },
         close: true,
     };
-    enc.write(A, 0, b"HTTP/1.1 200 OK\r\n\r\nhello", end);
-    enc.write_external(A, 1, 0, all);
-    enc.send_file(B, 2, b"HEAD", file);
+    let fields: &[(&[u8], &[u8])] = &[
+        (b"content-type", b"text/plain"),
+        (b"set-cookie", b"a=1"),
+        (b"set-cookie", b"b=22"),
+    ];
+    enc.respond(
+        A,
+        0,
+        200,
+        fields,
+        Some(5),
+        EncodedBody::Bytes(b"hello"),
+        end,
+    );
+    enc.respond(A, 1, 404, &[], None, EncodedBody::External(0), drain);
+    enc.write(A, 1, EncodedBody::Bytes(b"more"), WriteFlags::default());
+    enc.write(A, 1, EncodedBody::External(1), all);
+    enc.send_file(B, 2, 206, &[(b"content-range", b"bytes 5-21/100")], file);
     enc.send_continue(B, 3);
     enc.pause(B, 3, true);
     enc.pause(B, 3, false);
     enc.destroy(A, 1);
+    let owned = |f: &[(&[u8], &[u8])]| {
+        f.iter()
+            .map(|(n, v)| (n.to_vec(), v.to_vec()))
+            .collect::<Vec<_>>()
+    };
     let expected = vec![
-        Applied::Write(A, 0, b"HTTP/1.1 200 OK\r\n\r\nhello".to_vec(), end),
-        Applied::WriteExternal(A, 1, 42, all),
-        Applied::SendFile(B, 2, b"HEAD".to_vec(), file),
+        Applied::Respond(
+            A,
+            0,
+            200,
+            owned(fields),
+            Some(5),
+            LoggedBody::Bytes(b"hello".to_vec()),
+            end,
+        ),
+        Applied::Respond(A, 1, 404, vec![], None, LoggedBody::External(42), drain),
+        Applied::Write(
+            A,
+            1,
+            LoggedBody::Bytes(b"more".to_vec()),
+            WriteFlags::default(),
+        ),
+        Applied::Write(A, 1, LoggedBody::External(43), all),
+        Applied::SendFile(
+            B,
+            2,
+            206,
+            owned(&[(b"content-range", b"bytes 5-21/100")]),
+            file,
+        ),
         Applied::Continue(B, 3),
         Applied::Pause(B, true),
         Applied::Pause(B, false),
@@ -75,7 +120,7 @@ fn commands_golden_buffer_decodes_to_the_script() {
     let (bytes, expected) = command_script();
     golden("commands.bin", &bytes);
     let mut log = CommandLog::default();
-    apply(&mut log, &bytes, &mut [Some(42u32)]).expect("golden commands apply");
+    apply(&mut log, &bytes, &mut [Some(42u32), Some(43)]).expect("golden commands apply");
     assert_eq!(log.applied, expected);
 }
 

@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::os::fd::OwnedFd;
+use std::os::fd::IntoRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use zephyr_uring::conn::{ConnId, EventSink, RequestEvent};
 use zephyr_uring::listener::{resolve, ListenerOptions};
+use zephyr_uring::protocol::commands::{
+    apply, CommandEncoder, EncodedBody, FileCommand, WriteFlags,
+};
 use zephyr_uring::server::{FileRange, Limits, Server, ServerConfig};
 
 /// What a test handler sees.
@@ -160,12 +163,26 @@ fn start_with(
     }
 }
 
+/// A fixed `date`, so that heads are predictable.
+const DATE: (&[u8], &[u8]) = (b"date", b"D");
+
+/// Answers `body` the way the JS side does: a command buffer applied to the server.
 fn respond(server: &mut Server, conn: ConnId, seq: u32, body: &str) {
-    let text = format!(
-        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
+    let mut enc = CommandEncoder::default();
+    let end = WriteFlags {
+        end: true,
+        ..WriteFlags::default()
+    };
+    enc.respond(
+        conn,
+        seq,
+        200,
+        &[DATE],
+        Some(body.len() as u64),
+        EncodedBody::Bytes(body.as_bytes()),
+        end,
     );
-    server.write(conn, seq, text.as_bytes(), true, false, false);
+    apply::<Vec<u8>>(server, &enc.buf, &mut []).expect("commands apply");
 }
 
 /// Answers each request with its path.
@@ -250,7 +267,7 @@ fn large_responses_go_out_zero_copy_intact() {
     let mut c = client(server.port);
     for _ in 0..3 {
         c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-        let head = "HTTP/1.1 200 OK\r\ncontent-length: 400000\r\n\r\n";
+        let head = "HTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 400000\r\n\r\n";
         let mut got = vec![0u8; head.len() + expected.len()];
         c.read_exact(&mut got).unwrap();
         assert!(got[head.len()..] == *expected.as_bytes());
@@ -602,19 +619,25 @@ fn a_file_body_is_spliced_after_its_head() {
         Limits::default(),
         Box::new(move |server, event| match event {
             Event::Request { conn, seq, .. } => {
-                let file: OwnedFd = std::fs::File::open(&file_path).unwrap().into();
-                let head = "HTTP/1.1 200 OK\r\ncontent-length: 299990\r\n\r\n";
-                server.send_file(
+                let file = std::fs::File::open(&file_path).unwrap().into_raw_fd();
+                let mut enc = CommandEncoder::default();
+                let range = FileRange {
+                    offset: 10,
+                    length: 299_990,
+                };
+                enc.send_file(
                     conn,
                     seq,
-                    head.as_bytes(),
-                    file,
-                    FileRange {
-                        offset: 10,
-                        length: 299_990,
+                    200,
+                    &[DATE],
+                    FileCommand {
+                        fd: file,
+                        borrowed: false,
+                        range,
+                        close: false,
                     },
-                    false,
                 );
+                apply::<Vec<u8>>(server, &enc.buf, &mut []).expect("commands apply");
             }
             Event::FileSent(_, _, err) => done_tx.send(err).unwrap(),
             _ => {}
@@ -624,7 +647,7 @@ fn a_file_body_is_spliced_after_its_head() {
     c.write_all(b"GET /f HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 65536];
-    let head_len = "HTTP/1.1 200 OK\r\ncontent-length: 299990\r\n\r\n".len();
+    let head_len = "HTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 299990\r\n\r\n".len();
     while got.len() < head_len + 299_990 {
         let n = c.read(&mut buf).unwrap();
         assert!(n > 0);

@@ -10,7 +10,7 @@ import { type ResolvedListenOptions, resolveListenOptions } from './limits.js';
 import { loadNative, type NativeUringServer } from './native.js';
 import { CommandWriter } from './uring-commands.js';
 import { decodeEvents, decodeFields, type EventVisitor } from './uring-events.js';
-import { type ExchangeHost, UringExchange } from './uring-exchange.js';
+import { type ExchangeHost, type ResponseFields, UringExchange } from './uring-exchange.js';
 import { CMD_CONTINUE, EF_BODY_FOLLOWS, EF_EXPECT_CONTINUE, LAYOUT_VERSION } from './uring-protocol.js';
 
 const COMMAND_BUFFER_BYTES = 1 << 20;
@@ -261,14 +261,21 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
 
   // ===== commands ==============================================================================
 
-  write(
+  respond(
     ex: UringExchange,
     flags: number,
-    head: string,
+    status: number,
+    fields: ResponseFields,
+    length: number,
     body: Uint8Array | string | undefined,
     bodyBytes: number,
   ): void {
-    this.commands.write(ex, flags, head, body, bodyBytes);
+    this.commands.respond(ex, flags, status, fields, length, body, bodyBytes);
+    this.scheduleFlush();
+  }
+
+  write(ex: UringExchange, flags: number, body: Uint8Array | string | undefined, bodyBytes: number): void {
+    this.commands.write(ex, flags, body, bodyBytes);
     this.scheduleFlush();
   }
 
@@ -277,8 +284,16 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     this.scheduleFlush();
   }
 
-  sendFile(ex: UringExchange, flags: number, head: string, fd: number, offset: number, length: number): void {
-    this.commands.sendFile(ex, flags, head, fd, offset, length);
+  sendFile(
+    ex: UringExchange,
+    flags: number,
+    status: number,
+    fields: ResponseFields,
+    fd: number,
+    offset: number,
+    length: number,
+  ): void {
+    this.commands.sendFile(ex, flags, status, fields, fd, offset, length);
     this.scheduleFlush();
   }
 

@@ -6,7 +6,7 @@
 // with `[kind | flags << 8, connection index, connection generation, request seq]`.
 
 /** Bumped whenever a record's layout or a constant's meaning changes. */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 /** Event kind (native → JS): a request head (and its body when it came along). */
 export const EV_REQUEST = 1;
@@ -44,10 +44,10 @@ export const EF_UPGRADE = 16;
 /** The last piece of a body. */
 export const EF_LAST = 32;
 
-/** Command kind (JS → native): response bytes (inline, or an external buffer by index). */
+/** Command kind (JS → native): body bytes of a started response (inline, or an external buffer by index); the engine frames them. */
 export const CMD_WRITE = 1;
 
-/** A response head and a file body to splice. */
+/** A response's status and fields, and a file body to splice. */
 export const CMD_SEND_FILE = 2;
 
 /** Send `100 Continue` for the request. */
@@ -61,6 +61,9 @@ export const CMD_RESUME = 5;
 
 /** Drop the connection now. */
 export const CMD_DESTROY = 6;
+
+/** A response's status and fields, with its first body bytes; the engine writes the head. */
+export const CMD_RESPONSE = 7;
 
 /** Command flag: the response is complete. */
 export const CF_END = 1;
@@ -76,6 +79,9 @@ export const CF_EXTERNAL = 8;
 
 /** The file descriptor is the caller's: the engine sends from a duplicate. */
 export const CF_BORROWED_FD = 16;
+
+/** CMD_RESPONSE: the length words hold the whole body's length. */
+export const CF_LENGTH = 32;
 
 /** Bytes in the header every record starts with. */
 export const RECORD_HEADER_BYTES = 16;

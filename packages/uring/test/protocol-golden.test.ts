@@ -35,17 +35,30 @@ describe('JS↔native record protocol (golden buffers shared with the Rust tests
       packed = Buffer.from(writer.buffer.subarray(0, len));
       externals = ext;
     });
-    writer.write(at(A, 0), CF_END, 'HTTP/1.1 200 OK\r\n\r\n', 'hello', 5);
+    writer.buffer.fill(0xff); // padding must be written as zeros, not left as whatever was there
+    const fields = ['content-type', 'text/plain', 'set-cookie', ['a=1', 'b=22']];
+    writer.respond(at(A, 0), CF_END, 200, fields, 5, 'hello', 5);
     const big = Buffer.alloc(64 * 1024, 1);
-    writer.write(at(A, 1), CF_END | CF_CLOSE | CF_WANT_DRAIN, '', big, big.length);
-    writer.sendFile(at(B, 2), CF_BORROWED_FD | CF_CLOSE, 'HEAD', 9, 2 ** 32 + 5, 17);
+    const bigger = Buffer.alloc(96 * 1024, 2);
+    writer.respond(at(A, 1), CF_WANT_DRAIN, 404, [], -1, big, big.length);
+    writer.write(at(A, 1), 0, 'more', 4);
+    writer.write(at(A, 1), CF_END | CF_CLOSE | CF_WANT_DRAIN, bigger, bigger.length);
+    writer.sendFile(
+      at(B, 2),
+      CF_BORROWED_FD | CF_CLOSE,
+      206,
+      ['content-range', 'bytes 5-21/100'],
+      9,
+      2 ** 32 + 5,
+      17,
+    );
     writer.command(at(B, 3), CMD_CONTINUE, 0);
     writer.command(at(B, 3), CMD_PAUSE, 0);
     writer.command(at(B, 3), CMD_RESUME, 0);
     writer.command(at(A, 1), CMD_DESTROY, 0);
     writer.flush();
     expect(packed).toEqual(golden('commands.bin'));
-    expect(externals).toEqual([big]);
+    expect(externals).toEqual([big, bigger]);
   });
 
   it('decodes the event records the Rust writer packs', () => {

@@ -10,7 +10,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use zephyr_uring::protocol::commands::{apply, Applied, CommandEncoder, CommandLog};
+use zephyr_uring::protocol::commands::{
+    apply, Applied, CommandEncoder, CommandLog, EncodedBody, LoggedBody, OwnedFields,
+};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&n, buf)) = data.split_first() else {
@@ -22,16 +24,25 @@ fuzz_target!(|data: &[u8]| {
     let result = apply(&mut log, buf, &mut externals);
 
     let mut taken: Vec<u32> = Vec::new();
+    let mut check_body = |body: &LoggedBody<u32>| match body {
+        LoggedBody::Bytes(bytes) => assert!(bytes.len() <= buf.len()),
+        LoggedBody::External(index) => {
+            assert!((*index as usize) < n);
+            assert!(!taken.contains(index), "external {index} taken twice");
+            taken.push(*index);
+        }
+    };
+    let fields_fit = |fields: &OwnedFields| {
+        fields.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>() <= buf.len()
+    };
     for a in &log.applied {
         match a {
-            Applied::Write(_, _, bytes, _) | Applied::SendFile(_, _, bytes, _) => {
-                assert!(bytes.len() <= buf.len())
+            Applied::Respond(_, _, _, fields, _, body, _) => {
+                assert!(fields_fit(fields));
+                check_body(body);
             }
-            Applied::WriteExternal(_, _, index, _) => {
-                assert!((*index as usize) < n);
-                assert!(!taken.contains(index), "external {index} taken twice");
-                taken.push(*index);
-            }
+            Applied::Write(_, _, body, _) => check_body(body),
+            Applied::SendFile(_, _, _, fields, _) => assert!(fields_fit(fields)),
             _ => {}
         }
     }
@@ -46,9 +57,19 @@ fuzz_target!(|data: &[u8]| {
     let mut enc = CommandEncoder::default();
     for a in &log.applied {
         match a {
-            Applied::Write(id, seq, bytes, f) => enc.write(*id, *seq, bytes, *f),
-            Applied::WriteExternal(id, seq, index, f) => enc.write_external(*id, *seq, *index, *f),
-            Applied::SendFile(id, seq, head, file) => enc.send_file(*id, *seq, head, *file),
+            Applied::Respond(id, seq, status, fields, length, body, f) => enc.respond(
+                *id,
+                *seq,
+                *status,
+                &borrowed(fields),
+                *length,
+                encoded(body),
+                *f,
+            ),
+            Applied::Write(id, seq, body, f) => enc.write(*id, *seq, encoded(body), *f),
+            Applied::SendFile(id, seq, status, fields, file) => {
+                enc.send_file(*id, *seq, *status, &borrowed(fields), *file)
+            }
             Applied::Continue(id, seq) => enc.send_continue(*id, *seq),
             Applied::Pause(id, paused) => enc.pause(*id, 0, *paused),
             Applied::Destroy(id) => enc.destroy(*id, 0),
@@ -59,3 +80,16 @@ fuzz_target!(|data: &[u8]| {
     apply(&mut again, &enc.buf, &mut fresh).expect("re-encoded commands apply");
     assert_eq!(again.applied, log.applied);
 });
+
+fn borrowed(f: &OwnedFields) -> Vec<(&[u8], &[u8])> {
+    f.iter()
+        .map(|(n, v)| (n.as_slice(), v.as_slice()))
+        .collect()
+}
+
+fn encoded(b: &LoggedBody<u32>) -> EncodedBody<'_> {
+    match b {
+        LoggedBody::Bytes(bytes) => EncodedBody::Bytes(bytes.as_slice()),
+        LoggedBody::External(i) => EncodedBody::External(*i),
+    }
+}

@@ -24,7 +24,7 @@ macro_rules! constants {
 
 constants! {
     /// Bumped whenever a record's layout or a constant's meaning changes.
-    LAYOUT_VERSION = 2;
+    LAYOUT_VERSION = 3;
 
     /// Event kind (native → JS): a request head (and its body when it came along).
     EV_REQUEST = 1;
@@ -52,9 +52,10 @@ constants! {
     /// The last piece of a body.
     EF_LAST = 32;
 
-    /// Command kind (JS → native): response bytes (inline, or an external buffer by index).
+    /// Command kind (JS → native): body bytes of a started response (inline, or an external
+    /// buffer by index); the engine frames them.
     CMD_WRITE = 1;
-    /// A response head and a file body to splice.
+    /// A response's status and fields, and a file body to splice.
     CMD_SEND_FILE = 2;
     /// Send `100 Continue` for the request.
     CMD_CONTINUE = 3;
@@ -64,6 +65,8 @@ constants! {
     CMD_RESUME = 5;
     /// Drop the connection now.
     CMD_DESTROY = 6;
+    /// A response's status and fields, with its first body bytes; the engine writes the head.
+    CMD_RESPONSE = 7;
 
     /// Command flag: the response is complete.
     CF_END = 1;
@@ -75,6 +78,8 @@ constants! {
     CF_EXTERNAL = 8;
     /// The file descriptor is the caller's: the engine sends from a duplicate.
     CF_BORROWED_FD = 16;
+    /// CMD_RESPONSE: the length words hold the whole body's length.
+    CF_LENGTH = 32;
 }
 
 /// Bytes in the header every record starts with.
