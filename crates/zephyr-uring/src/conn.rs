@@ -62,8 +62,9 @@ pub trait EventSink {
     fn body_error(&mut self, conn: ConnId, seq: u32, status: u16);
     /// The connection is gone while requests were still open: they are aborted.
     fn aborted(&mut self, conn: ConnId);
-    /// Output queued past the high-water mark has been sent.
-    fn drained(&mut self, conn: ConnId);
+    /// Response `seq`, which asked for it, is at the head of the line and everything queued
+    /// before and of it has been sent: its writer may write again.
+    fn drained(&mut self, conn: ConnId, seq: u32);
     /// The file body of response `seq` has been sent (`error` 0) or failed (a negative errno).
     fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32);
 }
@@ -145,8 +146,6 @@ pub struct Conn {
     pub pipeline_blocked: bool,
     /// Request `seq` was sent `Expect: 100-continue` and no 100 has gone out yet.
     expecting: Option<u32>,
-    /// JS asked to be told when output drains.
-    pub want_drain: bool,
     /// Reused for response heads and chunk framing.
     scratch: Vec<u8>,
 }
@@ -194,7 +193,6 @@ impl Conn {
             stalled: false,
             pipeline_blocked: false,
             expecting: None,
-            want_drain: false,
             scratch: Vec::new(),
         }
     }

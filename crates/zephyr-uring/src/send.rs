@@ -67,6 +67,8 @@ struct Slot {
     ended: bool,
     close: bool,
     file: Option<FileBody>,
+    /// Its writer waits to hear that its output has been sent.
+    want_drain: bool,
 }
 
 /// What a write did to the connection.
@@ -180,6 +182,29 @@ impl ResponseQueue {
             ..Slot::default()
         });
         self.next_seq().wrapping_sub(1)
+    }
+
+    /// Asks for [`Self::take_drained`] to name response `seq` once it leads the line and all
+    /// output before and of it is sent. (Per response: bytes held behind an unfinished earlier
+    /// response must not keep that one's writer waiting, nor let this one write more.)
+    pub fn want_drain(&mut self, seq: u32) {
+        if let Some(i) = self.index_of(seq) {
+            let slot = &mut self.slots[i];
+            slot.want_drain = !slot.ended;
+        }
+    }
+
+    /// The response whose drain is due: the head of the line, once every queued byte is sent.
+    pub fn take_drained(&mut self) -> Option<u32> {
+        if self.send_in_flight || !self.out.is_empty() {
+            return None;
+        }
+        let front = self.slots.front_mut()?;
+        if !front.want_drain || front.ended {
+            return None;
+        }
+        front.want_drain = false;
+        Some(self.base)
     }
 
     /// The framing state of open response `seq`.

@@ -87,7 +87,7 @@ impl ServerConfig {
 /// must reach the sink on the next `process`.
 enum Notice {
     Aborted(ConnId),
-    Drained(ConnId),
+    Drained(ConnId, u32),
     FileSent(ConnId, u32, i32),
 }
 
@@ -381,7 +381,7 @@ impl Server {
         for notice in self.notices.drain(..) {
             match notice {
                 Notice::Aborted(id) => sink.aborted(id),
-                Notice::Drained(id) => sink.drained(id),
+                Notice::Drained(id, seq) => sink.drained(id, seq),
                 Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
             }
         }
@@ -444,7 +444,7 @@ impl Server {
         for notice in self.notices.drain(..) {
             match notice {
                 Notice::Aborted(id) => sink.aborted(id),
-                Notice::Drained(id) => sink.drained(id),
+                Notice::Drained(id, seq) => sink.drained(id, seq),
                 Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
             }
         }
@@ -740,9 +740,8 @@ impl Server {
                 }
             }
         }
-        if slot.conn.want_drain && slot.conn.responses.pending_bytes() == 0 {
-            slot.conn.want_drain = false;
-            sink.drained(id);
+        if let Some(seq) = slot.conn.responses.take_drained() {
+            sink.drained(id, seq);
         }
         if slot.conn.pipeline_blocked
             && !slot.conn.stalled
@@ -813,6 +812,12 @@ impl Server {
             slot.conn.deadline = crate::conn::Deadline::Idle(now + 2000);
             // SAFETY: plain syscall on the connection's own socket.
             unsafe { libc::shutdown(slot.conn.fd, libc::SHUT_WR) };
+            // Lingering means reading until the peer's EOF: a receive stopped earlier (after the
+            // last request of the connection) must run again now, or the close is only noticed
+            // when the lingering deadline passes, holding the socket (and any file and pipe).
+            if !slot.conn.recv_armed {
+                self.arm_recv(id);
+            }
             return;
         }
         slot.conn.closing = true;
@@ -872,7 +877,9 @@ impl Server {
             return;
         }
         slot.conn.respond(seq, start, body, flags, &date);
-        slot.conn.want_drain |= flags.want_drain;
+        if flags.want_drain {
+            slot.conn.responses.want_drain(seq);
+        }
         self.touch(id);
     }
 
@@ -886,7 +893,9 @@ impl Server {
             return;
         }
         slot.conn.write_body(seq, body, flags.end, flags.close);
-        slot.conn.want_drain |= flags.want_drain;
+        if flags.want_drain {
+            slot.conn.responses.want_drain(seq);
+        }
         self.touch(id);
     }
 
@@ -1067,8 +1076,8 @@ impl EventSink for DeferredSink<'_> {
     fn aborted(&mut self, conn: ConnId) {
         self.notices.push(Notice::Aborted(conn));
     }
-    fn drained(&mut self, conn: ConnId) {
-        self.notices.push(Notice::Drained(conn));
+    fn drained(&mut self, conn: ConnId, seq: u32) {
+        self.notices.push(Notice::Drained(conn, seq));
     }
     fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32) {
         self.notices.push(Notice::FileSent(conn, seq, error));

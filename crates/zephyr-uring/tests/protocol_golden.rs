@@ -206,7 +206,7 @@ fn events_golden_buffer() {
     w.body_error(B, 2, 413);
     w.file_sent(A, 5, -32);
     w.aborted(B);
-    w.drained(A);
+    w.drained(A, 6);
     assert_eq!(w.records, 9);
     let len = w.len;
     golden("events.bin", &buf[..len]);

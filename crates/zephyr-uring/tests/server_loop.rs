@@ -81,7 +81,7 @@ impl EventSink for Collect {
     fn aborted(&mut self, conn: ConnId) {
         self.0.push(Event::Aborted(conn));
     }
-    fn drained(&mut self, _: ConnId) {}
+    fn drained(&mut self, _: ConnId, _: u32) {}
     fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32) {
         self.0.push(Event::FileSent(conn, seq, error));
     }

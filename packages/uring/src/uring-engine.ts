@@ -184,9 +184,8 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     }
   }
 
-  onDrained(index: number, gen: number): void {
-    const conn = this.conns.get(index);
-    if (conn && conn.gen === gen) for (const ex of [...conn.list]) ex.drained();
+  onDrained(index: number, gen: number, seq: number): void {
+    this.find(index, gen, seq)?.drained();
   }
 
   decodeHeaders(ex: UringExchange): void {

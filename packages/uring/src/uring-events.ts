@@ -32,7 +32,8 @@ export interface EventVisitor {
   onBodyError(index: number, gen: number, seq: number, status: number): void;
   onFileSent(index: number, gen: number, seq: number, errno: number): void;
   onAborted(index: number, gen: number): void;
-  onDrained(index: number, gen: number): void;
+  /** Request `seq`'s output, and all before it, has been sent. */
+  onDrained(index: number, gen: number, seq: number): void;
 }
 
 /** Decodes the first `len` bytes of `ev` (`w` is its u32 view) into calls on `visitor`. */
@@ -92,7 +93,7 @@ export function decodeEvents(ev: Buffer, w: Uint32Array, len: number, visitor: E
       continue;
     }
     if (kind === EV_DRAINED) {
-      visitor.onDrained(index, gen);
+      visitor.onDrained(index, gen, seq);
       p += 4;
       continue;
     }

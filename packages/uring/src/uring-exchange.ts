@@ -361,7 +361,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
     else this.drainListeners = [listener];
   }
 
-  /** The connection's output drained. */
+  /** This response's output, and all queued before it, has been sent: it may write again. */
   drained(): void {
     this.sinceDrain = 0;
     const listeners = this.drainListeners;

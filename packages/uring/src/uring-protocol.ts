@@ -6,7 +6,7 @@
 // with `[kind | flags << 8, connection index, connection generation, request seq]`.
 
 /** Bumped whenever a record's layout or a constant's meaning changes. */
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 
 /** Event kind (native → JS): a request head (and its body when it came along). */
 export const EV_REQUEST = 1;
@@ -20,7 +20,7 @@ export const EV_BODY_ERROR = 3;
 /** The connection went away with requests still open. */
 export const EV_ABORTED = 4;
 
-/** The connection's queued output has been sent. */
+/** The output of the request (the head of the line) and all before it has been sent. */
 export const EV_DRAINED = 5;
 
 /** A sendFile body finished; the record carries 0 or a negative errno. */

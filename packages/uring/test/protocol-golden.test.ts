@@ -76,7 +76,7 @@ describe('JS↔native record protocol (golden buffers shared with the Rust tests
       onBodyError: (index, gen, seq, status) => seen.push(['bodyError', index, gen, seq, status]),
       onFileSent: (index, gen, seq, errno) => seen.push(['fileSent', index, gen, seq, errno]),
       onAborted: (index, gen) => seen.push(['aborted', index, gen]),
-      onDrained: (index, gen) => seen.push(['drained', index, gen]),
+      onDrained: (index, gen, seq) => seen.push(['drained', index, gen, seq]),
     };
     decodeEvents(copy, w, copy.length, visitor);
     expect(seen).toEqual([
@@ -99,7 +99,7 @@ describe('JS↔native record protocol (golden buffers shared with the Rust tests
       ['bodyError', 4, 0xff_ffff, 2, 413],
       ['fileSent', 3, 7, 5, -32],
       ['aborted', 4, 0xff_ffff],
-      ['drained', 3, 7],
+      ['drained', 3, 7, 6],
     ]);
   });
 });

@@ -218,8 +218,8 @@ impl EventSink for EventWriter {
         self.small(EV_ABORTED, conn, 0, None);
     }
 
-    fn drained(&mut self, conn: ConnId) {
-        self.small(EV_DRAINED, conn, 0, None);
+    fn drained(&mut self, conn: ConnId, seq: u32) {
+        self.small(EV_DRAINED, conn, seq, None);
     }
 
     fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32) {

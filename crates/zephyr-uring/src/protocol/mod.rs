@@ -24,7 +24,7 @@ macro_rules! constants {
 
 constants! {
     /// Bumped whenever a record's layout or a constant's meaning changes.
-    LAYOUT_VERSION = 3;
+    LAYOUT_VERSION = 4;
 
     /// Event kind (native → JS): a request head (and its body when it came along).
     EV_REQUEST = 1;
@@ -34,7 +34,7 @@ constants! {
     EV_BODY_ERROR = 3;
     /// The connection went away with requests still open.
     EV_ABORTED = 4;
-    /// The connection's queued output has been sent.
+    /// The output of the request (the head of the line) and all before it has been sent.
     EV_DRAINED = 5;
     /// A sendFile body finished; the record carries 0 or a negative errno.
     EV_FILE_SENT = 6;
