@@ -85,6 +85,8 @@ pub struct ConnLimits {
 pub const INLINE_BODY_MAX: usize = 64 * 1024;
 /// Unsent response bytes past which no further pipelined request is parsed.
 pub const PIPELINE_OUTPUT_MAX: usize = 1 << 20;
+/// How long an application whose request body failed has to answer before the engine does.
+pub const ANSWER_GRACE_MS: u64 = 1000;
 /// Largest body chunk in one event.
 pub const BODY_CHUNK_MAX: usize = 64 * 1024;
 
@@ -102,6 +104,8 @@ pub enum Deadline {
     Head(u64),
     /// Waiting for the rest of a body: 408 and close.
     Body(u64),
+    /// A body failed and the application has not answered yet: the engine answers.
+    Answer(u64),
     /// Idle keep-alive: close silently.
     Idle(u64),
 }
@@ -148,6 +152,8 @@ pub struct Conn {
     expecting: Option<u32>,
     /// Reused for response heads and chunk framing.
     scratch: Vec<u8>,
+    /// The body of this request failed with this status: its response closes the connection.
+    failed: Option<(u32, u16)>,
 }
 
 /// What a connection asks of the server after an event.
@@ -156,16 +162,23 @@ pub struct Wants {
     pub close_now: bool,
 }
 
-/// Renders a minimal error response that closes the connection.
+/// Renders the engine's own error answer, which closes the connection: a small RFC 9457 problem
+/// document (`{"type":"about:blank","title":…,"status":…}`), the same bytes the node engine
+/// sends (`packages/uring/src/engine-problem.ts`; the conformance suite compares them).
 pub fn error_response(status: u16, date: &[u8]) -> Vec<u8> {
     let reason = crate::http1::reason_phrase(status);
-    let mut out = Vec::with_capacity(128);
+    let body = format!(r#"{{"type":"about:blank","title":"{reason}","status":{status}}}"#);
+    let mut out = Vec::with_capacity(192 + body.len());
     out.extend_from_slice(
-        format!("HTTP/1.1 {status} {reason}\r\nconnection: close\r\ncontent-length: 0\r\ndate: ")
-            .as_bytes(),
+        format!(
+            "HTTP/1.1 {status} {reason}\r\nconnection: close\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\ndate: ",
+            body.len()
+        )
+        .as_bytes(),
     );
     out.extend_from_slice(date);
     out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(body.as_bytes());
     out
 }
 
@@ -194,6 +207,7 @@ impl Conn {
             pipeline_blocked: false,
             expecting: None,
             scratch: Vec::new(),
+            failed: None,
         }
     }
 
@@ -365,7 +379,7 @@ impl Conn {
                     match result {
                         Err(status) => {
                             sink.body_error(self.id, seq, status);
-                            self.fail_body(seq, status, date);
+                            self.fail_body(seq, status, now);
                             return buf.len();
                         }
                         Ok(Decoded { consumed, done }) => {
@@ -481,14 +495,19 @@ impl Conn {
         self.deadline = Deadline::None;
     }
 
-    /// The body of `seq` cannot be completed: answer `status` if nothing was sent yet, and close.
-    fn fail_body(&mut self, seq: u32, status: u16, date: &[u8]) {
+    /// The body of `seq` cannot be completed (the sink has been told): nothing more is parsed
+    /// and the connection closes after the answer. An application that has not started its
+    /// response gets [`ANSWER_GRACE_MS`] to answer (with its own problem body: the body error
+    /// reached it as a 413/408/400), after which the engine answers `status` itself. A
+    /// `100 Continue` already sent does not count as a start: a final answer may follow it.
+    fn fail_body(&mut self, seq: u32, status: u16, now: u64) {
         self.body = BodyState::None;
         self.halted = true;
         self.input = Vec::new();
-        if self.responses.untouched(seq) {
-            self.responses
-                .write(seq, &error_response(status, date), true, true);
+        self.expecting = None;
+        if self.responses.writer_mut(seq).is_some_and(|w| !w.started()) {
+            self.failed = Some((seq, status));
+            self.deadline = Deadline::Answer(now + ANSWER_GRACE_MS);
         } else {
             self.responses.write(seq, &[], true, true);
         }
@@ -524,6 +543,10 @@ impl Conn {
         }
         let mut out = std::mem::take(&mut self.scratch);
         out.clear();
+        if self.failed.is_some_and(|f| f.0 == seq) || self.expecting == Some(seq) {
+            // The rest of a failed body, or of one never asked for, may still be on the wire.
+            writer.close_after();
+        }
         writer.write_head(&mut out, status, fields, length, date);
         self.frame_body(seq, out, body, end, close);
     }
@@ -597,6 +620,10 @@ impl Conn {
             return None;
         }
         let mut head = Vec::with_capacity(256);
+        if self.failed.is_some_and(|f| f.0 == seq) || self.expecting == Some(seq) {
+            // The rest of a failed body, or of one never asked for, may still be on the wire.
+            writer.close_after();
+        }
         writer.write_head(&mut head, status, fields, Some(length), date);
         let sent = writer.body(length as usize, &mut head) as u64;
         writer.end(&mut head);
@@ -612,8 +639,11 @@ impl Conn {
     /// Appends raw bytes to response `seq` (the engine's own answers, and framed output).
     fn write(&mut self, seq: u32, data: &[u8], end: bool, close: bool) {
         // A final response to a request whose client still waits for `100 Continue` means the
-        // body will never come (or comes unasked): the connection cannot be reused.
-        let close = close || (end && self.expecting == Some(seq));
+        // body will never come (or comes unasked): the connection cannot be reused. Nor can one
+        // whose request body failed.
+        let close = close
+            || (end && self.expecting == Some(seq))
+            || self.failed.is_some_and(|f| f.0 == seq);
         let ends_request_without_keepalive = end && self.is_last_request(seq);
         self.responses
             .write(seq, data, end, close || ends_request_without_keepalive);
@@ -621,7 +651,9 @@ impl Conn {
 
     /// A large payload for response `seq`, to be sent from its memory.
     fn write_external(&mut self, seq: u32, data: Box<dyn ExternalBytes>, end: bool, close: bool) {
-        let close = close || (end && self.expecting == Some(seq));
+        let close = close
+            || (end && self.expecting == Some(seq))
+            || self.failed.is_some_and(|f| f.0 == seq);
         let ends_request_without_keepalive = end && self.is_last_request(seq);
         self.responses
             .write_external(seq, data, end, close || ends_request_without_keepalive);
@@ -651,7 +683,17 @@ impl Conn {
                     BodyState::None => return Wants { close_now: true },
                 };
                 sink.body_error(self.id, seq, 408);
-                self.fail_body(seq, 408, date);
+                self.fail_body(seq, 408, now);
+                Wants::default()
+            }
+            Deadline::Answer(t) if now >= t => {
+                self.deadline = Deadline::None;
+                if let Some((seq, status)) = self.failed.take() {
+                    if self.responses.writer_mut(seq).is_some_and(|w| !w.started()) {
+                        self.responses
+                            .write(seq, &error_response(status, date), true, true);
+                    }
+                }
                 Wants::default()
             }
             Deadline::Idle(t) if now >= t => Wants { close_now: true },
@@ -662,7 +704,9 @@ impl Conn {
     /// After output or responses changed: sets the idle deadline when there is nothing to do.
     pub fn settle(&mut self, now: u64, limits: &ConnLimits) {
         if self.body_pending() || self.responses.open_count() > 0 || !self.responses.flushed() {
-            if !self.body_pending() && !matches!(self.deadline, Deadline::Head(_)) {
+            if !self.body_pending()
+                && !matches!(self.deadline, Deadline::Head(_) | Deadline::Answer(_))
+            {
                 self.deadline = Deadline::None;
             }
             return;

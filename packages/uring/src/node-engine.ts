@@ -1,12 +1,7 @@
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { EngineServer, RequestHandler } from './engine.js';
+import { engineProblemResponse, sendEngineProblem } from './engine-problem.js';
 import { InvalidOptionError, ListenError, RequestError, UnsupportedOptionError } from './errors.js';
 import type { ResolvedListenOptions } from './limits.js';
 import { ADMIT_CHUNKED, admissionStatus } from './node-admission.js';
@@ -27,9 +22,7 @@ function refuse(res: ServerResponse, status: number): void {
     res.socket?.destroy();
     return;
   }
-  res.shouldKeepAlive = false;
-  res.writeHead(status, { 'content-length': '0', connection: 'close' });
-  res.end();
+  sendEngineProblem(res, status);
 }
 
 /** The status node:http's parser or timers ask for; 0 for a transport error with no answer. */
@@ -59,9 +52,7 @@ function onClientError(err: Error & { code?: string }, socket: Socket): void {
   const status = clientErrorStatus(err.code);
   const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (status !== 0 && socket.writable && !pending?.headersSent) {
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
-    );
+    socket.end(engineProblemResponse(status));
     // end() flushes the answer; a client that never closes its side must not hold the socket.
     setTimeout(() => socket.destroy(), 1000).unref();
   } else {

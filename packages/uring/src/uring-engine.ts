@@ -8,6 +8,7 @@ import {
 } from './errors.js';
 import { type ResolvedListenOptions, resolveListenOptions } from './limits.js';
 import { loadNative, type NativeUringServer } from './native.js';
+import { originForm } from './request-target.js';
 import { CommandWriter } from './uring-commands.js';
 import { decodeEvents, decodeFields, type EventVisitor } from './uring-events.js';
 import { type ExchangeHost, type ResponseFields, UringExchange } from './uring-exchange.js';
@@ -139,7 +140,16 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     fieldCount: number,
     inlineBody: Buffer | undefined,
   ): void {
-    const ex = new UringExchange(this, index, gen, seq, flags, method, url, (flags & EF_BODY_FOLLOWS) !== 0);
+    const ex = new UringExchange(
+      this,
+      index,
+      gen,
+      seq,
+      flags,
+      method,
+      originForm(url),
+      (flags & EF_BODY_FOLLOWS) !== 0,
+    );
     ex.batch = this.batch;
     ex.fieldTable = fieldTable;
     ex.fieldBytes = fieldBytes;

@@ -95,6 +95,11 @@ impl ResponseWriter {
         self.mode != Mode::Unstarted
     }
 
+    /// Makes the connection close after this response (said in its head when not yet written).
+    pub fn close_after(&mut self) {
+        self.close = true;
+    }
+
     /// Whether the connection must close after this response.
     pub fn closes(&self) -> bool {
         self.close
