@@ -69,8 +69,12 @@ export interface UringOptions {
   keepAliveTimeoutMs: number
   requestTimeoutMs: number
   maxConnections: number
+  /** Output waiting this long without progress drops the connection (ms). */
+  writeTimeoutMs: number
   /** Requests parsed ahead of their responses on one connection. */
   maxPipelined?: number
+  /** Unsent response bytes on one connection past which pipelined requests wait unparsed. */
+  maxUnsentBytes?: number
   /** Sends of at least this many bytes go zero-copy (`SEND_ZC`); absent: never. */
   sendZcMinBytes?: number
 }

@@ -78,8 +78,12 @@ pub struct UringOptions {
     pub keep_alive_timeout_ms: f64,
     pub request_timeout_ms: f64,
     pub max_connections: u32,
+    /// Output waiting this long without progress drops the connection (ms).
+    pub write_timeout_ms: f64,
     /// Requests parsed ahead of their responses on one connection.
     pub max_pipelined: Option<u32>,
+    /// Unsent response bytes on one connection past which pipelined requests wait unparsed.
+    pub max_unsent_bytes: Option<u32>,
     /// Sends of at least this many bytes go zero-copy (`SEND_ZC`); absent: never.
     pub send_zc_min_bytes: Option<u32>,
 }
@@ -272,11 +276,15 @@ impl UringServer {
             header_timeout_ms: to_ms(options.header_timeout_ms),
             keep_alive_timeout_ms: to_ms(options.keep_alive_timeout_ms),
             request_timeout_ms: to_ms(options.request_timeout_ms),
+            write_timeout_ms: to_ms(options.write_timeout_ms),
             max_connections: options.max_connections as usize,
         };
         config.sqpoll_idle_ms = options.sqpoll_idle_ms;
         if let Some(depth) = options.max_pipelined {
             config.max_pipelined = depth as usize;
+        }
+        if let Some(bytes) = options.max_unsent_bytes {
+            config.max_unsent_bytes = bytes as usize;
         }
         if let Some(min) = options.send_zc_min_bytes {
             config.send_zc_min = min as usize;

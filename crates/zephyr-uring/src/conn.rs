@@ -79,12 +79,14 @@ pub struct ConnLimits {
     pub request_timeout_ms: u64,
     /// Requests parsed and not yet answered before parsing pauses (bounds pipelining memory).
     pub max_pipelined: usize,
+    /// Unsent response bytes past which no further pipelined request is parsed.
+    pub max_unsent_bytes: usize,
+    /// Output waiting this long without a byte accepted by the peer: the connection is dropped.
+    pub write_timeout_ms: u64,
 }
 
 /// A body larger than this is never delivered inline with its head.
 pub const INLINE_BODY_MAX: usize = 64 * 1024;
-/// Unsent response bytes past which no further pipelined request is parsed.
-pub const PIPELINE_OUTPUT_MAX: usize = 1 << 20;
 /// How long an application whose request body failed has to answer before the engine does.
 pub const ANSWER_GRACE_MS: u64 = 1000;
 /// Largest body chunk in one event.
@@ -154,6 +156,8 @@ pub struct Conn {
     scratch: Vec<u8>,
     /// The body of this request failed with this status: its response closes the connection.
     failed: Option<(u32, u16)>,
+    /// When output last moved (a send accepted bytes) or was last seen all sent.
+    pub last_progress: u64,
 }
 
 /// What a connection asks of the server after an event.
@@ -208,6 +212,7 @@ impl Conn {
             expecting: None,
             scratch: Vec::new(),
             failed: None,
+            last_progress: now,
         }
     }
 
@@ -314,7 +319,7 @@ impl Conn {
                         return pos;
                     }
                     if self.responses.open_count() >= limits.max_pipelined
-                        || self.responses.pending_bytes() > PIPELINE_OUTPUT_MAX
+                        || self.responses.pending_bytes() > limits.max_unsent_bytes
                     {
                         self.pipeline_blocked = true;
                         return pos;
@@ -665,7 +670,20 @@ impl Conn {
     }
 
     /// Checks the deadline; returns whether the connection must close now.
-    pub fn on_tick(&mut self, now: u64, sink: &mut dyn EventSink, date: &[u8]) -> Wants {
+    pub fn on_tick(
+        &mut self,
+        now: u64,
+        sink: &mut dyn EventSink,
+        date: &[u8],
+        limits: &ConnLimits,
+    ) -> Wants {
+        // A peer that stops reading leaves output unsent: past the write timeout without a byte
+        // accepted, the connection is dropped (its requests aborted), so it cannot pin memory.
+        if self.responses.flushed() {
+            self.last_progress = now;
+        } else if now.saturating_sub(self.last_progress) >= limits.write_timeout_ms {
+            return Wants { close_now: true };
+        }
         match self.deadline {
             Deadline::Head(t) if now >= t => {
                 self.deadline = Deadline::None;

@@ -30,6 +30,8 @@ pub struct Limits {
     pub keep_alive_timeout_ms: u64,
     pub request_timeout_ms: u64,
     pub max_connections: usize,
+    /// Output waiting this long without progress (a peer that does not read): drop the connection.
+    pub write_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -43,6 +45,7 @@ impl Default for Limits {
             keep_alive_timeout_ms: 5_000,
             request_timeout_ms: 300_000,
             max_connections: 10_000,
+            write_timeout_ms: 30_000,
         }
     }
 }
@@ -61,6 +64,8 @@ pub struct ServerConfig {
     pub recv_buffer_size: u32,
     /// Requests parsed ahead of their responses on one connection (pipelining depth).
     pub max_pipelined: usize,
+    /// Unsent response bytes on one connection past which pipelined requests wait unparsed.
+    pub max_unsent_bytes: usize,
     /// Sends of at least this many bytes use `SEND_ZC` (the kernel pins our pages instead of
     /// copying them); smaller ones use plain `SEND`, for which the pinning and the extra
     /// notification cost more than the copy saves. See the crate README for the measurement.
@@ -77,7 +82,8 @@ impl ServerConfig {
             ring_entries: 1024,
             recv_buffers: 512,
             recv_buffer_size: 16 * 1024,
-            max_pipelined: 128,
+            max_pipelined: 16,
+            max_unsent_bytes: 1 << 20,
             send_zc_min: DEFAULT_SEND_ZC_MIN,
         }
     }
@@ -213,6 +219,7 @@ impl Server {
             .header_timeout_ms
             .min(l.keep_alive_timeout_ms)
             .min(l.request_timeout_ms)
+            .min(l.write_timeout_ms)
             .max(1);
         // Deadlines are checked on a tick: a fifth of the shortest timeout keeps the error under
         // 20%, and 1 s keeps an idle server from waking more than once a second.
@@ -228,6 +235,8 @@ impl Server {
             keep_alive_timeout_ms: l.keep_alive_timeout_ms,
             request_timeout_ms: l.request_timeout_ms,
             max_pipelined: config.max_pipelined.max(1),
+            max_unsent_bytes: config.max_unsent_bytes,
+            write_timeout_ms: l.write_timeout_ms.max(1),
         };
         let mut server = Server {
             ring,
@@ -579,6 +588,7 @@ impl Server {
     }
 
     fn on_send(&mut self, id: ConnId, res: i32) {
+        let now = self.now;
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
@@ -588,6 +598,7 @@ impl Server {
             self.close_conn(id, false);
             return;
         }
+        slot.conn.last_progress = now;
         slot.conn.responses.sent(res as usize);
     }
 
@@ -609,6 +620,7 @@ impl Server {
     }
 
     fn on_splice(&mut self, id: ConnId, kind: u8, res: i32) {
+        let now = self.now;
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
@@ -624,6 +636,7 @@ impl Server {
                 .file_failed(if res < 0 { res } else { -libc::EIO });
             return;
         }
+        slot.conn.last_progress = now;
         let Some(file) = slot.conn.responses.file_ready() else {
             return;
         };
@@ -642,6 +655,7 @@ impl Server {
             self.timer_armed = false;
             self.arm_timer();
         }
+        let limits = self.conn_limits;
         let now = self.now;
         for index in 0..self.slots.len() {
             let Some(slot) = self.slots[index].as_mut() else {
@@ -657,7 +671,7 @@ impl Server {
                 }
                 continue;
             }
-            let wants = slot.conn.on_tick(now, sink, date);
+            let wants = slot.conn.on_tick(now, sink, date, &limits);
             if wants.close_now {
                 self.close_conn(id, false);
             }
@@ -746,7 +760,7 @@ impl Server {
         if slot.conn.pipeline_blocked
             && !slot.conn.stalled
             && slot.conn.responses.open_count() < limits.max_pipelined
-            && slot.conn.responses.pending_bytes() <= crate::conn::PIPELINE_OUTPUT_MAX
+            && slot.conn.responses.pending_bytes() <= limits.max_unsent_bytes
         {
             // Answered pipelined requests made room: parse what was waiting. (Only then: input
             // that is merely an unfinished head waits for bytes, not for a wake-up.)

@@ -10,6 +10,7 @@ export interface NativeUringOptions extends EngineLimits {
   tcpFastOpen: boolean;
   sqpollIdleMs?: number;
   maxPipelined?: number;
+  maxUnsentBytes?: number;
   sendZcMinBytes?: number;
 }
 

@@ -6,6 +6,7 @@ import { InvalidOptionError, ListenError, RequestError, UnsupportedOptionError }
 import type { ResolvedListenOptions } from './limits.js';
 import { ADMIT_CHUNKED, admissionStatus } from './node-admission.js';
 import { NodeExchange } from './node-exchange.js';
+import { NodePipeline } from './node-pipeline.js';
 
 /** node:net learnt SO_REUSEPORT in 22.12 / 23.1. */
 function nodeHasReusePort(): boolean {
@@ -71,6 +72,7 @@ class NodeEngineServer implements EngineServer {
   private readonly sockets = new Set<Socket>();
   /** A keep-alive timeout node's 1 s margin cannot be subtracted from; 0 when not needed. */
   private readonly shortKeepAliveMs: number;
+  private readonly pipeline: NodePipeline;
 
   constructor(
     private readonly options: ResolvedListenOptions,
@@ -102,6 +104,7 @@ class NodeEngineServer implements EngineServer {
           ? limits.keepAliveTimeoutMs - KEEP_ALIVE_BUFFER_MS
           : limits.keepAliveTimeoutMs,
     });
+    this.pipeline = new NodePipeline(limits.writeTimeoutMs);
     this.shortKeepAliveMs = limits.keepAliveTimeoutMs <= KEEP_ALIVE_BUFFER_MS ? limits.keepAliveTimeoutMs : 0;
     // node silently drops fields past maxHeadersCount; one spare field lets admission see that
     // the limit was crossed and answer 431 instead.
@@ -146,7 +149,11 @@ class NodeEngineServer implements EngineServer {
     if (this.closing) res.shouldKeepAlive = false;
     if (expectsContinue) res.writeContinue();
     if (this.shortKeepAliveMs !== 0) this.trimKeepAlive(req.socket, res);
-    const exchange = new NodeExchange(req, res, this.options.limits.maxBodyBytes, status === ADMIT_CHUNKED);
+    this.pipeline.admit(req.socket, res, () => this.run(req, res, status === ADMIT_CHUNKED));
+  }
+
+  private run(req: IncomingMessage, res: ServerResponse, chunked: boolean): void {
+    const exchange = new NodeExchange(req, res, this.options.limits.maxBodyBytes, chunked);
     try {
       const result = this.handler(exchange, exchange);
       if (result !== undefined && typeof result.then === 'function') {

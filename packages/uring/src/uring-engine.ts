@@ -6,7 +6,12 @@ import {
   ZephyrEngineError,
   type ZephyrEngineErrorCode,
 } from './errors.js';
-import { type ResolvedListenOptions, resolveListenOptions } from './limits.js';
+import {
+  PIPELINE_MAX_REQUESTS,
+  PIPELINE_MAX_UNSENT_BYTES,
+  type ResolvedListenOptions,
+  resolveListenOptions,
+} from './limits.js';
 import { loadNative, type NativeUringServer } from './native.js';
 import { originForm } from './request-target.js';
 import { CommandWriter } from './uring-commands.js';
@@ -91,6 +96,8 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
           backlog: options.backlog,
           tcpFastOpen: options.tcpFastOpen,
           ...limits,
+          maxPipelined: PIPELINE_MAX_REQUESTS,
+          maxUnsentBytes: PIPELINE_MAX_UNSENT_BYTES,
           ...tuningFromEnv(),
         },
         this.events,

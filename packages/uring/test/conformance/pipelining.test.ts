@@ -2,7 +2,7 @@
 // them, and sockets released as soon as the client has gone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineServer, RequestHandler } from '../../src/index.js';
-import { ENGINES, open, parseResponses, raw, start, stop } from './harness.js';
+import { ENGINES, open, parseResponses, raw, sleep, start, stop } from './harness.js';
 
 const STREAM_BYTES = 4 << 20;
 const CHUNK = Buffer.alloc(64 << 10, 0x61);
@@ -67,5 +67,55 @@ describe.each(ENGINES)('%s engine: connection lifetime', (engine) => {
       expect(closed, `round ${i}`).toBe(true);
       expect(parseResponses(text)[0]?.body.length, `round ${i}`).toBe(STREAM_BYTES);
     }
+  });
+});
+
+describe.each(ENGINES)('%s engine: a client that pipelines and never reads', (engine) => {
+  let server: EngineServer | undefined;
+  let started = 0;
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const big = Buffer.alloc(256 << 10, 0x62);
+  beforeAll(async () => {
+    server = await start(
+      engine,
+      async (req, res) => {
+        if (req.path === '/big') {
+          started++;
+          await gate;
+          res.end(big);
+          return;
+        }
+        res.end('ok');
+      },
+      { writeTimeoutMs: 500, maxConnections: 1 },
+    );
+  });
+  afterAll(() => stop(server));
+
+  it('starts at most 16 handlers, then drops the connection once its output stops moving', async () => {
+    const hog = await open(server!.port);
+    hog.on('error', () => {});
+    hog.pause(); // never reads
+    hog.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(200));
+    await sleep(500);
+    expect(started).toBeGreaterThan(0);
+    expect(started).toBeLessThanOrEqual(16);
+    release();
+    // maxConnections is 1: the next client is served only once the hog has been dropped.
+    const deadline = Date.now() + 8000;
+    let served = false;
+    while (!served && Date.now() < deadline) {
+      const { text } = await raw(server!.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', {
+        waitMs: 500,
+      });
+      served = parseResponses(text)[0]?.body === 'ok';
+      if (!served) await sleep(100);
+    }
+    hog.destroy();
+    expect(served).toBe(true);
+    expect(started).toBeLessThan(200);
   });
 });
