@@ -107,6 +107,10 @@ const TIMER: u8 = 6;
 const CANCEL: u8 = 7;
 const WAKE: u8 = 8;
 const SEND_ZC: u8 = 9;
+const HANGUP: u8 = 10;
+
+/// What a hang-up watch waits for: the peer's FIN or RST, or a socket error.
+const HANGUP_EVENTS: u32 = (libc::POLLRDHUP | libc::POLLERR | libc::POLLHUP) as u32;
 
 /// Default `send_zc_min`: zero-copy sends are off, because on the measured paths (loopback, and
 /// the copy from JS memory that precedes every send) they never paid off; see the README.
@@ -151,6 +155,8 @@ struct Slot {
     /// Output is flushed, our side is shut for writing; reading until EOF so that a final error
     /// response is not destroyed by a reset (a close with unread input sends RST).
     lingering: bool,
+    /// A poll for the peer's hang-up is armed (while the socket is not being read).
+    hangup_watch: bool,
 }
 
 /// Outcome of one [`Server::process`] call.
@@ -435,6 +441,7 @@ impl Server {
                 SEND => self.guard(id, sink, |s, _| s.on_send(id, res)),
                 SEND_ZC => self.guard(id, sink, |s, _| s.on_send_zc(id, res, flags)),
                 SPLICE_IN | SPLICE_OUT => self.guard(id, sink, |s, _| s.on_splice(id, kind, res)),
+                HANGUP => self.on_hangup(id, res),
                 TIMER => self.on_tick(flags, sink, &date),
                 CANCEL => {
                     if let Some(slot) = self.slot_mut(id) {
@@ -515,6 +522,7 @@ impl Server {
             pipe: None,
             file_busy: false,
             zc_result: None,
+            hangup_watch: false,
             lingering: false,
         });
         self.live += 1;
@@ -617,6 +625,21 @@ impl Server {
             res
         };
         self.on_send(id, res);
+    }
+
+    /// The hang-up watch fired: the peer closed or reset (or the socket failed) while it was
+    /// not being read. As with EOF on a receive, the connection ends and open requests abort.
+    fn on_hangup(&mut self, id: ConnId, res: i32) {
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
+        slot.conn.inflight -= 1;
+        slot.hangup_watch = false;
+        if slot.conn.closing || res < 0 || (res as u32) & HANGUP_EVENTS == 0 {
+            return;
+        }
+        slot.conn.eof = true;
+        self.close_conn(id, false);
     }
 
     fn on_splice(&mut self, id: ConnId, kind: u8, res: i32) {
@@ -799,6 +822,22 @@ impl Server {
                 opcode::AsyncCancel::new(token(RECV, id))
                     .build()
                     .user_data(token(CANCEL, id)),
+            );
+        } else if !wants_recv
+            && !slot.conn.recv_armed
+            && !slot.hangup_watch
+            && !slot.conn.closing
+            && !slot.lingering
+        {
+            // Not reading (a body paused, the pipeline full, the last request in hand): a reset
+            // or close would go unseen until a deadline, leaving the socket open and `onAbort`
+            // unfired. A one-shot poll for hang-up events sees it now.
+            slot.hangup_watch = true;
+            slot.conn.inflight += 1;
+            sqes[1] = Some(
+                opcode::PollAdd::new(types::Fd(fd), HANGUP_EVENTS)
+                    .build()
+                    .user_data(token(HANGUP, id)),
             );
         }
         let finished = slot.conn.finished() && !slot.lingering;

@@ -119,3 +119,32 @@ describe.each(ENGINES)('%s engine: a client that pipelines and never reads', (en
     expect(started).toBeLessThan(200);
   });
 });
+
+describe.each(ENGINES)('%s engine: a reset while the socket is not being read', (engine) => {
+  let server: EngineServer | undefined;
+  let aborted = 0;
+  beforeAll(async () => {
+    server = await start(engine, async (req, res) => {
+      req.onAbort(() => {
+        aborted++;
+      });
+      // The handler is slow: the engine has read the whole (last) request and is not reading.
+      await sleep(1500);
+      res.end('late');
+    });
+  });
+  afterAll(() => stop(server));
+
+  it('is seen at once: onAbort fires long before the handler would have answered', async () => {
+    const clients = await Promise.all(Array.from({ length: 20 }, () => open(server!.port)));
+    for (const c of clients) {
+      c.on('error', () => {});
+      c.write('GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    }
+    await sleep(100);
+    const resetAt = Date.now();
+    for (const c of clients) c.resetAndDestroy();
+    while (aborted < 20 && Date.now() - resetAt < 1000) await sleep(10);
+    expect(aborted).toBe(20);
+  });
+});
