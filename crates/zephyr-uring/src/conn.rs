@@ -98,6 +98,20 @@ enum BodyState {
     Chunked { seq: u32, decoder: ChunkedDecoder },
 }
 
+/// Where the connection stands after a request that asked for a protocol upgrade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Takeover {
+    /// Plain HTTP/1.
+    None,
+    /// Request `seq` asked to upgrade: nothing after it is parsed until its answer says whether
+    /// the connection is handed over (101) or stays HTTP/1 (anything else).
+    Pending(u32),
+    /// Answered 101: the bytes that follow belong to the new protocol and are never parsed as
+    /// HTTP. (No protocol takes them yet, so they are read, to see the peer's close, and dropped;
+    /// this is the seam where a WebSocket or h2c session takes the connection over.)
+    Upgraded,
+}
+
 /// What the deadline, when it passes, does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deadline {
@@ -158,6 +172,7 @@ pub struct Conn {
     failed: Option<(u32, u16)>,
     /// When output last moved (a send accepted bytes) or was last seen all sent.
     pub last_progress: u64,
+    takeover: Takeover,
 }
 
 /// What a connection asks of the server after an event.
@@ -213,6 +228,7 @@ impl Conn {
             scratch: Vec::new(),
             failed: None,
             last_progress: now,
+            takeover: Takeover::None,
         }
     }
 
@@ -243,7 +259,7 @@ impl Conn {
         date: &[u8],
         now: u64,
     ) {
-        if self.halted || self.closing {
+        if self.halted || self.closing || self.takeover == Takeover::Upgraded {
             return;
         }
         if self.input.is_empty() {
@@ -311,6 +327,10 @@ impl Conn {
                     if self.read_done {
                         // The last request (no keep-alive) is in: whatever follows is dropped.
                         return buf.len();
+                    }
+                    if matches!(self.takeover, Takeover::Pending(_)) {
+                        // Not HTTP until the upgrade is answered: hold the bytes unparsed.
+                        return pos;
                     }
                     // Pipelining is bounded twice: by requests awaiting an answer, and by answers
                     // the client has not read yet (a client that sends but never reads must not
@@ -454,7 +474,11 @@ impl Conn {
             head: self.head.slice(rest, self.head.method) == b"HEAD",
             version: self.head.version,
             keep_alive: self.head.keep_alive,
+            upgrade: self.head.upgrade,
         };
+        if facts.upgrade {
+            self.takeover = Takeover::Pending(seq);
+        }
         let opened = self.responses.open_framed(ResponseWriter::new(facts));
         debug_assert_eq!(opened, seq);
         self.served = true;
@@ -553,6 +577,7 @@ impl Conn {
             writer.close_after();
         }
         writer.write_head(&mut out, status, fields, length, date);
+        self.settle_takeover(seq, status);
         self.frame_body(seq, out, body, end, close);
     }
 
@@ -561,6 +586,22 @@ impl Conn {
         let mut out = std::mem::take(&mut self.scratch);
         out.clear();
         self.frame_body(seq, out, body, end, close);
+    }
+
+    /// The answer to request `seq` has started with `status`: if `seq` asked to upgrade, the
+    /// connection is handed over (101) or goes on as HTTP/1, parsing what waited.
+    fn settle_takeover(&mut self, seq: u32, status: u16) {
+        if self.takeover != Takeover::Pending(seq) {
+            return;
+        }
+        if status == 101 {
+            self.takeover = Takeover::Upgraded;
+            self.input = Vec::new();
+        } else {
+            self.takeover = Takeover::None;
+            // The caller offers the held bytes to the parser again.
+            self.stalled = !self.input.is_empty();
+        }
     }
 
     /// Frames `body` after whatever `out` holds (a head) and queues it all.
@@ -620,10 +661,11 @@ impl Conn {
     where
         I: IntoIterator<Item = (&'a [u8], &'a [u8])> + Clone,
     {
-        let writer = self.responses.writer_mut(seq)?;
-        if writer.started() {
+        if self.responses.writer_mut(seq)?.started() {
             return None;
         }
+        self.settle_takeover(seq, status);
+        let writer = self.responses.writer_mut(seq)?;
         let mut head = Vec::with_capacity(256);
         if self.failed.is_some_and(|f| f.0 == seq) || self.expecting == Some(seq) {
             // The rest of a failed body, or of one never asked for, may still be on the wire.

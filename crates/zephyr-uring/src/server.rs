@@ -933,6 +933,10 @@ impl Server {
         if flags.want_drain {
             slot.conn.responses.want_drain(seq);
         }
+        if slot.conn.stalled {
+            // An upgrade was declined: the requests held behind it are parsed next.
+            self.stalled.push(id.index);
+        }
         self.touch(id);
     }
 
@@ -978,10 +982,11 @@ impl Server {
                 .push(Notice::FileSent(id, seq, -libc::ECANCELED));
             return;
         }
-        match slot
+        let head = slot
             .conn
-            .file_head(seq, start.status, start.fields, length, close, &date)
-        {
+            .file_head(seq, start.status, start.fields, length, close, &date);
+        let resume = slot.conn.stalled;
+        match head {
             Some((head, close)) => {
                 let body = FileBody {
                     fd: file.into_raw_fd(),
@@ -1002,6 +1007,9 @@ impl Server {
                 drop(file);
                 self.notices.push(Notice::FileSent(id, seq, 0));
             }
+        }
+        if resume {
+            self.stalled.push(id.index);
         }
         self.touch(id);
     }

@@ -16,6 +16,8 @@ pub struct RequestFacts {
     pub version: Version,
     /// The request allows the connection to stay open after the response.
     pub keep_alive: bool,
+    /// The request asked for a protocol upgrade (`Connection: upgrade` and `Upgrade`).
+    pub upgrade: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,12 +144,17 @@ impl ResponseWriter {
                 _ => {}
             }
         }
-        let informational = status < 200;
+        // 101 to an upgrade request: the connection is handed over; what follows the head is the
+        // new protocol's raw bytes, unframed, and the connection ends with them.
+        let switching = status == 101 && self.facts.upgrade;
+        let informational = status < 200 && !switching;
         let no_body = informational || status == 204 || status == 304 || self.facts.head;
         let length = app_length.or(length);
         // 1xx and 204 never carry a length (RFC 9110 §8.6); HEAD and 304 carry the length the
         // full response would have, when it is known.
-        let (framing_length, mode) = if informational || status == 204 {
+        let (framing_length, mode) = if switching {
+            (None, Mode::UntilClose)
+        } else if informational || status == 204 {
             (None, Mode::NoBody)
         } else if no_body {
             (length, Mode::NoBody)
@@ -204,6 +211,9 @@ impl ResponseWriter {
             out.extend_from_slice(b"connection: keep-alive\r\n");
         }
         out.extend_from_slice(b"\r\n");
+        if switching {
+            self.close = true;
+        }
     }
 
     /// A body piece of `n` bytes is about to be written: appends its framing prefix to `out` and
@@ -260,6 +270,7 @@ mod tests {
         head: false,
         version: Version::Http11,
         keep_alive: true,
+        upgrade: false,
     };
     const HEAD11: RequestFacts = RequestFacts {
         head: true,
@@ -269,6 +280,7 @@ mod tests {
         head: false,
         version: Version::Http10,
         keep_alive: false,
+        upgrade: false,
     };
 
     /// Runs a response: head with `fields` and `length`, then `pieces`, then end.
@@ -403,6 +415,21 @@ mod tests {
             &[],
         );
         assert!(wire.contains("connection: close\r\n") && close);
+    }
+
+    #[test]
+    fn a_101_to_an_upgrade_request_hands_raw_bytes_on_and_ends_the_connection() {
+        let facts = RequestFacts {
+            upgrade: true,
+            ..GET11
+        };
+        let fields: &[(&[u8], &[u8])] = &[(b"connection", b"upgrade"), (b"upgrade", b"websocket")];
+        let (wire, close) = run(facts, 101, fields, None, &[b"\x01\x02hi"]);
+        assert_eq!(wire, "HTTP/1.1 101 Switching Protocols\r\ndate: D\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n\x01\x02hi");
+        assert!(close);
+        // Without an upgrade request, 101 is an interim status like any other.
+        let (wire, _) = run(GET11, 101, &[], None, &[b"x"]);
+        assert_eq!(wire, "HTTP/1.1 101 Switching Protocols\r\ndate: D\r\n\r\n");
     }
 
     #[test]
