@@ -2,8 +2,6 @@
 //! out (an [`EventSink`]), response bytes queued in request order ([`ResponseQueue`]). The server
 //! turns its flags into submissions, which keeps everything here testable without a socket.
 
-use std::os::fd::RawFd;
-
 use crate::http1::{
     parse_request_head, BodyFraming, ChunkedDecoder, Decoded, HeadLimits, RequestFacts,
     RequestHead, ResponseWriter, Status, Version,
@@ -128,7 +126,6 @@ pub enum Deadline {
 
 /// One accepted connection.
 pub struct Conn {
-    pub fd: RawFd,
     pub id: ConnId,
     /// Unparsed bytes kept across receives (a request split over packets, or pipelined requests
     /// the sink had no room for).
@@ -138,22 +135,12 @@ pub struct Conn {
     pub responses: ResponseQueue,
     /// JS asked to stop reading (request body backpressure).
     pub paused: bool,
-    /// A multishot receive is armed.
-    pub recv_armed: bool,
-    /// A cancel of the armed receive is in flight.
-    pub recv_cancelling: bool,
     /// No request follows (the last had no keep-alive, or the peer's EOF).
     pub read_done: bool,
-    /// The peer shut its side down (receive returned 0).
-    pub eof: bool,
     /// A protocol error has been answered: parse nothing more, close after the output.
     halted: bool,
     /// Close when the responses are sent (server shutting down, or the peer's EOF).
     pub close_when_idle: bool,
-    /// Being torn down: waiting for the kernel to finish the ops that reference it.
-    pub closing: bool,
-    /// Submissions the kernel has not completed yet; the slot is freed only at 0.
-    pub inflight: u32,
     pub deadline: Deadline,
     /// When the current request's first byte arrived (or the connection, for the first): the
     /// request timeout counts from here, head and body together.
@@ -202,23 +189,17 @@ pub fn error_response(status: u16, date: &[u8]) -> Vec<u8> {
 }
 
 impl Conn {
-    pub fn new(fd: RawFd, id: ConnId, now: u64, limits: &ConnLimits) -> Conn {
+    pub fn new(id: ConnId, now: u64, limits: &ConnLimits) -> Conn {
         Conn {
-            fd,
             id,
             input: Vec::new(),
             head: RequestHead::new(),
             body: BodyState::None,
             responses: ResponseQueue::default(),
             paused: false,
-            recv_armed: false,
-            recv_cancelling: false,
             read_done: false,
-            eof: false,
             halted: false,
             close_when_idle: false,
-            closing: false,
-            inflight: 0,
             deadline: Deadline::Head(now + limits.header_timeout_ms),
             request_started: now,
             served: false,
@@ -238,11 +219,7 @@ impl Conn {
         // that the socket is not read, so a client pipelining faster than the handlers answer
         // is held back by TCP instead of growing our buffer.
         let input_full = self.input.len() >= limits.head.max_head_bytes + 64 * 1024;
-        !self.closing
-            && !self.paused
-            && !self.halted
-            && !input_full
-            && (!self.read_done || self.body_pending())
+        !self.paused && !self.halted && !input_full && (!self.read_done || self.body_pending())
     }
 
     /// Whether a request body is still arriving.
@@ -259,7 +236,7 @@ impl Conn {
         date: &[u8],
         now: u64,
     ) {
-        if self.halted || self.closing || self.takeover == Takeover::Upgraded {
+        if self.halted || self.takeover == Takeover::Upgraded {
             return;
         }
         if self.input.is_empty() {
@@ -278,7 +255,7 @@ impl Conn {
     /// Parses what is buffered (after a stall, a resumed read, or answered pipelined requests).
     pub fn resume(&mut self, sink: &mut dyn EventSink, limits: &ConnLimits, date: &[u8], now: u64) {
         self.stalled = false;
-        if self.halted || self.closing || self.input.is_empty() {
+        if self.halted || self.input.is_empty() {
             return;
         }
         let input = std::mem::take(&mut self.input);
@@ -315,7 +292,7 @@ impl Conn {
     ) -> usize {
         let mut pos = 0;
         loop {
-            if self.halted || self.paused || self.closing || self.responses.closing() {
+            if self.halted || self.paused || self.responses.closing() {
                 return pos;
             }
             let rest = &buf[pos..];

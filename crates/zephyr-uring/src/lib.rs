@@ -9,3 +9,5 @@ pub mod probe;
 pub mod protocol;
 pub mod send;
 pub mod server;
+pub mod socket_io;
+pub mod transport;

@@ -18,6 +18,8 @@ use crate::http1::{DateCache, HeadLimits};
 use crate::listener::{local_addr, open_listener, ListenerOptions};
 use crate::protocol::commands::{ResponseStart, WriteFlags};
 use crate::send::{FileBody, SendPlan};
+use crate::socket_io::{Phase, Recv, SocketIo};
+use crate::transport::Transport;
 
 /// Server limits (the engine contract's `EngineLimits`).
 #[derive(Debug, Clone, Copy)]
@@ -144,19 +146,13 @@ pub struct FileRange {
     pub length: u64,
 }
 
-/// Per-connection extras the state machine does not need.
+/// One connection: socket I/O (descriptor, operations in flight, receive arming, splice pipe,
+/// lingering close), the transport stage, and the protocol session (HTTP/1; an upgraded
+/// connection stays in its session, which no longer parses it).
 struct Slot {
+    io: SocketIo,
+    transport: Transport,
     conn: Conn,
-    /// `[read, write]` ends of the pipe file bodies are spliced through, made on first use.
-    pipe: Option<[RawFd; 2]>,
-    file_busy: bool,
-    /// Result of a zero-copy send whose buffer the kernel still holds (until its notification).
-    zc_result: Option<i32>,
-    /// Output is flushed, our side is shut for writing; reading until EOF so that a final error
-    /// response is not destroyed by a reset (a close with unread input sends RST).
-    lingering: bool,
-    /// A poll for the peer's hang-up is armed (while the socket is not being read).
-    hangup_watch: bool,
 }
 
 /// Outcome of one [`Server::process`] call.
@@ -445,7 +441,7 @@ impl Server {
                 TIMER => self.on_tick(flags, sink, &date),
                 CANCEL => {
                     if let Some(slot) = self.slot_mut(id) {
-                        slot.conn.inflight -= 1;
+                        slot.io.inflight -= 1;
                     }
                 }
                 WAKE => self.wake_armed = false,
@@ -516,14 +512,11 @@ impl Server {
         let gen = (self.gens[index as usize] + 1) & 0xff_ffff;
         self.gens[index as usize] = gen;
         let id = ConnId { index, gen };
-        let conn = Conn::new(fd, id, self.now, &self.conn_limits);
+        let conn = Conn::new(id, self.now, &self.conn_limits);
         self.slots[index as usize] = Some(Slot {
+            io: SocketIo::new(fd),
+            transport: Transport::Plain,
             conn,
-            pipe: None,
-            file_busy: false,
-            zc_result: None,
-            hangup_watch: false,
-            lingering: false,
         });
         self.live += 1;
         self.arm_recv(id);
@@ -534,9 +527,9 @@ impl Server {
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
-        let fd = slot.conn.fd;
-        slot.conn.recv_armed = true;
-        slot.conn.inflight += 1;
+        let fd = slot.io.fd;
+        slot.io.recv = Recv::Armed;
+        slot.io.inflight += 1;
         let sqe = opcode::RecvMulti::new(types::Fd(fd), group)
             .build()
             .user_data(token(RECV, id));
@@ -559,15 +552,17 @@ impl Server {
             return;
         };
         if !cqueue::more(flags) {
-            slot.conn.recv_armed = false;
-            slot.conn.recv_cancelling = false;
-            slot.conn.inflight -= 1;
+            slot.io.recv = Recv::Idle;
+            slot.io.inflight -= 1;
         }
         if res > 0 {
             let bid = bid.expect("a receive with data names its buffer");
-            if !slot.lingering {
+            // A lingering or closing connection only waits for the peer's EOF: bytes are dropped.
+            if slot.io.phase == Phase::Open {
                 let data = self.bufs.slice(bid, res as usize);
-                slot.conn.on_data(data, sink, &limits, date, now);
+                let conn = &mut slot.conn;
+                slot.transport
+                    .receive(data, |plain| conn.on_data(plain, sink, &limits, date, now));
                 if slot.conn.stalled {
                     self.stalled.push(id.index);
                 }
@@ -587,7 +582,7 @@ impl Server {
                 // The peer closed its side. Like node:http (allowHalfOpen off), that ends the
                 // connection: requests still open are aborted rather than answered into a
                 // socket nobody may be reading.
-                slot.conn.eof = true;
+                slot.io.eof = true;
                 slot.conn.read_done = true;
                 self.close_conn(id, false);
             }
@@ -600,7 +595,7 @@ impl Server {
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
-        slot.conn.inflight -= 1;
+        slot.io.inflight -= 1;
         if res < 0 {
             slot.conn.responses.sent(0);
             self.close_conn(id, false);
@@ -617,9 +612,9 @@ impl Server {
             return;
         };
         let res = if cqueue::notif(flags) {
-            slot.zc_result.take().unwrap_or(0)
+            slot.io.zc_result.take().unwrap_or(0)
         } else if cqueue::more(flags) {
-            slot.zc_result = Some(res);
+            slot.io.zc_result = Some(res);
             return;
         } else {
             res
@@ -633,12 +628,12 @@ impl Server {
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
-        slot.conn.inflight -= 1;
-        slot.hangup_watch = false;
-        if slot.conn.closing || res < 0 || (res as u32) & HANGUP_EVENTS == 0 {
+        slot.io.inflight -= 1;
+        slot.io.hangup_watch = false;
+        if slot.io.closing() || res < 0 || (res as u32) & HANGUP_EVENTS == 0 {
             return;
         }
-        slot.conn.eof = true;
+        slot.io.eof = true;
         self.close_conn(id, false);
     }
 
@@ -647,9 +642,9 @@ impl Server {
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
-        slot.conn.inflight -= 1;
-        slot.file_busy = false;
-        if slot.conn.closing {
+        slot.io.inflight -= 1;
+        slot.io.file_busy = false;
+        if slot.io.closing() {
             return;
         }
         if res <= 0 {
@@ -684,11 +679,11 @@ impl Server {
             let Some(slot) = self.slots[index].as_mut() else {
                 continue;
             };
-            if slot.conn.closing {
+            if slot.io.closing() {
                 continue;
             }
             let id = slot.conn.id;
-            if slot.lingering {
+            if slot.io.lingering() {
                 if matches!(slot.conn.deadline, crate::conn::Deadline::Idle(t) if now >= t) {
                     self.close_conn(id, false);
                 }
@@ -712,8 +707,8 @@ impl Server {
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
-        if slot.conn.closing {
-            if slot.conn.inflight == 0 {
+        if slot.io.closing() {
+            if slot.io.inflight == 0 {
                 self.free_slot(id);
             }
             return;
@@ -721,7 +716,7 @@ impl Server {
         if shutting_down {
             slot.conn.close_when_idle = true;
         }
-        let fd = slot.conn.fd;
+        let fd = slot.io.fd;
         for (seq, file_fd, err) in slot.conn.responses.finished_files.drain(..) {
             close_fd(file_fd);
             if seq != u32::MAX {
@@ -730,7 +725,7 @@ impl Server {
         }
         let mut sqes: [Option<squeue::Entry>; 2] = [None, None];
         if let Some(plan) = slot.conn.responses.next_send() {
-            slot.conn.inflight += 1;
+            slot.io.inflight += 1;
             let nosig = libc::MSG_NOSIGNAL;
             sqes[0] = Some(match plan {
                 SendPlan::One(ptr, len) if len >= zc_min => {
@@ -754,15 +749,15 @@ impl Server {
                     .build()
                     .user_data(token(SEND, id)),
             });
-        } else if !slot.file_busy {
-            let pipe = slot.pipe;
+        } else if !slot.io.file_busy {
+            let pipe = slot.io.pipe;
             if let Some(file) = slot.conn.responses.file_ready() {
                 let file: FileBody = *file;
                 match splice_step(pipe, fd, &file) {
                     Ok((sqe, new_pipe)) => {
-                        slot.pipe = Some(new_pipe);
-                        slot.file_busy = true;
-                        slot.conn.inflight += 1;
+                        slot.io.pipe = Some(new_pipe);
+                        slot.io.file_busy = true;
+                        slot.io.inflight += 1;
                         sqes[0] = Some(sqe.user_data(token(
                             if file.in_pipe > 0 {
                                 SPLICE_OUT
@@ -794,53 +789,49 @@ impl Server {
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
-        let wants_recv = if slot.lingering {
-            !slot.conn.eof
+        let wants_recv = if slot.io.lingering() {
+            !slot.io.eof
         } else {
             slot.conn.wants_recv(&limits)
         };
-        if wants_recv && !slot.conn.recv_armed {
-            slot.conn.recv_armed = true;
-            slot.conn.inflight += 1;
+        if wants_recv && slot.io.recv == Recv::Idle {
+            slot.io.recv = Recv::Armed;
+            slot.io.inflight += 1;
             sqes[1] = Some(
                 opcode::RecvMulti::new(types::Fd(fd), group)
                     .build()
                     .user_data(token(RECV, id)),
             );
-        } else if !wants_recv
-            && slot.conn.recv_armed
-            && !slot.conn.recv_cancelling
-            && !slot.conn.closing
-        {
+        } else if !wants_recv && slot.io.recv == Recv::Armed && !slot.io.closing() {
             // Backpressure (JS paused a body, or the pipeline is full): stop the multishot
             // receive; bytes already received stay buffered and are parsed when there is room.
             // The receive stays `armed` until its last completion arrives: re-arming before that
             // would put two multishot receives on one socket, racing for its bytes.
-            slot.conn.recv_cancelling = true;
-            slot.conn.inflight += 1;
+            slot.io.recv = Recv::Cancelling;
+            slot.io.inflight += 1;
             sqes[1] = Some(
                 opcode::AsyncCancel::new(token(RECV, id))
                     .build()
                     .user_data(token(CANCEL, id)),
             );
         } else if !wants_recv
-            && !slot.conn.recv_armed
-            && !slot.hangup_watch
-            && !slot.conn.closing
-            && !slot.lingering
+            && slot.io.recv == Recv::Idle
+            && !slot.io.hangup_watch
+            && !slot.io.closing()
+            && !slot.io.lingering()
         {
             // Not reading (a body paused, the pipeline full, the last request in hand): a reset
             // or close would go unseen until a deadline, leaving the socket open and `onAbort`
             // unfired. A one-shot poll for hang-up events sees it now.
-            slot.hangup_watch = true;
-            slot.conn.inflight += 1;
+            slot.io.hangup_watch = true;
+            slot.io.inflight += 1;
             sqes[1] = Some(
                 opcode::PollAdd::new(types::Fd(fd), HANGUP_EVENTS)
                     .build()
                     .user_data(token(HANGUP, id)),
             );
         }
-        let finished = slot.conn.finished() && !slot.lingering;
+        let finished = slot.conn.finished() && !slot.io.lingering();
         slot.conn.settle(now, &limits);
         for sqe in sqes.into_iter().flatten() {
             self.push(sqe);
@@ -857,29 +848,29 @@ impl Server {
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
-        if slot.conn.closing {
+        if slot.io.closing() {
             return;
         }
-        if graceful && !slot.lingering && !slot.conn.eof {
-            slot.lingering = true;
+        if graceful && !slot.io.lingering() && !slot.io.eof {
+            slot.io.phase = Phase::Lingering;
             slot.conn.deadline = crate::conn::Deadline::Idle(now + 2000);
             // SAFETY: plain syscall on the connection's own socket.
-            unsafe { libc::shutdown(slot.conn.fd, libc::SHUT_WR) };
+            unsafe { libc::shutdown(slot.io.fd, libc::SHUT_WR) };
             // Lingering means reading until the peer's EOF: a receive stopped earlier (after the
             // last request of the connection) must run again now, or the close is only noticed
             // when the lingering deadline passes, holding the socket (and any file and pipe).
-            if !slot.conn.recv_armed {
+            if slot.io.recv == Recv::Idle {
                 self.arm_recv(id);
             }
             return;
         }
-        slot.conn.closing = true;
+        slot.io.phase = Phase::Closing;
         let aborted = slot.conn.has_open_requests() || slot.conn.body_pending();
         // Shutting the socket down completes the armed receive and any send at once; the slot is
         // freed when the last of them has completed.
         // SAFETY: plain syscall on the connection's own socket.
-        unsafe { libc::shutdown(slot.conn.fd, libc::SHUT_RDWR) };
-        let inflight = slot.conn.inflight;
+        unsafe { libc::shutdown(slot.io.fd, libc::SHUT_RDWR) };
+        let inflight = slot.io.inflight;
         if aborted {
             self.notices.push(Notice::Aborted(id));
         }
@@ -893,8 +884,8 @@ impl Server {
         let Some(mut slot) = self.slots[i].take() else {
             return;
         };
-        close_fd(slot.conn.fd);
-        if let Some([r, w]) = slot.pipe {
+        close_fd(slot.io.fd);
+        if let Some([r, w]) = slot.io.pipe {
             close_fd(r);
             close_fd(w);
         }
@@ -926,7 +917,7 @@ impl Server {
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
-        if slot.conn.closing {
+        if slot.io.closing() {
             return;
         }
         slot.conn.respond(seq, start, body, flags, &date);
@@ -946,7 +937,7 @@ impl Server {
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
-        if slot.conn.closing {
+        if slot.io.closing() {
             return;
         }
         slot.conn.write_body(seq, body, flags.end, flags.close);
@@ -974,7 +965,7 @@ impl Server {
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
-        if slot.conn.closing {
+        if slot.io.closing() {
             return;
         }
         if !slot.conn.responses.is_open(seq) {
@@ -1042,7 +1033,7 @@ impl Server {
 
     /// The peer address of a connection.
     pub fn peer_addr(&mut self, id: ConnId) -> Option<std::net::SocketAddr> {
-        let fd = self.slot_mut(id)?.conn.fd;
+        let fd = self.slot_mut(id)?.io.fd;
         crate::listener::peer_addr(fd).ok()
     }
 
