@@ -126,31 +126,31 @@ pub enum Deadline {
 
 /// One accepted connection.
 pub struct Conn {
-    pub id: ConnId,
+    id: ConnId,
     /// Unparsed bytes kept across receives (a request split over packets, or pipelined requests
     /// the sink had no room for).
     input: Vec<u8>,
     head: RequestHead,
     body: BodyState,
-    pub responses: ResponseQueue,
+    responses: ResponseQueue,
     /// JS asked to stop reading (request body backpressure).
-    pub paused: bool,
+    paused: bool,
     /// No request follows (the last had no keep-alive, or the peer's EOF).
-    pub read_done: bool,
+    read_done: bool,
     /// A protocol error has been answered: parse nothing more, close after the output.
     halted: bool,
     /// Close when the responses are sent (server shutting down, or the peer's EOF).
-    pub close_when_idle: bool,
-    pub deadline: Deadline,
+    close_when_idle: bool,
+    deadline: Deadline,
     /// When the current request's first byte arrived (or the connection, for the first): the
     /// request timeout counts from here, head and body together.
     request_started: u64,
     /// Whether any request has been seen (the first waits on the header timeout from accept).
     served: bool,
     /// The sink refused an event: offer the input again on the next process.
-    pub stalled: bool,
+    stalled: bool,
     /// Parsing stopped because the pipeline was full: resume once responses make room.
-    pub pipeline_blocked: bool,
+    pipeline_blocked: bool,
     /// Request `seq` was sent `Expect: 100-continue` and no 100 has gone out yet.
     expecting: Option<u32>,
     /// Reused for response heads and chunk framing.
@@ -158,7 +158,7 @@ pub struct Conn {
     /// The body of this request failed with this status: its response closes the connection.
     failed: Option<(u32, u16)>,
     /// When output last moved (a send accepted bytes) or was last seen all sent.
-    pub last_progress: u64,
+    last_progress: u64,
     takeover: Takeover,
 }
 
@@ -770,5 +770,359 @@ impl Conn {
     /// HTTP version of the last request (for callers that need it).
     pub fn last_version(&self) -> Version {
         self.head.version
+    }
+}
+
+impl crate::session::Session for Conn {
+    fn receive(
+        &mut self,
+        data: &[u8],
+        sink: &mut dyn EventSink,
+        limits: &ConnLimits,
+        date: &[u8],
+        now: u64,
+    ) {
+        self.on_data(data, sink, limits, date, now);
+    }
+
+    fn retry_input(
+        &mut self,
+        sink: &mut dyn EventSink,
+        limits: &ConnLimits,
+        date: &[u8],
+        now: u64,
+    ) {
+        self.resume(sink, limits, date, now);
+    }
+
+    fn input_stalled(&self) -> bool {
+        self.stalled
+    }
+
+    fn take_unblocked(&mut self, limits: &ConnLimits) -> bool {
+        if self.pipeline_blocked
+            && !self.stalled
+            && self.responses.open_count() < limits.max_pipelined
+            && self.responses.pending_bytes() <= limits.max_unsent_bytes
+        {
+            // Answered pipelined requests made room: parse what was waiting. (Only then: input
+            // that is merely an unfinished head waits for bytes, not for a wake-up.)
+            self.pipeline_blocked = false;
+            self.stalled = true;
+            return true;
+        }
+        false
+    }
+
+    fn wants_read(&self, limits: &ConnLimits) -> bool {
+        self.wants_recv(limits)
+    }
+
+    fn peer_closed(&mut self) {
+        self.read_done = true;
+    }
+
+    fn tick(
+        &mut self,
+        now: u64,
+        sink: &mut dyn EventSink,
+        date: &[u8],
+        limits: &ConnLimits,
+    ) -> Wants {
+        self.on_tick(now, sink, date, limits)
+    }
+
+    fn after_output(&mut self, now: u64, limits: &ConnLimits) {
+        self.settle(now, limits);
+    }
+
+    fn is_done(&self) -> bool {
+        self.finished()
+    }
+
+    fn close_when_idle(&mut self) {
+        self.close_when_idle = true;
+    }
+
+    fn fail(&mut self, status: u16, date: &[u8]) {
+        self.halt(status, date);
+    }
+
+    fn has_open_work(&self) -> bool {
+        self.has_open_requests() || self.body_pending()
+    }
+
+    fn output(&mut self) -> &mut ResponseQueue {
+        &mut self.responses
+    }
+
+    fn output_moved(&mut self, now: u64) {
+        self.last_progress = now;
+    }
+}
+
+impl Conn {
+    /// Stops (`true`) or restarts reading for request-body backpressure; `true` when buffered
+    /// input should be offered again.
+    pub fn set_paused(&mut self, paused: bool) -> bool {
+        self.paused = paused;
+        if !paused && self.has_input() {
+            self.stalled = true;
+            return true;
+        }
+        false
+    }
+
+    /// Whether response `seq` is still open.
+    pub fn response_open(&self, seq: u32) -> bool {
+        self.responses.is_open(seq)
+    }
+
+    /// Asks for `drained` once response `seq` leads the line and its output is sent.
+    pub fn want_drain(&mut self, seq: u32) {
+        self.responses.want_drain(seq);
+    }
+
+    /// Queues `head` then `file` as the whole of response `seq`.
+    pub fn queue_file(
+        &mut self,
+        seq: u32,
+        head: &[u8],
+        file: crate::send::FileBody,
+        close: bool,
+    ) -> crate::send::WriteOutcome {
+        self.responses.send_file(seq, head, file, close)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The HTTP/1 session driven as the ring loop drives it, through [`Session`], with no
+    //! socket: bytes in, events and output bytes out.
+    use super::*;
+    use crate::http1::HeadLimits;
+    use crate::protocol::commands::{ResponseStart, WriteFlags};
+    use crate::session::Session;
+
+    #[derive(Default)]
+    struct Events(Vec<String>);
+
+    impl EventSink for Events {
+        fn request(&mut self, _: ConnId, seq: u32, req: &RequestEvent<'_>) -> bool {
+            let target =
+                String::from_utf8_lossy(req.head.slice(req.buf, req.head.target)).into_owned();
+            self.0.push(format!("request {seq} {target}"));
+            true
+        }
+        fn has_room(&self, _: usize) -> bool {
+            true
+        }
+        fn body(&mut self, _: ConnId, seq: u32, chunk: &[u8], last: bool) {
+            self.0.push(format!(
+                "body {seq} {} {last}",
+                String::from_utf8_lossy(chunk)
+            ));
+        }
+        fn body_error(&mut self, _: ConnId, seq: u32, status: u16) {
+            self.0.push(format!("body_error {seq} {status}"));
+        }
+        fn aborted(&mut self, _: ConnId) {}
+        fn drained(&mut self, _: ConnId, _: u32) {}
+        fn file_sent(&mut self, _: ConnId, _: u32, _: i32) {}
+    }
+
+    const LIMITS: ConnLimits = ConnLimits {
+        head: HeadLimits {
+            max_head_bytes: 16384,
+            max_headers: 100,
+            max_url_len: 8192,
+        },
+        max_body_bytes: 16,
+        header_timeout_ms: 1000,
+        keep_alive_timeout_ms: 1000,
+        request_timeout_ms: 5000,
+        max_pipelined: 16,
+        max_unsent_bytes: 1 << 20,
+        write_timeout_ms: 1000,
+    };
+    const ID: ConnId = ConnId { index: 0, gen: 1 };
+    const END: WriteFlags = WriteFlags {
+        end: true,
+        close: false,
+        want_drain: false,
+    };
+    const DATE: (&[u8], &[u8]) = (b"date", b"D");
+
+    /// Everything the session has queued for the socket, as the kernel would send it.
+    fn sent(conn: &mut Conn) -> String {
+        let mut all = Vec::new();
+        while let Some(plan) = conn.output().next_send() {
+            // SAFETY: the plan points into the queue, untouched until `sent` below.
+            let bytes = unsafe {
+                match plan {
+                    crate::send::SendPlan::One(p, n) => std::slice::from_raw_parts(p, n).to_vec(),
+                    crate::send::SendPlan::Many(msg, _) => {
+                        let msg = &*msg;
+                        let iov = std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen);
+                        iov.iter()
+                            .flat_map(|v| {
+                                std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len)
+                                    .to_vec()
+                            })
+                            .collect()
+                    }
+                }
+            };
+            conn.output().sent(bytes.len());
+            all.extend_from_slice(&bytes);
+        }
+        String::from_utf8_lossy(&all).into_owned()
+    }
+
+    fn answer(conn: &mut Conn, seq: u32, status: u16, body: &str) {
+        let fields: &[(&[u8], &[u8])] = &[DATE];
+        let mut enc = crate::protocol::commands::CommandEncoder::default();
+        enc.respond(
+            ID,
+            seq,
+            status,
+            fields,
+            Some(body.len() as u64),
+            crate::protocol::commands::EncodedBody::Bytes(body.as_bytes()),
+            END,
+        );
+        // Decode the fields the way the command reader hands them over.
+        struct Apply<'c>(&'c mut Conn);
+        impl crate::protocol::commands::CommandTarget<Vec<u8>> for Apply<'_> {
+            fn respond(
+                &mut self,
+                _: ConnId,
+                seq: u32,
+                start: &ResponseStart<'_>,
+                body: crate::protocol::commands::Body<'_, Vec<u8>>,
+                f: WriteFlags,
+            ) {
+                let crate::protocol::commands::Body::Bytes(b) = body else {
+                    unreachable!()
+                };
+                self.0.respond(seq, start, Payload::Bytes(b), f, b"D");
+            }
+            fn write(
+                &mut self,
+                _: ConnId,
+                _: u32,
+                _: crate::protocol::commands::Body<'_, Vec<u8>>,
+                _: WriteFlags,
+            ) {
+            }
+            fn send_file(
+                &mut self,
+                _: ConnId,
+                _: u32,
+                _: &ResponseStart<'_>,
+                _: crate::protocol::commands::FileCommand,
+            ) {
+            }
+            fn send_continue(&mut self, _: ConnId, _: u32) {}
+            fn pause(&mut self, _: ConnId, _: bool) {}
+            fn destroy(&mut self, _: ConnId) {}
+        }
+        crate::protocol::commands::apply(&mut Apply(conn), &enc.buf, &mut []).unwrap();
+    }
+
+    #[test]
+    fn pipelined_requests_are_answered_in_request_order() {
+        let mut conn = Conn::new(ID, 0, &LIMITS);
+        let mut events = Events::default();
+        conn.receive(
+            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+            &mut events,
+            &LIMITS,
+            b"D",
+            0,
+        );
+        assert_eq!(events.0, ["request 0 /a", "request 1 /b"]);
+        answer(&mut conn, 1, 200, "B");
+        assert_eq!(
+            sent(&mut conn),
+            "",
+            "nothing passes the unanswered first request"
+        );
+        answer(&mut conn, 0, 200, "A");
+        assert_eq!(
+            sent(&mut conn),
+            "HTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 1\r\n\r\nAHTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 1\r\n\r\nB"
+        );
+        assert!(!conn.is_done() && conn.wants_read(&LIMITS));
+    }
+
+    #[test]
+    fn nothing_after_an_accepted_upgrade_is_parsed_as_http() {
+        let mut conn = Conn::new(ID, 0, &LIMITS);
+        let mut events = Events::default();
+        let upgrade = b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: ws\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+        conn.receive(upgrade, &mut events, &LIMITS, b"D", 0);
+        assert_eq!(
+            events.0,
+            ["request 0 /ws"],
+            "held until the upgrade is answered"
+        );
+        answer(&mut conn, 0, 101, "");
+        conn.retry_input(&mut events, &LIMITS, b"D", 0);
+        conn.receive(
+            b"GET /later HTTP/1.1\r\nHost: x\r\n\r\n",
+            &mut events,
+            &LIMITS,
+            b"D",
+            0,
+        );
+        assert_eq!(events.0, ["request 0 /ws"]);
+        assert!(sent(&mut conn).starts_with("HTTP/1.1 101 Switching Protocols\r\n"));
+    }
+
+    #[test]
+    fn a_declined_upgrade_resumes_http_with_what_waited() {
+        let mut conn = Conn::new(ID, 0, &LIMITS);
+        let mut events = Events::default();
+        let upgrade = b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: ws\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n";
+        conn.receive(upgrade, &mut events, &LIMITS, b"D", 0);
+        answer(&mut conn, 0, 200, "no");
+        assert!(
+            conn.input_stalled(),
+            "the loop is asked to offer the held bytes again"
+        );
+        conn.retry_input(&mut events, &LIMITS, b"D", 0);
+        assert_eq!(events.0, ["request 0 /ws", "request 1 /next"]);
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_reported_and_answered_by_the_engine_only_if_the_app_does_not() {
+        let mut conn = Conn::new(ID, 0, &LIMITS);
+        let mut events = Events::default();
+        let req = b"POST /u HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+        conn.receive(req, &mut events, &LIMITS, b"D", 0);
+        conn.receive(
+            b"20\r\n0123456789abcdef0123456789abcdef\r\n",
+            &mut events,
+            &LIMITS,
+            b"D",
+            10,
+        );
+        assert!(events.0.contains(&"body_error 0 413".to_string()));
+        assert_eq!(
+            sent(&mut conn),
+            "",
+            "the application gets its chance to answer"
+        );
+        conn.tick(10 + ANSWER_GRACE_MS, &mut events, b"D", &LIMITS);
+        let out = sent(&mut conn);
+        assert!(
+            out.starts_with("HTTP/1.1 413 Content Too Large\r\n"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with(r#"{"type":"about:blank","title":"Content Too Large","status":413}"#),
+            "{out}"
+        );
     }
 }

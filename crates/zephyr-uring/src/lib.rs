@@ -9,5 +9,6 @@ pub mod probe;
 pub mod protocol;
 pub mod send;
 pub mod server;
+pub mod session;
 pub mod socket_io;
 pub mod transport;

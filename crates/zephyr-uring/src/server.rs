@@ -18,6 +18,7 @@ use crate::http1::{DateCache, HeadLimits};
 use crate::listener::{local_addr, open_listener, ListenerOptions};
 use crate::protocol::commands::{ResponseStart, WriteFlags};
 use crate::send::{FileBody, SendPlan};
+use crate::session::Session;
 use crate::socket_io::{Phase, Recv, SocketIo};
 use crate::transport::Transport;
 
@@ -110,6 +111,8 @@ const CANCEL: u8 = 7;
 const WAKE: u8 = 8;
 const SEND_ZC: u8 = 9;
 const HANGUP: u8 = 10;
+/// How long a lingering close waits for the peer's EOF.
+const LINGER_MS: u64 = 2000;
 
 /// What a hang-up watch waits for: the peer's FIN or RST, or a socket error.
 const HANGUP_EVENTS: u32 = (libc::POLLRDHUP | libc::POLLERR | libc::POLLHUP) as u32;
@@ -407,8 +410,8 @@ impl Server {
                 let limits = server.conn_limits;
                 let now = server.now;
                 if let Some(slot) = server.slot_mut(id) {
-                    slot.conn.resume(sink, &limits, &date, now);
-                    if slot.conn.stalled {
+                    slot.conn.retry_input(sink, &limits, &date, now);
+                    if slot.conn.input_stalled() {
                         // Still no room in the sink: keep its place for the next batch.
                         server.stalled.push(id.index);
                     }
@@ -480,7 +483,7 @@ impl Server {
             };
             // The connection's state can't be trusted past a panic: answer 500 after whatever
             // responses are already in flight, parse nothing more, and close.
-            slot.conn.halt(500, &date);
+            slot.conn.fail(500, &date);
         }
     }
 
@@ -514,7 +517,7 @@ impl Server {
         let id = ConnId { index, gen };
         let conn = Conn::new(id, self.now, &self.conn_limits);
         self.slots[index as usize] = Some(Slot {
-            io: SocketIo::new(fd),
+            io: SocketIo::new(fd, id),
             transport: Transport::Plain,
             conn,
         });
@@ -544,7 +547,7 @@ impl Server {
             .slots
             .get_mut(id.index as usize)
             .and_then(Option::as_mut)
-            .filter(|s| s.conn.id == id)
+            .filter(|s| s.io.id == id)
         else {
             if let Some(bid) = bid {
                 self.bufs.recycle(bid);
@@ -562,8 +565,8 @@ impl Server {
                 let data = self.bufs.slice(bid, res as usize);
                 let conn = &mut slot.conn;
                 slot.transport
-                    .receive(data, |plain| conn.on_data(plain, sink, &limits, date, now));
-                if slot.conn.stalled {
+                    .receive(data, |plain| conn.receive(plain, sink, &limits, date, now));
+                if slot.conn.input_stalled() {
                     self.stalled.push(id.index);
                 }
             }
@@ -583,7 +586,7 @@ impl Server {
                 // connection: requests still open are aborted rather than answered into a
                 // socket nobody may be reading.
                 slot.io.eof = true;
-                slot.conn.read_done = true;
+                slot.conn.peer_closed();
                 self.close_conn(id, false);
             }
             _ => self.close_conn(id, false),
@@ -597,12 +600,12 @@ impl Server {
         };
         slot.io.inflight -= 1;
         if res < 0 {
-            slot.conn.responses.sent(0);
+            slot.conn.output().sent(0);
             self.close_conn(id, false);
             return;
         }
-        slot.conn.last_progress = now;
-        slot.conn.responses.sent(res as usize);
+        slot.conn.output_moved(now);
+        slot.conn.output().sent(res as usize);
     }
 
     /// A zero-copy send completes in two steps: the result, then (flag `MORE` on the first) a
@@ -650,12 +653,12 @@ impl Server {
         if res <= 0 {
             // The file ended early or the socket failed: the declared length can't be honoured.
             slot.conn
-                .responses
+                .output()
                 .file_failed(if res < 0 { res } else { -libc::EIO });
             return;
         }
-        slot.conn.last_progress = now;
-        let Some(file) = slot.conn.responses.file_ready() else {
+        slot.conn.output_moved(now);
+        let Some(file) = slot.conn.output().file_ready() else {
             return;
         };
         if kind == SPLICE_IN {
@@ -682,14 +685,14 @@ impl Server {
             if slot.io.closing() {
                 continue;
             }
-            let id = slot.conn.id;
+            let id = slot.io.id;
             if slot.io.lingering() {
-                if matches!(slot.conn.deadline, crate::conn::Deadline::Idle(t) if now >= t) {
+                if now >= slot.io.linger_until {
                     self.close_conn(id, false);
                 }
                 continue;
             }
-            let wants = slot.conn.on_tick(now, sink, date, &limits);
+            let wants = slot.conn.tick(now, sink, date, &limits);
             if wants.close_now {
                 self.close_conn(id, false);
             }
@@ -714,17 +717,17 @@ impl Server {
             return;
         }
         if shutting_down {
-            slot.conn.close_when_idle = true;
+            slot.conn.close_when_idle();
         }
         let fd = slot.io.fd;
-        for (seq, file_fd, err) in slot.conn.responses.finished_files.drain(..) {
+        for (seq, file_fd, err) in slot.conn.output().finished_files.drain(..) {
             close_fd(file_fd);
             if seq != u32::MAX {
                 sink.file_sent(id, seq, err);
             }
         }
         let mut sqes: [Option<squeue::Entry>; 2] = [None, None];
-        if let Some(plan) = slot.conn.responses.next_send() {
+        if let Some(plan) = slot.conn.output().next_send() {
             slot.io.inflight += 1;
             let nosig = libc::MSG_NOSIGNAL;
             sqes[0] = Some(match plan {
@@ -751,7 +754,7 @@ impl Server {
             });
         } else if !slot.io.file_busy {
             let pipe = slot.io.pipe;
-            if let Some(file) = slot.conn.responses.file_ready() {
+            if let Some(file) = slot.conn.output().file_ready() {
                 let file: FileBody = *file;
                 match splice_step(pipe, fd, &file) {
                     Ok((sqe, new_pipe)) => {
@@ -767,23 +770,15 @@ impl Server {
                             id,
                         )));
                     }
-                    Err(None) => slot.conn.responses.file_done(),
-                    Err(Some(err)) => slot.conn.responses.file_failed(-err),
+                    Err(None) => slot.conn.output().file_done(),
+                    Err(Some(err)) => slot.conn.output().file_failed(-err),
                 }
             }
         }
-        if let Some(seq) = slot.conn.responses.take_drained() {
+        if let Some(seq) = slot.conn.output().take_drained() {
             sink.drained(id, seq);
         }
-        if slot.conn.pipeline_blocked
-            && !slot.conn.stalled
-            && slot.conn.responses.open_count() < limits.max_pipelined
-            && slot.conn.responses.pending_bytes() <= limits.max_unsent_bytes
-        {
-            // Answered pipelined requests made room: parse what was waiting. (Only then: input
-            // that is merely an unfinished head waits for bytes, not for a wake-up.)
-            slot.conn.pipeline_blocked = false;
-            slot.conn.stalled = true;
+        if slot.conn.take_unblocked(&limits) {
             self.stalled.push(id.index);
         }
         let Some(slot) = self.slot_mut(id) else {
@@ -792,7 +787,7 @@ impl Server {
         let wants_recv = if slot.io.lingering() {
             !slot.io.eof
         } else {
-            slot.conn.wants_recv(&limits)
+            slot.conn.wants_read(&limits)
         };
         if wants_recv && slot.io.recv == Recv::Idle {
             slot.io.recv = Recv::Armed;
@@ -831,8 +826,8 @@ impl Server {
                     .user_data(token(HANGUP, id)),
             );
         }
-        let finished = slot.conn.finished() && !slot.io.lingering();
-        slot.conn.settle(now, &limits);
+        let finished = slot.conn.is_done() && !slot.io.lingering();
+        slot.conn.after_output(now, &limits);
         for sqe in sqes.into_iter().flatten() {
             self.push(sqe);
         }
@@ -853,7 +848,7 @@ impl Server {
         }
         if graceful && !slot.io.lingering() && !slot.io.eof {
             slot.io.phase = Phase::Lingering;
-            slot.conn.deadline = crate::conn::Deadline::Idle(now + 2000);
+            slot.io.linger_until = now + LINGER_MS;
             // SAFETY: plain syscall on the connection's own socket.
             unsafe { libc::shutdown(slot.io.fd, libc::SHUT_WR) };
             // Lingering means reading until the peer's EOF: a receive stopped earlier (after the
@@ -865,7 +860,7 @@ impl Server {
             return;
         }
         slot.io.phase = Phase::Closing;
-        let aborted = slot.conn.has_open_requests() || slot.conn.body_pending();
+        let aborted = slot.conn.has_open_work();
         // Shutting the socket down completes the armed receive and any send at once; the slot is
         // freed when the last of them has completed.
         // SAFETY: plain syscall on the connection's own socket.
@@ -889,7 +884,7 @@ impl Server {
             close_fd(r);
             close_fd(w);
         }
-        for fd in slot.conn.responses.take_files() {
+        for fd in slot.conn.output().take_files() {
             close_fd(fd);
         }
         self.free.push(id.index);
@@ -922,9 +917,9 @@ impl Server {
         }
         slot.conn.respond(seq, start, body, flags, &date);
         if flags.want_drain {
-            slot.conn.responses.want_drain(seq);
+            slot.conn.want_drain(seq);
         }
-        if slot.conn.stalled {
+        if slot.conn.input_stalled() {
             // An upgrade was declined: the requests held behind it are parsed next.
             self.stalled.push(id.index);
         }
@@ -942,7 +937,7 @@ impl Server {
         }
         slot.conn.write_body(seq, body, flags.end, flags.close);
         if flags.want_drain {
-            slot.conn.responses.want_drain(seq);
+            slot.conn.want_drain(seq);
         }
         self.touch(id);
     }
@@ -968,7 +963,7 @@ impl Server {
         if slot.io.closing() {
             return;
         }
-        if !slot.conn.responses.is_open(seq) {
+        if !slot.conn.response_open(seq) {
             self.notices
                 .push(Notice::FileSent(id, seq, -libc::ECANCELED));
             return;
@@ -976,7 +971,7 @@ impl Server {
         let head = slot
             .conn
             .file_head(seq, start.status, start.fields, length, close, &date);
-        let resume = slot.conn.stalled;
+        let resume = slot.conn.input_stalled();
         match head {
             Some((head, close)) => {
                 let body = FileBody {
@@ -985,7 +980,7 @@ impl Server {
                     remaining: length,
                     in_pipe: 0,
                 };
-                if slot.conn.responses.send_file(seq, &head, body, close)
+                if slot.conn.queue_file(seq, &head, body, close)
                     == crate::send::WriteOutcome::UnknownSeq
                 {
                     close_fd(body.fd);
@@ -1016,9 +1011,7 @@ impl Server {
     /// Stops (`true`) or restarts reading the connection, for request-body backpressure.
     pub fn pause(&mut self, id: ConnId, paused: bool) {
         if let Some(slot) = self.slot_mut(id) {
-            slot.conn.paused = paused;
-            if !paused && slot.conn.has_input() {
-                slot.conn.stalled = true;
+            if slot.conn.set_paused(paused) {
                 self.stalled.push(id.index);
             }
             self.touch(id);
@@ -1057,7 +1050,7 @@ impl Server {
         }
         for index in 0..self.slots.len() {
             if let Some(slot) = &self.slots[index] {
-                self.touched.push(slot.conn.id.index);
+                self.touched.push(slot.io.id.index);
             }
         }
     }
@@ -1066,7 +1059,7 @@ impl Server {
     pub fn destroy_all(&mut self) {
         for index in 0..self.slots.len() {
             if let Some(slot) = &self.slots[index] {
-                let id = slot.conn.id;
+                let id = slot.io.id;
                 self.close_conn(id, false);
                 self.touched.push(index as u32);
             }
@@ -1104,7 +1097,7 @@ impl Drop for Server {
         // Whatever is still open is closed here; the ring itself cancels its in-flight ops.
         for index in 0..self.slots.len() {
             if let Some(slot) = &self.slots[index] {
-                let id = slot.conn.id;
+                let id = slot.io.id;
                 self.free_slot(id);
             }
         }

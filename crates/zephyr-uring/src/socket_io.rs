@@ -6,6 +6,8 @@
 
 use std::os::fd::RawFd;
 
+use crate::conn::ConnId;
+
 /// The multishot receive of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recv {
@@ -33,6 +35,8 @@ pub enum Phase {
 /// The socket I/O state of one connection slot.
 #[derive(Debug)]
 pub struct SocketIo {
+    /// The slot's name across the boundary (index and generation).
+    pub id: ConnId,
     pub fd: RawFd,
     /// Submissions the kernel has not completed yet; the slot is freed only at 0.
     pub inflight: u32,
@@ -48,11 +52,14 @@ pub struct SocketIo {
     pub file_busy: bool,
     /// Result of a zero-copy send whose buffer the kernel still holds (until its notification).
     pub zc_result: Option<i32>,
+    /// While lingering: when to give up waiting for the peer's EOF (ms on the server's clock).
+    pub linger_until: u64,
 }
 
 impl SocketIo {
-    pub fn new(fd: RawFd) -> Self {
+    pub fn new(fd: RawFd, id: ConnId) -> Self {
         SocketIo {
+            id,
             fd,
             inflight: 0,
             recv: Recv::Idle,
@@ -62,6 +69,7 @@ impl SocketIo {
             pipe: None,
             file_busy: false,
             zc_result: None,
+            linger_until: 0,
         }
     }
 
