@@ -17,7 +17,7 @@ import { originForm } from './request-target.js';
 import { CommandWriter } from './uring-commands.js';
 import { decodeEvents, decodeFields, type EventVisitor } from './uring-events.js';
 import { type ExchangeHost, type ResponseFields, UringExchange } from './uring-exchange.js';
-import { CMD_CONTINUE, EF_BODY_FOLLOWS, EF_EXPECT_CONTINUE, LAYOUT_VERSION } from './uring-protocol.js';
+import { CMD_CONTINUE, EF_BODY_FOLLOWS, EF_EXPECT_CONTINUE } from './uring-protocol.js';
 
 const COMMAND_BUFFER_BYTES = 1 << 20;
 /** Response bytes queued on a connection before `write` asks the caller to wait for drain. */
@@ -77,11 +77,6 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     const eventBytes = Math.max(1 << 20, 2 * limits.maxHeaderBytes + 8 * limits.maxHeaderCount + (512 << 10));
     this.events = Buffer.allocUnsafeSlow(eventBytes);
     this.ev32 = new Uint32Array(this.events.buffer, this.events.byteOffset, eventBytes >>> 2);
-    if (loaded.binding.layoutVersion() !== LAYOUT_VERSION) {
-      throw new EngineUnavailableError(
-        `io_uring unavailable: the native binding speaks protocol layout ${loaded.binding.layoutVersion()}, this package ${LAYOUT_VERSION} (a stale build)`,
-      );
-    }
     this.commands = new CommandWriter(COMMAND_BUFFER_BYTES, (len, externals) =>
       this.native.flush(len, externals),
     );
