@@ -3,7 +3,6 @@
 
 /** Codes of the errors {@link ZephyrEngineError} and its subclasses carry. */
 export type ZephyrEngineErrorCode =
-  | 'ZEPHYR_ERR_INVALID_OPTION'
   | 'ZEPHYR_ERR_ENGINE_UNAVAILABLE'
   | 'ZEPHYR_ERR_LISTEN_FAILED'
   | 'ZEPHYR_ERR_UNSUPPORTED_OPTION'
@@ -22,7 +21,7 @@ export type ZephyrEngineErrorCode =
  * try {
  *   await listen({ port: 70000 }, handler);
  * } catch (err) {
- *   if (err instanceof ZephyrEngineError) console.error(err.code); // ZEPHYR_ERR_INVALID_OPTION
+ *   if (err instanceof ZephyrEngineError) console.error(err.code); // ZEPHYR_ERR_INVALID_ARGUMENT
  * }
  * ```
  */
@@ -36,10 +35,13 @@ export class ZephyrEngineError extends Error {
   }
 }
 
-/** A listen option (or `ZEPHYR_IO_ENGINE`) has a wrong type, range or name. */
+/**
+ * A listen option (or `ZEPHYR_IO_ENGINE`) has a wrong type, range or name. Its code is the one
+ * every Zephyr package uses for a bad argument or option, `ZEPHYR_ERR_INVALID_ARGUMENT`.
+ */
 export class InvalidOptionError extends ZephyrEngineError {
   constructor(message: string) {
-    super('ZEPHYR_ERR_INVALID_OPTION', message);
+    super('ZEPHYR_ERR_INVALID_ARGUMENT', message);
     this.name = 'InvalidOptionError';
   }
 }

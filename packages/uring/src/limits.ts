@@ -92,7 +92,7 @@ function describe(value: unknown): string {
  * @example
  * ```ts
  * resolveLimits({ maxBodyBytes: 1024 }).maxHeaderBytes; // 16384
- * resolveLimits({ maxBodyBytes: -1 }); // throws InvalidOptionError (ZEPHYR_ERR_INVALID_OPTION)
+ * resolveLimits({ maxBodyBytes: -1 }); // throws InvalidOptionError (ZEPHYR_ERR_INVALID_ARGUMENT)
  * ```
  */
 export function resolveLimits(limits: unknown): EngineLimits {

@@ -64,18 +64,18 @@ describe('listen options', () => {
     ],
   ];
 
-  it.each(bad)('rejects %s with ZEPHYR_ERR_INVALID_OPTION', async (_name, options, message) => {
+  it.each(bad)('rejects %s with ZEPHYR_ERR_INVALID_ARGUMENT', async (_name, options, message) => {
     const attempt = listen(options as ListenOptions, ok);
     await expect(attempt).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(attempt).rejects.toMatchObject({
-      code: 'ZEPHYR_ERR_INVALID_OPTION',
+      code: 'ZEPHYR_ERR_INVALID_ARGUMENT',
       message: expect.stringMatching(message),
     });
   });
 
   it('rejects a handler that is not a function', async () => {
     await expect(listen({ port: 0 }, 'nope' as never)).rejects.toMatchObject({
-      code: 'ZEPHYR_ERR_INVALID_OPTION',
+      code: 'ZEPHYR_ERR_INVALID_ARGUMENT',
     });
   });
 
