@@ -838,3 +838,4 @@ module.exports = nativeBinding
 module.exports.UringServer = nativeBinding.UringServer
 module.exports.ioUringSupported = nativeBinding.ioUringSupported
 module.exports.openBeneath = nativeBinding.openBeneath
+module.exports.layoutVersion = nativeBinding.layoutVersion

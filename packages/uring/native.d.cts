@@ -55,6 +55,8 @@ export declare function ioUringSupported(): IoUringSupport
  * for a path that is not plain and relative).
  */
 export declare function openBeneath(rootFd: number, path: string): Promise<number>
+/** The JS↔native record layout this binary speaks; the JS side refuses a different one. */
+export declare function layoutVersion(): number
 
 /** How to open an io_uring listener (validated by the TS adapter; limits already defaulted). */
 export interface UringOptions {
@@ -73,8 +75,12 @@ export interface UringOptions {
   keepAliveTimeoutMs: number
   requestTimeoutMs: number
   maxConnections: number
+  /** Output waiting this long without progress drops the connection (ms). */
+  writeTimeoutMs: number
   /** Requests parsed ahead of their responses on one connection. */
   maxPipelined?: number
+  /** Unsent response bytes on one connection past which pipelined requests wait unparsed. */
+  maxUnsentBytes?: number
   /** Sends of at least this many bytes go zero-copy (`SEND_ZC`); absent: never. */
   sendZcMinBytes?: number
 }

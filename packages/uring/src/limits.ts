@@ -20,7 +20,20 @@ export const defaultLimits: Readonly<EngineLimits> = Object.freeze({
   keepAliveTimeoutMs: 5_000,
   requestTimeoutMs: 300_000,
   maxConnections: 10_000,
+  writeTimeoutMs: 30_000,
 });
+
+/**
+ * What one connection may hold, on both engines: handlers running for requests not yet answered
+ * (more pipelined requests wait, unread), and response bytes not yet taken by the client (past
+ * them no further request starts). With {@link EngineLimits.writeTimeoutMs} these bound the
+ * memory a client that pipelines and never reads can pin.
+ */
+export const PIPELINE_MAX_REQUESTS = 16;
+/** See {@link PIPELINE_MAX_REQUESTS}. */
+export const PIPELINE_MAX_UNSENT_BYTES = 1 << 20;
+/** Requests waiting to start on one node:http connection past which it is dropped. */
+export const PIPELINE_MAX_QUEUED = 1024;
 
 /** Listen options with every default filled in, as the engines receive them. */
 export interface ResolvedListenOptions {
@@ -47,6 +60,7 @@ const LIMIT_MAX: Readonly<Record<keyof EngineLimits, number>> = {
   keepAliveTimeoutMs: MAX_TIMER_MS,
   requestTimeoutMs: MAX_TIMER_MS,
   maxConnections: MAX_U32,
+  writeTimeoutMs: MAX_TIMER_MS,
 };
 const OPTION_KEYS = new Set([
   'port',
@@ -90,7 +104,7 @@ function describe(value: unknown): string {
  * @example
  * ```ts
  * resolveLimits({ maxBodyBytes: 1024 }).maxHeaderBytes; // 16384
- * resolveLimits({ maxBodyBytes: -1 }); // throws InvalidOptionError (ZEPHYR_ERR_INVALID_OPTION)
+ * resolveLimits({ maxBodyBytes: -1 }); // throws InvalidOptionError (ZEPHYR_ERR_INVALID_ARGUMENT)
  * ```
  */
 export function resolveLimits(limits: unknown): EngineLimits {

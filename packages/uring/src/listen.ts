@@ -121,7 +121,7 @@ function selectTlsEngine(requested: EngineName | 'auto'): EngineSelection {
 /**
  * Starts an HTTP/1.1 server on the engine {@link selectEngine} picks and serves every request
  * with `handler`. All options are validated first; a wrong one throws `InvalidOptionError`
- * (`ZEPHYR_ERR_INVALID_OPTION`). When `auto` falls back to node:http, one line says why.
+ * (`ZEPHYR_ERR_INVALID_ARGUMENT`). When `auto` falls back to node:http, one line says why.
  *
  * @example
  * ```ts

@@ -25,6 +25,7 @@ describe('listen options', () => {
       keepAliveTimeoutMs: 5_000,
       requestTimeoutMs: 300_000,
       maxConnections: 10_000,
+      writeTimeoutMs: 30_000,
     });
     expect(Object.isFrozen(defaultLimits)).toBe(true);
   });
