@@ -49,14 +49,15 @@ export interface IoUringSupport {
 /** Really calls `io_uring_setup` and reports whether it worked and, if not, why. */
 export declare function ioUringSupported(): IoUringSupport
 
+/** The JS↔native record layout this binary speaks; the JS side refuses a different one. */
+export declare function layoutVersion(): number
+
 /**
  * Opens `path` beneath the directory `rootFd` for reading without following any symlink;
  * resolves to the new descriptor, or to a negative errno (`-ELOOP` for a symlink, `-EINVAL`
  * for a path that is not plain and relative).
  */
 export declare function openBeneath(rootFd: number, path: string): Promise<number>
-/** The JS↔native record layout this binary speaks; the JS side refuses a different one. */
-export declare function layoutVersion(): number
 
 /** How to open an io_uring listener (validated by the TS adapter; limits already defaulted). */
 export interface UringOptions {
