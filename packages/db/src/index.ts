@@ -36,9 +36,20 @@ export {
   PoolClosedError,
   PoolOverloadedError,
   PoolTimeoutError,
+  QueryTimeoutError,
 } from './errors/pool-errors.js';
-export { InvalidQueryError, ValidationError } from './errors/validation-error.js';
-export { ZephyrDbError } from './errors/zephyr-db-error.js';
+export {
+  InvalidQueryError,
+  NotFoundError,
+  TransactionMisuseError,
+  ValidationError,
+} from './errors/validation-error.js';
+export {
+  InvalidArgumentError,
+  UnsupportedOptionError,
+  ZephyrDbError,
+  type ZephyrDbErrorOptions,
+} from './errors/zephyr-db-error.js';
 export { diffSchemas, type SchemaChange } from './migration/diff-schemas.js';
 export { introspectDatabase } from './migration/introspect-database.js';
 export { type MigrationFile, parseMigrationFile, readMigrations } from './migration/migration-file.js';

@@ -167,7 +167,7 @@ describe.each(DIALECTS)('models: create, find, update, upsert, delete (%s)', (ki
     await expect(m.create({ email: 'x'.repeat(300) })).rejects.toBeInstanceOf(ValidationError);
     await expect(m.create({ email: 'a@x.io', role: 'root' } as never)).rejects.toMatchObject({
       code: 'ZEPHYR_ERR_DB_VALIDATION',
-      httpStatus: 400,
+      status: 400,
     });
     await expect(m.create({ email: 'a@x.io', extra: 1 } as never)).rejects.toBeInstanceOf(ValidationError);
     await expect(m.update({ id: 1 }, { age: 1.5 })).rejects.toBeInstanceOf(ValidationError);
