@@ -60,25 +60,40 @@ export {
   type MigratorOptions,
 } from './migration/migrator.js';
 export { type SchemaSnapshot, snapshotFromSchema, type TableSnapshot } from './migration/schema-snapshot.js';
+export { equalityFilter } from './model/equality-filter.js';
 export {
   type FindManyOptions,
   Model,
+  type NestedCreate,
   type Page,
   type PaginateOptions,
   type UpsertOptions,
+  type WriteFilter,
 } from './model/model.js';
 export type {
+  ColumnOf,
+  ExactWith,
   InsertOf,
   KeyInput,
   RelationsOf,
+  RelationWheres,
   RowOf,
   RowWith,
+  SelectedRow,
   TableName,
   UpdateOf,
+  WhereOf,
   WithSpec,
 } from './model/model-types.js';
 export type { OrderBy, SortDirection } from './model/order-by.js';
-export type { Where, WhereOperators } from './model/where-filter.js';
+export type {
+  AllRows,
+  CheckedWhere,
+  ManyRelationWhere,
+  OneRelationWhere,
+  Where,
+  WhereOperators,
+} from './model/where-filter.js';
 export {
   type ConnectionFactory,
   ConnectionPool,
@@ -97,6 +112,7 @@ export {
 export {
   type BelongsToRelation,
   type HasManyRelation,
+  type HasOneRelation,
   type ManyToManyRelation,
   type Relation,
   relation,

@@ -54,7 +54,12 @@ describe.each(DIALECTS)('constraint violations become typed errors (%s)', (kind)
   it('not null: raw SQL bypassing validation still maps, naming the column', async () => {
     const e = await failure(sql`insert into users (email) values (null)`.execute(t.db.kysely));
     expect(e).toBeInstanceOf(NotNullViolationError);
-    expect(e).toMatchObject({ code: 'ZEPHYR_ERR_DB_NOT_NULL_VIOLATION', status: 422, table: 'users', columns: ['email'] });
+    expect(e).toMatchObject({
+      code: 'ZEPHYR_ERR_DB_NOT_NULL_VIOLATION',
+      status: 422,
+      table: 'users',
+      columns: ['email'],
+    });
   });
 
   it('foreign key: a missing parent', async () => {

@@ -67,9 +67,18 @@ describe('connection pool with backpressure (PostgreSQL)', () => {
     expect(elapsed).toBeLessThan(3000);
     const error = overloaded[0]?.error as PoolOverloadedError;
     expect(error).toBeInstanceOf(ZephyrDbError);
-    expect(error).toMatchObject({ code: 'ZEPHYR_ERR_DB_POOL_OVERLOADED', status: 503, expose: false, retryAfter: 1 });
+    expect(error).toMatchObject({
+      code: 'ZEPHYR_ERR_DB_POOL_OVERLOADED',
+      status: 503,
+      expose: false,
+      retryAfter: 1,
+    });
     if (timedOut[0] !== undefined) {
-      expect(timedOut[0].error).toMatchObject({ code: 'ZEPHYR_ERR_DB_POOL_TIMEOUT', status: 503, retryAfter: 1 });
+      expect(timedOut[0].error).toMatchObject({
+        code: 'ZEPHYR_ERR_DB_POOL_TIMEOUT',
+        status: 503,
+        retryAfter: 1,
+      });
     }
 
     const m = t.db.poolMetrics()!;
@@ -123,8 +132,12 @@ describe('connection pool with backpressure (PostgreSQL)', () => {
   });
 
   it('rejects nonsensical pool limits at construction', () => {
-    expect(() => postgres({ connectionString: postgresUrl(), pool: { max: 0 } })).toThrow(InvalidArgumentError);
-    expect(() => postgres({ connectionString: postgresUrl(), pool: { queue: -1 } })).toThrow(InvalidArgumentError);
+    expect(() => postgres({ connectionString: postgresUrl(), pool: { max: 0 } })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => postgres({ connectionString: postgresUrl(), pool: { queue: -1 } })).toThrow(
+      InvalidArgumentError,
+    );
     expect(() => postgres({ connectionString: postgresUrl(), pool: { acquireTimeoutMs: 1.5 } })).toThrow(
       InvalidArgumentError,
     );

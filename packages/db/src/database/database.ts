@@ -1,12 +1,18 @@
 import { type AccessMode, type Compilable, CompiledQuery, type IsolationLevel, Kysely } from 'kysely';
 import type { ZephyrDialect } from '../dialect/zephyr-dialect.js';
+import { PoolClosedError } from '../errors/pool-errors.js';
+import { TransactionMisuseError } from '../errors/validation-error.js';
+import { InvalidArgumentError, UnsupportedOptionError } from '../errors/zephyr-db-error.js';
+import { FilterTables } from '../model/filter-tables.js';
 import { Model } from '../model/model.js';
-import type { ModelContext } from '../model/model-context.js';
+import type { ModelContext, ModelRunner } from '../model/model-context.js';
 import type { TableName } from '../model/model-types.js';
+import type { UntypedKysely } from '../model/untyped-kysely.js';
 import type { PoolMetrics } from '../pool/connection-pool.js';
 import { type ParameterFactory, type PreparedQuery, prepareQuery } from '../query-compiler/prepared-query.js';
 import { TemplateCache } from '../query-compiler/template-cache.js';
 import type { AnySchema, DatabaseTypes } from '../schema/schema.js';
+import { queryTimeoutScope, transactionScope } from './transaction-scope.js';
 
 /** One executed statement, reported to `onQuery`. */
 export interface QueryEvent {
@@ -25,7 +31,14 @@ export interface DatabaseOptions<S extends AnySchema> {
   readonly onQuery?: (event: QueryEvent) => void;
   /** Most compiled query shapes kept. Default 1000. */
   readonly compiledQueryCacheSize?: number;
+  /**
+   * Read replicas (`postgres({...})` each, PostgreSQL only): model reads outside a transaction go
+   * to them in turn; writes, transactions and `db.kysely` go to the primary (`dialect`).
+   */
+  readonly replicas?: readonly ZephyrDialect[];
 }
+
+const DATABASE_OPTIONS = new Set(['schema', 'dialect', 'onQuery', 'compiledQueryCacheSize', 'replicas']);
 
 /** Transaction settings. */
 export interface TransactionOptions {
@@ -38,7 +51,21 @@ export type Models<S extends AnySchema> = { readonly [N in TableName<S>]: Model<
 
 interface Scope {
   readonly templates: TemplateCache;
+  readonly filters: FilterTables;
   readonly depth: number;
+  /** Replicas' Kysely instances (empty: reads go to the primary). */
+  readonly replicas: readonly UntypedKysely[];
+  /** Round-robin position over the replicas, shared by the database and its transactions. */
+  readonly turn: { next: number };
+  /** Closed by `destroy()`: shared, so transactions and models see it too. */
+  readonly state: { closed: boolean };
+  /** The dialects (primary and replicas), closed by `destroy()`. */
+  readonly dialects: readonly ZephyrDialect[];
+}
+
+/** One open savepoint per transaction level at a time: the savepoint in use, if any. */
+interface SavepointState {
+  active: boolean;
 }
 
 /**
@@ -56,6 +83,8 @@ export class Database<S extends AnySchema> {
   /** `db.models.users.find(1)`. */
   readonly models: Models<S>;
   readonly #scope: Scope;
+  readonly #savepoint: SavepointState = { active: false };
+  readonly #ctx: ModelContext;
 
   /** @internal Use {@link createDatabase}. */
   constructor(schema: S, dialect: ZephyrDialect, kysely: Kysely<DatabaseTypes<S>>, scope: Scope) {
@@ -63,10 +92,35 @@ export class Database<S extends AnySchema> {
     this.dialect = dialect;
     this.kysely = kysely;
     this.#scope = scope;
-    const ctx: ModelContext = { schema, runner: this, templates: scope.templates };
+    const primary: ModelRunner = { kysely: kysely as unknown as UntypedKysely };
+    const replicaRunners = scope.replicas.map((k) => ({ kysely: k }));
+    const state = scope.state;
+    // Model queries pass through here: after destroy() they fail typed, before reaching a driver.
+    const runner: ModelRunner = {
+      get kysely() {
+        if (state.closed) throw new PoolClosedError();
+        return primary.kysely;
+      },
+    };
+    const reader =
+      replicaRunners.length === 0 || scope.depth > 0
+        ? () => runner
+        : () => {
+            if (state.closed) throw new PoolClosedError();
+            const i = scope.turn.next++ % replicaRunners.length;
+            return replicaRunners[i] as ModelRunner;
+          };
+    this.#ctx = {
+      schema,
+      runner,
+      reader,
+      templates: scope.templates,
+      filters: scope.filters,
+      atomic: (fn) => (scope.depth > 0 ? fn(this.#ctx) : this.transaction(async (tx) => fn(tx.#ctx))),
+    };
     const models: Record<string, Model<S, TableName<S>>> = {};
     for (const [name, table] of Object.entries(schema.tables)) {
-      models[name] = new Model<S, TableName<S>>(ctx, table as S['tables'][TableName<S>]);
+      models[name] = new Model<S, TableName<S>>(this.#ctx, table as S['tables'][TableName<S>]);
     }
     this.models = models as unknown as Models<S>;
   }
@@ -90,23 +144,57 @@ export class Database<S extends AnySchema> {
    * ```
    */
   async transaction<T>(fn: (tx: Database<S>) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    if (this.#scope.state.closed) throw new PoolClosedError();
+    if (typeof fn !== 'function') throw new InvalidArgumentError('transaction needs a callback');
     if (this.#scope.depth === 0) {
       let builder = this.kysely.transaction();
       if (options.isolationLevel !== undefined) builder = builder.setIsolationLevel(options.isolationLevel);
       if (options.accessMode !== undefined) builder = builder.setAccessMode(options.accessMode);
-      return builder.execute((trx) => fn(this.#bound(trx, 1)));
+      const inside = [...(transactionScope.getStore() ?? []), this.dialect];
+      return builder.execute((trx) => transactionScope.run(inside, () => fn(this.#bound(trx, 1))));
     }
+    // Two savepoints of one transaction open at once would share the session's statement stream:
+    // rolling one back would undo the other's work after it reported success.
+    if (this.#savepoint.active) {
+      throw new TransactionMisuseError(
+        'a savepoint is already open on this transaction: await each nested transaction() before the next',
+      );
+    }
+    this.#savepoint.active = true;
     const name = `zephyr_sp_${this.#scope.depth}`;
-    await this.kysely.executeQuery(CompiledQuery.raw(`savepoint ${name}`));
-    let result: T;
     try {
-      result = await fn(this.#bound(this.kysely, this.#scope.depth + 1));
-    } catch (error) {
-      await this.kysely.executeQuery(CompiledQuery.raw(`rollback to savepoint ${name}`));
-      throw error;
+      await this.kysely.executeQuery(CompiledQuery.raw(`savepoint ${name}`));
+      let result: T;
+      try {
+        result = await fn(this.#bound(this.kysely, this.#scope.depth + 1));
+      } catch (error) {
+        await this.kysely.executeQuery(CompiledQuery.raw(`rollback to savepoint ${name}`));
+        throw error;
+      }
+      await this.kysely.executeQuery(CompiledQuery.raw(`release savepoint ${name}`));
+      return result;
+    } finally {
+      this.#savepoint.active = false;
     }
-    await this.kysely.executeQuery(CompiledQuery.raw(`release savepoint ${name}`));
-    return result;
+  }
+
+  /**
+   * Runs `fn` with a statement timeout of `ms` milliseconds (PostgreSQL): each of its statements
+   * that runs longer is cancelled and fails with `QueryTimeoutError`. The dialect's
+   * `queryTimeoutMs` is the default elsewhere. PGlite runs statements on the calling thread and
+   * cannot cancel them: `UnsupportedOptionError` there.
+   *
+   * @example
+   * ```ts
+   * const rows = await db.withTimeout(500, () => db.models.reports.findMany({ where }));
+   * ```
+   */
+  withTimeout<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+    if (!Number.isInteger(ms) || ms < 1 || ms > 2_147_483_647)
+      throw new InvalidArgumentError('withTimeout needs a positive integer of milliseconds');
+    if (this.dialect.kind !== 'postgres')
+      throw new UnsupportedOptionError('query timeouts need PostgreSQL: PGlite cannot cancel a statement');
+    return queryTimeoutScope.run(ms, fn);
   }
 
   /**
@@ -136,13 +224,17 @@ export class Database<S extends AnySchema> {
     return this.#scope.templates.stats();
   }
 
-  /** Graceful shutdown: waits for work in flight, then closes every connection. */
+  /**
+   * Graceful shutdown: new work is refused (`PoolClosedError`), work in flight finishes, then every
+   * connection (primary and replicas) closes.
+   */
   async destroy(): Promise<void> {
-    await this.kysely.destroy();
+    this.#scope.state.closed = true;
+    await Promise.all(this.#scope.dialects.map((d) => d.close()));
   }
 
   #bound(kysely: Kysely<DatabaseTypes<S>>, depth: number): Database<S> {
-    return new Database(this.schema, this.dialect, kysely, { templates: this.#scope.templates, depth });
+    return new Database(this.schema, this.dialect, kysely, { ...this.#scope, depth });
   }
 }
 
@@ -156,23 +248,45 @@ export class Database<S extends AnySchema> {
  * ```
  */
 export function createDatabase<S extends AnySchema>(options: DatabaseOptions<S>): Database<S> {
-  options.dialect.setConstraintColumns(options.schema.constraintColumns);
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidArgumentError('createDatabase needs an options object');
+  for (const key of Object.keys(options)) {
+    if (!DATABASE_OPTIONS.has(key)) throw new InvalidArgumentError(`createDatabase has no option "${key}"`);
+  }
+  const size = options.compiledQueryCacheSize ?? 1000;
+  if (!Number.isInteger(size) || size < 1)
+    throw new InvalidArgumentError('compiledQueryCacheSize must be a positive integer');
+  const replicas = options.replicas ?? [];
+  if (!Array.isArray(replicas)) throw new InvalidArgumentError('replicas must be an array of dialects');
+  if (
+    replicas.length > 0 &&
+    (options.dialect.kind !== 'postgres' || replicas.some((r) => r.kind !== 'postgres'))
+  )
+    throw new UnsupportedOptionError('read replicas need PostgreSQL, for the primary and every replica');
   const onQuery = options.onQuery;
-  const kysely = new Kysely<DatabaseTypes<S>>({
-    dialect: options.dialect,
-    ...(onQuery === undefined
-      ? {}
-      : {
-          log: (event) =>
-            onQuery({
-              sql: event.query.sql,
-              durationMs: event.queryDurationMillis,
-              ...(event.level === 'error' ? { error: event.error } : {}),
-            }),
-        }),
-  });
-  return new Database(options.schema, options.dialect, kysely, {
-    templates: new TemplateCache(options.compiledQueryCacheSize ?? 1000),
+  const open = (dialect: ZephyrDialect) => {
+    dialect.setConstraintColumns(options.schema.constraintColumns);
+    return new Kysely<DatabaseTypes<S>>({
+      dialect,
+      ...(onQuery === undefined
+        ? {}
+        : {
+            log: (event) =>
+              onQuery({
+                sql: event.query.sql,
+                durationMs: event.queryDurationMillis,
+                ...(event.level === 'error' ? { error: event.error } : {}),
+              }),
+          }),
+    });
+  };
+  return new Database(options.schema, options.dialect, open(options.dialect), {
+    templates: new TemplateCache(size),
+    filters: new FilterTables(options.schema),
     depth: 0,
+    replicas: replicas.map((r) => open(r) as unknown as UntypedKysely),
+    turn: { next: 0 },
+    state: { closed: false },
+    dialects: [options.dialect, ...replicas],
   });
 }

@@ -10,4 +10,9 @@ export interface ZephyrDialect extends Dialect {
   poolMetrics(): PoolMetrics | undefined;
   /** Lets constraint errors name the columns PostgreSQL leaves out (checks); set by `createDatabase`. */
   setConstraintColumns(constraints: ConstraintColumns): void;
+  /**
+   * Graceful shutdown: refuses new work with `PoolClosedError`, lets work in flight finish, closes
+   * connections. Called by `Database.destroy`.
+   */
+  close(): Promise<void>;
 }

@@ -7,7 +7,7 @@ export class MigrationChecksumError extends ZephyrDbError {
   constructor(migration: string) {
     super(
       'ZEPHYR_ERR_DB_MIGRATION_CHECKSUM',
-      `migration "${migration}" was applied but its file has changed since; write a new migration instead of editing an applied one`
+      `migration "${migration}" was applied but its file has changed since; write a new migration instead of editing an applied one`,
     );
     this.migration = migration;
   }
@@ -20,7 +20,7 @@ export class MigrationMissingError extends ZephyrDbError {
   constructor(migration: string) {
     super(
       'ZEPHYR_ERR_DB_MIGRATION_MISSING',
-      `migration "${migration}" is recorded as applied but its file is missing`
+      `migration "${migration}" is recorded as applied but its file is missing`,
     );
     this.migration = migration;
   }
@@ -33,7 +33,7 @@ export class DestructiveChangeError extends ZephyrDbError {
   constructor(changes: readonly string[]) {
     super(
       'ZEPHYR_ERR_DB_DESTRUCTIVE_CHANGE',
-      `refusing destructive change without allowDestructive: ${changes.join('; ')}`
+      `refusing destructive change without allowDestructive: ${changes.join('; ')}`,
     );
     this.changes = changes;
   }

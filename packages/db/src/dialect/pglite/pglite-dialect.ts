@@ -12,7 +12,11 @@ import {
   type QueryCompiler,
   type TransactionSettings,
 } from 'kysely';
+import { transactionScope } from '../../database/transaction-scope.js';
 import type { ConstraintColumns } from '../../errors/map-database-error.js';
+import { PoolClosedError } from '../../errors/pool-errors.js';
+import { TransactionMisuseError } from '../../errors/validation-error.js';
+import { InvalidArgumentError } from '../../errors/zephyr-db-error.js';
 import { runTransactionControl, transactionBeginSql } from '../transaction-sql.js';
 import type { ZephyrDialect } from '../zephyr-dialect.js';
 import { ConnectionMutex } from './connection-mutex.js';
@@ -58,6 +62,7 @@ function sessionOf(db: PGliteInterface): SessionState {
 class PGliteDriver implements Driver {
   readonly #options: PGliteDialectOptions;
   #session: SessionState | undefined;
+  #closed = false;
   readonly #constraints: () => ConstraintColumns | undefined;
   #db: PGliteInterface | undefined;
   #connection: PGliteConnection | undefined;
@@ -65,6 +70,11 @@ class PGliteDriver implements Driver {
   constructor(options: PGliteDialectOptions, constraints: () => ConstraintColumns | undefined) {
     this.#options = options;
     this.#constraints = constraints;
+  }
+
+  /** The session this driver's statements run on (after init). */
+  get session(): SessionState | undefined {
+    return this.#session;
   }
 
   async init(): Promise<void> {
@@ -76,8 +86,22 @@ class PGliteDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.#closed) throw new PoolClosedError();
     const session = this.#session!;
+    // Inside a transaction callback on this very session, waiting for the session would never end.
+    for (const dialect of transactionScope.getStore() ?? []) {
+      if (dialect instanceof PGliteDialect && dialect.holds(session)) {
+        throw new TransactionMisuseError(
+          'a statement outside the transaction was started inside its callback: PGlite has one session, ' +
+            'which the transaction holds, so it would wait forever. Use the `tx` passed to the callback.',
+        );
+      }
+    }
     await session.mutex.lock();
+    if (this.#closed) {
+      session.mutex.unlock();
+      throw new PoolClosedError();
+    }
     const wanted = this.#options.searchPath;
     if (session.searchPath !== wanted) {
       try {
@@ -122,24 +146,55 @@ class PGliteDriver implements Driver {
     this.#session!.mutex.unlock();
   }
   async destroy(): Promise<void> {
-    if (this.#options.instance === undefined) await this.#db?.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    const session = this.#session;
+    if (session === undefined) return;
+    // Work in flight holds the session: wait for it, so closing never cuts a statement off.
+    await session.mutex.lock();
+    try {
+      if (this.#options.instance === undefined) await this.#db?.close();
+    } finally {
+      session.mutex.unlock();
+    }
   }
 }
+
+const PGLITE_OPTIONS = new Set(['dataDir', 'instance', 'searchPath']);
 
 /** PGlite (embedded PostgreSQL in WebAssembly): no server, same SQL, same schema and migrations. */
 export class PGliteDialect implements ZephyrDialect {
   readonly kind = 'pglite';
   readonly #options: PGliteDialectOptions;
+  readonly #drivers: PGliteDriver[] = [];
   #constraints: ConstraintColumns | undefined;
 
   constructor(options: PGliteDialectOptions = {}) {
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidArgumentError('pglite options must be an object');
+    for (const key of Object.keys(options)) {
+      if (!PGLITE_OPTIONS.has(key)) {
+        throw new InvalidArgumentError(
+          `pglite has no option "${key}"${key === 'pool' || key === 'queryTimeoutMs' ? ' (PostgreSQL only)' : ''}`,
+        );
+      }
+    }
     this.#options = options;
+  }
+  /** @internal Whether one of this dialect's drivers runs on `session`. */
+  holds(session: unknown): boolean {
+    return this.#drivers.some((d) => d.session === session);
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.#drivers.map((d) => d.destroy()));
   }
   setConstraintColumns(constraints: ConstraintColumns): void {
     this.#constraints = constraints;
   }
   createDriver(): Driver {
-    return new PGliteDriver(this.#options, () => this.#constraints);
+    const driver = new PGliteDriver(this.#options, () => this.#constraints);
+    this.#drivers.push(driver);
+    return driver;
   }
   createQueryCompiler(): QueryCompiler {
     return new PostgresQueryCompiler();

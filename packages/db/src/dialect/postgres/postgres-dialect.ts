@@ -40,6 +40,9 @@ export class PostgresDialect implements ZephyrDialect {
   setConstraintColumns(constraints: ConstraintColumns): void {
     this.#driver.constraints = constraints;
   }
+  async close(): Promise<void> {
+    await this.#driver.destroy();
+  }
 }
 
 /**
