@@ -116,6 +116,7 @@ export class Database<S extends AnySchema> {
       reader,
       templates: scope.templates,
       filters: scope.filters,
+      maxParameters: dialect.maxParameters,
       atomic: (fn) => (scope.depth > 0 ? fn(this.#ctx) : this.transaction(async (tx) => fn(tx.#ctx))),
     };
     const models: Record<string, Model<S, TableName<S>>> = {};

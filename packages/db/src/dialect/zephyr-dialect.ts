@@ -6,6 +6,12 @@ import type { PoolMetrics } from '../pool/connection-pool.js';
 export interface ZephyrDialect extends Dialect {
   /** Which engine; both speak PostgreSQL's SQL, so schema, migrations and queries are shared. */
   readonly kind: 'postgres' | 'pglite';
+  /**
+   * Most bind parameters one statement may carry: 65,535 on PostgreSQL (the protocol counts them in
+   * 16 bits), 32,767 on PGlite (its protocol parser breaks, silently, beyond). Beyond it a statement
+   * is refused with `InvalidQueryError`; `createMany` splits below it.
+   */
+  readonly maxParameters: number;
   /** Pool metrics where there is a pool (PostgreSQL); `undefined` otherwise. */
   poolMetrics(): PoolMetrics | undefined;
   /** Lets constraint errors name the columns PostgreSQL leaves out (checks); set by `createDatabase`. */

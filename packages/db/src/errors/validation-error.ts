@@ -21,9 +21,14 @@ export class ValidationError extends ZephyrDbError {
  * widened into "every row".
  */
 export class InvalidQueryError extends ZephyrDbError {
-  constructor(message: string) {
-    super('ZEPHYR_ERR_DB_INVALID_QUERY', message, { status: 400 });
+  constructor(message: string, cause?: unknown) {
+    super('ZEPHYR_ERR_DB_INVALID_QUERY', message, { status: 400, cause });
   }
+}
+
+/** A statement with more bind parameters than the dialect's protocol carries. */
+export function tooManyParameters(count: number, max: number): InvalidQueryError {
+  return new InvalidQueryError(`a statement may carry at most ${max} parameters, this one has ${count}`);
 }
 
 /** No row has the key given to `findOrThrow` (or another method that promises a row). */

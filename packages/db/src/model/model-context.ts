@@ -17,6 +17,8 @@ export interface ModelContext {
   readonly reader: () => ModelRunner;
   /** Compiled templates, shared by the database and all its transactions. */
   readonly templates: TemplateCache;
+  /** Most bind parameters per statement on this dialect (`createMany` splits below it). */
+  readonly maxParameters: number;
   /** Column checks and relations per table, computed once per schema. */
   readonly filters: FilterTables;
   /**

@@ -88,8 +88,6 @@ export type NestedCreate<S extends AnySchema, N extends TableName<S>> = {
 export type WriteFilter<F> = F & (F extends AllRows ? unknown : CheckedWhere<F>);
 
 const MAX_LIMIT = 10_000;
-/** PostgreSQL's wire protocol counts bind parameters in 16 bits. */
-const MAX_PARAMETERS = 65_535;
 const MAX_ROWS_PER_INSERT = 1000;
 const FIND_MANY_OPTIONS = new Set(['where', 'orderBy', 'limit', 'offset', 'with', 'select', 'withDeleted']);
 const PAGINATE_OPTIONS = new Set(['where', 'orderBy', 'first', 'after', 'with', 'select', 'withDeleted']);
@@ -343,7 +341,7 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
   /**
    * Inserts many rows and returns them in input order. Atomic: all rows or none, in one transaction
    * (the current one, when called inside `transaction()`), split into statements that stay under
-   * PostgreSQL's 65,535-parameter limit.
+   * the dialect's parameter limit (65,535 on PostgreSQL, 32,767 on PGlite).
    */
   async createMany(values: readonly InsertOf<S, N>[]): Promise<RowOf<S, N>[]> {
     if (!Array.isArray(values)) throw new InvalidQueryError('createMany needs an array of rows');
@@ -353,7 +351,7 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
     let params = 0;
     for (const row of valid) {
       const n = Math.max(1, Object.keys(row).length);
-      if (batch.length > 0 && (params + n > MAX_PARAMETERS || batch.length >= MAX_ROWS_PER_INSERT)) {
+      if (batch.length > 0 && (params + n > this.#ctx.maxParameters || batch.length >= MAX_ROWS_PER_INSERT)) {
         batches.push(batch);
         batch = [];
         params = 0;

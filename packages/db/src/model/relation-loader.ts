@@ -37,21 +37,37 @@ export async function loadRelations(
   rows: RawRow[],
   spec: RelationSpec | undefined,
 ): Promise<void> {
-  if (spec === undefined || rows.length === 0) return;
-  const relations =
-    (ctx.schema.relations as Record<string, Record<string, Relation> | undefined>)[tableName] ?? {};
+  if (spec === undefined) return;
+  for (const [name, relation, nested] of checkWith(ctx, tableName, spec)) {
+    if (rows.length > 0) await loadOne(ctx, runner, tableName, name, relation, rows, nested);
+  }
+}
+
+/**
+ * Validates a `with` spec, nested levels included, before any query runs (also when there are no
+ * rows to load relations for): unknown relations and odd values are an `InvalidQueryError`.
+ */
+export function checkWith(
+  ctx: ModelContext,
+  tableName: string,
+  spec: unknown,
+): [string, Relation, RelationSpec | undefined][] {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
     throw new InvalidQueryError('"with" must be an object of relation names');
+  const relations = ctx.filters.get(tableName).relations;
+  const result: [string, Relation, RelationSpec | undefined][] = [];
   for (const [name, option] of Object.entries(spec)) {
     if (option === undefined || option === false) continue;
-    // hasOwn: a key such as `constructor` must not find Object.prototype's.
-    const relation = Object.hasOwn(relations, name) ? relations[name] : undefined;
+    // A Map: a key such as `constructor` finds nothing.
+    const relation = relations.get(name);
     if (relation === undefined) throw new InvalidQueryError(`table "${tableName}" has no relation "${name}"`);
-    if (option !== true && (typeof option !== 'object' || option === null))
+    if (option !== true && (typeof option !== 'object' || option === null || Array.isArray(option)))
       throw new InvalidQueryError(`"with.${name}" must be true or { with: ... }`);
-    const nested = option === true ? undefined : option.with;
-    await loadOne(ctx, runner, tableName, name, relation, rows, nested);
+    const nested = option === true ? undefined : (option as { with?: RelationSpec }).with;
+    if (nested !== undefined) checkWith(ctx, relation.target, nested);
+    result.push([name, relation, nested]);
   }
+  return result;
 }
 
 async function loadOne(

@@ -21,6 +21,7 @@ import { runTransactionControl, transactionBeginSql } from '../transaction-sql.j
 import type { ZephyrDialect } from '../zephyr-dialect.js';
 import { ConnectionMutex } from './connection-mutex.js';
 import { PGliteConnection } from './pglite-connection.js';
+import { PGLITE_MAX_PARAMETERS } from './pglite-limits.js';
 
 /** Options of the PGlite dialect. */
 export interface PGliteDialectOptions {
@@ -165,6 +166,7 @@ const PGLITE_OPTIONS = new Set(['dataDir', 'instance', 'searchPath']);
 /** PGlite (embedded PostgreSQL in WebAssembly): no server, same SQL, same schema and migrations. */
 export class PGliteDialect implements ZephyrDialect {
   readonly kind = 'pglite';
+  readonly maxParameters = PGLITE_MAX_PARAMETERS;
   readonly #options: PGliteDialectOptions;
   readonly #drivers: PGliteDriver[] = [];
   #constraints: ConstraintColumns | undefined;

@@ -4,6 +4,8 @@ import Cursor from 'pg-cursor';
 import { queryTimeoutScope } from '../../database/transaction-scope.js';
 import { type ConstraintColumns, mapDatabaseError } from '../../errors/map-database-error.js';
 import { ConnectionError, QueryTimeoutError } from '../../errors/pool-errors.js';
+import { tooManyParameters } from '../../errors/validation-error.js';
+import { POSTGRES_MAX_PARAMETERS } from './postgres-limits.js';
 import type { StatementNames } from './statement-names.js';
 
 interface PgError {
@@ -76,6 +78,9 @@ export class PostgresConnection implements DatabaseConnection {
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const text = compiledQuery.sql;
     const values = compiledQuery.parameters as unknown[];
+    // Sent anyway, the statement would fail with a protocol error that costs the connection.
+    if (values.length > POSTGRES_MAX_PARAMETERS)
+      throw tooManyParameters(values.length, POSTGRES_MAX_PARAMETERS);
     // Only parameterised data statements are prepared: a parameterless text may hold several
     // statements (a migration), which only the simple protocol accepts.
     const name = values.length > 0 && PREPARABLE.test(text) ? this.#names.nameFor(text) : undefined;

@@ -12,10 +12,12 @@ import type { ConstraintColumns } from '../../errors/map-database-error.js';
 import type { PoolMetrics } from '../../pool/connection-pool.js';
 import type { ZephyrDialect } from '../zephyr-dialect.js';
 import { type PostgresDialectOptions, PostgresDriver } from './postgres-driver.js';
+import { POSTGRES_MAX_PARAMETERS } from './postgres-limits.js';
 
 /** PostgreSQL over node-postgres with Zephyr's pool and per-session prepared statements. */
 export class PostgresDialect implements ZephyrDialect {
   readonly kind = 'postgres';
+  readonly maxParameters = POSTGRES_MAX_PARAMETERS;
   readonly #driver: PostgresDriver;
 
   constructor(options: PostgresDialectOptions) {
