@@ -33,6 +33,8 @@ export interface ColumnDefinition {
   readonly index: boolean | string;
   /** Set to `now()` by `Model.update` on every update (the `updated_at` convention). */
   readonly touchOnUpdate: boolean;
+  /** The column's previous name: migrations rename it (`alter table ... rename column`) instead of drop + add. */
+  readonly renamedFrom: string | undefined;
 }
 
 /**
@@ -128,6 +130,17 @@ export class Column<
     return this.with({ index: name ?? true });
   }
 
+  /**
+   * Declares that this column was called `previousName` until now, so the migration renames it
+   * (`alter table ... rename column`) and keeps its data, instead of dropping the old column and
+   * adding an empty new one. Remove it once every database has applied the rename.
+   *
+   * @example `display_name: column.text().renamedFrom('name')`
+   */
+  renamedFrom(previousName: string): Column<T, Nullable, HasDefault, IsKey> {
+    return this.with({ renamedFrom: previousName });
+  }
+
   /** Marks the column to be set to `now()` by every `Model.update` (for `updated_at`). */
   touchOnUpdate(): Column<T, Nullable, HasDefault, IsKey> {
     return this.with({ touchOnUpdate: true });
@@ -159,6 +172,7 @@ function base(sqlType: string): ColumnDefinition {
     check: undefined,
     index: false,
     touchOnUpdate: false,
+    renamedFrom: undefined,
   };
 }
 

@@ -113,7 +113,17 @@ export function table<const Name extends string, const Cols extends ColumnMap>(
   assertIdentifier('table', name);
   const entries = Object.entries(columns);
   if (entries.length === 0) throw new InvalidArgumentError(`table "${name}" has no columns`);
-  for (const [col] of entries) assertIdentifier('column', col);
+  for (const [col, c] of entries) {
+    assertIdentifier('column', col);
+    const from = c.definition.renamedFrom;
+    if (from !== undefined) {
+      assertIdentifier('column', from);
+      if (Object.hasOwn(columns, from))
+        throw new InvalidArgumentError(
+          `table "${name}": "${col}" is renamed from "${from}", which is still declared`,
+        );
+    }
+  }
 
   const pkColumns = options.primaryKey ?? entries.filter(([, c]) => c.definition.primaryKey).map(([n]) => n);
   if (pkColumns.length === 0) throw new InvalidArgumentError(`table "${name}" needs a primary key`);
