@@ -137,3 +137,4 @@ export {
   table,
 } from './schema/table.js';
 export { timestamps } from './schema/timestamps.js';
+export { defineSeed, loadSeed, runSeed, type Seed, type SeedResult } from './seed/seed.js';
