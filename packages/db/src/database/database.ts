@@ -1,4 +1,11 @@
-import { type AccessMode, type Compilable, CompiledQuery, type IsolationLevel, Kysely } from 'kysely';
+import {
+  type AccessMode,
+  type Compilable,
+  CompiledQuery,
+  type IsolationLevel,
+  Kysely,
+  type QueryResult,
+} from 'kysely';
 import type { ZephyrDialect } from '../dialect/zephyr-dialect.js';
 import { PoolClosedError } from '../errors/pool-errors.js';
 import { TransactionMisuseError } from '../errors/validation-error.js';
@@ -53,8 +60,9 @@ interface Scope {
   readonly templates: TemplateCache;
   readonly filters: FilterTables;
   readonly depth: number;
-  /** Replicas' Kysely instances (empty: reads go to the primary). */
-  readonly replicas: readonly UntypedKysely[];
+  /** The replicas (empty: reads go to the primary). */
+  readonly replicas: readonly { readonly kysely: UntypedKysely; readonly dialect: ZephyrDialect }[];
+  readonly onQuery: ((event: QueryEvent) => void) | undefined;
   /** Round-robin position over the replicas, shared by the database and its transactions. */
   readonly turn: { next: number };
   /** Closed by `destroy()`: shared, so transactions and models see it too. */
@@ -92,24 +100,18 @@ export class Database<S extends AnySchema> {
     this.dialect = dialect;
     this.kysely = kysely;
     this.#scope = scope;
-    const primary: ModelRunner = { kysely: kysely as unknown as UntypedKysely };
-    const replicaRunners = scope.replicas.map((k) => ({ kysely: k }));
     const state = scope.state;
+    const untyped = kysely as unknown as UntypedKysely;
     // Model queries pass through here: after destroy() they fail typed, before reaching a driver.
-    const runner: ModelRunner = {
-      get kysely() {
-        if (state.closed) throw new PoolClosedError();
-        return primary.kysely;
-      },
-    };
+    const runner: ModelRunner =
+      scope.depth > 0
+        ? { kysely: untyped, execute: (q) => untyped.executeQuery(q) }
+        : directRunner(untyped, dialect, state, scope.onQuery);
+    const replicaRunners = scope.replicas.map((r) => directRunner(r.kysely, r.dialect, state, scope.onQuery));
     const reader =
       replicaRunners.length === 0 || scope.depth > 0
         ? () => runner
-        : () => {
-            if (state.closed) throw new PoolClosedError();
-            const i = scope.turn.next++ % replicaRunners.length;
-            return replicaRunners[i] as ModelRunner;
-          };
+        : () => replicaRunners[scope.turn.next++ % replicaRunners.length] as ModelRunner;
     this.#ctx = {
       schema,
       runner,
@@ -151,6 +153,9 @@ export class Database<S extends AnySchema> {
       let builder = this.kysely.transaction();
       if (options.isolationLevel !== undefined) builder = builder.setIsolationLevel(options.isolationLevel);
       if (options.accessMode !== undefined) builder = builder.setAccessMode(options.accessMode);
+      if (this.dialect.kind !== 'pglite') return builder.execute((trx) => fn(this.#bound(trx, 1)));
+      // Only PGlite needs to know, inside the callback, that its one session is taken. (An
+      // AsyncLocalStorage costs every promise of the process on Node 20 once used: not on PostgreSQL.)
       const inside = [...(transactionScope.getStore() ?? []), this.dialect];
       return builder.execute((trx) => transactionScope.run(inside, () => fn(this.#bound(trx, 1))));
     }
@@ -183,7 +188,8 @@ export class Database<S extends AnySchema> {
    * Runs `fn` with a statement timeout of `ms` milliseconds (PostgreSQL): each of its statements
    * that runs longer is cancelled and fails with `QueryTimeoutError`. The dialect's
    * `queryTimeoutMs` is the default elsewhere. PGlite runs statements on the calling thread and
-   * cannot cancel them: `UnsupportedOptionError` there.
+   * cannot cancel them: `UnsupportedOptionError` there. (It rides on an AsyncLocalStorage, which on
+   * Node 20 makes every later promise a little dearer: prefer the dialect default for hot paths.)
    *
    * @example
    * ```ts
@@ -285,9 +291,46 @@ export function createDatabase<S extends AnySchema>(options: DatabaseOptions<S>)
     templates: new TemplateCache(size),
     filters: new FilterTables(options.schema),
     depth: 0,
-    replicas: replicas.map((r) => open(r) as unknown as UntypedKysely),
+    replicas: replicas.map((r) => ({ kysely: open(r) as unknown as UntypedKysely, dialect: r })),
+    onQuery,
     turn: { next: 0 },
     state: { closed: false },
     dialects: [options.dialect, ...replicas],
   });
+}
+
+/**
+ * The runner of model queries outside transactions: straight on the dialect's pool when it offers
+ * that (no Kysely executor, plugins or connection provider per query), reporting to `onQuery` as
+ * Kysely would; otherwise through Kysely.
+ */
+function directRunner(
+  kysely: UntypedKysely,
+  dialect: ZephyrDialect,
+  state: { closed: boolean },
+  onQuery: ((event: QueryEvent) => void) | undefined,
+): ModelRunner {
+  const direct = dialect.executeQuery?.bind(dialect);
+  const run = direct ?? ((q: CompiledQuery) => kysely.executeQuery(q));
+  const execute =
+    onQuery === undefined || direct === undefined
+      ? run
+      : async <R>(q: CompiledQuery<R>) => {
+          const started = performance.now();
+          try {
+            const result = await direct(q);
+            onQuery({ sql: q.sql, durationMs: performance.now() - started });
+            return result;
+          } catch (error) {
+            onQuery({ sql: q.sql, durationMs: performance.now() - started, error });
+            throw error;
+          }
+        };
+  return {
+    kysely,
+    execute: <R>(q: CompiledQuery<R>) => {
+      if (state.closed) return Promise.reject(new PoolClosedError());
+      return execute(q) as Promise<QueryResult<R>>;
+    },
+  };
 }

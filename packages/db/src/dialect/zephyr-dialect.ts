@@ -1,4 +1,4 @@
-import type { Dialect } from 'kysely';
+import type { CompiledQuery, Dialect, QueryResult } from 'kysely';
 import type { ConstraintColumns } from '../errors/map-database-error.js';
 import type { PoolMetrics } from '../pool/connection-pool.js';
 
@@ -21,4 +21,9 @@ export interface ZephyrDialect extends Dialect {
    * connections. Called by `Database.destroy`.
    */
   close(): Promise<void>;
+  /**
+   * Runs one compiled statement on a pooled connection, without Kysely's per-query machinery (the
+   * models' hot path). Dialects without it run model queries through Kysely.
+   */
+  executeQuery?<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
 }

@@ -1,3 +1,4 @@
+import type { CompiledQuery, QueryResult } from 'kysely';
 import type { TemplateCache } from '../query-compiler/template-cache.js';
 import type { AnySchema } from '../schema/schema.js';
 import type { FilterTables } from './filter-tables.js';
@@ -5,7 +6,10 @@ import type { UntypedKysely } from './untyped-kysely.js';
 
 /** Something model queries run on: the database, a transaction, or a read replica. */
 export interface ModelRunner {
+  /** Builds queries (and runs anything else); untyped, since models address tables by name. */
   readonly kysely: UntypedKysely;
+  /** Runs a compiled model query: straight on the dialect's pool where it can, else through Kysely. */
+  readonly execute: <R>(query: CompiledQuery<R>) => Promise<QueryResult<R>>;
 }
 
 /** What every model of one database (or transaction) shares. */

@@ -109,6 +109,12 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
   readonly #pk: string | undefined;
   readonly #pkCodec: FilterValueCodec | undefined;
   readonly #soft: string | undefined;
+  /** Template-cache keys of the hot paths, built once: a constant string is hashed once. */
+  readonly #findKey: string;
+  readonly #findSoftKey: string;
+  /** The column list of the last single-row insert, and its cache key (rows usually repeat it). */
+  #insertColumns: string[] = [];
+  #insertKey = '';
 
   /** @internal Models are created by the database: use `db.models.<table>`. */
   constructor(ctx: ModelContext, table: S['tables'][N]) {
@@ -123,6 +129,8 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
     this.#pk = rest.length === 0 ? only : undefined;
     this.#pkCodec = this.#pk === undefined ? undefined : this.#f.codecs.get(this.#pk);
     this.#soft = this.#t.softDelete;
+    this.#findKey = `${table.name}:find`;
+    this.#findSoftKey = `${table.name}:find:soft`;
   }
 
   /** The row with this primary key, or `undefined`. */
@@ -150,14 +158,19 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
         throw new InvalidQueryError(`key of "${this.#t.name}" is missing`);
       const value = (this.#pkCodec as FilterValueCodec)(key, pk);
       const soft = this.#soft !== undefined && options.withDeleted !== true;
-      const rows = await this.#run(this.#ctx.reader(), soft ? 'find:soft' : 'find', [value], () => {
-        let q = this.#db()
-          .selectFrom(this.#t.name)
-          .selectAll()
-          .where(sql.ref(`${this.#t.name}.${pk}`), '=', new ParameterSlot(0));
-        if (soft) q = q.where(sql.ref(`${this.#t.name}.${this.#soft}`), 'is', null);
-        return q.limit(1).compile();
-      });
+      const rows = await this.#runKey(
+        this.#ctx.reader(),
+        soft ? this.#findSoftKey : this.#findKey,
+        [value],
+        () => {
+          let q = this.#db()
+            .selectFrom(this.#t.name)
+            .selectAll()
+            .where(sql.ref(`${this.#t.name}.${pk}`), '=', new ParameterSlot(0));
+          if (soft) q = q.where(sql.ref(`${this.#t.name}.${this.#soft}`), 'is', null);
+          return q.limit(1).compile();
+        },
+      );
       return rows[0] as SelectedRow<S, N, C, W> | undefined;
     }
     const rows = await this.findMany<W, C>({ ...options, where: this.#keyWhere(key), limit: 1 } as never);
@@ -514,7 +527,7 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
             .compile(),
         ),
     );
-    const result = await this.#ctx.runner.kysely.executeQuery(template.bind([source, keys]));
+    const result = await this.#ctx.runner.execute(template.bind([source, keys]));
     return Number(result.numAffectedRows ?? 0n);
   }
 
@@ -646,7 +659,7 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
       if (!all) q = q.where((eb) => this.#buildWhere(eb, where as object));
       return new CompiledTemplate(q.compile());
     });
-    const result = await this.#ctx.runner.kysely.executeQuery(template.bind(values));
+    const result = await this.#ctx.runner.execute(template.bind(values));
     return Number(result.numAffectedRows ?? 0n);
   }
 
@@ -780,19 +793,31 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
 
   async #insert(runner: ModelRunner, rows: RawRow[]): Promise<RawRow[]> {
     if (rows.length === 0) return [];
-    let shape = 'insert:';
     const values: unknown[] = [];
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r] as RawRow;
-      if (r > 0) shape += '|';
-      let first = true;
-      for (const c in row) {
-        shape += first ? c : `,${c}`;
-        first = false;
-        values.push(toDriverValue(this.#column(c), row[c]));
+    let key: string;
+    if (rows.length === 1 && this.#sameColumnsAsLastInsert(rows[0] as RawRow)) {
+      const row = rows[0] as RawRow;
+      for (const c in row) values.push(toDriverValue(this.#column(c), row[c]));
+      key = this.#insertKey;
+    } else {
+      let shape = `${this.#t.name}:insert:`;
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r] as RawRow;
+        if (r > 0) shape += '|';
+        let first = true;
+        for (const c in row) {
+          shape += first ? c : `,${c}`;
+          first = false;
+          values.push(toDriverValue(this.#column(c), row[c]));
+        }
+      }
+      key = shape;
+      if (rows.length === 1) {
+        this.#insertColumns = Object.keys(rows[0] as RawRow);
+        this.#insertKey = shape;
       }
     }
-    return this.#run(runner, shape, values, () => {
+    return this.#runKey(runner, key, values, () => {
       let i = 0;
       const slotted = rows.map((r) => {
         const row: Record<string, unknown> = {};
@@ -811,14 +836,25 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
     });
   }
 
-  async #run(
+  #sameColumnsAsLastInsert(row: RawRow): boolean {
+    const last = this.#insertColumns;
+    let i = 0;
+    for (const c in row) if (last[i++] !== c) return false;
+    return i === last.length && i > 0;
+  }
+
+  #run(runner: ModelRunner, shape: string, values: unknown[], build: () => CompiledQuery): Promise<RawRow[]> {
+    return this.#runKey(runner, `${this.#t.name}:${shape}`, values, build);
+  }
+
+  async #runKey(
     runner: ModelRunner,
-    shape: string,
+    key: string,
     values: unknown[],
     build: () => CompiledQuery,
   ): Promise<RawRow[]> {
-    const template = this.#ctx.templates.get(`${this.#t.name}:${shape}`, () => new CompiledTemplate(build()));
-    const result = await runner.kysely.executeQuery(template.bind(values));
+    const template = this.#ctx.templates.get(key, () => new CompiledTemplate(build()));
+    const result = await runner.execute(template.bind(values));
     return result.rows as RawRow[];
   }
 }

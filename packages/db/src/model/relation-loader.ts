@@ -181,7 +181,7 @@ async function run(
   build: () => import('kysely').CompiledQuery,
 ): Promise<RawRow[]> {
   const template = ctx.templates.get(shape, () => new CompiledTemplate(build()));
-  const result = await runner.kysely.executeQuery(template.bind([keys]));
+  const result = await runner.execute(template.bind([keys]));
   return result.rows as RawRow[];
 }
 

@@ -32,7 +32,6 @@ export function isConnectionError(error: unknown): boolean {
 
 const QUERY_CANCELED = '57014';
 
-const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
 const CACHED_PLAN_CHANGED = '0A000';
 
 /**
@@ -83,7 +82,7 @@ export class PostgresConnection implements DatabaseConnection {
       throw tooManyParameters(values.length, POSTGRES_MAX_PARAMETERS);
     // Only parameterised data statements are prepared: a parameterless text may hold several
     // statements (a migration), which only the simple protocol accepts.
-    const name = values.length > 0 && PREPARABLE.test(text) ? this.#names.nameFor(text) : undefined;
+    const name = values.length > 0 ? this.#names.nameFor(text) : undefined;
     const wanted = queryTimeoutScope.getStore() ?? this.#defaultTimeoutMs;
     if (wanted !== this.#timeoutMs) await this.#setTimeout(wanted);
     let result: pg.QueryResult;
