@@ -1,3 +1,6 @@
+/// <reference types="emscripten" preserve="true" />
+// PGlite's own declarations use the Emscripten globals without referencing them: this keeps consumers
+// that check library types (skipLibCheck: false) compiling.
 import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
 import {
   CompiledQuery,
