@@ -30,8 +30,15 @@ import type { UntypedExpressionBuilder } from './untyped-kysely.js';
 import { type AllRows, buildWhere, type CheckedWhere, collectWhere, isAllRows } from './where-filter.js';
 
 /** Options of {@link Model.findMany}. */
-export interface FindManyOptions<S extends AnySchema, N extends TableName<S>, W, C extends ColumnOf<S, N>> {
-  readonly where?: WhereOf<S, N>;
+export interface FindManyOptions<
+  S extends AnySchema,
+  N extends TableName<S>,
+  W,
+  C extends ColumnOf<S, N>,
+  F = WhereOf<S, N>,
+> {
+  /** A filter; see the safe-filter rule on {@link Where}. Omit it to read every row. */
+  readonly where?: F & CheckedWhere<F> & WhereOf<S, N>;
   readonly orderBy?: OrderBy<RowOf<S, N>>;
   readonly limit?: number;
   readonly offset?: number;
@@ -44,8 +51,14 @@ export interface FindManyOptions<S extends AnySchema, N extends TableName<S>, W,
 }
 
 /** Options of {@link Model.paginate}. */
-export interface PaginateOptions<S extends AnySchema, N extends TableName<S>, W, C extends ColumnOf<S, N>> {
-  readonly where?: WhereOf<S, N>;
+export interface PaginateOptions<
+  S extends AnySchema,
+  N extends TableName<S>,
+  W,
+  C extends ColumnOf<S, N>,
+  F = WhereOf<S, N>,
+> {
+  readonly where?: F & CheckedWhere<F> & WhereOf<S, N>;
   /** Sort columns (must be NOT NULL); the primary key is appended as a tie-breaker. Default: primary key. */
   readonly orderBy?: OrderBy<RowOf<S, N>>;
   /** Page size, 1..1000. */
@@ -198,8 +211,11 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
   async findFirst<
     const W extends WithSpec<S, N> = Record<never, never>,
     const C extends ColumnOf<S, N> = ColumnOf<S, N>,
-  >(options: Omit<FindManyOptions<S, N, W, C>, 'limit'> = {}): Promise<SelectedRow<S, N, C, W> | undefined> {
-    const rows = await this.findMany<W, C>({ ...options, limit: 1 });
+    const F extends WhereOf<S, N> = WhereOf<S, N>,
+  >(
+    options: Omit<FindManyOptions<S, N, W, C, F>, 'limit'> = {},
+  ): Promise<SelectedRow<S, N, C, W> | undefined> {
+    const rows = await this.findMany<W, C, F>({ ...options, limit: 1 });
     return rows[0];
   }
 
@@ -207,7 +223,8 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
   async findMany<
     const W extends WithSpec<S, N> = Record<never, never>,
     const C extends ColumnOf<S, N> = ColumnOf<S, N>,
-  >(options: FindManyOptions<S, N, W, C> = {}): Promise<SelectedRow<S, N, C, W>[]> {
+    const F extends WhereOf<S, N> = WhereOf<S, N>,
+  >(options: FindManyOptions<S, N, W, C, F> = {}): Promise<SelectedRow<S, N, C, W>[]> {
     checkOptions(options, FIND_MANY_OPTIONS, 'findMany');
     const shape: string[] = ['select:'];
     const values: unknown[] = [];
@@ -244,7 +261,8 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
   async paginate<
     const W extends WithSpec<S, N> = Record<never, never>,
     const C extends ColumnOf<S, N> = ColumnOf<S, N>,
-  >(options: PaginateOptions<S, N, W, C>): Promise<Page<SelectedRow<S, N, C, W>>> {
+    const F extends WhereOf<S, N> = WhereOf<S, N>,
+  >(options: PaginateOptions<S, N, W, C, F>): Promise<Page<SelectedRow<S, N, C, W>>> {
     checkOptions(options, PAGINATE_OPTIONS, 'paginate');
     const first = checkCount('first', options.first, 1, 1000);
     const order = normalizeOrderBy(this.#t, options.orderBy);
@@ -305,7 +323,10 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
   }
 
   /** How many rows match `where` (every row when omitted). */
-  async count(where?: WhereOf<S, N>, options: { readonly withDeleted?: boolean } = {}): Promise<number> {
+  async count<const F extends WhereOf<S, N> = WhereOf<S, N>>(
+    where?: F & CheckedWhere<F>,
+    options: { readonly withDeleted?: boolean } = {},
+  ): Promise<number> {
     const shape: string[] = ['count:'];
     const values: unknown[] = [];
     const soft = this.#softFilter(options.withDeleted, shape);
