@@ -75,6 +75,15 @@ describe.each(DIALECTS)('lifecycle, misuse and limits (%s)', (kind) => {
     }
     // The database is not frozen afterwards.
     expect(await t.db.models.users.count()).toBe(kind === 'pglite' ? 0 : 1);
+    // Work a callback schedules for after its transaction runs normally.
+    let later: Promise<number> | undefined;
+    await t.db.transaction(async () => {
+      later = new Promise((resolve) => setTimeout(resolve, 50)).then(() => t.db.models.users.count());
+    });
+    expect(await later).toBe(kind === 'pglite' ? 0 : 1);
+    await expect(
+      t.db.transaction(async (tx) => tx.transaction(async () => 1, { isolationLevel: 'serializable' })),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
   it('createMany is atomic across statements and splits under the 65,535-parameter limit', async () => {

@@ -19,7 +19,7 @@ import type { PoolMetrics } from '../pool/connection-pool.js';
 import { type ParameterFactory, type PreparedQuery, prepareQuery } from '../query-compiler/prepared-query.js';
 import { TemplateCache } from '../query-compiler/template-cache.js';
 import type { AnySchema, DatabaseTypes } from '../schema/schema.js';
-import { queryTimeoutScope, transactionScope } from './transaction-scope.js';
+import { type OpenTransaction, queryTimeoutScope, transactionScope } from './transaction-scope.js';
 
 /** One executed statement, reported to `onQuery`. */
 export interface QueryEvent {
@@ -156,8 +156,18 @@ export class Database<S extends AnySchema> {
       if (this.dialect.kind !== 'pglite') return builder.execute((trx) => fn(this.#bound(trx, 1)));
       // Only PGlite needs to know, inside the callback, that its one session is taken. (An
       // AsyncLocalStorage costs every promise of the process on Node 20 once used: not on PostgreSQL.)
-      const inside = [...(transactionScope.getStore() ?? []), this.dialect];
-      return builder.execute((trx) => transactionScope.run(inside, () => fn(this.#bound(trx, 1))));
+      const open: OpenTransaction = { dialect: this.dialect, active: true };
+      const inside = [...(transactionScope.getStore() ?? []), open];
+      try {
+        return await builder.execute((trx) => transactionScope.run(inside, () => fn(this.#bound(trx, 1))));
+      } finally {
+        open.active = false;
+      }
+    }
+    if (options.isolationLevel !== undefined || options.accessMode !== undefined) {
+      throw new InvalidArgumentError(
+        'a nested transaction (a savepoint) takes no isolationLevel or accessMode',
+      );
     }
     // Two savepoints of one transaction open at once would share the session's statement stream:
     // rolling one back would undo the other's work after it reported success.

@@ -93,8 +93,8 @@ class PGliteDriver implements Driver {
     if (this.#closed) throw new PoolClosedError();
     const session = this.#session!;
     // Inside a transaction callback on this very session, waiting for the session would never end.
-    for (const dialect of transactionScope.getStore() ?? []) {
-      if (dialect instanceof PGliteDialect && dialect.holds(session)) {
+    for (const open of transactionScope.getStore() ?? []) {
+      if (open.active && open.dialect instanceof PGliteDialect && open.dialect.holds(session)) {
         throw new TransactionMisuseError(
           'a statement outside the transaction was started inside its callback: PGlite has one session, ' +
             'which the transaction holds, so it would wait forever. Use the `tx` passed to the callback.',
