@@ -61,15 +61,15 @@ export {
 } from './migration/migrator.js';
 export { type SchemaSnapshot, snapshotFromSchema, type TableSnapshot } from './migration/schema-snapshot.js';
 export { equalityFilter } from './model/equality-filter.js';
-export {
-  type FindManyOptions,
-  Model,
-  type NestedCreate,
-  type Page,
-  type PaginateOptions,
-  type UpsertOptions,
-  type WriteFilter,
-} from './model/model.js';
+export { Model } from './model/model.js';
+export type {
+  FindManyOptions,
+  NestedCreate,
+  Page,
+  PaginateOptions,
+  UpsertOptions,
+  WriteFilter,
+} from './model/model-options.js';
 export type {
   ColumnOf,
   ExactWith,

@@ -2,14 +2,31 @@ import { type CompiledQuery, sql } from 'kysely';
 import type { z } from 'zod';
 import { InvalidQueryError, NotFoundError, ValidationError } from '../errors/validation-error.js';
 import { CompiledTemplate, ParameterSlot } from '../query-compiler/compiled-template.js';
-import type { HasManyRelation, HasOneRelation, ManyToManyRelation, Relation } from '../schema/relation.js';
+import type { Relation } from '../schema/relation.js';
 import type { AnySchema } from '../schema/schema.js';
 import type { AnyTable } from '../schema/table.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { toDriverValue } from './driver-value.js';
 import type { TableFilter } from './filter-tables.js';
 import type { FilterValueCodec } from './filter-value.js';
+import { keysetCondition } from './keyset.js';
+import { connectLinks, disconnectLinks } from './link-writes.js';
 import type { ModelContext, ModelRunner, RawRow } from './model-context.js';
+import {
+  checkCount,
+  checkNested,
+  checkOptions,
+  FIND_MANY_OPTIONS,
+  FIND_OPTIONS,
+  type FindManyOptions,
+  MAX_ROWS_PER_INSERT,
+  type NestedCreate,
+  PAGINATE_OPTIONS,
+  type Page,
+  type PaginateOptions,
+  type UpsertOptions,
+  type WriteFilter,
+} from './model-options.js';
 import type {
   ColumnOf,
   ExactWith,
@@ -24,87 +41,10 @@ import type {
   WhereOf,
   WithSpec,
 } from './model-types.js';
-import { normalizeOrderBy, type OrderBy, type SortDirection } from './order-by.js';
+import { normalizeOrderBy, type SortDirection } from './order-by.js';
 import { loadRelations, type RelationSpec } from './relation-loader.js';
 import type { UntypedExpressionBuilder } from './untyped-kysely.js';
 import { type AllRows, buildWhere, type CheckedWhere, collectWhere, isAllRows } from './where-filter.js';
-
-/** Options of {@link Model.findMany}. */
-export interface FindManyOptions<
-  S extends AnySchema,
-  N extends TableName<S>,
-  W,
-  C extends ColumnOf<S, N>,
-  F = WhereOf<S, N>,
-> {
-  /** A filter; see the safe-filter rule on {@link Where}. Omit it to read every row. */
-  readonly where?: F & CheckedWhere<F> & WhereOf<S, N>;
-  readonly orderBy?: OrderBy<RowOf<S, N>>;
-  readonly limit?: number;
-  readonly offset?: number;
-  /** Relations to load eagerly: one extra query per relation, whatever the row count. */
-  readonly with?: ExactWith<S, N, W> & WithSpec<S, N>;
-  /** Only these columns (the row type narrows to them). Default: every column. */
-  readonly select?: readonly C[];
-  /** Soft-deleted tables: include deleted rows too. */
-  readonly withDeleted?: boolean;
-}
-
-/** Options of {@link Model.paginate}. */
-export interface PaginateOptions<
-  S extends AnySchema,
-  N extends TableName<S>,
-  W,
-  C extends ColumnOf<S, N>,
-  F = WhereOf<S, N>,
-> {
-  readonly where?: F & CheckedWhere<F> & WhereOf<S, N>;
-  /** Sort columns (must be NOT NULL); the primary key is appended as a tie-breaker. Default: primary key. */
-  readonly orderBy?: OrderBy<RowOf<S, N>>;
-  /** Page size, 1..1000. */
-  readonly first: number;
-  /** The `nextCursor` of the previous page; omit or `null` for the first page. */
-  readonly after?: string | null;
-  readonly with?: ExactWith<S, N, W> & WithSpec<S, N>;
-  readonly select?: readonly C[];
-  readonly withDeleted?: boolean;
-}
-
-/** One page of {@link Model.paginate}. */
-export interface Page<Row> {
-  readonly rows: Row[];
-  /** Pass as `after` to get the next page; `null` on the last page. */
-  readonly nextCursor: string | null;
-}
-
-/** Options of {@link Model.upsert}. */
-export interface UpsertOptions<S extends AnySchema, N extends TableName<S>> {
-  readonly values: InsertOf<S, N>;
-  /** The unique columns that identify an existing row (a unique constraint or the primary key). */
-  readonly conflict: readonly (keyof RowOf<S, N> & string)[];
-  /** What to set on conflict; default: every inserted column outside `conflict`. */
-  readonly update?: UpdateOf<S, N>;
-}
-
-/** Nested writes of {@link Model.create}: related rows created in the same transaction. */
-export type NestedCreate<S extends AnySchema, N extends TableName<S>> = {
-  readonly [R in keyof RelationsOf<S, N>]?: RelationsOf<S, N>[R] extends HasOneRelation<infer T, infer FK>
-    ? Omit<InsertOf<S, T & TableName<S>>, FK>
-    : RelationsOf<S, N>[R] extends HasManyRelation<infer T, infer FK>
-      ? readonly Omit<InsertOf<S, T & TableName<S>>, FK>[]
-      : RelationsOf<S, N>[R] extends ManyToManyRelation<infer T>
-        ? readonly InsertOf<S, T & TableName<S>>[]
-        : never;
-};
-
-/** A filter for `update`/`delete`, checked at compile time, or `{ all: true }`. */
-export type WriteFilter<F> = F & (F extends AllRows ? unknown : CheckedWhere<F>);
-
-const MAX_LIMIT = 10_000;
-const MAX_ROWS_PER_INSERT = 1000;
-const FIND_MANY_OPTIONS = new Set(['where', 'orderBy', 'limit', 'offset', 'with', 'select', 'withDeleted']);
-const PAGINATE_OPTIONS = new Set(['where', 'orderBy', 'first', 'after', 'with', 'select', 'withDeleted']);
-const FIND_OPTIONS = new Set(['with', 'select', 'withDeleted']);
 
 /**
  * Typed access to one table: CRUD, filters, cursor pagination and eager relations. Every query is
@@ -507,76 +447,21 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
    * Many-to-many: links the row with key `key` to the target rows with keys `targets`, through the
    * join table (already linked pairs are left alone). Returns how many links were added.
    */
-  async connect(
+  connect(
     key: KeyInput<S, N>,
     relationName: keyof RelationsOf<S, N> & string,
     targets: readonly unknown[],
   ): Promise<number> {
-    const { rel, source, keys } = this.#linkArgs(key, relationName, targets);
-    if (keys.length === 0) return 0;
-    const shape = `connect:${relationName}`;
-    const rows = await this.#run(this.#ctx.runner, shape, [source, keys], () =>
-      this.#db()
-        .insertInto(rel.through)
-        .columns([rel.sourceForeignKey, rel.targetForeignKey])
-        .expression(
-          sql`select ${new ParameterSlot(0)}, t from unnest(${new ParameterSlot(1)}::${sql.raw(this.#targetKeyType(rel))}[]) as t`,
-        )
-        .onConflict((oc) => oc.doNothing())
-        .returning(sql.lit(1).as('one'))
-        .compile(),
-    );
-    return rows.length;
+    return connectLinks(this.#ctx, this.#f, key, relationName, targets);
   }
 
   /** Many-to-many: removes the links to the target rows with keys `targets`; returns how many. */
-  async disconnect(
+  disconnect(
     key: KeyInput<S, N>,
     relationName: keyof RelationsOf<S, N> & string,
     targets: readonly unknown[],
   ): Promise<number> {
-    const { rel, source, keys } = this.#linkArgs(key, relationName, targets);
-    if (keys.length === 0) return 0;
-    const template = this.#ctx.templates.get(
-      `${this.#t.name}:disconnect:${relationName}`,
-      () =>
-        new CompiledTemplate(
-          this.#db()
-            .deleteFrom(rel.through)
-            .where(sql.ref(rel.sourceForeignKey), '=', new ParameterSlot(0))
-            .where(sql<boolean>`${sql.ref(rel.targetForeignKey)} = any(${new ParameterSlot(1)})`)
-            .compile(),
-        ),
-    );
-    const result = await this.#ctx.runner.execute(template.bind([source, keys]));
-    return Number(result.numAffectedRows ?? 0n);
-  }
-
-  #linkArgs(key: unknown, relationName: string, targets: readonly unknown[]) {
-    const rel = this.#f.relations.get(relationName);
-    if (rel?.kind !== 'manyToMany')
-      throw new InvalidQueryError(`"${relationName}" is not a many-to-many relation of "${this.#t.name}"`);
-    if (!Array.isArray(targets))
-      throw new InvalidQueryError(`${relationName}: targets must be an array of keys`);
-    const sourceColumn = rel.sourceKey ?? this.#pk;
-    const target = this.#ctx.filters.get(rel.target);
-    const targetColumn = rel.targetKey ?? target.table.primaryKey.columns[0];
-    if (sourceColumn === undefined || targetColumn === undefined)
-      throw new InvalidQueryError(
-        `relation "${relationName}" needs explicit keys: a primary key is composite`,
-      );
-    if (key === undefined || key === null || typeof key === 'object')
-      throw new InvalidQueryError(`key of "${this.#t.name}" must be a single value`);
-    const source = (this.#f.codecs.get(sourceColumn) as FilterValueCodec)(key, sourceColumn);
-    const codec = target.codecs.get(targetColumn) as FilterValueCodec;
-    const keys = [...new Set(targets)].map((k) => codec(k, targetColumn));
-    return { rel, source, keys };
-  }
-
-  #targetKeyType(rel: Relation & { kind: 'manyToMany' }): string {
-    const target = this.#ctx.filters.get(rel.target);
-    const column = rel.targetKey ?? (target.table.primaryKey.columns[0] as string);
-    return target.table.columns[column]?.definition.sqlType ?? 'text';
+    return disconnectLinks(this.#ctx, this.#f, key, relationName, targets);
   }
 
   async #createRelated(
@@ -878,54 +763,4 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
     const result = await runner.execute(template.bind(values));
     return result.rows as RawRow[];
   }
-}
-
-function checkCount(name: string, value: unknown, min: number, max = MAX_LIMIT): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidQueryError(`${name} must be an integer between ${min} and ${max}`);
-  }
-  return value;
-}
-
-/** Query options are input too: an unknown key (a typo, or an option this version lacks) is refused. */
-function checkOptions(options: unknown, allowed: ReadonlySet<string>, method: string): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new InvalidQueryError(`${method} options must be an object`);
-  for (const key in options) {
-    if (!allowed.has(key)) throw new InvalidQueryError(`${method} has no option "${key}"`);
-  }
-}
-
-function checkNested(t: TableFilter, nested: object): [string, Relation, unknown][] {
-  if (typeof nested !== 'object' || nested === null || Array.isArray(nested))
-    throw new InvalidQueryError('nested create must be an object of relation names');
-  const result: [string, Relation, unknown][] = [];
-  for (const [name, children] of Object.entries(nested)) {
-    const rel = t.relations.get(name);
-    if (rel === undefined) throw new InvalidQueryError(`table "${t.table.name}" has no relation "${name}"`);
-    if (rel.kind === 'belongsTo')
-      throw new InvalidQueryError(`nested create through belongsTo "${name}": create the parent first`);
-    if (children === undefined) throw new InvalidQueryError(`nested create "${name}" is undefined`);
-    result.push([name, rel, children]);
-  }
-  return result;
-}
-
-/** `(a > $1) or (a = $1 and b > $2) ...`, honouring each column's direction. */
-function keysetCondition(
-  eb: UntypedExpressionBuilder,
-  table: string,
-  order: [string, SortDirection][],
-  firstSlot: number,
-) {
-  const ors = order.map(([,], i) => {
-    const ands = order.slice(0, i + 1).map(([column, direction], j) => {
-      const ref = eb.ref(`${table}.${column}`);
-      const slot = new ParameterSlot(firstSlot + j);
-      if (j < i) return eb(ref, '=', slot);
-      return eb(ref, direction === 'asc' ? '>' : '<', slot);
-    });
-    return eb.and(ands);
-  });
-  return eb.or(ors);
 }
