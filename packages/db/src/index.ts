@@ -40,13 +40,13 @@ export {
 } from './errors/pool-errors.js';
 export {
   InvalidQueryError,
-  NotFoundError,
+  RowNotFoundError,
   TransactionMisuseError,
   ValidationError,
 } from './errors/validation-error.js';
 export {
-  InvalidArgumentError,
-  UnsupportedOptionError,
+  DatabaseArgumentError,
+  DatabaseUnsupportedOptionError,
   ZephyrDbError,
   type ZephyrDbErrorOptions,
 } from './errors/zephyr-db-error.js';

@@ -2,8 +2,9 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   column,
   createDatabase,
+  DatabaseArgumentError,
+  DatabaseUnsupportedOptionError,
   defineSchema,
-  InvalidArgumentError,
   PoolClosedError,
   pglite,
   postgres,
@@ -12,7 +13,6 @@ import {
   TransactionMisuseError,
   table,
   UniqueViolationError,
-  UnsupportedOptionError,
 } from '../src/index.js';
 import {
   DIALECTS,
@@ -83,7 +83,7 @@ describe.each(DIALECTS)('lifecycle, misuse and limits (%s)', (kind) => {
     expect(await later).toBe(kind === 'pglite' ? 0 : 1);
     await expect(
       t.db.transaction(async (tx) => tx.transaction(async () => 1, { isolationLevel: 'serializable' })),
-    ).rejects.toBeInstanceOf(InvalidArgumentError);
+    ).rejects.toBeInstanceOf(DatabaseArgumentError);
   });
 
   it('createMany is atomic across statements and splits under the 65,535-parameter limit', async () => {
@@ -138,7 +138,7 @@ describe.each(DIALECTS)('lifecycle, misuse and limits (%s)', (kind) => {
 
   it('query timeouts: per call with withTimeout, PostgreSQL only', async () => {
     if (kind === 'pglite') {
-      expect(() => t.db.withTimeout(100, async () => 1)).toThrow(UnsupportedOptionError);
+      expect(() => t.db.withTimeout(100, async () => 1)).toThrow(DatabaseUnsupportedOptionError);
       return;
     }
     const started = performance.now();
@@ -148,31 +148,31 @@ describe.each(DIALECTS)('lifecycle, misuse and limits (%s)', (kind) => {
     expect(performance.now() - started).toBeLessThan(4000);
     // The session goes back to the default (no timeout) afterwards.
     await sql`select pg_sleep(0.3)`.execute(t.db.kysely);
-    expect(() => t.db.withTimeout(0, async () => 1)).toThrow(InvalidArgumentError);
+    expect(() => t.db.withTimeout(0, async () => 1)).toThrow(DatabaseArgumentError);
   });
 
   it('options that are not implemented, or misspelled, are refused rather than ignored', () => {
     expect(() => createDatabase({ schema, dialect: pglite(), softDelete: true } as never)).toThrow(
-      InvalidArgumentError,
+      DatabaseArgumentError,
     );
     expect(() => createDatabase({ schema, dialect: pglite(), timeout: 5 } as never)).toThrow(
-      InvalidArgumentError,
+      DatabaseArgumentError,
     );
     expect(() => createDatabase({ schema, dialect: pglite(), replicas: [pglite()] })).toThrow(
-      UnsupportedOptionError,
+      DatabaseUnsupportedOptionError,
     );
     expect(() => pglite({ pool: { max: 2 } } as never)).toThrow(/PostgreSQL only/);
     expect(() => postgres({ connectionString: postgresUrl(), poolSize: 3 } as never)).toThrow(
-      InvalidArgumentError,
+      DatabaseArgumentError,
     );
     expect(() => postgres({ connectionString: postgresUrl(), pool: { min: 1 } } as never)).toThrow(
-      InvalidArgumentError,
+      DatabaseArgumentError,
     );
     expect(() => postgres({ connectionString: postgresUrl(), queryTimeoutMs: -1 })).toThrow(
-      InvalidArgumentError,
+      DatabaseArgumentError,
     );
     expect(() => postgres({ connectionString: postgresUrl(), searchPath: 'a; drop' })).toThrow(
-      InvalidArgumentError,
+      DatabaseArgumentError,
     );
   });
 

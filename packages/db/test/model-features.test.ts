@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { column, defineSchema, InvalidQueryError, NotFoundError, relation, table } from '../src/index.js';
+import { column, defineSchema, InvalidQueryError, RowNotFoundError, relation, table } from '../src/index.js';
 import { DIALECTS, useTestDatabase } from './support/test-databases.js';
 
 const authors = table(
@@ -178,7 +178,7 @@ describe.each(DIALECTS)(
       expect((await m.find(bob.id, { withDeleted: true }))?.deleted_at).toBeInstanceOf(Date);
       expect(await m.count(undefined, { withDeleted: true })).toBe(3);
       expect(await m.delete({ id: bob.id })).toBe(0); // already deleted
-      await expect(m.findOrThrow(bob.id)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(m.findOrThrow(bob.id)).rejects.toBeInstanceOf(RowNotFoundError);
       await expect(m.findOrThrow(bob.id)).rejects.toMatchObject({ status: 404 });
       // Relations skip soft-deleted rows too.
       const book = await t.db.models.books.findFirst({

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
-  InvalidArgumentError,
+  DatabaseArgumentError,
   PoolClosedError,
   PoolOverloadedError,
   PoolTimeoutError,
@@ -133,13 +133,13 @@ describe('connection pool with backpressure (PostgreSQL)', () => {
 
   it('rejects nonsensical pool limits at construction', () => {
     expect(() => postgres({ connectionString: postgresUrl(), pool: { max: 0 } })).toThrow(
-      InvalidArgumentError,
+      DatabaseArgumentError,
     );
     expect(() => postgres({ connectionString: postgresUrl(), pool: { queue: -1 } })).toThrow(
-      InvalidArgumentError,
+      DatabaseArgumentError,
     );
     expect(() => postgres({ connectionString: postgresUrl(), pool: { acquireTimeoutMs: 1.5 } })).toThrow(
-      InvalidArgumentError,
+      DatabaseArgumentError,
     );
   });
 

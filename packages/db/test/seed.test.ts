@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defineSeed, InvalidArgumentError, loadSeed, runSeed } from '../src/index.js';
+import { DatabaseArgumentError, defineSeed, loadSeed, runSeed } from '../src/index.js';
 import { DIALECTS, useTestDatabase } from './support/test-databases.js';
 import { schema, type TestSchema } from './support/test-schema.js';
 
@@ -39,9 +39,9 @@ describe.each(DIALECTS)('seeds: the API `zephyr db seed` runs (%s)', (kind) => {
       await writeFile(join(dir, 'not-a-seed.mjs'), 'export default 42;\n');
       await runSeed(t.db, await loadSeed<TestSchema>('seed.mjs', dir));
       expect(await t.db.models.tags.count()).toBe(2);
-      await expect(loadSeed(join(dir, 'not-a-seed.mjs'))).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(loadSeed(join(dir, 'not-a-seed.mjs'))).rejects.toBeInstanceOf(DatabaseArgumentError);
       await expect(loadSeed(join(dir, 'missing.mjs'))).rejects.toThrow();
-      expect(() => defineSeed(42 as never)).toThrow(InvalidArgumentError);
+      expect(() => defineSeed(42 as never)).toThrow(DatabaseArgumentError);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

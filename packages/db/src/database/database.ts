@@ -9,7 +9,7 @@ import {
 import type { ZephyrDialect } from '../dialect/zephyr-dialect.js';
 import { PoolClosedError } from '../errors/pool-errors.js';
 import { TransactionMisuseError } from '../errors/validation-error.js';
-import { InvalidArgumentError, UnsupportedOptionError } from '../errors/zephyr-db-error.js';
+import { DatabaseArgumentError, DatabaseUnsupportedOptionError } from '../errors/zephyr-db-error.js';
 import { FilterTables } from '../model/filter-tables.js';
 import { Model } from '../model/model.js';
 import type { ModelContext, ModelRunner } from '../model/model-context.js';
@@ -148,7 +148,7 @@ export class Database<S extends AnySchema> {
    */
   async transaction<T>(fn: (tx: Database<S>) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.#scope.state.closed) throw new PoolClosedError();
-    if (typeof fn !== 'function') throw new InvalidArgumentError('transaction needs a callback');
+    if (typeof fn !== 'function') throw new DatabaseArgumentError('transaction needs a callback');
     if (this.#scope.depth === 0) {
       let builder = this.kysely.transaction();
       if (options.isolationLevel !== undefined) builder = builder.setIsolationLevel(options.isolationLevel);
@@ -165,7 +165,7 @@ export class Database<S extends AnySchema> {
       }
     }
     if (options.isolationLevel !== undefined || options.accessMode !== undefined) {
-      throw new InvalidArgumentError(
+      throw new DatabaseArgumentError(
         'a nested transaction (a savepoint) takes no isolationLevel or accessMode',
       );
     }
@@ -198,7 +198,7 @@ export class Database<S extends AnySchema> {
    * Runs `fn` with a statement timeout of `ms` milliseconds (PostgreSQL): each of its statements
    * that runs longer is cancelled and fails with `QueryTimeoutError`. The dialect's
    * `queryTimeoutMs` is the default elsewhere. PGlite runs statements on the calling thread and
-   * cannot cancel them: `UnsupportedOptionError` there. (It rides on an AsyncLocalStorage, which on
+   * cannot cancel them: `DatabaseUnsupportedOptionError` there. (It rides on an AsyncLocalStorage, which on
    * Node 20 makes every later promise a little dearer: prefer the dialect default for hot paths.)
    *
    * @example
@@ -208,9 +208,11 @@ export class Database<S extends AnySchema> {
    */
   withTimeout<T>(ms: number, fn: () => Promise<T>): Promise<T> {
     if (!Number.isInteger(ms) || ms < 1 || ms > 2_147_483_647)
-      throw new InvalidArgumentError('withTimeout needs a positive integer of milliseconds');
+      throw new DatabaseArgumentError('withTimeout needs a positive integer of milliseconds');
     if (this.dialect.kind !== 'postgres')
-      throw new UnsupportedOptionError('query timeouts need PostgreSQL: PGlite cannot cancel a statement');
+      throw new DatabaseUnsupportedOptionError(
+        'query timeouts need PostgreSQL: PGlite cannot cancel a statement',
+      );
     return queryTimeoutScope.run(ms, fn);
   }
 
@@ -266,20 +268,22 @@ export class Database<S extends AnySchema> {
  */
 export function createDatabase<S extends AnySchema>(options: DatabaseOptions<S>): Database<S> {
   if (typeof options !== 'object' || options === null)
-    throw new InvalidArgumentError('createDatabase needs an options object');
+    throw new DatabaseArgumentError('createDatabase needs an options object');
   for (const key of Object.keys(options)) {
-    if (!DATABASE_OPTIONS.has(key)) throw new InvalidArgumentError(`createDatabase has no option "${key}"`);
+    if (!DATABASE_OPTIONS.has(key)) throw new DatabaseArgumentError(`createDatabase has no option "${key}"`);
   }
   const size = options.compiledQueryCacheSize ?? 1000;
   if (!Number.isInteger(size) || size < 1)
-    throw new InvalidArgumentError('compiledQueryCacheSize must be a positive integer');
+    throw new DatabaseArgumentError('compiledQueryCacheSize must be a positive integer');
   const replicas = options.replicas ?? [];
-  if (!Array.isArray(replicas)) throw new InvalidArgumentError('replicas must be an array of dialects');
+  if (!Array.isArray(replicas)) throw new DatabaseArgumentError('replicas must be an array of dialects');
   if (
     replicas.length > 0 &&
     (options.dialect.kind !== 'postgres' || replicas.some((r) => r.kind !== 'postgres'))
   )
-    throw new UnsupportedOptionError('read replicas need PostgreSQL, for the primary and every replica');
+    throw new DatabaseUnsupportedOptionError(
+      'read replicas need PostgreSQL, for the primary and every replica',
+    );
   const onQuery = options.onQuery;
   const open = (dialect: ZephyrDialect) => {
     dialect.setConstraintColumns(options.schema.constraintColumns);

@@ -32,7 +32,7 @@ export function tooManyParameters(count: number, max: number): InvalidQueryError
 }
 
 /** No row has the key given to `findOrThrow` (or another method that promises a row). */
-export class NotFoundError extends ZephyrDbError {
+export class RowNotFoundError extends ZephyrDbError {
   /** The table searched. */
   readonly table: string;
   constructor(table: string) {

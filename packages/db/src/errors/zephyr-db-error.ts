@@ -39,14 +39,14 @@ export class ZephyrDbError extends Error {
  * Code passed an unusable argument or option (a negative pool size, an unknown option key): a bug
  * in the calling code, not in a request, so it carries no HTTP status.
  */
-export class InvalidArgumentError extends ZephyrDbError {
+export class DatabaseArgumentError extends ZephyrDbError {
   constructor(message: string) {
     super('ZEPHYR_ERR_INVALID_ARGUMENT', message);
   }
 }
 
 /** An option that is valid but not supported in this context (e.g. a pool option on PGlite). */
-export class UnsupportedOptionError extends ZephyrDbError {
+export class DatabaseUnsupportedOptionError extends ZephyrDbError {
   constructor(message: string) {
     super('ZEPHYR_ERR_UNSUPPORTED_OPTION', message);
   }

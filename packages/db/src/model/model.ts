@@ -1,6 +1,6 @@
 import { type CompiledQuery, sql } from 'kysely';
 import type { z } from 'zod';
-import { InvalidQueryError, NotFoundError, ValidationError } from '../errors/validation-error.js';
+import { InvalidQueryError, RowNotFoundError, ValidationError } from '../errors/validation-error.js';
 import { CompiledTemplate, ParameterSlot } from '../query-compiler/compiled-template.js';
 import type { Relation } from '../schema/relation.js';
 import type { AnySchema } from '../schema/schema.js';
@@ -130,7 +130,7 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
     return rows[0];
   }
 
-  /** The row with this primary key; `NotFoundError` (404) when there is none. */
+  /** The row with this primary key; `RowNotFoundError` (404) when there is none. */
   async findOrThrow<
     const W extends WithSpec<S, N> = Record<never, never>,
     const C extends ColumnOf<S, N> = ColumnOf<S, N>,
@@ -143,7 +143,7 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
     } = {},
   ): Promise<SelectedRow<S, N, C, W>> {
     const row = await this.find<W, C>(key, options);
-    if (row === undefined) throw new NotFoundError(this.#t.name);
+    if (row === undefined) throw new RowNotFoundError(this.#t.name);
     return row;
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidArgumentError } from '../errors/zephyr-db-error.js';
+import { DatabaseArgumentError } from '../errors/zephyr-db-error.js';
 import type { ReferentialAction } from './column.js';
 import type { ColumnMap, InsertRow, SelectRow, UpdateRow } from './row-types.js';
 
@@ -85,7 +85,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_$]*$/;
 function assertIdentifier(kind: string, name: string): void {
   // Lower-case unquoted identifiers keep declared and introspected names identical.
   if (!IDENTIFIER.test(name) || name.length > 63) {
-    throw new InvalidArgumentError(
+    throw new DatabaseArgumentError(
       `${kind} name "${name}" must match ${IDENTIFIER} and be at most 63 characters`,
     );
   }
@@ -112,21 +112,21 @@ export function table<const Name extends string, const Cols extends ColumnMap>(
 ): Table<Name, Cols> {
   assertIdentifier('table', name);
   const entries = Object.entries(columns);
-  if (entries.length === 0) throw new InvalidArgumentError(`table "${name}" has no columns`);
+  if (entries.length === 0) throw new DatabaseArgumentError(`table "${name}" has no columns`);
   for (const [col, c] of entries) {
     assertIdentifier('column', col);
     const from = c.definition.renamedFrom;
     if (from !== undefined) {
       assertIdentifier('column', from);
       if (Object.hasOwn(columns, from))
-        throw new InvalidArgumentError(
+        throw new DatabaseArgumentError(
           `table "${name}": "${col}" is renamed from "${from}", which is still declared`,
         );
     }
   }
 
   const pkColumns = options.primaryKey ?? entries.filter(([, c]) => c.definition.primaryKey).map(([n]) => n);
-  if (pkColumns.length === 0) throw new InvalidArgumentError(`table "${name}" needs a primary key`);
+  if (pkColumns.length === 0) throw new DatabaseArgumentError(`table "${name}" needs a primary key`);
   const primaryKey = { name: `${name}_pkey`, columns: [...pkColumns] };
 
   const uniques: KeyConstraint[] = [];
@@ -182,13 +182,13 @@ export function table<const Name extends string, const Cols extends ColumnMap>(
   if (options.softDelete === true) {
     const d = columns[SOFT_DELETE_COLUMN]?.definition;
     if (d === undefined || !d.nullable || d.sqlType !== 'timestamp(3) with time zone') {
-      throw new InvalidArgumentError(
+      throw new DatabaseArgumentError(
         `table "${name}" uses softDelete: it needs ${SOFT_DELETE_COLUMN}: column.timestamp().nullable()`,
       );
     }
     softDelete = SOFT_DELETE_COLUMN;
   } else if (options.softDelete !== undefined && options.softDelete !== false) {
-    throw new InvalidArgumentError(`table "${name}": softDelete must be a boolean`);
+    throw new DatabaseArgumentError(`table "${name}": softDelete must be a boolean`);
   }
 
   return {

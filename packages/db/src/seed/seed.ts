@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Database } from '../database/database.js';
-import { InvalidArgumentError } from '../errors/zephyr-db-error.js';
+import { DatabaseArgumentError } from '../errors/zephyr-db-error.js';
 import type { AnySchema } from '../schema/schema.js';
 
 /** A seed: fills a database with the data development and tests start from. */
@@ -25,7 +25,7 @@ export interface SeedResult {
  */
 export function defineSeed<S extends AnySchema>(seed: Seed<S>): Seed<S> {
   if (typeof seed !== 'function')
-    throw new InvalidArgumentError('defineSeed needs a function (db) => Promise<void>');
+    throw new DatabaseArgumentError('defineSeed needs a function (db) => Promise<void>');
   return seed;
 }
 
@@ -34,7 +34,7 @@ export function defineSeed<S extends AnySchema>(seed: Seed<S>): Seed<S> {
  * was. `db` inside the seed is the transaction.
  */
 export async function runSeed<S extends AnySchema>(db: Database<S>, seed: Seed<S>): Promise<SeedResult> {
-  if (typeof seed !== 'function') throw new InvalidArgumentError('runSeed needs a seed function');
+  if (typeof seed !== 'function') throw new DatabaseArgumentError('runSeed needs a seed function');
   const started = performance.now();
   await db.transaction(async (tx) => {
     await seed(tx);
@@ -50,11 +50,11 @@ export async function loadSeed<S extends AnySchema = AnySchema>(
   file: string,
   cwd = process.cwd(),
 ): Promise<Seed<S>> {
-  if (typeof file !== 'string' || file === '') throw new InvalidArgumentError('loadSeed needs a file path');
+  if (typeof file !== 'string' || file === '') throw new DatabaseArgumentError('loadSeed needs a file path');
   const path = isAbsolute(file) ? file : resolve(cwd, file);
   const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
   if (typeof module.default !== 'function') {
-    throw new InvalidArgumentError(`seed file ${file} must default-export a function (db) => Promise<void>`);
+    throw new DatabaseArgumentError(`seed file ${file} must default-export a function (db) => Promise<void>`);
   }
   return module.default as Seed<S>;
 }

@@ -19,7 +19,7 @@ import { transactionScope } from '../../database/transaction-scope.js';
 import type { ConstraintColumns } from '../../errors/map-database-error.js';
 import { PoolClosedError } from '../../errors/pool-errors.js';
 import { TransactionMisuseError } from '../../errors/validation-error.js';
-import { InvalidArgumentError } from '../../errors/zephyr-db-error.js';
+import { DatabaseArgumentError } from '../../errors/zephyr-db-error.js';
 import { runTransactionControl, transactionBeginSql } from '../transaction-sql.js';
 import type { ZephyrDialect } from '../zephyr-dialect.js';
 import { ConnectionMutex } from './connection-mutex.js';
@@ -176,10 +176,10 @@ export class PGliteDialect implements ZephyrDialect {
 
   constructor(options: PGliteDialectOptions = {}) {
     if (typeof options !== 'object' || options === null)
-      throw new InvalidArgumentError('pglite options must be an object');
+      throw new DatabaseArgumentError('pglite options must be an object');
     for (const key of Object.keys(options)) {
       if (!PGLITE_OPTIONS.has(key)) {
-        throw new InvalidArgumentError(
+        throw new DatabaseArgumentError(
           `pglite has no option "${key}"${key === 'pool' || key === 'queryTimeoutMs' ? ' (PostgreSQL only)' : ''}`,
         );
       }

@@ -1,7 +1,7 @@
 import type { DatabaseConnection, Driver, TransactionSettings } from 'kysely';
 import pg from 'pg';
 import type { ConstraintColumns } from '../../errors/map-database-error.js';
-import { InvalidArgumentError } from '../../errors/zephyr-db-error.js';
+import { DatabaseArgumentError } from '../../errors/zephyr-db-error.js';
 import { ConnectionPool, type PoolMetrics, type PoolOptions } from '../../pool/connection-pool.js';
 import { runTransactionControl, transactionBeginSql } from '../transaction-sql.js';
 import { PostgresConnection } from './postgres-connection.js';
@@ -44,23 +44,23 @@ const POOL_OPTIONS = new Set(['max', 'queue', 'acquireTimeoutMs', 'idleTimeoutMs
 /** Refuses unknown keys: an option that is silently ignored is a bug waiting to happen. */
 function checkOptions(options: PostgresDialectOptions): void {
   if (typeof options !== 'object' || options === null)
-    throw new InvalidArgumentError('postgres options must be an object');
+    throw new DatabaseArgumentError('postgres options must be an object');
   for (const key of Object.keys(options)) {
-    if (!POSTGRES_OPTIONS.has(key)) throw new InvalidArgumentError(`postgres has no option "${key}"`);
+    if (!POSTGRES_OPTIONS.has(key)) throw new DatabaseArgumentError(`postgres has no option "${key}"`);
   }
   if (typeof options.connectionString !== 'string' || options.connectionString === '')
-    throw new InvalidArgumentError('postgres needs a connectionString');
+    throw new DatabaseArgumentError('postgres needs a connectionString');
   for (const key of Object.keys(options.pool ?? {})) {
-    if (!POOL_OPTIONS.has(key)) throw new InvalidArgumentError(`postgres pool has no option "${key}"`);
+    if (!POOL_OPTIONS.has(key)) throw new DatabaseArgumentError(`postgres pool has no option "${key}"`);
   }
   const timeout = options.queryTimeoutMs;
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0 || timeout > 2_147_483_647))
-    throw new InvalidArgumentError('queryTimeoutMs must be a non-negative integer of milliseconds');
+    throw new DatabaseArgumentError('queryTimeoutMs must be a non-negative integer of milliseconds');
   if (
     options.searchPath !== undefined &&
     !/^[A-Za-z_][A-Za-z0-9_$]*(,\s*[A-Za-z_][A-Za-z0-9_$]*)*$/.test(options.searchPath)
   )
-    throw new InvalidArgumentError('searchPath must be a comma-separated list of plain schema names');
+    throw new DatabaseArgumentError('searchPath must be a comma-separated list of plain schema names');
 }
 
 /** Kysely driver for node-postgres over Zephyr's backpressured {@link ConnectionPool}. */
