@@ -186,6 +186,7 @@ describe.each(DIALECTS)(
         with: { author: true },
       });
       expect(book?.author).toBeNull();
+      expect(await t.db.models.books.count({ author: { is: { name: 'Bob' } } })).toBe(0); // nor in relation filters
       expect((await m.restore({ id: bob.id })).map((a) => a.name)).toEqual(['Bob']);
       expect(await m.count()).toBe(3);
       expect(await m.hardDelete({ id: ada.id })).toBe(1);

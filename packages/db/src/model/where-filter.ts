@@ -310,6 +310,9 @@ function buildRelation(
       )
       .where(sql<SqlBool>`${sql.ref(`${link}.${rel.sourceForeignKey}`)} = ${outerKey(rel.sourceKey)}`);
   }
+  // Soft-deleted related rows do not count, as they are not loaded either.
+  const soft = target.table.softDelete;
+  if (soft !== undefined) sub = sub.where(sql.ref(`${alias}.${soft}`), 'is', null);
   const condition = buildWhere(eb, tables, innerSite, inner, slots);
   if (op === 'every') return eb.not(eb.exists(sub.where(eb.not(condition))));
   if (op === 'none' || op === 'isNot') return eb.not(eb.exists(sub.where(condition)));
