@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { column, createMigrator, defineSchema, sql, table } from '../src/index.js';
+import { column, createMigrator, DatabaseArgumentError, defineSchema, sql, table } from '../src/index.js';
 import { DIALECTS, openTestDatabase, type TestDatabase } from './support/test-databases.js';
 
 const peopleV1 = table('people', {
@@ -152,6 +152,15 @@ describe.each(DIALECTS)('migrations that keep data and see every change (%s)', (
     } finally {
       await rm(dir2, { recursive: true, force: true });
     }
+  });
+
+  it('bad arguments from code are DatabaseArgumentError (ZEPHYR_ERR_INVALID_ARGUMENT)', async () => {
+    const m = createMigrator(t.db, { directory: dir });
+    await expect(m.generate('Bad Name')).rejects.toBeInstanceOf(DatabaseArgumentError);
+    await expect(m.rollback({ steps: 0 })).rejects.toMatchObject({ code: 'ZEPHYR_ERR_INVALID_ARGUMENT' });
+    expect(() =>
+      table('t', { id: column.serial().primaryKey(), b: column.text().renamedFrom('id') }),
+    ).toThrow(DatabaseArgumentError);
   });
 
   it('making a column NOT NULL while rows hold NULL stops with a clear message', async () => {

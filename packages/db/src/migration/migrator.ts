@@ -8,7 +8,7 @@ import {
   MigrationMissingError,
   MigrationPendingError,
 } from '../errors/migration-errors.js';
-import { InvalidQueryError } from '../errors/validation-error.js';
+import { DatabaseArgumentError } from '../errors/zephyr-db-error.js';
 import type { UntypedKysely } from '../model/untyped-kysely.js';
 import type { AnySchema } from '../schema/schema.js';
 import { canonicalSnapshot } from './canonical-snapshot.js';
@@ -80,7 +80,8 @@ export class Migrator<S extends AnySchema> {
     name: string,
     options: { allowDestructive?: boolean } = {},
   ): Promise<{ file: string; name: string; changes: SchemaChange[] } | undefined> {
-    if (!/^[a-z0-9_]+$/.test(name)) throw new InvalidQueryError('migration name must match /^[a-z0-9_]+$/');
+    if (!/^[a-z0-9_]+$/.test(name))
+      throw new DatabaseArgumentError('migration name must match /^[a-z0-9_]+$/');
     const files = await readMigrations(this.#directory);
     const pending = (await this.status(files)).filter((s) => s.state === 'pending');
     if (pending.length > 0) throw new MigrationPendingError(pending.map((p) => p.name));
@@ -143,7 +144,7 @@ export class Migrator<S extends AnySchema> {
   async rollback(options: { steps?: number } = {}): Promise<string[]> {
     const steps = options.steps ?? 1;
     if (!Number.isInteger(steps) || steps < 1)
-      throw new InvalidQueryError('rollback steps must be a positive integer');
+      throw new DatabaseArgumentError('rollback steps must be a positive integer');
     const files = await readMigrations(this.#directory);
     return this.#locked(async (tx) => {
       const history = await this.#history(tx);
