@@ -2,20 +2,16 @@ import { fileURLToPath } from 'node:url';
 import {
   type ActorRef,
   type App,
-  CheckViolationError,
   compress,
   createApp,
   type Database,
-  defaultErrorHandler,
   etag,
   ForeignKeyViolationError,
   HttpError,
-  InvalidQueryError,
   limiterMiddleware,
   requestId,
   serveStatic,
   TokenBucketLimiter,
-  UniqueViolationError,
 } from 'zephyr';
 import { z } from 'zod';
 import { type PlaygroundSchema, users } from './schema.js';
@@ -36,16 +32,6 @@ export interface PlaygroundDeps {
 const publicDir = fileURLToPath(new URL('../public', import.meta.url));
 const id = z.object({ id: z.coerce.number().int().positive() });
 
-/** Maps the database's typed errors to HTTP: a conflict is the client's, not a 500. */
-function asHttpError(err: unknown): unknown {
-  if (err instanceof UniqueViolationError) return new HttpError(409, err.message, { cause: err });
-  if (err instanceof ForeignKeyViolationError) return new HttpError(404, err.message, { cause: err });
-  if (err instanceof CheckViolationError) return new HttpError(422, err.message, { cause: err });
-  // A malformed cursor (`GET /notes?after=garbage`) is the client's: 400, not a 500 with a stack.
-  if (err instanceof InvalidQueryError) return new HttpError(400, err.message, { cause: err });
-  return err;
-}
-
 /** The playground: users, their notes, per-client visit counts and static files. */
 export function createPlaygroundApp(deps: PlaygroundDeps): App {
   const { db, visits } = deps;
@@ -54,7 +40,6 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
   app.addHook('onRequest', (ctx) => {
     visits.tell({ type: 'visit', client: ctx.req.remoteAddress });
   });
-  app.setErrorHandler((err, ctx) => defaultErrorHandler(asHttpError(err), ctx));
 
   const writes = limiterMiddleware(
     new TokenBucketLimiter({ ratePerSecond: deps.writesPerSecond ?? 50, maxQueue: 0 }),
@@ -108,8 +93,15 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
       middleware: [writes],
     },
     async (ctx) => {
-      const note = await db.models.notes.create({ author_id: ctx.params.id, ...ctx.body });
-      return ctx.json(note, 201);
+      // Database errors answer by their own status (a duplicate is 409, a failed check 422); a
+      // missing author is 404 here because the path names the user.
+      try {
+        return ctx.json(await db.models.notes.create({ author_id: ctx.params.id, ...ctx.body }), 201);
+      } catch (err) {
+        if (err instanceof ForeignKeyViolationError)
+          throw new HttpError(404, `no user ${ctx.params.id}`, { cause: err });
+        throw err;
+      }
     },
   );
 

@@ -1,5 +1,5 @@
 import type { EngineName, EngineServer, ListenOptions, RequestHandler } from './engine.js';
-import { EngineUnavailableError, InvalidOptionError, UnsupportedOptionError } from './errors.js';
+import { EngineUnavailableError, InvalidArgumentError, UnsupportedOptionError } from './errors.js';
 import { resolveListenOptions, toListenOptions } from './limits.js';
 import { listenNode } from './node-engine.js';
 import { ioUringSupported } from './probe.js';
@@ -34,7 +34,7 @@ export interface EngineSelection {
  */
 export function selectEngine(requested?: EngineName | 'auto'): EngineSelection {
   if (requested !== undefined && requested !== 'auto' && requested !== 'io_uring' && requested !== 'node') {
-    throw new InvalidOptionError(
+    throw new InvalidArgumentError(
       `engine must be 'io_uring', 'node' or 'auto', got ${JSON.stringify(requested)}`,
     );
   }
@@ -47,7 +47,7 @@ export function selectEngine(requested?: EngineName | 'auto'): EngineSelection {
     const env = process.env[ENGINE_ENV];
     if (env !== undefined && env !== '') {
       if (env !== 'io_uring' && env !== 'node') {
-        throw new InvalidOptionError(
+        throw new InvalidArgumentError(
           `${ENGINE_ENV} must be 'io_uring' or 'node', got ${JSON.stringify(env)}`,
         );
       }
@@ -120,7 +120,7 @@ function selectTlsEngine(requested: EngineName | 'auto'): EngineSelection {
 
 /**
  * Starts an HTTP/1.1 server on the engine {@link selectEngine} picks and serves every request
- * with `handler`. All options are validated first; a wrong one throws `InvalidOptionError`
+ * with `handler`. All options are validated first; a wrong one throws `InvalidArgumentError`
  * (`ZEPHYR_ERR_INVALID_ARGUMENT`). When `auto` falls back to node:http, one line says why.
  *
  * @example
@@ -136,7 +136,7 @@ function selectTlsEngine(requested: EngineName | 'auto'): EngineSelection {
 export async function listen(options: ListenOptions, handler: RequestHandler): Promise<EngineServer> {
   const resolved = resolveListenOptions(options);
   if (typeof handler !== 'function') {
-    throw new InvalidOptionError(
+    throw new InvalidArgumentError(
       `handler must be a function, got ${handler === null ? 'null' : typeof handler}`,
     );
   }
