@@ -1,0 +1,55 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  createDatabase,
+  type Database,
+  type DbConfig,
+  pglite,
+  poolOptionsFromConfig,
+  postgres,
+} from '@zephyr/db';
+
+/**
+ * Where an app without `database.url` keeps its embedded PGlite data, relative to the app's root.
+ * One place for the rule, so `zephyr db migrate` and the running app open the same database.
+ */
+export const PGLITE_DATA_DIR = '.zephyr/pglite';
+
+/** Schemas as `createDatabase` takes them. */
+type AnySchema = Parameters<typeof createDatabase>[0]['schema'];
+
+/**
+ * Opens the app's database as configured: PostgreSQL at `database.url` (with the `database.pool`
+ * limits), else embedded PGlite in `<root>/.zephyr/pglite`.
+ *
+ * @example
+ * ```ts
+ * export default function start({ config, root }: StartContext): StartedApp {
+ *   const db = openDatabase(schema, config.database, root);
+ *   return { app: buildApp(db), close: () => db.destroy() };
+ * }
+ * ```
+ */
+export function openDatabase<S extends AnySchema>(schema: S, config: DbConfig, root: string): Database<S> {
+  if (config.url !== undefined) {
+    return createDatabase({
+      schema,
+      dialect: postgres({ connectionString: config.url, pool: poolOptionsFromConfig(config) }),
+    });
+  }
+  const dataDir = resolve(root, PGLITE_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  return createDatabase({ schema, dialect: pglite({ dataDir }) });
+}
+
+/** The database `openDatabase` opens, for a person to read (the URL without its password). */
+export function describeDatabase(config: DbConfig, root: string): string {
+  if (config.url === undefined) return `PGlite in ${resolve(root, PGLITE_DATA_DIR)}`;
+  try {
+    const url = new URL(config.url);
+    if (url.password) url.password = '***';
+    return `PostgreSQL at ${url.toString()}`;
+  } catch {
+    return 'PostgreSQL (database.url is not a URL)';
+  }
+}
