@@ -2,7 +2,10 @@ import { resolve } from 'node:path';
 import {
   createDatabase,
   createMigrator,
+  MigrationChecksumError,
   type MigrationFile,
+  MigrationMissingError,
+  type MigrationStatus,
   pglite,
   readMigrations,
   type SchemaChange,
@@ -100,28 +103,27 @@ The database is database.url from the config (or ZEPHYR_DATABASE__URL), else the
 const subcommands: Record<Subcommand, (run: DbRun) => Promise<number>> = {
   async generate(run) {
     const name = run.args[0]!;
-    const changes = await unmigratedChanges(run);
-    if (changes.length === 0) {
-      run.context.out(`the schema and ${run.migrations} agree: nothing to generate\n`);
-      return 0;
-    }
-    run.context.out(`changes from ${run.migrations} to the schema:\n${listChanges(changes)}`);
-    const destructive = changes.filter((c) => c.destructive);
-    if (destructive.length > 0 && !run.allowDestructive)
-      return refuse(
-        run,
-        destructive.map((c) => `${c.description} drops data`),
-      );
     const scratch = await scratchDatabase(run);
     try {
-      const generated = await createMigrator(scratch, { directory: run.migrations }).generate(name, {
-        allowDestructive: run.allowDestructive,
-      });
+      const migrator = createMigrator(scratch, { directory: run.migrations });
+      const changes = await migrator.diff();
+      if (changes.length === 0) {
+        run.context.out(`the schema and ${run.migrations} agree: nothing to generate\n`);
+        return 0;
+      }
+      run.context.out(`changes from ${run.migrations} to the schema:\n${listChanges(changes)}`);
+      const destructive = changes.filter((c) => c.destructive);
+      if (destructive.length > 0 && !run.allowDestructive)
+        return refuse(
+          run,
+          destructive.map((c) => `${c.description} drops data`),
+        );
+      const generated = await migrator.generate(name, { allowDestructive: run.allowDestructive });
       run.context.out(`wrote ${generated?.file}: review it, then run zephyr db migrate\n`);
+      return 0;
     } finally {
       await scratch.destroy();
     }
-    return 0;
   },
 
   async migrate(run) {
@@ -129,7 +131,7 @@ const subcommands: Record<Subcommand, (run: DbRun) => Promise<number>> = {
     try {
       const migrator = createMigrator(db, { directory: run.migrations });
       const files = await readMigrations(run.migrations);
-      const pending = pendingFiles(files, await migrator.status(files));
+      const pending = pendingFiles(files, trusted(await migrator.status(files)));
       run.context.out(`database: ${run.where}\n`);
       if (pending.length === 0) {
         run.context.out(`up to date: ${files.length} migration${files.length === 1 ? '' : 's'} applied\n`);
@@ -156,7 +158,7 @@ const subcommands: Record<Subcommand, (run: DbRun) => Promise<number>> = {
     try {
       const migrator = createMigrator(db, { directory: run.migrations });
       const files = await readMigrations(run.migrations);
-      const applied = (await migrator.status(files)).filter((s) => s.state !== 'pending');
+      const applied = trusted(await migrator.status(files)).filter((s) => s.state !== 'pending');
       run.context.out(`database: ${run.where}\n`);
       if (applied.length === 0) {
         run.context.out('nothing to roll back: no migration is applied\n');
@@ -223,6 +225,18 @@ async function unmigratedChanges(run: DbRun): Promise<SchemaChange[]> {
   } finally {
     await scratch.destroy();
   }
+}
+
+/**
+ * The status, once no applied migration was edited or deleted: otherwise nothing shown would be
+ * what runs, so the command stops first, with the migrator's own error.
+ */
+function trusted(status: MigrationStatus[]): MigrationStatus[] {
+  for (const s of status) {
+    if (s.state === 'changed') throw new MigrationChecksumError(s.name);
+    if (s.state === 'missing') throw new MigrationMissingError(s.name);
+  }
+  return status;
 }
 
 function pendingFiles(files: readonly MigrationFile[], status: readonly { name: string; state: string }[]) {
