@@ -12,9 +12,9 @@ export interface DependencySources {
   readonly description: string;
 }
 
-/** The versions of Zephyr's own packages this build of create-zephyr belongs with (written at build time, see scripts/). */
+/** The versions of Zephyr's own packages this build belongs with (written to dist/ at build time, see scripts/; read the same way from src/ in tests). */
 function builtVersions(): Record<string, string> {
-  return JSON.parse(readFileSync(new URL('./package-versions.json', import.meta.url), 'utf8')) as Record<
+  return JSON.parse(readFileSync(new URL('../dist/package-versions.json', import.meta.url), 'utf8')) as Record<
     string,
     string
   >;
