@@ -12,12 +12,14 @@ export interface DependencySources {
   readonly description: string;
 }
 
-/** The versions of Zephyr's own packages this build belongs with (written to dist/ at build time, see scripts/; read the same way from src/ in tests). */
+/**
+ * The versions of Zephyr's own packages this build belongs with: written to dist/ at build time
+ * (see scripts/), and found the same way from src/ when the tests run the sources.
+ */
 function builtVersions(): Record<string, string> {
-  return JSON.parse(readFileSync(new URL('../dist/package-versions.json', import.meta.url), 'utf8')) as Record<
-    string,
-    string
-  >;
+  return JSON.parse(
+    readFileSync(new URL('../dist/package-versions.json', import.meta.url), 'utf8'),
+  ) as Record<string, string>;
 }
 
 /** The file name `pnpm pack` gives a package, without the version: `@zephyr/server` → `zephyr-server`. */
