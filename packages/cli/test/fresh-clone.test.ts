@@ -29,7 +29,7 @@ describe('from a fresh clone', () => {
     } finally {
       await playground.stop('SIGTERM');
     }
-  });
+  }, 960_000);
 
   it('then `npx zephyr --help` works, at the root and below it', () => {
     for (const cwd of [clone, join(clone, 'apps', 'playground')]) {
