@@ -14,6 +14,8 @@ export interface CommandContext {
 export interface Command {
   summary: string;
   usage: string;
+  /** The command prints its own `--help` (a fuller text than `usage`). */
+  handlesHelp?: boolean;
   run(args: readonly string[], context: CommandContext): Promise<number> | number;
 }
 

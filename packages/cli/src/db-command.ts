@@ -10,14 +10,12 @@ import {
   readMigrations,
   type SchemaChange,
 } from '@zephyr/db';
-import { type Command, type CommandContext, UsageError } from './command.js';
+import { DEFAULT_MIGRATIONS_DIR, DEFAULT_SCHEMA_MODULE } from './app-layout.js';
+import { type CommandContext, UsageError } from './command.js';
 import { loadZephyrConfig } from './config-sections.js';
 import { describeDatabase, openDatabase } from './open-database.js';
 import { parseCommandArgs } from './parse-command-args.js';
-import { DEFAULT_SCHEMA_MODULE, loadSchemaModule } from './schema-module.js';
-
-/** Where migration files live when no `--migrations` is given, relative to the app's root. */
-export const DEFAULT_MIGRATIONS_DIR = 'migrations';
+import { loadSchemaModule } from './schema-module.js';
 
 // A rollback runs a migration's down SQL; these statements lose rows or columns for good.
 const DATA_LOSS = /\b(drop\s+table|drop\s+column|truncate|delete\s+from)\b/i;
@@ -49,56 +47,38 @@ interface DbRun {
  * command shows what it will do before doing it; a step that loses data is refused unless
  * `--allow-destructive` is given.
  */
-export const dbCommand: Command = {
-  summary: 'schema migrations: generate <name> | migrate | rollback | status',
-  usage: `zephyr db <generate <name> | migrate | rollback | status> [options]
+export async function runDb(args: readonly string[], context: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, flags, 2);
+  const sub = positionals[0];
+  if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
+    throw new UsageError(
+      sub === undefined ? 'which one? generate, migrate, rollback or status' : `unknown db command "${sub}"`,
+    );
+  }
+  if (sub !== 'generate' && positionals.length > 1)
+    throw new UsageError(`unexpected argument: "${positionals[1]}"`);
+  if (sub === 'generate' && positionals[1] === undefined)
+    throw new UsageError('generate needs a migration name, e.g. zephyr db generate add_posts');
+  if (sub !== 'rollback' && values.steps !== undefined)
+    throw new UsageError('--steps applies to rollback only');
+  const steps = values.steps === undefined ? 1 : Number(values.steps);
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new UsageError(`--steps must be a positive integer (got "${values.steps}")`);
 
-  generate <name>      write migrations/<timestamp>_<name>.sql: the diff from the migrations to the schema
-  migrate              show, then apply, every pending migration
-  rollback [--steps n] show, then run, the down SQL of the last n applied migrations (default 1)
-  status               each migration's state, and whether the schema has changes no migration holds
-
-  --allow-destructive  allow steps that drop tables or columns (refused otherwise)
-  --schema <file>      the built module exporting \`schema\` (default ${DEFAULT_SCHEMA_MODULE})
-  --migrations <dir>   the migrations directory (default ${DEFAULT_MIGRATIONS_DIR})
-  --config <file>      the config file (default: zephyr.config.yaml here or in a parent directory)
-
-The database is database.url from the config (or ZEPHYR_DATABASE__URL), else the app's PGlite directory.`,
-  async run(args, context) {
-    const { values, positionals } = parseCommandArgs(args, flags, 2);
-    const sub = positionals[0];
-    if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
-      throw new UsageError(
-        sub === undefined
-          ? 'which one? generate, migrate, rollback or status'
-          : `unknown db command "${sub}"`,
-      );
-    }
-    if (sub !== 'generate' && positionals.length > 1)
-      throw new UsageError(`unexpected argument: "${positionals[1]}"`);
-    if (sub === 'generate' && positionals[1] === undefined)
-      throw new UsageError('generate needs a migration name, e.g. zephyr db generate add_posts');
-    if (sub !== 'rollback' && values.steps !== undefined)
-      throw new UsageError('--steps applies to rollback only');
-    const steps = values.steps === undefined ? 1 : Number(values.steps);
-    if (!Number.isInteger(steps) || steps < 1)
-      throw new UsageError(`--steps must be a positive integer (got "${values.steps}")`);
-
-    const { config, root } = loadZephyrConfig(context.cwd, context.env, values.config);
-    const schema = await loadSchemaModule(values.schema ?? DEFAULT_SCHEMA_MODULE, root);
-    const run: DbRun = {
-      context,
-      args: positionals.slice(1),
-      allowDestructive: values['allow-destructive'] === true,
-      steps,
-      migrations: resolve(root, values.migrations ?? DEFAULT_MIGRATIONS_DIR),
-      schema,
-      open: () => openDatabase(schema, config.database, root),
-      where: describeDatabase(config.database, root),
-    };
-    return subcommands[sub as Subcommand](run);
-  },
-};
+  const { config, root } = loadZephyrConfig(context.cwd, context.env, values.config);
+  const schema = await loadSchemaModule(values.schema ?? DEFAULT_SCHEMA_MODULE, root);
+  const run: DbRun = {
+    context,
+    args: positionals.slice(1),
+    allowDestructive: values['allow-destructive'] === true,
+    steps,
+    migrations: resolve(root, values.migrations ?? DEFAULT_MIGRATIONS_DIR),
+    schema,
+    open: () => openDatabase(schema, config.database, root),
+    where: describeDatabase(config.database, root),
+  };
+  return subcommands[sub as Subcommand](run);
+}
 
 const subcommands: Record<Subcommand, (run: DbRun) => Promise<number>> = {
   async generate(run) {

@@ -54,7 +54,7 @@ export async function runCli(
     context.err(`zephyr: unknown command "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}\n\n${help()}`);
     return 2;
   }
-  if (args.includes('--help') || args.includes('-h')) {
+  if (!command.handlesHelp && (args.includes('--help') || args.includes('-h'))) {
     context.out(`Usage: ${command.usage}\n`);
     return 0;
   }

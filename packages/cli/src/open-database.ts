@@ -8,12 +8,7 @@ import {
   poolOptionsFromConfig,
   postgres,
 } from '@zephyr/db';
-
-/**
- * Where an app without `database.url` keeps its embedded PGlite data, relative to the app's root.
- * One place for the rule, so `zephyr db migrate` and the running app open the same database.
- */
-export const PGLITE_DATA_DIR = '.zephyr/pglite';
+import { PGLITE_DATA_DIR } from './app-layout.js';
 
 /** Schemas as `createDatabase` takes them. */
 type AnySchema = Parameters<typeof createDatabase>[0]['schema'];

@@ -4,9 +4,6 @@ import { pathToFileURL } from 'node:url';
 import type { createDatabase } from '@zephyr/db';
 import { UsageError } from './command.js';
 
-/** The module `zephyr db` reads the declared schema from when no `--schema` is given. */
-export const DEFAULT_SCHEMA_MODULE = 'dist/schema.js';
-
 type AnySchema = Parameters<typeof createDatabase>[0]['schema'];
 
 /** Imports the app's built schema module: its `schema` export (or default export) from `defineSchema`. */
