@@ -110,6 +110,20 @@ describe('scaffold (files only)', () => {
     expect(JSON.parse(readFileSync(join(cwd, 'pg', 'package.json'), 'utf8')).overrides).toBeUndefined();
   });
 
+  it('without --from, asks for the versions this build belongs with, by scoped name only', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'zephyr-create-'));
+    const { ctx } = context(cwd);
+    await runCreate(['reg', '--template', 'api', '--yes', '--no-install'], ctx);
+    const manifest = JSON.parse(readFileSync(join(cwd, 'reg', 'package.json'), 'utf8'));
+    const versions = JSON.parse(
+      readFileSync(new URL('../dist/package-versions.json', import.meta.url), 'utf8'),
+    );
+    expect(manifest.dependencies['@zephyr/server']).toBe(`^${versions['@zephyr/server']}`);
+    expect(manifest.dependencies['@zephyr/db']).toBe(`^${versions['@zephyr/db']}`);
+    expect(manifest.overrides).toBeUndefined();
+    expect(Object.keys(manifest.dependencies).filter((name) => name.startsWith('zephyr'))).toEqual([]);
+  });
+
   it('refuses a non-empty directory without --force, writing nothing', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'zephyr-create-'));
     mkdirSync(join(cwd, 'taken'));
