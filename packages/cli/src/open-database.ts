@@ -1,5 +1,7 @@
+import cluster from 'node:cluster';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ConfigError } from '@zephyr/config';
 import {
   createDatabase,
   type Database,
@@ -17,6 +19,9 @@ type AnySchema = Parameters<typeof createDatabase>[0]['schema'];
  * Opens the app's database as configured: PostgreSQL at `database.url` (with the `database.pool`
  * limits), else embedded PGlite in `<root>/.zephyr/pglite`.
  *
+ * @throws ConfigError for PGlite in a worker process: PGlite is embedded in one process, and two
+ *   processes writing one data directory would corrupt it.
+ *
  * @example
  * ```ts
  * export default function start({ config, root }: StartContext): StartedApp {
@@ -31,6 +36,16 @@ export function openDatabase<S extends AnySchema>(schema: S, config: DbConfig, r
       schema,
       dialect: postgres({ connectionString: config.url, pool: poolOptionsFromConfig(config) }),
     });
+  }
+  if (cluster.isWorker) {
+    throw new ConfigError([
+      {
+        path: 'server.workers',
+        source: 'this worker process:',
+        message:
+          'PGlite is embedded in one process and cannot be shared by several workers: set server.workers: 1, or database.url for PostgreSQL',
+      },
+    ]);
   }
   const dataDir = resolve(root, PGLITE_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });

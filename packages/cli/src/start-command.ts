@@ -21,7 +21,14 @@ export async function runStart(args: readonly string[], context: CommandContext)
 
   if (count > 1) {
     // node:cluster re-runs this command in each worker; the server drains workers on SIGTERM.
-    const server = await app.listen({ ...listen, workers: count });
+    let server: Awaited<ReturnType<typeof app.listen>>;
+    try {
+      server = await app.listen({ ...listen, workers: count });
+    } catch (err) {
+      // The workers have printed their own reasons above (they share this terminal).
+      context.err(`zephyr start: the workers did not start: ${(err as Error).message}\n`);
+      return 1;
+    }
     if (server.role === 'primary') {
       context.err(
         `zephyr start: listening on http://${server.host}:${server.port}/ (engine ${server.engine}, ${count} workers, config ${file ?? 'defaults'})\n`,

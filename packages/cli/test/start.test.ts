@@ -67,6 +67,18 @@ describe('zephyr start', () => {
     }
   });
 
+  it('refuses PGlite in several workers, which would share one data directory, naming the fix', async () => {
+    const dir = appDir('server:\n  workers: 2\n  io_engine: node\n');
+    const app = start(process.execPath, [zephyrBin, 'start', '--entry', fixture('app-with-pglite.js')], {
+      cwd: dir,
+      env: { ZEPHYR_SERVER__PORT: '0' },
+    });
+    await app.waitFor(/PGlite is embedded in one process and cannot be shared by several workers/);
+    expect(await app.exited).not.toBe(0);
+    expect(app.output()).not.toContain('listening on');
+    expect(app.output()).toContain('zephyr start: the workers did not start');
+  });
+
   it('finds zephyr.config.yaml above the working directory', async () => {
     const dir = appDir('server:\n  io_engine: node\n');
     const { mkdirSync } = await import('node:fs');
