@@ -1,3 +1,4 @@
+import { basename, resolve } from 'node:path';
 import type { CreateOptions } from './create-options.js';
 import type { DependencySources } from './dependency-sources.js';
 
@@ -12,13 +13,9 @@ const ZEPHYR_PACKAGES: Record<CreateOptions['template'], readonly string[]> = {
   full: ['@zephyr/cli', '@zephyr/db', '@zephyr/runtime', '@zephyr/server'],
 };
 
-/** An npm package name from the directory name: lower case, URL-safe. */
-export function packageName(dir: string): string {
-  const base =
-    dir
-      .replace(/[\\/]+$/, '')
-      .split(/[\\/]/)
-      .pop() ?? 'zephyr-app';
+/** An npm package name from the app's directory (`.` is the working directory's name): lower case, URL-safe. */
+export function packageName(dir: string, cwd: string): string {
+  const base = basename(resolve(cwd, dir));
   const name = base
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
@@ -27,14 +24,18 @@ export function packageName(dir: string): string {
 }
 
 /** The generated app's package.json. */
-export function appManifest(options: CreateOptions, sources: DependencySources): Record<string, unknown> {
+export function appManifest(
+  options: CreateOptions,
+  sources: DependencySources,
+  cwd: string,
+): Record<string, unknown> {
   const hasDb = options.template !== 'minimal';
   const build = 'tsc -p tsconfig.build.json';
   const dependencies: Record<string, string> = {};
   for (const name of ZEPHYR_PACKAGES[options.template]) dependencies[name] = sources.spec(name);
   if (hasDb) dependencies.zod = ZOD;
   const manifest: Record<string, unknown> = {
-    name: packageName(options.dir),
+    name: packageName(options.dir, cwd),
     version: '0.1.0',
     private: true,
     type: 'module',
@@ -60,7 +61,7 @@ export function appManifest(options: CreateOptions, sources: DependencySources):
 }
 
 /** The generated app's zephyr.config.yaml. */
-export function appConfig(options: CreateOptions): string {
+export function appConfig(options: CreateOptions, cwd: string): string {
   const lines = [
     '# Every key has a default; override any of them from the environment, e.g. ZEPHYR_SERVER__PORT=8080.',
     '# `npx zephyr config` checks this file and prints the resolved configuration.',
@@ -77,7 +78,7 @@ export function appConfig(options: CreateOptions): string {
     lines.push('database:');
     if (options.db === 'postgres') {
       lines.push(
-        `  url: postgres://postgres@127.0.0.1:5432/${packageName(options.dir).replace(/[^a-z0-9_]/g, '_')}`,
+        `  url: postgres://postgres@127.0.0.1:5432/${packageName(options.dir, cwd).replace(/[^a-z0-9_]/g, '_')}`,
       );
       lines.push('  pool: { max: 10, queue: 100, acquire_timeout_ms: 5000 }');
     } else {

@@ -52,10 +52,10 @@ export async function scaffold(
   const sources: DependencySources =
     options.from !== undefined ? tarballSources(options.from, context.cwd) : registrySources();
   progress(2, total, `@zephyr/* packages from ${sources.description}`);
-  const manifest = appManifest(options, sources);
+  const manifest = appManifest(options, sources, context.cwd);
   const run = options.pm === 'npm' ? 'npm run' : 'pnpm';
   const files = templateFiles(options.template, {
-    name: packageName(options.dir),
+    name: packageName(options.dir, context.cwd),
     run,
     database:
       options.db === 'postgres'
@@ -63,7 +63,7 @@ export async function scaffold(
         : 'embedded PGlite, in `.zephyr/pglite` (no server needed)',
   });
   files.push({ path: 'package.json', text: `${JSON.stringify(manifest, null, 2)}\n` });
-  files.push({ path: 'zephyr.config.yaml', text: appConfig(options) });
+  files.push({ path: 'zephyr.config.yaml', text: appConfig(options, context.cwd) });
   const workspace = options.pm === 'pnpm' ? pnpmWorkspace(sources) : undefined;
   if (workspace !== undefined) files.push({ path: 'pnpm-workspace.yaml', text: workspace });
 

@@ -124,6 +124,17 @@ describe('scaffold (files only)', () => {
     expect(Object.keys(manifest.dependencies).filter((name) => name.startsWith('zephyr'))).toEqual([]);
   });
 
+  it('names the app after the directory, also when it is "."', async () => {
+    const cwd = join(mkdtempSync(join(tmpdir(), 'zephyr-create-')), 'My Service');
+    mkdirSync(cwd);
+    const { ctx } = context(cwd);
+    await runCreate(
+      ['.', '--template', 'minimal', '--yes', '--no-install', '--from', packDir(ALL_PACKS)],
+      ctx,
+    );
+    expect(JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')).name).toBe('my-service');
+  });
+
   it('refuses a non-empty directory without --force, writing nothing', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'zephyr-create-'));
     mkdirSync(join(cwd, 'taken'));
