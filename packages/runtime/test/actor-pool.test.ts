@@ -64,6 +64,22 @@ describe('createActorPool', () => {
     expect(await pool.ask({ type: 'where' })).toMatchObject({ handled: 1 });
   });
 
+  it('past its intensity the pool supervisor escalates; restarted by the root, the pool serves again', async () => {
+    system = await createActorSystem({ config: { actor_threads: 1 }, modules, onFatal: () => {} });
+    const pool = createActorPool(system, poolWorker, {
+      size: 1,
+      intensity: { maxRestarts: 1, withinMs: 60_000 },
+    });
+    for (let i = 0; i < 2; i++)
+      await expect(pool.ask({ type: 'crash' })).rejects.toBeInstanceOf(ActorFailedError);
+    // The second crash is over the intensity: the pool's supervisor gives up and the root restarts it.
+    const answer = await until('answers after the escalation', () =>
+      pool.ask({ type: 'where' }, { timeoutMs: 2000 }).catch(() => undefined),
+    );
+    expect(answer).toMatchObject({ handled: 1 });
+    expect(system.rootSupervisor.children().find((c) => c.id === 'pool:pool-worker')?.restarts).toBe(1);
+  });
+
   it('a handler past handlerDeadlineMs gets its thread replaced and the actor restarted', async () => {
     system = await createActorSystem({ config: { actor_threads: 1 }, modules, shutdownTimeoutMs: 500 });
     const pool = createActorPool(system, poolWorker, { size: 1 });
@@ -84,6 +100,11 @@ describe('createActorPool', () => {
     expect(() => createActorPool(system!, poolWorker, { maxPendingPerActor: 1.5 })).toThrow(
       InvalidArgumentError,
     );
+    createActorPool(system!, poolWorker, { size: 1 });
+    expect(() => createActorPool(system!, poolWorker, { size: 1 })).toThrow(
+      /already has a child "pool:pool-worker"/,
+    );
+    expect(createActorPool(system!, poolWorker, { size: 1, id: 'second' }).size).toBe(1);
     // @ts-expect-error: not a definition
     expect(() => createActorPool(system!, null)).toThrow(InvalidArgumentError);
   });
