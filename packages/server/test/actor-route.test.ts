@@ -56,6 +56,7 @@ describe.each(TRANSPORTS)('actor routes over %s', (transport) => {
       { query: z.object({ ms: z.coerce.number().optional() }) },
       actorRoute(pool, options),
     );
+    app.get('/raw/:action', actorRoute(pool, options)); // no schemas: the query straight from the wire
     app.get('/light', (ctx) => ctx.text('light'));
     client = await connect(app, transport);
     return client;
@@ -109,6 +110,17 @@ describe.each(TRANSPORTS)('actor routes over %s', (transport) => {
     expect(res.status).toBe(400);
     expect(pool.stats().pending).toEqual([0]);
     expect((await post(c, 'echo')).json()).toMatchObject({ handled: 1 });
+  });
+
+  it('answers a __proto__ key from the wire with a 400, never a 500, without asking the pool', async () => {
+    const c = await serve();
+    const query = await c.request({ url: '/raw/text?__proto__=x' });
+    expect(query.status).toBe(400);
+    expect(query.json<Problem & { issues: unknown[] }>().issues).toEqual([
+      { in: 'query', path: '__proto__', message: 'a "__proto__" key is not accepted' },
+    ]);
+    expect(pool.stats().pending).toEqual([0]);
+    expect((await c.request({ url: '/raw/text?ok=1' })).status).toBe(200);
   });
 
   it('answers a throwing actor with a 500 problem, and its supervisor restarts it', async () => {

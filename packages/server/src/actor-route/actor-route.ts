@@ -1,7 +1,8 @@
 import type { Context } from '../context.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, ValidationError, type ValidationIssue } from '../errors.js';
 import type { HandlerResult } from '../route-schema.js';
 import { ActorRouteReplyError, ActorRouteTimeoutError } from './actor-route-errors.js';
+import { forbiddenKeyPath } from './message-keys.js';
 
 /**
  * The message an actor route sends: what the route validated, and nothing it did not ask for.
@@ -125,6 +126,7 @@ function applyReply(
  *   its supervisor restarts it), a full pool a 503 with `Retry-After`.
  * - No reply within `deadlineMs`: 504 (`ActorRouteTimeoutError`).
  * - A reply that is not a response: 500 (`ActorRouteReplyError`).
+ * - A `__proto__` key in the params, query or body (which the runtime refuses in messages): 400.
  *
  * @example
  * ```ts
@@ -153,6 +155,13 @@ export function actorRoute(
       body: ctx.body ?? null,
       headers: forwarded,
     };
+    // The runtime refuses a `__proto__` key anywhere in a message; from the wire it is the client's fault.
+    const issues: ValidationIssue[] = [];
+    for (const part of ['params', 'query', 'body'] as const) {
+      const path = forbiddenKeyPath(message[part]);
+      if (path !== undefined) issues.push({ in: part, path, message: 'a "__proto__" key is not accepted' });
+    }
+    if (issues.length > 0) throw new ValidationError(issues);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ActorRouteTimeoutError(deadlineMs)), deadlineMs);
