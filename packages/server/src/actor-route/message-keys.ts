@@ -11,7 +11,7 @@ export function forbiddenKeyPath(value: unknown): string | undefined {
     const [node, path] = stack.pop()!;
     if (typeof node !== 'object' || node === null) continue;
     if (Array.isArray(node)) {
-      node.forEach((item, i) => stack.push([item, path === '' ? String(i) : `${path}.${i}`]));
+      for (let i = 0; i < node.length; i++) stack.push([node[i], path === '' ? String(i) : `${path}.${i}`]);
       continue;
     }
     for (const key of Object.keys(node)) {
