@@ -6,6 +6,7 @@ import {
   createActorSystem,
   InvalidArgumentError,
   MailboxFullError,
+  PlacementUnavailableError,
   WorkerExitedError,
 } from '../src/index.js';
 import { until } from './cluster-helpers.js';
@@ -107,6 +108,12 @@ describe('createActorPool', () => {
     expect(createActorPool(system!, poolWorker, { size: 1, id: 'second' }).size).toBe(1);
     // @ts-expect-error: not a definition
     expect(() => createActorPool(system!, null)).toThrow(InvalidArgumentError);
+  });
+
+  it('refuses a thread pool in a system without actor threads, at once', async () => {
+    system = await createActorSystem({ modules });
+    expect(() => createActorPool(system!, poolWorker)).toThrow(PlacementUnavailableError);
+    expect(() => createActorPool(system!, poolWorker)).toThrow(/runtime\.actor_threads/);
   });
 
   it('rejects asks after close with ActorStoppedError', async () => {

@@ -2,7 +2,12 @@ import type { ActorDefinition } from '../actor/actor-definition.js';
 import type { ActorRef } from '../actor/actor-ref.js';
 import type { ActorSystem } from '../actor/actor-system.js';
 import type { Message, ReplyMap, ReplyOf } from '../actor/message.js';
-import { ActorStoppedError, InvalidArgumentError, MailboxFullError } from '../errors.js';
+import {
+  ActorStoppedError,
+  InvalidArgumentError,
+  MailboxFullError,
+  PlacementUnavailableError,
+} from '../errors.js';
 import type { Backoff, Placement, RestartIntensity } from '../supervisor/child-spec.js';
 import type { SupervisorRef } from '../supervisor/supervisor-ref.js';
 import { threadCount } from '../threads/thread-pool.js';
@@ -92,9 +97,15 @@ export function createActorPool<M extends Message, S, R extends ReplyMap>(
     throw new InvalidArgumentError(
       `a pool placed on "${placement}" needs a definition with a kind, exported by one of the system's modules`,
     );
+  const threads = threadCount(system.config.actor_threads);
+  // Caught here, not as children failing to start until their supervisor gives up.
+  if (placement === 'thread' && threads === 0)
+    throw new PlacementUnavailableError(
+      'an actor pool on threads needs actor threads: set runtime.actor_threads to a number ≥ 1 or auto',
+    );
   const size =
     options.size === undefined || options.size === 'auto'
-      ? Math.max(1, threadCount(system.config.actor_threads))
+      ? Math.max(1, threads)
       : positiveInteger(options.size, 'size');
   const maxPending = positiveInteger(options.maxPendingPerActor ?? DEFAULT_MAX_PENDING, 'maxPendingPerActor');
   const id = options.id ?? `pool:${definition.kind ?? 'local'}`;
