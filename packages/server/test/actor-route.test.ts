@@ -5,10 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   type ActorRouteOptions,
+  ActorRouteReplyError,
+  ActorRouteTimeoutError,
   actorRoute,
   createApp,
   InvalidArgumentError,
   type Problem,
+  ZephyrError,
 } from '../src/index.js';
 import { routeWorker } from './fixtures/route-actors.mjs';
 import { connect, type TestClient, TRANSPORTS } from './support/transports.js';
@@ -183,6 +186,18 @@ describe.each(TRANSPORTS)('actor routes over %s', (transport) => {
       expect(res.status).toBe(500);
       expect(res.json<Problem>().code).toBe('ZEPHYR_ERR_ACTOR_ROUTE_REPLY');
     }
+  });
+});
+
+describe('actor route errors', () => {
+  it('are ZephyrErrors with their code and status, unexposed', () => {
+    const timeout = new ActorRouteTimeoutError(300);
+    expect(timeout).toBeInstanceOf(ZephyrError);
+    expect(timeout).toMatchObject({ code: 'ZEPHYR_ERR_ACTOR_ROUTE_TIMEOUT', status: 504, expose: false });
+    expect(new ActorRouteReplyError('no')).toMatchObject({
+      code: 'ZEPHYR_ERR_ACTOR_ROUTE_REPLY',
+      status: 500,
+    });
   });
 });
 
