@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createActorSystem, createDatabase, createMigrator, loadConfig, pglite, postgres } from 'zephyr';
+import {
+  createActorPool,
+  createActorSystem,
+  createDatabase,
+  createMigrator,
+  loadConfig,
+  pglite,
+  postgres,
+} from 'zephyr';
 import { createPlaygroundApp } from './app.js';
+import { checksum } from './checksum.js';
 import { schema } from './schema.js';
 import { playgroundSettings } from './settings.js';
 import { visitCounter } from './visit-counter.js';
@@ -22,13 +31,17 @@ const db = createDatabase({
 const applied = await createMigrator(db, { directory: here('../migrations') }).migrate();
 if (applied.length > 0) console.log(`applied migrations: ${applied.join(', ')}`);
 
-const system = await createActorSystem();
-const visits = system.spawn(visitCounter, { name: 'visits' });
-
 const settings = playgroundSettings(config, process.env);
+// Actor threads load the actor kinds of these modules (the built JavaScript beside this file).
+const system = await createActorSystem({
+  config: { actor_threads: settings.actorThreads },
+  modules: [new URL('./checksum.js', import.meta.url)],
+});
+const visits = system.spawn(visitCounter, { name: 'visits' });
 const app = createPlaygroundApp({
   db,
   visits,
+  checksums: createActorPool(system, checksum),
   databaseKind: databaseUrl ? 'postgres' : 'pglite',
   zeroCopy: settings.zeroCopy,
 });

@@ -5,6 +5,8 @@ export interface PlaygroundSettings {
   listen: AppListenOptions;
   /** `performance.zero_copy`: static files through the engine's `sendFile`. */
   zeroCopy: boolean;
+  /** `runtime.actor_threads`: the threads (and so the pool size) of the actor route `POST /checksum`. */
+  actorThreads: number | 'auto';
 }
 
 /**
@@ -12,7 +14,7 @@ export interface PlaygroundSettings {
  * on PostgreSQL (PGlite is one embedded process, so only PostgreSQL may use `server.workers`).
  */
 export function playgroundSettings(
-  config: Pick<ZephyrConfig, 'server' | 'performance'>,
+  config: Pick<ZephyrConfig, 'server' | 'performance' | 'runtime'>,
   env: { PORT?: string | undefined; DATABASE_URL?: string | undefined },
 ): PlaygroundSettings {
   const { workers, ...listen } = listenOptionsFromConfig(config.server, config.performance);
@@ -23,5 +25,6 @@ export function playgroundSettings(
       ...(env.DATABASE_URL && workers !== undefined ? { workers } : {}),
     },
     zeroCopy: config.performance.zero_copy,
+    actorThreads: config.runtime.actor_threads,
   };
 }
