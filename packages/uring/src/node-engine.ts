@@ -4,13 +4,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { EngineLimits, EngineServer, RequestHandler } from './engine.js';
 import { engineProblemResponse, sendEngineProblem } from './engine-problem.js';
-import {
-  InvalidArgumentError,
-  ListenError,
-  RequestError,
-  UnsupportedOptionError,
-  ZephyrEngineError,
-} from './errors.js';
+import { ListenError, RequestError, UnsupportedOptionError, ZephyrEngineError } from './errors.js';
 import type { ResolvedListenOptions } from './limits.js';
 import { ADMIT_CHUNKED, admissionStatus } from './node-admission.js';
 import { NodeExchange } from './node-exchange.js';
