@@ -110,3 +110,9 @@ export {
   table,
 } from './schema/table.js';
 export { timestamps } from './schema/timestamps.js';
+export {
+  type AcquireTraceContext,
+  acquireChannel,
+  type QueryTraceContext,
+  queryChannel,
+} from './tracing-channels.js';

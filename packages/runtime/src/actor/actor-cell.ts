@@ -10,6 +10,13 @@ import type { Dispatcher, Runnable } from './dispatcher.js';
 import { type DeadLetter, type DeathNotice, type ExitReason, isMessage, type Message } from './message.js';
 import type { AskDeadlines } from './pending-ask.js';
 import { REF_BRAND, type RoutableRef } from './routable-ref.js';
+import {
+  type MessageHeaders,
+  receiveChannel,
+  sendChannel,
+  traceReceive,
+  traceSend,
+} from './tracing-channels.js';
 
 /** What a cell needs from the system that hosts it. */
 export interface CellHost {
@@ -98,7 +105,9 @@ export class ActorCell implements Runnable, SupervisedChild {
 
   tell(msg: unknown): void {
     if (!isMessage(msg)) throw new InvalidArgumentError('a message must be an object with a string "type"');
-    this.enqueue(msg, undefined);
+    if (sendChannel.hasSubscribers)
+      traceSend(this.address, msg, 'local', false, (h) => this.enqueue(msg, undefined, h));
+    else this.enqueue(msg, undefined);
   }
 
   ask(msg: unknown, options: AskOptions | undefined): Promise<unknown> {
@@ -112,12 +121,14 @@ export class ActorCell implements Runnable, SupervisedChild {
       );
     }
     const pending = this.host.deadlines.create(this.address, timeoutMs);
-    this.enqueue(msg, pending);
+    if (sendChannel.hasSubscribers)
+      traceSend(this.address, msg, 'local', true, (h) => this.enqueue(msg, pending, h));
+    else this.enqueue(msg, pending);
     return pending.promise;
   }
 
   /** Queues a message (tell when `reply` is undefined). Used by refs and by the thread/cluster routers. */
-  enqueue(msg: unknown, reply: ReplyTo | undefined): void {
+  enqueue(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
     if (this.status === STOPPED) {
       this.host.deadLetter({ recipient: this.address, message: msg, reason: 'stopped' });
       reply?.reject(new ActorStoppedError(this.address));
@@ -125,8 +136,8 @@ export class ActorCell implements Runnable, SupervisedChild {
     }
     const mb = this.mailbox;
     // Fast path: room in the mailbox (always, when unbounded).
-    if (mb.size < mb.capacity) mb.push(msg, reply);
-    else this.overflowed(mb.offer(msg, reply), msg, reply);
+    if (mb.size < mb.capacity) mb.push(msg, reply, headers);
+    else this.overflowed(mb.offer(msg, reply, headers), msg, reply);
     if (!this.scheduled && this.status === RUNNING) {
       this.scheduled = true;
       this.host.dispatcher.schedule(this);
@@ -156,9 +167,9 @@ export class ActorCell implements Runnable, SupervisedChild {
   }
 
   /** Messages from timers, other threads and nodes: a full mailbox dead-letters them (no sender to throw to). */
-  deliver(msg: unknown, reply: ReplyTo | undefined): void {
+  deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
     try {
-      this.enqueue(msg, reply);
+      this.enqueue(msg, reply, headers);
     } catch {
       this.host.deadLetter({ recipient: this.address, message: msg, reason: 'mailbox-full' });
     }
@@ -187,7 +198,11 @@ export class ActorCell implements Runnable, SupervisedChild {
         result =
           reply === NOTICE
             ? def.terminated?.(this.state, msg as DeathNotice, ctx)
-            : def.receive(this.state, msg, ctx);
+            : receiveChannel.hasSubscribers
+              ? traceReceive(this.address, msg, mb.lastHeaders, reply !== undefined, () =>
+                  def.receive(this.state, msg, ctx),
+                )
+              : def.receive(this.state, msg, ctx);
       } catch (err) {
         this.fail(err);
         break;
@@ -426,8 +441,8 @@ export class LocalActorRef implements RoutableRef {
 
   constructor(private readonly cell: ActorCell) {}
 
-  deliver(msg: unknown, reply: ReplyTo | undefined): void {
-    this.cell.deliver(msg, reply);
+  deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
+    this.cell.deliver(msg, reply, headers);
   }
 
   get address(): string {

@@ -2,6 +2,7 @@ import type { ActorSystem } from '../actor/actor-system.js';
 import { DeathWatch } from '../actor/death-watch.js';
 import type { DeathNotice, ExitReason } from '../actor/message.js';
 import { RemoteRefBase } from '../actor/routable-ref.js';
+import type { MessageHeaders } from '../actor/tracing-channels.js';
 import { ActorStoppedError, NodeDownError } from '../errors.js';
 import type { ReplyTo } from '../mailbox/mailbox.js';
 import type { ActorChildSpec } from '../supervisor/child-spec.js';
@@ -116,14 +117,16 @@ export class ClusterRef extends RemoteRefBase {
     super(address, system.deadlines, system.defaultAskTimeoutMs);
   }
 
-  deliver(msg: unknown, reply: ReplyTo | undefined): void {
+  protected readonly placement = 'cluster';
+
+  deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
     if (this.child?.stopped === true) {
       this.link.system.deadLetter({ recipient: this.address, message: msg, reason: 'stopped' });
       reply?.reject(new ActorStoppedError(this.address));
       return;
     }
-    if (reply === undefined) this.link.publish(this.address, msg);
-    else this.link.request(this.address, msg, reply);
+    if (reply === undefined) this.link.publish(this.address, msg, headers);
+    else this.link.request(this.address, msg, reply, headers);
   }
 
   watch(listener: (notice: DeathNotice) => void): () => void {

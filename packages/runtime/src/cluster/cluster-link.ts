@@ -4,6 +4,7 @@ import type { ActorSystem, RemotePlacement } from '../actor/actor-system.js';
 import type { KindRegistry } from '../actor/kind-registry.js';
 import type { DeathNotice, ExitReason } from '../actor/message.js';
 import { isPendingAsk } from '../actor/pending-ask.js';
+import type { MessageHeaders } from '../actor/tracing-channels.js';
 import {
   ActorStoppedError,
   NodeDownError,
@@ -15,6 +16,7 @@ import type { ActorChildSpec } from '../supervisor/child-spec.js';
 import type { ChildParent, SupervisedChild } from '../supervisor/supervised-child.js';
 import { MessageCodec } from '../threads/codec.js';
 import { ClusterActorChild, ClusterRef } from './cluster-actor.js';
+import { fromNatsHeaders, toNatsHeaders } from './nats-message-headers.js';
 import { NodeLiveness } from './node-liveness.js';
 import { ClusterSubjects, nodeOf } from './subjects.js';
 
@@ -132,14 +134,17 @@ export class ClusterLink implements RemotePlacement {
     return { child, handle: child.ref };
   }
 
-  publish(address: string, msg: unknown): void {
+  publish(address: string, msg: unknown, headers?: MessageHeaders): void {
     if (this.closed) return;
-    this.nc.publish(this.subjects.actor(address), this.codec.encode(msg));
+    const data = this.codec.encode(msg);
+    if (headers === undefined) this.nc.publish(this.subjects.actor(address), data);
+    else this.nc.publish(this.subjects.actor(address), data, { headers: toNatsHeaders(headers) });
   }
 
-  request(address: string, msg: unknown, reply: ReplyTo): void {
+  request(address: string, msg: unknown, reply: ReplyTo, headers?: MessageHeaders): void {
     const timeout = isPendingAsk(reply) ? reply.timeoutMs : this.system.defaultAskTimeoutMs;
-    this.nc.request(this.subjects.actor(address), this.codec.encode(msg), { timeout }).then(
+    const options = headers === undefined ? { timeout } : { timeout, headers: toNatsHeaders(headers) };
+    this.nc.request(this.subjects.actor(address), this.codec.encode(msg), options).then(
       (answer) => {
         try {
           const [ok, value] = this.codec.decode(answer.data) as [boolean, unknown];
@@ -204,7 +209,7 @@ export class ClusterLink implements RemotePlacement {
     const address = msg.subject.split('.').slice(-2).join('/');
     const reply = this.replyTo(msg);
     const decoded = this.decodeMessage(address, msg, reply);
-    if (decoded !== null) this.system.deliver(address, decoded.value, reply);
+    if (decoded !== null) this.system.deliver(address, decoded.value, reply, fromNatsHeaders(msg));
   }
 
   private onGuestMessage(address: string, msg: Msg): void {
@@ -218,7 +223,7 @@ export class ClusterLink implements RemotePlacement {
       reply?.reject(new ActorStoppedError(address));
       return;
     }
-    guest.cell.deliver(decoded, reply);
+    guest.cell.deliver(decoded, reply, fromNatsHeaders(msg));
   }
 
   private onControl(msg: Msg): void {

@@ -2,6 +2,7 @@ import type { ActorSystem } from '../actor/actor-system.js';
 import { DeathWatch } from '../actor/death-watch.js';
 import type { DeathNotice, ExitReason } from '../actor/message.js';
 import { RemoteRefBase } from '../actor/routable-ref.js';
+import type { MessageHeaders } from '../actor/tracing-channels.js';
 import { ActorStoppedError, MailboxFullError } from '../errors.js';
 import type { ReplyTo } from '../mailbox/mailbox.js';
 import { RingQueue } from '../mailbox/ring-queue.js';
@@ -39,7 +40,7 @@ export class ThreadActorChild implements SupervisedChild {
     this.capacity = spec.mailbox?.capacity ?? spec.actor.mailbox?.capacity ?? Number.POSITIVE_INFINITY;
   }
 
-  deliver(msg: unknown, reply: ReplyTo | undefined): void {
+  deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
     if (this.exit !== null) {
       this.system.deadLetter({ recipient: this.address, message: msg, reason: 'stopped' });
       reply?.reject(new ActorStoppedError(this.address));
@@ -55,8 +56,8 @@ export class ThreadActorChild implements SupervisedChild {
       this.waiting.push([msg, reply]);
       return;
     }
-    if (reply === undefined) worker.link.tell(this.address, msg);
-    else worker.link.ask(this.address, msg, reply);
+    if (reply === undefined) worker.link.tell(this.address, msg, headers);
+    else worker.link.ask(this.address, msg, reply, headers);
   }
 
   addWatcher(listener: (notice: DeathNotice) => void): () => void {
@@ -150,8 +151,10 @@ export class ThreadActorRef extends RemoteRefBase {
     super(child.address, system.deadlines, system.defaultAskTimeoutMs);
   }
 
-  deliver(msg: unknown, reply: ReplyTo | undefined): void {
-    this.child.deliver(msg, reply);
+  protected readonly placement = 'thread';
+
+  deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
+    this.child.deliver(msg, reply, headers);
   }
 
   watch(listener: (notice: DeathNotice) => void): () => void {

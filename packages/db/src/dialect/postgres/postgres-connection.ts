@@ -2,6 +2,7 @@ import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import { type ConstraintColumns, mapDatabaseError } from '../../errors/map-database-error.js';
+import { type QueryTraceContext, queryChannel, traceQuery } from '../../tracing-channels.js';
 import type { StatementNames } from './statement-names.js';
 
 interface PgError {
@@ -52,12 +53,24 @@ export class PostgresConnection implements DatabaseConnection {
     return this.#broken;
   }
 
-  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const text = compiledQuery.sql;
+  executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    if (!queryChannel.hasSubscribers) return this.#executeQuery(compiledQuery, undefined);
+    return traceQuery('postgres', compiledQuery, (trace) => this.#executeQuery<R>(compiledQuery, trace));
+  }
+
+  async #executeQuery<R>(
+    compiledQuery: CompiledQuery,
+    trace: QueryTraceContext | undefined,
+  ): Promise<QueryResult<R>> {
+    const text = trace === undefined ? compiledQuery.sql : trace.sql;
     const values = compiledQuery.parameters as unknown[];
     // Only parameterised data statements are prepared: a parameterless text may hold several
     // statements (a migration), which only the simple protocol accepts.
-    const name = values.length > 0 && PREPARABLE.test(text) ? this.#names.nameFor(text) : undefined;
+    const name =
+      values.length > 0 && text === compiledQuery.sql && PREPARABLE.test(text)
+        ? this.#names.nameFor(text)
+        : undefined;
+    if (trace !== undefined) trace.statementName = name;
     let result: pg.QueryResult;
     try {
       result = await this.#run(text, values, name);
