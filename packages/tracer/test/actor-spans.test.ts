@@ -23,9 +23,9 @@ afterEach(async () => {
 const modules = [new URL('./fixtures/traced-actors.js', import.meta.url)];
 
 /** A main-thread actor that reports the span its handler runs in (async, to cross an await). */
-const reporter = defineActor({
+const reporter = defineActor<{ type: 'where' }, { where: { traceId: string; spanId: string } | null }>()({
   start: () => null,
-  async receive(_state: null, _msg: { type: 'where' }) {
+  async receive() {
     await new Promise((r) => setTimeout(r, 1));
     const span = trace.getActiveSpan();
     return span === undefined
@@ -81,7 +81,7 @@ describe('actor spans', () => {
     t = inMemoryTracing();
     system = await createActorSystem();
     const failing = system.spawn(
-      defineActor({
+      defineActor<{ type: 'x' }>()({
         start: () => null,
         receive(): never {
           throw Object.assign(new Error('nope'), { code: 'ZEPHYR_ERR_TEST' });

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { trace } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TRACER_NAME } from '../src/index.js';
 import { inMemoryTracing, only, type TestTracing } from './support/in-memory-tracing.js';
@@ -30,8 +30,11 @@ describe('outgoing fetch', () => {
     const server = await echoServer();
     try {
       await trace.getTracer(TRACER_NAME).startActiveSpan('request', async (span) => {
-        const res = await fetch(`http://127.0.0.1:${server.port}/items?secret=1`);
-        await res.text();
+        const baggage = propagation.createBaggage({ tenant: { value: 'acme' } });
+        await context.with(propagation.setBaggage(context.active(), baggage), async () => {
+          const res = await fetch(`http://127.0.0.1:${server.port}/items?secret=1`);
+          await res.text();
+        });
         span.end();
       });
       await fetch(`http://127.0.0.1:${server.port}/outside`).then((r) => r.text());
@@ -54,6 +57,7 @@ describe('outgoing fetch', () => {
     expect(server.seen[0]!.traceparent).toBe(
       `00-${client.spanContext().traceId}-${client.spanContext().spanId}-01`,
     );
+    expect(server.seen[0]!.baggage).toBe('tenant=acme');
     // A fetch outside any trace is left alone.
     expect(server.seen[1]!.traceparent).toBeUndefined();
   });

@@ -15,9 +15,9 @@ let system: ActorSystem;
 let server: Server;
 
 /** A main-thread actor the request asks: it holds stock counts. */
-const stock = defineActor({
+const stock = defineActor<{ type: 'reserve'; sku: string }, { reserve: number }>()({
   start: () => new Map<string, number>([['a-1', 3]]),
-  async receive(state: Map<string, number>, msg: { type: 'reserve'; sku: string }) {
+  async receive(state, msg) {
     await new Promise((r) => setTimeout(r, 1));
     const left = (state.get(msg.sku) ?? 0) - 1;
     state.set(msg.sku, left);
