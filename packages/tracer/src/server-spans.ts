@@ -31,22 +31,28 @@ export function subscribeServerSpans(tracer: Tracer): () => void {
   const start = (data: RequestChannelContext): Context => {
     const req = data.request;
     const parent = w3cPropagator.extract(ROOT_CONTEXT, req, headerGetter);
+    // Method and route are what samplers may look at; the rest is built only for recorded spans,
+    // so a request that is not sampled costs little more than the context switch.
     const span = tracer.startSpan(
       data.route === '' ? req.method : `${req.method} ${data.route}`,
       {
         kind: SpanKind.SERVER,
-        attributes: {
-          [ATTR_HTTP_REQUEST_METHOD]: req.method,
-          [ATTR_URL_PATH]: req.path,
-          [ATTR_URL_SCHEME]: 'http',
-          [ATTR_NETWORK_PROTOCOL_VERSION]: req.httpVersion,
-          [ATTR_CLIENT_ADDRESS]: req.remoteAddress,
-          ...(data.route === '' ? {} : { [ATTR_HTTP_ROUTE]: data.route }),
-          ...userAgent(req),
-        },
+        attributes:
+          data.route === ''
+            ? { [ATTR_HTTP_REQUEST_METHOD]: req.method }
+            : { [ATTR_HTTP_REQUEST_METHOD]: req.method, [ATTR_HTTP_ROUTE]: data.route },
       },
       parent,
     );
+    if (span.isRecording()) {
+      span.setAttributes({
+        [ATTR_URL_PATH]: req.path,
+        [ATTR_URL_SCHEME]: 'http',
+        [ATTR_NETWORK_PROTOCOL_VERSION]: req.httpVersion,
+        [ATTR_CLIENT_ADDRESS]: req.remoteAddress,
+        ...userAgent(req),
+      });
+    }
     spans.set(data, span);
     return trace.setSpan(parent, span);
   };
