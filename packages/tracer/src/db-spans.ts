@@ -39,15 +39,16 @@ export function subscribeDbSpans(tracer: Tracer, options: DbSpanOptions): () => 
         kind: SpanKind.CLIENT,
         attributes: {
           [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL,
-          [ATTR_ZEPHYR_DIALECT]: data.dialect,
           ...(data.operation === undefined ? {} : { [ATTR_DB_OPERATION_NAME]: data.operation }),
           ...(data.table === undefined ? {} : { [ATTR_DB_COLLECTION_NAME]: data.table }),
-          // Compiled queries carry values as parameters; raw SQL may hold literals, so it is left out.
-          ...(data.operation !== undefined || data.parameterCount > 0
-            ? { [ATTR_DB_QUERY_TEXT]: data.sql }
-            : {}),
         },
       });
+      if (span.isRecording()) {
+        span.setAttribute(ATTR_ZEPHYR_DIALECT, data.dialect);
+        // Compiled queries carry values as parameters; raw SQL may hold literals, so it is left out.
+        if (data.operation !== undefined || data.parameterCount > 0)
+          span.setAttribute(ATTR_DB_QUERY_TEXT, data.sql);
+      }
       spans.set(data, span);
       if (options.sqlCommenter && span.isRecording()) {
         data.sql = addSqlComment(data.sql, trace.setSpan(context.active(), span));
