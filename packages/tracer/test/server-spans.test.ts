@@ -116,6 +116,30 @@ describe('HTTP server spans', () => {
     expect(span.attributes['client.address']).toBe('127.0.0.1');
   });
 
+  it('survives hostile trace headers: oversized or malformed ones are ignored, the request is served', async () => {
+    t = inMemoryTracing();
+    const a = app();
+    const hostile: Record<string, string>[] = [
+      { traceparent: `00-${'f'.repeat(32)}-${'f'.repeat(16)}-01${'x'.repeat(100_000)}` },
+      { traceparent: '00-00000000000000000000000000000000-0000000000000000-01' },
+      { traceparent: TRACEPARENT, tracestate: Array.from({ length: 5000 }, (_, i) => `k${i}=v`).join(',') },
+      {
+        traceparent: TRACEPARENT,
+        baggage: Array.from({ length: 5000 }, (_, i) => `k${i}=${'v'.repeat(50)}`).join(','),
+      },
+      { baggage: '%%%,=,;;;,\u0000' },
+    ];
+    for (const headers of hostile) {
+      const res = await a.inject({ method: 'GET', url: '/async/1', headers });
+      expect(res.status, JSON.stringify(Object.keys(headers))).toBe(200);
+    }
+    const spans = (await t.spans()).filter((s) => s.name === 'GET /async/:id');
+    expect(spans).toHaveLength(hostile.length);
+    // The all-zero and oversized traceparents are invalid: those requests start their own traces.
+    expect(spans[0]!.spanContext().traceId).not.toBe('f'.repeat(32));
+    expect(spans[1]!.parentSpanContext).toBeUndefined();
+  });
+
   it('leaves the channel without subscribers after shutdown', async () => {
     t = inMemoryTracing();
     expect(requestChannel.hasSubscribers).toBe(true);

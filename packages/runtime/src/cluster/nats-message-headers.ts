@@ -12,7 +12,8 @@ export function toNatsHeaders(headers: MessageHeaders): MsgHdrs {
 export function fromNatsHeaders(msg: Msg): MessageHeaders | undefined {
   const h = msg.headers;
   if (h === undefined) return undefined;
-  const headers: Record<string, string> = {};
+  // No prototype: a header named `__proto__` from the wire is just a key.
+  const headers: Record<string, string> = Object.create(null);
   for (const name of h.keys()) headers[name.toLowerCase()] = h.get(name);
   return headers;
 }
