@@ -29,7 +29,12 @@ export function subscribeFetchSpans(tracer: Tracer): () => void {
     const { request } = message as { request: UndiciRequest };
     const active = context.active();
     if (trace.getSpan(active) === undefined) return;
-    const origin = new URL(String(request.origin));
+    let origin: URL;
+    try {
+      origin = new URL(String(request.origin));
+    } catch {
+      return; // A subscriber that throws would crash the process: leave such a request alone.
+    }
     const span = tracer.startSpan(request.method, {
       kind: SpanKind.CLIENT,
       attributes: {

@@ -14,6 +14,7 @@ export {
   type ZephyrInstrumentation,
 } from './instrument-zephyr.js';
 export {
+  currentTracing,
   DEFAULT_OTLP_ENDPOINT,
   type SetupTracingOptions,
   setupTracing,

@@ -86,6 +86,19 @@ const optionsSchema = z.strictObject({
 let active: Tracing | undefined;
 
 /**
+ * The running `setupTracing` setup of this process (thread), if any: how the devtools dashboard
+ * finds the ring of recent traces without the app handing it over.
+ *
+ * @example
+ * ```ts
+ * const recent = currentTracing()?.ring?.traces() ?? [];
+ * ```
+ */
+export function currentTracing(): Tracing | undefined {
+  return active;
+}
+
+/**
  * One-line tracing for an app without an OpenTelemetry setup of its own: the OTel SDK with a
  * parent-based ratio sampler, a batch processor exporting OTLP/HTTP, W3C propagation, an
  * AsyncLocalStorage context manager, the in-process ring, and Zephyr's spans.

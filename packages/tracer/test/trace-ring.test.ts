@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TRACER_NAME, TraceRing } from '../src/index.js';
+import { currentTracing, TRACER_NAME, TraceRing } from '../src/index.js';
 import { inMemoryTracing, type TestTracing } from './support/in-memory-tracing.js';
 
 let t: TestTracing | undefined;
@@ -23,6 +23,8 @@ describe('the ring of recent traces', () => {
     oneTrace('first', 2);
     oneTrace('second', 1);
     const ring = t.tracing.ring!;
+    // The devtools dashboard finds it without being handed the setup.
+    expect(currentTracing()?.ring).toBe(ring);
     const [newest, older] = ring.traces();
     expect(newest!.spans.map((s) => s.name)).toEqual(['second.0', 'second']);
     expect(older!.spans).toHaveLength(3);
@@ -71,5 +73,8 @@ describe('the ring of recent traces', () => {
   it('can be left out', async () => {
     t = inMemoryTracing({ ring: false });
     expect(t.tracing.ring).toBeUndefined();
+    await t.shutdown();
+    t = undefined;
+    expect(currentTracing()).toBeUndefined();
   });
 });
