@@ -26,7 +26,9 @@ eval "$(bash .ci/services.sh)"
 echo "==> installing JS dependencies"
 "${PNPM[@]}" install --frozen-lockfile --reporter=append-only
 
-echo "==> cargo test"
+echo "==> cargo fmt, clippy, test"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace 2>&1 | tee -a "$log"
 
 echo "==> build, typecheck, test (turbo)"

@@ -2,11 +2,9 @@ import { fileURLToPath } from 'node:url';
 import {
   type ActorRef,
   type App,
-  CheckViolationError,
   compress,
   createApp,
   type Database,
-  defaultErrorHandler,
   etag,
   ForeignKeyViolationError,
   HttpError,
@@ -14,7 +12,6 @@ import {
   requestId,
   serveStatic,
   TokenBucketLimiter,
-  UniqueViolationError,
 } from 'zephyr';
 import { z } from 'zod';
 import { type PlaygroundSchema, users } from './schema.js';
@@ -28,18 +25,12 @@ export interface PlaygroundDeps {
   databaseKind: 'pglite' | 'postgres';
   /** Writes allowed per second per process (token bucket); default 50. */
   writesPerSecond?: number;
+  /** Static files through the engine's zero-copy `sendFile` (`performance.zero_copy`); default true. */
+  zeroCopy?: boolean;
 }
 
 const publicDir = fileURLToPath(new URL('../public', import.meta.url));
 const id = z.object({ id: z.coerce.number().int().positive() });
-
-/** Maps the database's typed errors to HTTP: a conflict is the client's, not a 500. */
-function asHttpError(err: unknown): unknown {
-  if (err instanceof UniqueViolationError) return new HttpError(409, err.message, { cause: err });
-  if (err instanceof ForeignKeyViolationError) return new HttpError(404, err.message, { cause: err });
-  if (err instanceof CheckViolationError) return new HttpError(422, err.message, { cause: err });
-  return err;
-}
 
 /** The playground: users, their notes, per-client visit counts and static files. */
 export function createPlaygroundApp(deps: PlaygroundDeps): App {
@@ -49,7 +40,6 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
   app.addHook('onRequest', (ctx) => {
     visits.tell({ type: 'visit', client: ctx.req.remoteAddress });
   });
-  app.setErrorHandler((err, ctx) => defaultErrorHandler(asHttpError(err), ctx));
 
   const writes = limiterMiddleware(
     new TokenBucketLimiter({ ratePerSecond: deps.writesPerSecond ?? 50, maxQueue: 0 }),
@@ -73,11 +63,16 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
         'DELETE /notes/:id',
         'GET /stats',
         'GET /static/hello.txt',
+        'GET /openapi.json',
+        'GET /docs',
       ],
     }),
   );
 
   app.get('/health', (ctx) => ctx.text('ok'));
+
+  // The API described from the routes' own schemas, and a reference UI to try it.
+  app.openapi({ info: { title: 'Zephyr playground', version: '0.1.0' }, path: '/openapi.json', ui: '/docs' });
 
   // The table's own insert schema validates the body: one definition, no drift.
   app.post('/users', { body: users.schemas.insert, middleware: [writes] }, async (ctx) =>
@@ -98,8 +93,15 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
       middleware: [writes],
     },
     async (ctx) => {
-      const note = await db.models.notes.create({ author_id: ctx.params.id, ...ctx.body });
-      return ctx.json(note, 201);
+      // Database errors answer by their own status (a duplicate is 409, a failed check 422); a
+      // missing author is 404 here because the path names the user.
+      try {
+        return ctx.json(await db.models.notes.create({ author_id: ctx.params.id, ...ctx.body }), 201);
+      } catch (err) {
+        if (err instanceof ForeignKeyViolationError)
+          throw new HttpError(404, `no user ${ctx.params.id}`, { cause: err });
+        throw err;
+      }
     },
   );
 
@@ -134,6 +136,6 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
     }),
   );
 
-  app.get('/static/*', serveStatic({ root: publicDir, maxAge: 60 }));
+  app.get('/static/*', serveStatic({ root: publicDir, maxAge: 60, zeroCopy: deps.zeroCopy ?? true }));
   return app;
 }

@@ -1,16 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  createActorSystem,
-  createDatabase,
-  createMigrator,
-  listenOptionsFromConfig,
-  loadConfig,
-  pglite,
-  postgres,
-} from 'zephyr';
+import { createActorSystem, createDatabase, createMigrator, loadConfig, pglite, postgres } from 'zephyr';
 import { createPlaygroundApp } from './app.js';
 import { schema } from './schema.js';
+import { playgroundSettings } from './settings.js';
 import { visitCounter } from './visit-counter.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -32,14 +25,14 @@ if (applied.length > 0) console.log(`applied migrations: ${applied.join(', ')}`)
 const system = await createActorSystem();
 const visits = system.spawn(visitCounter, { name: 'visits' });
 
-const app = createPlaygroundApp({ db, visits, databaseKind: databaseUrl ? 'postgres' : 'pglite' });
-const { workers, ...listen } = listenOptionsFromConfig(config.server, config.performance);
-// PGlite is one embedded process: serve in this process. With PostgreSQL, workers may share it.
-const server = await app.listen({
-  ...listen,
-  ...(process.env.PORT ? { port: Number(process.env.PORT) } : {}),
-  ...(databaseUrl && workers !== undefined ? { workers } : {}),
+const settings = playgroundSettings(config, process.env);
+const app = createPlaygroundApp({
+  db,
+  visits,
+  databaseKind: databaseUrl ? 'postgres' : 'pglite',
+  zeroCopy: settings.zeroCopy,
 });
+const server = await app.listen(settings.listen);
 console.log(
   `Zephyr playground listening on http://${server.host}:${server.port}/ (engine: ${server.engine})`,
 );

@@ -2,7 +2,7 @@
 // database, driven over real HTTP.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,6 +132,45 @@ describe.each(cases)('playground on $engine with $database', ({ engine, database
     expect(blank.status).toBe(422);
   });
 
+  it('answers a malformed pagination cursor with a 400 problem, never a stack or a file path', async () => {
+    const res = await fetch(`${app!.url}notes?after=garbage`);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const body = await read(res);
+    expect(body).toMatchObject({ status: 400, detail: 'malformed pagination cursor' });
+    expect(JSON.stringify(body)).not.toMatch(/stack|\/src\/|node_modules|\.js:\d+/);
+  });
+
+  it('answers JSON sent without content-type with a 415 that says what to send', async () => {
+    const res = await fetch(`${app!.url}users`, {
+      method: 'POST',
+      body: new TextEncoder().encode(JSON.stringify({ name: 'Ada', email: 'ada2@example.com' })),
+    });
+    expect(res.status).toBe(415);
+    expect((await read(res)).detail).toContain('content-type: application/json');
+  });
+
+  it('answers a missing static file with a 404 problem', async () => {
+    const res = await fetch(`${app!.url}static/missing.txt`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('describes its API at /openapi.json and serves the reference UI at /docs', async () => {
+    const doc = await read(await fetch(`${app!.url}openapi.json`));
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/users', '/users/{id}', '/users/{id}/notes', '/notes', '/notes/{id}']),
+    );
+    expect(doc.paths['/users'].post.requestBody.content['application/json'].schema.required).toContain(
+      'email',
+    );
+    const ui = await fetch(`${app!.url}docs`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('/openapi.json');
+    expect((await fetch(`${app!.url}docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
+  });
+
   it('serves static files, with ranges', async () => {
     const whole = await fetch(`${app!.url}static/hello.txt`);
     expect(whole.status).toBe(200);
@@ -151,5 +190,29 @@ describe.each(cases)('playground on $engine with $database', ({ engine, database
 
   it('drains and exits 0 on SIGTERM', async () => {
     expect(await stop(app)).toBe(0);
+  });
+});
+
+describe('the README', () => {
+  let app: Running | undefined;
+  beforeAll(async () => {
+    app = await start({ PLAYGROUND_DATA_DIR: mkdtempSync(join(tmpdir(), 'zephyr-playground-readme-')) });
+  }, 90_000);
+  afterAll(() => stop(app));
+
+  it('runs each curl command of its example as written, in order, each answering 2xx', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = /```sh\n(curl [\s\S]*?)```/.exec(readme)?.[1];
+    const commands = block!.split('\n').filter((line) => line.startsWith('curl '));
+    expect(commands.length).toBeGreaterThanOrEqual(8);
+    const port = new URL(app!.url).port;
+    for (const command of commands) {
+      // As written, but against this run's port, failing on any HTTP error, comments dropped.
+      const line = command.replace(/\s+#.*$/, '').replaceAll('localhost:3000', `127.0.0.1:${port}`);
+      const out = execFileSync('sh', ['-c', `${line.replace(/^curl /, 'curl -sS --fail-with-body ')}`], {
+        encoding: 'utf8',
+      });
+      expect(out.length, line).toBeGreaterThan(0);
+    }
   });
 });

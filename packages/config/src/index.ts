@@ -9,5 +9,5 @@ export {
   type ParseConfigOptions,
   parseConfig,
 } from './load-config.js';
-export { parseSize, sizeSchema } from './size.js';
+export { parseSize, type SizeSchema, sizeSchema } from './size.js';
 export { closestName } from './suggest.js';

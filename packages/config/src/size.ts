@@ -44,8 +44,7 @@ export function parseSize(input: string | number): number {
   return bytes;
 }
 
-/** A zod schema for a size setting: accepts `65536` or `"64MB"`, outputs bytes as a number. */
-export const sizeSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+const bytesSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
   try {
     return parseSize(value);
   } catch (err) {
@@ -53,3 +52,29 @@ export const sizeSchema = z.union([z.number(), z.string()]).transform((value, ct
     return z.NEVER;
   }
 });
+
+/** The type of {@link sizeSchema}: a size in, bytes out, with a `default` written like a value. */
+export type SizeSchema = z.ZodPipe<
+  z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>,
+  z.ZodTransform<number, string | number>
+> & {
+  /**
+   * A default written as in the file (`'64MB'` or bytes), parsed like any value: the output is
+   * bytes either way. (A plain zod `.default()` hands back its value unparsed, so `'64MB'` would
+   * come out as the string `'64MB'`.)
+   */
+  default(value: string | number): z.ZodPrefault<SizeSchema>;
+};
+
+/**
+ * A zod schema for a size setting: accepts `65536` or `"64MB"`, outputs bytes as a number.
+ * `sizeSchema.default('64MB')` gives 67108864 when the key is absent.
+ *
+ * @example
+ * ```ts
+ * z.strictObject({ size: sizeSchema.default('64MB') }).parse({}).size; // 67108864
+ * ```
+ */
+export const sizeSchema = Object.assign(bytesSchema, {
+  default: (value: string | number) => bytesSchema.prefault(value),
+}) as SizeSchema;

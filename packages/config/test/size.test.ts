@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
 import { parseSize, sizeSchema } from '../src/index.js';
 
 describe('parseSize', () => {
@@ -36,5 +37,12 @@ describe('parseSize', () => {
     const result = sizeSchema.safeParse('lots');
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.message).toMatch(/"lots" is not a size/);
+  });
+
+  it('parses a default written as a size, so an absent key gives bytes too', () => {
+    const schema = z.strictObject({ size: sizeSchema.default('64MB'), raw: sizeSchema.default(512) });
+    expect(schema.parse({})).toEqual({ size: 67108864, raw: 512 });
+    expect(schema.parse({ size: '1KB' }).size).toBe(1024);
+    expectTypeOf(schema.parse({}).size).toEqualTypeOf<number>();
   });
 });

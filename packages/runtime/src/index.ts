@@ -17,7 +17,8 @@ export {
   type SendTraceContext,
   sendChannel,
 } from './actor/tracing-channels.js';
-export type { ClusterOptions } from './cluster/cluster-link.js';
+export type { ClusterOptions, ClusterStats } from './cluster/cluster-link.js';
+export type { NatsConnectionOptions } from './cluster/nats-connection.js';
 export {
   type RuntimeConfig,
   type RuntimeConfigInput,

@@ -80,7 +80,10 @@ describe('actors on worker threads', () => {
     const before = await keep.ask({ type: 'where' });
     const pending = keep.ask({ type: 'get' }, { timeoutMs: 5_000 });
     const died = keep.ask({ type: 'die' }).catch((e: unknown) => e);
-    expect(await died).toBeInstanceOf(WorkerExitedError);
+    const exitError = await died;
+    expect(exitError).toBeInstanceOf(WorkerExitedError);
+    // It names the thread that died, not the -1 a Worker reports after exit.
+    expect((exitError as Error).message).toContain(`worker thread ${before.threadId} exited`);
     await pending.catch(() => {});
     // The supervisor restarted `keep` on a worker that is alive (a new one replaces the dead one).
     const after = await keep.ask({ type: 'where' });

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { parseSize } from '@zephyr/config';
-import type { EngineRequest, EngineResponse } from '@zephyr/uring';
+import { defaultLimits, type EngineRequest, type EngineResponse } from '@zephyr/uring';
+import type { WithRoute } from './client/route-spec.js';
 import { compose, type Middleware } from './compose.js';
 import { Context, type ContextShared } from './context.js';
 import { FetchRequest, FetchResponse } from './engine-adapters/fetch.js';
@@ -9,16 +11,12 @@ import {
   InjectResponse,
   type InjectResult,
 } from './engine-adapters/inject.js';
-import {
-  AppStartedError,
-  InvalidOptionError,
-  MethodNotAllowedError,
-  NotFoundError,
-  ZephyrError,
-} from './errors.js';
+import { AppStartedError, InvalidArgumentError, MethodNotAllowedError, NotFoundError } from './errors.js';
 import { type AppListenOptions, listenApp, type Server } from './listen.js';
 import { errorFields, type Logger, type LoggerOption, resolveLogger } from './logger.js';
-import { isClientError, PROBLEM_TYPE, problemFor } from './problem.js';
+import { generateOpenApi, type OpenApiDocument, type OpenApiOptions } from './openapi/generate-openapi.js';
+import { loadReferenceUi } from './openapi/reference-ui.js';
+import { errorHeaders, PROBLEM_TYPE, problemFor, viewError } from './problem.js';
 import type { ResponseState } from './response-state.js';
 import { kMatch, type Route } from './route.js';
 import type { Handler, HandlerResult, RouteContext, RouteOptions } from './route-schema.js';
@@ -36,11 +34,23 @@ export interface AppOptions {
   /** Secret for signed cookies (HMAC-SHA256); at least 16 characters. */
   cookieSecret?: string;
   /**
-   * Production mode: 500 responses carry no message or stack. Default: `NODE_ENV === 'production'`.
+   * Production mode: error bodies never carry a stack, a file path or an unexposed message (a 5xx
+   * says only that it failed, with the request id). Default: `NODE_ENV === 'production'`.
    */
   production?: boolean;
   /** Request logging: off by default (errors still go to stderr). `true` uses pino. */
   logger?: LoggerOption;
+}
+
+/** Options of {@link App.openapi}. */
+export interface OpenApiServeOptions extends OpenApiOptions {
+  /** Where the document is served (default `/openapi.json`). */
+  path?: string;
+  /**
+   * Where the reference UI (Swagger UI, from the `swagger-ui-dist` package installed beside the
+   * app, never a CDN) is served (default `/docs`); `false` for none.
+   */
+  ui?: string | false;
 }
 
 /** Called before middleware; returning a response (e.g. `return ctx.text(...)`) ends the request there. */
@@ -54,21 +64,24 @@ export type ErrorHandler = (err: unknown, ctx: Context) => HandlerResult | Promi
 /** Renders the response when no route matches. */
 export type NotFoundHandler = (ctx: Context) => HandlerResult | Promise<HandlerResult>;
 
-/** A route-registering method: `(path, handler)` or `(path, options, handler)`. */
-export interface RouteMethod<Self, Prefix extends string> {
+/**
+ * A route-registering method: `(path, handler)` or `(path, options, handler)`. It returns the
+ * group with the route added to its type, so a chain of registrations types a client
+ * (see {@link createClient}).
+ */
+export interface RouteMethod<Self, Prefix extends string, Method extends string = string> {
   <Path extends string>(
     path: Path,
     handler: Handler<RouteContext<`${Prefix}${Path}`, Record<never, never>>>,
-  ): Self;
+  ): WithRoute<Self, `${Prefix}${Path}`, Method, Record<never, never>>;
   <Path extends string, const O extends RouteOptions>(
     path: Path,
     options: O,
     handler: Handler<RouteContext<`${Prefix}${Path}`, O>>,
-  ): Self;
+  ): WithRoute<Self, `${Prefix}${Path}`, Method, O>;
 }
 
 const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 const DROP_ON_ERROR = new Set([
   'content-type',
@@ -113,23 +126,24 @@ export class RouteGroup<Prefix extends string = ''> {
   }
 
   /** Registers a `GET` route (it also answers `HEAD`, without the body). */
-  readonly get: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['GET'], path, a, b);
-  readonly post: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['POST'], path, a, b);
-  readonly put: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['PUT'], path, a, b);
-  readonly patch: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['PATCH'], path, a, b);
-  readonly delete: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['DELETE'], path, a, b);
-  readonly options: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['OPTIONS'], path, a, b);
-  readonly head: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(['HEAD'], path, a, b);
+  readonly get: RouteMethod<this, Prefix, 'GET'> = this.#method(['GET']);
+  readonly post: RouteMethod<this, Prefix, 'POST'> = this.#method(['POST']);
+  readonly put: RouteMethod<this, Prefix, 'PUT'> = this.#method(['PUT']);
+  readonly patch: RouteMethod<this, Prefix, 'PATCH'> = this.#method(['PATCH']);
+  readonly delete: RouteMethod<this, Prefix, 'DELETE'> = this.#method(['DELETE']);
+  readonly options: RouteMethod<this, Prefix, 'OPTIONS'> = this.#method(['OPTIONS']);
+  readonly head: RouteMethod<this, Prefix, 'HEAD'> = this.#method(['HEAD']);
   /** Registers a route for GET, POST, PUT, PATCH, DELETE and OPTIONS. */
-  readonly all: RouteMethod<this, Prefix> = (path: string, a: unknown, b?: unknown) =>
-    this.#add(ALL_METHODS, path, a, b);
+  readonly all: RouteMethod<this, Prefix, (typeof ALL_METHODS)[number]> = this.#method(ALL_METHODS);
+
+  #method<M extends string>(methods: readonly M[]): RouteMethod<this, Prefix, M> {
+    // The route's type exists only for the compiler: at run time the group itself is returned.
+    return ((path: string, a: unknown, b?: unknown) => this.#add(methods, path, a, b)) as RouteMethod<
+      this,
+      Prefix,
+      M
+    >;
+  }
 
   /** Registers a route for the given methods. */
   on<Path extends string>(
@@ -147,7 +161,7 @@ export class RouteGroup<Prefix extends string = ''> {
     const list = (typeof methods === 'string' ? [methods] : methods).map((m) => m.toUpperCase());
     for (const method of list) {
       if (!/^[A-Z]+$/.test(method))
-        throw new InvalidOptionError(`invalid HTTP method ${JSON.stringify(method)}`);
+        throw new InvalidArgumentError(`invalid HTTP method ${JSON.stringify(method)}`);
     }
     return this.#add(list, path, a, b);
   }
@@ -161,7 +175,7 @@ export class RouteGroup<Prefix extends string = ''> {
     configure?: (group: RouteGroup<`${Prefix}${P}`>) => void,
   ): RouteGroup<`${Prefix}${P}`> {
     if (!prefix.startsWith('/') || prefix.endsWith('/')) {
-      throw new InvalidOptionError(
+      throw new InvalidArgumentError(
         `group prefix must start with '/' and not end with one, got ${JSON.stringify(prefix)}`,
       );
     }
@@ -177,7 +191,7 @@ export class RouteGroup<Prefix extends string = ''> {
   use(...middleware: Middleware[]): this {
     if (this.core.started) throw new AppStartedError('middleware');
     for (const fn of middleware) {
-      if (typeof fn !== 'function') throw new InvalidOptionError('middleware must be functions');
+      if (typeof fn !== 'function') throw new InvalidArgumentError('middleware must be functions');
     }
     this.#middleware.push(...middleware);
     return this;
@@ -198,9 +212,9 @@ export class RouteGroup<Prefix extends string = ''> {
     if (this.core.started) throw new AppStartedError('routes');
     const [options, handler] = (b === undefined ? [{}, a] : [a, b]) as [RouteOptions, Handler];
     if (typeof handler !== 'function')
-      throw new InvalidOptionError(`route ${path}: the handler must be a function`);
+      throw new InvalidArgumentError(`route ${path}: the handler must be a function`);
     if (typeof options !== 'object' || options === null) {
-      throw new InvalidOptionError(`route ${path}: options must be an object`);
+      throw new InvalidArgumentError(`route ${path}: options must be an object`);
     }
     const fullPath = path === '/' && this.prefix !== '' ? this.prefix : `${this.prefix}${path}`;
     const bodyLimit =
@@ -280,7 +294,7 @@ function toBytes(value: number | string, what: string): number {
   try {
     return parseSize(value);
   } catch (err) {
-    throw new InvalidOptionError(`${what}: ${(err as Error).message}`);
+    throw new InvalidArgumentError(`${what}: ${(err as Error).message}`);
   }
 }
 
@@ -304,13 +318,13 @@ export class App extends RouteGroup<''> {
   /** @internal Use {@link createApp}. */
   constructor(options: AppOptions = {}) {
     const bodyLimit =
-      options.bodyLimit === undefined ? DEFAULT_BODY_LIMIT : toBytes(options.bodyLimit, 'bodyLimit');
+      options.bodyLimit === undefined ? defaultLimits.maxBodyBytes : toBytes(options.bodyLimit, 'bodyLimit');
     super({ router: new RadixRouter<Route>(), routes: [], bodyLimit, started: false }, '', null);
     if (
       options.cookieSecret !== undefined &&
       (typeof options.cookieSecret !== 'string' || options.cookieSecret.length < 16)
     ) {
-      throw new InvalidOptionError('cookieSecret must be a string of at least 16 characters');
+      throw new InvalidArgumentError('cookieSecret must be a string of at least 16 characters');
     }
     const { logger, requestLogs } = resolveLogger(options.logger);
     this.#requestLogs = requestLogs;
@@ -331,6 +345,54 @@ export class App extends RouteGroup<''> {
     return this.core.routes.reduce((max, route) => Math.max(max, route.bodyLimit), this.core.bodyLimit);
   }
 
+  /**
+   * Serves the OpenAPI 3.1 document of every route (from their zod schemas) at `path`, and a
+   * reference UI at `ui`. The document is generated once, on its first request, when every route
+   * is registered.
+   *
+   * @example
+   * ```ts
+   * app.openapi({ info: { title: 'Notes', version: '1.0.0' } }); // GET /openapi.json, GET /docs
+   * ```
+   */
+  openapi(options: OpenApiServeOptions = {}): this {
+    const path = options.path ?? '/openapi.json';
+    const uiPath = options.ui ?? '/docs';
+    for (const [name, value] of [
+      ['path', path],
+      ['ui', uiPath],
+    ] as const) {
+      if (value !== false && (typeof value !== 'string' || !value.startsWith('/') || value.includes(':'))) {
+        throw new InvalidArgumentError(
+          `openapi: ${name} must be a static path starting with '/', got ${JSON.stringify(value)}`,
+        );
+      }
+    }
+    const hidden = { docs: { hidden: true } };
+    let document: OpenApiDocument | undefined;
+    this.get(path, hidden, (ctx) => {
+      document ??= this.openApiDocument(options);
+      return ctx.json(document);
+    });
+    if (uiPath !== false) {
+      const ui = loadReferenceUi();
+      const title = `${options.info?.title ?? 'API'} reference`;
+      this.get(uiPath, hidden, (ctx) => ctx.html(ui.page(path, `${uiPath}/assets`, title)));
+      this.get(`${uiPath}/assets/:name`, hidden, (ctx) => {
+        const asset = ui.asset(ctx.params.name);
+        if (asset === undefined) throw new NotFoundError(ctx.req.method, ctx.req.path, 'no such asset');
+        ctx.header('cache-control', 'public, max-age=86400');
+        return ctx.file(asset.path, { length: asset.size, contentType: asset.contentType });
+      });
+    }
+    return this;
+  }
+
+  /** The OpenAPI 3.1 document of the app's routes, from their zod schemas (see {@link App.openapi}). */
+  openApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
+    return generateOpenApi(this.core.routes, options);
+  }
+
   /** Adds a lifecycle hook. */
   addHook(name: 'onRequest', hook: OnRequestHook): this;
   addHook(name: 'onResponse', hook: OnResponseHook): this;
@@ -340,17 +402,17 @@ export class App extends RouteGroup<''> {
     hook: OnRequestHook | OnResponseHook | OnErrorHook,
   ): this {
     if (this.core.started) throw new AppStartedError('hooks');
-    if (typeof hook !== 'function') throw new InvalidOptionError(`${name} hook must be a function`);
+    if (typeof hook !== 'function') throw new InvalidArgumentError(`${name} hook must be a function`);
     if (name === 'onRequest') this.#onRequest.push(hook as OnRequestHook);
     else if (name === 'onResponse') this.#onResponse.push(hook as OnResponseHook);
     else if (name === 'onError') this.#onError.push(hook as OnErrorHook);
-    else throw new InvalidOptionError(`unknown hook ${JSON.stringify(name)}`);
+    else throw new InvalidArgumentError(`unknown hook ${JSON.stringify(name)}`);
     return this;
   }
 
   /** Replaces the error handler (default: an `application/problem+json` response). */
   setErrorHandler(handler: ErrorHandler): this {
-    if (typeof handler !== 'function') throw new InvalidOptionError('the error handler must be a function');
+    if (typeof handler !== 'function') throw new InvalidArgumentError('the error handler must be a function');
     this.#errorHandler = handler;
     return this;
   }
@@ -358,7 +420,7 @@ export class App extends RouteGroup<''> {
   /** Replaces the not-found handler (default: a 404 problem response). */
   setNotFoundHandler(handler: NotFoundHandler): this {
     if (typeof handler !== 'function')
-      throw new InvalidOptionError('the not-found handler must be a function');
+      throw new InvalidArgumentError('the not-found handler must be a function');
     this.#notFoundHandler = handler;
     return this;
   }
@@ -546,8 +608,23 @@ export class App extends RouteGroup<''> {
         this.#shared.logger.error({ ...errorFields(hookErr), ...requestFields(ctx) }, 'onError hook failed');
       }
     }
-    if (!isClientError(err)) {
-      this.#shared.logger.error({ ...errorFields(err), ...requestFields(ctx) }, 'request failed');
+    const view = viewError(err);
+    if (view.status >= 500) {
+      // A server error's body names the request id, so the report and this log line meet.
+      if (ctx.requestId === '') {
+        ctx.requestId = randomUUID();
+        ctx.res.headers['x-request-id'] = ctx.requestId;
+      }
+      this.#shared.logger.error(
+        { ...errorFields(err), status: view.status, ...requestFields(ctx) },
+        'request failed',
+      );
+    } else {
+      // The client's mistake: worth a line, not a stack.
+      this.#shared.logger.info(
+        { err: { code: view.code, message: view.message }, status: view.status, ...requestFields(ctx) },
+        'request refused',
+      );
     }
     // Headers set on the way in (CORS, request id, cookies) stay; those describing the old body go.
     for (const name of Object.keys(ctx.res.headers))
@@ -573,11 +650,14 @@ function requestFields(ctx: Context): Record<string, unknown> {
     : { reqId: ctx.requestId, method: ctx.req.method, url: ctx.req.url };
 }
 
-/** The default error handler: an RFC 9457 problem document (see README, "Errors"). */
+/**
+ * The default error handler: an RFC 9457 problem document (see README, "Errors"). Any error with
+ * a numeric `status` (or `statusCode`) is answered with it; `expose` decides whether its message
+ * is shown.
+ */
 export function defaultErrorHandler(err: unknown, ctx: Context): ResponseState {
-  const problem = problemFor(err, ctx.production);
-  if (err instanceof ZephyrError)
-    for (const [name, value] of Object.entries(err.headers)) ctx.header(name, value);
+  const problem = problemFor(err, ctx.production, ctx.requestId);
+  for (const [name, value] of Object.entries(errorHeaders(err, viewError(err)))) ctx.header(name, value);
   ctx.res.headers['content-type'] = PROBLEM_TYPE;
   return ctx.send(JSON.stringify(problem), problem.status);
 }
@@ -599,6 +679,6 @@ function defaultNotFoundHandler(ctx: Context): ResponseState {
  */
 export function createApp(options: AppOptions = {}): App {
   if (typeof options !== 'object' || options === null)
-    throw new InvalidOptionError('createApp options must be an object');
+    throw new InvalidArgumentError('createApp options must be an object');
   return new App(options);
 }

@@ -1,6 +1,7 @@
 import { sizeSchema } from '@zephyr/config';
+import { defaultLimits } from '@zephyr/uring';
 import { z } from 'zod';
-import type { AppListenOptions } from './listen.js';
+import { type AppListenOptions, DEFAULT_SHUTDOWN_TIMEOUT_MS } from './listen.js';
 
 /**
  * The `server:` section of `zephyr.config.yaml`. Keys are snake_case like the rest of the file.
@@ -22,20 +23,40 @@ export const serverConfigSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(3000),
   /** Time in-flight requests get to finish on SIGTERM/SIGINT. */
-  shutdown_timeout_ms: z.number().int().nonnegative().default(10_000),
+  shutdown_timeout_ms: z.number().int().nonnegative().default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
   limits: z
     .strictObject({
-      max_header_bytes: z.number().int().positive().default(16384),
-      max_header_count: z.number().int().positive().default(100),
-      max_url_length: z.number().int().positive().default(8192),
+      max_header_bytes: z.number().int().positive().default(defaultLimits.maxHeaderBytes),
+      max_header_count: z.number().int().positive().default(defaultLimits.maxHeaderCount),
+      max_url_length: z.number().int().positive().default(defaultLimits.maxUrlLength),
       /** Largest request body (`1MB`, `512KB` or bytes); the app's default body limit. */
-      max_body_size: sizeSchema.default(1024 * 1024),
-      header_timeout_ms: z.number().int().positive().default(10_000),
-      keep_alive_timeout_ms: z.number().int().positive().default(5000),
-      request_timeout_ms: z.number().int().positive().default(300_000),
-      max_connections: z.number().int().positive().default(10_000),
+      max_body_size: sizeSchema.default(defaultLimits.maxBodyBytes),
+      header_timeout_ms: z.number().int().positive().default(defaultLimits.headerTimeoutMs),
+      keep_alive_timeout_ms: z.number().int().positive().default(defaultLimits.keepAliveTimeoutMs),
+      request_timeout_ms: z.number().int().positive().default(defaultLimits.requestTimeoutMs),
+      max_connections: z.number().int().positive().default(defaultLimits.maxConnections),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((limits, ctx) => {
+      // Pairs of limits that contradict each other. The engine refuses the first too, but only at
+      // listen time and under its own option names; the file should be told in its own words.
+      if (limits.header_timeout_ms > limits.request_timeout_ms) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['header_timeout_ms'],
+          message: `header_timeout_ms (${limits.header_timeout_ms}) must not exceed request_timeout_ms (${limits.request_timeout_ms}): a request's headers arrive within the request's own time`,
+        });
+      }
+      // The head limit counts the request line, so a longer URL limit could never be reached:
+      // such a URL would get 431 (head too large), never 414.
+      if (limits.max_url_length >= limits.max_header_bytes) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['max_url_length'],
+          message: `max_url_length (${limits.max_url_length}) must be below max_header_bytes (${limits.max_header_bytes}): the request line, URL included, counts toward the head's bytes`,
+        });
+      }
+    }),
 });
 
 /**

@@ -7,7 +7,7 @@ import {
   signCookieValue,
   unsignCookieValue,
 } from './cookie.js';
-import { CookieSecretMissingError, InvalidOptionError } from './errors.js';
+import { CookieSecretMissingError, InvalidArgumentError } from './errors.js';
 import type { Logger } from './logger.js';
 import { ZephyrRequest } from './request.js';
 import { FileBody, type ResponseBody, type ResponseState, type StreamBody } from './response-state.js';
@@ -147,7 +147,7 @@ export class Context<
   /** Sets the response status. */
   status(code: number): this {
     if (!Number.isInteger(code) || code < 100 || code > 999) {
-      throw new InvalidOptionError(`status must be an integer in 100..999, got ${String(code)}`);
+      throw new InvalidArgumentError(`status must be an integer in 100..999, got ${String(code)}`);
     }
     this.res.status = code;
     return this;
@@ -217,7 +217,8 @@ export class Context<
 
   /** Redirects (302 by default). */
   redirect(location: string, status: 301 | 302 | 303 | 307 | 308 = 302): ResponseState {
-    if (/[\r\n]/.test(location)) throw new InvalidOptionError('redirect location must not contain CR or LF');
+    if (/[\r\n]/.test(location))
+      throw new InvalidArgumentError('redirect location must not contain CR or LF');
     this.res.headers.location = location;
     this.res.status = status;
     this.res.body = null;

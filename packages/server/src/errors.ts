@@ -1,6 +1,11 @@
 // The error catalogue. Every error Zephyr raises or answers with carries a stable `ZEPHYR_ERR_*`
-// code (documented in README.md, "Errors"), so callers can branch on `err.code` instead of parsing
-// messages, and an HTTP status used when the error reaches the client.
+// code (documented in README.md, "Errors", and docs/errors.md), so callers can branch on
+// `err.code` instead of parsing messages, and an HTTP status used when the error reaches the client.
+import { InvalidArgumentError, UnsupportedOptionError } from '@zephyr/uring';
+
+// One class for every invalid argument or option across Zephyr (and one for a valid option that
+// cannot be honoured here): the engine's, re-exported.
+export { InvalidArgumentError, UnsupportedOptionError };
 
 /** The codes of every error in the catalogue. */
 export type ZephyrErrorCode =
@@ -18,32 +23,67 @@ export type ZephyrErrorCode =
   | 'ZEPHYR_ERR_ROUTE_CONFLICT'
   | 'ZEPHYR_ERR_ROUTE_INVALID'
   | 'ZEPHYR_ERR_APP_STARTED'
-  | 'ZEPHYR_ERR_COOKIE_SECRET_MISSING'
-  | 'ZEPHYR_ERR_INVALID_OPTION';
+  | 'ZEPHYR_ERR_COOKIE_SECRET_MISSING';
+
+/**
+ * The shape every Zephyr package's errors follow, and what the server honours in any thrown
+ * error: a documented interface, not a class to extend, so packages need not depend on each other
+ * (see README.md, "Errors").
+ *
+ * @example
+ * ```ts
+ * class QuotaError extends Error {
+ *   code = 'MYAPP_QUOTA';
+ *   status = 429;
+ *   retryAfter = 60; // seconds: sent as `Retry-After`
+ * }
+ * app.get('/report', () => { throw new QuotaError('daily quota used up'); }); // 429 problem+json
+ * ```
+ */
+export interface ErrorShape extends Error {
+  /** A stable code, `ZEPHYR_ERR_*` for Zephyr's own errors. */
+  code?: string;
+  /** The HTTP status this error should be answered with (Fastify's `statusCode` is read too). */
+  status?: number;
+  /** Whether the message is safe to show a client; default true below 500, false from 500. */
+  expose?: boolean;
+  /** Seconds a client should wait before retrying; sent as `Retry-After` on a 429 or 503. */
+  retryAfter?: number;
+}
+
+/** Options of {@link ZephyrError} and {@link HttpError}. */
+export interface ZephyrErrorOptions {
+  cause?: unknown;
+  /** Headers the error response carries (e.g. `allow` on a 405). */
+  headers?: Record<string, string>;
+  /** Show the message to clients (default: `status < 500`). */
+  expose?: boolean;
+  /** Seconds before a retry makes sense; sent as `Retry-After` on a 429 or 503. */
+  retryAfter?: number;
+}
 
 /** Base class of every Zephyr error: a code from the catalogue and the HTTP status it maps to. */
-export class ZephyrError extends Error {
+export class ZephyrError extends Error implements ErrorShape {
   readonly code: ZephyrErrorCode;
   readonly status: number;
+  readonly expose: boolean;
+  readonly retryAfter?: number;
   /** Headers the error response carries (e.g. `allow` on a 405). */
   readonly headers: Readonly<Record<string, string>>;
-  constructor(
-    code: ZephyrErrorCode,
-    status: number,
-    message: string,
-    options?: { cause?: unknown; headers?: Record<string, string> },
-  ) {
+  constructor(code: ZephyrErrorCode, status: number, message: string, options?: ZephyrErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.status = status;
+    this.expose = options?.expose ?? status < 500;
+    if (options?.retryAfter !== undefined) this.retryAfter = options.retryAfter;
     this.headers = options?.headers ?? {};
   }
 }
 
 /**
- * An error with an HTTP status for handlers to throw; its message is sent to the client
- * (unlike other errors, which become an opaque 500).
+ * An error with an HTTP status for handlers to throw. Below 500 its message is sent to the
+ * client; from 500 only with `expose: true` (any error with a numeric `status` works the same way).
  *
  * @example
  * ```ts
@@ -55,22 +95,20 @@ export class ZephyrError extends Error {
  * ```
  */
 export class HttpError extends ZephyrError {
-  constructor(
-    status: number,
-    message?: string,
-    options?: { cause?: unknown; headers?: Record<string, string> },
-  ) {
+  constructor(status: number, message?: string, options?: ZephyrErrorOptions) {
     if (!Number.isInteger(status) || status < 400 || status > 599) {
-      throw new InvalidOptionError(`HttpError status must be an integer in 400..599, got ${String(status)}`);
+      throw new InvalidArgumentError(
+        `HttpError status must be an integer in 400..599, got ${String(status)}`,
+      );
     }
     super('ZEPHYR_ERR_HTTP', status, message ?? statusText(status), options);
   }
 }
 
-/** No route matches the path (404). */
+/** No route matches the path, or no file does under a static root (404). */
 export class NotFoundError extends ZephyrError {
-  constructor(method: string, path: string) {
-    super('ZEPHYR_ERR_NOT_FOUND', 404, `no route for ${method} ${path}`);
+  constructor(method: string, path: string, message = `no route for ${method} ${path}`) {
+    super('ZEPHYR_ERR_NOT_FOUND', 404, message);
   }
 }
 
@@ -130,11 +168,11 @@ export class BodyConsumedError extends ZephyrError {
 
 /** The body's content type is not the one the route expects (415). */
 export class UnsupportedMediaTypeError extends ZephyrError {
-  constructor(contentType: string, expected: string) {
+  constructor(contentType: string, expected: string, hint?: string) {
     super(
       'ZEPHYR_ERR_UNSUPPORTED_MEDIA_TYPE',
       415,
-      `content-type ${contentType || '(none)'} is not supported here; expected ${expected}`,
+      `content-type ${contentType || '(none)'} is not supported here; expected ${expected}${hint ? `: ${hint}` : ''}`,
     );
   }
 }
@@ -180,13 +218,6 @@ export class AppStartedError extends ZephyrError {
 export class CookieSecretMissingError extends ZephyrError {
   constructor() {
     super('ZEPHYR_ERR_COOKIE_SECRET_MISSING', 500, 'signed cookies need createApp({ cookieSecret })');
-  }
-}
-
-/** An option passed to a public function is invalid; the message says which and why. */
-export class InvalidOptionError extends ZephyrError {
-  constructor(message: string) {
-    super('ZEPHYR_ERR_INVALID_OPTION', 500, message);
   }
 }
 

@@ -8,11 +8,20 @@ export {
   type OnErrorHook,
   type OnRequestHook,
   type OnResponseHook,
+  type OpenApiServeOptions,
   RouteGroup,
   type RouteMethod,
 } from './app.js';
 export type { MultipartPart } from './body/multipart.js';
 export type { FormFields } from './body/parse-form.js';
+export {
+  type Client,
+  type ClientResponse,
+  type ClientTransport,
+  createClient,
+  type RequestArgs,
+} from './client/create-client.js';
+export type { RouteSpec, RoutesOf, WithRoute } from './client/route-spec.js';
 export { compose, type Middleware, type Next } from './compose.js';
 export {
   listenOptionsFromConfig,
@@ -31,6 +40,15 @@ export { type CompressOptions, compress } from './middleware/compress/index.js';
 export { type CorsOptions, cors } from './middleware/cors/index.js';
 export { type EtagOptions, etag } from './middleware/etag/index.js';
 export { type RequestIdOptions, requestId } from './middleware/request-id/index.js';
+export {
+  type DocumentedRoute,
+  generateOpenApi,
+  type OpenApiDocument,
+  type OpenApiInfo,
+  type OpenApiOperation,
+  type OpenApiOptions,
+} from './openapi/generate-openapi.js';
+export type { JsonSchema } from './openapi/json-schema.js';
 export type { PathParams } from './path-params.js';
 export { PROBLEM_TYPE, type Problem } from './problem.js';
 export { ZephyrRequest } from './request.js';
@@ -41,6 +59,7 @@ export type {
   HeaderRecord,
   QueryRecord,
   RouteContext,
+  RouteDocs,
   RouteOptions,
   RouteSchema,
 } from './route-schema.js';

@@ -9,11 +9,14 @@ import {
   type RequestHandler,
   selectEngine,
 } from '@zephyr/uring';
-import { InvalidOptionError } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 import type { Logger } from './logger.js';
 import { WORKER_ENV } from './workers/messages.js';
 import { runPrimary } from './workers/primary.js';
 import { runWorker } from './workers/worker.js';
+
+/** How long in-flight requests get to finish on shutdown when no timeout is given. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /** Options of `app.listen`. */
 export interface AppListenOptions {
@@ -100,14 +103,16 @@ export interface ResolvedListenOptions {
 
 function validateListenOptions(options: AppListenOptions): ResolvedListenOptions {
   if (typeof options !== 'object' || options === null)
-    throw new InvalidOptionError('listen options must be an object');
+    throw new InvalidArgumentError('listen options must be an object');
   const port = options.port ?? 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidOptionError(`listen: port must be an integer in 0..65535, got ${String(options.port)}`);
+    throw new InvalidArgumentError(
+      `listen: port must be an integer in 0..65535, got ${String(options.port)}`,
+    );
   }
   const engine = options.engine ?? 'auto';
   if (!['auto', 'io_uring', 'node'].includes(engine)) {
-    throw new InvalidOptionError(
+    throw new InvalidArgumentError(
       `listen: engine must be 'auto', 'io_uring' or 'node', got ${String(engine)}`,
     );
   }
@@ -115,15 +120,15 @@ function validateListenOptions(options: AppListenOptions): ResolvedListenOptions
   if (options.workers === 'auto') workers = availableParallelism();
   else if (options.workers !== undefined) {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
-      throw new InvalidOptionError(
+      throw new InvalidArgumentError(
         `listen: workers must be 'auto' or a positive integer, got ${String(options.workers)}`,
       );
     }
     workers = options.workers;
   }
-  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
   if (!Number.isFinite(shutdownTimeoutMs) || shutdownTimeoutMs < 0) {
-    throw new InvalidOptionError('listen: shutdownTimeoutMs must be a non-negative number');
+    throw new InvalidArgumentError('listen: shutdownTimeoutMs must be a non-negative number');
   }
   const listen: ResolvedListenOptions['listen'] = {};
   if (options.limits !== undefined) listen.limits = options.limits;

@@ -1,4 +1,5 @@
 import type { EngineRequest } from '@zephyr/uring';
+import { ANY_BODY, type BodyMediaTypes, describeMediaTypes } from './body/body-media-types.js';
 import { limitedBody, readBody } from './body/limited-stream.js';
 import { type MultipartPart, multipartBoundary, parseMultipart } from './body/multipart.js';
 import { type FormFields, parseUrlEncoded } from './body/parse-form.js';
@@ -121,13 +122,26 @@ export class ZephyrRequest {
 
   /**
    * The body parsed by its content type: JSON, text, urlencoded and multipart (fields as strings,
-   * files as `File`s, so `z.file()` validates them). Used for a route's `body` schema.
+   * files as `File`s, so `z.file()` validates them). Used for a route's `body` schema, which
+   * decides the kinds it `accepts`; any other is a 415 saying what to send.
    */
-  async parsedBody(): Promise<unknown> {
+  async parsedBody(accepts: BodyMediaTypes = ANY_BODY): Promise<unknown> {
     const type = this.contentType;
+    if (type === '' && !this.#hasBody()) return undefined;
     if (type === 'application/json' || type.endsWith('+json')) return this.json();
-    if (type === 'application/x-www-form-urlencoded') return this.form();
-    if (type === 'multipart/form-data') {
+    if (type === 'application/x-www-form-urlencoded' && accepts.form) {
+      const text = await this.text();
+      // What `curl -d '{"a":1}'` sends: JSON labelled as a form, which would parse as one odd key.
+      if (accepts.json && /^\s*[[{]/.test(text)) {
+        throw new UnsupportedMediaTypeError(
+          type,
+          describeMediaTypes(accepts),
+          `the body is JSON labelled as a form: ${JSON_HINT}`,
+        );
+      }
+      return parseUrlEncoded(text);
+    }
+    if (type === 'multipart/form-data' && accepts.form) {
       const fields: Record<string, unknown> = Object.create(null);
       for await (const part of this.multipart()) {
         const value =
@@ -141,17 +155,23 @@ export class ZephyrRequest {
       }
       return fields;
     }
-    if (type.startsWith('text/')) return this.text();
-    if (
-      type === '' &&
-      this.raw.header('content-length') === undefined &&
-      this.raw.header('transfer-encoding') === undefined
-    ) {
-      return undefined;
-    }
+    if (type.startsWith('text/') && accepts.text) return this.text();
     throw new UnsupportedMediaTypeError(
       type,
-      'application/json, application/x-www-form-urlencoded, multipart/form-data or text/*',
+      describeMediaTypes(accepts),
+      type === '' || type.startsWith('text/') || type === 'application/x-www-form-urlencoded'
+        ? JSON_HINT
+        : undefined,
+    );
+  }
+
+  /** Whether the request says it has a body (a non-zero length, or chunked). */
+  #hasBody(): boolean {
+    const length = this.raw.header('content-length');
+    return (
+      (length !== undefined && length.trim() !== '0') || this.raw.header('transfer-encoding') !== undefined
     );
   }
 }
+
+const JSON_HINT = 'send a JSON body with the header content-type: application/json';

@@ -26,8 +26,20 @@ export interface RouteSchema {
   response?: z.ZodType | Readonly<Record<number, z.ZodType>>;
 }
 
+/** How a route appears in the OpenAPI document (see `app.openapi`). */
+export interface RouteDocs {
+  summary?: string;
+  description?: string;
+  tags?: readonly string[];
+  operationId?: string;
+  /** Leave the route out of the document. */
+  hidden?: boolean;
+}
+
 /** Options of one route: its schemas, body limit and route-level middleware. */
 export interface RouteOptions extends RouteSchema {
+  /** OpenAPI details: summary, description, tags, operationId, or `hidden`. */
+  docs?: RouteDocs;
   /** Body size limit for this route, bytes or a size string (`'10MB'`); default: the app's. */
   bodyLimit?: number | string;
   /** Middleware run for this route only, after the app's and its groups'. */

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { bodyMediaTypes } from './body/body-media-types.js';
 import type { Context } from './context.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
 import type { RouteSchema } from './route-schema.js';
@@ -13,6 +14,7 @@ type Part = ValidationIssue['in'];
 export function compileValidator(schema: RouteSchema): ((ctx: Context) => Promise<void>) | null {
   const { params, query, headers, body } = schema;
   if (!params && !query && !headers && !body) return null;
+  const accepts = body ? bodyMediaTypes(body) : undefined;
   return async (ctx) => {
     const issues: ValidationIssue[] = [];
     if (params) {
@@ -31,7 +33,7 @@ export function compileValidator(schema: RouteSchema): ((ctx: Context) => Promis
       else collect(issues, 'headers', result.error);
     }
     if (body) {
-      const result = await body.safeParseAsync(await ctx.req.parsedBody());
+      const result = await body.safeParseAsync(await ctx.req.parsedBody(accepts));
       if (result.success) ctx.body = result.data;
       else collect(issues, 'body', result.error);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { type Context, createApp, HttpError } from '../src/index.js';
+import { type Context, createApp, HttpError, type Problem } from '../src/index.js';
 
 describe('routes, params and responses (inject)', () => {
   it('serves static and param routes with typed params', async () => {
@@ -177,23 +177,29 @@ describe('errors', () => {
     expect(res.status).toBe(500);
     expect(res.text()).not.toContain('secret internals');
     expect(res.text()).not.toContain('at ');
+    const requestId = res.headers['x-request-id'];
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.json()).toEqual({
       type: 'about:blank',
       title: 'Internal Server Error',
       status: 500,
+      detail: `The server failed to handle this request; quote request id ${requestId} when reporting it.`,
       code: 'ZEPHYR_ERR_INTERNAL',
+      requestId,
     });
     expect(JSON.stringify(logged)).toContain('secret internals');
   });
 
-  it('shows the message and stack outside production', async () => {
+  it('shows the message and stack outside production, marked as development-only', async () => {
     const app = createApp({ production: false, logger: quiet });
     app.get('/boom', () => {
       throw new Error('visible');
     });
-    const body = (await app.inject({ url: '/boom' })).json<{ detail: string; stack: string }>();
-    expect(body.detail).toBe('visible');
-    expect(body.stack).toContain('Error: visible');
+    const body = (await app.inject({ url: '/boom' })).json<Problem>();
+    expect(body.detail).toMatch(/^The server failed to handle this request/);
+    expect(body.debug?.note).toMatch(/development mode only/);
+    expect(body.debug?.message).toBe('visible');
+    expect(body.debug?.stack).toContain('Error: visible');
   });
 
   it('sends HttpError messages and statuses', async () => {
@@ -353,7 +359,7 @@ describe('bad options get clear errors', () => {
   it('rejects a bad body limit, handler or group prefix', () => {
     expect(() => createApp({ bodyLimit: 'lots' })).toThrow(
       expect.objectContaining({
-        code: 'ZEPHYR_ERR_INVALID_OPTION',
+        code: 'ZEPHYR_ERR_INVALID_ARGUMENT',
         message: expect.stringContaining('bodyLimit'),
       }),
     );
@@ -380,7 +386,7 @@ describe('bad options get clear errors', () => {
     app.get('/r', (ctx) => ctx.redirect('/a\r\nset-cookie: x=1'));
     expect((await app.inject({ url: '/s' })).json()).toMatchObject({
       status: 500,
-      code: 'ZEPHYR_ERR_INVALID_OPTION',
+      code: 'ZEPHYR_ERR_INVALID_ARGUMENT',
     });
     const r = await app.inject({ url: '/r' });
     expect(r.status).toBe(500);

@@ -1,3 +1,5 @@
+import { parseConfig } from '@zephyr/config';
+import { defaultLimits } from '@zephyr/uring';
 import { describe, expect, it } from 'vitest';
 import { listenOptionsFromConfig, performanceConfigSchema, serverConfigSchema } from '../src/index.js';
 
@@ -58,5 +60,36 @@ describe('config sections', () => {
     );
     expect(options).toMatchObject({ port: 8080, engine: 'node', workers: 2, tcpFastOpen: true });
     expect(options.limits?.maxBodyBytes).toBe(2048);
+  });
+
+  it('takes every limit default from @zephyr/uring (one source)', () => {
+    const { limits } = listenOptionsFromConfig(serverConfigSchema.parse({}));
+    expect(limits).toEqual(defaultLimits);
+  });
+
+  it('refuses a header timeout above the request timeout, in the config file option names', () => {
+    const text = 'server:\n  limits:\n    header_timeout_ms: 60000\n    request_timeout_ms: 30000\n';
+    expect(() => parseConfig(text, { sections: { server: serverConfigSchema } })).toThrow(
+      /zephyr\.config\.yaml:3:\d+ server\.limits\.header_timeout_ms: header_timeout_ms \(60000\) must not exceed request_timeout_ms \(30000\)/,
+    );
+    // Against the default request timeout too (300 s).
+    expect(serverConfigSchema.safeParse({ limits: { header_timeout_ms: 400_000 } }).success).toBe(false);
+    expect(
+      serverConfigSchema.safeParse({ limits: { header_timeout_ms: 30_000, request_timeout_ms: 30_000 } })
+        .success,
+    ).toBe(true);
+  });
+
+  it('refuses a URL limit the head limit would always pre-empt', () => {
+    const result = serverConfigSchema.safeParse({ limits: { max_url_length: 20_000 } });
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['limits', 'max_url_length'],
+        message: expect.stringContaining('max_url_length (20000) must be below max_header_bytes (16384)'),
+      }),
+    ]);
+    expect(
+      serverConfigSchema.safeParse({ limits: { max_url_length: 20_000, max_header_bytes: 32_768 } }).success,
+    ).toBe(true);
   });
 });

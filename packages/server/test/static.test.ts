@@ -48,7 +48,14 @@ describe.each(TRANSPORTS)('static files over %s', (transport) => {
 
   it('serves index.html for a directory and 404 for missing files', async () => {
     expect((await client.request({ url: '/static/' })).text()).toBe('<h1>home</h1>');
-    expect((await client.request({ url: '/static/nope.txt' })).status).toBe(404);
+    const missing = await client.request({ url: '/static/nope.txt' });
+    expect(missing.status).toBe(404);
+    expect(missing.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(missing.json()).toMatchObject({
+      status: 404,
+      code: 'ZEPHYR_ERR_NOT_FOUND',
+      detail: 'no such file',
+    });
   });
 
   it('answers HEAD with the length and no body', async () => {
@@ -171,9 +178,9 @@ describe.each(TRANSPORTS)('static files over %s', (transport) => {
 });
 
 describe('serveStatic options', () => {
-  it('refuses a missing or absent root with ZEPHYR_ERR_INVALID_OPTION', () => {
+  it('refuses a missing or absent root with ZEPHYR_ERR_INVALID_ARGUMENT', () => {
     expect(() => serveStatic({ root: '' })).toThrow(
-      expect.objectContaining({ code: 'ZEPHYR_ERR_INVALID_OPTION' }),
+      expect.objectContaining({ code: 'ZEPHYR_ERR_INVALID_ARGUMENT' }),
     );
     expect(() => serveStatic({ root: join(base, 'does-not-exist') })).toThrow(/does not exist/);
   });

@@ -115,6 +115,56 @@ describe('actor spans', () => {
     expect(await ref.ask({ type: 'report' })).toBeNull();
   });
 
+  it('keeps the trace of messages that waited for space in a backpressure mailbox (ask and send)', async () => {
+    t = inMemoryTracing();
+    system = await createActorSystem();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const handled: { type: string; traceId: string | null; parentSpanId: string | null }[] = [];
+    const ref = system.spawn(
+      defineActor<{ type: 'hold' } | { type: 'fill' } | { type: 'where' }>()({
+        mailbox: { capacity: 2, overflow: 'backpressure' },
+        start: () => null,
+        async receive(_state, msg) {
+          if (msg.type === 'hold') await gate;
+          const span = trace.getActiveSpan();
+          handled.push({
+            type: msg.type,
+            traceId: span?.spanContext().traceId ?? null,
+            parentSpanId: span?.parentSpanContext?.spanId ?? null,
+          });
+        },
+      }),
+    );
+    // The mailbox is full (2): the traced ask and send below wait for space.
+    ref.tell({ type: 'hold' });
+    ref.tell({ type: 'fill' });
+    let asked: Promise<unknown> | undefined;
+    let sent: Promise<void> | undefined;
+    const ids = trace.getTracer(TRACER_NAME).startActiveSpan('request', (span) => {
+      asked = ref.ask({ type: 'where' });
+      sent = ref.send({ type: 'where' });
+      span.end();
+      return span.spanContext();
+    });
+    release();
+    await asked;
+    await sent;
+    await new Promise<void>((resolve) => {
+      const poll = () => (handled.length === 4 ? resolve() : setTimeout(poll, 5));
+      poll();
+    });
+    expect(handled.map((h) => [h.type, h.traceId])).toEqual([
+      ['hold', null],
+      ['fill', null],
+      ['where', ids.traceId],
+      ['where', ids.traceId],
+    ]);
+    for (const h of handled.slice(2)) expect(h.parentSpanId).toBe(ids.spanId);
+  });
+
   it('has no subscribers on the runtime channels without tracing', async () => {
     expect(sendChannel.hasSubscribers).toBe(false);
     expect(receiveChannel.hasSubscribers).toBe(false);

@@ -1,9 +1,16 @@
 import { context, trace } from '@opentelemetry/api';
-import { acquireChannel, queryChannel, sql, UniqueViolationError } from '@zephyr/db';
+import {
+  acquireChannel,
+  createDatabase,
+  postgres,
+  queryChannel,
+  sql,
+  UniqueViolationError,
+} from '@zephyr/db';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TRACER_NAME } from '../src/index.js';
 import { inMemoryTracing, only, type TestTracing } from './support/in-memory-tracing.js';
-import { pgliteShop, postgresShop } from './support/shop-schema.js';
+import { pgliteShop, postgresShop, schema } from './support/shop-schema.js';
 
 let t: TestTracing | undefined;
 afterEach(async () => {
@@ -83,6 +90,44 @@ describe('database client spans', () => {
       await t.shutdown();
       t = undefined;
       await db.drop();
+    }
+  });
+
+  it('publishes every statement: model queries straight on the pool, reads routed to a replica, transactions, raw SQL', async () => {
+    const shop = await postgresShop();
+    const options = { connectionString: shop.url, searchPath: shop.searchPath, pool: { max: 1 } };
+    const replica = postgres(options);
+    const db = createDatabase({ schema, dialect: postgres(options), replicas: [replica] });
+    t = inMemoryTracing();
+    try {
+      await inSpan('parent', async () => {
+        // A read: straight on the replica's pool (no Kysely executor on this path).
+        expect(await db.models.products.findMany({ where: { sku: 'a-1' } })).toHaveLength(1);
+        // A write: straight on the primary's pool.
+        expect(await db.models.products.update({ sku: 'b-2' }, { name: 'Bellows!' })).toHaveLength(1);
+        // A transaction's statements run through Kysely on the primary.
+        expect(await db.transaction((tx) => tx.models.products.count())).toBe(2);
+        await sql`select 1 as one`.execute(db.kysely);
+      });
+      expect(replica.poolMetrics()?.total).toBe(1);
+      const spans = await t.spans();
+      const parent = only(spans, 'parent').spanContext().spanId;
+      const queries = spans.filter((s) => s.attributes['zephyr.db.dialect'] === 'postgres');
+      expect(queries.map((s) => s.name)).toEqual([
+        'SELECT products',
+        'UPDATE products',
+        'SELECT products',
+        'postgresql',
+      ]);
+      for (const q of queries) expect(q.parentSpanContext?.spanId).toBe(parent);
+      expect(queries[0]!.attributes['db.response.returned_rows']).toBe(1);
+      // One checkout each: replica, primary, the transaction, the raw statement.
+      expect(spans.filter((s) => s.name === 'acquire connection')).toHaveLength(4);
+    } finally {
+      await t.shutdown();
+      t = undefined;
+      await db.destroy();
+      await shop.drop();
     }
   });
 

@@ -2,6 +2,8 @@
 // `@zephyr/server` or a user of `@zephyr/uring` alone. Both engines implement exactly this; the
 // conformance suite in test/ runs against each.
 
+import type { TlsOptions } from './tls-options.js';
+
 /** Which engine serves a listener. */
 export type EngineName = 'io_uring' | 'node';
 
@@ -23,6 +25,11 @@ export interface EngineLimits {
   requestTimeoutMs: number;
   /** Open connections at once (default 10000). Beyond: the new connection is closed at accept. */
   maxConnections: number;
+  /**
+   * Time response output may wait without the client taking a byte (default 30 s), e.g. a client
+   * that pipelines requests and never reads. Beyond: the connection is dropped.
+   */
+  writeTimeoutMs: number;
 }
 
 /** Options of {@link listen}. */
@@ -41,6 +48,8 @@ export interface ListenOptions {
   tcpFastOpen?: boolean;
   /** Any subset of the limits; the rest keep their defaults. */
   limits?: Partial<EngineLimits>;
+  /** Serve HTTPS with these certificates (see {@link TlsOptions}); plain HTTP when absent. */
+  tls?: TlsOptions;
 }
 
 /** One HTTP request as the engine parsed it. Valid until the response ends. */

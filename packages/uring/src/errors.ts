@@ -3,7 +3,6 @@
 
 /** Codes of the errors {@link ZephyrEngineError} and its subclasses carry. */
 export type ZephyrEngineErrorCode =
-  | 'ZEPHYR_ERR_INVALID_OPTION'
   | 'ZEPHYR_ERR_ENGINE_UNAVAILABLE'
   | 'ZEPHYR_ERR_LISTEN_FAILED'
   | 'ZEPHYR_ERR_UNSUPPORTED_OPTION'
@@ -23,7 +22,7 @@ export type ZephyrEngineErrorCode =
  * try {
  *   await listen({ port: 70000 }, handler);
  * } catch (err) {
- *   if (err instanceof ZephyrEngineError) console.error(err.code); // ZEPHYR_ERR_INVALID_OPTION
+ *   if (err instanceof ZephyrEngineError) console.error(err.code); // ZEPHYR_ERR_INVALID_ARGUMENT
  * }
  * ```
  */
@@ -37,11 +36,14 @@ export class ZephyrEngineError extends Error {
   }
 }
 
-/** A listen option (or `ZEPHYR_IO_ENGINE`) has a wrong type, range or name. */
-export class InvalidOptionError extends ZephyrEngineError {
+/**
+ * An argument or option passed by code (a listen option, `ZEPHYR_IO_ENGINE`, a status code) has a
+ * wrong type, range or name. The one class for this across Zephyr: `@zephyr/server` re-exports it.
+ */
+export class InvalidArgumentError extends ZephyrEngineError {
   constructor(message: string) {
-    super('ZEPHYR_ERR_INVALID_OPTION', message);
-    this.name = 'InvalidOptionError';
+    super('ZEPHYR_ERR_INVALID_ARGUMENT', message);
+    this.name = 'InvalidArgumentError';
   }
 }
 

@@ -10,7 +10,7 @@ export type {
 export {
   EngineUnavailableError,
   FileOpenError,
-  InvalidOptionError,
+  InvalidArgumentError,
   ListenError,
   RequestError,
   ResponseStateError,
@@ -29,3 +29,13 @@ export {
 } from './listen.js';
 export { openBeneath, openBeneathAvailable } from './open-beneath.js';
 export { type IoUringSupport, ioUringSupported } from './probe.js';
+export {
+  DEFAULT_ALPN,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  MODERN_CIPHERS,
+  type ResolvedTlsOptions,
+  resolveTlsOptions,
+  type TlsCertificate,
+  type TlsMinVersion,
+  type TlsOptions,
+} from './tls-options.js';

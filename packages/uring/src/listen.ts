@@ -1,5 +1,5 @@
 import type { EngineName, EngineServer, ListenOptions, RequestHandler } from './engine.js';
-import { EngineUnavailableError, InvalidOptionError } from './errors.js';
+import { EngineUnavailableError, InvalidArgumentError, UnsupportedOptionError } from './errors.js';
 import { resolveListenOptions, toListenOptions } from './limits.js';
 import { listenNode } from './node-engine.js';
 import { ioUringSupported } from './probe.js';
@@ -34,7 +34,7 @@ export interface EngineSelection {
  */
 export function selectEngine(requested?: EngineName | 'auto'): EngineSelection {
   if (requested !== undefined && requested !== 'auto' && requested !== 'io_uring' && requested !== 'node') {
-    throw new InvalidOptionError(
+    throw new InvalidArgumentError(
       `engine must be 'io_uring', 'node' or 'auto', got ${JSON.stringify(requested)}`,
     );
   }
@@ -47,7 +47,7 @@ export function selectEngine(requested?: EngineName | 'auto'): EngineSelection {
     const env = process.env[ENGINE_ENV];
     if (env !== undefined && env !== '') {
       if (env !== 'io_uring' && env !== 'node') {
-        throw new InvalidOptionError(
+        throw new InvalidArgumentError(
           `${ENGINE_ENV} must be 'io_uring' or 'node', got ${JSON.stringify(env)}`,
         );
       }
@@ -96,9 +96,32 @@ export function reportEngineFallback(selection: EngineSelection): void {
 }
 
 /**
+ * The engine for an HTTPS listener. The io_uring engine's TLS transport (rustls, in
+ * crates/zephyr-uring/src/tls) is not wired into its ring yet: forcing io_uring with `tls` is an
+ * error rather than a plaintext listener, and `auto` serves TLS with node:https.
+ */
+function selectTlsEngine(requested: EngineName | 'auto'): EngineSelection {
+  const env = process.env[ENGINE_ENV];
+  const forced = requested === 'auto' ? (env === '' ? undefined : env) : requested;
+  if (forced === 'io_uring') {
+    throw new UnsupportedOptionError(
+      `tls is not served by the io_uring engine yet (its rustls transport is not wired into the ring); ` +
+        `use engine: 'node' or 'auto' to serve HTTPS with node:https`,
+    );
+  }
+  const selection = selectEngine(requested);
+  return selection.engine === 'node'
+    ? selection
+    : {
+        engine: 'node',
+        reason: 'tls requested: the io_uring engine does not serve TLS yet, node:https does',
+      };
+}
+
+/**
  * Starts an HTTP/1.1 server on the engine {@link selectEngine} picks and serves every request
- * with `handler`. All options are validated first; a wrong one throws `InvalidOptionError`
- * (`ZEPHYR_ERR_INVALID_OPTION`). When `auto` falls back to node:http, one line says why.
+ * with `handler`. All options are validated first; a wrong one throws `InvalidArgumentError`
+ * (`ZEPHYR_ERR_INVALID_ARGUMENT`). When `auto` falls back to node:http, one line says why.
  *
  * @example
  * ```ts
@@ -113,11 +136,11 @@ export function reportEngineFallback(selection: EngineSelection): void {
 export async function listen(options: ListenOptions, handler: RequestHandler): Promise<EngineServer> {
   const resolved = resolveListenOptions(options);
   if (typeof handler !== 'function') {
-    throw new InvalidOptionError(
+    throw new InvalidArgumentError(
       `handler must be a function, got ${handler === null ? 'null' : typeof handler}`,
     );
   }
-  const selection = selectEngine(resolved.engine);
+  const selection = resolved.tls ? selectTlsEngine(resolved.engine) : selectEngine(resolved.engine);
   const { engine, reason } = selection;
   if (engine === 'node') {
     reportEngineFallback(selection);

@@ -1,17 +1,21 @@
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { EngineLimits, EngineServer, RequestHandler } from './engine.js';
-import { ListenError, RequestError, UnsupportedOptionError, ZephyrEngineError } from './errors.js';
+import { engineProblemResponse, sendEngineProblem } from './engine-problem.js';
+import {
+  InvalidArgumentError,
+  ListenError,
+  RequestError,
+  UnsupportedOptionError,
+  ZephyrEngineError,
+} from './errors.js';
 import type { ResolvedListenOptions } from './limits.js';
 import { ADMIT_CHUNKED, admissionStatus } from './node-admission.js';
 import { NodeExchange } from './node-exchange.js';
+import { NodePipeline } from './node-pipeline.js';
+import { nodeTlsServerOptions } from './node-tls.js';
 
 /** node:net learnt SO_REUSEPORT in 22.12 / 23.1. */
 function nodeHasReusePort(): boolean {
@@ -28,9 +32,7 @@ function refuse(res: ServerResponse, status: number): void {
     res.socket?.destroy();
     return;
   }
-  res.shouldKeepAlive = false;
-  res.writeHead(status, { 'content-length': '0', connection: 'close' });
-  res.end();
+  sendEngineProblem(res, status);
 }
 
 /** What node:http passes to 'clientError': llhttp's code and wording, and the bytes it stopped in. */
@@ -89,7 +91,7 @@ function pendingResponse(socket: Duplex): ServerResponse | null | undefined {
 
 /** Writes a bare error answer and closes; a client that never closes its side is cut off after a second. */
 function answerAndClose(socket: Duplex, status: number): void {
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  socket.end(engineProblemResponse(status));
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
@@ -133,6 +135,7 @@ class NodeEngineServer implements EngineServer {
   private readonly sockets = new Set<Socket>();
   /** A keep-alive timeout node's 1 s margin cannot be subtracted from; 0 when not needed. */
   private readonly shortKeepAliveMs: number;
+  private readonly pipeline: NodePipeline;
 
   constructor(
     private readonly options: ResolvedListenOptions,
@@ -142,7 +145,7 @@ class NodeEngineServer implements EngineServer {
     this.host = options.host;
     this.engineReason = reason;
     const { limits } = options;
-    this.server = createServer({
+    const serverOptions = {
       // node counts only target, names and values against this, which is never more than the
       // canonical head size admission checks, so node's own 431 can only fire when ours would.
       maxHeaderSize: limits.maxHeaderBytes,
@@ -163,7 +166,12 @@ class NodeEngineServer implements EngineServer {
         limits.keepAliveTimeoutMs > KEEP_ALIVE_BUFFER_MS
           ? limits.keepAliveTimeoutMs - KEEP_ALIVE_BUFFER_MS
           : limits.keepAliveTimeoutMs,
-    });
+    };
+    // https.Server is an http.Server with TLS underneath: every listener below applies as is.
+    this.server = options.tls
+      ? createHttpsServer({ ...serverOptions, ...nodeTlsServerOptions(options.tls) })
+      : createServer(serverOptions);
+    this.pipeline = new NodePipeline(limits.writeTimeoutMs);
     this.shortKeepAliveMs = limits.keepAliveTimeoutMs <= KEEP_ALIVE_BUFFER_MS ? limits.keepAliveTimeoutMs : 0;
     // node silently drops fields past maxHeadersCount; one spare field lets admission see that
     // the limit was crossed and answer 431 instead.
@@ -209,7 +217,11 @@ class NodeEngineServer implements EngineServer {
     if (this.closing) res.shouldKeepAlive = false;
     if (expectsContinue) res.writeContinue();
     if (this.shortKeepAliveMs !== 0) this.trimKeepAlive(req.socket, res);
-    const exchange = new NodeExchange(req, res, this.options.limits.maxBodyBytes, status === ADMIT_CHUNKED);
+    this.pipeline.admit(req.socket, res, () => this.run(req, res, status === ADMIT_CHUNKED));
+  }
+
+  private run(req: IncomingMessage, res: ServerResponse, chunked: boolean): void {
+    const exchange = new NodeExchange(req, res, this.options.limits.maxBodyBytes, chunked);
     try {
       const result = this.handler(exchange, exchange);
       if (result !== undefined && typeof result.then === 'function') {

@@ -11,7 +11,7 @@ export * from '@zephyr/runtime';
 export * as runtime from '@zephyr/runtime';
 export * from '@zephyr/server';
 export * as server from '@zephyr/server';
-export { InvalidOptionError, ValidationError } from '@zephyr/server';
+export { InvalidArgumentError, ValidationError } from '@zephyr/server';
 export * from '@zephyr/uring';
 export * as uring from '@zephyr/uring';
 

@@ -4,6 +4,7 @@ import {
   PoolOverloadedError,
   PoolTimeoutError,
 } from '../errors/pool-errors.js';
+import { DatabaseArgumentError } from '../errors/zephyr-db-error.js';
 import { acquireChannel, traceAcquire } from '../tracing-channels.js';
 import { WaitTimeHistogram, type WaitTimePercentiles } from './wait-time-histogram.js';
 
@@ -291,12 +292,12 @@ export class ConnectionPool<C> {
 
 function positiveInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1)
-    throw new RangeError(`pool ${name} must be a positive integer, got ${value}`);
+    throw new DatabaseArgumentError(`pool ${name} must be a positive integer, got ${value}`);
   return value;
 }
 
 function nonNegativeInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 0)
-    throw new RangeError(`pool ${name} must be a non-negative integer, got ${value}`);
+    throw new DatabaseArgumentError(`pool ${name} must be a non-negative integer, got ${value}`);
   return value;
 }

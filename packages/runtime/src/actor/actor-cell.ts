@@ -67,9 +67,15 @@ export class ActorCell implements Runnable, SupervisedChild {
   private currentMsg: unknown = undefined;
   private inflight: Promise<unknown> | null = null;
   private stashed: RingQueue<[unknown, ReplyTo | undefined]> | null = null;
+  /** `backpressure` mailboxes: senders waiting for space, with what to call once queued. */
+  private waiting: RingQueue<
+    [unknown, ReplyTo | undefined, ReplyTo | undefined, MessageHeaders | undefined]
+  > | null = null;
   private readonly watching = new Map<string, () => void>();
   private readonly watch = new DeathWatch();
   private exit: ExitReason | null = null;
+  /** True while a message from a timer, thread or node is being queued (no sender to throw to). */
+  private delivering = false;
   /** Bumped by every halt so a resume scheduled for an older incarnation does nothing. */
   private incarnation = 0;
   private readonly ctx: ActorContext;
@@ -137,14 +143,87 @@ export class ActorCell implements Runnable, SupervisedChild {
     const mb = this.mailbox;
     // Fast path: room in the mailbox (always, when unbounded).
     if (mb.size < mb.capacity) mb.push(msg, reply, headers);
-    else this.overflowed(mb.offer(msg, reply, headers), msg, reply);
+    else this.overflowed(mb.offer(msg, reply, headers), msg, reply, headers);
     if (!this.scheduled && this.status === RUNNING) {
       this.scheduled = true;
       this.host.dispatcher.schedule(this);
     }
   }
 
-  private overflowed(offered: Offer, msg: unknown, reply: ReplyTo | undefined): void {
+  /**
+   * Sends and resolves once the message is queued: at once, unless the mailbox is full under
+   * `backpressure`, in which case the sender waits for space.
+   */
+  send(msg: unknown): Promise<void> {
+    if (!isMessage(msg)) {
+      return Promise.reject(new InvalidArgumentError('a message must be an object with a string "type"'));
+    }
+    if (!sendChannel.hasSubscribers) return this.sendWithHeaders(msg, undefined);
+    let sent: Promise<void> | undefined;
+    traceSend(this.address, msg, 'local', false, (h) => {
+      sent = this.sendWithHeaders(msg, h);
+    });
+    return sent!;
+  }
+
+  private sendWithHeaders(msg: unknown, headers: MessageHeaders | undefined): Promise<void> {
+    const mb = this.mailbox;
+    if (this.status === STOPPED || mb.size < mb.capacity || mb.overflow !== 'backpressure') {
+      try {
+        this.enqueue(msg, undefined, headers);
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.park(msg, undefined, { resolve: () => resolve(), reject }, headers);
+    });
+  }
+
+  /** A sender waits for space (`backpressure`); past `capacity` waiting senders it is refused. */
+  private park(
+    msg: unknown,
+    reply: ReplyTo | undefined,
+    queued: ReplyTo | undefined,
+    headers: MessageHeaders | undefined,
+  ): void {
+    this.waiting ??= new RingQueue(16);
+    if (this.waiting.size >= this.mailbox.capacity) {
+      const full = new MailboxFullError(this.address, this.mailbox.capacity);
+      this.host.deadLetter({ recipient: this.address, message: msg, reason: 'mailbox-full' });
+      reply?.reject(full);
+      queued?.reject(full);
+      return;
+    }
+    this.waiting.push([msg, reply, queued, headers]);
+  }
+
+  /** Moves waiting senders' messages into the mailbox as it drains. */
+  private admitWaiting(): void {
+    const waiting = this.waiting!;
+    const mb = this.mailbox;
+    while (waiting.size > 0 && mb.size < mb.capacity) {
+      const [msg, reply, queued, headers] = waiting.shift()!;
+      mb.push(msg, reply, headers);
+      queued?.resolve(undefined);
+    }
+  }
+
+  private overflowed(
+    offered: Offer,
+    msg: unknown,
+    reply: ReplyTo | undefined,
+    headers: MessageHeaders | undefined,
+  ): void {
+    if (offered === Offer.Blocked) {
+      // An ask waits anyway; a tell cannot (use send()), except from timers and other threads,
+      // which are parked like asks (there is no sender to throw to).
+      if (reply === undefined && !this.delivering)
+        throw new MailboxFullError(this.address, this.mailbox.capacity);
+      this.park(msg, reply, undefined, headers);
+      return;
+    }
     const full = new MailboxFullError(this.address, this.mailbox.capacity);
     if (offered === Offer.Rejected) {
       if (reply === undefined) throw full;
@@ -168,19 +247,18 @@ export class ActorCell implements Runnable, SupervisedChild {
 
   /** Messages from timers, other threads and nodes: a full mailbox dead-letters them (no sender to throw to). */
   deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
+    this.delivering = true;
     try {
       this.enqueue(msg, reply, headers);
     } catch {
       this.host.deadLetter({ recipient: this.address, message: msg, reason: 'mailbox-full' });
+    } finally {
+      this.delivering = false;
     }
   }
 
   private deliverInternal(msg: Message): void {
-    try {
-      this.enqueue(msg, undefined);
-    } catch {
-      this.host.deadLetter({ recipient: this.address, message: msg, reason: 'mailbox-full' });
-    }
+    this.deliver(msg, undefined);
   }
 
   run(budget: number): boolean {
@@ -227,6 +305,7 @@ export class ActorCell implements Runnable, SupervisedChild {
         break;
       }
     }
+    if (this.waiting !== null && this.waiting.size > 0) this.admitWaiting();
     if (this.status === RUNNING && mb.size > 0) return true;
     this.scheduled = false;
     return false;
@@ -421,6 +500,11 @@ export class ActorCell implements Runnable, SupervisedChild {
     this.state = undefined;
     this.unstashAll();
     // Nothing queued is dropped silently: tells go to dead letters, asks are rejected.
+    for (let w = this.waiting?.shift(); w !== undefined; w = this.waiting?.shift()) {
+      this.host.deadLetter({ recipient: this.address, message: w[0], reason: 'stopped' });
+      w[1]?.reject(new ActorStoppedError(this.address));
+      w[2]?.reject(new ActorStoppedError(this.address));
+    }
     while (this.mailbox.size > 0) {
       const msg = this.mailbox.shift();
       const reply = this.mailbox.lastReply;
@@ -451,6 +535,10 @@ export class LocalActorRef implements RoutableRef {
 
   tell(msg: Message): void {
     this.cell.tell(msg);
+  }
+
+  send(msg: Message): Promise<void> {
+    return this.cell.send(msg);
   }
 
   ask(msg: Message, options?: AskOptions): Promise<never> {

@@ -43,6 +43,13 @@ export interface ActorDefinition<M extends Message, S, R extends ReplyMap = Repl
   readonly kind?: string;
   /** Default mailbox options (spawn options override them). */
   readonly mailbox?: MailboxOptions;
+  /**
+   * Worker-thread actors: longest one turn of synchronous message handling may take. Past it the
+   * worker thread is terminated and replaced, this actor fails with `HandlerDeadlineError` and the
+   * other actors of that thread with `WorkerExitedError`; their supervisors restart them. (A
+   * handler on the main thread cannot be interrupted, so there it is not enforced.)
+   */
+  readonly handlerDeadlineMs?: number;
   /** Builds the state; runs on first start and on every restart. Throwing here fails the start. */
   start(ctx: ActorContext<M, R>): S | Promise<S>;
   /** Handles one message; the return value (awaited if a promise) is the reply to an `ask`. */

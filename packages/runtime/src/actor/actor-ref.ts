@@ -24,6 +24,12 @@ export interface ActorRef<M extends Message = Message, R extends ReplyMap = Repl
    */
   tell(msg: M): void;
   /**
+   * Sends a message and resolves once it is queued: at once, unless the actor's mailbox is full
+   * under the `backpressure` policy, in which case the returned promise waits for space.
+   * Rejects like `tell` throws.
+   */
+  send(msg: M): Promise<void>;
+  /**
    * Sends a message and resolves with the handler's return value.
    * Rejects with `AskTimeoutError`, `ActorFailedError` (the handler threw), `ActorStoppedError` or
    * `MailboxFullError`.

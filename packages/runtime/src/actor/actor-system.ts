@@ -1,4 +1,4 @@
-import type { ClusterOptions } from '../cluster/cluster-link.js';
+import type { ClusterOptions, ClusterStats } from '../cluster/cluster-link.js';
 import {
   type RuntimeConfig,
   type RuntimeConfigInput,
@@ -26,7 +26,7 @@ import { ActorCell, type CellHost } from './actor-cell.js';
 import type { ActorDefinition } from './actor-definition.js';
 import type { ActorRef } from './actor-ref.js';
 import { Dispatcher } from './dispatcher.js';
-import type { DeadLetter, DeathNotice, Message, ReplyMap } from './message.js';
+import { type DeadLetter, type DeathNotice, isMessage, type Message, type ReplyMap } from './message.js';
 import { AskDeadlines } from './pending-ask.js';
 import { type RoutableRef, UnreachableRef } from './routable-ref.js';
 import type { MessageHeaders } from './tracing-channels.js';
@@ -90,7 +90,7 @@ export interface SuperviseOptions {
 /** Placement factories installed by `createActorSystem` (kept out of the public surface). */
 export interface PlacementHooks {
   thread?: RemotePlacement;
-  cluster?: RemotePlacement & { refreshNodes(): Promise<string[]> };
+  cluster?: RemotePlacement & { refreshNodes(): Promise<string[]>; stats(): ClusterStats };
 }
 
 /**
@@ -140,6 +140,8 @@ export class ActorSystem implements CellHost {
     const factory: ChildFactory = {
       createActor: (spec, parent) => this.createActor(spec, parent),
       newAddress: () => this.newAddress(),
+      nameTaken: (name) => this.names.has(name),
+      reportError: (address, what, error) => this.hookError(address, what, error),
     };
     this.root = new Supervisor(
       {
@@ -228,17 +230,46 @@ export class ActorSystem implements CellHost {
     return cluster.refreshNodes();
   }
 
+  /**
+   * Distributed mode: the state of this node's NATS link (connected, reconnects, malformed
+   * messages dropped, bytes buffered during an outage).
+   * @throws {PlacementUnavailableError} when not in distributed mode.
+   */
+  clusterStats(): ClusterStats {
+    const cluster = this.placements.cluster;
+    if (cluster === undefined)
+      throw new PlacementUnavailableError('not in distributed mode (supervisor_mode: distributed)');
+    return cluster.stats();
+  }
+
   /** Subscribes to dead letters (messages to stopped actors, dropped by overflow, or that crashed their actor). */
   onDeadLetter(listener: (letter: DeadLetter) => void): () => void {
     this.deadLetterListeners.add(listener);
     return () => this.deadLetterListeners.delete(listener);
   }
 
-  /** Stops every actor (children before parents, last started first), then threads and cluster links. */
+  /**
+   * Stops every actor (children before parents, last started first), then threads and cluster
+   * links. It has a deadline: if actors are not stopped within `shutdownTimeoutMs` + 1 s (a
+   * worker thread stuck in a CPU-bound handler, a node that never answers), it says so on stderr
+   * and closes threads and links anyway — terminating a stuck worker.
+   */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.root.stop({ type: 'shutdown' });
+    const deadlineMs = this.shutdownTimeoutMs + 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      this.root.stop({ type: 'shutdown' }).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!stopped)
+      console.error(
+        `[zephyr/runtime] shutdown: actors did not stop within ${deadlineMs} ms; closing threads and cluster links anyway`,
+      );
     await this.placements.cluster?.close();
     await this.placements.thread?.close();
   }
@@ -294,8 +325,13 @@ export class ActorSystem implements CellHost {
     );
   }
 
-  /** @internal delivers a message that arrived from another thread or node. */
+  /** @internal delivers a message that arrived from another thread or node; junk is dead-lettered. */
   deliver(address: string, msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
+    if (!isMessage(msg)) {
+      this.deadLetter({ recipient: address, message: msg, reason: 'malformed' });
+      reply?.reject(new InvalidArgumentError('a message must be an object with a string "type"'));
+      return;
+    }
     const local = this.cells.get(address);
     if (local !== undefined) local.deliver(msg, reply, headers);
     else this.resolveRef(address).deliver(msg, reply, headers);

@@ -6,6 +6,12 @@ export interface Runnable {
   run(budget: number): boolean;
 }
 
+/** Told around every actor turn (worker threads: the handler watchdog). */
+export interface TurnObserver {
+  begin(runnable: Runnable): void;
+  end(): void;
+}
+
 /**
  * Runs ready actors. One microtask drains many actors and many messages per actor, which is what
  * makes a tell cheap (no task per message). After `sliceMs` of continuous work it continues on a
@@ -15,6 +21,8 @@ export interface Runnable {
 export class Dispatcher {
   private readonly ready = new RingQueue<Runnable>(64);
   private scheduled = false;
+  /** Set on worker threads whose actors have handler deadlines; null keeps the loop as it was. */
+  observer: TurnObserver | null = null;
 
   /**
    * @param throughput - messages one actor handles before the next ready actor gets a turn
@@ -39,6 +47,7 @@ export class Dispatcher {
     let turns = 0;
     for (let r = this.ready.shift(); r !== undefined; r = this.ready.shift()) {
       let more: boolean;
+      this.observer?.begin(r);
       try {
         more = r.run(this.throughput);
       } catch (err) {
@@ -49,6 +58,7 @@ export class Dispatcher {
         });
         more = false;
       }
+      this.observer?.end();
       if (more) this.ready.push(r);
       // Reading the clock every 8 actors keeps its cost off the per-message path.
       if ((++turns & 7) === 0 && performance.now() - start > this.sliceMs && this.ready.size > 0) {

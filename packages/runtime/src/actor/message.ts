@@ -37,14 +37,18 @@ export interface DeadLetter {
   readonly recipient: string;
   /** The message. */
   readonly message: unknown;
-  /** Why it was not delivered; `failed`: its handler threw (the message is not retried). */
+  /**
+   * Why it was not delivered; `failed`: its handler threw (the message is not retried);
+   * `malformed`: it arrived from another node but was not a message (junk is never handled).
+   */
   readonly reason:
     | 'stopped'
     | 'failed'
     | 'mailbox-full'
     | 'dropped-oldest'
     | 'dropped-newest'
-    | 'unreachable';
+    | 'unreachable'
+    | 'malformed';
 }
 
 /** Checks the shape every message must have; runs on every tell, so it is kept to two typeofs. */

@@ -52,6 +52,8 @@ export class AskDeadlines {
   private armedFor = Number.POSITIVE_INFINITY;
   /** Unsettled asks: the timer keeps the process alive only while some ask can still time out. */
   private unsettled = 0;
+  /** Entries in all queues, settled or not. */
+  private queued = 0;
 
   /** Creates an ask that rejects with `AskTimeoutError` after `timeoutMs`. */
   create(address: string, timeoutMs: number): PendingAsk {
@@ -62,10 +64,33 @@ export class AskDeadlines {
       queue = new RingQueue<PendingAsk>(64);
       this.queues.set(timeoutMs, queue);
     }
-    while (queue.peek()?.settled === true) queue.shift();
+    while (queue.peek()?.settled === true) {
+      queue.shift();
+      this.queued--;
+    }
+    // One unanswered ask at a queue's head would keep every later (answered) ask of that timeout
+    // queued until it expires: once settled entries outnumber live ones, drop them all.
+    if (this.queued > 1024 && this.queued > 2 * this.unsettled) this.compact();
     queue.push(ask);
+    this.queued++;
     if (ask.deadline < this.armedFor) this.arm(ask.deadline);
     return ask;
+  }
+
+  /** @internal entries held in the queues (for the memory test). */
+  get queuedCount(): number {
+    return this.queued;
+  }
+
+  private compact(): void {
+    for (const [timeoutMs, queue] of this.queues) {
+      const live = queue.drainAll().filter((ask) => !ask.settled);
+      for (const ask of live) queue.push(ask);
+      if (live.length === 0) this.queues.delete(timeoutMs);
+    }
+    let total = 0;
+    for (const queue of this.queues.values()) total += queue.size;
+    this.queued = total;
   }
 
   /** @internal called by each ask once it settles. */
@@ -89,6 +114,7 @@ export class AskDeadlines {
       for (let head = queue.peek(); head !== undefined; head = queue.peek()) {
         if (!head.settled && head.deadline > now) break;
         queue.shift();
+        this.queued--;
         if (!head.settled) head.reject(new AskTimeoutError(head.address, head.timeoutMs));
       }
       const head = queue.peek();

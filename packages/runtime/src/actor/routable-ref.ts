@@ -48,6 +48,16 @@ export abstract class RemoteRefBase implements RoutableRef {
     else this.deliver(msg, undefined);
   }
 
+  /** Remote mailboxes cannot make this sender wait: resolves once the message is handed to the transport. */
+  send(msg: Message): Promise<void> {
+    try {
+      this.tell(msg);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   ask(msg: Message, options?: AskOptions): Promise<never> {
     if (!isMessage(msg)) {
       return Promise.reject(new InvalidArgumentError('a message must be an object with a string "type"'));
@@ -59,9 +69,14 @@ export abstract class RemoteRefBase implements RoutableRef {
       );
     }
     const pending = this.deadlines.create(this.address, timeoutMs);
-    if (sendChannel.hasSubscribers)
-      traceSend(this.address, msg, this.placement, true, (h) => this.deliver(msg, pending, h));
-    else this.deliver(msg, pending);
+    try {
+      if (sendChannel.hasSubscribers)
+        traceSend(this.address, msg, this.placement, true, (h) => this.deliver(msg, pending, h));
+      else this.deliver(msg, pending);
+    } catch (err) {
+      // A transport that refuses at the send site: the ask settles now, nothing is left pending.
+      pending.reject(err);
+    }
     return pending.promise as Promise<never>;
   }
 }

@@ -2,7 +2,7 @@ import type { MessageHeaders } from '../actor/tracing-channels.js';
 import { InvalidArgumentError } from '../errors.js';
 
 /** What a full bounded mailbox does with one more message. */
-export type OverflowPolicy = 'reject' | 'drop-oldest' | 'drop-newest';
+export type OverflowPolicy = 'reject' | 'drop-oldest' | 'drop-newest' | 'backpressure';
 
 /** Mailbox options of one actor. */
 export interface MailboxOptions {
@@ -12,11 +12,41 @@ export interface MailboxOptions {
    * What happens when `capacity` is reached (default `'reject'`):
    * - `reject`: `tell` throws {@link MailboxFullError} to the sender, `ask` rejects with it;
    * - `drop-oldest`: the oldest queued message is discarded to make room;
-   * - `drop-newest`: the incoming message is discarded.
+   * - `drop-newest`: the incoming message is discarded;
+   * - `backpressure`: the sender waits for space: `await ref.send(msg)` and `ask` resolve once
+   *   the message is queued (up to `capacity` senders wait; beyond that they get
+   *   `MailboxFullError`), while `tell`, which cannot wait, throws `MailboxFullError`.
    * A discarded message goes to the system's dead letters; if it was an ask, the asker's promise
    * rejects with `MailboxFullError` — nothing is dropped without someone being told.
    */
   readonly overflow?: OverflowPolicy;
+}
+
+const POLICIES: readonly string[] = ['reject', 'drop-oldest', 'drop-newest', 'backpressure'];
+
+/**
+ * Checks mailbox options; `where` prefixes the message (e.g. `child "worker": mailbox`).
+ * @throws {InvalidArgumentError} naming the field and the value given.
+ */
+export function checkMailboxOptions(options: MailboxOptions, where = 'mailbox'): void {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidArgumentError(`${where} must be an object, got ${String(options)}`);
+  const capacity = options.capacity ?? Number.POSITIVE_INFINITY;
+  if (
+    typeof capacity !== 'number' ||
+    !(capacity >= 1) ||
+    (Number.isFinite(capacity) && !Number.isInteger(capacity))
+  ) {
+    throw new InvalidArgumentError(
+      `${where}.capacity must be an integer >= 1 or Infinity, got ${String(capacity)}`,
+    );
+  }
+  const overflow = options.overflow ?? 'reject';
+  if (!POLICIES.includes(overflow)) {
+    throw new InvalidArgumentError(
+      `${where}.overflow must be one of ${POLICIES.join(', ')}, got ${String(overflow)}`,
+    );
+  }
 }
 
 /** Where the reply of an `ask` goes; tells carry none. */
@@ -34,6 +64,8 @@ export const Offer = {
   DroppedNewest: 2,
   /** Queue full under `drop-oldest`: the offered message was queued, the head went to `evicted*`. */
   DroppedOldest: 3,
+  /** Queue full under `backpressure`: nothing changed; the sender should wait for space. */
+  Blocked: 4,
 } as const;
 /** One of the {@link Offer} results. */
 export type Offer = (typeof Offer)[keyof typeof Offer];
@@ -65,16 +97,9 @@ export class Mailbox {
   evictedReply: ReplyTo | undefined = undefined;
 
   constructor(options: MailboxOptions = {}) {
+    checkMailboxOptions(options);
     const capacity = options.capacity ?? Number.POSITIVE_INFINITY;
-    if (!(capacity >= 1) || (Number.isFinite(capacity) && !Number.isInteger(capacity))) {
-      throw new InvalidArgumentError(`mailbox capacity must be an integer >= 1 or Infinity, got ${capacity}`);
-    }
     const overflow = options.overflow ?? 'reject';
-    if (overflow !== 'reject' && overflow !== 'drop-oldest' && overflow !== 'drop-newest') {
-      throw new InvalidArgumentError(
-        `mailbox overflow must be reject, drop-oldest or drop-newest, got ${String(overflow)}`,
-      );
-    }
     this.capacity = capacity;
     this.overflow = overflow;
     const initial = Number.isFinite(capacity) ? Math.min(capacity, 1024) : 64;
@@ -95,6 +120,7 @@ export class Mailbox {
   offer(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): Offer {
     if (this.count >= this.capacity) {
       if (this.overflow === 'reject') return Offer.Rejected;
+      if (this.overflow === 'backpressure') return Offer.Blocked;
       if (this.overflow === 'drop-newest') return Offer.DroppedNewest;
       this.evictedMsg = this.shift();
       this.evictedReply = this.lastReply;

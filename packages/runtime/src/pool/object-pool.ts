@@ -29,6 +29,8 @@ export interface ObjectPoolOptions<T extends object> {
  */
 export class ObjectPool<T extends object> {
   private readonly free: T[] = [];
+  /** The items in `free`: a second release of one is refused even with dev checks off. */
+  private readonly freeSet = new WeakSet<T>();
   private out = 0;
   private readonly tracker: LeakTracker | null;
   private readonly name: string;
@@ -61,18 +63,27 @@ export class ObjectPool<T extends object> {
   /** @throws {PoolExhaustedError} when `maxOutstanding` items are already out. */
   acquire(): T {
     if (this.out >= this.maxOutstanding) throw new PoolExhaustedError(this.name);
-    const item = this.free.pop() ?? this.options.create();
+    const reused = this.free.pop();
+    if (reused !== undefined) this.freeSet.delete(reused);
+    const item = reused ?? this.options.create();
     this.out++;
     this.tracker?.acquired(item);
     return item;
   }
 
-  /** @throws {PoolReleaseError} (dev checks) for an item not currently acquired from this pool. */
+  /**
+   * @throws {PoolReleaseError} for an item released twice or more often than items were handed
+   * out (always), and, with dev checks, for one this pool never handed out.
+   */
   release(item: T): void {
+    if (this.freeSet.has(item) || this.out === 0) throw new PoolReleaseError(this.name);
     if (this.tracker !== null && !this.tracker.released(item)) throw new PoolReleaseError(this.name);
     this.out--;
     this.options.reset?.(item);
-    if (this.free.length < this.maxFree) this.free.push(item);
+    if (this.free.length < this.maxFree) {
+      this.free.push(item);
+      this.freeSet.add(item);
+    }
   }
 
   /** Dev checks: acquisitions not released yet, with their stacks (empty when checks are off). */

@@ -34,6 +34,8 @@ interface Task {
   reject(error: unknown): void;
   signal: AbortSignal | undefined;
   done: boolean;
+  /** Removes the abort listener once the task starts or is aborted. */
+  cleanup(): void;
 }
 
 /**
@@ -52,7 +54,10 @@ export class PriorityScheduler {
   private readonly sliceMs: number;
   private readonly concurrency: number;
   private readonly maxQueue: number;
+  /** Tasks waiting to start; an aborted task gives its slot back at once. */
   private queued = 0;
+  /** Aborted tasks still sitting in a queue (dropped lazily, compacted past a bound). */
+  private dead = 0;
   private active = 0;
   private pumping = false;
 
@@ -103,22 +108,23 @@ export class PriorityScheduler {
       return Promise.reject(new OperationAbortedError('scheduled task', signal.reason));
     if (this.queued >= this.maxQueue) return Promise.reject(new LimiterQueueFullError(this.maxQueue));
     return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        if (entry.done) return;
+        entry.done = true;
+        this.queued--;
+        this.dead++;
+        reject(new OperationAbortedError('scheduled task', signal?.reason));
+        if (this.dead > 1024 && this.dead > this.queued) this.compact();
+      };
       const entry: Task = {
         run: task,
         resolve: resolve as (value: unknown) => void,
         reject,
         signal,
         done: false,
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
       };
-      signal?.addEventListener(
-        'abort',
-        () => {
-          if (entry.done) return;
-          entry.done = true;
-          reject(new OperationAbortedError('scheduled task', signal.reason));
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.queues[level]!.push(entry);
       this.queued++;
       this.wake();
@@ -136,6 +142,11 @@ export class PriorityScheduler {
     for (let pass = 0; pass < 2; pass++) {
       for (let level = 0; level < LEVELS.length; level++) {
         const queue = this.queues[level]!;
+        // Aborted tasks gave their slot back already: drop them without spending credit.
+        while (queue.peek()?.done === true) {
+          queue.shift();
+          this.dead--;
+        }
         if (queue.size === 0 || this.credits[level]! === 0) continue;
         this.credits[level]!--;
         this.queued--;
@@ -151,7 +162,6 @@ export class PriorityScheduler {
     while (this.active < this.concurrency && this.queued > 0) {
       const task = this.next();
       if (task === undefined) break;
-      if (task.done) continue;
       this.start(task);
       if (performance.now() - start >= this.sliceMs) break;
     }
@@ -160,8 +170,17 @@ export class PriorityScheduler {
     if (this.queued > 0 && this.active < this.concurrency) this.wake();
   };
 
+  /** Drops aborted tasks from every queue. */
+  private compact(): void {
+    for (const queue of this.queues) {
+      for (const task of queue.drainAll()) if (!task.done) queue.push(task);
+    }
+    this.dead = 0;
+  }
+
   private start(task: Task): void {
     task.done = true;
+    task.cleanup();
     this.active++;
     let result: unknown;
     try {

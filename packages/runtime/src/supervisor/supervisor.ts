@@ -1,4 +1,5 @@
 import type { ActorRef } from '../actor/actor-ref.js';
+import { DeathWatch } from '../actor/death-watch.js';
 import type { DeathNotice, ExitReason, Message, ReplyMap } from '../actor/message.js';
 import { InvalidArgumentError, RestartIntensityError, SiblingFailedError } from '../errors.js';
 import type {
@@ -10,6 +11,7 @@ import type {
   SupervisorSpec,
 } from './child-spec.js';
 import { backoffDelay, checkBackoff, RestartWindow } from './restart-intensity.js';
+import { checkSupervisorSpec } from './spec-validation.js';
 import type { ChildParent, SupervisedChild } from './supervised-child.js';
 import type { ChildInfo, SupervisorRef, TypedActorChildSpec } from './supervisor-ref.js';
 
@@ -17,6 +19,10 @@ import type { ChildInfo, SupervisorRef, TypedActorChildSpec } from './supervisor
 export interface ChildFactory {
   createActor(spec: ActorChildSpec, parent: ChildParent): { child: SupervisedChild; handle: ActorRef };
   newAddress(): string;
+  /** Whether a registered name is in use (specs are checked against it before anything starts). */
+  nameTaken(name: string): boolean;
+  /** Where errors nobody awaits go (a throwing watcher, a failed restart step). */
+  reportError(address: string, what: string, error: unknown): void;
 }
 
 interface Entry {
@@ -46,7 +52,7 @@ export class Supervisor implements SupervisedChild, ChildParent, SupervisorRef {
   private ops: Promise<void> = Promise.resolve();
   private stopping = false;
   private terminated: ExitReason | null = null;
-  private readonly watchers = new Set<(notice: DeathNotice) => void>();
+  private readonly deathWatch = new DeathWatch();
 
   constructor(
     private readonly spec: SupervisorSpec,
@@ -67,11 +73,20 @@ export class Supervisor implements SupervisedChild, ChildParent, SupervisorRef {
   // --- SupervisorRef ---
 
   startChild<M extends Message, S, R extends ReplyMap>(spec: TypedActorChildSpec<M, S, R>): ActorRef<M, R> {
+    this.check(spec as ChildSpec);
     return this.add(spec, true).handle as unknown as ActorRef<M, R>;
   }
 
   startSupervisor(spec: SupervisorChildSpec): SupervisorRef {
+    this.check(spec);
     return this.add(spec, true).handle as SupervisorRef;
+  }
+
+  /** Checks a dynamic child (and, for a supervisor, its whole subtree) before anything starts. */
+  private check(spec: ChildSpec): void {
+    checkSupervisorSpec({ children: [spec] }, `supervisor ${this.address}`, (name) =>
+      this.factory.nameTaken(name),
+    );
   }
 
   async terminateChild(id: string): Promise<void> {
@@ -82,7 +97,11 @@ export class Supervisor implements SupervisedChild, ChildParent, SupervisorRef {
       await entry.child.stop({ type: 'shutdown' });
     };
     const op = this.ops.then(run);
-    this.ops = op.catch(() => {});
+    // The caller gets this operation's error; the chain goes on for the next one.
+    this.ops = op.then(
+      () => undefined,
+      () => undefined,
+    );
     return op;
   }
 
@@ -109,13 +128,7 @@ export class Supervisor implements SupervisedChild, ChildParent, SupervisorRef {
   }
 
   watch(listener: (notice: DeathNotice) => void): () => void {
-    if (this.terminated !== null) {
-      const notice = { address: this.address, reason: this.terminated };
-      queueMicrotask(() => listener(notice));
-      return () => {};
-    }
-    this.watchers.add(listener);
-    return () => this.watchers.delete(listener);
+    return this.deathWatch.add(listener, this.address, this.terminated);
   }
 
   // --- children ---
@@ -164,7 +177,9 @@ export class Supervisor implements SupervisedChild, ChildParent, SupervisorRef {
   }
 
   childExited(child: SupervisedChild, reason: ExitReason): void {
-    this.ops = this.ops.then(() => this.handleExit(child, reason)).catch(() => {});
+    this.ops = this.ops
+      .then(() => this.handleExit(child, reason))
+      .catch((err: unknown) => this.factory.reportError(this.address, 'restart of a child', err));
   }
 
   private async handleExit(child: SupervisedChild, reason: ExitReason): Promise<void> {
@@ -231,9 +246,9 @@ export class Supervisor implements SupervisedChild, ChildParent, SupervisorRef {
   private finish(reason: ExitReason): void {
     if (this.terminated !== null) return;
     this.terminated = reason;
-    const notice = { address: this.address, reason };
-    for (const listener of this.watchers) listener(notice);
-    this.watchers.clear();
+    this.deathWatch.notify(this.address, reason, (err) =>
+      this.factory.reportError(this.address, 'watch listener', err),
+    );
   }
 
   // --- SupervisedChild (this supervisor under a parent) ---

@@ -82,6 +82,8 @@ export class Link {
   private closed = false;
   /** Addresses this side has defined, by id: utf8-encoding the same address per message cost ~10%. */
   private readonly outIds = new Map<string, number>();
+  /** The same, by id: to name the recipient of a message that could not be sent. */
+  private readonly outAddresses: string[] = [];
   private readonly inAddresses: string[] = [];
   private readonly packer = new ShapePacker();
   private readonly builders = new ShapeBuilders();
@@ -114,6 +116,7 @@ export class Link {
     if (id === undefined) {
       id = this.outIds.size;
       this.outIds.set(address, id);
+      this.outAddresses[id] = address;
       this.out.push(DEFINE, id, address);
     }
     return id;
@@ -219,6 +222,9 @@ export class Link {
    */
   private dropUnencodable(out: unknown[]): unknown[] {
     const good: unknown[] = [];
+    // Where in `good` the last HEADERS op starts: a message dropped right after it drops it too,
+    // so its headers never attach to the next message.
+    let headersAt = -1;
     for (let i = 0; i < out.length; ) {
       const op = out[i] as number;
       const n =
@@ -231,8 +237,10 @@ export class Link {
       i += n;
       try {
         this.codec.encode(fields);
+        if (op === HEADERS) headersAt = good.length;
         good.push(...fields);
       } catch (err) {
+        if (headersAt >= 0 && headersAt === good.length - 2) good.length = headersAt;
         const error = new InvalidArgumentError(
           `message cannot be sent to another thread: ${(err as Error).message}`,
         );
@@ -246,12 +254,14 @@ export class Link {
           const id = fields[1] as number;
           this.pending.get(id)?.reject(error);
           this.pending.delete(id);
-        } else {
+        } else if (op === TELL || op === TELL_REC) {
           this.handler.deadLetter({
-            recipient: String(fields[1]),
-            message: fields[2],
+            recipient: this.outAddresses[fields[1] as number] ?? String(fields[1]),
+            message: op === TELL ? fields[2] : fields.slice(3),
             reason: 'unreachable',
           });
+        } else {
+          this.handler.deadLetter({ recipient: '(thread link)', message: fields, reason: 'unreachable' });
         }
       }
     }

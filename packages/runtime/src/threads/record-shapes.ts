@@ -56,7 +56,8 @@ export class ShapePacker {
   /**
    * Collects `msg`'s leaf values into {@link values} and returns its shape id, calling `define`
    * the first time a shape is seen; -1 when `msg` is not a plain record (sent as is instead).
-   * @throws {InvalidArgumentError} for a `__proto__` key, which msgpack refuses to decode.
+   * @throws {InvalidArgumentError} for a `__proto__` key, which msgpack refuses to decode, or a
+   * function or symbol value.
    */
   pack(msg: unknown, define: (id: number, descriptor: ShapeDescriptor) => void): number {
     const values = this.values;
@@ -105,6 +106,11 @@ export class ShapePacker {
         }
         at = innerEnd.up;
       } else {
+        // The common mistakes are refused here, at the send site; anything deeper is caught
+        // when the batch is encoded (the message then goes to dead letters).
+        if (typeof v === 'function' || typeof v === 'symbol') {
+          throw new InvalidArgumentError(`a ${typeof v} cannot be sent to another thread (key "${k}")`);
+        }
         this.values.push(v);
         at.leaf ??= new Map();
         at = this.step(at.leaf, k);

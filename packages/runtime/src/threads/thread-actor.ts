@@ -24,10 +24,12 @@ export class ThreadActorChild implements SupervisedChild {
   readonly ref: ThreadActorRef;
   private worker: WorkerHost | null = null;
   /** Messages sent while the actor is between workers; bounded like its mailbox. */
-  private readonly waiting = new RingQueue<[unknown, ReplyTo | undefined]>(16);
+  private readonly waiting = new RingQueue<[unknown, ReplyTo | undefined, MessageHeaders | undefined]>(16);
   private readonly watch = new DeathWatch();
   private exit: ExitReason | null = null;
   private readonly capacity: number;
+  /** This actor's slot on its worker's watchdog clock (0: no handler deadline). */
+  private slot = 0;
 
   constructor(
     private readonly system: ActorSystem,
@@ -53,7 +55,7 @@ export class ThreadActorChild implements SupervisedChild {
         reply?.reject(new MailboxFullError(this.address, this.capacity));
         return;
       }
-      this.waiting.push([msg, reply]);
+      this.waiting.push([msg, reply, headers]);
       return;
     }
     if (reply === undefined) worker.link.tell(this.address, msg, headers);
@@ -79,19 +81,27 @@ export class ThreadActorChild implements SupervisedChild {
     this.worker = worker;
     worker.children.set(this.address, this);
     const mailbox = this.spec.mailbox ?? null;
-    worker.link.control('spawn', this.address, [this.spec.actor.kind, mailbox]).catch((error: unknown) => {
-      if (this.worker === worker) this.parent.childExited(this, { type: 'error', error });
-    });
+    this.slot = this.handlerDeadlineMs === undefined ? 0 : worker.assignSlot(this);
+    worker.link
+      .control('spawn', this.address, [this.spec.actor.kind, mailbox, this.slot])
+      .catch((error: unknown) => {
+        if (this.worker === worker) this.parent.childExited(this, { type: 'error', error });
+      });
     // The spawn goes out first in the same frame, so these arrive after the actor exists.
     for (let item = this.waiting.shift(); item !== undefined; item = this.waiting.shift()) {
       try {
-        this.deliver(item[0], item[1]);
+        this.deliver(item[0], item[1], item[2]);
       } catch (error) {
         // A message that cannot cross threads; its sender is long gone, so it is dead-lettered.
         this.system.deadLetter({ recipient: this.address, message: item[0], reason: 'unreachable' });
         item[1]?.reject(error);
       }
     }
+  }
+
+  /** The definition's handler deadline, enforced by the worker's watchdog. */
+  get handlerDeadlineMs(): number | undefined {
+    return this.spec.actor.handlerDeadlineMs;
   }
 
   /** The actor on the worker reported an exit. */
@@ -131,6 +141,7 @@ export class ThreadActorChild implements SupervisedChild {
     this.worker = null;
     if (worker?.alive === true) await worker.link.control('stop', this.address, reason).catch(() => {});
     worker?.children.delete(this.address);
+    worker?.releaseSlot(this.slot);
     for (let item = this.waiting.shift(); item !== undefined; item = this.waiting.shift()) {
       this.system.deadLetter({ recipient: this.address, message: item[0], reason: 'stopped' });
       item[1]?.reject(new ActorStoppedError(this.address));

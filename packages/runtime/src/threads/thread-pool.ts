@@ -5,6 +5,7 @@ import type { ActorSystem, RemotePlacement } from '../actor/actor-system.js';
 import { PlacementUnavailableError } from '../errors.js';
 import type { ActorChildSpec } from '../supervisor/child-spec.js';
 import type { ChildParent } from '../supervisor/supervised-child.js';
+import { WATCHDOG_BYTES, WATCHDOG_CHECK_MS } from './handler-watchdog.js';
 import { ThreadActorChild, type WorkerPicker } from './thread-actor.js';
 import { WorkerHost } from './worker-host.js';
 
@@ -39,6 +40,7 @@ export class ThreadPool implements RemotePlacement, WorkerPicker {
   private next = 0;
   private closing = false;
   private readonly entry = workerEntryUrl();
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(
     private readonly system: ActorSystem,
@@ -46,6 +48,11 @@ export class ThreadPool implements RemotePlacement, WorkerPicker {
     private readonly modules: readonly string[],
   ) {
     for (let i = 0; i < count; i++) this.hosts.push(this.spawn(i));
+    this.watchdog = setInterval(() => {
+      const now = Date.now();
+      for (const host of this.hosts) host.checkWatchdog(now);
+    }, WATCHDOG_CHECK_MS);
+    this.watchdog.unref();
   }
 
   /** Resolves when every worker has loaded its modules. */
@@ -72,6 +79,7 @@ export class ThreadPool implements RemotePlacement, WorkerPicker {
         modules: this.modules,
         askTimeoutMs: this.system.defaultAskTimeoutMs,
         shutdownTimeoutMs: this.system.shutdownTimeoutMs,
+        watchdog: new SharedArrayBuffer(WATCHDOG_BYTES),
       },
       this.system,
       (dead) => this.replace(dead, index),
@@ -102,6 +110,7 @@ export class ThreadPool implements RemotePlacement, WorkerPicker {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.watchdog);
     await Promise.all(this.hosts.map((h) => h.terminate()));
   }
 }

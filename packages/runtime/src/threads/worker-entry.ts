@@ -4,12 +4,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ActorSystem, parseRuntimeConfig } from '../actor/actor-system.js';
+import type { Runnable } from '../actor/dispatcher.js';
 import { loadKinds } from '../actor/kind-registry.js';
-import type { ExitReason } from '../actor/message.js';
-import { ActorStoppedError, UnknownActorKindError } from '../errors.js';
+import { type ExitReason, isMessage } from '../actor/message.js';
+import { ActorStoppedError, InvalidArgumentError, UnknownActorKindError } from '../errors.js';
 import type { MailboxOptions } from '../mailbox/mailbox.js';
 import type { SupervisedChild } from '../supervisor/supervised-child.js';
 import { PortTransport } from './frame-transport.js';
+import { HandlerClock } from './handler-watchdog.js';
 import { Link } from './link.js';
 import { PortRef } from './port-ref.js';
 import type { WorkerBoot } from './worker-host.js';
@@ -33,6 +35,11 @@ const link: Link = new Link(
     // The main thread sends a worker only messages for actors it placed here. One that is gone is
     // dead-lettered, never routed back (the main thread would send it here again).
     deliver: (address, msg, reply, headers) => {
+      if (!isMessage(msg)) {
+        link.deadLetter({ recipient: address, message: msg, reason: 'malformed' });
+        reply?.reject(new InvalidArgumentError('a message must be an object with a string "type"'));
+        return;
+      }
       const cell = system.localCell(address);
       if (cell !== undefined) {
         cell.deliver(msg, reply, headers);
@@ -52,6 +59,23 @@ const link: Link = new Link(
 system.fallbackRoute = (address) => new PortRef(address, link, system.deadlines, boot.askTimeoutMs);
 system.onDeadLetter((letter) => link.deadLetter(letter));
 
+/** Actors with a handler deadline: their slot on the watchdog clock, and the deadline. */
+const deadlines = new WeakMap<Runnable, [number, number]>();
+const clock = new HandlerClock(boot.watchdog);
+system.dispatcher.observer = {
+  begin(runnable) {
+    const entry = deadlines.get(runnable);
+    if (entry !== undefined) clock.begin(entry[0], entry[1]);
+  },
+  end() {
+    clock.end();
+  },
+};
+// A stray rejection from one actor's code must not take the thread's other actors down with it.
+process.on('unhandledRejection', (reason) => {
+  system.hookError(`${boot.nodeId}/(worker ${boot.index})`, 'unhandled rejection', reason);
+});
+
 /** Reports exits of actors hosted here to their supervisor in the main thread. */
 const parent = {
   childExited(child: SupervisedChild, reason: ExitReason): void {
@@ -64,7 +88,7 @@ function control(name: string, address: string, arg: unknown): unknown {
   const cell = system.localCell(address);
   switch (name) {
     case 'spawn': {
-      const [kind, mailbox] = arg as [string, MailboxOptions | null];
+      const [kind, mailbox, slot] = arg as [string, MailboxOptions | null, number];
       const actor = kinds.get(kind);
       if (actor === undefined) throw new UnknownActorKindError(kind, `worker thread ${boot.index}`);
       const created = system.createCell(
@@ -72,6 +96,8 @@ function control(name: string, address: string, arg: unknown): unknown {
         parent,
         address,
       );
+      if (slot > 0 && actor.handlerDeadlineMs !== undefined)
+        deadlines.set(created, [slot, actor.handlerDeadlineMs]);
       created.start();
       return true;
     }

@@ -2,9 +2,10 @@ import { Worker } from 'node:worker_threads';
 import type { ActorSystem } from '../actor/actor-system.js';
 import type { DeathNotice, ExitReason } from '../actor/message.js';
 import type { MessageHeaders } from '../actor/tracing-channels.js';
-import { WorkerExitedError } from '../errors.js';
+import { HandlerDeadlineError, WorkerExitedError } from '../errors.js';
 import type { ReplyTo } from '../mailbox/mailbox.js';
 import { PortTransport } from './frame-transport.js';
+import { overrunSlot } from './handler-watchdog.js';
 import { Link, type LinkHandler } from './link.js';
 import type { ThreadActorChild } from './thread-actor.js';
 
@@ -15,6 +16,8 @@ export interface WorkerBoot {
   readonly modules: readonly string[];
   readonly askTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  /** The handler watchdog's shared clock (see handler-watchdog.ts). */
+  readonly watchdog: SharedArrayBuffer;
 }
 
 /** One worker thread as seen from the main thread: the thread, its link, the actors placed on it. */
@@ -23,16 +26,23 @@ export class WorkerHost implements LinkHandler {
   readonly link: Link;
   readonly children = new Map<string, ThreadActorChild>();
   alive = true;
+  /** Actors with a handler deadline, by the slot the worker reports on the watchdog clock. */
+  private readonly slots = new Map<number, ThreadActorChild>();
+  private nextSlot = 1;
+  /** The actor whose overrun got this worker terminated, with its error. */
+  private overrun: { child: ThreadActorChild; error: HandlerDeadlineError } | null = null;
   /** Resolves once the worker has loaded its modules (or rejects if it fails to). */
   readonly ready: Promise<void>;
 
   constructor(
     entry: URL,
-    boot: WorkerBoot,
+    private readonly boot: WorkerBoot,
     private readonly system: ActorSystem,
     onExit: (host: WorkerHost, error: WorkerExitedError) => void,
   ) {
     this.worker = new Worker(entry, { workerData: boot });
+    // After exit `worker.threadId` reads -1: keep the id the thread had.
+    const threadId = this.worker.threadId;
     this.link = new Link(new PortTransport(this.worker), system, this, system.deadlines);
     let readyResolve: () => void = () => {};
     let readyReject: (err: unknown) => void = () => {};
@@ -49,11 +59,13 @@ export class WorkerHost implements LinkHandler {
     this.worker.on('exit', (code) => {
       this.alive = false;
       const detail = lastError instanceof Error ? lastError.message : `exit code ${code}`;
-      const error = new WorkerExitedError(this.worker.threadId, detail);
+      const error = new WorkerExitedError(threadId, detail);
       readyReject(error);
       this.link.failAll(error);
       onExit(this, error);
-      for (const child of this.children.values()) child.workerDied(error);
+      const overrun = this.overrun;
+      for (const child of this.children.values())
+        child.workerDied(child === overrun?.child ? overrun.error : error);
       this.children.clear();
     });
   }
@@ -76,6 +88,29 @@ export class WorkerHost implements LinkHandler {
 
   watch(address: string, listener: (notice: DeathNotice) => void): () => void {
     return this.system.resolveRef(address).watch(listener);
+  }
+
+  /** A slot on the watchdog clock for an actor with a handler deadline. */
+  assignSlot(child: ThreadActorChild): number {
+    const slot = this.nextSlot++;
+    this.slots.set(slot, child);
+    return slot;
+  }
+
+  releaseSlot(slot: number): void {
+    this.slots.delete(slot);
+  }
+
+  /** Terminates the worker if a handler has overrun its deadline (called by the pool's timer). */
+  checkWatchdog(now: number): void {
+    if (!this.alive || this.overrun !== null) return;
+    const slot = overrunSlot(this.boot.watchdog, now);
+    if (slot < 0) return;
+    const child = this.slots.get(slot);
+    if (child === undefined) return;
+    const deadline = child.handlerDeadlineMs ?? 0;
+    this.overrun = { child, error: new HandlerDeadlineError(child.address, deadline) };
+    void this.worker.terminate();
   }
 
   async terminate(): Promise<void> {

@@ -157,6 +157,7 @@ export class FetchResponse implements EngineResponse {
           type: 'about:blank',
           title: 'Internal Server Error',
           status: 500,
+          detail: 'The server failed to handle this request.',
           code: 'ZEPHYR_ERR_INTERNAL',
         }),
         {

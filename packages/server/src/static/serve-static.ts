@@ -1,6 +1,6 @@
 import { close, createReadStream, existsSync } from 'node:fs';
 import type { Context } from '../context.js';
-import { InvalidOptionError, RangeNotSatisfiableError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError, RangeNotSatisfiableError } from '../errors.js';
 import { ifNoneMatch } from '../middleware/etag/index.js';
 import { FileBody } from '../response-state.js';
 import type { Handler } from '../route-schema.js';
@@ -40,8 +40,8 @@ export interface ServeStaticOptions {
  * (304 from `If-None-Match` or `If-Modified-Since`), content types, and a path check against
  * every known escape from the root (see `openStaticFile`). Files are opened beneath the root
  * following no symlink, in one step: a symlink on the path is 403, even one that stays inside
- * the root. The root directory is held open for the life of the handler. Unknown files fall
- * through to the app's not-found handler.
+ * the root. The root directory is held open for the life of the handler. Unknown files are a 404
+ * (`ZEPHYR_ERR_NOT_FOUND`) problem document, like every other error.
  *
  * @example
  * ```ts
@@ -50,15 +50,15 @@ export interface ServeStaticOptions {
  */
 export function serveStatic(options: ServeStaticOptions): Handler<Context> {
   if (typeof options?.root !== 'string' || options.root === '') {
-    throw new InvalidOptionError('serveStatic: root is required');
+    throw new InvalidArgumentError('serveStatic: root is required');
   }
   if (!existsSync(options.root))
-    throw new InvalidOptionError(`serveStatic: root ${options.root} does not exist`);
+    throw new InvalidArgumentError(`serveStatic: root ${options.root} does not exist`);
   let root: StaticRoot;
   try {
     root = openStaticRoot(options.root);
   } catch (err) {
-    throw new InvalidOptionError(
+    throw new InvalidArgumentError(
       `serveStatic: root ${options.root} is not a readable directory (${(err as Error).message})`,
     );
   }
@@ -68,12 +68,7 @@ export function serveStatic(options: ServeStaticOptions): Handler<Context> {
   const cacheControl = `public, max-age=${Math.max(0, Math.floor(options.maxAge ?? 0))}${options.immutable ? ', immutable' : ''}`;
   return async (ctx) => {
     const opened = await openStaticFile(root, wildcardRaw(ctx), { index, dotfiles });
-    if (opened.kind === 'missing') {
-      ctx.res.status = 404;
-      ctx.res.headers['content-type'] = 'text/plain; charset=utf-8';
-      ctx.res.body = 'Not Found';
-      return;
-    }
+    if (opened.kind === 'missing') throw new NotFoundError(ctx.req.method, ctx.req.path, 'no such file');
     // From here the descriptor belongs to the body; every other way out closes it.
     const { fd, name, stats } = opened;
     let handedOver = false;

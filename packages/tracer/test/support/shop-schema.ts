@@ -41,6 +41,8 @@ export async function postgresShop() {
   });
   await seed(db);
   return Object.assign(db, {
+    url,
+    searchPath: name,
     async drop() {
       await sql`drop schema ${sql.id(name)} cascade`.execute(db.kysely);
       await db.destroy();

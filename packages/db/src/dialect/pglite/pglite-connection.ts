@@ -1,7 +1,9 @@
 import type { PGliteInterface, PGliteOptions } from '@electric-sql/pglite';
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
 import { type ConstraintColumns, mapDatabaseError } from '../../errors/map-database-error.js';
+import { tooManyParameters } from '../../errors/validation-error.js';
 import { queryChannel, traceQuery } from '../../tracing-channels.js';
+import { PGLITE_MAX_PARAMETERS } from './pglite-limits.js';
 
 const INT8 = 20;
 const DATE = 1082;
@@ -35,6 +37,7 @@ export class PGliteConnection implements DatabaseConnection {
   async #executeQuery<R>(compiledQuery: CompiledQuery, sql: string): Promise<QueryResult<R>> {
     let result: Awaited<ReturnType<PGliteInterface['query']>>;
     const params = compiledQuery.parameters as unknown[];
+    if (params.length > PGLITE_MAX_PARAMETERS) throw tooManyParameters(params.length, PGLITE_MAX_PARAMETERS);
     try {
       if (params.length === 0 && /;\s*\S/.test(sql)) {
         // Several statements (a migration): only the simple protocol accepts them.

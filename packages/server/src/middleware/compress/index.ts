@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { brotliCompressSync, constants, createBrotliCompress, createGzip, gzipSync } from 'node:zlib';
 import type { Middleware } from '../../compose.js';
-import { InvalidOptionError } from '../../errors.js';
+import { InvalidArgumentError } from '../../errors.js';
 import { FileBody } from '../../response-state.js';
 import { type Encoding, negotiateEncoding } from '../accept-encoding.js';
 
@@ -34,7 +34,7 @@ export function compress(options: CompressOptions = {}): Middleware {
   const brotliQuality = options.brotliQuality ?? 4;
   const gzipLevel = options.gzipLevel ?? 6;
   if (!Number.isInteger(threshold) || threshold < 0)
-    throw new InvalidOptionError('compress: threshold must be a non-negative integer');
+    throw new InvalidArgumentError('compress: threshold must be a non-negative integer');
   return async (ctx, next) => {
     await next();
     const res = ctx.res;

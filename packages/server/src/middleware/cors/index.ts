@@ -1,5 +1,5 @@
 import type { Middleware } from '../../compose.js';
-import { InvalidOptionError } from '../../errors.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** Options of {@link cors}. */
 export interface CorsOptions {
@@ -28,7 +28,7 @@ export interface CorsOptions {
 export function cors(options: CorsOptions = {}): Middleware {
   const origin = options.origin ?? '*';
   if (options.credentials && origin === '*') {
-    throw new InvalidOptionError(
+    throw new InvalidArgumentError(
       "cors: credentials cannot be combined with origin '*'; list the allowed origins",
     );
   }

@@ -1,0 +1,27 @@
+import { type AppListenOptions, listenOptionsFromConfig, type ZephyrConfig } from 'zephyr';
+
+/** What the playground takes from `zephyr.config.yaml`: every setting in its file goes through here. */
+export interface PlaygroundSettings {
+  listen: AppListenOptions;
+  /** `performance.zero_copy`: static files through the engine's `sendFile`. */
+  zeroCopy: boolean;
+}
+
+/**
+ * The playground's settings from its configuration, the environment's `PORT` and whether it runs
+ * on PostgreSQL (PGlite is one embedded process, so only PostgreSQL may use `server.workers`).
+ */
+export function playgroundSettings(
+  config: Pick<ZephyrConfig, 'server' | 'performance'>,
+  env: { PORT?: string | undefined; DATABASE_URL?: string | undefined },
+): PlaygroundSettings {
+  const { workers, ...listen } = listenOptionsFromConfig(config.server, config.performance);
+  return {
+    listen: {
+      ...listen,
+      ...(env.PORT ? { port: Number(env.PORT) } : {}),
+      ...(env.DATABASE_URL && workers !== undefined ? { workers } : {}),
+    },
+    zeroCopy: config.performance.zero_copy,
+  };
+}
