@@ -1,6 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createActorSystem, createDatabase, createMigrator, loadConfig, pglite, postgres } from 'zephyr';
+import {
+  createActorSystem,
+  createDatabase,
+  createMigrator,
+  loadConfig,
+  pglite,
+  postgres,
+  setupTracing,
+} from 'zephyr';
 import { createPlaygroundApp } from './app.js';
 import { schema } from './schema.js';
 import { playgroundSettings } from './settings.js';
@@ -10,6 +18,11 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 // zephyr.config.yaml beside package.json, overridable with ZEPHYR_SECTION__KEY variables.
 const config = loadConfig({ cwd: here('..') });
+const settings = playgroundSettings(config, process.env);
+
+// Before anything opens: with `tracing.enabled`, requests, queries and actor messages make spans
+// from the first one on (OTLP/HTTP to `tracing.otlp.endpoint`).
+const tracing = settings.tracing === undefined ? undefined : setupTracing(settings.tracing);
 
 // PostgreSQL when DATABASE_URL is set; otherwise PGlite, embedded, keeping its data on disk.
 const databaseUrl = process.env.DATABASE_URL;
@@ -25,7 +38,6 @@ if (applied.length > 0) console.log(`applied migrations: ${applied.join(', ')}`)
 const system = await createActorSystem();
 const visits = system.spawn(visitCounter, { name: 'visits' });
 
-const settings = playgroundSettings(config, process.env);
 const app = createPlaygroundApp({
   db,
   visits,
@@ -41,6 +53,8 @@ async function shutdown(): Promise<void> {
   await server.close();
   await system.shutdown();
   await db.destroy();
+  // Last: it flushes the spans of everything above.
+  await tracing?.shutdown();
   process.exit(0);
 }
 process.once('SIGTERM', shutdown);
