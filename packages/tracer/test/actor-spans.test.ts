@@ -1,4 +1,5 @@
 import { trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import {
   type ActorSystem,
   createActorSystem,
@@ -133,7 +134,8 @@ describe('actor spans', () => {
           handled.push({
             type: msg.type,
             traceId: span?.spanContext().traceId ?? null,
-            parentSpanId: span?.parentSpanContext?.spanId ?? null,
+            // The SDK's span is a ReadableSpan; the API type does not show its parent.
+            parentSpanId: (span as ReadableSpan | undefined)?.parentSpanContext?.spanId ?? null,
           });
         },
       }),
