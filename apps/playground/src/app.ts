@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import {
   type ActorRef,
   type App,
+  type AskablePool,
+  actorRoute,
   compress,
   createApp,
   type Database,
@@ -21,6 +23,8 @@ import type { VisitMessage } from './visit-counter.js';
 export interface PlaygroundDeps {
   db: Database<PlaygroundSchema>;
   visits: ActorRef<VisitMessage, { count: number; top: Array<[string, number]> }>;
+  /** The actor pool that serves `POST /checksum` on the actor threads (`createActorPool`). */
+  checksums: AskablePool;
   /** Shown by `GET /`. */
   databaseKind: 'pglite' | 'postgres';
   /** Writes allowed per second per process (token bucket); default 50. */
@@ -62,6 +66,7 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
         'GET /notes?first=&after=',
         'DELETE /notes/:id',
         'GET /stats',
+        'POST /checksum {text, rounds}',
         'GET /static/hello.txt',
         'GET /openapi.json',
         'GET /docs',
@@ -134,6 +139,13 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
       you: await visits.ask({ type: 'count', client: ctx.req.remoteAddress }),
       top: await visits.ask({ type: 'top' }),
     }),
+  );
+
+  // CPU-heavy: served by actors on the actor threads, so the event loop stays free for the rest.
+  app.post(
+    '/checksum',
+    { body: z.strictObject({ text: z.string().max(10_000), rounds: z.number().int().min(1).max(100_000) }) },
+    actorRoute(deps.checksums, { deadlineMs: 1000 }),
   );
 
   app.get('/static/*', serveStatic({ root: publicDir, maxAge: 60, zeroCopy: deps.zeroCopy ?? true }));

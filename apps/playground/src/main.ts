@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
+  createActorPool,
   createActorSystem,
   createDatabase,
   createMigrator,
@@ -10,6 +11,7 @@ import {
   setupTracing,
 } from 'zephyr';
 import { createPlaygroundApp } from './app.js';
+import { checksum } from './checksum.js';
 import { schema } from './schema.js';
 import { playgroundSettings } from './settings.js';
 import { visitCounter } from './visit-counter.js';
@@ -35,12 +37,16 @@ const db = createDatabase({
 const applied = await createMigrator(db, { directory: here('../migrations') }).migrate();
 if (applied.length > 0) console.log(`applied migrations: ${applied.join(', ')}`);
 
-const system = await createActorSystem();
+// Actor threads load the actor kinds of these modules (the built JavaScript beside this file).
+const system = await createActorSystem({
+  config: { actor_threads: settings.actorThreads },
+  modules: [new URL('./checksum.js', import.meta.url)],
+});
 const visits = system.spawn(visitCounter, { name: 'visits' });
-
 const app = createPlaygroundApp({
   db,
   visits,
+  checksums: createActorPool(system, checksum),
   databaseKind: databaseUrl ? 'postgres' : 'pglite',
   zeroCopy: settings.zeroCopy,
 });

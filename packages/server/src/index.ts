@@ -1,4 +1,12 @@
 export {
+  type ActorRouteOptions,
+  type ActorRouteReply,
+  type ActorRouteRequest,
+  type AskablePool,
+  actorRoute,
+} from './actor-route/actor-route.js';
+export { ActorRouteReplyError, ActorRouteTimeoutError } from './actor-route/actor-route-errors.js';
+export {
   App,
   type AppOptions,
   createApp,
