@@ -8,6 +8,7 @@ import {
   loadConfig,
   pglite,
   postgres,
+  setupTracing,
 } from 'zephyr';
 import { createPlaygroundApp } from './app.js';
 import { checksum } from './checksum.js';
@@ -19,6 +20,11 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 // zephyr.config.yaml beside package.json, overridable with ZEPHYR_SECTION__KEY variables.
 const config = loadConfig({ cwd: here('..') });
+const settings = playgroundSettings(config, process.env);
+
+// Before anything opens: with `tracing.enabled`, requests, queries and actor messages make spans
+// from the first one on (OTLP/HTTP to `tracing.otlp.endpoint`).
+const tracing = settings.tracing === undefined ? undefined : setupTracing(settings.tracing);
 
 // PostgreSQL when DATABASE_URL is set; otherwise PGlite, embedded, keeping its data on disk.
 const databaseUrl = process.env.DATABASE_URL;
@@ -31,7 +37,6 @@ const db = createDatabase({
 const applied = await createMigrator(db, { directory: here('../migrations') }).migrate();
 if (applied.length > 0) console.log(`applied migrations: ${applied.join(', ')}`);
 
-const settings = playgroundSettings(config, process.env);
 // Actor threads load the actor kinds of these modules (the built JavaScript beside this file).
 const system = await createActorSystem({
   config: { actor_threads: settings.actorThreads },
@@ -54,6 +59,8 @@ async function shutdown(): Promise<void> {
   await server.close();
   await system.shutdown();
   await db.destroy();
+  // Last: it flushes the spans of everything above.
+  await tracing?.shutdown();
   process.exit(0);
 }
 process.once('SIGTERM', shutdown);

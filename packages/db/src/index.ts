@@ -138,3 +138,9 @@ export {
 } from './schema/table.js';
 export { timestamps } from './schema/timestamps.js';
 export { defineSeed, loadSeed, runSeed, type Seed, type SeedResult } from './seed/seed.js';
+export {
+  type AcquireTraceContext,
+  acquireChannel,
+  type QueryTraceContext,
+  queryChannel,
+} from './tracing-channels.js';

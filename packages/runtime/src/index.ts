@@ -9,6 +9,14 @@ export type {
 } from './actor/actor-system.js';
 export type { ActorTimers } from './actor/actor-timers.js';
 export type { DeadLetter, DeathNotice, ExitReason, Message, ReplyMap, ReplyOf } from './actor/message.js';
+export {
+  type MessageHeaders,
+  type MessagePlacement,
+  type ReceiveTraceContext,
+  receiveChannel,
+  type SendTraceContext,
+  sendChannel,
+} from './actor/tracing-channels.js';
 export type { ClusterOptions, ClusterStats } from './cluster/cluster-link.js';
 export type { NatsConnectionOptions } from './cluster/nats-connection.js';
 export {

@@ -5,6 +5,7 @@ import {
   PoolTimeoutError,
 } from '../errors/pool-errors.js';
 import { DatabaseArgumentError } from '../errors/zephyr-db-error.js';
+import { acquireChannel, traceAcquire } from '../tracing-channels.js';
 import { WaitTimeHistogram, type WaitTimePercentiles } from './wait-time-histogram.js';
 
 /** Limits of a {@link ConnectionPool}. */
@@ -87,7 +88,12 @@ export class ConnectionPool<C> {
   }
 
   /** Takes a connection: an idle one, a new one while under `max`, or a place in the bounded queue. */
-  async acquire(): Promise<C> {
+  acquire(): Promise<C> {
+    if (!acquireChannel.hasSubscribers) return this.#acquire();
+    return traceAcquire(this.#max, this.#waiters.length, () => this.#acquire());
+  }
+
+  async #acquire(): Promise<C> {
     if (this.#closing) throw new PoolClosedError();
     const idle = this.#takeIdle();
     if (idle !== undefined) {

@@ -5,6 +5,7 @@ import { queryTimeoutScope } from '../../database/transaction-scope.js';
 import { type ConstraintColumns, mapDatabaseError } from '../../errors/map-database-error.js';
 import { ConnectionError, QueryTimeoutError } from '../../errors/pool-errors.js';
 import { tooManyParameters } from '../../errors/validation-error.js';
+import { type QueryTraceContext, queryChannel, traceQuery } from '../../tracing-channels.js';
 import { POSTGRES_MAX_PARAMETERS } from './postgres-limits.js';
 import type { StatementNames } from './statement-names.js';
 
@@ -74,15 +75,25 @@ export class PostgresConnection implements DatabaseConnection {
     return this.#broken;
   }
 
-  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const text = compiledQuery.sql;
+  executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    if (!queryChannel.hasSubscribers) return this.#executeQuery(compiledQuery, undefined);
+    return traceQuery('postgres', compiledQuery, (trace) => this.#executeQuery<R>(compiledQuery, trace));
+  }
+
+  async #executeQuery<R>(
+    compiledQuery: CompiledQuery,
+    trace: QueryTraceContext | undefined,
+  ): Promise<QueryResult<R>> {
+    const text = trace === undefined ? compiledQuery.sql : trace.sql;
     const values = compiledQuery.parameters as unknown[];
     // Sent anyway, the statement would fail with a protocol error that costs the connection.
     if (values.length > POSTGRES_MAX_PARAMETERS)
       throw tooManyParameters(values.length, POSTGRES_MAX_PARAMETERS);
     // Only parameterised data statements are prepared: a parameterless text may hold several
-    // statements (a migration), which only the simple protocol accepts.
-    const name = values.length > 0 ? this.#names.nameFor(text) : undefined;
+    // statements (a migration), which only the simple protocol accepts. A text a tracer rewrote
+    // (a sqlcommenter comment) differs per request: preparing it would only churn names.
+    const name = values.length > 0 && text === compiledQuery.sql ? this.#names.nameFor(text) : undefined;
+    if (trace !== undefined) trace.statementName = name;
     const wanted = queryTimeoutScope.getStore() ?? this.#defaultTimeoutMs;
     if (wanted !== this.#timeoutMs) await this.#setTimeout(wanted);
     let result: pg.QueryResult;
