@@ -55,6 +55,11 @@ echo "    ZEPHYR_TEST_PG_URL=${ZEPHYR_TEST_PG_URL:-(none)} NATS_URL=${NATS_URL:-
 echo "==> installing JS dependencies"
 "${PNPM[@]}" install --frozen-lockfile --reporter=append-only
 
+# The tracer's integration test runs a real Jaeger, built from the Go module proxy once and
+# cached outside the repo (~11 min cold on 2 cores); later runs find it at once.
+echo "==> Jaeger for the tracer's integration test (built only when missing)"
+bash scripts/jaeger.sh >/dev/null
+
 # ---- Rust ----------------------------------------------------------------------------------
 echo "==> cargo fmt, clippy, test"
 cargo fmt --all --check
