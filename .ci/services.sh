@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Starts the real services the test suite talks to, on loopback, and prints the environment that
-# points tests at them. Idempotent: a service already answering is left alone.
+# points tests at them. Idempotent: a service already answering is left alone. A service whose
+# URL is already in the environment (ZEPHYR_TEST_PG_URL, NATS_URL) is used as it is, not started.
 #   eval "$(bash .ci/services.sh)"
-# Needs Debian's postgresql and nats-server (installed by .ci/run).
+# Needs Debian's postgresql and nats-server (installed by scripts/test-all.sh) for what it starts.
+# Without root, PostgreSQL runs as the current user.
 set -euo pipefail
 
 PG_PORT=${ZEPHYR_TEST_PG_PORT:-54329}
@@ -12,7 +14,10 @@ PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
-if [ -n "$PG_BIN" ]; then
+if [ -n "${ZEPHYR_TEST_PG_URL:-}" ]; then
+  echo "export ZEPHYR_TEST_PG_URL='$ZEPHYR_TEST_PG_URL'"
+  [ -n "${ZEPHYR_TEST_PG_CTL:-}" ] && echo "export ZEPHYR_TEST_PG_CTL='$ZEPHYR_TEST_PG_CTL'"
+elif [ -n "$PG_BIN" ]; then
   if ! as_postgres "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
     if [ ! -f "$PG_DATA/PG_VERSION" ]; then
       mkdir -p "$PG_DATA"; [ "$(id -u)" = 0 ] && chown postgres "$PG_DATA"
@@ -31,7 +36,9 @@ if [ -n "$PG_BIN" ]; then
   fi
 fi
 
-if command -v nats-server >/dev/null; then
+if [ -n "${NATS_URL:-}" ]; then
+  echo "export NATS_URL='$NATS_URL'"
+elif command -v nats-server >/dev/null; then
   if ! (exec 3<>/dev/tcp/127.0.0.1/"$NATS_PORT") 2>/dev/null; then
     nohup nats-server -a 127.0.0.1 -p "$NATS_PORT" >/tmp/zephyr-test-nats.log 2>&1 &
     for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$NATS_PORT") 2>/dev/null && break; sleep 0.1; done

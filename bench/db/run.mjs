@@ -90,17 +90,19 @@ for (const scenario of SCENARIOS) {
 }
 
 const get = (scenario, name) => summary.find((s) => s.scenario === scenario && s.name === name);
+// The issue's targets: the model at or ahead of Drizzle's prepared statements on every scenario, and
+// a single insert within 1.10x raw pg — with the validation the model does and Drizzle does not.
 console.log('targets');
 for (const s of SCENARIOS) {
   const model = get(s.key, 'zephyr model');
-  const prepared = get(s.key, 'zephyr prepare()');
-  const kysely = get(s.key, 'kysely');
-  console.log(
-    `  ${s.key.padEnd(24)} zephyr model ${model.ratio.toFixed(2)}x raw pg (target ≤ 1.10: ${model.ratio <= 1.1 ? 'met' : 'MISSED'})` +
-      (prepared
-        ? `; prepare() ${(prepared.us / kysely.us).toFixed(2)}x kysely (target < 1: ${prepared.us < kysely.us ? 'met' : 'MISSED'})`
-        : ''),
-  );
+  const drizzle = get(s.key, 'drizzle (prepared)');
+  const vsDrizzle = model.us / drizzle.us;
+  const parts = [
+    `zephyr model ${model.ratio.toFixed(2)}x raw pg`,
+    `${vsDrizzle.toFixed(2)}x drizzle prepared (target ≤ 1.00: ${vsDrizzle <= 1 ? 'met' : 'MISSED'})`,
+  ];
+  if (s.key === 'insertOne') parts.push(`raw pg target ≤ 1.10: ${model.ratio <= 1.1 ? 'met' : 'MISSED'}`);
+  console.log(`  ${s.key.padEnd(24)} ${parts.join('; ')}`);
 }
 
 for (const c of contestants) await c.close();

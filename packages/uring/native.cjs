@@ -837,4 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.UringServer = nativeBinding.UringServer
 module.exports.ioUringSupported = nativeBinding.ioUringSupported
+module.exports.layoutVersion = nativeBinding.layoutVersion
 module.exports.openBeneath = nativeBinding.openBeneath

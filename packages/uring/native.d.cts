@@ -49,6 +49,9 @@ export interface IoUringSupport {
 /** Really calls `io_uring_setup` and reports whether it worked and, if not, why. */
 export declare function ioUringSupported(): IoUringSupport
 
+/** The JS↔native record layout this binary speaks; the JS side refuses a different one. */
+export declare function layoutVersion(): number
+
 /**
  * Opens `path` beneath the directory `rootFd` for reading without following any symlink;
  * resolves to the new descriptor, or to a negative errno (`-ELOOP` for a symlink, `-EINVAL`
@@ -73,8 +76,12 @@ export interface UringOptions {
   keepAliveTimeoutMs: number
   requestTimeoutMs: number
   maxConnections: number
+  /** Output waiting this long without progress drops the connection (ms). */
+  writeTimeoutMs: number
   /** Requests parsed ahead of their responses on one connection. */
   maxPipelined?: number
+  /** Unsent response bytes on one connection past which pipelined requests wait unparsed. */
+  maxUnsentBytes?: number
   /** Sends of at least this many bytes go zero-copy (`SEND_ZC`); absent: never. */
   sendZcMinBytes?: number
 }

@@ -2,20 +2,18 @@ import { fileURLToPath } from 'node:url';
 import {
   type ActorRef,
   type App,
-  CheckViolationError,
+  type AskablePool,
+  actorRoute,
   compress,
   createApp,
   type Database,
-  defaultErrorHandler,
   etag,
   ForeignKeyViolationError,
   HttpError,
-  InvalidQueryError,
   limiterMiddleware,
   requestId,
   serveStatic,
   TokenBucketLimiter,
-  UniqueViolationError,
 } from 'zephyr';
 import { z } from 'zod';
 import { type PlaygroundSchema, users } from './schema.js';
@@ -25,6 +23,8 @@ import type { VisitMessage } from './visit-counter.js';
 export interface PlaygroundDeps {
   db: Database<PlaygroundSchema>;
   visits: ActorRef<VisitMessage, { count: number; top: Array<[string, number]> }>;
+  /** The actor pool that serves `POST /checksum` on the actor threads (`createActorPool`). */
+  checksums: AskablePool;
   /** Shown by `GET /`. */
   databaseKind: 'pglite' | 'postgres';
   /** Writes allowed per second per process (token bucket); default 50. */
@@ -36,16 +36,6 @@ export interface PlaygroundDeps {
 const publicDir = fileURLToPath(new URL('../public', import.meta.url));
 const id = z.object({ id: z.coerce.number().int().positive() });
 
-/** Maps the database's typed errors to HTTP: a conflict is the client's, not a 500. */
-function asHttpError(err: unknown): unknown {
-  if (err instanceof UniqueViolationError) return new HttpError(409, err.message, { cause: err });
-  if (err instanceof ForeignKeyViolationError) return new HttpError(404, err.message, { cause: err });
-  if (err instanceof CheckViolationError) return new HttpError(422, err.message, { cause: err });
-  // A malformed cursor (`GET /notes?after=garbage`) is the client's: 400, not a 500 with a stack.
-  if (err instanceof InvalidQueryError) return new HttpError(400, err.message, { cause: err });
-  return err;
-}
-
 /** The playground: users, their notes, per-client visit counts and static files. */
 export function createPlaygroundApp(deps: PlaygroundDeps): App {
   const { db, visits } = deps;
@@ -54,7 +44,6 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
   app.addHook('onRequest', (ctx) => {
     visits.tell({ type: 'visit', client: ctx.req.remoteAddress });
   });
-  app.setErrorHandler((err, ctx) => defaultErrorHandler(asHttpError(err), ctx));
 
   const writes = limiterMiddleware(
     new TokenBucketLimiter({ ratePerSecond: deps.writesPerSecond ?? 50, maxQueue: 0 }),
@@ -77,6 +66,7 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
         'GET /notes?first=&after=',
         'DELETE /notes/:id',
         'GET /stats',
+        'POST /checksum {text, rounds}',
         'GET /static/hello.txt',
         'GET /openapi.json',
         'GET /docs',
@@ -108,8 +98,15 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
       middleware: [writes],
     },
     async (ctx) => {
-      const note = await db.models.notes.create({ author_id: ctx.params.id, ...ctx.body });
-      return ctx.json(note, 201);
+      // Database errors answer by their own status (a duplicate is 409, a failed check 422); a
+      // missing author is 404 here because the path names the user.
+      try {
+        return ctx.json(await db.models.notes.create({ author_id: ctx.params.id, ...ctx.body }), 201);
+      } catch (err) {
+        if (err instanceof ForeignKeyViolationError)
+          throw new HttpError(404, `no user ${ctx.params.id}`, { cause: err });
+        throw err;
+      }
     },
   );
 
@@ -142,6 +139,13 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
       you: await visits.ask({ type: 'count', client: ctx.req.remoteAddress }),
       top: await visits.ask({ type: 'top' }),
     }),
+  );
+
+  // CPU-heavy: served by actors on the actor threads, so the event loop stays free for the rest.
+  app.post(
+    '/checksum',
+    { body: z.strictObject({ text: z.string().max(10_000), rounds: z.number().int().min(1).max(100_000) }) },
+    actorRoute(deps.checksums, { deadlineMs: 1000 }),
   );
 
   app.get('/static/*', serveStatic({ root: publicDir, maxAge: 60, zeroCopy: deps.zeroCopy ?? true }));

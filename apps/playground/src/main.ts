@@ -1,7 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createActorSystem, createDatabase, createMigrator, loadConfig, pglite, postgres } from 'zephyr';
+import {
+  createActorPool,
+  createActorSystem,
+  createDatabase,
+  createMigrator,
+  loadConfig,
+  pglite,
+  postgres,
+  setupTracing,
+} from 'zephyr';
 import { createPlaygroundApp } from './app.js';
+import { checksum } from './checksum.js';
 import { schema } from './schema.js';
 import { playgroundSettings } from './settings.js';
 import { visitCounter } from './visit-counter.js';
@@ -10,6 +20,11 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 // zephyr.config.yaml beside package.json, overridable with ZEPHYR_SECTION__KEY variables.
 const config = loadConfig({ cwd: here('..') });
+const settings = playgroundSettings(config, process.env);
+
+// Before anything opens: with `tracing.enabled`, requests, queries and actor messages make spans
+// from the first one on (OTLP/HTTP to `tracing.otlp.endpoint`).
+const tracing = settings.tracing === undefined ? undefined : setupTracing(settings.tracing);
 
 // PostgreSQL when DATABASE_URL is set; otherwise PGlite, embedded, keeping its data on disk.
 const databaseUrl = process.env.DATABASE_URL;
@@ -22,13 +37,16 @@ const db = createDatabase({
 const applied = await createMigrator(db, { directory: here('../migrations') }).migrate();
 if (applied.length > 0) console.log(`applied migrations: ${applied.join(', ')}`);
 
-const system = await createActorSystem();
+// Actor threads load the actor kinds of these modules (the built JavaScript beside this file).
+const system = await createActorSystem({
+  config: { actor_threads: settings.actorThreads },
+  modules: [new URL('./checksum.js', import.meta.url)],
+});
 const visits = system.spawn(visitCounter, { name: 'visits' });
-
-const settings = playgroundSettings(config, process.env);
 const app = createPlaygroundApp({
   db,
   visits,
+  checksums: createActorPool(system, checksum),
   databaseKind: databaseUrl ? 'postgres' : 'pglite',
   zeroCopy: settings.zeroCopy,
 });
@@ -41,6 +59,8 @@ async function shutdown(): Promise<void> {
   await server.close();
   await system.shutdown();
   await db.destroy();
+  // Last: it flushes the spans of everything above.
+  await tracing?.shutdown();
   process.exit(0);
 }
 process.once('SIGTERM', shutdown);

@@ -1,7 +1,7 @@
 // The playground as a user runs it: the built app in its own process, on each engine and on each
 // database, driven over real HTTP.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,6 +186,16 @@ describe.each(cases)('playground on $engine with $database', ({ engine, database
     await fetch(`${app!.url}health`);
     const after = (await read(await fetch(`${app!.url}stats`))).you;
     expect(after).toBe(before + 2);
+  });
+
+  it('serves POST /checksum from an actor on an actor thread, validating the body first', async () => {
+    const res = await fetch(`${app!.url}checksum`, json({ text: 'zephyr', rounds: 2 }));
+    expect(res.status).toBe(200);
+    const once = createHash('sha256').update('zephyr').digest('hex');
+    const twice = createHash('sha256').update(once).digest('hex');
+    expect(await read(res)).toEqual({ digest: twice, rounds: 2 });
+    const refused = await fetch(`${app!.url}checksum`, json({ text: 'zephyr', rounds: 0 }));
+    expect([refused.status, (await read(refused)).code]).toEqual([400, 'ZEPHYR_ERR_VALIDATION']);
   });
 
   it('drains and exits 0 on SIGTERM', async () => {

@@ -7,8 +7,6 @@
 //! (`napi_make_callback`, so promise jobs run right after). JS answers by packing its responses
 //! into a second shared buffer and calling `flush` once. No thread, no hop, no per-request call.
 
-mod commands;
-mod events;
 mod uv;
 
 use std::cell::{Cell, RefCell};
@@ -21,9 +19,19 @@ use napi::{sys, Env, Error, Result, Status};
 use napi_derive::napi;
 use zephyr_uring::conn::ConnId;
 use zephyr_uring::listener::{resolve, ListenerOptions};
+use zephyr_uring::protocol::{commands, events::EventWriter, LAYOUT_VERSION};
+use zephyr_uring::send::ExternalBytes;
 use zephyr_uring::server::{Limits, Server, ServerConfig};
 
-use crate::events::EventWriter;
+/// A JS Buffer sent without copying: the strong reference `Buffer` holds keeps its memory alive
+/// and in place until the send completes and the queue drops it (on the JS thread).
+struct JsBytes(Buffer);
+
+impl ExternalBytes for JsBytes {
+    fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
 
 /// Result of probing the kernel for io_uring.
 #[napi(object)]
@@ -39,7 +47,17 @@ pub struct IoUringSupport {
 #[napi(catch_unwind)]
 pub fn io_uring_supported() -> IoUringSupport {
     let support = zephyr_uring::probe::io_uring_supported();
-    IoUringSupport { supported: support.supported, reason: support.reason, features: support.features }
+    IoUringSupport {
+        supported: support.supported,
+        reason: support.reason,
+        features: support.features,
+    }
+}
+
+/// The JS↔native record layout this binary speaks; the JS side refuses a different one.
+#[napi]
+pub fn layout_version() -> u32 {
+    LAYOUT_VERSION
 }
 
 /// The work of [`open_beneath`], run on libuv's thread pool like `fs.open`.
@@ -56,10 +74,12 @@ impl napi::Task for OpenBeneath {
         // SAFETY: the JS caller keeps `root_fd` open until the promise settles (its documented
         // contract); a descriptor closed meanwhile fails with EBADF and is reported as such.
         let root = unsafe { std::os::fd::BorrowedFd::borrow_raw(self.root_fd) };
-        Ok(match zephyr_uring::open_beneath::open_beneath(root, &self.path) {
-            Ok(fd) => std::os::fd::IntoRawFd::into_raw_fd(fd),
-            Err(err) => -err.raw_os_error().unwrap_or(libc::EINVAL),
-        })
+        Ok(
+            match zephyr_uring::open_beneath::open_beneath(root, &self.path) {
+                Ok(fd) => std::os::fd::IntoRawFd::into_raw_fd(fd),
+                Err(err) => -err.raw_os_error().unwrap_or(libc::EINVAL),
+            },
+        )
     }
 
     fn resolve(&mut self, _env: Env, output: i32) -> Result<i32> {
@@ -93,8 +113,12 @@ pub struct UringOptions {
     pub keep_alive_timeout_ms: f64,
     pub request_timeout_ms: f64,
     pub max_connections: u32,
+    /// Output waiting this long without progress drops the connection (ms).
+    pub write_timeout_ms: f64,
     /// Requests parsed ahead of their responses on one connection.
     pub max_pipelined: Option<u32>,
+    /// Unsent response bytes on one connection past which pipelined requests wait unparsed.
+    pub max_unsent_bytes: Option<u32>,
     /// Sends of at least this many bytes go zero-copy (`SEND_ZC`); absent: never.
     pub send_zc_min_bytes: Option<u32>,
 }
@@ -120,7 +144,10 @@ fn check(status: sys::napi_status, what: &str) -> Result<()> {
     if status == sys::Status::napi_ok {
         Ok(())
     } else {
-        Err(Error::new(Status::GenericFailure, format!("{what} failed (napi status {status})")))
+        Err(Error::new(
+            Status::GenericFailure,
+            format!("{what} failed (napi status {status})"),
+        ))
     }
 }
 
@@ -128,14 +155,20 @@ fn buffer_info(env: sys::napi_env, value: sys::napi_value) -> Result<(*mut u8, u
     let mut data: *mut c_void = std::ptr::null_mut();
     let mut len = 0usize;
     // SAFETY: env and value come from the current call; out pointers are valid.
-    check(unsafe { sys::napi_get_buffer_info(env, value, &mut data, &mut len) }, "napi_get_buffer_info")?;
+    check(
+        unsafe { sys::napi_get_buffer_info(env, value, &mut data, &mut len) },
+        "napi_get_buffer_info",
+    )?;
     Ok((data.cast(), len))
 }
 
 fn strong_ref(env: sys::napi_env, value: sys::napi_value) -> Result<sys::napi_ref> {
     let mut r = std::ptr::null_mut();
     // SAFETY: as above; a refcount of 1 keeps the value alive until we delete the reference.
-    check(unsafe { sys::napi_create_reference(env, value, 1, &mut r) }, "napi_create_reference")?;
+    check(
+        unsafe { sys::napi_create_reference(env, value, 1, &mut r) },
+        "napi_create_reference",
+    )?;
     Ok(r)
 }
 
@@ -222,7 +255,8 @@ impl LoopState {
             sys::napi_get_global(env, &mut recv);
             sys::napi_create_uint32(env, len as u32, &mut arg);
             let mut result = std::ptr::null_mut();
-            let status = sys::napi_make_callback(env, self.async_ctx, recv, func, 1, &arg, &mut result);
+            let status =
+                sys::napi_make_callback(env, self.async_ctx, recv, func, 1, &arg, &mut result);
             if status == sys::Status::napi_pending_exception {
                 // The adapter catches handler errors itself; anything reaching here is a bug in
                 // it, reported like any uncaught exception rather than swallowed.
@@ -241,7 +275,11 @@ pub struct UringServer {
 }
 
 fn to_ms(v: f64) -> u64 {
-    if v.is_finite() && v > 0.0 { v as u64 } else { 0 }
+    if v.is_finite() && v > 0.0 {
+        v as u64
+    } else {
+        0
+    }
 }
 
 #[napi]
@@ -249,9 +287,16 @@ impl UringServer {
     /// Binds and starts serving. `events` and `commands` are the shared buffers; `onBatch(len)`
     /// is called with the byte length of each batch of events written into `events`.
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, options: UringOptions, events: Unknown, commands: Unknown, on_batch: Unknown) -> Result<Self> {
+    pub fn new(
+        env: Env,
+        options: UringOptions,
+        events: Unknown,
+        commands: Unknown,
+        on_batch: Unknown,
+    ) -> Result<Self> {
         let raw_env = env.raw();
-        let addr = resolve(&options.host, options.port as u16).map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
+        let addr = resolve(&options.host, options.port as u16)
+            .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
         let mut config = ServerConfig::new(ListenerOptions {
             addr,
             reuse_port: options.reuse_port,
@@ -266,19 +311,25 @@ impl UringServer {
             header_timeout_ms: to_ms(options.header_timeout_ms),
             keep_alive_timeout_ms: to_ms(options.keep_alive_timeout_ms),
             request_timeout_ms: to_ms(options.request_timeout_ms),
+            write_timeout_ms: to_ms(options.write_timeout_ms),
             max_connections: options.max_connections as usize,
         };
         config.sqpoll_idle_ms = options.sqpoll_idle_ms;
         if let Some(depth) = options.max_pipelined {
             config.max_pipelined = depth as usize;
         }
+        if let Some(bytes) = options.max_unsent_bytes {
+            config.max_unsent_bytes = bytes as usize;
+        }
         if let Some(min) = options.send_zc_min_bytes {
             config.send_zc_min = min as usize;
         }
-        let (events_raw, commands_raw, callback_raw) = (events.raw(), commands.raw(), on_batch.raw());
+        let (events_raw, commands_raw, callback_raw) =
+            (events.raw(), commands.raw(), on_batch.raw());
         let (events_ptr, events_len) = buffer_info(raw_env, events_raw)?;
         let (out_ptr, out_cap) = buffer_info(raw_env, commands_raw)?;
-        let server = Server::bind(config).map_err(|e| Error::new(Status::GenericFailure, format!("listen on {addr}: {e}")))?;
+        let server = Server::bind(config)
+            .map_err(|e| Error::new(Status::GenericFailure, format!("listen on {addr}: {e}")))?;
         let ring_fd = server.ring_fd();
 
         let mut async_ctx = std::ptr::null_mut();
@@ -288,16 +339,24 @@ impl UringServer {
             let mut name = std::ptr::null_mut();
             sys::napi_create_object(raw_env, &mut resource);
             sys::napi_create_string_utf8(raw_env, c"zephyr:uring".as_ptr(), 12, &mut name);
-            check(sys::napi_async_init(raw_env, resource, name, &mut async_ctx), "napi_async_init")?;
+            check(
+                sys::napi_async_init(raw_env, resource, name, &mut async_ctx),
+                "napi_async_init",
+            )?;
         }
         let state = Rc::new(LoopState {
             env: raw_env,
             server: RefCell::new(Some(server)),
-            writer: RefCell::new(EventWriter::new(events_ptr, events_len)),
+            // SAFETY: the events buffer is held by a strong reference (`refs`) for as long as the
+            // state lives, and JS reads it only between our calls, on this same thread.
+            writer: RefCell::new(unsafe { EventWriter::new(events_ptr, events_len) }),
             out_ptr,
             out_cap,
             callback: strong_ref(raw_env, callback_raw)?,
-            refs: vec![strong_ref(raw_env, events_raw)?, strong_ref(raw_env, commands_raw)?],
+            refs: vec![
+                strong_ref(raw_env, events_raw)?,
+                strong_ref(raw_env, commands_raw)?,
+            ],
             async_ctx,
             poll: RefCell::new(None),
             lent: Cell::new(std::ptr::null()),
@@ -320,13 +379,21 @@ impl UringServer {
     /// The bound port.
     #[napi(getter)]
     pub fn port(&self) -> u32 {
-        self.state.server.borrow().as_ref().map_or(0, |s| s.port() as u32)
+        self.state
+            .server
+            .borrow()
+            .as_ref()
+            .map_or(0, |s| s.port() as u32)
     }
 
     /// Open connections.
     #[napi(getter)]
     pub fn connections(&self) -> u32 {
-        self.state.server.borrow().as_ref().map_or(0, |s| s.connections() as u32)
+        self.state
+            .server
+            .borrow()
+            .as_ref()
+            .map_or(0, |s| s.connections() as u32)
     }
 
     /// Applies the first `len` bytes of commands JS packed into the shared command buffer (and
@@ -335,23 +402,38 @@ impl UringServer {
     pub fn flush(&self, len: u32, externals: Option<Vec<Buffer>>) -> Result<()> {
         let len = len as usize;
         if len > self.state.out_cap {
-            return Err(Error::new(Status::InvalidArg, "command length beyond the command buffer"));
+            return Err(Error::new(
+                Status::InvalidArg,
+                "command length beyond the command buffer",
+            ));
         }
         // SAFETY: out_ptr..out_cap is the JS buffer we hold a strong reference to; JS wrote the
         // first `len` bytes before this call and does not run while we read them.
         let commands = unsafe { std::slice::from_raw_parts(self.state.out_ptr, len) };
-        let mut externals: Vec<Option<Buffer>> = externals.unwrap_or_default().into_iter().map(Some).collect();
+        let mut externals: Vec<Option<JsBytes>> = externals
+            .unwrap_or_default()
+            .into_iter()
+            .map(|b| Some(JsBytes(b)))
+            .collect();
         let mut server = self.state.server.borrow_mut();
-        let Some(server) = server.as_mut() else { return Ok(()) };
-        commands::apply(server, commands, &mut externals).map_err(|e| Error::new(Status::InvalidArg, e.0))?;
-        server.flush().map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_enter: {e}")))
+        let Some(server) = server.as_mut() else {
+            return Ok(());
+        };
+        commands::apply(server, commands, &mut externals)
+            .map_err(|e| Error::new(Status::InvalidArg, e.0))?;
+        server
+            .flush()
+            .map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_enter: {e}")))
     }
 
     /// The peer address of a connection, e.g. `127.0.0.1`.
     #[napi(catch_unwind)]
     pub fn peer_address(&self, index: u32, gen: u32) -> Option<String> {
         let mut server = self.state.server.borrow_mut();
-        server.as_mut()?.peer_addr(ConnId { index, gen }).map(|a| a.ip().to_string())
+        server
+            .as_mut()?
+            .peer_addr(ConnId { index, gen })
+            .map(|a| a.ip().to_string())
     }
 
     /// Stops accepting; connections close as their responses finish.
@@ -375,7 +457,11 @@ impl UringServer {
     /// Whether shutdown has completed (no listener, no connection left).
     #[napi(catch_unwind)]
     pub fn is_drained(&self) -> bool {
-        self.state.server.borrow().as_ref().map_or(true, Server::is_drained)
+        self.state
+            .server
+            .borrow()
+            .as_ref()
+            .map_or(true, Server::is_drained)
     }
 
     /// Stops watching the ring and frees it. Call once drained.

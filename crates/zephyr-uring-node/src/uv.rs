@@ -42,7 +42,12 @@ unsafe extern "C" fn free_handle(handle: *mut c_void) {
 
 impl Poll {
     /// Starts watching `fd` on `env`'s loop; `cb` gets `data` back through [`Poll::data`].
-    pub fn start(env: sys::napi_env, fd: c_int, data: *mut c_void, cb: PollCb) -> Result<Poll, String> {
+    pub fn start(
+        env: sys::napi_env,
+        fd: c_int,
+        data: *mut c_void,
+        cb: PollCb,
+    ) -> Result<Poll, String> {
         let mut event_loop: *mut sys::uv_loop_s = std::ptr::null_mut();
         // SAFETY: env is the live env of the calling JS thread; the out pointer is valid.
         let status = unsafe { sys::napi_get_uv_event_loop(env, &mut event_loop) };

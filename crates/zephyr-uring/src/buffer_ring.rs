@@ -46,9 +46,17 @@ fn mmap_anon(bytes: usize) -> io::Result<NonNull<u8>> {
 impl BufferRing {
     /// Maps the ring and its buffers, registers them as group `bgid` and hands every buffer to
     /// the kernel. `entries` must be a power of two (kernel rule), at most 32768.
-    pub fn new(submitter: &Submitter<'_>, bgid: u16, entries: u16, buf_size: u32) -> io::Result<Self> {
+    pub fn new(
+        submitter: &Submitter<'_>,
+        bgid: u16,
+        entries: u16,
+        buf_size: u32,
+    ) -> io::Result<Self> {
         if !entries.is_power_of_two() || entries > 32768 || buf_size == 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "buffer ring: entries must be a power of two <= 32768"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "buffer ring: entries must be a power of two <= 32768",
+            ));
         }
         let ring_bytes = entries as usize * std::mem::size_of::<BufRingEntry>();
         let bufs_bytes = entries as usize * buf_size as usize;
@@ -61,7 +69,16 @@ impl BufferRing {
                 return Err(e);
             }
         };
-        let mut this = BufferRing { ring, ring_bytes, bufs, bufs_bytes, entries, buf_size, tail: 0, bgid };
+        let mut this = BufferRing {
+            ring,
+            ring_bytes,
+            bufs,
+            bufs_bytes,
+            entries,
+            buf_size,
+            tail: 0,
+            bgid,
+        };
         // SAFETY: the ring memory is page-aligned, `entries` slots long and lives until Drop, which
         // runs only after the owning ring (and so the registration) is gone — see `Server` field order.
         unsafe { submitter.register_buf_ring_with_flags(ring.as_ptr() as u64, entries, bgid, 0)? };
@@ -84,10 +101,20 @@ impl BufferRing {
 
     /// The first `len` bytes the kernel received into buffer `bid`.
     pub fn slice(&self, bid: u16, len: usize) -> &[u8] {
-        assert!(bid < self.entries && len <= self.buf_size as usize, "buffer id or length out of range");
+        assert!(
+            bid < self.entries && len <= self.buf_size as usize,
+            "buffer id or length out of range"
+        );
         // SAFETY: bid and len were checked against the mapping; the kernel wrote these bytes before
         // posting the completion that named `bid`, and won't touch the buffer until it is recycled.
-        unsafe { std::slice::from_raw_parts(self.bufs.as_ptr().add(bid as usize * self.buf_size as usize), len) }
+        unsafe {
+            std::slice::from_raw_parts(
+                self.bufs
+                    .as_ptr()
+                    .add(bid as usize * self.buf_size as usize),
+                len,
+            )
+        }
     }
 
     /// Hands buffer `bid` back to the kernel.
@@ -103,7 +130,11 @@ impl BufferRing {
         // published tail, and this one is at or past it, so we are its only writer.
         unsafe {
             let entry = &mut *self.ring.as_ptr().add(slot);
-            entry.set_addr(self.bufs.as_ptr().add(bid as usize * self.buf_size as usize) as u64);
+            entry.set_addr(
+                self.bufs
+                    .as_ptr()
+                    .add(bid as usize * self.buf_size as usize) as u64,
+            );
             entry.set_len(self.buf_size);
             entry.set_bid(bid);
         }

@@ -1,13 +1,17 @@
 //! Core of Zephyr's io_uring engine. This crate knows nothing of Node: the napi binding lives in
 //! `crates/zephyr-uring-node`, so everything here is tested and fuzzed with cargo alone.
 
-pub mod http1;
-pub mod open_beneath;
-pub mod probe;
 pub mod buffer_ring;
 pub mod conn;
+pub mod http1;
 pub mod listener;
+pub mod open_beneath;
+pub mod probe;
+pub mod protocol;
 pub mod send;
 pub mod server;
+pub mod session;
+pub mod socket_io;
 pub mod tls;
+pub mod transport;
 pub mod ws;

@@ -24,10 +24,21 @@ fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
 }
 
 /// Sets an integer socket option.
-pub fn set_int_opt(fd: RawFd, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
+pub fn set_int_opt(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
     // SAFETY: the option value points at a live c_int of the stated size.
     check(unsafe {
-        libc::setsockopt(fd, level, name, (&value as *const libc::c_int).cast(), size_of::<libc::c_int>() as u32)
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as u32,
+        )
     })
     .map(drop)
 }
@@ -64,21 +75,36 @@ fn from_sockaddr(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
             // SAFETY: the family says the storage holds a sockaddr_in.
             let sin = unsafe { &*(storage as *const _ as *const libc::sockaddr_in) };
             let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
-            Ok(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
+            Ok(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(sin.sin_port),
+            )))
         }
         libc::AF_INET6 => {
             // SAFETY: the family says the storage holds a sockaddr_in6.
             let sin6 = unsafe { &*(storage as *const _ as *const libc::sockaddr_in6) };
             let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
-            Ok(SocketAddr::V6(SocketAddrV6::new(ip, u16::from_be(sin6.sin6_port), sin6.sin6_flowinfo, sin6.sin6_scope_id)))
+            Ok(SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                u16::from_be(sin6.sin6_port),
+                sin6.sin6_flowinfo,
+                sin6.sin6_scope_id,
+            )))
         }
-        _ => Err(io::Error::new(io::ErrorKind::InvalidData, "unknown address family")),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "unknown address family",
+        )),
     }
 }
 
 /// Opens, configures, binds and listens.
 pub fn open_listener(opts: &ListenerOptions) -> io::Result<OwnedFd> {
-    let family = if opts.addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    let family = if opts.addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
     // SAFETY: plain syscall; the result is checked and owned right away.
     let fd = check(unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) })?;
     // SAFETY: fd is a fresh descriptor nobody else owns.
@@ -117,7 +143,13 @@ fn name_of(fd: RawFd, peer: bool) -> io::Result<SocketAddr> {
     let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     let ptr = (&mut storage as *mut libc::sockaddr_storage).cast();
     // SAFETY: ptr/len describe the storage above.
-    check(unsafe { if peer { libc::getpeername(fd, ptr, &mut len) } else { libc::getsockname(fd, ptr, &mut len) } })?;
+    check(unsafe {
+        if peer {
+            libc::getpeername(fd, ptr, &mut len)
+        } else {
+            libc::getsockname(fd, ptr, &mut len)
+        }
+    })?;
     from_sockaddr(&storage)
 }
 
@@ -129,7 +161,12 @@ pub fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .parse()
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("host must be an IP address or localhost, got {host:?}")))?,
+            .map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("host must be an IP address or localhost, got {host:?}"),
+                )
+            })?,
     };
     Ok(SocketAddr::new(ip, port))
 }

@@ -6,6 +6,8 @@
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
 
+use crate::http1::ResponseWriter;
+
 /// Bytes owned elsewhere (e.g. a JS Buffer held by a strong reference) that the queue may send
 /// from directly. Implementors promise the slice stays at the same address, unchanged, for as
 /// long as the object lives: the kernel reads it while a send is in flight.
@@ -58,11 +60,15 @@ pub struct FileBody {
 
 #[derive(Default)]
 struct Slot {
+    /// The HTTP/1 framing of this response (none for the engine's own error responses).
+    writer: Option<ResponseWriter>,
     /// Bytes written while an earlier response was still unfinished.
     held: Vec<Chunk>,
     ended: bool,
     close: bool,
     file: Option<FileBody>,
+    /// Its writer waits to hear that its output has been sent.
+    want_drain: bool,
 }
 
 /// What a write did to the connection.
@@ -106,7 +112,12 @@ impl Default for ResponseQueue {
             out: VecDeque::new(),
             in_flight: 0,
             front_sent: 0,
-            iov: Box::new([libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; MAX_IOV]),
+            iov: Box::new(
+                [libc::iovec {
+                    iov_base: std::ptr::null_mut(),
+                    iov_len: 0,
+                }; MAX_IOV],
+            ),
             // SAFETY: msghdr is plain data; all-zero is its "no name, no control" value.
             msg: Box::new(unsafe { std::mem::zeroed() }),
             spare: Vec::new(),
@@ -158,10 +169,52 @@ impl ResponseQueue {
         self.base.wrapping_add(self.slots.len() as u32)
     }
 
-    /// Opens the response slot of a newly parsed request; returns its sequence number.
+    /// Opens a response slot the engine fills itself (an error answer); returns its sequence number.
     pub fn open(&mut self) -> u32 {
         self.slots.push_back(Slot::default());
         self.next_seq().wrapping_sub(1)
+    }
+
+    /// Opens the response slot of a newly parsed request, framed by `writer`.
+    pub fn open_framed(&mut self, writer: ResponseWriter) -> u32 {
+        self.slots.push_back(Slot {
+            writer: Some(writer),
+            ..Slot::default()
+        });
+        self.next_seq().wrapping_sub(1)
+    }
+
+    /// Asks for [`Self::take_drained`] to name response `seq` once it leads the line and all
+    /// output before and of it is sent. (Per response: bytes held behind an unfinished earlier
+    /// response must not keep that one's writer waiting, nor let this one write more.)
+    pub fn want_drain(&mut self, seq: u32) {
+        if let Some(i) = self.index_of(seq) {
+            let slot = &mut self.slots[i];
+            slot.want_drain = !slot.ended;
+        }
+    }
+
+    /// The response whose drain is due: the head of the line, once every queued byte is sent.
+    pub fn take_drained(&mut self) -> Option<u32> {
+        if self.send_in_flight || !self.out.is_empty() {
+            return None;
+        }
+        let front = self.slots.front_mut()?;
+        if !front.want_drain || front.ended {
+            return None;
+        }
+        front.want_drain = false;
+        Some(self.base)
+    }
+
+    /// The framing state of open response `seq`.
+    pub fn writer_mut(&mut self, seq: u32) -> Option<&mut ResponseWriter> {
+        let i = self.index_of(seq)?;
+        let slot = &mut self.slots[i];
+        if slot.ended {
+            return None;
+        }
+        slot.writer.as_mut()
     }
 
     fn index_of(&self, seq: u32) -> Option<usize> {
@@ -185,12 +238,18 @@ impl ResponseQueue {
     /// Appends bytes (copied) to response `seq`; `end` completes it, `close` closes the
     /// connection after it.
     pub fn write(&mut self, seq: u32, data: &[u8], end: bool, close: bool) -> WriteOutcome {
-        let Some(i) = self.index_of(seq) else { return WriteOutcome::UnknownSeq };
+        let Some(i) = self.index_of(seq) else {
+            return WriteOutcome::UnknownSeq;
+        };
         if self.slots[i].ended {
             return WriteOutcome::UnknownSeq;
         }
         if i == 0 && self.slots[0].file.is_none() {
-            let frozen = if self.send_in_flight { self.in_flight } else { 0 };
+            let frozen = if self.send_in_flight {
+                self.in_flight
+            } else {
+                0
+            };
             append(&mut self.out, frozen, &mut self.spare, data);
             self.head_written |= !data.is_empty();
         } else {
@@ -201,8 +260,16 @@ impl ResponseQueue {
 
     /// Appends a large payload to response `seq` without copying it: it is sent from its owner's
     /// memory, and dropped (released) once sent.
-    pub fn write_external(&mut self, seq: u32, data: Box<dyn ExternalBytes>, end: bool, close: bool) -> WriteOutcome {
-        let Some(i) = self.index_of(seq) else { return WriteOutcome::UnknownSeq };
+    pub fn write_external(
+        &mut self,
+        seq: u32,
+        data: Box<dyn ExternalBytes>,
+        end: bool,
+        close: bool,
+    ) -> WriteOutcome {
+        let Some(i) = self.index_of(seq) else {
+            return WriteOutcome::UnknownSeq;
+        };
         if self.slots[i].ended {
             return WriteOutcome::UnknownSeq;
         }
@@ -226,13 +293,25 @@ impl ResponseQueue {
     }
 
     /// Queues `head` then the file as the whole of response `seq`, which ends when the file is sent.
-    pub fn send_file(&mut self, seq: u32, head: &[u8], file: FileBody, close: bool) -> WriteOutcome {
-        let Some(i) = self.index_of(seq) else { return WriteOutcome::UnknownSeq };
+    pub fn send_file(
+        &mut self,
+        seq: u32,
+        head: &[u8],
+        file: FileBody,
+        close: bool,
+    ) -> WriteOutcome {
+        let Some(i) = self.index_of(seq) else {
+            return WriteOutcome::UnknownSeq;
+        };
         if self.slots[i].ended || self.slots[i].file.is_some() {
             return WriteOutcome::UnknownSeq;
         }
         if i == 0 {
-            let frozen = if self.send_in_flight { self.in_flight } else { 0 };
+            let frozen = if self.send_in_flight {
+                self.in_flight
+            } else {
+                0
+            };
             append(&mut self.out, frozen, &mut self.spare, head);
             self.head_written = true;
         } else {
@@ -269,7 +348,11 @@ impl ResponseQueue {
                 if !next.held.is_empty() {
                     self.head_written = true;
                 }
-                let frozen = if self.send_in_flight { self.in_flight } else { 0 };
+                let frozen = if self.send_in_flight {
+                    self.in_flight
+                } else {
+                    0
+                };
                 for chunk in std::mem::take(&mut next.held) {
                     match chunk {
                         Chunk::Own(v) => append(&mut self.out, frozen, &mut self.spare, &v),
@@ -324,7 +407,10 @@ impl ResponseQueue {
         for (k, chunk) in self.out.iter().take(n).enumerate() {
             let bytes = chunk.bytes();
             let skip = if k == 0 { self.front_sent } else { 0 };
-            self.iov[k] = libc::iovec { iov_base: bytes[skip..].as_ptr() as *mut libc::c_void, iov_len: bytes.len() - skip };
+            self.iov[k] = libc::iovec {
+                iov_base: bytes[skip..].as_ptr() as *mut libc::c_void,
+                iov_len: bytes.len() - skip,
+            };
             total += bytes.len() - skip;
         }
         if n == 1 {
@@ -360,7 +446,12 @@ impl ResponseQueue {
     /// Bytes accepted and not yet sent.
     pub fn pending_bytes(&self) -> usize {
         let out: usize = self.out.iter().map(|c| c.bytes().len()).sum::<usize>() - self.front_sent;
-        out + self.slots.iter().flat_map(|s| s.held.iter()).map(|c| c.bytes().len()).sum::<usize>()
+        out + self
+            .slots
+            .iter()
+            .flat_map(|s| s.held.iter())
+            .map(|c| c.bytes().len())
+            .sum::<usize>()
     }
 
     /// Whether a send is in flight.
@@ -408,7 +499,11 @@ mod tests {
                 SendPlan::Many(msg, _) => {
                     let msg = &*msg;
                     let iov = std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen);
-                    iov.iter().flat_map(|v| std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len).to_vec()).collect()
+                    iov.iter()
+                        .flat_map(|v| {
+                            std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len).to_vec()
+                        })
+                        .collect()
                 }
             }
         }
@@ -430,7 +525,10 @@ mod tests {
         let (a, b, c) = (q.open(), q.open(), q.open());
         q.write(c, b"C", true, false);
         q.write(b, b"B1", false, false);
-        assert!(drain(&mut q).is_empty(), "nothing may pass the unfinished first response");
+        assert!(
+            drain(&mut q).is_empty(),
+            "nothing may pass the unfinished first response"
+        );
         q.write(a, b"A", true, false);
         assert_eq!(drain(&mut q), b"AB1");
         q.write(b, b"B2", true, false);
@@ -459,7 +557,11 @@ mod tests {
         let plan = q.next_send().unwrap();
         let before = plan_bytes(plan);
         q.write(b, b"second", true, false);
-        assert_eq!(plan_bytes(plan), before, "the in-flight chunk must not grow or move");
+        assert_eq!(
+            plan_bytes(plan),
+            before,
+            "the in-flight chunk must not grow or move"
+        );
         q.sent(before.len());
         assert_eq!(drain(&mut q), b"second");
     }
@@ -479,10 +581,23 @@ mod tests {
     fn a_file_body_waits_for_the_bytes_before_it() {
         let mut q = ResponseQueue::default();
         let (a, b) = (q.open(), q.open());
-        q.send_file(b, b"HEAD-B", FileBody { fd: 99, offset: 0, remaining: 10, in_pipe: 0 }, false);
+        q.send_file(
+            b,
+            b"HEAD-B",
+            FileBody {
+                fd: 99,
+                offset: 0,
+                remaining: 10,
+                in_pipe: 0,
+            },
+            false,
+        );
         assert!(q.file_ready().is_none(), "response a is not done");
         q.write(a, b"A", true, false);
-        assert!(q.file_ready().is_none(), "A and B's head must be sent first");
+        assert!(
+            q.file_ready().is_none(),
+            "A and B's head must be sent first"
+        );
         assert_eq!(drain(&mut q), b"AHEAD-B");
         assert_eq!(q.file_ready().map(|f| f.fd), Some(99));
         q.file_done();

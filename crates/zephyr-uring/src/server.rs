@@ -12,10 +12,15 @@ use std::time::Instant;
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 
 use crate::buffer_ring::BufferRing;
+use crate::conn::Payload;
 use crate::conn::{Conn, ConnId, ConnLimits, EventSink};
 use crate::http1::{DateCache, HeadLimits};
 use crate::listener::{local_addr, open_listener, ListenerOptions};
-use crate::send::{ExternalBytes, FileBody, SendPlan};
+use crate::protocol::commands::{ResponseStart, WriteFlags};
+use crate::send::{FileBody, SendPlan};
+use crate::session::Session;
+use crate::socket_io::{Phase, Recv, SocketIo};
+use crate::transport::Transport;
 
 /// Server limits (the engine contract's `EngineLimits`).
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +33,8 @@ pub struct Limits {
     pub keep_alive_timeout_ms: u64,
     pub request_timeout_ms: u64,
     pub max_connections: usize,
+    /// Output waiting this long without progress (a peer that does not read): drop the connection.
+    pub write_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -41,6 +48,7 @@ impl Default for Limits {
             keep_alive_timeout_ms: 5_000,
             request_timeout_ms: 300_000,
             max_connections: 10_000,
+            write_timeout_ms: 30_000,
         }
     }
 }
@@ -59,6 +67,8 @@ pub struct ServerConfig {
     pub recv_buffer_size: u32,
     /// Requests parsed ahead of their responses on one connection (pipelining depth).
     pub max_pipelined: usize,
+    /// Unsent response bytes on one connection past which pipelined requests wait unparsed.
+    pub max_unsent_bytes: usize,
     /// Sends of at least this many bytes use `SEND_ZC` (the kernel pins our pages instead of
     /// copying them); smaller ones use plain `SEND`, for which the pinning and the extra
     /// notification cost more than the copy saves. See the crate README for the measurement.
@@ -75,7 +85,8 @@ impl ServerConfig {
             ring_entries: 1024,
             recv_buffers: 512,
             recv_buffer_size: 16 * 1024,
-            max_pipelined: 128,
+            max_pipelined: 16,
+            max_unsent_bytes: 1 << 20,
             send_zc_min: DEFAULT_SEND_ZC_MIN,
         }
     }
@@ -85,7 +96,7 @@ impl ServerConfig {
 /// must reach the sink on the next `process`.
 enum Notice {
     Aborted(ConnId),
-    Drained(ConnId),
+    Drained(ConnId, u32),
     FileSent(ConnId, u32, i32),
 }
 
@@ -99,6 +110,12 @@ const TIMER: u8 = 6;
 const CANCEL: u8 = 7;
 const WAKE: u8 = 8;
 const SEND_ZC: u8 = 9;
+const HANGUP: u8 = 10;
+/// How long a lingering close waits for the peer's EOF.
+const LINGER_MS: u64 = 2000;
+
+/// What a hang-up watch waits for: the peer's FIN or RST, or a socket error.
+const HANGUP_EVENTS: u32 = (libc::POLLRDHUP | libc::POLLERR | libc::POLLHUP) as u32;
 
 /// Default `send_zc_min`: zero-copy sends are off, because on the measured paths (loopback, and
 /// the copy from JS memory that precedes every send) they never paid off; see the README.
@@ -109,10 +126,19 @@ fn token(kind: u8, id: ConnId) -> u64 {
 }
 
 fn untoken(data: u64) -> (u8, ConnId) {
-    ((data >> 56) as u8, ConnId { index: data as u32, gen: ((data >> 32) & 0xff_ffff) as u32 })
+    (
+        (data >> 56) as u8,
+        ConnId {
+            index: data as u32,
+            gen: ((data >> 32) & 0xff_ffff) as u32,
+        },
+    )
 }
 
-const NO_CONN: ConnId = ConnId { index: u32::MAX, gen: 0 };
+const NO_CONN: ConnId = ConnId {
+    index: u32::MAX,
+    gen: 0,
+};
 /// Bytes spliced from a file per round trip (the default pipe capacity).
 const SPLICE_CHUNK: u32 = 64 * 1024;
 
@@ -123,17 +149,13 @@ pub struct FileRange {
     pub length: u64,
 }
 
-/// Per-connection extras the state machine does not need.
+/// One connection: socket I/O (descriptor, operations in flight, receive arming, splice pipe,
+/// lingering close), the transport stage, and the protocol session (HTTP/1; an upgraded
+/// connection stays in its session, which no longer parses it).
 struct Slot {
+    io: SocketIo,
+    transport: Transport,
     conn: Conn,
-    /// `[read, write]` ends of the pipe file bodies are spliced through, made on first use.
-    pipe: Option<[RawFd; 2]>,
-    file_busy: bool,
-    /// Result of a zero-copy send whose buffer the kernel still holds (until its notification).
-    zc_result: Option<i32>,
-    /// Output is flushed, our side is shut for writing; reading until EOF so that a final error
-    /// response is not destroyed by a reset (a close with unread input sends RST).
-    lingering: bool,
 }
 
 /// Outcome of one [`Server::process`] call.
@@ -191,19 +213,35 @@ impl Server {
             builder.setup_sqpoll(idle);
         }
         let ring = builder.build(config.ring_entries)?;
-        let bufs = BufferRing::new(&ring.submitter(), 0, config.recv_buffers, config.recv_buffer_size)?;
+        let bufs = BufferRing::new(
+            &ring.submitter(),
+            0,
+            config.recv_buffers,
+            config.recv_buffer_size,
+        )?;
         let l = config.limits;
-        let min_timeout = l.header_timeout_ms.min(l.keep_alive_timeout_ms).min(l.request_timeout_ms).max(1);
+        let min_timeout = l
+            .header_timeout_ms
+            .min(l.keep_alive_timeout_ms)
+            .min(l.request_timeout_ms)
+            .min(l.write_timeout_ms)
+            .max(1);
         // Deadlines are checked on a tick: a fifth of the shortest timeout keeps the error under
         // 20%, and 1 s keeps an idle server from waking more than once a second.
         let tick_ms = (min_timeout / 5).clamp(5, 1000);
         let conn_limits = ConnLimits {
-            head: HeadLimits { max_head_bytes: l.max_header_bytes, max_headers: l.max_header_count, max_url_len: l.max_url_length },
+            head: HeadLimits {
+                max_head_bytes: l.max_header_bytes,
+                max_headers: l.max_header_count,
+                max_url_len: l.max_url_length,
+            },
             max_body_bytes: l.max_body_bytes,
             header_timeout_ms: l.header_timeout_ms,
             keep_alive_timeout_ms: l.keep_alive_timeout_ms,
             request_timeout_ms: l.request_timeout_ms,
             max_pipelined: config.max_pipelined.max(1),
+            max_unsent_bytes: config.max_unsent_bytes,
+            write_timeout_ms: l.write_timeout_ms.max(1),
         };
         let mut server = Server {
             ring,
@@ -216,7 +254,11 @@ impl Server {
             live: 0,
             config,
             conn_limits,
-            tick: Box::new(types::Timespec::new().sec(tick_ms / 1000).nsec(((tick_ms % 1000) * 1_000_000) as u32)),
+            tick: Box::new(
+                types::Timespec::new()
+                    .sec(tick_ms / 1000)
+                    .nsec(((tick_ms % 1000) * 1_000_000) as u32),
+            ),
             timer_armed: false,
             wake_armed: false,
             date: DateCache::new(),
@@ -278,7 +320,12 @@ impl Server {
                 Ok(_) => return Ok(()),
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
                 // EBUSY: the completion queue is full; reaping (the next process) makes room.
-                Err(e) if e.raw_os_error() == Some(libc::EBUSY) || e.raw_os_error() == Some(libc::EAGAIN) => return Ok(()),
+                Err(e)
+                    if e.raw_os_error() == Some(libc::EBUSY)
+                        || e.raw_os_error() == Some(libc::EAGAIN) =>
+                {
+                    return Ok(())
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -288,14 +335,22 @@ impl Server {
     pub fn wait(&mut self) -> io::Result<()> {
         match self.ring.submit_and_wait(1) {
             Ok(_) => Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EINTR) || e.raw_os_error() == Some(libc::EBUSY) => Ok(()),
+            Err(e)
+                if e.raw_os_error() == Some(libc::EINTR)
+                    || e.raw_os_error() == Some(libc::EBUSY) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(e),
         }
     }
 
     fn arm_accept(&mut self) {
         if let Some(l) = &self.listener {
-            let sqe = opcode::AcceptMulti::new(types::Fd(l.as_raw_fd())).flags(libc::SOCK_CLOEXEC).build().user_data(token(ACCEPT, NO_CONN));
+            let sqe = opcode::AcceptMulti::new(types::Fd(l.as_raw_fd()))
+                .flags(libc::SOCK_CLOEXEC)
+                .build()
+                .user_data(token(ACCEPT, NO_CONN));
             self.push(sqe);
             self.accept_armed = true;
         }
@@ -303,7 +358,10 @@ impl Server {
 
     fn arm_timer(&mut self) {
         let ts: *const types::Timespec = &*self.tick;
-        let sqe = opcode::Timeout::new(ts).flags(types::TimeoutFlags::MULTISHOT).build().user_data(token(TIMER, NO_CONN));
+        let sqe = opcode::Timeout::new(ts)
+            .flags(types::TimeoutFlags::MULTISHOT)
+            .build()
+            .user_data(token(TIMER, NO_CONN));
         self.push(sqe);
         self.timer_armed = true;
     }
@@ -337,21 +395,23 @@ impl Server {
         for notice in self.notices.drain(..) {
             match notice {
                 Notice::Aborted(id) => sink.aborted(id),
-                Notice::Drained(id) => sink.drained(id),
+                Notice::Drained(id, seq) => sink.drained(id, seq),
                 Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
             }
         }
         let date = self.date_now();
         let stalled = std::mem::take(&mut self.stalled);
         for index in stalled {
-            let Some(gen) = self.gens.get(index as usize).copied() else { continue };
+            let Some(gen) = self.gens.get(index as usize).copied() else {
+                continue;
+            };
             let id = ConnId { index, gen };
             self.guard(id, sink, |server, sink| {
                 let limits = server.conn_limits;
                 let now = server.now;
                 if let Some(slot) = server.slot_mut(id) {
-                    slot.conn.resume(sink, &limits, &date, now);
-                    if slot.conn.stalled {
+                    slot.conn.retry_input(sink, &limits, &date, now);
+                    if slot.conn.input_stalled() {
                         // Still no room in the sink: keep its place for the next batch.
                         server.stalled.push(id.index);
                     }
@@ -380,10 +440,11 @@ impl Server {
                 SEND => self.guard(id, sink, |s, _| s.on_send(id, res)),
                 SEND_ZC => self.guard(id, sink, |s, _| s.on_send_zc(id, res, flags)),
                 SPLICE_IN | SPLICE_OUT => self.guard(id, sink, |s, _| s.on_splice(id, kind, res)),
+                HANGUP => self.on_hangup(id, res),
                 TIMER => self.on_tick(flags, sink, &date),
                 CANCEL => {
                     if let Some(slot) = self.slot_mut(id) {
-                        slot.conn.inflight -= 1;
+                        slot.io.inflight -= 1;
                     }
                 }
                 WAKE => self.wake_armed = false,
@@ -398,7 +459,7 @@ impl Server {
         for notice in self.notices.drain(..) {
             match notice {
                 Notice::Aborted(id) => sink.aborted(id),
-                Notice::Drained(id) => sink.drained(id),
+                Notice::Drained(id, seq) => sink.drained(id, seq),
                 Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
             }
         }
@@ -408,14 +469,21 @@ impl Server {
 
     /// Runs `f` for connection `id`; a panic in it closes that connection (after a 500 when no
     /// response had started) instead of unwinding into the caller, which may be Node.
-    fn guard(&mut self, id: ConnId, sink: &mut dyn EventSink, f: impl FnOnce(&mut Server, &mut dyn EventSink)) {
+    fn guard(
+        &mut self,
+        id: ConnId,
+        sink: &mut dyn EventSink,
+        f: impl FnOnce(&mut Server, &mut dyn EventSink),
+    ) {
         let result = catch_unwind(AssertUnwindSafe(|| f(self, sink)));
         if result.is_err() {
             let date = self.date_now();
-            let Some(slot) = self.slot_mut(id) else { return };
+            let Some(slot) = self.slot_mut(id) else {
+                return;
+            };
             // The connection's state can't be trusted past a panic: answer 500 after whatever
             // responses are already in flight, parse nothing more, and close.
-            slot.conn.halt(500, &date);
+            slot.conn.fail(500, &date);
         }
     }
 
@@ -447,19 +515,27 @@ impl Server {
         let gen = (self.gens[index as usize] + 1) & 0xff_ffff;
         self.gens[index as usize] = gen;
         let id = ConnId { index, gen };
-        let conn = Conn::new(fd, id, self.now, &self.conn_limits);
-        self.slots[index as usize] = Some(Slot { conn, pipe: None, file_busy: false, zc_result: None, lingering: false });
+        let conn = Conn::new(id, self.now, &self.conn_limits);
+        self.slots[index as usize] = Some(Slot {
+            io: SocketIo::new(fd, id),
+            transport: Transport::Plain,
+            conn,
+        });
         self.live += 1;
         self.arm_recv(id);
     }
 
     fn arm_recv(&mut self, id: ConnId) {
         let group = self.bufs.group();
-        let Some(slot) = self.slot_mut(id) else { return };
-        let fd = slot.conn.fd;
-        slot.conn.recv_armed = true;
-        slot.conn.inflight += 1;
-        let sqe = opcode::RecvMulti::new(types::Fd(fd), group).build().user_data(token(RECV, id));
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
+        let fd = slot.io.fd;
+        slot.io.recv = Recv::Armed;
+        slot.io.inflight += 1;
+        let sqe = opcode::RecvMulti::new(types::Fd(fd), group)
+            .build()
+            .user_data(token(RECV, id));
         self.push(sqe);
     }
 
@@ -467,23 +543,30 @@ impl Server {
         let limits = self.conn_limits;
         let now = self.now;
         let bid = cqueue::buffer_select(flags);
-        let Some(slot) = self.slots.get_mut(id.index as usize).and_then(Option::as_mut).filter(|s| s.conn.id == id) else {
+        let Some(slot) = self
+            .slots
+            .get_mut(id.index as usize)
+            .and_then(Option::as_mut)
+            .filter(|s| s.io.id == id)
+        else {
             if let Some(bid) = bid {
                 self.bufs.recycle(bid);
             }
             return;
         };
         if !cqueue::more(flags) {
-            slot.conn.recv_armed = false;
-            slot.conn.recv_cancelling = false;
-            slot.conn.inflight -= 1;
+            slot.io.recv = Recv::Idle;
+            slot.io.inflight -= 1;
         }
         if res > 0 {
             let bid = bid.expect("a receive with data names its buffer");
-            if !slot.lingering {
+            // A lingering or closing connection only waits for the peer's EOF: bytes are dropped.
+            if slot.io.phase == Phase::Open {
                 let data = self.bufs.slice(bid, res as usize);
-                slot.conn.on_data(data, sink, &limits, date, now);
-                if slot.conn.stalled {
+                let conn = &mut slot.conn;
+                slot.transport
+                    .receive(data, |plain| conn.receive(plain, sink, &limits, date, now));
+                if slot.conn.input_stalled() {
                     self.stalled.push(id.index);
                 }
             }
@@ -502,8 +585,8 @@ impl Server {
                 // The peer closed its side. Like node:http (allowHalfOpen off), that ends the
                 // connection: requests still open are aborted rather than answered into a
                 // socket nobody may be reading.
-                slot.conn.eof = true;
-                slot.conn.read_done = true;
+                slot.io.eof = true;
+                slot.conn.peer_closed();
                 self.close_conn(id, false);
             }
             _ => self.close_conn(id, false),
@@ -511,24 +594,30 @@ impl Server {
     }
 
     fn on_send(&mut self, id: ConnId, res: i32) {
-        let Some(slot) = self.slot_mut(id) else { return };
-        slot.conn.inflight -= 1;
+        let now = self.now;
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
+        slot.io.inflight -= 1;
         if res < 0 {
-            slot.conn.responses.sent(0);
+            slot.conn.output().sent(0);
             self.close_conn(id, false);
             return;
         }
-        slot.conn.responses.sent(res as usize);
+        slot.conn.output_moved(now);
+        slot.conn.output().sent(res as usize);
     }
 
     /// A zero-copy send completes in two steps: the result, then (flag `MORE` on the first) a
     /// notification once the kernel no longer needs our buffer; only then may it be reused.
     fn on_send_zc(&mut self, id: ConnId, res: i32, flags: u32) {
-        let Some(slot) = self.slot_mut(id) else { return };
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
         let res = if cqueue::notif(flags) {
-            slot.zc_result.take().unwrap_or(0)
+            slot.io.zc_result.take().unwrap_or(0)
         } else if cqueue::more(flags) {
-            slot.zc_result = Some(res);
+            slot.io.zc_result = Some(res);
             return;
         } else {
             res
@@ -536,19 +625,42 @@ impl Server {
         self.on_send(id, res);
     }
 
+    /// The hang-up watch fired: the peer closed or reset (or the socket failed) while it was
+    /// not being read. As with EOF on a receive, the connection ends and open requests abort.
+    fn on_hangup(&mut self, id: ConnId, res: i32) {
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
+        slot.io.inflight -= 1;
+        slot.io.hangup_watch = false;
+        if slot.io.closing() || res < 0 || (res as u32) & HANGUP_EVENTS == 0 {
+            return;
+        }
+        slot.io.eof = true;
+        self.close_conn(id, false);
+    }
+
     fn on_splice(&mut self, id: ConnId, kind: u8, res: i32) {
-        let Some(slot) = self.slot_mut(id) else { return };
-        slot.conn.inflight -= 1;
-        slot.file_busy = false;
-        if slot.conn.closing {
+        let now = self.now;
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
+        slot.io.inflight -= 1;
+        slot.io.file_busy = false;
+        if slot.io.closing() {
             return;
         }
         if res <= 0 {
             // The file ended early or the socket failed: the declared length can't be honoured.
-            slot.conn.responses.file_failed(if res < 0 { res } else { -libc::EIO });
+            slot.conn
+                .output()
+                .file_failed(if res < 0 { res } else { -libc::EIO });
             return;
         }
-        let Some(file) = slot.conn.responses.file_ready() else { return };
+        slot.conn.output_moved(now);
+        let Some(file) = slot.conn.output().file_ready() else {
+            return;
+        };
         if kind == SPLICE_IN {
             file.offset += res as u64;
             file.remaining -= res as u64;
@@ -564,20 +676,23 @@ impl Server {
             self.timer_armed = false;
             self.arm_timer();
         }
+        let limits = self.conn_limits;
         let now = self.now;
         for index in 0..self.slots.len() {
-            let Some(slot) = self.slots[index].as_mut() else { continue };
-            if slot.conn.closing {
+            let Some(slot) = self.slots[index].as_mut() else {
+                continue;
+            };
+            if slot.io.closing() {
                 continue;
             }
-            let id = slot.conn.id;
-            if slot.lingering {
-                if matches!(slot.conn.deadline, crate::conn::Deadline::Idle(t) if now >= t) {
+            let id = slot.io.id;
+            if slot.io.lingering() {
+                if now >= slot.io.linger_until {
                     self.close_conn(id, false);
                 }
                 continue;
             }
-            let wants = slot.conn.on_tick(now, sink, date);
+            let wants = slot.conn.tick(now, sink, date, &limits);
             if wants.close_now {
                 self.close_conn(id, false);
             }
@@ -592,85 +707,127 @@ impl Server {
         let group = self.bufs.group();
         let shutting_down = self.shutting_down;
         let zc_min = self.config.send_zc_min;
-        let Some(slot) = self.slot_mut(id) else { return };
-        if slot.conn.closing {
-            if slot.conn.inflight == 0 {
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
+        if slot.io.closing() {
+            if slot.io.inflight == 0 {
                 self.free_slot(id);
             }
             return;
         }
         if shutting_down {
-            slot.conn.close_when_idle = true;
+            slot.conn.close_when_idle();
         }
-        let fd = slot.conn.fd;
-        for (seq, file_fd, err) in slot.conn.responses.finished_files.drain(..) {
+        let fd = slot.io.fd;
+        for (seq, file_fd, err) in slot.conn.output().finished_files.drain(..) {
             close_fd(file_fd);
             if seq != u32::MAX {
                 sink.file_sent(id, seq, err);
             }
         }
         let mut sqes: [Option<squeue::Entry>; 2] = [None, None];
-        if let Some(plan) = slot.conn.responses.next_send() {
-            slot.conn.inflight += 1;
+        if let Some(plan) = slot.conn.output().next_send() {
+            slot.io.inflight += 1;
             let nosig = libc::MSG_NOSIGNAL;
             sqes[0] = Some(match plan {
                 SendPlan::One(ptr, len) if len >= zc_min => {
-                    opcode::SendZc::new(types::Fd(fd), ptr, len as u32).flags(nosig).build().user_data(token(SEND_ZC, id))
+                    opcode::SendZc::new(types::Fd(fd), ptr, len as u32)
+                        .flags(nosig)
+                        .build()
+                        .user_data(token(SEND_ZC, id))
                 }
-                SendPlan::One(ptr, len) => opcode::Send::new(types::Fd(fd), ptr, len as u32).flags(nosig).build().user_data(token(SEND, id)),
+                SendPlan::One(ptr, len) => opcode::Send::new(types::Fd(fd), ptr, len as u32)
+                    .flags(nosig)
+                    .build()
+                    .user_data(token(SEND, id)),
                 SendPlan::Many(msg, total) if total >= zc_min => {
-                    opcode::SendMsgZc::new(types::Fd(fd), msg).flags(nosig as u32).build().user_data(token(SEND_ZC, id))
+                    opcode::SendMsgZc::new(types::Fd(fd), msg)
+                        .flags(nosig as u32)
+                        .build()
+                        .user_data(token(SEND_ZC, id))
                 }
-                SendPlan::Many(msg, _) => opcode::SendMsg::new(types::Fd(fd), msg).flags(nosig as u32).build().user_data(token(SEND, id)),
+                SendPlan::Many(msg, _) => opcode::SendMsg::new(types::Fd(fd), msg)
+                    .flags(nosig as u32)
+                    .build()
+                    .user_data(token(SEND, id)),
             });
-        } else if !slot.file_busy {
-            let pipe = slot.pipe;
-            if let Some(file) = slot.conn.responses.file_ready() {
+        } else if !slot.io.file_busy {
+            let pipe = slot.io.pipe;
+            if let Some(file) = slot.conn.output().file_ready() {
                 let file: FileBody = *file;
                 match splice_step(pipe, fd, &file) {
                     Ok((sqe, new_pipe)) => {
-                        slot.pipe = Some(new_pipe);
-                        slot.file_busy = true;
-                        slot.conn.inflight += 1;
-                        sqes[0] = Some(sqe.user_data(token(if file.in_pipe > 0 { SPLICE_OUT } else { SPLICE_IN }, id)));
+                        slot.io.pipe = Some(new_pipe);
+                        slot.io.file_busy = true;
+                        slot.io.inflight += 1;
+                        sqes[0] = Some(sqe.user_data(token(
+                            if file.in_pipe > 0 {
+                                SPLICE_OUT
+                            } else {
+                                SPLICE_IN
+                            },
+                            id,
+                        )));
                     }
-                    Err(None) => slot.conn.responses.file_done(),
-                    Err(Some(err)) => slot.conn.responses.file_failed(-err),
+                    Err(None) => slot.conn.output().file_done(),
+                    Err(Some(err)) => slot.conn.output().file_failed(-err),
                 }
             }
         }
-        if slot.conn.want_drain && slot.conn.responses.pending_bytes() == 0 {
-            slot.conn.want_drain = false;
-            sink.drained(id);
+        if let Some(seq) = slot.conn.output().take_drained() {
+            sink.drained(id, seq);
         }
-        if slot.conn.pipeline_blocked
-            && !slot.conn.stalled
-            && slot.conn.responses.open_count() < limits.max_pipelined
-            && slot.conn.responses.pending_bytes() <= crate::conn::PIPELINE_OUTPUT_MAX
-        {
-            // Answered pipelined requests made room: parse what was waiting. (Only then: input
-            // that is merely an unfinished head waits for bytes, not for a wake-up.)
-            slot.conn.pipeline_blocked = false;
-            slot.conn.stalled = true;
+        if slot.conn.take_unblocked(&limits) {
             self.stalled.push(id.index);
         }
-        let Some(slot) = self.slot_mut(id) else { return };
-        let wants_recv = if slot.lingering { !slot.conn.eof } else { slot.conn.wants_recv(&limits) };
-        if wants_recv && !slot.conn.recv_armed {
-            slot.conn.recv_armed = true;
-            slot.conn.inflight += 1;
-            sqes[1] = Some(opcode::RecvMulti::new(types::Fd(fd), group).build().user_data(token(RECV, id)));
-        } else if !wants_recv && slot.conn.recv_armed && !slot.conn.recv_cancelling && !slot.conn.closing {
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
+        let wants_recv = if slot.io.lingering() {
+            !slot.io.eof
+        } else {
+            slot.conn.wants_read(&limits)
+        };
+        if wants_recv && slot.io.recv == Recv::Idle {
+            slot.io.recv = Recv::Armed;
+            slot.io.inflight += 1;
+            sqes[1] = Some(
+                opcode::RecvMulti::new(types::Fd(fd), group)
+                    .build()
+                    .user_data(token(RECV, id)),
+            );
+        } else if !wants_recv && slot.io.recv == Recv::Armed && !slot.io.closing() {
             // Backpressure (JS paused a body, or the pipeline is full): stop the multishot
             // receive; bytes already received stay buffered and are parsed when there is room.
             // The receive stays `armed` until its last completion arrives: re-arming before that
             // would put two multishot receives on one socket, racing for its bytes.
-            slot.conn.recv_cancelling = true;
-            slot.conn.inflight += 1;
-            sqes[1] = Some(opcode::AsyncCancel::new(token(RECV, id)).build().user_data(token(CANCEL, id)));
+            slot.io.recv = Recv::Cancelling;
+            slot.io.inflight += 1;
+            sqes[1] = Some(
+                opcode::AsyncCancel::new(token(RECV, id))
+                    .build()
+                    .user_data(token(CANCEL, id)),
+            );
+        } else if !wants_recv
+            && slot.io.recv == Recv::Idle
+            && !slot.io.hangup_watch
+            && !slot.io.closing()
+            && !slot.io.lingering()
+        {
+            // Not reading (a body paused, the pipeline full, the last request in hand): a reset
+            // or close would go unseen until a deadline, leaving the socket open and `onAbort`
+            // unfired. A one-shot poll for hang-up events sees it now.
+            slot.io.hangup_watch = true;
+            slot.io.inflight += 1;
+            sqes[1] = Some(
+                opcode::PollAdd::new(types::Fd(fd), HANGUP_EVENTS)
+                    .build()
+                    .user_data(token(HANGUP, id)),
+            );
         }
-        let finished = slot.conn.finished() && !slot.lingering;
-        slot.conn.settle(now, &limits);
+        let finished = slot.conn.is_done() && !slot.io.lingering();
+        slot.conn.after_output(now, &limits);
         for sqe in sqes.into_iter().flatten() {
             self.push(sqe);
         }
@@ -683,24 +840,32 @@ impl Server {
     /// linger reading until EOF (bounded), so the peer reads our last response before any reset.
     fn close_conn(&mut self, id: ConnId, graceful: bool) {
         let now = self.now;
-        let Some(slot) = self.slot_mut(id) else { return };
-        if slot.conn.closing {
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
+        if slot.io.closing() {
             return;
         }
-        if graceful && !slot.lingering && !slot.conn.eof {
-            slot.lingering = true;
-            slot.conn.deadline = crate::conn::Deadline::Idle(now + 2000);
+        if graceful && !slot.io.lingering() && !slot.io.eof {
+            slot.io.phase = Phase::Lingering;
+            slot.io.linger_until = now + LINGER_MS;
             // SAFETY: plain syscall on the connection's own socket.
-            unsafe { libc::shutdown(slot.conn.fd, libc::SHUT_WR) };
+            unsafe { libc::shutdown(slot.io.fd, libc::SHUT_WR) };
+            // Lingering means reading until the peer's EOF: a receive stopped earlier (after the
+            // last request of the connection) must run again now, or the close is only noticed
+            // when the lingering deadline passes, holding the socket (and any file and pipe).
+            if slot.io.recv == Recv::Idle {
+                self.arm_recv(id);
+            }
             return;
         }
-        slot.conn.closing = true;
-        let aborted = slot.conn.has_open_requests() || slot.conn.body_pending();
+        slot.io.phase = Phase::Closing;
+        let aborted = slot.conn.has_open_work();
         // Shutting the socket down completes the armed receive and any send at once; the slot is
         // freed when the last of them has completed.
         // SAFETY: plain syscall on the connection's own socket.
-        unsafe { libc::shutdown(slot.conn.fd, libc::SHUT_RDWR) };
-        let inflight = slot.conn.inflight;
+        unsafe { libc::shutdown(slot.io.fd, libc::SHUT_RDWR) };
+        let inflight = slot.io.inflight;
         if aborted {
             self.notices.push(Notice::Aborted(id));
         }
@@ -711,13 +876,15 @@ impl Server {
 
     fn free_slot(&mut self, id: ConnId) {
         let i = id.index as usize;
-        let Some(mut slot) = self.slots[i].take() else { return };
-        close_fd(slot.conn.fd);
-        if let Some([r, w]) = slot.pipe {
+        let Some(mut slot) = self.slots[i].take() else {
+            return;
+        };
+        close_fd(slot.io.fd);
+        if let Some([r, w]) = slot.io.pipe {
             close_fd(r);
             close_fd(w);
         }
-        for fd in slot.conn.responses.take_files() {
+        for fd in slot.conn.output().take_files() {
             close_fd(fd);
         }
         self.free.push(id.index);
@@ -730,43 +897,105 @@ impl Server {
         self.touched.push(id.index);
     }
 
-    /// Appends `data` to response `seq`; `end` completes it; `close` ends the connection after it.
-    /// `want_drain`: report `drained` once the connection's output is all sent.
-    pub fn write(&mut self, id: ConnId, seq: u32, data: &[u8], end: bool, close: bool, want_drain: bool) {
-        let Some(slot) = self.slot_mut(id) else { return };
-        if slot.conn.closing {
+    /// Starts response `seq` (its head, from `start`) with its first body bytes; `flags.end`
+    /// completes it, `flags.close` ends the connection after it, `flags.want_drain` asks for
+    /// `drained` once the connection's output is all sent.
+    pub fn respond(
+        &mut self,
+        id: ConnId,
+        seq: u32,
+        start: &ResponseStart<'_>,
+        body: Payload<'_>,
+        flags: WriteFlags,
+    ) {
+        let date = self.date_now();
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
+        if slot.io.closing() {
             return;
         }
-        slot.conn.write(seq, data, end, close);
-        slot.conn.want_drain |= want_drain;
+        slot.conn.respond(seq, start, body, flags, &date);
+        if flags.want_drain {
+            slot.conn.want_drain(seq);
+        }
+        if slot.conn.input_stalled() {
+            // An upgrade was declined: the requests held behind it are parsed next.
+            self.stalled.push(id.index);
+        }
         self.touch(id);
     }
 
-    /// Appends a large payload to response `seq` without copying it; `data` is dropped once sent
-    /// (or when the connection goes), on this thread.
-    pub fn write_external(&mut self, id: ConnId, seq: u32, data: Box<dyn ExternalBytes>, end: bool, close: bool, want_drain: bool) {
-        let Some(slot) = self.slot_mut(id) else { return };
-        if slot.conn.closing {
+    /// More body bytes of started response `seq` (large payloads are sent from their owner's
+    /// memory and dropped once sent, on this thread).
+    pub fn write_body(&mut self, id: ConnId, seq: u32, body: Payload<'_>, flags: WriteFlags) {
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
+        if slot.io.closing() {
             return;
         }
-        slot.conn.write_external(seq, data, end, close);
-        slot.conn.want_drain |= want_drain;
+        slot.conn.write_body(seq, body, flags.end, flags.close);
+        if flags.want_drain {
+            slot.conn.want_drain(seq);
+        }
         self.touch(id);
     }
 
-    /// Sends `head` then `length` bytes of `file` from `offset` as the body of response `seq`.
-    /// Takes ownership of `file` (closed when sent or when the connection goes).
-    pub fn send_file(&mut self, id: ConnId, seq: u32, head: &[u8], file: OwnedFd, range: FileRange, close: bool) {
-        let FileRange { offset, length } = range;
+    /// Starts response `seq` with `length` bytes of `file` from `offset` as its whole body.
+    /// Takes ownership of `file` (closed when sent, when no body may follow, or when the
+    /// connection goes); `file_sent` reports the end either way.
+    pub fn send_file(
+        &mut self,
+        id: ConnId,
+        seq: u32,
+        start: &ResponseStart<'_>,
+        file: OwnedFd,
+        range: FileRange,
+        close: bool,
+    ) {
         use std::os::fd::IntoRawFd;
-        let Some(slot) = self.slot_mut(id) else { return };
-        if slot.conn.closing {
+        let FileRange { offset, length } = range;
+        let date = self.date_now();
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
+        if slot.io.closing() {
             return;
         }
-        let body = FileBody { fd: file.into_raw_fd(), offset, remaining: length, in_pipe: 0 };
-        if slot.conn.responses.send_file(seq, head, body, close) == crate::send::WriteOutcome::UnknownSeq {
-            close_fd(body.fd);
-            self.notices.push(Notice::FileSent(id, seq, -libc::ECANCELED));
+        if !slot.conn.response_open(seq) {
+            self.notices
+                .push(Notice::FileSent(id, seq, -libc::ECANCELED));
+            return;
+        }
+        let head = slot
+            .conn
+            .file_head(seq, start.status, start.fields, length, close, &date);
+        let resume = slot.conn.input_stalled();
+        match head {
+            Some((head, close)) => {
+                let body = FileBody {
+                    fd: file.into_raw_fd(),
+                    offset,
+                    remaining: length,
+                    in_pipe: 0,
+                };
+                if slot.conn.queue_file(seq, &head, body, close)
+                    == crate::send::WriteOutcome::UnknownSeq
+                {
+                    close_fd(body.fd);
+                    self.notices
+                        .push(Notice::FileSent(id, seq, -libc::ECANCELED));
+                }
+            }
+            // No body may follow (HEAD, 304, an empty range…): the head alone completed it.
+            None => {
+                drop(file);
+                self.notices.push(Notice::FileSent(id, seq, 0));
+            }
+        }
+        if resume {
+            self.stalled.push(id.index);
         }
         self.touch(id);
     }
@@ -782,9 +1011,7 @@ impl Server {
     /// Stops (`true`) or restarts reading the connection, for request-body backpressure.
     pub fn pause(&mut self, id: ConnId, paused: bool) {
         if let Some(slot) = self.slot_mut(id) {
-            slot.conn.paused = paused;
-            if !paused && slot.conn.has_input() {
-                slot.conn.stalled = true;
+            if slot.conn.set_paused(paused) {
                 self.stalled.push(id.index);
             }
             self.touch(id);
@@ -799,7 +1026,7 @@ impl Server {
 
     /// The peer address of a connection.
     pub fn peer_addr(&mut self, id: ConnId) -> Option<std::net::SocketAddr> {
-        let fd = self.slot_mut(id)?.conn.fd;
+        let fd = self.slot_mut(id)?.io.fd;
         crate::listener::peer_addr(fd).ok()
     }
 
@@ -812,14 +1039,18 @@ impl Server {
         if self.listener.is_some() {
             if self.accept_armed {
                 // The listener closes when the cancelled accept reports its last completion.
-                self.push(opcode::AsyncCancel::new(token(ACCEPT, NO_CONN)).build().user_data(token(CANCEL, NO_CONN)));
+                self.push(
+                    opcode::AsyncCancel::new(token(ACCEPT, NO_CONN))
+                        .build()
+                        .user_data(token(CANCEL, NO_CONN)),
+                );
             } else {
                 self.listener = None;
             }
         }
         for index in 0..self.slots.len() {
             if let Some(slot) = &self.slots[index] {
-                self.touched.push(slot.conn.id.index);
+                self.touched.push(slot.io.id.index);
             }
         }
     }
@@ -828,7 +1059,7 @@ impl Server {
     pub fn destroy_all(&mut self) {
         for index in 0..self.slots.len() {
             if let Some(slot) = &self.slots[index] {
-                let id = slot.conn.id;
+                let id = slot.io.id;
                 self.close_conn(id, false);
                 self.touched.push(index as u32);
             }
@@ -842,9 +1073,13 @@ impl Server {
         let mut touched = std::mem::take(&mut self.touched);
         // `service` reports drained/file events to a sink; here they are queued as notices.
         let mut notices = Vec::new();
-        let mut deferred = DeferredSink { notices: &mut notices };
+        let mut deferred = DeferredSink {
+            notices: &mut notices,
+        };
         for &index in &touched {
-            let Some(gen) = self.gens.get(index as usize).copied() else { continue };
+            let Some(gen) = self.gens.get(index as usize).copied() else {
+                continue;
+            };
             self.service(ConnId { index, gen }, &mut deferred);
         }
         self.notices.append(&mut notices);
@@ -862,7 +1097,7 @@ impl Drop for Server {
         // Whatever is still open is closed here; the ring itself cancels its in-flight ops.
         for index in 0..self.slots.len() {
             if let Some(slot) = &self.slots[index] {
-                let id = slot.conn.id;
+                let id = slot.io.id;
                 self.free_slot(id);
             }
         }
@@ -886,8 +1121,8 @@ impl EventSink for DeferredSink<'_> {
     fn aborted(&mut self, conn: ConnId) {
         self.notices.push(Notice::Aborted(conn));
     }
-    fn drained(&mut self, conn: ConnId) {
-        self.notices.push(Notice::Drained(conn));
+    fn drained(&mut self, conn: ConnId, seq: u32) {
+        self.notices.push(Notice::Drained(conn, seq));
     }
     fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32) {
         self.notices.push(Notice::FileSent(conn, seq, error));
@@ -896,7 +1131,11 @@ impl EventSink for DeferredSink<'_> {
 
 /// The next splice of a file body: into the pipe when it is empty, out of it to the socket when
 /// not. `Err(None)`: nothing left to send; `Err(Some(errno))`: no pipe could be made.
-fn splice_step(pipe: Option<[RawFd; 2]>, sock: RawFd, file: &FileBody) -> Result<(squeue::Entry, [RawFd; 2]), Option<i32>> {
+fn splice_step(
+    pipe: Option<[RawFd; 2]>,
+    sock: RawFd,
+    file: &FileBody,
+) -> Result<(squeue::Entry, [RawFd; 2]), Option<i32>> {
     if file.in_pipe == 0 && file.remaining == 0 {
         return Err(None);
     }
@@ -906,7 +1145,11 @@ fn splice_step(pipe: Option<[RawFd; 2]>, sock: RawFd, file: &FileBody) -> Result
             let mut fds = [0 as RawFd; 2];
             // SAFETY: `fds` has room for the two descriptors pipe2 writes.
             if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-                return Err(Some(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EMFILE)));
+                return Err(Some(
+                    io::Error::last_os_error()
+                        .raw_os_error()
+                        .unwrap_or(libc::EMFILE),
+                ));
             }
             fds
         }
@@ -915,7 +1158,14 @@ fn splice_step(pipe: Option<[RawFd; 2]>, sock: RawFd, file: &FileBody) -> Result
         opcode::Splice::new(types::Fd(pipe[0]), -1, types::Fd(sock), -1, file.in_pipe).build()
     } else {
         let len = file.remaining.min(SPLICE_CHUNK as u64) as u32;
-        opcode::Splice::new(types::Fd(file.fd), file.offset as i64, types::Fd(pipe[1]), -1, len).build()
+        opcode::Splice::new(
+            types::Fd(file.fd),
+            file.offset as i64,
+            types::Fd(pipe[1]),
+            -1,
+            len,
+        )
+        .build()
     };
     Ok((sqe, pipe))
 }

@@ -4,11 +4,17 @@
 
 #[test]
 fn reports_why_when_the_kernel_refuses_the_ring() {
-    let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut old = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
     unsafe { assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut old), 0) };
     // Every descriptor number at or above the limit is refused; 3 leaves only stdio.
-    let low = libc::rlimit { rlim_cur: 3, rlim_max: old.rlim_max };
+    let low = libc::rlimit {
+        rlim_cur: 3,
+        rlim_max: old.rlim_max,
+    };
     // SAFETY: as above.
     unsafe { assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &low), 0) };
     let support = zephyr_uring::probe::io_uring_supported();

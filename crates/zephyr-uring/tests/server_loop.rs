@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::os::fd::OwnedFd;
+use std::os::fd::IntoRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -12,15 +12,34 @@ use std::time::Duration;
 
 use zephyr_uring::conn::{ConnId, EventSink, RequestEvent};
 use zephyr_uring::listener::{resolve, ListenerOptions};
+use zephyr_uring::protocol::commands::{
+    apply, CommandEncoder, EncodedBody, FileCommand, WriteFlags,
+};
 use zephyr_uring::server::{FileRange, Limits, Server, ServerConfig};
 
 /// What a test handler sees.
 #[derive(Debug, Clone)]
 #[allow(dead_code)] // every field is recorded so a failing assertion prints the whole event
 enum Event {
-    Request { conn: ConnId, seq: u32, method: String, path: String, body: Option<Vec<u8>>, follows: bool },
-    Body { conn: ConnId, seq: u32, chunk: Vec<u8>, last: bool },
-    BodyError { conn: ConnId, seq: u32, status: u16 },
+    Request {
+        conn: ConnId,
+        seq: u32,
+        method: String,
+        path: String,
+        body: Option<Vec<u8>>,
+        follows: bool,
+    },
+    Body {
+        conn: ConnId,
+        seq: u32,
+        chunk: Vec<u8>,
+        last: bool,
+    },
+    BodyError {
+        conn: ConnId,
+        seq: u32,
+        status: u16,
+    },
     Aborted(ConnId),
     FileSent(ConnId, u32, i32),
 }
@@ -31,7 +50,10 @@ impl EventSink for Collect {
     fn request(&mut self, conn: ConnId, seq: u32, req: &RequestEvent<'_>) -> bool {
         let h = req.head;
         // Stands for a bug anywhere in the loop: the loop must contain it to the connection.
-        assert!(h.slice(req.buf, h.target) != b"/panic", "a bug while handling /panic");
+        assert!(
+            h.slice(req.buf, h.target) != b"/panic",
+            "a bug while handling /panic"
+        );
         self.0.push(Event::Request {
             conn,
             seq,
@@ -46,7 +68,12 @@ impl EventSink for Collect {
         true
     }
     fn body(&mut self, conn: ConnId, seq: u32, chunk: &[u8], last: bool) {
-        self.0.push(Event::Body { conn, seq, chunk: chunk.to_vec(), last });
+        self.0.push(Event::Body {
+            conn,
+            seq,
+            chunk: chunk.to_vec(),
+            last,
+        });
     }
     fn body_error(&mut self, conn: ConnId, seq: u32, status: u16) {
         self.0.push(Event::BodyError { conn, seq, status });
@@ -54,7 +81,7 @@ impl EventSink for Collect {
     fn aborted(&mut self, conn: ConnId) {
         self.0.push(Event::Aborted(conn));
     }
-    fn drained(&mut self, _: ConnId) {}
+    fn drained(&mut self, _: ConnId, _: u32) {}
     fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32) {
         self.0.push(Event::FileSent(conn, seq, error));
     }
@@ -87,7 +114,10 @@ fn start(limits: Limits, handler: Handler) -> Running {
     start_with(move |config| config.limits = limits, handler)
 }
 
-fn start_with(configure: impl FnOnce(&mut ServerConfig) + Send + 'static, mut handler: Handler) -> Running {
+fn start_with(
+    configure: impl FnOnce(&mut ServerConfig) + Send + 'static,
+    mut handler: Handler,
+) -> Running {
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
@@ -96,7 +126,12 @@ fn start_with(configure: impl FnOnce(&mut ServerConfig) + Send + 'static, mut ha
     let wakeups = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let wakeups2 = wakeups.clone();
     let thread = thread::spawn(move || {
-        let mut config = ServerConfig::new(ListenerOptions { addr: resolve("127.0.0.1", 0).unwrap(), reuse_port: false, backlog: 128, tcp_fast_open: false });
+        let mut config = ServerConfig::new(ListenerOptions {
+            addr: resolve("127.0.0.1", 0).unwrap(),
+            reuse_port: false,
+            backlog: 128,
+            tcp_fast_open: false,
+        });
         configure(&mut config);
         let mut server = Server::bind(config).unwrap();
         tx.send(server.port()).unwrap();
@@ -119,18 +154,48 @@ fn start_with(configure: impl FnOnce(&mut ServerConfig) + Send + 'static, mut ha
         server.connections()
     });
     let port = rx.recv().unwrap();
-    Running { port, stop, open, wakeups, thread: Some(thread) }
+    Running {
+        port,
+        stop,
+        open,
+        wakeups,
+        thread: Some(thread),
+    }
 }
 
+/// A fixed `date`, so that heads are predictable.
+const DATE: (&[u8], &[u8]) = (b"date", b"D");
+
+/// Answers `body` the way the JS side does: a command buffer applied to the server.
 fn respond(server: &mut Server, conn: ConnId, seq: u32, body: &str) {
-    let text = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}", body.len());
-    server.write(conn, seq, text.as_bytes(), true, false, false);
+    let mut enc = CommandEncoder::default();
+    let end = WriteFlags {
+        end: true,
+        ..WriteFlags::default()
+    };
+    enc.respond(
+        conn,
+        seq,
+        200,
+        &[DATE],
+        Some(body.len() as u64),
+        EncodedBody::Bytes(body.as_bytes()),
+        end,
+    );
+    apply::<Vec<u8>>(server, &enc.buf, &mut []).expect("commands apply");
 }
 
 /// Answers each request with its path.
 fn echo_path() -> Handler {
     Box::new(|server, event| {
-        if let Event::Request { conn, seq, path, follows: false, .. } = event {
+        if let Event::Request {
+            conn,
+            seq,
+            path,
+            follows: false,
+            ..
+        } = event
+        {
             respond(server, conn, seq, &path);
         }
     })
@@ -174,18 +239,22 @@ fn read_to_close(s: &mut TcpStream) -> String {
 fn a_panic_while_handling_a_connection_costs_that_connection_a_500_not_the_server() {
     let server = start(Limits::default(), echo_path());
     let mut c = client(server.port);
-    c.write_all(b"GET /panic HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    c.write_all(b"GET /panic HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let text = read_to_close(&mut c);
     assert!(text.starts_with("HTTP/1.1 500 "), "{text}");
     let mut d = client(server.port);
-    d.write_all(b"GET /fine HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    d.write_all(b"GET /fine HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     assert!(read_responses(&mut d, 1).ends_with("/fine"));
     server.stop();
 }
 
 #[test]
 fn large_responses_go_out_zero_copy_intact() {
-    let body: String = (0..400_000u32).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    let body: String = (0..400_000u32)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
     let expected = body.clone();
     let server = start_with(
         |config| config.send_zc_min = 16 * 1024,
@@ -198,7 +267,7 @@ fn large_responses_go_out_zero_copy_intact() {
     let mut c = client(server.port);
     for _ in 0..3 {
         c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-        let head = "HTTP/1.1 200 OK\r\ncontent-length: 400000\r\n\r\n";
+        let head = "HTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 400000\r\n\r\n";
         let mut got = vec![0u8; head.len() + expected.len()];
         c.read_exact(&mut got).unwrap();
         assert!(got[head.len()..] == *expected.as_bytes());
@@ -212,9 +281,15 @@ fn a_client_pipelining_faster_than_the_handler_is_held_back_by_tcp() {
     // client's writes block instead of the server buffering everything it sends.
     let server = start(Limits::default(), Box::new(|_, _| {}));
     let mut c = client(server.port);
-    c.set_write_timeout(Some(Duration::from_millis(500))).unwrap();
+    c.set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
     let request = b"GET /flood HTTP/1.1\r\nHost: x\r\n\r\n";
-    let batch: Vec<u8> = request.iter().copied().cycle().take(request.len() * 4096).collect();
+    let batch: Vec<u8> = request
+        .iter()
+        .copied()
+        .cycle()
+        .take(request.len() * 4096)
+        .collect();
     let mut written = 0usize;
     let limit = 256 << 20;
     while written < limit {
@@ -223,7 +298,10 @@ fn a_client_pipelining_faster_than_the_handler_is_held_back_by_tcp() {
             Err(_) => break,
         }
     }
-    assert!(written < limit, "the server read {written} bytes of requests it could not answer");
+    assert!(
+        written < limit,
+        "the server read {written} bytes of requests it could not answer"
+    );
     server.stop();
 }
 
@@ -237,7 +315,10 @@ fn an_unfinished_head_waits_for_bytes_without_waking_the_loop() {
     thread::sleep(Duration::from_millis(300));
     let woke = server.wakeups.load(Ordering::SeqCst) - before;
     // Only the deadline timer may tick (at most once a second with the default limits).
-    assert!(woke <= 2, "the loop woke {woke} times in 300 ms while waiting for bytes");
+    assert!(
+        woke <= 2,
+        "the loop woke {woke} times in 300 ms while waiting for bytes"
+    );
     c.write_all(b"st: x\r\n\r\n").unwrap();
     assert!(read_responses(&mut c, 1).ends_with("\r\n\r\n/"));
     server.stop();
@@ -248,13 +329,18 @@ fn keep_alive_serves_several_requests_on_one_connection() {
     let server = start(Limits::default(), echo_path());
     let mut c = client(server.port);
     for path in ["/a", "/bb", "/ccc"] {
-        c.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).unwrap();
+        c.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .unwrap();
         let text = read_responses(&mut c, 1);
         assert!(text.ends_with(path), "{text}");
     }
     drop(c);
     thread::sleep(Duration::from_millis(100));
-    assert_eq!(server.stop(), 0, "the closed client's connection must be gone");
+    assert_eq!(
+        server.stop(),
+        0,
+        "the closed client's connection must be gone"
+    );
 }
 
 #[test]
@@ -264,7 +350,10 @@ fn pipelined_requests_are_answered_in_order_even_when_handled_out_of_order() {
     let server = start(
         Limits::default(),
         Box::new(move |server, event| {
-            if let Event::Request { conn, seq, path, .. } = event {
+            if let Event::Request {
+                conn, seq, path, ..
+            } = event
+            {
                 held.push((conn, seq, path));
                 if held.len() == 16 {
                     for (conn, seq, path) in held.drain(..).rev() {
@@ -275,10 +364,16 @@ fn pipelined_requests_are_answered_in_order_even_when_handled_out_of_order() {
         }),
     );
     let mut c = client(server.port);
-    let batch: String = (0..16).map(|i| format!("GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n")).collect();
+    let batch: String = (0..16)
+        .map(|i| format!("GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n"))
+        .collect();
     c.write_all(batch.as_bytes()).unwrap();
     let text = read_responses(&mut c, 16);
-    let bodies: Vec<&str> = text.split("\r\n\r\n").skip(1).map(|b| b.split("HTTP/1.1").next().unwrap()).collect();
+    let bodies: Vec<&str> = text
+        .split("\r\n\r\n")
+        .skip(1)
+        .map(|b| b.split("HTTP/1.1").next().unwrap())
+        .collect();
     let expected: Vec<String> = (0..16).map(|i| format!("/{i}")).collect();
     assert_eq!(bodies, expected);
     server.stop();
@@ -290,7 +385,10 @@ fn http10_without_keep_alive_gets_its_response_then_a_close() {
     let mut c = client(server.port);
     c.write_all(b"GET /old HTTP/1.0\r\n\r\n").unwrap();
     let text = read_to_close(&mut c);
-    assert!(text.starts_with("HTTP/1.1 200 OK") && text.ends_with("/old"), "{text}");
+    assert!(
+        text.starts_with("HTTP/1.1 200 OK") && text.ends_with("/old"),
+        "{text}"
+    );
     server.stop();
 }
 
@@ -307,20 +405,43 @@ fn connection_close_is_honoured_after_the_response() {
 
 #[test]
 fn limits_are_answered_with_their_status_and_a_close() {
-    let limits = Limits { max_header_bytes: 1024, max_url_length: 64, max_body_bytes: 100, ..Limits::default() };
+    let limits = Limits {
+        max_header_bytes: 1024,
+        max_url_length: 64,
+        max_body_bytes: 100,
+        ..Limits::default()
+    };
     let server = start(limits, echo_path());
     let cases = [
-        (format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(2000)), "431"),
-        (format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "u".repeat(100)), "414"),
-        ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n".to_string(), "413"),
+        (
+            format!(
+                "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+                "a".repeat(2000)
+            ),
+            "431",
+        ),
+        (
+            format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "u".repeat(100)),
+            "414",
+        ),
+        (
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n".to_string(),
+            "413",
+        ),
         ("GET / HTTP/1.1\r\nHost x\r\n\r\n".to_string(), "400"),
     ];
     for (request, status) in cases {
         let mut c = client(server.port);
         c.write_all(request.as_bytes()).unwrap();
         let text = read_to_close(&mut c);
-        assert!(text.starts_with(&format!("HTTP/1.1 {status} ")), "{status}: {text}");
-        assert!(text.to_ascii_lowercase().contains("connection: close"), "{text}");
+        assert!(
+            text.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{status}: {text}"
+        );
+        assert!(
+            text.to_ascii_lowercase().contains("connection: close"),
+            "{text}"
+        );
     }
     thread::sleep(Duration::from_millis(100));
     assert_eq!(server.stop(), 0);
@@ -332,9 +453,19 @@ fn a_chunked_body_is_decoded_and_streamed() {
     let server = start(
         Limits::default(),
         Box::new(move |server, event| match event {
-            Event::Request { body: Some(b), conn, seq, .. } => respond(server, conn, seq, &String::from_utf8_lossy(&b)),
+            Event::Request {
+                body: Some(b),
+                conn,
+                seq,
+                ..
+            } => respond(server, conn, seq, &String::from_utf8_lossy(&b)),
             Event::Request { .. } => {}
-            Event::Body { conn, seq, chunk, last } => {
+            Event::Body {
+                conn,
+                seq,
+                chunk,
+                last,
+            } => {
                 body.extend_from_slice(&chunk);
                 if last {
                     let text = String::from_utf8(std::mem::take(&mut body)).unwrap();
@@ -345,9 +476,15 @@ fn a_chunked_body_is_decoded_and_streamed() {
         }),
     );
     let mut c = client(server.port);
-    c.write_all(b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n").unwrap();
+    c.write_all(
+        b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+    )
+    .unwrap();
     thread::sleep(Duration::from_millis(30));
-    c.write_all(b"6\r\n world\r\n0\r\n\r\nPOST /cl HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc").unwrap();
+    c.write_all(
+        b"6\r\n world\r\n0\r\n\r\nPOST /cl HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+    )
+    .unwrap();
     let text = read_responses(&mut c, 2);
     assert!(text.contains("\r\n\r\nhello world"), "{text}");
     assert!(text.ends_with("\r\n\r\nabc"), "{text}");
@@ -356,7 +493,10 @@ fn a_chunked_body_is_decoded_and_streamed() {
 
 #[test]
 fn the_header_timeout_answers_408_to_a_slow_client() {
-    let limits = Limits { header_timeout_ms: 150, ..Limits::default() };
+    let limits = Limits {
+        header_timeout_ms: 150,
+        ..Limits::default()
+    };
     let server = start(limits, echo_path());
     let mut c = client(server.port);
     c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
@@ -367,11 +507,16 @@ fn the_header_timeout_answers_408_to_a_slow_client() {
 
 #[test]
 fn the_request_timeout_answers_408_to_a_body_that_never_finishes() {
-    let limits = Limits { header_timeout_ms: 100, request_timeout_ms: 200, ..Limits::default() };
+    let limits = Limits {
+        header_timeout_ms: 100,
+        request_timeout_ms: 200,
+        ..Limits::default()
+    };
     let server = start(limits, echo_path());
     let mut c = client(server.port);
     let started = std::time::Instant::now();
-    c.write_all(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab").unwrap();
+    c.write_all(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+        .unwrap();
     let text = read_to_close(&mut c);
     assert!(text.starts_with("HTTP/1.1 408 "), "{text}");
     assert!(started.elapsed() < Duration::from_secs(2));
@@ -380,7 +525,10 @@ fn the_request_timeout_answers_408_to_a_body_that_never_finishes() {
 
 #[test]
 fn the_keep_alive_timeout_closes_an_idle_connection() {
-    let limits = Limits { keep_alive_timeout_ms: 100, ..Limits::default() };
+    let limits = Limits {
+        keep_alive_timeout_ms: 100,
+        ..Limits::default()
+    };
     let server = start(limits, echo_path());
     let mut c = client(server.port);
     c.write_all(b"GET /k HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
@@ -393,7 +541,10 @@ fn the_keep_alive_timeout_closes_an_idle_connection() {
 
 #[test]
 fn connections_beyond_the_limit_are_closed_at_accept() {
-    let limits = Limits { max_connections: 2, ..Limits::default() };
+    let limits = Limits {
+        max_connections: 2,
+        ..Limits::default()
+    };
     let server = start(limits, echo_path());
     let mut a = client(server.port);
     let mut b = client(server.port);
@@ -426,19 +577,35 @@ fn resets_at_any_point_leave_no_connection_behind() {
         match i % 3 {
             0 => c2.write_all(b"GET / HTTP/1.1\r\nHo").unwrap(),
             1 => c2.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap(),
-            _ => c2.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab").unwrap(),
+            _ => c2
+                .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+                .unwrap(),
         }
         // SO_LINGER 0 makes close send RST.
         let fd = std::os::fd::AsRawFd::as_raw_fd(&c);
-        let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
         // SAFETY: setsockopt on our own socket with a live struct of the stated size.
-        unsafe { libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_LINGER, (&linger as *const libc::linger).cast(), std::mem::size_of::<libc::linger>() as u32) };
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&linger as *const libc::linger).cast(),
+                std::mem::size_of::<libc::linger>() as u32,
+            )
+        };
         drop(c);
         drop(c2);
     }
     thread::sleep(Duration::from_millis(300));
     assert_eq!(server.stop(), 0);
-    assert!(aborted.load(Ordering::SeqCst) > 0, "open requests must be reported aborted");
+    assert!(
+        aborted.load(Ordering::SeqCst) > 0,
+        "open requests must be reported aborted"
+    );
 }
 
 #[test]
@@ -452,9 +619,25 @@ fn a_file_body_is_spliced_after_its_head() {
         Limits::default(),
         Box::new(move |server, event| match event {
             Event::Request { conn, seq, .. } => {
-                let file: OwnedFd = std::fs::File::open(&file_path).unwrap().into();
-                let head = "HTTP/1.1 200 OK\r\ncontent-length: 299990\r\n\r\n";
-                server.send_file(conn, seq, head.as_bytes(), file, FileRange { offset: 10, length: 299_990 }, false);
+                let file = std::fs::File::open(&file_path).unwrap().into_raw_fd();
+                let mut enc = CommandEncoder::default();
+                let range = FileRange {
+                    offset: 10,
+                    length: 299_990,
+                };
+                enc.send_file(
+                    conn,
+                    seq,
+                    200,
+                    &[DATE],
+                    FileCommand {
+                        fd: file,
+                        borrowed: false,
+                        range,
+                        close: false,
+                    },
+                );
+                apply::<Vec<u8>>(server, &enc.buf, &mut []).expect("commands apply");
             }
             Event::FileSent(_, _, err) => done_tx.send(err).unwrap(),
             _ => {}
@@ -464,7 +647,7 @@ fn a_file_body_is_spliced_after_its_head() {
     c.write_all(b"GET /f HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 65536];
-    let head_len = "HTTP/1.1 200 OK\r\ncontent-length: 299990\r\n\r\n".len();
+    let head_len = "HTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 299990\r\n\r\n".len();
     while got.len() < head_len + 299_990 {
         let n = c.read(&mut buf).unwrap();
         assert!(n > 0);

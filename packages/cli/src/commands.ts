@@ -1,47 +1,78 @@
-import { ConfigError } from '@zephyr/config';
-import { ioUringSupported, loadConfig } from 'zephyr';
+import { DEFAULT_ENTRY, DEFAULT_MIGRATIONS_DIR, DEFAULT_SCHEMA_MODULE } from './app-layout.js';
+import type { Command, CommandContext } from './command.js';
 
-/** What a command prints and the exit code it asks for. */
-export interface CommandResult {
-  stdout: string;
-  stderr: string;
-  code: number;
+type Run = (args: readonly string[], context: CommandContext) => Promise<number> | number;
+
+/**
+ * A command whose code loads when it runs: `zephyr --help` or `zephyr config` should not wait for
+ * the database engine, the HTTP engine and the prompt library to load.
+ */
+function lazy(summary: string, usage: string, load: () => Promise<Run>, handlesHelp = false): Command {
+  return { summary, usage, handlesHelp, run: async (args, context) => (await load())(args, context) };
 }
 
-/** A CLI command: parsed arguments in, output and an exit code out (no process access, testable). */
-export interface Command {
-  summary: string;
-  usage: string;
-  run(args: readonly string[], cwd: string, env: Readonly<Record<string, string | undefined>>): CommandResult;
-}
+const CONFIG_FLAG =
+  '--config <file>  the config file (default: zephyr.config.yaml here or in a parent directory)';
 
-const ok = (stdout: string): CommandResult => ({ stdout, stderr: '', code: 0 });
-
+/** Every command `zephyr` runs, by name; `zephyr --help` lists them in this order. */
 export const commands: Record<string, Command> = {
-  config: {
-    summary: 'validate zephyr.config.yaml (with ZEPHYR_* overrides) and print the resolved configuration',
-    usage: 'zephyr config [--file <path>]',
-    run(args, cwd, env) {
-      const fileFlag = args.indexOf('--file');
-      const file = fileFlag >= 0 ? args[fileFlag + 1] : undefined;
-      if (fileFlag >= 0 && !file) return { stdout: '', stderr: '--file needs a path\n', code: 2 };
-      try {
-        const config = loadConfig({ cwd, env, ...(file ? { file } : {}) });
-        return ok(`${JSON.stringify(config, null, 2)}\n`);
-      } catch (err) {
-        if (err instanceof ConfigError) return { stdout: '', stderr: `${err.message}\n`, code: 1 };
-        throw err;
-      }
+  new: lazy(
+    'create an app: zephyr new <dir> [--template minimal|api|full] [--yes] …',
+    'zephyr new [dir] [options]   (zephyr new --help lists them)',
+    async () => {
+      const { runCreate } = await import('create-zephyr');
+      return (args, context) => runCreate(args, context, 'zephyr new');
     },
-  },
-  probe: {
-    summary: 'tell whether io_uring can be used here, and why not',
-    usage: 'zephyr probe',
-    run() {
-      const probe = ioUringSupported();
-      return probe.supported
-        ? ok(`io_uring: supported (features 0x${probe.features.toString(16)})\n`)
-        : { stdout: `io_uring: not supported: ${probe.reason}\n`, stderr: '', code: 1 };
-    },
-  },
+    true,
+  ),
+  start: lazy(
+    'serve the built app with the workers and engine of zephyr.config.yaml',
+    `zephyr start [--entry <file>] [--config <file>]
+
+  --entry <file>   the built module whose default export is the app (default ${DEFAULT_ENTRY})
+  ${CONFIG_FLAG}`,
+    async () => (await import('./start-command.js')).runStart,
+  ),
+  db: lazy(
+    'schema migrations: generate <name> | migrate | rollback | status',
+    `zephyr db <generate <name> | migrate | rollback | status> [options]
+
+  generate <name>      write migrations/<timestamp>_<name>.sql: the diff from the migrations to the schema
+  migrate              show, then apply, every pending migration
+  rollback [--steps n] show, then run, the down SQL of the last n applied migrations (default 1)
+  status               each migration's state, and whether the schema has changes no migration holds
+
+  --allow-destructive  allow steps that lose data: dropped tables or columns (refused otherwise)
+  --schema <file>      the built module exporting \`schema\` (default ${DEFAULT_SCHEMA_MODULE})
+  --migrations <dir>   the migrations directory (default ${DEFAULT_MIGRATIONS_DIR})
+  ${CONFIG_FLAG}
+
+The database is database.url from the config (or ZEPHYR_DATABASE__URL), else the app's PGlite directory.`,
+    async () => (await import('./db-command.js')).runDb,
+  ),
+  config: lazy(
+    'validate zephyr.config.yaml (with ZEPHYR_* overrides) and print the resolved configuration',
+    `zephyr config [--file <path>]
+
+  --file <path>  the file to read (default: zephyr.config.yaml or .yml in this directory or the nearest parent)
+
+Prints the resolved configuration as JSON on stdout; which file was read goes to stderr.
+Exits 1 listing every problem as file:line:column key.path: message.`,
+    async () => (await import('./config-command.js')).runConfig,
+  ),
+  probe: lazy(
+    'tell whether io_uring can be used here, and why not',
+    'zephyr probe',
+    async () => (await import('./probe-command.js')).runProbe,
+  ),
+};
+
+/**
+ * Commands with a name and a home but no code yet: `zephyr dev` says where it is coming from
+ * instead of "unknown command". Each moves to {@link commands} when it is built.
+ */
+export const plannedCommands: Record<string, string> = {
+  dev: 'hot reload arrives with @zephyr/devtools; until then `npm run dev` builds and starts the app',
+  repl: 'a REPL into a running app arrives with @zephyr/devtools',
+  profile: 'the CPU and heap profilers arrive with @zephyr/devtools',
 };

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ describe('zephyr config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'zephyr-cli-'));
     writeFileSync(join(dir, 'zephyr.config.yaml'), SEED);
     const result = zephyr(['config'], dir);
-    expect(result.stderr).toBe('');
+    expect(result.stderr).toBe(`zephyr config: read ${join(dir, 'zephyr.config.yaml')}\n`);
     expect(result.code).toBe(0);
     const config = JSON.parse(result.stdout);
     expect(config.server).toMatchObject({ workers: 'auto', io_engine: 'io_uring' });
@@ -69,6 +69,47 @@ describe('zephyr config', () => {
   });
 });
 
+describe('zephyr config: which file', () => {
+  it('finds zephyr.config.yaml in a parent directory, as a user expects, and says so', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zephyr-cli-'));
+    writeFileSync(join(dir, 'zephyr.config.yaml'), 'server:\n  port: 4321\n');
+    const nested = join(dir, 'src', 'routes');
+    mkdirSync(nested, { recursive: true });
+    const result = zephyr(['config'], nested);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(`zephyr config: read ${join(dir, 'zephyr.config.yaml')}\n`);
+    expect(JSON.parse(result.stdout).server.port).toBe(4321);
+  });
+
+  it('says that no file was found, and prints the defaults', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zephyr-cli-'));
+    const result = zephyr(['config'], dir);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`no zephyr.config.yaml (or .yml) in ${dir} or any parent`);
+    expect(JSON.parse(result.stdout).server.port).toBe(3000);
+  });
+
+  it('rejects unknown flags and stray arguments instead of ignoring them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zephyr-cli-'));
+    const unknown = zephyr(['config', '--fiel', 'x.yaml'], dir);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--fiel'");
+    const stray = zephyr(['config', 'x.yaml'], dir);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain('unexpected argument: "x.yaml"');
+    const empty = zephyr(['config', '--file'], dir);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain("Option '--file <value>' argument missing");
+  });
+
+  it('names a file that does not exist', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zephyr-cli-'));
+    const result = zephyr(['config', '--file', 'missing.yaml'], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(join(dir, 'missing.yaml'));
+  });
+});
+
 describe('zephyr', () => {
   it('probes io_uring for real', () => {
     const result = zephyr(['probe'], tmpdir());
@@ -85,6 +126,33 @@ describe('zephyr', () => {
   it('prints its version and help', () => {
     const version = execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }).trim();
     expect(version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(zephyr(['--help'], tmpdir()).stdout).toMatch(/Commands:\n {2}config/);
+    expect(zephyr(['--help'], tmpdir()).stdout).toMatch(
+      /Commands:\n {2}new .*\n {2}start .*\n {2}db .*\n {2}config/,
+    );
+  });
+
+  it('says where a planned command will come from instead of "unknown command"', () => {
+    const result = zephyr(['dev'], tmpdir());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('zephyr dev is not built yet: hot reload arrives with @zephyr/devtools');
+  });
+
+  it.each([
+    [['probe', 'extra'], 'unexpected argument: "extra"'],
+    [['probe', '--verbose'], "Unknown option '--verbose'"],
+    [['start', '--port', '1'], "Unknown option '--port'"],
+    [['db', 'status', 'now'], 'unexpected argument: "now"'],
+    [['db', 'migrate', '--steps', '2'], '--steps applies to rollback only'],
+    [['db', 'rollback', '--steps', '0'], '--steps must be a positive integer (got "0")'],
+    [['db', 'drop'], 'unknown db command "drop"'],
+    [['db', 'generate'], 'generate needs a migration name'],
+    [['new', 'a', 'b', '--yes'], 'expected one directory, got 2: "a" "b"'],
+    [['new', 'a', '--template', 'huge'], '--template must be one of minimal, api, full (got "huge")'],
+    [['new', 'a', '--template', 'minimal', '--db', 'pglite'], '--db applies to the api and full templates'],
+  ])('refuses %j with exit 2 and the reason', (args, reason) => {
+    const result = zephyr(args, tmpdir());
+    expect(result.stderr).toContain(reason);
+    expect(result.stderr).toContain('Usage: ');
+    expect(result.code).toBe(2);
   });
 });

@@ -36,9 +36,20 @@ export {
   PoolClosedError,
   PoolOverloadedError,
   PoolTimeoutError,
+  QueryTimeoutError,
 } from './errors/pool-errors.js';
-export { InvalidQueryError, ValidationError } from './errors/validation-error.js';
-export { ZephyrDbError } from './errors/zephyr-db-error.js';
+export {
+  InvalidQueryError,
+  RowNotFoundError,
+  TransactionMisuseError,
+  ValidationError,
+} from './errors/validation-error.js';
+export {
+  DatabaseArgumentError,
+  DatabaseUnsupportedOptionError,
+  ZephyrDbError,
+  type ZephyrDbErrorOptions,
+} from './errors/zephyr-db-error.js';
 export { diffSchemas, type SchemaChange } from './migration/diff-schemas.js';
 export { introspectDatabase } from './migration/introspect-database.js';
 export { type MigrationFile, parseMigrationFile, readMigrations } from './migration/migration-file.js';
@@ -49,25 +60,40 @@ export {
   type MigratorOptions,
 } from './migration/migrator.js';
 export { type SchemaSnapshot, snapshotFromSchema, type TableSnapshot } from './migration/schema-snapshot.js';
-export {
-  type FindManyOptions,
-  Model,
-  type Page,
-  type PaginateOptions,
-  type UpsertOptions,
-} from './model/model.js';
+export { equalityFilter } from './model/equality-filter.js';
+export { Model } from './model/model.js';
 export type {
+  FindManyOptions,
+  NestedCreate,
+  Page,
+  PaginateOptions,
+  UpsertOptions,
+  WriteFilter,
+} from './model/model-options.js';
+export type {
+  ColumnOf,
+  ExactWith,
   InsertOf,
   KeyInput,
   RelationsOf,
+  RelationWheres,
   RowOf,
   RowWith,
+  SelectedRow,
   TableName,
   UpdateOf,
+  WhereOf,
   WithSpec,
 } from './model/model-types.js';
 export type { OrderBy, SortDirection } from './model/order-by.js';
-export type { Where, WhereOperators } from './model/where-filter.js';
+export type {
+  AllRows,
+  CheckedWhere,
+  ManyRelationWhere,
+  OneRelationWhere,
+  Where,
+  WhereOperators,
+} from './model/where-filter.js';
 export {
   type ConnectionFactory,
   ConnectionPool,
@@ -86,6 +112,7 @@ export {
 export {
   type BelongsToRelation,
   type HasManyRelation,
+  type HasOneRelation,
   type ManyToManyRelation,
   type Relation,
   relation,
@@ -110,3 +137,10 @@ export {
   table,
 } from './schema/table.js';
 export { timestamps } from './schema/timestamps.js';
+export { defineSeed, loadSeed, runSeed, type Seed, type SeedResult } from './seed/seed.js';
+export {
+  type AcquireTraceContext,
+  acquireChannel,
+  type QueryTraceContext,
+  queryChannel,
+} from './tracing-channels.js';

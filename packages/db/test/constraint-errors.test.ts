@@ -31,7 +31,8 @@ describe.each(DIALECTS)('constraint violations become typed errors (%s)', (kind)
     expect(e).toBeInstanceOf(ZephyrDbError);
     expect(e).toMatchObject({
       code: 'ZEPHYR_ERR_DB_UNIQUE_VIOLATION',
-      httpStatus: 409,
+      status: 409,
+      expose: true,
       constraint: 'users_email_key',
       table: 'users',
       columns: ['email'],
@@ -53,7 +54,12 @@ describe.each(DIALECTS)('constraint violations become typed errors (%s)', (kind)
   it('not null: raw SQL bypassing validation still maps, naming the column', async () => {
     const e = await failure(sql`insert into users (email) values (null)`.execute(t.db.kysely));
     expect(e).toBeInstanceOf(NotNullViolationError);
-    expect(e).toMatchObject({ code: 'ZEPHYR_ERR_DB_NOT_NULL_VIOLATION', table: 'users', columns: ['email'] });
+    expect(e).toMatchObject({
+      code: 'ZEPHYR_ERR_DB_NOT_NULL_VIOLATION',
+      status: 422,
+      table: 'users',
+      columns: ['email'],
+    });
   });
 
   it('foreign key: a missing parent', async () => {
@@ -67,6 +73,7 @@ describe.each(DIALECTS)('constraint violations become typed errors (%s)', (kind)
     expect(age).toBeInstanceOf(CheckViolationError);
     expect(age).toMatchObject({
       code: 'ZEPHYR_ERR_DB_CHECK_VIOLATION',
+      status: 422,
       constraint: 'users_age_check',
       columns: ['age'],
     });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
+  DatabaseArgumentError,
   PoolClosedError,
   PoolOverloadedError,
   PoolTimeoutError,
@@ -66,9 +67,18 @@ describe('connection pool with backpressure (PostgreSQL)', () => {
     expect(elapsed).toBeLessThan(3000);
     const error = overloaded[0]?.error as PoolOverloadedError;
     expect(error).toBeInstanceOf(ZephyrDbError);
-    expect(error).toMatchObject({ code: 'ZEPHYR_ERR_DB_POOL_OVERLOADED', httpStatus: 503 });
+    expect(error).toMatchObject({
+      code: 'ZEPHYR_ERR_DB_POOL_OVERLOADED',
+      status: 503,
+      expose: false,
+      retryAfter: 1,
+    });
     if (timedOut[0] !== undefined) {
-      expect(timedOut[0].error).toMatchObject({ code: 'ZEPHYR_ERR_DB_POOL_TIMEOUT', httpStatus: 503 });
+      expect(timedOut[0].error).toMatchObject({
+        code: 'ZEPHYR_ERR_DB_POOL_TIMEOUT',
+        status: 503,
+        retryAfter: 1,
+      });
     }
 
     const m = t.db.poolMetrics()!;
@@ -122,10 +132,14 @@ describe('connection pool with backpressure (PostgreSQL)', () => {
   });
 
   it('rejects nonsensical pool limits at construction', () => {
-    expect(() => postgres({ connectionString: postgresUrl(), pool: { max: 0 } })).toThrow(RangeError);
-    expect(() => postgres({ connectionString: postgresUrl(), pool: { queue: -1 } })).toThrow(RangeError);
+    expect(() => postgres({ connectionString: postgresUrl(), pool: { max: 0 } })).toThrow(
+      DatabaseArgumentError,
+    );
+    expect(() => postgres({ connectionString: postgresUrl(), pool: { queue: -1 } })).toThrow(
+      DatabaseArgumentError,
+    );
     expect(() => postgres({ connectionString: postgresUrl(), pool: { acquireTimeoutMs: 1.5 } })).toThrow(
-      RangeError,
+      DatabaseArgumentError,
     );
   });
 
@@ -137,7 +151,7 @@ describe('connection pool with backpressure (PostgreSQL)', () => {
     try {
       await expect(db.models.users.count()).rejects.toMatchObject({
         code: 'ZEPHYR_ERR_DB_CONNECTION',
-        httpStatus: 503,
+        status: 503,
       });
       expect(db.poolMetrics()?.total).toBe(0);
     } finally {
@@ -147,12 +161,12 @@ describe('connection pool with backpressure (PostgreSQL)', () => {
 });
 
 describe('pool errors are usable without the rest of Zephyr', () => {
-  it('carry code and httpStatus', () => {
+  it('carry code, status, expose and retryAfter (the shared error shape)', () => {
     expect(new PoolTimeoutError(10, 5)).toMatchObject({
       code: 'ZEPHYR_ERR_DB_POOL_TIMEOUT',
-      httpStatus: 503,
+      status: 503,
       waitedMs: 10,
     });
-    expect(new PoolClosedError()).toMatchObject({ code: 'ZEPHYR_ERR_DB_POOL_CLOSED', httpStatus: 503 });
+    expect(new PoolClosedError()).toMatchObject({ code: 'ZEPHYR_ERR_DB_POOL_CLOSED', status: 503 });
   });
 });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from '../src/index.js';
+import { sql, ZephyrDbError } from '../src/index.js';
 import { openTestDatabase, type TestDatabase } from './support/test-databases.js';
 import { schema, type TestSchema } from './support/test-schema.js';
 
@@ -56,11 +56,32 @@ describe('PostgreSQL restarts mid-run', () => {
     );
     const settled = Promise.allSettled(inFlight);
     await new Promise((r) => setTimeout(r, 300));
+    // Queries keep coming while the server goes down and up: every failure must be typed.
+    let restarting = true;
+    const failures: unknown[] = [];
+    const traffic = (async () => {
+      while (restarting) {
+        await t.db.models.tags.count().catch((error: unknown) => failures.push(error));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
     // `-m fast` terminates sessions (rolling back their transactions) and reuses the start options.
     await restartPostgres();
+    restarting = false;
+    await traffic;
 
     const outcomes = await settled;
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    for (const o of outcomes) {
+      expect((o as PromiseRejectedResult).reason).toMatchObject({
+        code: 'ZEPHYR_ERR_DB_CONNECTION',
+        status: 503,
+      });
+    }
+    for (const f of failures) {
+      expect(f).toBeInstanceOf(ZephyrDbError);
+      expect(['ZEPHYR_ERR_DB_CONNECTION', 'ZEPHYR_ERR_DB_POOL_TIMEOUT']).toContain((f as ZephyrDbError).code);
+    }
 
     // The pool recovers by itself: dead sessions were discarded, new ones are opened on demand.
     for (let i = 0; i < 20; i++) expect(await t.db.models.tags.count()).toBe(0);

@@ -2,9 +2,9 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import {
   column,
+  DatabaseArgumentError,
   dbConfigSchema,
   defineSchema,
-  InvalidQueryError,
   poolOptionsFromConfig,
   relation,
   snapshotFromSchema,
@@ -87,8 +87,8 @@ describe('one table definition gives zod schemas for insert, update and select',
   });
 
   it('refuses definitions that could not work, at definition time', () => {
-    expect(() => table('Bad Name', { id: column.serial().primaryKey() })).toThrow(InvalidQueryError);
-    expect(() => table('t', { 'drop table': column.text().primaryKey() })).toThrow(InvalidQueryError);
+    expect(() => table('Bad Name', { id: column.serial().primaryKey() })).toThrow(DatabaseArgumentError);
+    expect(() => table('t', { 'drop table': column.text().primaryKey() })).toThrow(DatabaseArgumentError);
     expect(() => table('t', { a: column.text() })).toThrow(/primary key/);
     expect(() => table('t', {})).toThrow(/no columns/);
     const orphan = table('orphans', {

@@ -9,6 +9,14 @@ export type {
 } from './actor/actor-system.js';
 export type { ActorTimers } from './actor/actor-timers.js';
 export type { DeadLetter, DeathNotice, ExitReason, Message, ReplyMap, ReplyOf } from './actor/message.js';
+export {
+  type MessageHeaders,
+  type MessagePlacement,
+  type ReceiveTraceContext,
+  receiveChannel,
+  type SendTraceContext,
+  sendChannel,
+} from './actor/tracing-channels.js';
 export type { ClusterOptions, ClusterStats } from './cluster/cluster-link.js';
 export type { NatsConnectionOptions } from './cluster/nats-connection.js';
 export {
@@ -23,6 +31,12 @@ export type { Limiter } from './limiter/limiter.js';
 export { type LimiterMiddlewareOptions, limiterMiddleware } from './limiter/limiter-middleware.js';
 export { TokenBucketLimiter, type TokenBucketLimiterOptions } from './limiter/token-bucket-limiter.js';
 export type { MailboxOptions, OverflowPolicy } from './mailbox/mailbox.js';
+export {
+  type ActorPool,
+  type ActorPoolOptions,
+  type ActorPoolStats,
+  createActorPool,
+} from './pool/actor-pool.js';
 export { BufferSlabPool, type BufferSlabPoolOptions } from './pool/buffer-slab-pool.js';
 export type { LeakReport } from './pool/leak-tracker.js';
 export { ObjectPool, type ObjectPoolOptions } from './pool/object-pool.js';

@@ -1,8 +1,8 @@
-import { encode } from '@msgpack/msgpack';
-import { connect, type NatsConnection } from 'nats';
+import { decode, encode } from '@msgpack/msgpack';
+import { connect, type NatsConnection, headers as natsHeaders } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActorSystem, DeadLetter } from '../src/index.js';
-import { AskTimeoutError } from '../src/index.js';
+import { AskTimeoutError, type ReceiveTraceContext, receiveChannel } from '../src/index.js';
 import { allLive, joinNode, until } from './cluster-helpers.js';
 import { type CounterMsg, type CounterReplies, counter, hog } from './fixtures/thread-actors.js';
 import { NatsServer } from './nats-servers.js';
@@ -152,6 +152,58 @@ describe('cluster wire input (real nats-server)', () => {
     expect(await target.ask({ type: 'get' })).toBe(7);
     expect(await other.ask({ type: 'get' })).toBe(3);
     expect(sibling.children().map((c) => c.restarts)).toEqual([0, 0]);
+  });
+
+  it('hands trace headers beside a message to the receive channel; junk headers are ignored, the message still handled as sent', async () => {
+    const ref = sup.supervise(
+      { children: [{ id: 'c', actor: counter, placement: 'cluster' }] },
+      { id: 'hdr' },
+    );
+    const c = ref.actor<CounterMsg, CounterReplies>('c')!;
+    await until('counter started', () => c.ask({ type: 'add', by: 1 }));
+    const subject = `zph.${CLUSTER}.c.${c.address.replace('/', '.')}`;
+    const seen: ReceiveTraceContext[] = [];
+    const onStart = (data: unknown) => {
+      const ctx = data as ReceiveTraceContext;
+      if (ctx.address === c.address) seen.push(ctx);
+    };
+    receiveChannel.start.subscribe(onStart);
+    const before = host.clusterStats().malformedDropped;
+    try {
+      const traceparent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
+      const good = natsHeaders();
+      good.set('traceparent', traceparent);
+      good.set('Baggage', 'k=v');
+      const many = natsHeaders();
+      for (let i = 0; i < 100; i++) many.set(`x-h${i}`, 'v');
+      const huge = natsHeaders();
+      huge.set('traceparent', traceparent);
+      huge.set('tracestate', 'k='.padEnd(20_000, 'v'));
+      const answers: unknown[] = [];
+      for (const h of [good, many, huge]) {
+        const answer = await raw.request(subject, encode({ type: 'add', by: 10 }), {
+          timeout: 5000,
+          headers: h,
+        });
+        answers.push(decode(answer.data));
+      }
+      expect(answers).toEqual([
+        [true, 11],
+        [true, 21],
+        [true, 31],
+      ]);
+      expect(seen.map((x) => x.message)).toEqual([
+        { type: 'add', by: 10 },
+        { type: 'add', by: 10 },
+        { type: 'add', by: 10 },
+      ]);
+      expect({ ...seen[0]!.headers }).toEqual({ traceparent, baggage: 'k=v' });
+      expect(seen[1]!.headers).toBeUndefined();
+      expect(seen[2]!.headers).toBeUndefined();
+      expect(host.clusterStats().malformedDropped).toBe(before);
+    } finally {
+      receiveChannel.start.unsubscribe(onStart);
+    }
   });
 
   it('rejects every ask that times out over NATS with AskTimeoutError, never a raw NATS error', async () => {

@@ -13,10 +13,13 @@ function pair() {
   const { port1, port2 } = new MessageChannel();
   const deadlines = new AskDeadlines();
   const received: Array<[string, unknown]> = [];
+  /** The headers each received message carried, in the same order. */
+  const headers: unknown[] = [];
   const resolver = { resolveRef: (address: string) => new UnreachableRef(address, deadlines, () => {}) };
   const far: LinkHandler = {
-    deliver: (address, msg, reply) => {
+    deliver: (address, msg, reply, carried) => {
       received.push([address, msg]);
+      headers.push(carried);
       reply?.resolve({ echoed: msg });
     },
     control: () => true,
@@ -29,6 +32,7 @@ function pair() {
   return {
     near,
     received,
+    headers,
     close: () => {
       port1.close();
       port2.close();
@@ -81,6 +85,37 @@ describe('thread link wire format', () => {
     await expect(bad).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(p.near.request('n/1', { type: 'sync' }, 1000)).resolves.toBeDefined();
     expect(p.received.map(([, m]) => (m as { type: string }).type)).toEqual(['before', 'after', 'sync']);
+  });
+
+  it('carries headers beside the message they were sent with, and only that one', async () => {
+    const p = pair();
+    close = p.close;
+    const traceparent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
+    p.near.tell('n/1', { type: 'traced', n: 1 }, { traceparent });
+    p.near.tell('n/1', { type: 'plain', n: 2 });
+    // Not a record (no shape): the other op kind carries headers the same way.
+    p.near.tell('n/1', { type: 'map', m: new Map([[1, 2]]) }, { traceparent, baggage: 'k=v' });
+    const asked = new Promise((resolve, reject) =>
+      p.near.ask('n/1', { type: 'ask' }, { resolve, reject }, { traceparent }),
+    );
+    await expect(asked).resolves.toEqual({ echoed: { type: 'ask' } });
+    // A message dropped as unencodable takes its headers with it: the next one does not get them.
+    p.near.tell('n/1', { type: 'fn', deep: [() => 1] }, { traceparent });
+    await expect(p.near.request('n/1', { type: 'after' }, 1000)).resolves.toBeDefined();
+    expect(p.received.map(([, m]) => m)).toEqual([
+      { type: 'traced', n: 1 },
+      { type: 'plain', n: 2 },
+      { type: 'map', m: new Map([[1, 2]]) },
+      { type: 'ask' },
+      { type: 'after' },
+    ]);
+    expect(p.headers).toEqual([
+      { traceparent },
+      undefined,
+      { traceparent, baggage: 'k=v' },
+      { traceparent },
+      undefined,
+    ]);
   });
 
   it('times out asks nobody answers', async () => {

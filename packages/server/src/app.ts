@@ -30,6 +30,7 @@ import type { Handler, HandlerResult, RouteContext, RouteOptions } from './route
 import type { Router } from './router/index.js';
 import { RadixRouter } from './router/radix-router/index.js';
 import { compileSerializer, type Serializer } from './serialize/compile-serializer.js';
+import { requestChannel, traceRequest } from './tracing-channels.js';
 import { compileValidator } from './validation.js';
 import { type WebSocketRouteOptions, webSocketRoutesOf } from './websocket/websocket-routes.js';
 import type { WebSocketData } from './websocket/zephyr-websocket.js';
@@ -491,6 +492,8 @@ export class App extends RouteGroup<''> {
       ctx = new Context(this.#shared, req, this.core.bodyLimit, null, NO_PARAMS);
       ctx[kMatch] = match.allow;
     }
+    if (requestChannel.hasSubscribers)
+      return traceRequest(ctx, req, () => this.#serve(ctx, pipeline, req, res));
     return this.#serve(ctx, pipeline, req, res);
   };
 

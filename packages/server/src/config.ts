@@ -35,6 +35,8 @@ export const serverConfigSchema = z.strictObject({
       keep_alive_timeout_ms: z.number().int().positive().default(defaultLimits.keepAliveTimeoutMs),
       request_timeout_ms: z.number().int().positive().default(defaultLimits.requestTimeoutMs),
       max_connections: z.number().int().positive().default(defaultLimits.maxConnections),
+      /** A connection whose unsent response bytes stop moving this long is closed (a peer that never reads). */
+      write_timeout_ms: z.number().int().positive().default(defaultLimits.writeTimeoutMs),
     })
     .prefault({})
     .superRefine((limits, ctx) => {
@@ -107,6 +109,7 @@ export function listenOptionsFromConfig(
       keepAliveTimeoutMs: limits.keep_alive_timeout_ms,
       requestTimeoutMs: limits.request_timeout_ms,
       maxConnections: limits.max_connections,
+      writeTimeoutMs: limits.write_timeout_ms,
     },
   };
 }

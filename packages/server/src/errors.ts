@@ -23,7 +23,9 @@ export type ZephyrErrorCode =
   | 'ZEPHYR_ERR_ROUTE_CONFLICT'
   | 'ZEPHYR_ERR_ROUTE_INVALID'
   | 'ZEPHYR_ERR_APP_STARTED'
-  | 'ZEPHYR_ERR_COOKIE_SECRET_MISSING';
+  | 'ZEPHYR_ERR_COOKIE_SECRET_MISSING'
+  | 'ZEPHYR_ERR_ACTOR_ROUTE_TIMEOUT'
+  | 'ZEPHYR_ERR_ACTOR_ROUTE_REPLY';
 
 /**
  * The shape every Zephyr package's errors follow, and what the server honours in any thrown

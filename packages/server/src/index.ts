@@ -1,4 +1,12 @@
 export {
+  type ActorRouteOptions,
+  type ActorRouteReply,
+  type ActorRouteRequest,
+  type AskablePool,
+  actorRoute,
+} from './actor-route/actor-route.js';
+export { ActorRouteReplyError, ActorRouteTimeoutError } from './actor-route/actor-route-errors.js';
+export {
   App,
   type AppOptions,
   createApp,
@@ -67,6 +75,7 @@ export type { RouteFound, RouteMatch, RouteMissed, Router } from './router/index
 export { RadixRouter } from './router/radix-router/index.js';
 export { compileSerializer, type Serializer } from './serialize/compile-serializer.js';
 export { type ServeStaticOptions, serveStatic } from './static/serve-static.js';
+export { type RequestTraceContext, requestChannel } from './tracing-channels.js';
 export {
   CLOSE_INVALID_MESSAGE,
   type MessageIssue,

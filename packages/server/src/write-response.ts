@@ -1,12 +1,11 @@
 import type { EngineRequest, EngineResponse } from '@zephyr/uring';
 import { FileBody, type ResponseState } from './response-state.js';
 
-/** Statuses that never carry a body (RFC 9110 §6.4.1). */
-const NO_BODY = new Set([204, 304]);
-
 /**
- * Writes the finished response state to the engine: head, then body by kind. A `HEAD` request
- * gets the head a `GET` would get (with its `content-length` where known) and no body.
+ * Writes the finished response state to the engine: head, then body by kind. Which responses
+ * carry a body (none for HEAD, 1xx, 204, 304) and the `content-length` a HEAD gets are the
+ * engine's rules (`ResponseWriter` in the io_uring engine's Rust core, node:http in the node
+ * engine), so the body is always handed over; only a stream is not run for HEAD.
  */
 export async function writeResponse(
   state: ResponseState,
@@ -24,39 +23,22 @@ export async function writeResponse(
 
 async function writeState(state: ResponseState, req: EngineRequest, res: EngineResponse): Promise<void> {
   if (res.finished) return;
-  const headOnly = req.method === 'HEAD';
-  const status = state.status;
-  res.status(status);
+  res.status(state.status);
   const headers = state.headers;
   for (const name in headers) res.setHeader(name, headers[name]!);
   const body = state.body;
-  if (body === null || NO_BODY.has(status) || status < 200) {
+  if (body === null) {
     res.end();
     return;
   }
-  if (typeof body === 'string') {
-    if (headOnly) {
-      res.setHeader('content-length', String(Buffer.byteLength(body)));
-      res.end();
-    } else res.end(body);
-    return;
-  }
-  if (body instanceof Uint8Array) {
-    if (headOnly) {
-      res.setHeader('content-length', String(body.byteLength));
-      res.end();
-    } else res.end(body);
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    res.end(body);
     return;
   }
   if (body instanceof FileBody) {
-    if (headOnly) {
-      res.setHeader('content-length', String(body.length));
-      res.end();
-      return;
-    }
     return res.sendFile(body.fd ?? body.path, { offset: body.offset, length: body.length });
   }
-  if (headOnly) return cancelStream(body).then(() => res.end());
+  if (req.method === 'HEAD') return cancelStream(body).then(() => res.end());
   return pipeStream(body, req, res);
 }
 

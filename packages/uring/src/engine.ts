@@ -25,6 +25,11 @@ export interface EngineLimits {
   requestTimeoutMs: number;
   /** Open connections at once (default 10000). Beyond: the new connection is closed at accept. */
   maxConnections: number;
+  /**
+   * Time response output may wait without the client taking a byte (default 30 s), e.g. a client
+   * that pipelines requests and never reads. Beyond: the connection is dropped.
+   */
+  writeTimeoutMs: number;
 }
 
 /** Options of {@link listen}. */

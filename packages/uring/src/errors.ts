@@ -47,11 +47,6 @@ export class InvalidArgumentError extends ZephyrEngineError {
   }
 }
 
-/** @deprecated The old name of {@link InvalidArgumentError} (its code was `ZEPHYR_ERR_INVALID_OPTION`). */
-export const InvalidOptionError = InvalidArgumentError;
-/** @deprecated The old name of {@link InvalidArgumentError}. */
-export type InvalidOptionError = InvalidArgumentError;
-
 /** An option is valid but the chosen engine cannot honour it on this platform. */
 export class UnsupportedOptionError extends ZephyrEngineError {
   constructor(message: string) {

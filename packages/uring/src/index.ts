@@ -11,7 +11,6 @@ export {
   EngineUnavailableError,
   FileOpenError,
   InvalidArgumentError,
-  InvalidOptionError,
   ListenError,
   RequestError,
   ResponseStateError,

@@ -1,5 +1,5 @@
 import type { EngineLimits, EngineName, ListenOptions } from './engine.js';
-import { InvalidOptionError } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 import { type ResolvedTlsOptions, resolveTlsOptions } from './tls-options.js';
 
 /**
@@ -20,7 +20,20 @@ export const defaultLimits: Readonly<EngineLimits> = Object.freeze({
   keepAliveTimeoutMs: 5_000,
   requestTimeoutMs: 300_000,
   maxConnections: 10_000,
+  writeTimeoutMs: 30_000,
 });
+
+/**
+ * What one connection may hold, on both engines: handlers running for requests not yet answered
+ * (more pipelined requests wait, unread), and response bytes not yet taken by the client (past
+ * them no further request starts). With {@link EngineLimits.writeTimeoutMs} these bound the
+ * memory a client that pipelines and never reads can pin.
+ */
+export const PIPELINE_MAX_REQUESTS = 16;
+/** See {@link PIPELINE_MAX_REQUESTS}. */
+export const PIPELINE_MAX_UNSENT_BYTES = 1 << 20;
+/** Requests waiting to start on one node:http connection past which it is dropped. */
+export const PIPELINE_MAX_QUEUED = 1024;
 
 /** Listen options with every default filled in, as the engines receive them. */
 export interface ResolvedListenOptions {
@@ -47,6 +60,7 @@ const LIMIT_MAX: Readonly<Record<keyof EngineLimits, number>> = {
   keepAliveTimeoutMs: MAX_TIMER_MS,
   requestTimeoutMs: MAX_TIMER_MS,
   maxConnections: MAX_U32,
+  writeTimeoutMs: MAX_TIMER_MS,
 };
 const OPTION_KEYS = new Set([
   'port',
@@ -66,7 +80,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function integerIn(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(`${name} must be an integer from ${min} to ${max}, got ${describe(value)}`);
+    throw new InvalidArgumentError(
+      `${name} must be an integer from ${min} to ${max}, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -74,7 +90,7 @@ function integerIn(name: string, value: unknown, min: number, max: number): numb
 function booleanOption(name: string, value: unknown): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean')
-    throw new InvalidOptionError(`${name} must be a boolean, got ${describe(value)}`);
+    throw new InvalidArgumentError(`${name} must be a boolean, got ${describe(value)}`);
   return value;
 }
 
@@ -90,16 +106,16 @@ function describe(value: unknown): string {
  * @example
  * ```ts
  * resolveLimits({ maxBodyBytes: 1024 }).maxHeaderBytes; // 16384
- * resolveLimits({ maxBodyBytes: -1 }); // throws InvalidOptionError (ZEPHYR_ERR_INVALID_OPTION)
+ * resolveLimits({ maxBodyBytes: -1 }); // throws InvalidArgumentError (ZEPHYR_ERR_INVALID_ARGUMENT)
  * ```
  */
 export function resolveLimits(limits: unknown): EngineLimits {
   if (limits === undefined) return { ...defaultLimits };
-  if (!isRecord(limits)) throw new InvalidOptionError(`limits must be an object, got ${describe(limits)}`);
+  if (!isRecord(limits)) throw new InvalidArgumentError(`limits must be an object, got ${describe(limits)}`);
   const resolved: EngineLimits = { ...defaultLimits };
   for (const [key, value] of Object.entries(limits)) {
     if (!Object.hasOwn(LIMIT_MAX, key)) {
-      throw new InvalidOptionError(
+      throw new InvalidArgumentError(
         `unknown limit limits.${key}; known limits: ${Object.keys(LIMIT_MAX).join(', ')}`,
       );
     }
@@ -110,7 +126,7 @@ export function resolveLimits(limits: unknown): EngineLimits {
   // node:http refuses a header timeout longer than the request timeout, and such a setting
   // would mean the header timeout can never fire: reject it on both engines alike.
   if (resolved.headerTimeoutMs > resolved.requestTimeoutMs) {
-    throw new InvalidOptionError(
+    throw new InvalidArgumentError(
       `limits.headerTimeoutMs (${resolved.headerTimeoutMs}) must not exceed limits.requestTimeoutMs (${resolved.requestTimeoutMs})`,
     );
   }
@@ -123,10 +139,10 @@ export function resolveLimits(limits: unknown): EngineLimits {
  */
 export function resolveListenOptions(options: unknown): ResolvedListenOptions {
   if (!isRecord(options))
-    throw new InvalidOptionError(`listen options must be an object, got ${describe(options)}`);
+    throw new InvalidArgumentError(`listen options must be an object, got ${describe(options)}`);
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) {
-      throw new InvalidOptionError(
+      throw new InvalidArgumentError(
         `unknown listen option ${key}; known options: ${[...OPTION_KEYS].join(', ')}`,
       );
     }
@@ -134,11 +150,11 @@ export function resolveListenOptions(options: unknown): ResolvedListenOptions {
   const port = integerIn('port', options.port, 0, 65535);
   const host = options.host ?? '127.0.0.1';
   if (typeof host !== 'string' || host.length === 0) {
-    throw new InvalidOptionError(`host must be a non-empty string, got ${describe(host)}`);
+    throw new InvalidArgumentError(`host must be a non-empty string, got ${describe(host)}`);
   }
   const engine = options.engine ?? 'auto';
   if (typeof engine !== 'string' || !ENGINE_NAMES.has(engine)) {
-    throw new InvalidOptionError(`engine must be 'io_uring', 'node' or 'auto', got ${describe(engine)}`);
+    throw new InvalidArgumentError(`engine must be 'io_uring', 'node' or 'auto', got ${describe(engine)}`);
   }
   const backlog = options.backlog === undefined ? 1024 : integerIn('backlog', options.backlog, 1, 65535);
   return {

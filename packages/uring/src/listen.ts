@@ -1,5 +1,5 @@
 import type { EngineName, EngineServer, ListenOptions, RequestHandler } from './engine.js';
-import { EngineUnavailableError, InvalidOptionError, UnsupportedOptionError } from './errors.js';
+import { EngineUnavailableError, InvalidArgumentError, UnsupportedOptionError } from './errors.js';
 import { resolveListenOptions, toListenOptions } from './limits.js';
 import { listenNode } from './node-engine.js';
 import { ioUringSupported } from './probe.js';
@@ -35,7 +35,7 @@ export interface EngineSelection {
  */
 export function selectEngine(requested?: EngineName | 'auto'): EngineSelection {
   if (requested !== undefined && requested !== 'auto' && requested !== 'io_uring' && requested !== 'node') {
-    throw new InvalidOptionError(
+    throw new InvalidArgumentError(
       `engine must be 'io_uring', 'node' or 'auto', got ${JSON.stringify(requested)}`,
     );
   }
@@ -48,7 +48,7 @@ export function selectEngine(requested?: EngineName | 'auto'): EngineSelection {
     const env = process.env[ENGINE_ENV];
     if (env !== undefined && env !== '') {
       if (env !== 'io_uring' && env !== 'node') {
-        throw new InvalidOptionError(
+        throw new InvalidArgumentError(
           `${ENGINE_ENV} must be 'io_uring' or 'node', got ${JSON.stringify(env)}`,
         );
       }
@@ -142,8 +142,8 @@ function selectWebSocketEngine(requested: EngineName | 'auto'): EngineSelection 
 
 /**
  * Starts an HTTP/1.1 server on the engine {@link selectEngine} picks and serves every request
- * with `handler`. All options are validated first; a wrong one throws `InvalidOptionError`
- * (`ZEPHYR_ERR_INVALID_OPTION`). When `auto` falls back to node:http, one line says why.
+ * with `handler`. All options are validated first; a wrong one throws `InvalidArgumentError`
+ * (`ZEPHYR_ERR_INVALID_ARGUMENT`). When `auto` falls back to node:http, one line says why.
  *
  * @example
  * ```ts
@@ -162,13 +162,13 @@ export async function listen(
 ): Promise<EngineServer> {
   const resolved = resolveListenOptions(options);
   if (typeof handler !== 'function') {
-    throw new InvalidOptionError(
+    throw new InvalidArgumentError(
       `handler must be a function, got ${handler === null ? 'null' : typeof handler}`,
     );
   }
   if (websocket !== undefined) {
     if (typeof websocket !== 'object' || websocket === null || typeof websocket.upgrade !== 'function') {
-      throw new InvalidOptionError('websocket must be an object with an upgrade function');
+      throw new InvalidArgumentError('websocket must be an object with an upgrade function');
     }
     resolveWebSocketLimits(websocket.limits);
   }

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { EngineLimits } from './engine.js';
+import { LAYOUT_VERSION } from './uring-protocol.js';
 
 /** Options the native io_uring listener takes: every engine limit, filled in by the adapter. */
 export interface NativeUringOptions extends EngineLimits {
@@ -10,6 +11,7 @@ export interface NativeUringOptions extends EngineLimits {
   tcpFastOpen: boolean;
   sqpollIdleMs?: number;
   maxPipelined?: number;
+  maxUnsentBytes?: number;
   sendZcMinBytes?: number;
 }
 
@@ -31,6 +33,8 @@ export interface NativeBinding {
   ioUringSupported(): { supported: boolean; reason?: string | null; features: number };
   /** Resolves to a new descriptor, or to a negative errno. */
   openBeneath(rootFd: number, path: string): Promise<number>;
+  /** The record layout the binary was built with (`LAYOUT_VERSION` in the core crate). */
+  layoutVersion(): number;
   UringServer: new (
     options: NativeUringOptions,
     events: Buffer,
@@ -50,7 +54,16 @@ export function loadNative(): { binding: NativeBinding } | { binding: undefined;
   if (binding) return { binding };
   if (!loadError) {
     try {
-      binding = createRequire(import.meta.url)('../native.cjs') as NativeBinding;
+      const loaded = createRequire(import.meta.url)('../native.cjs') as NativeBinding;
+      // A binary built from another record layout would misread every buffer: treat it as
+      // missing, so that `auto` falls back and a forced io_uring says why.
+      const layout = typeof loaded.layoutVersion === 'function' ? loaded.layoutVersion() : 0;
+      if (layout !== LAYOUT_VERSION) {
+        throw new Error(
+          `the native binary speaks record layout ${layout}, this package ${LAYOUT_VERSION} (a stale build)`,
+        );
+      }
+      binding = loaded;
       return { binding };
     } catch (err) {
       loadError = err instanceof Error ? err : new Error(String(err));

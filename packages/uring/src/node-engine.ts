@@ -1,12 +1,14 @@
-import { createServer, type IncomingMessage, type Server, ServerResponse, STATUS_CODES } from 'node:http';
+import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { EngineLimits, EngineServer, RequestHandler } from './engine.js';
+import { engineProblemResponse, sendEngineProblem } from './engine-problem.js';
 import { ListenError, RequestError, UnsupportedOptionError, ZephyrEngineError } from './errors.js';
 import type { ResolvedListenOptions } from './limits.js';
 import { ADMIT_CHUNKED, admissionStatus } from './node-admission.js';
 import { NodeExchange } from './node-exchange.js';
+import { NodePipeline } from './node-pipeline.js';
 import { nodeTlsServerOptions } from './node-tls.js';
 import { NodeWebSocketHub } from './node-websocket.js';
 import type { WebSocketServing } from './websocket.js';
@@ -26,9 +28,7 @@ function refuse(res: ServerResponse, status: number): void {
     res.socket?.destroy();
     return;
   }
-  res.shouldKeepAlive = false;
-  res.writeHead(status, { 'content-length': '0', connection: 'close' });
-  res.end();
+  sendEngineProblem(res, status);
 }
 
 /** What node:http passes to 'clientError': llhttp's code and wording, and the bytes it stopped in. */
@@ -87,7 +87,7 @@ function pendingResponse(socket: Duplex): ServerResponse | null | undefined {
 
 /** Writes a bare error answer and closes; a client that never closes its side is cut off after a second. */
 function answerAndClose(socket: Duplex, status: number): void {
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  socket.end(engineProblemResponse(status));
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
@@ -131,6 +131,7 @@ class NodeEngineServer implements EngineServer {
   private readonly sockets = new Set<Socket>();
   /** A keep-alive timeout node's 1 s margin cannot be subtracted from; 0 when not needed. */
   private readonly shortKeepAliveMs: number;
+  private readonly pipeline: NodePipeline;
 
   private readonly hub: NodeWebSocketHub | undefined;
 
@@ -169,6 +170,7 @@ class NodeEngineServer implements EngineServer {
     this.server = options.tls
       ? createHttpsServer({ ...serverOptions, ...nodeTlsServerOptions(options.tls) })
       : createServer(serverOptions);
+    this.pipeline = new NodePipeline(limits.writeTimeoutMs);
     this.shortKeepAliveMs = limits.keepAliveTimeoutMs <= KEEP_ALIVE_BUFFER_MS ? limits.keepAliveTimeoutMs : 0;
     // node silently drops fields past maxHeadersCount; one spare field lets admission see that
     // the limit was crossed and answer 431 instead.
@@ -224,7 +226,11 @@ class NodeEngineServer implements EngineServer {
     if (this.closing) res.shouldKeepAlive = false;
     if (expectsContinue) res.writeContinue();
     if (this.shortKeepAliveMs !== 0) this.trimKeepAlive(req.socket, res);
-    const exchange = new NodeExchange(req, res, this.options.limits.maxBodyBytes, status === ADMIT_CHUNKED);
+    this.pipeline.admit(req.socket, res, () => this.run(req, res, status === ADMIT_CHUNKED));
+  }
+
+  private run(req: IncomingMessage, res: ServerResponse, chunked: boolean): void {
+    const exchange = new NodeExchange(req, res, this.options.limits.maxBodyBytes, chunked);
     try {
       const result = this.handler(exchange, exchange);
       if (result !== undefined && typeof result.then === 'function') {

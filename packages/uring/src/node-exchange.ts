@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { EngineRequest, EngineResponse } from './engine.js';
 import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
+import { originForm } from './request-target.js';
 
 function openFile(path: string): Promise<number> {
   return new Promise((resolve, reject) => open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
@@ -46,7 +47,7 @@ export class NodeExchange implements EngineRequest, EngineResponse {
     private readonly chunkedBody: boolean,
   ) {
     this.method = req.method ?? 'GET';
-    const url = req.url ?? '/';
+    const url = originForm(req.url ?? '/');
     this.url = url;
     const q = url.indexOf('?');
     this.path = q === -1 ? url : url.slice(0, q);

@@ -1,5 +1,4 @@
 import { close, fstat, open } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
 import type { EngineRequest, EngineResponse } from './engine.js';
 import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
 import {
@@ -11,25 +10,42 @@ import {
   CMD_PAUSE,
   CMD_RESUME,
   EF_HTTP10,
-  EF_KEEP_ALIVE,
 } from './uring-protocol.js';
+
+/** Response fields as flat `[lower-cased name, value or values, …]` pairs. */
+export type ResponseFields = Array<string | readonly string[]>;
 
 /** What an exchange needs from the engine that owns it (implemented by `UringHost`). */
 export interface ExchangeHost {
-  /** Queues a WRITE of `head` (latin1) then `body`; flags as in the protocol. */
-  write(
+  /**
+   * Starts the response: status, fields, the body's length (-1: unknown) and its first bytes.
+   * The engine writes the HTTP/1 head and framing (and drops the body where none may follow).
+   */
+  respond(
     ex: UringExchange,
     flags: number,
-    head: string,
+    status: number,
+    fields: ResponseFields,
+    length: number,
     body: Uint8Array | string | undefined,
     bodyBytes: number,
   ): void;
+  /** More body bytes of a started response. */
+  write(ex: UringExchange, flags: number, body: Uint8Array | string | undefined, bodyBytes: number): void;
   /** Decodes the exchange's header fields from the event buffer (while it still holds them). */
   decodeHeaders(ex: UringExchange): void;
   /** Queues a command that carries no payload. */
   command(ex: UringExchange, kind: number, flags: number): void;
-  /** Queues SEND_FILE: `head` then `length` bytes of `fd` from `offset`. */
-  sendFile(ex: UringExchange, flags: number, head: string, fd: number, offset: number, length: number): void;
+  /** Starts the response with `length` bytes of `fd` from `offset` as its whole body. */
+  sendFile(
+    ex: UringExchange,
+    flags: number,
+    status: number,
+    fields: ResponseFields,
+    fd: number,
+    offset: number,
+    length: number,
+  ): void;
   peerAddress(ex: UringExchange): string;
   /** The exchange is over (response sent, or aborted): forget it. */
   release(ex: UringExchange): void;
@@ -43,28 +59,6 @@ const knownNames = new Map<string, string>();
 const KNOWN_NAMES_MAX = 1024;
 // Field values: HTAB, SP, visible ASCII and obs-text; never CR, LF or NUL (response splitting).
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-let dateText: string | undefined;
-/**
- * The IMF-fixdate of the current second. Formatted on first use in a second and forgotten by a
- * timer at the next second boundary, so a response costs no clock read.
- */
-function httpDate(): string {
-  if (dateText === undefined) {
-    const now = Date.now();
-    dateText = new Date(now).toUTCString();
-    setTimeout(forgetDate, 1000 - (now % 1000)).unref();
-  }
-  return dateText;
-}
-
-function forgetDate(): void {
-  dateText = undefined;
-}
-
-function reasonOf(status: number): string {
-  return STATUS_CODES[status] ?? 'Unknown';
-}
 
 function openFile(path: string): Promise<number> {
   return new Promise((resolve, reject) => open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
@@ -117,10 +111,10 @@ export class UringExchange implements EngineRequest, EngineResponse {
   // --- response -----------------------------------------------------------------------------
   private statusCode = 200;
   /** Response fields as flat `[lower-cased name, value, …]` pairs: one allocation per response. */
-  private fields: Array<string | readonly string[]> = [];
+  private fields: ResponseFields = [];
   private _headersSent = false;
   private _finished = false;
-  private chunked = false;
+  /** The connection closes after this response (set when a failure replaces it). */
   private closeAfter = false;
   private sinceDrain = 0;
   private drainListeners: Array<() => void> | undefined;
@@ -135,7 +129,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
     readonly index: number,
     readonly gen: number,
     readonly seq: number,
-    private readonly flags: number,
+    flags: number,
     method: string,
     url: string,
     bodyFollows: boolean,
@@ -344,71 +338,20 @@ export class UringExchange implements EngineRequest, EngineResponse {
     return this;
   }
 
-  /** Whether this response may carry a body at all (RFC 9110 §6.4.1). */
-  private bodyAllowed(): boolean {
-    const s = this.statusCode;
-    return !(s < 200 || s === 204 || s === 304);
-  }
-
-  /** The status line and fields; decides framing (`chunked`) and whether to close after. */
-  private head(contentLength: number | undefined): string {
-    const keepAlive = (this.flags & EF_KEEP_ALIVE) !== 0;
-    let head = `HTTP/1.1 ${this.statusCode} ${reasonOf(this.statusCode)}\r\n`;
-    let hasDate = false;
-    let hasLength = false;
-    const fields = this.fields;
-    for (let i = 0; i < fields.length; i += 2) {
-      const name = fields[i] as string;
-      const value = fields[i + 1] as string | readonly string[];
-      if (name === 'date') hasDate = true;
-      else if (name === 'content-length') hasLength = true;
-      else if (name === 'connection') {
-        if (/\bclose\b/i.test(String(value))) this.closeAfter = true;
-      } else if (name === 'transfer-encoding') continue; // framing is the engine's job
-      if (typeof value === 'string') head += `${name}: ${value}\r\n`;
-      else for (const v of value) head += `${name}: ${v}\r\n`;
-    }
-    if (!hasDate) head += `date: ${httpDate()}\r\n`;
-    if (this.bodyAllowed() && !hasLength) {
-      if (contentLength !== undefined) head += `content-length: ${contentLength}\r\n`;
-      else if (this.httpVersion === '1.1') {
-        this.chunked = true;
-        head += 'transfer-encoding: chunked\r\n';
-      } else {
-        // HTTP/1.0 has no chunking: the body ends when the connection does.
-        this.closeAfter = true;
-      }
-    }
-    if (!keepAlive) this.closeAfter = true;
-    if (this.closeAfter) head += 'connection: close\r\n';
-    else if (this.httpVersion === '1.0') head += 'connection: keep-alive\r\n';
-    return `${head}\r\n`;
-  }
-
   private closeFlag(): number {
     return this.closeAfter ? CF_CLOSE : 0;
   }
 
   write(chunk: string | Uint8Array): boolean {
     if (this._finished || this.dead) return false;
-    const isHead = this.method === 'HEAD' || !this.bodyAllowed();
-    let head = '';
-    if (!this._headersSent) {
-      head = this.head(undefined);
-      this._headersSent = true;
-    }
     const bytes = byteLength(chunk);
-    if (isHead || bytes === 0) {
-      if (head) this.host.write(this, this.closeFlag(), head, undefined, 0);
-      return true;
-    }
     this.sinceDrain += bytes;
     const flags = this.sinceDrain > this.host.highWaterMark ? CF_WANT_DRAIN : 0;
-    if (this.chunked) {
-      this.host.write(this, flags, `${head}${bytes.toString(16)}\r\n`, chunk, bytes);
-      this.host.write(this, 0, '\r\n', undefined, 0);
-    } else {
-      this.host.write(this, flags | this.closeFlag(), head, chunk, bytes);
+    if (!this._headersSent) {
+      this._headersSent = true;
+      this.host.respond(this, flags, this.statusCode, this.fields, -1, chunk, bytes);
+    } else if (bytes > 0) {
+      this.host.write(this, flags, chunk, bytes);
     }
     return flags === 0;
   }
@@ -418,7 +361,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
     else this.drainListeners = [listener];
   }
 
-  /** The connection's output drained. */
+  /** This response's output, and all queued before it, has been sent: it may write again. */
   drained(): void {
     this.sinceDrain = 0;
     const listeners = this.drainListeners;
@@ -428,30 +371,13 @@ export class UringExchange implements EngineRequest, EngineResponse {
 
   end(chunk?: string | Uint8Array): void {
     if (this._finished || this.dead) return;
-    const noBody = this.method === 'HEAD' || !this.bodyAllowed();
-    if (!this._headersSent) {
-      const bytes = chunk === undefined ? 0 : byteLength(chunk);
-      const head = this.head(this.bodyAllowed() ? bytes : undefined);
-      this._headersSent = true;
-      this.finish();
-      this.host.write(this, CF_END | this.closeFlag(), head, noBody ? undefined : chunk, noBody ? 0 : bytes);
-      return;
-    }
+    const bytes = chunk === undefined ? 0 : byteLength(chunk);
+    const flags = CF_END | this.closeFlag();
+    const started = this._headersSent;
+    this._headersSent = true;
     this.finish();
-    const bytes = chunk === undefined || noBody ? 0 : byteLength(chunk);
-    if (this.chunked) {
-      const prefix = bytes > 0 ? `${bytes.toString(16)}\r\n` : '';
-      if (bytes > 0) this.host.write(this, 0, prefix, chunk, bytes);
-      this.host.write(
-        this,
-        CF_END | this.closeFlag(),
-        bytes > 0 ? '\r\n0\r\n\r\n' : '0\r\n\r\n',
-        undefined,
-        0,
-      );
-    } else {
-      this.host.write(this, CF_END | this.closeFlag(), '', bytes > 0 ? chunk : undefined, bytes);
-    }
+    if (started) this.host.write(this, flags, chunk, bytes);
+    else this.host.respond(this, flags, this.statusCode, this.fields, bytes, chunk, bytes);
   }
 
   private finish(): void {
@@ -503,18 +429,15 @@ export class UringExchange implements EngineRequest, EngineResponse {
       if (this.dead) throw aborted();
       throw new ResponseStateError('the response was completed while the file was being opened');
     }
+    // The file's length is the body's, whatever the handler set; HEAD, 304 and an empty range
+    // are the engine's to answer with the head alone (it reports the file sent at once).
     this.setHeader('content-length', String(length));
-    if (this.method === 'HEAD' || !this.bodyAllowed() || length === 0) {
-      if (owned) closeQuietly(fd);
-      this.end();
-      return;
-    }
-    const head = this.head(length);
     this._headersSent = true;
     const done = new Promise<void>((resolve, reject) => {
       this.fileSettle = { resolve, reject };
     });
-    this.host.sendFile(this, this.closeFlag() | (owned ? 0 : CF_BORROWED_FD), head, fd, offset, length);
+    const flags = this.closeFlag() | (owned ? 0 : CF_BORROWED_FD);
+    this.host.sendFile(this, flags, this.statusCode, this.fields, fd, offset, length);
     return done;
   }
 

@@ -1,57 +1,90 @@
-// The wire layout of the two buffers the io_uring engine shares with its native binding, mirrored
-// from `crates/zephyr-uring-node/src/events.rs` and `commands.rs`: change both sides together.
-// Records are little-endian u32 words; byte runs are padded to 4 bytes. Every record starts with
-// `[kind | flags << 8, connection index, connection generation, request seq]`.
+// GENERATED from crates/zephyr-uring/src/protocol/mod.rs: do not edit. Regenerate with
+// `ZEPHYR_UPDATE_GENERATED=1 cargo test -p zephyr-uring protocol`.
+//
+// The wire layout of the two buffers the io_uring engine shares with its native binding.
+// Records are little-endian u32 words; byte runs are padded to 4 bytes. Every record starts
+// with `[kind | flags << 8, connection index, connection generation, request seq]`.
+
+/** Bumped whenever a record's layout or a constant's meaning changes. */
+export const LAYOUT_VERSION = 4;
 
 /** Event kind (native → JS): a request head (and its body when it came along). */
 export const EV_REQUEST = 1;
+
 /** A piece of a request body. */
 export const EV_BODY = 2;
+
 /** A request body failed; the record carries the status (413, 408, 400). */
 export const EV_BODY_ERROR = 3;
+
 /** The connection went away with requests still open. */
 export const EV_ABORTED = 4;
-/** The connection's queued output has been sent. */
+
+/** The output of the request (the head of the line) and all before it has been sent. */
 export const EV_DRAINED = 5;
+
 /** A sendFile body finished; the record carries 0 or a negative errno. */
 export const EV_FILE_SENT = 6;
 
 /** Event flag: the request is HTTP/1.0. */
 export const EF_HTTP10 = 1;
+
 /** The connection may be reused after this request. */
 export const EF_KEEP_ALIVE = 2;
+
 /** Body records follow this request. */
 export const EF_BODY_FOLLOWS = 4;
+
 /** The client sent `Expect: 100-continue` and waits for it. */
 export const EF_EXPECT_CONTINUE = 8;
+
 /** The request asks for a protocol upgrade (the seam for WebSocket and h2c). */
 export const EF_UPGRADE = 16;
+
 /** The last piece of a body. */
 export const EF_LAST = 32;
 
-/** Command kind (JS → native): response bytes (inline, or an external buffer by index). */
+/** Command kind (JS → native): body bytes of a started response (inline, or an external buffer by index); the engine frames them. */
 export const CMD_WRITE = 1;
-/** A response head and a file body to splice. */
+
+/** A response's status and fields, and a file body to splice. */
 export const CMD_SEND_FILE = 2;
+
 /** Send `100 Continue` for the request. */
 export const CMD_CONTINUE = 3;
+
 /** Stop reading the connection (request-body backpressure). */
 export const CMD_PAUSE = 4;
+
 /** Read the connection again. */
 export const CMD_RESUME = 5;
+
 /** Drop the connection now. */
 export const CMD_DESTROY = 6;
 
+/** A response's status and fields, with its first body bytes; the engine writes the head. */
+export const CMD_RESPONSE = 7;
+
 /** Command flag: the response is complete. */
 export const CF_END = 1;
+
 /** Close the connection after this response. */
 export const CF_CLOSE = 2;
+
 /** Report EV_DRAINED when the output is sent. */
 export const CF_WANT_DRAIN = 4;
+
 /** The payload is the external buffer whose index the length word holds. */
 export const CF_EXTERNAL = 8;
+
 /** The file descriptor is the caller's: the engine sends from a duplicate. */
 export const CF_BORROWED_FD = 16;
+
+/** CMD_RESPONSE: the length words hold the whole body's length. */
+export const CF_LENGTH = 32;
+
+/** Bytes in the header every record starts with. */
+export const RECORD_HEADER_BYTES = 16;
 
 /** Byte length rounded up to whole words. */
 export function padded(n: number): number {

@@ -2,6 +2,7 @@ import { type ConfigOf, type LoadConfigOptions, loadConfig as loadSections } fro
 import { dbConfigSchema } from '@zephyr/db';
 import { runtimeConfigSchema } from '@zephyr/runtime';
 import { performanceConfigSchema, serverConfigSchema } from '@zephyr/server';
+import { tracingConfigSchema } from '@zephyr/tracer';
 
 /** Every section of `zephyr.config.yaml`, each schema owned by its package. */
 export const zephyrConfigSections = {
@@ -9,6 +10,7 @@ export const zephyrConfigSections = {
   performance: performanceConfigSchema,
   runtime: runtimeConfigSchema,
   database: dbConfigSchema,
+  tracing: tracingConfigSchema,
 };
 
 /** The whole validated configuration, typed from the packages' schemas. */

@@ -12,6 +12,8 @@ export * as runtime from '@zephyr/runtime';
 export * from '@zephyr/server';
 export * as server from '@zephyr/server';
 export { InvalidArgumentError, ValidationError } from '@zephyr/server';
+export * from '@zephyr/tracer';
+export * as tracer from '@zephyr/tracer';
 export * from '@zephyr/uring';
 export * as uring from '@zephyr/uring';
 

@@ -34,7 +34,7 @@ function useExampleDir(packageDir: string): { readonly dir: string } {
 
 /** The examples each README has; a new one fails here until a test below runs it. */
 const EXPECTED: Record<string, string[]> = {
-  server: ['app.mjs', 'inject.mjs', 'error-shape.ts', 'openapi.ts', 'client.ts'],
+  server: ['app.mjs', 'inject.mjs', 'error-shape.ts', 'openapi.ts', 'client.ts', 'actor-route.mjs'],
   config: ['cache-config.ts'],
   zephyr: ['show-config.ts'],
 };
@@ -107,6 +107,11 @@ describe('@zephyr/server README', () => {
   it('error-shape.ts: a foreign error with status and retryAfter becomes a 429 with Retry-After', async () => {
     const out = await runExample(work.dir, examples.get('error-shape.ts')!);
     expect(out.trim()).toBe('429 60 daily quota used up');
+  });
+
+  it('actor-route.mjs: a route answered by an actor on a worker thread', async () => {
+    const out = await runExample(work.dir, examples.get('actor-route.mjs')!);
+    expect(out.trim()).toBe('200 1000 64');
   });
 });
 

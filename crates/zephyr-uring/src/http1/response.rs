@@ -101,8 +101,15 @@ pub fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
     if data.is_empty() {
         return;
     }
+    write_chunk_header(out, data.len());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends the `size-in-hex CRLF` line that opens a chunk of `len` (> 0) bytes.
+pub(crate) fn write_chunk_header(out: &mut Vec<u8>, len: usize) {
     let mut hex = [0u8; 16];
-    let mut n = data.len() as u64;
+    let mut n = len as u64;
     let mut i = hex.len();
     while n > 0 {
         i -= 1;
@@ -111,8 +118,6 @@ pub fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
     }
     out.extend_from_slice(&hex[i..]);
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(data);
-    out.extend_from_slice(b"\r\n");
 }
 
 /// Appends the last chunk and an empty trailer section: `0 CRLF CRLF`.
@@ -120,7 +125,7 @@ pub fn write_last_chunk(out: &mut Vec<u8>) {
     out.extend_from_slice(b"0\r\n\r\n");
 }
 
-fn write_decimal(out: &mut Vec<u8>, mut n: u64) {
+pub(crate) fn write_decimal(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {

@@ -25,7 +25,7 @@ export abstract class ConstraintViolationError extends ZephyrDbError implements 
   constructor(
     code: string,
     what: string,
-    httpStatus: number,
+    status: number,
     details: ConstraintViolationDetails,
     cause: unknown,
   ) {
@@ -36,7 +36,7 @@ export abstract class ConstraintViolationError extends ZephyrDbError implements 
         : ` (column${details.columns.length > 1 ? 's' : ''} ${details.columns.map((c) => `"${c}"`).join(', ')})`,
       details.constraint === undefined ? '' : ` [constraint "${details.constraint}"]`,
     ].join('');
-    super(code, `${what}${where}`, httpStatus, { cause });
+    super(code, `${what}${where}`, { status, cause });
     this.constraint = details.constraint;
     this.table = details.table;
     this.columns = details.columns;
@@ -54,7 +54,7 @@ export class UniqueViolationError extends ConstraintViolationError {
 /** A NOT NULL column received null (SQLSTATE 23502). */
 export class NotNullViolationError extends ConstraintViolationError {
   constructor(details: ConstraintViolationDetails, cause: unknown) {
-    super('ZEPHYR_ERR_DB_NOT_NULL_VIOLATION', 'not-null constraint violated', 400, details, cause);
+    super('ZEPHYR_ERR_DB_NOT_NULL_VIOLATION', 'not-null constraint violated', 422, details, cause);
   }
 }
 
@@ -68,6 +68,6 @@ export class ForeignKeyViolationError extends ConstraintViolationError {
 /** A CHECK constraint rejected the row (SQLSTATE 23514). */
 export class CheckViolationError extends ConstraintViolationError {
   constructor(details: ConstraintViolationDetails, cause: unknown) {
-    super('ZEPHYR_ERR_DB_CHECK_VIOLATION', 'check constraint violated', 400, details, cause);
+    super('ZEPHYR_ERR_DB_CHECK_VIOLATION', 'check constraint violated', 422, details, cause);
   }
 }

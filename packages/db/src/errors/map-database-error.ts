@@ -5,6 +5,25 @@ import {
   NotNullViolationError,
   UniqueViolationError,
 } from './constraint-errors.js';
+import { InvalidQueryError } from './validation-error.js';
+
+/**
+ * Data exceptions (SQLSTATE class 22) that bad input causes: text for a number, NUL in text, a value
+ * out of range, a string too long, a malformed date. They become a typed 400 that never echoes the
+ * value; the driver error stays as `cause`.
+ */
+const INPUT_ERRORS: ReadonlyMap<string, string> = new Map([
+  ['22P02', 'a value has the wrong type for its column'],
+  ['22021', 'a text value contains a NUL byte or invalid UTF-8'],
+  ['22P05', 'a value contains a character PostgreSQL cannot store (NUL)'],
+  ['22003', 'a numeric value is out of range'],
+  ['22001', 'a text value is too long for its column'],
+  ['22007', 'a date or time value is malformed'],
+  ['22008', 'a date or time value is out of range'],
+  ['22023', 'a parameter value is invalid'],
+  ['2201B', 'a regular expression is invalid'],
+  ['22025', 'a LIKE pattern has an invalid escape'],
+]);
 
 /** Constraint name → columns, built from the declared schema so check violations can name columns. */
 export type ConstraintColumns = ReadonlyMap<string, readonly string[]>;
@@ -34,7 +53,12 @@ export function mapDatabaseError(error: unknown, constraints?: ConstraintColumns
   if (typeof error !== 'object' || error === null) return error;
   const fields = error as PgErrorFields;
   const sqlState = str(fields.code);
-  if (sqlState === undefined || !sqlState.startsWith('23')) return error;
+  if (sqlState === undefined) return error;
+  const input = INPUT_ERRORS.get(sqlState);
+  if (input !== undefined) {
+    return new InvalidQueryError(`${input} (SQLSTATE ${sqlState})`, error);
+  }
+  if (!sqlState.startsWith('23')) return error;
   const constraint = str(fields.constraint);
   const column = str(fields.column);
   let columns: readonly string[] = column === undefined ? columnsFromDetail(str(fields.detail)) : [column];

@@ -8,7 +8,6 @@ export class MigrationChecksumError extends ZephyrDbError {
     super(
       'ZEPHYR_ERR_DB_MIGRATION_CHECKSUM',
       `migration "${migration}" was applied but its file has changed since; write a new migration instead of editing an applied one`,
-      500,
     );
     this.migration = migration;
   }
@@ -22,7 +21,6 @@ export class MigrationMissingError extends ZephyrDbError {
     super(
       'ZEPHYR_ERR_DB_MIGRATION_MISSING',
       `migration "${migration}" is recorded as applied but its file is missing`,
-      500,
     );
     this.migration = migration;
   }
@@ -36,7 +34,6 @@ export class DestructiveChangeError extends ZephyrDbError {
     super(
       'ZEPHYR_ERR_DB_DESTRUCTIVE_CHANGE',
       `refusing destructive change without allowDestructive: ${changes.join('; ')}`,
-      500,
     );
     this.changes = changes;
   }
@@ -45,7 +42,7 @@ export class DestructiveChangeError extends ZephyrDbError {
 /** A migration file could not be parsed (missing `-- migrate:up` / `-- migrate:down` markers). */
 export class MigrationFormatError extends ZephyrDbError {
   constructor(file: string, reason: string) {
-    super('ZEPHYR_ERR_DB_MIGRATION_FORMAT', `migration file "${file}": ${reason}`, 500);
+    super('ZEPHYR_ERR_DB_MIGRATION_FORMAT', `migration file "${file}": ${reason}`);
   }
 }
 
@@ -54,7 +51,7 @@ export class MigrationPendingError extends ZephyrDbError {
   /** The pending migrations. */
   readonly pending: readonly string[];
   constructor(pending: readonly string[]) {
-    super('ZEPHYR_ERR_DB_MIGRATION_PENDING', `apply pending migrations first: ${pending.join(', ')}`, 500);
+    super('ZEPHYR_ERR_DB_MIGRATION_PENDING', `apply pending migrations first: ${pending.join(', ')}`);
     this.pending = pending;
   }
 }

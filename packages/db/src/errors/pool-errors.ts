@@ -1,5 +1,8 @@
 import { ZephyrDbError } from './zephyr-db-error.js';
 
+/** Seconds a client is told to wait before retrying after a saturation or connection error. */
+const RETRY_AFTER_SECONDS = 1;
+
 /**
  * A connection could not be acquired within `acquireTimeoutMs` while waiting in the pool's queue.
  * Answer 503 and let the client retry: the database is saturated, not broken.
@@ -11,7 +14,7 @@ export class PoolTimeoutError extends ZephyrDbError {
     super(
       'ZEPHYR_ERR_DB_POOL_TIMEOUT',
       `no database connection became free within ${timeoutMs} ms (waited ${Math.round(waitedMs)} ms)`,
-      503,
+      { status: 503, retryAfter: RETRY_AFTER_SECONDS },
     );
     this.waitedMs = waitedMs;
   }
@@ -26,21 +29,42 @@ export class PoolOverloadedError extends ZephyrDbError {
     super(
       'ZEPHYR_ERR_DB_POOL_OVERLOADED',
       `database pool overloaded: all ${max} connections busy and ${queue} callers already waiting`,
-      503,
+      { status: 503, retryAfter: RETRY_AFTER_SECONDS },
     );
   }
 }
 
-/** The pool is draining or closed (shutdown in progress); no new work is accepted. */
+/** The database was destroyed or is draining (shutdown in progress); no new work is accepted. */
 export class PoolClosedError extends ZephyrDbError {
   constructor() {
-    super('ZEPHYR_ERR_DB_POOL_CLOSED', 'database pool is closed or draining', 503);
+    super('ZEPHYR_ERR_DB_POOL_CLOSED', 'database is closed or draining', { status: 503 });
   }
 }
 
-/** A new connection to the database could not be opened (server down, restarting, refused). */
+/**
+ * The database could not be reached, or the session broke mid-statement (server down, restarting,
+ * network reset). The statement's outcome is unknown unless it ran inside a transaction (rolled back).
+ */
 export class ConnectionError extends ZephyrDbError {
   constructor(message: string, cause: unknown) {
-    super('ZEPHYR_ERR_DB_CONNECTION', `database connection failed: ${message}`, 503, { cause });
+    super('ZEPHYR_ERR_DB_CONNECTION', `database connection failed: ${message}`, {
+      status: 503,
+      retryAfter: RETRY_AFTER_SECONDS,
+      cause,
+    });
+  }
+}
+
+/** A statement ran longer than its timeout (`timeoutMs` per query, or the database default) and was cancelled. */
+export class QueryTimeoutError extends ZephyrDbError {
+  /** The timeout that expired, in milliseconds. */
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number, cause: unknown) {
+    super('ZEPHYR_ERR_DB_QUERY_TIMEOUT', `query cancelled after its ${timeoutMs} ms timeout`, {
+      status: 503,
+      retryAfter: RETRY_AFTER_SECONDS,
+      cause,
+    });
+    this.timeoutMs = timeoutMs;
   }
 }

@@ -111,15 +111,23 @@ function diffColumns(
 ): void {
   const liveColumns = byName(current.columns);
   const t = q(declared.name);
+  const renamed = new Set<string>();
   for (const c of declared.columns) {
-    const live = liveColumns.get(c.name);
-    if (live === undefined) {
+    let live = liveColumns.get(c.name);
+    const from = c.renamedFrom;
+    if (live === undefined && from !== undefined && liveColumns.has(from)) {
+      // Declared as renamed, and the old column is still there: rename it, keeping its data.
+      live = liveColumns.get(from);
+      renamed.add(from);
       alter.push({
-        description: `add column ${declared.name}.${c.name}`,
+        description: `rename column ${declared.name}.${from} to ${c.name}`,
         destructive: false,
-        up: [`alter table ${t} add column ${renderColumn(c)};`],
-        down: [`alter table ${t} drop column ${q(c.name)};`],
+        up: [`alter table ${t} rename column ${q(from)} to ${q(c.name)};`],
+        down: [`alter table ${t} rename column ${q(c.name)} to ${q(from)};`],
       });
+    }
+    if (live === undefined) {
+      alter.push(addColumn(declared.name, c));
       continue;
     }
     const col = `${declared.name}.${c.name}`;
@@ -139,7 +147,7 @@ function diffColumns(
       alter.push({
         description: `${c.nullable ? 'allow' : 'forbid'} null in ${col}`,
         destructive: false,
-        up: [c.nullable ? dropNotNull : setNotNull],
+        up: c.nullable ? [dropNotNull] : [refuseNulls(declared.name, c.name), setNotNull],
         down: [c.nullable ? setNotNull : dropNotNull],
       });
     }
@@ -153,18 +161,21 @@ function diffColumns(
         down: [c.identity ? drop : add],
       });
     }
-    if (!c.identity && normalizeDefault(live.defaultSql) !== normalizeDefault(c.defaultSql)) {
+    if (
+      !c.identity &&
+      normalizeDefault(live.defaultSql) !== normalizeDefault(c.canonicalDefault ?? c.defaultSql)
+    ) {
       alter.push({
         description: `change default of ${col}`,
         destructive: false,
         up: [setDefault(t, c)],
-        down: [setDefault(t, live)],
+        down: [setDefault(t, { ...live, name: c.name })],
       });
     }
   }
   const declaredColumns = byName(declared.columns);
   for (const c of current.columns) {
-    if (declaredColumns.has(c.name)) continue;
+    if (declaredColumns.has(c.name) || renamed.has(c.name)) continue;
     drops.push({
       description: `drop column ${declared.name}.${c.name}`,
       destructive: true,
@@ -174,6 +185,35 @@ function diffColumns(
       down: [`alter table ${t} add column ${renderColumn({ ...c, nullable: true })};`],
     });
   }
+}
+
+/**
+ * Adds a column. A NOT NULL column without a default cannot be added to a table that has rows:
+ * the migration checks first and stops with a message saying what to do, before changing anything.
+ */
+function addColumn(table: string, c: ColumnSnapshot): SchemaChange {
+  const t = q(table);
+  const needsValues = !c.nullable && c.defaultSql === undefined && !c.identity;
+  return {
+    description: `add column ${table}.${c.name}`,
+    destructive: false,
+    up: [
+      ...(needsValues ? [refuseNulls(table, c.name, true)] : []),
+      `alter table ${t} add column ${renderColumn(c)};`,
+    ],
+    down: [`alter table ${t} drop column ${q(c.name)};`],
+  };
+}
+
+/** A guard that stops the migration, with a clear message, when the table has rows that would be null. */
+function refuseNulls(table: string, column: string, adding = false): string {
+  const condition = adding
+    ? `exists (select 1 from ${q(table)})`
+    : `exists (select 1 from ${q(table)} where ${q(column)} is null)`;
+  const message = adding
+    ? `zephyr: cannot add NOT NULL column ${table}.${column} without a default: the table has rows. Declare a default (existing rows get it), or add the column nullable, backfill it, then make it NOT NULL.`
+    : `zephyr: cannot make ${table}.${column} NOT NULL: some rows hold NULL. Backfill them first (update ... set ${column} = ... where ${column} is null).`;
+  return `do $zephyr$ begin if ${condition} then raise exception '${message.replaceAll("'", "''")}'; end if; end $zephyr$;`;
 }
 
 function setDefault(table: string, c: ColumnSnapshot): string {
@@ -241,19 +281,26 @@ function diffConstraints(
     });
   }
 
+  // Matched by name, then compared by expression: the Migrator first rewrites declared expressions
+  // into PostgreSQL's own form (pg_get_constraintdef), so an edited CHECK (or a value added to an
+  // enum) is seen, and an unchanged one is not.
   const liveChecks = byName(current.checks);
   const declaredChecks = byName(declared.checks);
+  const sameCheck = (a: { expression: string }, b: { expression: string; canonical?: string | undefined }) =>
+    normalizeCheck(a.expression) === normalizeCheck(b.canonical ?? b.expression);
   for (const c of current.checks) {
-    if (declaredChecks.has(c.name)) continue;
+    const d = declaredChecks.get(c.name);
+    if (d !== undefined && sameCheck(c, d)) continue;
     dropConstraints.push({
-      description: `drop check ${name}.${c.name}`,
+      description: d === undefined ? `drop check ${name}.${c.name}` : `change check ${name}.${c.name}`,
       destructive: false,
       up: [renderDropConstraint(name, c.name)],
       down: [renderAddCheck(name, c)],
     });
   }
   for (const c of declared.checks) {
-    if (liveChecks.has(c.name)) continue;
+    const l = liveChecks.get(c.name);
+    if (l !== undefined && sameCheck(l, c)) continue;
     addConstraints.push({
       description: `add check ${name}.${c.name}`,
       destructive: false,
@@ -299,4 +346,20 @@ function diffConstraints(
     if (l !== undefined && l.unique === i.unique && sameColumns(l.columns, i.columns)) continue;
     indexes.push(createIndex(name, i));
   }
+}
+
+/** Whitespace and redundant outer parentheses do not change a CHECK. */
+function normalizeCheck(expression: string): string {
+  let e = expression.replace(/\s+/g, ' ').trim();
+  while (/^\(.*\)$/.test(e) && balanced(e.slice(1, -1))) e = e.slice(1, -1).trim();
+  return e;
+}
+
+function balanced(text: string): boolean {
+  let depth = 0;
+  for (const ch of text) {
+    if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
 }

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { InvalidQueryError } from '../errors/validation-error.js';
+import { DatabaseArgumentError } from '../errors/zephyr-db-error.js';
 import type { UntypedKysely } from '../model/untyped-kysely.js';
 import type { ReferentialAction } from '../schema/column.js';
 import type { ColumnSnapshot, SchemaSnapshot, TableSnapshot } from './schema-snapshot.js';
@@ -53,7 +53,7 @@ export async function introspectDatabase<DB>(kysely: Kysely<DB>): Promise<Schema
   // With no usable schema on the search_path, current_schema() falls back to the system catalogue,
   // which a diff would then offer to drop: refuse instead.
   if (name === null || name === 'pg_catalog' || name === 'information_schema' || name.startsWith('pg_')) {
-    throw new InvalidQueryError(
+    throw new DatabaseArgumentError(
       `refusing to introspect system schema "${name}": set a search_path with a user schema`,
     );
   }

@@ -8,13 +8,14 @@ import {
   MigrationMissingError,
   MigrationPendingError,
 } from '../errors/migration-errors.js';
-import { InvalidQueryError } from '../errors/validation-error.js';
+import { DatabaseArgumentError } from '../errors/zephyr-db-error.js';
 import type { UntypedKysely } from '../model/untyped-kysely.js';
 import type { AnySchema } from '../schema/schema.js';
+import { canonicalSnapshot } from './canonical-snapshot.js';
 import { diffSchemas, type SchemaChange } from './diff-schemas.js';
 import { HISTORY_TABLE, introspectDatabase } from './introspect-database.js';
 import { type MigrationFile, readMigrations, renderMigrationFile } from './migration-file.js';
-import { snapshotFromSchema } from './schema-snapshot.js';
+import { type SchemaSnapshot, snapshotFromSchema } from './schema-snapshot.js';
 
 /** Options of {@link Migrator}. */
 export interface MigratorOptions {
@@ -60,8 +61,14 @@ export class Migrator<S extends AnySchema> {
 
   /** The changes that would bring the live database to the declared schema (nothing is written). */
   async diff(): Promise<SchemaChange[]> {
+    const declared = await this.#declared();
     const live = await introspectDatabase(this.#db.kysely as UntypedKysely);
-    return diffSchemas(live, snapshotFromSchema(this.#db.schema));
+    return diffSchemas(live, declared);
+  }
+
+  /** The declared schema, its defaults and checks in PostgreSQL's own form. */
+  #declared(): Promise<SchemaSnapshot> {
+    return canonicalSnapshot(this.#db.kysely as UntypedKysely, snapshotFromSchema(this.#db.schema));
   }
 
   /**
@@ -73,7 +80,8 @@ export class Migrator<S extends AnySchema> {
     name: string,
     options: { allowDestructive?: boolean } = {},
   ): Promise<{ file: string; name: string; changes: SchemaChange[] } | undefined> {
-    if (!/^[a-z0-9_]+$/.test(name)) throw new InvalidQueryError('migration name must match /^[a-z0-9_]+$/');
+    if (!/^[a-z0-9_]+$/.test(name))
+      throw new DatabaseArgumentError('migration name must match /^[a-z0-9_]+$/');
     const files = await readMigrations(this.#directory);
     const pending = (await this.status(files)).filter((s) => s.state === 'pending');
     if (pending.length > 0) throw new MigrationPendingError(pending.map((p) => p.name));
@@ -120,8 +128,9 @@ export class Migrator<S extends AnySchema> {
    * schemas should go through reviewed files (`generate` + `migrate`). Returns the changes applied.
    */
   async push(options: { allowDestructive?: boolean } = {}): Promise<SchemaChange[]> {
+    const declared = await this.#declared();
     return this.#locked(async (tx) => {
-      const changes = diffSchemas(await introspectDatabase(tx), snapshotFromSchema(this.#db.schema));
+      const changes = diffSchemas(await introspectDatabase(tx), declared);
       const destructive = changes.filter((c) => c.destructive).map((c) => c.description);
       if (destructive.length > 0 && options.allowDestructive !== true)
         throw new DestructiveChangeError(destructive);
@@ -135,7 +144,7 @@ export class Migrator<S extends AnySchema> {
   async rollback(options: { steps?: number } = {}): Promise<string[]> {
     const steps = options.steps ?? 1;
     if (!Number.isInteger(steps) || steps < 1)
-      throw new InvalidQueryError('rollback steps must be a positive integer');
+      throw new DatabaseArgumentError('rollback steps must be a positive integer');
     const files = await readMigrations(this.#directory);
     return this.#locked(async (tx) => {
       const history = await this.#history(tx);

@@ -14,6 +14,10 @@ export interface ColumnSnapshot {
   readonly nullable: boolean;
   readonly defaultSql: string | undefined;
   readonly identity: boolean;
+  /** Declared only: the column's previous name, to rename rather than drop and add. */
+  readonly renamedFrom?: string | undefined;
+  /** Declared only: the default as PostgreSQL stores it, for comparison (the DDL keeps `defaultSql`). */
+  readonly canonicalDefault?: string | undefined;
 }
 
 /** One table's structure, comparable between declared and live. */
@@ -23,7 +27,10 @@ export interface TableSnapshot {
   readonly primaryKey: KeyConstraint | undefined;
   readonly uniques: readonly KeyConstraint[];
   readonly foreignKeys: readonly ForeignKeyConstraint[];
-  readonly checks: readonly Omit<CheckConstraint, 'columns'>[];
+  /** `canonical`, declared only: the expression as PostgreSQL stores it, for comparison. */
+  readonly checks: readonly (Omit<CheckConstraint, 'columns'> & {
+    readonly canonical?: string | undefined;
+  })[];
   readonly indexes: readonly IndexDefinition[];
 }
 
@@ -43,6 +50,7 @@ export function snapshotFromSchema(schema: AnySchema): SchemaSnapshot {
         nullable: c.definition.nullable && !t.primaryKey.columns.includes(name),
         defaultSql: c.definition.defaultSql,
         identity: c.definition.identity,
+        renamedFrom: c.definition.renamedFrom,
       })),
       primaryKey: t.primaryKey,
       uniques: t.uniques,

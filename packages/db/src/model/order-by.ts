@@ -17,10 +17,12 @@ export function normalizeOrderBy(
   if (orderBy === undefined) return [];
   const list = Array.isArray(orderBy) ? orderBy : [orderBy];
   const result: [string, SortDirection][] = [];
-  for (const entry of list as object[]) {
+  for (const entry of list as unknown[]) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      throw new InvalidQueryError('orderBy must be an object of column directions, or a list of them');
     for (const [column, direction] of Object.entries(entry)) {
       if (direction === undefined) continue;
-      if (table.columns[column] === undefined)
+      if (!Object.hasOwn(table.columns, column))
         throw new InvalidQueryError(`table "${table.name}" has no column "${column}"`);
       if (direction !== 'asc' && direction !== 'desc') {
         throw new InvalidQueryError(`orderBy "${column}" must be "asc" or "desc"`);

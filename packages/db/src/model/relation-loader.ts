@@ -3,12 +3,12 @@ import { InvalidQueryError } from '../errors/validation-error.js';
 import { CompiledTemplate, ParameterSlot } from '../query-compiler/compiled-template.js';
 import type { Relation } from '../schema/relation.js';
 import type { AnyTable } from '../schema/table.js';
-import type { ModelContext, RawRow } from './model-context.js';
+import type { ModelContext, ModelRunner, RawRow } from './model-context.js';
 
 const OWNER = '__zephyr_owner';
 
 /** What to load: `{ posts: true, author: { with: { profile: true } } }`. */
-export type RelationSpec = Readonly<Record<string, true | { readonly with?: RelationSpec } | undefined>>;
+export type RelationSpec = Readonly<Record<string, boolean | { readonly with?: RelationSpec } | undefined>>;
 
 function tableOf(ctx: ModelContext, name: string): AnyTable {
   const t = ctx.schema.tables[name];
@@ -32,24 +32,47 @@ function singleKey(table: AnyTable): string {
  */
 export async function loadRelations(
   ctx: ModelContext,
+  runner: ModelRunner,
   tableName: string,
   rows: RawRow[],
   spec: RelationSpec | undefined,
 ): Promise<void> {
-  if (spec === undefined || rows.length === 0) return;
-  const relations =
-    (ctx.schema.relations as Record<string, Record<string, Relation> | undefined>)[tableName] ?? {};
-  for (const [name, option] of Object.entries(spec)) {
-    if (option === undefined) continue;
-    const relation = relations[name];
-    if (relation === undefined) throw new InvalidQueryError(`table "${tableName}" has no relation "${name}"`);
-    const nested = option === true ? undefined : option.with;
-    await loadOne(ctx, tableName, name, relation, rows, nested);
+  if (spec === undefined) return;
+  for (const [name, relation, nested] of checkWith(ctx, tableName, spec)) {
+    if (rows.length > 0) await loadOne(ctx, runner, tableName, name, relation, rows, nested);
   }
+}
+
+/**
+ * Validates a `with` spec, nested levels included, before any query runs (also when there are no
+ * rows to load relations for): unknown relations and odd values are an `InvalidQueryError`.
+ */
+export function checkWith(
+  ctx: ModelContext,
+  tableName: string,
+  spec: unknown,
+): [string, Relation, RelationSpec | undefined][] {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
+    throw new InvalidQueryError('"with" must be an object of relation names');
+  const relations = ctx.filters.get(tableName).relations;
+  const result: [string, Relation, RelationSpec | undefined][] = [];
+  for (const [name, option] of Object.entries(spec)) {
+    if (option === undefined || option === false) continue;
+    // A Map: a key such as `constructor` finds nothing.
+    const relation = relations.get(name);
+    if (relation === undefined) throw new InvalidQueryError(`table "${tableName}" has no relation "${name}"`);
+    if (option !== true && (typeof option !== 'object' || option === null || Array.isArray(option)))
+      throw new InvalidQueryError(`"with.${name}" must be true or { with: ... }`);
+    const nested = option === true ? undefined : (option as { with?: RelationSpec }).with;
+    if (nested !== undefined) checkWith(ctx, relation.target, nested);
+    result.push([name, relation, nested]);
+  }
+  return result;
 }
 
 async function loadOne(
   ctx: ModelContext,
+  runner: ModelRunner,
   tableName: string,
   name: string,
   relation: Relation,
@@ -68,14 +91,17 @@ async function loadOne(
     const found =
       keys.length === 0
         ? []
-        : await run(ctx, shape, keys, () =>
+        : await run(ctx, runner, shape, keys, () =>
             db
               .selectFrom(target.name)
               .selectAll()
               .where(sql<boolean>`${sql.ref(targetKey)} = any(${new ParameterSlot(0)})`)
+              .$if(target.softDelete !== undefined, (q) =>
+                q.where(sql.ref(`${target.softDelete}`), 'is', null),
+              )
               .compile(),
           );
-    await loadRelations(ctx, target.name, found, nested);
+    await loadRelations(ctx, runner, target.name, found, nested);
     const byKey = new Map(found.map((r) => [r[targetKey], r]));
     for (const row of rows) row[name] = byKey.get(row[relation.foreignKey]) ?? null;
     return;
@@ -85,16 +111,19 @@ async function loadOne(
   const keys = distinct(rows.map((r) => r[sourceKey]));
   let children: RawRow[] = [];
   let ownerOf: (row: RawRow) => unknown;
-  if (relation.kind === 'hasMany') {
+  if (relation.kind === 'hasMany' || relation.kind === 'hasOne') {
     children =
       keys.length === 0
         ? []
-        : await run(ctx, shape, keys, () =>
+        : await run(ctx, runner, shape, keys, () =>
             db
               .selectFrom(target.name)
               .selectAll()
               .where(sql<boolean>`${sql.ref(relation.foreignKey)} = any(${new ParameterSlot(0)})`)
-              .orderBy(targetPk.map((c) => sql.ref(c)))
+              .$if(target.softDelete !== undefined, (q) =>
+                q.where(sql.ref(`${target.softDelete}`), 'is', null),
+              )
+              .$call((q) => targetPk.reduce((acc, c) => acc.orderBy(sql.ref(c)), q))
               .compile(),
           );
     ownerOf = (r) => r[relation.foreignKey];
@@ -103,7 +132,7 @@ async function loadOne(
     const linked =
       keys.length === 0
         ? []
-        : await run(ctx, shape, keys, () =>
+        : await run(ctx, runner, shape, keys, () =>
             db
               .selectFrom(target.name)
               .innerJoin(
@@ -116,6 +145,9 @@ async function loadOne(
               .where(
                 sql<boolean>`${sql.ref(`${relation.through}.${relation.sourceForeignKey}`)} = any(${new ParameterSlot(0)})`,
               )
+              .$if(target.softDelete !== undefined, (q) =>
+                q.where(sql.ref(`${target.name}.${target.softDelete}`), 'is', null),
+              )
               .$call((q) => targetPk.reduce((acc, c) => acc.orderBy(sql.ref(`${target.name}.${c}`)), q))
               .compile(),
           );
@@ -126,7 +158,7 @@ async function loadOne(
     });
     ownerOf = (r) => owners.get(r);
   }
-  await loadRelations(ctx, target.name, children, nested);
+  await loadRelations(ctx, runner, target.name, children, nested);
   const groups = new Map<unknown, RawRow[]>();
   for (const child of children) {
     const owner = ownerOf(child);
@@ -134,17 +166,22 @@ async function loadOne(
     if (group === undefined) groups.set(owner, [child]);
     else group.push(child);
   }
-  for (const row of rows) row[name] = groups.get(row[sourceKey]) ?? [];
+  if (relation.kind === 'hasOne') {
+    for (const row of rows) row[name] = groups.get(row[sourceKey])?.[0] ?? null;
+  } else {
+    for (const row of rows) row[name] = groups.get(row[sourceKey]) ?? [];
+  }
 }
 
 async function run(
   ctx: ModelContext,
+  runner: ModelRunner,
   shape: string,
   keys: unknown[],
   build: () => import('kysely').CompiledQuery,
 ): Promise<RawRow[]> {
   const template = ctx.templates.get(shape, () => new CompiledTemplate(build()));
-  const result = await ctx.runner.kysely.executeQuery(template.bind([keys]));
+  const result = await runner.execute(template.bind([keys]));
   return result.rows as RawRow[];
 }
 

@@ -4,6 +4,8 @@ import {
   PoolOverloadedError,
   PoolTimeoutError,
 } from '../errors/pool-errors.js';
+import { DatabaseArgumentError } from '../errors/zephyr-db-error.js';
+import { acquireChannel, traceAcquire } from '../tracing-channels.js';
 import { WaitTimeHistogram, type WaitTimePercentiles } from './wait-time-histogram.js';
 
 /** Limits of a {@link ConnectionPool}. */
@@ -86,7 +88,12 @@ export class ConnectionPool<C> {
   }
 
   /** Takes a connection: an idle one, a new one while under `max`, or a place in the bounded queue. */
-  async acquire(): Promise<C> {
+  acquire(): Promise<C> {
+    if (!acquireChannel.hasSubscribers) return this.#acquire();
+    return traceAcquire(this.#max, this.#waiters.length, () => this.#acquire());
+  }
+
+  async #acquire(): Promise<C> {
     if (this.#closing) throw new PoolClosedError();
     const idle = this.#takeIdle();
     if (idle !== undefined) {
@@ -285,12 +292,12 @@ export class ConnectionPool<C> {
 
 function positiveInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1)
-    throw new RangeError(`pool ${name} must be a positive integer, got ${value}`);
+    throw new DatabaseArgumentError(`pool ${name} must be a positive integer, got ${value}`);
   return value;
 }
 
 function nonNegativeInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 0)
-    throw new RangeError(`pool ${name} must be a non-negative integer, got ${value}`);
+    throw new DatabaseArgumentError(`pool ${name} must be a non-negative integer, got ${value}`);
   return value;
 }

@@ -33,6 +33,8 @@ export interface ColumnDefinition {
   readonly index: boolean | string;
   /** Set to `now()` by `Model.update` on every update (the `updated_at` convention). */
   readonly touchOnUpdate: boolean;
+  /** The column's previous name: migrations rename it (`alter table ... rename column`) instead of drop + add. */
+  readonly renamedFrom: string | undefined;
 }
 
 /**
@@ -46,7 +48,12 @@ export interface ColumnDefinition {
  * author_id: column.integer().references('users', 'id', { onDelete: 'cascade' }),
  * ```
  */
-export class Column<T, Nullable extends boolean = false, HasDefault extends boolean = false> {
+export class Column<
+  T,
+  Nullable extends boolean = false,
+  HasDefault extends boolean = false,
+  IsKey extends boolean = false,
+> {
   /** Runtime description read by the DDL generator and the differ. */
   readonly definition: ColumnDefinition;
   /** zod schema of one non-null value of this column, as a row returned from the database holds it. */
@@ -54,7 +61,7 @@ export class Column<T, Nullable extends boolean = false, HasDefault extends bool
   /** zod schema of one non-null value as accepted on insert/update (may coerce, e.g. ISO strings to Date). */
   readonly inputSchema: z.ZodType<T, unknown>;
   /** Phantom marker of nullability and default, used only by the type system. */
-  declare readonly __brand: { nullable: Nullable; hasDefault: HasDefault };
+  declare readonly __brand: { nullable: Nullable; hasDefault: HasDefault; isKey: IsKey };
 
   constructor(definition: ColumnDefinition, valueSchema: z.ZodType<T>, inputSchema?: z.ZodType<T, unknown>) {
     this.definition = definition;
@@ -62,17 +69,19 @@ export class Column<T, Nullable extends boolean = false, HasDefault extends bool
     this.inputSchema = inputSchema ?? (valueSchema as z.ZodType<T, unknown>);
   }
 
-  private with<N extends boolean, D extends boolean>(patch: Partial<ColumnDefinition>): Column<T, N, D> {
-    return new Column<T, N, D>({ ...this.definition, ...patch }, this.valueSchema, this.inputSchema);
+  private with<N extends boolean, D extends boolean, K extends boolean>(
+    patch: Partial<ColumnDefinition>,
+  ): Column<T, N, D, K> {
+    return new Column<T, N, D, K>({ ...this.definition, ...patch }, this.valueSchema, this.inputSchema);
   }
 
   /** Allows NULL (columns are NOT NULL unless this is called). */
-  nullable(): Column<T, true, HasDefault> {
+  nullable(): Column<T, true, HasDefault, IsKey> {
     return this.with({ nullable: true });
   }
 
   /** A literal default, rendered as a SQL literal in the DDL. */
-  default(value: T): Column<T, Nullable, true> {
+  default(value: T): Column<T, Nullable, true, IsKey> {
     return this.with({ defaultSql: renderLiteral(value) });
   }
 
@@ -80,17 +89,17 @@ export class Column<T, Nullable extends boolean = false, HasDefault extends bool
    * A default given as a SQL expression, e.g. `now()` or `gen_random_uuid()`. Written verbatim into
    * the DDL: pass code, never user input.
    */
-  defaultSql(expression: string): Column<T, Nullable, true> {
+  defaultSql(expression: string): Column<T, Nullable, true, IsKey> {
     return this.with({ defaultSql: expression });
   }
 
   /** Makes this column (alone) the primary key. For composite keys use the table's `primaryKey` option. */
-  primaryKey(): Column<T, Nullable, HasDefault> {
+  primaryKey(): Column<T, Nullable, HasDefault, true> {
     return this.with({ primaryKey: true });
   }
 
   /** Adds a unique constraint on this column, named `<table>_<column>_key` unless `name` is given. */
-  unique(name?: string): Column<T, Nullable, HasDefault> {
+  unique(name?: string): Column<T, Nullable, HasDefault, IsKey> {
     return this.with({ unique: name ?? true });
   }
 
@@ -99,7 +108,7 @@ export class Column<T, Nullable extends boolean = false, HasDefault extends bool
     table: string,
     column: string,
     options: { onDelete?: ReferentialAction; onUpdate?: ReferentialAction; name?: string } = {},
-  ): Column<T, Nullable, HasDefault> {
+  ): Column<T, Nullable, HasDefault, IsKey> {
     return this.with({
       references: {
         table,
@@ -112,23 +121,34 @@ export class Column<T, Nullable extends boolean = false, HasDefault extends bool
   }
 
   /** Adds a CHECK constraint; the expression is SQL written by the developer, named `<table>_<column>_check` by default. */
-  check(expression: string, name?: string): Column<T, Nullable, HasDefault> {
+  check(expression: string, name?: string): Column<T, Nullable, HasDefault, IsKey> {
     return this.with({ check: { expression: () => expression, name } });
   }
 
   /** Adds a (non-unique) index on this column, named `<table>_<column>_idx` unless `name` is given. */
-  index(name?: string): Column<T, Nullable, HasDefault> {
+  index(name?: string): Column<T, Nullable, HasDefault, IsKey> {
     return this.with({ index: name ?? true });
   }
 
+  /**
+   * Declares that this column was called `previousName` until now, so the migration renames it
+   * (`alter table ... rename column`) and keeps its data, instead of dropping the old column and
+   * adding an empty new one. Remove it once every database has applied the rename.
+   *
+   * @example `display_name: column.text().renamedFrom('name')`
+   */
+  renamedFrom(previousName: string): Column<T, Nullable, HasDefault, IsKey> {
+    return this.with({ renamedFrom: previousName });
+  }
+
   /** Marks the column to be set to `now()` by every `Model.update` (for `updated_at`). */
-  touchOnUpdate(): Column<T, Nullable, HasDefault> {
+  touchOnUpdate(): Column<T, Nullable, HasDefault, IsKey> {
     return this.with({ touchOnUpdate: true });
   }
 }
 
 /** Any column, whatever its type parameters. */
-export type AnyColumn = Column<unknown, boolean, boolean>;
+export type AnyColumn = Column<unknown, boolean, boolean, boolean>;
 
 /** Renders a developer-supplied default as a SQL literal (strings quoted with '' escaping). */
 export function renderLiteral(value: unknown): string {
@@ -152,6 +172,7 @@ function base(sqlType: string): ColumnDefinition {
     check: undefined,
     index: false,
     touchOnUpdate: false,
+    renamedFrom: undefined,
   };
 }
 

@@ -9,11 +9,21 @@ export interface BelongsToRelation<Target extends string = string> {
 }
 
 /** `users.id ← posts.author_id`, seen from users: each row has many children. */
-export interface HasManyRelation<Target extends string = string> {
+export interface HasManyRelation<Target extends string = string, ForeignKey extends string = string> {
   readonly kind: 'hasMany';
   readonly target: Target;
   /** Column on the target holding this table's key. */
-  readonly foreignKey: string;
+  readonly foreignKey: ForeignKey;
+  /** Column on this table the target points at (defaults to this table's primary key). */
+  readonly sourceKey: string | undefined;
+}
+
+/** `users.id ← profiles.user_id` (unique), seen from users: each row has at most one child. */
+export interface HasOneRelation<Target extends string = string, ForeignKey extends string = string> {
+  readonly kind: 'hasOne';
+  readonly target: Target;
+  /** Column on the target holding this table's key. */
+  readonly foreignKey: ForeignKey;
   /** Column on this table the target points at (defaults to this table's primary key). */
   readonly sourceKey: string | undefined;
 }
@@ -35,6 +45,7 @@ export interface ManyToManyRelation<Target extends string = string> {
 export type Relation<Target extends string = string> =
   | BelongsToRelation<Target>
   | HasManyRelation<Target>
+  | HasOneRelation<Target>
   | ManyToManyRelation<Target>;
 
 /**
@@ -60,11 +71,21 @@ export const relation = {
     return { kind: 'belongsTo', target, foreignKey: options.foreignKey, targetKey: options.targetKey };
   },
   /** `target` holds a foreign key to this table. Loaded value: an array of target rows. */
-  hasMany<const Target extends string>(
+  hasMany<const Target extends string, const ForeignKey extends string>(
     target: Target,
-    options: { foreignKey: string; sourceKey?: string },
-  ): HasManyRelation<Target> {
+    options: { foreignKey: ForeignKey; sourceKey?: string },
+  ): HasManyRelation<Target, ForeignKey> {
     return { kind: 'hasMany', target, foreignKey: options.foreignKey, sourceKey: options.sourceKey };
+  },
+  /**
+   * `target` holds a foreign key to this table, at most one row per key (declare the foreign key
+   * unique). Loaded value: the target row or `null`.
+   */
+  hasOne<const Target extends string, const ForeignKey extends string>(
+    target: Target,
+    options: { foreignKey: ForeignKey; sourceKey?: string },
+  ): HasOneRelation<Target, ForeignKey> {
+    return { kind: 'hasOne', target, foreignKey: options.foreignKey, sourceKey: options.sourceKey };
   },
   /** Rows linked through a join table. Loaded value: an array of target rows. */
   manyToMany<const Target extends string>(

@@ -9,10 +9,10 @@ export type ColumnMap = Record<string, AnyColumn>;
 
 /** The value a column holds in a row read from the database (`null` included when nullable). */
 export type ColumnValue<C> =
-  C extends Column<infer T, infer N, boolean> ? (N extends true ? T | null : T) : never;
+  C extends Column<infer T, infer N, boolean, boolean> ? (N extends true ? T | null : T) : never;
 
 type OptionalOnInsert<Cols extends ColumnMap> = {
-  [K in keyof Cols]: Cols[K] extends Column<infer _T, infer N, infer D>
+  [K in keyof Cols]: Cols[K] extends Column<infer _T, infer N, infer D, boolean>
     ? N extends true
       ? K
       : D extends true
@@ -40,11 +40,17 @@ export type UpdateRow<Cols extends ColumnMap> = Simplify<{
 
 /** The Kysely table interface for a column map (`ColumnType` marks columns optional on insert). */
 export type KyselyTable<Cols extends ColumnMap> = {
-  -readonly [K in keyof Cols]: Cols[K] extends Column<infer _T, infer _N, infer D>
+  -readonly [K in keyof Cols]: Cols[K] extends Column<infer _T, infer _N, infer D, boolean>
     ? D extends true
       ? ColumnType<ColumnValue<Cols[K]>, ColumnValue<Cols[K]> | undefined, ColumnValue<Cols[K]>>
-      : Cols[K] extends Column<infer _T2, true, boolean>
+      : Cols[K] extends Column<infer _T2, true, boolean, boolean>
         ? ColumnType<ColumnValue<Cols[K]>, ColumnValue<Cols[K]> | undefined, ColumnValue<Cols[K]>>
         : ColumnValue<Cols[K]>
     : never;
 };
+
+/** The columns declared with `.primaryKey()` (empty for a composite key declared on the table). */
+export type KeyColumnsOf<Cols extends ColumnMap> = {
+  [K in keyof Cols]: Cols[K] extends Column<unknown, boolean, boolean, true> ? K : never;
+}[keyof Cols] &
+  string;

@@ -1,5 +1,5 @@
 import type { ConstraintColumns } from '../errors/map-database-error.js';
-import { InvalidQueryError } from '../errors/validation-error.js';
+import { DatabaseArgumentError } from '../errors/zephyr-db-error.js';
 import type { Relation } from './relation.js';
 import type { KyselyTable } from './row-types.js';
 import type { AnyTable } from './table.js';
@@ -49,7 +49,7 @@ export function defineSchema<
 >(definition: { tables: T; relations?: R }): Schema<TablesByName<T>, R> {
   const tables: Record<string, AnyTable> = {};
   for (const t of definition.tables) {
-    if (tables[t.name] !== undefined) throw new InvalidQueryError(`table "${t.name}" declared twice`);
+    if (tables[t.name] !== undefined) throw new DatabaseArgumentError(`table "${t.name}" declared twice`);
     tables[t.name] = t;
   }
   const hasColumn = (table: string, col: string | undefined): boolean =>
@@ -57,7 +57,7 @@ export function defineSchema<
   for (const t of definition.tables) {
     for (const fk of t.foreignKeys) {
       if (!fk.refColumns.every((c) => hasColumn(fk.refTable, c)) || tables[fk.refTable] === undefined) {
-        throw new InvalidQueryError(
+        throw new DatabaseArgumentError(
           `foreign key "${fk.name}" references unknown ${fk.refTable}(${fk.refColumns.join(', ')})`,
         );
       }
@@ -71,7 +71,7 @@ export function defineSchema<
         tables[r.target] !== undefined &&
         (r.kind === 'belongsTo'
           ? hasColumn(source, r.foreignKey) && hasColumn(r.target, r.targetKey)
-          : r.kind === 'hasMany'
+          : r.kind === 'hasMany' || r.kind === 'hasOne'
             ? hasColumn(r.target, r.foreignKey) && hasColumn(source, r.sourceKey)
             : tables[r.through] !== undefined &&
               hasColumn(r.through, r.sourceForeignKey) &&
@@ -79,7 +79,7 @@ export function defineSchema<
               hasColumn(source, r.sourceKey) &&
               hasColumn(r.target, r.targetKey));
       if (!ok)
-        throw new InvalidQueryError(`relation "${source}.${name}" refers to an unknown table or column`);
+        throw new DatabaseArgumentError(`relation "${source}.${name}" refers to an unknown table or column`);
     }
   }
   const constraintColumns = new Map<string, readonly string[]>();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidQueryError } from '../errors/validation-error.js';
+import { DatabaseArgumentError } from '../errors/zephyr-db-error.js';
 import type { ReferentialAction } from './column.js';
 import type { ColumnMap, InsertRow, SelectRow, UpdateRow } from './row-types.js';
 
@@ -42,6 +42,12 @@ export interface TableOptions<Cols extends ColumnMap> {
   }[];
   /** Table-level CHECK constraints (SQL written by the developer, never user input). */
   readonly checks?: readonly { readonly name: string; readonly expression: string }[];
+  /**
+   * Soft delete, an opt-in convention: the table needs a nullable `deleted_at` timestamp column;
+   * `delete` then sets it instead of removing rows, reads skip rows that have it (unless
+   * `withDeleted: true`), `restore` clears it and `hardDelete` really deletes.
+   */
+  readonly softDelete?: boolean;
 }
 
 /** The three zod schemas derived from a table: validate route bodies with the table's own schema. */
@@ -64,17 +70,22 @@ export interface Table<Name extends string = string, Cols extends ColumnMap = Co
   readonly checks: readonly CheckConstraint[];
   readonly indexes: readonly IndexDefinition[];
   readonly schemas: TableSchemas<Cols>;
+  /** The soft-delete column (`deleted_at`) when the table opted in, else `undefined`. */
+  readonly softDelete: string | undefined;
 }
 
 /** Any table. */
 export type AnyTable = Table<string, ColumnMap>;
+
+/** The column soft-deleted tables mark deleted rows in. */
+export const SOFT_DELETE_COLUMN = 'deleted_at';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_$]*$/;
 
 function assertIdentifier(kind: string, name: string): void {
   // Lower-case unquoted identifiers keep declared and introspected names identical.
   if (!IDENTIFIER.test(name) || name.length > 63) {
-    throw new InvalidQueryError(
+    throw new DatabaseArgumentError(
       `${kind} name "${name}" must match ${IDENTIFIER} and be at most 63 characters`,
     );
   }
@@ -101,11 +112,21 @@ export function table<const Name extends string, const Cols extends ColumnMap>(
 ): Table<Name, Cols> {
   assertIdentifier('table', name);
   const entries = Object.entries(columns);
-  if (entries.length === 0) throw new InvalidQueryError(`table "${name}" has no columns`);
-  for (const [col] of entries) assertIdentifier('column', col);
+  if (entries.length === 0) throw new DatabaseArgumentError(`table "${name}" has no columns`);
+  for (const [col, c] of entries) {
+    assertIdentifier('column', col);
+    const from = c.definition.renamedFrom;
+    if (from !== undefined) {
+      assertIdentifier('column', from);
+      if (Object.hasOwn(columns, from))
+        throw new DatabaseArgumentError(
+          `table "${name}": "${col}" is renamed from "${from}", which is still declared`,
+        );
+    }
+  }
 
   const pkColumns = options.primaryKey ?? entries.filter(([, c]) => c.definition.primaryKey).map(([n]) => n);
-  if (pkColumns.length === 0) throw new InvalidQueryError(`table "${name}" needs a primary key`);
+  if (pkColumns.length === 0) throw new DatabaseArgumentError(`table "${name}" needs a primary key`);
   const primaryKey = { name: `${name}_pkey`, columns: [...pkColumns] };
 
   const uniques: KeyConstraint[] = [];
@@ -157,10 +178,24 @@ export function table<const Name extends string, const Cols extends ColumnMap>(
     assertIdentifier('constraint/index', constraint.name);
   }
 
+  let softDelete: string | undefined;
+  if (options.softDelete === true) {
+    const d = columns[SOFT_DELETE_COLUMN]?.definition;
+    if (d === undefined || !d.nullable || d.sqlType !== 'timestamp(3) with time zone') {
+      throw new DatabaseArgumentError(
+        `table "${name}" uses softDelete: it needs ${SOFT_DELETE_COLUMN}: column.timestamp().nullable()`,
+      );
+    }
+    softDelete = SOFT_DELETE_COLUMN;
+  } else if (options.softDelete !== undefined && options.softDelete !== false) {
+    throw new DatabaseArgumentError(`table "${name}": softDelete must be a boolean`);
+  }
+
   return {
     name,
     columns,
     primaryKey,
+    softDelete,
     uniques,
     foreignKeys,
     checks,

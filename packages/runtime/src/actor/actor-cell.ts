@@ -10,6 +10,13 @@ import type { Dispatcher, Runnable } from './dispatcher.js';
 import { type DeadLetter, type DeathNotice, type ExitReason, isMessage, type Message } from './message.js';
 import type { AskDeadlines } from './pending-ask.js';
 import { REF_BRAND, type RoutableRef } from './routable-ref.js';
+import {
+  type MessageHeaders,
+  receiveChannel,
+  sendChannel,
+  traceReceive,
+  traceSend,
+} from './tracing-channels.js';
 
 /** What a cell needs from the system that hosts it. */
 export interface CellHost {
@@ -61,7 +68,9 @@ export class ActorCell implements Runnable, SupervisedChild {
   private inflight: Promise<unknown> | null = null;
   private stashed: RingQueue<[unknown, ReplyTo | undefined]> | null = null;
   /** `backpressure` mailboxes: senders waiting for space, with what to call once queued. */
-  private waiting: RingQueue<[unknown, ReplyTo | undefined, ReplyTo | undefined]> | null = null;
+  private waiting: RingQueue<
+    [unknown, ReplyTo | undefined, ReplyTo | undefined, MessageHeaders | undefined]
+  > | null = null;
   private readonly watching = new Map<string, () => void>();
   private readonly watch = new DeathWatch();
   private exit: ExitReason | null = null;
@@ -102,7 +111,9 @@ export class ActorCell implements Runnable, SupervisedChild {
 
   tell(msg: unknown): void {
     if (!isMessage(msg)) throw new InvalidArgumentError('a message must be an object with a string "type"');
-    this.enqueue(msg, undefined);
+    if (sendChannel.hasSubscribers)
+      traceSend(this.address, msg, 'local', false, (h) => this.enqueue(msg, undefined, h));
+    else this.enqueue(msg, undefined);
   }
 
   ask(msg: unknown, options: AskOptions | undefined): Promise<unknown> {
@@ -116,12 +127,14 @@ export class ActorCell implements Runnable, SupervisedChild {
       );
     }
     const pending = this.host.deadlines.create(this.address, timeoutMs);
-    this.enqueue(msg, pending);
+    if (sendChannel.hasSubscribers)
+      traceSend(this.address, msg, 'local', true, (h) => this.enqueue(msg, pending, h));
+    else this.enqueue(msg, pending);
     return pending.promise;
   }
 
   /** Queues a message (tell when `reply` is undefined). Used by refs and by the thread/cluster routers. */
-  enqueue(msg: unknown, reply: ReplyTo | undefined): void {
+  enqueue(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
     if (this.status === STOPPED) {
       this.host.deadLetter({ recipient: this.address, message: msg, reason: 'stopped' });
       reply?.reject(new ActorStoppedError(this.address));
@@ -129,8 +142,8 @@ export class ActorCell implements Runnable, SupervisedChild {
     }
     const mb = this.mailbox;
     // Fast path: room in the mailbox (always, when unbounded).
-    if (mb.size < mb.capacity) mb.push(msg, reply);
-    else this.overflowed(mb.offer(msg, reply), msg, reply);
+    if (mb.size < mb.capacity) mb.push(msg, reply, headers);
+    else this.overflowed(mb.offer(msg, reply, headers), msg, reply, headers);
     if (!this.scheduled && this.status === RUNNING) {
       this.scheduled = true;
       this.host.dispatcher.schedule(this);
@@ -145,22 +158,36 @@ export class ActorCell implements Runnable, SupervisedChild {
     if (!isMessage(msg)) {
       return Promise.reject(new InvalidArgumentError('a message must be an object with a string "type"'));
     }
+    if (!sendChannel.hasSubscribers) return this.sendWithHeaders(msg, undefined);
+    let sent: Promise<void> | undefined;
+    traceSend(this.address, msg, 'local', false, (h) => {
+      sent = this.sendWithHeaders(msg, h);
+    });
+    return sent!;
+  }
+
+  private sendWithHeaders(msg: unknown, headers: MessageHeaders | undefined): Promise<void> {
     const mb = this.mailbox;
     if (this.status === STOPPED || mb.size < mb.capacity || mb.overflow !== 'backpressure') {
       try {
-        this.enqueue(msg, undefined);
+        this.enqueue(msg, undefined, headers);
         return Promise.resolve();
       } catch (err) {
         return Promise.reject(err);
       }
     }
     return new Promise<void>((resolve, reject) => {
-      this.park(msg, undefined, { resolve: () => resolve(), reject });
+      this.park(msg, undefined, { resolve: () => resolve(), reject }, headers);
     });
   }
 
   /** A sender waits for space (`backpressure`); past `capacity` waiting senders it is refused. */
-  private park(msg: unknown, reply: ReplyTo | undefined, queued: ReplyTo | undefined): void {
+  private park(
+    msg: unknown,
+    reply: ReplyTo | undefined,
+    queued: ReplyTo | undefined,
+    headers: MessageHeaders | undefined,
+  ): void {
     this.waiting ??= new RingQueue(16);
     if (this.waiting.size >= this.mailbox.capacity) {
       const full = new MailboxFullError(this.address, this.mailbox.capacity);
@@ -169,7 +196,7 @@ export class ActorCell implements Runnable, SupervisedChild {
       queued?.reject(full);
       return;
     }
-    this.waiting.push([msg, reply, queued]);
+    this.waiting.push([msg, reply, queued, headers]);
   }
 
   /** Moves waiting senders' messages into the mailbox as it drains. */
@@ -177,19 +204,24 @@ export class ActorCell implements Runnable, SupervisedChild {
     const waiting = this.waiting!;
     const mb = this.mailbox;
     while (waiting.size > 0 && mb.size < mb.capacity) {
-      const [msg, reply, queued] = waiting.shift()!;
-      mb.push(msg, reply);
+      const [msg, reply, queued, headers] = waiting.shift()!;
+      mb.push(msg, reply, headers);
       queued?.resolve(undefined);
     }
   }
 
-  private overflowed(offered: Offer, msg: unknown, reply: ReplyTo | undefined): void {
+  private overflowed(
+    offered: Offer,
+    msg: unknown,
+    reply: ReplyTo | undefined,
+    headers: MessageHeaders | undefined,
+  ): void {
     if (offered === Offer.Blocked) {
       // An ask waits anyway; a tell cannot (use send()), except from timers and other threads,
       // which are parked like asks (there is no sender to throw to).
       if (reply === undefined && !this.delivering)
         throw new MailboxFullError(this.address, this.mailbox.capacity);
-      this.park(msg, reply, undefined);
+      this.park(msg, reply, undefined, headers);
       return;
     }
     const full = new MailboxFullError(this.address, this.mailbox.capacity);
@@ -214,10 +246,10 @@ export class ActorCell implements Runnable, SupervisedChild {
   }
 
   /** Messages from timers, other threads and nodes: a full mailbox dead-letters them (no sender to throw to). */
-  deliver(msg: unknown, reply: ReplyTo | undefined): void {
+  deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
     this.delivering = true;
     try {
-      this.enqueue(msg, reply);
+      this.enqueue(msg, reply, headers);
     } catch {
       this.host.deadLetter({ recipient: this.address, message: msg, reason: 'mailbox-full' });
     } finally {
@@ -244,7 +276,11 @@ export class ActorCell implements Runnable, SupervisedChild {
         result =
           reply === NOTICE
             ? def.terminated?.(this.state, msg as DeathNotice, ctx)
-            : def.receive(this.state, msg, ctx);
+            : receiveChannel.hasSubscribers
+              ? traceReceive(this.address, msg, mb.lastHeaders, reply !== undefined, () =>
+                  def.receive(this.state, msg, ctx),
+                )
+              : def.receive(this.state, msg, ctx);
       } catch (err) {
         this.fail(err);
         break;
@@ -489,8 +525,8 @@ export class LocalActorRef implements RoutableRef {
 
   constructor(private readonly cell: ActorCell) {}
 
-  deliver(msg: unknown, reply: ReplyTo | undefined): void {
-    this.cell.deliver(msg, reply);
+  deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
+    this.cell.deliver(msg, reply, headers);
   }
 
   get address(): string {

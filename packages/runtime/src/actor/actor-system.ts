@@ -29,6 +29,7 @@ import { Dispatcher } from './dispatcher.js';
 import { type DeadLetter, type DeathNotice, isMessage, type Message, type ReplyMap } from './message.js';
 import { AskDeadlines } from './pending-ask.js';
 import { type RoutableRef, UnreachableRef } from './routable-ref.js';
+import type { MessageHeaders } from './tracing-channels.js';
 
 /** Places actors somewhere other than this thread (worker threads, cluster nodes). */
 export interface RemotePlacement {
@@ -325,15 +326,15 @@ export class ActorSystem implements CellHost {
   }
 
   /** @internal delivers a message that arrived from another thread or node; junk is dead-lettered. */
-  deliver(address: string, msg: unknown, reply: ReplyTo | undefined): void {
+  deliver(address: string, msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
     if (!isMessage(msg)) {
       this.deadLetter({ recipient: address, message: msg, reason: 'malformed' });
       reply?.reject(new InvalidArgumentError('a message must be an object with a string "type"'));
       return;
     }
     const local = this.cells.get(address);
-    if (local !== undefined) local.deliver(msg, reply);
-    else this.resolveRef(address).deliver(msg, reply);
+    if (local !== undefined) local.deliver(msg, reply, headers);
+    else this.resolveRef(address).deliver(msg, reply, headers);
   }
 
   /** @internal records where a remotely hosted actor can be reached. */

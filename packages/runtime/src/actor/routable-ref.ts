@@ -3,6 +3,7 @@ import type { ReplyTo } from '../mailbox/mailbox.js';
 import type { ActorRef, AskOptions } from './actor-ref.js';
 import { type DeathNotice, isMessage, type Message } from './message.js';
 import type { AskDeadlines } from './pending-ask.js';
+import { type MessageHeaders, type MessagePlacement, sendChannel, traceSend } from './tracing-channels.js';
 
 /**
  * Marks ref objects of every kind (local, thread, cluster) so the codec recognises them without
@@ -14,7 +15,7 @@ export const REF_BRAND: unique symbol = Symbol.for('zephyr.runtime.actorRef') as
 export interface RoutableRef extends ActorRef {
   readonly [REF_BRAND]: true;
   /** Delivers without throwing: a message that cannot be queued is dead-lettered, its asker told. */
-  deliver(msg: unknown, reply: ReplyTo | undefined): void;
+  deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void;
 }
 
 /** Whether `value` is a runtime ref (any placement). */
@@ -35,12 +36,16 @@ export abstract class RemoteRefBase implements RoutableRef {
     protected readonly defaultTimeoutMs: number,
   ) {}
 
-  abstract deliver(msg: unknown, reply: ReplyTo | undefined): void;
+  /** Where the actor lives, for the send channel. */
+  protected abstract readonly placement: MessagePlacement;
+  abstract deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void;
   abstract watch(listener: (notice: DeathNotice) => void): () => void;
 
   tell(msg: Message): void {
     if (!isMessage(msg)) throw new InvalidArgumentError('a message must be an object with a string "type"');
-    this.deliver(msg, undefined);
+    if (sendChannel.hasSubscribers)
+      traceSend(this.address, msg, this.placement, false, (h) => this.deliver(msg, undefined, h));
+    else this.deliver(msg, undefined);
   }
 
   /** Remote mailboxes cannot make this sender wait: resolves once the message is handed to the transport. */
@@ -65,7 +70,9 @@ export abstract class RemoteRefBase implements RoutableRef {
     }
     const pending = this.deadlines.create(this.address, timeoutMs);
     try {
-      this.deliver(msg, pending);
+      if (sendChannel.hasSubscribers)
+        traceSend(this.address, msg, this.placement, true, (h) => this.deliver(msg, pending, h));
+      else this.deliver(msg, pending);
     } catch (err) {
       // A transport that refuses at the send site: the ask settles now, nothing is left pending.
       pending.reject(err);
@@ -76,6 +83,7 @@ export abstract class RemoteRefBase implements RoutableRef {
 
 /** A ref to an address nobody here can reach: tells are dead-lettered, asks rejected. */
 export class UnreachableRef extends RemoteRefBase {
+  protected readonly placement = 'local';
   constructor(
     address: string,
     deadlines: AskDeadlines,

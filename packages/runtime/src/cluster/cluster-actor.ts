@@ -2,6 +2,7 @@ import type { ActorSystem } from '../actor/actor-system.js';
 import { DeathWatch } from '../actor/death-watch.js';
 import { type DeathNotice, type ExitReason, isMessage, type Message } from '../actor/message.js';
 import { RemoteRefBase } from '../actor/routable-ref.js';
+import { type MessageHeaders, sendChannel, traceSend } from '../actor/tracing-channels.js';
 import { ActorStoppedError, InvalidArgumentError, MailboxFullError, NodeDownError } from '../errors.js';
 import type { ReplyTo } from '../mailbox/mailbox.js';
 import { RingQueue } from '../mailbox/ring-queue.js';
@@ -22,7 +23,7 @@ export class ClusterActorChild implements SupervisedChild {
   private exit: ExitReason | null = null;
   /** Until the host confirms the spawn, messages wait here (nobody subscribes yet); bounded like the mailbox. */
   private placing = true;
-  private readonly waiting = new RingQueue<[unknown, ReplyTo | undefined]>(16);
+  private readonly waiting = new RingQueue<[unknown, ReplyTo | undefined, MessageHeaders | undefined]>(16);
   private readonly capacity: number;
 
   constructor(
@@ -37,7 +38,7 @@ export class ClusterActorChild implements SupervisedChild {
   }
 
   /** Queues a message while the actor is being placed; false when it can go out now. */
-  hold(msg: unknown, reply: ReplyTo | undefined): boolean {
+  hold(msg: unknown, reply: ReplyTo | undefined, headers: MessageHeaders | undefined): boolean {
     if (!this.placing) return false;
     if (this.waiting.size >= this.capacity) {
       const full = new MailboxFullError(this.address, this.capacity);
@@ -45,13 +46,13 @@ export class ClusterActorChild implements SupervisedChild {
       reply.reject(full);
       return true;
     }
-    this.waiting.push([msg, reply]);
+    this.waiting.push([msg, reply, headers]);
     return true;
   }
 
   private flushWaiting(): void {
     for (let item = this.waiting.shift(); item !== undefined; item = this.waiting.shift()) {
-      this.ref.deliver(item[0], item[1]);
+      this.ref.deliver(item[0], item[1], item[2]);
     }
   }
 
@@ -149,32 +150,40 @@ export class ClusterRef extends RemoteRefBase {
     super(address, system.deadlines, system.defaultAskTimeoutMs);
   }
 
+  protected readonly placement = 'cluster';
+
   /**
    * Sends at once: a message that cannot be encoded throws `InvalidArgumentError`, and one that
    * cannot be buffered during a NATS outage `ClusterDisconnectedError`, here at the send site.
    */
   override tell(msg: Message): void {
     if (!isMessage(msg)) throw new InvalidArgumentError('a message must be an object with a string "type"');
-    if (this.stoppedHere(msg, undefined)) return;
-    if (this.child?.hold(this.link.checkSendable(msg), undefined) === true) return;
-    this.link.publish(this.address, msg);
+    if (sendChannel.hasSubscribers)
+      traceSend(this.address, msg, this.placement, false, (h) => this.tellWith(msg, h));
+    else this.tellWith(msg, undefined);
   }
 
-  deliver(msg: unknown, reply: ReplyTo | undefined): void {
+  private tellWith(msg: Message, headers: MessageHeaders | undefined): void {
+    if (this.stoppedHere(msg, undefined)) return;
+    if (this.child?.hold(this.link.checkSendable(msg), undefined, headers) === true) return;
+    this.link.publish(this.address, msg, headers);
+  }
+
+  deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
     if (this.stoppedHere(msg, reply)) return;
     try {
-      if (this.child?.hold(msg, reply) === true) return;
+      if (this.child?.hold(msg, reply, headers) === true) return;
     } catch {
       this.link.system.deadLetter({ recipient: this.address, message: msg, reason: 'mailbox-full' });
       return;
     }
     if (reply !== undefined) {
-      this.link.request(this.address, msg, reply);
+      this.link.request(this.address, msg, reply, headers);
       return;
     }
     // Forwarded from elsewhere (a thread, a timer): nobody to throw to, so it is dead-lettered.
     try {
-      this.link.publish(this.address, msg);
+      this.link.publish(this.address, msg, headers);
     } catch {
       this.link.system.deadLetter({ recipient: this.address, message: msg, reason: 'unreachable' });
     }

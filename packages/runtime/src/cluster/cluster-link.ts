@@ -4,6 +4,7 @@ import type { ActorSystem, RemotePlacement } from '../actor/actor-system.js';
 import type { KindRegistry } from '../actor/kind-registry.js';
 import { type DeathNotice, type ExitReason, isMessage } from '../actor/message.js';
 import { isPendingAsk } from '../actor/pending-ask.js';
+import type { MessageHeaders } from '../actor/tracing-channels.js';
 import {
   ActorStoppedError,
   AskTimeoutError,
@@ -20,6 +21,7 @@ import { MessageCodec } from '../threads/codec.js';
 import { ClusterActorChild, ClusterRef } from './cluster-actor.js';
 import { MalformedLog } from './malformed-log.js';
 import { connectNats, type NatsConnectionOptions } from './nats-connection.js';
+import { fromNatsHeaders, toNatsHeaders } from './nats-message-headers.js';
 import { NodeLiveness } from './node-liveness.js';
 import { ClusterSubjects, nodeOf } from './subjects.js';
 import { type Checked, type ControlRequest, checkControl, checkExit, checkReply } from './wire-schemas.js';
@@ -247,7 +249,7 @@ export class ClusterLink implements RemotePlacement {
    * @throws {InvalidArgumentError} for a message that cannot be encoded.
    * @throws {ClusterDisconnectedError} when the outage buffer is full or the link is closed.
    */
-  private send(address: string, subject: string, bytes: Uint8Array, reply?: string): void {
+  private send(address: string, subject: string, bytes: Uint8Array, headers?: MessageHeaders): void {
     if (this.closed) throw new ClusterDisconnectedError(address, 'the cluster link is closed');
     if (!this.connected) {
       if (this.bufferedBytes + bytes.length > this.maxBufferedBytes)
@@ -257,7 +259,9 @@ export class ClusterLink implements RemotePlacement {
         );
       this.bufferedBytes += bytes.length;
     }
-    this.nc.publish(subject, bytes, reply === undefined ? undefined : { reply });
+    // Trace context rides as NATS headers, beside the payload: the message bytes are the same.
+    if (headers === undefined) this.nc.publish(subject, bytes);
+    else this.nc.publish(subject, bytes, { headers: toNatsHeaders(headers) });
   }
 
   /**
@@ -271,11 +275,11 @@ export class ClusterLink implements RemotePlacement {
   }
 
   /** A tell: throws at the send site when it cannot go (see {@link send}). */
-  publish(address: string, msg: unknown): void {
-    this.send(address, this.subjects.actor(address), this.codec.encode(msg));
+  publish(address: string, msg: unknown, headers?: MessageHeaders): void {
+    this.send(address, this.subjects.actor(address), this.codec.encode(msg), headers);
   }
 
-  request(address: string, msg: unknown, reply: ReplyTo): void {
+  request(address: string, msg: unknown, reply: ReplyTo, headers?: MessageHeaders): void {
     const timeout = isPendingAsk(reply) ? reply.timeoutMs : this.system.defaultAskTimeoutMs;
     let bytes: Uint8Array;
     try {
@@ -289,7 +293,8 @@ export class ClusterLink implements RemotePlacement {
       return;
     }
     if (!this.connected) this.bufferedBytes += bytes.length;
-    this.nc.request(this.subjects.actor(address), bytes, { timeout }).then(
+    const options = headers === undefined ? { timeout } : { timeout, headers: toNatsHeaders(headers) };
+    this.nc.request(this.subjects.actor(address), bytes, options).then(
       (answer) => {
         const decoded = this.decodeReply(answer);
         if (!decoded.ok)
@@ -407,7 +412,7 @@ export class ClusterLink implements RemotePlacement {
     const address = `${parts[3]}/${parts[4]}`;
     const reply = this.replyTo(msg);
     const decoded = this.decodeMessage(address, msg, reply);
-    if (decoded !== null) this.system.deliver(address, decoded.value, reply);
+    if (decoded !== null) this.system.deliver(address, decoded.value, reply, fromNatsHeaders(msg));
   }
 
   private onGuestMessage(address: string, msg: Msg): void {
@@ -420,7 +425,7 @@ export class ClusterLink implements RemotePlacement {
       reply?.reject(new ActorStoppedError(address));
       return;
     }
-    guest.cell.deliver(message.value, reply);
+    guest.cell.deliver(message.value, reply, fromNatsHeaders(msg));
   }
 
   private onControl(msg: Msg): void {

@@ -1,3 +1,4 @@
+import type { MessageHeaders } from '../actor/tracing-channels.js';
 import { InvalidArgumentError } from '../errors.js';
 
 /** What a full bounded mailbox does with one more message. */
@@ -81,11 +82,15 @@ export class Mailbox {
   readonly overflow: OverflowPolicy;
   private msgs: unknown[];
   private replies: (ReplyTo | undefined)[];
+  /** Headers beside messages (trace context); written only for messages that carry some. */
+  private headers: (MessageHeaders | undefined)[];
   private head = 0;
   private count = 0;
   private mask: number;
   /** Reply slot of the message last returned by {@link shift}. */
   lastReply: ReplyTo | undefined = undefined;
+  /** Headers of the message last returned by {@link shift}. */
+  lastHeaders: MessageHeaders | undefined = undefined;
   /** Message evicted by the last `DroppedOldest` offer. */
   evictedMsg: unknown = undefined;
   /** Reply slot evicted by the last `DroppedOldest` offer. */
@@ -102,6 +107,7 @@ export class Mailbox {
     while (cap < initial) cap <<= 1;
     this.msgs = new Array<unknown>(cap);
     this.replies = new Array<ReplyTo | undefined>(cap);
+    this.headers = new Array<MessageHeaders | undefined>(cap);
     this.mask = cap - 1;
   }
 
@@ -111,27 +117,28 @@ export class Mailbox {
   }
 
   /** Queues a message subject to the bound and overflow policy. */
-  offer(msg: unknown, reply: ReplyTo | undefined): Offer {
+  offer(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): Offer {
     if (this.count >= this.capacity) {
       if (this.overflow === 'reject') return Offer.Rejected;
       if (this.overflow === 'backpressure') return Offer.Blocked;
       if (this.overflow === 'drop-newest') return Offer.DroppedNewest;
       this.evictedMsg = this.shift();
       this.evictedReply = this.lastReply;
-      this.push(msg, reply);
+      this.push(msg, reply, headers);
       return Offer.DroppedOldest;
     }
-    this.push(msg, reply);
+    this.push(msg, reply, headers);
     return Offer.Accepted;
   }
 
   /** Appends ignoring the bound (the caller has checked it). */
-  push(msg: unknown, reply: ReplyTo | undefined): void {
+  push(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
     if (this.count === this.msgs.length) this.grow();
     const i = (this.head + this.count) & this.mask;
     this.msgs[i] = msg;
     // Reply slots are cleared by shift, so a tell need not write its empty one.
     if (reply !== undefined) this.replies[i] = reply;
+    if (headers !== undefined) this.headers[i] = headers;
     this.count++;
   }
 
@@ -152,6 +159,9 @@ export class Mailbox {
     this.lastReply = reply;
     this.msgs[h] = undefined;
     if (reply !== undefined) this.replies[h] = undefined;
+    const headers = this.headers[h];
+    this.lastHeaders = headers;
+    if (headers !== undefined) this.headers[h] = undefined;
     this.head = (h + 1) & this.mask;
     this.count--;
     return msg;
@@ -161,13 +171,16 @@ export class Mailbox {
     const n = this.msgs.length;
     const msgs = new Array<unknown>(n * 2);
     const replies = new Array<ReplyTo | undefined>(n * 2);
+    const headers = new Array<MessageHeaders | undefined>(n * 2);
     for (let i = 0; i < this.count; i++) {
       const j = (this.head + i) & this.mask;
       msgs[i] = this.msgs[j];
       replies[i] = this.replies[j];
+      headers[i] = this.headers[j];
     }
     this.msgs = msgs;
     this.replies = replies;
+    this.headers = headers;
     this.head = 0;
     this.mask = n * 2 - 1;
   }

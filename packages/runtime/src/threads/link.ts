@@ -1,5 +1,6 @@
 import type { DeadLetter, DeathNotice, ExitReason } from '../actor/message.js';
 import { type AskDeadlines, isPendingAsk } from '../actor/pending-ask.js';
+import type { MessageHeaders } from '../actor/tracing-channels.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { ReplyTo } from '../mailbox/mailbox.js';
 import { MessageCodec, type RefResolver } from './codec.js';
@@ -25,6 +26,8 @@ const SHAPE = 12;
 const TELL_REC = 13;
 /** An ask sent as a record: [ASK_REC, addressId, askId, shapeId, ...leaf values]. */
 const ASK_REC = 14;
+/** Headers (trace context) of the TELL/ASK that follows: [HEADERS, headers]. */
+const HEADERS = 15;
 
 /** Fields per op, including the op itself. */
 const ARITY: Readonly<Record<number, number>> = {
@@ -40,6 +43,7 @@ const ARITY: Readonly<Record<number, number>> = {
   [NOTICE]: 3,
   [DEFINE]: 3,
   [SHAPE]: 3,
+  [HEADERS]: 2,
 };
 
 /**
@@ -52,7 +56,7 @@ const MAX_FIELDS_PER_FRAME = 3 * 1024;
 /** What a thread does with operations arriving on a link. */
 export interface LinkHandler {
   /** A tell (reply undefined) or an ask for `address`. */
-  deliver(address: string, msg: unknown, reply: ReplyTo | undefined): void;
+  deliver(address: string, msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void;
   /** Lifecycle control of an actor hosted here (spawn, halt, resume, stop). */
   control(name: string, address: string, arg: unknown): unknown;
   /** An actor hosted on the other side exited. */
@@ -98,9 +102,10 @@ export class Link {
   }
 
   /** @throws {InvalidArgumentError} for a message that cannot cross (see ShapePacker.pack). */
-  tell(address: string, msg: unknown): void {
+  tell(address: string, msg: unknown, headers?: MessageHeaders): void {
     const shape = this.packer.pack(msg, this.defineShape);
     const addressId = this.idOf(address);
+    if (headers !== undefined) this.out.push(HEADERS, headers);
     if (shape < 0) this.out.push(TELL, addressId, msg);
     else this.out.push(TELL_REC, addressId, shape, ...this.packer.values);
     this.schedule();
@@ -118,7 +123,7 @@ export class Link {
   }
 
   /** Sends an ask; the reply settles `reply` (a local PendingAsk, or a reply slot being forwarded). */
-  ask(address: string, msg: unknown, reply: ReplyTo): void {
+  ask(address: string, msg: unknown, reply: ReplyTo, headers?: MessageHeaders): void {
     const id = this.nextId++;
     this.pending.set(id, reply);
     if (isPendingAsk(reply)) reply.onSettle = () => this.pending.delete(id);
@@ -131,6 +136,7 @@ export class Link {
       return;
     }
     const addressId = this.idOf(address);
+    if (headers !== undefined) this.out.push(HEADERS, headers);
     if (shape < 0) this.out.push(ASK, addressId, msg, id);
     else this.out.push(ASK_REC, addressId, id, shape, ...this.packer.values);
     this.schedule();
@@ -216,6 +222,9 @@ export class Link {
    */
   private dropUnencodable(out: unknown[]): unknown[] {
     const good: unknown[] = [];
+    // Where in `good` the last HEADERS op starts: a message dropped right after it drops it too,
+    // so its headers never attach to the next message.
+    let headersAt = -1;
     for (let i = 0; i < out.length; ) {
       const op = out[i] as number;
       const n =
@@ -228,8 +237,10 @@ export class Link {
       i += n;
       try {
         this.codec.encode(fields);
+        if (op === HEADERS) headersAt = good.length;
         good.push(...fields);
       } catch (err) {
+        if (headersAt >= 0 && headersAt === good.length - 2) good.length = headersAt;
         const error = new InvalidArgumentError(
           `message cannot be sent to another thread: ${(err as Error).message}`,
         );
@@ -269,17 +280,24 @@ export class Link {
       return;
     }
     const handler = this.handler;
+    // Set by a HEADERS op, for the one TELL/ASK right after it.
+    let headers: MessageHeaders | undefined;
     for (let i = 0; i < ops.length; ) {
       const op = ops[i] as number;
       switch (op) {
+        case HEADERS:
+          headers = ops[i + 1] as MessageHeaders;
+          i += 2;
+          continue;
         case TELL:
-          handler.deliver(this.inAddresses[ops[i + 1] as number]!, ops[i + 2], undefined);
+          handler.deliver(this.inAddresses[ops[i + 1] as number]!, ops[i + 2], undefined, headers);
           break;
         case ASK:
           handler.deliver(
             this.inAddresses[ops[i + 1] as number]!,
             ops[i + 2],
             new RemoteReply(this, ops[i + 3] as number),
+            headers,
           );
           break;
         case DEFINE:
@@ -294,7 +312,9 @@ export class Link {
             this.inAddresses[ops[i + 1] as number]!,
             this.builders.build(shape, ops, i + 3),
             undefined,
+            headers,
           );
+          headers = undefined;
           i += 3 + this.builders.size(shape);
           continue;
         }
@@ -304,7 +324,9 @@ export class Link {
             this.inAddresses[ops[i + 1] as number]!,
             this.builders.build(shape, ops, i + 4),
             new RemoteReply(this, ops[i + 2] as number),
+            headers,
           );
+          headers = undefined;
           i += 4 + this.builders.size(shape);
           continue;
         }
@@ -358,6 +380,7 @@ export class Link {
         default:
           throw new InvalidArgumentError(`corrupt frame: unknown op ${String(op)}`);
       }
+      headers = undefined;
       i += ARITY[op] ?? 1;
     }
   }

@@ -1,6 +1,7 @@
 import type { DeathNotice } from '../actor/message.js';
 import type { AskDeadlines } from '../actor/pending-ask.js';
 import { RemoteRefBase } from '../actor/routable-ref.js';
+import type { MessageHeaders } from '../actor/tracing-channels.js';
 import type { ReplyTo } from '../mailbox/mailbox.js';
 import type { Link } from './link.js';
 
@@ -15,9 +16,11 @@ export class PortRef extends RemoteRefBase {
     super(address, deadlines, defaultTimeoutMs);
   }
 
-  deliver(msg: unknown, reply: ReplyTo | undefined): void {
-    if (reply === undefined) this.link.tell(this.address, msg);
-    else this.link.ask(this.address, msg, reply);
+  protected readonly placement = 'thread';
+
+  deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
+    if (reply === undefined) this.link.tell(this.address, msg, headers);
+    else this.link.ask(this.address, msg, reply, headers);
   }
 
   watch(listener: (notice: DeathNotice) => void): () => void {

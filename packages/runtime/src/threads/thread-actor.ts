@@ -2,6 +2,7 @@ import type { ActorSystem } from '../actor/actor-system.js';
 import { DeathWatch } from '../actor/death-watch.js';
 import type { DeathNotice, ExitReason } from '../actor/message.js';
 import { RemoteRefBase } from '../actor/routable-ref.js';
+import type { MessageHeaders } from '../actor/tracing-channels.js';
 import { ActorStoppedError, MailboxFullError } from '../errors.js';
 import type { ReplyTo } from '../mailbox/mailbox.js';
 import { RingQueue } from '../mailbox/ring-queue.js';
@@ -23,7 +24,7 @@ export class ThreadActorChild implements SupervisedChild {
   readonly ref: ThreadActorRef;
   private worker: WorkerHost | null = null;
   /** Messages sent while the actor is between workers; bounded like its mailbox. */
-  private readonly waiting = new RingQueue<[unknown, ReplyTo | undefined]>(16);
+  private readonly waiting = new RingQueue<[unknown, ReplyTo | undefined, MessageHeaders | undefined]>(16);
   private readonly watch = new DeathWatch();
   private exit: ExitReason | null = null;
   private readonly capacity: number;
@@ -41,7 +42,7 @@ export class ThreadActorChild implements SupervisedChild {
     this.capacity = spec.mailbox?.capacity ?? spec.actor.mailbox?.capacity ?? Number.POSITIVE_INFINITY;
   }
 
-  deliver(msg: unknown, reply: ReplyTo | undefined): void {
+  deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
     if (this.exit !== null) {
       this.system.deadLetter({ recipient: this.address, message: msg, reason: 'stopped' });
       reply?.reject(new ActorStoppedError(this.address));
@@ -54,11 +55,11 @@ export class ThreadActorChild implements SupervisedChild {
         reply?.reject(new MailboxFullError(this.address, this.capacity));
         return;
       }
-      this.waiting.push([msg, reply]);
+      this.waiting.push([msg, reply, headers]);
       return;
     }
-    if (reply === undefined) worker.link.tell(this.address, msg);
-    else worker.link.ask(this.address, msg, reply);
+    if (reply === undefined) worker.link.tell(this.address, msg, headers);
+    else worker.link.ask(this.address, msg, reply, headers);
   }
 
   addWatcher(listener: (notice: DeathNotice) => void): () => void {
@@ -89,7 +90,7 @@ export class ThreadActorChild implements SupervisedChild {
     // The spawn goes out first in the same frame, so these arrive after the actor exists.
     for (let item = this.waiting.shift(); item !== undefined; item = this.waiting.shift()) {
       try {
-        this.deliver(item[0], item[1]);
+        this.deliver(item[0], item[1], item[2]);
       } catch (error) {
         // A message that cannot cross threads; its sender is long gone, so it is dead-lettered.
         this.system.deadLetter({ recipient: this.address, message: item[0], reason: 'unreachable' });
@@ -161,8 +162,10 @@ export class ThreadActorRef extends RemoteRefBase {
     super(child.address, system.deadlines, system.defaultAskTimeoutMs);
   }
 
-  deliver(msg: unknown, reply: ReplyTo | undefined): void {
-    this.child.deliver(msg, reply);
+  protected readonly placement = 'thread';
+
+  deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
+    this.child.deliver(msg, reply, headers);
   }
 
   watch(listener: (notice: DeathNotice) => void): () => void {

@@ -34,7 +34,7 @@ const link: Link = new Link(
   {
     // The main thread sends a worker only messages for actors it placed here. One that is gone is
     // dead-lettered, never routed back (the main thread would send it here again).
-    deliver: (address, msg, reply) => {
+    deliver: (address, msg, reply, headers) => {
       if (!isMessage(msg)) {
         link.deadLetter({ recipient: address, message: msg, reason: 'malformed' });
         reply?.reject(new InvalidArgumentError('a message must be an object with a string "type"'));
@@ -42,7 +42,7 @@ const link: Link = new Link(
       }
       const cell = system.localCell(address);
       if (cell !== undefined) {
-        cell.deliver(msg, reply);
+        cell.deliver(msg, reply, headers);
         return;
       }
       link.deadLetter({ recipient: address, message: msg, reason: 'unreachable' });

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ActorSystem } from '../actor/actor-system.js';
 import type { DeathNotice, ExitReason } from '../actor/message.js';
+import type { MessageHeaders } from '../actor/tracing-channels.js';
 import { HandlerDeadlineError, WorkerExitedError } from '../errors.js';
 import type { ReplyTo } from '../mailbox/mailbox.js';
 import { PortTransport } from './frame-transport.js';
@@ -69,8 +70,8 @@ export class WorkerHost implements LinkHandler {
     });
   }
 
-  deliver(address: string, msg: unknown, reply: ReplyTo | undefined): void {
-    this.system.deliver(address, msg, reply);
+  deliver(address: string, msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
+    this.system.deliver(address, msg, reply, headers);
   }
 
   control(name: string): never {

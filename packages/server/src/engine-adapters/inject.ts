@@ -165,15 +165,14 @@ export class InjectResponse implements EngineResponse {
   #finish(): void {
     this.headersSent = true;
     this.finished = true;
-    const body = Buffer.concat(this.#chunks);
+    // As the engines do: HEAD gets the length a GET would get and no body; 1xx, 204 and 304
+    // get neither.
+    const written = Buffer.concat(this.#chunks);
     const headOnly = this.#req.method === 'HEAD';
-    if (
-      this.#headers['content-length'] === undefined &&
-      !headOnly &&
-      this.#status !== 204 &&
-      this.#status !== 304
-    ) {
-      this.#headers['content-length'] = String(body.length);
+    const noContent = this.#status < 200 || this.#status === 204 || this.#status === 304;
+    const body = headOnly || noContent ? Buffer.alloc(0) : written;
+    if (this.#headers['content-length'] === undefined && !noContent && (!headOnly || written.length > 0)) {
+      this.#headers['content-length'] = String(written.length);
     }
     this.#resolve({
       status: this.#status,

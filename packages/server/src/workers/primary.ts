@@ -36,6 +36,10 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
     slots.set(worker, slot);
     backoffs[slot]!.started();
     let listened = false;
+    // IPC errors (a send racing the worker's death) end in its 'exit', handled below.
+    worker.on('error', (err) =>
+      log.warn({ pid: worker.process.pid, err: err.message }, 'worker channel error'),
+    );
     worker.on('message', (message: unknown) => {
       if (!isListeningMessage(message)) return;
       listened = true;
@@ -72,7 +76,11 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
     if (!shuttingDown) {
       shuttingDown = true;
       if (slots.size === 0) allExited();
-      for (const worker of slots.keys()) worker.send({ type: 'zephyr:shutdown' });
+      for (const worker of slots.keys()) {
+        // A worker that is dying has closed its channel before its 'exit' arrives; it needs no
+        // shutdown message, and the failed send must not surface as an unhandled 'error'.
+        if (worker.isConnected()) worker.send({ type: 'zephyr:shutdown' }, undefined, () => {});
+      }
       // Workers drain for up to the timeout; past it (plus a margin) they are killed.
       setTimeout(() => {
         for (const worker of slots.keys()) worker.process.kill('SIGKILL');

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   defaultLimits,
   EngineUnavailableError,
-  InvalidOptionError,
+  InvalidArgumentError,
   ioUringSupported,
   type ListenOptions,
   listen,
@@ -25,6 +25,7 @@ describe('listen options', () => {
       keepAliveTimeoutMs: 5_000,
       requestTimeoutMs: 300_000,
       maxConnections: 10_000,
+      writeTimeoutMs: 30_000,
     });
     expect(Object.isFrozen(defaultLimits)).toBe(true);
   });
@@ -65,7 +66,7 @@ describe('listen options', () => {
 
   it.each(bad)('rejects %s with ZEPHYR_ERR_INVALID_ARGUMENT', async (_name, options, message) => {
     const attempt = listen(options as ListenOptions, ok);
-    await expect(attempt).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(attempt).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(attempt).rejects.toMatchObject({
       code: 'ZEPHYR_ERR_INVALID_ARGUMENT',
       message: expect.stringMatching(message),
@@ -142,7 +143,7 @@ describe('selectEngine', () => {
   it('refuses an invalid ZEPHYR_IO_ENGINE by name', () => {
     vi.stubEnv('ZEPHYR_IO_ENGINE', 'uring');
     expect(() => selectEngine()).toThrow(/ZEPHYR_IO_ENGINE must be 'io_uring' or 'node', got "uring"/);
-    expect(() => selectEngine()).toThrow(InvalidOptionError);
+    expect(() => selectEngine()).toThrow(InvalidArgumentError);
   });
 
   it('auto picks io_uring exactly when the probe can set up a ring, and says why otherwise', () => {

@@ -1,6 +1,9 @@
 import type { PGliteInterface, PGliteOptions } from '@electric-sql/pglite';
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
 import { type ConstraintColumns, mapDatabaseError } from '../../errors/map-database-error.js';
+import { tooManyParameters } from '../../errors/validation-error.js';
+import { queryChannel, traceQuery } from '../../tracing-channels.js';
+import { PGLITE_MAX_PARAMETERS } from './pglite-limits.js';
 
 const INT8 = 20;
 const DATE = 1082;
@@ -26,16 +29,22 @@ export class PGliteConnection implements DatabaseConnection {
     this.#constraints = constraints;
   }
 
-  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+  executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    if (!queryChannel.hasSubscribers) return this.#executeQuery(compiledQuery, compiledQuery.sql);
+    return traceQuery('pglite', compiledQuery, (trace) => this.#executeQuery<R>(compiledQuery, trace.sql));
+  }
+
+  async #executeQuery<R>(compiledQuery: CompiledQuery, sql: string): Promise<QueryResult<R>> {
     let result: Awaited<ReturnType<PGliteInterface['query']>>;
     const params = compiledQuery.parameters as unknown[];
+    if (params.length > PGLITE_MAX_PARAMETERS) throw tooManyParameters(params.length, PGLITE_MAX_PARAMETERS);
     try {
-      if (params.length === 0 && /;\s*\S/.test(compiledQuery.sql)) {
+      if (params.length === 0 && /;\s*\S/.test(sql)) {
         // Several statements (a migration): only the simple protocol accepts them.
-        const results = await this.#db.exec(compiledQuery.sql, { rowMode: 'object', parsers });
+        const results = await this.#db.exec(sql, { rowMode: 'object', parsers });
         return { rows: (results[results.length - 1]?.rows ?? []) as R[] };
       }
-      result = await this.#db.query<R>(compiledQuery.sql, params, { rowMode: 'object', parsers });
+      result = await this.#db.query<R>(sql, params, { rowMode: 'object', parsers });
     } catch (error) {
       throw mapDatabaseError(error, this.#constraints());
     }

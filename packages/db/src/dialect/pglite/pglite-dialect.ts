@@ -1,3 +1,6 @@
+/// <reference types="emscripten" preserve="true" />
+// PGlite's own declarations use the Emscripten globals without referencing them: this keeps consumers
+// that check library types (skipLibCheck: false) compiling.
 import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
 import {
   CompiledQuery,
@@ -12,11 +15,16 @@ import {
   type QueryCompiler,
   type TransactionSettings,
 } from 'kysely';
+import { transactionScope } from '../../database/transaction-scope.js';
 import type { ConstraintColumns } from '../../errors/map-database-error.js';
+import { PoolClosedError } from '../../errors/pool-errors.js';
+import { TransactionMisuseError } from '../../errors/validation-error.js';
+import { DatabaseArgumentError } from '../../errors/zephyr-db-error.js';
 import { runTransactionControl, transactionBeginSql } from '../transaction-sql.js';
 import type { ZephyrDialect } from '../zephyr-dialect.js';
 import { ConnectionMutex } from './connection-mutex.js';
 import { PGliteConnection } from './pglite-connection.js';
+import { PGLITE_MAX_PARAMETERS } from './pglite-limits.js';
 
 /** Options of the PGlite dialect. */
 export interface PGliteDialectOptions {
@@ -58,6 +66,7 @@ function sessionOf(db: PGliteInterface): SessionState {
 class PGliteDriver implements Driver {
   readonly #options: PGliteDialectOptions;
   #session: SessionState | undefined;
+  #closed = false;
   readonly #constraints: () => ConstraintColumns | undefined;
   #db: PGliteInterface | undefined;
   #connection: PGliteConnection | undefined;
@@ -65,6 +74,11 @@ class PGliteDriver implements Driver {
   constructor(options: PGliteDialectOptions, constraints: () => ConstraintColumns | undefined) {
     this.#options = options;
     this.#constraints = constraints;
+  }
+
+  /** The session this driver's statements run on (after init). */
+  get session(): SessionState | undefined {
+    return this.#session;
   }
 
   async init(): Promise<void> {
@@ -76,8 +90,22 @@ class PGliteDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.#closed) throw new PoolClosedError();
     const session = this.#session!;
+    // Inside a transaction callback on this very session, waiting for the session would never end.
+    for (const open of transactionScope.getStore() ?? []) {
+      if (open.active && open.dialect instanceof PGliteDialect && open.dialect.holds(session)) {
+        throw new TransactionMisuseError(
+          'a statement outside the transaction was started inside its callback: PGlite has one session, ' +
+            'which the transaction holds, so it would wait forever. Use the `tx` passed to the callback.',
+        );
+      }
+    }
     await session.mutex.lock();
+    if (this.#closed) {
+      session.mutex.unlock();
+      throw new PoolClosedError();
+    }
     const wanted = this.#options.searchPath;
     if (session.searchPath !== wanted) {
       try {
@@ -122,24 +150,56 @@ class PGliteDriver implements Driver {
     this.#session!.mutex.unlock();
   }
   async destroy(): Promise<void> {
-    if (this.#options.instance === undefined) await this.#db?.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    const session = this.#session;
+    if (session === undefined) return;
+    // Work in flight holds the session: wait for it, so closing never cuts a statement off.
+    await session.mutex.lock();
+    try {
+      if (this.#options.instance === undefined) await this.#db?.close();
+    } finally {
+      session.mutex.unlock();
+    }
   }
 }
+
+const PGLITE_OPTIONS = new Set(['dataDir', 'instance', 'searchPath']);
 
 /** PGlite (embedded PostgreSQL in WebAssembly): no server, same SQL, same schema and migrations. */
 export class PGliteDialect implements ZephyrDialect {
   readonly kind = 'pglite';
+  readonly maxParameters = PGLITE_MAX_PARAMETERS;
   readonly #options: PGliteDialectOptions;
+  readonly #drivers: PGliteDriver[] = [];
   #constraints: ConstraintColumns | undefined;
 
   constructor(options: PGliteDialectOptions = {}) {
+    if (typeof options !== 'object' || options === null)
+      throw new DatabaseArgumentError('pglite options must be an object');
+    for (const key of Object.keys(options)) {
+      if (!PGLITE_OPTIONS.has(key)) {
+        throw new DatabaseArgumentError(
+          `pglite has no option "${key}"${key === 'pool' || key === 'queryTimeoutMs' ? ' (PostgreSQL only)' : ''}`,
+        );
+      }
+    }
     this.#options = options;
+  }
+  /** @internal Whether one of this dialect's drivers runs on `session`. */
+  holds(session: unknown): boolean {
+    return this.#drivers.some((d) => d.session === session);
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.#drivers.map((d) => d.destroy()));
   }
   setConstraintColumns(constraints: ConstraintColumns): void {
     this.#constraints = constraints;
   }
   createDriver(): Driver {
-    return new PGliteDriver(this.#options, () => this.#constraints);
+    const driver = new PGliteDriver(this.#options, () => this.#constraints);
+    this.#drivers.push(driver);
+    return driver;
   }
   createQueryCompiler(): QueryCompiler {
     return new PostgresQueryCompiler();

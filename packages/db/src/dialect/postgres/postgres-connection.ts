@@ -1,7 +1,12 @@
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
+import { queryTimeoutScope } from '../../database/transaction-scope.js';
 import { type ConstraintColumns, mapDatabaseError } from '../../errors/map-database-error.js';
+import { ConnectionError, QueryTimeoutError } from '../../errors/pool-errors.js';
+import { tooManyParameters } from '../../errors/validation-error.js';
+import { type QueryTraceContext, queryChannel, traceQuery } from '../../tracing-channels.js';
+import { POSTGRES_MAX_PARAMETERS } from './postgres-limits.js';
 import type { StatementNames } from './statement-names.js';
 
 interface PgError {
@@ -9,18 +14,25 @@ interface PgError {
   message?: unknown;
 }
 
+const LOST_CONNECTION = /connection|terminated|not queryable|socket|ECONN|EPIPE|timeout expired/i;
+
 /**
- * An error that means the session is gone or unusable: no SQLSTATE (socket error, "Connection
- * terminated"), class 08 (connection exception) or 57P0x (server shutting down / restarting).
+ * An error that means the session is gone or unusable: class 08 (connection exception), 57P01-03
+ * (server shutting down / restarting), a socket errno (`ECONNRESET`), or node-postgres' own
+ * code-less errors for a lost connection ("Connection terminated unexpectedly", "not queryable").
  */
 export function isConnectionError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return true;
+  if (typeof error !== 'object' || error === null) return false;
   const code = (error as PgError).code;
-  if (typeof code !== 'string' || code === '') return true;
-  return code.startsWith('08') || code.startsWith('57P') || /^E[A-Z]+$/.test(code);
+  if (typeof code === 'string' && code !== '') {
+    return code.startsWith('08') || /^57P0[1-3]$/.test(code) || /^E[A-Z]+$/.test(code);
+  }
+  const message = (error as PgError).message;
+  return typeof message === 'string' && LOST_CONNECTION.test(message);
 }
 
-const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
+const QUERY_CANCELED = '57014';
+
 const CACHED_PLAN_CHANGED = '0A000';
 
 /**
@@ -33,13 +45,24 @@ export class PostgresConnection implements DatabaseConnection {
   /** Statement names retired on this session after their cached plan went stale (DDL changed a table). */
   readonly #retired = new Map<string, number>();
   #broken = false;
+  /** The session's statement_timeout as set at connect (0: none). */
+  readonly #defaultTimeoutMs: number;
+  /** The statement_timeout in effect now; `NaN` when unknown (after a rollback undid a `set`). */
+  #timeoutMs: number;
 
   readonly #constraints: () => ConstraintColumns | undefined;
 
-  constructor(client: pg.Client, names: StatementNames, constraints: () => ConstraintColumns | undefined) {
+  constructor(
+    client: pg.Client,
+    names: StatementNames,
+    constraints: () => ConstraintColumns | undefined,
+    defaultTimeoutMs = 0,
+  ) {
     this.client = client;
     this.#names = names;
     this.#constraints = constraints;
+    this.#defaultTimeoutMs = defaultTimeoutMs;
+    this.#timeoutMs = defaultTimeoutMs;
     const markBroken = () => {
       this.#broken = true;
     };
@@ -52,12 +75,27 @@ export class PostgresConnection implements DatabaseConnection {
     return this.#broken;
   }
 
-  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const text = compiledQuery.sql;
+  executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    if (!queryChannel.hasSubscribers) return this.#executeQuery(compiledQuery, undefined);
+    return traceQuery('postgres', compiledQuery, (trace) => this.#executeQuery<R>(compiledQuery, trace));
+  }
+
+  async #executeQuery<R>(
+    compiledQuery: CompiledQuery,
+    trace: QueryTraceContext | undefined,
+  ): Promise<QueryResult<R>> {
+    const text = trace === undefined ? compiledQuery.sql : trace.sql;
     const values = compiledQuery.parameters as unknown[];
+    // Sent anyway, the statement would fail with a protocol error that costs the connection.
+    if (values.length > POSTGRES_MAX_PARAMETERS)
+      throw tooManyParameters(values.length, POSTGRES_MAX_PARAMETERS);
     // Only parameterised data statements are prepared: a parameterless text may hold several
-    // statements (a migration), which only the simple protocol accepts.
-    const name = values.length > 0 && PREPARABLE.test(text) ? this.#names.nameFor(text) : undefined;
+    // statements (a migration), which only the simple protocol accepts. A text a tracer rewrote
+    // (a sqlcommenter comment) differs per request: preparing it would only churn names.
+    const name = values.length > 0 && text === compiledQuery.sql ? this.#names.nameFor(text) : undefined;
+    if (trace !== undefined) trace.statementName = name;
+    const wanted = queryTimeoutScope.getStore() ?? this.#defaultTimeoutMs;
+    if (wanted !== this.#timeoutMs) await this.#setTimeout(wanted);
     let result: pg.QueryResult;
     try {
       result = await this.#run(text, values, name);
@@ -65,13 +103,13 @@ export class PostgresConnection implements DatabaseConnection {
       // After DDL changed a table, a prepared `select *` may no longer match its result type; PostgreSQL
       // refuses it until re-prepared, so the statement is re-prepared once under a fresh name.
       if (name === undefined || (error as PgError).code !== CACHED_PLAN_CHANGED) {
-        throw mapDatabaseError(error, this.#constraints());
+        throw this.#map(error);
       }
       this.#retired.set(text, (this.#retired.get(text) ?? 0) + 1);
       try {
         result = await this.#run(text, values, name);
       } catch (retryError) {
-        throw mapDatabaseError(retryError, this.#constraints());
+        throw this.#map(retryError);
       }
     }
     const affects =
@@ -98,8 +136,34 @@ export class PostgresConnection implements DatabaseConnection {
     try {
       await this.#guard(this.client.query(text));
     } catch (error) {
-      throw mapDatabaseError(error, this.#constraints());
+      throw this.#map(error);
     }
+  }
+
+  /** A rollback undoes a `set` made inside the transaction: the timeout in effect is unknown again. */
+  forgetTimeout(): void {
+    this.#timeoutMs = Number.NaN;
+  }
+
+  async #setTimeout(ms: number): Promise<void> {
+    try {
+      await this.#guard(this.client.query(`set statement_timeout = ${Math.trunc(ms)}`));
+    } catch (error) {
+      throw this.#map(error);
+    }
+    this.#timeoutMs = ms;
+  }
+
+  /** The typed error for a failure: constraint violations, a lost connection, a timeout. */
+  #map(error: unknown): unknown {
+    if (isConnectionError(error)) {
+      this.#broken = true;
+      return new ConnectionError(error instanceof Error ? error.message : String(error), error);
+    }
+    if ((error as PgError).code === QUERY_CANCELED && this.#timeoutMs > 0) {
+      return new QueryTimeoutError(this.#timeoutMs, error);
+    }
+    return mapDatabaseError(error, this.#constraints());
   }
 
   async #guard<T>(promise: Promise<T>): Promise<T> {
@@ -125,7 +189,7 @@ export class PostgresConnection implements DatabaseConnection {
         try {
           rows = await this.#guard(cursor.read(Math.max(1, chunkSize)));
         } catch (error) {
-          throw mapDatabaseError(error, this.#constraints());
+          throw this.#map(error);
         }
         if (rows.length === 0) return;
         yield { rows };

@@ -1,4 +1,5 @@
 import {
+  type CompiledQuery,
   type DatabaseIntrospector,
   type DialectAdapter,
   type Driver,
@@ -7,15 +8,21 @@ import {
   PostgresIntrospector,
   PostgresQueryCompiler,
   type QueryCompiler,
+  type QueryResult,
 } from 'kysely';
 import type { ConstraintColumns } from '../../errors/map-database-error.js';
 import type { PoolMetrics } from '../../pool/connection-pool.js';
 import type { ZephyrDialect } from '../zephyr-dialect.js';
+import { PostgresConnection } from './postgres-connection.js';
 import { type PostgresDialectOptions, PostgresDriver } from './postgres-driver.js';
+import { POSTGRES_MAX_PARAMETERS } from './postgres-limits.js';
+
+const runStatement = PostgresConnection.prototype.executeQuery;
 
 /** PostgreSQL over node-postgres with Zephyr's pool and per-session prepared statements. */
 export class PostgresDialect implements ZephyrDialect {
   readonly kind = 'postgres';
+  readonly maxParameters = POSTGRES_MAX_PARAMETERS;
   readonly #driver: PostgresDriver;
 
   constructor(options: PostgresDialectOptions) {
@@ -39,6 +46,20 @@ export class PostgresDialect implements ZephyrDialect {
   }
   setConstraintColumns(constraints: ConstraintColumns): void {
     this.#driver.constraints = constraints;
+  }
+  async close(): Promise<void> {
+    await this.#driver.destroy();
+  }
+  async executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> {
+    const pool = this.#driver.pool;
+    const connection = await pool.acquire();
+    try {
+      // The class's own method: Kysely patches a logging wrapper onto connections it has handed
+      // out, and the database reports this path to onQuery itself.
+      return (await runStatement.call(connection, query)) as QueryResult<R>;
+    } finally {
+      pool.release(connection);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import type { DatabaseConnection, Driver, TransactionSettings } from 'kysely';
 import pg from 'pg';
 import type { ConstraintColumns } from '../../errors/map-database-error.js';
+import { DatabaseArgumentError } from '../../errors/zephyr-db-error.js';
 import { ConnectionPool, type PoolMetrics, type PoolOptions } from '../../pool/connection-pool.js';
 import { runTransactionControl, transactionBeginSql } from '../transaction-sql.js';
 import { PostgresConnection } from './postgres-connection.js';
@@ -21,6 +22,45 @@ export interface PostgresDialectOptions {
   readonly connectTimeoutMs?: number;
   /** Most distinct statements prepared per session. Default 500. */
   readonly maxPreparedStatements?: number;
+  /**
+   * Default statement timeout of every session, in milliseconds (PostgreSQL's `statement_timeout`);
+   * a statement running longer is cancelled with `QueryTimeoutError`. Default 0: none.
+   * `db.withTimeout(ms, fn)` sets another for the statements of `fn`.
+   */
+  readonly queryTimeoutMs?: number;
+}
+
+const POSTGRES_OPTIONS = new Set([
+  'connectionString',
+  'pool',
+  'searchPath',
+  'applicationName',
+  'connectTimeoutMs',
+  'maxPreparedStatements',
+  'queryTimeoutMs',
+]);
+const POOL_OPTIONS = new Set(['max', 'queue', 'acquireTimeoutMs', 'idleTimeoutMs']);
+
+/** Refuses unknown keys: an option that is silently ignored is a bug waiting to happen. */
+function checkOptions(options: PostgresDialectOptions): void {
+  if (typeof options !== 'object' || options === null)
+    throw new DatabaseArgumentError('postgres options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!POSTGRES_OPTIONS.has(key)) throw new DatabaseArgumentError(`postgres has no option "${key}"`);
+  }
+  if (typeof options.connectionString !== 'string' || options.connectionString === '')
+    throw new DatabaseArgumentError('postgres needs a connectionString');
+  for (const key of Object.keys(options.pool ?? {})) {
+    if (!POOL_OPTIONS.has(key)) throw new DatabaseArgumentError(`postgres pool has no option "${key}"`);
+  }
+  const timeout = options.queryTimeoutMs;
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0 || timeout > 2_147_483_647))
+    throw new DatabaseArgumentError('queryTimeoutMs must be a non-negative integer of milliseconds');
+  if (
+    options.searchPath !== undefined &&
+    !/^[A-Za-z_][A-Za-z0-9_$]*(,\s*[A-Za-z_][A-Za-z0-9_$]*)*$/.test(options.searchPath)
+  )
+    throw new DatabaseArgumentError('searchPath must be a comma-separated list of plain schema names');
 }
 
 /** Kysely driver for node-postgres over Zephyr's backpressured {@link ConnectionPool}. */
@@ -32,6 +72,7 @@ export class PostgresDriver implements Driver {
   readonly #pool: ConnectionPool<PostgresConnection>;
 
   constructor(options: PostgresDialectOptions) {
+    checkOptions(options);
     this.#options = options;
     this.#names = new StatementNames(options.maxPreparedStatements ?? 500);
     // Created (and its limits validated) at once; connections themselves open lazily, on demand.
@@ -55,9 +96,14 @@ export class PostgresDriver implements Driver {
             connectionTimeoutMillis: o.connectTimeoutMs ?? o.pool?.acquireTimeoutMs ?? 5000,
             keepAlive: true,
             types: postgresTypes,
-            ...(o.searchPath === undefined ? {} : { options: `-c search_path=${o.searchPath}` }),
+            ...(startupOptions(o) === '' ? {} : { options: startupOptions(o) }),
           });
-          const connection = new PostgresConnection(client, this.#names, () => this.constraints);
+          const connection = new PostgresConnection(
+            client,
+            this.#names,
+            () => this.constraints,
+            o.queryTimeoutMs ?? 0,
+          );
           // An idle session killed by a server restart is evicted at once, not on next use.
           client.on('error', () => pool.evictIdle(connection));
           try {
@@ -100,6 +146,7 @@ export class PostgresDriver implements Driver {
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const c = connection as PostgresConnection;
+    c.forgetTimeout();
     // A dead session has already been rolled back by the server; the original error is what matters.
     if (c.broken) return;
     await c.execute('rollback').catch((error: unknown) => {
@@ -112,6 +159,7 @@ export class PostgresDriver implements Driver {
   }
 
   async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    (connection as PostgresConnection).forgetTimeout();
     await runTransactionControl(connection, 'rollback to savepoint', name);
   }
 
@@ -131,4 +179,13 @@ export class PostgresDriver implements Driver {
   metrics(): PoolMetrics {
     return this.#pool.metrics();
   }
+}
+
+/** `-c name=value` settings every session starts with. */
+function startupOptions(o: PostgresDialectOptions): string {
+  const parts: string[] = [];
+  if (o.searchPath !== undefined) parts.push(`-c search_path=${o.searchPath.replaceAll(' ', '')}`);
+  if (o.queryTimeoutMs !== undefined && o.queryTimeoutMs > 0)
+    parts.push(`-c statement_timeout=${o.queryTimeoutMs}`);
+  return parts.join(' ');
 }

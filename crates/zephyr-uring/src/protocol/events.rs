@@ -1,6 +1,5 @@
 //! Packs the loop's events into the buffer JS shares with us, so a whole batch crosses into JS
-//! in one call. The layout (little-endian u32 words, byte runs padded to 4) is mirrored in
-//! `packages/uring/src/uring-protocol.ts`; change both together.
+//! in one call (little-endian u32 words, byte runs padded to 4; constants in [`super`]).
 //!
 //! Every record starts with `[kind | flags << 8, conn index, conn generation, seq]`.
 //! * REQUEST: `[method len, target len, header count, body len]`, then `2 * count` words of
@@ -8,29 +7,15 @@
 //! * BODY: `[len]` then the bytes. BODY_ERROR: `[status]`. FILE_SENT: `[errno or 0]`.
 //! * ABORTED, DRAINED: the header only.
 
-use zephyr_uring::conn::{ConnId, EventSink, RequestEvent};
-use zephyr_uring::http1::Version;
-
-pub const REQUEST: u32 = 1;
-pub const BODY: u32 = 2;
-pub const BODY_ERROR: u32 = 3;
-pub const ABORTED: u32 = 4;
-pub const DRAINED: u32 = 5;
-pub const FILE_SENT: u32 = 6;
-
-pub const F_HTTP10: u32 = 1;
-pub const F_KEEP_ALIVE: u32 = 2;
-pub const F_BODY_FOLLOWS: u32 = 4;
-pub const F_EXPECT_CONTINUE: u32 = 8;
-pub const F_UPGRADE: u32 = 16;
-pub const F_LAST: u32 = 32;
+use super::{
+    padded, EF_BODY_FOLLOWS, EF_EXPECT_CONTINUE, EF_HTTP10, EF_KEEP_ALIVE, EF_LAST, EF_UPGRADE,
+    EV_ABORTED, EV_BODY, EV_BODY_ERROR, EV_DRAINED, EV_FILE_SENT, EV_REQUEST, RECORD_HEADER_BYTES,
+};
+use crate::conn::{ConnId, EventSink, RequestEvent};
+use crate::http1::Version;
 
 /// Room always kept free for the small records (abort, drain, …), which cannot be refused.
 const SMALL_RESERVE: usize = 4096;
-
-fn padded(n: usize) -> usize {
-    (n + 3) & !3
-}
 
 /// Writes records into the JS-owned events buffer. A record that does not fit (only small ones
 /// can get here, larger ones are refused up front) goes to `overflow` with every record after it,
@@ -48,8 +33,21 @@ pub struct EventWriter {
 }
 
 impl EventWriter {
-    pub fn new(ptr: *mut u8, cap: usize) -> Self {
-        EventWriter { ptr, cap, len: 0, records: 0, overflow: Vec::new(), overflow_ends: Vec::new(), spilling: false }
+    /// A writer into the `cap` bytes at `ptr`.
+    ///
+    /// # Safety
+    /// `ptr..ptr + cap` must be writable memory, not otherwise accessed while the writer writes,
+    /// for as long as the writer lives.
+    pub unsafe fn new(ptr: *mut u8, cap: usize) -> Self {
+        EventWriter {
+            ptr,
+            cap,
+            len: 0,
+            records: 0,
+            overflow: Vec::new(),
+            overflow_ends: Vec::new(),
+            spilling: false,
+        }
     }
 
     /// Starts a new batch (JS has decoded the last one), replaying what overflowed.
@@ -60,8 +58,16 @@ impl EventWriter {
         if self.overflow.is_empty() {
             return;
         }
-        let fit = self.overflow_ends.iter().take_while(|&&end| end + SMALL_RESERVE <= self.cap).count();
-        let bytes = if fit == 0 { 0 } else { self.overflow_ends[fit - 1] };
+        let fit = self
+            .overflow_ends
+            .iter()
+            .take_while(|&&end| end + SMALL_RESERVE <= self.cap)
+            .count();
+        let bytes = if fit == 0 {
+            0
+        } else {
+            self.overflow_ends[fit - 1]
+        };
         let replay: Vec<u8> = self.overflow.drain(..bytes).collect();
         // SAFETY: `bytes` fits the buffer (checked above); see `put`.
         unsafe { std::ptr::copy_nonoverlapping(replay.as_ptr(), self.ptr, bytes) };
@@ -85,7 +91,10 @@ impl EventWriter {
             self.overflow.resize(self.overflow.len() + pad, 0);
             return;
         }
-        assert!(self.len + b.len() + pad <= self.cap, "event record overran its reserved room");
+        assert!(
+            self.len + b.len() + pad <= self.cap,
+            "event record overran its reserved room"
+        );
         // SAFETY: bounds asserted above; ptr..ptr+cap is the JS buffer we hold a reference to, and
         // JS does not touch it while native code runs on this same thread. Sources are Rust memory,
         // so the ranges cannot overlap.
@@ -111,7 +120,8 @@ impl EventWriter {
         self.word(conn.gen);
         self.word(seq);
         if self.spilling {
-            self.overflow_ends.push(self.overflow.len() + size - 16);
+            self.overflow_ends
+                .push(self.overflow.len() + size - RECORD_HEADER_BYTES);
         } else {
             self.records += 1;
         }
@@ -136,7 +146,11 @@ impl EventSink for EventWriter {
         let method = head.slice(buf, head.method);
         let target = head.slice(buf, head.target);
         let body = req.body.unwrap_or(&[]);
-        let mut size = 32 + padded(method.len()) + padded(target.len()) + padded(body.len()) + 8 * head.headers.len();
+        let mut size = 32
+            + padded(method.len())
+            + padded(target.len())
+            + padded(body.len())
+            + 8 * head.headers.len();
         for &(n, v) in &head.headers {
             size += padded((n.1 - n.0) as usize) + padded((v.1 - v.0) as usize);
         }
@@ -145,21 +159,21 @@ impl EventSink for EventWriter {
         }
         let mut flags = 0;
         if head.version == Version::Http10 {
-            flags |= F_HTTP10;
+            flags |= EF_HTTP10;
         }
         if head.keep_alive {
-            flags |= F_KEEP_ALIVE;
+            flags |= EF_KEEP_ALIVE;
         }
         if req.body_follows {
-            flags |= F_BODY_FOLLOWS;
+            flags |= EF_BODY_FOLLOWS;
         }
         if head.expect_continue {
-            flags |= F_EXPECT_CONTINUE;
+            flags |= EF_EXPECT_CONTINUE;
         }
         if head.upgrade {
-            flags |= F_UPGRADE;
+            flags |= EF_UPGRADE;
         }
-        self.header(REQUEST, flags, conn, seq, size);
+        self.header(EV_REQUEST, flags, conn, seq, size);
         self.word(method.len() as u32);
         self.word(target.len() as u32);
         self.word(head.headers.len() as u32);
@@ -185,24 +199,30 @@ impl EventSink for EventWriter {
     }
 
     fn body(&mut self, conn: ConnId, seq: u32, chunk: &[u8], last: bool) {
-        self.header(BODY, if last { F_LAST } else { 0 }, conn, seq, 20 + padded(chunk.len()));
+        self.header(
+            EV_BODY,
+            if last { EF_LAST } else { 0 },
+            conn,
+            seq,
+            20 + padded(chunk.len()),
+        );
         self.word(chunk.len() as u32);
         self.bytes(chunk);
     }
 
     fn body_error(&mut self, conn: ConnId, seq: u32, status: u16) {
-        self.small(BODY_ERROR, conn, seq, Some(status as u32));
+        self.small(EV_BODY_ERROR, conn, seq, Some(status as u32));
     }
 
     fn aborted(&mut self, conn: ConnId) {
-        self.small(ABORTED, conn, 0, None);
+        self.small(EV_ABORTED, conn, 0, None);
     }
 
-    fn drained(&mut self, conn: ConnId) {
-        self.small(DRAINED, conn, 0, None);
+    fn drained(&mut self, conn: ConnId, seq: u32) {
+        self.small(EV_DRAINED, conn, seq, None);
     }
 
     fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32) {
-        self.small(FILE_SENT, conn, seq, Some(error as u32));
+        self.small(EV_FILE_SENT, conn, seq, Some(error as u32));
     }
 }

@@ -1,0 +1,203 @@
+// Actor-routes benchmark: a ~5 ms CPU route (POST /heavy) loaded by wrk while a light route
+// (GET /light) is probed at a steady rate. Four servers side by side: Zephyr with the heavy route
+// on actors (actorRoute + createActorPool), Zephyr inline, Fastify inline, Fastify + Piscina.
+// Reports the heavy route's throughput and the light route's latency under that load, with ratios.
+//
+//   node bench/actor-routes/run.mjs [--duration 10] [--runs 3] [--connections 32] [--rate 200]
+//        [--threads <n>] [--work-ms 5] [--servers zephyr-actors,...] [--server-cpus 0] [--client-cpus 1]
+import { execFileSync, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { work } from './work.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function flag(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i === -1) return fallback;
+  const value = process.argv[i + 1];
+  if (value === undefined) throw new Error(`--${name} needs a value`);
+  return value;
+}
+function positive(name, fallback) {
+  const value = Number(flag(name, fallback));
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  return value;
+}
+
+const duration = positive('duration', 10);
+const runs = positive('runs', 3);
+const connections = positive('connections', 32);
+const rate = positive('rate', 200);
+const workMs = positive('work-ms', 5);
+const threads = positive('threads', Math.max(1, availableParallelism() - 1));
+const serverCpus = flag('server-cpus', '0');
+const clientCpus = flag('client-cpus', '1');
+const SERVERS = {
+  'zephyr-actors': { file: 'zephyr.mjs', MODE: 'actors' },
+  'zephyr-inline': { file: 'zephyr.mjs', MODE: 'inline' },
+  'fastify-inline': { file: 'fastify.mjs', MODE: 'inline' },
+  'fastify-piscina': { file: 'fastify.mjs', MODE: 'piscina' },
+};
+const chosen = flag('servers', Object.keys(SERVERS).join(',')).split(',');
+for (const name of chosen)
+  if (!(name in SERVERS))
+    throw new Error(`unknown server ${name}; known: ${Object.keys(SERVERS).join(', ')}`);
+
+/** Rounds of the work function that take about `workMs` here (median of 31 timings after a warm-up). */
+function calibrate() {
+  const probe = 200;
+  for (let i = 0; i < 50; i++) work('warm-up', probe);
+  const times = [];
+  for (let i = 0; i < 31; i++) {
+    const start = performance.now();
+    work('calibrate', probe);
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return Math.max(1, Math.round((workMs / times[15]) * probe));
+}
+
+const pinned = (cpus, argv) => (cpus === 'all' ? argv : ['taskset', '-c', cpus, ...argv]);
+
+async function startServer(name, port, rounds) {
+  const { file, MODE } = SERVERS[name];
+  const [cmd, ...args] = pinned(serverCpus, [process.execPath, join(here, 'servers', file)]);
+  const child = spawn(cmd, args, {
+    env: { ...process.env, PORT: String(port), MODE, ROUNDS: String(rounds), THREADS: String(threads) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  child.stdout.resume();
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/light`);
+      if ((await res.text()) === 'light') return child;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  child.kill();
+  throw new Error(`${name} did not answer on port ${port}`);
+}
+
+function run(argv, env = {}) {
+  const [cmd, ...args] = pinned(clientCpus, argv);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      out += d;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${argv[0]} exited ${code}\n${out}`)),
+    );
+  });
+}
+
+async function heavy(port, seconds) {
+  const out = await run([
+    'wrk',
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '-s',
+    join(here, 'heavy.lua'),
+    `http://127.0.0.1:${port}/heavy`,
+  ]);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
+  if (non2xx || !Number.isFinite(rps)) throw new Error(`wrk failed: non2xx=${non2xx}\n${out}`);
+  return rps;
+}
+
+async function light(port, ms) {
+  const out = await run([process.execPath, join(here, 'light-probe.mjs')], {
+    URL: `http://127.0.0.1:${port}/light`,
+    RATE: String(rate),
+    DURATION: String(ms),
+  });
+  const result = JSON.parse(out);
+  if (result.failed > 0) throw new Error(`light probe: ${result.failed} of ${result.sent} failed`);
+  return result;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const ms = (n) => n.toFixed(n < 10 ? 2 : 1);
+
+const rounds = calibrate();
+console.log(
+  `# bench/actor-routes — heavy: wrk -t1 -c${connections} -d${duration}s POST /heavy (${rounds} SHA-256 rounds ≈ ${workMs} ms); ` +
+    `light: GET /light at ${rate}/s open-loop; ${runs} runs (median); pool threads ${threads}; ` +
+    `server cpus ${serverCpus}, clients cpus ${clientCpus}`,
+);
+console.log(`# node ${process.version}, ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}`);
+
+const servers = [];
+let port = 4300;
+try {
+  for (const name of chosen) {
+    const p = port++;
+    servers.push({
+      name,
+      port: p,
+      child: await startServer(name, p, rounds),
+      rps: [],
+      p99: [],
+      p50: [],
+      idle: [],
+    });
+  }
+  for (const s of servers) {
+    await heavy(s.port, 2); // warm-up: JIT, pools, threads
+    s.idle.push((await light(s.port, 2000)).p99);
+  }
+  for (let r = 0; r < runs; r++) {
+    for (const s of servers) {
+      // The probe starts 1 s into the load and stops 1 s before its end: only loaded samples.
+      const loaded = sleep(1000).then(() => light(s.port, (duration - 2) * 1000));
+      const [rps, probe] = await Promise.all([heavy(s.port, duration), loaded]);
+      s.rps.push(rps);
+      s.p99.push(probe.p99);
+      s.p50.push(probe.p50);
+      process.stderr.write(
+        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
+      );
+    }
+  }
+  const ref = servers.find((s) => s.name === 'zephyr-actors');
+  console.log(
+    '\n| server | heavy req/s (median) | light p50 loaded (ms) | light p99 loaded (ms) | light p99 idle (ms) | heavy vs zephyr-actors | light p99 vs zephyr-actors |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const s of servers) {
+    const heavyRatio = ref ? `${(median(s.rps) / median(ref.rps)).toFixed(2)}x` : 'n/a';
+    const p99Ratio = ref ? `${(median(s.p99) / median(ref.p99)).toFixed(1)}x` : 'n/a';
+    console.log(
+      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
+    );
+  }
+  const by = (name) => servers.find((s) => s.name === name);
+  const inline = by('zephyr-inline');
+  const piscina = by('fastify-piscina');
+  if (ref && inline)
+    console.log(
+      `\nlight p99 under load, zephyr-inline / zephyr-actors: ${(median(inline.p99) / median(ref.p99)).toFixed(1)}x (target ≥ 10x)`,
+    );
+  if (ref && piscina)
+    console.log(
+      `heavy throughput, zephyr-actors / fastify-piscina: ${(median(ref.rps) / median(piscina.rps)).toFixed(2)}x (target ≥ 1x)`,
+    );
+} finally {
+  for (const s of servers) s.child.kill('SIGKILL');
+}

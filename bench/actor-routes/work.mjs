@@ -1,0 +1,16 @@
+// The heavy route's work, the same function in every server: SHA-256 chained `rounds` times, about
+// 5 ms of CPU with the `rounds` the runner calibrates (passed to every server as ROUNDS).
+import { createHash } from 'node:crypto';
+
+/** Hashes `text` `rounds` times; returns the hex digest. */
+export function work(text, rounds) {
+  let digest = text;
+  for (let i = 0; i < rounds; i++) digest = createHash('sha256').update(digest).digest('hex');
+  return digest;
+}
+
+/** Rounds the heavy route does per request (set by the runner; 1 when a server is started by hand). */
+export const ROUNDS = Number(process.env.ROUNDS ?? 1);
+/** Threads of the pool (Zephyr's `actor_threads`, Piscina's `maxThreads`). */
+export const THREADS = Number(process.env.THREADS ?? 1);
+export const PORT = Number(process.env.PORT ?? 3000);

@@ -1,0 +1,17 @@
+// A local OTLP/HTTP sink: accepts every export and discards it, so the benchmark measures the
+// traced server, not a tracing backend competing for the same two cores.
+import { createServer } from 'node:http';
+
+let exports = 0;
+const server = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    exports++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+});
+server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('collector ready'));
+process.on('SIGTERM', () => {
+  console.error(`collector: ${exports} exports received`);
+  process.exit(0);
+});

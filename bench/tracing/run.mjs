@@ -1,0 +1,120 @@
+// What tracing costs a request, in one run side by side: Zephyr with tracing off, subscribed but
+// not sampled, and 100% sampled with the batch exporter to a local OTLP collector; and, as the
+// floor, a bare node:http server without and with the official OpenTelemetry SDK + HTTP
+// instrumentation. Servers pinned to core 0, wrk to core 1, interleaved run by run. Prints
+// medians and each traced variant's ratio to its own untraced figure.
+//
+//   pnpm --filter @zephyr/bench run bench:tracing      (RUNS=5 DURATION=5 CONNECTIONS=50 to tune)
+import { execFileSync, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+/** [label, server file, tracing mode, baseline label]. */
+const variants = [
+  ['zephyr, tracing off', 'zephyr', 'off', null],
+  ['zephyr, subscribed, not sampled', 'zephyr', 'unsampled', 'zephyr, tracing off'],
+  ['zephyr, 100% sampled, batch OTLP', 'zephyr', 'sampled', 'zephyr, tracing off'],
+  ['node:http, no OTel', 'node-http', 'off', null],
+  ['node:http + OTel SDK, 100% sampled', 'node-http', 'sampled', 'node:http, no OTel'],
+];
+const path = '/users/42';
+const runs = Number(process.env.RUNS ?? 5);
+const duration = Number(process.env.DURATION ?? 5);
+const connections = Number(process.env.CONNECTIONS ?? 50);
+const basePort = 3500;
+const collectorPort = 3499;
+
+function start(file, env, ready) {
+  const child = spawn(
+    'taskset',
+    [
+      '-c',
+      file === 'collector' ? '1' : '0',
+      process.execPath,
+      fileURLToPath(new URL(`./${file}.mjs`, import.meta.url)),
+    ],
+    {
+      env: { ...process.env, ...env, NODE_ENV: 'production' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return (async () => {
+    for (let i = 0; i < 100; i++) {
+      if (await ready()) return child;
+      await sleep(100);
+    }
+    child.kill('SIGKILL');
+    throw new Error(`${file} did not start`);
+  })();
+}
+
+const answers = (url, init) =>
+  fetch(url, init).then(
+    async (r) => {
+      await r.arrayBuffer();
+      return r.ok;
+    },
+    () => false,
+  );
+
+function wrk(port, seconds) {
+  const out = execFileSync(
+    'taskset',
+    ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}${path}`],
+    { encoding: 'utf8' },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  if (non2xx > 0 || /Socket errors: connect [1-9]|read [1-9]|write [1-9]/.test(out)) {
+    throw new Error(`wrk saw errors:\n${out}`);
+  }
+  return rps;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const collectorUrl = `http://127.0.0.1:${collectorPort}/v1/traces`;
+const collector = await start('collector', { PORT: String(collectorPort) }, () =>
+  answers(collectorUrl, { method: 'POST', body: '' }),
+);
+const results = new Map();
+try {
+  for (let run = 1; run <= runs; run++) {
+    for (const [i, [label, file, mode]] of variants.entries()) {
+      const port = basePort + i;
+      const child = await start(
+        `servers/${file}`,
+        { PORT: String(port), ZEPHYR_BENCH_TRACING: mode, ZEPHYR_BENCH_COLLECTOR: collectorUrl },
+        () => answers(`http://127.0.0.1:${port}${path}`),
+      );
+      try {
+        wrk(port, 2); // warm-up: JIT, caches
+        const rps = wrk(port, duration);
+        results.set(label, [...(results.get(label) ?? []), rps]);
+        console.error(`run ${run}/${runs} ${label.padEnd(38)} ${rps.toFixed(0)} req/s`);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    }
+  }
+} finally {
+  collector.kill('SIGTERM');
+}
+
+console.log(`\nGET ${path} — wrk -t1 -c${connections} -d${duration}s, ${runs} runs, median req/s`);
+console.log('| variant | median req/s | runs | vs untraced | overhead |');
+console.log('|---|---:|---|---:|---:|');
+for (const [label, , , baseline] of variants) {
+  const xs = results.get(label);
+  const m = median(xs);
+  const base = baseline === null ? m : median(results.get(baseline));
+  const ratio = m / base;
+  console.log(
+    `| ${label} | ${m.toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(', ')} | ${ratio.toFixed(3)}x | ${((1 - ratio) * 100).toFixed(1)}% |`,
+  );
+}

@@ -1,0 +1,566 @@
+//! Reads the commands JS packed into its output buffer during a batch (responses, pauses,
+//! destroys) and applies them to a [`CommandTarget`] (the [`Server`], or a recorder in tests and
+//! the `apply_commands` fuzz target). JS says what a response means (status, fields, body
+//! pieces, end); the engine writes its HTTP/1 framing (`http1::ResponseWriter`). After the record
+//! header, per kind:
+//! * `CMD_RESPONSE`: `[status, field count, length lo, length hi, body len]`, then `2 * count`
+//!   words of `(name len, value len)`, then the names and values, then the body bytes (each run
+//!   padded). `CF_LENGTH`: the length words hold the body's whole length. `CF_EXTERNAL`: the
+//!   body is `externals[body len]` instead of inline bytes.
+//! * `CMD_WRITE`: `[len]` then body bytes; with `CF_EXTERNAL`, `len` indexes `externals`.
+//! * `CMD_SEND_FILE`: `[status, field count, fd, offset lo, offset hi, length lo, length hi]`,
+//!   then the fields as for `CMD_RESPONSE`.
+//! * `CMD_CONTINUE`, `CMD_PAUSE`, `CMD_RESUME`, `CMD_DESTROY`: the header only.
+
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+use super::{
+    padded, CF_BORROWED_FD, CF_CLOSE, CF_END, CF_EXTERNAL, CF_LENGTH, CF_WANT_DRAIN, CMD_CONTINUE,
+    CMD_DESTROY, CMD_PAUSE, CMD_RESPONSE, CMD_RESUME, CMD_SEND_FILE, CMD_WRITE,
+};
+use crate::conn::ConnId;
+use crate::send::ExternalBytes;
+use crate::server::{FileRange, Server};
+
+/// A malformed command buffer: a bug in the JS side, reported rather than guessed around.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadCommand(pub &'static str);
+
+/// How a write ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteFlags {
+    /// The response is complete.
+    pub end: bool,
+    /// Close the connection after it.
+    pub close: bool,
+    /// Report `drained` once the connection's output is sent.
+    pub want_drain: bool,
+}
+
+impl WriteFlags {
+    fn from_bits(flags: u32) -> Self {
+        WriteFlags {
+            end: flags & CF_END != 0,
+            close: flags & CF_CLOSE != 0,
+            want_drain: flags & CF_WANT_DRAIN != 0,
+        }
+    }
+
+    fn bits(self) -> u32 {
+        (if self.end { CF_END } else { 0 })
+            | (if self.close { CF_CLOSE } else { 0 })
+            | (if self.want_drain { CF_WANT_DRAIN } else { 0 })
+    }
+}
+
+/// The response fields of a command, borrowed from the command buffer (sizes already checked).
+#[derive(Debug, Clone, Copy)]
+pub struct Fields<'a> {
+    table: &'a [u8],
+    bytes: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    /// No fields.
+    pub const EMPTY: Fields<'static> = Fields {
+        table: &[],
+        bytes: &[],
+    };
+
+    pub fn len(&self) -> usize {
+        self.table.len() / 8
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+}
+
+/// Iterates `(name, value)` pairs of [`Fields`].
+#[derive(Debug, Clone)]
+pub struct FieldIter<'a> {
+    table: &'a [u8],
+    bytes: &'a [u8],
+}
+
+fn le(b: &[u8]) -> usize {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize
+}
+
+impl<'a> Iterator for FieldIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.table.len() < 8 {
+            return None;
+        }
+        let (nl, vl) = (le(&self.table[..4]), le(&self.table[4..8]));
+        self.table = &self.table[8..];
+        let name = &self.bytes[..nl];
+        let value = &self.bytes[padded(nl)..padded(nl) + vl];
+        self.bytes = &self.bytes[padded(nl) + padded(vl)..];
+        Some((name, value))
+    }
+}
+
+impl<'a> IntoIterator for Fields<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+    type IntoIter = FieldIter<'a>;
+
+    fn into_iter(self) -> FieldIter<'a> {
+        FieldIter {
+            table: self.table,
+            bytes: self.bytes,
+        }
+    }
+}
+
+/// The start of a response: status, fields, and the body's length when the application knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseStart<'a> {
+    pub status: u16,
+    pub fields: Fields<'a>,
+    pub length: Option<u64>,
+}
+
+/// Body bytes of a command: inline in the buffer, or a large payload passed beside it.
+#[derive(Debug)]
+pub enum Body<'a, E> {
+    Bytes(&'a [u8]),
+    External(E),
+}
+
+/// A file body as a command names it: a descriptor the command hands over (or lends).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileCommand {
+    pub fd: RawFd,
+    /// The descriptor stays the caller's: send from a duplicate.
+    pub borrowed: bool,
+    pub range: FileRange,
+    pub close: bool,
+}
+
+/// What the commands act on. `E` is the host's large-payload type (a JS Buffer in the binding).
+pub trait CommandTarget<E> {
+    /// Starts response `seq` (writes its head) with its first body bytes.
+    fn respond(
+        &mut self,
+        id: ConnId,
+        seq: u32,
+        start: &ResponseStart<'_>,
+        body: Body<'_, E>,
+        flags: WriteFlags,
+    );
+    /// More body bytes of a started response.
+    fn write(&mut self, id: ConnId, seq: u32, body: Body<'_, E>, flags: WriteFlags);
+    /// Starts response `seq` with a file as its whole body.
+    fn send_file(&mut self, id: ConnId, seq: u32, start: &ResponseStart<'_>, file: FileCommand);
+    fn send_continue(&mut self, id: ConnId, seq: u32);
+    fn pause(&mut self, id: ConnId, paused: bool);
+    fn destroy(&mut self, id: ConnId);
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn word(&mut self) -> Result<u32, BadCommand> {
+        let b = self
+            .buf
+            .get(self.pos..self.pos + 4)
+            .ok_or(BadCommand("truncated command"))?;
+        self.pos += 4;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// `n` bytes and their padding (which must be there too: a record ends on a word).
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], BadCommand> {
+        let end = self
+            .pos
+            .checked_add(padded(n))
+            .filter(|&e| e <= self.buf.len());
+        let end = end.ok_or(BadCommand("truncated command bytes"))?;
+        let b = &self.buf[self.pos..self.pos + n];
+        self.pos = end;
+        Ok(b)
+    }
+
+    fn u64(&mut self) -> Result<u64, BadCommand> {
+        Ok(self.word()? as u64 | (self.word()? as u64) << 32)
+    }
+
+    /// `count` fields: the length table, then the padded names and values.
+    fn fields(&mut self, count: u32) -> Result<Fields<'a>, BadCommand> {
+        let table_len = (count as usize)
+            .checked_mul(8)
+            .ok_or(BadCommand("field count out of range"))?;
+        let table = self.bytes(table_len)?;
+        let mut total = 0usize;
+        for pair in table.chunks_exact(4) {
+            total = total
+                .checked_add(padded(le(pair)))
+                .ok_or(BadCommand("field lengths out of range"))?;
+        }
+        let bytes = self.bytes(total)?;
+        Ok(Fields { table, bytes })
+    }
+
+    fn status(&mut self) -> Result<u16, BadCommand> {
+        u16::try_from(self.word()?).map_err(|_| BadCommand("status out of range"))
+    }
+}
+
+fn body<'a, E>(
+    r: &mut Reader<'a>,
+    flags: u32,
+    len: usize,
+    externals: &mut [Option<E>],
+) -> Result<Body<'a, E>, BadCommand> {
+    if flags & CF_EXTERNAL != 0 {
+        let data = externals
+            .get_mut(len)
+            .and_then(Option::take)
+            .ok_or(BadCommand("external index out of range or reused"))?;
+        Ok(Body::External(data))
+    } else {
+        Ok(Body::Bytes(r.bytes(len)?))
+    }
+}
+
+/// Applies every command in `buf` to `target`; `externals` are taken by the writes naming them.
+/// Commands before a malformed one have been applied when the error returns.
+pub fn apply<E>(
+    target: &mut impl CommandTarget<E>,
+    buf: &[u8],
+    externals: &mut [Option<E>],
+) -> Result<(), BadCommand> {
+    let mut r = Reader { buf, pos: 0 };
+    while r.pos < buf.len() {
+        let first = r.word()?;
+        let (kind, flags) = (first & 0xff, first >> 8);
+        let id = ConnId {
+            index: r.word()?,
+            gen: r.word()?,
+        };
+        let seq = r.word()?;
+        match kind {
+            CMD_RESPONSE => {
+                let status = r.status()?;
+                let count = r.word()?;
+                let length = r.u64()?;
+                let len = r.word()? as usize;
+                let fields = r.fields(count)?;
+                let start = ResponseStart {
+                    status,
+                    fields,
+                    length: (flags & CF_LENGTH != 0).then_some(length),
+                };
+                let body = body(&mut r, flags, len, externals)?;
+                target.respond(id, seq, &start, body, WriteFlags::from_bits(flags));
+            }
+            CMD_WRITE => {
+                let len = r.word()? as usize;
+                let body = body(&mut r, flags, len, externals)?;
+                target.write(id, seq, body, WriteFlags::from_bits(flags));
+            }
+            CMD_SEND_FILE => {
+                let status = r.status()?;
+                let count = r.word()?;
+                let fd = r.word()? as i32;
+                let offset = r.u64()?;
+                let length = r.u64()?;
+                let fields = r.fields(count)?;
+                let file = FileCommand {
+                    fd,
+                    borrowed: flags & CF_BORROWED_FD != 0,
+                    range: FileRange { offset, length },
+                    close: flags & CF_CLOSE != 0,
+                };
+                target.send_file(
+                    id,
+                    seq,
+                    &ResponseStart {
+                        status,
+                        fields,
+                        length: Some(length),
+                    },
+                    file,
+                );
+            }
+            CMD_CONTINUE => target.send_continue(id, seq),
+            CMD_PAUSE => target.pause(id, true),
+            CMD_RESUME => target.pause(id, false),
+            CMD_DESTROY => target.destroy(id),
+            _ => return Err(BadCommand("unknown command kind")),
+        }
+    }
+    Ok(())
+}
+
+impl<E: ExternalBytes + 'static> CommandTarget<E> for Server {
+    fn respond(
+        &mut self,
+        id: ConnId,
+        seq: u32,
+        start: &ResponseStart<'_>,
+        body: Body<'_, E>,
+        f: WriteFlags,
+    ) {
+        Server::respond(self, id, seq, start, boxed(body), f);
+    }
+
+    fn write(&mut self, id: ConnId, seq: u32, body: Body<'_, E>, f: WriteFlags) {
+        Server::write_body(self, id, seq, boxed(body), f);
+    }
+
+    fn send_file(&mut self, id: ConnId, seq: u32, start: &ResponseStart<'_>, file: FileCommand) {
+        let fd = if file.borrowed {
+            // SAFETY: fcntl only reads the caller's descriptor to duplicate it.
+            unsafe { libc::fcntl(file.fd, libc::F_DUPFD_CLOEXEC, 0) }
+        } else {
+            file.fd
+        };
+        if fd < 0 {
+            Server::destroy(self, id);
+            return;
+        }
+        // SAFETY: JS handed this descriptor over (it opened it for us and forgets it), or it is
+        // the duplicate made just above: either way nobody else closes it.
+        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        Server::send_file(self, id, seq, start, owned, file.range, file.close);
+    }
+
+    fn send_continue(&mut self, id: ConnId, seq: u32) {
+        Server::send_continue(self, id, seq);
+    }
+
+    fn pause(&mut self, id: ConnId, paused: bool) {
+        Server::pause(self, id, paused);
+    }
+
+    fn destroy(&mut self, id: ConnId) {
+        Server::destroy(self, id);
+    }
+}
+
+fn boxed<E: ExternalBytes + 'static>(body: Body<'_, E>) -> crate::conn::Payload<'_> {
+    match body {
+        Body::Bytes(b) => crate::conn::Payload::Bytes(b),
+        Body::External(e) => crate::conn::Payload::External(Box::new(e)),
+    }
+}
+
+/// Body bytes for [`CommandEncoder`]: inline, or the external buffer at an index.
+#[derive(Debug, Clone, Copy)]
+pub enum EncodedBody<'a> {
+    Bytes(&'a [u8]),
+    External(u32),
+}
+
+/// Packs commands the way the JS side does (`packages/uring/src/uring-commands.ts`), for tests,
+/// golden buffers and the fuzz target.
+#[derive(Debug, Default, Clone)]
+pub struct CommandEncoder {
+    pub buf: Vec<u8>,
+}
+
+impl CommandEncoder {
+    fn word(&mut self, w: u32) {
+        self.buf.extend_from_slice(&w.to_le_bytes());
+    }
+
+    fn u64(&mut self, n: u64) {
+        self.word(n as u32);
+        self.word((n >> 32) as u32);
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+        self.buf
+            .resize(self.buf.len() + padded(b.len()) - b.len(), 0);
+    }
+
+    fn header(&mut self, kind: u32, flags: u32, id: ConnId, seq: u32) {
+        self.word(kind | flags << 8);
+        self.word(id.index);
+        self.word(id.gen);
+        self.word(seq);
+    }
+
+    fn fields(&mut self, fields: &[(&[u8], &[u8])]) {
+        for (n, v) in fields {
+            self.word(n.len() as u32);
+            self.word(v.len() as u32);
+        }
+        for (n, v) in fields {
+            self.bytes(n);
+            self.bytes(v);
+        }
+    }
+
+    fn body_flags(body: EncodedBody<'_>) -> (u32, u32) {
+        match body {
+            EncodedBody::Bytes(b) => (0, b.len() as u32),
+            EncodedBody::External(i) => (CF_EXTERNAL, i),
+        }
+    }
+
+    // One argument per field of the record it packs.
+    #[allow(clippy::too_many_arguments)]
+    pub fn respond(
+        &mut self,
+        id: ConnId,
+        seq: u32,
+        status: u16,
+        fields: &[(&[u8], &[u8])],
+        length: Option<u64>,
+        body: EncodedBody<'_>,
+        flags: WriteFlags,
+    ) {
+        let (ext, len) = Self::body_flags(body);
+        let length_flag = if length.is_some() { CF_LENGTH } else { 0 };
+        self.header(CMD_RESPONSE, flags.bits() | ext | length_flag, id, seq);
+        self.word(u32::from(status));
+        self.word(fields.len() as u32);
+        self.u64(length.unwrap_or(0));
+        self.word(len);
+        self.fields(fields);
+        if let EncodedBody::Bytes(b) = body {
+            self.bytes(b);
+        }
+    }
+
+    pub fn write(&mut self, id: ConnId, seq: u32, body: EncodedBody<'_>, flags: WriteFlags) {
+        let (ext, len) = Self::body_flags(body);
+        self.header(CMD_WRITE, flags.bits() | ext, id, seq);
+        self.word(len);
+        if let EncodedBody::Bytes(b) = body {
+            self.bytes(b);
+        }
+    }
+
+    pub fn send_file(
+        &mut self,
+        id: ConnId,
+        seq: u32,
+        status: u16,
+        fields: &[(&[u8], &[u8])],
+        file: FileCommand,
+    ) {
+        let flags = (if file.borrowed { CF_BORROWED_FD } else { 0 })
+            | (if file.close { CF_CLOSE } else { 0 });
+        self.header(CMD_SEND_FILE, flags, id, seq);
+        self.word(u32::from(status));
+        self.word(fields.len() as u32);
+        self.word(file.fd as u32);
+        self.u64(file.range.offset);
+        self.u64(file.range.length);
+        self.fields(fields);
+    }
+
+    pub fn send_continue(&mut self, id: ConnId, seq: u32) {
+        self.header(CMD_CONTINUE, 0, id, seq);
+    }
+
+    pub fn pause(&mut self, id: ConnId, seq: u32, paused: bool) {
+        self.header(if paused { CMD_PAUSE } else { CMD_RESUME }, 0, id, seq);
+    }
+
+    pub fn destroy(&mut self, id: ConnId, seq: u32) {
+        self.header(CMD_DESTROY, 0, id, seq);
+    }
+}
+
+/// Owned response fields, as [`CommandLog`] records them.
+pub type OwnedFields = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Body bytes as [`CommandLog`] records them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoggedBody<E> {
+    Bytes(Vec<u8>),
+    External(E),
+}
+
+/// One applied command, as [`CommandLog`] records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied<E> {
+    Respond(
+        ConnId,
+        u32,
+        u16,
+        OwnedFields,
+        Option<u64>,
+        LoggedBody<E>,
+        WriteFlags,
+    ),
+    Write(ConnId, u32, LoggedBody<E>, WriteFlags),
+    SendFile(ConnId, u32, u16, OwnedFields, FileCommand),
+    Continue(ConnId, u32),
+    Pause(ConnId, bool),
+    Destroy(ConnId),
+}
+
+/// A [`CommandTarget`] that records what it is told (tests, golden buffers, fuzzing).
+#[derive(Debug, Default, Clone)]
+pub struct CommandLog<E> {
+    pub applied: Vec<Applied<E>>,
+}
+
+fn owned(fields: Fields<'_>) -> OwnedFields {
+    fields
+        .into_iter()
+        .map(|(n, v)| (n.to_vec(), v.to_vec()))
+        .collect()
+}
+
+fn logged<E>(body: Body<'_, E>) -> LoggedBody<E> {
+    match body {
+        Body::Bytes(b) => LoggedBody::Bytes(b.to_vec()),
+        Body::External(e) => LoggedBody::External(e),
+    }
+}
+
+impl<E> CommandTarget<E> for CommandLog<E> {
+    fn respond(
+        &mut self,
+        id: ConnId,
+        seq: u32,
+        start: &ResponseStart<'_>,
+        body: Body<'_, E>,
+        flags: WriteFlags,
+    ) {
+        self.applied.push(Applied::Respond(
+            id,
+            seq,
+            start.status,
+            owned(start.fields),
+            start.length,
+            logged(body),
+            flags,
+        ));
+    }
+    fn write(&mut self, id: ConnId, seq: u32, body: Body<'_, E>, flags: WriteFlags) {
+        self.applied
+            .push(Applied::Write(id, seq, logged(body), flags));
+    }
+    fn send_file(&mut self, id: ConnId, seq: u32, start: &ResponseStart<'_>, file: FileCommand) {
+        self.applied.push(Applied::SendFile(
+            id,
+            seq,
+            start.status,
+            owned(start.fields),
+            file,
+        ));
+    }
+    fn send_continue(&mut self, id: ConnId, seq: u32) {
+        self.applied.push(Applied::Continue(id, seq));
+    }
+    fn pause(&mut self, id: ConnId, paused: bool) {
+        self.applied.push(Applied::Pause(id, paused));
+    }
+    fn destroy(&mut self, id: ConnId) {
+        self.applied.push(Applied::Destroy(id));
+    }
+}

@@ -1,0 +1,70 @@
+/**
+ * The parts of each package's channel payload the tracer reads. They are declared here, by
+ * shape, so the tracer depends on no other Zephyr package: the channel names and these shapes
+ * are the interface (see each package's `tracing-channels.ts`).
+ */
+
+/** `zephyr:server:request` (from `@zephyr/server`). */
+export interface RequestChannelContext {
+  readonly request: {
+    readonly method: string;
+    readonly url: string;
+    readonly path: string;
+    readonly query: string;
+    readonly httpVersion: string;
+    readonly remoteAddress: string;
+    header(name: string): string | undefined;
+  };
+  readonly route: string;
+  readonly status: number;
+  readonly error?: unknown;
+}
+
+/** `zephyr:db:query` (from `@zephyr/db`). */
+export interface QueryChannelContext {
+  readonly dialect: string;
+  sql: string;
+  readonly parameterCount: number;
+  readonly operation: string | undefined;
+  readonly table: string | undefined;
+  readonly statementName?: string | undefined;
+  readonly rows?: number;
+  readonly error?: unknown;
+}
+
+/** `zephyr:db:pool:acquire` (from `@zephyr/db`). */
+export interface AcquireChannelContext {
+  readonly max: number;
+  readonly waiting: number;
+  readonly waitMs?: number;
+  readonly error?: unknown;
+}
+
+/** `zephyr:runtime:send` (from `@zephyr/runtime`). */
+export interface SendChannelContext {
+  readonly address: string;
+  readonly message: { readonly type: string };
+  readonly placement: 'local' | 'thread' | 'cluster';
+  readonly ask: boolean;
+  headers: Readonly<Record<string, string>> | undefined;
+  readonly error?: unknown;
+}
+
+/** `zephyr:runtime:receive` (from `@zephyr/runtime`). */
+export interface ReceiveChannelContext {
+  readonly address: string;
+  readonly message: { readonly type: string };
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly ask: boolean;
+  readonly result?: unknown;
+  readonly error?: unknown;
+}
+
+/** The channel names, one source of truth for the tracer. */
+export const CHANNELS = {
+  request: 'zephyr:server:request',
+  query: 'zephyr:db:query',
+  acquire: 'zephyr:db:pool:acquire',
+  send: 'zephyr:runtime:send',
+  receive: 'zephyr:runtime:receive',
+} as const;

@@ -1,0 +1,130 @@
+import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { createApp } from '@zephyr/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { addSqlComment, setupTracing, TRACER_NAME, type Tracing } from '../src/index.js';
+import {
+  inMemoryTracing,
+  only,
+  type TestTracing,
+  TRACE_ID,
+  TRACEPARENT,
+} from './support/in-memory-tracing.js';
+
+let t: TestTracing | undefined;
+afterEach(async () => {
+  await t?.shutdown();
+  t = undefined;
+});
+
+const INVALID = expect.objectContaining({ code: 'ZEPHYR_ERR_INVALID_ARGUMENT' });
+
+describe('setupTracing', () => {
+  it('refuses bad options with ZEPHYR_ERR_INVALID_ARGUMENT and a message naming the option', () => {
+    const bad: unknown[] = [
+      undefined,
+      null,
+      {},
+      { serviceName: '' },
+      { serviceName: 'x', sampleRate: 1.5 },
+      { serviceName: 'x', sampleRate: -0.1 },
+      { serviceName: 'x', sampleRate: Number.NaN },
+      { serviceName: 'x', exporter: 'zipkin' },
+      { serviceName: 'x', exporter: {} },
+      { serviceName: 'x', endpoint: 'ftp://collector/v1/traces' },
+      { serviceName: 'x', endpoint: 'not a url' },
+      { serviceName: 'x', headers: { 'bad name': 'v' } },
+      { serviceName: 'x', headers: { ok: 'line\r\nbreak' } },
+      { serviceName: 'x', exportDelayMs: 0 },
+      { serviceName: 'x', unknownOption: true },
+    ];
+    for (const options of bad)
+      expect(() => setupTracing(options as never), JSON.stringify(options)).toThrow(INVALID);
+    expect(() => setupTracing({ serviceName: 'x', sampleRate: 2 })).toThrow(/sampleRate/);
+  });
+
+  it('refuses a second setup while one is active, and allows one after shutdown', async () => {
+    t = inMemoryTracing();
+    expect(() => setupTracing({ serviceName: 'again', exporter: 'none' })).toThrow(
+      expect.objectContaining({ code: 'ZEPHYR_ERR_TRACING_ALREADY_SET_UP' }),
+    );
+    await t.shutdown();
+    t = inMemoryTracing();
+  });
+
+  it('samples new traces at sampleRate but follows the decision of an incoming traceparent', async () => {
+    t = inMemoryTracing({ sampleRate: 0 });
+    const app = createApp();
+    app.get('/', (ctx) => ctx.text('ok'));
+    await app.inject({ method: 'GET', url: '/' });
+    expect(await t.spans()).toEqual([]);
+    await app.inject({ method: 'GET', url: '/', headers: { traceparent: TRACEPARENT } });
+    expect(only(await t.spans(), 'GET /').spanContext().traceId).toBe(TRACE_ID);
+    // An incoming "not sampled" flag is followed too.
+    await app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { traceparent: `00-${TRACE_ID}-b7ad6b7169203331-00` },
+    });
+    expect(await t.spans()).toHaveLength(1);
+  });
+
+  it('registers W3C propagation globally, for the app’s own code', async () => {
+    t = inMemoryTracing();
+    const carrier: Record<string, string> = {};
+    trace.getTracer(TRACER_NAME).startActiveSpan('x', (span) => {
+      propagation.inject(context.active(), carrier);
+      span.end();
+    });
+    expect(carrier.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
+  it('exports OTLP/HTTP by default, with the configured headers', async () => {
+    const { createServer } = await import('node:http');
+    const received: { headers: Record<string, unknown>; bytes: number }[] = [];
+    const collector = createServer((req, res) => {
+      let bytes = 0;
+      req.on('data', (c: Buffer) => {
+        bytes += c.length;
+      });
+      req.on('end', () => {
+        received.push({ headers: req.headers, bytes });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const { port } = collector.address() as { port: number };
+    let tracing: Tracing | undefined;
+    try {
+      tracing = setupTracing({
+        serviceName: 'otlp-test',
+        endpoint: `http://127.0.0.1:${port}/v1/traces`,
+        headers: { 'x-api-key': 'k1' },
+      });
+      trace.getTracer(TRACER_NAME).startSpan('exported').end();
+      await tracing.forceFlush();
+      expect(received).toHaveLength(1);
+      expect(received[0]!.headers['x-api-key']).toBe('k1');
+      expect(received[0]!.bytes).toBeGreaterThan(0);
+    } finally {
+      await tracing?.shutdown();
+      await new Promise<void>((resolve) => collector.close(() => resolve()));
+    }
+  });
+});
+
+describe('addSqlComment', () => {
+  it('appends URL-encoded, sorted key=value pairs before a trailing semicolon', () => {
+    t = inMemoryTracing(); // registers the W3C propagator that extract uses
+    const c = propagation.extract(ROOT_CONTEXT, { traceparent: TRACEPARENT, tracestate: 'a=1,b=2' });
+    expect(addSqlComment('select 1;', c)).toBe(
+      `select 1 /*traceparent='${encodeURIComponent(TRACEPARENT)}',tracestate='a%3D1%2Cb%3D2'*/;`,
+    );
+  });
+  it('leaves statements that already carry a comment, or have no trace context, alone', () => {
+    t = inMemoryTracing();
+    const ctx = propagation.extract(ROOT_CONTEXT, { traceparent: TRACEPARENT });
+    expect(addSqlComment('select 1 /* mine */', ctx)).toBe('select 1 /* mine */');
+    expect(addSqlComment('select 1 -- mine', ctx)).toBe('select 1 -- mine');
+    expect(addSqlComment('select 1', ROOT_CONTEXT)).toBe('select 1');
+  });
+});

@@ -1,0 +1,80 @@
+import { trace } from '@opentelemetry/api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { currentTracing, TRACER_NAME, TraceRing } from '../src/index.js';
+import { inMemoryTracing, type TestTracing } from './support/in-memory-tracing.js';
+
+let t: TestTracing | undefined;
+afterEach(async () => {
+  await t?.shutdown();
+  t = undefined;
+});
+
+function oneTrace(name: string, children: number): void {
+  const tracer = trace.getTracer(TRACER_NAME);
+  tracer.startActiveSpan(name, (root) => {
+    for (let i = 0; i < children; i++) tracer.startSpan(`${name}.${i}`).end();
+    root.end();
+  });
+}
+
+describe('the ring of recent traces', () => {
+  it('keeps recent traces in process with no exporter, newest first, with parent links', async () => {
+    t = inMemoryTracing({ exporter: 'none' });
+    oneTrace('first', 2);
+    oneTrace('second', 1);
+    const ring = t.tracing.ring!;
+    // The devtools dashboard finds it without being handed the setup.
+    expect(currentTracing()?.ring).toBe(ring);
+    const [newest, older] = ring.traces();
+    expect(newest!.spans.map((s) => s.name)).toEqual(['second.0', 'second']);
+    expect(older!.spans).toHaveLength(3);
+    const root = older!.spans.find((s) => s.name === 'first')!;
+    expect(root.parentSpanId).toBeUndefined();
+    expect(older!.spans.filter((s) => s.parentSpanId === root.spanId)).toHaveLength(2);
+    expect(ring.trace(root.traceId)?.spans).toHaveLength(3);
+    expect(ring.trace('0'.repeat(32))).toBeUndefined();
+    // Plain data: it serialises for a dashboard.
+    expect(JSON.parse(JSON.stringify(ring.traces()))).toHaveLength(2);
+  });
+
+  it('is bounded: the oldest trace goes, and a trace keeps at most maxSpansPerTrace spans', async () => {
+    t = inMemoryTracing({ exporter: 'none', ring: { maxTraces: 3, maxSpansPerTrace: 4 } });
+    for (let i = 0; i < 10; i++) oneTrace(`t${i}`, 0);
+    oneTrace('wide', 10);
+    const ring = t.tracing.ring!;
+    expect(ring.traces().map((x) => x.spans.at(-1)?.name ?? x.spans[0]!.name)).toEqual([
+      'wide.3',
+      't9',
+      't8',
+    ]);
+    expect(ring.traces()[0]!.spans).toHaveLength(4);
+    expect(ring.droppedSpans).toBe(7);
+    ring.clear();
+    expect(ring.traces()).toEqual([]);
+  });
+
+  it('refuses hostile options with ZEPHYR_ERR_INVALID_ARGUMENT', () => {
+    for (const bad of [
+      { maxTraces: 0 },
+      { maxTraces: -1 },
+      { maxTraces: 1.5 },
+      { maxTraces: 1e9 },
+      { maxSpansPerTrace: Number.NaN },
+    ]) {
+      expect(() => new TraceRing(bad)).toThrow(
+        expect.objectContaining({ code: 'ZEPHYR_ERR_INVALID_ARGUMENT' }),
+      );
+    }
+    expect(() => new TraceRing(null as never)).toThrow(
+      expect.objectContaining({ code: 'ZEPHYR_ERR_INVALID_ARGUMENT' }),
+    );
+  });
+
+  it('can be left out', async () => {
+    t = inMemoryTracing({ ring: false });
+    expect(t.tracing.ring).toBeUndefined();
+    await t.shutdown();
+    t = undefined;
+    expect(currentTracing()).toBeUndefined();
+  });
+});

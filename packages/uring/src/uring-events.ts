@@ -1,0 +1,126 @@
+// Decodes the batches of events the native side packs into the shared events buffer. Layout:
+// `crates/zephyr-uring/src/protocol/events.rs`; constants: the generated `uring-protocol.ts`.
+import {
+  EF_LAST,
+  EV_ABORTED,
+  EV_BODY,
+  EV_BODY_ERROR,
+  EV_DRAINED,
+  EV_FILE_SENT,
+  EV_REQUEST,
+  padded,
+} from './uring-protocol.js';
+
+/** What a batch of events is handed to, record by record. */
+export interface EventVisitor {
+  onRequest(
+    index: number,
+    gen: number,
+    seq: number,
+    flags: number,
+    method: string,
+    url: string,
+    /** Where the header fields sit in the buffer (for {@link decodeFields}, during this batch):
+     * word index of the `(name length, value length)` table, byte offset of the first name. */
+    fieldTable: number,
+    fieldBytes: number,
+    fieldCount: number,
+    inlineBody: Buffer | undefined,
+  ): void;
+  /** `chunk` is a copy the visitor may keep. */
+  onBody(index: number, gen: number, seq: number, chunk: Buffer, last: boolean): void;
+  onBodyError(index: number, gen: number, seq: number, status: number): void;
+  onFileSent(index: number, gen: number, seq: number, errno: number): void;
+  onAborted(index: number, gen: number): void;
+  /** Request `seq`'s output, and all before it, has been sent. */
+  onDrained(index: number, gen: number, seq: number): void;
+}
+
+/** Decodes the first `len` bytes of `ev` (`w` is its u32 view) into calls on `visitor`. */
+export function decodeEvents(ev: Buffer, w: Uint32Array, len: number, visitor: EventVisitor): void {
+  let p = 0;
+  const end = len >>> 2;
+  while (p < end) {
+    const head = w[p] as number;
+    const kind = head & 0xff;
+    const flags = head >>> 8;
+    const index = w[p + 1] as number;
+    const gen = w[p + 2] as number;
+    const seq = w[p + 3] as number;
+    if (kind === EV_REQUEST) {
+      const methodLen = w[p + 4] as number;
+      const targetLen = w[p + 5] as number;
+      const count = w[p + 6] as number;
+      const bodyLen = w[p + 7] as number;
+      const table = p + 8;
+      let b = (table + 2 * count) * 4;
+      const method =
+        methodLen === 3 && ev[b] === 0x47 && ev[b + 1] === 0x45 && ev[b + 2] === 0x54
+          ? 'GET'
+          : ev.toString('latin1', b, b + methodLen);
+      b += padded(methodLen);
+      const url = ev.toString('latin1', b, b + targetLen);
+      b += padded(targetLen);
+      const fieldBytes = b;
+      for (let i = 0; i < count; i++)
+        b += padded(w[table + 2 * i] as number) + padded(w[table + 2 * i + 1] as number);
+      const inline = bodyLen > 0 ? Buffer.from(ev.subarray(b, b + bodyLen)) : undefined;
+      b += padded(bodyLen);
+      p = b >>> 2;
+      visitor.onRequest(index, gen, seq, flags, method, url, table, fieldBytes, count, inline);
+      continue;
+    }
+    if (kind === EV_BODY) {
+      const n = w[p + 4] as number;
+      const start = (p + 5) * 4;
+      visitor.onBody(index, gen, seq, Buffer.from(ev.subarray(start, start + n)), (flags & EF_LAST) !== 0);
+      p += 5 + (padded(n) >>> 2);
+      continue;
+    }
+    if (kind === EV_BODY_ERROR) {
+      visitor.onBodyError(index, gen, seq, w[p + 4] as number);
+      p += 5;
+      continue;
+    }
+    if (kind === EV_FILE_SENT) {
+      visitor.onFileSent(index, gen, seq, (w[p + 4] as number) | 0);
+      p += 5;
+      continue;
+    }
+    if (kind === EV_ABORTED) {
+      visitor.onAborted(index, gen);
+      p += 4;
+      continue;
+    }
+    if (kind === EV_DRAINED) {
+      visitor.onDrained(index, gen, seq);
+      p += 4;
+      continue;
+    }
+    throw new Error(
+      `io_uring engine: unknown event kind ${kind} (protocol mismatch with the native binding)`,
+    );
+  }
+}
+
+/** The header fields located as `onRequest` reported: names lower-cased, in wire order. */
+export function decodeFields(
+  ev: Buffer,
+  w: Uint32Array,
+  fieldTable: number,
+  fieldBytes: number,
+  fieldCount: number,
+): { names: string[]; values: string[] } {
+  const names: string[] = [];
+  const values: string[] = [];
+  let b = fieldBytes;
+  for (let i = 0; i < fieldCount; i++) {
+    const nl = w[fieldTable + 2 * i] as number;
+    const vl = w[fieldTable + 2 * i + 1] as number;
+    names.push(ev.toString('latin1', b, b + nl).toLowerCase());
+    b += padded(nl);
+    values.push(ev.toString('latin1', b, b + vl));
+    b += padded(vl);
+  }
+  return { names, values };
+}
