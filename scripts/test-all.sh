@@ -20,6 +20,10 @@ command -v tmux >/dev/null || missing+=(tmux)
 # openssl makes the TLS tests' certificates; python3 runs the seccomp launcher of the engine-selection test.
 command -v openssl >/dev/null || missing+=(openssl)
 command -v python3 >/dev/null || missing+=(python3)
+# python3's venv module (Debian ships it apart) makes kosoku's venv.
+python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
+# chromium runs the real-browser WebSocket test (driven by playwright-core).
+command -v chromium >/dev/null || missing+=(chromium)
 if [ -z "${ZEPHYR_TEST_PG_URL:-}" ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 else
@@ -59,6 +63,9 @@ echo "==> installing JS dependencies"
 # cached outside the repo (~11 min cold on 2 cores); later runs find it at once.
 echo "==> Jaeger for the tracer's integration test (built only when missing)"
 bash scripts/jaeger.sh >/dev/null
+# kosoku runs Autobahn's WebSocket cases; a venv outside the repo, made only when missing.
+echo "==> kosoku for the Autobahn WebSocket cases (installed only when missing)"
+bash scripts/kosoku.sh >/dev/null
 
 # ---- Rust ----------------------------------------------------------------------------------
 echo "==> cargo fmt, clippy, test"
