@@ -9,8 +9,8 @@ import { closed, nextMessage, openClient } from './support/ws-clients.js';
 const here = import.meta.dirname;
 const readme = readFileSync(join(here, '../README.md'), 'utf8');
 const section = readme.slice(readme.indexOf('## WebSockets'));
-const example = /```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
-const file = join(mkdtempSync(join(tmpdir(), 'zephyr-readme-')), 'websocket-example.ts');
+const example = /```js\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+const file = join(mkdtempSync(join(tmpdir(), 'zephyr-readme-')), 'websocket-example.mjs');
 
 afterAll(async () => {
   const { server } = (await import(file)) as { server: { close(): Promise<void> } };
