@@ -84,13 +84,8 @@ fn exercise() -> Result<u32, String> {
     result.map(|()| features)
 }
 
-/// A NOP through `io_uring_enter`, then a multishot receive into the buffer ring, as every
-/// connection does.
-fn enter_and_receive(ring: &mut IoUring, bufs: &BufferRing) -> Result<(), String> {
-    let nop = opcode::Nop::new().build().user_data(1);
-    // SAFETY: a NOP references no memory, so nothing must outlive the submission.
-    unsafe { ring.submission().push(&nop) }
-        .map_err(|_| "io_uring submission queue full".to_string())?;
+/// Submits what was pushed, waits for its one completion and names `what` if it failed.
+fn complete_one(ring: &mut IoUring, what: &str) -> Result<cqueue::Entry, String> {
     ring.submit_and_wait(1)
         .map_err(|err| explain_call("io_uring_enter", &err))?;
     let cqe = ring
@@ -99,10 +94,21 @@ fn enter_and_receive(ring: &mut IoUring, bufs: &BufferRing) -> Result<(), String
         .ok_or("io_uring_enter returned without a completion")?;
     if cqe.result() < 0 {
         return Err(explain_call(
-            "IORING_OP_NOP",
+            what,
             &io::Error::from_raw_os_error(-cqe.result()),
         ));
     }
+    Ok(cqe)
+}
+
+/// A NOP through `io_uring_enter`, then a multishot receive into the buffer ring, as every
+/// connection does.
+fn enter_and_receive(ring: &mut IoUring, bufs: &BufferRing) -> Result<(), String> {
+    let nop = opcode::Nop::new().build().user_data(1);
+    // SAFETY: a NOP references no memory, so nothing must outlive the submission.
+    unsafe { ring.submission().push(&nop) }
+        .map_err(|_| "io_uring submission queue full".to_string())?;
+    complete_one(ring, "IORING_OP_NOP")?;
 
     let (local, mut peer) =
         UnixStream::pair().map_err(|err| format!("io_uring probe: socketpair failed: {err}"))?;
@@ -116,18 +122,7 @@ fn enter_and_receive(ring: &mut IoUring, bufs: &BufferRing) -> Result<(), String
     // byte is already queued, so the completion arrives before `submit_and_wait` returns.
     unsafe { ring.submission().push(&recv) }
         .map_err(|_| "io_uring submission queue full".to_string())?;
-    ring.submit_and_wait(1)
-        .map_err(|err| explain_call("io_uring_enter", &err))?;
-    let cqe = ring
-        .completion()
-        .next()
-        .ok_or("io_uring_enter returned without a completion")?;
-    if cqe.result() < 0 {
-        return Err(explain_call(
-            "multishot IORING_OP_RECV into a buffer ring",
-            &io::Error::from_raw_os_error(-cqe.result()),
-        ));
-    }
+    let cqe = complete_one(ring, "multishot IORING_OP_RECV into a buffer ring")?;
     if cqe.result() != 1 || cqueue::buffer_select(cqe.flags()).is_none() {
         return Err(format!(
             "io_uring multishot receive did not use the buffer ring (result {}, flags {:#x})",
