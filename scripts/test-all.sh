@@ -60,9 +60,13 @@ echo "==> installing JS dependencies"
 "${PNPM[@]}" install --frozen-lockfile --reporter=append-only
 
 # The tracer's integration test runs a real Jaeger, built from the Go module proxy once and
-# cached outside the repo (~11 min cold on 2 cores); later runs find it at once.
-echo "==> Jaeger for the tracer's integration test (built only when missing)"
-bash scripts/jaeger.sh >/dev/null
+# cached outside the repo (~11 min cold on 2 cores); later runs find it at once. A cold build runs
+# in the background beside cargo and the TypeScript build, which leave cores idle while they link
+# and finish single-crate tails, and is awaited before the tests, the first step that needs it.
+echo "==> Jaeger for the tracer's integration test (built only when missing, in the background)"
+jaeger_log=$(mktemp /tmp/zephyr-jaeger.XXXXXX.log)
+bash scripts/jaeger.sh >"$jaeger_log" 2>&1 &
+jaeger_pid=$!
 # kosoku runs Autobahn's WebSocket cases; a venv outside the repo, made only when missing.
 echo "==> kosoku for the Autobahn WebSocket cases (installed only when missing)"
 bash scripts/kosoku.sh >/dev/null
@@ -76,6 +80,11 @@ cargo test --workspace 2>&1 | tee -a "$log"
 # ---- TypeScript ----------------------------------------------------------------------------
 echo "==> build, typecheck, test (turbo)"
 "${PNPM[@]}" exec turbo run build
+if ! wait "$jaeger_pid"; then
+  cat "$jaeger_log" >&2
+  echo "building Jaeger failed (log above)" >&2
+  exit 1
+fi
 "${PNPM[@]}" exec turbo run typecheck test --concurrency=1 --output-logs=full 2>&1 | tee -a "$log"
 
 # ---- lint ----------------------------------------------------------------------------------
