@@ -3,15 +3,17 @@ import { type ConfigOf, findConfigFile, loadConfig } from '@zephyr/config';
 import { dbConfigSchema } from '@zephyr/db';
 import { runtimeConfigSchema } from '@zephyr/runtime';
 import { performanceConfigSchema, serverConfigSchema } from '@zephyr/server';
+import { tracingConfigSchema } from '@zephyr/tracer';
 
-// The same sections as the `zephyr` meta-package's loadConfig. The CLI does not depend on `zephyr`:
-// that name on the npm registry belongs to an unrelated package, and an install of @zephyr/cli
-// must never pull it in.
+// The same sections as the `zephyr` meta-package's loadConfig (a test holds the two equal). The
+// CLI does not depend on `zephyr`: that name on the npm registry belongs to an unrelated package,
+// and an install of @zephyr/cli must never pull it in.
 const sections = {
   server: serverConfigSchema,
   performance: performanceConfigSchema,
   runtime: runtimeConfigSchema,
   database: dbConfigSchema,
+  tracing: tracingConfigSchema,
 };
 
 /** The whole validated `zephyr.config.yaml`, typed from each package's section schema. */

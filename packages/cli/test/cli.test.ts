@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig, zephyrConfigSections } from 'zephyr';
 
 // The built bin, run as a user runs it: a real process, real files, real exit codes.
 const bin = new URL('../dist/bin.js', import.meta.url).pathname;
@@ -66,6 +67,23 @@ describe('zephyr config', () => {
     expect(result.stderr).toContain(
       `${join(dir, 'app.yaml')}:3:3 runtime.actor_thread: unknown key "actor_thread" (did you mean "actor_threads"?)`,
     );
+  });
+});
+
+describe('zephyr config: sections', () => {
+  it('knows every section the zephyr meta-package reads, so an app configured for one runs under the other', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zephyr-cli-'));
+    writeFileSync(
+      join(dir, 'zephyr.config.yaml'),
+      'tracing:\n  enabled: true\n  service_name: shop\n  sample_rate: 0.25\n',
+    );
+    const result = zephyr(['config'], dir);
+    expect(result.stderr).toBe(`zephyr config: read ${join(dir, 'zephyr.config.yaml')}\n`);
+    const cli = JSON.parse(result.stdout);
+    const meta = loadConfig({ cwd: dir, env: {} });
+    expect(Object.keys(cli).sort()).toEqual(Object.keys(zephyrConfigSections).sort());
+    expect(cli).toEqual(JSON.parse(JSON.stringify(meta)));
+    expect(cli.tracing).toMatchObject({ enabled: true, service_name: 'shop', sample_rate: 0.25 });
   });
 });
 
