@@ -4,6 +4,7 @@
 #
 #   bash scripts/h2spec.sh            # install if missing, build the example, run all four runs
 #   bash scripts/h2spec.sh --install  # only install; prints the binary's path
+#   H2_SERVER=path/to/h2_server bash scripts/h2spec.sh   # use an already built example
 #
 # Exits non-zero when any case fails or any run's totals differ from every case passing.
 set -euo pipefail
@@ -34,8 +35,13 @@ if [ "${1:-}" = "--install" ]; then
 fi
 
 cd "$ROOT"
-cargo build -q --release -p zephyr-h2 --example h2_server
-SERVER="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/h2_server"
+# H2_SERVER: an already built example (the Rust test passes the one `cargo test` built).
+if [ -n "${H2_SERVER:-}" ]; then
+  SERVER="$H2_SERVER"
+else
+  cargo build -q --release -p zephyr-h2 --example h2_server
+  SERVER="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/h2_server"
+fi
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() {

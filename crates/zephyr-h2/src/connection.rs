@@ -898,6 +898,11 @@ impl H2Connection {
         self.events.pop_front()
     }
 
+    /// Whether [`poll_event`](Self::poll_event) has something.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// Bytes to write to the socket.
     pub fn pending_output(&self) -> &[u8] {
         &self.out[self.out_pos..]
