@@ -43,3 +43,8 @@ pub use frame::ErrorCode;
 
 #[cfg(test)]
 mod connection_tests;
+
+/// The README's Rust examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
