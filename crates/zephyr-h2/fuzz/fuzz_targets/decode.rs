@@ -63,7 +63,10 @@ fn check_connection(ctrl: u8, wire: &[u8]) {
 
 fn check_frames(mut out: &[u8]) {
     while !out.is_empty() {
-        assert!(out.len() >= FRAME_HEADER_LEN, "a partial frame header in the output");
+        assert!(
+            out.len() >= FRAME_HEADER_LEN,
+            "a partial frame header in the output"
+        );
         let h = FrameHeader::parse(out[..FRAME_HEADER_LEN].try_into().unwrap());
         assert!(h.len <= MAX_MAX_FRAME_SIZE);
         let end = FRAME_HEADER_LEN + h.len as usize;
