@@ -1,59 +1,95 @@
 //! HPACK's static Huffman code (RFC 7541 §5.2, Appendix B).
 //!
-//! The code is canonical (codes of one length are consecutive, in symbol order, and each length
-//! starts where the shorter ones left off), so decoding needs only, per bit length, the first
-//! code and where its symbols start in a length-sorted list: built once, at compile time.
+//! Decoding reads four bits at a time through a state machine built at compile time from the
+//! code's tree (the way nghttp2 does): a state is an internal node of the tree, and each
+//! (state, nibble) pair says which node follows and which symbol, if any, was completed. No
+//! code is shorter than 5 bits, so a nibble completes at most one symbol.
 
 use super::huffman_table::CODES;
 
-const EOS: u16 = 256;
-const MAX_BITS: usize = 30;
+const EOS: usize = 256;
+/// 257 leaves make 256 internal nodes.
+const NODES: usize = 256;
+const LEAF: u16 = 0x8000;
 
-struct Canonical {
-    /// First code of each bit length.
-    first: [u32; MAX_BITS + 1],
-    /// How many codes have each bit length.
-    count: [u16; MAX_BITS + 1],
-    /// Where each bit length's symbols start in `symbols`.
-    offset: [u16; MAX_BITS + 1],
-    /// Symbols sorted by (bit length, symbol).
-    symbols: [u16; 257],
+/// One transition: the next node, the completed symbol (`NONE` if none), and whether the
+/// nibble completed EOS (an error).
+#[derive(Clone, Copy)]
+struct Step {
+    next: u8,
+    sym: u16,
 }
 
-const fn build() -> Canonical {
-    let mut t = Canonical {
-        first: [0; MAX_BITS + 1],
-        count: [0; MAX_BITS + 1],
-        offset: [0; MAX_BITS + 1],
-        symbols: [0; 257],
-    };
+const NONE: u16 = 0x100;
+const FAIL: u16 = 0x200;
+
+struct Machine {
+    steps: [[Step; 16]; NODES],
+    /// A string may end in this state: the bits since the last symbol are fewer than 8 and all
+    /// ones (a prefix of EOS).
+    accepting: [bool; NODES],
+}
+
+const fn build() -> Machine {
+    // The tree: children of each internal node, LEAF | symbol for leaves.
+    let mut tree = [[0u16; 2]; NODES];
+    let mut depth = [0u8; NODES];
+    let mut ones = [true; NODES];
+    let mut count = 1;
     let mut s = 0;
-    while s < 257 {
-        t.count[CODES[s].1 as usize] += 1;
-        s += 1;
-    }
-    let mut len = 1;
-    let mut next = 0u16;
-    while len <= MAX_BITS {
-        t.offset[len] = next;
-        next += t.count[len];
-        len += 1;
-    }
-    let mut fill = t.offset;
-    s = 0;
-    while s < 257 {
-        let l = CODES[s].1 as usize;
-        t.symbols[fill[l] as usize] = s as u16;
-        fill[l] += 1;
-        if t.count[l] > 0 && fill[l] == t.offset[l] + 1 {
-            t.first[l] = CODES[s].0;
+    while s <= EOS {
+        let (code, len) = CODES[s];
+        let mut node = 0;
+        let mut i = len;
+        while i > 1 {
+            i -= 1;
+            let bit = ((code >> i) & 1) as usize;
+            if tree[node][bit] == 0 {
+                tree[node][bit] = count as u16;
+                depth[count] = depth[node] + 1;
+                ones[count] = ones[node] && bit == 1;
+                count += 1;
+            }
+            node = tree[node][bit] as usize;
         }
+        tree[node][(code & 1) as usize] = LEAF | s as u16;
         s += 1;
     }
-    t
+    let mut m = Machine {
+        steps: [[Step { next: 0, sym: NONE }; 16]; NODES],
+        accepting: [false; NODES],
+    };
+    let mut n = 0;
+    while n < NODES {
+        m.accepting[n] = ones[n] && depth[n] <= 7;
+        let mut nibble = 0;
+        while nibble < 16 {
+            let mut node = n;
+            let mut sym = NONE;
+            let mut b = 4;
+            while b > 0 {
+                b -= 1;
+                let child = tree[node][(nibble >> b) & 1];
+                if child & LEAF != 0 {
+                    let leaf = (child & !LEAF) as usize;
+                    sym = if leaf == EOS { FAIL } else { leaf as u16 };
+                    node = 0;
+                } else {
+                    node = child as usize;
+                }
+            }
+            m.steps[n][nibble] = Step {
+                next: node as u8,
+                sym,
+            };
+            nibble += 1;
+        }
+        n += 1;
+    }
+    m
 }
 
-static TABLE: Canonical = build();
+static MACHINE: Machine = build();
 
 /// Why a Huffman string is invalid (RFC 7541 §5.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,31 +102,21 @@ pub enum HuffmanError {
 
 /// Decodes `src` onto `dst`.
 pub fn decode(src: &[u8], dst: &mut Vec<u8>) -> Result<(), HuffmanError> {
-    let mut code: u32 = 0;
-    let mut len = 0usize;
+    dst.reserve(src.len() * 8 / 5);
+    let mut state = 0usize;
     for &byte in src {
-        for shift in (0..8).rev() {
-            code = (code << 1) | u32::from((byte >> shift) & 1);
-            len += 1;
-            let count = u32::from(TABLE.count[len]);
-            if count > 0 && code >= TABLE.first[len] && code - TABLE.first[len] < count {
-                let sym = TABLE.symbols
-                    [(u32::from(TABLE.offset[len]) + code - TABLE.first[len]) as usize];
-                if sym == EOS {
+        for nibble in [byte >> 4, byte & 0xf] {
+            let step = MACHINE.steps[state][usize::from(nibble)];
+            if step.sym != NONE {
+                if step.sym == FAIL {
                     return Err(HuffmanError::Eos);
                 }
-                dst.push(sym as u8);
-                code = 0;
-                len = 0;
-            } else if len == MAX_BITS {
-                // Only EOS is 30 bits long and it was matched above: unreachable for valid
-                // canonical data, but a stray code must never index past the table.
-                return Err(HuffmanError::Eos);
+                dst.push(step.sym as u8);
             }
+            state = usize::from(step.next);
         }
     }
-    // Leftover bits are padding: fewer than 8, all ones (the most significant bits of EOS).
-    if len > 7 || code != (1u32 << len) - 1 {
+    if !MACHINE.accepting[state] {
         return Err(HuffmanError::Padding);
     }
     Ok(())
@@ -163,6 +189,60 @@ mod tests {
         let mut dec = Vec::new();
         decode(&enc, &mut dec).unwrap();
         assert_eq!(dec, all);
+    }
+
+    /// Bit by bit against the RFC table, independent of the state machine.
+    fn reference(
+        codes: &std::collections::HashMap<(u32, u8), usize>,
+        src: &[u8],
+    ) -> Result<Vec<u8>, HuffmanError> {
+        let (mut code, mut len, mut out) = (0u32, 0u8, Vec::new());
+        for &byte in src {
+            for shift in (0..8).rev() {
+                code = (code << 1) | u32::from((byte >> shift) & 1);
+                len += 1;
+                if let Some(&sym) = codes.get(&(code, len)) {
+                    if sym == EOS {
+                        return Err(HuffmanError::Eos);
+                    }
+                    out.push(sym as u8);
+                    code = 0;
+                    len = 0;
+                }
+            }
+        }
+        if len > 7 || code != (1 << len) - 1 {
+            return Err(HuffmanError::Padding);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn every_two_and_some_four_byte_inputs_match_the_reference() {
+        let codes = CODES.iter().enumerate().map(|(s, &c)| (c, s)).collect();
+        let mut dst = Vec::new();
+        for v in 0..=u16::MAX {
+            dst.clear();
+            let src = v.to_be_bytes();
+            assert_eq!(
+                decode(&src, &mut dst).map(|()| dst.clone()),
+                reference(&codes, &src),
+                "{src:?}"
+            );
+        }
+        let mut x: u32 = 0x9e37_79b9;
+        for _ in 0..50_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let src = x.to_be_bytes();
+            dst.clear();
+            assert_eq!(
+                decode(&src, &mut dst).map(|()| dst.clone()),
+                reference(&codes, &src),
+                "{src:?}"
+            );
+        }
     }
 
     #[test]
