@@ -709,6 +709,11 @@ impl H2Connection {
         if p.len() < 8 {
             return Err(Conn(ErrorCode::FrameSizeError, "GOAWAY shorter than 8"));
         }
+        if self.peer_goaway {
+            // A server opens no streams, so a later GOAWAY changes nothing; not queueing an
+            // event for each keeps a GOAWAY flood from growing the queue.
+            return Ok(());
+        }
         self.peer_goaway = true;
         self.events.push_back(H2Event::GoAway {
             last_stream: u32::from_be_bytes(p[..4].try_into().expect("4 bytes")) & 0x7fff_ffff,
@@ -831,6 +836,17 @@ impl H2Connection {
             ));
         }
         Ok(())
+    }
+
+    /// Our side ended. If the request has not, the client is asked to stop sending without
+    /// error (RST_STREAM NO_ERROR, §8.1), so a client that never ends cannot pin the stream;
+    /// the consumer gets `Reset` to end the request body it was reading.
+    fn end_sent(&mut self, id: u32) {
+        if self.streams.get(&id).is_some_and(|s| s.recv_open) {
+            self.reset_stream(id, ErrorCode::NoError, true);
+        } else {
+            self.maybe_close(id);
+        }
     }
 
     fn maybe_close(&mut self, id: u32) {
@@ -990,7 +1006,7 @@ impl H2Connection {
             };
         }
         if end {
-            self.maybe_close(stream);
+            self.end_sent(stream);
         }
         Ok(())
     }
@@ -1008,7 +1024,7 @@ impl H2Connection {
         check_fields(headers)?;
         self.write_block(stream, None, headers, true);
         self.streams.get_mut(&stream).expect("checked").send = SendState::Closed;
-        self.maybe_close(stream);
+        self.end_sent(stream);
         Ok(())
     }
 
@@ -1060,7 +1076,7 @@ impl H2Connection {
             s.blocked = true;
         } else if end {
             s.send = SendState::Closed;
-            self.maybe_close(stream);
+            self.end_sent(stream);
         }
         Ok(take)
     }

@@ -657,3 +657,34 @@ fn responses_are_framed_to_the_peer_max_frame_size_and_windows() {
         .collect();
     assert_eq!(sizes, [16_384, 16_384, 16_384, 16_383]);
 }
+
+#[test]
+fn a_response_that_ends_before_the_request_asks_the_client_to_stop_without_error() {
+    let mut p = peer();
+    let req = p.request(1, false, &[]);
+    p.send(&req);
+    p.events();
+    p.conn.send_headers(1, 413, &[], true).unwrap();
+    let frames = p.read();
+    let rst = frames
+        .iter()
+        .find(|f| f.h.kind == kind::RST_STREAM)
+        .unwrap();
+    assert_eq!((rst.h.stream, rst.code()), (1, ErrorCode::NoError as u32));
+    assert_eq!(p.events(), [H2Event::Reset { stream: 1, code: 0 }]);
+    assert_eq!(p.conn.open_streams(), 0);
+    // The body already in flight is ignored.
+    p.send(&frame(kind::DATA, flag::END_STREAM, 1, b"late"));
+    assert!(p.conn.wants_read());
+    assert!(p.events().is_empty());
+}
+
+#[test]
+fn a_goaway_flood_queues_one_event() {
+    let mut p = peer();
+    for _ in 0..10_000 {
+        p.send(&frame(kind::GOAWAY, 0, 0, &[0, 0, 0, 0, 0, 0, 0, 0]));
+    }
+    assert_eq!(p.events().len(), 1);
+    assert!(p.conn.is_done(), "no stream open: the connection may close");
+}
