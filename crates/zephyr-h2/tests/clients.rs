@@ -41,12 +41,17 @@ fn start(tls: bool) -> Server {
     if tls {
         cmd.arg("--tls");
     }
-    let child = cmd.stderr(Stdio::null()).spawn().unwrap();
+    // Owned by a `Server` at once, so its Drop kills and reaps the child on every path.
+    let mut server = Server {
+        child: cmd.stderr(Stdio::null()).spawn().unwrap(),
+        port: 0,
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(s) = std::fs::read_to_string(&port_file) {
             if let Ok(port) = s.trim().parse() {
-                return Server { child, port };
+                server.port = port;
+                return server;
             }
         }
         assert!(
