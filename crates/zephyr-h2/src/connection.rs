@@ -150,8 +150,6 @@ pub struct H2Connection {
     peer_goaway: bool,
     /// Scratch for header blocks we encode.
     block: Vec<u8>,
-    /// Scratch for the frame being handled.
-    payload: Vec<u8>,
 }
 
 impl H2Connection {
@@ -184,7 +182,6 @@ impl H2Connection {
             goaway_sent: None,
             peer_goaway: false,
             block: Vec::new(),
-            payload: Vec::new(),
         };
         let c = &conn.config;
         let mut params = vec![
@@ -218,26 +215,42 @@ impl H2Connection {
         if self.reading == Reading::Closed {
             return;
         }
-        self.inbuf.extend_from_slice(data);
-        let mut pos = 0;
-        while self.reading != Reading::Closed {
-            match self.step(pos) {
-                Ok(Some(used)) => pos += used,
-                Ok(None) => break,
-                Err(fault) => self.fault(fault),
-            }
+        // Frames are read in place: from `data` itself when nothing was left over (the common
+        // case, no copy), else from the leftover with `data` appended. The buffer is moved out
+        // of `self` so the handlers may borrow `self` mutably while reading it.
+        let mut buf = std::mem::take(&mut self.inbuf);
+        if buf.is_empty() {
+            let used = self.consume(data);
+            buf.extend_from_slice(&data[used..]);
+        } else {
+            buf.extend_from_slice(data);
+            let used = self.consume(&buf);
+            buf.drain(..used);
         }
         if self.reading == Reading::Closed {
-            self.inbuf = Vec::new();
-        } else {
-            self.inbuf.drain(..pos);
+            buf = Vec::new();
         }
+        self.inbuf = buf;
         self.announce_windows();
     }
 
-    /// Reads one preface or frame at `pos`: bytes used, or `None` when more must arrive.
-    fn step(&mut self, pos: usize) -> Result<Option<usize>, Fault> {
-        let buf = &self.inbuf[pos..];
+    /// Handles every whole frame in `buf`; returns the bytes used.
+    fn consume(&mut self, buf: &[u8]) -> usize {
+        let mut pos = 0;
+        while self.reading != Reading::Closed {
+            match self.step(&buf[pos..]) {
+                Ok(Some(used)) => pos += used,
+                Ok(None) => break,
+                // Only connection errors come here (before a frame is whole): reading stops.
+                Err(fault) => self.fault(fault),
+            }
+        }
+        pos
+    }
+
+    /// Reads one preface part or frame at the start of `buf`: bytes used, or `None` when more
+    /// must arrive.
+    fn step(&mut self, buf: &[u8]) -> Result<Option<usize>, Fault> {
         if let Reading::Preface(matched) = self.reading {
             let take = (PREFACE.len() - matched).min(buf.len());
             if buf[..take] != PREFACE[matched..matched + take] {
@@ -273,14 +286,11 @@ impl H2Connection {
             }
             self.reading = Reading::Frames;
         }
-        // The payload is copied out so handlers may borrow `self` mutably; frames are small
-        // (bounded by max_frame_size) and this keeps the borrow rules simple.
-        let mut payload = std::mem::take(&mut self.payload);
-        payload.clear();
-        payload.extend_from_slice(&self.inbuf[pos + FRAME_HEADER_LEN..pos + total]);
-        let result = self.frame(header, &payload);
-        self.payload = payload;
-        result.map(|()| Some(total))
+        // A stream error ends with the frame consumed; reading goes on with the next one.
+        if let Err(fault) = self.frame(header, &buf[FRAME_HEADER_LEN..total]) {
+            self.fault(fault);
+        }
+        Ok(Some(total))
     }
 
     fn frame(&mut self, h: FrameHeader, p: &[u8]) -> Result<(), Fault> {
@@ -962,6 +972,12 @@ impl H2Connection {
     /// Open streams (open or half-closed).
     pub fn open_streams(&self) -> usize {
         self.streams.len()
+    }
+
+    /// Bytes the peer may still send on the connection before a window update (for tests).
+    #[cfg(test)]
+    pub(crate) fn recv_window_left(&self) -> i64 {
+        self.recv_window
     }
 
     /// Counters of hostile behaviour seen so far.

@@ -688,3 +688,39 @@ fn a_goaway_flood_queues_one_event() {
     assert_eq!(p.events().len(), 1);
     assert!(p.conn.is_done(), "no stream open: the connection may close");
 }
+
+#[test]
+fn a_stream_error_consumes_its_frame_once() {
+    // DATA past the stream window: reset once, and the connection window charged once (a
+    // frame handled twice would charge it twice and leak the connection window).
+    let mut p = peer();
+    let req = p.request(1, false, &[]);
+    p.send(&req);
+    let chunk = vec![1u8; 16_384];
+    let mut wire = Vec::new();
+    for _ in 0..4 {
+        wire.extend(frame(kind::DATA, 0, 1, &chunk));
+    }
+    p.send(&wire);
+    let rsts = p
+        .read()
+        .into_iter()
+        .filter(|f| f.h.kind == kind::RST_STREAM)
+        .count();
+    assert_eq!(rsts, 1);
+    assert_eq!(p.conn.counters().stream_errors, 1);
+    // The connection window: 1 MiB minus the 3 frames delivered (the 4th is credited back).
+    let events = p.events();
+    let delivered: usize = events
+        .iter()
+        .map(|e| match e {
+            H2Event::Data { bytes, .. } => bytes.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(delivered, 3 * 16_384);
+    assert_eq!(
+        p.conn.recv_window_left(),
+        i64::from(H2Config::DEFAULT_CONNECTION_WINDOW_SIZE) - 4 * 16_384
+    );
+}
