@@ -35,7 +35,6 @@ pub struct Decoder {
     table: DynamicTable,
     /// SETTINGS_HEADER_TABLE_SIZE as we advertised it: a size update may not exceed it.
     max_table_size: usize,
-    scratch: Vec<u8>,
 }
 
 impl Decoder {
@@ -44,7 +43,6 @@ impl Decoder {
         Self {
             table: DynamicTable::new(max_table_size),
             max_table_size,
-            scratch: Vec::new(),
         }
     }
 
@@ -117,7 +115,7 @@ impl Decoder {
         }
     }
 
-    fn read_string(&mut self, block: &mut &[u8]) -> Result<Vec<u8>, DecodeError> {
+    fn read_string(&self, block: &mut &[u8]) -> Result<Vec<u8>, DecodeError> {
         let huff = block.first().ok_or(DecodeError::Truncated)? & 0x80 != 0;
         let len = read_int(block, 7)?;
         if len > block.len() {
@@ -128,9 +126,9 @@ impl Decoder {
         if !huff {
             return Ok(raw.to_vec());
         }
-        self.scratch.clear();
-        huffman::decode(raw, &mut self.scratch).map_err(|_| DecodeError::Huffman)?;
-        Ok(self.scratch.clone())
+        let mut out = Vec::new();
+        huffman::decode(raw, &mut out).map_err(|_| DecodeError::Huffman)?;
+        Ok(out)
     }
 
     /// Entries in the dynamic table (for tests and limits).
