@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 struct Server {
@@ -34,7 +35,10 @@ fn start(tls: bool) -> Server {
         .unwrap()
         .join("examples/h2_server");
     assert!(server.exists(), "example not built at {}", server.display());
-    let port_file = scratch(if tls { "port.tls" } else { "port.h2c" });
+    // One file per server: the tests run in parallel, each with its own servers.
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    let n = STARTED.fetch_add(1, Ordering::Relaxed);
+    let port_file = scratch(&format!("port-{n}"));
     let _ = std::fs::remove_file(&port_file);
     let mut cmd = Command::new(server);
     cmd.args(["--port", "0", "--port-file"]).arg(&port_file);
