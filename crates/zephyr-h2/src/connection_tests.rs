@@ -724,3 +724,180 @@ fn a_stream_error_consumes_its_frame_once() {
         i64::from(H2Config::DEFAULT_CONNECTION_WINDOW_SIZE) - 4 * 16_384
     );
 }
+
+#[test]
+fn invalid_control_frames_are_connection_errors_with_their_codes() {
+    let cases: Vec<(Vec<u8>, ErrorCode)> = vec![
+        (
+            settings(&[(setting::ENABLE_PUSH, 2)]),
+            ErrorCode::ProtocolError,
+        ),
+        (
+            settings(&[(setting::INITIAL_WINDOW_SIZE, 1 << 31)]),
+            ErrorCode::FlowControlError,
+        ),
+        (
+            settings(&[(setting::MAX_FRAME_SIZE, 16_383)]),
+            ErrorCode::ProtocolError,
+        ),
+        (
+            settings(&[(setting::MAX_FRAME_SIZE, 1 << 24)]),
+            ErrorCode::ProtocolError,
+        ),
+        (
+            frame(kind::SETTINGS, 0, 0, &[0; 5]),
+            ErrorCode::FrameSizeError,
+        ),
+        (
+            frame(kind::SETTINGS, flag::ACK, 0, &[0; 6]),
+            ErrorCode::FrameSizeError,
+        ),
+        (frame(kind::SETTINGS, 0, 1, &[]), ErrorCode::ProtocolError),
+        (frame(kind::PING, 0, 0, &[0; 7]), ErrorCode::FrameSizeError),
+        (frame(kind::PING, 0, 1, &[0; 8]), ErrorCode::ProtocolError),
+        (frame(kind::GOAWAY, 0, 1, &[0; 8]), ErrorCode::ProtocolError),
+        (
+            frame(kind::WINDOW_UPDATE, 0, 0, &[0; 4]),
+            ErrorCode::ProtocolError,
+        ),
+        (
+            frame(kind::WINDOW_UPDATE, 0, 0, &[0; 3]),
+            ErrorCode::FrameSizeError,
+        ),
+        (
+            frame(kind::WINDOW_UPDATE, 0, 0, &0x7fff_ffffu32.to_be_bytes()),
+            ErrorCode::FlowControlError,
+        ),
+        (
+            frame(kind::RST_STREAM, 0, 0, &[0; 4]),
+            ErrorCode::ProtocolError,
+        ),
+        (
+            frame(kind::RST_STREAM, 0, 1, &[0; 4]),
+            ErrorCode::ProtocolError,
+        ),
+        (
+            frame(kind::PRIORITY, 0, 0, &[0; 5]),
+            ErrorCode::ProtocolError,
+        ),
+        (
+            frame(kind::PUSH_PROMISE, flag::END_HEADERS, 1, &[0, 0, 0, 2]),
+            ErrorCode::ProtocolError,
+        ),
+        (
+            frame(kind::CONTINUATION, flag::END_HEADERS, 1, &[0x82]),
+            ErrorCode::ProtocolError,
+        ),
+        (frame(kind::DATA, 0, 0, b"x"), ErrorCode::ProtocolError),
+    ];
+    for (wire, code) in cases {
+        let mut p = peer();
+        p.send(&wire);
+        assert_eq!(p.goaway(), Some(code as u32), "{wire:02x?}");
+        assert!(p.conn.is_done());
+    }
+}
+
+#[test]
+fn a_preface_that_is_not_http2_is_refused() {
+    let mut conn = H2Connection::new(H2Config::default()).unwrap();
+    conn.receive(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(!conn.wants_read());
+    assert!(matches!(
+        conn.poll_event(),
+        Some(H2Event::ConnectionError {
+            code: ErrorCode::ProtocolError,
+            ..
+        })
+    ));
+    // The first frame after the preface must be SETTINGS.
+    let mut conn = H2Connection::new(H2Config::default()).unwrap();
+    let mut wire = PREFACE.to_vec();
+    wire.extend(frame(kind::PING, 0, 0, &[0; 8]));
+    conn.receive(&wire);
+    assert!(!conn.wants_read());
+}
+
+#[test]
+fn stream_level_breaches_reset_only_their_stream() {
+    let mut p = peer();
+    // A PRIORITY frame of the wrong size, a stream depending on itself (PRIORITY and HEADERS),
+    // a window update of 0 on an open stream, and one that overflows its window.
+    p.send(&frame(kind::PRIORITY, 0, 1, &[0; 4]));
+    p.send(&frame(kind::PRIORITY, 0, 3, &[0, 0, 0, 3, 16]));
+    let mut block = vec![0, 0, 0, 5, 16];
+    block.extend(p.block(&[(":method", "GET"), (":scheme", "https"), (":path", "/")]));
+    p.send(&frame(
+        kind::HEADERS,
+        flag::END_HEADERS | flag::END_STREAM | flag::PRIORITY,
+        5,
+        &block,
+    ));
+    let req = p.request(7, true, &[]);
+    p.send(&req);
+    p.send(&frame(kind::WINDOW_UPDATE, 0, 7, &[0; 4]));
+    let req = p.request(9, true, &[]);
+    p.send(&req);
+    p.send(&frame(
+        kind::WINDOW_UPDATE,
+        0,
+        9,
+        &0x7fff_ffffu32.to_be_bytes(),
+    ));
+    let rsts: Vec<(u32, u32)> = p
+        .read()
+        .into_iter()
+        .filter(|f| f.h.kind == kind::RST_STREAM)
+        .map(|f| (f.h.stream, f.code()))
+        .collect();
+    assert_eq!(
+        rsts,
+        [
+            (1, ErrorCode::FrameSizeError as u32),
+            (3, ErrorCode::ProtocolError as u32),
+            (5, ErrorCode::ProtocolError as u32),
+            (7, ErrorCode::ProtocolError as u32),
+            (9, ErrorCode::FlowControlError as u32),
+        ]
+    );
+    assert!(p.conn.wants_read());
+}
+
+#[test]
+fn a_smaller_initial_window_applies_once_our_settings_are_acknowledged() {
+    let config = H2Config {
+        initial_window_size: 1000,
+        ..H2Config::default()
+    };
+    let mut conn = H2Connection::new(config).unwrap();
+    let mut enc = Encoder::new();
+    let mut wire = PREFACE.to_vec();
+    wire.extend(settings(&[]));
+    let mut block = Vec::new();
+    for (n, v) in [(":method", "POST"), (":scheme", "https"), (":path", "/")] {
+        enc.encode(n.as_bytes(), v.as_bytes(), &mut block);
+    }
+    wire.extend(frame(kind::HEADERS, flag::END_HEADERS, 1, &block));
+    // Before the ack the peer may still count on 65535: 2000 bytes are fine.
+    wire.extend(frame(kind::DATA, 0, 1, &[0; 2000]));
+    conn.receive(&wire);
+    assert!(conn.wants_read());
+    let n = conn.pending_output().len();
+    conn.consume_output(n);
+    // After the ack, a new stream's window is 1000.
+    let mut wire = frame(kind::SETTINGS, flag::ACK, 0, &[]);
+    let mut block = Vec::new();
+    for (n, v) in [(":method", "POST"), (":scheme", "https"), (":path", "/")] {
+        enc.encode(n.as_bytes(), v.as_bytes(), &mut block);
+    }
+    wire.extend(frame(kind::HEADERS, flag::END_HEADERS, 3, &block));
+    wire.extend(frame(kind::DATA, 0, 3, &[0; 1001]));
+    conn.receive(&wire);
+    let out = conn.pending_output();
+    // RST_STREAM(3, FLOW_CONTROL_ERROR).
+    assert_eq!(&out[3..9], &[kind::RST_STREAM, 0, 0, 0, 0, 3]);
+    assert_eq!(
+        &out[9..13],
+        &(ErrorCode::FlowControlError as u32).to_be_bytes()
+    );
+}
