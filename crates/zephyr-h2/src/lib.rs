@@ -38,7 +38,7 @@ mod stream;
 
 pub use config::H2Config;
 pub use connection::{H2Connection, H2Counters, H2Event, SendError};
-pub use fields::{Field, RequestHead};
+pub use fields::Field;
 pub use frame::ErrorCode;
 
 #[cfg(test)]
