@@ -1,0 +1,54 @@
+//! One stream's state (RFC 9113 §5.1) and windows, as the connection keeps it.
+
+/// Where our side of a stream stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendState {
+    /// No response head yet (informational 1xx heads may have gone).
+    Idle,
+    /// Response head sent; DATA and trailers may follow.
+    Open,
+    /// END_STREAM sent.
+    Closed,
+}
+
+/// An open or half-closed stream. Idle and closed streams have no entry.
+#[derive(Debug)]
+pub struct Stream {
+    /// The peer has not ended its side.
+    pub recv_open: bool,
+    pub send: SendState,
+    /// Bytes we may still send (may go negative after a SETTINGS change, §6.9.2).
+    pub send_window: i64,
+    /// Bytes the peer may still send.
+    pub recv_window: i64,
+    /// Bytes released by the consumer, not yet announced in a WINDOW_UPDATE.
+    pub recv_unannounced: u32,
+    /// Body bytes handed to the consumer and not yet released.
+    pub outstanding: u64,
+    /// The request's content-length, checked against the DATA received (§8.1.1).
+    pub content_length: Option<u64>,
+    pub received: u64,
+    /// `send_data` accepted less than it was given: a `WindowOpened` is owed.
+    pub blocked: bool,
+}
+
+impl Stream {
+    pub fn new(send_window: i64, recv_window: i64, content_length: Option<u64>) -> Self {
+        Self {
+            recv_open: true,
+            send: SendState::Idle,
+            send_window,
+            recv_window,
+            recv_unannounced: 0,
+            outstanding: 0,
+            content_length,
+            received: 0,
+            blocked: false,
+        }
+    }
+
+    /// Both sides ended: the stream closes.
+    pub fn is_done(&self) -> bool {
+        !self.recv_open && self.send == SendState::Closed
+    }
+}
