@@ -24,6 +24,8 @@ command -v python3 >/dev/null || missing+=(python3)
 python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 # chromium runs the real-browser WebSocket test (driven by playwright-core).
 command -v chromium >/dev/null || missing+=(chromium)
+# nghttp (HTTP/2 client tests) comes with h2load, which the HTTP/2 benchmark uses.
+command -v nghttp >/dev/null || missing+=(nghttp2-client)
 if [ -z "${ZEPHYR_TEST_PG_URL:-}" ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 else
@@ -67,6 +69,9 @@ echo "==> Jaeger for the tracer's integration test (built only when missing, in 
 jaeger_log=$(mktemp /tmp/zephyr-jaeger.XXXXXX.log)
 bash scripts/jaeger.sh >"$jaeger_log" 2>&1 &
 jaeger_pid=$!
+# h2spec checks the HTTP/2 core's conformance (cargo test runs it); cached outside the repo.
+echo "==> h2spec for the HTTP/2 conformance test (installed only when missing)"
+bash scripts/h2spec.sh --install >/dev/null
 # kosoku runs Autobahn's WebSocket cases; a venv outside the repo, made only when missing.
 echo "==> kosoku for the Autobahn WebSocket cases (installed only when missing)"
 bash scripts/kosoku.sh >/dev/null
