@@ -147,6 +147,6 @@ for (const [label, , , baseline] of variants) {
   );
 }
 console.log(
-  '\nCPU µs/req is the server process\'s user+system time over the requests wrk counted: on an idle\n' +
+  "\nCPU µs/req is the server process's user+system time over the requests wrk counted: on an idle\n" +
     'machine, where the server is the bottleneck, it tracks 1/req/s; on a loaded one it is the steadier figure.',
 );
