@@ -5,18 +5,28 @@
 // medians and each traced variant's ratio to its own untraced figure.
 //
 //   pnpm --filter @zephyr/bench run bench:tracing      (RUNS=5 DURATION=5 CONNECTIONS=50 to tune)
+//   ONLY=zephyr RUNS=3 node tracing/run.mjs              (a quick look at Zephyr's variants alone)
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 /** [label, server file, tracing mode, baseline label]. */
-const variants = [
+const allVariants = [
   ['zephyr, tracing off', 'zephyr', 'off', null],
   ['zephyr, subscribed, not sampled', 'zephyr', 'unsampled', 'zephyr, tracing off'],
   ['zephyr, 100% sampled, batch OTLP', 'zephyr', 'sampled', 'zephyr, tracing off'],
   ['node:http, no OTel', 'node-http', 'off', null],
   ['node:http + OTel SDK, 100% sampled', 'node-http', 'sampled', 'node:http, no OTel'],
 ];
+// ONLY=zephyr runs the variants whose label contains it (a baseline is kept with its variants).
+const only = process.env.ONLY;
+const variants = allVariants.filter(
+  ([label], _, all) =>
+    only === undefined ||
+    label.includes(only) ||
+    all.some(([other, , , baseline]) => baseline === label && other.includes(only)),
+);
 const path = '/users/42';
 const runs = Number(process.env.RUNS ?? 5);
 const duration = Number(process.env.DURATION ?? 5);
@@ -57,6 +67,12 @@ const answers = (url, init) =>
     () => false,
   );
 
+/** User + system CPU seconds a process has used so far (Linux /proc; ticks are 1/100 s). */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function wrk(port, seconds) {
   const out = execFileSync(
     'taskset',
@@ -64,11 +80,12 @@ function wrk(port, seconds) {
     { encoding: 'utf8' },
   );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
   if (non2xx > 0 || /Socket errors: connect [1-9]|read [1-9]|write [1-9]/.test(out)) {
     throw new Error(`wrk saw errors:\n${out}`);
   }
-  return rps;
+  return { rps, requests };
 }
 
 const median = (xs) => {
@@ -82,6 +99,8 @@ const collector = await start('collector', { PORT: String(collectorPort) }, () =
   answers(collectorUrl, { method: 'POST', body: '' }),
 );
 const results = new Map();
+/** The server's CPU time per request: steadier than req/s on a loaded machine (see the note below). */
+const cpu = new Map();
 try {
   for (let run = 1; run <= runs; run++) {
     for (const [i, [label, file, mode]] of variants.entries()) {
@@ -93,9 +112,14 @@ try {
       );
       try {
         wrk(port, 2); // warm-up: JIT, caches
-        const rps = wrk(port, duration);
+        const cpuBefore = cpuSeconds(child.pid);
+        const { rps, requests } = wrk(port, duration);
+        const cpuUs = ((cpuSeconds(child.pid) - cpuBefore) / requests) * 1e6;
         results.set(label, [...(results.get(label) ?? []), rps]);
-        console.error(`run ${run}/${runs} ${label.padEnd(38)} ${rps.toFixed(0)} req/s`);
+        cpu.set(label, [...(cpu.get(label) ?? []), cpuUs]);
+        console.error(
+          `run ${run}/${runs} ${label.padEnd(38)} ${rps.toFixed(0)} req/s, ${cpuUs.toFixed(2)} µs CPU/req`,
+        );
       } finally {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
@@ -107,14 +131,22 @@ try {
 }
 
 console.log(`\nGET ${path} — wrk -t1 -c${connections} -d${duration}s, ${runs} runs, median req/s`);
-console.log('| variant | median req/s | runs | vs untraced | overhead |');
-console.log('|---|---:|---|---:|---:|');
+console.log(
+  '| variant | median req/s | runs | vs untraced | overhead | server CPU µs/req (median) | CPU overhead |',
+);
+console.log('|---|---:|---|---:|---:|---:|---:|');
 for (const [label, , , baseline] of variants) {
   const xs = results.get(label);
   const m = median(xs);
   const base = baseline === null ? m : median(results.get(baseline));
   const ratio = m / base;
+  const us = median(cpu.get(label));
+  const baseUs = baseline === null ? us : median(cpu.get(baseline));
   console.log(
-    `| ${label} | ${m.toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(', ')} | ${ratio.toFixed(3)}x | ${((1 - ratio) * 100).toFixed(1)}% |`,
+    `| ${label} | ${m.toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(', ')} | ${ratio.toFixed(3)}x | ${((1 - ratio) * 100).toFixed(1)}% | ${us.toFixed(2)} | ${((us / baseUs - 1) * 100).toFixed(1)}% |`,
   );
 }
+console.log(
+  "\nCPU µs/req is the server process's user+system time over the requests wrk counted: on an idle\n" +
+    'machine, where the server is the bottleneck, it tracks 1/req/s; on a loaded one it is the steadier figure.',
+);

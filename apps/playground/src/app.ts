@@ -62,6 +62,7 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
         'GET /health',
         'POST /users {name, email}',
         'GET /users/:id',
+        'GET /users/:id/visits',
         'POST /users/:id/notes {title, body?}',
         'GET /notes?first=&after=',
         'DELETE /notes/:id',
@@ -88,6 +89,14 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
     const user = await db.models.users.find(ctx.params.id, { with: { notes: true } });
     if (!user) throw new HttpError(404, `no user ${ctx.params.id}`);
     return ctx.json(user);
+  });
+
+  // One request through every layer: a database read and an actor ask (traced as one tree).
+  app.get('/users/:id/visits', { params: id }, async (ctx) => {
+    const user = await db.models.users.find(ctx.params.id);
+    if (!user) throw new HttpError(404, `no user ${ctx.params.id}`);
+    const visitsSoFar = await visits.ask({ type: 'count', client: ctx.req.remoteAddress });
+    return ctx.json({ user: { id: user.id, name: user.name }, visits: visitsSoFar });
   });
 
   app.post(

@@ -40,7 +40,7 @@ if (applied.length > 0) console.log(`applied migrations: ${applied.join(', ')}`)
 // Actor threads load the actor kinds of these modules (the built JavaScript beside this file).
 const system = await createActorSystem({
   config: { actor_threads: settings.actorThreads },
-  modules: [new URL('./checksum.js', import.meta.url)],
+  modules: [new URL('./thread-tracing.js', import.meta.url), new URL('./checksum.js', import.meta.url)],
 });
 const visits = system.spawn(visitCounter, { name: 'visits' });
 const app = createPlaygroundApp({

@@ -41,6 +41,19 @@ describe('createActorPool', () => {
     expect(quick.every((thread) => thread !== slow)).toBe(true);
   });
 
+  it('sends each reply as its handler finishes, not when the actor has worked through its queue', async () => {
+    system = await createActorSystem({ config: { actor_threads: 1 }, modules });
+    const pool = createActorPool(system, poolWorker);
+    await pool.ask({ type: 'where' });
+    const sent = performance.now();
+    const arrivals = await Promise.all(
+      [0, 1, 2, 3].map(() => pool.ask({ type: 'burn', ms: 40 }).then(() => performance.now() - sent)),
+    );
+    // Four 40 ms handlers in a row on one thread: held to the end of the turn, the replies would
+    // all land together; sent as made, they land about 40 ms apart.
+    expect(arrivals[3]! - arrivals[0]!).toBeGreaterThanOrEqual(100);
+  });
+
   it('rejects with MailboxFullError (503, retry 1) when every actor has maxPendingPerActor messages', async () => {
     system = await createActorSystem({ config: { actor_threads: 1 }, modules });
     const pool = createActorPool(system, poolWorker, { maxPendingPerActor: 2 });

@@ -9,7 +9,12 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { activeContextStore } from './active-context-store.js';
-import { CHANNELS, type ReceiveChannelContext, type SendChannelContext } from './channel-contexts.js';
+import {
+  CHANNELS,
+  type ReceiveChannelContext,
+  type SendChannelContext,
+  someEvents,
+} from './channel-contexts.js';
 import { recordError } from './record-error.js';
 import { recordGetter, recordSetter, w3cPropagator } from './w3c-propagator.js';
 
@@ -31,10 +36,10 @@ const MESSAGING_SYSTEM = 'zephyr';
  */
 export function subscribeActorSpans(tracer: Tracer): () => void {
   const sends = tracingChannel<string, SendChannelContext>(CHANNELS.send);
-  const receives = tracingChannel<Context, ReceiveChannelContext>(CHANNELS.receive);
+  const receives = tracingChannel<Context | undefined, ReceiveChannelContext>(CHANNELS.receive);
   const spans = new WeakMap<object, Span>();
 
-  const sendHandlers = {
+  const sendHandlers = someEvents({
     start(data: SendChannelContext) {
       const active = context.active();
       if (trace.getSpan(active) === undefined) return;
@@ -58,13 +63,11 @@ export function subscribeActorSpans(tracer: Tracer): () => void {
       if (data.error !== undefined) recordError(span, data.error);
       span.end();
     },
-    asyncStart() {},
-    asyncEnd() {},
-    error() {},
-  };
+  });
 
-  const start = (data: ReceiveChannelContext): Context => {
-    if (data.headers === undefined) return ROOT_CONTEXT;
+  // `undefined`: no trace; the store runs the handler with no current context (see activeContextStore).
+  const start = (data: ReceiveChannelContext): Context | undefined => {
+    if (data.headers === undefined) return undefined;
     const parent = w3cPropagator.extract(ROOT_CONTEXT, data.headers, recordGetter);
     if (trace.getSpanContext(parent) === undefined) return parent;
     const span = tracer.startSpan(
@@ -82,16 +85,13 @@ export function subscribeActorSpans(tracer: Tracer): () => void {
     if (data.error !== undefined) recordError(span, data.error);
     span.end();
   };
-  const receiveHandlers = {
-    start() {},
+  const receiveHandlers = someEvents({
     // A synchronous handler's outcome (`result` or `error`) is set before `end`.
     end: (data: ReceiveChannelContext) => {
       if ('result' in data || 'error' in data) finish(data);
     },
-    asyncStart() {},
     asyncEnd: finish,
-    error() {},
-  };
+  });
 
   const store = activeContextStore;
   sends.subscribe(sendHandlers);

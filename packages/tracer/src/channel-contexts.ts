@@ -1,3 +1,5 @@
+import type { TracingChannelSubscribers } from 'node:diagnostics_channel';
+
 /**
  * The parts of each package's channel payload the tracer reads. They are declared here, by
  * shape, so the tracer depends on no other Zephyr package: the channel names and these shapes
@@ -68,3 +70,13 @@ export const CHANNELS = {
   send: 'zephyr:runtime:send',
   receive: 'zephyr:runtime:receive',
 } as const;
+
+/**
+ * Subscribers for only some of a tracing channel's events. Node skips an event with no handler
+ * (its types ask for all five), and an event nobody listens to costs no call per publish.
+ */
+export function someEvents<T extends object>(
+  handlers: Partial<TracingChannelSubscribers<T>>,
+): TracingChannelSubscribers<T> {
+  return handlers as TracingChannelSubscribers<T>;
+}

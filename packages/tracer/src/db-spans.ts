@@ -7,7 +7,12 @@ import {
   ATTR_DB_SYSTEM_NAME,
   DB_SYSTEM_NAME_VALUE_POSTGRESQL,
 } from '@opentelemetry/semantic-conventions';
-import { type AcquireChannelContext, CHANNELS, type QueryChannelContext } from './channel-contexts.js';
+import {
+  type AcquireChannelContext,
+  CHANNELS,
+  type QueryChannelContext,
+  someEvents,
+} from './channel-contexts.js';
 import { recordError } from './record-error.js';
 import { addSqlComment } from './sql-commenter.js';
 
@@ -25,14 +30,19 @@ export interface DbSpanOptions {
   readonly sqlCommenter: boolean;
 }
 
-/** Database client spans for every statement, and for pool checkouts made inside a trace. */
+/**
+ * Database client spans for every statement and pool checkout made inside a trace. One made
+ * outside any (startup, migrations, or a request nobody samples, which enters no context) gets
+ * none: it would only start a stray trace of its own.
+ */
 export function subscribeDbSpans(tracer: Tracer, options: DbSpanOptions): () => void {
   const queries = tracingChannel<string, QueryChannelContext>(CHANNELS.query);
   const acquires = tracingChannel<string, AcquireChannelContext>(CHANNELS.acquire);
   const spans = new WeakMap<object, Span>();
 
-  const queryHandlers = {
+  const queryHandlers = someEvents({
     start(data: QueryChannelContext) {
+      if (trace.getSpan(context.active()) === undefined) return;
       const name =
         data.operation === undefined ? 'postgresql' : `${data.operation} ${data.table ?? ''}`.trim();
       const span = tracer.startSpan(name, {
@@ -54,8 +64,6 @@ export function subscribeDbSpans(tracer: Tracer, options: DbSpanOptions): () => 
         data.sql = addSqlComment(data.sql, trace.setSpan(context.active(), span));
       }
     },
-    end() {},
-    asyncStart() {},
     asyncEnd(data: QueryChannelContext) {
       const span = spans.get(data);
       if (span === undefined) return;
@@ -65,12 +73,10 @@ export function subscribeDbSpans(tracer: Tracer, options: DbSpanOptions): () => 
       if (data.error !== undefined) recordError(span, data.error);
       span.end();
     },
-    error() {},
-  };
+  });
 
-  const acquireHandlers = {
+  const acquireHandlers = someEvents({
     start(data: AcquireChannelContext) {
-      // A checkout outside any trace (startup, migrations) would only start noise traces.
       if (trace.getSpan(context.active()) === undefined) return;
       spans.set(
         data,
@@ -84,8 +90,6 @@ export function subscribeDbSpans(tracer: Tracer, options: DbSpanOptions): () => 
         }),
       );
     },
-    end() {},
-    asyncStart() {},
     asyncEnd(data: AcquireChannelContext) {
       const span = spans.get(data);
       if (span === undefined) return;
@@ -94,8 +98,7 @@ export function subscribeDbSpans(tracer: Tracer, options: DbSpanOptions): () => 
       if (data.error !== undefined) recordError(span, data.error);
       span.end();
     },
-    error() {},
-  };
+  });
 
   queries.subscribe(queryHandlers);
   acquires.subscribe(acquireHandlers);

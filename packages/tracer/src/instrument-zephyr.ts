@@ -2,6 +2,7 @@ import { type TracerProvider, trace } from '@opentelemetry/api';
 import { subscribeActorSpans } from './actor-spans.js';
 import { subscribeDbSpans } from './db-spans.js';
 import { subscribeFetchSpans } from './fetch-spans.js';
+import type { RootDecision } from './request-sampler.js';
 import { subscribeServerSpans } from './server-spans.js';
 import { InvalidArgumentError } from './tracing-errors.js';
 
@@ -46,9 +47,21 @@ export function instrumentZephyr(options: InstrumentOptions = {}): ZephyrInstrum
   const provider = options.tracerProvider ?? trace.getTracerProvider();
   if (typeof provider?.getTracer !== 'function')
     throw new InvalidArgumentError('instrumentZephyr tracerProvider must be an OpenTelemetry TracerProvider');
+  return subscribeZephyr(provider, options);
+}
+
+/**
+ * `instrumentZephyr` once its options are checked; `setupTracing` passes the draw of its own
+ * sampler, so that a request it does not sample costs no span work.
+ */
+export function subscribeZephyr(
+  provider: TracerProvider,
+  options: InstrumentOptions,
+  decideRoot?: RootDecision,
+): ZephyrInstrumentation {
   const tracer = provider.getTracer(TRACER_NAME);
   const stops = [
-    subscribeServerSpans(tracer),
+    subscribeServerSpans(tracer, decideRoot),
     subscribeDbSpans(tracer, { sqlCommenter: options.sqlCommenter ?? false }),
     subscribeActorSpans(tracer),
     ...(options.fetch === false ? [] : [subscribeFetchSpans(tracer)]),

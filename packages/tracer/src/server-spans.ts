@@ -1,5 +1,14 @@
 import { tracingChannel } from 'node:diagnostics_channel';
-import { type Context, ROOT_CONTEXT, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  TraceFlags,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_HTTP_REQUEST_METHOD,
@@ -11,30 +20,59 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
 import { activeContextStore } from './active-context-store.js';
-import { CHANNELS, type RequestChannelContext } from './channel-contexts.js';
+import { CHANNELS, type RequestChannelContext, someEvents } from './channel-contexts.js';
 import { recordError } from './record-error.js';
+import { presampled, type RootDecision } from './request-sampler.js';
 import { w3cPropagator } from './w3c-propagator.js';
+
+type Request = RequestChannelContext['request'];
 
 const headerGetter = {
   keys: () => ['traceparent', 'tracestate', 'baggage'],
-  get: (request: RequestChannelContext['request'], key: string) => request.header(key),
+  get: (request: Request, key: string) => request.header(key),
 };
 
+/** Where a request's span is kept on the channel's payload (the payload is the publisher's object). */
+const kSpan = Symbol('@zephyr/tracer request span');
+type Traced = RequestChannelContext & { [kSpan]?: Span | undefined };
+
 /**
- * HTTP server spans around every request: the parent comes from the incoming `traceparent`
- * (a request without one starts a trace), `baggage` rides along in the context, and the span is
- * current for the whole request so database and actor spans nest under it.
+ * HTTP server spans around every sampled request: the parent comes from the incoming
+ * `traceparent` (a request without one starts a trace), `baggage` rides along in the context,
+ * and the span is current for the whole request so database and actor spans nest under it.
+ *
+ * Sampling is decided once, first. A request that nobody samples and that arrives with no trace
+ * context does no span work and enters no context (database, actor and fetch spans start only
+ * inside a trace, so nothing below it starts one). One that arrives with a context but is not
+ * sampled runs in the caller's context, so its trace id and flags still travel on.
+ *
+ * @param decideRoot `setupTracing`'s draw for requests that start a trace; without one (an app's
+ *   own SDK) the SDK's sampler decides through `startSpan`.
  */
-export function subscribeServerSpans(tracer: Tracer): () => void {
-  const channel = tracingChannel<Context, RequestChannelContext>(CHANNELS.request);
-  const spans = new WeakMap<RequestChannelContext, Span>();
-  const start = (data: RequestChannelContext): Context => {
+export function subscribeServerSpans(tracer: Tracer, decideRoot?: RootDecision): () => void {
+  const channel = tracingChannel<Context | undefined, RequestChannelContext>(CHANNELS.request);
+  const names = new SpanNames();
+  const start = (data: Traced): Context | undefined => {
     const req = data.request;
-    const parent = w3cPropagator.extract(ROOT_CONTEXT, req, headerGetter);
-    // Method and route are what samplers may look at; the rest is built only for recorded spans,
-    // so a request that is not sampled costs little more than the context switch.
+    let parent = ROOT_CONTEXT;
+    if (req.header('traceparent') !== undefined || req.header('baggage') !== undefined)
+      parent = w3cPropagator.extract(ROOT_CONTEXT, req, headerGetter);
+    const remote = trace.getSpanContext(parent);
+    if (decideRoot !== undefined) {
+      // setupTracing's sampler is parent-based: a caller's decision stands, a new trace is drawn.
+      const sampled = remote === undefined ? decideRoot() : (remote.traceFlags & TraceFlags.SAMPLED) !== 0;
+      if (!sampled) return parent === ROOT_CONTEXT ? undefined : parent;
+      const span = tracer.startSpan(
+        names.of(req.method, data.route),
+        { kind: SpanKind.SERVER, attributes: requestAttributes(req, data.route) },
+        remote === undefined ? presampled(parent) : parent,
+      );
+      data[kSpan] = span;
+      return trace.setSpan(parent, span);
+    }
+    // Method and route are what samplers may look at; the rest is built only for recorded spans.
     const span = tracer.startSpan(
-      data.route === '' ? req.method : `${req.method} ${data.route}`,
+      names.of(req.method, data.route),
       {
         kind: SpanKind.SERVER,
         attributes:
@@ -44,22 +82,15 @@ export function subscribeServerSpans(tracer: Tracer): () => void {
       },
       parent,
     );
-    if (span.isRecording()) {
-      span.setAttributes({
-        [ATTR_URL_PATH]: req.path,
-        [ATTR_URL_SCHEME]: 'http',
-        [ATTR_NETWORK_PROTOCOL_VERSION]: req.httpVersion,
-        [ATTR_CLIENT_ADDRESS]: req.remoteAddress,
-        ...userAgent(req),
-      });
-    }
-    spans.set(data, span);
+    if (!span.isRecording()) return parent === ROOT_CONTEXT ? undefined : parent;
+    span.setAttributes(requestAttributes(req, undefined));
+    data[kSpan] = span;
     return trace.setSpan(parent, span);
   };
-  const finish = (data: RequestChannelContext): void => {
-    const span = spans.get(data);
+  const finish = (data: Traced): void => {
+    const span = data[kSpan];
     if (span === undefined) return;
-    spans.delete(data);
+    data[kSpan] = undefined;
     span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, data.status);
     // Server spans: only 5xx (or a failure with no status) is an error; a 4xx is the client's.
     if (data.status >= 500 || data.status === 0)
@@ -67,16 +98,14 @@ export function subscribeServerSpans(tracer: Tracer): () => void {
     else if (data.error !== undefined) span.recordException(toError(data.error));
     span.end();
   };
-  const handlers = {
-    start() {},
+  // Only the events that do something are subscribed: each publish to a handler costs.
+  const handlers = someEvents({
     // A request that finished synchronously has its status set by `end`.
-    end: (data: RequestChannelContext) => {
+    end: (data: Traced) => {
       if (data.status !== 0) finish(data);
     },
-    asyncStart() {},
     asyncEnd: finish,
-    error() {},
-  };
+  });
   const store = activeContextStore;
   channel.start.bindStore(store, start);
   channel.subscribe(handlers);
@@ -86,9 +115,44 @@ export function subscribeServerSpans(tracer: Tracer): () => void {
   };
 }
 
-function userAgent(req: RequestChannelContext['request']): Record<string, string> {
+/** Every attribute of a request span but the status; `route` `undefined` leaves method and route out. */
+function requestAttributes(req: Request, route: string | undefined): Attributes {
+  const attributes: Attributes = {
+    [ATTR_URL_PATH]: req.path,
+    [ATTR_URL_SCHEME]: 'http',
+    [ATTR_NETWORK_PROTOCOL_VERSION]: req.httpVersion,
+    [ATTR_CLIENT_ADDRESS]: req.remoteAddress,
+  };
+  if (route !== undefined) {
+    attributes[ATTR_HTTP_REQUEST_METHOD] = req.method;
+    if (route !== '') attributes[ATTR_HTTP_ROUTE] = route;
+  }
   const ua = req.header('user-agent');
-  return ua === undefined ? {} : { [ATTR_USER_AGENT_ORIGINAL]: ua };
+  if (ua !== undefined) attributes[ATTR_USER_AGENT_ORIGINAL] = ua;
+  return attributes;
+}
+
+/** Span names (`GET /users/:id`), built once per method and route rather than per request. */
+class SpanNames {
+  /** Bounded: methods and routes are the app's, but an engine may pass any method token through. */
+  static readonly MAX = 1024;
+  readonly #names = new Map<string, Map<string, string>>();
+  #count = 0;
+
+  of(method: string, route: string): string {
+    let byRoute = this.#names.get(method);
+    const known = byRoute?.get(route);
+    if (known !== undefined) return known;
+    const name = route === '' ? method : `${method} ${route}`;
+    if (this.#count >= SpanNames.MAX) return name;
+    if (byRoute === undefined) {
+      byRoute = new Map();
+      this.#names.set(method, byRoute);
+    }
+    byRoute.set(route, name);
+    this.#count++;
+    return name;
+  }
 }
 
 function toError(error: unknown): Error {

@@ -12,7 +12,8 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { z } from 'zod';
-import { instrumentZephyr } from './instrument-zephyr.js';
+import { subscribeZephyr } from './instrument-zephyr.js';
+import { PresampledRootSampler, ratioDecision } from './request-sampler.js';
 import { TraceRing, type TraceRingOptions } from './trace-ring.js';
 import { InvalidArgumentError, TracingAlreadySetUpError } from './tracing-errors.js';
 import { w3cPropagator } from './w3c-propagator.js';
@@ -137,9 +138,14 @@ export function setupTracing(options: SetupTracingOptions): Tracing {
       }),
     );
   }
+  const sampleRate = o.sampleRate ?? 1;
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: o.serviceName }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(o.sampleRate ?? 1) }),
+    // Requests are drawn by Zephyr before any span work (ratioDecision below); an app's own root
+    // spans by the ratio sampler, at the same rate.
+    sampler: new ParentBasedSampler({
+      root: new PresampledRootSampler(new TraceIdRatioBasedSampler(sampleRate)),
+    }),
     spanProcessors: processors,
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();
@@ -155,10 +161,11 @@ export function setupTracing(options: SetupTracingOptions): Tracing {
     propagation.disable();
     throw new TracingAlreadySetUpError();
   }
-  const instrumentation = instrumentZephyr({
-    tracerProvider: provider,
-    sqlCommenter: o.sqlCommenter ?? false,
-  });
+  const instrumentation = subscribeZephyr(
+    provider,
+    { sqlCommenter: o.sqlCommenter ?? false },
+    ratioDecision(sampleRate),
+  );
   let stopped: Promise<void> | undefined;
   const tracing: Tracing = {
     provider,

@@ -65,7 +65,7 @@ export class TraceRing implements SpanProcessor {
   readonly maxTraces: number;
   readonly maxSpansPerTrace: number;
   /** Insertion-ordered: the first entry is the oldest trace. */
-  readonly #traces = new Map<string, { startTime: number; spans: RecordedSpan[] }>();
+  readonly #traces = new Map<string, ReadableSpan[]>();
   #droppedSpans = 0;
 
   constructor(options: TraceRingOptions = {}) {
@@ -87,15 +87,14 @@ export class TraceRing implements SpanProcessor {
   /** Recent traces, newest first. */
   traces(): RecordedTrace[] {
     const out: RecordedTrace[] = [];
-    for (const [traceId, t] of this.#traces)
-      out.push({ traceId, startTime: t.startTime, spans: [...t.spans] });
+    for (const [traceId, spans] of this.#traces) out.push(recordTrace(traceId, spans));
     return out.reverse();
   }
 
   /** One trace by id (32 hex digits), or `undefined` when it is not (or no longer) in the ring. */
   trace(traceId: string): RecordedTrace | undefined {
-    const t = this.#traces.get(traceId);
-    return t === undefined ? undefined : { traceId, startTime: t.startTime, spans: [...t.spans] };
+    const spans = this.#traces.get(traceId);
+    return spans === undefined ? undefined : recordTrace(traceId, spans);
   }
 
   /** Empties the ring. */
@@ -105,24 +104,24 @@ export class TraceRing implements SpanProcessor {
 
   onStart(_span: Span, _parentContext: Context): void {}
 
+  // Keeps the finished span itself (the SDK ignores changes after `end`) and makes the plain
+  // copy only when read: the dashboard reads now and then, spans end on every sampled request.
   onEnd(span: ReadableSpan): void {
-    const ctx = span.spanContext();
-    const recorded = record(span);
-    let entry = this.#traces.get(ctx.traceId);
-    if (entry === undefined) {
-      entry = { startTime: recorded.startTime, spans: [] };
-      this.#traces.set(ctx.traceId, entry);
+    const traceId = span.spanContext().traceId;
+    let spans = this.#traces.get(traceId);
+    if (spans === undefined) {
+      spans = [];
+      this.#traces.set(traceId, spans);
       if (this.#traces.size > this.maxTraces) {
         const oldest = this.#traces.keys().next().value as string;
         this.#traces.delete(oldest);
       }
     }
-    if (entry.spans.length >= this.maxSpansPerTrace) {
+    if (spans.length >= this.maxSpansPerTrace) {
       this.#droppedSpans++;
       return;
     }
-    entry.spans.push(recorded);
-    if (recorded.startTime < entry.startTime) entry.startTime = recorded.startTime;
+    spans.push(span);
   }
 
   forceFlush(): Promise<void> {
@@ -132,6 +131,13 @@ export class TraceRing implements SpanProcessor {
   shutdown(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+function recordTrace(traceId: string, spans: readonly ReadableSpan[]): RecordedTrace {
+  const recorded = spans.map(record);
+  let startTime = Number.POSITIVE_INFINITY;
+  for (const span of recorded) if (span.startTime < startTime) startTime = span.startTime;
+  return { traceId, startTime, spans: recorded };
 }
 
 function record(span: ReadableSpan): RecordedSpan {

@@ -2,15 +2,23 @@ import { trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import {
   type ActorSystem,
+  createActorPool,
   createActorSystem,
   defineActor,
   receiveChannel,
   sendChannel,
 } from '@zephyr/runtime';
+import { actorRoute, createApp } from '@zephyr/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TRACER_NAME } from '../src/index.js';
-import { spanReporter } from './fixtures/traced-actors.js';
-import { inMemoryTracing, only, type TestTracing } from './support/in-memory-tracing.js';
+import { routeSpanReporter, spanReporter } from './fixtures/traced-actors.js';
+import {
+  inMemoryTracing,
+  only,
+  type TestTracing,
+  TRACE_ID,
+  TRACEPARENT,
+} from './support/in-memory-tracing.js';
 
 let t: TestTracing | undefined;
 let system: ActorSystem | undefined;
@@ -114,6 +122,25 @@ describe('actor spans', () => {
     });
     // Outside a trace nothing is carried: the worker's handler sees no span.
     expect(await ref.ask({ type: 'report' })).toBeNull();
+  });
+
+  it("runs an actor route's work on an actor thread as a child of the request span", async () => {
+    t = inMemoryTracing();
+    system = await createActorSystem({ config: { actor_threads: 1 }, modules });
+    const app = createApp({ production: true });
+    app.post('/work', actorRoute(createActorPool(system, routeSpanReporter)));
+    const res = await app.inject({ method: 'POST', url: '/work', headers: { traceparent: TRACEPARENT } });
+    expect(res.status).toBe(200);
+    const spans = await t.spans();
+    const request = only(spans, 'POST /work');
+    expect(request.spanContext().traceId).toBe(TRACE_ID);
+    const send = only(spans, 'send request');
+    expect(send.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+    expect(res.json()).toMatchObject({
+      name: 'process request',
+      traceId: TRACE_ID,
+      parentSpanId: send.spanContext().spanId,
+    });
   });
 
   it('keeps the trace of messages that waited for space in a backpressure mailbox (ask and send)', async () => {

@@ -30,10 +30,12 @@ function inSpan<T>(name: string, fn: () => Promise<T>): Promise<T> {
 }
 
 describe('database client spans', () => {
-  it('makes a CLIENT span per statement on PGlite, nested in the current span, with DB conventions', async () => {
+  it('makes a CLIENT span per statement on PGlite, nested in the current span, with DB conventions; none outside a trace', async () => {
     const db = await pgliteShop();
     t = inMemoryTracing();
     try {
+      // Outside any trace (a job, or a request nobody samples): no span, no stray trace.
+      expect(await db.models.products.findMany({ where: { sku: 'a-1' } })).toHaveLength(1);
       const rows = await inSpan('parent', () => db.models.products.findMany({ where: { sku: 'a-1' } }));
       expect(rows).toHaveLength(1);
       const spans = await t.spans();

@@ -68,6 +68,51 @@ describe('setupTracing', () => {
     expect(await t.spans()).toHaveLength(1);
   });
 
+  it('decides once, first: an unsampled request enters no context, a caller’s unsampled trace still travels on', async () => {
+    t = inMemoryTracing({ sampleRate: 0 });
+    const app = createApp();
+    // What the handler sees as current, across an await, and what it would send on downstream.
+    app.get('/where', async (ctx) => {
+      await new Promise((r) => setTimeout(r, 1));
+      const carrier: Record<string, string> = {};
+      propagation.inject(context.active(), carrier);
+      return ctx.json({ root: context.active() === ROOT_CONTEXT, carrier });
+    });
+    const fresh = await app.inject({ method: 'GET', url: '/where' });
+    expect(fresh.json()).toEqual({ root: true, carrier: {} });
+    // Not sampled by the caller: no span here, but its trace id and flag go on unchanged.
+    const unsampled = `00-${TRACE_ID}-b7ad6b7169203331-00`;
+    const continued = await app.inject({
+      method: 'GET',
+      url: '/where',
+      headers: { traceparent: unsampled, baggage: 'tenant=acme' },
+    });
+    expect(continued.json()).toEqual({
+      root: false,
+      carrier: { traceparent: unsampled, baggage: 'tenant=acme' },
+    });
+    // Baggage alone travels on too, though no trace is recorded.
+    const baggage = await app.inject({ method: 'GET', url: '/where', headers: { baggage: 'tenant=acme' } });
+    expect(baggage.json()).toEqual({ root: false, carrier: { baggage: 'tenant=acme' } });
+    expect(await t.spans()).toEqual([]);
+  });
+
+  it('draws requests at sampleRate, and the app’s own root spans at the same rate', async () => {
+    t = inMemoryTracing({ sampleRate: 0.5 });
+    const app = createApp();
+    app.get('/', (ctx) => ctx.text('ok'));
+    for (let i = 0; i < 400; i++) await app.inject({ method: 'GET', url: '/' });
+    for (let i = 0; i < 400; i++) trace.getTracer('mine').startSpan('own').end();
+    const spans = await t.spans();
+    const requests = spans.filter((s) => s.name === 'GET /').length;
+    const own = spans.filter((s) => s.name === 'own').length;
+    // 400 draws at p = 0.5: outside 140..260 is a 1-in-10^9 event.
+    expect(requests).toBeGreaterThan(140);
+    expect(requests).toBeLessThan(260);
+    expect(own).toBeGreaterThan(140);
+    expect(own).toBeLessThan(260);
+  });
+
   it('registers W3C propagation globally, for the app’s own code', async () => {
     t = inMemoryTracing();
     const carrier: Record<string, string> = {};

@@ -15,7 +15,7 @@ import {
 import { loadNative, type NativeUringServer } from './native.js';
 import { originForm } from './request-target.js';
 import { CommandWriter } from './uring-commands.js';
-import { decodeEvents, decodeFields, type EventVisitor } from './uring-events.js';
+import { decodeEvents, decodeFields, type EventVisitor, findField } from './uring-events.js';
 import { type ExchangeHost, type ResponseFields, UringExchange } from './uring-exchange.js';
 import { CMD_CONTINUE, EF_BODY_FOLLOWS, EF_EXPECT_CONTINUE } from './uring-protocol.js';
 
@@ -52,6 +52,8 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
   private readonly ev32: Uint32Array;
   private readonly commands: CommandWriter;
   private readonly conns = new Map<number, ConnExchanges>();
+  /** Peer address by connection slot; a slot's next connection has another `gen`. */
+  private readonly peers = new Map<number, { gen: number; address: string }>();
   private inBatch = false;
   private batch = 0;
   private flushQueued = false;
@@ -200,6 +202,13 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     this.find(index, gen, seq)?.drained();
   }
 
+  findHeader(ex: UringExchange, wanted: string): string | undefined | null {
+    if (this.inBatch && ex.batch === this.batch)
+      return findField(this.events, this.ev32, ex.fieldTable, ex.fieldBytes, ex.fieldCount, wanted);
+    this.decodeHeaders(ex);
+    return null;
+  }
+
   decodeHeaders(ex: UringExchange): void {
     if (ex.names) return;
     // Only while the batch that carried the request is being handled are its bytes still there.
@@ -267,7 +276,12 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
   }
 
   peerAddress(ex: UringExchange): string {
-    return this.native.peerAddress(ex.index, ex.gen) ?? '';
+    // One native lookup per connection, not per request (a tracer reads it on every request).
+    const known = this.peers.get(ex.index);
+    if (known !== undefined && known.gen === ex.gen) return known.address;
+    const address = this.native.peerAddress(ex.index, ex.gen) ?? '';
+    if (address !== '') this.peers.set(ex.index, { gen: ex.gen, address });
+    return address;
   }
 
   // ===== commands ==============================================================================

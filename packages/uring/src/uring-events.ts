@@ -124,3 +124,41 @@ export function decodeFields(
   }
   return { names, values };
 }
+
+/**
+ * One header field's value (repeats joined with `, `), found by comparing name bytes so the
+ * other fields are never decoded: a handler or tracer asking for one header of a request it
+ * answers at once pays for that one. `wanted` is lower-case.
+ */
+export function findField(
+  ev: Buffer,
+  w: Uint32Array,
+  fieldTable: number,
+  fieldBytes: number,
+  fieldCount: number,
+  wanted: string,
+): string | undefined {
+  let found: string | undefined;
+  let b = fieldBytes;
+  for (let i = 0; i < fieldCount; i++) {
+    const nl = w[fieldTable + 2 * i] as number;
+    const vl = w[fieldTable + 2 * i + 1] as number;
+    const v = b + padded(nl);
+    if (nl === wanted.length && sameName(ev, b, wanted)) {
+      const value = ev.toString('latin1', v, v + vl);
+      found = found === undefined ? value : `${found}, ${value}`;
+    }
+    b = v + padded(vl);
+  }
+  return found;
+}
+
+/** ASCII case-insensitive: the parser admits only token characters in field names. */
+function sameName(ev: Buffer, at: number, wanted: string): boolean {
+  for (let j = 0; j < wanted.length; j++) {
+    let c = ev[at + j] as number;
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== wanted.charCodeAt(j)) return false;
+  }
+  return true;
+}

@@ -34,6 +34,11 @@ export interface ExchangeHost {
   write(ex: UringExchange, flags: number, body: Uint8Array | string | undefined, bodyBytes: number): void;
   /** Decodes the exchange's header fields from the event buffer (while it still holds them). */
   decodeHeaders(ex: UringExchange): void;
+  /**
+   * One field's value (`wanted` lower-case) read straight from the event buffer, or `null` when
+   * the buffer no longer holds the fields (then `decodeHeaders` has run).
+   */
+  findHeader(ex: UringExchange, wanted: string): string | undefined | null;
   /** Queues a command that carries no payload. */
   command(ex: UringExchange, kind: number, flags: number): void;
   /** Starts the response with `length` bytes of `fd` from `offset` as its whole body. */
@@ -164,10 +169,13 @@ export class UringExchange implements EngineRequest, EngineResponse {
   }
 
   header(name: string): string | undefined {
-    if (!this.names) this.host.decodeHeaders(this);
+    const wanted = name.toLowerCase();
+    if (!this.names) {
+      const value = this.host.findHeader(this, wanted);
+      if (value !== null) return value;
+    }
     const names = this.names ?? [];
     const values = this.values ?? [];
-    const wanted = name.toLowerCase();
     let found: string | undefined;
     for (let i = 0; i < names.length; i++) {
       if (names[i] === wanted) found = found === undefined ? values[i] : `${found}, ${values[i]}`;

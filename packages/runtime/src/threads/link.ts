@@ -52,6 +52,14 @@ const ARITY: Readonly<Record<number, number>> = {
  * generation, and less overlap between encoding here and decoding there.
  */
 const MAX_FIELDS_PER_FRAME = 3 * 1024;
+/**
+ * Longest an op waits for the rest of its batch, in ms. A burst of sends from one synchronous
+ * pass still goes as one frame; but a reply made after a long handler, with more handlers to run
+ * in the same turn, is sent at once: otherwise a pool actor with 32 queued 5 ms requests would
+ * hold every reply until the 32nd is done, and the main thread and the actor thread would take
+ * turns instead of working side by side.
+ */
+const MAX_BATCH_DELAY_MS = 1;
 
 /** What a thread does with operations arriving on a link. */
 export interface LinkHandler {
@@ -74,6 +82,8 @@ export interface LinkHandler {
 export class Link {
   private out: unknown[] = [];
   private flushScheduled = false;
+  /** When the last frame went (performance.now()). */
+  private flushedAt = 0;
   private nextId = 1;
   private readonly pending = new Map<number, ReplyTo>();
   private readonly watchers = new Map<number, (notice: DeathNotice) => void>();
@@ -194,7 +204,10 @@ export class Link {
   }
 
   private schedule(): void {
-    if (this.out.length >= MAX_FIELDS_PER_FRAME) this.flush();
+    // A side that has not flushed for a while was busy (an actor thread in a long handler, with
+    // more messages queued behind it): what it has to say goes now, not after its whole turn.
+    if (this.out.length >= MAX_FIELDS_PER_FRAME || performance.now() - this.flushedAt > MAX_BATCH_DELAY_MS)
+      this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(this.flush);
@@ -207,6 +220,7 @@ export class Link {
     const out = this.out;
     if (out.length === 0 || this.closed) return;
     this.out = [];
+    this.flushedAt = performance.now();
     let frame: Uint8Array;
     try {
       frame = this.codec.encode(out);

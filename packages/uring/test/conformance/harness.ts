@@ -32,6 +32,17 @@ export const testApp: RequestHandler = async (req, res) => {
     case 'headers':
       res.setHeader('content-type', 'application/json').end(JSON.stringify(req.headers()));
       return;
+    case 'header': {
+      // /header/<name>: header(name) read at once and again after an await (the engines may
+      // answer the two from different places: the request's bytes, then decoded fields).
+      const name = decodeURIComponent(rest[0] ?? '');
+      const now = req.header(name) ?? null;
+      await sleep(1);
+      res
+        .setHeader('content-type', 'application/json')
+        .end(JSON.stringify({ now, later: req.header(name) ?? null }));
+      return;
+    }
     case 'chunked':
       // No content-length: the engine must frame these writes as chunks.
       res.write('alpha,');

@@ -60,6 +60,20 @@ describe.each(ENGINES)('%s engine: HTTP semantics', (engine) => {
     ]);
   });
 
+  it('answers header(name) case-insensitively, repeats joined, the same before and after an await', async () => {
+    const ask = async (name: string) => {
+      const { text } = await raw(
+        server!.port,
+        `GET /header/${name} HTTP/1.1\r\nHost: a\r\nX-Rep: one\r\nX-Repeat: no\r\nx-REP: two\r\nConnection: close\r\n\r\n`,
+      );
+      return JSON.parse(parseResponses(text)[0]!.body) as unknown;
+    };
+    expect(await ask('X-Rep')).toEqual({ now: 'one, two', later: 'one, two' });
+    expect(await ask('x-repeat')).toEqual({ now: 'no', later: 'no' });
+    expect(await ask('traceparent')).toEqual({ now: null, later: null });
+    expect(await ask('x-re')).toEqual({ now: null, later: null });
+  });
+
   it('serves curl', async () => {
     const { stdout } = await run('curl', ['-sS', '-i', '--data-binary', 'from curl', `${base}/echo`]);
     expect(stdout).toMatch(/^HTTP\/1\.1 200/);
