@@ -7,6 +7,7 @@ import { ConnectionError, QueryTimeoutError } from '../../errors/pool-errors.js'
 import { tooManyParameters } from '../../errors/validation-error.js';
 import type { ArrayRowsQuery } from '../../query-compiler/compiled-template.js';
 import { type QueryTraceContext, queryChannel, traceQuery } from '../../tracing-channels.js';
+import { queryDescribedOnce, type StatementDescriptions } from './described-query.js';
 import { POSTGRES_MAX_PARAMETERS } from './postgres-limits.js';
 import type { StatementNames } from './statement-names.js';
 
@@ -45,6 +46,8 @@ export class PostgresConnection implements DatabaseConnection {
   readonly #names: StatementNames;
   /** Statement names retired on this session after their cached plan went stale (DDL changed a table). */
   readonly #retired = new Map<string, number>();
+  /** Result columns of the statements this session has described: each is described once. */
+  readonly #descriptions: StatementDescriptions = new Map();
   #broken = false;
   /** The session's statement_timeout as set at connect (0: none). */
   readonly #defaultTimeoutMs: number;
@@ -133,14 +136,16 @@ export class PostgresConnection implements DatabaseConnection {
     name: string | undefined,
     rowMode: 'array' | undefined,
   ): Promise<pg.QueryResult> {
-    const generation = name === undefined ? undefined : this.#retired.get(text);
-    const config: pg.QueryConfig & { rowMode?: 'array' | undefined } = {
-      name: generation === undefined ? name : `${name}_${generation}`,
-      text,
-      values,
-      rowMode,
-    };
-    return this.client.query(config);
+    if (name === undefined) {
+      const config: pg.QueryConfig & { rowMode?: 'array' | undefined } = { text, values, rowMode };
+      return this.client.query(config);
+    }
+    const generation = this.#retired.get(text);
+    return queryDescribedOnce(
+      this.client,
+      { name: generation === undefined ? name : `${name}_${generation}`, text, values, rowMode },
+      this.#descriptions,
+    );
   }
 
   /** Runs a statement directly (transaction control), outside the prepared-statement path. */
