@@ -736,8 +736,9 @@ export class Model<S extends AnySchema, N extends TableName<S>> {
     return q;
   }
 
-  async #insert(runner: ModelRunner, rows: RawRow[]): Promise<RawRow[]> {
-    if (rows.length === 0) return [];
+  /** Not `async`: the caller awaits the statement's own promise, one promise hop fewer per insert. */
+  #insert(runner: ModelRunner, rows: RawRow[]): Promise<RawRow[]> {
+    if (rows.length === 0) return Promise.resolve([]);
     const values: unknown[] = [];
     let key: string;
     if (rows.length === 1 && this.#sameColumnsAsLastInsert(rows[0] as RawRow)) {
