@@ -34,13 +34,14 @@ export const commands: Record<string, Command> = {
     async () => (await import('./start-command.js')).runStart,
   ),
   db: lazy(
-    'schema migrations: generate <name> | migrate | rollback | status',
-    `zephyr db <generate <name> | migrate | rollback | status> [options]
+    'schema migrations and seeds: generate <name> | migrate | rollback | status | seed <file>',
+    `zephyr db <generate <name> | migrate | rollback | status | seed <file>> [options]
 
   generate <name>      write migrations/<timestamp>_<name>.sql: the diff from the migrations to the schema
   migrate              show, then apply, every pending migration
   rollback [--steps n] show, then run, the down SQL of the last n applied migrations (default 1)
   status               each migration's state, and whether the schema has changes no migration holds
+  seed <file>          run the seed the built module <file> default-exports, in one transaction
 
   --allow-destructive  allow steps that lose data: dropped tables or columns (refused otherwise)
   --schema <file>      the built module exporting \`schema\` (default ${DEFAULT_SCHEMA_MODULE})

@@ -2,12 +2,14 @@ import { resolve } from 'node:path';
 import {
   createDatabase,
   createMigrator,
+  loadSeed,
   MigrationChecksumError,
   type MigrationFile,
   MigrationMissingError,
   type MigrationStatus,
   pglite,
   readMigrations,
+  runSeed,
   type SchemaChange,
 } from '@zephyr/db';
 import { DEFAULT_MIGRATIONS_DIR, DEFAULT_SCHEMA_MODULE } from './app-layout.js';
@@ -20,7 +22,7 @@ import { loadSchemaModule } from './schema-module.js';
 // A rollback runs a migration's down SQL; these statements lose rows or columns for good.
 const DATA_LOSS = /\b(drop\s+table|drop\s+column|truncate|delete\s+from)\b/i;
 
-const SUBCOMMANDS = ['generate', 'migrate', 'rollback', 'status'] as const;
+const SUBCOMMANDS = ['generate', 'migrate', 'rollback', 'status', 'seed'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 const flags = {
@@ -40,6 +42,7 @@ interface DbRun {
   schema: Awaited<ReturnType<typeof loadSchemaModule>>;
   open: () => ReturnType<typeof openDatabase>;
   where: string;
+  root: string;
 }
 
 /**
@@ -52,11 +55,16 @@ export async function runDb(args: readonly string[], context: CommandContext): P
   const sub = positionals[0];
   if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
     throw new UsageError(
-      sub === undefined ? 'which one? generate, migrate, rollback or status' : `unknown db command "${sub}"`,
+      sub === undefined
+        ? 'which one? generate, migrate, rollback, status or seed'
+        : `unknown db command "${sub}"`,
     );
   }
-  if (sub !== 'generate' && positionals.length > 1)
+  const takesArgument = sub === 'generate' || sub === 'seed';
+  if (!takesArgument && positionals.length > 1)
     throw new UsageError(`unexpected argument: "${positionals[1]}"`);
+  if (sub === 'seed' && positionals[1] === undefined)
+    throw new UsageError('seed needs a seed file, e.g. zephyr db seed dist/seed.js');
   if (sub === 'generate' && positionals[1] === undefined)
     throw new UsageError('generate needs a migration name, e.g. zephyr db generate add_posts');
   if (sub !== 'rollback' && values.steps !== undefined)
@@ -76,6 +84,7 @@ export async function runDb(args: readonly string[], context: CommandContext): P
     schema,
     open: () => openDatabase(schema, config.database, root),
     where: describeDatabase(config.database, root),
+    root,
   };
   return subcommands[sub as Subcommand](run);
 }
@@ -156,6 +165,28 @@ const subcommands: Record<Subcommand, (run: DbRun) => Promise<number>> = {
       const undone = await migrator.rollback({ steps: run.steps });
       run.context.out(`\nrolled back: ${undone.join(', ')}\n`);
       return 0;
+    } finally {
+      await db.destroy();
+    }
+  },
+
+  async seed(run) {
+    const file = run.args[0]!;
+    const seed = await loadSeed(file, run.root);
+    const db = run.open();
+    try {
+      run.context.out(`database: ${run.where}\n`);
+      try {
+        const { durationMs } = await runSeed(db, seed);
+        run.context.out(`seeded from ${file} in ${Math.round(durationMs)} ms\n`);
+        return 0;
+      } catch (err) {
+        // The seed ran in one transaction: its failure rolled every row back.
+        run.context.err(
+          `zephyr db seed: ${file} failed, nothing was written: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
+        return 1;
+      }
     } finally {
       await db.destroy();
     }

@@ -107,6 +107,31 @@ describe('zephyr db on pglite', () => {
     expect(status).toMatch(/pending +\d{14}_drop_title/);
   });
 
+  it('seed: runs a seed file in one transaction; a failing seed writes nothing', () => {
+    writeFileSync(
+      join(dir, 'seed.mjs'),
+      "export default async (db) => { await db.models.todos.createMany([{ title: 'a' }, { title: 'b' }]); };\n",
+    );
+    writeFileSync(
+      join(dir, 'bad-seed.mjs'),
+      "export default async (db) => { await db.models.todos.create({ title: 'c' }); throw new Error('seed broke'); };\n",
+    );
+    writeFileSync(
+      join(dir, 'count-seed.mjs'),
+      'export default async (db) => { const n = await db.models.todos.count(); if (n !== 2) throw new Error(String(n)); };\n',
+    );
+    const ok = db(1, 'seed', 'seed.mjs');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/seeded from seed\.mjs in \d+ ms/);
+    const bad = db(1, 'seed', 'bad-seed.mjs');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('bad-seed.mjs failed, nothing was written: seed broke');
+    expect(db(1, 'seed', 'count-seed.mjs').code).toBe(0);
+    const missing = db(1, 'seed');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('seed needs a seed file');
+  });
+
   it('refuses an applied migration whose file was edited, naming it', () => {
     const [init] = migrationFiles();
     const file = join(dir, 'migrations', init!);

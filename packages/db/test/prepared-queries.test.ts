@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { queryDescribedOnce, type StatementDescriptions } from '../src/dialect/postgres/described-query.js';
 import { createDatabase, InvalidQueryError, postgres, sql } from '../src/index.js';
 import { DIALECTS, openTestDatabase, postgresUrl, type TestDatabase } from './support/test-databases.js';
 import { schema, type TestSchema } from './support/test-schema.js';
@@ -82,6 +84,64 @@ describe.each(DIALECTS)('compiled and prepared queries (%s)', (kind) => {
       } finally {
         await sql`alter table users drop column nickname`.execute(db.kysely);
         await db.destroy();
+      }
+    });
+
+    it('a column whose type changed is read with its new type (the statement is described again)', async () => {
+      const db = createDatabase({
+        schema,
+        dialect: postgres({ connectionString: postgresUrl(), searchPath: t.schemaName, pool: { max: 1 } }),
+      });
+      try {
+        expect((await db.models.users.find(4))?.age).toBe(3);
+        await sql`alter table users alter column age type bigint`.execute(db.kysely);
+        expect((await db.models.users.find(4))?.age).toBe(3n);
+        expect((await db.models.users.find(5))?.age).toBe(4n);
+      } finally {
+        await sql`alter table users alter column age type integer`.execute(db.kysely);
+        await db.destroy();
+      }
+    });
+
+    it('a named statement is described once per session; a value that cannot be sent fails alone', async () => {
+      const client = new pg.Client({ connectionString: postgresUrl() });
+      await client.connect();
+      try {
+        const connection = (client as unknown as { connection: { describe(message: unknown): void } })
+          .connection;
+        const describe = connection.describe.bind(connection);
+        let describes = 0;
+        connection.describe = (message) => {
+          describes++;
+          describe(message);
+        };
+        const descriptions: StatementDescriptions = new Map();
+        const run = (values: unknown[]) =>
+          queryDescribedOnce(
+            client,
+            { name: 'plus_one', text: "select $1::int + 1 as n, 'x'::text as s", values },
+            descriptions,
+          );
+        for (let i = 0; i < 3; i++) expect((await run([i])).rows).toEqual([{ n: i + 1, s: 'x' }]);
+        expect(describes).toBe(1);
+        const circular: Record<string, unknown> = {};
+        circular.self = circular;
+        await expect(run([circular])).rejects.toThrow();
+        expect((await run([41])).rows).toEqual([{ n: 42, s: 'x' }]);
+        const arrays = await queryDescribedOnce(
+          client,
+          {
+            name: 'plus_one',
+            text: "select $1::int + 1 as n, 'x'::text as s",
+            values: [1],
+            rowMode: 'array',
+          },
+          descriptions,
+        );
+        expect(arrays.rows).toEqual([[2, 'x']]);
+        expect(describes).toBe(1);
+      } finally {
+        await client.end();
       }
     });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { InvalidQueryError } from '../src/index.js';
-import { DIALECTS, openTestDatabase, type TestDatabase } from './support/test-databases.js';
+import { column, defineSchema, InvalidQueryError, relation, table } from '../src/index.js';
+import { DIALECTS, openTestDatabase, type TestDatabase, useTestDatabase } from './support/test-databases.js';
 import { schema, type TestSchema } from './support/test-schema.js';
 
 describe.each(DIALECTS)('relations loaded eagerly, no N+1 (%s)', (kind) => {
@@ -50,11 +50,11 @@ describe.each(DIALECTS)('relations loaded eagerly, no N+1 (%s)', (kind) => {
     });
   });
 
-  it('belongsTo: the owner or null, in one extra query', async () => {
+  it('belongsTo: the owner or null, joined into the same statement', async () => {
     let posts: Awaited<ReturnType<typeof t.db.models.posts.findMany<{ author: true }>>> = [];
     expect(
       await countQueries(async () => (posts = await t.db.models.posts.findMany({ with: { author: true } }))),
-    ).toBe(2);
+    ).toBe(1);
     expect(posts.length).toBeGreaterThan(50);
     for (const p of posts) expect(p.author?.id).toBe(p.author_id);
     expectTypeOf(posts[0]!.author).toEqualTypeOf<{
@@ -67,6 +67,51 @@ describe.each(DIALECTS)('relations loaded eagerly, no N+1 (%s)', (kind) => {
       created_at: Date;
       updated_at: Date;
     } | null>();
+  });
+
+  it('a joined belongsTo keeps order, limit and filters, pages, and loads what is nested below it', async () => {
+    const all = await t.db.models.posts.findMany({ orderBy: { id: 'desc' } });
+    const some = await t.db.models.posts.findMany({
+      where: { title: { like: 'p1%' } },
+      orderBy: { id: 'desc' },
+      limit: 4,
+      offset: 1,
+      with: { author: true },
+    });
+    expect(some.map((p) => p.id)).toEqual(
+      all
+        .filter((p) => p.title.startsWith('p1'))
+        .slice(1, 5)
+        .map((p) => p.id),
+    );
+    for (const p of some) {
+      expect(p.author).toEqual(await t.db.models.users.find(p.author_id));
+      expect(Object.keys(p).sort()).toEqual([...Object.keys(all[0]!), 'author'].sort());
+    }
+    let page: Awaited<ReturnType<typeof t.db.models.posts.paginate<{ author: true }>>> | undefined;
+    expect(
+      await countQueries(async () => {
+        page = await t.db.models.posts.paginate({ first: 3, with: { author: true } });
+      }),
+    ).toBe(1);
+    const next = await t.db.models.posts.paginate({
+      first: 3,
+      with: { author: true },
+      after: page!.nextCursor,
+    });
+    expect(next.rows.map((p) => p.author?.id)).toEqual(next.rows.map((p) => p.author_id));
+    expect(next.rows[0]!.id).toBeGreaterThan(page!.rows[2]!.id);
+    // Below a joined owner, the owner's own relations load the usual way: one query each.
+    let nested: { author: { posts: { author_id: number }[] } | null; author_id: number }[] = [];
+    expect(
+      await countQueries(async () => {
+        nested = await t.db.models.posts.findMany({ limit: 10, with: { author: { with: { posts: true } } } });
+      }),
+    ).toBe(2);
+    for (const p of nested) {
+      expect(p.author?.posts.length).toBeGreaterThan(0);
+      for (const q of p.author!.posts) expect(q.author_id).toBe(p.author_id);
+    }
   });
 
   it('manyToMany through the join table, and nested relations, each level a fixed number of queries', async () => {
@@ -108,5 +153,42 @@ describe.each(DIALECTS)('relations loaded eagerly, no N+1 (%s)', (kind) => {
     await expect(t.db.models.users.findMany({ with: { friends: true } as never })).rejects.toBeInstanceOf(
       InvalidQueryError,
     );
+  });
+});
+
+const nodes = table('nodes', {
+  id: column.serial().primaryKey(),
+  name: column.text(),
+  parent_id: column.integer().nullable().references('nodes', 'id'),
+});
+const treeSchema = defineSchema({
+  tables: [nodes],
+  relations: { nodes: { parent: relation.belongsTo('nodes', { foreignKey: 'parent_id' }) } },
+});
+
+describe.each(DIALECTS)('a belongsTo joined to its own table (%s)', (kind) => {
+  const t = useTestDatabase(kind, treeSchema);
+
+  it('a table joins itself under its own alias, beside a relation filter on the same relation', async () => {
+    const root = await t.db.models.nodes.create({ name: 'root' });
+    const child = await t.db.models.nodes.create({ name: 'child', parent_id: root.id });
+    await t.db.models.nodes.create({ name: 'grandchild', parent_id: child.id });
+    const rows = await t.db.models.nodes.findMany({ orderBy: { id: 'asc' }, with: { parent: true } });
+    expect(rows.map((r) => [r.name, r.parent?.name ?? null])).toEqual([
+      ['root', null],
+      ['child', 'root'],
+      ['grandchild', 'child'],
+    ]);
+    const filtered = await t.db.models.nodes.findMany({
+      where: { parent: { is: { name: 'child' } } },
+      with: { parent: { with: { parent: true } } },
+    });
+    expect(filtered.map((r) => [r.name, r.parent?.name, r.parent?.parent?.name])).toEqual([
+      ['grandchild', 'child', 'root'],
+    ]);
+    expect(await t.db.models.nodes.find(root.id, { with: { parent: true } })).toEqual({
+      ...root,
+      parent: null,
+    });
   });
 });

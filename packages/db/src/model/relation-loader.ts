@@ -16,7 +16,7 @@ function tableOf(ctx: ModelContext, name: string): AnyTable {
   return t;
 }
 
-function singleKey(table: AnyTable): string {
+export function singleKey(table: AnyTable): string {
   const [key, ...rest] = table.primaryKey.columns;
   if (key === undefined || rest.length > 0) {
     throw new InvalidQueryError(
@@ -38,24 +38,35 @@ export async function loadRelations(
   spec: RelationSpec | undefined,
 ): Promise<void> {
   if (spec === undefined) return;
-  for (const [name, relation, nested] of checkWith(ctx, tableName, spec)) {
-    if (rows.length > 0) await loadOne(ctx, runner, tableName, name, relation, rows, nested);
+  await loadCheckedRelations(ctx, runner, tableName, rows, checkWith(ctx, tableName, spec));
+}
+
+/** {@link loadRelations} for a spec {@link checkWith} has already checked. */
+export async function loadCheckedRelations(
+  ctx: ModelContext,
+  runner: ModelRunner,
+  tableName: string,
+  rows: RawRow[],
+  relations: readonly CheckedRelation[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  for (const [name, relation, nested] of relations) {
+    await loadOne(ctx, runner, tableName, name, relation, rows, nested);
   }
 }
+
+/** One entry of a checked `with` spec: the relation's name, the relation, and what to load below it. */
+export type CheckedRelation = [name: string, relation: Relation, nested: RelationSpec | undefined];
 
 /**
  * Validates a `with` spec, nested levels included, before any query runs (also when there are no
  * rows to load relations for): unknown relations and odd values are an `InvalidQueryError`.
  */
-export function checkWith(
-  ctx: ModelContext,
-  tableName: string,
-  spec: unknown,
-): [string, Relation, RelationSpec | undefined][] {
+export function checkWith(ctx: ModelContext, tableName: string, spec: unknown): CheckedRelation[] {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
     throw new InvalidQueryError('"with" must be an object of relation names');
   const relations = ctx.filters.get(tableName).relations;
-  const result: [string, Relation, RelationSpec | undefined][] = [];
+  const result: CheckedRelation[] = [];
   for (const [name, option] of Object.entries(spec)) {
     if (option === undefined || option === false) continue;
     // A Map: a key such as `constructor` finds nothing.

@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely, SelectQueryBuilder } from 'kysely';
 
 // Model internals address tables by runtime name, so they work through an untyped Kysely; the
 // public API regains full types from the schema.
@@ -6,3 +6,5 @@ import type { ExpressionBuilder, Kysely } from 'kysely';
 export type UntypedKysely = Kysely<any>;
 // biome-ignore lint/suspicious/noExplicitAny: see above.
 export type UntypedExpressionBuilder = ExpressionBuilder<any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: see above.
+export type UntypedSelect = SelectQueryBuilder<any, any, any>;

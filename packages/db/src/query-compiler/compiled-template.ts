@@ -11,6 +11,16 @@ export class ParameterSlot {
   }
 }
 
+/** Turns the rows of a query run with `rowMode: 'array'` into the objects the caller returns. */
+export interface ArrayRowMapper {
+  map(rows: readonly (readonly unknown[])[]): Record<string, unknown>[];
+}
+
+/** A compiled query whose rows come back as arrays (PostgreSQL and PGlite both honour it). */
+export interface ArrayRowsQuery<R = unknown> extends CompiledQuery<R> {
+  readonly rowMode?: 'array';
+}
+
 /**
  * A query compiled once, with the positions of its slots recorded. `bind` only copies the parameter
  * array: no query building, no SQL generation per execution.
@@ -21,9 +31,12 @@ export class CompiledTemplate<R = unknown> {
   readonly #slots: { index: number; key: string | number }[] = [];
   /** Every parameter is slot `i` at index `i`: the values array is the parameter array as is. */
   readonly #identity: boolean;
+  /** Set when the rows travel as arrays and this maps them to objects (a query with joined relations). */
+  readonly arrayRows: ArrayRowMapper | undefined;
 
-  constructor(compiled: CompiledQuery<R>) {
+  constructor(compiled: CompiledQuery<R>, arrayRows?: ArrayRowMapper) {
     this.compiled = compiled;
+    this.arrayRows = arrayRows;
     compiled.parameters.forEach((p, index) => {
       if (p instanceof ParameterSlot) this.#slots.push({ index, key: p.key });
     });
@@ -37,14 +50,18 @@ export class CompiledTemplate<R = unknown> {
   }
 
   /** The compiled query with `values` in place of the slots (by slot key: index or name). */
-  bind(values: Readonly<Record<string | number, unknown>> | readonly unknown[]): CompiledQuery<R> {
+  bind(values: Readonly<Record<string | number, unknown>> | readonly unknown[]): ArrayRowsQuery<R> {
     const c = this.compiled;
+    let parameters: readonly unknown[];
     // The common case: no copy, no loop. The caller built `values` for this one execution.
-    if (this.#identity && Array.isArray(values) && values.length === this.#slots.length) {
-      return { query: c.query, queryId: c.queryId, sql: c.sql, parameters: values };
+    if (this.#identity && Array.isArray(values) && values.length === this.#slots.length) parameters = values;
+    else {
+      const copy = c.parameters.slice();
+      for (const s of this.#slots) copy[s.index] = (values as Record<string | number, unknown>)[s.key];
+      parameters = copy;
     }
-    const parameters = this.compiled.parameters.slice();
-    for (const s of this.#slots) parameters[s.index] = (values as Record<string | number, unknown>)[s.key];
-    return { query: this.compiled.query, queryId: this.compiled.queryId, sql: this.compiled.sql, parameters };
+    return this.arrayRows === undefined
+      ? { query: c.query, queryId: c.queryId, sql: c.sql, parameters }
+      : { query: c.query, queryId: c.queryId, sql: c.sql, parameters, rowMode: 'array' };
   }
 }

@@ -38,7 +38,7 @@ export class PreparedQuery<P extends Record<string, unknown>, R> {
     for (const key of this.#template.slotKeys) {
       if (!(key in params)) throw new InvalidQueryError(`prepared query: missing parameter "${String(key)}"`);
     }
-    const result = await runner.kysely.executeQuery(this.#template.bind(params));
+    const result = await runner.kysely.executeQuery<R>(this.#template.bind(params));
     return result.rows;
   }
 

@@ -2,6 +2,7 @@ import type { PGliteInterface, PGliteOptions } from '@electric-sql/pglite';
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
 import { type ConstraintColumns, mapDatabaseError } from '../../errors/map-database-error.js';
 import { tooManyParameters } from '../../errors/validation-error.js';
+import type { ArrayRowsQuery } from '../../query-compiler/compiled-template.js';
 import { queryChannel, traceQuery } from '../../tracing-channels.js';
 import { PGLITE_MAX_PARAMETERS } from './pglite-limits.js';
 
@@ -44,7 +45,10 @@ export class PGliteConnection implements DatabaseConnection {
         const results = await this.#db.exec(sql, { rowMode: 'object', parsers });
         return { rows: (results[results.length - 1]?.rows ?? []) as R[] };
       }
-      result = await this.#db.query<R>(sql, params, { rowMode: 'object', parsers });
+      result = await this.#db.query<R>(sql, params, {
+        rowMode: (compiledQuery as ArrayRowsQuery).rowMode ?? 'object',
+        parsers,
+      });
     } catch (error) {
       throw mapDatabaseError(error, this.#constraints());
     }

@@ -5,7 +5,9 @@ import { queryTimeoutScope } from '../../database/transaction-scope.js';
 import { type ConstraintColumns, mapDatabaseError } from '../../errors/map-database-error.js';
 import { ConnectionError, QueryTimeoutError } from '../../errors/pool-errors.js';
 import { tooManyParameters } from '../../errors/validation-error.js';
+import type { ArrayRowsQuery } from '../../query-compiler/compiled-template.js';
 import { type QueryTraceContext, queryChannel, traceQuery } from '../../tracing-channels.js';
+import { queryDescribedOnce, type StatementDescriptions } from './described-query.js';
 import { POSTGRES_MAX_PARAMETERS } from './postgres-limits.js';
 import type { StatementNames } from './statement-names.js';
 
@@ -44,6 +46,8 @@ export class PostgresConnection implements DatabaseConnection {
   readonly #names: StatementNames;
   /** Statement names retired on this session after their cached plan went stale (DDL changed a table). */
   readonly #retired = new Map<string, number>();
+  /** Result columns of the statements this session has described: each is described once. */
+  readonly #descriptions: StatementDescriptions = new Map();
   #broken = false;
   /** The session's statement_timeout as set at connect (0: none). */
   readonly #defaultTimeoutMs: number;
@@ -96,9 +100,10 @@ export class PostgresConnection implements DatabaseConnection {
     if (trace !== undefined) trace.statementName = name;
     const wanted = queryTimeoutScope.getStore() ?? this.#defaultTimeoutMs;
     if (wanted !== this.#timeoutMs) await this.#setTimeout(wanted);
+    const rowMode = (compiledQuery as ArrayRowsQuery).rowMode;
     let result: pg.QueryResult;
     try {
-      result = await this.#run(text, values, name);
+      result = await this.#run(text, values, name, rowMode);
     } catch (error) {
       // After DDL changed a table, a prepared `select *` may no longer match its result type; PostgreSQL
       // refuses it until re-prepared, so the statement is re-prepared once under a fresh name.
@@ -107,27 +112,39 @@ export class PostgresConnection implements DatabaseConnection {
       }
       this.#retired.set(text, (this.#retired.get(text) ?? 0) + 1);
       try {
-        result = await this.#run(text, values, name);
+        result = await this.#run(text, values, name, rowMode);
       } catch (retryError) {
         throw this.#map(retryError);
       }
     }
-    const affects =
-      result.command === 'INSERT' ||
-      result.command === 'UPDATE' ||
-      result.command === 'DELETE' ||
-      result.command === 'MERGE';
-    return {
-      rows: result.rows as R[],
-      ...(affects && result.rowCount !== null ? { numAffectedRows: BigInt(result.rowCount) } : {}),
-    };
+    const command = result.command;
+    if (
+      result.rowCount !== null &&
+      (command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE')
+    )
+      return { rows: result.rows as R[], numAffectedRows: BigInt(result.rowCount) };
+    return { rows: result.rows as R[] };
   }
 
-  #run(text: string, values: unknown[], name: string | undefined): Promise<pg.QueryResult> {
-    if (name === undefined) return this.#guard(this.client.query({ text, values }));
+  /**
+   * Sends one statement. Not wrapped in `#guard`: the caller's `#map` marks a lost session broken,
+   * and the hot path is one promise shorter.
+   */
+  #run(
+    text: string,
+    values: unknown[],
+    name: string | undefined,
+    rowMode: 'array' | undefined,
+  ): Promise<pg.QueryResult> {
+    if (name === undefined) {
+      const config: pg.QueryConfig & { rowMode?: 'array' | undefined } = { text, values, rowMode };
+      return this.client.query(config);
+    }
     const generation = this.#retired.get(text);
-    return this.#guard(
-      this.client.query({ name: generation === undefined ? name : `${name}_${generation}`, text, values }),
+    return queryDescribedOnce(
+      this.client,
+      { name: generation === undefined ? name : `${name}_${generation}`, text, values, rowMode },
+      this.#descriptions,
     );
   }
 
