@@ -1,23 +1,118 @@
 //! The transport stage of a connection slot, between the socket and the protocol session:
 //! wire bytes in → plaintext out to the session; the session's plaintext output → wire bytes.
 //! `Plain` passes both through untouched (and lets output be sent straight from the response
-//! queue, zero-copy). TLS slots in here as a second variant; see the crate README's
-//! "Transport seam" for exactly where it hooks into receive and send.
+//! queue, zero-copy, and file bodies be spliced). `Tls` runs rustls in user space
+//! ([`TlsStage`]): the ring sends the stage's ciphertext buffer instead of the queue's chunks.
+//! See the crate README's "Transport seam" for where each call sits in the ring loop.
+
+use crate::send::SendPlan;
+use crate::session::Session;
+use crate::session_choice::Protocol;
+use crate::tls_stage::TlsStage;
 
 /// How a connection's bytes are carried.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub enum Transport {
     /// Cleartext TCP.
     #[default]
     Plain,
+    /// TLS, encrypted by rustls in user space.
+    Tls(Box<TlsStage>),
+}
+
+/// Why input ended at the transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboundEnd {
+    /// The peer will send nothing more (TLS `close_notify`): like a TCP EOF.
+    PeerClosed,
+    /// The transport failed (bad record, renegotiation, not TLS…): send what it still has to
+    /// say (an alert) and close.
+    Failed,
+}
+
+/// What one receive brought, as the session must see it.
+#[derive(Debug)]
+pub struct Inbound<'a> {
+    /// The handshake just completed: start a session for this protocol before delivering.
+    pub started: Option<Protocol>,
+    /// Plaintext for the session (possibly empty).
+    pub plaintext: &'a [u8],
+    pub end: Option<InboundEnd>,
 }
 
 impl Transport {
-    /// Hands the plaintext in `wire` (bytes just received) to `deliver`. `Plain` delivers the
-    /// kernel's buffer itself, uncopied.
-    pub fn receive(&mut self, wire: &[u8], deliver: impl FnOnce(&[u8])) {
+    /// Takes bytes just received from the socket. `Plain` hands the kernel's buffer itself to
+    /// the session, uncopied.
+    pub fn receive<'a>(&'a mut self, wire: &'a [u8]) -> Inbound<'a> {
         match self {
-            Transport::Plain => deliver(wire),
+            Transport::Plain => Inbound {
+                started: None,
+                plaintext: wire,
+                end: None,
+            },
+            Transport::Tls(stage) => stage.receive(wire),
         }
+    }
+
+    /// The peer's TCP stream ended (counts a handshake cut short).
+    pub fn receive_eof(&mut self) {
+        if let Transport::Tls(stage) = self {
+            stage.receive_eof();
+        }
+    }
+
+    /// The next send: the session's queued output itself (`Plain`), or ciphertext made from it.
+    /// The memory the plan points at stays put until [`Transport::sent`].
+    pub fn next_send(&mut self, session: &mut dyn Session) -> Option<SendPlan> {
+        match self {
+            Transport::Plain => session.output().next_send(),
+            Transport::Tls(stage) => stage.next_send(session),
+        }
+    }
+
+    /// A send planned by [`Transport::next_send`] completed with `n` bytes taken (0 on error).
+    pub fn sent(&mut self, n: usize, session: &mut dyn Session) {
+        match self {
+            Transport::Plain => session.output().sent(n),
+            Transport::Tls(stage) => stage.sent(n),
+        }
+    }
+
+    /// Whether every byte the transport produced has gone to the socket (a graceful close may
+    /// shut writing down only then).
+    pub fn flushed(&self) -> bool {
+        match self {
+            Transport::Plain => true,
+            Transport::Tls(stage) => stage.flushed(),
+        }
+    }
+
+    /// The transport has ended the connection (a failure, a timeout): close once flushed.
+    pub fn must_close(&self) -> bool {
+        match self {
+            Transport::Plain => false,
+            Transport::Tls(stage) => stage.must_close(),
+        }
+    }
+
+    /// Whether no session may run yet (the TLS handshake is in progress).
+    pub fn handshaking(&self) -> bool {
+        match self {
+            Transport::Plain => false,
+            Transport::Tls(stage) => stage.handshaking(),
+        }
+    }
+
+    /// Checks the handshake deadline at `now`; true when it passed (counted): close now.
+    pub fn handshake_expired(&mut self, now: u64) -> bool {
+        match self {
+            Transport::Plain => false,
+            Transport::Tls(stage) => stage.handshake_expired(now),
+        }
+    }
+
+    /// Whether file bodies may be spliced to the socket as they are (no user-space encryption).
+    pub fn splices_files(&self) -> bool {
+        matches!(self, Transport::Plain)
     }
 }
