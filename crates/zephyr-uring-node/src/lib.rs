@@ -56,6 +56,16 @@ pub fn io_uring_supported() -> IoUringSupport {
     }
 }
 
+/// Whether this kernel offers TLS offload (`setsockopt(TCP_ULP, "tls")` on a loopback pair):
+/// `null` when it does, else why not, in one sentence.
+#[napi(catch_unwind)]
+pub fn kernel_tls_unavailable() -> Option<String> {
+    match zephyr_uring::tls::ktls::probe() {
+        zephyr_uring::tls::ktls::KtlsSupport::Available => None,
+        zephyr_uring::tls::ktls::KtlsSupport::Unavailable { reason } => Some(reason),
+    }
+}
+
 /// The JS↔native record layout this binary speaks; the JS side refuses a different one.
 #[napi]
 pub fn layout_version() -> u32 {

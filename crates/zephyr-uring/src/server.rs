@@ -234,6 +234,12 @@ impl Server {
             .min(l.keep_alive_timeout_ms)
             .min(l.request_timeout_ms)
             .min(l.write_timeout_ms)
+            .min(
+                config
+                    .tls
+                    .as_ref()
+                    .map_or(u64::MAX, |t| t.handshake_timeout_ms()),
+            )
             .max(1);
         // Deadlines are checked on a tick: a fifth of the shortest timeout keeps the error under
         // 20%, and 1 s keeps an idle server from waking more than once a second.
@@ -576,6 +582,7 @@ impl Server {
             let bid = bid.expect("a receive with data names its buffer");
             // A lingering or closing connection only waits for the peer's EOF: bytes are dropped.
             let mut end = None;
+            let mut refused = false;
             if slot.io.phase == Phase::Open {
                 let data = self.bufs.slice(bid, res as usize);
                 let inbound = slot.transport.receive(data);
@@ -583,10 +590,11 @@ impl Server {
                 if let Some(protocol) = inbound.started {
                     match crate::session_choice::start(protocol, id, now, &limits) {
                         Some(conn) => slot.conn = conn,
-                        None => end = Some(InboundEnd::Failed),
+                        // No session for this protocol in this build: close, answering nothing.
+                        None => refused = true,
                     }
                 }
-                if !inbound.plaintext.is_empty() && end != Some(InboundEnd::Failed) {
+                if !inbound.plaintext.is_empty() && !refused {
                     slot.conn
                         .receive(inbound.plaintext, sink, &limits, date, now);
                 }
@@ -595,6 +603,10 @@ impl Server {
                 }
             }
             self.bufs.recycle(bid);
+            if refused {
+                self.close_conn(id, false);
+                return;
+            }
             match end {
                 // close_notify: as a TCP EOF, nothing more comes and open requests abort.
                 Some(InboundEnd::PeerClosed) => {

@@ -14,7 +14,7 @@ impl Server {
     /// refusing its own configuration, which `build_server_config` already checked).
     pub(super) fn new_transport(&self) -> Option<Transport> {
         let Some(acceptor) = &self.config.tls else {
-            return Some(Transport::Plain);
+            return Some(Transport::cleartext());
         };
         let tls = acceptor.accept().ok()?;
         Some(Transport::Tls(Box::new(TlsStage::new(

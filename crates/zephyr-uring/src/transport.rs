@@ -7,7 +7,7 @@
 
 use crate::send::SendPlan;
 use crate::session::Session;
-use crate::session_choice::Protocol;
+use crate::session_choice::{sniff, Protocol, Sniffed};
 use crate::tls_stage::TlsStage;
 
 /// How a connection's bytes are carried.
@@ -16,6 +16,10 @@ pub enum Transport {
     /// Cleartext TCP.
     #[default]
     Plain,
+    /// Cleartext, until the first bytes say which protocol it speaks (hyper-util's
+    /// `ReadVersion`): bytes that could still be the start of the HTTP/2 preface are held here.
+    /// `decided`: the held bytes were handed over; the next receive turns this into `Plain`.
+    ReadVersion { held: Vec<u8>, decided: bool },
     /// TLS, encrypted by rustls in user space.
     Tls(Box<TlsStage>),
 }
@@ -40,16 +44,55 @@ pub struct Inbound<'a> {
     pub end: Option<InboundEnd>,
 }
 
+impl Inbound<'_> {
+    fn nothing() -> Self {
+        Inbound {
+            started: None,
+            plaintext: &[],
+            end: None,
+        }
+    }
+}
+
 impl Transport {
+    /// A cleartext connection's transport: it starts by reading which protocol it speaks.
+    pub fn cleartext() -> Self {
+        Transport::ReadVersion {
+            held: Vec::new(),
+            decided: false,
+        }
+    }
+
     /// Takes bytes just received from the socket. `Plain` hands the kernel's buffer itself to
     /// the session, uncopied.
     pub fn receive<'a>(&'a mut self, wire: &'a [u8]) -> Inbound<'a> {
+        if let Transport::ReadVersion { held, decided } = self {
+            if *decided || (held.is_empty() && sniff(wire) == Sniffed::Is(Protocol::Http1)) {
+                // The common case: the first bytes are plainly HTTP/1, delivered uncopied.
+                *self = Transport::Plain;
+            }
+        }
         match self {
             Transport::Plain => Inbound {
                 started: None,
                 plaintext: wire,
                 end: None,
             },
+            Transport::ReadVersion { held, decided } => {
+                held.extend_from_slice(wire);
+                let started = match sniff(held) {
+                    Sniffed::NeedMore => return Inbound::nothing(),
+                    // The HTTP/1 session exists from accept: it takes the held bytes.
+                    Sniffed::Is(Protocol::Http1) => None,
+                    Sniffed::Is(protocol) => Some(protocol),
+                };
+                *decided = true;
+                Inbound {
+                    started,
+                    plaintext: held,
+                    end: None,
+                }
+            }
             Transport::Tls(stage) => stage.receive(wire),
         }
     }
@@ -65,7 +108,7 @@ impl Transport {
     /// The memory the plan points at stays put until [`Transport::sent`].
     pub fn next_send(&mut self, session: &mut dyn Session) -> Option<SendPlan> {
         match self {
-            Transport::Plain => session.output().next_send(),
+            Transport::Plain | Transport::ReadVersion { .. } => session.output().next_send(),
             Transport::Tls(stage) => stage.next_send(session),
         }
     }
@@ -73,7 +116,7 @@ impl Transport {
     /// A send planned by [`Transport::next_send`] completed with `n` bytes taken (0 on error).
     pub fn sent(&mut self, n: usize, session: &mut dyn Session) {
         match self {
-            Transport::Plain => session.output().sent(n),
+            Transport::Plain | Transport::ReadVersion { .. } => session.output().sent(n),
             Transport::Tls(stage) => stage.sent(n),
         }
     }
@@ -82,7 +125,7 @@ impl Transport {
     /// shut writing down only then).
     pub fn flushed(&self) -> bool {
         match self {
-            Transport::Plain => true,
+            Transport::Plain | Transport::ReadVersion { .. } => true,
             Transport::Tls(stage) => stage.flushed(),
         }
     }
@@ -90,7 +133,7 @@ impl Transport {
     /// The transport has ended the connection (a failure, a timeout): close once flushed.
     pub fn must_close(&self) -> bool {
         match self {
-            Transport::Plain => false,
+            Transport::Plain | Transport::ReadVersion { .. } => false,
             Transport::Tls(stage) => stage.must_close(),
         }
     }
@@ -98,7 +141,7 @@ impl Transport {
     /// Whether no session may run yet (the TLS handshake is in progress).
     pub fn handshaking(&self) -> bool {
         match self {
-            Transport::Plain => false,
+            Transport::Plain | Transport::ReadVersion { .. } => false,
             Transport::Tls(stage) => stage.handshaking(),
         }
     }
@@ -106,13 +149,51 @@ impl Transport {
     /// Checks the handshake deadline at `now`; true when it passed (counted): close now.
     pub fn handshake_expired(&mut self, now: u64) -> bool {
         match self {
-            Transport::Plain => false,
+            Transport::Plain | Transport::ReadVersion { .. } => false,
             Transport::Tls(stage) => stage.handshake_expired(now),
         }
     }
 
     /// Whether file bodies may be spliced to the socket as they are (no user-space encryption).
     pub fn splices_files(&self) -> bool {
-        matches!(self, Transport::Plain)
+        !matches!(self, Transport::Tls(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session_choice::H2_PREFACE;
+
+    #[test]
+    fn http1_is_handed_over_uncopied_and_the_transport_becomes_plain() {
+        let mut t = Transport::cleartext();
+        let wire = b"GET / HTTP/1.1\r\n";
+        let inbound = t.receive(wire);
+        assert_eq!(inbound.plaintext.as_ptr(), wire.as_ptr());
+        assert!(inbound.started.is_none());
+        assert!(matches!(t, Transport::Plain));
+    }
+
+    #[test]
+    fn a_prefix_of_the_h2_preface_is_held_until_it_can_be_told_apart() {
+        let mut t = Transport::cleartext();
+        assert!(t.receive(b"P").plaintext.is_empty());
+        assert!(t.receive(b"RI").plaintext.is_empty());
+        // "PRIX": not the preface after all; everything held goes to the HTTP/1 session.
+        let inbound = t.receive(b"X / HTTP/1.1\r\n");
+        assert_eq!(inbound.plaintext, b"PRIX / HTTP/1.1\r\n");
+        assert!(inbound.started.is_none());
+        assert_eq!(t.receive(b"more").plaintext, b"more");
+        assert!(matches!(t, Transport::Plain));
+    }
+
+    #[test]
+    fn the_h2_preface_starts_an_http2_session() {
+        let mut t = Transport::cleartext();
+        assert!(t.receive(&H2_PREFACE[..10]).plaintext.is_empty());
+        let inbound = t.receive(&H2_PREFACE[10..]);
+        assert_eq!(inbound.started, Some(Protocol::Http2));
+        assert_eq!(inbound.plaintext, H2_PREFACE);
     }
 }
