@@ -154,6 +154,8 @@ pub struct UringTls {
     pub alpn: Vec<String>,
     pub tls13_only: bool,
     pub handshake_timeout_ms: f64,
+    /// Hand each session to kernel TLS after its handshake, where the kernel offers it.
+    pub kernel_tls: bool,
 }
 
 /// One SNI entry.
@@ -199,6 +201,7 @@ fn tls_settings(tls: &UringTls) -> TlsSettings {
     settings.alpn = tls.alpn.iter().map(|id| id.as_bytes().to_vec()).collect();
     settings.tls13_only = tls.tls13_only;
     settings.handshake_timeout_ms = to_ms(tls.handshake_timeout_ms).max(1);
+    settings.kernel_tls = tls.kernel_tls;
     settings
 }
 

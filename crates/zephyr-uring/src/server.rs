@@ -201,6 +201,8 @@ pub struct Server {
     touched: Vec<u32>,
     notices: Vec<Notice>,
     shutting_down: bool,
+    /// Sessions go to kernel TLS after their handshake (asked for, and the kernel has the ULP).
+    kernel_tls: bool,
     start: Instant,
     now: u64,
     port: u16,
@@ -282,10 +284,12 @@ impl Server {
             touched: Vec::new(),
             notices: Vec::new(),
             shutting_down: false,
+            kernel_tls: false,
             start: Instant::now(),
             now: 0,
             port,
         };
+        server.kernel_tls = tls_io::kernel_tls_usable(&server.config);
         server.arm_accept();
         server.arm_timer();
         server.submit()?;
@@ -550,12 +554,11 @@ impl Server {
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
-        let fd = slot.io.fd;
+        let Some(sqe) = tls_io::recv_sqe(&slot.transport, slot.io.fd, group, id) else {
+            return;
+        };
         slot.io.recv = Recv::Armed;
         slot.io.inflight += 1;
-        let sqe = opcode::RecvMulti::new(types::Fd(fd), group)
-            .build()
-            .user_data(token(RECV, id));
         self.push(sqe);
     }
 
@@ -769,6 +772,13 @@ impl Server {
             }
             return;
         }
+        if slot.transport.handover_ready() && tls_io::hand_over_to_kernel(slot).is_err() {
+            self.close_conn(id, false);
+            return;
+        }
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
         if shutting_down {
             slot.conn.close_when_idle();
         }
@@ -844,14 +854,15 @@ impl Server {
         } else {
             slot.conn.wants_read(&limits)
         };
-        if wants_recv && slot.io.recv == Recv::Idle {
+        let recv = if wants_recv && slot.io.recv == Recv::Idle {
+            tls_io::recv_sqe(&slot.transport, fd, group, id)
+        } else {
+            None
+        };
+        if let Some(sqe) = recv {
             slot.io.recv = Recv::Armed;
             slot.io.inflight += 1;
-            sqes[1] = Some(
-                opcode::RecvMulti::new(types::Fd(fd), group)
-                    .build()
-                    .user_data(token(RECV, id)),
-            );
+            sqes[1] = Some(sqe);
         } else if !wants_recv && slot.io.recv == Recv::Armed && !slot.io.closing() {
             // Backpressure (JS paused a body, or the pipeline is full): stop the multishot
             // receive; bytes already received stay buffered and are parsed when there is room.

@@ -2,11 +2,15 @@
 //! state): a transport for each accepted connection, and file bodies read into the stage's
 //! buffer and encrypted where a plain connection would splice them.
 
+use std::io;
+use std::os::fd::RawFd;
+
 use io_uring::{opcode, squeue, types};
 
-use super::{token, ConnId, Server, Slot, FILE_READ};
+use super::{token, ConnId, Server, ServerConfig, Slot, FILE_READ, RECV};
 use crate::session::Session;
-use crate::tls_stage::TlsStage;
+use crate::tls::ktls::{self, KernelKeys, KtlsSupport};
+use crate::tls_stage::{RecvLimit, TlsStage};
 use crate::transport::Transport;
 
 impl Server {
@@ -21,6 +25,7 @@ impl Server {
             tls,
             self.now,
             acceptor.handshake_timeout_ms(),
+            self.kernel_tls && acceptor.kernel_tls(),
         ))))
     }
 
@@ -78,4 +83,79 @@ pub(super) fn file_read_step(slot: &mut Slot, id: ConnId) -> Option<squeue::Entr
             .build()
             .user_data(token(FILE_READ, id)),
     )
+}
+
+/// Whether this listener hands sessions to kernel TLS: asked for (the acceptor keeps keys
+/// exportable) and the kernel attaches the `tls` ULP. The JS side logs why not, once.
+pub(super) fn kernel_tls_usable(config: &ServerConfig) -> bool {
+    config.tls.as_ref().is_some_and(|tls| tls.kernel_tls())
+        && ktls::probe() == KtlsSupport::Available
+}
+
+/// The receive to arm on a connection: multishot, or (a TLS handshake bound for the kernel) one
+/// receive that stops at the end of the current record, or none while the keys move.
+pub(super) fn recv_sqe(
+    transport: &Transport,
+    fd: RawFd,
+    group: u16,
+    id: ConnId,
+) -> Option<squeue::Entry> {
+    match transport.recv_limit() {
+        RecvLimit::Any => Some(
+            opcode::RecvMulti::new(types::Fd(fd), group)
+                .build()
+                .user_data(token(RECV, id)),
+        ),
+        RecvLimit::UpTo(len) => Some(
+            opcode::Recv::new(types::Fd(fd), std::ptr::null_mut(), len)
+                .buf_group(group)
+                .build()
+                .flags(squeue::Flags::BUFFER_SELECT)
+                .user_data(token(RECV, id)),
+        ),
+        RecvLimit::Hold => None,
+    }
+}
+
+/// Moves a finished handshake's session into the kernel: the ciphertext rustls still holds goes
+/// out first, then the ULP, then the TX and RX keys; from then on the socket carries plaintext
+/// (`Transport::Kernel`). If the kernel refuses the ULP, rustls keeps the session; an error after
+/// the keys were taken out of rustls leaves nothing to carry on with (`Err`: close).
+pub(super) fn hand_over_to_kernel(slot: &mut Slot) -> io::Result<()> {
+    let fd = slot.io.fd;
+    if ktls::attach_ulp(fd).is_err() {
+        // The probe passed, so this is rare (the module unloaded since?): user space goes on.
+        if let Transport::Tls(stage) = &mut slot.transport {
+            stage.handover_refused();
+        }
+        return Ok(());
+    }
+    let Transport::Tls(stage) = std::mem::take(&mut slot.transport) else {
+        return Ok(());
+    };
+    let (rest, tls) = stage.into_handover();
+    send_all(fd, &rest)?;
+    let keys =
+        KernelKeys::from_transport(tls).map_err(|err| io::Error::other(format!("{err:?}")))?;
+    ktls::install_keys(fd, &keys, true)?;
+    slot.transport = Transport::Kernel;
+    Ok(())
+}
+
+/// Writes `bytes` to the socket before the keys move (the handshake's last flight, a few hundred
+/// bytes into an empty send buffer: the accepted socket is blocking, so this does not spin).
+fn send_all(fd: RawFd, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is a live slice; the kernel reads at most its length.
+        let n = unsafe { libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_NOSIGNAL) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        bytes = &bytes[n as usize..];
+    }
+    Ok(())
 }

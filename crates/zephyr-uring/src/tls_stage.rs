@@ -19,6 +19,30 @@ const WIRE_BUDGET: usize = 64 * 1024;
 /// Bytes of a file read (and encrypted) per round trip.
 pub const FILE_CHUNK: usize = 64 * 1024;
 
+/// Kernel TLS handover of one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handover {
+    /// rustls keeps the session for its whole life.
+    Off,
+    /// The keys go to the kernel after the handshake: read the handshake record by record, so
+    /// that no byte past it reaches user space.
+    Wanted,
+    /// The handshake is done and nothing past it was read: install the keys once the last
+    /// ciphertext rustls made has been sent.
+    Ready,
+}
+
+/// How the next receive on a TLS connection may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecvLimit {
+    /// As much as comes (a multishot receive).
+    Any,
+    /// One receive of at most this many bytes (to the end of the current record).
+    UpTo(u32),
+    /// Not at all (the keys are about to move to the kernel).
+    Hold,
+}
+
 /// One connection's TLS state and buffers.
 #[derive(Debug)]
 pub struct TlsStage {
@@ -38,11 +62,14 @@ pub struct TlsStage {
     closed: bool,
     /// The peer's close_notify or a failure: no more plaintext is taken in.
     input_done: bool,
+    handover: Handover,
 }
 
 impl TlsStage {
     /// A stage for a connection accepted at `now` that has `handshake_ms` to finish its handshake.
-    pub fn new(mut tls: TlsTransport, now: u64, handshake_ms: u64) -> Self {
+    /// `kernel_tls`: hand the session to the kernel after the handshake (the probe found the
+    /// `tls` ULP and the config keeps keys exportable).
+    pub fn new(mut tls: TlsTransport, now: u64, handshake_ms: u64, kernel_tls: bool) -> Self {
         // The stage bounds its own output (WIRE_BUDGET per send, only when the last is gone).
         tls.set_buffer_limit(None);
         Self {
@@ -56,7 +83,44 @@ impl TlsStage {
             reading: false,
             closed: false,
             input_done: false,
+            handover: if kernel_tls {
+                Handover::Wanted
+            } else {
+                Handover::Off
+            },
         }
+    }
+
+    /// How the next receive may read (see [`RecvLimit`]).
+    pub fn recv_limit(&self) -> RecvLimit {
+        match self.handover {
+            Handover::Off => RecvLimit::Any,
+            Handover::Ready => RecvLimit::Hold,
+            Handover::Wanted => match self.tls.bytes_to_record_end() {
+                Some(n) => RecvLimit::UpTo(n.clamp(1, u32::MAX as usize) as u32),
+                // Failed or closed during the handshake: reading on only sees the close.
+                None => RecvLimit::Any,
+            },
+        }
+    }
+
+    /// The keys may go to the kernel now: handshake done, nothing read past it, no send or
+    /// read in flight.
+    pub fn handover_ready(&self) -> bool {
+        self.handover == Handover::Ready && !self.sending && !self.reading
+    }
+
+    /// The kernel refused the ULP: stay in user space for good.
+    pub fn handover_refused(&mut self) {
+        self.handover = Handover::Off;
+    }
+
+    /// Every ciphertext byte not yet sent (the last handshake flight, TLS 1.3 tickets), then the
+    /// transport itself, whose keys go to the kernel once those bytes are out.
+    pub fn into_handover(mut self) -> (Vec<u8>, TlsTransport) {
+        let mut rest = self.wire.split_off(self.wire_sent);
+        self.tls.write_ciphertext(&mut rest);
+        (rest, self.tls)
     }
 
     pub fn receive(&mut self, wire: &[u8]) -> Inbound<'_> {
@@ -70,6 +134,9 @@ impl TlsStage {
             match event {
                 TlsEvent::HandshakeComplete(info) => {
                     started = Some(by_alpn(info.alpn.as_deref()));
+                    if self.handover == Handover::Wanted {
+                        self.handover = Handover::Ready;
+                    }
                 }
                 TlsEvent::PeerClosed { .. } => {
                     self.input_done = true;

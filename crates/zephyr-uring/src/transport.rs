@@ -8,7 +8,7 @@
 use crate::send::SendPlan;
 use crate::session::Session;
 use crate::session_choice::{sniff, Protocol, Sniffed};
-use crate::tls_stage::TlsStage;
+use crate::tls_stage::{RecvLimit, TlsStage};
 
 /// How a connection's bytes are carried.
 #[derive(Debug, Default)]
@@ -22,6 +22,9 @@ pub enum Transport {
     ReadVersion { held: Vec<u8>, decided: bool },
     /// TLS, encrypted by rustls in user space.
     Tls(Box<TlsStage>),
+    /// TLS whose session keys the kernel holds (kTLS, TX and RX): the socket carries plaintext
+    /// for us, so everything is as `Plain` (zero-copy sends, spliced files).
+    Kernel,
 }
 
 /// Why input ended at the transport.
@@ -73,7 +76,7 @@ impl Transport {
             }
         }
         match self {
-            Transport::Plain => Inbound {
+            Transport::Plain | Transport::Kernel => Inbound {
                 started: None,
                 plaintext: wire,
                 end: None,
@@ -108,7 +111,9 @@ impl Transport {
     /// The memory the plan points at stays put until [`Transport::sent`].
     pub fn next_send(&mut self, session: &mut dyn Session) -> Option<SendPlan> {
         match self {
-            Transport::Plain | Transport::ReadVersion { .. } => session.output().next_send(),
+            Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel => {
+                session.output().next_send()
+            }
             Transport::Tls(stage) => stage.next_send(session),
         }
     }
@@ -116,7 +121,9 @@ impl Transport {
     /// A send planned by [`Transport::next_send`] completed with `n` bytes taken (0 on error).
     pub fn sent(&mut self, n: usize, session: &mut dyn Session) {
         match self {
-            Transport::Plain | Transport::ReadVersion { .. } => session.output().sent(n),
+            Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel => {
+                session.output().sent(n)
+            }
             Transport::Tls(stage) => stage.sent(n),
         }
     }
@@ -125,7 +132,7 @@ impl Transport {
     /// shut writing down only then).
     pub fn flushed(&self) -> bool {
         match self {
-            Transport::Plain | Transport::ReadVersion { .. } => true,
+            Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel => true,
             Transport::Tls(stage) => stage.flushed(),
         }
     }
@@ -133,7 +140,7 @@ impl Transport {
     /// The transport has ended the connection (a failure, a timeout): close once flushed.
     pub fn must_close(&self) -> bool {
         match self {
-            Transport::Plain | Transport::ReadVersion { .. } => false,
+            Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel => false,
             Transport::Tls(stage) => stage.must_close(),
         }
     }
@@ -141,7 +148,7 @@ impl Transport {
     /// Whether no session may run yet (the TLS handshake is in progress).
     pub fn handshaking(&self) -> bool {
         match self {
-            Transport::Plain | Transport::ReadVersion { .. } => false,
+            Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel => false,
             Transport::Tls(stage) => stage.handshaking(),
         }
     }
@@ -149,9 +156,23 @@ impl Transport {
     /// Checks the handshake deadline at `now`; true when it passed (counted): close now.
     pub fn handshake_expired(&mut self, now: u64) -> bool {
         match self {
-            Transport::Plain | Transport::ReadVersion { .. } => false,
+            Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel => false,
             Transport::Tls(stage) => stage.handshake_expired(now),
         }
+    }
+
+    /// How the next receive may read: a TLS session bound for the kernel is read record by
+    /// record during its handshake, and not at all while its keys move.
+    pub fn recv_limit(&self) -> RecvLimit {
+        match self {
+            Transport::Tls(stage) => stage.recv_limit(),
+            _ => RecvLimit::Any,
+        }
+    }
+
+    /// Whether the session's keys may go to the kernel now.
+    pub fn handover_ready(&self) -> bool {
+        matches!(self, Transport::Tls(stage) if stage.handover_ready())
     }
 
     /// Whether file bodies may be spliced to the socket as they are (no user-space encryption).

@@ -295,3 +295,56 @@ fn a_reload_changes_the_certificate_of_new_handshakes_only() {
     assert_eq!(read_response(&mut before).1, b"/3");
     server.stop();
 }
+
+/// The sum of the kernel's TLS counters whose names start with `prefix` (`TlsTx`, `TlsRx`).
+fn tls_stat(prefix: &str) -> u64 {
+    zephyr_uring::tls::ktls::tls_stat()
+        .unwrap_or_default()
+        .iter()
+        .filter(|(name, _)| name.starts_with(prefix))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[test]
+fn kernel_tls_carries_the_session_after_the_handshake_where_the_kernel_offers_it() {
+    use zephyr_uring::tls::ktls::{probe, KtlsSupport};
+    let path = std::env::temp_dir().join(format!("zephyr-tls-ktls-{}", std::process::id()));
+    let content: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&path, &content).unwrap();
+    let server = start(
+        TlsSettings {
+            kernel_tls: true,
+            ..settings()
+        },
+        Some(path.clone()),
+    );
+    let (tx_before, rx_before) = (tls_stat("TlsTx"), tls_stat("TlsRx"));
+    for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
+        let mut tls = connect(server.port, &[version]);
+        for round in 0..2 {
+            write!(tls, "GET /r{round} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+            assert_eq!(read_response(&mut tls).1, format!("/r{round}").as_bytes());
+        }
+        write!(tls, "GET /file/200000 HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+        assert!(
+            read_response(&mut tls).1 == content,
+            "the file arrived intact"
+        );
+    }
+    match probe() {
+        KtlsSupport::Available => {
+            // Served by the kernel: its counters of TLS sessions rose in both directions.
+            assert!(tls_stat("TlsTx") > tx_before, "kernel TX sessions counted");
+            assert!(tls_stat("TlsRx") > rx_before, "kernel RX sessions counted");
+        }
+        KtlsSupport::Unavailable { reason } => {
+            println!("kTLS real path did not run: {reason}");
+            assert!(reason.contains("no tls module"), "{reason}");
+            // And rustls served it all in user space.
+            assert!(std::fs::metadata("/proc/net/tls_stat").is_err());
+        }
+    }
+    server.stop();
+    std::fs::remove_file(path).unwrap();
+}

@@ -11,6 +11,7 @@ export interface NativeTls {
   alpn: string[];
   tls13Only: boolean;
   handshakeTimeoutMs: number;
+  kernelTls: boolean;
 }
 
 /** Resolved TLS options → the binding's shape. */
@@ -25,5 +26,6 @@ export function nativeTls(tls: ResolvedTlsOptions): NativeTls {
     alpn: tls.alpn,
     tls13Only: tls.minVersion === 'TLSv1.3',
     handshakeTimeoutMs: tls.handshakeTimeoutMs,
+    kernelTls: tls.kernelTls,
   };
 }

@@ -63,6 +63,8 @@ describe('testssl.sh against the io_uring HTTPS listener', () => {
     for (const old of ['SSLv2', 'SSLv3', 'TLS1', 'TLS1_1']) expect(offered(old), old).toMatch(/^not offered/);
     expect(offered('TLS1_2')).toMatch(/^offered/);
     expect(offered('TLS1_3')).toMatch(/^offered/);
+    expect(offered('PFS')).toMatch(/^offered/);
+    expect(offered('cipherlist_STRONG')).toMatch(/^offered/);
     // Every check of the four groups ran (a broken run must not pass as a clean one).
     for (const id of [
       'heartbleed',
@@ -73,7 +75,7 @@ describe('testssl.sh against the io_uring HTTPS listener', () => {
       'SWEET32',
       'LOGJAM',
       'cipherlist_NULL',
-      'FS',
+      'PFS',
     ])
       expect(byId.has(id), id).toBe(true);
     const weak = findings.filter((f) => ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].includes(f.severity));

@@ -79,6 +79,11 @@ impl TlsAcceptor {
         )
     }
 
+    /// Whether new sessions keep their keys exportable, for kernel TLS (`TlsSettings::kernel_tls`).
+    pub fn kernel_tls(&self) -> bool {
+        self.current().enable_secret_extraction
+    }
+
     /// The failure counters every transport of this acceptor adds to.
     pub fn counters(&self) -> &Arc<TlsCounters> {
         &self.counters
