@@ -56,6 +56,12 @@ export interface IoUringSupport {
 /** Really calls `io_uring_setup` and reports whether it worked and, if not, why. */
 export declare function ioUringSupported(): IoUringSupport
 
+/**
+ * Whether this kernel offers TLS offload (`setsockopt(TCP_ULP, "tls")` on a loopback pair):
+ * `null` when it does, else why not, in one sentence.
+ */
+export declare function kernelTlsUnavailable(): string | null
+
 /** The JS↔native record layout this binary speaks; the JS side refuses a different one. */
 export declare function layoutVersion(): number
 
@@ -110,6 +116,8 @@ export interface UringTls {
   alpn: Array<string>
   tls13Only: boolean
   handshakeTimeoutMs: number
+  /** Hand each session to kernel TLS after its handshake, where the kernel offers it. */
+  kernelTls: boolean
 }
 
 /** One certificate chain and its key, as PEM. */
