@@ -54,7 +54,7 @@ describe('testssl.sh against the io_uring HTTPS listener', () => {
         ],
         { timeout: 280_000, maxBuffer: 16 << 20 },
         // testssl's exit status counts findings of any severity; the JSON is what is judged.
-        (err) => (err && err.killed ? reject(err) : resolve()),
+        (err) => (err?.killed ? reject(err) : resolve()),
       );
     });
     const findings = JSON.parse(readFileSync(json, 'utf8')) as Finding[];
