@@ -11,21 +11,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { flag, fmt, median, positive } from '../lib/cli.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-function flag(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i === -1) return fallback;
-  const value = process.argv[i + 1];
-  if (value === undefined) throw new Error(`--${name} needs a value`);
-  return value;
-}
-function positive(name, fallback) {
-  const value = Number(flag(name, fallback));
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
 
 const duration = positive('duration', 10);
 const runs = positive('runs', 3);
@@ -103,12 +91,6 @@ function wrk(port, mode, seconds) {
   return rps;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 function rssKiB(pid) {
   // The server is bash's exec'd child: same pid.
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -138,8 +120,6 @@ async function rssWithIdle(pid, port) {
   await new Promise((resolve) => client.once('exit', resolve));
   return { rss, answered: Number(answered), failed: Number(failed) };
 }
-
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
 console.log(
   `# bench/http — wrk -t1 -c${connections} -d${duration}s, ${runs} runs (median), server on core 0, wrk on core 1`,

@@ -837,5 +837,6 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.UringServer = nativeBinding.UringServer
 module.exports.ioUringSupported = nativeBinding.ioUringSupported
+module.exports.kernelTlsUnavailable = nativeBinding.kernelTlsUnavailable
 module.exports.layoutVersion = nativeBinding.layoutVersion
 module.exports.openBeneath = nativeBinding.openBeneath

@@ -16,6 +16,13 @@ export declare class UringServer {
    * is called with the byte length of each batch of events written into `events`.
    */
   constructor(options: UringOptions, events: unknown, commands: unknown, onBatch: unknown)
+  /**
+   * Swaps in new certificates (and SNI, ALPN, versions) for handshakes from now on; open
+   * connections keep theirs. On error the old configuration stays in force.
+   */
+  reloadTls(tls: UringTls): void
+  /** The listener's TLS counters; absent for a plaintext listener. */
+  tlsCounters(): UringTlsCounters | null
   /** The bound port. */
   get port(): number
   /** Open connections. */
@@ -48,6 +55,12 @@ export interface IoUringSupport {
 
 /** Really calls `io_uring_setup` and reports whether it worked and, if not, why. */
 export declare function ioUringSupported(): IoUringSupport
+
+/**
+ * Whether this kernel offers TLS offload (`setsockopt(TCP_ULP, "tls")` on a loopback pair):
+ * `null` when it does, else why not, in one sentence.
+ */
+export declare function kernelTlsUnavailable(): string | null
 
 /** The JS↔native record layout this binary speaks; the JS side refuses a different one. */
 export declare function layoutVersion(): number
@@ -84,4 +97,44 @@ export interface UringOptions {
   maxUnsentBytes?: number
   /** Sends of at least this many bytes go zero-copy (`SEND_ZC`); absent: never. */
   sendZcMinBytes?: number
+  /** Serve HTTPS (validated and read by the TS side: PEM bytes, not paths). */
+  tls?: UringTls
+}
+
+/** One SNI entry. */
+export interface UringSniEntry {
+  name: string
+  certificate: UringTlsCertificate
+}
+
+/** A listener's TLS settings, already validated by `tls-options.ts`. */
+export interface UringTls {
+  cert: Buffer
+  key: Buffer
+  /** `[server name, certificate]` pairs. */
+  sni: Array<UringSniEntry>
+  alpn: Array<string>
+  tls13Only: boolean
+  handshakeTimeoutMs: number
+  /** Hand each session to kernel TLS after its handshake, where the kernel offers it. */
+  kernelTls: boolean
+}
+
+/** One certificate chain and its key, as PEM. */
+export interface UringTlsCertificate {
+  cert: Buffer
+  key: Buffer
+}
+
+/** TLS counters of a listener: completed handshakes and failures by kind. */
+export interface UringTlsCounters {
+  handshakes: number
+  plaintextHttp: number
+  notTls: number
+  truncatedHandshake: number
+  handshakeTimeout: number
+  garbageRecord: number
+  handshakeFailed: number
+  alertReceived: number
+  renegotiation: number
 }

@@ -13,6 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use napi::bindgen_prelude::{Buffer, JsValue, Unknown};
 use napi::{sys, Env, Error, Result, Status};
@@ -22,6 +23,7 @@ use zephyr_uring::listener::{resolve, ListenerOptions};
 use zephyr_uring::protocol::{commands, events::EventWriter, LAYOUT_VERSION};
 use zephyr_uring::send::ExternalBytes;
 use zephyr_uring::server::{Limits, Server, ServerConfig};
+use zephyr_uring::tls::{CertSource, FailureKind, TlsAcceptor, TlsSettings};
 
 /// A JS Buffer sent without copying: the strong reference `Buffer` holds keeps its memory alive
 /// and in place until the send completes and the queue drops it (on the JS thread).
@@ -51,6 +53,16 @@ pub fn io_uring_supported() -> IoUringSupport {
         supported: support.supported,
         reason: support.reason,
         features: support.features,
+    }
+}
+
+/// Whether this kernel offers TLS offload (`setsockopt(TCP_ULP, "tls")` on a loopback pair):
+/// `null` when it does, else why not, in one sentence.
+#[napi(catch_unwind)]
+pub fn kernel_tls_unavailable() -> Option<String> {
+    match zephyr_uring::tls::ktls::probe() {
+        zephyr_uring::tls::ktls::KtlsSupport::Available => None,
+        zephyr_uring::tls::ktls::KtlsSupport::Unavailable { reason } => Some(reason),
     }
 }
 
@@ -121,6 +133,76 @@ pub struct UringOptions {
     pub max_unsent_bytes: Option<u32>,
     /// Sends of at least this many bytes go zero-copy (`SEND_ZC`); absent: never.
     pub send_zc_min_bytes: Option<u32>,
+    /// Serve HTTPS (validated and read by the TS side: PEM bytes, not paths).
+    pub tls: Option<UringTls>,
+}
+
+/// One certificate chain and its key, as PEM.
+#[napi(object)]
+pub struct UringTlsCertificate {
+    pub cert: Buffer,
+    pub key: Buffer,
+}
+
+/// A listener's TLS settings, already validated by `tls-options.ts`.
+#[napi(object)]
+pub struct UringTls {
+    pub cert: Buffer,
+    pub key: Buffer,
+    /// `[server name, certificate]` pairs.
+    pub sni: Vec<UringSniEntry>,
+    pub alpn: Vec<String>,
+    pub tls13_only: bool,
+    pub handshake_timeout_ms: f64,
+    /// Hand each session to kernel TLS after its handshake, where the kernel offers it.
+    pub kernel_tls: bool,
+}
+
+/// One SNI entry.
+#[napi(object)]
+pub struct UringSniEntry {
+    pub name: String,
+    pub certificate: UringTlsCertificate,
+}
+
+/// TLS counters of a listener: completed handshakes and failures by kind.
+#[napi(object)]
+pub struct UringTlsCounters {
+    pub handshakes: f64,
+    pub plaintext_http: f64,
+    pub not_tls: f64,
+    pub truncated_handshake: f64,
+    pub handshake_timeout: f64,
+    pub garbage_record: f64,
+    pub handshake_failed: f64,
+    pub alert_received: f64,
+    pub renegotiation: f64,
+}
+
+fn pem(cert: &Buffer, key: &Buffer) -> CertSource {
+    CertSource::Pem {
+        cert: cert.to_vec(),
+        key: key.to_vec(),
+    }
+}
+
+fn tls_settings(tls: &UringTls) -> TlsSettings {
+    let mut settings = TlsSettings::new(pem(&tls.cert, &tls.key));
+    settings.sni = tls
+        .sni
+        .iter()
+        .map(|entry| {
+            (
+                entry.name.clone(),
+                pem(&entry.certificate.cert, &entry.certificate.key),
+            )
+        })
+        .collect();
+    settings.alpn = tls.alpn.iter().map(|id| id.as_bytes().to_vec()).collect();
+    settings.tls13_only = tls.tls13_only;
+    settings.handshake_timeout_ms = to_ms(tls.handshake_timeout_ms).max(1);
+    settings.kernel_tls = tls.kernel_tls;
+    settings
 }
 
 struct LoopState {
@@ -272,6 +354,8 @@ impl LoopState {
 #[napi]
 pub struct UringServer {
     state: Rc<LoopState>,
+    /// The listener's TLS configuration (shared with the loop), for reloads and counters.
+    tls: Option<Arc<TlsAcceptor>>,
 }
 
 fn to_ms(v: f64) -> u64 {
@@ -324,6 +408,14 @@ impl UringServer {
         if let Some(min) = options.send_zc_min_bytes {
             config.send_zc_min = min as usize;
         }
+        let tls = match &options.tls {
+            Some(tls) => Some(Arc::new(
+                TlsAcceptor::new(&tls_settings(tls))
+                    .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?,
+            )),
+            None => None,
+        };
+        config.tls = tls.clone();
         let (events_raw, commands_raw, callback_raw) =
             (events.raw(), commands.raw(), on_batch.raw());
         let (events_ptr, events_len) = buffer_info(raw_env, events_raw)?;
@@ -373,7 +465,40 @@ impl UringServer {
                 return Err(Error::new(Status::GenericFailure, e));
             }
         }
-        Ok(UringServer { state })
+        Ok(UringServer { state, tls })
+    }
+
+    /// Swaps in new certificates (and SNI, ALPN, versions) for handshakes from now on; open
+    /// connections keep theirs. On error the old configuration stays in force.
+    #[napi(catch_unwind)]
+    pub fn reload_tls(&self, tls: UringTls) -> Result<()> {
+        let Some(acceptor) = &self.tls else {
+            return Err(Error::new(
+                Status::InvalidArg,
+                "this listener does not serve TLS",
+            ));
+        };
+        acceptor
+            .reload(&tls_settings(&tls))
+            .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+    }
+
+    /// The listener's TLS counters; absent for a plaintext listener.
+    #[napi(catch_unwind)]
+    pub fn tls_counters(&self) -> Option<UringTlsCounters> {
+        let counts = self.tls.as_ref()?.counters().snapshot();
+        let failures = |kind| counts.failures(kind) as f64;
+        Some(UringTlsCounters {
+            handshakes: counts.handshakes as f64,
+            plaintext_http: failures(FailureKind::PlaintextHttp),
+            not_tls: failures(FailureKind::NotTls),
+            truncated_handshake: failures(FailureKind::TruncatedHandshake),
+            handshake_timeout: failures(FailureKind::HandshakeTimeout),
+            garbage_record: failures(FailureKind::GarbageRecord),
+            handshake_failed: failures(FailureKind::HandshakeFailed),
+            alert_received: failures(FailureKind::AlertReceived),
+            renegotiation: failures(FailureKind::Renegotiation),
+        })
     }
 
     /// The bound port.

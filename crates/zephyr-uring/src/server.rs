@@ -7,6 +7,7 @@
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::Instant;
 
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
@@ -20,7 +21,8 @@ use crate::protocol::commands::{ResponseStart, WriteFlags};
 use crate::send::{FileBody, SendPlan};
 use crate::session::Session;
 use crate::socket_io::{Phase, Recv, SocketIo};
-use crate::transport::Transport;
+use crate::tls::TlsAcceptor;
+use crate::transport::{InboundEnd, Transport};
 
 /// Server limits (the engine contract's `EngineLimits`).
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +75,8 @@ pub struct ServerConfig {
     /// copying them); smaller ones use plain `SEND`, for which the pinning and the extra
     /// notification cost more than the copy saves. See the crate README for the measurement.
     pub send_zc_min: usize,
+    /// Serve TLS with this acceptor (shared, so that a reload from outside reaches new handshakes).
+    pub tls: Option<Arc<TlsAcceptor>>,
 }
 
 impl ServerConfig {
@@ -88,6 +92,7 @@ impl ServerConfig {
             max_pipelined: 16,
             max_unsent_bytes: 1 << 20,
             send_zc_min: DEFAULT_SEND_ZC_MIN,
+            tls: None,
         }
     }
 }
@@ -111,6 +116,7 @@ const CANCEL: u8 = 7;
 const WAKE: u8 = 8;
 const SEND_ZC: u8 = 9;
 const HANGUP: u8 = 10;
+const FILE_READ: u8 = 11;
 /// How long a lingering close waits for the peer's EOF.
 const LINGER_MS: u64 = 2000;
 
@@ -141,6 +147,9 @@ const NO_CONN: ConnId = ConnId {
 };
 /// Bytes spliced from a file per round trip (the default pipe capacity).
 const SPLICE_CHUNK: u32 = 64 * 1024;
+
+#[path = "server_tls.rs"]
+mod tls_io;
 
 /// The bytes of a file to send: `length` bytes from `offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,6 +201,8 @@ pub struct Server {
     touched: Vec<u32>,
     notices: Vec<Notice>,
     shutting_down: bool,
+    /// Sessions go to kernel TLS after their handshake (asked for, and the kernel has the ULP).
+    kernel_tls: bool,
     start: Instant,
     now: u64,
     port: u16,
@@ -225,6 +236,12 @@ impl Server {
             .min(l.keep_alive_timeout_ms)
             .min(l.request_timeout_ms)
             .min(l.write_timeout_ms)
+            .min(
+                config
+                    .tls
+                    .as_ref()
+                    .map_or(u64::MAX, |t| t.handshake_timeout_ms()),
+            )
             .max(1);
         // Deadlines are checked on a tick: a fifth of the shortest timeout keeps the error under
         // 20%, and 1 s keeps an idle server from waking more than once a second.
@@ -267,10 +284,12 @@ impl Server {
             touched: Vec::new(),
             notices: Vec::new(),
             shutting_down: false,
+            kernel_tls: false,
             start: Instant::now(),
             now: 0,
             port,
         };
+        server.kernel_tls = tls_io::kernel_tls_usable(&server.config);
         server.arm_accept();
         server.arm_timer();
         server.submit()?;
@@ -440,6 +459,7 @@ impl Server {
                 SEND => self.guard(id, sink, |s, _| s.on_send(id, res)),
                 SEND_ZC => self.guard(id, sink, |s, _| s.on_send_zc(id, res, flags)),
                 SPLICE_IN | SPLICE_OUT => self.guard(id, sink, |s, _| s.on_splice(id, kind, res)),
+                FILE_READ => self.guard(id, sink, |s, _| s.on_file_read(id, res)),
                 HANGUP => self.on_hangup(id, res),
                 TIMER => self.on_tick(flags, sink, &date),
                 CANCEL => {
@@ -516,9 +536,13 @@ impl Server {
         self.gens[index as usize] = gen;
         let id = ConnId { index, gen };
         let conn = Conn::new(id, self.now, &self.conn_limits);
+        let Some(transport) = self.new_transport() else {
+            close_fd(fd);
+            return;
+        };
         self.slots[index as usize] = Some(Slot {
             io: SocketIo::new(fd, id),
-            transport: Transport::Plain,
+            transport,
             conn,
         });
         self.live += 1;
@@ -530,12 +554,11 @@ impl Server {
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
-        let fd = slot.io.fd;
+        let Some(sqe) = tls_io::recv_sqe(&slot.transport, slot.io.fd, group, id) else {
+            return;
+        };
         slot.io.recv = Recv::Armed;
         slot.io.inflight += 1;
-        let sqe = opcode::RecvMulti::new(types::Fd(fd), group)
-            .build()
-            .user_data(token(RECV, id));
         self.push(sqe);
     }
 
@@ -561,16 +584,41 @@ impl Server {
         if res > 0 {
             let bid = bid.expect("a receive with data names its buffer");
             // A lingering or closing connection only waits for the peer's EOF: bytes are dropped.
+            let mut end = None;
+            let mut refused = false;
             if slot.io.phase == Phase::Open {
                 let data = self.bufs.slice(bid, res as usize);
-                let conn = &mut slot.conn;
-                slot.transport
-                    .receive(data, |plain| conn.receive(plain, sink, &limits, date, now));
+                let inbound = slot.transport.receive(data);
+                end = inbound.end;
+                if let Some(protocol) = inbound.started {
+                    match crate::session_choice::start(protocol, id, now, &limits) {
+                        Some(conn) => slot.conn = conn,
+                        // No session for this protocol in this build: close, answering nothing.
+                        None => refused = true,
+                    }
+                }
+                if !inbound.plaintext.is_empty() && !refused {
+                    slot.conn
+                        .receive(inbound.plaintext, sink, &limits, date, now);
+                }
                 if slot.conn.input_stalled() {
                     self.stalled.push(id.index);
                 }
             }
             self.bufs.recycle(bid);
+            if refused {
+                self.close_conn(id, false);
+                return;
+            }
+            match end {
+                // close_notify: as a TCP EOF, nothing more comes and open requests abort.
+                Some(InboundEnd::PeerClosed) => {
+                    slot.conn.peer_closed();
+                    self.close_conn(id, false);
+                }
+                // The alert goes out first, then `service` closes (`Transport::must_close`).
+                Some(InboundEnd::Failed) | None => {}
+            }
             return;
         }
         if let Some(bid) = bid {
@@ -586,6 +634,7 @@ impl Server {
                 // connection: requests still open are aborted rather than answered into a
                 // socket nobody may be reading.
                 slot.io.eof = true;
+                slot.transport.receive_eof();
                 slot.conn.peer_closed();
                 self.close_conn(id, false);
             }
@@ -600,12 +649,12 @@ impl Server {
         };
         slot.io.inflight -= 1;
         if res < 0 {
-            slot.conn.output().sent(0);
+            slot.transport.sent(0, &mut slot.conn);
             self.close_conn(id, false);
             return;
         }
         slot.conn.output_moved(now);
-        slot.conn.output().sent(res as usize);
+        slot.transport.sent(res as usize, &mut slot.conn);
     }
 
     /// A zero-copy send completes in two steps: the result, then (flag `MORE` on the first) a
@@ -692,6 +741,13 @@ impl Server {
                 }
                 continue;
             }
+            // No session runs before the handshake: its deadline is the only one.
+            if slot.transport.handshaking() {
+                if slot.transport.handshake_expired(now) {
+                    self.close_conn(id, false);
+                }
+                continue;
+            }
             let wants = slot.conn.tick(now, sink, date, &limits);
             if wants.close_now {
                 self.close_conn(id, false);
@@ -716,6 +772,13 @@ impl Server {
             }
             return;
         }
+        if slot.transport.handover_ready() && tls_io::hand_over_to_kernel(slot).is_err() {
+            self.close_conn(id, false);
+            return;
+        }
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
         if shutting_down {
             slot.conn.close_when_idle();
         }
@@ -727,7 +790,7 @@ impl Server {
             }
         }
         let mut sqes: [Option<squeue::Entry>; 2] = [None, None];
-        if let Some(plan) = slot.conn.output().next_send() {
+        if let Some(plan) = slot.transport.next_send(&mut slot.conn) {
             slot.io.inflight += 1;
             let nosig = libc::MSG_NOSIGNAL;
             sqes[0] = Some(match plan {
@@ -752,6 +815,8 @@ impl Server {
                     .build()
                     .user_data(token(SEND, id)),
             });
+        } else if !slot.io.file_busy && !slot.transport.splices_files() {
+            sqes[0] = tls_io::file_read_step(slot, id);
         } else if !slot.io.file_busy {
             let pipe = slot.io.pipe;
             if let Some(file) = slot.conn.output().file_ready() {
@@ -789,14 +854,15 @@ impl Server {
         } else {
             slot.conn.wants_read(&limits)
         };
-        if wants_recv && slot.io.recv == Recv::Idle {
+        let recv = if wants_recv && slot.io.recv == Recv::Idle {
+            tls_io::recv_sqe(&slot.transport, fd, group, id)
+        } else {
+            None
+        };
+        if let Some(sqe) = recv {
             slot.io.recv = Recv::Armed;
             slot.io.inflight += 1;
-            sqes[1] = Some(
-                opcode::RecvMulti::new(types::Fd(fd), group)
-                    .build()
-                    .user_data(token(RECV, id)),
-            );
+            sqes[1] = Some(sqe);
         } else if !wants_recv && slot.io.recv == Recv::Armed && !slot.io.closing() {
             // Backpressure (JS paused a body, or the pipeline is full): stop the multishot
             // receive; bytes already received stay buffered and are parsed when there is room.
@@ -826,7 +892,9 @@ impl Server {
                     .user_data(token(HANGUP, id)),
             );
         }
-        let finished = slot.conn.is_done() && !slot.io.lingering();
+        let finished = (slot.conn.is_done() || slot.transport.must_close())
+            && slot.transport.flushed()
+            && !slot.io.lingering();
         slot.conn.after_output(now, &limits);
         for sqe in sqes.into_iter().flatten() {
             self.push(sqe);

@@ -1,7 +1,31 @@
 import { sizeSchema } from '@zephyr/config';
-import { defaultLimits } from '@zephyr/uring';
+import { DEFAULT_ALPN, DEFAULT_HANDSHAKE_TIMEOUT_MS, defaultLimits, type TlsOptions } from '@zephyr/uring';
 import { z } from 'zod';
 import { type AppListenOptions, DEFAULT_SHUTDOWN_TIMEOUT_MS } from './listen.js';
+
+const certificateFiles = z.strictObject({
+  /** PEM file with the certificate chain, leaf first. */
+  cert: z.string().min(1),
+  /** PEM file with the unencrypted private key. */
+  key: z.string().min(1),
+});
+
+/**
+ * `server.tls`: HTTPS on either engine. Paths are read (and each key checked against its
+ * certificate) at listen; `server.reloadTls()` or SIGHUP reads them again. `@zephyr/uring`'s
+ * `TlsOptions` holds the rules (names, ALPN ids); this is their spelling in the file.
+ */
+const tlsConfigSchema = z.strictObject({
+  ...certificateFiles.shape,
+  /** Server name (`api.example.com`, `*.example.com`) → its certificate files (SNI). */
+  sni: z.record(z.string(), certificateFiles).default({}),
+  alpn: z
+    .array(z.string().min(1))
+    .min(1)
+    .default([...DEFAULT_ALPN]),
+  min_version: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+  handshake_timeout_ms: z.number().int().positive().default(DEFAULT_HANDSHAKE_TIMEOUT_MS),
+});
 
 /**
  * The `server:` section of `zephyr.config.yaml`. Keys are snake_case like the rest of the file.
@@ -24,6 +48,8 @@ export const serverConfigSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(3000),
   /** Time in-flight requests get to finish on SIGTERM/SIGINT. */
   shutdown_timeout_ms: z.number().int().nonnegative().default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
+  /** Serve HTTPS (absent: plain HTTP). */
+  tls: tlsConfigSchema.optional(),
   limits: z
     .strictObject({
       max_header_bytes: z.number().int().positive().default(defaultLimits.maxHeaderBytes),
@@ -65,8 +91,8 @@ export const serverConfigSchema = z.strictObject({
  * The `performance:` section of `zephyr.config.yaml`: kernel features the engine may use.
  * `zero_copy` sends static files with the engine's `sendFile` (splice/sendfile) instead of
  * through JS; `tcp_fastopen` sets TCP_FASTOPEN on the listener; `kernel_tls` asks for kTLS
- * offload once the engine serves TLS (it serves plain HTTP today, so it is validated and
- * reported, and has no effect yet).
+ * offload of `server.tls` (neither engine hands its keys to the kernel yet: one log line says
+ * why, and TLS is encrypted in user space).
  */
 export const performanceConfigSchema = z.strictObject({
   zero_copy: z.boolean().default(true),
@@ -100,6 +126,7 @@ export function listenOptionsFromConfig(
     workers: server.workers,
     shutdownTimeoutMs: server.shutdown_timeout_ms,
     tcpFastOpen: performance?.tcp_fastopen ?? false,
+    ...(server.tls === undefined ? {} : { tls: tlsOptionsFromConfig(server.tls, performance) }),
     limits: {
       maxHeaderBytes: limits.max_header_bytes,
       maxHeaderCount: limits.max_header_count,
@@ -111,5 +138,21 @@ export function listenOptionsFromConfig(
       maxConnections: limits.max_connections,
       writeTimeoutMs: limits.write_timeout_ms,
     },
+  };
+}
+
+/** `server.tls` (and `performance.kernel_tls`) as `listen`'s `tls` option. */
+function tlsOptionsFromConfig(
+  tls: z.output<typeof tlsConfigSchema>,
+  performance: PerformanceConfig | undefined,
+): TlsOptions {
+  return {
+    cert: tls.cert,
+    key: tls.key,
+    sni: tls.sni,
+    alpn: tls.alpn,
+    minVersion: tls.min_version,
+    handshakeTimeoutMs: tls.handshake_timeout_ms,
+    kernelTls: performance?.kernel_tls ?? false,
   };
 }

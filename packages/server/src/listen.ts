@@ -8,6 +8,7 @@ import {
   type ListenOptions,
   type RequestHandler,
   selectEngine,
+  type TlsOptions,
   type WebSocketLimits,
   type WebSocketServing,
 } from '@zephyr/uring';
@@ -47,6 +48,8 @@ export interface AppListenOptions {
   reusePort?: boolean;
   /** Limits of the app's WebSocket routes (`app.ws`); each has a default. */
   websocket?: Partial<WebSocketLimits>;
+  /** Serve HTTPS with these certificates (`@zephyr/uring`'s `TlsOptions`, on either engine). */
+  tls?: TlsOptions;
 }
 
 /** A running server (in a multi-worker setup, the primary's view of all workers). */
@@ -142,6 +145,7 @@ function validateListenOptions(options: AppListenOptions): ResolvedListenOptions
   if (options.tcpFastOpen !== undefined) listen.tcpFastOpen = options.tcpFastOpen;
   if (options.backlog !== undefined) listen.backlog = options.backlog;
   if (options.reusePort !== undefined) listen.reusePort = options.reusePort;
+  if (options.tls !== undefined) listen.tls = options.tls;
   return {
     port,
     host: options.host ?? '127.0.0.1',

@@ -62,6 +62,37 @@ describe('config sections', () => {
     expect(options.limits?.maxBodyBytes).toBe(2048);
   });
 
+  it('maps server.tls and performance.kernel_tls to the tls option, with the engine defaults', () => {
+    const text = [
+      'server:',
+      '  tls:',
+      '    cert: cert.pem',
+      '    key: key.pem',
+      '    sni: { api.example.com: { cert: api.pem, key: api.key } }',
+      'performance:',
+      '  kernel_tls: true',
+      '',
+    ].join('\n');
+    const config = parseConfig(text, {
+      sections: { server: serverConfigSchema, performance: performanceConfigSchema },
+    });
+    expect(listenOptionsFromConfig(config.server, config.performance).tls).toEqual({
+      cert: 'cert.pem',
+      key: 'key.pem',
+      sni: { 'api.example.com': { cert: 'api.pem', key: 'api.key' } },
+      alpn: ['http/1.1'],
+      minVersion: 'TLSv1.2',
+      handshakeTimeoutMs: 10_000,
+      kernelTls: true,
+    });
+    expect(listenOptionsFromConfig(serverConfigSchema.parse({})).tls).toBeUndefined();
+    const bad = serverConfigSchema.safeParse({
+      tls: { cert: 'c.pem', key: 'k.pem', min_version: 'TLSv1.1' },
+    });
+    expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['tls.min_version']);
+    expect(serverConfigSchema.safeParse({ tls: { cert: 'c.pem' } }).success).toBe(false);
+  });
+
   it('takes every limit default from @zephyr/uring (one source)', () => {
     const { limits } = listenOptionsFromConfig(serverConfigSchema.parse({}));
     expect(limits).toEqual(defaultLimits);

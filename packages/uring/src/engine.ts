@@ -2,6 +2,7 @@
 // `@zephyr/server` or a user of `@zephyr/uring` alone. Both engines implement exactly this; the
 // conformance suite in test/ runs against each.
 
+import type { TlsCounters } from './tls-counters.js';
 import type { TlsOptions } from './tls-options.js';
 
 /** Which engine serves a listener. */
@@ -120,4 +121,14 @@ export interface EngineServer {
    * non-negative number throws `ZEPHYR_ERR_INVALID_ARGUMENT` synchronously, on both engines.
    */
   close(options?: { timeoutMs?: number }): Promise<void>;
+  /**
+   * HTTPS listeners: swaps in new certificates (and SNI, ALPN, versions) for handshakes from now
+   * on, without touching open connections. `tls` replaces the options; without it the
+   * listener's own options are read again from their files (what SIGHUP does). A bad
+   * certificate rejects with `ZEPHYR_ERR_INVALID_ARGUMENT` and the old one stays in force; a
+   * plaintext listener rejects with `ZEPHYR_ERR_UNSUPPORTED_OPTION`.
+   */
+  reloadTls(tls?: TlsOptions): Promise<void>;
+  /** HTTPS listeners: handshakes completed and failures by kind; `undefined` for plaintext. */
+  tlsCounters(): TlsCounters | undefined;
 }

@@ -29,6 +29,7 @@ export {
 } from './listen.js';
 export { openBeneath, openBeneathAvailable } from './open-beneath.js';
 export { type IoUringSupport, ioUringSupported } from './probe.js';
+export type { TlsCounters, TlsFailureKind } from './tls-counters.js';
 export {
   DEFAULT_ALPN,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,

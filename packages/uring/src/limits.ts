@@ -1,4 +1,4 @@
-import type { EngineLimits, EngineName, ListenOptions } from './engine.js';
+import type { EngineLimits, EngineName } from './engine.js';
 import { InvalidArgumentError } from './errors.js';
 import { type ResolvedTlsOptions, resolveTlsOptions } from './tls-options.js';
 
@@ -167,11 +167,4 @@ export function resolveListenOptions(options: unknown): ResolvedListenOptions {
     limits: resolveLimits(options.limits),
     ...(options.tls === undefined ? {} : { tls: resolveTlsOptions(options.tls) }),
   };
-}
-
-/** Turns resolved options back into the contract's `ListenOptions`, for the io_uring engine. */
-export function toListenOptions(resolved: ResolvedListenOptions): ListenOptions {
-  // TLS never reaches the io_uring engine until its transport is wired (listen() refuses it).
-  const { port, host, engine, reusePort, backlog, tcpFastOpen, limits } = resolved;
-  return { port, host, engine, reusePort, backlog, tcpFastOpen, limits: { ...limits } };
 }

@@ -1,9 +1,9 @@
 import type { EngineName, EngineServer, ListenOptions, RequestHandler } from './engine.js';
 import { EngineUnavailableError, InvalidArgumentError, UnsupportedOptionError } from './errors.js';
-import { resolveListenOptions, toListenOptions } from './limits.js';
+import { resolveListenOptions } from './limits.js';
 import { listenNode } from './node-engine.js';
 import { ioUringSupported } from './probe.js';
-import { listenUring } from './uring-engine.js';
+import { startUring } from './uring-engine.js';
 import { resolveWebSocketLimits, type WebSocketServing } from './websocket.js';
 
 /** The environment variable that forces an engine when `options.engine` is absent or `auto`. */
@@ -97,29 +97,6 @@ export function reportEngineFallback(selection: EngineSelection): void {
 }
 
 /**
- * The engine for an HTTPS listener. The io_uring engine's TLS transport (rustls, in
- * crates/zephyr-uring/src/tls) is not wired into its ring yet: forcing io_uring with `tls` is an
- * error rather than a plaintext listener, and `auto` serves TLS with node:https.
- */
-function selectTlsEngine(requested: EngineName | 'auto'): EngineSelection {
-  const env = process.env[ENGINE_ENV];
-  const forced = requested === 'auto' ? (env === '' ? undefined : env) : requested;
-  if (forced === 'io_uring') {
-    throw new UnsupportedOptionError(
-      `tls is not served by the io_uring engine yet (its rustls transport is not wired into the ring); ` +
-        `use engine: 'node' or 'auto' to serve HTTPS with node:https`,
-    );
-  }
-  const selection = selectEngine(requested);
-  return selection.engine === 'node'
-    ? selection
-    : {
-        engine: 'node',
-        reason: 'tls requested: the io_uring engine does not serve TLS yet, node:https does',
-      };
-}
-
-/**
  * The engine for a listener with WebSocket routes. The io_uring engine's WebSocket session
  * (crates/zephyr-uring/src/ws) is not wired into its ring yet: forcing io_uring is an error
  * rather than a listener whose WebSocket routes never answer; `auto` serves with the node engine
@@ -172,7 +149,8 @@ export async function listen(
     }
     resolveWebSocketLimits(websocket.limits);
   }
-  let selection = resolved.tls ? selectTlsEngine(resolved.engine) : selectEngine(resolved.engine);
+  // HTTPS is served by both engines (rustls on the ring, node:https on the node engine).
+  let selection = selectEngine(resolved.engine);
   if (websocket !== undefined && selection.engine === 'io_uring')
     selection = selectWebSocketEngine(resolved.engine);
   const { engine, reason } = selection;
@@ -180,14 +158,5 @@ export async function listen(
     reportEngineFallback(selection);
     return listenNode(resolved, handler, reason, websocket);
   }
-  const server = await listenUring(toListenOptions({ ...resolved, engine: 'io_uring' }), handler);
-  // The io_uring engine reports its own view; the selection's reason (forced or probed) is the
-  // one callers asked about.
-  return {
-    engine: server.engine,
-    host: server.host,
-    port: server.port,
-    engineReason: reason,
-    close: (closeOptions) => server.close(closeOptions),
-  };
+  return startUring(resolved, handler, reason);
 }

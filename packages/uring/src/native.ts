@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type { EngineLimits } from './engine.js';
+import type { TlsCounters } from './tls-counters.js';
 import { LAYOUT_VERSION } from './uring-protocol.js';
+import type { NativeTls } from './uring-tls.js';
 
 /** Options the native io_uring listener takes: every engine limit, filled in by the adapter. */
 export interface NativeUringOptions extends EngineLimits {
@@ -13,6 +15,7 @@ export interface NativeUringOptions extends EngineLimits {
   maxPipelined?: number;
   maxUnsentBytes?: number;
   sendZcMinBytes?: number;
+  tls?: NativeTls;
 }
 
 /** One native io_uring listener (`UringServer` in `crates/zephyr-uring-node/src/lib.rs`). */
@@ -26,6 +29,10 @@ export interface NativeUringServer {
   destroyAll(): void;
   isDrained(): boolean;
   dispose(): void;
+  /** Swaps in new TLS settings for new handshakes (throws if rustls refuses them). */
+  reloadTls(tls: NativeTls): void;
+  /** The listener's TLS counters; null for plaintext. */
+  tlsCounters(): TlsCounters | null;
 }
 
 /** What the native binding exposes; kept in step with `crates/zephyr-uring-node/src/lib.rs`. */
@@ -33,6 +40,8 @@ export interface NativeBinding {
   ioUringSupported(): { supported: boolean; reason?: string | null; features: number };
   /** Resolves to a new descriptor, or to a negative errno. */
   openBeneath(rootFd: number, path: string): Promise<number>;
+  /** Why the kernel offers no TLS offload; null when it does. */
+  kernelTlsUnavailable(): string | null;
   /** The record layout the binary was built with (`LAYOUT_VERSION` in the core crate). */
   layoutVersion(): number;
   UringServer: new (

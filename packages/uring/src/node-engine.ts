@@ -5,12 +5,16 @@ import type { Duplex } from 'node:stream';
 import type { EngineLimits, EngineServer, RequestHandler } from './engine.js';
 import { engineProblemResponse, sendEngineProblem } from './engine-problem.js';
 import { ListenError, RequestError, UnsupportedOptionError, ZephyrEngineError } from './errors.js';
+import { kernelTlsFallbackReason, reportKernelTlsFallback } from './kernel-tls.js';
 import type { ResolvedListenOptions } from './limits.js';
 import { ADMIT_CHUNKED, admissionStatus } from './node-admission.js';
 import { NodeExchange } from './node-exchange.js';
 import { NodePipeline } from './node-pipeline.js';
-import { nodeTlsServerOptions } from './node-tls.js';
+import { NodeTls } from './node-tls.js';
 import { NodeWebSocketHub } from './node-websocket.js';
+import type { TlsCounters } from './tls-counters.js';
+import type { TlsOptions } from './tls-options.js';
+import { refuseTlsReload, TlsReloader } from './tls-reload.js';
 import type { WebSocketServing } from './websocket.js';
 
 /** node:net learnt SO_REUSEPORT in 22.12 / 23.1. */
@@ -134,6 +138,8 @@ class NodeEngineServer implements EngineServer {
   private readonly pipeline: NodePipeline;
 
   private readonly hub: NodeWebSocketHub | undefined;
+  private readonly tls: NodeTls | undefined;
+  private readonly reloader: TlsReloader | undefined;
 
   constructor(
     private readonly options: ResolvedListenOptions,
@@ -167,9 +173,17 @@ class NodeEngineServer implements EngineServer {
           : limits.keepAliveTimeoutMs,
     };
     // https.Server is an http.Server with TLS underneath: every listener below applies as is.
-    this.server = options.tls
-      ? createHttpsServer({ ...serverOptions, ...nodeTlsServerOptions(options.tls) })
-      : createServer(serverOptions);
+    if (options.tls) {
+      const tls = new NodeTls(options.tls);
+      if (options.tls.kernelTls) reportKernelTlsFallback(kernelTlsFallbackReason('node', null));
+      const server = createHttpsServer({ ...serverOptions, ...tls.serverOptions() });
+      tls.attach(server);
+      this.tls = tls;
+      this.reloader = new TlsReloader(options.tls.source, (resolved) => tls.reload(resolved));
+      this.server = server;
+    } else {
+      this.server = createServer(serverOptions);
+    }
     this.pipeline = new NodePipeline(limits.writeTimeoutMs);
     this.shortKeepAliveMs = limits.keepAliveTimeoutMs <= KEEP_ALIVE_BUFFER_MS ? limits.keepAliveTimeoutMs : 0;
     // node silently drops fields past maxHeadersCount; one spare field lets admission see that
@@ -277,6 +291,14 @@ class NodeEngineServer implements EngineServer {
     refuse(res, 500);
   }
 
+  reloadTls(tls?: TlsOptions): Promise<void> {
+    return this.reloader ? this.reloader.reload(tls) : refuseTlsReload();
+  }
+
+  tlsCounters(): TlsCounters | undefined {
+    return this.tls?.snapshot();
+  }
+
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closing) return this.closing;
     // A wrong argument is the caller's bug: thrown at once, as on the io_uring engine.
@@ -288,6 +310,7 @@ class NodeEngineServer implements EngineServer {
       );
     }
     this.hub?.close();
+    this.reloader?.dispose();
     this.closing = new Promise<void>((resolve) => {
       // A connection goes idle when its last response ends; sweeping often closes each one then,
       // without a listener on every response. Requests that arrive meanwhile are answered with

@@ -1,8 +1,10 @@
 // The node engine's HTTPS: resolved TLS options turned into node:https server options with the
-// same versions, suites, ALPN and SNI rules the rustls side applies.
+// same versions, suites, ALPN and SNI rules the rustls side applies, reloadable in place.
 
-import type { ServerOptions } from 'node:https';
+import type { Server as HttpsServer, ServerOptions } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
+import { classifyTlsClientError, emptyTlsCounters, type TlsCounters } from './tls-counters.js';
 import {
   certificateForName,
   MODERN_CIPHERS,
@@ -22,22 +24,72 @@ function contextOptions(tls: ResolvedTlsOptions, certificate: ResolvedTlsCertifi
   };
 }
 
-/**
- * The TLS half of `https.createServer`'s options: the default certificate, one secure context per
- * SNI entry (made once, here), ALPN and the handshake deadline.
- */
-export function nodeTlsServerOptions(tls: ResolvedTlsOptions): ServerOptions {
-  const contexts = new Map<ResolvedTlsCertificate, SecureContext>(
-    tls.sni.map(([, certificate]) => [certificate, createSecureContext(contextOptions(tls, certificate))]),
-  );
-  return {
-    ...contextOptions(tls, tls),
-    ALPNProtocols: tls.alpn,
-    handshakeTimeout: tls.handshakeTimeoutMs,
-    // A falsy context means the default certificate: no SNI, or a name no entry covers.
-    SNICallback: (serverName, callback) => {
-      const certificate = certificateForName(tls.sni, serverName);
-      callback(null, certificate === undefined ? undefined : contexts.get(certificate));
-    },
-  };
+/** One listener's TLS: its options (swapped by a reload) and its counters. */
+export class NodeTls {
+  private tls: ResolvedTlsOptions;
+  private contexts = new Map<ResolvedTlsCertificate, SecureContext>();
+  private readonly counters = emptyTlsCounters();
+  private server: HttpsServer | undefined;
+
+  constructor(tls: ResolvedTlsOptions) {
+    this.tls = tls;
+    this.contexts = this.sniContexts(tls);
+  }
+
+  private sniContexts(tls: ResolvedTlsOptions): Map<ResolvedTlsCertificate, SecureContext> {
+    return new Map(
+      tls.sni.map(([, certificate]) => [certificate, createSecureContext(contextOptions(tls, certificate))]),
+    );
+  }
+
+  /**
+   * The TLS half of `https.createServer`'s options: the default certificate, the SNI callback
+   * (contexts made once per load), ALPN and the handshake deadline.
+   */
+  serverOptions(): ServerOptions {
+    return {
+      ...contextOptions(this.tls, this.tls),
+      ALPNProtocols: this.tls.alpn,
+      handshakeTimeout: this.tls.handshakeTimeoutMs,
+      // A falsy context means the default certificate: no SNI, or a name no entry covers.
+      SNICallback: (serverName, callback) => {
+        const certificate = certificateForName(this.tls.sni, serverName);
+        callback(null, certificate === undefined ? undefined : this.contexts.get(certificate));
+      },
+    };
+  }
+
+  /** Counts handshakes and classified failures of `server`. */
+  attach(server: HttpsServer): void {
+    this.server = server;
+    server.on('secureConnection', (socket: TLSSocket) => {
+      this.counters.handshakes++;
+      // node lets a TLS 1.2 client renegotiate (up to tls.CLIENT_RENEG_LIMIT); rustls refuses it.
+      // One rule for both engines: refused, counted, and the connection ends.
+      socket.disableRenegotiation();
+      socket.on('error', (err: Error & { code?: string }) => {
+        if (err.code === 'ERR_TLS_RENEGOTIATION_DISABLED') {
+          this.counters.renegotiation++;
+          socket.destroy();
+        }
+      });
+    });
+    server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+      this.counters[classifyTlsClientError(err)]++;
+      socket.destroy();
+    });
+  }
+
+  /** Swaps in new certificates for handshakes from now on (throws if node refuses them). */
+  reload(tls: ResolvedTlsOptions): void {
+    const contexts = this.sniContexts(tls);
+    this.server?.setSecureContext(contextOptions(tls, tls));
+    this.tls = tls;
+    this.contexts = contexts;
+  }
+
+  /** A copy of the counters. */
+  snapshot(): TlsCounters {
+    return { ...this.counters };
+  }
 }

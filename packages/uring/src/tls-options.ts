@@ -46,6 +46,11 @@ export type TlsOptions = TlsCertificate & {
   minVersion?: TlsMinVersion;
   /** Time a client has to finish the handshake (default 10 s). Then the connection is closed. */
   handshakeTimeoutMs?: number;
+  /**
+   * Ask for kernel TLS offload (`performance.kernel_tls`; default false). Where it cannot be
+   * used, rustls (or node:tls) encrypts in user space and one log line says why.
+   */
+  kernelTls?: boolean;
 };
 
 /** A certificate chain and key read, decoded and checked to belong together. */
@@ -60,6 +65,9 @@ export interface ResolvedTlsOptions extends ResolvedTlsCertificate {
   alpn: string[];
   minVersion: TlsMinVersion;
   handshakeTimeoutMs: number;
+  kernelTls: boolean;
+  /** The options as given, read again by a reload without arguments (SIGHUP). */
+  source: TlsOptions;
 }
 
 /** The ALPN list when none is given. The HTTP/2 work adds `h2`. */
@@ -91,6 +99,7 @@ const TLS_KEYS = new Set([
   'alpn',
   'minVersion',
   'handshakeTimeoutMs',
+  'kernelTls',
 ]);
 const MIN_VERSIONS = new Set<string>(['TLSv1.2', 'TLSv1.3']);
 // A timer cannot wait longer (2^31 - 1 ms).
@@ -193,6 +202,12 @@ function resolveAlpn(value: unknown): string[] {
   return [...value] as string[];
 }
 
+function resolveKernelTls(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw invalid(`tls.kernelTls must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
 /**
  * Validates TLS options, reads every PEM file and checks each key against its certificate, so a
  * wrong path or a mismatched key fails at `listen()` with `ZEPHYR_ERR_INVALID_ARGUMENT`, never at
@@ -241,6 +256,8 @@ export function resolveTlsOptions(value: unknown): ResolvedTlsOptions {
     alpn: resolveAlpn(value.alpn),
     minVersion: minVersion as TlsMinVersion,
     handshakeTimeoutMs: timeout,
+    kernelTls: resolveKernelTls(value.kernelTls),
+    source: value as TlsOptions,
   };
 }
 

@@ -6,6 +6,7 @@ import {
   ZephyrEngineError,
   type ZephyrEngineErrorCode,
 } from './errors.js';
+import { kernelTlsFallbackReason, reportKernelTlsFallback } from './kernel-tls.js';
 import {
   PIPELINE_MAX_REQUESTS,
   PIPELINE_MAX_UNSENT_BYTES,
@@ -14,10 +15,14 @@ import {
 } from './limits.js';
 import { loadNative, type NativeUringServer } from './native.js';
 import { originForm } from './request-target.js';
+import type { TlsCounters } from './tls-counters.js';
+import type { TlsOptions } from './tls-options.js';
+import { refuseTlsReload, TlsReloader } from './tls-reload.js';
 import { CommandWriter } from './uring-commands.js';
 import { decodeEvents, decodeFields, type EventVisitor, findField } from './uring-events.js';
 import { type ExchangeHost, type ResponseFields, UringExchange } from './uring-exchange.js';
 import { CMD_CONTINUE, EF_BODY_FOLLOWS, EF_EXPECT_CONTINUE } from './uring-protocol.js';
+import { nativeTls } from './uring-tls.js';
 
 const COMMAND_BUFFER_BYTES = 1 << 20;
 /** Response bytes queued on a connection before `write` asks the caller to wait for drain. */
@@ -61,6 +66,7 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
   private readonly fresh: UringExchange[] = [];
   private closing: Promise<void> | undefined;
   private readonly flushBound = (): void => this.flushCommands();
+  private readonly reloader: TlsReloader | undefined;
 
   constructor(
     options: ResolvedListenOptions,
@@ -96,6 +102,7 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
           maxPipelined: PIPELINE_MAX_REQUESTS,
           maxUnsentBytes: PIPELINE_MAX_UNSENT_BYTES,
           ...tuningFromEnv(),
+          ...(options.tls ? { tls: nativeTls(options.tls) } : {}),
         },
         this.events,
         this.commands.buffer,
@@ -106,6 +113,21 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
       throw new ListenError(`cannot listen on ${this.host}:${options.port}: ${message}`, err);
     }
     this.port = this.native.port;
+    if (options.tls) {
+      const native = this.native;
+      if (options.tls.kernelTls) {
+        reportKernelTlsFallback(kernelTlsFallbackReason('io_uring', loaded.binding.kernelTlsUnavailable()));
+      }
+      this.reloader = new TlsReloader(options.tls.source, (tls) => native.reloadTls(nativeTls(tls)));
+    }
+  }
+
+  reloadTls(tls?: TlsOptions): Promise<void> {
+    return this.reloader ? this.reloader.reload(tls) : refuseTlsReload();
+  }
+
+  tlsCounters(): TlsCounters | undefined {
+    return this.native.tlsCounters() ?? undefined;
   }
 
   // ===== events ================================================================================
@@ -346,6 +368,7 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
       );
     }
     this.flushCommands();
+    this.reloader?.dispose();
     this.native.shutdown();
     const started = Date.now();
     this.closing = new Promise((resolve) => {
@@ -398,5 +421,14 @@ export async function listenUring(options: ListenOptions, handler: RequestHandle
   if (typeof handler !== 'function') {
     throw new ZephyrEngineError('ZEPHYR_ERR_INVALID_ARGUMENT', 'listenUring: handler must be a function');
   }
-  return new UringHost(resolved, handler, 'io_uring (the probe set up a ring)');
+  return startUring(resolved, handler, 'io_uring (the probe set up a ring)');
+}
+
+/** Starts an io_uring listener from options already validated (and TLS files already read). */
+export function startUring(
+  resolved: ResolvedListenOptions,
+  handler: RequestHandler,
+  reason: string,
+): EngineServer {
+  return new UringHost({ ...resolved, engine: 'io_uring' }, handler, reason);
 }

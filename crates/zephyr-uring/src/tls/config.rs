@@ -25,7 +25,14 @@ pub struct TlsSettings {
     pub alpn: Vec<Vec<u8>>,
     /// Keep the session keys exportable after the handshake, for kernel TLS.
     pub kernel_tls: bool,
+    /// Accept TLS 1.3 only (otherwise 1.2 and 1.3).
+    pub tls13_only: bool,
+    /// Time a client has to finish the handshake; the ring loop closes it after that.
+    pub handshake_timeout_ms: u64,
 }
+
+/// The handshake deadline when none is given (the same default as the JS options).
+pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
 
 impl TlsSettings {
     /// One certificate for every name, ALPN [`DEFAULT_ALPN`], no kernel TLS.
@@ -35,6 +42,8 @@ impl TlsSettings {
             sni: Vec::new(),
             alpn: DEFAULT_ALPN.iter().map(|id| id.to_vec()).collect(),
             kernel_tls: false,
+            tls13_only: false,
+            handshake_timeout_ms: DEFAULT_HANDSHAKE_TIMEOUT_MS,
         }
     }
 }
@@ -90,8 +99,13 @@ pub fn build_server_config(settings: &TlsSettings) -> Result<Arc<ServerConfig>, 
     for (name, source) in &settings.sni {
         resolver.add(name, load_certified_key(source, &provider)?)?;
     }
+    let versions: &[&rustls::SupportedProtocolVersion] = if settings.tls13_only {
+        &[&rustls::version::TLS13]
+    } else {
+        &[&rustls::version::TLS13, &rustls::version::TLS12]
+    };
     let mut config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .with_protocol_versions(versions)
         .map_err(TlsConfigError::Rustls)?
         .with_no_client_auth()
         .with_cert_resolver(Arc::new(resolver));

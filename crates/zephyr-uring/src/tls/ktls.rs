@@ -286,6 +286,12 @@ pub fn attach_ulp(fd: RawFd) -> io::Result<()> {
 /// more is received; on error the socket is unusable for TLS and must be closed.
 pub fn install(fd: RawFd, keys: &KernelKeys, rx: bool) -> io::Result<()> {
     attach_ulp(fd)?;
+    install_keys(fd, keys, rx)
+}
+
+/// The key half of [`install`], on a socket whose ULP is already attached (attaching first, while
+/// rustls still owns the session, lets a refusal fall back to user space).
+pub fn install_keys(fd: RawFd, keys: &KernelKeys, rx: bool) -> io::Result<()> {
     set_option(fd, SOL_TLS, TLS_TX, keys.tx.as_bytes())?;
     if rx {
         set_option(fd, SOL_TLS, TLS_RX, keys.rx.as_bytes())?;

@@ -34,6 +34,15 @@ pub(crate) struct RecordScanner {
 }
 
 impl RecordScanner {
+    /// Bytes from here to the end of the current record (a whole header's 5 at a boundary).
+    pub(crate) fn to_record_end(&self) -> usize {
+        if self.body_left > 0 {
+            self.body_left
+        } else {
+            HEADER_LEN - self.header_len
+        }
+    }
+
     /// Walks `input` up to and including the end of the first complete record header whose
     /// content type is handshake. Returns the bytes walked and whether it stopped at such a header.
     pub(crate) fn until_handshake_header(&mut self, input: &[u8]) -> (usize, bool) {

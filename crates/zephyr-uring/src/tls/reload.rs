@@ -4,6 +4,7 @@
 //! changes what the *next* handshake gets and nothing about sessions already open: no
 //! connection is dropped, and a failed reload leaves the old configuration serving.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use rustls::ServerConfig;
@@ -20,12 +21,15 @@ pub struct TlsAcceptor {
     // and a reload (SIGHUP, an API call) from another thread swaps it in one write.
     current: RwLock<Arc<ServerConfig>>,
     counters: Arc<TlsCounters>,
+    handshake_timeout_ms: AtomicU64,
 }
 
 impl TlsAcceptor {
     /// Builds the first configuration; fails as [`build_server_config`] does.
     pub fn new(settings: &TlsSettings) -> Result<Self, TlsConfigError> {
-        Ok(Self::from_config(build_server_config(settings)?))
+        let acceptor = Self::from_config(build_server_config(settings)?);
+        acceptor.set_handshake_timeout_ms(settings.handshake_timeout_ms);
+        Ok(acceptor)
     }
 
     /// Wraps an already-built configuration.
@@ -33,7 +37,18 @@ impl TlsAcceptor {
         Self {
             current: RwLock::new(config),
             counters: Arc::new(TlsCounters::default()),
+            handshake_timeout_ms: AtomicU64::new(super::config::DEFAULT_HANDSHAKE_TIMEOUT_MS),
         }
+    }
+
+    /// How long a new connection has to finish its handshake.
+    pub fn handshake_timeout_ms(&self) -> u64 {
+        self.handshake_timeout_ms.load(Ordering::Relaxed)
+    }
+
+    fn set_handshake_timeout_ms(&self, ms: u64) {
+        self.handshake_timeout_ms
+            .store(ms.max(1), Ordering::Relaxed);
     }
 
     /// Rebuilds from `settings` (re-reading every PEM file) and swaps it in. On error the old
@@ -41,6 +56,7 @@ impl TlsAcceptor {
     pub fn reload(&self, settings: &TlsSettings) -> Result<(), TlsConfigError> {
         let config = build_server_config(settings)?;
         self.swap(config);
+        self.set_handshake_timeout_ms(settings.handshake_timeout_ms);
         Ok(())
     }
 
@@ -61,6 +77,11 @@ impl TlsAcceptor {
                 .read()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         )
+    }
+
+    /// Whether new sessions keep their keys exportable, for kernel TLS (`TlsSettings::kernel_tls`).
+    pub fn kernel_tls(&self) -> bool {
+        self.current().enable_secret_extraction
     }
 
     /// The failure counters every transport of this acceptor adds to.

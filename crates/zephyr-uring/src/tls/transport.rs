@@ -109,6 +109,15 @@ impl TlsTransport {
         matches!(self.phase, Phase::Fresh | Phase::Handshaking)
     }
 
+    /// While the handshake runs: bytes from here to the end of the record being received, so
+    /// that a caller about to hand the session to the kernel reads no byte past the handshake.
+    pub fn bytes_to_record_end(&self) -> Option<usize> {
+        if !self.is_handshaking() {
+            return None;
+        }
+        self.scanner.as_ref().map(RecordScanner::to_record_end)
+    }
+
     /// What the handshake agreed, once it completed.
     pub fn handshake_info(&self) -> Option<&HandshakeInfo> {
         self.handshake.as_ref()

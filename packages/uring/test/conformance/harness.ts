@@ -2,17 +2,41 @@
 // serving a small test application, and a raw-socket client for framing no real client sends.
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as tlsConnect } from 'node:tls';
 import type { EngineLimits, EngineName, EngineServer, RequestHandler } from '../../src/index.js';
 import { listen } from '../../src/index.js';
+import { localhostCertificate } from '../tls-fixture.js';
 
 /** Every engine the contract is checked against; each describe block runs once per engine. */
 export const ENGINES: readonly EngineName[] = ['node', 'io_uring'];
 
 export { sleep };
 
-/** Starts `handler` on `engine` on a free loopback port. */
-export function start(engine: EngineName, handler: RequestHandler, limits: Partial<EngineLimits> = {}) {
-  return listen({ port: 0, host: '127.0.0.1', engine, limits }, handler);
+/** How the suite's clients reach a server: cleartext or HTTPS. */
+export type Transport = 'plain' | 'tls';
+
+/**
+ * Engine × transport, for the parts of the contract that hold over TLS as well (framing,
+ * pipelining, limits): HTTP/1 must not change meaning when rustls or node:tls carries it.
+ */
+export const ENGINES_OVER: ReadonlyArray<readonly [EngineName, Transport]> = ENGINES.flatMap((engine) =>
+  (['plain', 'tls'] as const).map((transport) => [engine, transport] as const),
+);
+
+/** Ports of TLS servers started here: `open` and `raw` speak TLS to them. */
+const tlsPorts = new Set<number>();
+
+/** Starts `handler` on `engine` on a free loopback port (over TLS when `transport` says so). */
+export async function start(
+  engine: EngineName,
+  handler: RequestHandler,
+  limits: Partial<EngineLimits> = {},
+  transport: Transport = 'plain',
+) {
+  const tls = transport === 'tls' ? { tls: localhostCertificate() } : {};
+  const server = await listen({ port: 0, host: '127.0.0.1', engine, limits, ...tls }, handler);
+  if (transport === 'tls') tlsPorts.add(server.port);
+  return server;
 }
 
 /** The application most tests talk to; each path exercises one part of the contract. */
@@ -111,10 +135,14 @@ export async function raw(
   return { text, closed, status: statusOf(text) };
 }
 
-/** Opens a loopback connection. */
+/** Opens a loopback connection (TLS, handshake done, to a server started over TLS). */
 export function open(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    const socket = tlsPorts.has(port)
+      ? tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false }, () =>
+          resolve(socket),
+        )
+      : connect(port, '127.0.0.1', () => resolve(socket));
     socket.once('error', reject);
   });
 }

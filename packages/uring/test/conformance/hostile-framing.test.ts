@@ -3,7 +3,7 @@
 // and the handler never sees the request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineServer } from '../../src/index.js';
-import { ENGINES, raw, start, stop } from './harness.js';
+import { ENGINES_OVER, raw, start, stop } from './harness.js';
 
 const POST = 'POST /echo HTTP/1.1\r\nHost: a\r\n';
 
@@ -80,14 +80,19 @@ const cases: Array<[name: string, request: string, status: number, where?: 'body
   ['invalid method token', 'G@T / HTTP/1.1\r\nHost: a\r\n\r\n', 400],
 ];
 
-describe.each(ENGINES)('%s engine: hostile framing', (engine) => {
+describe.each(ENGINES_OVER)('%s engine over %s: hostile framing', (engine, transport) => {
   let server: EngineServer | undefined;
   let handled = 0;
   beforeAll(async () => {
-    server = await start(engine, async (req, res) => {
-      handled++;
-      res.end(await req.body());
-    });
+    server = await start(
+      engine,
+      async (req, res) => {
+        handled++;
+        res.end(await req.body());
+      },
+      {},
+      transport,
+    );
   });
   afterAll(() => stop(server));
 

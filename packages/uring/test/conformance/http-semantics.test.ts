@@ -3,19 +3,22 @@
 import { execFile } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { Agent, fetch, request } from 'undici';
+import { Agent, fetch, request, setGlobalDispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineServer } from '../../src/index.js';
-import { ENGINES, open, parseResponses, raw, sleep, start, stop, testApp } from './harness.js';
+import { ENGINES_OVER, open, parseResponses, raw, sleep, start, stop, testApp } from './harness.js';
 
 const run = promisify(execFile);
+// The TLS runs use a self-signed test certificate: the clients here take it without a CA.
+const TRUST_TEST_CERTIFICATE = { connect: { rejectUnauthorized: false } };
+setGlobalDispatcher(new Agent(TRUST_TEST_CERTIFICATE));
 
-describe.each(ENGINES)('%s engine: HTTP semantics', (engine) => {
+describe.each(ENGINES_OVER)('%s engine over %s: HTTP semantics', (engine, transport) => {
   let server: EngineServer | undefined;
   let base = '';
   beforeAll(async () => {
-    server = await start(engine, testApp);
-    base = `http://127.0.0.1:${server.port}`;
+    server = await start(engine, testApp, {}, transport);
+    base = `${transport === 'tls' ? 'https' : 'http'}://127.0.0.1:${server.port}`;
   });
   afterAll(() => stop(server));
 
@@ -75,7 +78,7 @@ describe.each(ENGINES)('%s engine: HTTP semantics', (engine) => {
   });
 
   it('serves curl', async () => {
-    const { stdout } = await run('curl', ['-sS', '-i', '--data-binary', 'from curl', `${base}/echo`]);
+    const { stdout } = await run('curl', ['-sS', '-k', '-i', '--data-binary', 'from curl', `${base}/echo`]);
     expect(stdout).toMatch(/^HTTP\/1\.1 200/);
     expect(stdout.endsWith('from curl')).toBe(true);
   });
@@ -184,7 +187,7 @@ describe.each(ENGINES)('%s engine: HTTP semantics', (engine) => {
   });
 
   it('keeps undici connections pooled across many requests', async () => {
-    const agent = new Agent({ connections: 1, pipelining: 1 });
+    const agent = new Agent({ connections: 1, pipelining: 1, ...TRUST_TEST_CERTIFICATE });
     try {
       const bodies = await Promise.all(
         Array.from({ length: 20 }, async (_, i) => {

@@ -2,7 +2,7 @@
 // engine's own error answers, and an upload refused after `100 Continue`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineServer, RequestHandler } from '../../src/index.js';
-import { ENGINES, open, parseResponses, raw, sleep, start, stop } from './harness.js';
+import { ENGINES_OVER, open, parseResponses, raw, sleep, start, stop } from './harness.js';
 
 const LIMIT = 1024;
 
@@ -27,16 +27,21 @@ const app: RequestHandler = async (req, res) => {
 const problem = (status: number, title: string) =>
   `{"type":"about:blank","title":"${title}","status":${status}}`;
 
-describe.each(ENGINES)('%s engine: HTTP/1 details', (engine) => {
+describe.each(ENGINES_OVER)('%s engine over %s: HTTP/1 details', (engine, transport) => {
   let server: EngineServer | undefined;
   beforeAll(async () => {
-    server = await start(engine, app, {
-      maxBodyBytes: LIMIT,
-      maxUrlLength: 64,
-      maxHeaderCount: 8,
-      headerTimeoutMs: 300,
-      requestTimeoutMs: 5000,
-    });
+    server = await start(
+      engine,
+      app,
+      {
+        maxBodyBytes: LIMIT,
+        maxUrlLength: 64,
+        maxHeaderCount: 8,
+        headerTimeoutMs: 300,
+        requestTimeoutMs: 5000,
+      },
+      transport,
+    );
   });
   afterAll(() => stop(server));
 

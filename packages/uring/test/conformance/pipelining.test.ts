@@ -2,7 +2,7 @@
 // them, and sockets released as soon as the client has gone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineServer, RequestHandler } from '../../src/index.js';
-import { ENGINES, open, parseResponses, raw, sleep, start, stop } from './harness.js';
+import { ENGINES, ENGINES_OVER, open, parseResponses, raw, sleep, start, stop } from './harness.js';
 
 const STREAM_BYTES = 4 << 20;
 const CHUNK = Buffer.alloc(64 << 10, 0x61);
@@ -20,10 +20,10 @@ const app: RequestHandler = async (req, res) => {
   res.end('next');
 };
 
-describe.each(ENGINES)('%s engine: pipelining', (engine) => {
+describe.each(ENGINES_OVER)('%s engine over %s: pipelining', (engine, transport) => {
   let server: EngineServer | undefined;
   beforeAll(async () => {
-    server = await start(engine, app);
+    server = await start(engine, app, {}, transport);
   });
   afterAll(() => stop(server));
 

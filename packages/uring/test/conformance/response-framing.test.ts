@@ -3,7 +3,7 @@
 // next response on the connection, so each case is followed by a pipelined request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineServer, RequestHandler } from '../../src/index.js';
-import { ENGINES, parseResponses, raw, start, stop } from './harness.js';
+import { ENGINES_OVER, parseResponses, raw, start, stop } from './harness.js';
 
 const app: RequestHandler = (req, res) => {
   switch (req.path) {
@@ -39,10 +39,10 @@ async function withNext(port: number, first: string): Promise<{ text: string; af
   return { text, afterHead: text.slice(headEnd + 4) };
 }
 
-describe.each(ENGINES)('%s engine: response framing', (engine) => {
+describe.each(ENGINES_OVER)('%s engine over %s: response framing', (engine, transport) => {
   let server: EngineServer | undefined;
   beforeAll(async () => {
-    server = await start(engine, app);
+    server = await start(engine, app, {}, transport);
   });
   afterAll(() => stop(server));
 

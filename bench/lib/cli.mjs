@@ -1,0 +1,25 @@
+// Helpers the bench runners share: flags, medians and number formatting.
+
+/** The value after `--name` on the command line, or `fallback`. */
+export function flag(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i === -1) return fallback;
+  const value = process.argv[i + 1];
+  if (value === undefined) throw new Error(`--${name} needs a value`);
+  return value;
+}
+
+/** `--name` as a positive integer. */
+export function positive(name, fallback) {
+  const value = Number(flag(name, fallback));
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+export const fmt = (n) => Math.round(n).toLocaleString('en-US');

@@ -1,0 +1,98 @@
+//! Which protocol session a connection gets: the `ReadVersion` start state of hyper-util's auto
+//! server, as two pure functions and one factory. Over TLS, ALPN decides once the handshake
+//! completes ([`by_alpn`]); in cleartext the first bytes do ([`sniff`]: the HTTP/2 connection
+//! preface, RFC 9113 §3.4, or anything else for HTTP/1).
+//!
+//! Adding HTTP/2 means: register `h2` in the TLS ALPN list, and make [`start`] build the H2
+//! session for [`Protocol::Http2`] instead of refusing it.
+
+use crate::conn::{Conn, ConnId, ConnLimits};
+
+/// The protocol a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Http1,
+    Http2,
+}
+
+/// The client preface every HTTP/2 connection opens with (RFC 9113 §3.4).
+pub const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// The protocol ALPN agreed on; no ALPN (a client that offered none) means HTTP/1.1.
+pub fn by_alpn(alpn: Option<&[u8]>) -> Protocol {
+    match alpn {
+        Some(b"h2") => Protocol::Http2,
+        _ => Protocol::Http1,
+    }
+}
+
+/// What the first bytes of a cleartext connection say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    /// Too few bytes to tell (a prefix of the h2 preface).
+    NeedMore,
+    Is(Protocol),
+}
+
+/// Looks at the first bytes of a cleartext connection (prior-knowledge HTTP/2 or HTTP/1).
+pub fn sniff(first: &[u8]) -> Sniffed {
+    let n = first.len().min(H2_PREFACE.len());
+    if first[..n] != H2_PREFACE[..n] {
+        Sniffed::Is(Protocol::Http1)
+    } else if n < H2_PREFACE.len() {
+        Sniffed::NeedMore
+    } else {
+        Sniffed::Is(Protocol::Http2)
+    }
+}
+
+/// The session for `protocol`, or `None` when this build has none for it (the connection is
+/// then closed). The one place a new protocol's session plugs in.
+pub fn start(protocol: Protocol, id: ConnId, now: u64, limits: &ConnLimits) -> Option<Conn> {
+    match protocol {
+        Protocol::Http1 => Some(Conn::new(id, now, limits)),
+        // The HTTP/2 core (crates/zephyr-h2) is not wired in yet.
+        Protocol::Http2 => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alpn_picks_the_session() {
+        assert_eq!(by_alpn(Some(b"http/1.1")), Protocol::Http1);
+        assert_eq!(by_alpn(None), Protocol::Http1);
+        assert_eq!(by_alpn(Some(b"h2")), Protocol::Http2);
+    }
+
+    #[test]
+    fn the_h2_preface_is_told_from_http1_by_its_first_bytes() {
+        assert_eq!(sniff(b"GET / HTTP/1.1\r\n"), Sniffed::Is(Protocol::Http1));
+        assert_eq!(sniff(b"P"), Sniffed::NeedMore);
+        assert_eq!(sniff(b"PRI * HTTP/2.0\r\n"), Sniffed::NeedMore);
+        assert_eq!(sniff(b"POST / HTTP/1.1\r\n"), Sniffed::Is(Protocol::Http1));
+        assert_eq!(sniff(H2_PREFACE), Sniffed::Is(Protocol::Http2));
+        let mut more = H2_PREFACE.to_vec();
+        more.extend_from_slice(&[0, 0, 0, 4]);
+        assert_eq!(sniff(&more), Sniffed::Is(Protocol::Http2));
+    }
+
+    #[test]
+    fn only_http1_has_a_session_in_this_build() {
+        let limits = ConnLimits {
+            head: crate::http1::HeadLimits::default(),
+            max_body_bytes: 1 << 20,
+            header_timeout_ms: 1000,
+            keep_alive_timeout_ms: 1000,
+            request_timeout_ms: 1000,
+            max_pipelined: 16,
+            max_unsent_bytes: 1 << 20,
+            write_timeout_ms: 1000,
+        };
+        let id = ConnId { index: 0, gen: 1 };
+        assert!(start(Protocol::Http1, id, 0, &limits).is_some());
+        assert!(start(Protocol::Http2, id, 0, &limits).is_none());
+    }
+}
