@@ -72,6 +72,9 @@ jaeger_pid=$!
 # h2spec checks the HTTP/2 core's conformance (cargo test runs it); cached outside the repo.
 echo "==> h2spec for the HTTP/2 conformance test (installed only when missing)"
 bash scripts/h2spec.sh --install >/dev/null
+# testssl.sh grades the io_uring HTTPS listener (the uring package's test runs it).
+echo "==> testssl.sh for the TLS grading test (installed only when missing)"
+bash scripts/testssl.sh >/dev/null
 # kosoku runs Autobahn's WebSocket cases; a venv outside the repo, made only when missing.
 echo "==> kosoku for the Autobahn WebSocket cases (installed only when missing)"
 bash scripts/kosoku.sh >/dev/null
