@@ -8,6 +8,7 @@ import { ListenError, RequestError, UnsupportedOptionError, ZephyrEngineError } 
 import type { ResolvedListenOptions } from './limits.js';
 import { ADMIT_CHUNKED, admissionStatus } from './node-admission.js';
 import { NodeExchange } from './node-exchange.js';
+import { type Http2GuardCounts, NodeHttp2Front } from './node-http2.js';
 import { NodePipeline } from './node-pipeline.js';
 import { nodeTlsServerOptions } from './node-tls.js';
 import { NodeWebSocketHub } from './node-websocket.js';
@@ -134,6 +135,7 @@ class NodeEngineServer implements EngineServer {
   private readonly pipeline: NodePipeline;
 
   private readonly hub: NodeWebSocketHub | undefined;
+  private readonly h2: NodeHttp2Front | undefined;
 
   constructor(
     private readonly options: ResolvedListenOptions,
@@ -170,6 +172,9 @@ class NodeEngineServer implements EngineServer {
     this.server = options.tls
       ? createHttpsServer({ ...serverOptions, ...nodeTlsServerOptions(options.tls) })
       : createServer(serverOptions);
+    if (options.http2) {
+      this.h2 = new NodeHttp2Front(this.server, options.http2, limits, handler, options.tls !== undefined);
+    }
     this.pipeline = new NodePipeline(limits.writeTimeoutMs);
     this.shortKeepAliveMs = limits.keepAliveTimeoutMs <= KEEP_ALIVE_BUFFER_MS ? limits.keepAliveTimeoutMs : 0;
     // node silently drops fields past maxHeadersCount; one spare field lets admission see that
@@ -215,6 +220,11 @@ class NodeEngineServer implements EngineServer {
         resolve();
       });
     });
+  }
+
+  /** How often each HTTP/2 guard fired; undefined without `http2`. Not part of the engine contract. */
+  get http2Guards(): Readonly<Http2GuardCounts> | undefined {
+    return this.h2?.counts;
   }
 
   private serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
@@ -288,6 +298,8 @@ class NodeEngineServer implements EngineServer {
       );
     }
     this.hub?.close();
+    // GOAWAY on each HTTP/2 connection: its open streams finish, then it closes by itself.
+    this.h2?.close();
     this.closing = new Promise<void>((resolve) => {
       // A connection goes idle when its last response ends; sweeping often closes each one then,
       // without a listener on every response. Requests that arrive meanwhile are answered with
@@ -296,6 +308,7 @@ class NodeEngineServer implements EngineServer {
       const timer = setTimeout(
         () => {
           this.hub?.terminateAll();
+          this.h2?.destroyAll();
           this.server.closeAllConnections();
           for (const socket of this.sockets) socket.destroy();
         },
