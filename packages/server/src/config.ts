@@ -1,7 +1,28 @@
 import { sizeSchema } from '@zephyr/config';
-import { defaultLimits } from '@zephyr/uring';
+import { defaultHttp2Settings, defaultLimits, http2SettingRanges } from '@zephyr/uring';
 import { z } from 'zod';
 import { type AppListenOptions, DEFAULT_SHUTDOWN_TIMEOUT_MS } from './listen.js';
+
+/** A setting of `server.http2`: an integer in the engine's range, defaulting to the engine's default. */
+function http2Setting(name: keyof typeof http2SettingRanges) {
+  const [min, max] = http2SettingRanges[name];
+  return z.number().int().min(min).max(max).default(defaultHttp2Settings[name]);
+}
+
+/**
+ * `server.http2`: HTTP/2 beside HTTP/1.1 (h2c by prior knowledge on plaintext, h2 by ALPN over
+ * TLS), off unless `enabled`; the settings are SETTINGS values the server announces.
+ */
+export const http2ConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    max_concurrent_streams: http2Setting('maxConcurrentStreams'),
+    initial_window_size: http2Setting('initialWindowSize'),
+    max_frame_size: http2Setting('maxFrameSize'),
+    max_header_list_size: http2Setting('maxHeaderListSize'),
+    idle_timeout_ms: http2Setting('idleTimeoutMs'),
+  })
+  .prefault({});
 
 /**
  * The `server:` section of `zephyr.config.yaml`. Keys are snake_case like the rest of the file.
@@ -24,6 +45,7 @@ export const serverConfigSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(3000),
   /** Time in-flight requests get to finish on SIGTERM/SIGINT. */
   shutdown_timeout_ms: z.number().int().nonnegative().default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
+  http2: http2ConfigSchema,
   limits: z
     .strictObject({
       max_header_bytes: z.number().int().positive().default(defaultLimits.maxHeaderBytes),
@@ -92,8 +114,19 @@ export function listenOptionsFromConfig(
   server: ServerConfig,
   performance?: PerformanceConfig,
 ): AppListenOptions {
-  const { limits } = server;
+  const { limits, http2 } = server;
   return {
+    ...(http2.enabled
+      ? {
+          http2: {
+            maxConcurrentStreams: http2.max_concurrent_streams,
+            initialWindowSize: http2.initial_window_size,
+            maxFrameSize: http2.max_frame_size,
+            maxHeaderListSize: http2.max_header_list_size,
+            idleTimeoutMs: http2.idle_timeout_ms,
+          },
+        }
+      : {}),
     port: server.port,
     host: server.host,
     engine: server.io_engine,
