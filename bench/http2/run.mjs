@@ -97,7 +97,13 @@ for (const name of chosen)
 
 const MODES = [
   { name: 'GET /', path: '/', args: [] },
-  { name: 'POST /echo 1 KiB', path: '/echo', args: ['-d', body], echo: true },
+  // text/plain: fastify echoes it as parsed text (it refuses octet-stream without a parser).
+  {
+    name: 'POST /echo 1 KiB',
+    path: '/echo',
+    args: ['-d', body, '-H', 'content-type: text/plain'],
+    echo: true,
+  },
 ];
 
 /** Answers `GET /` over HTTP/2 (h2c or h2)? */

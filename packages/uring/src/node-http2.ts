@@ -130,10 +130,18 @@ export class NodeHttp2Front {
     server.on(
       event,
       tls
-        ? (socket: TLSSocket) =>
-            socket.alpnProtocol === 'h2' ? this.h2.emit('connection', socket) : toHttp1(socket)
+        ? (socket: TLSSocket) => (socket.alpnProtocol === 'h2' ? this.toHttp2(socket) : toHttp1(socket))
         : (socket: Socket) => this.sniff(socket, toHttp1),
     );
+  }
+
+  /**
+   * node:http's listener accepts half-open connections (HTTP/1.1 lets a client half-close after
+   * its request); an HTTP/2 connection whose peer sent FIN is over, so it closes with it.
+   */
+  private toHttp2(socket: Socket): void {
+    socket.allowHalfOpen = false;
+    this.h2.emit('connection', socket);
   }
 
   /**
@@ -165,7 +173,7 @@ export class NodeHttp2Front {
       socket.off('error', onError);
       socket.off('end', onEnd);
       socket.unshift(seen);
-      if (prefix) this.h2.emit('connection', socket);
+      if (prefix) this.toHttp2(socket);
       else toHttp1(socket);
     };
     socket.on('error', onError);
