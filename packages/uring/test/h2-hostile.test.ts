@@ -280,6 +280,15 @@ describe.each(H2_ENGINES)('%s engine: hostile HTTP/2 peers', { timeout: 30_000 }
     await survived(rss);
   });
 
+  it('a peer that half-closes (FIN) loses the connection at once, not at the idle timeout', async () => {
+    const c = await client();
+    await c.send(headersFrame(1, requestBlock('GET', '/')));
+    await c.waitFor((f) => f.type === FRAME.DATA && f.streamId === 1 && (f.flags & FLAG.END_STREAM) !== 0);
+    c.socket.end();
+    // The idle timeout here is 3 s: closing well before it means the FIN did it.
+    await c.waitClosed(1500);
+  });
+
   it('a connection that sends the preface and then nothing gets GOAWAY when idle', async () => {
     const c = await client();
     await c.waitClosed(15_000);
