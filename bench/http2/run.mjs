@@ -169,7 +169,20 @@ function h2load(port, tls, mode, seconds, warmUp = false) {
     ...mode.args,
     url,
   ];
-  const out = execFileSync('taskset', args, { encoding: 'utf8' });
+  let out;
+  try {
+    // h2load waits for every stream in flight when its duration ends; a server that never
+    // answers one must not hang the whole run.
+    out = execFileSync('taskset', args, {
+      encoding: 'utf8',
+      timeout: (seconds + 20) * 1000,
+      killSignal: 'SIGKILL',
+    });
+  } catch (err) {
+    if (err.signal !== 'SIGKILL') throw err;
+    process.stderr.write(`h2load did not finish (${mode.name} on ${url}); counted as hung\n`);
+    return Number.NaN;
+  }
   const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1]);
   const [, done, ok] = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded/.exec(out) ?? [];
   if (!Number.isFinite(rps) || done !== ok || (!warmUp && Number(ok) === 0))
@@ -178,11 +191,12 @@ function h2load(port, tls, mode, seconds, warmUp = false) {
 }
 
 const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const fmt = (n) => (Number.isNaN(n) ? 'hung' : Math.round(n).toLocaleString('en-US'));
 const h2loadVersion = /h2load nghttp2\/([\d.]+)/.exec(
   execFileSync('h2load', ['--version'], { encoding: 'utf8' }),
 )?.[1];
