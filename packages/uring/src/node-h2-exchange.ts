@@ -72,12 +72,16 @@ export class NodeH2Exchange implements EngineRequest, EngineResponse {
   private ended = false;
   /** The exchange reset the stream itself (a limit, a timeout): not the peer's cancel. */
   resetByServer = false;
+  /** The write-stall deadline is armed (see NodeHttp2Front). */
+  outputWatched = false;
 
   constructor(
-    private readonly stream: ServerHttp2Stream,
+    readonly stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
     private readonly rawHeaders: readonly string[],
     private readonly maxBodyBytes: number,
+    /** Called once the response's output waits on the peer (a write past the buffer, a file). */
+    private readonly onOutputWaiting: (exchange: NodeH2Exchange) => void,
   ) {
     this.method = String(headers[':method'] ?? 'GET');
     const url = String(headers[':path'] ?? '/');
@@ -85,7 +89,6 @@ export class NodeH2Exchange implements EngineRequest, EngineResponse {
     const q = url.indexOf('?');
     this.path = q === -1 ? url : url.slice(0, q);
     this.query = q === -1 ? '' : url.slice(q + 1);
-    stream.on('wantTrailers', () => stream.sendTrailers(this.trailers ?? {}));
   }
 
   get remoteAddress(): string {
@@ -286,10 +289,15 @@ export class NodeH2Exchange implements EngineRequest, EngineResponse {
     return this;
   }
 
+  private readonly sendTrailers = (): void => {
+    this.stream.sendTrailers(this.trailers ?? {});
+  };
+
   /** Sends the head; `streamed` keeps the stream open for trailers set while the body goes out. */
   private respond(endStream: boolean, streamed: boolean): void {
     if (this.stream.destroyed || this.stream.closed) return;
     const waitForTrailers = !endStream && (streamed || this.trailers !== undefined);
+    if (waitForTrailers) this.stream.once('wantTrailers', this.sendTrailers);
     this.stream.respond({ ...this.out, ':status': this.statusCode }, { endStream, waitForTrailers });
     // A streamed response may still get trailers: mark that it can carry them.
     if (waitForTrailers && this.trailers === undefined) this.trailers = {};
@@ -299,7 +307,9 @@ export class NodeH2Exchange implements EngineRequest, EngineResponse {
     if (this.ended) throw new ResponseStateError('write() after end()', 'ZEPHYR_ERR_RESPONSE_ENDED');
     if (!this.stream.headersSent) this.respond(false, true);
     if (this.stream.destroyed || this.method === 'HEAD') return true;
-    return this.stream.write(chunk);
+    const room = this.stream.write(chunk);
+    if (!room) this.onOutputWaiting(this);
+    return room;
   }
 
   onDrain(listener: () => void): void {
@@ -324,6 +334,7 @@ export class NodeH2Exchange implements EngineRequest, EngineResponse {
     if (stream.destroyed) return;
     if (chunk === undefined || this.method === 'HEAD') stream.end();
     else stream.end(chunk);
+    if (stream.writableLength > 0) this.onOutputWaiting(this);
   }
 
   async sendFile(file: string | number, range: { offset?: number; length?: number } = {}): Promise<void> {
@@ -381,11 +392,13 @@ export class NodeH2Exchange implements EngineRequest, EngineResponse {
       this.ended = true;
       // nghttp2 reads the file itself as the peer's window opens: DATA frames are sized to the
       // window and no copy of the file sits in memory.
+      if (this.trailers !== undefined) stream.once('wantTrailers', this.sendTrailers);
       stream.respondWithFD(
         fd,
         { ...this.out, ':status': this.statusCode },
         { offset, length, waitForTrailers: this.trailers !== undefined },
       );
+      this.onOutputWaiting(this);
       await done;
     } finally {
       this.sendingFile = false;

@@ -60,7 +60,6 @@ export interface Http2GuardCounts {
 }
 
 interface SessionState {
-  streams: number;
   resets: number;
   windowStart: number;
   idle: boolean;
@@ -182,7 +181,7 @@ export class NodeHttp2Front {
   }
 
   private onSession(session: ServerHttp2Session): void {
-    const state: SessionState = { streams: 0, resets: 0, windowStart: 0, idle: false };
+    const state: SessionState = { resets: 0, windowStart: 0, idle: false };
     this.sessions.set(session, state);
     // A session error (the peer broke the protocol) has sent its GOAWAY: the connection is done.
     session.on('error', () => session.destroy());
@@ -209,11 +208,9 @@ export class NodeHttp2Front {
     const state = this.sessions.get(session);
     stream.on('error', () => {});
     const { limits } = this;
-    const exchange = new NodeH2Exchange(stream, headers, rawHeaders, limits.maxBodyBytes);
+    const exchange = new NodeH2Exchange(stream, headers, rawHeaders, limits.maxBodyBytes, this.watchOutput);
     if (state !== undefined) {
-      state.streams++;
       stream.once('close', () => {
-        state.streams--;
         if (stream.rstCode !== constants.NGHTTP2_NO_ERROR && !exchange.resetByServer && !exchange.finished)
           this.peerReset(session, state);
       });
@@ -274,16 +271,25 @@ export class NodeHttp2Front {
       }, limits.requestTimeoutMs);
       bodyTimer.unref();
     }
-    // A stream whose output sits unsent (the peer keeps its window shut) is reset after
-    // writeTimeoutMs without progress, so it cannot pin buffers or a file forever.
-    stream.setTimeout(limits.writeTimeoutMs, () => {
-      // No output waiting means the app is quiet (a long poll), not that the peer stalls.
+    if (bodyTimer !== undefined) stream.once('close', () => clearTimeout(bodyTimer));
+  }
+
+  /**
+   * A stream whose output waits on the peer (a write past the buffer, an end with bytes unsent,
+   * a file) is reset after writeTimeoutMs without progress, so a peer that keeps its window shut
+   * cannot pin buffers or a file forever. Armed only then: most responses never wait.
+   */
+  private readonly watchOutput = (exchange: NodeH2Exchange): void => {
+    const stream = exchange.stream;
+    if (exchange.outputWatched) return;
+    exchange.outputWatched = true;
+    stream.setTimeout(this.limits.writeTimeoutMs, () => {
+      // Nothing waiting means the app is quiet (a long poll), not that the peer stalls.
       if (stream.destroyed || (stream.writableLength === 0 && !exchange.fileInFlight)) return;
       this.counts.writeStall++;
       exchange.reset(constants.NGHTTP2_CANCEL);
     });
-    stream.once('close', () => clearTimeout(bodyTimer));
-  }
+  };
 
   private peerReset(session: ServerHttp2Session, state: SessionState): void {
     if (session.destroyed) return;
