@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { EngineRequest, EngineResponse } from './engine.js';
 import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
+import { isFieldName } from './field-name.js';
 import { originForm } from './request-target.js';
 
 function openFile(path: string): Promise<number> {
@@ -187,11 +188,7 @@ export class NodeExchange implements EngineRequest, EngineResponse {
         'setTrailer() on a response with a content-length: trailers need a chunked body',
       );
     }
-    if (
-      typeof name !== 'string' ||
-      !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) ||
-      typeof value !== 'string'
-    ) {
+    if (!isFieldName(name) || typeof value !== 'string') {
       throw new ZephyrEngineError(
         'ZEPHYR_ERR_INVALID_ARGUMENT',
         `setTrailer: invalid field ${JSON.stringify(name)}`,

@@ -7,6 +7,7 @@ import {
 } from 'node:http2';
 import type { EngineRequest, EngineResponse } from './engine.js';
 import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
+import { isFieldName } from './field-name.js';
 
 /**
  * Fields HTTP/2 forbids in a message (RFC 9113 §8.2.2). An app written for HTTP/1.1 may set one
@@ -274,11 +275,7 @@ export class NodeH2Exchange implements EngineRequest, EngineResponse {
       // The head went out without asking node:http2 to wait for trailers; it cannot now.
       throw new ResponseStateError('setTrailer() after end() started sending the response');
     }
-    if (
-      typeof name !== 'string' ||
-      !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) ||
-      typeof value !== 'string'
-    ) {
+    if (!isFieldName(name) || typeof value !== 'string') {
       throw new ZephyrEngineError(
         'ZEPHYR_ERR_INVALID_ARGUMENT',
         `setTrailer: invalid field ${JSON.stringify(name)}`,
