@@ -1,7 +1,7 @@
 // h2spec v2.2.1 (the HTTP/2 conformance suite) against every engine that serves HTTP/2, h2c by
-// prior knowledge and h2 over TLS. node:http2 does not pass every case; the floor below is what
-// it passes here, so a change that loses a case fails. The failing cases and why are in the
-// package README ("HTTP/2 conformance").
+// prior knowledge and h2 over TLS. node:http2 does not pass every case; the cases it fails are
+// listed below, so a change that loses another case fails. Why each fails is in the package
+// README ("HTTP/2 conformance").
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -11,9 +11,28 @@ import type { EngineName, EngineServer } from '../src/index.js';
 import { listen } from '../src/index.js';
 import { H2_ENGINES, h2App, makeCertificate } from './h2-support.js';
 
-/** Cases passed of 145, per engine and transport, as measured on this machine. */
-const FLOOR: Partial<Record<EngineName, { h2c: number; tls: number }>> = {
-  node: { h2c: 137, tls: 134 },
+/**
+ * The cases an engine is known to fail (see the package README). node:http2 fails 8 on h2c every
+ * run here; five more (marked) race its own answer: the server has already responded when the
+ * offending frame arrives, so they pass or fail with the machine's load. Any failure outside
+ * this list fails the test, and so does passing fewer than 145 minus the list's length.
+ */
+const KNOWN_FAILURES: Partial<Record<EngineName, readonly string[]>> = {
+  node: [
+    '3.5/2', // h2c: bytes that are not the preface are HTTP/1.1 on a shared port
+    '5.1/5', // race
+    '5.1/6', // race
+    '5.1/8',
+    '5.1/9',
+    '5.1/11',
+    '5.1/12',
+    '5.1.1/2',
+    '6.1/2', // race
+    '6.7/2',
+    '6.9/2', // race
+    '6.9.1/2',
+    '6.9.1/3', // race
+  ],
 };
 const TOTAL = 145;
 
@@ -59,7 +78,22 @@ function h2spec(): string {
 interface Run {
   passed: number;
   total: number;
+  /** Failed cases as `section/case`, e.g. `5.1.1/2`. */
+  failed: string[];
   failures: string;
+}
+
+/** The ids of the failed cases in h2spec's "Failures:" listing. */
+function failedCases(failures: string): string[] {
+  const ids: string[] = [];
+  let section = '';
+  for (const line of failures.split('\n')) {
+    const header = /^\s*(\d+(?:\.\d+)*)\. /.exec(line);
+    if (header) section = header[1]!;
+    const failed = /^\s*× (\d+):/.exec(line);
+    if (failed) ids.push(`${section}/${failed[1]}`);
+  }
+  return ids;
 }
 
 /** Runs h2spec; `-o 10`: its default 2 s per case is too short on a loaded machine. */
@@ -74,10 +108,12 @@ function runH2spec(port: number, tls: boolean): Promise<Run> {
         reject(new Error(`h2spec printed no summary (${err?.message ?? 'no error'}):\n${out.slice(-2000)}`));
         return;
       }
+      const failures = out.includes('Failures:') ? out.slice(out.indexOf('Failures:')) : '';
       resolve({
         total: Number(summary[1]),
         passed: Number(summary[2]),
-        failures: out.slice(out.indexOf('Failures:')),
+        failed: failedCases(failures),
+        failures,
       });
     });
   });
@@ -92,7 +128,7 @@ describe.each(H2_ENGINES)('%s engine: h2spec', (engine) => {
     for (const server of servers) await server.close({ timeoutMs: 1000 });
   });
 
-  it('passes at least the measured floor, h2c and h2 over TLS', { timeout: 900_000 }, async () => {
+  it('fails no case beyond the known ones, h2c and h2 over TLS', { timeout: 900_000 }, async () => {
     h2spec();
     const app = h2App;
     const plain = await listen({ port: 0, engine, http2: true }, app);
@@ -102,10 +138,18 @@ describe.each(H2_ENGINES)('%s engine: h2spec', (engine) => {
     );
     servers.push(plain, secure);
     const [h2c, tls] = await Promise.all([runH2spec(plain.port, false), runH2spec(secure.port, true)]);
-    const floor = FLOOR[engine] ?? { h2c: TOTAL, tls: TOTAL };
-    expect(h2c.total).toBe(TOTAL);
-    expect(tls.total).toBe(TOTAL);
-    expect(h2c.passed, `h2c failures:\n${h2c.failures}`).toBeGreaterThanOrEqual(floor.h2c);
-    expect(tls.passed, `TLS failures:\n${tls.failures}`).toBeGreaterThanOrEqual(floor.tls);
+    const known = KNOWN_FAILURES[engine] ?? [];
+    for (const [name, run] of [
+      ['h2c', h2c],
+      ['TLS', tls],
+    ] as const) {
+      expect(run.total).toBe(TOTAL);
+      expect(
+        run.failed.filter((id) => !known.includes(id)),
+        `${name} failures:\n${run.failures}`,
+      ).toEqual([]);
+      expect(run.passed).toBeGreaterThanOrEqual(TOTAL - known.length);
+      expect(run.failed.length).toBe(TOTAL - run.passed);
+    }
   });
 });
