@@ -68,6 +68,14 @@ const app: RequestHandler = async (req, res) => {
       res.setTrailer('x-checksum', 'abc');
       res.end('whole body');
       return;
+    case '/trailer-name':
+      try {
+        res.setTrailer('bad name', 'x');
+        res.end('accepted');
+      } catch (err) {
+        res.end((err as { code: string }).code);
+      }
+      return;
     case '/trailers-after-length':
       res.setHeader('content-length', '2');
       try {
@@ -208,6 +216,15 @@ describe.each(H2_ENGINES)('%s engine: the contract over HTTP/2', { timeout: 30_0
     expect(headers['transfer-encoding']).toBe('chunked');
     expect(body).toBe('whole body');
     expect(trailers).toMatchObject({ 'x-checksum': 'abc' });
+  });
+
+  it('refuses a trailer whose name is not a token, on both protocols', async () => {
+    expect((await h2Request(plain.port, '/trailer-name')).body.toString()).toBe(
+      'ZEPHYR_ERR_INVALID_ARGUMENT',
+    );
+    expect(await (await fetch(`http://127.0.0.1:${plain.port}/trailer-name`)).text()).toBe(
+      'ZEPHYR_ERR_INVALID_ARGUMENT',
+    );
   });
 
   it('refuses a trailer on an HTTP/1.1 response with a content-length', async () => {

@@ -72,6 +72,10 @@ describe.each(H2_ENGINES)('%s engine: hostile HTTP/2 peers', { timeout: 30_000 }
     await server.close({ timeoutMs: 2000 });
   });
 
+  /** How often a guard fired: the node engine counts them (`http2Guards`); 0 elsewhere. */
+  const guard = (name: string): number =>
+    (server as EngineServer & { http2Guards?: Record<string, number> }).http2Guards?.[name] ?? 0;
+
   /** The attack ended bounded, memory stayed within bounds, and a fresh client is served. */
   async function survived(rssBefore: number): Promise<void> {
     const answer = await h2Request(server.port, '/');
@@ -94,6 +98,7 @@ describe.each(H2_ENGINES)('%s engine: hostile HTTP/2 peers', { timeout: 30_000 }
     }
     await c.waitClosed();
     expect(c.goaway()?.code).toBe(H2_ERROR.ENHANCE_YOUR_CALM);
+    if (engine === 'node') expect(guard('rapidReset')).toBe(1);
     await survived(rss);
   });
 
@@ -196,6 +201,7 @@ describe.each(H2_ENGINES)('%s engine: hostile HTTP/2 peers', { timeout: 30_000 }
       15_000,
     );
     expect(c.dataBytes.get(1) ?? 0).toBe(0);
+    if (engine === 'node') expect(guard('writeStall')).toBeGreaterThanOrEqual(1);
     await survived(rss);
   });
 
