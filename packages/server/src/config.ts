@@ -1,5 +1,11 @@
 import { sizeSchema } from '@zephyr/config';
-import { DEFAULT_ALPN, DEFAULT_HANDSHAKE_TIMEOUT_MS, defaultLimits, type TlsOptions } from '@zephyr/uring';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  defaultHttp2Settings,
+  defaultLimits,
+  http2SettingRanges,
+  type TlsOptions,
+} from '@zephyr/uring';
 import { z } from 'zod';
 import { type AppListenOptions, DEFAULT_SHUTDOWN_TIMEOUT_MS } from './listen.js';
 
@@ -19,13 +25,32 @@ const tlsConfigSchema = z.strictObject({
   ...certificateFiles.shape,
   /** Server name (`api.example.com`, `*.example.com`) → its certificate files (SNI). */
   sni: z.record(z.string(), certificateFiles).default({}),
-  alpn: z
-    .array(z.string().min(1))
-    .min(1)
-    .default([...DEFAULT_ALPN]),
+  /** ALPN ids in preference order; absent: `http/1.1`, with `h2` first when `server.http2` is on. */
+  alpn: z.array(z.string().min(1)).min(1).optional(),
   min_version: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
   handshake_timeout_ms: z.number().int().positive().default(DEFAULT_HANDSHAKE_TIMEOUT_MS),
 });
+
+/** A setting of `server.http2`: an integer in the engine's range, defaulting to the engine's default. */
+function http2Setting(name: keyof typeof http2SettingRanges) {
+  const [min, max] = http2SettingRanges[name];
+  return z.number().int().min(min).max(max).default(defaultHttp2Settings[name]);
+}
+
+/**
+ * `server.http2`: HTTP/2 beside HTTP/1.1 (h2c by prior knowledge on plaintext, h2 by ALPN over
+ * TLS), off unless `enabled`; the settings are SETTINGS values the server announces.
+ */
+export const http2ConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    max_concurrent_streams: http2Setting('maxConcurrentStreams'),
+    initial_window_size: http2Setting('initialWindowSize'),
+    max_frame_size: http2Setting('maxFrameSize'),
+    max_header_list_size: http2Setting('maxHeaderListSize'),
+    idle_timeout_ms: http2Setting('idleTimeoutMs'),
+  })
+  .prefault({});
 
 /**
  * The `server:` section of `zephyr.config.yaml`. Keys are snake_case like the rest of the file.
@@ -50,6 +75,7 @@ export const serverConfigSchema = z.strictObject({
   shutdown_timeout_ms: z.number().int().nonnegative().default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
   /** Serve HTTPS (absent: plain HTTP). */
   tls: tlsConfigSchema.optional(),
+  http2: http2ConfigSchema,
   limits: z
     .strictObject({
       max_header_bytes: z.number().int().positive().default(defaultLimits.maxHeaderBytes),
@@ -91,8 +117,9 @@ export const serverConfigSchema = z.strictObject({
  * The `performance:` section of `zephyr.config.yaml`: kernel features the engine may use.
  * `zero_copy` sends static files with the engine's `sendFile` (splice/sendfile) instead of
  * through JS; `tcp_fastopen` sets TCP_FASTOPEN on the listener; `kernel_tls` asks for kTLS
- * offload of `server.tls` (neither engine hands its keys to the kernel yet: one log line says
- * why, and TLS is encrypted in user space).
+ * offload of `server.tls`: io_uring hands the session keys to the kernel where it has the `tls`
+ * module; elsewhere (and on the node engine) one log line says why and TLS is encrypted in user
+ * space.
  */
 export const performanceConfigSchema = z.strictObject({
   zero_copy: z.boolean().default(true),
@@ -118,8 +145,19 @@ export function listenOptionsFromConfig(
   server: ServerConfig,
   performance?: PerformanceConfig,
 ): AppListenOptions {
-  const { limits } = server;
+  const { limits, http2 } = server;
   return {
+    ...(http2.enabled
+      ? {
+          http2: {
+            maxConcurrentStreams: http2.max_concurrent_streams,
+            initialWindowSize: http2.initial_window_size,
+            maxFrameSize: http2.max_frame_size,
+            maxHeaderListSize: http2.max_header_list_size,
+            idleTimeoutMs: http2.idle_timeout_ms,
+          },
+        }
+      : {}),
     port: server.port,
     host: server.host,
     engine: server.io_engine,
@@ -150,7 +188,7 @@ function tlsOptionsFromConfig(
     cert: tls.cert,
     key: tls.key,
     sni: tls.sni,
-    alpn: tls.alpn,
+    ...(tls.alpn === undefined ? {} : { alpn: tls.alpn }),
     minVersion: tls.min_version,
     handshakeTimeoutMs: tls.handshake_timeout_ms,
     kernelTls: performance?.kernel_tls ?? false,

@@ -5,6 +5,7 @@ import {
   type EngineName,
   type EngineServer,
   listen as engineListen,
+  type Http2Options,
   type ListenOptions,
   type RequestHandler,
   selectEngine,
@@ -48,6 +49,11 @@ export interface AppListenOptions {
   reusePort?: boolean;
   /** Limits of the app's WebSocket routes (`app.ws`); each has a default. */
   websocket?: Partial<WebSocketLimits>;
+  /**
+   * Serve HTTP/2 beside HTTP/1.1 with the same routes: `true` or settings (see `@zephyr/uring`'s
+   * `Http2Options`). h2 by ALPN with `tls`, h2c by prior knowledge without.
+   */
+  http2?: Http2Options;
   /** Serve HTTPS with these certificates (`@zephyr/uring`'s `TlsOptions`, on either engine). */
   tls?: TlsOptions;
 }
@@ -145,6 +151,8 @@ function validateListenOptions(options: AppListenOptions): ResolvedListenOptions
   if (options.tcpFastOpen !== undefined) listen.tcpFastOpen = options.tcpFastOpen;
   if (options.backlog !== undefined) listen.backlog = options.backlog;
   if (options.reusePort !== undefined) listen.reusePort = options.reusePort;
+  // Checked in full by the engine's listen; passed through as given.
+  if (options.http2 !== undefined) listen.http2 = options.http2;
   if (options.tls !== undefined) listen.tls = options.tls;
   return {
     port,
@@ -166,9 +174,11 @@ export async function startEngine(
 ): Promise<EngineServer> {
   // In a worker, io_uring binds its own SO_REUSEPORT socket; the node engine listens through
   // node:cluster instead (the primary shares one socket), as node 20 has no reusePort.
-  // WebSocket routes are served by the node engine for now (see @zephyr/uring's listen).
+  // WebSocket routes and HTTP/2 are served by the node engine for now (see @zephyr/uring's listen).
   const websocket = app.websocketServing?.(options.websocket);
-  const reusePort = inWorker && websocket === undefined && selectEngine(options.engine).engine === 'io_uring';
+  const nodeOnly =
+    websocket !== undefined || (options.listen.http2 !== undefined && options.listen.http2 !== false);
+  const reusePort = inWorker && !nodeOnly && selectEngine(options.engine).engine === 'io_uring';
   const limits = { maxBodyBytes: app.maxBodyLimit, ...options.listen.limits };
   return engineListen(
     {

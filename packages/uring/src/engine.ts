@@ -2,6 +2,7 @@
 // `@zephyr/server` or a user of `@zephyr/uring` alone. Both engines implement exactly this; the
 // conformance suite in test/ runs against each.
 
+import type { Http2Options } from './http2-options.js';
 import type { TlsCounters } from './tls-counters.js';
 import type { TlsOptions } from './tls-options.js';
 
@@ -51,6 +52,12 @@ export interface ListenOptions {
   limits?: Partial<EngineLimits>;
   /** Serve HTTPS with these certificates (see {@link TlsOptions}); plain HTTP when absent. */
   tls?: TlsOptions;
+  /**
+   * Serve HTTP/2 beside HTTP/1.1 (see {@link Http2Options}): over TLS by ALPN (`h2` is offered
+   * first), on a plaintext listener by prior knowledge (h2c: a connection opening with the
+   * HTTP/2 preface). Off by default.
+   */
+  http2?: Http2Options;
 }
 
 /** One HTTP request as the engine parsed it. Valid until the response ends. */
@@ -63,8 +70,8 @@ export interface EngineRequest {
   readonly path: string;
   /** The part of `url` after `?`, without it; `''` when there is none. */
   readonly query: string;
-  /** `'1.1'` or `'1.0'`. */
-  readonly httpVersion: '1.0' | '1.1';
+  /** `'1.1'`, `'1.0'`, or `'2.0'` for a request on an HTTP/2 stream. */
+  readonly httpVersion: '1.0' | '1.1' | '2.0';
   /** Peer address, e.g. `127.0.0.1`. */
   readonly remoteAddress: string;
   /** A header's value by case-insensitive name; repeated fields are joined with `, `. */
@@ -93,6 +100,14 @@ export interface EngineResponse {
   write(chunk: string | Uint8Array): boolean;
   /** Called once when the buffered output drains after `write` returned `false`. */
   onDrain(listener: () => void): void;
+  /**
+   * Adds a trailer field, sent after the body (gRPC's `grpc-status` is one): on HTTP/2 a
+   * trailing HEADERS frame, on HTTP/1.1 the chunked body's trailer section (the response is then
+   * sent chunked). Allowed until `end`; throws `ZEPHYR_ERR_HEADERS_SENT` where the response cannot
+   * carry trailers (HTTP/1.0, a declared content-length, HEAD) and `ZEPHYR_ERR_UNSUPPORTED_OPTION`
+   * on the io_uring engine, which does not send them yet.
+   */
+  setTrailer(name: string, value: string): this;
   /** Ends the response, optionally with a last chunk. */
   end(chunk?: string | Uint8Array): void;
   /**

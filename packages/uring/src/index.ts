@@ -18,6 +18,13 @@ export {
   ZephyrEngineError,
   type ZephyrEngineErrorCode,
 } from './errors.js';
+export {
+  defaultHttp2Settings,
+  type Http2Options,
+  type Http2Settings,
+  http2SettingRanges,
+  resolveHttp2Options,
+} from './http2-options.js';
 export { defaultLimits } from './limits.js';
 export {
   ENGINE_ENV,

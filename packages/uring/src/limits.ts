@@ -1,5 +1,6 @@
 import type { EngineLimits, EngineName } from './engine.js';
 import { InvalidArgumentError } from './errors.js';
+import { type Http2Settings, resolveHttp2Options } from './http2-options.js';
 import { type ResolvedTlsOptions, resolveTlsOptions } from './tls-options.js';
 
 /**
@@ -46,6 +47,8 @@ export interface ResolvedListenOptions {
   limits: EngineLimits;
   /** Present when the listener serves HTTPS. */
   tls?: ResolvedTlsOptions;
+  /** Present when the listener serves HTTP/2 beside HTTP/1.1. */
+  http2?: Http2Settings;
 }
 
 // Sizes and counts travel to the native engine as u32; times fit a JS timer (2^31 - 1 ms).
@@ -71,6 +74,7 @@ const OPTION_KEYS = new Set([
   'tcpFastOpen',
   'limits',
   'tls',
+  'http2',
 ]);
 const ENGINE_NAMES = new Set(['io_uring', 'node', 'auto']);
 
@@ -157,6 +161,9 @@ export function resolveListenOptions(options: unknown): ResolvedListenOptions {
     throw new InvalidArgumentError(`engine must be 'io_uring', 'node' or 'auto', got ${describe(engine)}`);
   }
   const backlog = options.backlog === undefined ? 1024 : integerIn('backlog', options.backlog, 1, 65535);
+  const http2 = resolveHttp2Options(options.http2);
+  const tls = options.tls === undefined ? undefined : resolveTlsOptions(options.tls);
+  if (tls !== undefined) offerH2(tls, http2, options.tls);
   return {
     port,
     host,
@@ -165,6 +172,25 @@ export function resolveListenOptions(options: unknown): ResolvedListenOptions {
     backlog,
     tcpFastOpen: booleanOption('tcpFastOpen', options.tcpFastOpen),
     limits: resolveLimits(options.limits),
-    ...(options.tls === undefined ? {} : { tls: resolveTlsOptions(options.tls) }),
+    ...(tls === undefined ? {} : { tls }),
+    ...(http2 === undefined ? {} : { http2 }),
   };
+}
+
+/**
+ * ALPN and HTTP/2 agree: with `http2` on and no `alpn` given, `h2` is offered before
+ * `http/1.1`; an explicit list must then name `h2`, and without `http2` it must not (a client
+ * that picked `h2` would be answered in HTTP/1.1).
+ */
+function offerH2(tls: ResolvedTlsOptions, http2: Http2Settings | undefined, given: unknown): void {
+  const explicit = isRecord(given) && given.alpn !== undefined;
+  const listsH2 = tls.alpn.includes('h2');
+  if (http2 !== undefined && !explicit) tls.alpn = ['h2', ...tls.alpn.filter((id) => id !== 'h2')];
+  else if (http2 !== undefined && !listsH2) {
+    throw new InvalidArgumentError(
+      `tls.alpn must list 'h2' when http2 is on, got ${JSON.stringify(tls.alpn)}`,
+    );
+  } else if (http2 === undefined && listsH2) {
+    throw new InvalidArgumentError(`tls.alpn lists 'h2' but http2 is off; set http2: true to serve HTTP/2`);
+  }
 }

@@ -118,7 +118,28 @@ function selectWebSocketEngine(requested: EngineName | 'auto'): EngineSelection 
 }
 
 /**
- * Starts an HTTP/1.1 server on the engine {@link selectEngine} picks and serves every request
+ * The engine for a listener serving HTTP/2. The io_uring engine's HTTP/2 session
+ * (crates/zephyr-h2) is not wired into its ring yet: forcing io_uring is an error rather than a
+ * listener that answers the HTTP/2 preface as a malformed HTTP/1 request; `auto` serves with
+ * node:http2 and says so once.
+ */
+function selectHttp2Engine(requested: EngineName | 'auto'): EngineSelection {
+  const env = process.env[ENGINE_ENV];
+  const forced = requested === 'auto' ? (env === '' ? undefined : env) : requested;
+  if (forced === 'io_uring') {
+    throw new UnsupportedOptionError(
+      `http2 is not served by the io_uring engine yet (its HTTP/2 session is not wired into the ring); ` +
+        `use engine: 'node' or 'auto' to serve HTTP/2 with node:http2`,
+    );
+  }
+  return {
+    engine: 'node',
+    reason: `${FALLBACK_PREFIX}for HTTP/2 (its HTTP/2 session is not wired into the ring yet)`,
+  };
+}
+
+/**
+ * Starts an HTTP/1.1 (and, with `http2`, HTTP/2) server on the engine {@link selectEngine} picks and serves every request
  * with `handler`. All options are validated first; a wrong one throws `InvalidArgumentError`
  * (`ZEPHYR_ERR_INVALID_ARGUMENT`). When `auto` falls back to node:http, one line says why.
  *
@@ -151,6 +172,8 @@ export async function listen(
   }
   // HTTPS is served by both engines (rustls on the ring, node:https on the node engine).
   let selection = selectEngine(resolved.engine);
+  if (resolved.http2 !== undefined && selection.engine === 'io_uring')
+    selection = selectHttp2Engine(resolved.engine);
   if (websocket !== undefined && selection.engine === 'io_uring')
     selection = selectWebSocketEngine(resolved.engine);
   const { engine, reason } = selection;

@@ -9,6 +9,7 @@ import { kernelTlsFallbackReason, reportKernelTlsFallback } from './kernel-tls.j
 import type { ResolvedListenOptions } from './limits.js';
 import { ADMIT_CHUNKED, admissionStatus } from './node-admission.js';
 import { NodeExchange } from './node-exchange.js';
+import { type Http2GuardCounts, NodeHttp2Front } from './node-http2.js';
 import { NodePipeline } from './node-pipeline.js';
 import { NodeTls } from './node-tls.js';
 import { NodeWebSocketHub } from './node-websocket.js';
@@ -140,6 +141,7 @@ class NodeEngineServer implements EngineServer {
   private readonly hub: NodeWebSocketHub | undefined;
   private readonly tls: NodeTls | undefined;
   private readonly reloader: TlsReloader | undefined;
+  private readonly h2: NodeHttp2Front | undefined;
 
   constructor(
     private readonly options: ResolvedListenOptions,
@@ -183,6 +185,10 @@ class NodeEngineServer implements EngineServer {
       this.server = server;
     } else {
       this.server = createServer(serverOptions);
+    }
+    // After NodeTls: the front replaces node's own HTTP/1.1 listener, NodeTls's counters stay.
+    if (options.http2) {
+      this.h2 = new NodeHttp2Front(this.server, options.http2, limits, handler, options.tls !== undefined);
     }
     this.pipeline = new NodePipeline(limits.writeTimeoutMs);
     this.shortKeepAliveMs = limits.keepAliveTimeoutMs <= KEEP_ALIVE_BUFFER_MS ? limits.keepAliveTimeoutMs : 0;
@@ -229,6 +235,11 @@ class NodeEngineServer implements EngineServer {
         resolve();
       });
     });
+  }
+
+  /** How often each HTTP/2 guard fired; undefined without `http2`. Not part of the engine contract. */
+  get http2Guards(): Readonly<Http2GuardCounts> | undefined {
+    return this.h2?.counts;
   }
 
   private serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
@@ -311,6 +322,8 @@ class NodeEngineServer implements EngineServer {
     }
     this.hub?.close();
     this.reloader?.dispose();
+    // GOAWAY on each HTTP/2 connection: its open streams finish, then it closes by itself.
+    this.h2?.close();
     this.closing = new Promise<void>((resolve) => {
       // A connection goes idle when its last response ends; sweeping often closes each one then,
       // without a listener on every response. Requests that arrive meanwhile are answered with
@@ -319,6 +332,7 @@ class NodeEngineServer implements EngineServer {
       const timer = setTimeout(
         () => {
           this.hub?.terminateAll();
+          this.h2?.destroyAll();
           this.server.closeAllConnections();
           for (const socket of this.sockets) socket.destroy();
         },

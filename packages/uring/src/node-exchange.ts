@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { EngineRequest, EngineResponse } from './engine.js';
 import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
+import { isFieldName } from './field-name.js';
 import { originForm } from './request-target.js';
 
 function openFile(path: string): Promise<number> {
@@ -38,6 +39,8 @@ export class NodeExchange implements EngineRequest, EngineResponse {
   private sentFile = false;
   /** sendFile is streaming: the response is not finished although node's end may have run. */
   private sendingFile = false;
+  /** Trailer fields set so far; node's addTrailers replaces the whole set on each call. */
+  private trailers: Record<string, string> | undefined;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -169,6 +172,34 @@ export class NodeExchange implements EngineRequest, EngineResponse {
 
   onDrain(listener: () => void): void {
     this.res.once('drain', listener);
+  }
+
+  setTrailer(name: string, value: string): this {
+    const res = this.res;
+    if (res.writableEnded)
+      throw new ResponseStateError('setTrailer() after end()', 'ZEPHYR_ERR_RESPONSE_ENDED');
+    if (this.httpVersion === '1.0')
+      throw new ResponseStateError('an HTTP/1.0 response cannot carry trailers');
+    if (this.method === 'HEAD')
+      throw new ResponseStateError('a response to HEAD has no body and no trailers');
+    if (res.headersSent ? !res.chunkedEncoding : res.hasHeader('content-length')) {
+      // Only a chunked body has a trailer section (RFC 9112 §7.1.2); node would drop them silently.
+      throw new ResponseStateError(
+        'setTrailer() on a response with a content-length: trailers need a chunked body',
+      );
+    }
+    if (!isFieldName(name) || typeof value !== 'string') {
+      throw new ZephyrEngineError(
+        'ZEPHYR_ERR_INVALID_ARGUMENT',
+        `setTrailer: invalid field ${JSON.stringify(name)}`,
+      );
+    }
+    // Chunked even when end() gets the whole body (node would declare its length instead).
+    if (!res.headersSent) res.setHeader('transfer-encoding', 'chunked');
+    this.trailers ??= {};
+    this.trailers[name.toLowerCase()] = value;
+    res.addTrailers(this.trailers);
+    return this;
   }
 
   end(chunk?: string | Uint8Array): void {

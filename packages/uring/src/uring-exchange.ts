@@ -1,6 +1,6 @@
 import { close, fstat, open } from 'node:fs';
 import type { EngineRequest, EngineResponse } from './engine.js';
-import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
+import { RequestError, ResponseStateError, UnsupportedOptionError, ZephyrEngineError } from './errors.js';
 import {
   CF_BORROWED_FD,
   CF_CLOSE,
@@ -460,6 +460,13 @@ export class UringExchange implements EngineRequest, EngineResponse {
       settle.reject(
         new ZephyrEngineError('ZEPHYR_ERR_REQUEST_ABORTED', `sending the file failed (errno ${-errno | 0})`),
       );
+  }
+
+  setTrailer(_name: string, _value: string): this {
+    // The Rust core's chunked encoder has no trailer section yet; refusing beats dropping them.
+    throw new UnsupportedOptionError(
+      'setTrailer: the io_uring engine does not send trailers yet; use engine: "node" for trailers',
+    );
   }
 
   destroy(): void {

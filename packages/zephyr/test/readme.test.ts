@@ -34,7 +34,8 @@ function useExampleDir(packageDir: string): { readonly dir: string } {
 
 /** The examples each README has; a new one fails here until a test below runs it. */
 const EXPECTED: Record<string, string[]> = {
-  // websocket.mjs runs in packages/server/test/readme-websocket.test.ts.
+  // websocket.mjs runs in packages/server/test/readme-websocket.test.ts, http2.mjs in
+  // packages/server/test/readme-http2.test.ts.
   server: [
     'app.mjs',
     'inject.mjs',
@@ -43,6 +44,7 @@ const EXPECTED: Record<string, string[]> = {
     'client.ts',
     'actor-route.mjs',
     'websocket.mjs',
+    'http2.mjs',
   ],
   config: ['cache-config.ts'],
   zephyr: ['show-config.ts'],

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { EngineRequest, EngineResponse } from '@zephyr/uring';
+import { UnsupportedOptionError } from '../errors.js';
 import { PROBLEM_TYPE } from '../problem.js';
 
 type WebBody = ConstructorParameters<typeof Response>[0];
@@ -107,6 +108,11 @@ export class FetchResponse implements EngineResponse {
 
   onDrain(listener: () => void): void {
     this.#drain = listener;
+  }
+
+  setTrailer(_name: string, _value: string): this {
+    // A web Response has no trailers; dropping them would change what the app meant.
+    throw new UnsupportedOptionError('setTrailer: a fetch Response cannot carry trailers');
   }
 
   end(chunk?: string | Uint8Array): void {

@@ -26,6 +26,8 @@ export interface InjectResult {
   /** Header names lower-case; repeated fields (e.g. `set-cookie`) as arrays. */
   headers: Record<string, string | string[]>;
   body: Buffer;
+  /** Trailer fields the app set with the engine response's `setTrailer`, names lower-case. */
+  trailers: Record<string, string>;
   /** The body as UTF-8 text. */
   text(): string;
   /** The body parsed as JSON. */
@@ -114,6 +116,7 @@ export class InjectResponse implements EngineResponse {
   #status = 200;
   readonly #headers: Record<string, string | string[]> = {};
   readonly #chunks: Buffer[] = [];
+  readonly #trailers: Record<string, string> = {};
   readonly #req: InjectRequest;
   #resolve!: (result: InjectResult) => void;
   #reject!: (err: Error) => void;
@@ -144,6 +147,11 @@ export class InjectResponse implements EngineResponse {
 
   onDrain(_listener: () => void): void {
     // write() never reports backpressure: the chunks go to memory.
+  }
+
+  setTrailer(name: string, value: string): this {
+    this.#trailers[name.toLowerCase()] = value;
+    return this;
   }
 
   end(chunk?: string | Uint8Array): void {
@@ -178,6 +186,7 @@ export class InjectResponse implements EngineResponse {
       status: this.#status,
       headers: this.#headers,
       body,
+      trailers: this.#trailers,
       text: () => body.toString('utf8'),
       json: <T>() => JSON.parse(body.toString('utf8')) as T,
     });

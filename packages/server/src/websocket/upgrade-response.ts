@@ -1,5 +1,6 @@
 import type { EngineResponse } from '@zephyr/uring';
 import { readFileRange } from '../engine-adapters/inject.js';
+import { UnsupportedOptionError } from '../errors.js';
 
 /**
  * Collects the response the app's pipeline gives an upgrade request (a 401 from auth
@@ -43,6 +44,13 @@ export class UpgradeResponse implements EngineResponse {
 
   onDrain(_listener: () => void): void {
     // write() never reports backpressure: the chunks go to memory.
+  }
+
+  setTrailer(_name: string, _value: string): this {
+    // A refused upgrade is answered with a content-length: no trailer section to put them in.
+    throw new UnsupportedOptionError(
+      'setTrailer: the answer to a refused WebSocket upgrade cannot carry trailers',
+    );
   }
 
   end(chunk?: string | Uint8Array): void {
