@@ -2,6 +2,7 @@
 # h3-tools.sh — install the HTTP/3 clients the zephyr-h3 interop tests use, when missing
 # (idempotent; recipes proven in the shared protocol-tools notes):
 #   - ngtcp2's example client `gtlsclient` (Debian ngtcp2-client; needs root for apt)
+#   - Debian chromium (headless, forced onto QUIC) and openssl (the test pins the cert's SPKI)
 #   - a venv at ~/.cache/zephyr/h3-venv with aioquic 1.7.2 (+ its example client from the sdist,
 #     which pip does not install) and curl_cffi (libcurl with ngtcp2 + nghttp3)
 # Prints the paths the tests read: ZEPHYR_H3_VENV and ZEPHYR_H3_AIOQUIC_EXAMPLES.
@@ -12,10 +13,14 @@ SDIST="$CACHE/h3-sdist"
 AIOQUIC=1.7.2
 CURL_CFFI=0.17.0
 
-if ! command -v gtlsclient >/dev/null 2>&1; then
-  echo "h3-tools: apt-get install ngtcp2-client" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngtcp2-client >/dev/null \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngtcp2-client >/dev/null; }
+APT=()
+command -v gtlsclient >/dev/null 2>&1 || APT+=(ngtcp2-client)
+command -v chromium >/dev/null 2>&1 || APT+=(chromium)
+command -v openssl >/dev/null 2>&1 || APT+=(openssl)
+if [ "${#APT[@]}" -gt 0 ]; then
+  echo "h3-tools: apt-get install ${APT[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${APT[@]}" >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${APT[@]}" >/dev/null; }
 fi
 
 mkdir -p "$CACHE"

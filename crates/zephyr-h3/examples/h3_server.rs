@@ -1,6 +1,7 @@
 //! The sans-IO HTTP/3 endpoint on a blocking std `UdpSocket`: `GET /` answers
 //! `Hello, World!`, `GET /bytes/<n>` answers n bytes (`b'a' + i % 26`), `POST /echo` echoes the
-//! body; anything else is 404. For real clients; the engine drives the same calls from the ring.
+//! body, `GET /page` is an HTML page that shows the protocol it was loaded over; anything else
+//! is 404. For real clients; the engine drives the same calls from the ring.
 //!
 //! ```sh
 //! cargo run -p zephyr-h3 --example h3_server -- --port 4433 [--cert c.pem --key k.pem] [--retry]
@@ -20,6 +21,10 @@ use zephyr_h3::{H3Config, H3Endpoint, H3Error, H3Event, RequestId, RetryPolicy};
 
 /// Request bodies the example echoes are held whole: past this, the request is reset.
 const MAX_ECHO_BODY: usize = 16 << 20;
+/// `GET /page`: writes the protocol its own navigation used into the DOM, for a browser test.
+const PAGE: &str = "<!doctype html><title>zephyr-h3</title><p id=p>?</p><script>\
+document.getElementById('p').textContent = 'nextHopProtocol=' + \
+performance.getEntriesByType('navigation')[0].nextHopProtocol;</script>";
 /// Largest `/bytes/<n>`.
 const MAX_BYTES: u64 = 1 << 30;
 
@@ -177,6 +182,7 @@ fn on_event(ep: &mut H3Endpoint, bodies: &mut HashMap<RequestId, Body>, event: H
             let text = |s: &str| Body::Buffer(s.as_bytes().to_vec(), 0);
             let (status, body) = match (method.as_str(), path.as_str()) {
                 ("GET" | "HEAD", "/") => (200, Some(text("Hello, World!"))),
+                ("GET", "/page") => (200, Some(text(PAGE))),
                 ("GET", p) if p.starts_with("/bytes/") => match p["/bytes/".len()..].parse::<u64>()
                 {
                     Ok(n) if n <= MAX_BYTES => (200, Some(Body::Generated { n, sent: 0 })),
@@ -193,7 +199,15 @@ fn on_event(ep: &mut H3Endpoint, bodies: &mut HashMap<RequestId, Body>, event: H
                 Some(Body::Generated { n, .. }) => *n,
                 _ => 0,
             };
-            respond(ep, bodies, id, status, len, body.expect("set above"));
+            let html = path == "/page";
+            respond(
+                ep,
+                bodies,
+                id,
+                (status, html),
+                len,
+                body.expect("set above"),
+            );
         }
         H3Event::Data { id, bytes, end } => {
             let Some(Body::Collecting(buf)) = bodies.get_mut(&id) else {
@@ -210,13 +224,13 @@ fn on_event(ep: &mut H3Endpoint, bodies: &mut HashMap<RequestId, Body>, event: H
                     return;
                 };
                 let len = buf.len() as u64;
-                respond(ep, bodies, id, 200, len, Body::Buffer(buf, 0));
+                respond(ep, bodies, id, (200, false), len, Body::Buffer(buf, 0));
             }
         }
         H3Event::Trailers { id, .. } => {
             if let Some(Body::Collecting(buf)) = bodies.remove(&id) {
                 let len = buf.len() as u64;
-                respond(ep, bodies, id, 200, len, Body::Buffer(buf, 0));
+                respond(ep, bodies, id, (200, false), len, Body::Buffer(buf, 0));
             }
         }
         H3Event::Reset { id, .. } => {
@@ -231,13 +245,18 @@ fn respond(
     ep: &mut H3Endpoint,
     bodies: &mut HashMap<RequestId, Body>,
     id: RequestId,
-    status: u16,
+    (status, html): (u16, bool),
     len: u64,
     body: Body,
 ) {
     let len = len.to_string();
+    let content_type: &[u8] = if html {
+        b"text/html; charset=utf-8"
+    } else {
+        b"text/plain"
+    };
     let headers: [(&[u8], &[u8]); 2] = [
-        (b"content-type", b"text/plain"),
+        (b"content-type", content_type),
         (b"content-length", len.as_bytes()),
     ];
     if ep.send_headers(id, status, &headers, false).is_ok() {
