@@ -219,6 +219,8 @@ fn on_event(ep: &mut H3Endpoint, bodies: &mut HashMap<RequestId, Body>, event: H
                 return;
             }
             buf.extend_from_slice(&bytes);
+            // Held in `buf` (bounded by MAX_ECHO_BODY), so the endpoint may read on.
+            ep.release(id, bytes.len());
             if end {
                 let Some(Body::Collecting(buf)) = bodies.remove(&id) else {
                     return;

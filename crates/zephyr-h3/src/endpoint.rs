@@ -118,6 +118,8 @@ struct RequestStream {
     head_sent: bool,
     want_window: bool,
     recv_closed: bool,
+    /// Body bytes handed out in `Data` events and not yet `release`d.
+    held: usize,
 }
 
 enum UniKind {
@@ -154,6 +156,9 @@ pub struct H3Endpoint {
     counters: H3Counters,
     shutting_down: bool,
     scratch: Vec<u8>,
+    /// The latest time the caller gave; calls without a `now` of their own (a response call
+    /// that closes a drained connection) use it. Set before any connection exists.
+    now: Option<Instant>,
 }
 
 fn stream_id(id: u64) -> StreamId {
@@ -210,11 +215,13 @@ impl H3Endpoint {
             counters: H3Counters::default(),
             shutting_down: false,
             scratch: Vec::new(),
+            now: None,
         })
     }
 
     /// Hands one received UDP datagram to the endpoint.
     pub fn handle_datagram(&mut self, now: Instant, remote: SocketAddr, data: &[u8]) {
+        self.now = Some(now);
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
         match self
@@ -309,6 +316,7 @@ impl H3Endpoint {
 
     /// The next datagram to send, written into `buf` (cleared first); `None` when nothing is due.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        self.now = Some(now);
         if let Some((t, bytes)) = self.responses.pop_front() {
             buf.clear();
             buf.extend_from_slice(&bytes);
@@ -339,6 +347,7 @@ impl H3Endpoint {
 
     /// Runs the timers that are due (loss detection, idle timeout, …).
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = Some(now);
         let due: Vec<ConnId> = self
             .conns
             .iter_mut()
@@ -380,6 +389,7 @@ impl H3Endpoint {
     /// Graceful shutdown: GOAWAY on every connection, new connections refused, requests in
     /// flight finish, then each connection closes with H3_NO_ERROR.
     pub fn shutdown(&mut self, now: Instant) {
+        self.now = Some(now);
         self.shutting_down = true;
         let ids: Vec<ConnId> = self.conns.keys().copied().collect();
         for id in ids {
@@ -454,6 +464,28 @@ impl H3Endpoint {
                     .max_stream_buffer
                     .saturating_sub(r.out.buf.len())
             })
+    }
+
+    /// The consumer took `n` body bytes of this request (its reader pulled them); more are
+    /// read from QUIC (and credit returned to the client) while less than
+    /// `stream_receive_window` is held.
+    pub fn release(&mut self, id: RequestId, n: usize) {
+        let Some(req) = self
+            .conns
+            .get_mut(&id.conn)
+            .and_then(|c| c.requests.get_mut(&id.stream))
+        else {
+            return;
+        };
+        req.held = req.held.saturating_sub(n);
+        // Reading may have stopped at the budget (quinn does not announce bytes it already
+        // holds again), so look now; a stream with nothing buffered answers Blocked at once.
+        if !req.recv_closed {
+            if let Some(now) = self.now {
+                self.read_stream(id.conn, stream_id(id.stream), now);
+                self.drive(id.conn, now);
+            }
+        }
     }
 
     /// Sends response body bytes; returns how many were taken (the rest waits for
@@ -532,7 +564,9 @@ impl H3Endpoint {
         let c = VarInt::from_u64(code_).unwrap_or(code(H3Error::INTERNAL_ERROR));
         let _ = conn.quic.send_stream(stream_id(id.stream)).reset(c);
         let _ = conn.quic.recv_stream(stream_id(id.stream)).stop(c);
-        self.drive(id.conn, Instant::now());
+        if let Some(now) = self.now {
+            self.drive(id.conn, now);
+        }
         Ok(())
     }
 
@@ -540,12 +574,25 @@ impl H3Endpoint {
     /// connection with nothing left.
     fn after_send(&mut self, id: RequestId) {
         if let Some(conn) = self.conns.get_mut(&id.conn) {
-            if conn
-                .requests
-                .get(&id.stream)
-                .is_some_and(|r| r.out.finished && r.recv_closed)
-            {
-                conn.requests.remove(&id.stream);
+            if let Some(req) = conn.requests.get_mut(&id.stream) {
+                // A response that ended while the request body still comes: stop reading it
+                // with H3_NO_ERROR (RFC 9114 §4.1), so a client that never ends its body cannot
+                // pin the stream; the consumer's request gets `Reset { code: H3_NO_ERROR }`.
+                if req.out.fin && !req.recv_closed && req.phase != Phase::Head {
+                    req.recv_closed = true;
+                    req.phase = Phase::Done;
+                    let _ = conn
+                        .quic
+                        .recv_stream(stream_id(id.stream))
+                        .stop(code(H3Error::NO_ERROR));
+                    self.events.push_back(H3Event::Reset {
+                        id,
+                        code: H3Error::NO_ERROR.0,
+                    });
+                }
+                if req.out.finished && req.recv_closed {
+                    conn.requests.remove(&id.stream);
+                }
             }
         }
         self.maybe_close_drained(id.conn);
@@ -556,8 +603,10 @@ impl H3Endpoint {
             let flushed = conn.requests.values().all(|r| r.out.finished);
             if conn.goaway_at.is_some() && !conn.closing && flushed && conn.requests.is_empty() {
                 conn.closing = true;
-                conn.quic
-                    .close(Instant::now(), code(H3Error::NO_ERROR), bytes::Bytes::new());
+                if let Some(now) = self.now {
+                    conn.quic
+                        .close(now, code(H3Error::NO_ERROR), bytes::Bytes::new());
+                }
             }
         }
     }
@@ -621,12 +670,9 @@ impl H3Endpoint {
 
     fn connection_error(&mut self, id: ConnId, err: H3Error, reason: &'static str) {
         self.counters.connection_errors += 1;
-        if let Some(conn) = self.conns.get_mut(&id) {
-            conn.quic.close(
-                Instant::now(),
-                code(err),
-                bytes::Bytes::from_static(reason.as_bytes()),
-            );
+        if let (Some(conn), Some(now)) = (self.conns.get_mut(&id), self.now) {
+            conn.quic
+                .close(now, code(err), bytes::Bytes::from_static(reason.as_bytes()));
         }
         self.close_report(id, format!("H3 error {:#x}: {reason}", err.0));
     }
@@ -765,12 +811,14 @@ impl H3Endpoint {
                 head_sent: false,
                 want_window: false,
                 recv_closed: false,
+                held: 0,
             },
         );
     }
 
     fn read_stream(&mut self, id: ConnId, s: StreamId, _now: Instant) {
         let raw: u64 = s.into();
+        let window = self.config.stream_receive_window as usize;
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
@@ -779,14 +827,27 @@ impl H3Endpoint {
         if !known {
             return;
         }
+        // Request bodies are read only while the consumer holds less than a stream window:
+        // bytes left unread in QUIC earn the client no new credit, so it stops (backpressure).
+        // Control and QPACK streams are small and always read.
+        let mut budget = match conn.requests.get(&raw) {
+            Some(r) => window.saturating_sub(r.held),
+            None => usize::MAX,
+        };
+        if budget == 0 {
+            return;
+        }
         let mut data: Vec<u8> = Vec::new();
         let mut fin = false;
         let mut reset = None;
         let mut rs = conn.quic.recv_stream(s);
         if let Ok(mut chunks) = rs.read(true) {
-            loop {
-                match chunks.next(usize::MAX) {
-                    Ok(Some(chunk)) => data.extend_from_slice(&chunk.bytes),
+            while budget > 0 {
+                match chunks.next(budget) {
+                    Ok(Some(chunk)) => {
+                        budget -= chunk.bytes.len();
+                        data.extend_from_slice(&chunk.bytes);
+                    }
                     Ok(None) => {
                         fin = true;
                         break;
@@ -1022,6 +1083,7 @@ impl H3Endpoint {
                 }
                 (Phase::Body, Item::Data(bytes)) => {
                     req.received += bytes.len() as u64;
+                    req.held += bytes.len();
                     if req.content_length.is_some_and(|c| req.received > c) {
                         return self.stream_error(id, raw, H3Error::MESSAGE_ERROR);
                     }

@@ -700,3 +700,112 @@ fn shutdown_sends_goaway_finishes_requests_in_flight_then_closes() {
     assert_eq!(parse_response(&bytes).0, "200");
     assert_eq!(net.closed_with(ch), Some(H3Error::NO_ERROR.0));
 }
+
+fn body_bytes_held(net: &Net) -> usize {
+    net.events
+        .iter()
+        .map(|e| {
+            if let H3Event::Data { bytes, .. } = e {
+                bytes.len()
+            } else {
+                0
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn request_bodies_wait_for_release() {
+    let window = 4096;
+    let mut net = Net::new(H3Config {
+        stream_receive_window: window as u32,
+        ..H3Config::default()
+    });
+    let ch = net.handshake();
+    net.control(ch, &[]);
+    let total = 40_000;
+    let mut wire = headers_frame(&[
+        (":method", "POST"),
+        (":scheme", "https"),
+        (":authority", "h"),
+        (":path", "/up"),
+    ]);
+    for _ in 0..total / 1000 {
+        write_frame(&mut wire, frame::DATA, &[b'x'; 1000]);
+    }
+    // The client cannot write past the flow-control window the server grants.
+    let conn = net.conn(ch);
+    let s = conn.streams().open(Dir::Bi).unwrap();
+    let mut sent = conn.send_stream(s).write(&wire).unwrap();
+    net.run();
+    let id = net.requests()[0];
+    let mut received = body_bytes_held(&net);
+    assert!(
+        received > 0 && received <= window,
+        "held {received} with nothing released"
+    );
+    let mut rounds = 0;
+    while sent < wire.len()
+        || !net
+            .events
+            .iter()
+            .any(|e| matches!(e, H3Event::Data { end: true, .. }))
+    {
+        rounds += 1;
+        assert!(
+            rounds < 200,
+            "the body never finished: {received} of {total}"
+        );
+        let held = body_bytes_held(&net);
+        net.events.clear();
+        net.server.release(id, held);
+        if sent < wire.len() {
+            let conn = net.conn(ch);
+            sent += conn.send_stream(s).write(&wire[sent..]).unwrap_or(0);
+            if sent == wire.len() {
+                conn.send_stream(s).finish().unwrap();
+            }
+        }
+        net.run();
+        let now_held = body_bytes_held(&net);
+        assert!(now_held <= window, "held {now_held} past the window");
+        received += now_held;
+    }
+    assert_eq!(received, total);
+    assert!(
+        rounds > 5,
+        "the window should have paced the upload ({rounds} rounds)"
+    );
+}
+
+#[test]
+fn a_response_that_ends_early_stops_the_request_body_with_no_error() {
+    let mut net = Net::new(H3Config::default());
+    let ch = net.handshake();
+    net.control(ch, &[]);
+    let mut wire = headers_frame(&[
+        (":method", "POST"),
+        (":scheme", "https"),
+        (":authority", "h"),
+        (":path", "/"),
+    ]);
+    write_frame(&mut wire, frame::DATA, b"partial");
+    let s = net.open(ch, Dir::Bi, &wire, false); // the body never ends
+    net.run();
+    let id = net.requests()[0];
+    net.server.send_headers(id, 413, &[], true).unwrap();
+    net.run();
+    assert!(net
+        .events
+        .iter()
+        .any(|e| matches!(e, H3Event::Reset { code, .. } if *code == H3Error::NO_ERROR.0)));
+    let (bytes, fin, _) = net.read(ch, s);
+    assert!(fin);
+    assert_eq!(parse_response(&bytes).0, "413");
+    assert_eq!(net.server.open_requests(), 0, "the stream is not pinned");
+    // The client learns it may stop sending.
+    let conn = net.conn(ch);
+    assert!(
+        matches!(conn.send_stream(s).write(b"more"), Err(quinn_proto::WriteError::Stopped(c)) if c.into_inner() == H3Error::NO_ERROR.0)
+    );
+}
