@@ -66,6 +66,19 @@ struct Net {
     now: Instant,
     events: Vec<H3Event>,
     next_port: u16,
+    /// Loss and reordering, when set: (rng state, percent dropped, percent held back).
+    lossy: Option<(u64, u64, u64)>,
+    held_to_server: Option<(SocketAddr, Vec<u8>)>,
+    held_to_client: Option<Vec<u8>>,
+    /// How far virtual time may jump to the next timer when nothing is in flight.
+    max_jump: Duration,
+    dropped: usize,
+}
+
+enum Fate {
+    Pass,
+    Drop,
+    Hold,
 }
 
 impl Net {
@@ -81,6 +94,11 @@ impl Net {
             now: Instant::now(),
             events: Vec::new(),
             next_port: 50000,
+            lossy: None,
+            held_to_server: None,
+            held_to_client: None,
+            max_jump: Duration::from_millis(50),
+            dropped: 0,
         }
     }
 
@@ -107,9 +125,73 @@ impl Net {
         ch
     }
 
+    fn fate(&mut self) -> Fate {
+        let Some((x, drop_pct, hold_pct)) = self.lossy.as_mut() else {
+            return Fate::Pass;
+        };
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        let roll = *x % 100;
+        if roll < *drop_pct {
+            self.dropped += 1;
+            Fate::Drop
+        } else if roll < *drop_pct + *hold_pct {
+            Fate::Hold
+        } else {
+            Fate::Pass
+        }
+    }
+
+    fn to_server(&mut self, from: SocketAddr, d: &[u8]) {
+        match self.fate() {
+            Fate::Drop => {}
+            Fate::Hold if self.held_to_server.is_none() => {
+                self.held_to_server = Some((from, d.to_vec()))
+            }
+            _ => {
+                self.server.handle_datagram(self.now, from, d);
+                // A datagram held back arrives after the one that overtook it.
+                if let Some((f, h)) = self.held_to_server.take() {
+                    self.server.handle_datagram(self.now, f, &h);
+                }
+            }
+        }
+    }
+
+    fn to_client(&mut self, d: &[u8]) {
+        match self.fate() {
+            Fate::Drop => {}
+            Fate::Hold if self.held_to_client.is_none() => self.held_to_client = Some(d.to_vec()),
+            _ => {
+                self.client_receive(d);
+                if let Some(h) = self.held_to_client.take() {
+                    self.client_receive(&h);
+                }
+            }
+        }
+    }
+
+    fn client_receive(&mut self, d: &[u8]) {
+        let mut resp = Vec::new();
+        let event = self.client.handle(
+            self.now,
+            Self::server_addr(),
+            None,
+            None,
+            BytesMut::from(d),
+            &mut resp,
+        );
+        if let Some(DatagramEvent::ConnectionEvent(ch, ev)) = event {
+            if let Some((conn, _)) = self.conns.get_mut(&ch) {
+                conn.handle_event(ev);
+            }
+        }
+    }
+
     /// Moves datagrams both ways until nothing moves; then, if asked, lets time pass.
     fn run(&mut self) {
-        for _ in 0..10_000 {
+        for _ in 0..100_000 {
             let mut moved = false;
             let handles: Vec<ConnectionHandle> = self.conns.keys().copied().collect();
             for ch in handles {
@@ -122,7 +204,8 @@ impl Net {
                         break;
                     };
                     moved = true;
-                    self.server.handle_datagram(self.now, from, &buf[..t.size]);
+                    let d = buf[..t.size].to_vec();
+                    self.to_server(from, &d);
                 }
                 let (conn, _) = self.conns.get_mut(&ch).unwrap();
                 while let Some(ev) = conn.poll_endpoint_events() {
@@ -134,21 +217,21 @@ impl Net {
             let mut buf = Vec::new();
             while let Some(t) = self.server.poll_transmit(self.now, &mut buf) {
                 moved = true;
-                let data = BytesMut::from(&buf[..t.size]);
-                let mut resp = Vec::new();
-                let event =
-                    self.client
-                        .handle(self.now, Self::server_addr(), None, None, data, &mut resp);
-                if let Some(DatagramEvent::ConnectionEvent(ch, ev)) = event {
-                    if let Some((conn, _)) = self.conns.get_mut(&ch) {
-                        conn.handle_event(ev);
-                    }
-                }
+                let d = buf[..t.size].to_vec();
+                self.to_client(&d);
             }
             while let Some(ev) = self.server.poll_event() {
                 self.events.push(ev);
             }
             if !moved {
+                if let Some((f, h)) = self.held_to_server.take() {
+                    self.server.handle_datagram(self.now, f, &h);
+                    continue;
+                }
+                if let Some(h) = self.held_to_client.take() {
+                    self.client_receive(&h);
+                    continue;
+                }
                 // Nothing in flight: let the earliest timer fire (ack delays, loss detection).
                 let next = self
                     .conns
@@ -157,7 +240,7 @@ impl Net {
                     .chain(self.server.poll_timeout())
                     .min();
                 match next {
-                    Some(t) if t <= self.now + Duration::from_millis(50) => {
+                    Some(t) if t <= self.now + self.max_jump => {
                         self.now = self.now.max(t);
                         for (c, _) in self.conns.values_mut() {
                             c.handle_timeout(self.now);
@@ -807,5 +890,50 @@ fn a_response_that_ends_early_stops_the_request_body_with_no_error() {
     let conn = net.conn(ch);
     assert!(
         matches!(conn.send_stream(s).write(b"more"), Err(quinn_proto::WriteError::Stopped(c)) if c.into_inner() == H3Error::NO_ERROR.0)
+    );
+}
+
+#[test]
+fn transfers_survive_five_percent_loss_and_reordering() {
+    let mut net = Net::new(H3Config::default());
+    // 5% of datagrams dropped and 5% held back behind the next one, both ways, handshake included.
+    net.lossy = Some((0x9e37_79b9_7f4a_7c15, 5, 5));
+    net.max_jump = Duration::from_secs(5);
+    let ch = net.handshake();
+    net.control(ch, &[]);
+    let size = 1 << 20;
+    let want: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let s = net.open(ch, Dir::Bi, &get("/big"), true);
+    net.run();
+    let id = net.requests()[0];
+    net.server.send_headers(id, 200, &[], false).unwrap();
+    let (mut offered, mut got, mut fin) = (0, Vec::new(), false);
+    for _ in 0..10_000 {
+        if offered < size {
+            offered += net.server.send_data(id, &want[offered..], true).unwrap();
+        }
+        net.run();
+        net.events.clear();
+        let (bytes, f, reset) = net.read(ch, s);
+        assert_eq!(reset, None);
+        got.extend_from_slice(&bytes);
+        if f {
+            fin = true;
+            break;
+        }
+    }
+    assert!(fin, "the response did not finish");
+    let (status, body) = parse_response(&got);
+    assert_eq!(status, "200");
+    assert!(
+        body == want,
+        "body differs ({} of {} bytes)",
+        body.len(),
+        want.len()
+    );
+    assert!(
+        net.dropped > 20,
+        "the loss model dropped only {} datagrams",
+        net.dropped
     );
 }
