@@ -143,7 +143,7 @@ impl Net {
         }
     }
 
-    fn to_server(&mut self, from: SocketAddr, d: &[u8]) {
+    fn deliver_to_server(&mut self, from: SocketAddr, d: &[u8]) {
         match self.fate() {
             Fate::Drop => {}
             Fate::Hold if self.held_to_server.is_none() => {
@@ -159,7 +159,7 @@ impl Net {
         }
     }
 
-    fn to_client(&mut self, d: &[u8]) {
+    fn deliver_to_client(&mut self, d: &[u8]) {
         match self.fate() {
             Fate::Drop => {}
             Fate::Hold if self.held_to_client.is_none() => self.held_to_client = Some(d.to_vec()),
@@ -205,7 +205,7 @@ impl Net {
                     };
                     moved = true;
                     let d = buf[..t.size].to_vec();
-                    self.to_server(from, &d);
+                    self.deliver_to_server(from, &d);
                 }
                 let (conn, _) = self.conns.get_mut(&ch).unwrap();
                 while let Some(ev) = conn.poll_endpoint_events() {
@@ -218,7 +218,7 @@ impl Net {
             while let Some(t) = self.server.poll_transmit(self.now, &mut buf) {
                 moved = true;
                 let d = buf[..t.size].to_vec();
-                self.to_client(&d);
+                self.deliver_to_client(&d);
             }
             while let Some(ev) = self.server.poll_event() {
                 self.events.push(ev);
