@@ -73,6 +73,8 @@ struct Net {
     /// How far virtual time may jump to the next timer when nothing is in flight.
     max_jump: Duration,
     dropped: usize,
+    /// Where the server addressed its latest datagram.
+    last_destination: Option<SocketAddr>,
 }
 
 enum Fate {
@@ -99,6 +101,7 @@ impl Net {
             held_to_client: None,
             max_jump: Duration::from_millis(50),
             dropped: 0,
+            last_destination: None,
         }
     }
 
@@ -217,6 +220,7 @@ impl Net {
             let mut buf = Vec::new();
             while let Some(t) = self.server.poll_transmit(self.now, &mut buf) {
                 moved = true;
+                self.last_destination = Some(t.destination);
                 let d = buf[..t.size].to_vec();
                 self.deliver_to_client(&d);
             }
@@ -936,4 +940,78 @@ fn transfers_survive_five_percent_loss_and_reordering() {
         "the loss model dropped only {} datagrams",
         net.dropped
     );
+}
+
+#[test]
+fn a_client_that_changes_its_port_keeps_its_connection() {
+    let mut net = Net::new(H3Config::default());
+    let ch = net.handshake();
+    net.control(ch, &[]);
+    assert_served(&mut net, ch);
+    // NAT rebinding: the same connection now arrives from another port.
+    let moved_to = SocketAddr::from(([127, 0, 0, 1], 61000));
+    assert_ne!(net.last_destination, Some(moved_to));
+    net.conns.get_mut(&ch).unwrap().1 = moved_to;
+    assert_served(&mut net, ch);
+    assert_eq!(
+        net.last_destination,
+        Some(moved_to),
+        "the server answers the new address"
+    );
+    assert_eq!(net.server.connection_count(), 1);
+    assert_eq!(net.server.counters().connections_accepted, 1);
+}
+
+#[test]
+fn an_idle_connection_is_closed_after_the_idle_timeout() {
+    let mut net = Net::new(H3Config {
+        idle_timeout: Duration::from_secs(2),
+        ..H3Config::default()
+    });
+    let ch = net.handshake();
+    net.control(ch, &[]);
+    assert_eq!(net.server.connection_count(), 1);
+    net.max_jump = Duration::from_secs(10);
+    net.run();
+    assert!(
+        net.events
+            .iter()
+            .any(|e| matches!(e, H3Event::ConnectionClosed { .. })),
+        "{:?}",
+        net.events
+    );
+    assert_eq!(net.server.connection_count(), 0);
+}
+
+#[test]
+fn connections_past_max_connections_are_refused() {
+    let mut net = Net::new(H3Config {
+        max_connections: 2,
+        retry: RetryPolicy::Never,
+        ..H3Config::default()
+    });
+    let a = net.handshake();
+    let b = net.handshake();
+    let c = net.connect();
+    net.run();
+    assert_eq!(net.server.counters().connections_refused, 1);
+    assert_eq!(net.server.connection_count(), 2);
+    let lost = {
+        let conn = net.conn(c);
+        let mut lost = None;
+        while let Some(ev) = conn.poll() {
+            if let Event::ConnectionLost { reason } = ev {
+                lost = Some(reason);
+            }
+        }
+        lost
+    };
+    assert!(
+        matches!(lost, Some(ConnectionError::ConnectionClosed(_))),
+        "{lost:?}"
+    );
+    for ch in [a, b] {
+        net.control(ch, &[]);
+        assert_served(&mut net, ch);
+    }
 }
