@@ -341,4 +341,27 @@ mod tests {
             Err(H3Error::FRAME_ERROR)
         );
     }
+
+    #[test]
+    fn random_streams_never_panic_and_buffer_at_most_one_bounded_frame() {
+        let mut x: u64 = 0x0f1e_2d3c_4b5a_6978;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..5_000 {
+            let mut r = FrameReader::new(256);
+            let mut out = Vec::new();
+            for _ in 0..8 {
+                let len = (next() % 40) as usize;
+                let chunk: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+                if r.push(&chunk, &mut out).is_err() {
+                    break;
+                }
+                assert!(r.buf.len() as u64 <= MAX_CONTROL_FRAME.max(256).max(16));
+            }
+        }
+    }
 }

@@ -113,3 +113,27 @@ fn static_table_spot_checks() {
     assert_eq!(STATIC[63], (&b":status"[..], &b"100"[..]));
     assert_eq!(STATIC[98], (&b"x-frame-options"[..], &b"sameorigin"[..]));
 }
+
+#[test]
+fn random_sections_never_panic_and_stay_bounded() {
+    let mut x: u64 = 0x1234_5678_9abc_def1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 64) as usize;
+        let mut wire: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if next() % 2 == 0 && wire.len() >= 2 {
+            // A valid prefix so decoding reaches the field lines.
+            wire[0] = 0;
+            wire[1] = 0;
+        }
+        if let Ok(fields) = decode(&wire, 512) {
+            let size: usize = fields.iter().map(|(n, v)| n.len() + v.len() + 32).sum();
+            assert!(size <= 512);
+        }
+    }
+}
