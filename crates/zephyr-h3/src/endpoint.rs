@@ -137,6 +137,8 @@ struct Conn {
     peer_qpack_encoder: bool,
     peer_qpack_decoder: bool,
     got_settings: bool,
+    /// The peer's SETTINGS_MAX_FIELD_SECTION_SIZE (unlimited until it says).
+    peer_max_field_section: u64,
     control: Option<(StreamId, SendQueue)>,
     /// Stream ids at or past this are refused after our GOAWAY.
     goaway_at: Option<u64>,
@@ -297,6 +299,7 @@ impl H3Endpoint {
                         peer_qpack_encoder: false,
                         peer_qpack_decoder: false,
                         got_settings: false,
+                        peer_max_field_section: u64::MAX,
                         control: None,
                         goaway_at: None,
                         next_request_id: 0,
@@ -439,6 +442,11 @@ impl H3Endpoint {
             return Err(SendError::InvalidState);
         }
         let status_text = status.to_string();
+        if section_size(headers) + 7 + status_text.len() as u64 + 32 > conn.peer_max_field_section {
+            return Err(SendError::InvalidHeader(
+                "head past the peer's SETTINGS_MAX_FIELD_SECTION_SIZE",
+            ));
+        }
         let mut block = Vec::new();
         let fields = std::iter::once((&b":status"[..], status_text.as_bytes()))
             .chain(headers.iter().copied());
@@ -542,6 +550,11 @@ impl H3Endpoint {
             .ok_or(SendError::UnknownRequest)?;
         if !req.head_sent || req.out.fin {
             return Err(SendError::InvalidState);
+        }
+        if section_size(headers) > conn.peer_max_field_section {
+            return Err(SendError::InvalidHeader(
+                "trailers past the peer's SETTINGS_MAX_FIELD_SECTION_SIZE",
+            ));
         }
         let mut block = Vec::new();
         qpack::encode(headers.iter().copied(), &mut block);
@@ -944,11 +957,16 @@ impl H3Endpoint {
                         Item::Frame {
                             ty: frame::SETTINGS,
                             payload,
-                        } if first => {
-                            if let Err(e) = frame::parse_settings(&payload) {
-                                return self.connection_error(id, e, "bad SETTINGS");
+                        } if first => match frame::parse_settings(&payload) {
+                            Ok(settings) => {
+                                for (k, v) in settings {
+                                    if k == frame::SETTINGS_MAX_FIELD_SECTION_SIZE {
+                                        conn.peer_max_field_section = v;
+                                    }
+                                }
                             }
-                        }
+                            Err(e) => return self.connection_error(id, e, "bad SETTINGS"),
+                        },
                         _ if first => {
                             return self.connection_error(
                                 id,
@@ -1230,6 +1248,14 @@ impl H3Endpoint {
             });
         }
     }
+}
+
+/// A field section's size as RFC 9114 §4.2.2 counts it: names + values + 32 per field.
+fn section_size(headers: &[(&[u8], &[u8])]) -> u64 {
+    headers
+        .iter()
+        .map(|(n, v)| (n.len() + v.len() + 32) as u64)
+        .sum()
 }
 
 /// Hands queued bytes to quinn (which takes what flow control and its send window allow),

@@ -1015,3 +1015,27 @@ fn connections_past_max_connections_are_refused() {
         assert_served(&mut net, ch);
     }
 }
+
+#[test]
+fn response_heads_respect_the_peers_max_field_section_size() {
+    let mut net = Net::new(H3Config::default());
+    let ch = net.handshake();
+    let mut settings = Vec::new();
+    zephyr_h3::varint::write(&mut settings, frame::SETTINGS_MAX_FIELD_SECTION_SIZE);
+    zephyr_h3::varint::write(&mut settings, 200);
+    let mut control = vec![frame::STREAM_CONTROL as u8];
+    write_frame(&mut control, frame::SETTINGS, &settings);
+    net.open(ch, Dir::Uni, &control, false);
+    net.run();
+    net.open(ch, Dir::Bi, &get("/"), true);
+    net.run();
+    let id = net.requests()[0];
+    let big = vec![b'v'; 300];
+    assert!(matches!(
+        net.server.send_headers(id, 200, &[(b"x-big", &big)], true),
+        Err(zephyr_h3::SendError::InvalidHeader(_))
+    ));
+    net.server
+        .send_headers(id, 200, &[(b"x-small", b"1")], true)
+        .unwrap();
+}
