@@ -12,7 +12,7 @@ use std::process::Command;
 
 mod support;
 
-use support::start;
+use support::{start, start_with};
 
 const BIG: usize = 10 << 20;
 const POST: usize = 1 << 20;
@@ -196,4 +196,36 @@ fn libcurl_via_curl_cffi() {
         );
         assert_file(&out, &want);
     }
+}
+
+/// With `--retry` every new connection first gets a Retry packet (address validation); real
+/// clients must come back with the token and be served.
+#[test]
+fn clients_follow_retry() {
+    let s = start_with(&["--retry"]);
+    let url = format!("https://127.0.0.1:{}/", s.port);
+    let out = s.dir.join("curl-retry");
+    let mut curl = Command::new(python());
+    curl.arg(fixture("curl_h3.py"))
+        .arg(&url)
+        .arg(s.dir.join("cert.pem"))
+        .arg(&out);
+    let log = run(&mut curl);
+    assert!(log.contains("status 200 http_version 30 bytes 13"), "{log}");
+    assert_file(&out, b"Hello, World!");
+    let dl = s.dir.join("gtls-retry");
+    std::fs::create_dir_all(&dl).unwrap();
+    let port = s.port.to_string();
+    let mut gtls = Command::new("gtlsclient");
+    gtls.args(["--exit-on-all-streams-close"])
+        .arg(format!("--download={}", dl.display()))
+        .args(["127.0.0.1", &port, &url]);
+    let log = run(&mut gtls);
+    // ngtcp2 logs the Retry it received, then the request succeeds on the new connection.
+    assert!(
+        log.contains("Retry"),
+        "no Retry seen by gtlsclient:\n{}",
+        tail(&log)
+    );
+    assert_file(&dl.join("index.html"), b"Hello, World!");
 }

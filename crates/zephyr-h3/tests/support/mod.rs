@@ -30,6 +30,11 @@ fn scratch() -> PathBuf {
 }
 
 pub fn start() -> Server {
+    start_with(&[])
+}
+
+/// The example server with extra arguments (e.g. `--retry`).
+pub fn start_with(extra: &[&str]) -> Server {
     let exe = std::env::current_exe().unwrap();
     let server = exe
         .parent()
@@ -51,6 +56,7 @@ pub fn start() -> Server {
         .arg(dir.join("cert.pem"))
         .arg("--key")
         .arg(dir.join("key.pem"))
+        .args(extra)
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
