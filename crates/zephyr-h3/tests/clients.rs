@@ -223,8 +223,13 @@ fn clients_follow_retry() {
     let log = run(&mut gtls);
     // ngtcp2 logs the Retry it received, then the request succeeds on the new connection.
     assert!(
-        log.contains("Retry"),
+        log.contains("type=Retry"),
         "no Retry seen by gtlsclient:\n{}",
+        tail(&log)
+    );
+    assert!(
+        log.contains("retry_source_connection_id="),
+        "{}",
         tail(&log)
     );
     assert_file(&dl.join("index.html"), b"Hello, World!");
