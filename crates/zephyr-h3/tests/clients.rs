@@ -234,3 +234,39 @@ fn clients_follow_retry() {
     );
     assert_file(&dl.join("index.html"), b"Hello, World!");
 }
+
+/// aioquic's client runs all its URLs at once on one connection: 50 concurrent streams of
+/// about 100 KB each, every one checked.
+#[test]
+fn aioquic_fifty_concurrent_streams_on_one_connection() {
+    let s = start();
+    let out = s.dir.join("aioquic-50");
+    std::fs::create_dir_all(&out).unwrap();
+    let sizes: Vec<usize> = (100_000..100_050).collect();
+    let mut cmd = Command::new(python());
+    cmd.arg(fixture("aioquic_client.py"))
+        .arg(aioquic_examples());
+    cmd.arg("--ca-certs")
+        .arg(s.dir.join("cert.pem"))
+        .arg("--output-dir")
+        .arg(&out);
+    for n in &sizes {
+        cmd.arg(format!("https://127.0.0.1:{}/bytes/{n}", s.port));
+    }
+    let log = run(&mut cmd);
+    assert_eq!(
+        log.matches("Response received for GET").count(),
+        50,
+        "{}",
+        tail(&log)
+    );
+    assert_eq!(
+        log.matches("Connection close sent").count(),
+        1,
+        "one connection: {}",
+        tail(&log)
+    );
+    for n in sizes {
+        assert_file(&out.join(n.to_string()), &generated(n));
+    }
+}
