@@ -161,6 +161,8 @@ pub struct H3Endpoint {
     /// The latest time the caller gave; calls without a `now` of their own (a response call
     /// that closes a drained connection) use it. Set before any connection exists.
     now: Option<Instant>,
+    /// The connection whose datagram `poll_transmit` returned last.
+    last_sender: ConnId,
 }
 
 fn stream_id(id: u64) -> StreamId {
@@ -218,6 +220,7 @@ impl H3Endpoint {
             shutting_down: false,
             scratch: Vec::new(),
             now: None,
+            last_sender: 0,
         })
     }
 
@@ -325,11 +328,16 @@ impl H3Endpoint {
             buf.extend_from_slice(&bytes);
             return Some(t);
         }
-        let ids: Vec<ConnId> = self.conns.keys().copied().collect();
-        for id in ids {
+        // Round robin from the connection after the one that sent last, so one connection
+        // with a large response cannot starve the others.
+        let mut ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        ids.sort_unstable();
+        let start = ids.partition_point(|&id| id <= self.last_sender);
+        for &id in ids[start..].iter().chain(&ids[..start]) {
             let conn = self.conns.get_mut(&id)?;
             buf.clear();
             if let Some(t) = conn.quic.poll_transmit(now, 1, buf) {
+                self.last_sender = id;
                 return Some(Transmit {
                     destination: t.destination,
                     size: t.size,

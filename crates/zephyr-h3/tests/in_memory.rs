@@ -1039,3 +1039,38 @@ fn response_heads_respect_the_peers_max_field_section_size() {
         .send_headers(id, 200, &[(b"x-small", b"1")], true)
         .unwrap();
 }
+
+#[test]
+fn connections_take_turns_sending() {
+    let mut net = Net::new(H3Config::default());
+    let a = net.handshake();
+    let b = net.handshake();
+    let (addr_a, addr_b) = (net.conns[&a].1, net.conns[&b].1);
+    for ch in [a, b] {
+        net.control(ch, &[]);
+        net.open(ch, Dir::Bi, &get("/"), true);
+    }
+    net.run();
+    let ids = net.requests();
+    assert_eq!(ids.len(), 2);
+    for id in ids {
+        net.server.send_headers(id, 200, &[], false).unwrap();
+        net.server
+            .send_data(id, &vec![b'x'; 200_000], true)
+            .unwrap();
+    }
+    // Both have a congestion window's worth to send: the first datagrams alternate.
+    let mut buf = Vec::new();
+    let order: Vec<SocketAddr> = (0..6)
+        .map(|_| {
+            net.server
+                .poll_transmit(net.now, &mut buf)
+                .unwrap()
+                .destination
+        })
+        .collect();
+    for pair in order.windows(2) {
+        assert_ne!(pair[0], pair[1], "{order:?}");
+    }
+    assert!(order.contains(&addr_a) && order.contains(&addr_b));
+}
