@@ -322,6 +322,19 @@ impl H3Endpoint {
 
     /// The next datagram to send, written into `buf` (cleared first); `None` when nothing is due.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        self.poll_transmit_batch(now, 1, buf)
+    }
+
+    /// Like [`Self::poll_transmit`], but one connection may fill `buf` with up to
+    /// `max_datagrams` datagrams to the same destination, each `segment_size` long (the last
+    /// may be shorter): one `sendmsg` with UDP GSO (`UDP_SEGMENT`), or split by the caller.
+    pub fn poll_transmit_batch(
+        &mut self,
+        now: Instant,
+        max_datagrams: usize,
+        buf: &mut Vec<u8>,
+    ) -> Option<Transmit> {
+        let max_datagrams = max_datagrams.max(1);
         self.now = Some(now);
         if let Some((t, bytes)) = self.responses.pop_front() {
             buf.clear();
@@ -336,7 +349,7 @@ impl H3Endpoint {
         for &id in ids[start..].iter().chain(&ids[..start]) {
             let conn = self.conns.get_mut(&id)?;
             buf.clear();
-            if let Some(t) = conn.quic.poll_transmit(now, 1, buf) {
+            if let Some(t) = conn.quic.poll_transmit(now, max_datagrams, buf) {
                 self.last_sender = id;
                 return Some(Transmit {
                     destination: t.destination,

@@ -1074,3 +1074,43 @@ fn connections_take_turns_sending() {
     }
     assert!(order.contains(&addr_a) && order.contains(&addr_b));
 }
+
+#[test]
+fn batches_for_gso_split_into_datagrams_the_client_accepts() {
+    let mut net = Net::new(H3Config::default());
+    let ch = net.handshake();
+    net.control(ch, &[]);
+    let s = net.open(ch, Dir::Bi, &get("/"), true);
+    net.run();
+    let id = net.requests()[0];
+    let want = vec![b'g'; 300_000];
+    net.server.send_headers(id, 200, &[], false).unwrap();
+    let mut offered = net.server.send_data(id, &want, true).unwrap();
+    let (mut got, mut batched) = (Vec::new(), 0);
+    for _ in 0..10_000 {
+        let mut buf = Vec::new();
+        while let Some(t) = net.server.poll_transmit_batch(net.now, 10, &mut buf) {
+            let seg = t.segment_size.unwrap_or(t.size);
+            if t.size > seg {
+                batched += 1;
+            }
+            for d in buf[..t.size].chunks(seg) {
+                let d = d.to_vec();
+                net.client_receive(&d);
+            }
+        }
+        net.run();
+        if offered < want.len() {
+            offered += net.server.send_data(id, &want[offered..], true).unwrap();
+        }
+        let (bytes, fin, _) = net.read(ch, s);
+        got.extend_from_slice(&bytes);
+        if fin {
+            break;
+        }
+    }
+    let (status, body) = parse_response(&got);
+    assert_eq!(status, "200");
+    assert!(body == want, "{} of {} bytes", body.len(), want.len());
+    assert!(batched > 0, "no transmit carried more than one datagram");
+}
