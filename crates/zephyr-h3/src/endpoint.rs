@@ -125,7 +125,8 @@ struct RequestStream {
 enum UniKind {
     Pending(Vec<u8>),
     Control(FrameReader),
-    Qpack,
+    /// The peer's QPACK encoder (`true`) or decoder stream, and an instruction cut by a read.
+    Qpack(bool, Vec<u8>),
     Ignored,
 }
 
@@ -950,7 +951,8 @@ impl H3Endpoint {
                         "second QPACK decoder stream",
                     );
                 }
-                frame::STREAM_QPACK_ENCODER | frame::STREAM_QPACK_DECODER => UniKind::Qpack,
+                frame::STREAM_QPACK_ENCODER => UniKind::Qpack(true, Vec::new()),
+                frame::STREAM_QPACK_DECODER => UniKind::Qpack(false, Vec::new()),
                 _ => {
                     // Unknown and grease stream types are read no further (§6.2).
                     let _ = conn
@@ -1021,9 +1023,31 @@ impl H3Endpoint {
                     );
                 }
             }
-            UniKind::Qpack => {
-                // With a table capacity of 0 there is nothing for these streams to carry that
-                // changes our state; their bytes are read (credit returned) and dropped.
+            UniKind::Qpack(encoder, pending) => {
+                // With a table capacity of 0 these streams can carry almost nothing
+                // (`qpack::check_instructions`); what is allowed changes no state.
+                pending.extend_from_slice(data);
+                match qpack::check_instructions(*encoder, pending) {
+                    // An integer is at most a few bytes: a longer cut instruction is garbage.
+                    Ok(n) if pending.len() - n <= 16 => {
+                        pending.drain(..n);
+                    }
+                    Ok(_) => {
+                        let e = if *encoder {
+                            H3Error::QPACK_ENCODER_STREAM_ERROR
+                        } else {
+                            H3Error::QPACK_DECODER_STREAM_ERROR
+                        };
+                        return self.connection_error(id, e, "QPACK instruction too long");
+                    }
+                    Err(e) => {
+                        return self.connection_error(
+                            id,
+                            e,
+                            "QPACK instruction needs a dynamic table",
+                        )
+                    }
+                }
                 if closed {
                     self.connection_error(
                         id,

@@ -584,6 +584,30 @@ fn control_stream_violations_close_the_connection_with_the_rfc_code() {
             true,
             H3Error::CLOSED_CRITICAL_STREAM,
         ),
+        (
+            "QPACK encoder stream insert",
+            vec![vec![2, 0x20, 0xc0 | 17]],
+            false,
+            H3Error::QPACK_ENCODER_STREAM_ERROR,
+        ),
+        (
+            "QPACK table capacity above 0",
+            vec![vec![2, 0x3f, 0x01]],
+            false,
+            H3Error::QPACK_ENCODER_STREAM_ERROR,
+        ),
+        (
+            "QPACK insert count increment",
+            vec![vec![3, 0x01]],
+            false,
+            H3Error::QPACK_DECODER_STREAM_ERROR,
+        ),
+        (
+            "second QPACK decoder stream",
+            vec![vec![3], vec![3]],
+            false,
+            H3Error::STREAM_CREATION_ERROR,
+        ),
     ];
     for (name, streams, fin, want) in cases {
         let mut net = Net::new(H3Config::default());

@@ -7,7 +7,8 @@ mod table;
 
 pub use table::STATIC;
 
-use zephyr_h2::hpack::{huffman, read_int, write_int};
+use crate::error::H3Error;
+use zephyr_h2::hpack::{huffman, read_int, write_int, DecodeError};
 
 /// A decoded field line: (name, value).
 pub type FieldLine = (Vec<u8>, Vec<u8>);
@@ -134,6 +135,38 @@ pub fn encode<'a>(fields: impl IntoIterator<Item = (&'a [u8], &'a [u8])>, dst: &
             write_string(dst, 0, 7, value);
         }
     }
+}
+
+/// Checks the peer's instructions on its QPACK encoder stream (`encoder: true`) or decoder
+/// stream against our table capacity of 0 (RFC 9204 §4.3, §4.4). Returns how many bytes were
+/// whole instructions; the rest (an instruction cut by the read) waits for more bytes.
+///
+/// Encoder stream: only Set Dynamic Table Capacity 0 is possible; any insert or duplicate, or a
+/// capacity above 0, is QPACK_ENCODER_STREAM_ERROR. Decoder stream: Stream Cancellation is
+/// fine; Section Acknowledgment and Insert Count Increment can only refer to dynamic-table
+/// state we never created: QPACK_DECODER_STREAM_ERROR.
+pub fn check_instructions(encoder: bool, buf: &[u8]) -> Result<usize, H3Error> {
+    let err = if encoder {
+        H3Error::QPACK_ENCODER_STREAM_ERROR
+    } else {
+        H3Error::QPACK_DECODER_STREAM_ERROR
+    };
+    let mut src = buf;
+    while let Some(&first) = src.first() {
+        let prefix = match (encoder, first) {
+            (true, b) if b & 0xe0 == 0x20 => 5,  // Set Dynamic Table Capacity
+            (false, b) if b & 0xc0 == 0x40 => 6, // Stream Cancellation
+            _ => return Err(err),
+        };
+        let mut rest = src;
+        match read_int(&mut rest, prefix) {
+            Ok(v) if encoder && v != 0 => return Err(err),
+            Ok(_) => src = rest,
+            Err(DecodeError::Truncated) => break,
+            Err(_) => return Err(err),
+        }
+    }
+    Ok(buf.len() - src.len())
 }
 
 fn is_sensitive(name: &[u8]) -> bool {

@@ -137,3 +137,44 @@ fn random_sections_never_panic_and_stay_bounded() {
         }
     }
 }
+
+#[test]
+fn instruction_streams_allow_only_what_a_zero_capacity_table_permits() {
+    // Encoder stream: Set Dynamic Table Capacity 0, split anywhere.
+    assert_eq!(check_instructions(true, &[0x20, 0x20]), Ok(2));
+    assert_eq!(check_instructions(true, &[0x3f]), Ok(0)); // cut inside the integer
+    assert_eq!(
+        check_instructions(true, &[0x3f, 0x00]),
+        Err(H3Error::QPACK_ENCODER_STREAM_ERROR)
+    ); // 31
+    assert_eq!(
+        check_instructions(true, &[0x21]),
+        Err(H3Error::QPACK_ENCODER_STREAM_ERROR)
+    );
+    for insert in [0xc0u8, 0x40, 0x00] {
+        assert_eq!(
+            check_instructions(true, &[insert]),
+            Err(H3Error::QPACK_ENCODER_STREAM_ERROR)
+        );
+    }
+    // Decoder stream: Stream Cancellation is fine; the others refer to a table we never had.
+    assert_eq!(check_instructions(false, &[0x44, 0x7f]), Ok(1));
+    assert_eq!(check_instructions(false, &[0x7f, 0x81, 0x01]), Ok(3));
+    assert_eq!(
+        check_instructions(false, &[0x84]),
+        Err(H3Error::QPACK_DECODER_STREAM_ERROR)
+    );
+    assert_eq!(
+        check_instructions(false, &[0x01]),
+        Err(H3Error::QPACK_DECODER_STREAM_ERROR)
+    );
+    assert_eq!(
+        check_instructions(false, &[0x00]),
+        Err(H3Error::QPACK_DECODER_STREAM_ERROR)
+    );
+    let overflow = [0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f];
+    assert_eq!(
+        check_instructions(false, &overflow),
+        Err(H3Error::QPACK_DECODER_STREAM_ERROR)
+    );
+}
