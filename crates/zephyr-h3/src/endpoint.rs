@@ -146,6 +146,8 @@ struct Conn {
     next_request_id: u64,
     closing: bool,
     reported_closed: bool,
+    /// Counted in `H3Endpoint::handshaking` (until Connected or gone).
+    handshaking: bool,
 }
 
 /// The HTTP/3 server endpoint: one per UDP socket.
@@ -164,6 +166,8 @@ pub struct H3Endpoint {
     now: Option<Instant>,
     /// The connection whose datagram `poll_transmit` returned last.
     last_sender: ConnId,
+    /// Connections accepted whose handshake has not completed (for `RetryPolicy`).
+    handshaking: usize,
 }
 
 fn stream_id(id: u64) -> StreamId {
@@ -222,6 +226,7 @@ impl H3Endpoint {
             scratch: Vec::new(),
             now: None,
             last_sender: 0,
+            handshaking: 0,
         })
     }
 
@@ -258,13 +263,6 @@ impl H3Endpoint {
         self.responses.push_back((transmit, buf[..t.size].to_vec()));
     }
 
-    fn handshakes_in_progress(&mut self) -> usize {
-        self.conns
-            .values()
-            .filter(|c| c.quic.is_handshaking())
-            .count()
-    }
-
     fn on_incoming(&mut self, now: Instant, incoming: quinn_proto::Incoming, buf: &mut Vec<u8>) {
         if self.shutting_down || self.conns.len() >= self.config.max_connections {
             self.counters.connections_refused += 1;
@@ -275,7 +273,7 @@ impl H3Endpoint {
         let want_retry = match self.config.retry {
             RetryPolicy::Never => false,
             RetryPolicy::Always => true,
-            RetryPolicy::WhenHandshakesAbove(n) => self.handshakes_in_progress() > n,
+            RetryPolicy::WhenHandshakesAbove(n) => self.handshaking > n,
         };
         if want_retry && !incoming.remote_address_validated() && incoming.may_retry() {
             match self.quic.retry(incoming, buf) {
@@ -293,6 +291,7 @@ impl H3Endpoint {
         {
             Ok((ch, quic)) => {
                 self.counters.connections_accepted += 1;
+                self.handshaking += 1;
                 self.conns.insert(
                     ch.0,
                     Conn {
@@ -309,6 +308,7 @@ impl H3Endpoint {
                         next_request_id: 0,
                         closing: false,
                         reported_closed: false,
+                        handshaking: true,
                     },
                 );
                 self.drive(ch.0, now);
@@ -399,6 +399,11 @@ impl H3Endpoint {
     /// Open connections.
     pub fn connection_count(&self) -> usize {
         self.conns.len()
+    }
+
+    /// Connections whose handshake is still in progress.
+    pub fn handshakes_in_progress(&self) -> usize {
+        self.handshaking
     }
 
     /// Requests not yet finished both ways, over all connections.
@@ -674,7 +679,17 @@ impl H3Endpoint {
         let drained = self.conns.get(&id).is_some_and(|c| c.quic.is_drained());
         if drained {
             self.close_report(id, "drained".into());
+            self.end_handshake(id);
             self.conns.remove(&id);
+        }
+    }
+
+    /// Kept as a count, not a scan, so a flood of Initials costs O(1) each to judge.
+    fn end_handshake(&mut self, id: ConnId) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            if std::mem::replace(&mut conn.handshaking, false) {
+                self.handshaking -= 1;
+            }
         }
     }
 
@@ -714,8 +729,14 @@ impl H3Endpoint {
 
     fn on_quic_event(&mut self, id: ConnId, ev: Event, now: Instant) {
         match ev {
-            Event::Connected => self.open_control(id),
-            Event::ConnectionLost { reason } => self.close_report(id, reason.to_string()),
+            Event::Connected => {
+                self.end_handshake(id);
+                self.open_control(id);
+            }
+            Event::ConnectionLost { reason } => {
+                self.end_handshake(id);
+                self.close_report(id, reason.to_string());
+            }
             Event::Stream(StreamEvent::Opened { dir }) => {
                 let Some(conn) = self.conns.get_mut(&id) else {
                     return;

@@ -778,11 +778,17 @@ fn a_handshake_flood_gets_retry_and_a_connection_cap() {
     assert_eq!(c.connections_accepted, 5, "{c:?}");
     assert_eq!(c.retries_sent, 35, "{c:?}");
     assert!(net.server.connection_count() <= 20);
+    assert_eq!(net.server.handshakes_in_progress(), 5);
     // A real client goes through Retry and is served.
     let ch = net.handshake();
     net.control(ch, &[]);
     assert_served(&mut net, ch);
     assert!(net.server.counters().retries_sent > 35);
+    assert_eq!(
+        net.server.handshakes_in_progress(),
+        5,
+        "the served client's handshake is done"
+    );
 }
 
 #[test]
