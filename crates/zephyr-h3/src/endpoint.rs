@@ -1,8 +1,9 @@
 //! `H3Endpoint`: a sans-IO HTTP/3 server over quinn-proto. Datagrams in (with the peer's
 //! address and the time), datagrams and request events out; responses through direct calls.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -168,6 +169,10 @@ pub struct H3Endpoint {
     last_sender: ConnId,
     /// Connections accepted whose handshake has not completed (for `RetryPolicy`).
     handshaking: usize,
+    /// Connections that may have datagrams to send: every path that changes a connection's
+    /// quinn state marks it (`drive`, response calls, closes); pacing delays come back
+    /// through `handle_timeout`, which drives.
+    dirty: BTreeSet<ConnId>,
 }
 
 fn stream_id(id: u64) -> StreamId {
@@ -227,6 +232,7 @@ impl H3Endpoint {
             now: None,
             last_sender: 0,
             handshaking: 0,
+            dirty: BTreeSet::new(),
         })
     }
 
@@ -342,13 +348,20 @@ impl H3Endpoint {
             buf.extend_from_slice(&bytes);
             return Some(t);
         }
-        // Round robin from the connection after the one that sent last, so one connection
-        // with a large response cannot starve the others.
-        let mut ids: Vec<ConnId> = self.conns.keys().copied().collect();
-        ids.sort_unstable();
-        let start = ids.partition_point(|&id| id <= self.last_sender);
-        for &id in ids[start..].iter().chain(&ids[..start]) {
-            let conn = self.conns.get_mut(&id)?;
+        // Only connections that something happened to since they last had nothing to send
+        // (`dirty`) are asked, in turn from the one after the last sender, so one connection
+        // with a large response cannot starve the others and idle ones cost nothing.
+        let order: Vec<ConnId> = self
+            .dirty
+            .range((Bound::Excluded(self.last_sender), Bound::Unbounded))
+            .chain(self.dirty.range(..=self.last_sender))
+            .copied()
+            .collect();
+        for id in order {
+            let Some(conn) = self.conns.get_mut(&id) else {
+                self.dirty.remove(&id);
+                continue;
+            };
             buf.clear();
             if let Some(t) = conn.quic.poll_transmit(now, max_datagrams, buf) {
                 self.last_sender = id;
@@ -358,6 +371,7 @@ impl H3Endpoint {
                     segment_size: t.segment_size,
                 });
             }
+            self.dirty.remove(&id);
         }
         None
     }
@@ -639,6 +653,7 @@ impl H3Endpoint {
     }
 
     fn maybe_close_drained(&mut self, id: ConnId) {
+        self.dirty.insert(id);
         if let Some(conn) = self.conns.get_mut(&id) {
             let flushed = conn.requests.values().all(|r| r.out.finished);
             if conn.goaway_at.is_some() && !conn.closing && flushed && conn.requests.is_empty() {
@@ -654,6 +669,7 @@ impl H3Endpoint {
     /// Moves everything quinn has for connection `id` along: endpoint events, then
     /// application events, then drops the connection once drained.
     fn drive(&mut self, id: ConnId, now: Instant) {
+        self.dirty.insert(id);
         loop {
             let Some(conn) = self.conns.get_mut(&id) else {
                 return;
@@ -719,6 +735,7 @@ impl H3Endpoint {
     }
 
     fn connection_error(&mut self, id: ConnId, err: H3Error, reason: &'static str) {
+        self.dirty.insert(id);
         self.counters.connection_errors += 1;
         if let (Some(conn), Some(now)) = (self.conns.get_mut(&id), self.now) {
             conn.quic
