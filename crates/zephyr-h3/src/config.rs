@@ -32,6 +32,9 @@ pub struct H3Config {
     pub stream_receive_window: u32,
     /// Request body bytes in flight per connection (QUIC connection receive window).
     pub connection_receive_window: u32,
+    /// Response bytes QUIC holds per connection, unsent or unacknowledged (its send window):
+    /// with `max_stream_buffer`, the bound on a connection's response memory.
+    pub connection_send_window: u64,
     /// Framed response bytes held per stream that QUIC has not taken yet; `send_data` takes
     /// no more than this allows, and `WindowOpened` follows when room comes back.
     pub max_stream_buffer: usize,
@@ -50,6 +53,7 @@ impl Default for H3Config {
             max_field_section_size: 16 << 10,
             stream_receive_window: 1 << 20,
             connection_receive_window: 8 << 20,
+            connection_send_window: 2 << 20,
             max_stream_buffer: 256 << 10,
             max_connections: 10_000,
             retry: RetryPolicy::WhenHandshakesAbove(64),
@@ -91,6 +95,9 @@ impl H3Config {
             || self.connection_receive_window < self.stream_receive_window
         {
             return err("stream_receive_window must be at least 1 KiB and at most connection_receive_window");
+        }
+        if !(16 << 10..=1 << 30).contains(&self.connection_send_window) {
+            return err("connection_send_window must be between 16 KiB and 1 GiB");
         }
         if !(1024..=16 << 20).contains(&self.max_stream_buffer) {
             return err("max_stream_buffer must be between 1 KiB and 16 MiB");
@@ -136,6 +143,10 @@ mod tests {
             },
             H3Config {
                 max_stream_buffer: 0,
+                ..Default::default()
+            },
+            H3Config {
+                connection_send_window: 1024,
                 ..Default::default()
             },
             H3Config {

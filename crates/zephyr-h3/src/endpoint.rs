@@ -204,6 +204,7 @@ impl H3Endpoint {
                     .map_err(|_| ConfigError("idle_timeout too large".into()))?,
             ))
             .stream_receive_window(VarInt::from_u32(config.stream_receive_window))
+            .send_window(config.connection_send_window)
             .receive_window(VarInt::from_u32(config.connection_receive_window));
         let mut server_config = ServerConfig::with_crypto(Arc::new(crypto));
         server_config.transport_config(Arc::new(transport));
@@ -502,7 +503,8 @@ impl H3Endpoint {
         Ok(())
     }
 
-    /// How many body bytes `send_data` would take now.
+    /// How many body bytes `send_data` takes now at least (it may take more, as far as QUIC's
+    /// flow control and send window allow).
     pub fn send_capacity(&self, id: RequestId) -> usize {
         self.conns
             .get(&id.conn)
@@ -545,7 +547,7 @@ impl H3Endpoint {
         bytes: &[u8],
         end: bool,
     ) -> Result<usize, SendError> {
-        let room = self.send_capacity(id);
+        let max_buffer = self.config.max_stream_buffer;
         let conn = self
             .conns
             .get_mut(&id.conn)
@@ -557,17 +559,30 @@ impl H3Endpoint {
         if !req.head_sent || req.out.fin {
             return Err(SendError::InvalidState);
         }
-        let n = room.min(bytes.len());
-        if n > 0 {
-            frame::write_header(&mut req.out.buf, frame::DATA, n);
-            req.out.buf.extend_from_slice(&bytes[..n]);
+        // Frame into our buffer and hand it to QUIC until QUIC stops taking (flow control or
+        // its send window) and our buffer is full: then, and only then, QUIC will announce
+        // room (StreamEvent::Writable → WindowOpened). Stopping earlier would leave a partial
+        // write with no event to resume it.
+        let s = stream_id(id.stream);
+        let mut n = 0;
+        while n < bytes.len() {
+            let take = max_buffer
+                .saturating_sub(req.out.buf.len())
+                .min(bytes.len() - n);
+            if take == 0 {
+                break;
+            }
+            frame::write_header(&mut req.out.buf, frame::DATA, take);
+            req.out.buf.extend_from_slice(&bytes[n..n + take]);
+            n += take;
+            flush(&mut conn.quic, s, &mut req.out);
         }
         if n < bytes.len() {
             req.want_window = true;
         } else if end {
             req.out.fin = true;
+            flush(&mut conn.quic, s, &mut req.out);
         }
-        flush(&mut conn.quic, stream_id(id.stream), &mut req.out);
         self.after_send(id);
         Ok(n)
     }

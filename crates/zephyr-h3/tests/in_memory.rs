@@ -1144,3 +1144,104 @@ fn batches_for_gso_split_into_datagrams_the_client_accepts() {
     assert!(body == want, "{} of {} bytes", body.len(), want.len());
     assert!(batched > 0, "no transmit carried more than one datagram");
 }
+
+#[test]
+fn a_client_reset_or_stop_aborts_the_request() {
+    let mut net = Net::new(H3Config::default());
+    let ch = net.handshake();
+    net.control(ch, &[]);
+    // RESET_STREAM on the request body.
+    let post = headers_frame(&[
+        (":method", "POST"),
+        (":scheme", "https"),
+        (":authority", "h"),
+        (":path", "/"),
+    ]);
+    let a = net.open(ch, Dir::Bi, &post, false);
+    net.run();
+    let id_a = net.requests()[0];
+    net.conn(ch)
+        .send_stream(a)
+        .reset(quinn_proto::VarInt::from_u32(0x10c))
+        .unwrap();
+    net.run();
+    assert!(
+        net.events.contains(&H3Event::Reset {
+            id: id_a,
+            code: 0x10c
+        }),
+        "{:?}",
+        net.events
+    );
+    assert_eq!(net.read(ch, a).2, Some(H3Error::REQUEST_CANCELLED.0));
+    assert_eq!(
+        net.server.send_headers(id_a, 200, &[], true),
+        Err(zephyr_h3::SendError::UnknownRequest)
+    );
+    // STOP_SENDING on the response.
+    net.events.clear();
+    let b = net.open(ch, Dir::Bi, &get("/"), true);
+    net.run();
+    let id_b = net.requests()[0];
+    net.conn(ch)
+        .recv_stream(b)
+        .stop(quinn_proto::VarInt::from_u32(0x10c))
+        .unwrap();
+    net.run();
+    assert!(
+        net.events.contains(&H3Event::Reset {
+            id: id_b,
+            code: 0x10c
+        }),
+        "{:?}",
+        net.events
+    );
+    assert_eq!(net.server.open_requests(), 0);
+    assert_served(&mut net, ch);
+}
+
+#[test]
+fn send_data_takes_what_fits_and_says_when_more_fits() {
+    let buffer = 8192;
+    let mut net = Net::new(H3Config {
+        max_stream_buffer: buffer,
+        connection_send_window: 32 << 10,
+        ..H3Config::default()
+    });
+    let ch = net.handshake();
+    net.control(ch, &[]);
+    let s = net.open(ch, Dir::Bi, &get("/"), true);
+    net.run();
+    let id = net.requests()[0];
+    net.server.send_headers(id, 200, &[], false).unwrap();
+    let want = vec![b'w'; 1 << 20];
+    let mut offered = 0;
+    let mut windows = 0;
+    let (mut got, mut fin) = (Vec::new(), false);
+    while offered < want.len() {
+        let n = net.server.send_data(id, &want[offered..], true).unwrap();
+        assert!(
+            n <= buffer + (32 << 10),
+            "took {n}, more than the buffer and the send window"
+        );
+        offered += n;
+        net.events.clear();
+        net.run();
+        let (bytes, f, _) = net.read(ch, s);
+        got.extend_from_slice(&bytes);
+        fin |= f;
+        if offered < want.len() {
+            assert!(
+                net.events.contains(&H3Event::WindowOpened { id }),
+                "no WindowOpened after a partial send_data ({offered} offered)"
+            );
+            windows += 1;
+        }
+    }
+    net.run();
+    let (rest, f, _) = net.read(ch, s);
+    got.extend_from_slice(&rest);
+    assert!(fin || f);
+    assert_eq!(parse_response(&got).1.len(), want.len());
+    assert!(windows > 10);
+}
