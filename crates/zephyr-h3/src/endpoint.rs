@@ -149,6 +149,8 @@ struct Conn {
     reported_closed: bool,
     /// Counted in `H3Endpoint::handshaking` (until Connected or gone).
     handshaking: bool,
+    /// This connection's entry in `H3Endpoint::timers`.
+    deadline: Option<Instant>,
 }
 
 /// The HTTP/3 server endpoint: one per UDP socket.
@@ -173,6 +175,8 @@ pub struct H3Endpoint {
     /// quinn state marks it (`drive`, response calls, closes); pacing delays come back
     /// through `handle_timeout`, which drives.
     dirty: BTreeSet<ConnId>,
+    /// Every connection's next quinn deadline, earliest first.
+    timers: BTreeSet<(Instant, ConnId)>,
 }
 
 fn stream_id(id: u64) -> StreamId {
@@ -234,6 +238,7 @@ impl H3Endpoint {
             last_sender: 0,
             handshaking: 0,
             dirty: BTreeSet::new(),
+            timers: BTreeSet::new(),
         })
     }
 
@@ -316,6 +321,7 @@ impl H3Endpoint {
                         closing: false,
                         reported_closed: false,
                         handshaking: true,
+                        deadline: None,
                     },
                 );
                 self.drive(ch.0, now);
@@ -364,7 +370,9 @@ impl H3Endpoint {
                 continue;
             };
             buf.clear();
-            if let Some(t) = conn.quic.poll_transmit(now, max_datagrams, buf) {
+            let sent = conn.quic.poll_transmit(now, max_datagrams, buf);
+            self.refresh_timer(id);
+            if let Some(t) = sent {
                 self.last_sender = id;
                 return Some(Transmit {
                     destination: t.destination,
@@ -379,30 +387,42 @@ impl H3Endpoint {
 
     /// When `handle_timeout` is next due.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        self.conns
-            .values_mut()
-            .filter_map(|c| c.quic.poll_timeout())
-            .min()
+        self.timers.first().map(|&(t, _)| t)
     }
 
     /// Runs the timers that are due (loss detection, idle timeout, …).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = Some(now);
         let due: Vec<ConnId> = self
-            .conns
-            .iter_mut()
-            .filter_map(|(&id, c)| {
-                c.quic
-                    .poll_timeout()
-                    .is_some_and(|t| t <= now)
-                    .then_some(id)
-            })
+            .timers
+            .iter()
+            .take_while(|&&(t, _)| t <= now)
+            .map(|&(_, id)| id)
             .collect();
         for id in due {
             if let Some(conn) = self.conns.get_mut(&id) {
                 conn.quic.handle_timeout(now);
             }
             self.drive(id, now);
+        }
+    }
+
+    /// Re-files connection `id` under its next deadline. Called after everything that can
+    /// move a quinn timer (driving it, asking it to transmit, closing it), so `poll_timeout`
+    /// and `handle_timeout` never ask every connection.
+    fn refresh_timer(&mut self, id: ConnId) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let next = conn.quic.poll_timeout();
+        if conn.deadline != next {
+            if let Some(old) = conn.deadline {
+                self.timers.remove(&(old, id));
+            }
+            if let Some(t) = next {
+                self.timers.insert((t, id));
+            }
+            conn.deadline = next;
         }
     }
 
@@ -679,6 +699,7 @@ impl H3Endpoint {
                 }
             }
         }
+        self.refresh_timer(id);
     }
 
     /// Moves everything quinn has for connection `id` along: endpoint events, then
@@ -711,8 +732,14 @@ impl H3Endpoint {
         if drained {
             self.close_report(id, "drained".into());
             self.end_handshake(id);
-            self.conns.remove(&id);
+            if let Some(conn) = self.conns.remove(&id) {
+                if let Some(t) = conn.deadline {
+                    self.timers.remove(&(t, id));
+                }
+            }
+            return;
         }
+        self.refresh_timer(id);
     }
 
     /// Kept as a count, not a scan, so a flood of Initials costs O(1) each to judge.
@@ -756,6 +783,7 @@ impl H3Endpoint {
             conn.quic
                 .close(now, code(err), bytes::Bytes::from_static(reason.as_bytes()));
         }
+        self.refresh_timer(id);
         self.close_report(id, format!("H3 error {:#x}: {reason}", err.0));
     }
 
