@@ -835,7 +835,12 @@ impl H3Endpoint {
                     return;
                 };
                 if let Some(req) = conn.requests.remove(&rid.stream) {
+                    // The request is abandoned both ways: reading on would keep the stream
+                    // (and the client's stream credit) open for a body nobody takes.
                     let _ = conn.quic.send_stream(s).reset(error_code);
+                    if !req.recv_closed {
+                        let _ = conn.quic.recv_stream(s).stop(error_code);
+                    }
                     if req.emitted {
                         self.events.push_back(H3Event::Reset {
                             id: rid,

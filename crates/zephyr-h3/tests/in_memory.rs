@@ -1197,6 +1197,20 @@ fn a_client_reset_or_stop_aborts_the_request() {
         net.events
     );
     assert_eq!(net.server.open_requests(), 0);
+    // STOP_SENDING while the request body is still open: the server stops reading it too.
+    net.events.clear();
+    let c = net.open(ch, Dir::Bi, &post, false);
+    net.run();
+    net.conn(ch)
+        .recv_stream(c)
+        .stop(quinn_proto::VarInt::from_u32(0x10c))
+        .unwrap();
+    net.run();
+    let write = net.conn(ch).send_stream(c).write(b"more body");
+    assert!(
+        matches!(write, Err(quinn_proto::WriteError::Stopped(code)) if code.into_inner() == 0x10c),
+        "{write:?}"
+    );
     assert_served(&mut net, ch);
 }
 
