@@ -1,5 +1,5 @@
 //! The sans-IO HTTP/3 endpoint on a blocking std `UdpSocket`: `GET /` answers
-//! `Hello, World!`, `GET /bytes/<n>` answers n bytes (`b'a' + i % 26`), `POST /echo` echoes the
+//! `Hello, World!` (`HEAD /` its head), `GET /bytes/<n>` answers n bytes (`b'a' + i % 26`), `POST /echo` echoes the
 //! body, `GET /page` is an HTML page that shows the protocol it was loaded over; anything else
 //! is 404. For real clients; the engine drives the same calls from the ring.
 //!
@@ -181,7 +181,14 @@ fn on_event(ep: &mut H3Endpoint, bodies: &mut HashMap<RequestId, Body>, event: H
         } => {
             let text = |s: &str| Body::Buffer(s.as_bytes().to_vec(), 0);
             let (status, body) = match (method.as_str(), path.as_str()) {
-                ("GET" | "HEAD", "/") => (200, Some(text("Hello, World!"))),
+                ("GET", "/") => (200, Some(text("Hello, World!"))),
+                ("HEAD", "/") => {
+                    // The GET's head, no body (RFC 9110 §9.3.2).
+                    let headers: [(&[u8], &[u8]); 2] =
+                        [(b"content-type", b"text/plain"), (b"content-length", b"13")];
+                    let _ = ep.send_headers(id, 200, &headers, true);
+                    return;
+                }
                 ("GET", "/page") => (200, Some(text(PAGE))),
                 ("GET", p) if p.starts_with("/bytes/") => match p["/bytes/".len()..].parse::<u64>()
                 {

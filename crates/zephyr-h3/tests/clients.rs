@@ -270,3 +270,33 @@ fn aioquic_fifty_concurrent_streams_on_one_connection() {
         assert_file(&out.join(n.to_string()), &generated(n));
     }
 }
+
+/// HEAD gets the GET's head and no body: nghttp3 (inside gtlsclient) closes the connection
+/// with H3_MESSAGE_ERROR when a HEAD response carries one.
+#[test]
+fn gtlsclient_head() {
+    let s = start();
+    let port = s.port.to_string();
+    let url = format!("https://127.0.0.1:{port}/");
+    let mut cmd = Command::new("gtlsclient");
+    cmd.args([
+        "-m",
+        "HEAD",
+        "--exit-on-all-streams-close",
+        "127.0.0.1",
+        &port,
+        &url,
+    ]);
+    let log = run(&mut cmd);
+    assert!(
+        log.contains("[:status: 200]") && log.contains("[content-length: 13]"),
+        "{}",
+        tail(&log)
+    );
+    assert!(!log.contains("MALFORMED"), "{}", tail(&log));
+    assert!(
+        log.contains("CONNECTION_CLOSE(0x1d) error_code=(unknown)(0x100)"),
+        "{}",
+        tail(&log)
+    );
+}
