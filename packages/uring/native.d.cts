@@ -84,4 +84,6 @@ export interface UringOptions {
   maxUnsentBytes?: number
   /** Sends of at least this many bytes go zero-copy (`SEND_ZC`); absent: never. */
   sendZcMinBytes?: number
+  /** The WebSocket idle timeout (ms), so deadlines are checked often enough for it. */
+  wsIdleTimeoutMs?: number
 }

@@ -121,6 +121,8 @@ pub struct UringOptions {
     pub max_unsent_bytes: Option<u32>,
     /// Sends of at least this many bytes go zero-copy (`SEND_ZC`); absent: never.
     pub send_zc_min_bytes: Option<u32>,
+    /// The WebSocket idle timeout (ms), so deadlines are checked often enough for it.
+    pub ws_idle_timeout_ms: Option<f64>,
 }
 
 struct LoopState {
@@ -323,6 +325,9 @@ impl UringServer {
         }
         if let Some(min) = options.send_zc_min_bytes {
             config.send_zc_min = min as usize;
+        }
+        if let Some(idle) = options.ws_idle_timeout_ms {
+            config.ws_idle_timeout_ms = to_ms(idle);
         }
         let (events_raw, commands_raw, callback_raw) =
             (events.raw(), commands.raw(), on_batch.raw());

@@ -19,6 +19,7 @@ use crate::listener::{local_addr, open_listener, ListenerOptions};
 use crate::protocol::commands::{ResponseStart, WriteFlags};
 use crate::send::{FileBody, SendPlan};
 use crate::session::Session;
+use crate::slot_session::SlotSession;
 use crate::socket_io::{Phase, Recv, SocketIo};
 use crate::transport::Transport;
 
@@ -73,6 +74,8 @@ pub struct ServerConfig {
     /// copying them); smaller ones use plain `SEND`, for which the pinning and the extra
     /// notification cost more than the copy saves. See the crate README for the measurement.
     pub send_zc_min: usize,
+    /// The WebSocket idle timeout (ms, 0: none), so deadlines are checked often enough for it.
+    pub ws_idle_timeout_ms: u64,
 }
 
 impl ServerConfig {
@@ -88,6 +91,7 @@ impl ServerConfig {
             max_pipelined: 16,
             max_unsent_bytes: 1 << 20,
             send_zc_min: DEFAULT_SEND_ZC_MIN,
+            ws_idle_timeout_ms: 0,
         }
     }
 }
@@ -155,7 +159,7 @@ pub struct FileRange {
 struct Slot {
     io: SocketIo,
     transport: Transport,
-    conn: Conn,
+    conn: SlotSession,
 }
 
 /// Outcome of one [`Server::process`] call.
@@ -195,7 +199,11 @@ pub struct Server {
     start: Instant,
     now: u64,
     port: u16,
+    ws_hub: ws::WsHub,
 }
+
+#[path = "server_ws.rs"]
+mod ws;
 
 fn close_fd(fd: RawFd) {
     // SAFETY: the caller owns `fd` and nothing refers to it after this.
@@ -225,6 +233,11 @@ impl Server {
             .min(l.keep_alive_timeout_ms)
             .min(l.request_timeout_ms)
             .min(l.write_timeout_ms)
+            .min(match config.ws_idle_timeout_ms {
+                0 => u64::MAX,
+                // Pinged at half the idle time: that half is the timeout to resolve.
+                idle => idle / 2,
+            })
             .max(1);
         // Deadlines are checked on a tick: a fifth of the shortest timeout keeps the error under
         // 20%, and 1 s keeps an idle server from waking more than once a second.
@@ -270,6 +283,7 @@ impl Server {
             start: Instant::now(),
             now: 0,
             port,
+            ws_hub: ws::WsHub::default(),
         };
         server.arm_accept();
         server.arm_timer();
@@ -399,6 +413,7 @@ impl Server {
                 Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
             }
         }
+        self.deliver_ws_closes(sink);
         let date = self.date_now();
         let stalled = std::mem::take(&mut self.stalled);
         for index in stalled {
@@ -515,7 +530,7 @@ impl Server {
         let gen = (self.gens[index as usize] + 1) & 0xff_ffff;
         self.gens[index as usize] = gen;
         let id = ConnId { index, gen };
-        let conn = Conn::new(id, self.now, &self.conn_limits);
+        let conn = SlotSession::Http(Conn::new(id, self.now, &self.conn_limits));
         self.slots[index as usize] = Some(Slot {
             io: SocketIo::new(fd, id),
             transport: Transport::Plain,
@@ -1085,7 +1100,7 @@ impl Server {
         self.notices.append(&mut notices);
         touched.clear();
         self.touched = touched;
-        if !self.notices.is_empty() || !self.stalled.is_empty() {
+        if !self.notices.is_empty() || !self.stalled.is_empty() || self.ws_hub.has_news() {
             self.wake();
         }
         self.submit()

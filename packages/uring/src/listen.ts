@@ -120,27 +120,6 @@ function selectTlsEngine(requested: EngineName | 'auto'): EngineSelection {
 }
 
 /**
- * The engine for a listener with WebSocket routes. The io_uring engine's WebSocket session
- * (crates/zephyr-uring/src/ws) is not wired into its ring yet: forcing io_uring is an error
- * rather than a listener whose WebSocket routes never answer; `auto` serves with the node engine
- * and says so once.
- */
-function selectWebSocketEngine(requested: EngineName | 'auto'): EngineSelection {
-  const env = process.env[ENGINE_ENV];
-  const forced = requested === 'auto' ? (env === '' ? undefined : env) : requested;
-  if (forced === 'io_uring') {
-    throw new UnsupportedOptionError(
-      `WebSocket routes are not served by the io_uring engine yet (its WebSocket session is not wired into the ring); ` +
-        `use engine: 'node' or 'auto' to serve them with the node engine`,
-    );
-  }
-  return {
-    engine: 'node',
-    reason: `${FALLBACK_PREFIX}for WebSocket routes (its WebSocket session is not wired into the ring yet)`,
-  };
-}
-
-/**
  * Starts an HTTP/1.1 server on the engine {@link selectEngine} picks and serves every request
  * with `handler`. All options are validated first; a wrong one throws `InvalidArgumentError`
  * (`ZEPHYR_ERR_INVALID_ARGUMENT`). When `auto` falls back to node:http, one line says why.
@@ -172,15 +151,13 @@ export async function listen(
     }
     resolveWebSocketLimits(websocket.limits);
   }
-  let selection = resolved.tls ? selectTlsEngine(resolved.engine) : selectEngine(resolved.engine);
-  if (websocket !== undefined && selection.engine === 'io_uring')
-    selection = selectWebSocketEngine(resolved.engine);
+  const selection = resolved.tls ? selectTlsEngine(resolved.engine) : selectEngine(resolved.engine);
   const { engine, reason } = selection;
   if (engine === 'node') {
     reportEngineFallback(selection);
     return listenNode(resolved, handler, reason, websocket);
   }
-  const server = await listenUring(toListenOptions({ ...resolved, engine: 'io_uring' }), handler);
+  const server = await listenUring(toListenOptions({ ...resolved, engine: 'io_uring' }), handler, websocket);
   // The io_uring engine reports its own view; the selection's reason (forced or probed) is the
   // one callers asked about.
   return {

@@ -13,6 +13,8 @@ export interface NativeUringOptions extends EngineLimits {
   maxPipelined?: number;
   maxUnsentBytes?: number;
   sendZcMinBytes?: number;
+  /** The WebSocket idle timeout, so the engine checks deadlines often enough for it. */
+  wsIdleTimeoutMs?: number;
 }
 
 /** One native io_uring listener (`UringServer` in `crates/zephyr-uring-node/src/lib.rs`). */
