@@ -131,11 +131,18 @@ impl Server {
         self.after_ws_command(id);
     }
 
-    /// Starts the close handshake of connection `id` (an invalid code is sent as 1000).
-    pub fn ws_close(&mut self, id: ConnId, code: u16, reason: &[u8]) {
+    /// Starts the close handshake of connection `id` (an invalid code is sent as 1000). `drop`:
+    /// no handshake; the connection is dropped once the output queued so far started going out
+    /// (the application already counted it closed: a slow consumer).
+    pub fn ws_close(&mut self, id: ConnId, code: u16, reason: &[u8], drop: bool) {
         let Some(ws) = ws_of(self.slot_mut(id)) else {
             return;
         };
+        if drop {
+            ws.drop_quietly();
+            self.touch(id);
+            return;
+        }
         let code = if is_valid_received_close_code(code) {
             code
         } else {

@@ -83,6 +83,9 @@ pub struct WsConn {
     last_progress: u64,
     /// Drop the TCP connection now (slow consumer, handshake timeout, internal error).
     doomed: bool,
+    /// Drop it once the next send completes (a slow consumer: what the kernel takes of its
+    /// queue, the 101 first, still reaches it; the rest is dropped).
+    drop_after_send: bool,
 }
 
 impl WsConn {
@@ -113,12 +116,30 @@ impl WsConn {
             reported: false,
             last_progress: now,
             doomed: false,
+            drop_after_send: false,
         }
     }
 
     /// Whether messages may be sent.
     pub fn is_open(&self) -> bool {
-        self.ws.state() == WsState::Open && !self.doomed
+        self.ws.state() == WsState::Open && !self.doomed && !self.drop_after_send
+    }
+
+    /// Drops the connection once the output queued so far has started going out.
+    fn drop_soon(&mut self) {
+        if self.out.flushed() {
+            self.doomed = true;
+        } else {
+            self.drop_after_send = true;
+        }
+    }
+
+    /// [`Self::drop_soon`] for a connection the application already counts as closed: no
+    /// close is reported.
+    pub fn drop_quietly(&mut self) {
+        self.report = None;
+        self.reported = true;
+        self.drop_soon();
     }
 
     /// The negotiated permessage-deflate window when the peer expects no history from us (so a
@@ -165,19 +186,20 @@ impl WsConn {
         }
         // Its queue is full, so a close frame would wait behind it: drop the connection.
         self.report_once(ABNORMAL_CLOSURE, "slow consumer past maxBackpressureBytes");
-        self.doomed = true;
+        self.drop_soon();
         Queued::Closed
     }
 
-    /// Sends a message from the application.
+    /// Sends a message from the application. Its backpressure limit is the application side's
+    /// to apply (it answers `send` synchronously, with what it handed over since the queue was
+    /// last seen empty); the limit here bounds what is queued on top by publishes.
     pub fn send(&mut self, payload: Payload<'_>, binary: bool, want_drain: bool) -> Queued {
         let bytes: &[u8] = match &payload {
             Payload::Bytes(b) => b,
             Payload::External(e) => e.bytes(),
         };
-        let admitted = self.admit(bytes.len() + MAX_FRAME_HEADER_BYTES);
-        if admitted != Queued::Yes {
-            return admitted;
+        if !self.is_open() {
+            return Queued::Dropped;
         }
         let opcode = if binary { Opcode::Binary } else { Opcode::Text };
         // Pongs and close replies the session queued go first.
@@ -355,6 +377,7 @@ impl Session for WsConn {
         // A peer that sends faster than it reads (pings whose pongs pile up) is not read past
         // the backpressure limit either.
         !self.doomed
+            && !self.drop_after_send
             && !self.stalled
             && self.pending.is_none()
             && self.input.len() < INPUT_CAP
@@ -428,6 +451,9 @@ impl Session for WsConn {
 
     fn output_moved(&mut self, now: u64) {
         self.last_progress = now;
+        if self.drop_after_send {
+            self.doomed = true;
+        }
     }
 }
 
@@ -439,3 +465,7 @@ impl std::fmt::Debug for WsConn {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+#[path = "ws_conn_tests.rs"]
+mod tests;

@@ -91,7 +91,8 @@ fn command_script() -> (Vec<u8>, Vec<Applied<u32>>) {
     enc.ws_accept(B, 4, &accept);
     enc.ws_send(B, EncodedBody::Bytes(b"hi!"), false, false);
     enc.ws_send(B, EncodedBody::External(2), true, true);
-    enc.ws_close(B, 4000, b"bye");
+    enc.ws_close(B, 4000, b"bye", false);
+    enc.ws_close(B, 1006, b"", true);
     enc.ws_ping(B, b"p");
     enc.ws_subscribe(B, b"room:1", true);
     enc.ws_subscribe(B, b"room:1", false);
@@ -134,7 +135,8 @@ fn command_script() -> (Vec<u8>, Vec<Applied<u32>>) {
         Applied::WsAccept(B, 4, accept),
         Applied::WsSend(B, LoggedBody::Bytes(b"hi!".to_vec()), false, false),
         Applied::WsSend(B, LoggedBody::External(44), true, true),
-        Applied::WsClose(B, 4000, b"bye".to_vec()),
+        Applied::WsClose(B, 4000, b"bye".to_vec(), false),
+        Applied::WsClose(B, 1006, vec![], true),
         Applied::WsPing(B, b"p".to_vec()),
         Applied::WsSubscribe(B, b"room:1".to_vec(), true),
         Applied::WsSubscribe(B, b"room:1".to_vec(), false),

@@ -3,6 +3,7 @@
 // the generated `uring-protocol.ts`.
 import { ZephyrEngineError } from './errors.js';
 import {
+  CF_CLOSE,
   CF_EXTERNAL,
   CF_LENGTH,
   CF_WANT_DRAIN,
@@ -278,13 +279,16 @@ export class CommandWriter {
     this.len += need;
   }
 
-  /** Queues WS_CLOSE with `code` and a UTF-8 `reason` of `reasonBytes` bytes. */
-  wsClose(to: CommandAddress, code: number, reason: string, reasonBytes: number): void {
+  /**
+   * Queues WS_CLOSE with `code` and a UTF-8 `reason` of `reasonBytes` bytes; `drop`: no
+   * handshake, the engine drops the connection once its queued output started going out.
+   */
+  wsClose(to: CommandAddress, code: number, reason: string, reasonBytes: number, drop = false): void {
     const need = RECORD_HEADER_BYTES + 8 + padded(reasonBytes);
     this.room(need, false);
     const i = this.len >>> 2;
     const w = this.w32;
-    w[i] = CMD_WS_CLOSE;
+    w[i] = CMD_WS_CLOSE | ((drop ? CF_CLOSE : 0) << 8);
     w[i + 1] = to.index;
     w[i + 2] = to.gen;
     w[i + 3] = 0;

@@ -324,8 +324,10 @@ export class UringWebSocketHub implements WebSocketHub {
 
   /** A slow consumer past maxBackpressureBytes with the close policy: dropped at once. */
   dropSlowConsumer(ws: UringWebSocket): void {
-    // Its queue is full, so a close frame would wait behind it.
-    this.io.destroy(ws);
+    // Its queue is full, so a close frame would wait behind it: the engine drops it once what
+    // it queued (the 101 first) has started going out.
+    this.io.commands.wsClose(ws, 1006, '', 0, true);
+    this.io.schedule();
     this.closed(ws, 1006, '');
   }
 

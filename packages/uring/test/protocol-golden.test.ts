@@ -72,6 +72,7 @@ describe('JS↔native record protocol (golden buffers shared with the Rust tests
     writer.wsSend(ws, 'hi!', 3, false, false);
     writer.wsSend(ws, message, message.length, true, true);
     writer.wsClose(ws, 4000, 'bye', 3);
+    writer.wsClose(ws, 1006, '', 0, true);
     writer.wsPing(ws, Buffer.from('p'));
     writer.wsSubscribe(ws, 'room:1', 6, true);
     writer.wsSubscribe(ws, 'room:1', 6, false);

@@ -86,7 +86,7 @@ fuzz_target!(|data: &[u8]| {
             Applied::WsSend(id, body, binary, drain) => {
                 enc.ws_send(*id, encoded(body), *binary, *drain)
             }
-            Applied::WsClose(id, code, reason) => enc.ws_close(*id, *code, reason),
+            Applied::WsClose(id, code, reason, drop) => enc.ws_close(*id, *code, reason, *drop),
             Applied::WsPing(id, payload) => enc.ws_ping(*id, payload),
             Applied::WsSubscribe(id, topic, on) => enc.ws_subscribe(*id, topic, *on),
             Applied::WsPublish(topic, body, binary) => {

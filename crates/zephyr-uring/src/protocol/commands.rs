@@ -17,7 +17,8 @@
 //!   `CF_WS_DEFLATE`: permessage-deflate may be negotiated; `CF_WS_DROP`: the drop policy.
 //! * `CMD_WS_SEND`: `[len]` then the message (`CF_EXTERNAL` as for `CMD_WRITE`); `CF_WS_BINARY`,
 //!   `CF_WANT_DRAIN` (EV_DRAINED with the upgrade's seq once the output is sent).
-//! * `CMD_WS_CLOSE`: `[code, reason len]` then the reason. `CMD_WS_PING`: `[len]` then the payload.
+//! * `CMD_WS_CLOSE`: `[code, reason len]` then the reason; `CF_CLOSE`: no handshake, drop the
+//!   connection once the output queued so far has started going out (a slow consumer). `CMD_WS_PING`: `[len]` then the payload.
 //! * `CMD_WS_SUBSCRIBE`, `CMD_WS_UNSUBSCRIBE`: `[topic len]` then the topic.
 //! * `CMD_WS_PUBLISH` (no connection: index and generation are ignored): `[topic len, len]`, the
 //!   topic, then the message (`CF_EXTERNAL` as for `CMD_WRITE`); `CF_WS_BINARY`.
@@ -210,8 +211,8 @@ pub trait CommandTarget<E> {
     fn ws_accept(&mut self, _id: ConnId, _seq: u32, _accept: &WsAccept<'_>) {}
     /// Sends a message on a WebSocket connection.
     fn ws_send(&mut self, _id: ConnId, _body: Body<'_, E>, _binary: bool, _want_drain: bool) {}
-    /// Starts the close handshake.
-    fn ws_close(&mut self, _id: ConnId, _code: u16, _reason: &[u8]) {}
+    /// Starts the close handshake (`drop`: drops the connection once its output moved instead).
+    fn ws_close(&mut self, _id: ConnId, _code: u16, _reason: &[u8], _drop: bool) {}
     /// Sends a ping.
     fn ws_ping(&mut self, _id: ConnId, _payload: &[u8]) {}
     /// Subscribes (`on`) or unsubscribes the connection to `topic`.
@@ -390,7 +391,7 @@ pub fn apply<E>(
                     u16::try_from(r.word()?).map_err(|_| BadCommand("close code out of range"))?;
                 let len = r.word()? as usize;
                 let reason = r.bytes(len)?;
-                target.ws_close(id, code, reason);
+                target.ws_close(id, code, reason, flags & CF_CLOSE != 0);
             }
             CMD_WS_PING => {
                 let len = r.word()? as usize;
@@ -468,8 +469,8 @@ impl<E: ExternalBytes + 'static> CommandTarget<E> for Server {
         Server::ws_send(self, id, boxed(body), binary, want_drain);
     }
 
-    fn ws_close(&mut self, id: ConnId, code: u16, reason: &[u8]) {
-        Server::ws_close(self, id, code, reason);
+    fn ws_close(&mut self, id: ConnId, code: u16, reason: &[u8], drop: bool) {
+        Server::ws_close(self, id, code, reason, drop);
     }
 
     fn ws_ping(&mut self, id: ConnId, payload: &[u8]) {
@@ -644,8 +645,8 @@ impl CommandEncoder {
         }
     }
 
-    pub fn ws_close(&mut self, id: ConnId, code: u16, reason: &[u8]) {
-        self.header(CMD_WS_CLOSE, 0, id, 0);
+    pub fn ws_close(&mut self, id: ConnId, code: u16, reason: &[u8], drop: bool) {
+        self.header(CMD_WS_CLOSE, if drop { CF_CLOSE } else { 0 }, id, 0);
         self.word(u32::from(code));
         self.word(reason.len() as u32);
         self.bytes(reason);
@@ -730,7 +731,8 @@ pub enum Applied<E> {
     WsAccept(ConnId, u32, OwnedWsAccept),
     /// Connection, message, binary, want drain.
     WsSend(ConnId, LoggedBody<E>, bool, bool),
-    WsClose(ConnId, u16, Vec<u8>),
+    /// Connection, code, reason, drop (no handshake).
+    WsClose(ConnId, u16, Vec<u8>, bool),
     WsPing(ConnId, Vec<u8>),
     /// Connection, topic, subscribe (else unsubscribe).
     WsSubscribe(ConnId, Vec<u8>, bool),
@@ -819,9 +821,9 @@ impl<E> CommandTarget<E> for CommandLog<E> {
         self.applied
             .push(Applied::WsSend(id, logged(body), binary, want_drain));
     }
-    fn ws_close(&mut self, id: ConnId, code: u16, reason: &[u8]) {
+    fn ws_close(&mut self, id: ConnId, code: u16, reason: &[u8], drop: bool) {
         self.applied
-            .push(Applied::WsClose(id, code, reason.to_vec()));
+            .push(Applied::WsClose(id, code, reason.to_vec(), drop));
     }
     fn ws_ping(&mut self, id: ConnId, payload: &[u8]) {
         self.applied.push(Applied::WsPing(id, payload.to_vec()));
