@@ -24,7 +24,9 @@ export async function serveEcho(engine) {
   const server = await app.listen({
     port,
     engine,
-    websocket: { perMessageDeflate: true, idleTimeoutMs: 0 },
+    // Room for the 10 000-subscriber fan-out while the last phase's sockets are still closing.
+    limits: { maxConnections: 20_000 },
+    websocket: { perMessageDeflate: true, idleTimeoutMs: 0, maxConnections: 20_000 },
   });
   console.log(`zephyr (${server.engine} engine) websocket echo listening on ${server.port}`);
   const stop = () => server.close().then(() => process.exit(0));

@@ -83,6 +83,10 @@ pub struct WsConn {
     last_progress: u64,
     /// Drop the TCP connection now (slow consumer, handshake timeout, internal error).
     doomed: bool,
+    /// The close frame (and anything after it) that ended the session on the peer's input,
+    /// held back one batch so the application's replies to the messages before it go out first
+    /// (as a synchronous echo would have them: Autobahn 3.x, 4.x, 5.15).
+    held: Option<Vec<u8>>,
     /// Drop it once the next send completes (a slow consumer: what the kernel takes of its
     /// queue, the 101 first, still reaches it; the rest is dropped).
     drop_after_send: bool,
@@ -116,6 +120,7 @@ impl WsConn {
             reported: false,
             last_progress: now,
             doomed: false,
+            held: None,
             drop_after_send: false,
         }
     }
@@ -198,13 +203,16 @@ impl WsConn {
             Payload::Bytes(b) => b,
             Payload::External(e) => e.bytes(),
         };
-        if !self.is_open() {
+        let replying = self.held.is_some() && !self.doomed && !self.drop_after_send;
+        if !self.is_open() && !replying {
             return Queued::Dropped;
         }
         let opcode = if binary { Opcode::Binary } else { Opcode::Text };
         // Pongs and close replies the session queued go first.
         self.move_output();
-        if self.ws.is_compressed() {
+        // A reply while the close is held goes uncompressed (valid on any connection): the
+        // session's compressor is done.
+        if self.ws.is_compressed() && !replying {
             self.ws.send(opcode, bytes);
             self.move_output();
         } else {
@@ -253,6 +261,12 @@ impl WsConn {
         self.move_output();
         self.ws.send_ping(payload);
         self.move_output();
+    }
+
+    fn release_held(&mut self) {
+        if let Some(held) = self.held.take() {
+            self.out.write(self.seq, &held, false, false);
+        }
     }
 
     fn move_output(&mut self) {
@@ -333,6 +347,14 @@ impl WsConn {
             }
             pos += self.ws.handle(&buf[pos..]);
             self.take_events();
+            if self.ws.state() == WsState::Closed && self.held.is_none() {
+                let out = self.ws.pending_output();
+                self.held = Some(out.to_vec());
+                let n = out.len();
+                self.ws.consume_output(n);
+                // Offered again on the next batch, after the application had its turn.
+                self.stalled = true;
+            }
             self.move_output();
         }
     }
@@ -359,6 +381,7 @@ impl Session for WsConn {
 
     fn retry_input(&mut self, sink: &mut dyn EventSink, _: &ConnLimits, _: &[u8], _: u64) {
         self.stalled = false;
+        self.release_held();
         let input = std::mem::take(&mut self.input);
         let used = self.drive(&input, sink);
         self.input = input;
@@ -393,6 +416,7 @@ impl Session for WsConn {
             self.report_once(ABNORMAL_CLOSURE, "write timeout");
             self.doomed = true;
         }
+        self.release_held();
         let idle = self.policy.idle_timeout_ms;
         match self.ws.state() {
             WsState::Open if idle > 0 && !self.doomed => {
@@ -425,6 +449,7 @@ impl Session for WsConn {
     fn is_done(&self) -> bool {
         self.doomed
             || (self.ws.state() == WsState::Closed
+                && self.held.is_none()
                 && self.out.flushed()
                 && self.reported
                 && self.pending.is_none())
