@@ -162,9 +162,8 @@ export async function startEngine(
 ): Promise<EngineServer> {
   // In a worker, io_uring binds its own SO_REUSEPORT socket; the node engine listens through
   // node:cluster instead (the primary shares one socket), as node 20 has no reusePort.
-  // WebSocket routes are served by the node engine for now (see @zephyr/uring's listen).
   const websocket = app.websocketServing?.(options.websocket);
-  const reusePort = inWorker && websocket === undefined && selectEngine(options.engine).engine === 'io_uring';
+  const reusePort = inWorker && selectEngine(options.engine).engine === 'io_uring';
   const limits = { maxBodyBytes: app.maxBodyLimit, ...options.listen.limits };
   return engineListen(
     {

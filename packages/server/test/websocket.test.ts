@@ -243,6 +243,43 @@ describe.each(ENGINES)('app.ws on the %s engine', (engine) => {
     slow.socket.destroy();
   });
 
+  it('drops a subscriber that never reads once publishes pass maxBackpressureBytes, and keeps the others', async () => {
+    const app = createApp();
+    let slowClosed: number | undefined;
+    app.ws('/feed', {
+      open: (ws) => ws.subscribe('feed'),
+      close: (_ws, code) => {
+        slowClosed = code;
+      },
+    });
+    const { server, url } = await serve(app, { maxBackpressureBytes: 1024 * 1024 });
+    const slow = await rawUpgrade(server.port, '/feed'); // never reads
+    const fast = await client(`${url}/feed`);
+    let received = 0;
+    fast.on('message', () => {
+      received += 1;
+    });
+    await expect.poll(() => app.publish('feed', 'warm-up'), { timeout: 10_000 }).toBe(2);
+    const start = received;
+    const chunk = Buffer.alloc(16 * 1024, 1);
+    let published = 0;
+    // Up to 64 MiB, 8 at a time, each batch read by the fast subscriber before the next.
+    while (slowClosed === undefined && published < 4096) {
+      for (let i = 0; i < 8; i++) app.publish('feed', chunk);
+      published += 8;
+      await expect
+        .poll(() => received - start >= published || slowClosed !== undefined, { timeout: 10_000 })
+        .toBe(true);
+    }
+    expect(slowClosed).toBe(1006);
+    expect(published).toBeLessThan(4096);
+    expect(fast.readyState).toBe(WebSocket.OPEN);
+    const last = new Promise((resolve) => fast.once('message', (d) => resolve(String(d))));
+    expect(app.publish('feed', 'still here')).toBe(1);
+    expect(await last).toBe('still here');
+    slow.socket.destroy();
+  });
+
   it("with the 'drop' policy keeps the slow consumer, drops messages, and emits drain once it reads", async () => {
     const app = createApp();
     const statuses: string[] = [];
