@@ -7,6 +7,8 @@ import { InvalidArgumentError } from './errors.js';
 import type { CommandAddress, CommandWriter } from './uring-commands.js';
 import type { UringExchange } from './uring-exchange.js';
 import {
+  checkClose,
+  checkTopic,
   type EngineWebSocket,
   resolveWebSocketLimits,
   type UpgradeAnswer,
@@ -24,13 +26,8 @@ import {
  * since the last confirmation.
  */
 const DRAIN_MARK = 64 * 1024;
-/** Longest close reason: a close frame's payload is 125 bytes, 2 of them the code. */
-const MAX_CLOSE_REASON_BYTES = 123;
 /** Longest ping payload (a control frame's payload). */
 const MAX_PING_BYTES = 125;
-/** Longest topic name, in UTF-8 bytes: topics are names, not payloads. */
-export const MAX_TOPIC_BYTES = 1024;
-
 const OPEN = 0;
 const CLOSING = 1;
 const CLOSED = 2;
@@ -43,32 +40,6 @@ export interface WebSocketIo {
   /** Drops the connection now. */
   destroy(to: CommandAddress): void;
   peerAddress(ex: UringExchange): string;
-}
-
-/** Close codes an application may send (RFC 6455 §7.4: 1000–1014 less the reserved, 3000–4999). */
-function sendableCloseCode(code: number): boolean {
-  return (
-    (Number.isInteger(code) &&
-      code >= 1000 &&
-      code <= 1014 &&
-      code !== 1004 &&
-      code !== 1005 &&
-      code !== 1006) ||
-    (Number.isInteger(code) && code >= 3000 && code <= 4999)
-  );
-}
-
-function checkTopic(topic: unknown, what: string): number {
-  if (typeof topic !== 'string' || topic === '') {
-    throw new InvalidArgumentError(`${what}: topic must be a non-empty string`);
-  }
-  const bytes = Buffer.byteLength(topic);
-  if (bytes > MAX_TOPIC_BYTES) {
-    throw new InvalidArgumentError(
-      `${what}: topic is ${bytes} bytes, over the ${MAX_TOPIC_BYTES}-byte limit`,
-    );
-  }
-  return bytes;
 }
 
 function messageBytes(data: unknown, what: string): number {
@@ -121,12 +92,7 @@ class UringWebSocket implements EngineWebSocket, CommandAddress {
   }
 
   close(code = 1000, reason = ''): void {
-    if (!sendableCloseCode(code)) throw new InvalidArgumentError(`close: invalid close code ${String(code)}`);
-    if (typeof reason !== 'string') throw new InvalidArgumentError('close: reason must be a string');
-    const reasonBytes = Buffer.byteLength(reason);
-    if (reasonBytes > MAX_CLOSE_REASON_BYTES) {
-      throw new InvalidArgumentError(`close: reason is ${reasonBytes} bytes, over ${MAX_CLOSE_REASON_BYTES}`);
-    }
+    const reasonBytes = checkClose(code, reason);
     if (this.state !== OPEN) return;
     this.state = CLOSING;
     this.hub.io.commands.wsClose(this, code, reason, reasonBytes);
