@@ -11,6 +11,7 @@ import {
   listen,
   MAX_TOPIC_BYTES,
   type WebSocketHandlers,
+  type WebSocketHub,
 } from '../src/index.js';
 import { ENGINES } from './conformance/harness.js';
 
@@ -80,6 +81,50 @@ describe.each(ENGINES)('%s engine: WebSocket contract', (engine) => {
       const echoed = await got;
       expect(echoed.binary).toBe(true);
       expect(echoed.data.equals(big)).toBe(true);
+    }
+  });
+
+  it('publishes to subscribers with and without compression, interleaved with their own sends', async () => {
+    let hub!: WebSocketHub;
+    const server = await listen(
+      { port: 0, host: '127.0.0.1', engine },
+      (_req, res) => res.status(404).end(),
+      {
+        upgrade: () => ({
+          protocol: 'chat',
+          accept: {
+            open: (ws) => ws.subscribe('news'),
+            message: (ws, data) => {
+              ws.send(data.toString());
+            },
+          },
+        }),
+        limits: { perMessageDeflate: true },
+        attach: (h) => {
+          hub = h;
+        },
+      },
+    );
+    servers.push(server);
+    // Plain; deflate with the server's context kept across messages; deflate without it (one
+    // compressed frame can serve all of those).
+    const subscribers = await Promise.all([
+      open(server.port, { perMessageDeflate: false }),
+      open(server.port, { perMessageDeflate: true }),
+      open(server.port, { perMessageDeflate: { serverNoContextTakeover: true } }),
+      open(server.port, { perMessageDeflate: { serverNoContextTakeover: true } }),
+    ]);
+    await expect.poll(() => hub.subscribers('news')).toBe(4);
+    const text = 'all the news that fits '.repeat(50);
+    for (let round = 0; round < 3; round++) {
+      const got = subscribers.map(next);
+      expect(hub.publish('news', `${round}: ${text}`)).toBe(4);
+      for (const message of await Promise.all(got)) expect(message.data.toString()).toBe(`${round}: ${text}`);
+      // Each connection's own compressed stream still decodes after the shared frames.
+      const echoes = subscribers.map(next);
+      subscribers.forEach((ws, i) => ws.send(`echo ${i} ${round} ${text}`));
+      const echoed = await Promise.all(echoes);
+      echoed.forEach((m, i) => expect(m.data.toString()).toBe(`echo ${i} ${round} ${text}`));
     }
   });
 
