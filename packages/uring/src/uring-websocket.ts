@@ -243,6 +243,10 @@ export class UringWebSocketHub implements WebSocketHub {
       decided.accept,
     );
     ex.upgraded();
+    // The engine reuses a slot only once its connection is gone; if the report of that has not
+    // arrived yet (it comes at the end of the batch), the old one is closed here.
+    const previous = this.open.get(ex.index);
+    if (previous) this.closed(previous, 1006, '');
     this.open.set(ex.index, ws);
     const open = ws.handlers.open;
     if (open) this.guarded(ws, 'open', () => open(ws));
@@ -336,13 +340,11 @@ export class UringWebSocketHub implements WebSocketHub {
     const bytes = messageBytes(data, 'publish');
     const set = this.byTopic.get(topic);
     if (!set) return 0;
-    let open = 0;
-    for (const ws of set) if (ws.state === OPEN) open += 1;
-    if (open === 0) return 0;
-    // Framed once and fanned out in Rust: one command, whatever the number of subscribers.
+    // Framed once and fanned out in Rust: one command, whatever the number of subscribers (a
+    // connection leaves its topics when it closes, so the set's size is the count).
     this.io.commands.wsPublish(topic, topicBytes, data, bytes, isBinary);
     this.io.schedule();
-    return open;
+    return set.size;
   }
 
   subscribers(topic: string): number {
