@@ -150,7 +150,11 @@ for (const name of chosen) {
   const server = await startServer(name, port);
   try {
     const fanouts = [];
-    for (const n of subscriberCounts) fanouts.push(await fanout(port, n));
+    for (const n of subscriberCounts) {
+      console.error(`${name}: fan-out to ${n}`);
+      fanouts.push(await fanout(port, n));
+    }
+    console.error(`${name}: echo, idle`);
     results[name] = {
       text: await echo(port, 'Hello, World!'),
       binary: await echo(port, Buffer.alloc(16 * 1024, 1)),

@@ -478,7 +478,14 @@ impl Server {
                 Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
             }
         }
-        let more = !self.stalled.is_empty() || !self.ring.completion().is_empty();
+        // More completions than the CQ holds (a publish to 10,000 subscribers completes 10,000
+        // sends) wait in the kernel's overflow list, which only an enter flushes; until then every
+        // later completion queues behind them and the ring fd stays quiet. Flush them now.
+        let overflow = self.ring.submission().cq_overflow();
+        if overflow {
+            let _ = self.ring.submit();
+        }
+        let more = overflow || !self.stalled.is_empty() || !self.ring.completion().is_empty();
         Progress { completions, more }
     }
 
