@@ -149,17 +149,20 @@ for (const name of chosen) {
   port += 1;
   const server = await startServer(name, port);
   try {
+    // Idle memory first, on the fresh process: later phases leave garbage that GC frees at will.
+    console.error(`${name}: idle`);
+    const idleBytes = await idleCost(port, server.pid);
     const fanouts = [];
     for (const n of subscriberCounts) {
       console.error(`${name}: fan-out to ${n}`);
       fanouts.push(await fanout(port, n));
     }
-    console.error(`${name}: echo, idle`);
+    console.error(`${name}: echo`);
     results[name] = {
       text: await echo(port, 'Hello, World!'),
       binary: await echo(port, Buffer.alloc(16 * 1024, 1)),
       fanouts,
-      idle: await idleCost(port, server.pid),
+      idle: idleBytes,
     };
   } finally {
     server.kill('SIGTERM');
