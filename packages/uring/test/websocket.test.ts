@@ -122,9 +122,9 @@ describe.each(ENGINES)('%s engine: WebSocket contract', (engine) => {
       for (const message of await Promise.all(got)) expect(message.data.toString()).toBe(`${round}: ${text}`);
       // Each connection's own compressed stream still decodes after the shared frames.
       const echoes = subscribers.map(next);
-      subscribers.forEach((ws, i) => ws.send(`echo ${i} ${round} ${text}`));
+      for (const [i, ws] of subscribers.entries()) ws.send(`echo ${i} ${round} ${text}`);
       const echoed = await Promise.all(echoes);
-      echoed.forEach((m, i) => expect(m.data.toString()).toBe(`echo ${i} ${round} ${text}`));
+      for (const [i, m] of echoed.entries()) expect(m.data.toString()).toBe(`echo ${i} ${round} ${text}`);
     }
   });
 
