@@ -3,6 +3,8 @@
 # echo server and prints the counts per result:
 #   AUTOBAHN_SERVER=node (default): app.ws() on the node engine (bench/ws/servers/zephyr-node.mjs;
 #                                   needs a build of @zephyr/server)
+#   AUTOBAHN_SERVER=uring:          app.ws() on the io_uring engine (bench/ws/servers/zephyr-uring.mjs;
+#                                   needs a build of @zephyr/server and @zephyr/uring)
 #   AUTOBAHN_SERVER=rust:           the Rust sans-IO core, zephyr_uring::ws, on blocking sockets
 #                                   (crates/zephyr-uring/examples/ws_echo.rs; built here)
 # Usage: bash scripts/autobahn.sh [CASE-GLOB ...]     (default: all 517 cases, ~20 min)
@@ -15,11 +17,12 @@ out="${AUTOBAHN_OUT:-$(mktemp -d)}"
 port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
 case "${AUTOBAHN_SERVER:-node}" in
   node) PORT="$port" node "$root/bench/ws/servers/zephyr-node.mjs" >"$out/server.log" 2>&1 & ;;
+  uring) PORT="$port" node "$root/bench/ws/servers/zephyr-uring.mjs" >"$out/server.log" 2>&1 & ;;
   rust)
     (cd "$root" && cargo build --quiet --release -p zephyr-uring --example ws_echo)
     "${CARGO_TARGET_DIR:-$root/target}/release/examples/ws_echo" "127.0.0.1:$port" >"$out/server.log" 2>&1 &
     ;;
-  *) echo "AUTOBAHN_SERVER must be node or rust" >&2; exit 2 ;;
+  *) echo "AUTOBAHN_SERVER must be node, uring or rust" >&2; exit 2 ;;
 esac
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT

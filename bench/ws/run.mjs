@@ -1,16 +1,18 @@
 // WebSocket benchmark: every server in servers/ side by side in one run, with ratios to `ws`.
 //   echo: messages/s over N connections, each keeping `depth` messages in flight
 //         (small text, and 16 KiB binary);
-//   fan-out: one published message to S subscribers: deliveries/s and p99 delivery latency.
+//   fan-out: one published message to S subscribers (each S of --subscribers): deliveries/s and
+//            p99 delivery latency;
+//   idle:    the server's RSS growth per idle connection, over I connections.
 // The load generator is the `ws` client in this process, so on a small machine it may be the
 // bottleneck: take figures of record on an idle machine with --duration 10 or more.
 //
 //   node bench/ws/run.mjs [--duration 5] [--connections 100] [--depth 8]
-//                         [--subscribers 1000] [--servers ws,zephyr-node]
-// zephyr-uring is not listed yet: the io_uring engine does not serve WebSockets (its Rust session
-// is not wired into the ring). uWebSockets.js is not on the npm registry (GitHub only), so it
-// cannot be installed here.
+//                         [--subscribers 1000,10000] [--idle 1000]
+//                         [--servers ws,zephyr-node,zephyr-uring]
+// uWebSockets.js is not on the npm registry (GitHub only), so it cannot be installed here.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -34,8 +36,15 @@ function positive(name, fallback) {
 const duration = positive('duration', 5);
 const connections = positive('connections', 100);
 const depth = positive('depth', 8);
-const subscribers = positive('subscribers', 1000);
-const ALL = ['ws', 'zephyr-node'];
+const subscriberCounts = flag('subscribers', '1000,10000')
+  .split(',')
+  .map((n) => {
+    const value = Number(n);
+    if (!Number.isInteger(value) || value < 1) throw new Error('--subscribers must be positive integers');
+    return value;
+  });
+const idle = positive('idle', 1000);
+const ALL = ['ws', 'zephyr-node', 'zephyr-uring'];
 const chosen = flag('servers', ALL.join(',')).split(',');
 for (const name of chosen)
   if (!ALL.includes(name)) throw new Error(`unknown server ${name}; known: ${ALL.join(', ')}`);
@@ -79,14 +88,33 @@ async function echo(port, payload) {
   return count / duration;
 }
 
-async function fanout(port) {
+async function connectMany(url, n) {
   const clients = [];
-  for (let i = 0; i < subscribers; i += 100) {
-    const batch = Math.min(100, subscribers - i);
-    clients.push(
-      ...(await Promise.all(Array.from({ length: batch }, () => open(`ws://127.0.0.1:${port}/fanout`)))),
-    );
+  for (let i = 0; i < n; i += 100) {
+    const batch = Math.min(100, n - i);
+    clients.push(...(await Promise.all(Array.from({ length: batch }, () => open(url)))));
   }
+  return clients;
+}
+
+/** Resident set of process `pid`, in bytes. */
+function rss(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+async function idleCost(port, pid) {
+  await sleep(500);
+  const before = rss(pid);
+  const clients = await connectMany(`ws://127.0.0.1:${port}/idle`, idle);
+  await sleep(1000);
+  const after = rss(pid);
+  for (const ws of clients) ws.terminate();
+  return (after - before) / idle;
+}
+
+async function fanout(port, subscribers) {
+  const clients = await connectMany(`ws://127.0.0.1:${port}/fanout`, subscribers);
   const latencies = [];
   let delivered = 0;
   let pending = 0;
@@ -121,10 +149,20 @@ for (const name of chosen) {
   port += 1;
   const server = await startServer(name, port);
   try {
+    // Idle memory first, on the fresh process: later phases leave garbage that GC frees at will.
+    console.error(`${name}: idle`);
+    const idleBytes = await idleCost(port, server.pid);
+    const fanouts = [];
+    for (const n of subscriberCounts) {
+      console.error(`${name}: fan-out to ${n}`);
+      fanouts.push(await fanout(port, n));
+    }
+    console.error(`${name}: echo`);
     results[name] = {
       text: await echo(port, 'Hello, World!'),
       binary: await echo(port, Buffer.alloc(16 * 1024, 1)),
-      fanout: await fanout(port),
+      fanouts,
+      idle: idleBytes,
     };
   } finally {
     server.kill('SIGTERM');
@@ -134,15 +172,23 @@ for (const name of chosen) {
 
 const base = results.ws;
 const ratio = (value, of) => (of ? `${(value / of).toFixed(2)}x` : '');
-console.log(
-  `\nWebSocket, ${connections} connections x ${depth} in flight, ${subscribers} subscribers, ${duration} s each`,
-);
-console.log(
-  '| server | echo text msg/s | x ws | echo 16 KiB msg/s | x ws | fan-out deliveries/s | x ws | fan-out p99 ms |',
-);
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log(`\nWebSocket echo, ${connections} connections x ${depth} in flight, ${duration} s each`);
+console.log('| server | text msg/s | x ws | 16 KiB binary msg/s | x ws | RSS per idle connection |');
+console.log('|---|---:|---:|---:|---:|---:|');
 for (const [name, r] of Object.entries(results)) {
   console.log(
-    `| ${name} | ${r.text.toFixed(0)} | ${ratio(r.text, base?.text)} | ${r.binary.toFixed(0)} | ${ratio(r.binary, base?.binary)} | ${r.fanout.perSecond.toFixed(0)} | ${ratio(r.fanout.perSecond, base?.fanout.perSecond)} | ${r.fanout.p99.toFixed(1)} |`,
+    `| ${name} | ${r.text.toFixed(0)} | ${ratio(r.text, base?.text)} | ${r.binary.toFixed(0)} | ${ratio(r.binary, base?.binary)} | ${(r.idle / 1024).toFixed(1)} KiB (over ${idle}) |`,
   );
 }
+subscriberCounts.forEach((n, i) => {
+  console.log(`\nWebSocket fan-out: one publish to ${n} subscribers at a time, ${duration} s`);
+  console.log('| server | deliveries/s | x ws | p99 delivery ms | x ws (lower is better) |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [name, r] of Object.entries(results)) {
+    const f = r.fanouts[i];
+    const b = base?.fanouts[i];
+    console.log(
+      `| ${name} | ${f.perSecond.toFixed(0)} | ${ratio(f.perSecond, b?.perSecond)} | ${f.p99.toFixed(1)} | ${ratio(f.p99, b?.p99)} |`,
+    );
+  }
+});

@@ -99,6 +99,8 @@ export interface UringOptions {
   sendZcMinBytes?: number
   /** Serve HTTPS (validated and read by the TS side: PEM bytes, not paths). */
   tls?: UringTls
+  /** The WebSocket idle timeout (ms), so deadlines are checked often enough for it. */
+  wsIdleTimeoutMs?: number
 }
 
 /** One SNI entry. */

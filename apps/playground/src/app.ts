@@ -36,7 +36,10 @@ export interface PlaygroundDeps {
 const publicDir = fileURLToPath(new URL('../public', import.meta.url));
 const id = z.object({ id: z.coerce.number().int().positive() });
 
-/** The playground: users, their notes, per-client visit counts and static files. */
+/** The topic note changes are published on (`/live/notes`). */
+const LIVE_NOTES = 'notes';
+
+/** The playground: users, their notes, per-client visit counts, static files and live notes. */
 export function createPlaygroundApp(deps: PlaygroundDeps): App {
   const { db, visits } = deps;
   const app = createApp();
@@ -66,6 +69,7 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
         'POST /users/:id/notes {title, body?}',
         'GET /notes?first=&after=',
         'DELETE /notes/:id',
+        'WebSocket /live/notes (note changes, pushed)',
         'GET /stats',
         'POST /checksum {text, rounds}',
         'GET /static/hello.txt',
@@ -110,7 +114,9 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
       // Database errors answer by their own status (a duplicate is 409, a failed check 422); a
       // missing author is 404 here because the path names the user.
       try {
-        return ctx.json(await db.models.notes.create({ author_id: ctx.params.id, ...ctx.body }), 201);
+        const note = await db.models.notes.create({ author_id: ctx.params.id, ...ctx.body });
+        app.publish(LIVE_NOTES, { type: 'created', note });
+        return ctx.json(note, 201);
       } catch (err) {
         if (err instanceof ForeignKeyViolationError)
           throw new HttpError(404, `no user ${ctx.params.id}`, { cause: err });
@@ -140,7 +146,14 @@ export function createPlaygroundApp(deps: PlaygroundDeps): App {
   app.delete('/notes/:id', { params: id, middleware: [writes] }, async (ctx) => {
     if (!(await db.models.notes.deleteByKey(ctx.params.id)))
       throw new HttpError(404, `no note ${ctx.params.id}`);
+    app.publish(LIVE_NOTES, { type: 'deleted', id: ctx.params.id });
     return ctx.send(null, 204);
+  });
+
+  // Live note changes: every connection subscribes; creates and deletes are published to all,
+  // framed once and fanned out by the engine.
+  app.ws('/live/notes', {
+    open: (ws) => ws.subscribe(LIVE_NOTES),
   });
 
   app.get('/stats', async (ctx) =>

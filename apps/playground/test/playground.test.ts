@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 
 const main = new URL('../dist/main.js', import.meta.url).pathname;
 
@@ -113,6 +114,46 @@ describe.each(cases)('playground on $engine with $database', ({ engine, database
     expect(withNotes.notes).toEqual([expect.objectContaining({ title: 'engines', body: 'io_uring' })]);
     const page = await read(await fetch(`${app!.url}notes?first=10`));
     expect(page.rows[0]).toMatchObject({ title: 'engines', author: { name: 'Ada' } });
+  });
+
+  it('pushes note changes to every /live/notes subscriber', async () => {
+    const live = `${app!.url.replace(/^http/, 'ws')}live/notes`;
+    const subscribers = await Promise.all(
+      [1, 2].map(
+        () =>
+          new Promise<{ ws: WebSocket; next: () => Promise<Json> }>((resolve, reject) => {
+            const ws = new WebSocket(live);
+            const queue: Json[] = [];
+            const waiting: Array<(m: Json) => void> = [];
+            ws.on('message', (data) => {
+              const message = JSON.parse(String(data));
+              const waiter = waiting.shift();
+              if (waiter) waiter(message);
+              else queue.push(message);
+            });
+            const next = (): Promise<Json> =>
+              queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise((r) => waiting.push(r));
+            ws.once('open', () => resolve({ ws, next }));
+            ws.once('error', reject);
+          }),
+      ),
+    );
+    try {
+      const user = await read(
+        await fetch(`${app!.url}users`, json({ name: 'Live', email: 'live@example.com' })),
+      );
+      const created = await read(await fetch(`${app!.url}users/${user.id}/notes`, json({ title: 'pushed' })));
+      for (const s of subscribers) {
+        expect(await s.next()).toEqual({
+          type: 'created',
+          note: expect.objectContaining({ title: 'pushed' }),
+        });
+      }
+      expect((await fetch(`${app!.url}notes/${created.id}`, { method: 'DELETE' })).status).toBe(204);
+      for (const s of subscribers) expect(await s.next()).toEqual({ type: 'deleted', id: created.id });
+    } finally {
+      for (const s of subscribers) s.ws.terminate();
+    }
   });
 
   it('validates bodies with the table schema and maps constraint errors to 4xx', async () => {

@@ -135,6 +135,8 @@ pub struct UringOptions {
     pub send_zc_min_bytes: Option<u32>,
     /// Serve HTTPS (validated and read by the TS side: PEM bytes, not paths).
     pub tls: Option<UringTls>,
+    /// The WebSocket idle timeout (ms), so deadlines are checked often enough for it.
+    pub ws_idle_timeout_ms: Option<f64>,
 }
 
 /// One certificate chain and its key, as PEM.
@@ -416,6 +418,9 @@ impl UringServer {
             None => None,
         };
         config.tls = tls.clone();
+        if let Some(idle) = options.ws_idle_timeout_ms {
+            config.ws_idle_timeout_ms = to_ms(idle);
+        }
         let (events_raw, commands_raw, callback_raw) =
             (events.raw(), commands.raw(), on_batch.raw());
         let (events_ptr, events_len) = buffer_info(raw_env, events_raw)?;

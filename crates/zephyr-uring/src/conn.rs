@@ -65,6 +65,11 @@ pub trait EventSink {
     fn drained(&mut self, conn: ConnId, seq: u32);
     /// The file body of response `seq` has been sent (`error` 0) or failed (a negative errno).
     fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32);
+    /// A piece of a message on WebSocket connection `conn` (upgraded by request `seq`); `last`:
+    /// the message is complete. Only called after `has_room` said yes.
+    fn ws_message(&mut self, _conn: ConnId, _seq: u32, _chunk: &[u8], _binary: bool, _last: bool) {}
+    /// WebSocket connection `conn` ended with `code` and `reason` (once per connection).
+    fn ws_close(&mut self, _conn: ConnId, _seq: u32, _code: u16, _reason: &[u8]) {}
 }
 
 /// Limits the connection enforces itself (the head limits go to the parser).
@@ -765,6 +770,22 @@ impl Conn {
     /// Whether the application still has requests of this connection in hand.
     pub fn has_open_requests(&self) -> bool {
         self.responses.open_count() > 0
+    }
+
+    /// Whether request `seq` asked to upgrade and waits for its answer.
+    pub fn upgrade_pending(&self, seq: u32) -> bool {
+        self.takeover == Takeover::Pending(seq)
+    }
+
+    /// Takes the bytes held unparsed (those after an upgrade request, which belong to the new
+    /// protocol once it is accepted).
+    pub fn take_input(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.input)
+    }
+
+    /// Takes the output queue (the upgraded connection's new session writes to it).
+    pub fn take_output(&mut self) -> ResponseQueue {
+        std::mem::take(&mut self.responses)
     }
 
     /// HTTP version of the last request (for callers that need it).

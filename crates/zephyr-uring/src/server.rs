@@ -20,6 +20,7 @@ use crate::listener::{local_addr, open_listener, ListenerOptions};
 use crate::protocol::commands::{ResponseStart, WriteFlags};
 use crate::send::{FileBody, SendPlan};
 use crate::session::Session;
+use crate::slot_session::SlotSession;
 use crate::socket_io::{Phase, Recv, SocketIo};
 use crate::tls::TlsAcceptor;
 use crate::transport::{InboundEnd, Transport};
@@ -77,6 +78,8 @@ pub struct ServerConfig {
     pub send_zc_min: usize,
     /// Serve TLS with this acceptor (shared, so that a reload from outside reaches new handshakes).
     pub tls: Option<Arc<TlsAcceptor>>,
+    /// The WebSocket idle timeout (ms, 0: none), so deadlines are checked often enough for it.
+    pub ws_idle_timeout_ms: u64,
 }
 
 impl ServerConfig {
@@ -93,6 +96,7 @@ impl ServerConfig {
             max_unsent_bytes: 1 << 20,
             send_zc_min: DEFAULT_SEND_ZC_MIN,
             tls: None,
+            ws_idle_timeout_ms: 0,
         }
     }
 }
@@ -164,7 +168,7 @@ pub struct FileRange {
 struct Slot {
     io: SocketIo,
     transport: Transport,
-    conn: Conn,
+    conn: SlotSession,
 }
 
 /// Outcome of one [`Server::process`] call.
@@ -206,7 +210,11 @@ pub struct Server {
     start: Instant,
     now: u64,
     port: u16,
+    ws_hub: ws::WsHub,
 }
+
+#[path = "server_ws.rs"]
+mod ws;
 
 fn close_fd(fd: RawFd) {
     // SAFETY: the caller owns `fd` and nothing refers to it after this.
@@ -242,6 +250,11 @@ impl Server {
                     .as_ref()
                     .map_or(u64::MAX, |t| t.handshake_timeout_ms()),
             )
+            .min(match config.ws_idle_timeout_ms {
+                0 => u64::MAX,
+                // Pinged at half the idle time: that half is the timeout to resolve.
+                idle => idle / 2,
+            })
             .max(1);
         // Deadlines are checked on a tick: a fifth of the shortest timeout keeps the error under
         // 20%, and 1 s keeps an idle server from waking more than once a second.
@@ -288,6 +301,7 @@ impl Server {
             start: Instant::now(),
             now: 0,
             port,
+            ws_hub: ws::WsHub::default(),
         };
         server.kernel_tls = tls_io::kernel_tls_usable(&server.config);
         server.arm_accept();
@@ -418,6 +432,7 @@ impl Server {
                 Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
             }
         }
+        self.deliver_ws_closes(sink);
         let date = self.date_now();
         let stalled = std::mem::take(&mut self.stalled);
         for index in stalled {
@@ -483,7 +498,14 @@ impl Server {
                 Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
             }
         }
-        let more = !self.stalled.is_empty() || !self.ring.completion().is_empty();
+        // More completions than the CQ holds (a publish to 10,000 subscribers completes 10,000
+        // sends) wait in the kernel's overflow list, which only an enter flushes; until then every
+        // later completion queues behind them and the ring fd stays quiet. Flush them now.
+        let overflow = self.ring.submission().cq_overflow();
+        if overflow {
+            let _ = self.ring.submit();
+        }
+        let more = overflow || !self.stalled.is_empty() || !self.ring.completion().is_empty();
         Progress { completions, more }
     }
 
@@ -535,7 +557,7 @@ impl Server {
         let gen = (self.gens[index as usize] + 1) & 0xff_ffff;
         self.gens[index as usize] = gen;
         let id = ConnId { index, gen };
-        let conn = Conn::new(id, self.now, &self.conn_limits);
+        let conn = SlotSession::Http(Conn::new(id, self.now, &self.conn_limits));
         let Some(transport) = self.new_transport() else {
             close_fd(fd);
             return;
@@ -1153,7 +1175,7 @@ impl Server {
         self.notices.append(&mut notices);
         touched.clear();
         self.touched = touched;
-        if !self.notices.is_empty() || !self.stalled.is_empty() {
+        if !self.notices.is_empty() || !self.stalled.is_empty() || self.ws_hub.has_news() {
             self.wake();
         }
         self.submit()

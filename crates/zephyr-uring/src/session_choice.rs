@@ -7,6 +7,7 @@
 //! session for [`Protocol::Http2`] instead of refusing it.
 
 use crate::conn::{Conn, ConnId, ConnLimits};
+use crate::slot_session::SlotSession;
 
 /// The protocol a connection speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,9 +49,9 @@ pub fn sniff(first: &[u8]) -> Sniffed {
 
 /// The session for `protocol`, or `None` when this build has none for it (the connection is
 /// then closed). The one place a new protocol's session plugs in.
-pub fn start(protocol: Protocol, id: ConnId, now: u64, limits: &ConnLimits) -> Option<Conn> {
+pub fn start(protocol: Protocol, id: ConnId, now: u64, limits: &ConnLimits) -> Option<SlotSession> {
     match protocol {
-        Protocol::Http1 => Some(Conn::new(id, now, limits)),
+        Protocol::Http1 => Some(SlotSession::Http(Conn::new(id, now, limits))),
         // The HTTP/2 core (crates/zephyr-h2) is not wired in yet.
         Protocol::Http2 => None,
     }

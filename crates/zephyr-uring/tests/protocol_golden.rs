@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use zephyr_uring::conn::{ConnId, EventSink, RequestEvent};
 use zephyr_uring::http1::{parse_request_head, HeadLimits, RequestHead, Status};
 use zephyr_uring::protocol::commands::{
-    apply, Applied, CommandEncoder, CommandLog, EncodedBody, FileCommand, LoggedBody, WriteFlags,
+    apply, Applied, CommandEncoder, CommandLog, EncodedBody, FileCommand, LoggedBody,
+    OwnedWsAccept, WriteFlags,
 };
 use zephyr_uring::protocol::events::EventWriter;
 use zephyr_uring::server::FileRange;
@@ -77,6 +78,26 @@ fn command_script() -> (Vec<u8>, Vec<Applied<u32>>) {
     enc.pause(B, 3, true);
     enc.pause(B, 3, false);
     enc.destroy(A, 1);
+    let accept = OwnedWsAccept {
+        max_payload: 1 << 24,
+        max_backpressure: 1 << 20,
+        idle_timeout_ms: 120_000,
+        fields: vec![(b"sec-websocket-protocol".to_vec(), b"chat".to_vec())],
+        key: b"dGhlIHNhbXBsZSBub25jZQ==".to_vec(),
+        extensions: b"permessage-deflate; client_max_window_bits".to_vec(),
+        deflate: true,
+        drop_policy: true,
+    };
+    enc.ws_accept(B, 4, &accept);
+    enc.ws_send(B, EncodedBody::Bytes(b"hi!"), false, false);
+    enc.ws_send(B, EncodedBody::External(2), true, true);
+    enc.ws_close(B, 4000, b"bye", false);
+    enc.ws_close(B, 1006, b"", true);
+    enc.ws_ping(B, b"p");
+    enc.ws_subscribe(B, b"room:1", true);
+    enc.ws_subscribe(B, b"room:1", false);
+    enc.ws_publish(b"room:1", EncodedBody::Bytes(b"hello all"), false);
+    enc.ws_publish(b"t", EncodedBody::External(3), true);
     let owned = |f: &[(&[u8], &[u8])]| {
         f.iter()
             .map(|(n, v)| (n.to_vec(), v.to_vec()))
@@ -111,6 +132,20 @@ fn command_script() -> (Vec<u8>, Vec<Applied<u32>>) {
         Applied::Pause(B, true),
         Applied::Pause(B, false),
         Applied::Destroy(A),
+        Applied::WsAccept(B, 4, accept),
+        Applied::WsSend(B, LoggedBody::Bytes(b"hi!".to_vec()), false, false),
+        Applied::WsSend(B, LoggedBody::External(44), true, true),
+        Applied::WsClose(B, 4000, b"bye".to_vec(), false),
+        Applied::WsClose(B, 1006, vec![], true),
+        Applied::WsPing(B, b"p".to_vec()),
+        Applied::WsSubscribe(B, b"room:1".to_vec(), true),
+        Applied::WsSubscribe(B, b"room:1".to_vec(), false),
+        Applied::WsPublish(
+            b"room:1".to_vec(),
+            LoggedBody::Bytes(b"hello all".to_vec()),
+            false,
+        ),
+        Applied::WsPublish(b"t".to_vec(), LoggedBody::External(45), true),
     ];
     (enc.buf, expected)
 }
@@ -120,7 +155,12 @@ fn commands_golden_buffer_decodes_to_the_script() {
     let (bytes, expected) = command_script();
     golden("commands.bin", &bytes);
     let mut log = CommandLog::default();
-    apply(&mut log, &bytes, &mut [Some(42u32), Some(43)]).expect("golden commands apply");
+    apply(
+        &mut log,
+        &bytes,
+        &mut [Some(42u32), Some(43), Some(44), Some(45)],
+    )
+    .expect("golden commands apply");
     assert_eq!(log.applied, expected);
 }
 
@@ -207,7 +247,11 @@ fn events_golden_buffer() {
     w.file_sent(A, 5, -32);
     w.aborted(B);
     w.drained(A, 6);
-    assert_eq!(w.records, 9);
+    w.ws_message(B, 4, b"hel", false, false);
+    w.ws_message(B, 4, b"lo", false, true);
+    w.ws_message(B, 4, &[0, 1, 2, 3, 4], true, true);
+    w.ws_close(B, 4, 1000, b"done");
+    assert_eq!(w.records, 13);
     let len = w.len;
     golden("events.bin", &buf[..len]);
 }

@@ -174,10 +174,9 @@ export async function startEngine(
 ): Promise<EngineServer> {
   // In a worker, io_uring binds its own SO_REUSEPORT socket; the node engine listens through
   // node:cluster instead (the primary shares one socket), as node 20 has no reusePort.
-  // WebSocket routes and HTTP/2 are served by the node engine for now (see @zephyr/uring's listen).
   const websocket = app.websocketServing?.(options.websocket);
-  const nodeOnly =
-    websocket !== undefined || (options.listen.http2 !== undefined && options.listen.http2 !== false);
+  // HTTP/2 is served by the node engine for now (see @zephyr/uring's listen).
+  const nodeOnly = options.listen.http2 !== undefined && options.listen.http2 !== false;
   const reusePort = inWorker && !nodeOnly && selectEngine(options.engine).engine === 'io_uring';
   const limits = { maxBodyBytes: app.maxBodyLimit, ...options.listen.limits };
   return engineListen(

@@ -17,7 +17,7 @@ const FAST_CASES = ['1.*', '2.*', '3.*', '4.*', '5.*', '6.*', '7.*', '10.*'];
  * Runs scripts/autobahn.sh, which installs kosoku (a venv under ~/.cache/zephyr), starts the
  * echo server and exits 1 on any FAILED case; returns the results of the 247 fast cases.
  */
-async function autobahn(server: 'node' | 'rust'): Promise<Results> {
+async function autobahn(server: 'node' | 'uring' | 'rust'): Promise<Results> {
   const out = mkdtempSync(join(tmpdir(), 'zephyr-autobahn-'));
   const { stdout } = await run('bash', [join(root, 'scripts/autobahn.sh'), ...FAST_CASES], {
     env: { ...process.env, AUTOBAHN_OUT: out, AUTOBAHN_SERVER: server },
@@ -41,6 +41,16 @@ describe('Autobahn|Testsuite (kosoku), fast cases (1-7, 10)', () => {
     // fragmented message at the end of the frame, not byte by byte); INFORMATIONAL cases have
     // no pass/fail.
     expect(ok.length).toBeGreaterThanOrEqual(240);
+  });
+
+  it('app.ws on the io_uring engine: every case OK, none NON-STRICT', { timeout: 900_000 }, async () => {
+    const cases = await autobahn('uring');
+    expect(Object.keys(cases)).toHaveLength(247);
+    const notOk = Object.entries(cases).filter(
+      ([, r]) => r.behavior !== 'INFORMATIONAL' && (r.behavior !== 'OK' || r.behaviorClose !== 'OK'),
+    );
+    expect(notOk).toEqual([]);
+    expect(Object.values(cases).filter((r) => r.behavior === 'INFORMATIONAL')).toHaveLength(3);
   });
 
   it('the Rust core for io_uring (zephyr_uring::ws): every case OK, none NON-STRICT', {

@@ -1,5 +1,4 @@
-// A real browser (Debian's chromium, driven by playwright-core) against app.ws on the node
-// engine: connect, send, receive broadcasts, and reconnect after the server restarts.
+// A real browser (Debian's chromium, driven by playwright-core) against app.ws on each engine: connect, send, receive broadcasts, and reconnect after the server restarts.
 // scripts/test-all.sh installs chromium (apt-get install -y chromium).
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,11 +60,11 @@ afterAll(async () => {
   await browser?.close();
 });
 
-describe('app.ws in Chromium', () => {
+describe.each(['node', 'io_uring'] as const)('app.ws in Chromium on the %s engine', (engine) => {
   it('connects, sends, receives broadcasts, and reconnects after a server restart', {
     timeout: 60_000,
   }, async () => {
-    let server: Server = await chatApp().listen({ port: 0, engine: 'node' });
+    let server: Server = await chatApp().listen({ port: 0, engine });
     const port = server.port;
     const page = await browser.newPage();
     try {
@@ -91,7 +90,7 @@ describe('app.ws in Chromium', () => {
       // Restart on the same port: the page sees the close, reconnects, and chats again.
       await server.close();
       await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toBe('reconnecting');
-      server = await chatApp().listen({ port, engine: 'node' });
+      server = await chatApp().listen({ port, engine });
       await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toBe('connected 2');
       await page.fill('#text', 'back again');
       await page.click('#send');

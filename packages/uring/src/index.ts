@@ -52,6 +52,7 @@ export {
   CLOSE_IDLE,
   defaultWebSocketLimits,
   type EngineWebSocket,
+  MAX_TOPIC_BYTES,
   resolveWebSocketLimits,
   type UpgradeAnswer,
   type UpgradeHandler,

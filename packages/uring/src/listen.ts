@@ -97,27 +97,6 @@ export function reportEngineFallback(selection: EngineSelection): void {
 }
 
 /**
- * The engine for a listener with WebSocket routes. The io_uring engine's WebSocket session
- * (crates/zephyr-uring/src/ws) is not wired into its ring yet: forcing io_uring is an error
- * rather than a listener whose WebSocket routes never answer; `auto` serves with the node engine
- * and says so once.
- */
-function selectWebSocketEngine(requested: EngineName | 'auto'): EngineSelection {
-  const env = process.env[ENGINE_ENV];
-  const forced = requested === 'auto' ? (env === '' ? undefined : env) : requested;
-  if (forced === 'io_uring') {
-    throw new UnsupportedOptionError(
-      `WebSocket routes are not served by the io_uring engine yet (its WebSocket session is not wired into the ring); ` +
-        `use engine: 'node' or 'auto' to serve them with the node engine`,
-    );
-  }
-  return {
-    engine: 'node',
-    reason: `${FALLBACK_PREFIX}for WebSocket routes (its WebSocket session is not wired into the ring yet)`,
-  };
-}
-
-/**
  * The engine for a listener serving HTTP/2. The io_uring engine's HTTP/2 session
  * (crates/zephyr-h2) is not wired into its ring yet: forcing io_uring is an error rather than a
  * listener that answers the HTTP/2 preface as a malformed HTTP/1 request; `auto` serves with
@@ -170,16 +149,14 @@ export async function listen(
     }
     resolveWebSocketLimits(websocket.limits);
   }
-  // HTTPS is served by both engines (rustls on the ring, node:https on the node engine).
+  // HTTPS and WebSocket routes are served by both engines; HTTP/2 by the node engine for now.
   let selection = selectEngine(resolved.engine);
   if (resolved.http2 !== undefined && selection.engine === 'io_uring')
     selection = selectHttp2Engine(resolved.engine);
-  if (websocket !== undefined && selection.engine === 'io_uring')
-    selection = selectWebSocketEngine(resolved.engine);
   const { engine, reason } = selection;
   if (engine === 'node') {
     reportEngineFallback(selection);
     return listenNode(resolved, handler, reason, websocket);
   }
-  return startUring(resolved, handler, reason);
+  return startUring(resolved, handler, reason, websocket);
 }

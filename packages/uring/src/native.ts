@@ -16,6 +16,8 @@ export interface NativeUringOptions extends EngineLimits {
   maxUnsentBytes?: number;
   sendZcMinBytes?: number;
   tls?: NativeTls;
+  /** The WebSocket idle timeout, so the engine checks deadlines often enough for it. */
+  wsIdleTimeoutMs?: number;
 }
 
 /** One native io_uring listener (`UringServer` in `crates/zephyr-uring-node/src/lib.rs`). */

@@ -10,6 +10,8 @@ import type { EngineRequest } from './engine.js';
 import {
   CLOSE_BACKPRESSURE,
   CLOSE_IDLE,
+  checkClose,
+  checkTopic,
   type EngineWebSocket,
   resolveWebSocketLimits,
   type UpgradeAnswer,
@@ -140,6 +142,7 @@ class NodeWebSocket implements EngineWebSocket {
   }
 
   close(code = 1000, reason = ''): void {
+    checkClose(code, reason);
     this.ws.close(code, reason);
   }
 
@@ -148,7 +151,7 @@ class NodeWebSocket implements EngineWebSocket {
   }
 
   subscribe(topic: string): void {
-    if (typeof topic !== 'string' || topic === '') throw new TypeError('topic must be a non-empty string');
+    checkTopic(topic, 'subscribe');
     if (this.topics.has(topic)) return;
     this.topics.add(topic);
     this.hub.join(topic, this);
@@ -297,6 +300,7 @@ export class NodeWebSocketHub implements WebSocketHub {
   }
 
   publish(topic: string, data: string | Uint8Array, isBinary = typeof data !== 'string'): number {
+    checkTopic(topic, 'publish');
     const set = this.byTopic.get(topic);
     if (!set) return 0;
     // Encoded once; ws frames the same buffer for each subscriber.

@@ -3,11 +3,23 @@
 // the generated `uring-protocol.ts`.
 import { ZephyrEngineError } from './errors.js';
 import {
+  CF_CLOSE,
   CF_EXTERNAL,
   CF_LENGTH,
+  CF_WANT_DRAIN,
+  CF_WS_BINARY,
+  CF_WS_DEFLATE,
+  CF_WS_DROP,
   CMD_RESPONSE,
   CMD_SEND_FILE,
   CMD_WRITE,
+  CMD_WS_ACCEPT,
+  CMD_WS_CLOSE,
+  CMD_WS_PING,
+  CMD_WS_PUBLISH,
+  CMD_WS_SEND,
+  CMD_WS_SUBSCRIBE,
+  CMD_WS_UNSUBSCRIBE,
   padded,
   RECORD_HEADER_BYTES,
 } from './uring-protocol.js';
@@ -53,6 +65,25 @@ function asBuffer(body: Uint8Array | string): Buffer {
     ? Buffer.from(body)
     : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
+
+/** How a WebSocket upgrade is accepted (`CMD_WS_ACCEPT`). */
+export interface WsAcceptCommand {
+  maxPayloadBytes: number;
+  maxBackpressureBytes: number;
+  idleTimeoutMs: number;
+  /** Offer permessage-deflate. */
+  deflate: boolean;
+  /** The `drop` backpressure policy (else `close`). */
+  drop: boolean;
+  /** The request's `Sec-WebSocket-Key` and `Sec-WebSocket-Extensions` (latin1). */
+  key: string;
+  extensions: string;
+  /** Extra 101 headers as flat `[lower-cased name, value or values, …]`. */
+  fields: ReadonlyArray<string | readonly string[]>;
+}
+
+/** The connection a `CMD_WS_PUBLISH` names: none (the message goes to a topic). */
+const PUBLISH_TO = { index: 0xffff_ffff, gen: 0, seq: 0 } as const;
 
 /** Receives a full batch: `len` bytes of the command buffer and the large payloads beside them. */
 export type CommandSink = (len: number, externals: Buffer[] | undefined) => void;
@@ -196,6 +227,128 @@ export class CommandWriter {
     this.len += need;
   }
 
+  /** Queues WS_ACCEPT for upgrade request `to`. */
+  wsAccept(to: CommandAddress, a: WsAcceptCommand): void {
+    const [count, fieldBytes] = measureFields(a.fields);
+    const need =
+      RECORD_HEADER_BYTES + 24 + 8 * count + fieldBytes + padded(a.key.length) + padded(a.extensions.length);
+    this.room(need, false);
+    const i = this.len >>> 2;
+    const w = this.w32;
+    w[i] = CMD_WS_ACCEPT | (((a.deflate ? CF_WS_DEFLATE : 0) | (a.drop ? CF_WS_DROP : 0)) << 8);
+    w[i + 1] = to.index;
+    w[i + 2] = to.gen;
+    w[i + 3] = to.seq;
+    w[i + 4] = a.maxPayloadBytes;
+    w[i + 5] = a.maxBackpressureBytes;
+    w[i + 6] = a.idleTimeoutMs;
+    w[i + 7] = count;
+    w[i + 8] = a.key.length;
+    w[i + 9] = a.extensions.length;
+    let off = this.len + RECORD_HEADER_BYTES + 24 + 8 * count;
+    this.fields(i + 10, off, a.fields);
+    off += fieldBytes;
+    off = this.run(a.key, off);
+    this.run(a.extensions, off);
+    this.len += need;
+  }
+
+  /** Queues WS_SEND: a message of `bytes` bytes (a large one travels beside the buffer). */
+  wsSend(
+    to: CommandAddress,
+    data: Uint8Array | string,
+    bytes: number,
+    binary: boolean,
+    wantDrain: boolean,
+  ): void {
+    const external = bytes >= EXTERNAL_MIN;
+    const inline = external ? 0 : bytes;
+    const need = RECORD_HEADER_BYTES + 4 + padded(inline);
+    this.room(need, external);
+    const i = this.len >>> 2;
+    const w = this.w32;
+    const flags =
+      (binary ? CF_WS_BINARY : 0) | (wantDrain ? CF_WANT_DRAIN : 0) | (external ? CF_EXTERNAL : 0);
+    w[i] = CMD_WS_SEND | (flags << 8);
+    w[i + 1] = to.index;
+    w[i + 2] = to.gen;
+    w[i + 3] = 0;
+    w[i + 4] = external ? this.externals.length : inline;
+    if (external) this.externals.push(asBuffer(data));
+    else this.payload(data, this.len + RECORD_HEADER_BYTES + 4, inline);
+    this.len += need;
+  }
+
+  /**
+   * Queues WS_CLOSE with `code` and a UTF-8 `reason` of `reasonBytes` bytes; `drop`: no
+   * handshake, the engine drops the connection once its queued output started going out.
+   */
+  wsClose(to: CommandAddress, code: number, reason: string, reasonBytes: number, drop = false): void {
+    const need = RECORD_HEADER_BYTES + 8 + padded(reasonBytes);
+    this.room(need, false);
+    const i = this.len >>> 2;
+    const w = this.w32;
+    w[i] = CMD_WS_CLOSE | ((drop ? CF_CLOSE : 0) << 8);
+    w[i + 1] = to.index;
+    w[i + 2] = to.gen;
+    w[i + 3] = 0;
+    w[i + 4] = code;
+    w[i + 5] = reasonBytes;
+    this.payload(reason, this.len + RECORD_HEADER_BYTES + 8, reasonBytes);
+    this.len += need;
+  }
+
+  /** Queues WS_PING with a payload of at most 125 bytes. */
+  wsPing(to: CommandAddress, payload: Uint8Array): void {
+    this.lengthPrefixed(CMD_WS_PING, to, payload, payload.byteLength);
+  }
+
+  /** Queues WS_SUBSCRIBE or WS_UNSUBSCRIBE for `topic` (UTF-8, `topicBytes` long). */
+  wsSubscribe(to: CommandAddress, topic: string, topicBytes: number, on: boolean): void {
+    this.lengthPrefixed(on ? CMD_WS_SUBSCRIBE : CMD_WS_UNSUBSCRIBE, to, topic, topicBytes);
+  }
+
+  /** Queues WS_PUBLISH of a message of `bytes` bytes to `topic`. */
+  wsPublish(
+    topic: string,
+    topicBytes: number,
+    data: Uint8Array | string,
+    bytes: number,
+    binary: boolean,
+  ): void {
+    const external = bytes >= EXTERNAL_MIN;
+    const inline = external ? 0 : bytes;
+    const need = RECORD_HEADER_BYTES + 8 + padded(topicBytes) + padded(inline);
+    this.room(need, external);
+    const i = this.len >>> 2;
+    const w = this.w32;
+    w[i] = CMD_WS_PUBLISH | (((binary ? CF_WS_BINARY : 0) | (external ? CF_EXTERNAL : 0)) << 8);
+    w[i + 1] = PUBLISH_TO.index;
+    w[i + 2] = PUBLISH_TO.gen;
+    w[i + 3] = PUBLISH_TO.seq;
+    w[i + 4] = topicBytes;
+    w[i + 5] = external ? this.externals.length : inline;
+    const off = this.len + RECORD_HEADER_BYTES + 8;
+    this.payload(topic, off, topicBytes);
+    if (external) this.externals.push(asBuffer(data));
+    else this.payload(data, off + padded(topicBytes), inline);
+    this.len += need;
+  }
+
+  private lengthPrefixed(kind: number, to: CommandAddress, data: Uint8Array | string, bytes: number): void {
+    const need = RECORD_HEADER_BYTES + 4 + padded(bytes);
+    this.room(need, false);
+    const i = this.len >>> 2;
+    const w = this.w32;
+    w[i] = kind;
+    w[i + 1] = to.index;
+    w[i + 2] = to.gen;
+    w[i + 3] = 0;
+    w[i + 4] = bytes;
+    this.payload(data, this.len + RECORD_HEADER_BYTES + 4, bytes);
+    this.len += need;
+  }
+
   /** Makes room for a record of `need` bytes (flushing what is queued if it does not fit). */
   private room(need: number, external: boolean): void {
     if (need > this.buffer.length) {
@@ -243,6 +396,7 @@ export class CommandWriter {
   }
 
   private payload(body: Uint8Array | string, off: number, bytes: number): void {
+    if (bytes === 0) return;
     if (bytes & 3) this.w32[(off + bytes) >>> 2] = 0;
     if (typeof body === 'string') writeUtf8(this.buffer, body, off);
     else this.buffer.set(body, off);
@@ -257,4 +411,19 @@ export class CommandWriter {
     this.externals = [];
     this.sink(len, externals.length > 0 ? externals : undefined);
   }
+}
+
+/** Fields as flat `[name, value or values, …]`: how many, and their padded bytes. */
+function measureFields(fields: ReadonlyArray<string | readonly string[]>): [number, number] {
+  let count = 0;
+  let bytes = 0;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = (fields[i] as string).length;
+    const value = fields[i + 1] as string | readonly string[];
+    for (const v of typeof value === 'string' ? [value] : value) {
+      count++;
+      bytes += padded(name) + padded(v.length);
+    }
+  }
+  return [count, bytes];
 }

@@ -21,8 +21,16 @@ import { refuseTlsReload, TlsReloader } from './tls-reload.js';
 import { CommandWriter } from './uring-commands.js';
 import { decodeEvents, decodeFields, type EventVisitor, findField } from './uring-events.js';
 import { type ExchangeHost, type ResponseFields, UringExchange } from './uring-exchange.js';
-import { CMD_CONTINUE, EF_BODY_FOLLOWS, EF_EXPECT_CONTINUE } from './uring-protocol.js';
+import {
+  CMD_CONTINUE,
+  CMD_DESTROY,
+  EF_BODY_FOLLOWS,
+  EF_EXPECT_CONTINUE,
+  EF_UPGRADE,
+} from './uring-protocol.js';
 import { nativeTls } from './uring-tls.js';
+import { isWebSocketUpgrade, UringWebSocketHub } from './uring-websocket.js';
+import { resolveWebSocketLimits, type WebSocketServing } from './websocket.js';
 
 const COMMAND_BUFFER_BYTES = 1 << 20;
 /** Response bytes queued on a connection before `write` asks the caller to wait for drain. */
@@ -67,11 +75,13 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
   private closing: Promise<void> | undefined;
   private readonly flushBound = (): void => this.flushCommands();
   private readonly reloader: TlsReloader | undefined;
+  private readonly wsHub: UringWebSocketHub | undefined;
 
   constructor(
     options: ResolvedListenOptions,
     private readonly handler: RequestHandler,
     engineReason: string,
+    websocket?: WebSocketServing,
   ) {
     const { limits } = options;
     const loaded = loadNative();
@@ -101,6 +111,7 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
           ...limits,
           maxPipelined: PIPELINE_MAX_REQUESTS,
           maxUnsentBytes: PIPELINE_MAX_UNSENT_BYTES,
+          ...(websocket ? { wsIdleTimeoutMs: resolveWebSocketLimits(websocket.limits).idleTimeoutMs } : {}),
           ...tuningFromEnv(),
           ...(options.tls ? { tls: nativeTls(options.tls) } : {}),
         },
@@ -119,6 +130,18 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
         reportKernelTlsFallback(kernelTlsFallbackReason('io_uring', loaded.binding.kernelTlsUnavailable()));
       }
       this.reloader = new TlsReloader(options.tls.source, (tls) => native.reloadTls(nativeTls(tls)));
+    }
+    if (websocket) {
+      this.wsHub = new UringWebSocketHub(websocket, {
+        commands: this.commands,
+        schedule: () => this.scheduleFlush(),
+        destroy: (to) => {
+          this.commands.command(to, CMD_DESTROY, 0);
+          this.scheduleFlush();
+        },
+        peerAddress: (ex) => this.peerAddress(ex),
+      });
+      websocket.attach?.(this.wsHub);
     }
   }
 
@@ -191,6 +214,10 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     if ((flags & (EF_EXPECT_CONTINUE | EF_BODY_FOLLOWS)) === (EF_EXPECT_CONTINUE | EF_BODY_FOLLOWS)) {
       this.command(ex, CMD_CONTINUE, 0);
     }
+    if (flags & EF_UPGRADE && this.wsHub && isWebSocketUpgrade(ex)) {
+      this.wsHub.handleUpgrade(ex);
+      return;
+    }
     this.dispatch(ex);
   }
 
@@ -211,6 +238,7 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
   }
 
   onAborted(index: number, gen: number): void {
+    this.wsHub?.onAborted(index, gen);
     // Requests of this very batch are not tracked yet.
     for (const ex of this.fresh) if (!ex.tracked && ex.index === index && ex.gen === gen) ex.abort();
     const conn = this.conns.get(index);
@@ -221,6 +249,7 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
   }
 
   onDrained(index: number, gen: number, seq: number): void {
+    if (this.wsHub?.onDrained(index, gen)) return;
     this.find(index, gen, seq)?.drained();
   }
 
@@ -229,6 +258,14 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
       return findField(this.events, this.ev32, ex.fieldTable, ex.fieldBytes, ex.fieldCount, wanted);
     this.decodeHeaders(ex);
     return null;
+  }
+
+  onWsMessage(index: number, gen: number, chunk: Buffer, binary: boolean, last: boolean): void {
+    this.wsHub?.onMessage(index, gen, chunk, binary, last);
+  }
+
+  onWsClose(index: number, gen: number, code: number, reason: string): void {
+    this.wsHub?.onClose(index, gen, code, reason);
   }
 
   decodeHeaders(ex: UringExchange): void {
@@ -344,7 +381,7 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     this.scheduleFlush();
   }
 
-  private scheduleFlush(): void {
+  scheduleFlush(): void {
     if (!this.inBatch && !this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushBound);
@@ -416,12 +453,16 @@ function tuningFromEnv(): { sqpollIdleMs?: number; sendZcMinBytes?: number } {
  * await server.close();
  * ```
  */
-export async function listenUring(options: ListenOptions, handler: RequestHandler): Promise<EngineServer> {
+export async function listenUring(
+  options: ListenOptions,
+  handler: RequestHandler,
+  websocket?: WebSocketServing,
+): Promise<EngineServer> {
   const resolved = resolveListenOptions(options);
   if (typeof handler !== 'function') {
     throw new ZephyrEngineError('ZEPHYR_ERR_INVALID_ARGUMENT', 'listenUring: handler must be a function');
   }
-  return startUring(resolved, handler, 'io_uring (the probe set up a ring)');
+  return startUring(resolved, handler, 'io_uring (the probe set up a ring)', websocket);
 }
 
 /** Starts an io_uring listener from options already validated (and TLS files already read). */
@@ -429,6 +470,7 @@ export function startUring(
   resolved: ResolvedListenOptions,
   handler: RequestHandler,
   reason: string,
+  websocket?: WebSocketServing,
 ): EngineServer {
-  return new UringHost({ ...resolved, engine: 'io_uring' }, handler, reason);
+  return new UringHost({ ...resolved, engine: 'io_uring' }, handler, reason, websocket);
 }

@@ -2,12 +2,15 @@
 // `crates/zephyr-uring/src/protocol/events.rs`; constants: the generated `uring-protocol.ts`.
 import {
   EF_LAST,
+  EF_WS_BINARY,
   EV_ABORTED,
   EV_BODY,
   EV_BODY_ERROR,
   EV_DRAINED,
   EV_FILE_SENT,
   EV_REQUEST,
+  EV_WS_CLOSE,
+  EV_WS_MESSAGE,
   padded,
 } from './uring-protocol.js';
 
@@ -34,6 +37,10 @@ export interface EventVisitor {
   onAborted(index: number, gen: number): void;
   /** Request `seq`'s output, and all before it, has been sent. */
   onDrained(index: number, gen: number, seq: number): void;
+  /** A piece of a WebSocket message (`chunk` is a copy); `last`: the message is complete. */
+  onWsMessage(index: number, gen: number, chunk: Buffer, binary: boolean, last: boolean): void;
+  /** A WebSocket connection ended with `code` and `reason`. */
+  onWsClose(index: number, gen: number, code: number, reason: string): void;
 }
 
 /** Decodes the first `len` bytes of `ev` (`w` is its u32 view) into calls on `visitor`. */
@@ -95,6 +102,26 @@ export function decodeEvents(ev: Buffer, w: Uint32Array, len: number, visitor: E
     if (kind === EV_DRAINED) {
       visitor.onDrained(index, gen, seq);
       p += 4;
+      continue;
+    }
+    if (kind === EV_WS_MESSAGE) {
+      const n = w[p + 4] as number;
+      const start = (p + 5) * 4;
+      visitor.onWsMessage(
+        index,
+        gen,
+        Buffer.from(ev.subarray(start, start + n)),
+        (flags & EF_WS_BINARY) !== 0,
+        (flags & EF_LAST) !== 0,
+      );
+      p += 5 + (padded(n) >>> 2);
+      continue;
+    }
+    if (kind === EV_WS_CLOSE) {
+      const n = w[p + 5] as number;
+      const start = (p + 6) * 4;
+      visitor.onWsClose(index, gen, w[p + 4] as number, ev.toString('utf8', start, start + n));
+      p += 6 + (padded(n) >>> 2);
       continue;
     }
     throw new Error(

@@ -517,6 +517,18 @@ export class UringExchange implements EngineRequest, EngineResponse {
     }
   }
 
+  /** The client went away, or the response was destroyed. */
+  get gone(): boolean {
+    return this.dead;
+  }
+
+  /** The engine answered this upgrade request with a 101: the exchange is over. */
+  upgraded(): void {
+    this._headersSent = true;
+    this._finished = true;
+    this.host.release(this);
+  }
+
   /** Whether an abort should still be reported to this exchange. */
   get open(): boolean {
     return !this.dead && (!this._finished || !this.bodyComplete || this.fileSettle !== undefined);

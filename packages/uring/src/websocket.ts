@@ -41,6 +41,37 @@ export const defaultWebSocketLimits: Readonly<WebSocketLimits> = Object.freeze({
 /** What `send` did: `sent` (handed to the socket), `buffered` (queued; a `drain` follows), `dropped` (over the backpressure limit, or closed). */
 export type WebSocketSendStatus = 'sent' | 'buffered' | 'dropped';
 
+/** Longest topic name, in UTF-8 bytes: topics are names, not payloads. */
+export const MAX_TOPIC_BYTES = 1024;
+
+/** Checks a topic name (a non-empty string of at most {@link MAX_TOPIC_BYTES}); returns its byte length. */
+export function checkTopic(topic: unknown, what: string): number {
+  if (typeof topic !== 'string' || topic === '') {
+    throw new InvalidArgumentError(`${what}: topic must be a non-empty string`);
+  }
+  const bytes = Buffer.byteLength(topic);
+  if (bytes > MAX_TOPIC_BYTES) {
+    throw new InvalidArgumentError(
+      `${what}: topic is ${bytes} bytes, over the ${MAX_TOPIC_BYTES}-byte limit`,
+    );
+  }
+  return bytes;
+}
+
+/** Checks what `close(code, reason)` was given: a code an endpoint may send (1000–1014 less the
+ * reserved 1004–1006, or 3000–4999) and a reason of at most 123 UTF-8 bytes; returns its bytes. */
+export function checkClose(code: unknown, reason: unknown): number {
+  const ok =
+    Number.isInteger(code) &&
+    (((code as number) >= 1000 && (code as number) <= 1014 && ![1004, 1005, 1006].includes(code as number)) ||
+      ((code as number) >= 3000 && (code as number) <= 4999));
+  if (!ok) throw new InvalidArgumentError(`close: invalid close code ${String(code)}`);
+  if (typeof reason !== 'string') throw new InvalidArgumentError('close: reason must be a string');
+  const bytes = Buffer.byteLength(reason);
+  if (bytes > 123) throw new InvalidArgumentError(`close: reason is ${bytes} bytes, over 123`);
+  return bytes;
+}
+
 /** Close code an engine uses for a slow consumer past `maxBackpressureBytes` (RFC 6455 1013, "try again later"). */
 export const CLOSE_BACKPRESSURE = 1013;
 /** Close code for an idle connection (1001, "going away"). */

@@ -56,9 +56,31 @@ describe('JS↔native record protocol (golden buffers shared with the Rust tests
     writer.command(at(B, 3), CMD_PAUSE, 0);
     writer.command(at(B, 3), CMD_RESUME, 0);
     writer.command(at(A, 1), CMD_DESTROY, 0);
+    writer.wsAccept(at(B, 4), {
+      maxPayloadBytes: 1 << 24,
+      maxBackpressureBytes: 1 << 20,
+      idleTimeoutMs: 120_000,
+      deflate: true,
+      drop: true,
+      key: 'dGhlIHNhbXBsZSBub25jZQ==',
+      extensions: 'permessage-deflate; client_max_window_bits',
+      fields: ['sec-websocket-protocol', 'chat'],
+    });
+    const ws = at(B, 0);
+    const message = Buffer.alloc(32 * 1024, 3);
+    const published = Buffer.alloc(20 * 1024, 4);
+    writer.wsSend(ws, 'hi!', 3, false, false);
+    writer.wsSend(ws, message, message.length, true, true);
+    writer.wsClose(ws, 4000, 'bye', 3);
+    writer.wsClose(ws, 1006, '', 0, true);
+    writer.wsPing(ws, Buffer.from('p'));
+    writer.wsSubscribe(ws, 'room:1', 6, true);
+    writer.wsSubscribe(ws, 'room:1', 6, false);
+    writer.wsPublish('room:1', 6, 'hello all', 9, false);
+    writer.wsPublish('t', 1, published, published.length, true);
     writer.flush();
     expect(packed).toEqual(golden('commands.bin'));
-    expect(externals).toEqual([big, bigger]);
+    expect(externals).toEqual([big, bigger, message, published]);
   });
 
   it('decodes the event records the Rust writer packs', () => {
@@ -77,6 +99,9 @@ describe('JS↔native record protocol (golden buffers shared with the Rust tests
       onFileSent: (index, gen, seq, errno) => seen.push(['fileSent', index, gen, seq, errno]),
       onAborted: (index, gen) => seen.push(['aborted', index, gen]),
       onDrained: (index, gen, seq) => seen.push(['drained', index, gen, seq]),
+      onWsMessage: (index, gen, chunk, binary, last) =>
+        seen.push(['wsMessage', index, gen, [...chunk], binary, last]),
+      onWsClose: (index, gen, code, reason) => seen.push(['wsClose', index, gen, code, reason]),
     };
     decodeEvents(copy, w, copy.length, visitor);
     expect(seen).toEqual([
@@ -100,6 +125,10 @@ describe('JS↔native record protocol (golden buffers shared with the Rust tests
       ['fileSent', 3, 7, 5, -32],
       ['aborted', 4, 0xff_ffff],
       ['drained', 3, 7, 6],
+      ['wsMessage', 4, 0xff_ffff, [...Buffer.from('hel')], false, false],
+      ['wsMessage', 4, 0xff_ffff, [...Buffer.from('lo')], false, true],
+      ['wsMessage', 4, 0xff_ffff, [0, 1, 2, 3, 4], true, true],
+      ['wsClose', 4, 0xff_ffff, 1000, 'done'],
     ]);
   });
 });

@@ -43,6 +43,15 @@ fuzz_target!(|data: &[u8]| {
             }
             Applied::Write(_, _, body, _) => check_body(body),
             Applied::SendFile(_, _, _, fields, _) => assert!(fields_fit(fields)),
+            Applied::WsAccept(_, _, a) => {
+                assert!(fields_fit(&a.fields));
+                assert!(a.key.len() + a.extensions.len() <= buf.len());
+            }
+            Applied::WsSend(_, body, _, _) => check_body(body),
+            Applied::WsPublish(topic, body, _) => {
+                assert!(topic.len() <= buf.len());
+                check_body(body);
+            }
             _ => {}
         }
     }
@@ -73,6 +82,16 @@ fuzz_target!(|data: &[u8]| {
             Applied::Continue(id, seq) => enc.send_continue(*id, *seq),
             Applied::Pause(id, paused) => enc.pause(*id, 0, *paused),
             Applied::Destroy(id) => enc.destroy(*id, 0),
+            Applied::WsAccept(id, seq, a) => enc.ws_accept(*id, *seq, a),
+            Applied::WsSend(id, body, binary, drain) => {
+                enc.ws_send(*id, encoded(body), *binary, *drain)
+            }
+            Applied::WsClose(id, code, reason, drop) => enc.ws_close(*id, *code, reason, *drop),
+            Applied::WsPing(id, payload) => enc.ws_ping(*id, payload),
+            Applied::WsSubscribe(id, topic, on) => enc.ws_subscribe(*id, topic, *on),
+            Applied::WsPublish(topic, body, binary) => {
+                enc.ws_publish(topic, encoded(body), *binary)
+            }
         }
     }
     let mut again = CommandLog::default();

@@ -11,12 +11,25 @@
 //! * `CMD_SEND_FILE`: `[status, field count, fd, offset lo, offset hi, length lo, length hi]`,
 //!   then the fields as for `CMD_RESPONSE`.
 //! * `CMD_CONTINUE`, `CMD_PAUSE`, `CMD_RESUME`, `CMD_DESTROY`: the header only.
+//! * `CMD_WS_ACCEPT` (seq: the upgrade request): `[max payload, max backpressure, idle timeout
+//!   ms, field count, key len, extensions len]`, then the fields as for `CMD_RESPONSE` (extra
+//!   101 headers), the `Sec-WebSocket-Key`, the offered `Sec-WebSocket-Extensions`.
+//!   `CF_WS_DEFLATE`: permessage-deflate may be negotiated; `CF_WS_DROP`: the drop policy.
+//! * `CMD_WS_SEND`: `[len]` then the message (`CF_EXTERNAL` as for `CMD_WRITE`); `CF_WS_BINARY`,
+//!   `CF_WANT_DRAIN` (EV_DRAINED with the upgrade's seq once the output is sent).
+//! * `CMD_WS_CLOSE`: `[code, reason len]` then the reason; `CF_CLOSE`: no handshake, drop the
+//!   connection once the output queued so far has started going out (a slow consumer). `CMD_WS_PING`: `[len]` then the payload.
+//! * `CMD_WS_SUBSCRIBE`, `CMD_WS_UNSUBSCRIBE`: `[topic len]` then the topic.
+//! * `CMD_WS_PUBLISH` (no connection: index and generation are ignored): `[topic len, len]`, the
+//!   topic, then the message (`CF_EXTERNAL` as for `CMD_WRITE`); `CF_WS_BINARY`.
 
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 use super::{
-    padded, CF_BORROWED_FD, CF_CLOSE, CF_END, CF_EXTERNAL, CF_LENGTH, CF_WANT_DRAIN, CMD_CONTINUE,
-    CMD_DESTROY, CMD_PAUSE, CMD_RESPONSE, CMD_RESUME, CMD_SEND_FILE, CMD_WRITE,
+    padded, CF_BORROWED_FD, CF_CLOSE, CF_END, CF_EXTERNAL, CF_LENGTH, CF_WANT_DRAIN, CF_WS_BINARY,
+    CF_WS_DEFLATE, CF_WS_DROP, CMD_CONTINUE, CMD_DESTROY, CMD_PAUSE, CMD_RESPONSE, CMD_RESUME,
+    CMD_SEND_FILE, CMD_WRITE, CMD_WS_ACCEPT, CMD_WS_CLOSE, CMD_WS_PING, CMD_WS_PUBLISH,
+    CMD_WS_SEND, CMD_WS_SUBSCRIBE, CMD_WS_UNSUBSCRIBE,
 };
 use crate::conn::ConnId;
 use crate::send::ExternalBytes;
@@ -69,6 +82,20 @@ impl<'a> Fields<'a> {
 
     pub fn len(&self) -> usize {
         self.table.len() / 8
+    }
+
+    /// Encodes `pairs` as a command carries them: `(table, bytes)` for [`Fields::parts`].
+    pub fn encode(pairs: &[(&[u8], &[u8])]) -> (Vec<u8>, Vec<u8>) {
+        let mut enc = CommandEncoder::default();
+        enc.fields(pairs);
+        let split = pairs.len() * 8;
+        let bytes = enc.buf.split_off(split);
+        (enc.buf, bytes)
+    }
+
+    /// Fields over what [`Fields::encode`] produced.
+    pub fn parts(table: &'a [u8], bytes: &'a [u8]) -> Fields<'a> {
+        Fields { table, bytes }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -140,6 +167,27 @@ pub struct FileCommand {
     pub close: bool,
 }
 
+/// How a WebSocket upgrade is accepted (`CMD_WS_ACCEPT`).
+#[derive(Debug, Clone, Copy)]
+pub struct WsAccept<'a> {
+    /// Largest message after decompression, over all fragments (1009 past it).
+    pub max_payload: u32,
+    /// Output bytes queued past which a send is dropped or the connection closed.
+    pub max_backpressure: u32,
+    /// Silence after which the connection is pinged (at half) and closed with 1001; 0: never.
+    pub idle_timeout_ms: u32,
+    /// Extra headers of the 101 (e.g. the chosen subprotocol).
+    pub fields: Fields<'a>,
+    /// The request's `Sec-WebSocket-Key`.
+    pub key: &'a [u8],
+    /// The request's `Sec-WebSocket-Extensions` offers.
+    pub extensions: &'a [u8],
+    /// permessage-deflate may be negotiated.
+    pub deflate: bool,
+    /// Past max backpressure, drop the message (else close the connection).
+    pub drop_policy: bool,
+}
+
 /// What the commands act on. `E` is the host's large-payload type (a JS Buffer in the binding).
 pub trait CommandTarget<E> {
     /// Starts response `seq` (writes its head) with its first body bytes.
@@ -158,6 +206,19 @@ pub trait CommandTarget<E> {
     fn send_continue(&mut self, id: ConnId, seq: u32);
     fn pause(&mut self, id: ConnId, paused: bool);
     fn destroy(&mut self, id: ConnId);
+    // The WebSocket commands are ignored by targets that serve HTTP only (test doubles).
+    /// Accepts the upgrade request `seq`: writes the 101 and makes the connection a WebSocket.
+    fn ws_accept(&mut self, _id: ConnId, _seq: u32, _accept: &WsAccept<'_>) {}
+    /// Sends a message on a WebSocket connection.
+    fn ws_send(&mut self, _id: ConnId, _body: Body<'_, E>, _binary: bool, _want_drain: bool) {}
+    /// Starts the close handshake (`drop`: drops the connection once its output moved instead).
+    fn ws_close(&mut self, _id: ConnId, _code: u16, _reason: &[u8], _drop: bool) {}
+    /// Sends a ping.
+    fn ws_ping(&mut self, _id: ConnId, _payload: &[u8]) {}
+    /// Subscribes (`on`) or unsubscribes the connection to `topic`.
+    fn ws_subscribe(&mut self, _id: ConnId, _topic: &[u8], _on: bool) {}
+    /// Sends a message to every subscriber of `topic`.
+    fn ws_publish(&mut self, _topic: &[u8], _body: Body<'_, E>, _binary: bool) {}
 }
 
 struct Reader<'a> {
@@ -293,6 +354,62 @@ pub fn apply<E>(
             CMD_PAUSE => target.pause(id, true),
             CMD_RESUME => target.pause(id, false),
             CMD_DESTROY => target.destroy(id),
+            CMD_WS_ACCEPT => {
+                let max_payload = r.word()?;
+                let max_backpressure = r.word()?;
+                let idle_timeout_ms = r.word()?;
+                let count = r.word()?;
+                let key_len = r.word()? as usize;
+                let ext_len = r.word()? as usize;
+                let fields = r.fields(count)?;
+                let key = r.bytes(key_len)?;
+                let extensions = r.bytes(ext_len)?;
+                let accept = WsAccept {
+                    max_payload,
+                    max_backpressure,
+                    idle_timeout_ms,
+                    fields,
+                    key,
+                    extensions,
+                    deflate: flags & CF_WS_DEFLATE != 0,
+                    drop_policy: flags & CF_WS_DROP != 0,
+                };
+                target.ws_accept(id, seq, &accept);
+            }
+            CMD_WS_SEND => {
+                let len = r.word()? as usize;
+                let body = body(&mut r, flags, len, externals)?;
+                target.ws_send(
+                    id,
+                    body,
+                    flags & CF_WS_BINARY != 0,
+                    flags & CF_WANT_DRAIN != 0,
+                );
+            }
+            CMD_WS_CLOSE => {
+                let code =
+                    u16::try_from(r.word()?).map_err(|_| BadCommand("close code out of range"))?;
+                let len = r.word()? as usize;
+                let reason = r.bytes(len)?;
+                target.ws_close(id, code, reason, flags & CF_CLOSE != 0);
+            }
+            CMD_WS_PING => {
+                let len = r.word()? as usize;
+                let payload = r.bytes(len)?;
+                target.ws_ping(id, payload);
+            }
+            CMD_WS_SUBSCRIBE | CMD_WS_UNSUBSCRIBE => {
+                let len = r.word()? as usize;
+                let topic = r.bytes(len)?;
+                target.ws_subscribe(id, topic, kind == CMD_WS_SUBSCRIBE);
+            }
+            CMD_WS_PUBLISH => {
+                let topic_len = r.word()? as usize;
+                let len = r.word()? as usize;
+                let topic = r.bytes(topic_len)?;
+                let body = body(&mut r, flags, len, externals)?;
+                target.ws_publish(topic, body, flags & CF_WS_BINARY != 0);
+            }
             _ => return Err(BadCommand("unknown command kind")),
         }
     }
@@ -342,6 +459,30 @@ impl<E: ExternalBytes + 'static> CommandTarget<E> for Server {
 
     fn destroy(&mut self, id: ConnId) {
         Server::destroy(self, id);
+    }
+
+    fn ws_accept(&mut self, id: ConnId, seq: u32, accept: &WsAccept<'_>) {
+        Server::ws_accept(self, id, seq, accept);
+    }
+
+    fn ws_send(&mut self, id: ConnId, body: Body<'_, E>, binary: bool, want_drain: bool) {
+        Server::ws_send(self, id, boxed(body), binary, want_drain);
+    }
+
+    fn ws_close(&mut self, id: ConnId, code: u16, reason: &[u8], drop: bool) {
+        Server::ws_close(self, id, code, reason, drop);
+    }
+
+    fn ws_ping(&mut self, id: ConnId, payload: &[u8]) {
+        Server::ws_ping(self, id, payload);
+    }
+
+    fn ws_subscribe(&mut self, id: ConnId, topic: &[u8], on: bool) {
+        Server::ws_subscribe(self, id, topic, on);
+    }
+
+    fn ws_publish(&mut self, topic: &[u8], body: Body<'_, E>, binary: bool) {
+        Server::ws_publish(self, topic, boxed(body), binary);
     }
 }
 
@@ -471,6 +612,93 @@ impl CommandEncoder {
     pub fn destroy(&mut self, id: ConnId, seq: u32) {
         self.header(CMD_DESTROY, 0, id, seq);
     }
+
+    pub fn ws_accept(&mut self, id: ConnId, seq: u32, a: &OwnedWsAccept) {
+        let flags = (if a.deflate { CF_WS_DEFLATE } else { 0 })
+            | (if a.drop_policy { CF_WS_DROP } else { 0 });
+        self.header(CMD_WS_ACCEPT, flags, id, seq);
+        self.word(a.max_payload);
+        self.word(a.max_backpressure);
+        self.word(a.idle_timeout_ms);
+        self.word(a.fields.len() as u32);
+        self.word(a.key.len() as u32);
+        self.word(a.extensions.len() as u32);
+        let fields: Vec<(&[u8], &[u8])> = a
+            .fields
+            .iter()
+            .map(|(n, v)| (n.as_slice(), v.as_slice()))
+            .collect();
+        self.fields(&fields);
+        self.bytes(&a.key);
+        self.bytes(&a.extensions);
+    }
+
+    pub fn ws_send(&mut self, id: ConnId, body: EncodedBody<'_>, binary: bool, want_drain: bool) {
+        let (ext, len) = Self::body_flags(body);
+        let flags = ext
+            | (if binary { CF_WS_BINARY } else { 0 })
+            | (if want_drain { CF_WANT_DRAIN } else { 0 });
+        self.header(CMD_WS_SEND, flags, id, 0);
+        self.word(len);
+        if let EncodedBody::Bytes(b) = body {
+            self.bytes(b);
+        }
+    }
+
+    pub fn ws_close(&mut self, id: ConnId, code: u16, reason: &[u8], drop: bool) {
+        self.header(CMD_WS_CLOSE, if drop { CF_CLOSE } else { 0 }, id, 0);
+        self.word(u32::from(code));
+        self.word(reason.len() as u32);
+        self.bytes(reason);
+    }
+
+    pub fn ws_ping(&mut self, id: ConnId, payload: &[u8]) {
+        self.header(CMD_WS_PING, 0, id, 0);
+        self.word(payload.len() as u32);
+        self.bytes(payload);
+    }
+
+    pub fn ws_subscribe(&mut self, id: ConnId, topic: &[u8], on: bool) {
+        let kind = if on {
+            CMD_WS_SUBSCRIBE
+        } else {
+            CMD_WS_UNSUBSCRIBE
+        };
+        self.header(kind, 0, id, 0);
+        self.word(topic.len() as u32);
+        self.bytes(topic);
+    }
+
+    pub fn ws_publish(&mut self, topic: &[u8], body: EncodedBody<'_>, binary: bool) {
+        let (ext, len) = Self::body_flags(body);
+        let flags = ext | (if binary { CF_WS_BINARY } else { 0 });
+        self.header(CMD_WS_PUBLISH, flags, PUBLISH_CONN, 0);
+        self.word(topic.len() as u32);
+        self.word(len);
+        self.bytes(topic);
+        if let EncodedBody::Bytes(b) = body {
+            self.bytes(b);
+        }
+    }
+}
+
+/// The connection a `CMD_WS_PUBLISH` record names (none: it goes to a topic).
+pub const PUBLISH_CONN: ConnId = ConnId {
+    index: u32::MAX,
+    gen: 0,
+};
+
+/// [`WsAccept`] with owned bytes, as [`CommandLog`] records it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OwnedWsAccept {
+    pub max_payload: u32,
+    pub max_backpressure: u32,
+    pub idle_timeout_ms: u32,
+    pub fields: OwnedFields,
+    pub key: Vec<u8>,
+    pub extensions: Vec<u8>,
+    pub deflate: bool,
+    pub drop_policy: bool,
 }
 
 /// Owned response fields, as [`CommandLog`] records them.
@@ -500,6 +728,16 @@ pub enum Applied<E> {
     Continue(ConnId, u32),
     Pause(ConnId, bool),
     Destroy(ConnId),
+    WsAccept(ConnId, u32, OwnedWsAccept),
+    /// Connection, message, binary, want drain.
+    WsSend(ConnId, LoggedBody<E>, bool, bool),
+    /// Connection, code, reason, drop (no handshake).
+    WsClose(ConnId, u16, Vec<u8>, bool),
+    WsPing(ConnId, Vec<u8>),
+    /// Connection, topic, subscribe (else unsubscribe).
+    WsSubscribe(ConnId, Vec<u8>, bool),
+    /// Topic, message, binary.
+    WsPublish(Vec<u8>, LoggedBody<E>, bool),
 }
 
 /// A [`CommandTarget`] that records what it is told (tests, golden buffers, fuzzing).
@@ -562,5 +800,40 @@ impl<E> CommandTarget<E> for CommandLog<E> {
     }
     fn destroy(&mut self, id: ConnId) {
         self.applied.push(Applied::Destroy(id));
+    }
+    fn ws_accept(&mut self, id: ConnId, seq: u32, a: &WsAccept<'_>) {
+        self.applied.push(Applied::WsAccept(
+            id,
+            seq,
+            OwnedWsAccept {
+                max_payload: a.max_payload,
+                max_backpressure: a.max_backpressure,
+                idle_timeout_ms: a.idle_timeout_ms,
+                fields: owned(a.fields),
+                key: a.key.to_vec(),
+                extensions: a.extensions.to_vec(),
+                deflate: a.deflate,
+                drop_policy: a.drop_policy,
+            },
+        ));
+    }
+    fn ws_send(&mut self, id: ConnId, body: Body<'_, E>, binary: bool, want_drain: bool) {
+        self.applied
+            .push(Applied::WsSend(id, logged(body), binary, want_drain));
+    }
+    fn ws_close(&mut self, id: ConnId, code: u16, reason: &[u8], drop: bool) {
+        self.applied
+            .push(Applied::WsClose(id, code, reason.to_vec(), drop));
+    }
+    fn ws_ping(&mut self, id: ConnId, payload: &[u8]) {
+        self.applied.push(Applied::WsPing(id, payload.to_vec()));
+    }
+    fn ws_subscribe(&mut self, id: ConnId, topic: &[u8], on: bool) {
+        self.applied
+            .push(Applied::WsSubscribe(id, topic.to_vec(), on));
+    }
+    fn ws_publish(&mut self, topic: &[u8], body: Body<'_, E>, binary: bool) {
+        self.applied
+            .push(Applied::WsPublish(topic.to_vec(), logged(body), binary));
     }
 }

@@ -6,10 +6,13 @@
 //!   `(name len, value len)`, then the method, target, names and values, body; byte runs padded.
 //! * BODY: `[len]` then the bytes. BODY_ERROR: `[status]`. FILE_SENT: `[errno or 0]`.
 //! * ABORTED, DRAINED: the header only.
+//! * WS_MESSAGE: `[len]` then the bytes (`EF_LAST`, `EF_WS_BINARY`). WS_CLOSE: `[code, reason
+//!   len]` then the reason. Their seq is the upgrade request's.
 
 use super::{
     padded, EF_BODY_FOLLOWS, EF_EXPECT_CONTINUE, EF_HTTP10, EF_KEEP_ALIVE, EF_LAST, EF_UPGRADE,
-    EV_ABORTED, EV_BODY, EV_BODY_ERROR, EV_DRAINED, EV_FILE_SENT, EV_REQUEST, RECORD_HEADER_BYTES,
+    EF_WS_BINARY, EV_ABORTED, EV_BODY, EV_BODY_ERROR, EV_DRAINED, EV_FILE_SENT, EV_REQUEST,
+    EV_WS_CLOSE, EV_WS_MESSAGE, RECORD_HEADER_BYTES,
 };
 use crate::conn::{ConnId, EventSink, RequestEvent};
 use crate::http1::Version;
@@ -224,5 +227,21 @@ impl EventSink for EventWriter {
 
     fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32) {
         self.small(EV_FILE_SENT, conn, seq, Some(error as u32));
+    }
+
+    fn ws_message(&mut self, conn: ConnId, seq: u32, chunk: &[u8], binary: bool, last: bool) {
+        let flags = (if last { EF_LAST } else { 0 }) | (if binary { EF_WS_BINARY } else { 0 });
+        self.header(EV_WS_MESSAGE, flags, conn, seq, 20 + padded(chunk.len()));
+        self.word(chunk.len() as u32);
+        self.bytes(chunk);
+    }
+
+    fn ws_close(&mut self, conn: ConnId, seq: u32, code: u16, reason: &[u8]) {
+        // A close reason fits a control frame (123 bytes): the record is a small one.
+        let reason = &reason[..reason.len().min(123)];
+        self.header(EV_WS_CLOSE, 0, conn, seq, 24 + padded(reason.len()));
+        self.word(u32::from(code));
+        self.word(reason.len() as u32);
+        self.bytes(reason);
     }
 }

@@ -24,7 +24,7 @@ macro_rules! constants {
 
 constants! {
     /// Bumped whenever a record's layout or a constant's meaning changes.
-    LAYOUT_VERSION = 4;
+    LAYOUT_VERSION = 5;
 
     /// Event kind (native → JS): a request head (and its body when it came along).
     EV_REQUEST = 1;
@@ -38,6 +38,11 @@ constants! {
     EV_DRAINED = 5;
     /// A sendFile body finished; the record carries 0 or a negative errno.
     EV_FILE_SENT = 6;
+    /// A piece of a WebSocket message (`EF_LAST` on the last piece, `EF_WS_BINARY` for binary).
+    EV_WS_MESSAGE = 7;
+    /// A WebSocket connection ended; the record carries the close code and reason (once per
+    /// connection; a connection that vanishes without one is reported by EV_ABORTED).
+    EV_WS_CLOSE = 8;
 
     /// Event flag: the request is HTTP/1.0.
     EF_HTTP10 = 1;
@@ -51,6 +56,8 @@ constants! {
     EF_UPGRADE = 16;
     /// The last piece of a body.
     EF_LAST = 32;
+    /// A WebSocket message is binary (else text, valid UTF-8).
+    EF_WS_BINARY = 64;
 
     /// Command kind (JS → native): body bytes of a started response (inline, or an external
     /// buffer by index); the engine frames them.
@@ -67,6 +74,21 @@ constants! {
     CMD_DESTROY = 6;
     /// A response's status and fields, with its first body bytes; the engine writes the head.
     CMD_RESPONSE = 7;
+    /// Accept a WebSocket upgrade: the engine writes the 101 (negotiating permessage-deflate)
+    /// and the connection becomes a WebSocket session.
+    CMD_WS_ACCEPT = 8;
+    /// Send a WebSocket message (inline bytes or an external buffer).
+    CMD_WS_SEND = 9;
+    /// Start the WebSocket close handshake with a code and reason.
+    CMD_WS_CLOSE = 10;
+    /// Send a WebSocket ping.
+    CMD_WS_PING = 11;
+    /// Subscribe the connection to a topic.
+    CMD_WS_SUBSCRIBE = 12;
+    /// Unsubscribe the connection from a topic.
+    CMD_WS_UNSUBSCRIBE = 13;
+    /// Publish a message to every subscriber of a topic (framed once, fanned out natively).
+    CMD_WS_PUBLISH = 14;
 
     /// Command flag: the response is complete.
     CF_END = 1;
@@ -80,6 +102,12 @@ constants! {
     CF_BORROWED_FD = 16;
     /// CMD_RESPONSE: the length words hold the whole body's length.
     CF_LENGTH = 32;
+    /// CMD_WS_ACCEPT: offer permessage-deflate.
+    CF_WS_DEFLATE = 64;
+    /// CMD_WS_ACCEPT: past max backpressure, drop the message (else close the connection).
+    CF_WS_DROP = 128;
+    /// CMD_WS_SEND, CMD_WS_PUBLISH: a binary message (else text).
+    CF_WS_BINARY = 256;
 }
 
 /// Bytes in the header every record starts with.

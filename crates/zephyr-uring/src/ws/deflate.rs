@@ -119,6 +119,11 @@ impl Deflate {
         }
     }
 
+    /// The negotiated parameters.
+    pub(crate) fn params(&self) -> DeflateParams {
+        self.params
+    }
+
     /// Inflates a chunk of a compressed message into `out`, never past `max_len` bytes;
     /// `last` marks the end of the message (the sync tail is fed then).
     pub(crate) fn inflate(

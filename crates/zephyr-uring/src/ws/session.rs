@@ -180,6 +180,33 @@ impl WsSession {
         self.deflate.is_some()
     }
 
+    /// The negotiated permessage-deflate parameters, if any.
+    pub fn deflate_params(&self) -> Option<DeflateParams> {
+        self.deflate.as_ref().map(Deflate::params)
+    }
+
+    /// Queues a message of `opcode` (text or binary; compressed when negotiated). The caller
+    /// vouches that a text payload is UTF-8. False once closing.
+    pub fn send(&mut self, opcode: Opcode, payload: &[u8]) -> bool {
+        self.send_message(opcode, payload)
+    }
+
+    /// Frames a message compressed on its own (no history: a fresh compressor with an LZ77 window
+    /// of `window_bits`), for [`send_framed`](Self::send_framed) on every session whose
+    /// [`deflate_params`](Self::deflate_params) say `server_no_context_takeover` with that
+    /// window: such a peer expects no history, so one compressed frame serves them all.
+    pub fn frame_compressed(opcode: Opcode, payload: &[u8], window_bits: u8) -> Vec<u8> {
+        let compressed = Deflate::new(DeflateParams {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            server_max_window_bits: window_bits,
+        })
+        .deflate(payload);
+        let mut out = Vec::with_capacity(compressed.len() + MAX_FRAME_HEADER_BYTES);
+        write_frame(&mut out, opcode, true, &compressed);
+        out
+    }
+
     /// Queues a text message (compressed when negotiated). False once closing.
     pub fn send_text(&mut self, text: &str) -> bool {
         self.send_message(Opcode::Text, text.as_bytes())

@@ -422,3 +422,31 @@ fn reading_stops_after_each_message_so_replies_precede_a_later_error() {
     assert_eq!(&out[..7], b"\x81\x05first");
     assert_eq!(out[7], 0x88);
 }
+
+#[test]
+fn a_message_compressed_once_for_many_inflates_on_its_own() {
+    let text = "the same news for every subscriber ".repeat(40);
+    let frame = WsSession::frame_compressed(Opcode::Text, text.as_bytes(), 10);
+    assert_eq!(frame[0], 0x80 | 0x40 | 0x01, "FIN, RSV1 (compressed), text");
+    let (len, header) = match frame[1] {
+        126 => (u16::from_be_bytes([frame[2], frame[3]]) as usize, 4),
+        n => (n as usize, 2),
+    };
+    assert!(len < text.len() / 4, "it is compressed");
+    // Any receiver's inflater decodes it, whatever it inflated before (no history is used).
+    let params = DeflateParams {
+        server_no_context_takeover: false,
+        client_no_context_takeover: false,
+        server_max_window_bits: 15,
+    };
+    let mut inflater = Deflate::new(params);
+    let mut out = Vec::new();
+    let mut warm = Deflate::new(params);
+    let earlier = warm.deflate(b"something said before");
+    inflater.inflate(&earlier, true, &mut out, 1 << 20).unwrap();
+    out.clear();
+    inflater
+        .inflate(&frame[header..header + len], true, &mut out, 1 << 20)
+        .unwrap();
+    assert_eq!(out, text.as_bytes());
+}

@@ -14,6 +14,7 @@ import type { PathParams } from '../path-params.js';
 import type { RouteContext } from '../route-schema.js';
 import { CLOSE_INVALID_MESSAGE, type MessageIssue, WebSocketMessageError } from './message-error.js';
 import { UpgradeResponse } from './upgrade-response.js';
+import { joinWorkerRelay } from './worker-relay.js';
 import { encodeMessage, type WebSocketData, ZephyrWebSocket } from './zephyr-websocket.js';
 
 /** What a route's `message` receives: the schema's output, else text as a string and binary as a Buffer. */
@@ -94,6 +95,9 @@ export class WebSocketRoutes {
   readonly #upgrading = new WeakSet<EngineRequest>();
   readonly #accepted = new WeakMap<EngineRequest, Accepted>();
   readonly #hubs = new Set<WebSocketHub>();
+  /** In a worker: sends a publish to the other workers (through the primary). */
+  #relay: ((topic: string, payload: string | Uint8Array, binary: boolean) => void) | undefined;
+  #relayJoined = false;
   count = 0;
 
   /** The route handler of a ws route: accepts the upgrade, or answers 426 to plain HTTP. */
@@ -123,6 +127,12 @@ export class WebSocketRoutes {
       ...(limits === undefined ? {} : { limits }),
       attach: (hub) => {
         this.#hubs.add(hub);
+        if (!this.#relayJoined) {
+          this.#relayJoined = true;
+          this.#relay = joinWorkerRelay((topic, payload, binary) =>
+            this.#publishHere(topic, payload, binary),
+          );
+        }
       },
       upgrade: async (req) => {
         this.#upgrading.add(req);
@@ -137,11 +147,20 @@ export class WebSocketRoutes {
     };
   }
 
-  /** Sends `data` to every subscriber of `topic` on every listener, encoded once; returns how many got it. */
+  /**
+   * Sends `data` to every subscriber of `topic` on every listener, encoded once, and under
+   * `workers: N` to every other worker's subscribers too; returns how many subscribers of this
+   * process got it.
+   */
   publish(topic: string, data: WebSocketData): number {
     if (typeof topic !== 'string' || topic === '')
       throw new TypeError('publish: topic must be a non-empty string');
     const { payload, isBinary } = encodeMessage(data);
+    this.#relay?.(topic, payload, isBinary);
+    return this.#publishHere(topic, payload, isBinary);
+  }
+
+  #publishHere(topic: string, payload: string | Uint8Array, isBinary: boolean): number {
     let delivered = 0;
     for (const hub of this.#hubs) delivered += hub.publish(topic, payload, isBinary);
     return delivered;

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { type EngineName, reportEngineFallback, selectEngine } from '@zephyr/uring';
 import type { ResolvedListenOptions, Server } from '../listen.js';
 import type { Logger } from '../logger.js';
+import { isPublishMessage } from '../websocket/worker-relay.js';
 import { isListeningMessage, type ListeningMessage, WORKER_ENV, WORKER_PORT_ENV } from './messages.js';
 import { RestartBackoff } from './restart-backoff.js';
 
@@ -41,6 +42,13 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
       log.warn({ pid: worker.process.pid, err: err.message }, 'worker channel error'),
     );
     worker.on('message', (message: unknown) => {
+      if (isPublishMessage(message)) {
+        // app.publish in one worker reaches the subscribers of every other one.
+        for (const other of slots.keys()) {
+          if (other !== worker && other.isConnected()) other.send(message, undefined, () => {});
+        }
+        return;
+      }
       if (!isListeningMessage(message)) return;
       listened = true;
       first ??= message;
