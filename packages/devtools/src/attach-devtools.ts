@@ -31,8 +31,8 @@ export interface AttachDevtoolsOptions {
   readonly pools?: readonly DevtoolsActorPool[];
   /** Migration status for the dashboard (`createMigrator(db, { directory })`). */
   readonly migrations?: DevtoolsMigrations;
-  /** Recent traces (e.g. `() => currentTracing()?.ring?.traces() ?? []`). */
-  readonly traces?: () => readonly DevtoolsTrace[];
+  /** Recent traces (e.g. `() => currentTracing()?.ring?.traces()`); `undefined` while tracing is off. */
+  readonly traces?: () => readonly DevtoolsTrace[] | undefined;
   /** More names for the REPL's scope. */
   readonly scope?: Readonly<Record<string, unknown>>;
   /** The app's root, which names its socket (default: the directory of the nearest zephyr.config.yaml). */

@@ -50,7 +50,7 @@ export interface DashboardInputs {
   readonly pools?: readonly DevtoolsActorPool[] | undefined;
   readonly db?: DevtoolsDatabase | undefined;
   readonly migrations?: DevtoolsMigrations | undefined;
-  readonly traces?: (() => readonly DevtoolsTrace[]) | undefined;
+  readonly traces?: (() => readonly DevtoolsTrace[] | undefined) | undefined;
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'options', 'head'];
@@ -103,7 +103,7 @@ export async function dashboardSnapshot(inputs: DashboardInputs): Promise<Dashbo
     uptimeSeconds: Math.round(process.uptime()),
     routes: routeTable(inputs.app),
     requests: inputs.requests.stats(),
-    traces: inputs.traces === undefined ? null : inputs.traces().slice(0, TRACES_SHOWN),
+    traces: inputs.traces?.()?.slice(0, TRACES_SHOWN) ?? null,
     actors:
       system === undefined && inputs.pools === undefined
         ? null
