@@ -121,7 +121,9 @@ export async function startControlServer(
       MAX_REQUEST_LINE,
       (line) => void serve(line),
       () => {
-        const tooLong = new ControlProtocolError(`a request line is limited to ${MAX_REQUEST_LINE} bytes`);
+        const tooLong = new ControlProtocolError(
+          `a request line is limited to ${MAX_REQUEST_LINE} characters`,
+        );
         send({ id: null, type: 'error', error: errorOf(tooLong) });
         socket.end();
       },

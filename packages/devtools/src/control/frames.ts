@@ -2,7 +2,7 @@
 // operation; the app answers with any number of progress and chunk frames, then one result or
 // error frame, all carrying the request's id.
 
-/** Longest request line the app reads (1 MiB): a REPL input is small; anything longer is refused. */
+/** Longest request line the app reads, in characters (1 Mi): a REPL input is small; anything longer is refused. */
 export const MAX_REQUEST_LINE = 1024 * 1024;
 
 /** A request from the CLI. */

@@ -55,14 +55,22 @@ export interface DashboardInputs {
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'options', 'head'];
 
-/** The app's routes, from its OpenAPI document (every route is in it, with or without schemas). */
+const routeTables = new WeakMap<App, { method: string; path: string }[]>();
+
+/**
+ * The app's routes, from its OpenAPI document (every route is in it, with or without schemas);
+ * read once, since routes are fixed once the app serves.
+ */
 export function routeTable(app: App): { method: string; path: string }[] {
+  const known = routeTables.get(app);
+  if (known !== undefined) return known;
   const paths = app.openApiDocument().paths ?? {};
   const rows: { method: string; path: string }[] = [];
   for (const [path, item] of Object.entries(paths)) {
     for (const method of Object.keys(item as object))
       if (METHODS.includes(method)) rows.push({ method: method.toUpperCase(), path });
   }
+  routeTables.set(app, rows);
   return rows;
 }
 
