@@ -1,7 +1,7 @@
 // `zephyr repl`, `zephyr profile` and `zephyr heap` against a running app (the devtools package's
 // fixture: PGlite users, an actor system, an endpoint that leaks and one that spins), as a person
 // runs them: the REPL at a real terminal (tmux), the others as commands whose output is read.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +109,20 @@ describe('zephyr repl at a terminal', () => {
     await waitFor(/EXIT=0/);
     await appAnswers();
     expect(readFileSync(history, 'utf8')).toContain('await db.models.users.findMany()');
+  });
+});
+
+describe('zephyr repl with piped input', () => {
+  it('evaluates each complete input in order, multi-line ones too, and exits 0 at the end', () => {
+    const result = spawnSync(process.execPath, [zephyrBin, 'repl'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      input: 'const rows = await db.models.users.findMany()\nrows.map((u) =>\n  u.name)\nconfig.answer\n',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toBe("undefined\n[ 'Ada Lovelace', 'Grace Hopper' ]\n42\n");
   });
 });
 

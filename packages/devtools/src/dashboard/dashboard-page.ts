@@ -100,11 +100,13 @@ function render(s) {
   if (s.traces === null) traces.replaceChildren(el('p', { className: 'muted' }, 'tracing is off (setupTracing keeps recent traces in memory)'));
   else if (s.traces.length === 0) traces.replaceChildren(el('p', { className: 'muted' }, 'no traces yet'));
   else {
+    // Traces opened by hand stay open while they are listed; otherwise the newest is open.
     const open = new Set([...traces.querySelectorAll('details[open]')].map((d) => d.dataset.id));
+    const kept = s.traces.some((t) => open.has(t.traceId));
     traces.replaceChildren(...s.traces.map((t, i) => {
       const d = waterfall(t);
       d.dataset.id = t.traceId;
-      d.open = open.has(t.traceId) || (open.size === 0 && i === 0);
+      d.open = open.has(t.traceId) || (!kept && i === 0);
       return d;
     }));
   }

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Recoverable, start } from 'node:repl';
 import type { ControlClient } from '../control/control-client.js';
 import type { EvalResult } from './repl-evaluator.js';
@@ -28,6 +29,7 @@ export function startReplClient(
   client: ControlClient,
   options: ReplClientOptions,
 ): Promise<'left' | 'disconnected'> {
+  if (!options.terminal) return evaluateLines(client, options);
   return new Promise((resolve) => {
     let ended = false;
     const server = start({
@@ -71,4 +73,35 @@ export function startReplClient(
       }
     });
   });
+}
+
+/**
+ * Input that is not a terminal (`echo 'await db.models.users.count()' | zephyr repl`): each
+ * complete input is evaluated in order and its result printed, and the REPL leaves at the end of
+ * the input only after the last answer.
+ */
+async function evaluateLines(
+  client: ControlClient,
+  options: ReplClientOptions,
+): Promise<'left' | 'disconnected'> {
+  let pending = '';
+  for await (const line of createInterface({ input: options.input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    pending += `${line}\n`;
+    if (pending.trim() === '') {
+      pending = '';
+      continue;
+    }
+    let result: EvalResult;
+    try {
+      result = await client.request<EvalResult>('eval', { code: pending, colors: false });
+    } catch (err) {
+      options.output.write(`the app did not answer: ${(err as Error).message}\n`);
+      return 'disconnected';
+    }
+    if ('recoverable' in result) continue;
+    pending = '';
+    options.output.write(`${result.output}\n`);
+  }
+  if (pending.trim() !== '') options.output.write('the input ended inside an unfinished expression\n');
+  return 'left';
 }
