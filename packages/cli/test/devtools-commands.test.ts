@@ -161,7 +161,7 @@ describe('zephyr profile and heap', () => {
       /^\s+\+20000\s+\+[\d.]+ KiB\s+\+[\d.]+ KiB\s+LeakyRequestContext$/,
     );
     await appAnswers();
-  });
+  }, 240_000);
 
   it('says what is wrong when no app runs here or the arguments are bad', () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'zephyr-no-app-'));

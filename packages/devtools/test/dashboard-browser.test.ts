@@ -164,5 +164,5 @@ describe('profiles in Chromium', () => {
     } finally {
       await page.close();
     }
-  });
+  }, 240_000);
 });

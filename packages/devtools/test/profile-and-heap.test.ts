@@ -73,7 +73,7 @@ describe('heap snapshots', () => {
     expect(objects).toMatchObject({ count: expect.any(Number), shallowSize: expect.any(Number) });
     expect(objects!.retainedSize).toBeGreaterThanOrEqual(objects!.shallowSize);
     expect(summary.totalSize).toBe(shallow - graph.selfSize[0]!);
-  });
+  }, 240_000);
 
   it('names the leaking constructor first in the diff of two snapshots', async () => {
     const before = summarizeHeap((await capture(app.socket, 'heap-snapshot')).text);
@@ -88,7 +88,7 @@ describe('heap snapshots', () => {
     expect(diff.grew[0]).toMatchObject({ name: 'LeakyRequestContext', countDelta: 20_000 });
     expect(diff.grew[0]!.retainedDelta).toBeGreaterThanOrEqual(diff.grew[0]!.shallowDelta);
     expect(after.constructors.find((c) => c.name === 'LeakyRequestContext')?.count).toBe(20_000);
-  });
+  }, 240_000);
 
   it('refuses a file that is not a heap snapshot', () => {
     expect(() => HeapGraph.parse('{"nope":1}')).toThrow(
