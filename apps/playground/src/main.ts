@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
+  attachDevtools,
   createActorPool,
   createActorSystem,
   createDatabase,
@@ -34,7 +35,8 @@ const db = createDatabase({
   schema,
   dialect: databaseUrl ? postgres({ connectionString: databaseUrl }) : pglite({ dataDir }),
 });
-const applied = await createMigrator(db, { directory: here('../migrations') }).migrate();
+const migrator = createMigrator(db, { directory: here('../migrations') });
+const applied = await migrator.migrate();
 if (applied.length > 0) console.log(`applied migrations: ${applied.join(', ')}`);
 
 // Actor threads load the actor kinds of these modules (the built JavaScript beside this file).
@@ -43,12 +45,24 @@ const system = await createActorSystem({
   modules: [new URL('./thread-tracing.js', import.meta.url), new URL('./checksum.js', import.meta.url)],
 });
 const visits = system.spawn(visitCounter, { name: 'visits' });
+const checksums = createActorPool(system, checksum);
 const app = createPlaygroundApp({
   db,
   visits,
-  checksums: createActorPool(system, checksum),
+  checksums,
   databaseKind: databaseUrl ? 'postgres' : 'pglite',
   zeroCopy: settings.zeroCopy,
+});
+// In development: `zephyr repl|profile|heap` reach this process, and /_zephyr is the dashboard.
+// With NODE_ENV=production they stay off unless asked for (ZEPHYR_DEVTOOLS_TOKEN for the dashboard).
+const devtools = await attachDevtools({
+  app,
+  db,
+  system,
+  config,
+  pools: [checksums],
+  migrations: migrator,
+  root: here('..'),
 });
 const server = await app.listen(settings.listen);
 console.log(
@@ -57,6 +71,7 @@ console.log(
 
 async function shutdown(): Promise<void> {
   await server.close();
+  await devtools.close();
   await system.shutdown();
   await db.destroy();
   // Last: it flushes the spans of everything above.

@@ -1,5 +1,6 @@
 import { DEFAULT_ENTRY, DEFAULT_MIGRATIONS_DIR, DEFAULT_SCHEMA_MODULE } from './app-layout.js';
 import type { Command, CommandContext } from './command.js';
+import { APP_FLAGS_USAGE } from './commands/running-app.js';
 
 type Run = (args: readonly string[], context: CommandContext) => Promise<number> | number;
 
@@ -61,6 +62,36 @@ Prints the resolved configuration as JSON on stdout; which file was read goes to
 Exits 1 listing every problem as file:line:column key.path: message.`,
     async () => (await import('./config-command.js')).runConfig,
   ),
+  repl: lazy(
+    'a REPL inside the running app: app, db, system and config in scope',
+    `zephyr repl [--socket <path> | --pid <pid>] [--history <file>]
+
+${APP_FLAGS_USAGE}
+  --history <file> the history file (default ~/.zephyr_repl_history)
+
+The app opens its control socket with attachDevtools (on in development).`,
+    async () => (await import('./commands/repl-command.js')).runRepl,
+  ),
+  profile: lazy(
+    'a CPU profile of the running app: a .cpuprofile and its top functions by self time',
+    `zephyr profile cpu [--seconds <n>] [--out <file>] [--top <n>] [--socket <path> | --pid <pid>]
+
+  --seconds <n>    how long to profile (default 10)
+  --out <file>     where to write the .cpuprofile (default cpu-<pid>-<time>.cpuprofile here)
+  --top <n>        functions listed (default 15)
+${APP_FLAGS_USAGE}`,
+    async () => (await import('./commands/profile-command.js')).runProfile,
+  ),
+  heap: lazy(
+    'heap snapshots of the running app, summed by constructor, and what grew between two',
+    `zephyr heap snapshot [--out <file>] [--top <n>] [--socket <path> | --pid <pid>]
+zephyr heap diff <before.heapsnapshot> <after.heapsnapshot> [--top <n>]
+
+  --out <file>     where to write the .heapsnapshot (default heap-<pid>-<time>.heapsnapshot here)
+  --top <n>        constructors listed (default 20)
+${APP_FLAGS_USAGE}`,
+    async () => (await import('./commands/heap-command.js')).runHeap,
+  ),
   probe: lazy(
     'tell whether io_uring can be used here, and why not',
     'zephyr probe',
@@ -74,6 +105,4 @@ Exits 1 listing every problem as file:line:column key.path: message.`,
  */
 export const plannedCommands: Record<string, string> = {
   dev: 'hot reload arrives with @zephyr/devtools; until then `npm run dev` builds and starts the app',
-  repl: 'a REPL into a running app arrives with @zephyr/devtools',
-  profile: 'the CPU and heap profilers arrive with @zephyr/devtools',
 };

@@ -121,6 +121,32 @@ describe('supervision strategies', () => {
     expect(sup.children().map((c) => [c.id, c.restarts])).toEqual([['p', 1]]);
   });
 
+  it('reports the mailbox depth of each local actor child: messages queued behind the one in hand', async () => {
+    system = await createActorSystem();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = defineActor<{ type: 'hold' } | { type: 'ping' }, { ping: string }>()({
+      start: () => ({}),
+      async receive(_s, msg) {
+        if (msg.type === 'hold') await gate;
+        return msg.type === 'ping' ? 'pong' : undefined;
+      },
+    });
+    const sup = system.supervise({ children: [{ id: 'slow', actor: slow }] });
+    const ref = sup.actor<{ type: 'hold' } | { type: 'ping' }, { ping: string }>('slow')!;
+    ref.tell({ type: 'hold' });
+    const pongs = [ref.ask({ type: 'ping' }), ref.ask({ type: 'ping' })];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sup.children().map((c) => [c.id, c.mailboxDepth])).toEqual([['slow', 2]]);
+    release();
+    await expect(Promise.all(pongs)).resolves.toEqual(['pong', 'pong']);
+    expect(sup.children()[0]!.mailboxDepth).toBe(0);
+    const outer = system.supervise({ children: [{ id: 'inner', supervisor: {} }] });
+    expect(outer.children()[0]!.mailboxDepth).toBeUndefined();
+  });
+
   it('adds and removes dynamic children', async () => {
     system = await createActorSystem();
     const sup = system.supervise({ strategy: 'one_for_one' });

@@ -7,6 +7,9 @@ export * as config from '@zephyr/config';
 export { parseSize } from '@zephyr/config';
 export * from '@zephyr/db';
 export * as db from '@zephyr/db';
+export type { AttachDevtoolsOptions, Devtools } from '@zephyr/devtools';
+// Devtools in a namespace: `attachDevtools` below is the one with the tracer's ring wired in.
+export * as devtools from '@zephyr/devtools';
 export * from '@zephyr/runtime';
 export * as runtime from '@zephyr/runtime';
 export * from '@zephyr/server';
@@ -18,3 +21,4 @@ export * from '@zephyr/uring';
 export * as uring from '@zephyr/uring';
 
 export { loadConfig, type ZephyrConfig, zephyrConfigSections } from './config.js';
+export { attachDevtools } from './devtools.js';

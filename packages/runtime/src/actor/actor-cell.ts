@@ -104,6 +104,11 @@ export class ActorCell implements Runnable, SupervisedChild {
     };
   }
 
+  /** Messages queued and not yet handled (what the devtools dashboard shows per actor). */
+  get mailboxDepth(): number {
+    return this.mailbox.size;
+  }
+
   /** Whether the cell has terminated for good. */
   get stopped(): boolean {
     return this.status === STOPPED;

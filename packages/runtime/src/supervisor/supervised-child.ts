@@ -14,6 +14,8 @@ export interface ChildParent {
 export interface SupervisedChild {
   /** The child's address. */
   readonly address: string;
+  /** Messages queued and not yet handled, where this thread can see the mailbox (local actors). */
+  readonly mailboxDepth?: number;
   /** Starts the first incarnation; a failure is reported through `childExited`, never thrown. */
   start(): void;
   /** Stops handling messages and runs `beforeRestart`; queued messages stay queued. */

@@ -15,6 +15,11 @@ export interface ChildInfo {
   readonly restart: RestartType;
   /** Restarts of this child so far. */
   readonly restarts: number;
+  /**
+   * Messages queued in its mailbox and not yet handled; present for actors in this thread only
+   * (an actor on a worker thread or another node keeps its mailbox there).
+   */
+  readonly mailboxDepth?: number;
 }
 
 /** A typed actor child spec (what {@link SupervisorRef.startChild} accepts for actors). */

@@ -118,13 +118,17 @@ export class Supervisor implements SupervisedChild, ChildParent, SupervisorRef {
   }
 
   children(): ChildInfo[] {
-    return this.entries.map((e) => ({
-      id: e.id,
-      address: e.child.address,
-      type: 'actor' in e.spec ? 'actor' : 'supervisor',
-      restart: e.restart,
-      restarts: e.restarts,
-    }));
+    return this.entries.map((e) => {
+      const depth = e.child.mailboxDepth;
+      return {
+        id: e.id,
+        address: e.child.address,
+        type: 'actor' in e.spec ? 'actor' : 'supervisor',
+        restart: e.restart,
+        restarts: e.restarts,
+        ...(depth !== undefined ? { mailboxDepth: depth } : {}),
+      };
+    });
   }
 
   watch(listener: (notice: DeathNotice) => void): () => void {
