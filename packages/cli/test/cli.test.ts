@@ -132,9 +132,9 @@ describe('zephyr', () => {
   });
 
   it('says where a planned command will come from instead of "unknown command"', () => {
-    const result = zephyr(['dev'], tmpdir());
+    const result = zephyr(['repl'], tmpdir());
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('zephyr dev is not built yet: hot reload arrives with @zephyr/devtools');
+    expect(result.stderr).toContain('zephyr repl is not built yet: a REPL into a running app arrives');
   });
 
   it.each([
