@@ -18,12 +18,13 @@ import {
 } from './generation-messages.js';
 
 /**
- * How long the old generation must go without a new request before it stops accepting. Until
- * then it answers every request with `Connection: close`, so clients move their connections to
- * the new generation (the kernel or the cluster primary spreads new connections over both) and no
- * connection is closed while a request may be on its way to it.
+ * How long the old generation must go without a new request before it stops accepting and closes
+ * its idle connections. Until then it answers every request with `Connection: close`, so clients
+ * move their connections to the new generation (the kernel or the cluster primary spreads new
+ * connections over both). A whole second, because a client process that stalls (a busy machine)
+ * looks idle: its connection closed then would fail the request it is about to send.
  */
-export const HANDOVER_QUIET_MS = 250;
+export const HANDOVER_QUIET_MS = 1_000;
 /** The longest handover: past it the old generation stops accepting even under steady traffic. */
 export const HANDOVER_MAX_MS = 5_000;
 
