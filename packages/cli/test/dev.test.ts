@@ -80,9 +80,7 @@ function appDir(engine: string): string {
 
 async function startDev(dir: string, engine: string): Promise<{ dev: RunningProcess; url: string }> {
   const dev = start(process.execPath, [zephyrBin, 'dev', '--port', '0'], { cwd: dir });
-  const [, url, port, served] = await dev.waitFor(
-    /serving on (http:\/\/127\.0\.0\.1:(\d+)\/) \(engine (\S+),/,
-  );
+  const [, url, , served] = await dev.waitFor(/serving on (http:\/\/127\.0\.0\.1:(\d+)\/) \(engine (\S+),/);
   expect(served).toBe(engine);
   return { dev, url: url! };
 }
