@@ -33,6 +33,7 @@ export async function runDev(args: readonly string[], context: CommandContext): 
     { port: { type: 'string' }, config: { type: 'string' } },
     1,
   );
+  const port = values.port === undefined ? undefined : parsePort(values.port);
   const { config, file, root } = loadZephyrConfig(context.cwd, context.env, values.config);
   // A path typed on the command line is the shell's, relative to here; the default is the app's.
   const entry =
@@ -48,7 +49,7 @@ export async function runDev(args: readonly string[], context: CommandContext): 
     root,
     generationModule: GENERATION_MODULE,
     generationArgs: [entry, values.config === undefined ? '' : resolve(context.cwd, values.config)],
-    port: values.port === undefined ? (listen.port ?? 3000) : parsePort(values.port),
+    port: port ?? listen.port ?? 3000,
     host: listen.host ?? '127.0.0.1',
     log: (line) => context.err(`${line}\n`),
   });
