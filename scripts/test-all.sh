@@ -17,6 +17,8 @@ skipped=()
 missing=()
 command -v curl >/dev/null || missing+=(curl)
 command -v tmux >/dev/null || missing+=(tmux)
+# wrk keeps load on the app through the hot-reload test (zephyr dev).
+command -v wrk >/dev/null || missing+=(wrk)
 # openssl makes the TLS tests' certificates; python3 runs the seccomp launcher of the engine-selection test.
 command -v openssl >/dev/null || missing+=(openssl)
 command -v python3 >/dev/null || missing+=(python3)

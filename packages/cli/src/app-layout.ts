@@ -12,3 +12,5 @@ export const DEFAULT_MIGRATIONS_DIR = 'migrations';
  * `zephyr db migrate` and the running app open the same database.
  */
 export const PGLITE_DATA_DIR = '.zephyr/pglite';
+/** The TypeScript source `zephyr dev` serves (its `[entry]` argument). */
+export const DEFAULT_DEV_ENTRY = 'src/app.ts';

@@ -1,4 +1,9 @@
-import { DEFAULT_ENTRY, DEFAULT_MIGRATIONS_DIR, DEFAULT_SCHEMA_MODULE } from './app-layout.js';
+import {
+  DEFAULT_DEV_ENTRY,
+  DEFAULT_ENTRY,
+  DEFAULT_MIGRATIONS_DIR,
+  DEFAULT_SCHEMA_MODULE,
+} from './app-layout.js';
 import type { Command, CommandContext } from './command.js';
 import { APP_FLAGS_USAGE } from './commands/running-app.js';
 
@@ -33,6 +38,19 @@ export const commands: Record<string, Command> = {
   --entry <file>   the built module whose default export is the app (default ${DEFAULT_ENTRY})
   ${CONFIG_FLAG}`,
     async () => (await import('./start-command.js')).runStart,
+  ),
+  dev: lazy(
+    'serve the app from its TypeScript sources and reload it on every change, dropping no request',
+    `zephyr dev [entry] [--port <n>] [--config <file>]
+
+  entry            the TypeScript module whose default export is the app (default ${DEFAULT_DEV_ENTRY})
+  --port <n>       the port (default server.port of the config; 0 picks a free one)
+  ${CONFIG_FLAG}
+
+Watches the app's directory (not node_modules, dist, .git, .zephyr). On a change a new generation
+starts beside the serving one, and the old one drains once the new one listens. A change that
+does not compile or throws at startup is shown with a code frame; the old generation serves on.`,
+    async () => (await import('./dev-command.js')).runDev,
   ),
   db: lazy(
     'schema migrations and seeds: generate <name> | migrate | rollback | status | seed <file>',
@@ -97,12 +115,4 @@ ${APP_FLAGS_USAGE}`,
     'zephyr probe',
     async () => (await import('./probe-command.js')).runProbe,
   ),
-};
-
-/**
- * Commands with a name and a home but no code yet: `zephyr dev` says where it is coming from
- * instead of "unknown command". Each moves to {@link commands} when it is built.
- */
-export const plannedCommands: Record<string, string> = {
-  dev: 'hot reload arrives with @zephyr/devtools; until then `npm run dev` builds and starts the app',
 };

@@ -1,6 +1,6 @@
 import { ConfigError, closestName } from '@zephyr/config';
 import { type CommandContext, UsageError } from './command.js';
-import { commands, plannedCommands } from './commands.js';
+import { commands } from './commands.js';
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
@@ -42,11 +42,6 @@ export async function runCli(
   if (name === '--version' || name === '-v') {
     context.out(`${version}\n`);
     return 0;
-  }
-  const planned = plannedCommands[name];
-  if (planned !== undefined) {
-    context.err(`zephyr ${name} is not built yet: ${planned}\n`);
-    return 2;
   }
   const command = commands[name];
   if (!command) {

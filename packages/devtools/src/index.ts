@@ -31,6 +31,26 @@ export type {
 export { DASHBOARD_PATH } from './dashboard/mount-dashboard.js';
 export type { ProcessSample } from './dashboard/process-sampler.js';
 export type { RequestStats } from './dashboard/request-metrics.js';
+// --- `zephyr dev`: worker generations that take over the port and drain ---
+export {
+  codeFrame,
+  describeStartupError,
+  locateError,
+  type SourceLocation,
+} from './dev/code-frame.js';
+export {
+  type DevServer,
+  type DevServerOptions,
+  type ReloadResult,
+  startDevServer,
+} from './dev/dev-server.js';
+export {
+  type GenerationApp,
+  HANDOVER_MAX_MS,
+  HANDOVER_QUIET_MS,
+  type LoadedGeneration,
+  serveGeneration,
+} from './dev/serve-generation.js';
 export {
   ControlProtocolError,
   ControlSocketNotFoundError,
