@@ -80,11 +80,21 @@ describe('config sections', () => {
       cert: 'cert.pem',
       key: 'key.pem',
       sni: { 'api.example.com': { cert: 'api.pem', key: 'api.key' } },
-      alpn: ['http/1.1'],
       minVersion: 'TLSv1.2',
       handshakeTimeoutMs: 10_000,
       kernelTls: true,
     });
+    // No alpn in the file: the engine's default, which offers h2 first when server.http2 is on
+    // (an explicit list without h2 would be refused beside http2).
+    const withHttp2 = serverConfigSchema.parse({
+      tls: { cert: 'c.pem', key: 'k.pem' },
+      http2: { enabled: true },
+    });
+    const options = listenOptionsFromConfig(withHttp2);
+    expect(options.http2).toBeDefined();
+    expect(options.tls?.alpn).toBeUndefined();
+    const explicit = serverConfigSchema.parse({ tls: { cert: 'c.pem', key: 'k.pem', alpn: ['http/1.1'] } });
+    expect(listenOptionsFromConfig(explicit).tls?.alpn).toEqual(['http/1.1']);
     expect(listenOptionsFromConfig(serverConfigSchema.parse({})).tls).toBeUndefined();
     const bad = serverConfigSchema.safeParse({
       tls: { cert: 'c.pem', key: 'k.pem', min_version: 'TLSv1.1' },
