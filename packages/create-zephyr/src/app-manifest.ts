@@ -94,11 +94,18 @@ export function appConfig(options: CreateOptions, cwd: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** pnpm's overrides live in pnpm-workspace.yaml. */
-export function pnpmWorkspace(sources: DependencySources): string | undefined {
+/**
+ * pnpm's settings live in pnpm-workspace.yaml: the overrides, and which dependencies may run
+ * install scripts. pnpm refuses an install with an unapproved one; esbuild (under `zephyr dev`'s
+ * tsx) has one that only re-checks the binary its `@esbuild/<platform>` package already brings.
+ */
+export function pnpmWorkspace(sources: DependencySources): string {
   const entries = Object.entries(sources.overrides);
-  if (entries.length === 0) return undefined;
-  return `overrides:\n${entries.map(([name, spec]) => `  '${name}': '${spec}'`).join('\n')}\n`;
+  const overrides =
+    entries.length === 0
+      ? ''
+      : `overrides:\n${entries.map(([name, spec]) => `  '${name}': '${spec}'`).join('\n')}\n`;
+  return `${overrides}allowBuilds:\n  esbuild: false\n`;
 }
 
 function sortKeys(record: Record<string, string>): Record<string, string> {

@@ -64,8 +64,7 @@ export async function scaffold(
   });
   files.push({ path: 'package.json', text: `${JSON.stringify(manifest, null, 2)}\n` });
   files.push({ path: 'zephyr.config.yaml', text: appConfig(options, context.cwd) });
-  const workspace = options.pm === 'pnpm' ? pnpmWorkspace(sources) : undefined;
-  if (workspace !== undefined) files.push({ path: 'pnpm-workspace.yaml', text: workspace });
+  if (options.pm === 'pnpm') files.push({ path: 'pnpm-workspace.yaml', text: pnpmWorkspace(sources) });
 
   progress(3, total, `writing the ${options.template} template (${files.length} files)`);
   for (const file of files) {

@@ -107,6 +107,10 @@ describe('scaffold (files only)', () => {
     expect(readFileSync(join(cwd, 'pg', 'pnpm-workspace.yaml'), 'utf8')).toMatch(
       /^overrides:\n {2}'@zephyr\/cli': 'file:/,
     );
+    // pnpm refuses an install with an unapproved install script: esbuild's (under tsx) is declined.
+    expect(readFileSync(join(cwd, 'pg', 'pnpm-workspace.yaml'), 'utf8')).toMatch(
+      /\nallowBuilds:\n {2}esbuild: false\n$/,
+    );
     expect(JSON.parse(readFileSync(join(cwd, 'pg', 'package.json'), 'utf8')).overrides).toBeUndefined();
   });
 
