@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { selfSignedCertificate } from '../../scripts/self-signed-cert.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -40,29 +41,7 @@ const streams = positive('streams', 16);
 const work = mkdtempSync(join(tmpdir(), 'zephyr-bench-h2-'));
 const cert = join(work, 'cert.pem');
 const key = join(work, 'key.pem');
-execFileSync(
-  'openssl',
-  [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '30',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ],
-  { stdio: 'ignore' },
-);
+selfSignedCertificate({ cert, key, days: 30 });
 writeFileSync(join(work, 'index.html'), 'Hello, World!');
 const body = join(work, 'body-1k.bin');
 writeFileSync(body, Buffer.alloc(1024, 0x61));

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { selfSignedCertificate } from '../../scripts/self-signed-cert.mjs';
 import { flag, fmt, median, positive } from '../lib/cli.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,21 +35,7 @@ const dir = mkdtempSync(join(tmpdir(), 'zephyr-bench-https-'));
 const CERT = join(dir, 'cert.pem');
 const KEY = join(dir, 'key.pem');
 const FILE = join(dir, 'file.bin');
-execFileSync(
-  'openssl',
-  [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    KEY,
-  ].concat(['-out', CERT, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1']),
-  { stdio: 'ignore' },
-);
+selfSignedCertificate({ cert: CERT, key: KEY, san: 'IP:127.0.0.1' });
 writeFileSync(FILE, Buffer.alloc(MiB, 'z'));
 // nginx's workers drop to an unprivileged user: they must be able to reach the file.
 chmodSync(dir, 0o755);

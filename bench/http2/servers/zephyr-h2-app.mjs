@@ -1,11 +1,11 @@
 // The handler and listen options both Zephyr HTTP/2 servers run; zephyr-h2c.mjs and
 // zephyr-h2.mjs only add TLS or not. No engine is forced: `auto` serves HTTP/2 on whichever
 // engine can (the node engine until the io_uring HTTP/2 session is wired into the ring).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listen } from '@zephyr/uring';
+import { selfSignedCertificate } from '../../../scripts/self-signed-cert.mjs';
 
 /** TLS_CERT/TLS_KEY, or a self-signed P-256 pair made now. */
 export function certificate() {
@@ -14,29 +14,7 @@ export function certificate() {
   const dir = mkdtempSync(join(tmpdir(), 'zephyr-bench-h2-'));
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '30',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedCertificate({ cert, key, days: 30 });
   return { cert, key };
 }
 

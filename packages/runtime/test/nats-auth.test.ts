@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, Events, nkeys } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../../../scripts/self-signed-cert.mjs';
 import { type ActorSystem, createActorSystem, NatsUnreachableError } from '../src/index.js';
 import { allLive, joinNode, until } from './cluster-helpers.js';
 import { type CounterMsg, type CounterReplies, counter } from './fixtures/thread-actors.js';
@@ -27,29 +27,7 @@ let host: ActorSystem;
 const tls = { caFile: cert };
 
 beforeAll(async () => {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedCertificate({ cert, key });
   server = await NatsServer.start({
     config: `
 tls { cert_file: "${cert}", key_file: "${key}" }

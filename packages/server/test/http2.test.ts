@@ -1,7 +1,6 @@
 // An app serves HTTP/1.1 and HTTP/2 with no change to a route: through app.listen({ http2 }),
 // through the `server.http2` config section, and to a real browser (Debian's chromium, driven by
 // playwright-core) over TLS, which must pick h2 by ALPN.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type IncomingHttpHeaders } from 'node:http2';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { ConfigError, parseConfig } from '@zephyr/config';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { selfSignedCertificate } from '../../../scripts/self-signed-cert.mjs';
 import {
   type App,
   createApp,
@@ -124,29 +124,7 @@ describe('Chromium over HTTP/2', () => {
   let server: Server;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'zephyr-h2-browser-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '2',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCertificate({ cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') });
     server = await usersApp().listen({
       port: 0,
       engine: 'node',

@@ -1,10 +1,10 @@
 // Shared pieces of the HTTP/2 tests: which engines serve HTTP/2, a test app, a real client
 // (node:http2) for one request, and self-signed certificates.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { connect, constants, type IncomingHttpHeaders } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSignedCertificate } from '../../../scripts/self-signed-cert.mjs';
 import type { EngineName, RequestHandler } from '../src/index.js';
 
 /**
@@ -95,28 +95,6 @@ export function makeCertificate(): { dir: string; cert: string; key: string } {
   const dir = mkdtempSync(join(tmpdir(), 'zephyr-h2-'));
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedCertificate({ cert, key });
   return { dir, cert, key };
 }

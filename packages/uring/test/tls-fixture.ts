@@ -1,9 +1,9 @@
 // Test certificates, made fresh by openssl in a temporary folder per test file (no private key
 // is committed), shared by the TLS tests and the conformance suite's TLS runs.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSignedCertificate } from '../../../scripts/self-signed-cert.mjs';
 
 /** A folder of self-signed EC P-256 certificates, `<stem>.pem` + `<stem>.key` each. */
 export class TestCertificates {
@@ -15,30 +15,7 @@ export class TestCertificates {
 
   /** Makes `<stem>.pem`/`<stem>.key` for `cn` with the given subjectAltName. */
   make(stem: string, cn: string, san: string): { cert: string; key: string } {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        this.path(`${stem}.key`),
-        '-out',
-        this.path(`${stem}.pem`),
-        '-days',
-        '2',
-        '-subj',
-        `/CN=${cn}`,
-        '-addext',
-        `subjectAltName=${san}`,
-      ],
-      { stdio: 'ignore' },
-    );
-    return { cert: this.path(`${stem}.pem`), key: this.path(`${stem}.key`) };
+    return selfSignedCertificate({ cert: this.path(`${stem}.pem`), key: this.path(`${stem}.key`), cn, san });
   }
 
   remove(): void {
