@@ -11,29 +11,17 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { flag, fmt, median, positiveNumber } from '../lib/cli.mjs';
 import { work } from './work.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function flag(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i === -1) return fallback;
-  const value = process.argv[i + 1];
-  if (value === undefined) throw new Error(`--${name} needs a value`);
-  return value;
-}
-function positive(name, fallback) {
-  const value = Number(flag(name, fallback));
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
-  return value;
-}
-
-const duration = positive('duration', 10);
-const runs = positive('runs', 3);
-const connections = positive('connections', 32);
-const rate = positive('rate', 200);
-const workMs = positive('work-ms', 5);
-const threads = positive('threads', Math.max(1, availableParallelism() - 1));
+const duration = positiveNumber('duration', 10);
+const runs = positiveNumber('runs', 3);
+const connections = positiveNumber('connections', 32);
+const rate = positiveNumber('rate', 200);
+const workMs = positiveNumber('work-ms', 5);
+const threads = positiveNumber('threads', Math.max(1, availableParallelism() - 1));
 const serverCpus = flag('server-cpus', '0');
 const clientCpus = flag('client-cpus', '1');
 const SERVERS = {
@@ -127,12 +115,6 @@ async function light(port, ms) {
   return result;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ms = (n) => n.toFixed(n < 10 ? 2 : 1);
 
 const rounds = calibrate();

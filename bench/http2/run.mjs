@@ -16,21 +16,9 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { selfSignedCertificate } from '../../scripts/self-signed-cert.mjs';
+import { flag, median, positive } from '../lib/cli.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-function flag(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i === -1) return fallback;
-  const value = process.argv[i + 1];
-  if (value === undefined) throw new Error(`--${name} needs a value`);
-  return value;
-}
-function positive(name, fallback) {
-  const value = Number(flag(name, fallback));
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
 
 const duration = positive('duration', 10);
 const runs = positive('runs', 3);
@@ -169,12 +157,6 @@ function h2load(port, tls, mode, seconds, warmUp = false) {
   return rps;
 }
 
-const median = (xs) => {
-  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const fmt = (n) => (Number.isNaN(n) ? 'hung' : Math.round(n).toLocaleString('en-US'));
 const h2loadVersion = /h2load nghttp2\/([\d.]+)/.exec(
   execFileSync('h2load', ['--version'], { encoding: 'utf8' }),

@@ -16,8 +16,17 @@ export function positive(name, fallback) {
   return value;
 }
 
+/** `--name` as a positive number (fractions allowed). */
+export function positiveNumber(name, fallback) {
+  const value = Number(flag(name, fallback));
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  return value;
+}
+
+/** The median of the runs that finished (NaN marks a run that hung); NaN when none did. */
 export const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };

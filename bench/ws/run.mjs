@@ -17,21 +17,9 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { flag, positive } from '../lib/cli.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-function flag(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i === -1) return fallback;
-  const value = process.argv[i + 1];
-  if (value === undefined) throw new Error(`--${name} needs a value`);
-  return value;
-}
-function positive(name, fallback) {
-  const value = Number(flag(name, fallback));
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
 
 const duration = positive('duration', 5);
 const connections = positive('connections', 100);
