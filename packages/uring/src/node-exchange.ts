@@ -1,27 +1,11 @@
-import { close, createReadStream, fstat, open } from 'node:fs';
+import { close, createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { EngineRequest, EngineResponse } from './engine.js';
 import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
 import { isFieldName } from './field-name.js';
 import { originForm } from './request-target.js';
-
-function openFile(path: string): Promise<number> {
-  return new Promise((resolve, reject) => open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
-}
-
-function sizeOf(fd: number): Promise<number> {
-  return new Promise((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
-}
-
-function checkRangeField(name: string, value: number | undefined): void {
-  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-    throw new ZephyrEngineError(
-      'ZEPHYR_ERR_INVALID_ARGUMENT',
-      `sendFile: ${name} must be a non-negative integer`,
-    );
-  }
-}
+import { checkRangeField, fileRange, openFile } from './send-file-range.js';
 
 /**
  * One request and its response on the node engine. A single object is both the
@@ -244,21 +228,7 @@ export class NodeExchange implements EngineRequest, EngineResponse {
     const ownFd = typeof file === 'string';
     const fd = ownFd ? await openFile(file) : file;
     try {
-      const size = await sizeOf(fd);
-      const offset = range.offset ?? 0;
-      if (offset > size) {
-        throw new ZephyrEngineError(
-          'ZEPHYR_ERR_INVALID_ARGUMENT',
-          `sendFile: offset ${offset} is past the end (${size})`,
-        );
-      }
-      const length = range.length ?? size - offset;
-      if (offset + length > size) {
-        throw new ZephyrEngineError(
-          'ZEPHYR_ERR_INVALID_ARGUMENT',
-          `sendFile: offset ${offset} + length ${length} is past the end of the file (${size} bytes)`,
-        );
-      }
+      const { offset, length } = await fileRange(fd, range);
       this.res.setHeader('content-length', length);
       if (length === 0 || this.method === 'HEAD') {
         this.res.end();

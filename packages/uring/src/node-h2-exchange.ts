@@ -1,4 +1,4 @@
-import { close, fstat, open } from 'node:fs';
+import { close } from 'node:fs';
 import {
   constants,
   type IncomingHttpHeaders,
@@ -8,6 +8,7 @@ import {
 import type { EngineRequest, EngineResponse } from './engine.js';
 import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
 import { isFieldName } from './field-name.js';
+import { checkRangeField, fileRange, openFile } from './send-file-range.js';
 
 /**
  * Fields HTTP/2 forbids in a message (RFC 9113 §8.2.2). An app written for HTTP/1.1 may set one
@@ -20,23 +21,6 @@ const CONNECTION_SPECIFIC = new Set([
   'transfer-encoding',
   'upgrade',
 ]);
-
-function openFile(path: string): Promise<number> {
-  return new Promise((resolve, reject) => open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
-}
-
-function sizeOf(fd: number): Promise<number> {
-  return new Promise((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
-}
-
-function checkRangeField(name: string, value: number | undefined): void {
-  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-    throw new ZephyrEngineError(
-      'ZEPHYR_ERR_INVALID_ARGUMENT',
-      `sendFile: ${name} must be a non-negative integer`,
-    );
-  }
-}
 
 /** Whether the client may still send on `stream` (its END_STREAM has not arrived). */
 export function remoteOpen(stream: ServerHttp2Stream): boolean {
@@ -345,21 +329,7 @@ export class NodeH2Exchange implements EngineRequest, EngineResponse {
     const ownFd = typeof file === 'string';
     const fd = ownFd ? await openFile(file) : file;
     try {
-      const size = await sizeOf(fd);
-      const offset = range.offset ?? 0;
-      if (offset > size) {
-        throw new ZephyrEngineError(
-          'ZEPHYR_ERR_INVALID_ARGUMENT',
-          `sendFile: offset ${offset} is past the end (${size})`,
-        );
-      }
-      const length = range.length ?? size - offset;
-      if (offset + length > size) {
-        throw new ZephyrEngineError(
-          'ZEPHYR_ERR_INVALID_ARGUMENT',
-          `sendFile: offset ${offset} + length ${length} is past the end of the file (${size} bytes)`,
-        );
-      }
+      const { offset, length } = await fileRange(fd, range);
       this.out['content-length'] = String(length);
       if (length === 0 || this.method === 'HEAD') {
         this.ended = true;

@@ -1,6 +1,7 @@
-import { close, fstat, open } from 'node:fs';
+import { close } from 'node:fs';
 import type { EngineRequest, EngineResponse } from './engine.js';
 import { RequestError, ResponseStateError, UnsupportedOptionError, ZephyrEngineError } from './errors.js';
+import { checkRangeField, openFile, sizeOf } from './send-file-range.js';
 import {
   CF_BORROWED_FD,
   CF_CLOSE,
@@ -64,14 +65,6 @@ const knownNames = new Map<string, string>();
 const KNOWN_NAMES_MAX = 1024;
 // Field values: HTAB, SP, visible ASCII and obs-text; never CR, LF or NUL (response splitting).
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-function openFile(path: string): Promise<number> {
-  return new Promise((resolve, reject) => open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
-}
-
-function sizeOf(fd: number): Promise<number> {
-  return new Promise((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
-}
 
 /** Bytes of a chunk as it will be sent. */
 function byteLength(chunk: string | Uint8Array): number {
@@ -404,17 +397,8 @@ export class UringExchange implements EngineRequest, EngineResponse {
       );
     }
     const offset = range?.offset ?? 0;
-    for (const [name, v] of [
-      ['offset', range?.offset],
-      ['length', range?.length],
-    ] as const) {
-      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) {
-        throw new ZephyrEngineError(
-          'ZEPHYR_ERR_INVALID_ARGUMENT',
-          `sendFile: ${name} must be a non-negative integer`,
-        );
-      }
-    }
+    checkRangeField('offset', range?.offset);
+    checkRangeField('length', range?.length);
     this.fileStarted = true;
     const owned = typeof file === 'string';
     const fd = owned ? await openFile(file) : file;
