@@ -76,13 +76,17 @@ if (ONLY !== undefined) {
     throw new Error(`--only: no contestant ${unknown.map((n) => `"${n}"`).join(', ')}; see contestants.mjs`);
 }
 
-/** One slice: wall time and this process's user CPU time, in µs, for `ops` operations from `first`. */
+/**
+ * One slice: wall time, this process's user CPU time and its user + system CPU time, in µs, for `ops`
+ * operations from `first`.
+ */
 async function slice(fn, scenario, first, ops) {
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let i = first; i < first + ops; i++) await fn(scenario.arg(i));
   const wall = Number(process.hrtime.bigint() - start) / 1000;
-  return { wall, cpu: process.cpuUsage(cpu).user };
+  const used = process.cpuUsage(cpu);
+  return { wall, cpu: used.user, total: used.user + used.system };
 }
 
 const quartiles = (xs) => {
@@ -99,8 +103,10 @@ console.log(
   `PostgreSQL at ${new URL(url).host}, pool max 4, one operation at a time (latency, not throughput)`,
 );
 console.log(
-  "Per operation: wall µs (median of rounds), and this process's user CPU µs (median of rounds: the\n" +
-    "library's own work, which load moves far less). Ratios are taken within each round, then the median.\n",
+  "Per operation, medians of rounds: wall µs; this process's user CPU µs (the library's own work, which\n" +
+    'load moves far less); and its user + system CPU µs (exact, where the kernel splits the two only by\n' +
+    'sampling at its ticks; system time also carries loopback delivery). Ratios are taken within each\n' +
+    'round, then the median.\n',
 );
 const summary = new Map();
 for (const scenario of SCENARIOS) {
@@ -113,20 +119,22 @@ for (const scenario of SCENARIOS) {
   // rounds[r].get(name) = { wall, cpu } per operation in round r
   const rounds = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const totals = new Map(players.map((c) => [c.name, { wall: 0, cpu: 0 }]));
+    const totals = new Map(players.map((c) => [c.name, { wall: 0, cpu: 0, total: 0 }]));
     for (let s = 0; s < SLICES; s++) {
       // Rotate who goes first, so no contestant always runs right after another's garbage.
       for (let k = 0; k < players.length; k++) {
         const c = players[(k + s + round) % players.length];
-        const { wall, cpu } = await slice(c[scenario.key], scenario, (round * SLICES + s) * per, per);
+        const { wall, cpu, total } = await slice(c[scenario.key], scenario, (round * SLICES + s) * per, per);
         const t = totals.get(c.name);
         t.wall += wall;
         t.cpu += cpu;
+        t.total += total;
       }
     }
     for (const t of totals.values()) {
       t.wall /= ops;
       t.cpu /= ops;
+      t.total /= ops;
     }
     rounds.push(totals);
   }
@@ -139,7 +147,7 @@ for (const scenario of SCENARIOS) {
   };
   console.log(`${scenario.title}  (${ops} ops per contestant × ${ROUNDS} rounds)`);
   console.log(
-    `  ${'contestant'.padEnd(26)} ${'wall µs'.padStart(9)} ${'vs raw pg'.padStart(10)} ${'vs drizzle'.padStart(11)}   ${'cpu µs'.padStart(8)} ${'cpu vs drizzle'.padStart(15)}`,
+    `  ${'contestant'.padEnd(26)} ${'wall µs'.padStart(9)} ${'vs raw pg'.padStart(10)} ${'vs drizzle'.padStart(11)}   ${'user µs'.padStart(8)} ${'vs drizzle'.padStart(11)}   ${'user+sys'.padStart(8)} ${'vs drizzle'.padStart(11)}`,
   );
   for (const c of players) {
     const stats = {
@@ -148,10 +156,12 @@ for (const scenario of SCENARIOS) {
       vsRaw: perRound(c.name, BASELINE, 'wall'),
       vsDrizzle: perRound(c.name, DRIZZLE, 'wall'),
       cpuVsDrizzle: perRound(c.name, DRIZZLE, 'cpu'),
+      total: median(col(c.name, 'total')),
+      totalVsDrizzle: perRound(c.name, DRIZZLE, 'total'),
     };
     summary.set(`${scenario.key}/${c.name}`, stats);
     console.log(
-      `  ${c.name.padEnd(26)} ${stats.wall.toFixed(1).padStart(9)} ${x(median(stats.vsRaw)).padStart(10)} ${x(median(stats.vsDrizzle)).padStart(11)}   ${stats.cpu.toFixed(1).padStart(8)} ${x(median(stats.cpuVsDrizzle)).padStart(15)}`,
+      `  ${c.name.padEnd(26)} ${stats.wall.toFixed(1).padStart(9)} ${x(median(stats.vsRaw)).padStart(10)} ${x(median(stats.vsDrizzle)).padStart(11)}   ${stats.cpu.toFixed(1).padStart(8)} ${x(median(stats.cpuVsDrizzle)).padStart(11)}   ${stats.total.toFixed(1).padStart(8)} ${x(median(stats.totalVsDrizzle)).padStart(11)}`,
     );
   }
   console.log('');
@@ -174,7 +184,8 @@ for (const s of SCENARIOS) {
   if (model === undefined) continue;
   console.log(`  ${s.key}`);
   console.log(`    wall vs drizzle prepared  ${verdict(model.vsDrizzle, 1)}`);
-  console.log(`    cpu  vs drizzle prepared  ${verdict(model.cpuVsDrizzle, 1)}`);
+  console.log(`    user cpu vs drizzle       ${verdict(model.cpuVsDrizzle, 1)}`);
+  console.log(`    user+sys vs drizzle       ${verdict(model.totalVsDrizzle, 1)}`);
   if (s.key === 'insertOne') console.log(`    wall vs raw pg            ${verdict(model.vsRaw, 1.1)}`);
 }
 
