@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { selfSignedCertificate } from '../../scripts/self-signed-cert.mjs';
 import { flag, fmt, median, positive } from '../lib/cli.mjs';
+import { cpuSeconds } from '../lib/process-cpu.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const duration = positive('duration', 10);
@@ -128,29 +129,6 @@ function sTime(port, seconds) {
   const count = Number(/(\d+) connections in [\d.]+s;/.exec(out)?.[1]);
   if (!Number.isFinite(count) || count === 0) throw new Error(`s_time failed on port ${port}\n${out}`);
   return { rate: count / wall, count };
-}
-
-/** CPU seconds (user + system) the process `pid` and its children (nginx's workers) have used. */
-function cpuSeconds(pid) {
-  const ticks = (p) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      // After the command name, which may itself hold spaces or parentheses.
-      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      // utime and stime, the 14th and 15th fields of stat(5), counted after the ") ".
-      return Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return 0; // gone
-    }
-  };
-  let children = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  } catch {
-    // no children file: the process alone
-  }
-  // USER_HZ is 100 on Linux.
-  return [pid, ...children].reduce((sum, p) => sum + ticks(p), 0) / 100;
 }
 
 function wrk(port, mode, seconds) {
