@@ -1,3 +1,5 @@
+// The primary's TLS questions to its workers (reload, counters) and the bookkeeping of their
+// answers; the messages themselves are in tls-messages.ts.
 import type { Worker } from 'node:cluster';
 import {
   resolveTlsOptions,
@@ -41,7 +43,7 @@ export class TlsQuestions {
     entry.settle({ answer });
   }
 
-  /** `worker` is gone: its open questions fail. */
+  /** `worker` is gone: its open questions end without an answer (not a failure: see above). */
   onExit(worker: Worker): void {
     for (const [id, entry] of this.pending) {
       if (entry.worker !== worker) continue;
