@@ -63,7 +63,12 @@ class FrameCounter {
       const need = short < 126 ? 2 : short === 126 ? 4 : 10;
       if (this.have < need) continue;
       this.fin = (this.header[0] & 0x80) !== 0;
-      this.left = short < 126 ? short : short === 126 ? this.header.readUInt16BE(2) : Number(this.header.readBigUInt64BE(2));
+      this.left =
+        short < 126
+          ? short
+          : short === 126
+            ? this.header.readUInt16BE(2)
+            : Number(this.header.readBigUInt64BE(2));
       this.have = 0;
       if (this.left === 0 && this.frameDone()) messages += 1;
     }
@@ -182,7 +187,8 @@ function publish() {
 
 function latencies() {
   const out = [];
-  for (let i = 0; i < latencyBuckets.length; i++) if (latencyBuckets[i] > 0) out.push([i * BUCKET_US, latencyBuckets[i]]);
+  for (let i = 0; i < latencyBuckets.length; i++)
+    if (latencyBuckets[i] > 0) out.push([i * BUCKET_US, latencyBuckets[i]]);
   return out;
 }
 

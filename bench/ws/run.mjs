@@ -55,7 +55,9 @@ async function startServer(name, port) {
 async function startClients(n) {
   return Promise.all(
     Array.from({ length: n }, async () => {
-      const child = fork(join(here, 'load-client.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(join(here, 'load-client.mjs'), [], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       const waiters = new Map();
       child.on('message', (m) => {
         if (m.op === 'error') throw new Error(`load client failed: ${m.message}`);

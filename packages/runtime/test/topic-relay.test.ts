@@ -21,9 +21,9 @@ describe('topic relay frames', () => {
     expect(binary.topic.length).toBe(MAX_RELAYED_TOPIC_BYTES);
     expect(Array.from(binary.payload as Uint8Array)).toEqual([0, 255, 1, 2]);
     // A string sent as binary is its UTF-8 bytes.
-    expect(Array.from(decodeTopicFrame(encodeTopicFrame('n', 't', 'é', true)).payload as Uint8Array)).toEqual([
-      0xc3, 0xa9,
-    ]);
+    expect(Array.from(decodeTopicFrame(encodeTopicFrame('n', 't', 'é', true)).payload as Uint8Array)).toEqual(
+      [0xc3, 0xa9],
+    );
     expect(decodeTopicFrame(encodeTopicFrame('n', 't', '', false)).payload).toBe('');
   });
 

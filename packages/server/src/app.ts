@@ -32,8 +32,8 @@ import { RadixRouter } from './router/radix-router/index.js';
 import { compileSerializer, type Serializer } from './serialize/compile-serializer.js';
 import { requestChannel, traceRequest } from './tracing-channels.js';
 import { compileValidator } from './validation.js';
-import { type WebSocketRouteOptions, webSocketRoutesOf } from './websocket/websocket-routes.js';
 import { isPublishRelay, type PublishRelay } from './websocket/publish-relay.js';
+import { type WebSocketRouteOptions, webSocketRoutesOf } from './websocket/websocket-routes.js';
 import type { WebSocketData } from './websocket/zephyr-websocket.js';
 import { writeResponse } from './write-response.js';
 

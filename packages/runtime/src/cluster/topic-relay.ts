@@ -62,7 +62,9 @@ export function encodeTopicFrame(
   const p = typeof payload === 'string' ? utf8.encode(payload) : payload;
   if (o.length > 0xff) throw new InvalidArgumentError(`topic relay: node id is ${o.length} bytes, over 255`);
   if (t.length > MAX_RELAYED_TOPIC_BYTES)
-    throw new InvalidArgumentError(`topic relay: topic is ${t.length} bytes, over ${MAX_RELAYED_TOPIC_BYTES}`);
+    throw new InvalidArgumentError(
+      `topic relay: topic is ${t.length} bytes, over ${MAX_RELAYED_TOPIC_BYTES}`,
+    );
   const frame = new Uint8Array(2 + o.length + 2 + t.length + p.length);
   frame[0] = (FRAME_VERSION << 1) | (isBinary ? BINARY_FLAG : 0);
   frame[1] = o.length;
@@ -91,7 +93,8 @@ export interface TopicFrame {
 export function decodeTopicFrame(frame: Uint8Array): TopicFrame {
   if (frame.length < 4) throw new Error(`topic frame of ${frame.length} bytes is too short`);
   const head = frame[0]!;
-  if (head >> 1 !== FRAME_VERSION) throw new Error(`topic frame version ${head >> 1} is not ${FRAME_VERSION}`);
+  if (head >> 1 !== FRAME_VERSION)
+    throw new Error(`topic frame version ${head >> 1} is not ${FRAME_VERSION}`);
   const originEnd = 2 + frame[1]!;
   if (originEnd + 2 > frame.length) throw new Error('topic frame is cut inside its origin');
   const topicLength = (frame[originEnd]! << 8) | frame[originEnd + 1]!;

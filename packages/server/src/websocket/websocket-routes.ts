@@ -13,8 +13,8 @@ import { errorFields, type Logger } from '../logger.js';
 import type { PathParams } from '../path-params.js';
 import type { RouteContext } from '../route-schema.js';
 import { CLOSE_INVALID_MESSAGE, type MessageIssue, WebSocketMessageError } from './message-error.js';
-import { UpgradeResponse } from './upgrade-response.js';
 import type { PublishRelay } from './publish-relay.js';
+import { UpgradeResponse } from './upgrade-response.js';
 import { joinWorkerRelay } from './worker-relay.js';
 import { encodeMessage, type WebSocketData, ZephyrWebSocket } from './zephyr-websocket.js';
 
