@@ -13,12 +13,12 @@
 //                         [--subscribers 1000,10000] [--idle 1000]
 //                         [--servers ws,zephyr-node,zephyr-uring]
 // uWebSockets.js is not on the npm registry (GitHub only), so it cannot be installed here.
-import { fork, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { flag, positive } from '../lib/cli.mjs';
+import { flag, fmt, positive } from '../lib/cli.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -105,7 +105,38 @@ async function echo(port, payload, binary) {
       }),
     ),
   );
-  return counts.reduce((sum, c) => sum + c.replies, 0) / duration;
+  const replies = counts.reduce((sum, c) => sum + c.replies, 0);
+  return { perSecond: replies / duration, messages: replies };
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+/** CPU seconds process `pid` has used (user + system, all its threads). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/**
+ * Runs `phase` and returns its result with `cpu`: the server's CPU seconds over it. Under load
+ * the rate depends on how often the scheduler runs the server; messages per CPU-second much less.
+ */
+async function measured(pid, phase) {
+  const loadCpu = () => clients.reduce((sum, c) => sum + cpuSeconds(c.child.pid), 0);
+  const before = cpuSeconds(pid);
+  const loadBefore = loadCpu();
+  const started = Date.now();
+  const result = await phase();
+  const seconds = (Date.now() - started) / 1000;
+  const cpu = cpuSeconds(pid) - before;
+  const load = loadCpu() - loadBefore;
+  // How busy each side was: a load generator near 100% per process means it, not the server,
+  // set the pace.
+  console.error(
+    `  server ${((100 * cpu) / seconds).toFixed(0)}% of a core, load processes ${((100 * load) / seconds / clients.length).toFixed(0)}% each`,
+  );
+  return { ...result, cpu };
 }
 
 /** Resident set of process `pid`, in bytes. */
@@ -153,7 +184,7 @@ async function fanout(port, subscribers) {
       break;
     }
   }
-  return { perSecond: (rounds * subscribers) / seconds, p99 };
+  return { perSecond: (rounds * subscribers) / seconds, messages: rounds * subscribers, p99 };
 }
 
 const clients = await startClients(clientProcesses);
@@ -169,12 +200,12 @@ for (const name of chosen) {
     const fanouts = [];
     for (const n of subscriberCounts) {
       console.error(`${name}: fan-out to ${n}`);
-      fanouts.push(await fanout(port, n));
+      fanouts.push(await measured(server.pid, () => fanout(port, n)));
     }
     console.error(`${name}: echo`);
     results[name] = {
-      text: await echo(port, 'Hello, World!', false),
-      binary: await echo(port, Buffer.alloc(16 * 1024, 1), true),
+      text: await measured(server.pid, () => echo(port, 'Hello, World!', false)),
+      binary: await measured(server.pid, () => echo(port, Buffer.alloc(16 * 1024, 1), true)),
       fanouts,
       idle: idleBytes,
     };
@@ -186,26 +217,32 @@ for (const name of chosen) {
 
 const base = results.ws;
 const ratio = (value, of) => (of ? `${(value / of).toFixed(2)}x` : '');
+/** Messages per CPU-second of the server. */
+const perCpu = (r) => (r.cpu > 0 ? r.messages / r.cpu : Number.NaN);
 for (const c of clients) c.child.kill();
 console.log(
   `\nWebSocket echo, ${connections} connections x ${depth} in flight, ${duration} s each, ${clientProcesses} load processes`,
 );
-console.log('| server | text msg/s | x ws | 16 KiB binary msg/s | x ws | RSS per idle connection |');
-console.log('|---|---:|---:|---:|---:|---:|');
+console.log(
+  '| server | text msg/s | x ws | text msg/CPU-s | x ws | 16 KiB msg/s | x ws | 16 KiB msg/CPU-s | x ws | RSS per idle connection |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const [name, r] of Object.entries(results)) {
   console.log(
-    `| ${name} | ${r.text.toFixed(0)} | ${ratio(r.text, base?.text)} | ${r.binary.toFixed(0)} | ${ratio(r.binary, base?.binary)} | ${(r.idle / 1024).toFixed(1)} KiB (over ${idle}) |`,
+    `| ${name} | ${fmt(r.text.perSecond)} | ${ratio(r.text.perSecond, base?.text.perSecond)} | ${fmt(perCpu(r.text))} | ${ratio(perCpu(r.text), base && perCpu(base.text))} | ${fmt(r.binary.perSecond)} | ${ratio(r.binary.perSecond, base?.binary.perSecond)} | ${fmt(perCpu(r.binary))} | ${ratio(perCpu(r.binary), base && perCpu(base.binary))} | ${(r.idle / 1024).toFixed(1)} KiB (over ${idle}) |`,
   );
 }
 subscriberCounts.forEach((n, i) => {
-  console.log(`\nWebSocket fan-out: one publish to ${n} subscribers at a time, ${duration} s`);
-  console.log('| server | deliveries/s | x ws | p99 delivery ms | x ws (lower is better) |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log(`\nWebSocket fan-out: one publish to ${fmt(n)} subscribers at a time, ${duration} s`);
+  console.log(
+    '| server | deliveries/s | x ws | deliveries/CPU-s | x ws | p99 delivery ms | x ws (lower is better) |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const [name, r] of Object.entries(results)) {
     const f = r.fanouts[i];
     const b = base?.fanouts[i];
     console.log(
-      `| ${name} | ${f.perSecond.toFixed(0)} | ${ratio(f.perSecond, b?.perSecond)} | ${f.p99.toFixed(1)} | ${ratio(f.p99, b?.p99)} |`,
+      `| ${name} | ${fmt(f.perSecond)} | ${ratio(f.perSecond, b?.perSecond)} | ${fmt(perCpu(f))} | ${ratio(perCpu(f), b && perCpu(b))} | ${f.p99.toFixed(1)} | ${ratio(f.p99, b?.p99)} |`,
     );
   }
 });
