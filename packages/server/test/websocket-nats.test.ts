@@ -6,8 +6,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TopicRelay } from '@zephyr/runtime';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type WebSocket from 'ws';
+import type { PublishRelay } from '../src/index.js';
 import { NatsServer } from './support/nats-server.js';
 import { nextMessage, openClient } from './support/ws-clients.js';
 
@@ -78,6 +80,10 @@ afterAll(async () => {
 });
 
 describe('app.publish over NATS (system.topicRelay())', () => {
+  it("takes the runtime's relay as it is (checked by the typecheck)", () => {
+    expectTypeOf<TopicRelay>().toExtend<PublishRelay>();
+  });
+
   let a: Node;
   let b: Node;
   let onA: WebSocket;
