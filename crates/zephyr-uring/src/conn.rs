@@ -68,8 +68,13 @@ pub trait EventSink {
     fn drained(&mut self, conn: ConnId, seq: u32);
     /// The file body of response `seq` has been sent (`error` 0) or failed (a negative errno).
     fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32);
+    /// Whether a WebSocket message piece of `bytes` fits now. A piece is one record of its own
+    /// length (no chunked framing to expand), so sinks that can tell say so exactly.
+    fn has_room_for_ws(&self, bytes: usize) -> bool {
+        self.has_room(bytes)
+    }
     /// A piece of a message on WebSocket connection `conn` (upgraded by request `seq`); `last`:
-    /// the message is complete. Only called after `has_room` said yes.
+    /// the message is complete. Only called after `has_room_for_ws` said yes.
     fn ws_message(&mut self, _conn: ConnId, _seq: u32, _chunk: &[u8], _binary: bool, _last: bool) {}
     /// WebSocket connection `conn` ended with `code` and `reason` (once per connection).
     fn ws_close(&mut self, _conn: ConnId, _seq: u32, _code: u16, _reason: &[u8]) {}

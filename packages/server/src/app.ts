@@ -32,6 +32,7 @@ import { RadixRouter } from './router/radix-router/index.js';
 import { compileSerializer, type Serializer } from './serialize/compile-serializer.js';
 import { requestChannel, traceRequest } from './tracing-channels.js';
 import { compileValidator } from './validation.js';
+import { isPublishRelay, type PublishRelay } from './websocket/publish-relay.js';
 import { type WebSocketRouteOptions, webSocketRoutesOf } from './websocket/websocket-routes.js';
 import type { WebSocketData } from './websocket/zephyr-websocket.js';
 import { writeResponse } from './write-response.js';
@@ -378,6 +379,22 @@ export class App extends RouteGroup<''> {
    */
   publish(topic: string, data: WebSocketData): number {
     return webSocketRoutesOf(this.core).publish(topic, data);
+  }
+
+  /**
+   * Carries `app.publish` to other processes and theirs to this one's subscribers, through
+   * `relay` (e.g. `system.topicRelay()` of `@zephyr/runtime` in distributed mode, over NATS).
+   * Local subscribers get a publish first and whatever the relay does; a relay that reaches
+   * every process replaces the worker channel under `workers: N`. One relay per app.
+   *
+   * @throws {InvalidArgumentError} when `relay` lacks `send`/`receive`, or a relay is already set.
+   */
+  relayPublishes(relay: PublishRelay): this {
+    if (!isPublishRelay(relay))
+      throw new InvalidArgumentError('relayPublishes: relay must have send and receive functions');
+    if (!webSocketRoutesOf(this.core).relayThrough(relay, this.#shared.logger))
+      throw new InvalidArgumentError('relayPublishes: this app already has a publish relay');
+    return this;
   }
 
   /** @internal The engine's side of the WebSocket routes, for `listen`; none without routes. */

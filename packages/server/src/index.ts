@@ -81,5 +81,6 @@ export {
   type MessageIssue,
   WebSocketMessageError,
 } from './websocket/message-error.js';
+export type { PublishRelay } from './websocket/publish-relay.js';
 export type { WebSocketMessage, WebSocketRouteOptions } from './websocket/websocket-routes.js';
 export { type WebSocketData, ZephyrWebSocket } from './websocket/zephyr-websocket.js';
