@@ -1,11 +1,11 @@
 import { channel, tracingChannel } from 'node:diagnostics_channel';
 import {
-  type Attributes,
   type Context,
   context,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
+  type SpanOptions,
   TraceFlags,
   type Tracer,
   trace,
@@ -62,13 +62,19 @@ export function subscribeServerSpans(tracer: Tracer, decideRoot?: RootDecision):
       // setupTracing's sampler is parent-based: a caller's decision stands, a new trace is drawn.
       const sampled = remote === undefined ? decideRoot() : (remote.traceFlags & TraceFlags.SAMPLED) !== 0;
       if (!sampled) return undefined;
-      return tracer.startSpan(
+      // Its sampler reads no attributes, so they are set once the span exists: the SDK checks an
+      // attribute given to startSpan twice (for the sampler, then for the span), one set later once.
+      const span = tracer.startSpan(
         names.of(req.method, data.route),
-        { kind: SpanKind.SERVER, attributes: requestAttributes(req, data.route) },
+        SERVER,
         remote === undefined ? presampled(parent) : parent,
       );
+      span.setAttribute(ATTR_HTTP_REQUEST_METHOD, req.method);
+      if (data.route !== '') span.setAttribute(ATTR_HTTP_ROUTE, data.route);
+      setRequestAttributes(span, req);
+      return span;
     }
-    // Method and route are what samplers may look at; the rest is built only for recorded spans.
+    // An app's own sampler may look at method and route; the rest is set only on recorded spans.
     const span = tracer.startSpan(
       names.of(req.method, data.route),
       {
@@ -81,7 +87,7 @@ export function subscribeServerSpans(tracer: Tracer, decideRoot?: RootDecision):
       parent,
     );
     if (!span.isRecording()) return undefined;
-    span.setAttributes(requestAttributes(req, undefined));
+    setRequestAttributes(span, req);
     return span;
   };
   const begin = (message: unknown): void => {
@@ -138,21 +144,17 @@ function enterScope(data: Traced, ctx: Context): void {
       : (serve) => context.with(ctx, () => inner(serve));
 }
 
-/** Every attribute of a request span but the status; `route` `undefined` leaves method and route out. */
-function requestAttributes(req: Request, route: string | undefined): Attributes {
-  const attributes: Attributes = {
-    [ATTR_URL_PATH]: req.path,
-    [ATTR_URL_SCHEME]: 'http',
-    [ATTR_NETWORK_PROTOCOL_VERSION]: req.httpVersion,
-    [ATTR_CLIENT_ADDRESS]: req.remoteAddress,
-  };
-  if (route !== undefined) {
-    attributes[ATTR_HTTP_REQUEST_METHOD] = req.method;
-    if (route !== '') attributes[ATTR_HTTP_ROUTE] = route;
-  }
+/** The options of every request span's `startSpan`: one object, not one per request. */
+const SERVER: SpanOptions = { kind: SpanKind.SERVER };
+
+/** Every attribute of a request span but method, route and status, one call each (no object to build). */
+function setRequestAttributes(span: Span, req: Request): void {
+  span.setAttribute(ATTR_URL_PATH, req.path);
+  span.setAttribute(ATTR_URL_SCHEME, 'http');
+  span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, req.httpVersion);
+  span.setAttribute(ATTR_CLIENT_ADDRESS, req.remoteAddress);
   const ua = req.header('user-agent');
-  if (ua !== undefined) attributes[ATTR_USER_AGENT_ORIGINAL] = ua;
-  return attributes;
+  if (ua !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, ua);
 }
 
 /** Span names (`GET /users/:id`), built once per method and route rather than per request. */
