@@ -30,7 +30,7 @@ import type { Handler, HandlerResult, RouteContext, RouteOptions } from './route
 import type { Router } from './router/index.js';
 import { RadixRouter } from './router/radix-router/index.js';
 import { compileSerializer, type Serializer } from './serialize/compile-serializer.js';
-import { isRequestTraced, traceRequest } from './tracing-channels.js';
+import { closeRequest, isRequestTraced, isWrapped, openRequest, serveWrapped } from './tracing-channels.js';
 import { compileValidator } from './validation.js';
 import { type WebSocketRouteOptions, webSocketRoutesOf } from './websocket/websocket-routes.js';
 import type { WebSocketData } from './websocket/zephyr-websocket.js';
@@ -492,7 +492,13 @@ export class App extends RouteGroup<''> {
       ctx = new Context(this.#shared, req, this.core.bodyLimit, null, NO_PARAMS);
       ctx[kMatch] = match.allow;
     }
-    if (isRequestTraced()) return traceRequest(ctx, req, () => this.#serve(ctx, pipeline, req, res));
+    if (isRequestTraced()) {
+      const data = openRequest(ctx, req);
+      const pending = isWrapped(data)
+        ? serveWrapped(data, () => this.#serve(ctx, pipeline, req, res))
+        : this.#serve(ctx, pipeline, req, res);
+      return closeRequest(data, ctx, pending);
+    }
     return this.#serve(ctx, pipeline, req, res);
   };
 

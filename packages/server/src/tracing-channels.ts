@@ -50,17 +50,18 @@ export const requestChannel = tracingChannel<unknown, RequestTraceContext>('zeph
  */
 export const requestScopeChannel = channel('zephyr:server:request:scope');
 
-/** Whether a request is to be served through {@link traceRequest}: one check per channel. */
+/** Whether requests are traced (anything subscribed to either channel): one check per channel. */
 export function isRequestTraced(): boolean {
   return requestChannel.hasSubscribers || requestScopeChannel.hasSubscribers;
 }
 
-/** Runs `serve` for `ctx` inside the request channels; called only when {@link isRequestTraced}. */
-export function traceRequest(
-  ctx: Context,
-  req: EngineRequest,
-  serve: () => Promise<void> | undefined,
-): Promise<void> | undefined {
+/**
+ * Opens a traced request (only when {@link isRequestTraced}): its payload, once the scope
+ * subscribers have seen it. Then the request is served, through {@link serveWrapped} when
+ * {@link isWrapped} says so, and closed by {@link closeRequest}. Split so that a request needing
+ * no wrapping is served with no closure made for it.
+ */
+export function openRequest(ctx: Context, req: EngineRequest): RequestTraceContext {
   const data: RequestTraceContext = {
     request: req,
     route: ctx.routePath,
@@ -69,16 +70,32 @@ export function traceRequest(
     scope: undefined,
   };
   requestScopeChannel.publish(data);
+  return data;
+}
+
+/** Whether the request must run wrapped: a subscriber set a scope, or something listens to `start`. */
+export function isWrapped(data: RequestTraceContext): boolean {
+  return data.scope !== undefined || requestChannel.start.hasSubscribers;
+}
+
+/** Serves the request inside its scope, and inside `start` (its bound stores) when anyone listens. */
+export function serveWrapped(
+  data: RequestTraceContext,
+  serve: () => Promise<void> | undefined,
+): Promise<void> | undefined {
   const scope = data.scope;
-  let pending: Promise<void> | undefined;
-  if (requestChannel.start.hasSubscribers) {
-    pending =
-      scope === undefined
-        ? requestChannel.start.runStores(data, serve)
-        : scope(() => requestChannel.start.runStores(data, serve));
-  } else {
-    pending = scope === undefined ? serve() : scope(serve);
-  }
+  if (!requestChannel.start.hasSubscribers) return scope === undefined ? serve() : scope(serve);
+  return scope === undefined
+    ? requestChannel.start.runStores(data, serve)
+    : scope(() => requestChannel.start.runStores(data, serve));
+}
+
+/** Publishes `end` now, and for a request still running `asyncStart`/`asyncEnd` once it settles. */
+export function closeRequest(
+  data: RequestTraceContext,
+  ctx: Context,
+  pending: Promise<void> | undefined,
+): Promise<void> | undefined {
   if (pending === undefined) {
     settle(data, ctx);
     requestChannel.end.publish(data);
