@@ -75,7 +75,12 @@ export type { RouteFound, RouteMatch, RouteMissed, Router } from './router/index
 export { RadixRouter } from './router/radix-router/index.js';
 export { compileSerializer, type Serializer } from './serialize/compile-serializer.js';
 export { type ServeStaticOptions, serveStatic } from './static/serve-static.js';
-export { type RequestTraceContext, requestChannel } from './tracing-channels.js';
+export {
+  type RequestScope,
+  type RequestTraceContext,
+  requestChannel,
+  requestScopeChannel,
+} from './tracing-channels.js';
 export {
   CLOSE_INVALID_MESSAGE,
   type MessageIssue,
