@@ -64,4 +64,4 @@ export type {
   SupervisorSpec,
 } from './supervisor/child-spec.js';
 export type { ChildInfo, SupervisorRef, TypedActorChildSpec } from './supervisor/supervisor-ref.js';
-export { type ActorThreadOptions, DEFAULT_MAX_YOUNG_GENERATION_MB } from './threads/thread-options.js';
+export type { ActorThreadOptions } from './threads/thread-options.js';

@@ -56,7 +56,7 @@ describe('README', () => {
       "from '@zephyr/runtime'",
       `from ${JSON.stringify(dist)}`,
     );
-    expect(script).toContain('maxYoungGenerationSizeMb: 16');
+    expect(script).toContain('maxYoungGenerationSizeMb: 6');
     // A file, not `-e`: worker threads inherit the execArgv, and `--input-type` stops them.
     const file = new URL('./fixtures/.readme-threads.mjs', import.meta.url);
     const run = (code: string) => {
@@ -65,9 +65,9 @@ describe('README', () => {
     };
     try {
       expect(run(script)).toBe('');
-      expect(() =>
-        run(script.replace('maxYoungGenerationSizeMb: 16', 'maxYoungGenerationSizeMb: 2')),
-      ).toThrow(/maxYoungGenerationSizeMb must be an integer in 3\.\.1024/);
+      expect(() => run(script.replace('maxYoungGenerationSizeMb: 6', 'maxYoungGenerationSizeMb: 2'))).toThrow(
+        /maxYoungGenerationSizeMb must be an integer in 3\.\.1024/,
+      );
     } finally {
       rmSync(file, { force: true });
     }
