@@ -1,6 +1,5 @@
 import { ActorSystem, type ActorSystemOptions, parseRuntimeConfig } from './actor/actor-system.js';
 import { loadKinds, moduleUrl } from './actor/kind-registry.js';
-import { ClusterLink } from './cluster/cluster-link.js';
 import { threadResourceLimits } from './threads/thread-options.js';
 import { ThreadPool, threadCount } from './threads/thread-pool.js';
 
@@ -32,6 +31,9 @@ export async function createActorSystem(options: ActorSystemOptions = {}): Promi
   if (config.supervisor_mode === 'distributed') {
     const natsUrl = config.nats_url;
     try {
+      // Loaded only here: every actor thread imports this package, and the NATS client alone is
+      // about 2.5 MB of heap that a thread would carry for nothing.
+      const { ClusterLink } = await import('./cluster/cluster-link.js');
       system.placements.cluster = await ClusterLink.join(
         system,
         natsUrl,
