@@ -6,6 +6,7 @@
 //
 //   node bench/actor-routes/run.mjs [--duration 10] [--runs 3] [--connections 32] [--rate 200]
 //        [--threads <n>] [--work-ms 5] [--servers zephyr-actors,...] [--server-cpus 0] [--client-cpus 1]
+//        [--pool-young-gen-mb 6|v8]
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -24,6 +25,12 @@ const connections = positiveNumber('connections', 32);
 const rate = positiveNumber('rate', 200);
 const workMs = positiveNumber('work-ms', 5);
 const threads = positiveNumber('threads', Math.max(1, availableParallelism() - 1));
+// Both pools' threads get the same young-generation cap (see work.mjs); `v8` leaves V8's sizing.
+// 6 MB is where Piscina's bare worker stays on this handler; Zephyr's threads, having loaded more,
+// would otherwise run at 8 MB semi-spaces (see the runtime README, "Worker threads").
+const poolYoungGen = flag('pool-young-gen-mb', '6');
+if (poolYoungGen !== 'v8' && !/^[1-9]\d*$/.test(poolYoungGen))
+  throw new Error('--pool-young-gen-mb must be a positive integer or v8');
 const serverCpus = flag('server-cpus', '0');
 const clientCpus = flag('client-cpus', '1');
 const SERVERS = {
@@ -57,7 +64,14 @@ async function startServer(name, port, rounds) {
   const { file, MODE } = SERVERS[name];
   const [cmd, ...args] = pinned(serverCpus, [process.execPath, join(here, 'servers', file)]);
   const child = spawn(cmd, args, {
-    env: { ...process.env, PORT: String(port), MODE, ROUNDS: String(rounds), THREADS: String(threads) },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      MODE,
+      ROUNDS: String(rounds),
+      THREADS: String(threads),
+      ...(poolYoungGen === 'v8' ? {} : { POOL_YOUNG_GEN_MB: poolYoungGen }),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   child.stdout.resume();
@@ -140,7 +154,7 @@ const ms = (n) => n.toFixed(n < 10 ? 2 : 1);
 const rounds = calibrate();
 console.log(
   `# bench/actor-routes — heavy: wrk -t1 -c${connections} -d${duration}s POST /heavy (${rounds} SHA-256 rounds ≈ ${workMs} ms); ` +
-    `light: GET /light at ${rate}/s open-loop; ${runs} runs (median); pool threads ${threads}; ` +
+    `light: GET /light at ${rate}/s open-loop; ${runs} runs (median); pool threads ${threads} (young generation ${poolYoungGen === 'v8' ? "V8's sizing" : `${poolYoungGen} MB`}); ` +
     `server cpus ${serverCpus}, clients cpus ${clientCpus}`,
 );
 console.log(`# node ${process.version}, ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}`);
