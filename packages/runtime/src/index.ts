@@ -65,3 +65,4 @@ export type {
   SupervisorSpec,
 } from './supervisor/child-spec.js';
 export type { ChildInfo, SupervisorRef, TypedActorChildSpec } from './supervisor/supervisor-ref.js';
+export type { ActorThreadOptions } from './threads/thread-options.js';

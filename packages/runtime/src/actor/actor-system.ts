@@ -23,6 +23,7 @@ import type {
 import type { ChildParent, SupervisedChild } from '../supervisor/supervised-child.js';
 import { type ChildFactory, Supervisor } from '../supervisor/supervisor.js';
 import type { SupervisorRef } from '../supervisor/supervisor-ref.js';
+import type { ActorThreadOptions } from '../threads/thread-options.js';
 import { ActorCell, type CellHost } from './actor-cell.js';
 import type { ActorDefinition } from './actor-definition.js';
 import type { ActorRef } from './actor-ref.js';
@@ -66,6 +67,8 @@ export interface ActorSystemOptions {
   readonly cluster?: ClusterOptions;
   /** Called when a lifecycle hook throws where no caller can see it (default: stderr). */
   readonly onHookError?: (address: string, hook: string, error: unknown) => void;
+  /** How the actor worker threads (`actor_threads`) are started: a young-generation cap (default none). */
+  readonly threads?: ActorThreadOptions;
 }
 
 /** Options of {@link ActorSystem.spawn}. */
