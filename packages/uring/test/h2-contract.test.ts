@@ -324,29 +324,24 @@ describe('HTTP/2 options', () => {
   });
 
   it.runIf(ioUringSupported().supported)(
-    'io_uring forced with http2 is ZEPHYR_ERR_UNSUPPORTED_OPTION; auto falls back to node with one line',
+    'auto serves HTTP/2 on io_uring where the ring works, with no fallback line',
     async () => {
-      const handler: RequestHandler = (_req, res) => res.end('auto');
-      await expect(listen({ port: 0, engine: 'io_uring', http2: true }, handler)).rejects.toMatchObject({
-        code: 'ZEPHYR_ERR_UNSUPPORTED_OPTION',
-        message: expect.stringMatching(/HTTP\/2 session is not wired into the ring/),
-      });
+      const handler: RequestHandler = (req, res) => res.end(`auto ${req.httpVersion}`);
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-      const saved = process.env.ZEPHYR_IO_FALLBACK_LOGGED;
-      delete process.env.ZEPHYR_IO_FALLBACK_LOGGED;
+      const savedEngine = process.env.ZEPHYR_IO_ENGINE;
+      delete process.env.ZEPHYR_IO_ENGINE;
       try {
-        const first = await listen({ port: 0, http2: true }, handler);
-        const second = await listen({ port: 0, http2: true }, handler);
-        expect(first.engine).toBe('node');
-        expect(first.engineReason).toMatch(/HTTP\/2/);
-        expect(warn).toHaveBeenCalledTimes(1);
-        expect((await h2Request(first.port, '/')).body.toString()).toBe('auto');
-        await first.close();
-        await second.close();
+        const server = await listen({ port: 0, http2: true }, handler);
+        try {
+          expect(server.engine).toBe('io_uring');
+          expect(warn).not.toHaveBeenCalled();
+          expect((await h2Request(server.port, '/')).body.toString()).toBe('auto 2.0');
+        } finally {
+          await server.close();
+        }
       } finally {
         warn.mockRestore();
-        if (saved === undefined) delete process.env.ZEPHYR_IO_FALLBACK_LOGGED;
-        else process.env.ZEPHYR_IO_FALLBACK_LOGGED = saved;
+        if (savedEngine !== undefined) process.env.ZEPHYR_IO_ENGINE = savedEngine;
       }
     },
   );

@@ -1,7 +1,8 @@
 // h2spec v2.2.1 (the HTTP/2 conformance suite) against every engine that serves HTTP/2, h2c by
 // prior knowledge and h2 over TLS. node:http2 does not pass every case; the cases it fails are
 // listed below, so a change that loses another case fails. Why each fails is in the package
-// README ("HTTP/2 conformance").
+// README ("HTTP/2 conformance"). The io_uring engine has no known failure and is also held to
+// strict mode (`-S`, 146 cases).
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -38,6 +39,10 @@ const KNOWN_FAILURES: Partial<Record<EngineName, readonly string[]>> = {
   ],
 };
 const TOTAL = 145;
+/** Cases in strict mode (`-S`): one more. */
+const TOTAL_STRICT = 146;
+/** Engines held to every case, strict mode too. */
+const STRICT: readonly EngineName[] = ['io_uring'];
 /** Runs of a case outside the known list, alone, that must all fail for it to count. */
 const RERUNS = 3;
 
@@ -105,10 +110,11 @@ function failedCases(failures: string): string[] {
  * Runs h2spec (every case, or the `cases` given as `section/case`); `-o 10`: its default 2 s per
  * case is too short on a loaded machine.
  */
-function runH2spec(port: number, tls: boolean, cases: readonly string[] = []): Promise<Run> {
+function runH2spec(port: number, tls: boolean, cases: readonly string[] = [], strict = false): Promise<Run> {
   const args = [
     ...cases.map((id) => `http2/${id}`),
     ...['-h', '127.0.0.1', '-p', String(port), '-o', '10', ...(tls ? ['-t', '-k'] : [])],
+    ...(strict ? ['-S'] : []),
   ];
   return new Promise((resolve, reject) => {
     execFile(h2spec(), args, { timeout: 600_000, maxBuffer: 16 << 20 }, (err, stdout) => {
@@ -148,13 +154,22 @@ describe.each(H2_ENGINES)('%s engine: h2spec', (engine) => {
       app,
     );
     servers.push(plain, secure);
-    const [h2c, tls] = await Promise.all([runH2spec(plain.port, false), runH2spec(secure.port, true)]);
+    const strict = STRICT.includes(engine);
+    const modes = [
+      ['h2c', plain.port, false, false],
+      ['TLS', secure.port, true, false],
+      ...(strict
+        ? ([
+            ['h2c strict', plain.port, false, true],
+            ['TLS strict', secure.port, true, true],
+          ] as const)
+        : []),
+    ] as const;
+    const runs = await Promise.all(modes.map(([, port, overTls, s]) => runH2spec(port, overTls, [], s)));
     const known = KNOWN_FAILURES[engine] ?? [];
-    for (const [name, run, port, overTls] of [
-      ['h2c', h2c, plain.port, false],
-      ['TLS', tls, secure.port, true],
-    ] as const) {
-      expect(run.total).toBe(TOTAL);
+    for (const [i, [name, port, overTls, isStrict]] of modes.entries()) {
+      const run = runs[i] as Run;
+      expect(run.total).toBe(isStrict ? TOTAL_STRICT : TOTAL);
       expect(run.failed.length).toBe(TOTAL - run.passed);
       // A case outside the list counts only if it fails again on its own, every time: the racy
       // ones (the server's answer against the offending frame) pass alone on an idle ring.
@@ -163,7 +178,7 @@ describe.each(H2_ENGINES)('%s engine: h2spec', (engine) => {
       for (const id of unexpected) {
         let fails = 0;
         for (let attempt = 0; attempt < RERUNS; attempt++) {
-          if ((await runH2spec(port, overTls, [id])).failed.length > 0) fails++;
+          if ((await runH2spec(port, overTls, [id], isStrict)).failed.length > 0) fails++;
         }
         if (fails === RERUNS) persistent.push(id);
       }
