@@ -10,8 +10,8 @@ import {
   CMD_DESTROY,
   CMD_PAUSE,
   CMD_RESUME,
-  EF_HTTP10,
   EF_HTTP2,
+  EF_HTTP10,
 } from './uring-protocol.js';
 
 /** Response fields as flat `[lower-cased name, value or values, …]` pairs. */
@@ -461,18 +461,32 @@ export class UringExchange implements EngineRequest, EngineResponse {
 
   setTrailer(name: string, value: string): this {
     if (this._finished) throw new ResponseStateError('setTrailer() after end()', 'ZEPHYR_ERR_RESPONSE_ENDED');
-    if (this.httpVersion === '1.0') throw new ResponseStateError('an HTTP/1.0 response cannot carry trailers');
-    if (this.method === 'HEAD') throw new ResponseStateError('a response to HEAD has no body and no trailers');
-    if (this.fileStarted) throw new ResponseStateError('a sendFile response has a content-length: no trailers');
+    if (this.httpVersion === '1.0')
+      throw new ResponseStateError('an HTTP/1.0 response cannot carry trailers');
+    if (this.method === 'HEAD')
+      throw new ResponseStateError('a response to HEAD has no body and no trailers');
+    if (this.fileStarted)
+      throw new ResponseStateError('a sendFile response has a content-length: no trailers');
     if (this.fields.some((f, i) => i % 2 === 0 && f === 'content-length')) {
       // Only a chunked body has a trailer section (RFC 9112 §7.1.2).
-      throw new ResponseStateError('setTrailer() on a response with a content-length: trailers need a chunked body');
+      throw new ResponseStateError(
+        'setTrailer() on a response with a content-length: trailers need a chunked body',
+      );
     }
-    if (typeof name !== 'string' || !TOKEN.test(name) || typeof value !== 'string' || !FIELD_VALUE.test(value)) {
-      throw new ZephyrEngineError('ZEPHYR_ERR_INVALID_ARGUMENT', `setTrailer: invalid field ${JSON.stringify(name)}`);
+    if (
+      typeof name !== 'string' ||
+      !TOKEN.test(name) ||
+      typeof value !== 'string' ||
+      !FIELD_VALUE.test(value)
+    ) {
+      throw new ZephyrEngineError(
+        'ZEPHYR_ERR_INVALID_ARGUMENT',
+        `setTrailer: invalid field ${JSON.stringify(name)}`,
+      );
     }
     const lower = name.toLowerCase();
-    const fields = (this.trailerFields ??= []);
+    if (this.trailerFields === undefined) this.trailerFields = [];
+    const fields = this.trailerFields;
     for (let i = 0; i < fields.length; i += 2) {
       if (fields[i] === lower) {
         fields[i + 1] = value;

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect, constants } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
+import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -347,20 +348,42 @@ describe('HTTP/2 options', () => {
   );
 
   it.runIf(ioUringSupported().supported)(
-    'the io_uring engine refuses trailers rather than dropping them',
+    'the io_uring engine sends trailers on a plain HTTP/1.1 listener, refuses them on HTTP/1.0',
     async () => {
       const server = await listen({ port: 0, engine: 'io_uring' }, (_req, res) => {
         try {
-          res.setTrailer('x', '1');
-          res.end('sent');
+          res.write('part,');
+          res.setTrailer('grpc-status', '0');
+          res.end('end');
         } catch (err) {
           res.end((err as { code: string }).code);
         }
       });
       try {
-        expect(await (await fetch(`http://127.0.0.1:${server.port}/`)).text()).toBe(
-          'ZEPHYR_ERR_UNSUPPORTED_OPTION',
+        const answer = await new Promise<{ body: string; trailers: NodeJS.Dict<string> }>(
+          (resolve, reject) => {
+            const req = httpRequest({ port: server.port, host: '127.0.0.1', path: '/' }, (res) => {
+              let body = '';
+              res.on('data', (chunk) => {
+                body += chunk;
+              });
+              res.on('end', () => resolve({ body, trailers: res.trailers }));
+            });
+            req.on('error', reject);
+            req.end();
+          },
         );
+        expect(answer).toEqual({ body: 'part,end', trailers: { 'grpc-status': '0' } });
+        const socket = await new Promise<Socket>((resolve) => {
+          const s = createConnection(server.port, '127.0.0.1', () => resolve(s));
+        });
+        socket.write('GET / HTTP/1.0\r\n\r\n');
+        let raw = '';
+        socket.on('data', (chunk) => {
+          raw += chunk;
+        });
+        await new Promise((resolve) => socket.on('close', resolve));
+        expect(raw).toMatch(/part,ZEPHYR_ERR_HEADERS_SENT$/);
       } finally {
         await server.close();
       }

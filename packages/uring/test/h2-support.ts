@@ -11,7 +11,9 @@ import { type EngineName, ioUringSupported, type RequestHandler } from '../src/i
  * Engines that serve HTTP/2: node:http2, and the io_uring engine's HTTP/2 session on the ring
  * where io_uring works here. Every test iterating this list runs on each.
  */
-export const H2_ENGINES: readonly EngineName[] = ioUringSupported().supported ? ['node', 'io_uring'] : ['node'];
+export const H2_ENGINES: readonly EngineName[] = ioUringSupported().supported
+  ? ['node', 'io_uring']
+  : ['node'];
 
 /** A small app: each path exercises one part of the contract. */
 export const h2App: RequestHandler = async (req, res) => {

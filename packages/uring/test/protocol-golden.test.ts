@@ -13,8 +13,8 @@ import {
   CMD_RESUME,
   EF_BODY_FOLLOWS,
   EF_EXPECT_CONTINUE,
-  EF_HTTP10,
   EF_HTTP2,
+  EF_HTTP10,
   EF_KEEP_ALIVE,
   EF_UPGRADE,
 } from '../src/uring-protocol.js';
