@@ -144,6 +144,8 @@ pub struct H2Connection {
     out: Vec<u8>,
     out_pos: usize,
     queued_control: u32,
+    /// Streams refused past the concurrency limit, net of streams served to the end.
+    refused_net: u32,
     counters: H2Counters,
     /// The last stream id of the GOAWAY we sent (graceful or not).
     goaway_sent: Option<u32>,
@@ -178,6 +180,7 @@ impl H2Connection {
             out: Vec::new(),
             out_pos: 0,
             queued_control: 0,
+            refused_net: 0,
             counters: H2Counters::default(),
             goaway_sent: None,
             peer_goaway: false,
@@ -512,10 +515,16 @@ impl H2Connection {
         if c.self_dependent {
             return Err(StreamFault(id, ErrorCode::ProtocolError));
         }
-        if self.goaway_sent.is_some()
-            || self.streams.len() >= self.config.max_concurrent_streams as usize
-        {
+        if self.goaway_sent.is_some() {
             self.counters.refused_streams += 1;
+            return Err(StreamFault(id, ErrorCode::RefusedStream));
+        }
+        if self.streams.len() >= self.config.max_concurrent_streams as usize {
+            self.counters.refused_streams += 1;
+            self.refused_net += 1;
+            if self.refused_net > self.config.max_refused_streams {
+                return Err(Conn(ErrorCode::EnhanceYourCalm, "too many streams refused"));
+            }
             return Err(StreamFault(id, ErrorCode::RefusedStream));
         }
         if decoded.over_limit {
@@ -864,8 +873,9 @@ impl H2Connection {
             let s = self.streams.remove(&id).expect("present");
             self.release_connection(s.outstanding);
             remember(&mut self.peer_closed, id);
-            // A stream served to the end pays back one reset of the budget.
+            // A stream served to the end pays back one reset and one refusal of the budgets.
             self.counters.reset_budget_used = self.counters.reset_budget_used.saturating_sub(1);
+            self.refused_net = self.refused_net.saturating_sub(1);
         }
     }
 
