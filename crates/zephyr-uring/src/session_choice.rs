@@ -57,6 +57,24 @@ pub fn sniff(first: &[u8]) -> Sniffed {
     }
 }
 
+/// Bytes of a first line looked at for its HTTP version; a longer line is left to the HTTP/1
+/// parser (which answers 414 or 431).
+const FIRST_LINE_MAX: usize = 8192;
+
+/// On a listener serving h2c, bytes that are not the preface must still name an HTTP/1 version
+/// to be HTTP/1: `Some(false)` when the first line is complete and names none (neither protocol:
+/// the connection is closed, as RFC 9113 §3.4 wants for an invalid preface), `None` while the
+/// line is incomplete.
+pub fn names_http1_version(first: &[u8]) -> Option<bool> {
+    let seen = &first[..first.len().min(FIRST_LINE_MAX)];
+    let Some(end) = seen.windows(2).position(|w| w == b"\r\n") else {
+        return (first.len() >= FIRST_LINE_MAX).then_some(true);
+    };
+    let line = &seen[..end];
+    let version = line.rsplit(|&b| b == b' ').next().unwrap_or(&[]);
+    Some(line.contains(&b' ') && version.starts_with(b"HTTP/"))
+}
+
 /// The session for `protocol`, or `None` when the listener does not serve it (an h2 preface on
 /// a listener without `http2`: the connection is then closed). The one place a new protocol's
 /// session plugs in.
@@ -80,6 +98,26 @@ pub fn start(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_first_line_without_an_http_version_is_neither_protocol() {
+        assert_eq!(
+            names_http1_version(b"GET / HTTP/1.1\r\nHost: x"),
+            Some(true)
+        );
+        assert_eq!(
+            names_http1_version(b"GET / HTTP/9.9\r\n"),
+            Some(true),
+            "the parser's 505"
+        );
+        assert_eq!(names_http1_version(b"GET / HTT"), None);
+        assert_eq!(
+            names_http1_version(b"INVALID CONNECTION PREFACE\r\n\r\n"),
+            Some(false)
+        );
+        assert_eq!(names_http1_version(b"GET /\r\n"), Some(false));
+        assert_eq!(names_http1_version(&[b'a'; FIRST_LINE_MAX]), Some(true));
+    }
 
     #[test]
     fn alpn_picks_the_session() {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EngineName, EngineServer } from '../src/index.js';
+import type { EngineName, EngineServer, RequestHandler } from '../src/index.js';
 import { listen } from '../src/index.js';
 import { H2_ENGINES, h2App, makeCertificate } from './h2-support.js';
 
@@ -136,6 +136,18 @@ function runH2spec(port: number, tls: boolean, cases: readonly string[] = [], st
   });
 }
 
+/**
+ * The app h2spec talks to reads each request to its end (or its reset) before answering, as
+ * crates/zephyr-h2's example server does. An app that answers while the request is still open
+ * ends the stream first (RFC 9113 §8.1: complete response, then RST_STREAM NO_ERROR), and the
+ * offending frame h2spec sends next on that stream is then rightly ignored, which h2spec counts
+ * as a failure (5.1/9, 6.9/2, 6.9.1/3 raced that way).
+ */
+const readFirst: RequestHandler = async (req, res) => {
+  await req.body();
+  return h2App(req, res);
+};
+
 const certificate = makeCertificate();
 afterAll(() => rmSync(certificate.dir, { recursive: true, force: true }));
 
@@ -147,7 +159,7 @@ describe.each(H2_ENGINES)('%s engine: h2spec', (engine) => {
 
   it('fails no case beyond the known ones, h2c and h2 over TLS', { timeout: 900_000 }, async () => {
     h2spec();
-    const app = h2App;
+    const app = readFirst;
     const plain = await listen({ port: 0, engine, http2: true }, app);
     const secure = await listen(
       { port: 0, engine, http2: true, tls: { cert: certificate.cert, key: certificate.key } },
@@ -170,7 +182,7 @@ describe.each(H2_ENGINES)('%s engine: h2spec', (engine) => {
     for (const [i, [name, port, overTls, isStrict]] of modes.entries()) {
       const run = runs[i] as Run;
       expect(run.total).toBe(isStrict ? TOTAL_STRICT : TOTAL);
-      expect(run.failed.length).toBe(TOTAL - run.passed);
+      expect(run.failed.length).toBe(run.total - run.passed);
       // A case outside the list counts only if it fails again on its own, every time: the racy
       // ones (the server's answer against the offending frame) pass alone on an idle ring.
       const unexpected = run.failed.filter((id) => !known.includes(id));
