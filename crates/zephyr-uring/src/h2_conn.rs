@@ -569,37 +569,41 @@ impl H2Conn {
         end: bool,
         date: &[u8],
     ) -> bool {
-        let mut names: Vec<Vec<u8>> = Vec::with_capacity(start.fields.len() + 2);
-        let mut values: Vec<&[u8]> = Vec::with_capacity(start.fields.len() + 2);
+        // JS lower-cases the names it sends; one that is not is copied lower-cased (rare), so
+        // the common head costs no allocation per field.
+        let lowered: Vec<Vec<u8>> = start
+            .fields
+            .into_iter()
+            .filter(|(n, _)| n.iter().any(u8::is_ascii_uppercase))
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
+        let mut lowered_next = lowered.iter();
+        let mut fields: Vec<(&[u8], &[u8])> = Vec::with_capacity(start.fields.len() + 2);
         let mut has_date = false;
         let mut has_length = false;
         for (name, value) in start.fields {
-            let lower = name.to_ascii_lowercase();
-            if connection_specific(&lower) {
+            let name: &[u8] = if name.iter().any(u8::is_ascii_uppercase) {
+                lowered_next.next().expect("one copy per such name")
+            } else {
+                name
+            };
+            if connection_specific(name) {
                 continue;
             }
-            has_date |= lower == b"date";
-            has_length |= lower == b"content-length";
-            names.push(lower);
-            values.push(value.trim_ascii());
+            has_date |= name == b"date";
+            has_length |= name == b"content-length";
+            fields.push((name, value.trim_ascii()));
         }
         let length;
         if let (Some(n), false) = (start.length, has_length) {
             if !matches!(start.status, 100..=199 | 204 | 304) {
                 length = n.to_string();
-                names.push(b"content-length".to_vec());
-                values.push(length.as_bytes());
+                fields.push((b"content-length", length.as_bytes()));
             }
         }
         if !has_date {
-            names.push(b"date".to_vec());
-            values.push(date);
+            fields.push((b"date", date));
         }
-        let fields: Vec<(&[u8], &[u8])> = names
-            .iter()
-            .map(Vec::as_slice)
-            .zip(values.iter().copied())
-            .collect();
         match self.h2.send_headers(stream, start.status, &fields, end) {
             Ok(()) => true,
             Err(_) => {
