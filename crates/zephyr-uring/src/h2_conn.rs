@@ -173,10 +173,7 @@ impl H2Conn {
         for seq in self.aborted.drain(..) {
             sink.stream_aborted(self.id, seq);
         }
-        loop {
-            let Some(event) = self.peeked.take().or_else(|| self.h2.poll_event()) else {
-                break;
-            };
+        while let Some(event) = self.peeked.take().or_else(|| self.h2.poll_event()) {
             if !self.handle(event, sink) {
                 self.stalled = true;
                 break;
