@@ -71,6 +71,8 @@ struct Exchange {
     trailers: Option<Vec<(Vec<u8>, Vec<u8>)>>,
     /// Since when body bytes wait for a window that does not open (a zero-window stall).
     stalled_since: Option<u64>,
+    /// When the request arrived: its body must be in within `request_timeout_ms`.
+    started: u64,
 }
 
 /// One HTTP/2 connection.
@@ -214,6 +216,7 @@ impl H2Conn {
                     Exchange {
                         head_request,
                         request_done: end_stream,
+                        started: self.now,
                         ..Exchange::default()
                     },
                 );
@@ -851,6 +854,14 @@ impl Session for H2Conn {
         for stream in stuck {
             self.reset_stream(stream);
             self.aborted.push(stream);
+        }
+        // A body that does not arrive within the request timeout fails as on HTTP/1 (408).
+        for (&stream, ex) in self.streams.iter_mut() {
+            let late = now.saturating_sub(ex.started) >= limits.request_timeout_ms;
+            if late && !ex.request_done && !ex.body_failed {
+                ex.body_failed = true;
+                sink.body_error(self.id, stream, 408);
+            }
         }
         if self.out.flushed() {
             self.last_progress = now;

@@ -340,6 +340,38 @@ fn a_reset_stream_aborts_that_request_alone() {
 }
 
 #[test]
+fn a_body_that_does_not_arrive_in_time_fails_with_408_and_its_bytes_are_dropped() {
+    let mut c = Client::new(H2Config::default());
+    c.request(1, "POST", "/slow", false);
+    c.send(&frame(kind::DATA, 0, 1, b"part"));
+    c.conn
+        .tick(LIMITS.request_timeout_ms, &mut c.sink, b"D", &LIMITS);
+    assert_eq!(c.sink.log.last().unwrap(), "body_error 1 408");
+    c.send(&frame(kind::DATA, flag::END_STREAM, 1, b"late"));
+    assert_eq!(
+        c.sink.log.last().unwrap(),
+        "body_error 1 408",
+        "nothing more is delivered"
+    );
+}
+
+#[test]
+fn a_body_past_max_body_bytes_fails_with_413() {
+    let mut c = Client::new(H2Config::default());
+    c.request(1, "POST", "/big", false);
+    let limit = LIMITS.max_body_bytes as usize;
+    let piece = vec![0u8; 16_000];
+    let mut sent = 0;
+    while sent <= limit {
+        c.send(&frame(kind::DATA, 0, 1, &piece));
+        c.read();
+        // The sink took them, so the windows reopen (read() takes the WINDOW_UPDATEs).
+        sent += piece.len();
+    }
+    assert!(c.sink.log.contains(&"body_error 1 413".to_string()));
+}
+
+#[test]
 fn a_full_sink_stalls_the_connection_and_the_retry_delivers_in_order() {
     let mut c = Client::new(H2Config::default());
     c.sink.full = true;
