@@ -1,7 +1,7 @@
 //! One server-side HTTP/2 connection as a deterministic state machine: bytes in, events and
 //! bytes out (RFC 9113).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::config::H2Config;
 use crate::fields::{check_regular, parse_request, parse_trailers, Field};
@@ -12,7 +12,7 @@ use crate::frame::{
     MIN_MAX_FRAME_SIZE, PREFACE,
 };
 use crate::hpack::{Decoder, Encoder};
-use crate::stream::{SendState, Stream};
+use crate::stream::{SendState, Stream, StreamMap};
 
 /// Closed stream ids remembered, so a late frame on one gets STREAM_CLOSED (peer-closed) or is
 /// ignored (reset by us), rather than a PROTOCOL_ERROR for a stream never opened.
@@ -128,7 +128,7 @@ pub struct H2Connection {
     continuation: Option<Continuation>,
     decoder: Decoder,
     encoder: Encoder,
-    streams: HashMap<u32, Stream>,
+    streams: StreamMap<Stream>,
     last_stream: u32,
     /// Closed by both ends or reset by the peer: late DATA/HEADERS are STREAM_CLOSED.
     peer_closed: VecDeque<u32>,
@@ -166,7 +166,7 @@ impl H2Connection {
             continuation: None,
             decoder: Decoder::new(config.header_table_size as usize),
             encoder: Encoder::new(),
-            streams: HashMap::new(),
+            streams: StreamMap::default(),
             last_stream: 0,
             peer_closed: VecDeque::new(),
             locally_reset: VecDeque::new(),

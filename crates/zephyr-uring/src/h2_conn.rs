@@ -12,10 +12,9 @@
 //! [`ResponseQueue`] (one raw slot), moved there only while that queue is short, so the core's
 //! `max_buffered_output` keeps bounding what a peer that does not read can make us hold.
 
-use std::collections::HashMap;
 use std::os::fd::RawFd;
 
-use zephyr_h2::{ErrorCode, H2Config, H2Connection, H2Event};
+use zephyr_h2::{ErrorCode, H2Config, H2Connection, H2Event, StreamMap};
 
 use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent, Wants};
 use crate::http1::{BodyFraming, RequestHead, Version};
@@ -82,7 +81,7 @@ pub struct H2Conn {
     out: ResponseQueue,
     /// The queue's one slot: the frames are its raw body.
     out_seq: u32,
-    streams: HashMap<u32, Exchange>,
+    streams: StreamMap<Exchange>,
     /// An event the sink had no room for, offered first next time.
     peeked: Option<H2Event>,
     /// Body bytes of `peeked` already delivered.
@@ -130,7 +129,7 @@ impl H2Conn {
             h2,
             out,
             out_seq,
-            streams: HashMap::new(),
+            streams: StreamMap::default(),
             peeked: None,
             peeked_sent: 0,
             peeked_counted: false,
@@ -646,15 +645,36 @@ impl H2Conn {
         if end_at_head {
             ex.response_done = true;
         } else {
-            if !no_body {
-                ex.held.extend_from_slice(bytes);
-            }
             ex.end_pending = end;
             ex.want_drain |= want_drain;
-            self.pump(stream);
+            self.offer(stream, if no_body { &[] } else { bytes });
         }
         self.forget_if_done(stream);
         self.move_output();
+    }
+
+    /// New body bytes of `stream`: framed straight from the command buffer when nothing waits
+    /// before them (the common answer fits the windows and is never copied into `held`); what
+    /// the windows do not take is held.
+    fn offer(&mut self, stream: u32, bytes: &[u8]) {
+        let Some(ex) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        let direct = ex.held.is_empty() && ex.file.is_none() && ex.trailers.is_none();
+        if !direct {
+            ex.held.extend_from_slice(bytes);
+        } else if !bytes.is_empty() || ex.end_pending {
+            let end = ex.end_pending;
+            let Ok(n) = self.h2.send_data(stream, bytes, end) else {
+                return;
+            };
+            if n < bytes.len() {
+                ex.held.extend_from_slice(&bytes[n..]);
+            } else if end {
+                ex.response_done = true;
+            }
+        }
+        self.pump(stream);
     }
 
     /// More body bytes of a started response.
@@ -665,12 +685,18 @@ impl H2Conn {
         if !ex.responded || ex.response_done || ex.end_pending {
             return;
         }
-        if !ex.head_request {
-            ex.held.extend_from_slice(payload_bytes(&body));
-        }
+        let head_request = ex.head_request;
         ex.end_pending = end;
         ex.want_drain |= want_drain;
-        self.pump(stream);
+        self.offer(
+            stream,
+            if head_request {
+                &[]
+            } else {
+                payload_bytes(&body)
+            },
+        );
+        self.forget_if_done(stream);
         self.move_output();
     }
 
