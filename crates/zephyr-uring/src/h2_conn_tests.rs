@@ -463,3 +463,31 @@ fn a_file_body_goes_as_data_frames_sized_to_the_window() {
         .collect();
     assert_eq!(finished, [(1, 0)]);
 }
+
+#[test]
+fn trailers_end_the_stream_as_a_trailing_headers_frame_after_the_body() {
+    let mut c = Client::new(H2Config::default());
+    c.request(1, "GET", "/grpc", true);
+    c.read();
+    let fields = Fields::encode(&[]);
+    c.conn.respond(
+        1,
+        &start(200, &fields, None),
+        Payload::Bytes(b"body"),
+        false,
+        false,
+        b"D",
+    );
+    let trailers = Fields::encode(&[(b"Grpc-Status", b"0")]);
+    c.conn.trailers(1, Fields::parts(&trailers.0, &trailers.1));
+    let sent: Vec<(u8, u8)> = c.read().into_iter().map(|f| (f.0, f.1)).collect();
+    assert_eq!(
+        sent,
+        [
+            (kind::HEADERS, flag::END_HEADERS),
+            (kind::DATA, 0),
+            (kind::HEADERS, flag::END_HEADERS | flag::END_STREAM),
+        ]
+    );
+    assert!(!c.conn.has_open_work());
+}
