@@ -1,5 +1,6 @@
 import type { EngineName, EngineServer, ListenOptions, RequestHandler } from './engine.js';
 import { EngineUnavailableError, InvalidArgumentError } from './errors.js';
+import { checkHttp3 } from './http3-option.js';
 import { resolveListenOptions } from './limits.js';
 import { listenNode } from './node-engine.js';
 import { ioUringSupported } from './probe.js';
@@ -131,6 +132,7 @@ export async function listen(
   // HTTPS, HTTP/2 and WebSocket routes are served by both engines.
   const selection = selectEngine(resolved.engine);
   const { engine, reason } = selection;
+  checkHttp3(resolved.http3, engine);
   if (engine === 'node') {
     reportEngineFallback(selection);
     return listenNode(resolved, handler, reason, websocket);

@@ -1,4 +1,5 @@
 import type { ClusterOptions, ClusterStats } from '../cluster/cluster-link.js';
+import type { TopicRelay } from '../cluster/topic-relay.js';
 import {
   type RuntimeConfig,
   type RuntimeConfigInput,
@@ -90,7 +91,11 @@ export interface SuperviseOptions {
 /** Placement factories installed by `createActorSystem` (kept out of the public surface). */
 export interface PlacementHooks {
   thread?: RemotePlacement;
-  cluster?: RemotePlacement & { refreshNodes(): Promise<string[]>; stats(): ClusterStats };
+  cluster?: RemotePlacement & {
+    refreshNodes(): Promise<string[]>;
+    stats(): ClusterStats;
+    topicRelay(): TopicRelay;
+  };
 }
 
 /**
@@ -240,6 +245,18 @@ export class ActorSystem implements CellHost {
     if (cluster === undefined)
       throw new PlacementUnavailableError('not in distributed mode (supervisor_mode: distributed)');
     return cluster.stats();
+  }
+
+  /**
+   * Distributed mode: this node's topic relay, which carries `app.publish` (`@zephyr/server`) to
+   * the WebSocket subscribers of every other node over NATS: `app.relayPublishes(system.topicRelay())`.
+   * @throws {PlacementUnavailableError} when not in distributed mode.
+   */
+  topicRelay(): TopicRelay {
+    const cluster = this.placements.cluster;
+    if (cluster === undefined)
+      throw new PlacementUnavailableError('not in distributed mode (supervisor_mode: distributed)');
+    return cluster.topicRelay();
   }
 
   /** Subscribes to dead letters (messages to stopped actors, dropped by overflow, or that crashed their actor). */
