@@ -72,6 +72,15 @@ export declare function layoutVersion(): number
  */
 export declare function openBeneath(rootFd: number, path: string): Promise<number>
 
+/** A listener's HTTP/2 settings, the `http2` listen option resolved (`Http2Settings`). */
+export interface UringHttp2 {
+  maxConcurrentStreams: number
+  initialWindowSize: number
+  maxFrameSize: number
+  maxHeaderListSize: number
+  idleTimeoutMs: number
+}
+
 /** How to open an io_uring listener (validated by the TS adapter; limits already defaulted). */
 export interface UringOptions {
   host: string
@@ -101,6 +110,8 @@ export interface UringOptions {
   tls?: UringTls
   /** The WebSocket idle timeout (ms), so deadlines are checked often enough for it. */
   wsIdleTimeoutMs?: number
+  /** Serve HTTP/2 with these settings (validated by `http2-options.ts`). */
+  http2?: UringHttp2
 }
 
 /** One SNI entry. */

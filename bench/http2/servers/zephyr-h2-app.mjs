@@ -1,6 +1,6 @@
 // The handler and listen options both Zephyr HTTP/2 servers run; zephyr-h2c.mjs and
-// zephyr-h2.mjs only add TLS or not. No engine is forced: `auto` serves HTTP/2 on whichever
-// engine can (the node engine until the io_uring HTTP/2 session is wired into the ring).
+// zephyr-h2.mjs only add TLS or not. No engine is forced: `auto` serves HTTP/2 on io_uring where
+// the ring works (its HTTP/2 session), else on the node engine (node:http2).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -24,6 +24,9 @@ pub struct H2Config {
     /// Streams the peer may reset, or make us reset, before their responses end (net of
     /// streams that complete): past it, GOAWAY ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487).
     pub max_reset_streams: u32,
+    /// Streams refused past SETTINGS_MAX_CONCURRENT_STREAMS (net of streams served to the end):
+    /// past it, GOAWAY ENHANCE_YOUR_CALM (a peer that ignores the limit and its refusals).
+    pub max_refused_streams: u32,
     /// Control frames (SETTINGS and PING acks, RST_STREAM) queued while the peer does not read:
     /// past it, the connection is closed with ENHANCE_YOUR_CALM (SETTINGS and PING floods).
     pub max_queued_control_frames: u32,
@@ -40,6 +43,7 @@ impl H2Config {
     pub const DEFAULT_MAX_HEADER_LIST_SIZE: u32 = 32 * 1024;
     pub const DEFAULT_HEADER_TABLE_SIZE: u32 = 4096;
     pub const DEFAULT_MAX_RESET_STREAMS: u32 = 200;
+    pub const DEFAULT_MAX_REFUSED_STREAMS: u32 = 100;
     pub const DEFAULT_MAX_QUEUED_CONTROL_FRAMES: u32 = 1024;
     pub const DEFAULT_MAX_BUFFERED_OUTPUT: u32 = 1 << 20;
 
@@ -59,8 +63,13 @@ impl H2Config {
         if self.max_header_list_size < 1024 {
             return Err("max_header_list_size is below 1024");
         }
-        if self.max_reset_streams == 0 || self.max_queued_control_frames == 0 {
-            return Err("max_reset_streams and max_queued_control_frames must be at least 1");
+        if self.max_reset_streams == 0
+            || self.max_queued_control_frames == 0
+            || self.max_refused_streams == 0
+        {
+            return Err(
+                "max_reset_streams, max_refused_streams and max_queued_control_frames must be at least 1",
+            );
         }
         if self.max_buffered_output < self.max_frame_size {
             return Err("max_buffered_output is below max_frame_size");
@@ -79,6 +88,7 @@ impl Default for H2Config {
             max_header_list_size: Self::DEFAULT_MAX_HEADER_LIST_SIZE,
             header_table_size: Self::DEFAULT_HEADER_TABLE_SIZE,
             max_reset_streams: Self::DEFAULT_MAX_RESET_STREAMS,
+            max_refused_streams: Self::DEFAULT_MAX_REFUSED_STREAMS,
             max_queued_control_frames: Self::DEFAULT_MAX_QUEUED_CONTROL_FRAMES,
             max_buffered_output: Self::DEFAULT_MAX_BUFFERED_OUTPUT,
         }

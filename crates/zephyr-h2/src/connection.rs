@@ -1,7 +1,7 @@
 //! One server-side HTTP/2 connection as a deterministic state machine: bytes in, events and
 //! bytes out (RFC 9113).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::config::H2Config;
 use crate::fields::{check_regular, parse_request, parse_trailers, Field};
@@ -12,7 +12,7 @@ use crate::frame::{
     MIN_MAX_FRAME_SIZE, PREFACE,
 };
 use crate::hpack::{Decoder, Encoder};
-use crate::stream::{SendState, Stream};
+use crate::stream::{SendState, Stream, StreamMap};
 
 /// Closed stream ids remembered, so a late frame on one gets STREAM_CLOSED (peer-closed) or is
 /// ignored (reset by us), rather than a PROTOCOL_ERROR for a stream never opened.
@@ -128,7 +128,7 @@ pub struct H2Connection {
     continuation: Option<Continuation>,
     decoder: Decoder,
     encoder: Encoder,
-    streams: HashMap<u32, Stream>,
+    streams: StreamMap<Stream>,
     last_stream: u32,
     /// Closed by both ends or reset by the peer: late DATA/HEADERS are STREAM_CLOSED.
     peer_closed: VecDeque<u32>,
@@ -144,6 +144,8 @@ pub struct H2Connection {
     out: Vec<u8>,
     out_pos: usize,
     queued_control: u32,
+    /// Streams refused past the concurrency limit, net of streams served to the end.
+    refused_net: u32,
     counters: H2Counters,
     /// The last stream id of the GOAWAY we sent (graceful or not).
     goaway_sent: Option<u32>,
@@ -164,7 +166,7 @@ impl H2Connection {
             continuation: None,
             decoder: Decoder::new(config.header_table_size as usize),
             encoder: Encoder::new(),
-            streams: HashMap::new(),
+            streams: StreamMap::default(),
             last_stream: 0,
             peer_closed: VecDeque::new(),
             locally_reset: VecDeque::new(),
@@ -178,6 +180,7 @@ impl H2Connection {
             out: Vec::new(),
             out_pos: 0,
             queued_control: 0,
+            refused_net: 0,
             counters: H2Counters::default(),
             goaway_sent: None,
             peer_goaway: false,
@@ -512,10 +515,16 @@ impl H2Connection {
         if c.self_dependent {
             return Err(StreamFault(id, ErrorCode::ProtocolError));
         }
-        if self.goaway_sent.is_some()
-            || self.streams.len() >= self.config.max_concurrent_streams as usize
-        {
+        if self.goaway_sent.is_some() {
             self.counters.refused_streams += 1;
+            return Err(StreamFault(id, ErrorCode::RefusedStream));
+        }
+        if self.streams.len() >= self.config.max_concurrent_streams as usize {
+            self.counters.refused_streams += 1;
+            self.refused_net += 1;
+            if self.refused_net > self.config.max_refused_streams {
+                return Err(Conn(ErrorCode::EnhanceYourCalm, "too many streams refused"));
+            }
             return Err(StreamFault(id, ErrorCode::RefusedStream));
         }
         if decoded.over_limit {
@@ -864,8 +873,9 @@ impl H2Connection {
             let s = self.streams.remove(&id).expect("present");
             self.release_connection(s.outstanding);
             remember(&mut self.peer_closed, id);
-            // A stream served to the end pays back one reset of the budget.
+            // A stream served to the end pays back one reset and one refusal of the budgets.
             self.counters.reset_budget_used = self.counters.reset_budget_used.saturating_sub(1);
+            self.refused_net = self.refused_net.saturating_sub(1);
         }
     }
 

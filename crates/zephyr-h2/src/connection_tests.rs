@@ -439,6 +439,32 @@ fn a_peer_that_opens_windows_but_never_reads_is_held_to_the_output_bound() {
 }
 
 #[test]
+fn a_peer_that_ignores_refusals_loses_the_connection() {
+    let config = H2Config {
+        max_concurrent_streams: 2,
+        max_refused_streams: 5,
+        ..H2Config::default()
+    };
+    let mut p = Peer::new(config);
+    let mut id = 1;
+    // Two accepted, five refused, and the sixth refusal is one too many.
+    for _ in 0..8 {
+        let req = p.request(id, true, &[]);
+        p.send(&req);
+        id += 2;
+    }
+    let frames = p.read();
+    let refused = frames
+        .iter()
+        .filter(|f| f.h.kind == kind::RST_STREAM && f.code() == ErrorCode::RefusedStream as u32)
+        .count();
+    assert_eq!(refused, 5, "refused up to the budget");
+    let goaway = frames.iter().find(|f| f.h.kind == kind::GOAWAY).unwrap();
+    assert_eq!(goaway.code(), ErrorCode::EnhanceYourCalm as u32);
+    assert!(p.conn.is_done());
+}
+
+#[test]
 fn streams_past_the_concurrency_limit_are_refused() {
     let config = H2Config {
         max_concurrent_streams: 3,

@@ -40,6 +40,7 @@ pub use config::H2Config;
 pub use connection::{H2Connection, H2Counters, H2Event, SendError};
 pub use fields::Field;
 pub use frame::ErrorCode;
+pub use stream::{StreamIdHasher, StreamMap};
 
 #[cfg(test)]
 mod connection_tests;

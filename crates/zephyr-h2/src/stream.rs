@@ -52,3 +52,29 @@ impl Stream {
         !self.recv_open && self.send == SendState::Closed
     }
 }
+
+/// Hashes stream ids for the stream maps. Ids are the peer's (odd, increasing) and a map holds
+/// at most `max_concurrent_streams` of them, so a keyed hash buys nothing here; a Fibonacci
+/// multiply spreads consecutive ids over the table at a fraction of SipHash's cost.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StreamIdHasher(u64);
+
+impl std::hash::Hasher for StreamIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u32(&mut self, id: u32) {
+        self.0 = u64::from(id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by stream id.
+pub type StreamMap<V> =
+    std::collections::HashMap<u32, V, std::hash::BuildHasherDefault<StreamIdHasher>>;

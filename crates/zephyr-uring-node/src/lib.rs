@@ -23,6 +23,7 @@ use zephyr_uring::listener::{resolve, ListenerOptions};
 use zephyr_uring::protocol::{commands, events::EventWriter, LAYOUT_VERSION};
 use zephyr_uring::send::ExternalBytes;
 use zephyr_uring::server::{Limits, Server, ServerConfig};
+use zephyr_uring::session_choice::{H2Config, H2Settings};
 use zephyr_uring::tls::{CertSource, FailureKind, TlsAcceptor, TlsSettings};
 
 /// A JS Buffer sent without copying: the strong reference `Buffer` holds keeps its memory alive
@@ -137,6 +138,38 @@ pub struct UringOptions {
     pub tls: Option<UringTls>,
     /// The WebSocket idle timeout (ms), so deadlines are checked often enough for it.
     pub ws_idle_timeout_ms: Option<f64>,
+    /// Serve HTTP/2 with these settings (validated by `http2-options.ts`).
+    pub http2: Option<UringHttp2>,
+}
+
+/// A listener's HTTP/2 settings, the `http2` listen option resolved (`Http2Settings`).
+#[napi(object)]
+pub struct UringHttp2 {
+    pub max_concurrent_streams: u32,
+    pub initial_window_size: u32,
+    pub max_frame_size: u32,
+    pub max_header_list_size: u32,
+    pub idle_timeout_ms: f64,
+}
+
+/// The core's limits from the listen option; the rest keep the core's defaults.
+fn h2_settings(h2: &UringHttp2) -> Result<H2Settings> {
+    let config = H2Config {
+        max_concurrent_streams: h2.max_concurrent_streams,
+        initial_window_size: h2.initial_window_size,
+        max_frame_size: h2.max_frame_size,
+        max_header_list_size: h2.max_header_list_size,
+        // The output bound must hold one whole frame.
+        max_buffered_output: H2Config::DEFAULT_MAX_BUFFERED_OUTPUT.max(h2.max_frame_size),
+        ..H2Config::default()
+    };
+    config
+        .validate()
+        .map_err(|e| Error::new(Status::InvalidArg, format!("http2: {e}")))?;
+    Ok(H2Settings {
+        config,
+        idle_timeout_ms: to_ms(h2.idle_timeout_ms).max(1),
+    })
 }
 
 /// One certificate chain and its key, as PEM.
@@ -421,6 +454,7 @@ impl UringServer {
         if let Some(idle) = options.ws_idle_timeout_ms {
             config.ws_idle_timeout_ms = to_ms(idle);
         }
+        config.h2 = options.http2.as_ref().map(h2_settings).transpose()?;
         let (events_raw, commands_raw, callback_raw) =
             (events.raw(), commands.raw(), on_batch.raw());
         let (events_ptr, events_len) = buffer_info(raw_env, events_raw)?;

@@ -6,7 +6,7 @@ use crate::http1::{
     parse_request_head, BodyFraming, ChunkedDecoder, Decoded, HeadLimits, RequestFacts,
     RequestHead, ResponseWriter, Status, Version,
 };
-use crate::protocol::commands::{ResponseStart, WriteFlags};
+use crate::protocol::commands::{Fields, ResponseStart, WriteFlags};
 use crate::send::{ExternalBytes, ResponseQueue};
 
 mod state;
@@ -63,6 +63,9 @@ pub trait EventSink {
     fn body_error(&mut self, conn: ConnId, seq: u32, status: u16);
     /// The connection is gone while requests were still open: they are aborted.
     fn aborted(&mut self, conn: ConnId);
+    /// One request of a multiplexed connection (an HTTP/2 stream, `seq` its id) is gone: the
+    /// peer reset it, or it failed; the connection and its other requests go on.
+    fn stream_aborted(&mut self, _conn: ConnId, _seq: u32) {}
     /// Response `seq`, which asked for it, is at the head of the line and everything queued
     /// before and of it has been sent: its writer may write again.
     fn drained(&mut self, conn: ConnId, seq: u32);
@@ -176,7 +179,7 @@ pub struct Wants {
 /// sends (`packages/uring/src/engine-problem.ts`; the conformance suite compares them).
 pub fn error_response(status: u16, date: &[u8]) -> Vec<u8> {
     let reason = crate::http1::reason_phrase(status);
-    let body = format!(r#"{{"type":"about:blank","title":"{reason}","status":{status}}}"#);
+    let body = problem_json(status);
     let mut out = Vec::with_capacity(192 + body.len());
     out.extend_from_slice(
         format!(
@@ -189,6 +192,12 @@ pub fn error_response(status: u16, date: &[u8]) -> Vec<u8> {
     out.extend_from_slice(b"\r\n\r\n");
     out.extend_from_slice(body.as_bytes());
     out
+}
+
+/// The body of the engine's own error answer (an RFC 9457 problem document), for every protocol.
+pub fn problem_json(status: u16) -> String {
+    let reason = crate::http1::reason_phrase(status);
+    format!(r#"{{"type":"about:blank","title":"{reason}","status":{status}}}"#)
 }
 
 impl Conn {
@@ -554,6 +563,24 @@ impl Conn {
         writer.write_head(&mut out, status, fields, length, date);
         self.settle_takeover(seq, status);
         self.frame_body(seq, out, body, end, close);
+    }
+
+    /// Ends started response `seq` with a trailer section (a chunked body's; any other ends
+    /// without them).
+    pub fn trailers(&mut self, seq: u32, fields: Fields<'_>, close: bool) {
+        let Some(writer) = self.responses.writer_mut(seq) else {
+            return;
+        };
+        if !writer.started() {
+            return;
+        }
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        writer.end_with_trailers(&mut out, fields);
+        let close = close || writer.closes();
+        self.write(seq, &out, true, close);
+        out.clear();
+        self.scratch = out;
     }
 
     /// More body bytes of started response `seq`; `end` completes it.
@@ -1029,8 +1056,16 @@ mod tests {
             ) {
             }
             fn send_continue(&mut self, _: ConnId, _: u32) {}
-            fn pause(&mut self, _: ConnId, _: bool) {}
-            fn destroy(&mut self, _: ConnId) {}
+            fn trailers(
+                &mut self,
+                _: ConnId,
+                _: u32,
+                _: crate::protocol::commands::Fields<'_>,
+                _: WriteFlags,
+            ) {
+            }
+            fn pause(&mut self, _: ConnId, _: u32, _: bool) {}
+            fn destroy(&mut self, _: ConnId, _: u32) {}
         }
         crate::protocol::commands::apply(&mut Apply(conn), &enc.buf, &mut []).unwrap();
     }

@@ -80,6 +80,8 @@ pub struct ServerConfig {
     pub tls: Option<Arc<TlsAcceptor>>,
     /// The WebSocket idle timeout (ms, 0: none), so deadlines are checked often enough for it.
     pub ws_idle_timeout_ms: u64,
+    /// Serve HTTP/2 (h2c prior knowledge, and `h2` when ALPN picks it) with these settings.
+    pub h2: Option<crate::session_choice::H2Settings>,
 }
 
 impl ServerConfig {
@@ -97,6 +99,7 @@ impl ServerConfig {
             send_zc_min: DEFAULT_SEND_ZC_MIN,
             tls: None,
             ws_idle_timeout_ms: 0,
+            h2: None,
         }
     }
 }
@@ -621,7 +624,8 @@ impl Server {
                 let inbound = slot.transport.receive(data);
                 end = inbound.end;
                 if let Some(protocol) = inbound.started {
-                    match crate::session_choice::start(protocol, id, now, &limits) {
+                    let h2 = self.config.h2.as_ref();
+                    match crate::session_choice::start(protocol, id, now, &limits, h2) {
                         Some(conn) => slot.conn = conn,
                         // No session for this protocol in this build: close, answering nothing.
                         None => refused = true,
@@ -1033,10 +1037,8 @@ impl Server {
         if slot.io.closing() {
             return;
         }
-        slot.conn.write_body(seq, body, flags.end, flags.close);
-        if flags.want_drain {
-            slot.conn.want_drain(seq);
-        }
+        slot.conn
+            .write_body(seq, body, flags.end, flags.close, flags.want_drain);
         self.touch(id);
     }
 
@@ -1064,6 +1066,22 @@ impl Server {
         if !slot.conn.response_open(seq) {
             self.notices
                 .push(Notice::FileSent(id, seq, -libc::ECANCELED));
+            return;
+        }
+        if let Some(h2) = slot.conn.h2() {
+            // HTTP/2 frames the file itself (read into DATA frames sized to the window).
+            let body = FileBody {
+                fd: file.into_raw_fd(),
+                offset,
+                remaining: length,
+                in_pipe: 0,
+            };
+            if let Err(fd) = h2.send_file(seq, start, body, &date) {
+                close_fd(fd);
+                self.notices
+                    .push(Notice::FileSent(id, seq, -libc::ECANCELED));
+            }
+            self.touch(id);
             return;
         }
         let head = slot
@@ -1098,6 +1116,25 @@ impl Server {
         self.touch(id);
     }
 
+    /// Ends started response `seq` with trailer fields (HTTP/2: a trailing HEADERS frame;
+    /// HTTP/1.1: the chunked body's trailer section).
+    pub fn trailers(
+        &mut self,
+        id: ConnId,
+        seq: u32,
+        fields: crate::protocol::commands::Fields<'_>,
+        close: bool,
+    ) {
+        let Some(slot) = self.slot_mut(id) else {
+            return;
+        };
+        if slot.io.closing() {
+            return;
+        }
+        slot.conn.trailers(seq, fields, close);
+        self.touch(id);
+    }
+
     /// Sends `100 Continue` for request `seq` if its client asked for one.
     pub fn send_continue(&mut self, id: ConnId, seq: u32) {
         if let Some(slot) = self.slot_mut(id) {
@@ -1106,19 +1143,23 @@ impl Server {
         }
     }
 
-    /// Stops (`true`) or restarts reading the connection, for request-body backpressure.
-    pub fn pause(&mut self, id: ConnId, paused: bool) {
+    /// Stops (`true`) or restarts reading request `seq`'s body (HTTP/1: the connection), for
+    /// request-body backpressure.
+    pub fn pause(&mut self, id: ConnId, seq: u32, paused: bool) {
         if let Some(slot) = self.slot_mut(id) {
-            if slot.conn.set_paused(paused) {
+            if slot.conn.set_paused(seq, paused) {
                 self.stalled.push(id.index);
             }
             self.touch(id);
         }
     }
 
-    /// Drops the connection at once.
-    pub fn destroy(&mut self, id: ConnId) {
-        self.close_conn(id, false);
+    /// Gives up on request `seq`: drops the connection at once, or on HTTP/2 resets the stream.
+    pub fn destroy(&mut self, id: ConnId, seq: u32) {
+        match self.slot_mut(id).and_then(|slot| slot.conn.h2()) {
+            Some(h2) => h2.reset_stream(seq),
+            None => self.close_conn(id, false),
+        }
         self.touch(id);
     }
 

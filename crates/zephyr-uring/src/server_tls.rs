@@ -18,7 +18,10 @@ impl Server {
     /// refusing its own configuration, which `build_server_config` already checked).
     pub(super) fn new_transport(&self) -> Option<Transport> {
         let Some(acceptor) = &self.config.tls else {
-            return Some(Transport::cleartext());
+            return Some(match self.config.h2 {
+                Some(_) => Transport::cleartext_h2c(),
+                None => Transport::cleartext(),
+            });
         };
         let tls = acceptor.accept().ok()?;
         Some(Transport::Tls(Box::new(TlsStage::new(

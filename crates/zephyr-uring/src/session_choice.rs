@@ -2,12 +2,22 @@
 //! server, as two pure functions and one factory. Over TLS, ALPN decides once the handshake
 //! completes ([`by_alpn`]); in cleartext the first bytes do ([`sniff`]: the HTTP/2 connection
 //! preface, RFC 9113 §3.4, or anything else for HTTP/1).
-//!
-//! Adding HTTP/2 means: register `h2` in the TLS ALPN list, and make [`start`] build the H2
-//! session for [`Protocol::Http2`] instead of refusing it.
+//! HTTP/2 is served when the listener has [`H2Settings`] (the JS `http2` option; the TLS ALPN
+//! list then offers `h2` first).
+
+pub use zephyr_h2::H2Config;
 
 use crate::conn::{Conn, ConnId, ConnLimits};
+use crate::h2_conn::H2Conn;
 use crate::slot_session::SlotSession;
+
+/// How a listener serves HTTP/2: the core's limits and the idle timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct H2Settings {
+    pub config: H2Config,
+    /// A connection with no open stream and no traffic this long gets GOAWAY and is closed.
+    pub idle_timeout_ms: u64,
+}
 
 /// The protocol a connection speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,19 +57,67 @@ pub fn sniff(first: &[u8]) -> Sniffed {
     }
 }
 
-/// The session for `protocol`, or `None` when this build has none for it (the connection is
-/// then closed). The one place a new protocol's session plugs in.
-pub fn start(protocol: Protocol, id: ConnId, now: u64, limits: &ConnLimits) -> Option<SlotSession> {
+/// Bytes of a first line looked at for its HTTP version; a longer line is left to the HTTP/1
+/// parser (which answers 414 or 431).
+const FIRST_LINE_MAX: usize = 8192;
+
+/// On a listener serving h2c, bytes that are not the preface must still name an HTTP/1 version
+/// to be HTTP/1: `Some(false)` when the first line is complete and names none (neither protocol:
+/// the connection is closed, as RFC 9113 §3.4 wants for an invalid preface), `None` while the
+/// line is incomplete.
+pub fn names_http1_version(first: &[u8]) -> Option<bool> {
+    let seen = &first[..first.len().min(FIRST_LINE_MAX)];
+    let Some(end) = seen.windows(2).position(|w| w == b"\r\n") else {
+        return (first.len() >= FIRST_LINE_MAX).then_some(true);
+    };
+    let line = &seen[..end];
+    let version = line.rsplit(|&b| b == b' ').next().unwrap_or(&[]);
+    Some(line.contains(&b' ') && version.starts_with(b"HTTP/"))
+}
+
+/// The session for `protocol`, or `None` when the listener does not serve it (an h2 preface on
+/// a listener without `http2`: the connection is then closed). The one place a new protocol's
+/// session plugs in.
+pub fn start(
+    protocol: Protocol,
+    id: ConnId,
+    now: u64,
+    limits: &ConnLimits,
+    h2: Option<&H2Settings>,
+) -> Option<SlotSession> {
     match protocol {
         Protocol::Http1 => Some(SlotSession::Http(Conn::new(id, now, limits))),
-        // The HTTP/2 core (crates/zephyr-h2) is not wired in yet.
-        Protocol::Http2 => None,
+        Protocol::Http2 => {
+            let h2 = h2?;
+            let conn = H2Conn::new(id, h2.config, h2.idle_timeout_ms, limits, now).ok()?;
+            Some(SlotSession::H2(Box::new(conn)))
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_first_line_without_an_http_version_is_neither_protocol() {
+        assert_eq!(
+            names_http1_version(b"GET / HTTP/1.1\r\nHost: x"),
+            Some(true)
+        );
+        assert_eq!(
+            names_http1_version(b"GET / HTTP/9.9\r\n"),
+            Some(true),
+            "the parser's 505"
+        );
+        assert_eq!(names_http1_version(b"GET / HTT"), None);
+        assert_eq!(
+            names_http1_version(b"INVALID CONNECTION PREFACE\r\n\r\n"),
+            Some(false)
+        );
+        assert_eq!(names_http1_version(b"GET /\r\n"), Some(false));
+        assert_eq!(names_http1_version(&[b'a'; FIRST_LINE_MAX]), Some(true));
+    }
 
     #[test]
     fn alpn_picks_the_session() {
@@ -81,7 +139,7 @@ mod tests {
     }
 
     #[test]
-    fn only_http1_has_a_session_in_this_build() {
+    fn http2_has_a_session_only_where_the_listener_serves_it() {
         let limits = ConnLimits {
             head: crate::http1::HeadLimits::default(),
             max_body_bytes: 1 << 20,
@@ -93,7 +151,15 @@ mod tests {
             write_timeout_ms: 1000,
         };
         let id = ConnId { index: 0, gen: 1 };
-        assert!(start(Protocol::Http1, id, 0, &limits).is_some());
-        assert!(start(Protocol::Http2, id, 0, &limits).is_none());
+        assert!(start(Protocol::Http1, id, 0, &limits, None).is_some());
+        assert!(start(Protocol::Http2, id, 0, &limits, None).is_none());
+        let h2 = H2Settings {
+            config: H2Config::default(),
+            idle_timeout_ms: 1000,
+        };
+        assert!(matches!(
+            start(Protocol::Http2, id, 0, &limits, Some(&h2)),
+            Some(SlotSession::H2(_))
+        ));
     }
 }

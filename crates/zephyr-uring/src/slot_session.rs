@@ -1,10 +1,12 @@
 //! The protocol session a connection slot holds: HTTP/1 from accept, a WebSocket once an upgrade
-//! is accepted. The ring loop drives either through [`Session`]; the HTTP/1 commands (responses,
-//! files, pauses) reach the HTTP/1 session and are ignored by any other, as a command for a
-//! connection that has moved on to another protocol must be.
+//! is accepted, HTTP/2 once the preface (or ALPN) says so. The ring loop drives each through
+//! [`Session`]; the request/response commands (responses, files, pauses) reach the HTTP/1 and
+//! HTTP/2 sessions (for HTTP/2, `seq` is the stream id) and are ignored by a WebSocket, as a
+//! command for a connection that has moved on to another protocol must be.
 
 use crate::conn::{Conn, ConnLimits, EventSink, Payload, Wants};
-use crate::protocol::commands::{ResponseStart, WriteFlags};
+use crate::h2_conn::H2Conn;
+use crate::protocol::commands::{Fields, ResponseStart, WriteFlags};
 use crate::send::{FileBody, ResponseQueue, WriteOutcome};
 use crate::session::Session;
 use crate::ws_conn::WsConn;
@@ -15,6 +17,7 @@ use crate::ws_conn::WsConn;
 pub enum SlotSession {
     Http(Conn),
     Ws(Box<WsConn>),
+    H2(Box<H2Conn>),
 }
 
 impl SlotSession {
@@ -22,7 +25,15 @@ impl SlotSession {
     pub fn http(&mut self) -> Option<&mut Conn> {
         match self {
             SlotSession::Http(conn) => Some(conn),
-            SlotSession::Ws(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The HTTP/2 session.
+    pub fn h2(&mut self) -> Option<&mut H2Conn> {
+        match self {
+            SlotSession::H2(h2) => Some(h2),
+            _ => None,
         }
     }
 
@@ -30,7 +41,7 @@ impl SlotSession {
     pub fn ws(&mut self) -> Option<&mut WsConn> {
         match self {
             SlotSession::Ws(ws) => Some(ws),
-            SlotSession::Http(_) => None,
+            _ => None,
         }
     }
 
@@ -38,6 +49,7 @@ impl SlotSession {
         match self {
             SlotSession::Http(conn) => conn,
             SlotSession::Ws(ws) => &mut **ws,
+            SlotSession::H2(h2) => &mut **h2,
         }
     }
 
@@ -45,6 +57,7 @@ impl SlotSession {
         match self {
             SlotSession::Http(conn) => conn,
             SlotSession::Ws(ws) => &**ws,
+            SlotSession::H2(h2) => &**h2,
         }
     }
 
@@ -56,14 +69,43 @@ impl SlotSession {
         flags: WriteFlags,
         date: &[u8],
     ) {
-        if let Some(conn) = self.http() {
-            conn.respond(seq, start, body, flags, date);
+        match self {
+            SlotSession::Http(conn) => conn.respond(seq, start, body, flags, date),
+            // `close` is a connection matter in HTTP/1; an HTTP/2 connection outlives a failed
+            // stream.
+            SlotSession::H2(h2) => h2.respond(seq, start, body, flags.end, flags.want_drain, date),
+            SlotSession::Ws(_) => {}
         }
     }
 
-    pub fn write_body(&mut self, seq: u32, body: Payload<'_>, end: bool, close: bool) {
-        if let Some(conn) = self.http() {
-            conn.write_body(seq, body, end, close);
+    /// More body bytes; `want_drain` asks for `drained` once they are sent (HTTP/1) or all
+    /// taken by the stream's windows (HTTP/2).
+    pub fn write_body(
+        &mut self,
+        seq: u32,
+        body: Payload<'_>,
+        end: bool,
+        close: bool,
+        want_drain: bool,
+    ) {
+        match self {
+            SlotSession::Http(conn) => {
+                conn.write_body(seq, body, end, close);
+                if want_drain {
+                    conn.want_drain(seq);
+                }
+            }
+            SlotSession::H2(h2) => h2.write_body(seq, body, end, want_drain),
+            SlotSession::Ws(_) => {}
+        }
+    }
+
+    /// Ends started response `seq` with trailer fields.
+    pub fn trailers(&mut self, seq: u32, fields: Fields<'_>, close: bool) {
+        match self {
+            SlotSession::Http(conn) => conn.trailers(seq, fields, close),
+            SlotSession::H2(h2) => h2.trailers(seq, fields),
+            SlotSession::Ws(_) => {}
         }
     }
 
@@ -74,7 +116,11 @@ impl SlotSession {
     }
 
     pub fn response_open(&mut self, seq: u32) -> bool {
-        self.http().is_some_and(|conn| conn.response_open(seq))
+        match self {
+            SlotSession::Http(conn) => conn.response_open(seq),
+            SlotSession::H2(h2) => h2.stream_open(seq),
+            SlotSession::Ws(_) => false,
+        }
     }
 
     pub fn file_head<'a, I>(
@@ -112,8 +158,17 @@ impl SlotSession {
         }
     }
 
-    pub fn set_paused(&mut self, paused: bool) -> bool {
-        self.http().is_some_and(|conn| conn.set_paused(paused))
+    /// Stops or restarts reading for request `seq`'s body; `true` when buffered input should
+    /// be offered again.
+    pub fn set_paused(&mut self, seq: u32, paused: bool) -> bool {
+        match self {
+            SlotSession::Http(conn) => conn.set_paused(paused),
+            SlotSession::H2(h2) => {
+                h2.set_stream_paused(seq, paused);
+                false
+            }
+            SlotSession::Ws(_) => false,
+        }
     }
 }
 

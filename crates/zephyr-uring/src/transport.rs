@@ -7,7 +7,7 @@
 
 use crate::send::SendPlan;
 use crate::session::Session;
-use crate::session_choice::{sniff, Protocol, Sniffed};
+use crate::session_choice::{names_http1_version, sniff, Protocol, Sniffed};
 use crate::tls_stage::{RecvLimit, TlsStage};
 
 /// How a connection's bytes are carried.
@@ -19,7 +19,15 @@ pub enum Transport {
     /// Cleartext, until the first bytes say which protocol it speaks (hyper-util's
     /// `ReadVersion`): bytes that could still be the start of the HTTP/2 preface are held here.
     /// `decided`: the held bytes were handed over; the next receive turns this into `Plain`.
-    ReadVersion { held: Vec<u8>, decided: bool },
+    /// `h2c`: the listener serves HTTP/2, so bytes that are neither the preface nor an HTTP/1
+    /// request line end the connection (an invalid preface) instead of reaching HTTP/1.
+    ReadVersion {
+        held: Vec<u8>,
+        decided: bool,
+        h2c: bool,
+    },
+    /// The first bytes were neither HTTP/1 nor the HTTP/2 preface: close.
+    Refused,
     /// TLS, encrypted by rustls in user space.
     Tls(Box<TlsStage>),
     /// TLS whose session keys the kernel holds (kTLS, TX and RX): the socket carries plaintext
@@ -63,14 +71,27 @@ impl Transport {
         Transport::ReadVersion {
             held: Vec::new(),
             decided: false,
+            h2c: false,
+        }
+    }
+
+    /// A cleartext connection on a listener that serves h2c by prior knowledge.
+    pub fn cleartext_h2c() -> Self {
+        Transport::ReadVersion {
+            held: Vec::new(),
+            decided: false,
+            h2c: true,
         }
     }
 
     /// Takes bytes just received from the socket. `Plain` hands the kernel's buffer itself to
     /// the session, uncopied.
     pub fn receive<'a>(&'a mut self, wire: &'a [u8]) -> Inbound<'a> {
-        if let Transport::ReadVersion { held, decided } = self {
-            if *decided || (held.is_empty() && sniff(wire) == Sniffed::Is(Protocol::Http1)) {
+        if let Transport::ReadVersion { held, decided, h2c } = self {
+            let plainly_http1 = held.is_empty()
+                && sniff(wire) == Sniffed::Is(Protocol::Http1)
+                && (!*h2c || names_http1_version(wire) == Some(true));
+            if *decided || plainly_http1 {
                 // The common case: the first bytes are plainly HTTP/1, delivered uncopied.
                 *self = Transport::Plain;
             }
@@ -81,12 +102,32 @@ impl Transport {
                 plaintext: wire,
                 end: None,
             },
-            Transport::ReadVersion { held, decided } => {
+            Transport::Refused => Inbound::nothing(),
+            Transport::ReadVersion { held, h2c, .. } => {
                 held.extend_from_slice(wire);
-                let started = match sniff(held) {
+                let verdict = match sniff(held) {
                     Sniffed::NeedMore => return Inbound::nothing(),
+                    Sniffed::Is(Protocol::Http1) if *h2c => names_http1_version(held),
+                    Sniffed::Is(_) => Some(true),
+                };
+                match verdict {
+                    None => return Inbound::nothing(),
+                    Some(false) => {
+                        *self = Transport::Refused;
+                        return Inbound {
+                            started: None,
+                            plaintext: &[],
+                            end: Some(InboundEnd::Failed),
+                        };
+                    }
+                    Some(true) => {}
+                }
+                let Transport::ReadVersion { held, decided, .. } = self else {
+                    unreachable!()
+                };
+                let started = match sniff(held) {
                     // The HTTP/1 session exists from accept: it takes the held bytes.
-                    Sniffed::Is(Protocol::Http1) => None,
+                    Sniffed::Is(Protocol::Http1) | Sniffed::NeedMore => None,
                     Sniffed::Is(protocol) => Some(protocol),
                 };
                 *decided = true;
@@ -111,9 +152,10 @@ impl Transport {
     /// The memory the plan points at stays put until [`Transport::sent`].
     pub fn next_send(&mut self, session: &mut dyn Session) -> Option<SendPlan> {
         match self {
-            Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel => {
-                session.output().next_send()
-            }
+            Transport::Plain
+            | Transport::ReadVersion { .. }
+            | Transport::Refused
+            | Transport::Kernel => session.output().next_send(),
             Transport::Tls(stage) => stage.next_send(session),
         }
     }
@@ -121,9 +163,10 @@ impl Transport {
     /// A send planned by [`Transport::next_send`] completed with `n` bytes taken (0 on error).
     pub fn sent(&mut self, n: usize, session: &mut dyn Session) {
         match self {
-            Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel => {
-                session.output().sent(n)
-            }
+            Transport::Plain
+            | Transport::ReadVersion { .. }
+            | Transport::Refused
+            | Transport::Kernel => session.output().sent(n),
             Transport::Tls(stage) => stage.sent(n),
         }
     }
@@ -132,7 +175,10 @@ impl Transport {
     /// shut writing down only then).
     pub fn flushed(&self) -> bool {
         match self {
-            Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel => true,
+            Transport::Plain
+            | Transport::ReadVersion { .. }
+            | Transport::Refused
+            | Transport::Kernel => true,
             Transport::Tls(stage) => stage.flushed(),
         }
     }
@@ -141,6 +187,7 @@ impl Transport {
     pub fn must_close(&self) -> bool {
         match self {
             Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel => false,
+            Transport::Refused => true,
             Transport::Tls(stage) => stage.must_close(),
         }
     }
@@ -148,7 +195,10 @@ impl Transport {
     /// Whether no session may run yet (the TLS handshake is in progress).
     pub fn handshaking(&self) -> bool {
         match self {
-            Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel => false,
+            Transport::Plain
+            | Transport::ReadVersion { .. }
+            | Transport::Refused
+            | Transport::Kernel => false,
             Transport::Tls(stage) => stage.handshaking(),
         }
     }
@@ -156,7 +206,10 @@ impl Transport {
     /// Checks the handshake deadline at `now`; true when it passed (counted): close now.
     pub fn handshake_expired(&mut self, now: u64) -> bool {
         match self {
-            Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel => false,
+            Transport::Plain
+            | Transport::ReadVersion { .. }
+            | Transport::Refused
+            | Transport::Kernel => false,
             Transport::Tls(stage) => stage.handshake_expired(now),
         }
     }
@@ -207,6 +260,22 @@ mod tests {
         assert!(inbound.started.is_none());
         assert_eq!(t.receive(b"more").plaintext, b"more");
         assert!(matches!(t, Transport::Plain));
+    }
+
+    #[test]
+    fn on_an_h2c_listener_bytes_that_are_neither_protocol_close_the_connection() {
+        let mut t = Transport::cleartext_h2c();
+        let inbound = t.receive(b"GET / HTTP/1.1\r\n");
+        assert!(inbound.started.is_none() && !inbound.plaintext.is_empty());
+        assert!(matches!(t, Transport::Plain));
+        let mut t = Transport::cleartext_h2c();
+        assert!(
+            t.receive(b"INVALID CONNECTION").plaintext.is_empty(),
+            "held for the line"
+        );
+        let inbound = t.receive(b" PREFACE\r\n\r\n");
+        assert_eq!(inbound.end, Some(InboundEnd::Failed));
+        assert!(t.must_close());
     }
 
     #[test]

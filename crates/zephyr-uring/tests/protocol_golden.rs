@@ -47,6 +47,11 @@ fn command_script() -> (Vec<u8>, Vec<Applied<u32>>) {
         want_drain: true,
         ..WriteFlags::default()
     };
+    let end_close = WriteFlags {
+        end: true,
+        close: true,
+        want_drain: false,
+    };
     let file = FileCommand {
         fd: 9,
         borrowed: true,
@@ -75,6 +80,12 @@ fn command_script() -> (Vec<u8>, Vec<Applied<u32>>) {
     enc.write(A, 1, EncodedBody::External(1), all);
     enc.send_file(B, 2, 206, &[(b"content-range", b"bytes 5-21/100")], file);
     enc.send_continue(B, 3);
+    enc.trailers(
+        A,
+        1,
+        &[(b"grpc-status", b"0"), (b"grpc-message", b"ok")],
+        end_close,
+    );
     enc.pause(B, 3, true);
     enc.pause(B, 3, false);
     enc.destroy(A, 1);
@@ -129,9 +140,15 @@ fn command_script() -> (Vec<u8>, Vec<Applied<u32>>) {
             file,
         ),
         Applied::Continue(B, 3),
-        Applied::Pause(B, true),
-        Applied::Pause(B, false),
-        Applied::Destroy(A),
+        Applied::Trailers(
+            A,
+            1,
+            owned(&[(b"grpc-status", b"0"), (b"grpc-message", b"ok")]),
+            end_close,
+        ),
+        Applied::Pause(B, 3, true),
+        Applied::Pause(B, 3, false),
+        Applied::Destroy(A, 1),
         Applied::WsAccept(B, 4, accept),
         Applied::WsSend(B, LoggedBody::Bytes(b"hi!".to_vec()), false, false),
         Applied::WsSend(B, LoggedBody::External(44), true, true),
@@ -251,7 +268,21 @@ fn events_golden_buffer() {
     w.ws_message(B, 4, b"lo", false, true);
     w.ws_message(B, 4, &[0, 1, 2, 3, 4], true, true);
     w.ws_close(B, 4, 1000, b"done");
-    assert_eq!(w.records, 13);
+    // An HTTP/2 stream (seq: its id) laid out as a head, and that one stream reset.
+    let mut h = head(get);
+    h.version = zephyr_uring::http1::Version::Http2;
+    assert!(w.request(
+        A,
+        7,
+        &RequestEvent {
+            buf: get,
+            head: &h,
+            body: None,
+            body_follows: true
+        }
+    ));
+    w.stream_aborted(A, 7);
+    assert_eq!(w.records, 15);
     let len = w.len;
     golden("events.bin", &buf[..len]);
 }

@@ -6,6 +6,7 @@ import { connect, type IncomingHttpHeaders } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, parseConfig } from '@zephyr/config';
+import { ioUringSupported } from '@zephyr/uring';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -56,10 +57,13 @@ async function h2(
   }
 }
 
-describe('an app over HTTP/1.1 and HTTP/2', () => {
+/** Both engines serve HTTP/2 (io_uring where the ring works here). */
+const ENGINES = ioUringSupported().supported ? (['node', 'io_uring'] as const) : (['node'] as const);
+
+describe.each(ENGINES)('an app over HTTP/1.1 and HTTP/2 (%s engine)', (engine) => {
   let server: Server;
   beforeAll(async () => {
-    server = await usersApp().listen({ port: 0, engine: 'node', http2: true });
+    server = await usersApp().listen({ port: 0, engine, http2: true });
   });
   afterAll(() => server.close());
 
@@ -118,7 +122,7 @@ describe('server.http2 in zephyr.config.yaml', () => {
   });
 });
 
-describe('Chromium over HTTP/2', () => {
+describe.each(ENGINES)('Chromium over HTTP/2 (%s engine)', (engine) => {
   let browser: Browser;
   let dir = '';
   let server: Server;
@@ -127,7 +131,7 @@ describe('Chromium over HTTP/2', () => {
     selfSignedCertificate({ cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') });
     server = await usersApp().listen({
       port: 0,
-      engine: 'node',
+      engine,
       http2: true,
       tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') },
     });

@@ -20,7 +20,7 @@ describe('README: HTTP/2', () => {
       example.replace("from '@zephyr/server'", `from ${JSON.stringify(join(here, '../src/index.ts'))}`),
     );
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    // `auto` may fall back to the node engine for HTTP/2 and say so once on stderr.
+    // `auto` may fall back to the node engine (no io_uring here) and say so once on stderr.
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
       await import(file);

@@ -108,9 +108,8 @@ export interface EngineResponse {
   /**
    * Adds a trailer field, sent after the body (gRPC's `grpc-status` is one): on HTTP/2 a
    * trailing HEADERS frame, on HTTP/1.1 the chunked body's trailer section (the response is then
-   * sent chunked). Allowed until `end`; throws `ZEPHYR_ERR_HEADERS_SENT` where the response cannot
-   * carry trailers (HTTP/1.0, a declared content-length, HEAD) and `ZEPHYR_ERR_UNSUPPORTED_OPTION`
-   * on the io_uring engine, which does not send them yet.
+   * sent chunked). Allowed until `end`, on both engines; throws `ZEPHYR_ERR_HEADERS_SENT` where
+   * the response cannot carry trailers (HTTP/1.0, a declared content-length, HEAD).
    */
   setTrailer(name: string, value: string): this;
   /** Ends the response, optionally with a last chunk. */

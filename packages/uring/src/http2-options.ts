@@ -1,6 +1,6 @@
 // HTTP/2 listen options, validated once at listen() and shared by both engines: the node engine
-// hands them to node:http2; the io_uring engine's HTTP/2 session (crates/zephyr-h2) takes the
-// same settings once it is wired into the ring.
+// hands them to node:http2; the io_uring engine hands them to its HTTP/2 session on the ring
+// (crates/zephyr-h2 behind crates/zephyr-uring/src/h2_conn.rs).
 
 import { InvalidArgumentError } from './errors.js';
 

@@ -1,5 +1,5 @@
 import type { EngineName, EngineServer, ListenOptions, RequestHandler } from './engine.js';
-import { EngineUnavailableError, InvalidArgumentError, UnsupportedOptionError } from './errors.js';
+import { EngineUnavailableError, InvalidArgumentError } from './errors.js';
 import { checkHttp3 } from './http3-option.js';
 import { resolveListenOptions } from './limits.js';
 import { listenNode } from './node-engine.js';
@@ -98,27 +98,6 @@ export function reportEngineFallback(selection: EngineSelection): void {
 }
 
 /**
- * The engine for a listener serving HTTP/2. The io_uring engine's HTTP/2 session
- * (crates/zephyr-h2) is not wired into its ring yet: forcing io_uring is an error rather than a
- * listener that answers the HTTP/2 preface as a malformed HTTP/1 request; `auto` serves with
- * node:http2 and says so once.
- */
-function selectHttp2Engine(requested: EngineName | 'auto'): EngineSelection {
-  const env = process.env[ENGINE_ENV];
-  const forced = requested === 'auto' ? (env === '' ? undefined : env) : requested;
-  if (forced === 'io_uring') {
-    throw new UnsupportedOptionError(
-      `http2 is not served by the io_uring engine yet (its HTTP/2 session is not wired into the ring); ` +
-        `use engine: 'node' or 'auto' to serve HTTP/2 with node:http2`,
-    );
-  }
-  return {
-    engine: 'node',
-    reason: `${FALLBACK_PREFIX}for HTTP/2 (its HTTP/2 session is not wired into the ring yet)`,
-  };
-}
-
-/**
  * Starts an HTTP/1.1 (and, with `http2`, HTTP/2) server on the engine {@link selectEngine} picks and serves every request
  * with `handler`. All options are validated first; a wrong one throws `InvalidArgumentError`
  * (`ZEPHYR_ERR_INVALID_ARGUMENT`). When `auto` falls back to node:http, one line says why.
@@ -150,10 +129,8 @@ export async function listen(
     }
     resolveWebSocketLimits(websocket.limits);
   }
-  // HTTPS and WebSocket routes are served by both engines; HTTP/2 by the node engine for now.
-  let selection = selectEngine(resolved.engine);
-  if (resolved.http2 !== undefined && selection.engine === 'io_uring')
-    selection = selectHttp2Engine(resolved.engine);
+  // HTTPS, HTTP/2 and WebSocket routes are served by both engines.
+  const selection = selectEngine(resolved.engine);
   const { engine, reason } = selection;
   checkHttp3(resolved.http3, engine);
   if (engine === 'node') {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { EngineLimits } from './engine.js';
+import type { Http2Settings } from './http2-options.js';
 import type { TlsCounters } from './tls-counters.js';
 import { LAYOUT_VERSION } from './uring-protocol.js';
 import type { NativeTls } from './uring-tls.js';
@@ -18,6 +19,8 @@ export interface NativeUringOptions extends EngineLimits {
   tls?: NativeTls;
   /** The WebSocket idle timeout, so the engine checks deadlines often enough for it. */
   wsIdleTimeoutMs?: number;
+  /** Serve HTTP/2 (h2c prior knowledge, and `h2` by ALPN) with these settings. */
+  http2?: Http2Settings;
 }
 
 /** One native io_uring listener (`UringServer` in `crates/zephyr-uring-node/src/lib.rs`). */

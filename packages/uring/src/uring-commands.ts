@@ -12,6 +12,7 @@ import {
   CF_WS_DROP,
   CMD_RESPONSE,
   CMD_SEND_FILE,
+  CMD_TRAILERS,
   CMD_WRITE,
   CMD_WS_ACCEPT,
   CMD_WS_CLOSE,
@@ -173,6 +174,25 @@ export class CommandWriter {
     // has sent it (so, as with node:http, changing the buffer after write() changes what is sent).
     if (external) this.externals.push(asBuffer(body as Uint8Array | string));
     else if (body !== undefined) this.payload(body, this.len + RECORD_HEADER_BYTES + 4, inline);
+    this.len += need;
+  }
+
+  /**
+   * Queues TRAILERS: trailer fields (flat `[lower-cased name, value, …]`) that end a started
+   * response; `flags` may add CF_CLOSE.
+   */
+  trailers(to: CommandAddress, flags: number, fields: ReadonlyArray<string | readonly string[]>): void {
+    const [count, fieldBytes] = measureFields(fields);
+    const need = RECORD_HEADER_BYTES + 4 + 8 * count + fieldBytes;
+    this.room(need, false);
+    const i = this.len >>> 2;
+    const w = this.w32;
+    w[i] = CMD_TRAILERS | (flags << 8);
+    w[i + 1] = to.index;
+    w[i + 2] = to.gen;
+    w[i + 3] = to.seq;
+    w[i + 4] = count;
+    this.fields(i + 5, this.len + RECORD_HEADER_BYTES + 4 + 8 * count, fields);
     this.len += need;
   }
 

@@ -22,6 +22,7 @@ import { CommandWriter } from './uring-commands.js';
 import { decodeEvents, decodeFields, type EventVisitor, findField } from './uring-events.js';
 import { type ExchangeHost, type ResponseFields, UringExchange } from './uring-exchange.js';
 import {
+  CF_END,
   CMD_CONTINUE,
   CMD_DESTROY,
   EF_BODY_FOLLOWS,
@@ -122,6 +123,7 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
           ...(websocket ? { wsIdleTimeoutMs: resolveWebSocketLimits(websocket.limits).idleTimeoutMs } : {}),
           ...tuningFromEnv(),
           ...(options.tls ? { tls: nativeTls(options.tls) } : {}),
+          ...(options.http2 ? { http2: options.http2 } : {}),
         },
         this.events,
         this.commands.buffer,
@@ -256,6 +258,17 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     }
   }
 
+  onStreamAborted(index: number, gen: number, seq: number): void {
+    for (const ex of this.fresh) {
+      if (!ex.tracked && ex.index === index && ex.gen === gen && ex.seq === seq) ex.abort();
+    }
+    const ex = this.find(index, gen, seq);
+    if (ex) {
+      ex.abort();
+      this.release(ex);
+    }
+  }
+
   onDrained(index: number, gen: number, seq: number): void {
     if (this.wsHub?.onDrained(index, gen)) return;
     this.find(index, gen, seq)?.drained();
@@ -368,6 +381,11 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
 
   write(ex: UringExchange, flags: number, body: Uint8Array | string | undefined, bodyBytes: number): void {
     this.commands.write(ex, flags, body, bodyBytes);
+    this.scheduleFlush();
+  }
+
+  trailers(ex: UringExchange, flags: number, fields: ResponseFields): void {
+    this.commands.trailers(ex, CF_END | flags, fields);
     this.scheduleFlush();
   }
 

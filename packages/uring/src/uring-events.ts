@@ -2,6 +2,7 @@
 // `crates/zephyr-uring/src/protocol/events.rs`; constants: the generated `uring-protocol.ts`.
 import {
   EF_LAST,
+  EF_STREAM,
   EF_WS_BINARY,
   EV_ABORTED,
   EV_BODY,
@@ -35,6 +36,8 @@ export interface EventVisitor {
   onBodyError(index: number, gen: number, seq: number, status: number): void;
   onFileSent(index: number, gen: number, seq: number, errno: number): void;
   onAborted(index: number, gen: number): void;
+  /** One request of a multiplexed connection (an HTTP/2 stream, `seq` its id) is gone. */
+  onStreamAborted(index: number, gen: number, seq: number): void;
   /** Request `seq`'s output, and all before it, has been sent. */
   onDrained(index: number, gen: number, seq: number): void;
   /** A piece of a WebSocket message (`chunk` is a copy); `last`: the message is complete. */
@@ -95,7 +98,8 @@ export function decodeEvents(ev: Buffer, w: Uint32Array, len: number, visitor: E
       continue;
     }
     if (kind === EV_ABORTED) {
-      visitor.onAborted(index, gen);
+      if (flags & EF_STREAM) visitor.onStreamAborted(index, gen, seq);
+      else visitor.onAborted(index, gen);
       p += 4;
       continue;
     }

@@ -1,6 +1,6 @@
 import { close } from 'node:fs';
 import type { EngineRequest, EngineResponse } from './engine.js';
-import { RequestError, ResponseStateError, UnsupportedOptionError, ZephyrEngineError } from './errors.js';
+import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
 import { checkRangeField, openFile, sizeOf } from './send-file-range.js';
 import {
   CF_BORROWED_FD,
@@ -10,6 +10,7 @@ import {
   CMD_DESTROY,
   CMD_PAUSE,
   CMD_RESUME,
+  EF_HTTP2,
   EF_HTTP10,
 } from './uring-protocol.js';
 
@@ -33,6 +34,8 @@ export interface ExchangeHost {
   ): void;
   /** More body bytes of a started response. */
   write(ex: UringExchange, flags: number, body: Uint8Array | string | undefined, bodyBytes: number): void;
+  /** Trailer fields that end a started response (HTTP/2 trailing HEADERS, HTTP/1.1 chunked trailers). */
+  trailers(ex: UringExchange, flags: number, fields: ResponseFields): void;
   /** Decodes the exchange's header fields from the event buffer (while it still holds them). */
   decodeHeaders(ex: UringExchange): void;
   /**
@@ -78,7 +81,7 @@ function byteLength(chunk: string | Uint8Array): number {
 export class UringExchange implements EngineRequest, EngineResponse {
   readonly method: string;
   readonly url: string;
-  readonly httpVersion: '1.0' | '1.1';
+  readonly httpVersion: '1.0' | '1.1' | '2.0';
   private _path: string | undefined;
   private _query: string | undefined;
   private _remote: string | undefined;
@@ -118,6 +121,8 @@ export class UringExchange implements EngineRequest, EngineResponse {
   private drainListeners: Array<() => void> | undefined;
   private abortListeners: Array<() => void> | undefined;
   private fileStarted = false;
+  /** Trailer fields as flat `[lower-cased name, value, …]`, sent by `end`. */
+  private trailerFields: ResponseFields | undefined;
   private fileSettle: { resolve: () => void; reject: (err: Error) => void } | undefined;
   /** Set when the client went away (abort) or the response was destroyed. */
   private dead = false;
@@ -134,7 +139,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
   ) {
     this.method = method;
     this.url = url;
-    this.httpVersion = flags & EF_HTTP10 ? '1.0' : '1.1';
+    this.httpVersion = flags & EF_HTTP2 ? '2.0' : flags & EF_HTTP10 ? '1.0' : '1.1';
     this.bodyComplete = !bodyFollows;
   }
 
@@ -377,6 +382,14 @@ export class UringExchange implements EngineRequest, EngineResponse {
     const started = this._headersSent;
     this._headersSent = true;
     this.finish();
+    const trailers = this.trailerFields;
+    if (trailers !== undefined) {
+      // The body's length stays unknown (chunked on HTTP/1.1), so it has a trailer section.
+      if (!started) this.host.respond(this, 0, this.statusCode, this.fields, -1, chunk, bytes);
+      else if (bytes > 0) this.host.write(this, 0, chunk, bytes);
+      this.host.trailers(this, this.closeFlag(), trailers);
+      return;
+    }
     if (started) this.host.write(this, flags, chunk, bytes);
     else this.host.respond(this, flags, this.statusCode, this.fields, bytes, chunk, bytes);
   }
@@ -446,11 +459,42 @@ export class UringExchange implements EngineRequest, EngineResponse {
       );
   }
 
-  setTrailer(_name: string, _value: string): this {
-    // The Rust core's chunked encoder has no trailer section yet; refusing beats dropping them.
-    throw new UnsupportedOptionError(
-      'setTrailer: the io_uring engine does not send trailers yet; use engine: "node" for trailers',
-    );
+  setTrailer(name: string, value: string): this {
+    if (this._finished) throw new ResponseStateError('setTrailer() after end()', 'ZEPHYR_ERR_RESPONSE_ENDED');
+    if (this.httpVersion === '1.0')
+      throw new ResponseStateError('an HTTP/1.0 response cannot carry trailers');
+    if (this.method === 'HEAD')
+      throw new ResponseStateError('a response to HEAD has no body and no trailers');
+    if (this.fileStarted)
+      throw new ResponseStateError('a sendFile response has a content-length: no trailers');
+    if (this.fields.some((f, i) => i % 2 === 0 && f === 'content-length')) {
+      // Only a chunked body has a trailer section (RFC 9112 §7.1.2).
+      throw new ResponseStateError(
+        'setTrailer() on a response with a content-length: trailers need a chunked body',
+      );
+    }
+    if (
+      typeof name !== 'string' ||
+      !TOKEN.test(name) ||
+      typeof value !== 'string' ||
+      !FIELD_VALUE.test(value)
+    ) {
+      throw new ZephyrEngineError(
+        'ZEPHYR_ERR_INVALID_ARGUMENT',
+        `setTrailer: invalid field ${JSON.stringify(name)}`,
+      );
+    }
+    const lower = name.toLowerCase();
+    if (this.trailerFields === undefined) this.trailerFields = [];
+    const fields = this.trailerFields;
+    for (let i = 0; i < fields.length; i += 2) {
+      if (fields[i] === lower) {
+        fields[i + 1] = value;
+        return this;
+      }
+    }
+    fields.push(lower, value);
+    return this;
   }
 
   destroy(): void {

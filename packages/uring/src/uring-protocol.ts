@@ -6,7 +6,7 @@
 // with `[kind | flags << 8, connection index, connection generation, request seq]`.
 
 /** Bumped whenever a record's layout or a constant's meaning changes. */
-export const LAYOUT_VERSION = 5;
+export const LAYOUT_VERSION = 6;
 
 /** Event kind (native → JS): a request head (and its body when it came along). */
 export const EV_REQUEST = 1;
@@ -53,6 +53,12 @@ export const EF_LAST = 32;
 /** A WebSocket message is binary (else text, valid UTF-8). */
 export const EF_WS_BINARY = 64;
 
+/** The request came as an HTTP/2 stream; its seq is the stream id (`req.httpVersion` 2.0). */
+export const EF_HTTP2 = 128;
+
+/** EV_ABORTED: only request `seq` (an HTTP/2 stream) is gone; the connection goes on. */
+export const EF_STREAM = 256;
+
 /** Command kind (JS → native): body bytes of a started response (inline, or an external buffer by index); the engine frames them. */
 export const CMD_WRITE = 1;
 
@@ -62,13 +68,13 @@ export const CMD_SEND_FILE = 2;
 /** Send `100 Continue` for the request. */
 export const CMD_CONTINUE = 3;
 
-/** Stop reading the connection (request-body backpressure). */
+/** Stop reading the connection (request-body backpressure); on HTTP/2, stop releasing stream `seq`'s window. */
 export const CMD_PAUSE = 4;
 
 /** Read the connection again. */
 export const CMD_RESUME = 5;
 
-/** Drop the connection now. */
+/** Drop the connection now; on HTTP/2, reset stream `seq` (RST_STREAM CANCEL). */
 export const CMD_DESTROY = 6;
 
 /** A response's status and fields, with its first body bytes; the engine writes the head. */
@@ -94,6 +100,9 @@ export const CMD_WS_UNSUBSCRIBE = 13;
 
 /** Publish a message to every subscriber of a topic (framed once, fanned out natively). */
 export const CMD_WS_PUBLISH = 14;
+
+/** Trailer fields that end a started response: a trailing HEADERS frame on HTTP/2, the chunked body's trailer section on HTTP/1.1. */
+export const CMD_TRAILERS = 15;
 
 /** Command flag: the response is complete. */
 export const CF_END = 1;

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect, constants } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
+import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -324,48 +325,65 @@ describe('HTTP/2 options', () => {
   });
 
   it.runIf(ioUringSupported().supported)(
-    'io_uring forced with http2 is ZEPHYR_ERR_UNSUPPORTED_OPTION; auto falls back to node with one line',
+    'auto serves HTTP/2 on io_uring where the ring works, with no fallback line',
     async () => {
-      const handler: RequestHandler = (_req, res) => res.end('auto');
-      await expect(listen({ port: 0, engine: 'io_uring', http2: true }, handler)).rejects.toMatchObject({
-        code: 'ZEPHYR_ERR_UNSUPPORTED_OPTION',
-        message: expect.stringMatching(/HTTP\/2 session is not wired into the ring/),
-      });
+      const handler: RequestHandler = (req, res) => res.end(`auto ${req.httpVersion}`);
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-      const saved = process.env.ZEPHYR_IO_FALLBACK_LOGGED;
-      delete process.env.ZEPHYR_IO_FALLBACK_LOGGED;
+      const savedEngine = process.env.ZEPHYR_IO_ENGINE;
+      delete process.env.ZEPHYR_IO_ENGINE;
       try {
-        const first = await listen({ port: 0, http2: true }, handler);
-        const second = await listen({ port: 0, http2: true }, handler);
-        expect(first.engine).toBe('node');
-        expect(first.engineReason).toMatch(/HTTP\/2/);
-        expect(warn).toHaveBeenCalledTimes(1);
-        expect((await h2Request(first.port, '/')).body.toString()).toBe('auto');
-        await first.close();
-        await second.close();
+        const server = await listen({ port: 0, http2: true }, handler);
+        try {
+          expect(server.engine).toBe('io_uring');
+          expect(warn).not.toHaveBeenCalled();
+          expect((await h2Request(server.port, '/')).body.toString()).toBe('auto 2.0');
+        } finally {
+          await server.close();
+        }
       } finally {
         warn.mockRestore();
-        if (saved === undefined) delete process.env.ZEPHYR_IO_FALLBACK_LOGGED;
-        else process.env.ZEPHYR_IO_FALLBACK_LOGGED = saved;
+        if (savedEngine !== undefined) process.env.ZEPHYR_IO_ENGINE = savedEngine;
       }
     },
   );
 
   it.runIf(ioUringSupported().supported)(
-    'the io_uring engine refuses trailers rather than dropping them',
+    'the io_uring engine sends trailers on a plain HTTP/1.1 listener, refuses them on HTTP/1.0',
     async () => {
       const server = await listen({ port: 0, engine: 'io_uring' }, (_req, res) => {
         try {
-          res.setTrailer('x', '1');
-          res.end('sent');
+          res.write('part,');
+          res.setTrailer('grpc-status', '0');
+          res.end('end');
         } catch (err) {
           res.end((err as { code: string }).code);
         }
       });
       try {
-        expect(await (await fetch(`http://127.0.0.1:${server.port}/`)).text()).toBe(
-          'ZEPHYR_ERR_UNSUPPORTED_OPTION',
+        const answer = await new Promise<{ body: string; trailers: NodeJS.Dict<string> }>(
+          (resolve, reject) => {
+            const req = httpRequest({ port: server.port, host: '127.0.0.1', path: '/' }, (res) => {
+              let body = '';
+              res.on('data', (chunk) => {
+                body += chunk;
+              });
+              res.on('end', () => resolve({ body, trailers: res.trailers }));
+            });
+            req.on('error', reject);
+            req.end();
+          },
         );
+        expect(answer).toEqual({ body: 'part,end', trailers: { 'grpc-status': '0' } });
+        const socket = await new Promise<Socket>((resolve) => {
+          const s = createConnection(server.port, '127.0.0.1', () => resolve(s));
+        });
+        socket.write('GET / HTTP/1.0\r\n\r\n');
+        let raw = '';
+        socket.on('data', (chunk) => {
+          raw += chunk;
+        });
+        await new Promise((resolve) => socket.on('close', resolve));
+        expect(raw).toMatch(/part,ZEPHYR_ERR_HEADERS_SENT$/);
       } finally {
         await server.close();
       }

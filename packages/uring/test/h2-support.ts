@@ -5,13 +5,15 @@ import { connect, constants, type IncomingHttpHeaders } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSignedCertificate } from '../../../scripts/self-signed-cert.mjs';
-import type { EngineName, RequestHandler } from '../src/index.js';
+import { type EngineName, ioUringSupported, type RequestHandler } from '../src/index.js';
 
 /**
- * Engines that serve HTTP/2 today. The io_uring engine joins once its HTTP/2 session
- * (crates/zephyr-h2) is wired into the ring; every test iterating this list then runs on it too.
+ * Engines that serve HTTP/2: node:http2, and the io_uring engine's HTTP/2 session on the ring
+ * where io_uring works here. Every test iterating this list runs on each.
  */
-export const H2_ENGINES: readonly EngineName[] = ['node'];
+export const H2_ENGINES: readonly EngineName[] = ioUringSupported().supported
+  ? ['node', 'io_uring']
+  : ['node'];
 
 /** A small app: each path exercises one part of the contract. */
 export const h2App: RequestHandler = async (req, res) => {

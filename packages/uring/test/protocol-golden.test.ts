@@ -13,6 +13,7 @@ import {
   CMD_RESUME,
   EF_BODY_FOLLOWS,
   EF_EXPECT_CONTINUE,
+  EF_HTTP2,
   EF_HTTP10,
   EF_KEEP_ALIVE,
   EF_UPGRADE,
@@ -53,6 +54,7 @@ describe('JS↔native record protocol (golden buffers shared with the Rust tests
       17,
     );
     writer.command(at(B, 3), CMD_CONTINUE, 0);
+    writer.trailers(at(A, 1), CF_END | CF_CLOSE, ['grpc-status', '0', 'grpc-message', 'ok']);
     writer.command(at(B, 3), CMD_PAUSE, 0);
     writer.command(at(B, 3), CMD_RESUME, 0);
     writer.command(at(A, 1), CMD_DESTROY, 0);
@@ -98,6 +100,7 @@ describe('JS↔native record protocol (golden buffers shared with the Rust tests
       onBodyError: (index, gen, seq, status) => seen.push(['bodyError', index, gen, seq, status]),
       onFileSent: (index, gen, seq, errno) => seen.push(['fileSent', index, gen, seq, errno]),
       onAborted: (index, gen) => seen.push(['aborted', index, gen]),
+      onStreamAborted: (index, gen, seq) => seen.push(['streamAborted', index, gen, seq]),
       onDrained: (index, gen, seq) => seen.push(['drained', index, gen, seq]),
       onWsMessage: (index, gen, chunk, binary, last) =>
         seen.push(['wsMessage', index, gen, [...chunk], binary, last]),
@@ -129,6 +132,19 @@ describe('JS↔native record protocol (golden buffers shared with the Rust tests
       ['wsMessage', 4, 0xff_ffff, [...Buffer.from('lo')], false, true],
       ['wsMessage', 4, 0xff_ffff, [0, 1, 2, 3, 4], true, true],
       ['wsClose', 4, 0xff_ffff, 1000, 'done'],
+      [
+        'request',
+        3,
+        7,
+        7,
+        EF_KEEP_ALIVE | EF_HTTP2 | EF_BODY_FOLLOWS,
+        'GET',
+        '/a?b=1',
+        ['host', 'x-long'],
+        ['x', 'abcde'],
+        undefined,
+      ],
+      ['streamAborted', 3, 7, 7],
     ]);
   });
 });

@@ -80,8 +80,11 @@ fuzz_target!(|data: &[u8]| {
                 enc.send_file(*id, *seq, *status, &borrowed(fields), *file)
             }
             Applied::Continue(id, seq) => enc.send_continue(*id, *seq),
-            Applied::Pause(id, paused) => enc.pause(*id, 0, *paused),
-            Applied::Destroy(id) => enc.destroy(*id, 0),
+            Applied::Trailers(id, seq, fields, f) => {
+                enc.trailers(*id, *seq, &borrowed(fields), *f)
+            }
+            Applied::Pause(id, seq, paused) => enc.pause(*id, *seq, *paused),
+            Applied::Destroy(id, seq) => enc.destroy(*id, *seq),
             Applied::WsAccept(id, seq, a) => enc.ws_accept(*id, *seq, a),
             Applied::WsSend(id, body, binary, drain) => {
                 enc.ws_send(*id, encoded(body), *binary, *drain)

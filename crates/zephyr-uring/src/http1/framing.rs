@@ -260,6 +260,34 @@ impl ResponseWriter {
         }
         self.mode = Mode::Ended;
     }
+
+    /// Ends the body with a trailer section (RFC 9112 §7.1.2). Only a chunked body has one: any
+    /// other ends as [`Self::end`] does, its trailers dropped (the caller asks for chunked
+    /// framing by giving no length). A field with CR, LF or NUL is never written.
+    pub fn end_with_trailers<'a, I>(&mut self, out: &mut Vec<u8>, trailers: I)
+    where
+        I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
+    {
+        if self.mode != Mode::Chunked {
+            self.end(out);
+            return;
+        }
+        out.extend_from_slice(b"0\r\n");
+        for (name, value) in trailers {
+            let breaks_line = |b: &u8| matches!(b, b'\r' | b'\n' | 0);
+            let bad_name =
+                name.is_empty() || name.iter().any(|b| breaks_line(b) || b" :".contains(b));
+            if bad_name || value.iter().any(breaks_line) {
+                continue;
+            }
+            out.extend_from_slice(name);
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        self.mode = Mode::Ended;
+    }
 }
 
 #[cfg(test)]
@@ -282,6 +310,27 @@ mod tests {
         keep_alive: false,
         upgrade: false,
     };
+
+    #[test]
+    fn trailers_end_a_chunked_body_and_are_dropped_from_any_other() {
+        let mut w = ResponseWriter::new(GET11);
+        let mut out = Vec::new();
+        w.write_head(&mut out, 200, [], None, b"D");
+        let n = w.body(2, &mut out);
+        out.extend_from_slice(b"ab");
+        out.extend_from_slice(w.body_suffix(n));
+        let trailers: [(&[u8], &[u8]); 2] = [(b"grpc-status", b"0"), (b"x-bad", b"a\r\nb")];
+        w.end_with_trailers(&mut out, trailers);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "HTTP/1.1 200 OK\r\ndate: D\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n0\r\ngrpc-status: 0\r\n\r\n"
+        );
+        let mut w = ResponseWriter::new(GET11);
+        let mut out = Vec::new();
+        w.write_head(&mut out, 200, [], Some(0), b"D");
+        w.end_with_trailers(&mut out, [(&b"grpc-status"[..], &b"0"[..])]);
+        assert!(!String::from_utf8(out).unwrap().contains("grpc-status"));
+    }
 
     /// Runs a response: head with `fields` and `length`, then `pieces`, then end.
     fn run(

@@ -93,6 +93,8 @@ impl Default for HeadLimits {
 pub enum Version {
     Http10,
     Http11,
+    /// A request that came as an HTTP/2 stream (laid out as a head by the h2 session).
+    Http2,
 }
 
 impl Version {
@@ -101,6 +103,7 @@ impl Version {
         match self {
             Version::Http10 => b"HTTP/1.0",
             Version::Http11 => b"HTTP/1.1",
+            Version::Http2 => b"HTTP/2",
         }
     }
 }

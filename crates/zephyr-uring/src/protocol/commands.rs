@@ -11,6 +11,8 @@
 //! * `CMD_SEND_FILE`: `[status, field count, fd, offset lo, offset hi, length lo, length hi]`,
 //!   then the fields as for `CMD_RESPONSE`.
 //! * `CMD_CONTINUE`, `CMD_PAUSE`, `CMD_RESUME`, `CMD_DESTROY`: the header only.
+//! * `CMD_TRAILERS`: `[field count]`, then the fields as for `CMD_RESPONSE`; it ends the
+//!   response (`CF_CLOSE` as for a write).
 //! * `CMD_WS_ACCEPT` (seq: the upgrade request): `[max payload, max backpressure, idle timeout
 //!   ms, field count, key len, extensions len]`, then the fields as for `CMD_RESPONSE` (extra
 //!   101 headers), the `Sec-WebSocket-Key`, the offered `Sec-WebSocket-Extensions`.
@@ -28,8 +30,8 @@ use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use super::{
     padded, CF_BORROWED_FD, CF_CLOSE, CF_END, CF_EXTERNAL, CF_LENGTH, CF_WANT_DRAIN, CF_WS_BINARY,
     CF_WS_DEFLATE, CF_WS_DROP, CMD_CONTINUE, CMD_DESTROY, CMD_PAUSE, CMD_RESPONSE, CMD_RESUME,
-    CMD_SEND_FILE, CMD_WRITE, CMD_WS_ACCEPT, CMD_WS_CLOSE, CMD_WS_PING, CMD_WS_PUBLISH,
-    CMD_WS_SEND, CMD_WS_SUBSCRIBE, CMD_WS_UNSUBSCRIBE,
+    CMD_SEND_FILE, CMD_TRAILERS, CMD_WRITE, CMD_WS_ACCEPT, CMD_WS_CLOSE, CMD_WS_PING,
+    CMD_WS_PUBLISH, CMD_WS_SEND, CMD_WS_SUBSCRIBE, CMD_WS_UNSUBSCRIBE,
 };
 use crate::conn::ConnId;
 use crate::send::ExternalBytes;
@@ -204,8 +206,12 @@ pub trait CommandTarget<E> {
     /// Starts response `seq` with a file as its whole body.
     fn send_file(&mut self, id: ConnId, seq: u32, start: &ResponseStart<'_>, file: FileCommand);
     fn send_continue(&mut self, id: ConnId, seq: u32);
-    fn pause(&mut self, id: ConnId, paused: bool);
-    fn destroy(&mut self, id: ConnId);
+    /// Ends started response `seq` with trailer fields.
+    fn trailers(&mut self, id: ConnId, seq: u32, fields: Fields<'_>, flags: WriteFlags);
+    /// Stops or restarts reading for request `seq`'s body (HTTP/1: the connection).
+    fn pause(&mut self, id: ConnId, seq: u32, paused: bool);
+    /// Gives up on request `seq` (HTTP/1: drops the connection; HTTP/2: resets the stream).
+    fn destroy(&mut self, id: ConnId, seq: u32);
     // The WebSocket commands are ignored by targets that serve HTTP only (test doubles).
     /// Accepts the upgrade request `seq`: writes the 101 and makes the connection a WebSocket.
     fn ws_accept(&mut self, _id: ConnId, _seq: u32, _accept: &WsAccept<'_>) {}
@@ -351,9 +357,14 @@ pub fn apply<E>(
                 );
             }
             CMD_CONTINUE => target.send_continue(id, seq),
-            CMD_PAUSE => target.pause(id, true),
-            CMD_RESUME => target.pause(id, false),
-            CMD_DESTROY => target.destroy(id),
+            CMD_TRAILERS => {
+                let count = r.word()?;
+                let fields = r.fields(count)?;
+                target.trailers(id, seq, fields, WriteFlags::from_bits(flags));
+            }
+            CMD_PAUSE => target.pause(id, seq, true),
+            CMD_RESUME => target.pause(id, seq, false),
+            CMD_DESTROY => target.destroy(id, seq),
             CMD_WS_ACCEPT => {
                 let max_payload = r.word()?;
                 let max_backpressure = r.word()?;
@@ -440,7 +451,7 @@ impl<E: ExternalBytes + 'static> CommandTarget<E> for Server {
             file.fd
         };
         if fd < 0 {
-            Server::destroy(self, id);
+            Server::destroy(self, id, seq);
             return;
         }
         // SAFETY: JS handed this descriptor over (it opened it for us and forgets it), or it is
@@ -453,12 +464,16 @@ impl<E: ExternalBytes + 'static> CommandTarget<E> for Server {
         Server::send_continue(self, id, seq);
     }
 
-    fn pause(&mut self, id: ConnId, paused: bool) {
-        Server::pause(self, id, paused);
+    fn trailers(&mut self, id: ConnId, seq: u32, fields: Fields<'_>, f: WriteFlags) {
+        Server::trailers(self, id, seq, fields, f.close);
     }
 
-    fn destroy(&mut self, id: ConnId) {
-        Server::destroy(self, id);
+    fn pause(&mut self, id: ConnId, seq: u32, paused: bool) {
+        Server::pause(self, id, seq, paused);
+    }
+
+    fn destroy(&mut self, id: ConnId, seq: u32) {
+        Server::destroy(self, id, seq);
     }
 
     fn ws_accept(&mut self, id: ConnId, seq: u32, accept: &WsAccept<'_>) {
@@ -605,6 +620,12 @@ impl CommandEncoder {
         self.header(CMD_CONTINUE, 0, id, seq);
     }
 
+    pub fn trailers(&mut self, id: ConnId, seq: u32, fields: &[(&[u8], &[u8])], flags: WriteFlags) {
+        self.header(CMD_TRAILERS, flags.bits(), id, seq);
+        self.word(fields.len() as u32);
+        self.fields(fields);
+    }
+
     pub fn pause(&mut self, id: ConnId, seq: u32, paused: bool) {
         self.header(if paused { CMD_PAUSE } else { CMD_RESUME }, 0, id, seq);
     }
@@ -726,8 +747,9 @@ pub enum Applied<E> {
     Write(ConnId, u32, LoggedBody<E>, WriteFlags),
     SendFile(ConnId, u32, u16, OwnedFields, FileCommand),
     Continue(ConnId, u32),
-    Pause(ConnId, bool),
-    Destroy(ConnId),
+    Trailers(ConnId, u32, OwnedFields, WriteFlags),
+    Pause(ConnId, u32, bool),
+    Destroy(ConnId, u32),
     WsAccept(ConnId, u32, OwnedWsAccept),
     /// Connection, message, binary, want drain.
     WsSend(ConnId, LoggedBody<E>, bool, bool),
@@ -795,11 +817,15 @@ impl<E> CommandTarget<E> for CommandLog<E> {
     fn send_continue(&mut self, id: ConnId, seq: u32) {
         self.applied.push(Applied::Continue(id, seq));
     }
-    fn pause(&mut self, id: ConnId, paused: bool) {
-        self.applied.push(Applied::Pause(id, paused));
+    fn trailers(&mut self, id: ConnId, seq: u32, fields: Fields<'_>, flags: WriteFlags) {
+        self.applied
+            .push(Applied::Trailers(id, seq, owned(fields), flags));
     }
-    fn destroy(&mut self, id: ConnId) {
-        self.applied.push(Applied::Destroy(id));
+    fn pause(&mut self, id: ConnId, seq: u32, paused: bool) {
+        self.applied.push(Applied::Pause(id, seq, paused));
+    }
+    fn destroy(&mut self, id: ConnId, seq: u32) {
+        self.applied.push(Applied::Destroy(id, seq));
     }
     fn ws_accept(&mut self, id: ConnId, seq: u32, a: &WsAccept<'_>) {
         self.applied.push(Applied::WsAccept(

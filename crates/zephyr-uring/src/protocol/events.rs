@@ -5,14 +5,14 @@
 //! * REQUEST: `[method len, target len, header count, body len]`, then `2 * count` words of
 //!   `(name len, value len)`, then the method, target, names and values, body; byte runs padded.
 //! * BODY: `[len]` then the bytes. BODY_ERROR: `[status]`. FILE_SENT: `[errno or 0]`.
-//! * ABORTED, DRAINED: the header only.
+//! * ABORTED, DRAINED: the header only (ABORTED with `EF_STREAM`: only stream `seq` is gone).
 //! * WS_MESSAGE: `[len]` then the bytes (`EF_LAST`, `EF_WS_BINARY`). WS_CLOSE: `[code, reason
 //!   len]` then the reason. Their seq is the upgrade request's.
 
 use super::{
-    padded, EF_BODY_FOLLOWS, EF_EXPECT_CONTINUE, EF_HTTP10, EF_KEEP_ALIVE, EF_LAST, EF_UPGRADE,
-    EF_WS_BINARY, EV_ABORTED, EV_BODY, EV_BODY_ERROR, EV_DRAINED, EV_FILE_SENT, EV_REQUEST,
-    EV_WS_CLOSE, EV_WS_MESSAGE, RECORD_HEADER_BYTES,
+    padded, EF_BODY_FOLLOWS, EF_EXPECT_CONTINUE, EF_HTTP10, EF_HTTP2, EF_KEEP_ALIVE, EF_LAST,
+    EF_STREAM, EF_UPGRADE, EF_WS_BINARY, EV_ABORTED, EV_BODY, EV_BODY_ERROR, EV_DRAINED,
+    EV_FILE_SENT, EV_REQUEST, EV_WS_CLOSE, EV_WS_MESSAGE, RECORD_HEADER_BYTES,
 };
 use crate::conn::{ConnId, EventSink, RequestEvent};
 use crate::http1::Version;
@@ -161,8 +161,10 @@ impl EventSink for EventWriter {
             return false;
         }
         let mut flags = 0;
-        if head.version == Version::Http10 {
-            flags |= EF_HTTP10;
+        match head.version {
+            Version::Http10 => flags |= EF_HTTP10,
+            Version::Http2 => flags |= EF_HTTP2,
+            Version::Http11 => {}
         }
         if head.keep_alive {
             flags |= EF_KEEP_ALIVE;
@@ -219,6 +221,10 @@ impl EventSink for EventWriter {
 
     fn aborted(&mut self, conn: ConnId) {
         self.small(EV_ABORTED, conn, 0, None);
+    }
+
+    fn stream_aborted(&mut self, conn: ConnId, seq: u32) {
+        self.header(EV_ABORTED, EF_STREAM, conn, seq, 16);
     }
 
     fn drained(&mut self, conn: ConnId, seq: u32) {

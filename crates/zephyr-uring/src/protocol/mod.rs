@@ -24,7 +24,7 @@ macro_rules! constants {
 
 constants! {
     /// Bumped whenever a record's layout or a constant's meaning changes.
-    LAYOUT_VERSION = 5;
+    LAYOUT_VERSION = 6;
 
     /// Event kind (native → JS): a request head (and its body when it came along).
     EV_REQUEST = 1;
@@ -58,6 +58,10 @@ constants! {
     EF_LAST = 32;
     /// A WebSocket message is binary (else text, valid UTF-8).
     EF_WS_BINARY = 64;
+    /// The request came as an HTTP/2 stream; its seq is the stream id (`req.httpVersion` 2.0).
+    EF_HTTP2 = 128;
+    /// EV_ABORTED: only request `seq` (an HTTP/2 stream) is gone; the connection goes on.
+    EF_STREAM = 256;
 
     /// Command kind (JS → native): body bytes of a started response (inline, or an external
     /// buffer by index); the engine frames them.
@@ -66,11 +70,12 @@ constants! {
     CMD_SEND_FILE = 2;
     /// Send `100 Continue` for the request.
     CMD_CONTINUE = 3;
-    /// Stop reading the connection (request-body backpressure).
+    /// Stop reading the connection (request-body backpressure); on HTTP/2, stop releasing
+    /// stream `seq`'s window.
     CMD_PAUSE = 4;
     /// Read the connection again.
     CMD_RESUME = 5;
-    /// Drop the connection now.
+    /// Drop the connection now; on HTTP/2, reset stream `seq` (RST_STREAM CANCEL).
     CMD_DESTROY = 6;
     /// A response's status and fields, with its first body bytes; the engine writes the head.
     CMD_RESPONSE = 7;
@@ -89,6 +94,9 @@ constants! {
     CMD_WS_UNSUBSCRIBE = 13;
     /// Publish a message to every subscriber of a topic (framed once, fanned out natively).
     CMD_WS_PUBLISH = 14;
+    /// Trailer fields that end a started response: a trailing HEADERS frame on HTTP/2, the
+    /// chunked body's trailer section on HTTP/1.1.
+    CMD_TRAILERS = 15;
 
     /// Command flag: the response is complete.
     CF_END = 1;

@@ -1,7 +1,7 @@
 // The start state of a cleartext connection (hyper-util's ReadVersion): the first bytes say
 // whether it speaks HTTP/1 or HTTP/2 with prior knowledge (the connection preface, RFC 9113
-// §3.4). No engine serves HTTP/2 yet, so a client that opens with the preface is turned away
-// without its bytes ever reaching the application as a request.
+// §3.4). This listener does not serve HTTP/2 (no `http2` option), so a client that opens with
+// the preface is turned away without its bytes ever reaching the application as a request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineServer } from '../../src/index.js';
 import { ENGINES, raw, start, stop } from './harness.js';

@@ -1,0 +1,950 @@
+//! An HTTP/2 connection on the ring: the sans-IO [`H2Connection`] (crates/zephyr-h2) behind the
+//! [`Session`] trait, mapped onto the engine's request/response contract. Each stream is its own
+//! exchange, named by its stream id in the `seq` word of every event and command record, so the
+//! JS side serves a stream exactly as it serves an HTTP/1 request: a request head, body pieces,
+//! then `respond`/`write`/`send_file` for that seq.
+//!
+//! What the ring adds around the core: request bodies are released to the peer's windows as the
+//! sink takes them (or, while JS paused the stream, once it resumes: a slow reader stops its
+//! client); response bytes the windows do not take yet are held per stream and offered again on
+//! `WindowOpened` (a `want_drain` is answered once they are all taken); file bodies are read into
+//! buffers sized to the window (splice cannot frame); frames go out through the connection's
+//! [`ResponseQueue`] (one raw slot), moved there only while that queue is short, so the core's
+//! `max_buffered_output` keeps bounding what a peer that does not read can make us hold.
+
+use std::os::fd::RawFd;
+
+use zephyr_h2::{ErrorCode, H2Config, H2Connection, H2Event, StreamMap};
+
+use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent, Wants};
+use crate::http1::{BodyFraming, RequestHead, Version};
+use crate::protocol::commands::{Fields, ResponseStart};
+use crate::send::{FileBody, ResponseQueue};
+use crate::session::Session;
+
+/// Frames moved from the core to the send queue while it holds less than this: past it they
+/// wait inside the core, whose output bound then holds `send_data` back.
+const QUEUE_LOW_WATER: usize = 256 * 1024;
+/// Largest body piece in one event (as HTTP/1's `BODY_CHUNK_MAX`).
+const BODY_PIECE: usize = 64 * 1024;
+/// Largest file read for one round of DATA frames.
+const FILE_READ_MAX: usize = 256 * 1024;
+
+/// Response fields HTTP/2 forbids (RFC 9113 §8.2.2): the HTTP/1 framing the application may set
+/// out of habit is dropped rather than failing the response.
+fn connection_specific(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade"
+    )
+}
+
+/// One stream as the application sees it.
+#[derive(Default)]
+struct Exchange {
+    /// HEAD: a response body is never sent.
+    head_request: bool,
+    /// The request body ended (or was never there).
+    request_done: bool,
+    /// The response head went out.
+    responded: bool,
+    /// Response END_STREAM was handed to the core.
+    response_done: bool,
+    /// Response bytes the windows did not take yet, from `held_pos`.
+    held: Vec<u8>,
+    held_pos: usize,
+    /// End the stream once `held` (and the file) are all taken.
+    end_pending: bool,
+    /// Report `drained` once everything held is taken.
+    want_drain: bool,
+    /// JS stopped reading the body: bytes delivered stay unreleased (the peer's window closes).
+    paused: bool,
+    /// Request body bytes received so far (against `max_body_bytes`).
+    body_bytes: u64,
+    /// The body went past the limit (the application was told): the rest is dropped.
+    body_failed: bool,
+    unreleased: usize,
+    /// A file body: descriptor and what is left of its range.
+    file: Option<FileBody>,
+    /// Trailer fields that end the stream once the body is all taken (a trailing HEADERS).
+    trailers: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+    /// Since when body bytes wait for a window that does not open (a zero-window stall).
+    stalled_since: Option<u64>,
+    /// When the request arrived: its body must be in within `request_timeout_ms`.
+    started: u64,
+}
+
+/// One HTTP/2 connection.
+pub struct H2Conn {
+    id: ConnId,
+    h2: H2Connection,
+    out: ResponseQueue,
+    /// The queue's one slot: the frames are its raw body.
+    out_seq: u32,
+    streams: StreamMap<Exchange>,
+    /// An event the sink had no room for, offered first next time.
+    peeked: Option<H2Event>,
+    /// Body bytes of `peeked` already delivered.
+    peeked_sent: usize,
+    /// `peeked`'s body bytes were counted against the limit.
+    peeked_counted: bool,
+    stalled: bool,
+    /// Drains and stream resets decided outside `process` (commands), delivered on the next one.
+    drained: Vec<u32>,
+    aborted: Vec<u32>,
+    /// The core has events (or notices wait) that need a sink.
+    wake: bool,
+    idle_timeout_ms: u64,
+    /// The request limits HTTP/1 enforces too (URL length, field count, body size).
+    limits: ConnLimits,
+    /// The engine's date, as of the last input or tick (for its own error answers).
+    date: Vec<u8>,
+    last_active: u64,
+    last_progress: u64,
+    /// The time of the last input, tick or output (the session has no clock of its own).
+    now: u64,
+    /// Drop the connection now (write timeout, internal error).
+    doomed: bool,
+    /// Reused to build request events.
+    head: RequestHead,
+    scratch: Vec<u8>,
+    file_buf: Vec<u8>,
+}
+
+impl H2Conn {
+    /// A session for a connection that just proved to speak HTTP/2 (preface or ALPN); our
+    /// SETTINGS are queued at once.
+    pub fn new(
+        id: ConnId,
+        config: H2Config,
+        idle_timeout_ms: u64,
+        limits: &ConnLimits,
+        now: u64,
+    ) -> Result<H2Conn, &'static str> {
+        let h2 = H2Connection::new(config)?;
+        let mut out = ResponseQueue::default();
+        let out_seq = out.open();
+        let mut conn = H2Conn {
+            id,
+            h2,
+            out,
+            out_seq,
+            streams: StreamMap::default(),
+            peeked: None,
+            peeked_sent: 0,
+            peeked_counted: false,
+            stalled: false,
+            drained: Vec::new(),
+            aborted: Vec::new(),
+            wake: false,
+            idle_timeout_ms,
+            limits: *limits,
+            date: Vec::new(),
+            last_active: now,
+            last_progress: now,
+            now,
+            doomed: false,
+            head: RequestHead::new(),
+            scratch: Vec::new(),
+            file_buf: Vec::new(),
+        };
+        conn.move_output();
+        Ok(conn)
+    }
+
+    /// Moves frames from the core to the send queue while the queue is short. Freed room can
+    /// open streams the core held back (`WindowOpened`): those need a sink, so ask for one.
+    fn move_output(&mut self) {
+        while self.h2.wants_write() && self.out.pending_bytes() < QUEUE_LOW_WATER {
+            let out = self.h2.pending_output();
+            let n = out.len().min(QUEUE_LOW_WATER);
+            self.out.write(self.out_seq, &out[..n], false, false);
+            self.h2.consume_output(n);
+        }
+        if self.h2.has_events() {
+            self.wake = true;
+        }
+    }
+
+    /// Hands core events (and notices) to the sink; stops, stalled, when it has no room.
+    fn deliver(&mut self, sink: &mut dyn EventSink) {
+        for seq in self.drained.drain(..) {
+            sink.drained(self.id, seq);
+        }
+        for seq in self.aborted.drain(..) {
+            sink.stream_aborted(self.id, seq);
+        }
+        while let Some(event) = self.peeked.take().or_else(|| self.h2.poll_event()) {
+            if !self.handle(event, sink) {
+                self.stalled = true;
+                break;
+            }
+        }
+        self.move_output();
+    }
+
+    /// One core event to the sink; false (the event kept in `peeked`) when it had no room.
+    fn handle(&mut self, event: H2Event, sink: &mut dyn EventSink) -> bool {
+        match event {
+            H2Event::Request { .. } => {
+                let H2Event::Request {
+                    stream, end_stream, ..
+                } = &event
+                else {
+                    unreachable!()
+                };
+                let (stream, end_stream) = (*stream, *end_stream);
+                let head_request = self.build_request(&event);
+                if let Some(status) = self.refusal(end_stream) {
+                    // Past a request limit: the engine answers, as for HTTP/1.
+                    self.answer_error(stream, status);
+                    return true;
+                }
+                let req = RequestEvent {
+                    buf: &self.scratch,
+                    head: &self.head,
+                    body: None,
+                    body_follows: !end_stream,
+                };
+                if !sink.request(self.id, stream, &req) {
+                    self.peeked = Some(event);
+                    return false;
+                }
+                self.streams.insert(
+                    stream,
+                    Exchange {
+                        head_request,
+                        request_done: end_stream,
+                        started: self.now,
+                        ..Exchange::default()
+                    },
+                );
+            }
+            H2Event::Data { stream, bytes, end } => {
+                let n = bytes.len();
+                if !self.peeked_counted {
+                    // Counted once, even when the event waits for room and comes back.
+                    self.peeked_counted = true;
+                    if let Some(ex) = self.streams.get_mut(&stream) {
+                        ex.body_bytes += n as u64;
+                        if ex.body_bytes > self.limits.max_body_bytes && !ex.body_failed {
+                            ex.body_failed = true;
+                            sink.body_error(self.id, stream, 413);
+                        }
+                    }
+                }
+                // A stream the application does not know (answered by the engine) or whose body
+                // failed: its bytes are dropped, their window credited back.
+                let wanted = self.streams.get(&stream).is_some_and(|ex| !ex.body_failed);
+                while wanted && (self.peeked_sent < n || (end && self.peeked_sent == n)) {
+                    let from = self.peeked_sent;
+                    let piece = (n - from).min(BODY_PIECE);
+                    if !sink.has_room(piece) {
+                        self.peeked = Some(H2Event::Data { stream, bytes, end });
+                        return false;
+                    }
+                    let last = end && from + piece == n;
+                    sink.body(self.id, stream, &bytes[from..from + piece], last);
+                    self.peeked_sent += piece;
+                    if last {
+                        break;
+                    }
+                }
+                self.peeked_sent = 0;
+                self.peeked_counted = false;
+                match self.streams.get_mut(&stream) {
+                    Some(ex) => {
+                        ex.request_done |= end;
+                        if ex.paused && wanted {
+                            ex.unreleased += n;
+                        } else {
+                            self.h2.release(stream, n);
+                        }
+                        self.forget_if_done(stream);
+                    }
+                    None => self.h2.release(stream, n),
+                }
+            }
+            H2Event::Trailers { stream, .. } => {
+                // Request trailers are not part of the engine's request contract: the body ends.
+                if !sink.has_room(0) {
+                    self.peeked = Some(H2Event::Trailers {
+                        stream,
+                        headers: Vec::new(),
+                    });
+                    return false;
+                }
+                sink.body(self.id, stream, &[], true);
+                if let Some(ex) = self.streams.get_mut(&stream) {
+                    ex.request_done = true;
+                }
+                self.forget_if_done(stream);
+            }
+            H2Event::Reset { stream, .. } => {
+                if let Some(ex) = self.streams.remove(&stream) {
+                    if let Some(file) = ex.file {
+                        self.out
+                            .finished_files
+                            .push((stream, file.fd, -libc::ECANCELED));
+                    }
+                    sink.stream_aborted(self.id, stream);
+                }
+            }
+            H2Event::WindowOpened { stream } => {
+                self.pump(stream);
+                for seq in self.drained.drain(..) {
+                    sink.drained(self.id, seq);
+                }
+            }
+            H2Event::GoAway { .. } => {}
+            H2Event::ConnectionError { .. } => {
+                let mut files = Vec::new();
+                for (stream, ex) in self.streams.drain() {
+                    if let Some(file) = ex.file {
+                        files.push((stream, file.fd, -libc::ECANCELED));
+                    }
+                    sink.stream_aborted(self.id, stream);
+                }
+                self.out.finished_files.extend(files);
+            }
+        }
+        true
+    }
+
+    /// Lays a request out as the HTTP/1 parser would have (spans into `scratch`), so the sink
+    /// records it the same way; `:authority` becomes `host` when the request has none. Returns
+    /// whether it is a HEAD request.
+    fn build_request(&mut self, event: &H2Event) -> bool {
+        let H2Event::Request {
+            method,
+            scheme: _,
+            authority,
+            path,
+            headers,
+            ..
+        } = event
+        else {
+            unreachable!()
+        };
+        let buf = &mut self.scratch;
+        buf.clear();
+        let head = &mut self.head;
+        head.headers.clear();
+        let span = |buf: &mut Vec<u8>, bytes: &[u8]| {
+            let start = buf.len() as u32;
+            buf.extend_from_slice(bytes);
+            (start, buf.len() as u32)
+        };
+        head.method = span(buf, method.as_bytes());
+        // CONNECT has no path: its target is the authority (authority-form).
+        let target = if path.is_empty() {
+            authority.as_deref().unwrap_or("")
+        } else {
+            path
+        };
+        head.target = span(buf, target.as_bytes());
+        let (path_part, query) = match target.find('?') {
+            Some(q) => (q, Some((head.target.0 + q as u32 + 1, head.target.1))),
+            None => (target.len(), None),
+        };
+        head.path = (head.target.0, head.target.0 + path_part as u32);
+        head.query = query;
+        head.authority = None;
+        head.version = Version::Http2;
+        let has_host = headers.iter().any(|(n, _)| n == b"host");
+        if let (Some(authority), false) = (authority, has_host) {
+            let n = span(buf, b"host");
+            let v = span(buf, authority.as_bytes());
+            head.headers.push((n, v));
+        }
+        for (name, value) in headers {
+            let n = span(buf, name);
+            let v = span(buf, value);
+            head.headers.push((n, v));
+        }
+        head.head_len = 0;
+        head.body = BodyFraming::None;
+        head.keep_alive = true;
+        head.expect_continue = false;
+        head.upgrade = false;
+        method == "HEAD"
+    }
+
+    /// The status the engine answers a request laid out in `head`/`scratch` with instead of
+    /// the application, when it is past a limit HTTP/1 enforces too.
+    fn refusal(&self, end_stream: bool) -> Option<u16> {
+        let head = &self.head;
+        let limits = &self.limits;
+        if (head.target.1 - head.target.0) as usize > limits.head.max_url_len {
+            return Some(414);
+        }
+        if head.headers.len() > limits.head.max_headers {
+            return Some(431);
+        }
+        let declared = head
+            .header(&self.scratch, b"content-length")
+            .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
+        if !end_stream && declared.is_some_and(|n| n > limits.max_body_bytes) {
+            return Some(413);
+        }
+        None
+    }
+
+    /// The engine's own answer on `stream` (the problem document HTTP/1 sends too).
+    fn answer_error(&mut self, stream: u32, status: u16) {
+        let body = crate::conn::problem_json(status);
+        let length = body.len().to_string();
+        let fields: [(&[u8], &[u8]); 3] = [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", length.as_bytes()),
+            (b"date", &self.date),
+        ];
+        if self.h2.send_headers(stream, status, &fields, false).is_ok() {
+            // A problem document is small: the peer's initial window takes it whole.
+            let _ = self.h2.send_data(stream, body.as_bytes(), true);
+        }
+    }
+
+    /// Drops a stream's exchange once both sides are over (nothing more can name it).
+    fn forget_if_done(&mut self, stream: u32) {
+        if self
+            .streams
+            .get(&stream)
+            .is_some_and(|ex| ex.request_done && ex.response_done && ex.file.is_none())
+        {
+            self.streams.remove(&stream);
+        }
+    }
+
+    /// Offers a stream's held bytes (then its file) to the core, as far as the windows allow;
+    /// ends the stream when all is taken and the end was asked for.
+    fn pump(&mut self, stream: u32) {
+        let Some(ex) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        if ex.response_done || !ex.responded {
+            return;
+        }
+        let before = ex.held_pos;
+        let rest = &ex.held[ex.held_pos..];
+        let end_now = ex.end_pending && ex.file.is_none();
+        let end_data = end_now && ex.trailers.is_none();
+        if !rest.is_empty() || end_data {
+            match self.h2.send_data(stream, rest, end_data) {
+                Ok(n) => ex.held_pos += n,
+                Err(_) => {
+                    // The stream is gone in the core (reset, or the connection failed): its
+                    // Reset event (or ConnectionError) tells the application.
+                    return;
+                }
+            }
+            if ex.held_pos < ex.held.len() {
+                // The write timeout counts from the last byte the windows took.
+                if ex.held_pos != before || ex.stalled_since.is_none() {
+                    ex.stalled_since = Some(self.now);
+                }
+                return;
+            }
+            ex.stalled_since = None;
+            ex.held.clear();
+            ex.held_pos = 0;
+            if end_data {
+                ex.response_done = true;
+            }
+        }
+        if end_now && !ex.response_done {
+            if let Some(trailers) = ex.trailers.take() {
+                let fields: Vec<(&[u8], &[u8])> = trailers
+                    .iter()
+                    .map(|(n, v)| (n.as_slice(), v.as_slice()))
+                    .collect();
+                if self.h2.send_trailers(stream, &fields).is_err() {
+                    // A field HTTP/2 cannot carry: the stream fails rather than ending without it.
+                    let _ = self.h2.reset(stream, ErrorCode::InternalError);
+                    self.streams.remove(&stream);
+                    self.aborted.push(stream);
+                    self.wake = true;
+                    return;
+                }
+                ex.response_done = true;
+            }
+        }
+        if ex.file.is_some() {
+            self.pump_file(stream);
+        }
+        let Some(ex) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        if ex.want_drain && ex.held.is_empty() && ex.file.is_none() {
+            ex.want_drain = false;
+            self.drained.push(stream);
+            self.wake = true;
+        }
+        self.forget_if_done(stream);
+    }
+
+    /// Reads the file into DATA frames sized to the window; reports it sent when it is all out.
+    fn pump_file(&mut self, stream: u32) {
+        loop {
+            let capacity = self.h2.send_capacity(stream);
+            let Some(ex) = self.streams.get_mut(&stream) else {
+                return;
+            };
+            let Some(file) = ex.file.as_mut() else {
+                return;
+            };
+            if file.remaining == 0 {
+                if self.h2.send_data(stream, &[], true).is_ok() {
+                    ex.response_done = true;
+                }
+                let fd = file.fd;
+                ex.file = None;
+                self.out.finished_files.push((stream, fd, 0));
+                return;
+            }
+            let want = (file.remaining.min(FILE_READ_MAX as u64) as usize).min(capacity);
+            if want == 0 {
+                // A window closed: WindowOpened comes back here (offering a byte the core cannot
+                // take makes it owe one).
+                let _ = self.h2.send_data(stream, &[0], false);
+                ex.stalled_since.get_or_insert(self.now);
+                return;
+            }
+            self.file_buf.resize(want, 0);
+            // SAFETY: the buffer has `want` writable bytes; the descriptor is ours until
+            // `finished_files` hands it to the ring to close.
+            let got = unsafe {
+                libc::pread(
+                    file.fd,
+                    self.file_buf.as_mut_ptr().cast(),
+                    want,
+                    file.offset as libc::off_t,
+                )
+            };
+            if got <= 0 {
+                // The file shrank or failed: the declared length cannot be honoured.
+                let err = if got < 0 {
+                    -std::io::Error::last_os_error()
+                        .raw_os_error()
+                        .unwrap_or(libc::EIO)
+                } else {
+                    -libc::EIO
+                };
+                let fd = file.fd;
+                ex.file = None;
+                self.out.finished_files.push((stream, fd, err));
+                let _ = self.h2.reset(stream, ErrorCode::InternalError);
+                self.streams.remove(&stream);
+                return;
+            }
+            let got = got as usize;
+            let last = got as u64 == file.remaining;
+            let taken = self
+                .h2
+                .send_data(stream, &self.file_buf[..got], last)
+                .unwrap_or(0);
+            file.offset += taken as u64;
+            file.remaining -= taken as u64;
+            ex.stalled_since = (taken < got).then_some(self.now);
+            if last && taken == got {
+                let fd = file.fd;
+                ex.file = None;
+                ex.response_done = true;
+                self.out.finished_files.push((stream, fd, 0));
+                return;
+            }
+            if taken < got {
+                return;
+            }
+        }
+    }
+
+    /// The response head of `stream` (fields lower-cased, HTTP/1-only ones dropped, a known
+    /// length as `content-length`, the engine's `date` unless given); `end`: no body follows.
+    fn send_head(
+        &mut self,
+        stream: u32,
+        start: &ResponseStart<'_>,
+        end: bool,
+        date: &[u8],
+    ) -> bool {
+        // JS lower-cases the names it sends; one that is not is copied lower-cased (rare), so
+        // the common head costs no allocation per field.
+        let lowered: Vec<Vec<u8>> = start
+            .fields
+            .into_iter()
+            .filter(|(n, _)| n.iter().any(u8::is_ascii_uppercase))
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
+        let mut lowered_next = lowered.iter();
+        let mut fields: Vec<(&[u8], &[u8])> = Vec::with_capacity(start.fields.len() + 2);
+        let mut has_date = false;
+        let mut has_length = false;
+        for (name, value) in start.fields {
+            let name: &[u8] = if name.iter().any(u8::is_ascii_uppercase) {
+                lowered_next.next().expect("one copy per such name")
+            } else {
+                name
+            };
+            if connection_specific(name) {
+                continue;
+            }
+            has_date |= name == b"date";
+            has_length |= name == b"content-length";
+            fields.push((name, value.trim_ascii()));
+        }
+        let length;
+        if let (Some(n), false) = (start.length, has_length) {
+            if !matches!(start.status, 100..=199 | 204 | 304) {
+                length = n.to_string();
+                fields.push((b"content-length", length.as_bytes()));
+            }
+        }
+        if !has_date {
+            fields.push((b"date", date));
+        }
+        match self.h2.send_headers(stream, start.status, &fields, end) {
+            Ok(()) => true,
+            Err(_) => {
+                // A field HTTP/2 cannot carry (or a 101): the stream fails rather than sending
+                // something else than the application asked for.
+                let _ = self.h2.reset(stream, ErrorCode::InternalError);
+                if self.streams.remove(&stream).is_some() {
+                    self.aborted.push(stream);
+                    self.wake = true;
+                }
+                false
+            }
+        }
+    }
+
+    /// Starts the response of `stream` with its first body bytes.
+    pub fn respond(
+        &mut self,
+        stream: u32,
+        start: &ResponseStart<'_>,
+        body: Payload<'_>,
+        end: bool,
+        want_drain: bool,
+        date: &[u8],
+    ) {
+        let Some(ex) = self.streams.get(&stream) else {
+            return;
+        };
+        if ex.responded {
+            return;
+        }
+        let no_body = ex.head_request || matches!(start.status, 204 | 304);
+        let bytes = payload_bytes(&body);
+        let end_at_head = end && (bytes.is_empty() || no_body);
+        if !self.send_head(stream, start, end_at_head, date) {
+            return;
+        }
+        let ex = self.streams.get_mut(&stream).expect("checked above");
+        ex.responded = true;
+        if end_at_head {
+            ex.response_done = true;
+        } else {
+            ex.end_pending = end;
+            ex.want_drain |= want_drain;
+            self.offer(stream, if no_body { &[] } else { bytes });
+        }
+        self.forget_if_done(stream);
+        self.move_output();
+    }
+
+    /// New body bytes of `stream`: framed straight from the command buffer when nothing waits
+    /// before them (the common answer fits the windows and is never copied into `held`); what
+    /// the windows do not take is held.
+    fn offer(&mut self, stream: u32, bytes: &[u8]) {
+        let Some(ex) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        let direct = ex.held.is_empty() && ex.file.is_none() && ex.trailers.is_none();
+        if !direct {
+            ex.held.extend_from_slice(bytes);
+        } else if !bytes.is_empty() || ex.end_pending {
+            let end = ex.end_pending;
+            let Ok(n) = self.h2.send_data(stream, bytes, end) else {
+                return;
+            };
+            if n < bytes.len() {
+                ex.held.extend_from_slice(&bytes[n..]);
+            } else if end {
+                ex.response_done = true;
+            }
+        }
+        self.pump(stream);
+    }
+
+    /// More body bytes of a started response.
+    pub fn write_body(&mut self, stream: u32, body: Payload<'_>, end: bool, want_drain: bool) {
+        let Some(ex) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        if !ex.responded || ex.response_done || ex.end_pending {
+            return;
+        }
+        let head_request = ex.head_request;
+        ex.end_pending = end;
+        ex.want_drain |= want_drain;
+        self.offer(
+            stream,
+            if head_request {
+                &[]
+            } else {
+                payload_bytes(&body)
+            },
+        );
+        self.forget_if_done(stream);
+        self.move_output();
+    }
+
+    /// Ends a started response with trailer fields (a trailing HEADERS frame once the body held
+    /// so far is all taken).
+    pub fn trailers(&mut self, stream: u32, fields: Fields<'_>) {
+        let Some(ex) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        if !ex.responded || ex.response_done || ex.end_pending {
+            return;
+        }
+        let list: Vec<(Vec<u8>, Vec<u8>)> = fields
+            .into_iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim_ascii().to_vec()))
+            .filter(|(n, _)| !connection_specific(n))
+            .collect();
+        ex.end_pending = true;
+        // No field (or a HEAD, which has no body to trail): END_STREAM on DATA says it all.
+        ex.trailers = (!list.is_empty() && !ex.head_request).then_some(list);
+        self.pump(stream);
+        self.move_output();
+    }
+
+    /// Starts the response of `stream` with a file as its whole body. Returns the descriptor
+    /// when the stream is gone (the caller closes it and reports the file cancelled).
+    pub fn send_file(
+        &mut self,
+        stream: u32,
+        start: &ResponseStart<'_>,
+        file: FileBody,
+        date: &[u8],
+    ) -> Result<(), RawFd> {
+        let Some(ex) = self.streams.get(&stream) else {
+            return Err(file.fd);
+        };
+        if ex.responded {
+            return Err(file.fd);
+        }
+        let no_body = ex.head_request || file.remaining == 0 || matches!(start.status, 204 | 304);
+        if !self.send_head(stream, start, no_body, date) {
+            return Err(file.fd);
+        }
+        let ex = self.streams.get_mut(&stream).expect("checked above");
+        ex.responded = true;
+        if no_body {
+            ex.response_done = true;
+            self.out.finished_files.push((stream, file.fd, 0));
+        } else {
+            ex.file = Some(file);
+            self.pump(stream);
+        }
+        self.forget_if_done(stream);
+        self.move_output();
+        Ok(())
+    }
+
+    /// JS stopped (`true`) or resumed reading the body of `stream`: bytes it has not read stay
+    /// unreleased, so the client's window closes; resuming releases them.
+    pub fn set_stream_paused(&mut self, stream: u32, paused: bool) {
+        let Some(ex) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        ex.paused = paused;
+        if !paused && ex.unreleased > 0 {
+            let n = std::mem::take(&mut ex.unreleased);
+            self.h2.release(stream, n);
+            self.move_output();
+        }
+    }
+
+    /// The application gave up on `stream` (destroy): RST_STREAM CANCEL, the rest of the
+    /// connection goes on.
+    pub fn reset_stream(&mut self, stream: u32) {
+        let _ = self.h2.reset(stream, ErrorCode::Cancel);
+        if let Some(ex) = self.streams.remove(&stream) {
+            if let Some(file) = ex.file {
+                self.out
+                    .finished_files
+                    .push((stream, file.fd, -libc::ECANCELED));
+            }
+        }
+        self.move_output();
+    }
+
+    fn set_date(&mut self, date: &[u8]) {
+        if self.date != date {
+            self.date.clear();
+            self.date.extend_from_slice(date);
+        }
+    }
+
+    /// Whether the application may still answer `stream`.
+    pub fn stream_open(&self, stream: u32) -> bool {
+        self.streams.get(&stream).is_some_and(|ex| !ex.responded)
+    }
+}
+
+fn payload_bytes<'a>(body: &'a Payload<'_>) -> &'a [u8] {
+    match body {
+        Payload::Bytes(b) => b,
+        Payload::External(e) => e.bytes(),
+    }
+}
+
+impl Session for H2Conn {
+    fn receive(
+        &mut self,
+        data: &[u8],
+        sink: &mut dyn EventSink,
+        _limits: &ConnLimits,
+        date: &[u8],
+        now: u64,
+    ) {
+        self.last_active = now;
+        self.now = now;
+        self.set_date(date);
+        // Reading stops while an event waits for the sink (`wants_read`), so what still arrives
+        // (one multishot batch) is bounded; the core queues its events.
+        self.h2.receive(data);
+        if !self.stalled {
+            self.deliver(sink);
+        } else {
+            self.move_output();
+        }
+    }
+
+    fn retry_input(&mut self, sink: &mut dyn EventSink, _: &ConnLimits, date: &[u8], _: u64) {
+        self.set_date(date);
+        self.stalled = false;
+        self.wake = false;
+        self.deliver(sink);
+    }
+
+    fn input_stalled(&self) -> bool {
+        self.stalled
+    }
+
+    fn take_unblocked(&mut self, _: &ConnLimits) -> bool {
+        // Events decided outside `process` (window updates while commands were applied,
+        // drains): the loop retries, which hands them to a real sink.
+        if (self.wake || self.h2.has_events()) && !self.stalled {
+            self.wake = false;
+            self.stalled = true;
+            return true;
+        }
+        false
+    }
+
+    fn wants_read(&self, _: &ConnLimits) -> bool {
+        !self.doomed
+            && self.h2.wants_read()
+            && !self.stalled
+            && self.peeked.is_none()
+            && !self.h2.has_events()
+    }
+
+    fn peer_closed(&mut self) {}
+
+    fn tick(
+        &mut self,
+        now: u64,
+        sink: &mut dyn EventSink,
+        date: &[u8],
+        limits: &ConnLimits,
+    ) -> Wants {
+        self.set_date(date);
+        self.now = now;
+        // A stream whose response waits on a window the peer never opens is let go after the
+        // write timeout (the connection and its other streams go on).
+        let timeout = limits.write_timeout_ms;
+        let stuck: Vec<u32> = self
+            .streams
+            .iter()
+            .filter(|(_, ex)| {
+                ex.stalled_since
+                    .is_some_and(|t| now.saturating_sub(t) >= timeout)
+            })
+            .map(|(&id, _)| id)
+            .collect();
+        for stream in stuck {
+            self.reset_stream(stream);
+            self.aborted.push(stream);
+        }
+        // A body that does not arrive within the request timeout fails as on HTTP/1 (408).
+        for (&stream, ex) in self.streams.iter_mut() {
+            let late = now.saturating_sub(ex.started) >= limits.request_timeout_ms;
+            if late && !ex.request_done && !ex.body_failed {
+                ex.body_failed = true;
+                sink.body_error(self.id, stream, 408);
+            }
+        }
+        if self.out.flushed() {
+            self.last_progress = now;
+        } else if now.saturating_sub(self.last_progress) >= limits.write_timeout_ms {
+            self.doomed = true;
+        }
+        if self.h2.open_streams() == 0
+            && self.streams.is_empty()
+            && now.saturating_sub(self.last_active) >= self.idle_timeout_ms
+        {
+            // Idle: GOAWAY, then close once it is sent.
+            self.h2.shutdown();
+        }
+        if !self.stalled {
+            self.deliver(sink);
+        }
+        self.move_output();
+        Wants {
+            close_now: self.doomed,
+        }
+    }
+
+    fn after_output(&mut self, now: u64, _: &ConnLimits) {
+        self.now = now;
+        if !self.streams.is_empty() {
+            self.last_active = now;
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.doomed || (self.h2.is_done() && !self.h2.wants_write() && self.out.flushed())
+    }
+
+    fn close_when_idle(&mut self) {
+        self.h2.shutdown();
+        self.move_output();
+    }
+
+    fn fail(&mut self, _status: u16, _date: &[u8]) {
+        self.doomed = true;
+    }
+
+    fn has_open_work(&self) -> bool {
+        !self.streams.is_empty()
+    }
+
+    fn output(&mut self) -> &mut ResponseQueue {
+        self.move_output();
+        &mut self.out
+    }
+
+    fn output_moved(&mut self, now: u64) {
+        self.last_progress = now;
+        self.last_active = now;
+    }
+}
+
+#[cfg(test)]
+#[path = "h2_conn_tests.rs"]
+mod tests;
