@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,10 +66,10 @@ function readmeApp(): Map<string, string> {
 }
 
 /** The README's TypeScript app, laid out as `zephyr new` does, serving `{ version }` from src/version.ts. */
-function appDir(engine: string): string {
+function appDir(engine: string, serverConfig = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'zephyr-dev-'));
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
-  writeFileSync(join(dir, 'zephyr.config.yaml'), `server:\n  io_engine: ${engine}\n`);
+  writeFileSync(join(dir, 'zephyr.config.yaml'), `server:\n  io_engine: ${engine}\n${serverConfig}`);
   // The app's dependencies, as an install would link them (watched by no one: node_modules is ignored).
   symlinkSync(cliNodeModules, join(dir, 'node_modules'));
   mkdirSync(join(dir, 'src'));
@@ -112,7 +113,122 @@ async function untilServed(url: string, version: number): Promise<void> {
   throw new Error(`still serving ${JSON.stringify(last)}, expected version ${version}`);
 }
 
+/** What {@link keepAliveClient} counted. */
+interface ClientTotals {
+  ok: number;
+  failures: string[];
+}
+
+/**
+ * An in-process keep-alive client hammering `url`: `concurrency` loops send GETs back to back
+ * over one pool of keep-alive connections (node's http.Agent, which does not retry a request a
+ * closing connection lost: any such loss is a failure here). `pause` lets every connection go
+ * idle in the pool; `resume` reuses them all at once.
+ */
+function keepAliveClient(url: string, concurrency = 8) {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const seen = new Set<number>();
+  const totals: ClientTotals = { ok: 0, failures: [] };
+  let stopped = false;
+  let gate: { promise: Promise<void>; open(): void } | undefined;
+  let waiting = 0;
+  const once = () =>
+    new Promise<void>((resolve) => {
+      const req = request(url, { agent }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => {
+          if (res.statusCode === 200) {
+            totals.ok++;
+            seen.add((JSON.parse(body) as { version: number }).version);
+          } else totals.failures.push(`status ${res.statusCode}: ${body}`);
+          resolve();
+        });
+        res.on('error', (err) => {
+          totals.failures.push(`response: ${err.message}`);
+          resolve();
+        });
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        totals.failures.push(`request: ${err.code ?? ''} ${err.message}`);
+        resolve();
+      });
+      req.end();
+    });
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (!stopped) {
+      if (gate) {
+        waiting++;
+        await gate.promise;
+        waiting--;
+      }
+      await once();
+    }
+  });
+  return {
+    /** Resolves once every loop waits with its connection idle in the pool. */
+    async pause(): Promise<void> {
+      let open = () => {};
+      const promise = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      gate = { promise, open };
+      while (waiting < concurrency) await new Promise((resolve) => setTimeout(resolve, 5));
+    },
+    resume(): void {
+      gate?.open();
+      gate = undefined;
+    },
+    /** Resolves once a response has carried `version`. */
+    async served(version: number): Promise<void> {
+      const deadline = Date.now() + 60_000;
+      while (!seen.has(version)) {
+        if (Date.now() > deadline) throw new Error(`version ${version} never served`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+    async stop(): Promise<ClientTotals> {
+      stopped = true;
+      this.resume();
+      await Promise.all(loops);
+      agent.destroy();
+      return totals;
+    },
+  };
+}
+
 describe.each(['io_uring', 'node'])('zephyr dev on the %s engine', (engine) => {
+  it(`keeps an in-process keep-alive client through ${RELOADS} reloads with 0 failed requests, reusing idle connections as the drain starts`, async () => {
+    // A keep-alive timeout longer than a reload takes on a busy machine: the client's idle
+    // connections must still be open when it reuses them (the server closing an idle
+    // connection at its timeout is the race every server has, not a reload's).
+    const dir = appDir(engine, '  limits:\n    keep_alive_timeout_ms: 30000\n');
+    const { dev, url } = await startDev(dir, engine);
+    const client = keepAliveClient(url);
+    let totals: ClientTotals;
+    try {
+      for (let version = 2; version <= RELOADS + 1; version++) {
+        // Every other reload, the client's connections sit idle when the new generation takes
+        // over, and are all reused the moment the old one starts draining.
+        const idleAtDrain = version % 2 === 0;
+        if (idleAtDrain) await client.pause();
+        writeVersion(dir, `export const version: number = ${version};\n`);
+        // Printed as the old generation is told to drain.
+        await waitForLines(dev, '↻ reloaded in \\d+ ms \\(src/version\\.ts\\)', version - 1);
+        if (idleAtDrain) client.resume();
+        await client.served(version);
+      }
+    } finally {
+      totals = await client.stop();
+      expect(await dev.stop('SIGINT')).toBe(0);
+    }
+    expect(totals.failures, dev.output()).toEqual([]);
+    expect(totals.ok).toBeGreaterThan(RELOADS * 8);
+  }, 900_000);
+
   it(`reloads ${RELOADS} times under load with 0 failed requests and 0 socket errors`, async () => {
     const dir = appDir(engine);
     const { dev, url } = await startDev(dir, engine);

@@ -46,8 +46,7 @@ export {
 } from './dev/dev-server.js';
 export {
   type GenerationApp,
-  HANDOVER_MAX_MS,
-  HANDOVER_QUIET_MS,
+  DRAIN_MARGIN_MS,
   type LoadedGeneration,
   serveGeneration,
 } from './dev/serve-generation.js';

@@ -76,6 +76,13 @@ export interface Server {
   readonly role: 'single' | 'primary' | 'worker';
   /** Drains in-flight requests (up to the shutdown timeout) and stops. */
   close(): Promise<void>;
+  /**
+   * Stops accepting new connections while the open ones keep being served, idle keep-alive
+   * connections included; resolves once the listening socket is closed (see `@zephyr/uring`'s
+   * `EngineServer.stopAccepting`). `close` still drains and stops. In the primary of `workers`
+   * it rejects with `ZEPHYR_ERR_UNSUPPORTED_OPTION`: each worker owns its listener.
+   */
+  stopAccepting(): Promise<void>;
 }
 
 /** What `listen` needs from an app. */
@@ -100,6 +107,7 @@ export async function listenApp(app: Listenable, options: AppListenOptions = {})
       workers: 0,
       role: 'single',
       close: () => engine.close({ timeoutMs: resolved.shutdownTimeoutMs }),
+      stopAccepting: () => engine.stopAccepting(),
     };
   }
   if (cluster.isWorker && process.env[WORKER_ENV] === '1') return runWorker(app, resolved, startEngine);

@@ -53,5 +53,6 @@ export async function runWorker(
     workers: 0,
     role: 'worker',
     close: drain,
+    stopAccepting: () => engine.stopAccepting(),
   };
 }
