@@ -86,9 +86,15 @@ async function startDev(dir: string, engine: string): Promise<{ dev: RunningProc
   return { dev, url: url! };
 }
 
-/** Resolves once `count` lines matching `line` have been printed. */
+/**
+ * Resolves once `count` lines matching `line` have been printed. Each stretch before a match
+ * may not contain one (a tempered token), so a miss costs one pass over the output: the lazy
+ * `(?:[\\s\\S]*?line){count}` backtracks through every way of picking the matches, doubling
+ * with each one, and at 18 reloads stalled this process (and the client in it) for seconds on
+ * every chunk of output.
+ */
 function waitForLines(dev: RunningProcess, line: string, count: number) {
-  return dev.waitFor(new RegExp(`(?:[\\s\\S]*?${line}){${count}}`), 120_000);
+  return dev.waitFor(new RegExp(`^(?:(?:(?!${line})[\\s\\S])*${line}){${count}}`), 120_000);
 }
 
 /**
