@@ -45,8 +45,8 @@ export {
   startDevServer,
 } from './dev/dev-server.js';
 export {
-  type GenerationApp,
   DRAIN_MARGIN_MS,
+  type GenerationApp,
   type LoadedGeneration,
   serveGeneration,
 } from './dev/serve-generation.js';
@@ -70,4 +70,4 @@ export {
 export { MAX_PROFILE_SECONDS } from './profile/capture-cpu-profile.js';
 export { type CpuProfile, type FunctionTime, topFunctionsBySelfTime } from './profile/cpu-profile-summary.js';
 export { type ReplClientOptions, startReplClient } from './repl/repl-client.js';
-export { type EvalResult, MAX_REPL_OUTPUT } from './repl/repl-evaluator.js';
+export { DEFAULT_REPL_TIMEOUT_MS, type EvalResult, MAX_REPL_OUTPUT } from './repl/repl-evaluator.js';
