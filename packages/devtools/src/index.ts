@@ -51,6 +51,11 @@ export {
   serveGeneration,
 } from './dev/serve-generation.js';
 export {
+  type DevtoolsConfig,
+  devtoolsConfigSchema,
+  devtoolsOptionsFromConfig,
+} from './devtools-config-schema.js';
+export {
   ControlProtocolError,
   ControlSocketNotFoundError,
   DashboardUnauthorizedError,
