@@ -49,21 +49,24 @@ impl Server {
             let flags = libc::fcntl(fd, libc::F_GETFL);
             flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) == 0
         };
-        while nonblocking {
-            // SAFETY: plain syscall on our own listening socket; null address pointers ask for no
-            // peer address.
-            let conn = unsafe {
-                libc::accept4(
-                    fd,
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    libc::SOCK_CLOEXEC,
-                )
-            };
-            if conn >= 0 {
-                self.adopt(conn);
-            } else if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-                break;
+        // Until the queue is empty (EAGAIN) or accept fails for good; EINTR just retries.
+        if nonblocking {
+            loop {
+                // SAFETY: plain syscall on our own listening socket; null address pointers ask
+                // for no peer address.
+                let conn = unsafe {
+                    libc::accept4(
+                        fd,
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                        libc::SOCK_CLOEXEC,
+                    )
+                };
+                if conn >= 0 {
+                    self.adopt(conn);
+                } else if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                    break;
+                }
             }
         }
         drop(listener);
