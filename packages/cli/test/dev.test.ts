@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -123,6 +124,8 @@ async function untilServed(url: string, version: number): Promise<void> {
 interface ClientTotals {
   ok: number;
   failures: string[];
+  /** Connections the server closed while idle, without a `Connection: close` answer first. */
+  closedIdle: number;
 }
 
 /**
@@ -134,13 +137,25 @@ interface ClientTotals {
 function keepAliveClient(url: string, concurrency = 8) {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const seen = new Set<number>();
-  const totals: ClientTotals = { ok: 0, failures: [] };
+  const totals: ClientTotals = { ok: 0, failures: [], closedIdle: 0 };
+  // Whether each connection's last answer said `Connection: close` (then the server's FIN is expected).
+  const closing = new WeakMap<Socket, boolean>();
+  const watch = (socket: Socket): void => {
+    if (closing.has(socket)) return;
+    closing.set(socket, false);
+    socket.once('end', () => {
+      if (!stopped && closing.get(socket) === false) totals.closedIdle++;
+    });
+  };
   let stopped = false;
   let gate: { promise: Promise<void>; open(): void } | undefined;
   let waiting = 0;
+  /** After a `resume`, loop `i` waits `delays[i]` ms before reusing its idle connection. */
+  let delays: number[] = [];
   const once = () =>
     new Promise<void>((resolve) => {
       const req = request(url, { agent }, (res) => {
+        closing.set(res.socket, res.headers.connection === 'close');
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
@@ -158,18 +173,21 @@ function keepAliveClient(url: string, concurrency = 8) {
           resolve();
         });
       });
+      req.on('socket', watch);
       req.on('error', (err: NodeJS.ErrnoException) => {
         totals.failures.push(`request: ${err.code ?? ''} ${err.message}`);
         resolve();
       });
       req.end();
     });
-  const loops = Array.from({ length: concurrency }, async () => {
+  const loops = Array.from({ length: concurrency }, async (_, i) => {
     while (!stopped) {
       if (gate) {
         waiting++;
         await gate.promise;
         waiting--;
+        const delay = delays[i] ?? 0;
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       }
       await once();
     }
@@ -184,7 +202,9 @@ function keepAliveClient(url: string, concurrency = 8) {
       gate = { promise, open };
       while (waiting < concurrency) await new Promise((resolve) => setTimeout(resolve, 5));
     },
-    resume(): void {
+    /** Reuses the idle connections, loop `i` after `i * stepMs + offsetMs`. */
+    resume(stepMs = 0, offsetMs = 0): void {
+      delays = Array.from({ length: concurrency }, (_, i) => i * stepMs + offsetMs);
       gate?.open();
       gate = undefined;
     },
@@ -218,13 +238,16 @@ describe.each(['io_uring', 'node'])('zephyr dev on the %s engine', (engine) => {
     try {
       for (let version = 2; version <= RELOADS + 1; version++) {
         // Every other reload, the client's connections sit idle when the new generation takes
-        // over, and are all reused the moment the old one starts draining.
+        // over, and are reused as the old one drains: one every 10 ms from a phase that moves
+        // 1 ms per such reload (probing each millisecond of the drain's first 90), or, every
+        // fourth reload, from 1.5 s on. The old generation must not close them while idle (a
+        // request racing that close is lost): each gets an answer with `Connection: close`.
         const idleAtDrain = version % 2 === 0;
         if (idleAtDrain) await client.pause();
         writeVersion(dir, `export const version: number = ${version};\n`);
         // Printed as the old generation is told to drain.
         await waitForLines(dev, '↻ reloaded in \\d+ ms \\(src/version\\.ts\\)', version - 1);
-        if (idleAtDrain) client.resume();
+        if (idleAtDrain) client.resume(10, version % 4 === 0 ? 1_500 : version / 2 - 1);
         await client.served(version);
       }
     } finally {
@@ -232,6 +255,7 @@ describe.each(['io_uring', 'node'])('zephyr dev on the %s engine', (engine) => {
       expect(await dev.stop('SIGINT')).toBe(0);
     }
     expect(totals.failures, dev.output()).toEqual([]);
+    expect(totals.closedIdle).toBe(0);
     expect(totals.ok).toBeGreaterThan(RELOADS * 8);
   }, 900_000);
 
