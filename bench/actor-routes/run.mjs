@@ -1,11 +1,14 @@
 // Actor-routes benchmark: a ~5 ms CPU route (POST /heavy) loaded by wrk while a light route
 // (GET /light) is probed at a steady rate. Four servers side by side: Zephyr with the heavy route
 // on actors (actorRoute + createActorPool), Zephyr inline, Fastify inline, Fastify + Piscina.
-// Reports the heavy route's throughput and the light route's latency under that load, with ratios.
+// Reports the heavy route's throughput, the server's CPU per heavy request, and the light route's
+// latency under that load, with ratios.
 //
 //   node bench/actor-routes/run.mjs [--duration 10] [--runs 3] [--connections 32] [--rate 200]
 //        [--threads <n>] [--work-ms 5] [--servers zephyr-actors,...] [--server-cpus 0] [--client-cpus 1]
+//        [--pool-young-gen-mb 6|v8]
 import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +25,12 @@ const connections = positiveNumber('connections', 32);
 const rate = positiveNumber('rate', 200);
 const workMs = positiveNumber('work-ms', 5);
 const threads = positiveNumber('threads', Math.max(1, availableParallelism() - 1));
+// Both pools' threads get the same young-generation cap (see work.mjs); `v8` leaves V8's sizing.
+// 6 MB is where Piscina's bare worker stays on this handler; Zephyr's threads, having loaded more,
+// would otherwise run at 8 MB semi-spaces (see the runtime README, "Worker threads").
+const poolYoungGen = flag('pool-young-gen-mb', '6');
+if (poolYoungGen !== 'v8' && !/^[1-9]\d*$/.test(poolYoungGen))
+  throw new Error('--pool-young-gen-mb must be a positive integer or v8');
 const serverCpus = flag('server-cpus', '0');
 const clientCpus = flag('client-cpus', '1');
 const SERVERS = {
@@ -55,7 +64,14 @@ async function startServer(name, port, rounds) {
   const { file, MODE } = SERVERS[name];
   const [cmd, ...args] = pinned(serverCpus, [process.execPath, join(here, 'servers', file)]);
   const child = spawn(cmd, args, {
-    env: { ...process.env, PORT: String(port), MODE, ROUNDS: String(rounds), THREADS: String(threads) },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      MODE,
+      ROUNDS: String(rounds),
+      THREADS: String(threads),
+      ...(poolYoungGen === 'v8' ? {} : { POOL_YOUNG_GEN_MB: poolYoungGen }),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   child.stdout.resume();
@@ -99,9 +115,27 @@ async function heavy(port, seconds) {
     `http://127.0.0.1:${port}/heavy`,
   ]);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
-  if (non2xx || !Number.isFinite(rps)) throw new Error(`wrk failed: non2xx=${non2xx}\n${out}`);
-  return rps;
+  if (non2xx || !Number.isFinite(rps) || !(requests > 0))
+    throw new Error(`wrk failed: non2xx=${non2xx}\n${out}`);
+  return { rps, requests };
+}
+
+/**
+ * CPU nanoseconds all threads of process `pid` have run so far (Linux schedstat): the server's
+ * CPU per request is a steadier figure than req/s on a machine that is not idle.
+ */
+function cpuNs(pid) {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ns;
 }
 
 async function light(port, ms) {
@@ -120,7 +154,7 @@ const ms = (n) => n.toFixed(n < 10 ? 2 : 1);
 const rounds = calibrate();
 console.log(
   `# bench/actor-routes — heavy: wrk -t1 -c${connections} -d${duration}s POST /heavy (${rounds} SHA-256 rounds ≈ ${workMs} ms); ` +
-    `light: GET /light at ${rate}/s open-loop; ${runs} runs (median); pool threads ${threads}; ` +
+    `light: GET /light at ${rate}/s open-loop; ${runs} runs (median); pool threads ${threads} (young generation ${poolYoungGen === 'v8' ? "V8's sizing" : `${poolYoungGen} MB`}); ` +
     `server cpus ${serverCpus}, clients cpus ${clientCpus}`,
 );
 console.log(`# node ${process.version}, ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}`);
@@ -135,6 +169,7 @@ try {
       port: p,
       child: await startServer(name, p, rounds),
       rps: [],
+      cpu: [],
       p99: [],
       p50: [],
       idle: [],
@@ -148,25 +183,29 @@ try {
     for (const s of servers) {
       // The probe starts 1 s into the load and stops 1 s before its end: only loaded samples.
       const loaded = sleep(1000).then(() => light(s.port, (duration - 2) * 1000));
-      const [rps, probe] = await Promise.all([heavy(s.port, duration), loaded]);
+      const cpuBefore = cpuNs(s.child.pid);
+      const [{ rps, requests }, probe] = await Promise.all([heavy(s.port, duration), loaded]);
+      // The light probe's requests are in it too: the same few for every server.
+      const cpuMs = (cpuNs(s.child.pid) - cpuBefore) / requests / 1e6;
       s.rps.push(rps);
+      s.cpu.push(cpuMs);
       s.p99.push(probe.p99);
       s.p50.push(probe.p50);
       process.stderr.write(
-        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
+        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpuMs.toFixed(2)} ms CPU/req, light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
       );
     }
   }
   const ref = servers.find((s) => s.name === 'zephyr-actors');
   console.log(
-    '\n| server | heavy req/s (median) | light p50 loaded (ms) | light p99 loaded (ms) | light p99 idle (ms) | heavy vs zephyr-actors | light p99 vs zephyr-actors |',
+    '\n| server | heavy req/s (median) | server CPU ms/heavy req | light p50 loaded (ms) | light p99 loaded (ms) | light p99 idle (ms) | heavy vs zephyr-actors | light p99 vs zephyr-actors |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of servers) {
     const heavyRatio = ref ? `${(median(s.rps) / median(ref.rps)).toFixed(2)}x` : 'n/a';
     const p99Ratio = ref ? `${(median(s.p99) / median(ref.p99)).toFixed(1)}x` : 'n/a';
     console.log(
-      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
+      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${median(s.cpu).toFixed(2)} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
     );
   }
   const by = (name) => servers.find((s) => s.name === name);
@@ -176,10 +215,14 @@ try {
     console.log(
       `\nlight p99 under load, zephyr-inline / zephyr-actors: ${(median(inline.p99) / median(ref.p99)).toFixed(1)}x (target ≥ 10x)`,
     );
-  if (ref && piscina)
+  if (ref && piscina) {
     console.log(
       `heavy throughput, zephyr-actors / fastify-piscina: ${(median(ref.rps) / median(piscina.rps)).toFixed(2)}x (target ≥ 1x)`,
     );
+    console.log(
+      `server CPU per heavy request, fastify-piscina / zephyr-actors: ${(median(piscina.cpu) / median(ref.cpu)).toFixed(2)}x (above 1x: actor routes spend less)`,
+    );
+  }
 } finally {
   for (const s of servers) s.child.kill('SIGKILL');
 }

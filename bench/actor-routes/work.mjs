@@ -14,3 +14,9 @@ export const ROUNDS = Number(process.env.ROUNDS ?? 1);
 /** Threads of the pool (Zephyr's `actor_threads`, Piscina's `maxThreads`). */
 export const THREADS = Number(process.env.THREADS ?? 1);
 export const PORT = Number(process.env.PORT ?? 3000);
+/**
+ * Young-generation cap of both pools' threads, in MB (Zephyr's `threads.maxYoungGenerationSizeMb`,
+ * Piscina's `resourceLimits.maxYoungGenerationSizeMb`); undefined leaves V8's sizing.
+ */
+export const POOL_YOUNG_GEN_MB =
+  process.env.POOL_YOUNG_GEN_MB === undefined ? undefined : Number(process.env.POOL_YOUNG_GEN_MB);

@@ -1,6 +1,12 @@
 // Database benchmark: Zephyr against raw pg, plain Kysely and Drizzle on PostgreSQL, with PGlite
-// figures beside them. Side by side in one run, several rounds in rotated order, medians, ratios.
+// figures beside them. Side by side in one process: every round runs each contestant's operations in
+// interleaved slices, so a load spike on a shared machine lands on all of them alike; the figures are
+// medians over rounds, and the ratios are taken within each round before the median.
 //   eval "$(bash .ci/services.sh)" && pnpm --filter @zephyr/bench bench:db
+//   flags (or the same names in upper case as environment variables):
+//     --rounds 20   --scale 1 (operations per round: 1000, 500, 100 × scale)   --slices 10
+//     --only 'zephyr model,drizzle (prepared)'   --scenarios selectByPk,insertOne
+import { flag, median, positive, positiveNumber } from '../lib/cli.mjs';
 import {
   drizzlePrepared,
   plainKysely,
@@ -18,10 +24,20 @@ if (!url) {
   console.error('set ZEPHYR_TEST_PG_URL (eval "$(bash .ci/services.sh)") or ZEPHYR_BENCH_PG_URL');
   process.exit(1);
 }
-// More rounds of fewer operations (e.g. ROUNDS=45 SCALE=0.2) interleave the contestants more finely,
-// so a load spike on a shared machine hits them alike.
-const ROUNDS = Number(process.env.ROUNDS ?? 10);
-const SCALE = Number(process.env.SCALE ?? 1);
+const ROUNDS = positive('rounds', process.env.ROUNDS ?? 20);
+const SCALE = positiveNumber('scale', process.env.SCALE ?? 1);
+// Each round runs every contestant's operations in this many slices, contestants taking turns.
+const SLICES = positive('slices', process.env.SLICES ?? 10);
+const list = (text) =>
+  text === undefined
+    ? undefined
+    : text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+const ONLY = list(flag('only', process.env.ONLY));
+const ONLY_SCENARIOS = list(flag('scenarios', process.env.SCENARIOS));
+
 const SCENARIOS = [
   {
     key: 'selectByPk',
@@ -36,92 +52,142 @@ const SCENARIOS = [
     ops: Math.round(100 * SCALE),
     arg: (i) => (i * 997) % (POSTS - 200),
   },
-];
+].filter((s) => ONLY_SCENARIOS === undefined || ONLY_SCENARIOS.includes(s.key));
 const BASELINE = 'raw pg';
+const DRIZZLE = 'drizzle (prepared)';
+const MODEL = 'zephyr model';
 
 const schemaName = `zbench_${process.pid}`;
 const tearDown = await setUpPostgres(url, schemaName);
-const contestants = [
+const everyone = [
   await rawPg(url, schemaName),
   await rawPgNamed(url, schemaName),
   await rawPgJoin(url, schemaName),
   await plainKysely(url, schemaName),
   await drizzlePrepared(url, schemaName),
   ...(await zephyrPostgres(url, schemaName)),
-  ...(await zephyrPGlite()),
+  ...(ONLY === undefined || ONLY.some((n) => n.includes('PGlite')) ? await zephyrPGlite() : []),
 ];
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-/**
- * Wall time per operation, and this process's user CPU time per operation: the work the library
- * does, which load moves far less than wall time. (System time is left out: on loopback it also
- * carries the kernel's delivery to the server.)
- */
-async function time(fn, scenario, ops) {
-  const cpu = process.cpuUsage();
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < ops; i++) await fn(scenario.arg(i));
-  const wall = Number(process.hrtime.bigint() - start) / 1000 / ops;
-  const used = process.cpuUsage(cpu);
-  return { wall, cpu: used.user / ops };
+// The unnamed entry only closes the PGlite instance the PGlite contestants share.
+const contestants = everyone.filter((c) => c.name !== '' && (ONLY === undefined || ONLY.includes(c.name)));
+if (ONLY !== undefined) {
+  const unknown = ONLY.filter((n) => !contestants.some((c) => c.name === n));
+  if (unknown.length > 0)
+    throw new Error(`--only: no contestant ${unknown.map((n) => `"${n}"`).join(', ')}; see contestants.mjs`);
 }
 
+/**
+ * One slice: wall time, this process's user CPU time and its user + system CPU time, in µs, for `ops`
+ * operations from `first`.
+ */
+async function slice(fn, scenario, first, ops) {
+  const cpu = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  for (let i = first; i < first + ops; i++) await fn(scenario.arg(i));
+  const wall = Number(process.hrtime.bigint() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { wall, cpu: used.user, total: used.user + used.system };
+}
+
+const quartiles = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
+  return [at(0.25), at(0.75)];
+};
+const x = (n) => (Number.isFinite(n) ? `${n.toFixed(2)}x` : '  -  ');
+
 console.log(
-  `@zephyr/db benchmark — node ${process.version}, ${ROUNDS} rounds, medians of µs per operation (lower is better)`,
+  `@zephyr/db benchmark — node ${process.version}, ${ROUNDS} rounds × ${SLICES} interleaved slices, scale ${SCALE}`,
 );
 console.log(
-  `PostgreSQL at ${new URL(url).host}, pool max 4, one operation at a time (latency, not throughput)\n`,
+  `PostgreSQL at ${new URL(url).host}, pool max 4, one operation at a time (latency, not throughput)`,
 );
-const summary = [];
+console.log(
+  "Per operation, medians of rounds: wall µs; this process's user CPU µs (the library's own work, which\n" +
+    'load moves far less); and its user + system CPU µs (exact, where the kernel splits the two only by\n' +
+    'sampling at its ticks; system time also carries loopback delivery). Ratios are taken within each\n' +
+    'round, then the median.\n',
+);
+const summary = new Map();
 for (const scenario of SCENARIOS) {
   const players = contestants.filter((c) => typeof c[scenario.key] === 'function');
-  const samples = new Map(players.map((c) => [c.name, []]));
-  const cpuSamples = new Map(players.map((c) => [c.name, []]));
-  for (const c of players) await time(c[scenario.key], scenario, Math.ceil(scenario.ops / 5)); // warm-up
+  if (players.length === 0) continue;
+  const per = Math.max(1, Math.floor(scenario.ops / SLICES));
+  const ops = per * SLICES;
+  // Warm-up: JIT, and each statement prepared and described on the session before it is timed.
+  for (const c of players) await slice(c[scenario.key], scenario, 0, Math.max(20, Math.ceil(ops / 5)));
+  // rounds[r].get(name) = { wall, cpu } per operation in round r
+  const rounds = [];
   for (let round = 0; round < ROUNDS; round++) {
-    // Rotate the order each round so no contestant always runs first (or right after another's GC).
-    for (let k = 0; k < players.length; k++) {
-      const c = players[(k + round) % players.length];
-      const { wall, cpu } = await time(c[scenario.key], scenario, scenario.ops);
-      samples.get(c.name).push(wall);
-      cpuSamples.get(c.name).push(cpu);
+    const totals = new Map(players.map((c) => [c.name, { wall: 0, cpu: 0, total: 0 }]));
+    for (let s = 0; s < SLICES; s++) {
+      // Rotate who goes first, so no contestant always runs right after another's garbage.
+      for (let k = 0; k < players.length; k++) {
+        const c = players[(k + s + round) % players.length];
+        const { wall, cpu, total } = await slice(c[scenario.key], scenario, (round * SLICES + s) * per, per);
+        const t = totals.get(c.name);
+        t.wall += wall;
+        t.cpu += cpu;
+        t.total += total;
+      }
     }
+    for (const t of totals.values()) {
+      t.wall /= ops;
+      t.cpu /= ops;
+      t.total /= ops;
+    }
+    rounds.push(totals);
   }
-  const base = median(samples.get(BASELINE));
-  console.log(`${scenario.title}  (${scenario.ops} ops × ${ROUNDS} rounds)`);
+  const col = (name, field) => rounds.map((r) => r.get(name)?.[field] ?? Number.NaN);
+  const perRound = (name, against, field) => {
+    if (!players.some((c) => c.name === against)) return [Number.NaN];
+    const a = col(name, field);
+    const b = col(against, field);
+    return a.map((v, i) => v / b[i]);
+  };
+  console.log(`${scenario.title}  (${ops} ops per contestant × ${ROUNDS} rounds)`);
+  console.log(
+    `  ${'contestant'.padEnd(26)} ${'wall µs'.padStart(9)} ${'vs raw pg'.padStart(10)} ${'vs drizzle'.padStart(11)}   ${'user µs'.padStart(8)} ${'vs drizzle'.padStart(11)}   ${'user+sys'.padStart(8)} ${'vs drizzle'.padStart(11)}`,
+  );
   for (const c of players) {
-    const m = median(samples.get(c.name));
-    const ratio = m / base;
-    const cpu = median(cpuSamples.get(c.name));
+    const stats = {
+      wall: median(col(c.name, 'wall')),
+      cpu: median(col(c.name, 'cpu')),
+      vsRaw: perRound(c.name, BASELINE, 'wall'),
+      vsDrizzle: perRound(c.name, DRIZZLE, 'wall'),
+      cpuVsDrizzle: perRound(c.name, DRIZZLE, 'cpu'),
+      total: median(col(c.name, 'total')),
+      totalVsDrizzle: perRound(c.name, DRIZZLE, 'total'),
+    };
+    summary.set(`${scenario.key}/${c.name}`, stats);
     console.log(
-      `  ${c.name.padEnd(28)} ${m.toFixed(1).padStart(9)} µs   ${ratio.toFixed(2)}x ${BASELINE}   (user cpu ${cpu.toFixed(1).padStart(7)} µs)`,
+      `  ${c.name.padEnd(26)} ${stats.wall.toFixed(1).padStart(9)} ${x(median(stats.vsRaw)).padStart(10)} ${x(median(stats.vsDrizzle)).padStart(11)}   ${stats.cpu.toFixed(1).padStart(8)} ${x(median(stats.cpuVsDrizzle)).padStart(11)}   ${stats.total.toFixed(1).padStart(8)} ${x(median(stats.totalVsDrizzle)).padStart(11)}`,
     );
-    summary.push({ scenario: scenario.key, name: c.name, us: m, ratio, rounds: samples.get(c.name) });
   }
   console.log('');
 }
 
-const get = (scenario, name) => summary.find((s) => s.scenario === scenario && s.name === name);
 // The issue's targets: the model at or ahead of Drizzle's prepared statements on every scenario, and
 // a single insert within 1.10x raw pg — with the validation the model does and Drizzle does not.
-console.log('targets');
+// Judged on the per-round ratios; the quartiles show whether the rounds agree.
+const verdict = (ratios, limit) => {
+  const m = median(ratios);
+  if (!Number.isFinite(m)) return 'not measured';
+  const [q1, q3] = quartiles(ratios);
+  const agree =
+    q3 <= limit ? 'met in 3 of 4 rounds' : q1 > limit ? 'MISSED in 3 of 4 rounds' : 'rounds disagree';
+  return `${x(m)} (rounds ${x(q1)}–${x(q3)}; target ≤ ${limit.toFixed(2)}: ${m <= limit ? 'met' : 'MISSED'}, ${agree})`;
+};
+console.log('targets (zephyr model; medians of per-round ratios, interquartile range in brackets)');
 for (const s of SCENARIOS) {
-  const model = get(s.key, 'zephyr model');
-  const drizzle = get(s.key, 'drizzle (prepared)');
-  const vsDrizzle = model.us / drizzle.us;
-  // The same ratio taken within each round (the two ran seconds apart), then the median.
-  const paired = median(model.rounds.map((us, r) => us / drizzle.rounds[r]));
-  const parts = [
-    `zephyr model ${model.ratio.toFixed(2)}x raw pg`,
-    `${vsDrizzle.toFixed(2)}x drizzle prepared (target ≤ 1.00: ${vsDrizzle <= 1 ? 'met' : 'MISSED'}; per round ${paired.toFixed(2)}x)`,
-  ];
-  if (s.key === 'insertOne') parts.push(`raw pg target ≤ 1.10: ${model.ratio <= 1.1 ? 'met' : 'MISSED'}`);
-  console.log(`  ${s.key.padEnd(24)} ${parts.join('; ')}`);
+  const model = summary.get(`${s.key}/${MODEL}`);
+  if (model === undefined) continue;
+  console.log(`  ${s.key}`);
+  console.log(`    wall vs drizzle prepared  ${verdict(model.vsDrizzle, 1)}`);
+  console.log(`    user cpu vs drizzle       ${verdict(model.cpuVsDrizzle, 1)}`);
+  console.log(`    user+sys vs drizzle       ${verdict(model.totalVsDrizzle, 1)}`);
+  if (s.key === 'insertOne') console.log(`    wall vs raw pg            ${verdict(model.vsRaw, 1.1)}`);
 }
 
-for (const c of contestants) await c.close();
+for (const c of everyone) await c.close();
 await tearDown();

@@ -1,6 +1,7 @@
 // HTTP benchmark: every server in servers/ side by side in one run. Each server is pinned to
 // core 0 and wrk to core 1; rounds interleave servers so machine noise hits all of them alike;
-// the table shows medians and ratios to node:http and to the C epoll responder (the ceiling).
+// the table shows medians and ratios to node:http and to the C epoll responder (the ceiling),
+// and each server's CPU time (user + system) per request, which machine load distorts far less.
 // Then each server's RSS is measured idle and with 10k idle keep-alive connections.
 //
 //   node bench/http/run.mjs [--duration 10] [--runs 3] [--connections 50] [--idle 10000]
@@ -12,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { flag, fmt, median, positive } from '../lib/cli.mjs';
+import { cpuSeconds } from '../lib/process-cpu.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -84,11 +86,19 @@ function wrk(port, mode, seconds) {
     { encoding: 'utf8' },
   );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const count = Number(/(\d+) requests in/.exec(out)?.[1]);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
   const errors = /Socket errors: (.*)/.exec(out)?.[1];
   if (non2xx || !Number.isFinite(rps))
     throw new Error(`wrk failed (${mode.name}): non2xx=${non2xx} ${errors ?? ''}\n${out}`);
-  return rps;
+  return { rps, count };
+}
+
+/** One measured pass: requests/s, and the server's CPU µs per request. */
+function measure(server, mode, seconds) {
+  const before = cpuSeconds(server.child.pid);
+  const { rps, count } = wrk(server.port, mode, seconds);
+  return { rps, cpuUs: ((cpuSeconds(server.child.pid) - before) * 1e6) / count };
 }
 
 function rssKiB(pid) {
@@ -129,7 +139,7 @@ const servers = [];
 let port = 4100;
 for (const name of chosen) {
   const p = port++;
-  servers.push({ name, port: p, child: await startServer(name, p), results: new Map() });
+  servers.push({ name, port: p, child: await startServer(name, p), results: new Map(), cpu: new Map() });
 }
 try {
   // One warm-up pass (JIT, caches, connection pools), then interleaved measured rounds.
@@ -137,10 +147,11 @@ try {
   for (let r = 0; r < runs; r++) {
     for (const mode of MODES) {
       for (const s of servers) {
-        const rps = wrk(s.port, mode, duration);
+        const { rps, cpuUs } = measure(s, mode, duration);
         s.results.set(mode.name, [...(s.results.get(mode.name) ?? []), rps]);
+        s.cpu.set(mode.name, [...(s.cpu.get(mode.name) ?? []), cpuUs]);
         process.stderr.write(
-          `run ${r + 1}/${runs} ${mode.name.padEnd(20)} ${s.name.padEnd(13)} ${fmt(rps)} req/s\n`,
+          `run ${r + 1}/${runs} ${mode.name.padEnd(20)} ${s.name.padEnd(13)} ${fmt(rps)} req/s, server CPU ${cpuUs.toFixed(2)} µs/req\n`,
         );
       }
     }
@@ -150,13 +161,16 @@ try {
     const ceiling = servers.find((s) => s.name === 'c-epoll');
     const med = (s) => median(s.results.get(mode.name));
     console.log(`\n## ${mode.name}\n`);
-    console.log('| server | req/s (median) | runs | vs node:http | vs C epoll |');
-    console.log('|---|---:|---|---:|---:|');
+    console.log(
+      '| server | req/s (median) | runs | vs node:http | vs C epoll | server CPU µs/req (median) |',
+    );
+    console.log('|---|---:|---|---:|---:|---:|');
     for (const s of [...servers].sort((a, b) => med(b) - med(a))) {
       const all = s.results.get(mode.name).map(fmt).join(' / ');
       const vsNode = base ? `${(med(s) / med(base)).toFixed(2)}x` : 'n/a';
       const vsC = ceiling ? `${(med(s) / med(ceiling)).toFixed(2)}x` : 'n/a';
-      console.log(`| ${s.name} | ${fmt(med(s))} | ${all} | ${vsNode} | ${vsC} |`);
+      const cpu = median(s.cpu.get(mode.name)).toFixed(2);
+      console.log(`| ${s.name} | ${fmt(med(s))} | ${all} | ${vsNode} | ${vsC} | ${cpu} |`);
     }
   }
   if (measureRss) {

@@ -2,7 +2,9 @@
 // core 1, rounds interleaved. Three measures: keep-alive requests/s (wrk over TLS); new
 // handshakes/s (`openssl s_time -new`: one client, a full handshake per connection, never
 // resumed — wrk with `Connection: close` stalls on TLS 1.3 reconnects, so it is not used); and
-// 1 MiB sendFile throughput (MiB/s). Ratios are to node:https and to nginx.
+// 1 MiB sendFile throughput (MiB/s). Ratios are to node:https and to nginx. Each row also gives
+// the server's CPU time (user + system, every thread and child process) per request, handshake or
+// MiB: on a loaded machine the rates mostly measure the scheduler, the CPU cost far less so.
 //
 //   node bench/https/run.mjs [--duration 10] [--runs 3] [--connections 50]
 //                            [--servers zephyr-uring,zephyr-uring-ktls,node-https,fastify-https,nginx]
@@ -14,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { selfSignedCertificate } from '../../scripts/self-signed-cert.mjs';
 import { flag, fmt, median, positive } from '../lib/cli.mjs';
+import { cpuSeconds } from '../lib/process-cpu.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const duration = positive('duration', 10);
@@ -125,7 +128,7 @@ function sTime(port, seconds) {
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const count = Number(/(\d+) connections in [\d.]+s;/.exec(out)?.[1]);
   if (!Number.isFinite(count) || count === 0) throw new Error(`s_time failed on port ${port}\n${out}`);
-  return count / wall;
+  return { rate: count / wall, count };
 }
 
 function wrk(port, mode, seconds) {
@@ -138,11 +141,20 @@ function wrk(port, mode, seconds) {
     { encoding: 'utf8' },
   );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const count = Number(/(\d+) requests in/.exec(out)?.[1]);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
   if (non2xx || !Number.isFinite(rps) || rps === 0)
     throw new Error(`wrk failed (${mode.name}): non2xx=${non2xx}\n${out}`);
   // sendFile: every response is 1 MiB, so responses/s are MiB/s.
-  return rps;
+  return { rate: rps, count };
+}
+
+/** One measured pass: the rate, and the server's CPU µs per request (handshake, MiB). */
+function measure(server, mode, seconds) {
+  const before = cpuSeconds(server.child.pid);
+  const { rate, count } = wrk(server.port, mode, seconds);
+  const cpuUs = ((cpuSeconds(server.child.pid) - before) * 1e6) / count;
+  return { rate, cpuUs };
 }
 
 console.log(
@@ -155,7 +167,7 @@ let port = 4300;
 try {
   for (const name of chosen) {
     const p = port++;
-    servers.push({ name, port: p, child: await startServer(name, p), results: new Map() });
+    servers.push({ name, port: p, child: await startServer(name, p), results: new Map(), cpu: new Map() });
   }
   // Warm-up (JIT, caches): a loaded machine may starve a 1 s pass; the measured runs still fail loudly.
   for (const s of servers)
@@ -169,10 +181,11 @@ try {
   for (let r = 0; r < runs; r++) {
     for (const mode of MODES) {
       for (const s of servers) {
-        const value = wrk(s.port, mode, duration);
-        s.results.set(mode.name, [...(s.results.get(mode.name) ?? []), value]);
+        const { rate, cpuUs } = measure(s, mode, duration);
+        s.results.set(mode.name, [...(s.results.get(mode.name) ?? []), rate]);
+        s.cpu.set(mode.name, [...(s.cpu.get(mode.name) ?? []), cpuUs]);
         process.stderr.write(
-          `run ${r + 1}/${runs} ${mode.name.padEnd(26)} ${s.name.padEnd(18)} ${fmt(value)} ${mode.unit}\n`,
+          `run ${r + 1}/${runs} ${mode.name.padEnd(26)} ${s.name.padEnd(18)} ${fmt(rate)} ${mode.unit}, server CPU ${cpuUs.toFixed(1)} µs each\n`,
         );
       }
     }
@@ -182,13 +195,17 @@ try {
     const nginx = servers.find((s) => s.name === 'nginx');
     const med = (s) => median(s.results.get(mode.name));
     console.log(`\n## ${mode.name} (${mode.unit})\n`);
-    console.log(`| server | ${mode.unit} (median) | runs | vs node:https | vs nginx |`);
-    console.log('|---|---:|---|---:|---:|');
+    const each = mode.unit.split('/')[0].replace(/s$/, '');
+    console.log(
+      `| server | ${mode.unit} (median) | runs | vs node:https | vs nginx | server CPU µs per ${each} (median) |`,
+    );
+    console.log('|---|---:|---|---:|---:|---:|');
     for (const s of [...servers].sort((a, b) => med(b) - med(a))) {
       const all = s.results.get(mode.name).map(fmt).join(' / ');
       const vsNode = base ? `${(med(s) / med(base)).toFixed(2)}x` : 'n/a';
       const vsNginx = nginx ? `${(med(s) / med(nginx)).toFixed(2)}x` : 'n/a';
-      console.log(`| ${s.name} | ${fmt(med(s))} | ${all} | ${vsNode} | ${vsNginx} |`);
+      const cpu = median(s.cpu.get(mode.name)).toFixed(1);
+      console.log(`| ${s.name} | ${fmt(med(s))} | ${all} | ${vsNode} | ${vsNginx} | ${cpu} |`);
     }
   }
 } finally {

@@ -1,8 +1,10 @@
 // What tracing costs a request, in one run side by side: Zephyr with tracing off, subscribed but
-// not sampled, and 100% sampled with the batch exporter to a local OTLP collector; and, as the
-// floor, a bare node:http server without and with the official OpenTelemetry SDK + HTTP
-// instrumentation. Servers pinned to core 0, wrk to core 1, interleaved run by run. Prints
-// medians and each traced variant's ratio to its own untraced figure.
+// not sampled, and 100% sampled with the batch exporter to a local OTLP collector; and, for
+// comparison, a bare node:http server without and with the official OpenTelemetry SDK + HTTP
+// instrumentation; and the floor: untraced Zephyr with the SDK alone making the same span per
+// request, exported the same way (what the SDK itself costs a sampled request on this engine). Servers pinned to core 0, wrk to
+// core 1, interleaved run by run. Prints medians, each traced variant's ratio to its own untraced
+// figure, and the server CPU Zephyr adds per sampled request above that floor.
 //
 //   pnpm --filter @zephyr/bench run bench:tracing      (RUNS=5 DURATION=5 CONNECTIONS=50 to tune)
 //   ONLY=zephyr RUNS=3 node tracing/run.mjs              (a quick look at Zephyr's variants alone)
@@ -18,7 +20,11 @@ const allVariants = [
   ['zephyr, 100% sampled, batch OTLP', 'zephyr', 'sampled', 'zephyr, tracing off'],
   ['node:http, no OTel', 'node-http', 'off', null],
   ['node:http + OTel SDK, 100% sampled', 'node-http', 'sampled', 'node:http, no OTel'],
+  ['zephyr + the OTel SDK alone, one span per request (floor)', 'zephyr', 'floor', 'zephyr, tracing off'],
 ];
+const ZEPHYR_OFF = 'zephyr, tracing off';
+const ZEPHYR_SAMPLED = 'zephyr, 100% sampled, batch OTLP';
+const FLOOR = 'zephyr + the OTel SDK alone, one span per request (floor)';
 // ONLY=zephyr runs the variants whose label contains it (a baseline is kept with its variants).
 const only = process.env.ONLY;
 const variants = allVariants.filter(
@@ -150,3 +156,17 @@ console.log(
   "\nCPU µs/req is the server process's user+system time over the requests wrk counted: on an idle\n" +
     'machine, where the server is the bottleneck, it tracks 1/req/s; on a loaded one it is the steadier figure.',
 );
+/** Server CPU µs a variant adds per request over its own untraced baseline. */
+const addedUs = (label) => {
+  const baseline = variants.find(([l]) => l === label)?.[3];
+  return median(cpu.get(label)) - median(cpu.get(baseline));
+};
+if (cpu.has(ZEPHYR_SAMPLED) && cpu.has(FLOOR)) {
+  const ours = addedUs(ZEPHYR_SAMPLED);
+  const floor = addedUs(FLOOR);
+  console.log(
+    `\n100% sampled, server CPU per request: Zephyr adds ${ours.toFixed(2)} µs; the SDK alone making the same span ` +
+      `adds ${floor.toFixed(2)} µs (the floor); Zephyr's own share = ${(ours - floor).toFixed(2)} µs ` +
+      `(${(((ours - floor) / median(cpu.get(ZEPHYR_OFF))) * 100).toFixed(1)}% of an untraced Zephyr request).`,
+  );
+}

@@ -2,7 +2,7 @@
 // route inline in both.
 import Fastify from 'fastify';
 import { Piscina } from 'piscina';
-import { PORT, ROUNDS, THREADS, work } from '../work.mjs';
+import { POOL_YOUNG_GEN_MB, PORT, ROUNDS, THREADS, work } from '../work.mjs';
 
 const mode = process.env.MODE;
 if (mode !== 'inline' && mode !== 'piscina') throw new Error('MODE must be inline or piscina');
@@ -22,6 +22,9 @@ if (mode === 'piscina') {
     filename: new URL('../piscina-task.mjs', import.meta.url).href,
     minThreads: THREADS,
     maxThreads: THREADS,
+    ...(POOL_YOUNG_GEN_MB === undefined
+      ? {}
+      : { resourceLimits: { maxYoungGenerationSizeMb: POOL_YOUNG_GEN_MB } }),
   });
   app.post('/heavy', { schema }, (req) => pool.run({ text: req.body.text }));
 } else {

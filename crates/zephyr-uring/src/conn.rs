@@ -9,6 +9,9 @@ use crate::http1::{
 use crate::protocol::commands::{ResponseStart, WriteFlags};
 use crate::send::{ExternalBytes, ResponseQueue};
 
+mod state;
+use state::ConnState;
+
 /// Body bytes of a response: copied from a borrowed slice, or sent from their owner's memory.
 pub enum Payload<'a> {
     Bytes(&'a [u8]),
@@ -65,8 +68,13 @@ pub trait EventSink {
     fn drained(&mut self, conn: ConnId, seq: u32);
     /// The file body of response `seq` has been sent (`error` 0) or failed (a negative errno).
     fn file_sent(&mut self, conn: ConnId, seq: u32, error: i32);
+    /// Whether a WebSocket message piece of `bytes` fits now. A piece is one record of its own
+    /// length (no chunked framing to expand), so sinks that can tell say so exactly.
+    fn has_room_for_ws(&self, bytes: usize) -> bool {
+        self.has_room(bytes)
+    }
     /// A piece of a message on WebSocket connection `conn` (upgraded by request `seq`); `last`:
-    /// the message is complete. Only called after `has_room` said yes.
+    /// the message is complete. Only called after `has_room_for_ws` said yes.
     fn ws_message(&mut self, _conn: ConnId, _seq: u32, _chunk: &[u8], _binary: bool, _last: bool) {}
     /// WebSocket connection `conn` ended with `code` and `reason` (once per connection).
     fn ws_close(&mut self, _conn: ConnId, _seq: u32, _code: u16, _reason: &[u8]) {}
@@ -138,24 +146,14 @@ pub struct Conn {
     head: RequestHead,
     body: BodyState,
     responses: ResponseQueue,
-    /// JS asked to stop reading (request body backpressure).
-    paused: bool,
-    /// No request follows (the last had no keep-alive, or the peer's EOF).
-    read_done: bool,
-    /// A protocol error has been answered: parse nothing more, close after the output.
-    halted: bool,
-    /// Close when the responses are sent (server shutting down, or the peer's EOF).
-    close_when_idle: bool,
+    /// How far requests are read, why input waits, pause and shutdown orders.
+    state: ConnState,
     deadline: Deadline,
     /// When the current request's first byte arrived (or the connection, for the first): the
     /// request timeout counts from here, head and body together.
     request_started: u64,
     /// Whether any request has been seen (the first waits on the header timeout from accept).
     served: bool,
-    /// The sink refused an event: offer the input again on the next process.
-    stalled: bool,
-    /// Parsing stopped because the pipeline was full: resume once responses make room.
-    pipeline_blocked: bool,
     /// Request `seq` was sent `Expect: 100-continue` and no 100 has gone out yet.
     expecting: Option<u32>,
     /// Reused for response heads and chunk framing.
@@ -201,15 +199,10 @@ impl Conn {
             head: RequestHead::new(),
             body: BodyState::None,
             responses: ResponseQueue::default(),
-            paused: false,
-            read_done: false,
-            halted: false,
-            close_when_idle: false,
+            state: ConnState::new(),
             deadline: Deadline::Head(now + limits.header_timeout_ms),
             request_started: now,
             served: false,
-            stalled: false,
-            pipeline_blocked: false,
             expecting: None,
             scratch: Vec::new(),
             failed: None,
@@ -224,7 +217,7 @@ impl Conn {
         // that the socket is not read, so a client pipelining faster than the handlers answer
         // is held back by TCP instead of growing our buffer.
         let input_full = self.input.len() >= limits.head.max_head_bytes + 64 * 1024;
-        !self.paused && !self.halted && !input_full && (!self.read_done || self.body_pending())
+        self.state.wants_recv(input_full, self.body_pending())
     }
 
     /// Whether a request body is still arriving.
@@ -241,14 +234,14 @@ impl Conn {
         date: &[u8],
         now: u64,
     ) {
-        if self.halted || self.takeover == Takeover::Upgraded {
+        if self.state.halted() || self.takeover == Takeover::Upgraded {
             return;
         }
         if self.input.is_empty() {
             // The common case: whole requests in one receive are parsed straight from the
             // kernel's buffer, and only an unfinished tail is copied.
             let used = self.drive(data, sink, limits, date, now);
-            if !self.halted {
+            if !self.state.halted() {
                 self.input.extend_from_slice(&data[used..]);
             }
         } else {
@@ -259,8 +252,8 @@ impl Conn {
 
     /// Parses what is buffered (after a stall, a resumed read, or answered pipelined requests).
     pub fn resume(&mut self, sink: &mut dyn EventSink, limits: &ConnLimits, date: &[u8], now: u64) {
-        self.stalled = false;
-        if self.halted || self.input.is_empty() {
+        self.state.begin_retry();
+        if self.state.halted() || self.input.is_empty() {
             return;
         }
         let input = std::mem::take(&mut self.input);
@@ -279,7 +272,7 @@ impl Conn {
 
     /// Answers `status` after the responses already queued, then closes; nothing more is parsed.
     pub fn halt(&mut self, status: u16, date: &[u8]) {
-        self.halted = true;
+        self.state.halt();
         self.input = Vec::new();
         let seq = self.responses.open();
         self.responses
@@ -297,7 +290,7 @@ impl Conn {
     ) -> usize {
         let mut pos = 0;
         loop {
-            if self.halted || self.paused || self.responses.closing() {
+            if !self.state.parses() || self.responses.closing() {
                 return pos;
             }
             let rest = &buf[pos..];
@@ -306,7 +299,7 @@ impl Conn {
                     if rest.is_empty() {
                         return pos;
                     }
-                    if self.read_done {
+                    if !self.state.accepts_requests() {
                         // The last request (no keep-alive) is in: whatever follows is dropped.
                         return buf.len();
                     }
@@ -317,13 +310,13 @@ impl Conn {
                     // Pipelining is bounded twice: by requests awaiting an answer, and by answers
                     // the client has not read yet (a client that sends but never reads must not
                     // make us queue response after response).
-                    if self.stalled {
+                    if self.state.stalled() {
                         return pos;
                     }
                     if self.responses.open_count() >= limits.max_pipelined
                         || self.responses.pending_bytes() > limits.max_unsent_bytes
                     {
-                        self.pipeline_blocked = true;
+                        self.state.block_pipeline();
                         return pos;
                     }
                     if matches!(self.deadline, Deadline::Idle(_) | Deadline::None) {
@@ -354,7 +347,7 @@ impl Conn {
                         .min(rest.len() as u64)
                         .min(BODY_CHUNK_MAX as u64) as usize;
                     if !sink.has_room(n) {
-                        self.stalled = true;
+                        self.state.stall();
                         return pos;
                     }
                     let last = n as u64 == *remaining;
@@ -373,7 +366,7 @@ impl Conn {
                     let window = &rest[..rest.len().min(BODY_CHUNK_MAX)];
                     // The decoder cannot be rewound, so room for the whole window is asked first.
                     if !sink.has_room(window.len()) {
-                        self.stalled = true;
+                        self.state.stall();
                         return pos;
                     }
                     let id = self.id;
@@ -449,7 +442,7 @@ impl Conn {
             body_follows: follows,
         };
         if !sink.request(self.id, seq, &event) {
-            self.stalled = true;
+            self.state.stall();
             return None;
         }
         let facts = RequestFacts {
@@ -466,7 +459,7 @@ impl Conn {
         self.served = true;
         if !self.head.keep_alive {
             // Nothing after a request that ends the connection is read as a request.
-            self.read_done = true;
+            self.state.last_request();
         }
         if self.head.expect_continue && follows {
             self.expecting = Some(seq);
@@ -513,7 +506,7 @@ impl Conn {
     /// `100 Continue` already sent does not count as a start: a final answer may follow it.
     fn fail_body(&mut self, seq: u32, status: u16, now: u64) {
         self.body = BodyState::None;
-        self.halted = true;
+        self.state.halt();
         self.input = Vec::new();
         self.expecting = None;
         if self.responses.writer_mut(seq).is_some_and(|w| !w.started()) {
@@ -582,7 +575,9 @@ impl Conn {
         } else {
             self.takeover = Takeover::None;
             // The caller offers the held bytes to the parser again.
-            self.stalled = !self.input.is_empty();
+            if !self.input.is_empty() {
+                self.state.stall();
+            }
         }
     }
 
@@ -690,7 +685,7 @@ impl Conn {
 
     /// Whether `seq` is a request after which the connection closes (no keep-alive).
     fn is_last_request(&self, seq: u32) -> bool {
-        self.read_done && !self.halted && seq.wrapping_add(1) == self.responses.next_seq()
+        self.state.on_last_request() && seq.wrapping_add(1) == self.responses.next_seq()
     }
 
     /// Checks the deadline; returns whether the connection must close now.
@@ -762,9 +757,9 @@ impl Conn {
     pub fn finished(&self) -> bool {
         let idle = self.responses.open_count() == 0 && self.responses.flushed();
         (self.responses.closing() && self.responses.flushed())
-            || (self.halted && idle)
-            || (self.read_done && idle && !self.body_pending() && self.input.is_empty())
-            || (self.close_when_idle && idle && !self.body_pending())
+            || self
+                .state
+                .finished(idle, self.body_pending(), self.input.is_empty())
     }
 
     /// Whether the application still has requests of this connection in hand.
@@ -817,22 +812,15 @@ impl crate::session::Session for Conn {
     }
 
     fn input_stalled(&self) -> bool {
-        self.stalled
+        self.state.stalled()
     }
 
     fn take_unblocked(&mut self, limits: &ConnLimits) -> bool {
-        if self.pipeline_blocked
-            && !self.stalled
-            && self.responses.open_count() < limits.max_pipelined
-            && self.responses.pending_bytes() <= limits.max_unsent_bytes
-        {
-            // Answered pipelined requests made room: parse what was waiting. (Only then: input
-            // that is merely an unfinished head waits for bytes, not for a wake-up.)
-            self.pipeline_blocked = false;
-            self.stalled = true;
-            return true;
-        }
-        false
+        // Answered pipelined requests made room: parse what was waiting. (Only then: input that
+        // is merely an unfinished head waits for bytes, not for a wake-up.)
+        let room = self.responses.open_count() < limits.max_pipelined
+            && self.responses.pending_bytes() <= limits.max_unsent_bytes;
+        self.state.unblock_pipeline(room)
     }
 
     fn wants_read(&self, limits: &ConnLimits) -> bool {
@@ -840,7 +828,7 @@ impl crate::session::Session for Conn {
     }
 
     fn peer_closed(&mut self) {
-        self.read_done = true;
+        self.state.last_request();
     }
 
     fn tick(
@@ -862,7 +850,7 @@ impl crate::session::Session for Conn {
     }
 
     fn close_when_idle(&mut self) {
-        self.close_when_idle = true;
+        self.state.close_when_idle();
     }
 
     fn fail(&mut self, status: u16, date: &[u8]) {
@@ -886,12 +874,8 @@ impl Conn {
     /// Stops (`true`) or restarts reading for request-body backpressure; `true` when buffered
     /// input should be offered again.
     pub fn set_paused(&mut self, paused: bool) -> bool {
-        self.paused = paused;
-        if !paused && self.has_input() {
-            self.stalled = true;
-            return true;
-        }
-        false
+        let has_input = self.has_input();
+        self.state.set_paused(paused, has_input)
     }
 
     /// Whether response `seq` is still open.
@@ -1114,6 +1098,97 @@ mod tests {
         );
         conn.retry_input(&mut events, &LIMITS, b"D", 0);
         assert_eq!(events.0, ["request 0 /ws", "request 1 /next"]);
+    }
+
+    #[test]
+    fn a_full_pipeline_holds_input_until_an_answer_makes_room() {
+        let limits = ConnLimits {
+            max_pipelined: 1,
+            ..LIMITS
+        };
+        let mut conn = Conn::new(ID, 0, &limits);
+        let mut events = Events::default();
+        conn.receive(
+            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+            &mut events,
+            &limits,
+            b"D",
+            0,
+        );
+        assert_eq!(events.0, ["request 0 /a"]);
+        assert!(
+            !conn.input_stalled() && !conn.take_unblocked(&limits),
+            "no room yet"
+        );
+        answer(&mut conn, 0, 200, "A");
+        sent(&mut conn);
+        assert!(conn.take_unblocked(&limits) && conn.input_stalled());
+        conn.retry_input(&mut events, &limits, b"D", 0);
+        assert_eq!(events.0, ["request 0 /a", "request 1 /b"]);
+        assert!(!conn.input_stalled() && !conn.take_unblocked(&limits));
+    }
+
+    #[test]
+    fn a_paused_body_is_held_and_offered_again_on_resume() {
+        let mut conn = Conn::new(ID, 0, &LIMITS);
+        let mut events = Events::default();
+        conn.receive(
+            b"POST /u HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n",
+            &mut events,
+            &LIMITS,
+            b"D",
+            0,
+        );
+        assert!(!conn.set_paused(true));
+        assert!(!conn.wants_read(&LIMITS));
+        conn.receive(b"abcd", &mut events, &LIMITS, b"D", 0);
+        assert_eq!(events.0, ["request 0 /u"], "nothing delivered while paused");
+        assert!(
+            conn.set_paused(false),
+            "buffered body bytes wait for a retry"
+        );
+        conn.retry_input(&mut events, &LIMITS, b"D", 0);
+        assert_eq!(events.0, ["request 0 /u", "body 0 abcd true"]);
+    }
+
+    #[test]
+    fn a_request_without_keep_alive_is_the_last_and_its_answer_closes() {
+        let mut conn = Conn::new(ID, 0, &LIMITS);
+        let mut events = Events::default();
+        conn.receive(
+            b"GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+            &mut events,
+            &LIMITS,
+            b"D",
+            0,
+        );
+        assert_eq!(events.0, ["request 0 /a"], "what follows is dropped");
+        assert!(!conn.wants_read(&LIMITS) && !conn.is_done());
+        answer(&mut conn, 0, 200, "A");
+        let out = sent(&mut conn);
+        assert!(out.contains("connection: close\r\n"), "{out}");
+        assert!(conn.is_done());
+    }
+
+    #[test]
+    fn a_malformed_head_halts_after_the_answers_in_hand() {
+        let mut conn = Conn::new(ID, 0, &LIMITS);
+        let mut events = Events::default();
+        conn.receive(
+            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nBAD\x01 / HTTP/1.1\r\n\r\n",
+            &mut events,
+            &LIMITS,
+            b"D",
+            0,
+        );
+        assert_eq!(events.0, ["request 0 /a"]);
+        assert!(!conn.wants_read(&LIMITS) && !conn.is_done());
+        conn.receive(b"GET /c HTTP/1.1\r\n\r\n", &mut events, &LIMITS, b"D", 0);
+        assert_eq!(events.0, ["request 0 /a"], "nothing is parsed once halted");
+        answer(&mut conn, 0, 200, "A");
+        let out = sent(&mut conn);
+        assert!(out.contains("HTTP/1.1 400 Bad Request\r\n"), "{out}");
+        assert!(conn.is_done());
     }
 
     #[test]

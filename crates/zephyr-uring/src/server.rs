@@ -236,7 +236,15 @@ impl Server {
         if let Some(idle) = config.sqpoll_idle_ms {
             builder.setup_sqpoll(idle);
         }
-        let ring = builder.build(config.ring_entries)?;
+        // Completions reach this thread at its next entry to the kernel (the loop enters it every
+        // batch) rather than by an interrupt to a running thread; a sleeping one is still woken.
+        // Linux 5.19+: older kernels refuse the flag, and get the ring without it.
+        let ring = {
+            let mut coop = builder.clone();
+            coop.setup_coop_taskrun();
+            coop.build(config.ring_entries)
+        }
+        .or_else(|_| builder.build(config.ring_entries))?;
         let bufs = BufferRing::new(
             &ring.submitter(),
             0,

@@ -7,6 +7,8 @@
 //! buffer is the kernel's; nothing appends to it (a reallocation would move it). So a file read
 //! starts only when `wire` is fully sent, and `wire` is refilled only when no read is running.
 
+use std::io::IoSlice;
+
 use crate::send::{FileBody, ResponseQueue, SendPlan};
 use crate::session::Session;
 use crate::session_choice::by_alpn;
@@ -202,24 +204,18 @@ impl TlsStage {
     }
 
     /// Encrypts queued plaintext until [`WIRE_BUDGET`] of ciphertext is ready; the plaintext
-    /// counts as sent (the queue's memory is free again) once rustls has copied it.
+    /// counts as sent (the queue's memory is free again) once rustls has copied it. All the runs
+    /// of one send plan (a response's head, body and framing) go to rustls in one vectored
+    /// write, so they share records instead of each being sealed into its own.
     fn fill(&mut self, output: &mut ResponseQueue) {
         while self.wire.len() < WIRE_BUDGET {
             let Some(plan) = output.next_send() else {
                 break;
             };
-            let mut budget = WIRE_BUDGET - self.wire.len();
-            let mut taken = 0;
-            for run in plan_runs(plan) {
-                let part = &run[..run.len().min(budget)];
-                // Unbounded buffer (set in `new`): rustls takes it all unless closed.
-                let n = self.tls.send(part).unwrap_or(0);
-                taken += n;
-                budget -= n;
-                if n < run.len() || budget == 0 {
-                    break;
-                }
-            }
+            let runs = plan_runs(plan, WIRE_BUDGET - self.wire.len());
+            // Unbounded buffer (set in `new`): rustls takes it all unless closed.
+            let taken = self.tls.send_vectored(&runs).unwrap_or(0);
+            drop(runs);
             output.sent(taken);
             self.tls.write_ciphertext(&mut self.wire);
             if taken == 0 {
@@ -264,23 +260,35 @@ impl TlsStage {
     }
 }
 
-/// The byte runs a send plan points at.
-fn plan_runs(plan: SendPlan) -> Vec<&'static [u8]> {
+/// The byte runs a send plan points at, cut to `budget` bytes in all.
+fn plan_runs(plan: SendPlan, budget: usize) -> Vec<IoSlice<'static>> {
+    let mut left = budget;
+    let mut runs = Vec::new();
+    let mut take = |run: &'static [u8]| {
+        if left > 0 {
+            let part = &run[..run.len().min(left)];
+            left -= part.len();
+            runs.push(IoSlice::new(part));
+        }
+    };
     // SAFETY: the plan was just made by `ResponseQueue::next_send`, whose memory stays put and
     // unchanged until `sent` is called, which happens only after these slices were used (the
-    // 'static is never let out of `fill`).
+    // 'static is never let out of `fill`, which drops them before calling `sent`).
     unsafe {
         match plan {
-            SendPlan::One(ptr, len) => vec![std::slice::from_raw_parts(ptr, len)],
+            SendPlan::One(ptr, len) => take(std::slice::from_raw_parts(ptr, len)),
             SendPlan::Many(msg, _) => {
                 let msg = &*msg;
                 // `msg_iovlen` is a usize on glibc and an int on musl.
                 #[allow(clippy::unnecessary_cast)]
-                std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen as usize)
-                    .iter()
-                    .map(|iov| std::slice::from_raw_parts(iov.iov_base as *const u8, iov.iov_len))
-                    .collect()
+                for iov in std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen as usize) {
+                    take(std::slice::from_raw_parts(
+                        iov.iov_base as *const u8,
+                        iov.iov_len,
+                    ));
+                }
             }
         }
     }
+    runs
 }

@@ -68,8 +68,11 @@ pub struct WsConn {
     ws: WsSession,
     out: ResponseQueue,
     policy: WsPolicy,
-    /// Bytes received while `pending` waits for the sink.
+    /// Bytes received while `pending` waits for the sink; `input[input_pos..]` are unread.
     input: Vec<u8>,
+    /// Read up to here: the front is dropped only once it is most of the buffer, so a backlog
+    /// of many messages is not moved down once per message.
+    input_pos: usize,
     /// A received message not yet wholly handed to the sink.
     pending: Option<Pending>,
     stalled: bool,
@@ -112,6 +115,7 @@ impl WsConn {
             policy,
             stalled: !input.is_empty(),
             input,
+            input_pos: 0,
             pending: None,
             last_seen: now,
             pinged: false,
@@ -123,6 +127,11 @@ impl WsConn {
             held: None,
             drop_after_send: false,
         }
+    }
+
+    /// Received bytes not yet read by the session.
+    fn unread(&self) -> usize {
+        self.input.len() - self.input_pos
     }
 
     /// Whether messages may be sent.
@@ -283,7 +292,7 @@ impl WsConn {
     fn deliver(&mut self, sink: &mut dyn EventSink) -> bool {
         while let Some(p) = self.pending.as_mut() {
             let n = (p.data.len() - p.sent).min(MESSAGE_PIECE);
-            if !sink.has_room(n) {
+            if !sink.has_room_for_ws(n) {
                 return false;
             }
             let last = p.sent + n == p.data.len();
@@ -371,7 +380,7 @@ impl Session for WsConn {
     ) {
         self.last_seen = now;
         self.pinged = false;
-        if self.stalled || !self.input.is_empty() {
+        if self.stalled || self.unread() > 0 {
             self.input.extend_from_slice(data);
             return;
         }
@@ -383,9 +392,16 @@ impl Session for WsConn {
         self.stalled = false;
         self.release_held();
         let input = std::mem::take(&mut self.input);
-        let used = self.drive(&input, sink);
+        let used = self.drive(&input[self.input_pos..], sink);
         self.input = input;
-        self.input.drain(..used);
+        self.input_pos += used;
+        if self.input_pos == self.input.len() {
+            self.input.clear();
+            self.input_pos = 0;
+        } else if self.input_pos > self.input.len() / 2 {
+            self.input.drain(..self.input_pos);
+            self.input_pos = 0;
+        }
     }
 
     fn input_stalled(&self) -> bool {
@@ -403,7 +419,7 @@ impl Session for WsConn {
             && !self.drop_after_send
             && !self.stalled
             && self.pending.is_none()
-            && self.input.len() < INPUT_CAP
+            && self.unread() < INPUT_CAP
             && self.out.pending_bytes() <= self.policy.max_backpressure
     }
 

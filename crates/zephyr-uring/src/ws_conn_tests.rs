@@ -133,6 +133,40 @@ fn sent(ws: &mut WsConn) -> Vec<u8> {
 }
 
 #[test]
+fn a_backlog_of_messages_is_delivered_in_order_over_many_batches_each_once() {
+    let mut ws = session(policy(1 << 20, false));
+    // 40 messages in one read, a sink with room for three at a time, more arriving meanwhile.
+    let message = |i: usize| format!("message {i:03} ").repeat(50).into_bytes();
+    let mut wire = Vec::new();
+    for i in 0..40 {
+        wire.extend(client_frame(2, &message(i)));
+    }
+    let room = 3 * message(0).len();
+    let mut events = Events {
+        room: Some(room),
+        ..Events::default()
+    };
+    ws.receive(&wire, &mut events, &LIMITS, b"", 0);
+    let mut batches = 1;
+    let mut more = Vec::new();
+    for i in 40..50 {
+        more.extend(client_frame(2, &message(i)));
+    }
+    ws.receive(&more, &mut events, &LIMITS, b"", 0);
+    while ws.input_stalled() {
+        events.room = Some(room);
+        ws.retry_input(&mut events, &LIMITS, b"", 0);
+        batches += 1;
+        assert!(batches < 100, "the backlog drains");
+    }
+    let got: Vec<Vec<u8>> = events.messages.iter().map(|(d, _, _)| d.clone()).collect();
+    let want: Vec<Vec<u8>> = (0..50).map(message).collect();
+    assert_eq!(got, want);
+    assert_eq!(batches, 17, "three per batch");
+    assert!(ws.wants_read(&LIMITS));
+}
+
+#[test]
 fn a_large_message_reaches_the_sink_in_pieces_and_waits_for_room() {
     let mut ws = session(policy(1 << 20, false));
     let payload: Vec<u8> = (0..150_000u32).map(|i| i as u8).collect();

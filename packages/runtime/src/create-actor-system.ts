@@ -1,6 +1,6 @@
 import { ActorSystem, type ActorSystemOptions, parseRuntimeConfig } from './actor/actor-system.js';
 import { loadKinds, moduleUrl } from './actor/kind-registry.js';
-import { ClusterLink } from './cluster/cluster-link.js';
+import { threadResourceLimits } from './threads/thread-options.js';
 import { ThreadPool, threadCount } from './threads/thread-pool.js';
 
 /**
@@ -14,11 +14,12 @@ import { ThreadPool, threadCount } from './threads/thread-pool.js';
  */
 export async function createActorSystem(options: ActorSystemOptions = {}): Promise<ActorSystem> {
   const config = parseRuntimeConfig(options.config);
+  const resourceLimits = threadResourceLimits(options.threads);
   const system = new ActorSystem(options, config);
   const modules = (options.modules ?? []).map(moduleUrl);
   const threads = threadCount(config.actor_threads);
   if (threads > 0) {
-    const pool = new ThreadPool(system, threads, modules);
+    const pool = new ThreadPool(system, threads, modules, resourceLimits);
     system.placements.thread = pool;
     try {
       await pool.ready();
@@ -30,6 +31,9 @@ export async function createActorSystem(options: ActorSystemOptions = {}): Promi
   if (config.supervisor_mode === 'distributed') {
     const natsUrl = config.nats_url;
     try {
+      // Loaded only here: every actor thread imports this package, and the NATS client alone is
+      // about 2.5 MB of heap that a thread would carry for nothing.
+      const { ClusterLink } = await import('./cluster/cluster-link.js');
       system.placements.cluster = await ClusterLink.join(
         system,
         natsUrl,

@@ -19,6 +19,7 @@ export {
 } from './actor/tracing-channels.js';
 export type { ClusterOptions, ClusterStats } from './cluster/cluster-link.js';
 export type { NatsConnectionOptions } from './cluster/nats-connection.js';
+export type { TopicDelivery, TopicRelay, TopicRelayStats } from './cluster/topic-relay.js';
 export {
   type RuntimeConfig,
   type RuntimeConfigInput,
@@ -64,3 +65,4 @@ export type {
   SupervisorSpec,
 } from './supervisor/child-spec.js';
 export type { ChildInfo, SupervisorRef, TypedActorChildSpec } from './supervisor/supervisor-ref.js';
+export type { ActorThreadOptions } from './threads/thread-options.js';

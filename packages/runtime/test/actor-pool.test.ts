@@ -106,6 +106,17 @@ describe('createActorPool', () => {
     ).toMatchObject({ handled: 1 });
   });
 
+  it('times each handler against handlerDeadlineMs, not a queue of them handled back to back', async () => {
+    system = await createActorSystem({ config: { actor_threads: 1 }, modules });
+    const pool = createActorPool(system, poolWorker, { size: 1 });
+    await pool.ask({ type: 'where' });
+    // Five 400 ms handlers queued at once: 2 s in a row, each well within the 1500 ms deadline.
+    const burns = [0, 1, 2, 3, 4].map(() => pool.ask({ type: 'burn', ms: 400 }, { timeoutMs: 10_000 }));
+    await expect(Promise.all(burns)).resolves.toHaveLength(5);
+    expect(await pool.ask({ type: 'where' })).toMatchObject({ handled: 7 });
+    expect(pool.stats().restarts).toEqual([0]);
+  });
+
   it('refuses bad options and a thread-placed definition without a kind', async () => {
     system = await createActorSystem({ config: { actor_threads: 1 }, modules });
     const noKind = { start: () => null, receive: () => 1 };

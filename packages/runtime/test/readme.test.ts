@@ -51,6 +51,28 @@ describe('README', () => {
     }
   });
 
+  it('runs the thread options example; the same example with a cap below 3 MB is refused', () => {
+    const script = example('## Worker threads').replace(
+      "from '@zephyr/runtime'",
+      `from ${JSON.stringify(dist)}`,
+    );
+    expect(script).toContain('maxYoungGenerationSizeMb: 6');
+    // A file, not `-e`: worker threads inherit the execArgv, and `--input-type` stops them.
+    const file = new URL('./fixtures/.readme-threads.mjs', import.meta.url);
+    const run = (code: string) => {
+      writeFileSync(file, code);
+      return execFileSync(process.execPath, [fileURLToPath(file)], { encoding: 'utf8', stdio: 'pipe' });
+    };
+    try {
+      expect(run(script)).toBe('');
+      expect(() => run(script.replace('maxYoungGenerationSizeMb: 6', 'maxYoungGenerationSizeMb: 2'))).toThrow(
+        /maxYoungGenerationSizeMb must be an integer in 3\.\.1024/,
+      );
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   it('runs the limiter middleware example: past max running and maxQueue waiting, requests get 503', async () => {
     const at = readme.indexOf('### As `@zephyr/server` middleware');
     const code = /```ts\n([\s\S]*?)```/.exec(readme.slice(at))?.[1];

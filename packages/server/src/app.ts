@@ -30,8 +30,9 @@ import type { Handler, HandlerResult, RouteContext, RouteOptions } from './route
 import type { Router } from './router/index.js';
 import { RadixRouter } from './router/radix-router/index.js';
 import { compileSerializer, type Serializer } from './serialize/compile-serializer.js';
-import { requestChannel, traceRequest } from './tracing-channels.js';
+import { closeRequest, isRequestTraced, isWrapped, openRequest, serveWrapped } from './tracing-channels.js';
 import { compileValidator } from './validation.js';
+import { isPublishRelay, type PublishRelay } from './websocket/publish-relay.js';
 import { type WebSocketRouteOptions, webSocketRoutesOf } from './websocket/websocket-routes.js';
 import type { WebSocketData } from './websocket/zephyr-websocket.js';
 import { writeResponse } from './write-response.js';
@@ -380,6 +381,22 @@ export class App extends RouteGroup<''> {
     return webSocketRoutesOf(this.core).publish(topic, data);
   }
 
+  /**
+   * Carries `app.publish` to other processes and theirs to this one's subscribers, through
+   * `relay` (e.g. `system.topicRelay()` of `@zephyr/runtime` in distributed mode, over NATS).
+   * Local subscribers get a publish first and whatever the relay does; a relay that reaches
+   * every process replaces the worker channel under `workers: N`. One relay per app.
+   *
+   * @throws {InvalidArgumentError} when `relay` lacks `send`/`receive`, or a relay is already set.
+   */
+  relayPublishes(relay: PublishRelay): this {
+    if (!isPublishRelay(relay))
+      throw new InvalidArgumentError('relayPublishes: relay must have send and receive functions');
+    if (!webSocketRoutesOf(this.core).relayThrough(relay, this.#shared.logger))
+      throw new InvalidArgumentError('relayPublishes: this app already has a publish relay');
+    return this;
+  }
+
   /** @internal The engine's side of the WebSocket routes, for `listen`; none without routes. */
   websocketServing(limits: Partial<WebSocketLimits> | undefined): WebSocketServing | undefined {
     const routes = webSocketRoutesOf(this.core);
@@ -492,8 +509,13 @@ export class App extends RouteGroup<''> {
       ctx = new Context(this.#shared, req, this.core.bodyLimit, null, NO_PARAMS);
       ctx[kMatch] = match.allow;
     }
-    if (requestChannel.hasSubscribers)
-      return traceRequest(ctx, req, () => this.#serve(ctx, pipeline, req, res));
+    if (isRequestTraced()) {
+      const data = openRequest(ctx, req);
+      const pending = isWrapped(data)
+        ? serveWrapped(data, () => this.#serve(ctx, pipeline, req, res))
+        : this.#serve(ctx, pipeline, req, res);
+      return closeRequest(data, ctx, pending);
+    }
     return this.#serve(ctx, pipeline, req, res);
   };
 
@@ -634,20 +656,18 @@ export class App extends RouteGroup<''> {
 
   /** Writes the response; a failure there (e.g. a stream erroring midway) is logged and ends the exchange. */
   #write(ctx: Context, req: EngineRequest, res: EngineResponse): Promise<void> | undefined {
-    const onError = (err: unknown): void => {
-      this.#shared.logger.error(
-        { ...errorFields(err), ...requestFields(ctx) },
-        'writing the response failed',
-      );
-      if (!res.headersSent) res.status(500).end();
-      else if (!res.finished) res.destroy();
-    };
     try {
-      return writeResponse(ctx.res, req, res)?.catch(onError);
+      return writeResponse(ctx.res, req, res)?.catch((err: unknown) => this.#writeFailed(err, ctx, res));
     } catch (err) {
-      onError(err);
+      this.#writeFailed(err, ctx, res);
       return undefined;
     }
+  }
+
+  #writeFailed(err: unknown, ctx: Context, res: EngineResponse): void {
+    this.#shared.logger.error({ ...errorFields(err), ...requestFields(ctx) }, 'writing the response failed');
+    if (!res.headersSent) res.status(500).end();
+    else if (!res.finished) res.destroy();
   }
 
   async #renderError(err: unknown, ctx: Context): Promise<void> {

@@ -75,11 +75,17 @@ export type { RouteFound, RouteMatch, RouteMissed, Router } from './router/index
 export { RadixRouter } from './router/radix-router/index.js';
 export { compileSerializer, type Serializer } from './serialize/compile-serializer.js';
 export { type ServeStaticOptions, serveStatic } from './static/serve-static.js';
-export { type RequestTraceContext, requestChannel } from './tracing-channels.js';
+export {
+  type RequestScope,
+  type RequestTraceContext,
+  requestChannel,
+  requestScopeChannel,
+} from './tracing-channels.js';
 export {
   CLOSE_INVALID_MESSAGE,
   type MessageIssue,
   WebSocketMessageError,
 } from './websocket/message-error.js';
+export type { PublishRelay } from './websocket/publish-relay.js';
 export type { WebSocketMessage, WebSocketRouteOptions } from './websocket/websocket-routes.js';
 export { type WebSocketData, ZephyrWebSocket } from './websocket/zephyr-websocket.js';

@@ -9,6 +9,7 @@ import {
   type ListenOptions,
   type RequestHandler,
   selectEngine,
+  type TlsCounters,
   type TlsOptions,
   type WebSocketLimits,
   type WebSocketServing,
@@ -56,6 +57,11 @@ export interface AppListenOptions {
   http2?: Http2Options;
   /** Serve HTTPS with these certificates (`@zephyr/uring`'s `TlsOptions`, on either engine). */
   tls?: TlsOptions;
+  /**
+   * HTTP/3 over QUIC. Neither engine serves it yet: `true` makes `listen` reject with
+   * `ZEPHYR_ERR_HTTP3_UNAVAILABLE`, saying why for the engine chosen.
+   */
+  http3?: boolean;
 }
 
 /** A running server (in a multi-worker setup, the primary's view of all workers). */
@@ -76,6 +82,25 @@ export interface Server {
   readonly role: 'single' | 'primary' | 'worker';
   /** Drains in-flight requests (up to the shutdown timeout) and stops. */
   close(): Promise<void>;
+  /**
+   * HTTPS servers: swaps in new certificates (and SNI, ALPN, versions, handshake timeout) for
+   * handshakes from now on; open connections keep theirs. `tls` replaces the options; without
+   * it the files of the options in force are read again, which is what SIGHUP does. In the
+   * primary, every worker reloads (and a worker restarted later gets the same options). A bad
+   * certificate rejects with `ZEPHYR_ERR_INVALID_ARGUMENT` and the old one stays in force; a
+   * plaintext server rejects with `ZEPHYR_ERR_UNSUPPORTED_OPTION`.
+   *
+   * @example
+   * ```ts
+   * await server.reloadTls({ cert: 'renewed.pem', key: 'renewed.key' });
+   * ```
+   */
+  reloadTls(tls?: TlsOptions): Promise<void>;
+  /**
+   * HTTPS servers: handshakes completed and failed connections by kind since start (in the
+   * primary: the sum over the workers running now); `undefined` for a plaintext server.
+   */
+  tlsCounters(): Promise<TlsCounters | undefined>;
   /**
    * Stops accepting new connections while the open ones keep being served, idle keep-alive
    * connections included; resolves once the listening socket is closed (see `@zephyr/uring`'s
@@ -107,6 +132,8 @@ export async function listenApp(app: Listenable, options: AppListenOptions = {})
       workers: 0,
       role: 'single',
       close: () => engine.close({ timeoutMs: resolved.shutdownTimeoutMs }),
+      reloadTls: (tls) => engine.reloadTls(tls),
+      tlsCounters: async () => engine.tlsCounters(),
       stopAccepting: () => engine.stopAccepting(),
     };
   }
@@ -162,6 +189,7 @@ function validateListenOptions(options: AppListenOptions): ResolvedListenOptions
   // Checked in full by the engine's listen; passed through as given.
   if (options.http2 !== undefined) listen.http2 = options.http2;
   if (options.tls !== undefined) listen.tls = options.tls;
+  if (options.http3 !== undefined) listen.http3 = options.http3;
   return {
     port,
     host: options.host ?? '127.0.0.1',

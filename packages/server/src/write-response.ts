@@ -6,14 +6,27 @@ import { FileBody, type ResponseState } from './response-state.js';
  * carry a body (none for HEAD, 1xx, 204, 304) and the `content-length` a HEAD gets are the
  * engine's rules (`ResponseWriter` in the io_uring engine's Rust core, node:http in the node
  * engine), so the body is always handed over; only a stream is not run for HEAD.
+ *
+ * A body written at once (none, a string, bytes) returns `undefined`, not a promise: most
+ * responses are that, and a request answered synchronously then costs no promise at all
+ * (nor a continuation in a tracer's channel, which would otherwise wait for it).
  */
-export async function writeResponse(
+export function writeResponse(
   state: ResponseState,
   req: EngineRequest,
   res: EngineResponse,
-): Promise<void> {
+): Promise<void> | undefined {
   const body = state.body;
   if (!(body instanceof FileBody)) return writeState(state, req, res);
+  return writeFile(state, body, req, res);
+}
+
+async function writeFile(
+  state: ResponseState,
+  body: FileBody,
+  req: EngineRequest,
+  res: EngineResponse,
+): Promise<void> {
   try {
     await writeState(state, req, res);
   } finally {
@@ -21,19 +34,23 @@ export async function writeResponse(
   }
 }
 
-async function writeState(state: ResponseState, req: EngineRequest, res: EngineResponse): Promise<void> {
-  if (res.finished) return;
+function writeState(
+  state: ResponseState,
+  req: EngineRequest,
+  res: EngineResponse,
+): Promise<void> | undefined {
+  if (res.finished) return undefined;
   res.status(state.status);
   const headers = state.headers;
   for (const name in headers) res.setHeader(name, headers[name]!);
   const body = state.body;
   if (body === null) {
     res.end();
-    return;
+    return undefined;
   }
   if (typeof body === 'string' || body instanceof Uint8Array) {
     res.end(body);
-    return;
+    return undefined;
   }
   if (body instanceof FileBody) {
     return res.sendFile(body.fd ?? body.path, { offset: body.offset, length: body.length });

@@ -1,7 +1,15 @@
-// A real browser (Debian's chromium, driven by playwright-core) against app.ws on each engine: connect, send, receive broadcasts, and reconnect after the server restarts.
+// A real browser (Debian's chromium, driven by playwright-core) against app.ws on each engine,
+// over ws and over wss: connect, send, receive broadcasts, and reconnect after the server
+// restarts. Over wss the browser trusts the test certificate by its pinned SPKI hash (certificate
+// errors are not ignored wholesale).
 // scripts/test-all.sh installs chromium (apt-get install -y chromium).
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../../../scripts/self-signed-cert.mjs';
 import { type App, createApp, type Server } from '../src/index.js';
 import { nextMessage, openClient } from './support/ws-clients.js';
 
@@ -16,7 +24,7 @@ const PAGE = `<!doctype html>
   let socket;
   let connects = 0;
   function connect() {
-    socket = new WebSocket('ws://' + location.host + '/chat/' + room);
+    socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/chat/' + room);
     socket.onopen = () => {
       connects += 1;
       document.getElementById('status').textContent = 'connected ' + connects;
@@ -53,26 +61,48 @@ function chatApp(): App {
 }
 
 let browser: Browser;
+let dir = '';
+let tls: { cert: string; key: string };
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  dir = mkdtempSync(join(tmpdir(), 'zephyr-wss-browser-'));
+  tls = selfSignedCertificate({ cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') });
+  // The base64 SHA-256 of the certificate's SubjectPublicKeyInfo: Chromium accepts this one
+  // self-signed key and still refuses any other certificate error.
+  const spki = new X509Certificate(readFileSync(tls.cert)).publicKey.export({ type: 'spki', format: 'der' });
+  const pin = createHash('sha256').update(spki).digest('base64');
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', `--ignore-certificate-errors-spki-list=${pin}`],
+  });
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.each(['node', 'io_uring'] as const)('app.ws in Chromium on the %s engine', (engine) => {
+const CASES = (['node', 'io_uring'] as const).flatMap((engine) =>
+  (['ws', 'wss'] as const).map((scheme) => [engine, scheme] as const),
+);
+
+describe.each(CASES)('app.ws in Chromium on the %s engine over %s', (engine, scheme) => {
   it('connects, sends, receives broadcasts, and reconnects after a server restart', {
     timeout: 60_000,
   }, async () => {
-    let server: Server = await chatApp().listen({ port: 0, engine });
+    const secure = scheme === 'wss';
+    const listenOptions = secure ? { engine, tls } : { engine };
+    let server: Server = await chatApp().listen({ port: 0, ...listenOptions });
     const port = server.port;
+    const origin = secure ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
     const page = await browser.newPage();
     try {
-      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.goto(`${origin}/`);
       await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toBe('connected 1');
+      if (secure) expect(await page.evaluate('location.protocol')).toBe('https:');
 
       // The page's message is broadcast to every subscriber: the page itself and a node client.
-      const peer = await openClient(`ws://127.0.0.1:${port}/chat/lobby`);
+      const peer = await openClient(`${scheme}://localhost:${port}/chat/lobby`, {
+        ...(secure ? { ca: readFileSync(tls.cert) } : {}),
+      });
       await page.fill('#text', 'hello from the browser');
       await page.click('#send');
       expect(JSON.parse(String(await nextMessage(peer)))).toEqual({ text: 'lobby: hello from the browser' });
@@ -90,7 +120,7 @@ describe.each(['node', 'io_uring'] as const)('app.ws in Chromium on the %s engin
       // Restart on the same port: the page sees the close, reconnects, and chats again.
       await server.close();
       await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toBe('reconnecting');
-      server = await chatApp().listen({ port, engine });
+      server = await chatApp().listen({ port, ...listenOptions });
       await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toBe('connected 2');
       await page.fill('#text', 'back again');
       await page.click('#send');

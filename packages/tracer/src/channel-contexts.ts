@@ -20,6 +20,11 @@ export interface RequestChannelContext {
   readonly route: string;
   readonly status: number;
   readonly error?: unknown;
+  /**
+   * Set on `zephyr:server:request:scope` to run the request inside a context: it must call `serve`
+   * once, synchronously, and return its result. One already set is wrapped, not replaced.
+   */
+  scope: (<R>(serve: () => R) => R) | undefined;
 }
 
 /** `zephyr:db:query` (from `@zephyr/db`). */
@@ -65,6 +70,8 @@ export interface ReceiveChannelContext {
 /** The channel names, one source of truth for the tracer. */
 export const CHANNELS = {
   request: 'zephyr:server:request',
+  /** A plain channel, published before the request's `start`, where a subscriber sets its scope. */
+  requestScope: 'zephyr:server:request:scope',
   query: 'zephyr:db:query',
   acquire: 'zephyr:db:pool:acquire',
   send: 'zephyr:runtime:send',

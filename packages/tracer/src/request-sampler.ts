@@ -33,6 +33,9 @@ export function presampled(parent: Context): Context {
   return parent === ROOT_CONTEXT ? PRESAMPLED_ROOT : parent.setValue(PRESAMPLED, true);
 }
 
+/** One result for every presampled span: the SDK only reads it. */
+const RECORD_AND_SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
+
 /**
  * The root sampler of `setupTracing`: a request span carrying the `presampled` mark was already
  * drawn (the draw is made once, before any span exists, so a request that is not sampled does
@@ -53,7 +56,7 @@ export class PresampledRootSampler implements Sampler {
     attributes: Attributes,
     links: Link[],
   ): SamplingResult {
-    if (context.getValue(PRESAMPLED) === true) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+    if (context.getValue(PRESAMPLED) === true) return RECORD_AND_SAMPLED;
     return this.#fallback.shouldSample(context, traceId, spanName, spanKind, attributes, links);
   }
 

@@ -1,10 +1,11 @@
-import { tracingChannel } from 'node:diagnostics_channel';
+import { channel, tracingChannel } from 'node:diagnostics_channel';
 import {
-  type Attributes,
   type Context,
+  context,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
+  type SpanOptions,
   TraceFlags,
   type Tracer,
   trace,
@@ -19,7 +20,6 @@ import {
   ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
-import { activeContextStore } from './active-context-store.js';
 import { CHANNELS, type RequestChannelContext, someEvents } from './channel-contexts.js';
 import { recordError } from './record-error.js';
 import { presampled, type RootDecision } from './request-sampler.js';
@@ -41,36 +41,40 @@ type Traced = RequestChannelContext & { [kSpan]?: Span | undefined };
  * `traceparent` (a request without one starts a trace), `baggage` rides along in the context,
  * and the span is current for the whole request so database and actor spans nest under it.
  *
- * Sampling is decided once, first. A request that nobody samples and that arrives with no trace
- * context does no span work and enters no context (database, actor and fetch spans start only
- * inside a trace, so nothing below it starts one). One that arrives with a context but is not
- * sampled runs in the caller's context, so its trace id and flags still travel on.
+ * Sampling is decided once, first, on `zephyr:server:request:scope` before the request runs; only
+ * a request with a context to enter gets a scope. One that nobody samples and that arrives with
+ * no trace context does no span work, enters no context and makes no closure (database, actor and
+ * fetch spans start only inside a trace, so nothing below it starts one): it costs two header
+ * lookups and the channels' publishes. One that arrives with a context but is not sampled runs
+ * in the caller's context, so its trace id and flags still travel on.
  *
  * @param decideRoot `setupTracing`'s draw for requests that start a trace; without one (an app's
  *   own SDK) the SDK's sampler decides through `startSpan`.
  */
 export function subscribeServerSpans(tracer: Tracer, decideRoot?: RootDecision): () => void {
-  const channel = tracingChannel<Context | undefined, RequestChannelContext>(CHANNELS.request);
+  const requests = tracingChannel<unknown, RequestChannelContext>(CHANNELS.request);
+  const scopes = channel(CHANNELS.requestScope);
   const names = new SpanNames();
-  const start = (data: Traced): Context | undefined => {
+  const sampledSpan = (data: Traced, parent: Context): Span | undefined => {
     const req = data.request;
-    let parent = ROOT_CONTEXT;
-    if (req.header('traceparent') !== undefined || req.header('baggage') !== undefined)
-      parent = w3cPropagator.extract(ROOT_CONTEXT, req, headerGetter);
-    const remote = trace.getSpanContext(parent);
+    const remote = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent);
     if (decideRoot !== undefined) {
       // setupTracing's sampler is parent-based: a caller's decision stands, a new trace is drawn.
       const sampled = remote === undefined ? decideRoot() : (remote.traceFlags & TraceFlags.SAMPLED) !== 0;
-      if (!sampled) return parent === ROOT_CONTEXT ? undefined : parent;
+      if (!sampled) return undefined;
+      // Its sampler reads no attributes, so they are set once the span exists: the SDK checks an
+      // attribute given to startSpan twice (for the sampler, then for the span), one set later once.
       const span = tracer.startSpan(
         names.of(req.method, data.route),
-        { kind: SpanKind.SERVER, attributes: requestAttributes(req, data.route) },
+        SERVER,
         remote === undefined ? presampled(parent) : parent,
       );
-      data[kSpan] = span;
-      return trace.setSpan(parent, span);
+      span.setAttribute(ATTR_HTTP_REQUEST_METHOD, req.method);
+      if (data.route !== '') span.setAttribute(ATTR_HTTP_ROUTE, data.route);
+      setRequestAttributes(span, req);
+      return span;
     }
-    // Method and route are what samplers may look at; the rest is built only for recorded spans.
+    // An app's own sampler may look at method and route; the rest is set only on recorded spans.
     const span = tracer.startSpan(
       names.of(req.method, data.route),
       {
@@ -82,10 +86,27 @@ export function subscribeServerSpans(tracer: Tracer, decideRoot?: RootDecision):
       },
       parent,
     );
-    if (!span.isRecording()) return parent === ROOT_CONTEXT ? undefined : parent;
-    span.setAttributes(requestAttributes(req, undefined));
-    data[kSpan] = span;
-    return trace.setSpan(parent, span);
+    if (!span.isRecording()) return undefined;
+    setRequestAttributes(span, req);
+    return span;
+  };
+  const begin = (message: unknown): void => {
+    const data = message as Traced;
+    const req = data.request;
+    let parent = ROOT_CONTEXT;
+    if (req.header('traceparent') !== undefined || req.header('baggage') !== undefined)
+      parent = w3cPropagator.extract(ROOT_CONTEXT, req, headerGetter);
+    const span = sampledSpan(data, parent);
+    if (span !== undefined) {
+      data[kSpan] = span;
+      enterScope(data, trace.setSpan(parent, span));
+    } else if (parent !== ROOT_CONTEXT) {
+      enterScope(data, parent);
+    } else if (context.active() !== ROOT_CONTEXT) {
+      // An ambient context (left current by whatever called in) is cleared, so the request's
+      // work never nests under a span that is not its own.
+      enterScope(data, ROOT_CONTEXT);
+    }
   };
   const finish = (data: Traced): void => {
     const span = data[kSpan];
@@ -106,30 +127,34 @@ export function subscribeServerSpans(tracer: Tracer, decideRoot?: RootDecision):
     },
     asyncEnd: finish,
   });
-  const store = activeContextStore;
-  channel.start.bindStore(store, start);
-  channel.subscribe(handlers);
+  scopes.subscribe(begin);
+  requests.subscribe(handlers);
   return () => {
-    channel.unsubscribe(handlers);
-    channel.start.unbindStore(store);
+    requests.unsubscribe(handlers);
+    scopes.unsubscribe(begin);
   };
 }
 
-/** Every attribute of a request span but the status; `route` `undefined` leaves method and route out. */
-function requestAttributes(req: Request, route: string | undefined): Attributes {
-  const attributes: Attributes = {
-    [ATTR_URL_PATH]: req.path,
-    [ATTR_URL_SCHEME]: 'http',
-    [ATTR_NETWORK_PROTOCOL_VERSION]: req.httpVersion,
-    [ATTR_CLIENT_ADDRESS]: req.remoteAddress,
-  };
-  if (route !== undefined) {
-    attributes[ATTR_HTTP_REQUEST_METHOD] = req.method;
-    if (route !== '') attributes[ATTR_HTTP_ROUTE] = route;
-  }
+/** Makes `ctx` current for the rest of the request, inside any scope another subscriber set. */
+function enterScope(data: Traced, ctx: Context): void {
+  const inner = data.scope;
+  data.scope =
+    inner === undefined
+      ? (serve) => context.with(ctx, serve)
+      : (serve) => context.with(ctx, () => inner(serve));
+}
+
+/** The options of every request span's `startSpan`: one object, not one per request. */
+const SERVER: SpanOptions = { kind: SpanKind.SERVER };
+
+/** Every attribute of a request span but method, route and status, one call each (no object to build). */
+function setRequestAttributes(span: Span, req: Request): void {
+  span.setAttribute(ATTR_URL_PATH, req.path);
+  span.setAttribute(ATTR_URL_SCHEME, 'http');
+  span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, req.httpVersion);
+  span.setAttribute(ATTR_CLIENT_ADDRESS, req.remoteAddress);
   const ua = req.header('user-agent');
-  if (ua !== undefined) attributes[ATTR_USER_AGENT_ORIGINAL] = ua;
-  return attributes;
+  if (ua !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, ua);
 }
 
 /** Span names (`GET /users/:id`), built once per method and route rather than per request. */

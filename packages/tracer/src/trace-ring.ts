@@ -66,6 +66,12 @@ export class TraceRing implements SpanProcessor {
   readonly maxSpansPerTrace: number;
   /** Insertion-ordered: the first entry is the oldest trace. */
   readonly #traces = new Map<string, ReadableSpan[]>();
+  /**
+   * The kept traces' ids as they arrived, a circular buffer once full: `#oldest` indexes the next
+   * to drop. Dropping through it needs no Map iterator per new trace (most requests are one).
+   */
+  readonly #order: string[] = [];
+  #oldest = 0;
   #droppedSpans = 0;
 
   constructor(options: TraceRingOptions = {}) {
@@ -100,6 +106,8 @@ export class TraceRing implements SpanProcessor {
   /** Empties the ring. */
   clear(): void {
     this.#traces.clear();
+    this.#order.length = 0;
+    this.#oldest = 0;
   }
 
   onStart(_span: Span, _parentContext: Context): void {}
@@ -108,20 +116,28 @@ export class TraceRing implements SpanProcessor {
   // copy only when read: the dashboard reads now and then, spans end on every sampled request.
   onEnd(span: ReadableSpan): void {
     const traceId = span.spanContext().traceId;
-    let spans = this.#traces.get(traceId);
+    const spans = this.#traces.get(traceId);
     if (spans === undefined) {
-      spans = [];
-      this.#traces.set(traceId, spans);
-      if (this.#traces.size > this.maxTraces) {
-        const oldest = this.#traces.keys().next().value as string;
-        this.#traces.delete(oldest);
-      }
+      this.#add(traceId, span);
+      return;
     }
     if (spans.length >= this.maxSpansPerTrace) {
       this.#droppedSpans++;
       return;
     }
     spans.push(span);
+  }
+
+  /** A new trace, in place of the oldest when the ring is full. */
+  #add(traceId: string, span: ReadableSpan): void {
+    const order = this.#order;
+    if (order.length < this.maxTraces) order.push(traceId);
+    else {
+      this.#traces.delete(order[this.#oldest]!);
+      order[this.#oldest] = traceId;
+      this.#oldest = this.#oldest + 1 === this.maxTraces ? 0 : this.#oldest + 1;
+    }
+    this.#traces.set(traceId, [span]);
   }
 
   forceFlush(): Promise<void> {

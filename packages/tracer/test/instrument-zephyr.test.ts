@@ -7,7 +7,7 @@ import {
   SimpleSpanProcessor,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import { createApp, requestChannel } from '@zephyr/server';
+import { createApp, requestChannel, requestScopeChannel } from '@zephyr/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentZephyr, type ZephyrInstrumentation } from '../src/index.js';
 import { TRACE_ID, TRACEPARENT } from './support/in-memory-tracing.js';
@@ -57,7 +57,9 @@ describe('instrumentZephyr with the app’s own SDK', () => {
     expect(() => instrumentZephyr({ tracerProvider: {} as never })).toThrow(invalid);
     ownSdk();
     expect(requestChannel.hasSubscribers).toBe(true);
+    expect(requestScopeChannel.hasSubscribers).toBe(true);
     instrumentation?.disable();
     expect(requestChannel.hasSubscribers).toBe(false);
+    expect(requestScopeChannel.hasSubscribers).toBe(false);
   });
 });

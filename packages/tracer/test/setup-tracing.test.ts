@@ -80,6 +80,13 @@ describe('setupTracing', () => {
     });
     const fresh = await app.inject({ method: 'GET', url: '/where' });
     expect(fresh.json()).toEqual({ root: true, carrier: {} });
+    // A context current where the request came in from (an app's own span) is not the request's.
+    const ambient = trace.setSpan(
+      ROOT_CONTEXT,
+      trace.wrapSpanContext({ traceId: TRACE_ID, spanId: 'b7ad6b7169203331', traceFlags: 1 }),
+    );
+    const inAmbient = await context.with(ambient, () => app.inject({ method: 'GET', url: '/where' }));
+    expect(inAmbient.json()).toEqual({ root: true, carrier: {} });
     // Not sampled by the caller: no span here, but its trace id and flag go on unchanged.
     const unsampled = `00-${TRACE_ID}-b7ad6b7169203331-00`;
     const continued = await app.inject({

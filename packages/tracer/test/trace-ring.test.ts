@@ -51,6 +51,9 @@ describe('the ring of recent traces', () => {
     expect(ring.droppedSpans).toBe(7);
     ring.clear();
     expect(ring.traces()).toEqual([]);
+    // Cleared, it fills and wraps around again from empty.
+    for (let i = 0; i < 5; i++) oneTrace(`again${i}`, 0);
+    expect(ring.traces().map((x) => x.spans[0]!.name)).toEqual(['again4', 'again3', 'again2']);
   });
 
   it('refuses hostile options with ZEPHYR_ERR_INVALID_ARGUMENT', () => {

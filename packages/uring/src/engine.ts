@@ -58,6 +58,11 @@ export interface ListenOptions {
    * HTTP/2 preface). Off by default.
    */
   http2?: Http2Options;
+  /**
+   * Serve HTTP/3 over QUIC (default false). Neither engine serves it yet: `true` is a startup
+   * error, `ZEPHYR_ERR_HTTP3_UNAVAILABLE`, whose message says why for the engine chosen.
+   */
+  http3?: boolean;
 }
 
 /** One HTTP request as the engine parsed it. Valid until the response ends. */

@@ -6,6 +6,7 @@ export type ZephyrEngineErrorCode =
   | 'ZEPHYR_ERR_ENGINE_UNAVAILABLE'
   | 'ZEPHYR_ERR_LISTEN_FAILED'
   | 'ZEPHYR_ERR_UNSUPPORTED_OPTION'
+  | 'ZEPHYR_ERR_HTTP3_UNAVAILABLE'
   | 'ZEPHYR_ERR_BODY_TOO_LARGE'
   | 'ZEPHYR_ERR_REQUEST_ABORTED'
   | 'ZEPHYR_ERR_BODY_CONSUMED'
@@ -52,6 +53,17 @@ export class UnsupportedOptionError extends ZephyrEngineError {
   constructor(message: string) {
     super('ZEPHYR_ERR_UNSUPPORTED_OPTION', message);
     this.name = 'UnsupportedOptionError';
+  }
+}
+
+/**
+ * `http3: true` was asked of an engine that does not serve HTTP/3; `message` says why. A startup
+ * error rather than a listener that quietly serves only TCP.
+ */
+export class Http3UnavailableError extends ZephyrEngineError {
+  constructor(message: string) {
+    super('ZEPHYR_ERR_HTTP3_UNAVAILABLE', message);
+    this.name = 'Http3UnavailableError';
   }
 }
 

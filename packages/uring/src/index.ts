@@ -10,6 +10,7 @@ export type {
 export {
   EngineUnavailableError,
   FileOpenError,
+  Http3UnavailableError,
   InvalidArgumentError,
   ListenError,
   RequestError,
@@ -25,6 +26,7 @@ export {
   http2SettingRanges,
   resolveHttp2Options,
 } from './http2-options.js';
+export { checkHttp3 } from './http3-option.js';
 export { defaultLimits } from './limits.js';
 export {
   ENGINE_ENV,
@@ -36,7 +38,7 @@ export {
 } from './listen.js';
 export { openBeneath, openBeneathAvailable } from './open-beneath.js';
 export { type IoUringSupport, ioUringSupported } from './probe.js';
-export type { TlsCounters, TlsFailureKind } from './tls-counters.js';
+export { emptyTlsCounters, type TlsCounters, type TlsFailureKind } from './tls-counters.js';
 export {
   DEFAULT_ALPN,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,

@@ -49,6 +49,8 @@ export interface ResolvedListenOptions {
   tls?: ResolvedTlsOptions;
   /** Present when the listener serves HTTP/2 beside HTTP/1.1. */
   http2?: Http2Settings;
+  /** HTTP/3 was asked for (refused by `listen` on every engine today). */
+  http3: boolean;
 }
 
 // Sizes and counts travel to the native engine as u32; times fit a JS timer (2^31 - 1 ms).
@@ -75,6 +77,7 @@ const OPTION_KEYS = new Set([
   'limits',
   'tls',
   'http2',
+  'http3',
 ]);
 const ENGINE_NAMES = new Set(['io_uring', 'node', 'auto']);
 
@@ -171,6 +174,7 @@ export function resolveListenOptions(options: unknown): ResolvedListenOptions {
     reusePort: booleanOption('reusePort', options.reusePort),
     backlog,
     tcpFastOpen: booleanOption('tcpFastOpen', options.tcpFastOpen),
+    http3: booleanOption('http3', options.http3),
     limits: resolveLimits(options.limits),
     ...(tls === undefined ? {} : { tls }),
     ...(http2 === undefined ? {} : { http2 }),

@@ -1,5 +1,6 @@
 import type { EngineName, EngineServer, ListenOptions, RequestHandler } from './engine.js';
 import { EngineUnavailableError, InvalidArgumentError, UnsupportedOptionError } from './errors.js';
+import { checkHttp3 } from './http3-option.js';
 import { resolveListenOptions } from './limits.js';
 import { listenNode } from './node-engine.js';
 import { ioUringSupported } from './probe.js';
@@ -154,6 +155,7 @@ export async function listen(
   if (resolved.http2 !== undefined && selection.engine === 'io_uring')
     selection = selectHttp2Engine(resolved.engine);
   const { engine, reason } = selection;
+  checkHttp3(resolved.http3, engine);
   if (engine === 'node') {
     reportEngineFallback(selection);
     return listenNode(resolved, handler, reason, websocket);

@@ -24,6 +24,16 @@ function contextOptions(tls: ResolvedTlsOptions, certificate: ResolvedTlsCertifi
   };
 }
 
+/**
+ * node:tls reads a server's handshake deadline per connection from a field its constructor sets
+ * under a private symbol, and offers no setter. A reload writes that field so new handshakes get
+ * the new deadline; the symbol is found by its description (node 20 and 22 name it
+ * `handshake-timeout`), and the reload tests on the node engine fail if that ever changes.
+ */
+function handshakeTimeoutKey(server: HttpsServer): symbol | undefined {
+  return Object.getOwnPropertySymbols(server).find((key) => key.description === 'handshake-timeout');
+}
+
 /** One listener's TLS: its options (swapped by a reload) and its counters. */
 export class NodeTls {
   private tls: ResolvedTlsOptions;
@@ -44,12 +54,15 @@ export class NodeTls {
 
   /**
    * The TLS half of `https.createServer`'s options: the default certificate, the SNI callback
-   * (contexts made once per load), ALPN and the handshake deadline.
+   * (contexts made once per load), ALPN and the handshake deadline. SNI and ALPN are callbacks
+   * that read the options in force, so a reload reaches them without touching the server.
    */
   serverOptions(): ServerOptions {
     return {
       ...contextOptions(this.tls, this.tls),
-      ALPNProtocols: this.tls.alpn,
+      // The server's preference wins, as rustls and OpenSSL's own ALPN selection do; no protocol
+      // in common is a fatal no_application_protocol alert (undefined), as with ALPNProtocols.
+      ALPNCallback: ({ protocols }) => this.tls.alpn.find((id) => protocols.includes(id)),
       handshakeTimeout: this.tls.handshakeTimeoutMs,
       // A falsy context means the default certificate: no SNI, or a name no entry covers.
       SNICallback: (serverName, callback) => {
@@ -80,10 +93,26 @@ export class NodeTls {
     });
   }
 
-  /** Swaps in new certificates for handshakes from now on (throws if node refuses them). */
+  /**
+   * Swaps in new certificates, SNI entries, ALPN list, versions and handshake deadline for
+   * handshakes from now on (throws, changing nothing, if node refuses them).
+   */
   reload(tls: ResolvedTlsOptions): void {
     const contexts = this.sniContexts(tls);
+    const timeoutKey = this.server === undefined ? undefined : handshakeTimeoutKey(this.server);
+    if (
+      this.server !== undefined &&
+      timeoutKey === undefined &&
+      tls.handshakeTimeoutMs !== this.tls.handshakeTimeoutMs
+    ) {
+      throw new Error(
+        `this node version gives no way to change the handshake timeout of a running server; restart to apply handshakeTimeoutMs ${tls.handshakeTimeoutMs}`,
+      );
+    }
     this.server?.setSecureContext(contextOptions(tls, tls));
+    if (this.server !== undefined && timeoutKey !== undefined) {
+      (this.server as unknown as Record<symbol, number>)[timeoutKey] = tls.handshakeTimeoutMs;
+    }
     this.tls = tls;
     this.contexts = contexts;
   }

@@ -33,6 +33,9 @@ import { isWebSocketUpgrade, UringWebSocketHub } from './uring-websocket.js';
 import { resolveWebSocketLimits, type WebSocketServing } from './websocket.js';
 
 const COMMAND_BUFFER_BYTES = 1 << 20;
+
+/** Event buffer of a listener serving WebSockets (see the constructor). */
+const WEBSOCKET_EVENT_BYTES = 4 << 20;
 /** Response bytes queued on a connection before `write` asks the caller to wait for drain. */
 const HIGH_WATER_MARK = 64 * 1024;
 
@@ -92,8 +95,13 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
       );
     }
     // Room for the largest request record (head fields, an inline body) and a worst-case chunked
-    // body window, with slack; see events.rs for how records are sized.
-    const eventBytes = Math.max(1 << 20, 2 * limits.maxHeaderBytes + 8 * limits.maxHeaderCount + (512 << 10));
+    // body window, with slack; see events.rs for how records are sized. WebSocket listeners get
+    // more: a batch carries every message that fits, and what does not waits (copied aside) for
+    // the next one, so 4 MiB lets ~250 16 KiB messages through per batch instead of ~60.
+    const eventBytes = Math.max(
+      websocket ? WEBSOCKET_EVENT_BYTES : 1 << 20,
+      2 * limits.maxHeaderBytes + 8 * limits.maxHeaderCount + (512 << 10),
+    );
     this.events = Buffer.allocUnsafeSlow(eventBytes);
     this.ev32 = new Uint32Array(this.events.buffer, this.events.byteOffset, eventBytes >>> 2);
     this.commands = new CommandWriter(COMMAND_BUFFER_BYTES, (len, externals) =>

@@ -315,6 +315,48 @@ describe.each(ENGINES)('certificate reload on the %s engine', (engine) => {
     await dispatcher.close();
   });
 
+  it('applies a reloaded ALPN list and handshake timeout to new handshakes', async () => {
+    const server = await serveTls(engine, { alpn: ['http/1.1'], handshakeTimeoutMs: 10_000 });
+    const negotiated = () =>
+      new Promise<string | false>((resolve, reject) => {
+        const socket = tlsConnect(
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            servername: 'localhost',
+            rejectUnauthorized: false,
+            ALPNProtocols: ['x-zephyr-test', 'http/1.1'],
+          },
+          () => {
+            resolve(socket.alpnProtocol ?? false);
+            socket.end();
+          },
+        );
+        socket.on('error', reject);
+      });
+    /** How long a handshake that never finishes is left open (bounded by `ms`). */
+    const stalledFor = async (ms: number): Promise<number> => {
+      const socket = netConnect(server.port, '127.0.0.1');
+      socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
+      const started = Date.now();
+      await closedWithin(socket, ms).catch(() => socket.destroy());
+      return Date.now() - started;
+    };
+    expect(await negotiated()).toBe('http/1.1');
+    expect(await stalledFor(1500)).toBeGreaterThanOrEqual(1500);
+
+    await server.reloadTls({
+      cert: path('localhost.pem'),
+      key: path('localhost.key'),
+      alpn: ['x-zephyr-test', 'http/1.1'],
+      handshakeTimeoutMs: 300,
+    });
+    expect(await negotiated()).toBe('x-zephyr-test');
+    const waited = await stalledFor(8000);
+    expect(waited).toBeGreaterThanOrEqual(250);
+    expect(waited).toBeLessThan(8000);
+  });
+
   it('is refused on a plaintext listener', async () => {
     const server = await listen({ port: 0, engine }, (_req, res) => res.end('plain'));
     servers.push(server);

@@ -229,6 +229,12 @@ impl EventSink for EventWriter {
         self.small(EV_FILE_SENT, conn, seq, Some(error as u32));
     }
 
+    fn has_room_for_ws(&self, bytes: usize) -> bool {
+        // Exactly the record `ws_message` writes: the body check's 5x worst case would let a
+        // batch carry a fifth of the 16 KiB messages it can, stalling the rest to later batches.
+        self.fits(20 + padded(bytes))
+    }
+
     fn ws_message(&mut self, conn: ConnId, seq: u32, chunk: &[u8], binary: bool, last: bool) {
         let flags = (if last { EF_LAST } else { 0 }) | (if binary { EF_WS_BINARY } else { 0 });
         self.header(EV_WS_MESSAGE, flags, conn, seq, 20 + padded(chunk.len()));

@@ -107,29 +107,47 @@ interface JoinPart {
   readonly keyIndex: number;
 }
 
+/**
+ * An object with these keys, each `null`: rows start as a copy of it, so every row has its final
+ * shape from the start and the assignments only overwrite (node-postgres builds its rows the same way).
+ */
+function emptyObject(keys: readonly string[]): RawRow {
+  const empty: RawRow = {};
+  for (const k of keys) empty[k] = null;
+  return empty;
+}
+
 /** Splits array rows into the row's own columns and one object (or null) per joined relation. */
 class JoinedRows implements ArrayRowMapper {
   readonly #base: readonly string[];
   readonly #parts: readonly JoinPart[];
+  readonly #emptyRow: RawRow;
+  /** Per part, the empty owner object. */
+  readonly #emptyOwners: readonly RawRow[];
 
   constructor(base: readonly string[], parts: readonly JoinPart[]) {
     this.#base = base;
     this.#parts = parts;
+    this.#emptyRow = emptyObject([...base, ...parts.map((p) => p.name)]);
+    this.#emptyOwners = parts.map((p) => emptyObject(p.columns));
   }
 
   map(rows: readonly (readonly unknown[])[]): RawRow[] {
     const base = this.#base;
+    const parts = this.#parts;
+    const emptyRow = this.#emptyRow;
     const out: RawRow[] = new Array(rows.length);
     for (let r = 0; r < rows.length; r++) {
       const values = rows[r] as readonly unknown[];
-      const row: RawRow = {};
+      const row: RawRow = { ...emptyRow };
       for (let i = 0; i < base.length; i++) row[base[i] as string] = values[i];
-      for (const part of this.#parts) {
+      for (let p = 0; p < parts.length; p++) {
+        const part = parts[p] as JoinPart;
         if (values[part.keyIndex] === null) {
           row[part.name] = null;
           continue;
         }
-        const owner: RawRow = {};
+        const owner: RawRow = { ...this.#emptyOwners[p] };
         const columns = part.columns;
         for (let i = 0; i < columns.length; i++) owner[columns[i] as string] = values[part.offset + i];
         row[part.name] = owner;

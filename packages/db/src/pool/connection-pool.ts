@@ -93,6 +93,17 @@ export class ConnectionPool<C> {
     return traceAcquire(this.#max, this.#waiters.length, () => this.#acquire());
   }
 
+  /**
+   * An idle connection, taken at once, or `undefined` (none idle, closing, or a tracer listening:
+   * then use {@link acquire}). Lets the hot path skip a promise when a connection is free.
+   */
+  takeIdle(): C | undefined {
+    if (this.#closing || acquireChannel.hasSubscribers) return undefined;
+    const idle = this.#takeIdle();
+    if (idle !== undefined) this.#histogram.record(0);
+    return idle;
+  }
+
   async #acquire(): Promise<C> {
     if (this.#closing) throw new PoolClosedError();
     const idle = this.#takeIdle();

@@ -1,4 +1,5 @@
 import type { ClusterOptions, ClusterStats } from '../cluster/cluster-link.js';
+import type { TopicRelay } from '../cluster/topic-relay.js';
 import {
   type RuntimeConfig,
   type RuntimeConfigInput,
@@ -22,6 +23,7 @@ import type {
 import type { ChildParent, SupervisedChild } from '../supervisor/supervised-child.js';
 import { type ChildFactory, Supervisor } from '../supervisor/supervisor.js';
 import type { SupervisorRef } from '../supervisor/supervisor-ref.js';
+import type { ActorThreadOptions } from '../threads/thread-options.js';
 import { ActorCell, type CellHost } from './actor-cell.js';
 import type { ActorDefinition } from './actor-definition.js';
 import type { ActorRef } from './actor-ref.js';
@@ -65,6 +67,8 @@ export interface ActorSystemOptions {
   readonly cluster?: ClusterOptions;
   /** Called when a lifecycle hook throws where no caller can see it (default: stderr). */
   readonly onHookError?: (address: string, hook: string, error: unknown) => void;
+  /** How the actor worker threads (`actor_threads`) are started: a young-generation cap (default none). */
+  readonly threads?: ActorThreadOptions;
 }
 
 /** Options of {@link ActorSystem.spawn}. */
@@ -90,7 +94,11 @@ export interface SuperviseOptions {
 /** Placement factories installed by `createActorSystem` (kept out of the public surface). */
 export interface PlacementHooks {
   thread?: RemotePlacement;
-  cluster?: RemotePlacement & { refreshNodes(): Promise<string[]>; stats(): ClusterStats };
+  cluster?: RemotePlacement & {
+    refreshNodes(): Promise<string[]>;
+    stats(): ClusterStats;
+    topicRelay(): TopicRelay;
+  };
 }
 
 /**
@@ -240,6 +248,18 @@ export class ActorSystem implements CellHost {
     if (cluster === undefined)
       throw new PlacementUnavailableError('not in distributed mode (supervisor_mode: distributed)');
     return cluster.stats();
+  }
+
+  /**
+   * Distributed mode: this node's topic relay, which carries `app.publish` (`@zephyr/server`) to
+   * the WebSocket subscribers of every other node over NATS: `app.relayPublishes(system.topicRelay())`.
+   * @throws {PlacementUnavailableError} when not in distributed mode.
+   */
+  topicRelay(): TopicRelay {
+    const cluster = this.placements.cluster;
+    if (cluster === undefined)
+      throw new PlacementUnavailableError('not in distributed mode (supervisor_mode: distributed)');
+    return cluster.topicRelay();
   }
 
   /** Subscribes to dead letters (messages to stopped actors, dropped by overflow, or that crashed their actor). */

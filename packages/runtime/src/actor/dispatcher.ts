@@ -6,9 +6,13 @@ export interface Runnable {
   run(budget: number): boolean;
 }
 
-/** Told around every actor turn (worker threads: the handler watchdog). */
+/** Told around every actor turn (worker threads: the handler watchdog, which makes a turn one handler). */
 export interface TurnObserver {
-  begin(runnable: Runnable): void;
+  /**
+   * An actor's turn starts; returns how many messages it may handle, at most `budget`. A watchdog
+   * timing each handler answers 1: a turn of many messages would add their times up.
+   */
+  begin(runnable: Runnable, budget: number): number;
   end(): void;
 }
 
@@ -47,9 +51,10 @@ export class Dispatcher {
     let turns = 0;
     for (let r = this.ready.shift(); r !== undefined; r = this.ready.shift()) {
       let more: boolean;
-      this.observer?.begin(r);
+      const observer = this.observer;
+      const budget = observer === null ? this.throughput : observer.begin(r, this.throughput);
       try {
-        more = r.run(this.throughput);
+        more = r.run(budget);
       } catch (err) {
         // Actors catch their handlers' errors, so this is a runtime bug: surface it as an uncaught
         // exception, after the rest of the ready queue has had its turn.
@@ -58,7 +63,7 @@ export class Dispatcher {
         });
         more = false;
       }
-      this.observer?.end();
+      observer?.end();
       if (more) this.ready.push(r);
       // Reading the clock every 8 actors keeps its cost off the per-message path.
       if ((++turns & 7) === 0 && performance.now() - start > this.sliceMs && this.ready.size > 0) {

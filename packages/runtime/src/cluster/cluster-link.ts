@@ -24,6 +24,7 @@ import { connectNats, type NatsConnectionOptions } from './nats-connection.js';
 import { fromNatsHeaders, toNatsHeaders } from './nats-message-headers.js';
 import { NodeLiveness } from './node-liveness.js';
 import { ClusterSubjects, nodeOf } from './subjects.js';
+import { createTopicRelay, type TopicRelay } from './topic-relay.js';
 import { type Checked, type ControlRequest, checkControl, checkExit, checkReply } from './wire-schemas.js';
 
 /** Options of distributed mode. */
@@ -93,6 +94,7 @@ export class ClusterLink implements RemotePlacement {
   private connected = true;
   private reconnects = 0;
   private bufferedBytes = 0;
+  private relay: TopicRelay | undefined;
 
   private constructor(
     readonly system: ActorSystem,
@@ -208,6 +210,29 @@ export class ClusterLink implements RemotePlacement {
       bufferedBytes: this.bufferedBytes,
       hostedActors: this.guests.size,
     };
+  }
+
+  /** This node's topic relay (made on first use; one per link). */
+  topicRelay(): TopicRelay {
+    this.relay ??= createTopicRelay(this.system.nodeId, this, this.log);
+    return this.relay;
+  }
+
+  /**
+   * Publishes a topic relay frame to every node (this one included: the relay skips its own).
+   * Buffered during an outage like any send.
+   * @throws {ClusterDisconnectedError} when the outage buffer is full or the link is closed.
+   */
+  sendTopicFrame(bytes: Uint8Array): void {
+    this.send('the topic relay', this.subjects.topics(), bytes);
+  }
+
+  /**
+   * Delivers every topic relay frame to `handle`; a frame it rejects (by throwing) is counted as
+   * malformed and logged at most once per interval.
+   */
+  onTopicFrame(handle: (bytes: Uint8Array) => void): void {
+    this.subscribe(this.subjects.topics(), (msg) => handle(msg.data));
   }
 
   /** Live nodes (this one included). */

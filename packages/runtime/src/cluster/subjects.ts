@@ -27,6 +27,11 @@ export class ClusterSubjects {
     return `zph.${this.cluster}.exit.${node}`;
   }
 
+  /** Topic publishes every node receives (the topic relay: WebSocket `app.publish` across processes). */
+  topics(): string {
+    return `zph.${this.cluster}.topic`;
+  }
+
   /** The NATS micro service every node registers; discovery pings to it are the liveness check. */
   serviceName(): string {
     return `zephyr-node-${this.cluster}`;

@@ -1,6 +1,6 @@
 /**
  * The shared clock a worker thread keeps for its watchdog: which actor's handler runs since when,
- * and its deadline. The worker writes it around every actor turn; the main thread reads it and
+ * and its deadline. The worker writes it around every handler; the main thread reads it and
  * terminates a worker whose handler overran (a CPU-bound handler never yields, so nothing inside
  * the worker can stop it).
  *
@@ -11,7 +11,7 @@ export const WATCHDOG_BYTES = 3 * Float64Array.BYTES_PER_ELEMENT;
 /** How often the main thread looks at each worker's clock. */
 export const WATCHDOG_CHECK_MS = 50;
 
-/** Worker side: marks the start and end of actor turns that have a deadline. */
+/** Worker side: marks the start and end of handlers that have a deadline. */
 export class HandlerClock {
   private readonly cells: Float64Array;
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
 import type { ActorSystem, RemotePlacement } from '../actor/actor-system.js';
 import { PlacementUnavailableError } from '../errors.js';
 import type { ActorChildSpec } from '../supervisor/child-spec.js';
@@ -46,6 +47,8 @@ export class ThreadPool implements RemotePlacement, WorkerPicker {
     private readonly system: ActorSystem,
     count: number,
     private readonly modules: readonly string[],
+    /** What every worker is started with (see thread-options.ts). */
+    private readonly resourceLimits: ResourceLimits,
   ) {
     for (let i = 0; i < count; i++) this.hosts.push(this.spawn(i));
     this.watchdog = setInterval(() => {
@@ -82,6 +85,7 @@ export class ThreadPool implements RemotePlacement, WorkerPicker {
         watchdog: new SharedArrayBuffer(WATCHDOG_BYTES),
       },
       this.system,
+      this.resourceLimits,
       (dead) => this.replace(dead, index),
     );
     host.ready.catch(() => {});

@@ -63,9 +63,12 @@ system.onDeadLetter((letter) => link.deadLetter(letter));
 const deadlines = new WeakMap<Runnable, [number, number]>();
 const clock = new HandlerClock(boot.watchdog);
 system.dispatcher.observer = {
-  begin(runnable) {
+  begin(runnable, budget) {
     const entry = deadlines.get(runnable);
-    if (entry !== undefined) clock.begin(entry[0], entry[1]);
+    if (entry === undefined) return budget;
+    clock.begin(entry[0], entry[1]);
+    // One handler per turn, so the clock times each handler, not a queue of them back to back.
+    return 1;
   },
   end() {
     clock.end();

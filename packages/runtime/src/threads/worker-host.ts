@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
 import type { ActorSystem } from '../actor/actor-system.js';
 import type { DeathNotice, ExitReason } from '../actor/message.js';
 import type { MessageHeaders } from '../actor/tracing-channels.js';
@@ -38,9 +38,10 @@ export class WorkerHost implements LinkHandler {
     entry: URL,
     private readonly boot: WorkerBoot,
     private readonly system: ActorSystem,
+    resourceLimits: ResourceLimits,
     onExit: (host: WorkerHost, error: WorkerExitedError) => void,
   ) {
-    this.worker = new Worker(entry, { workerData: boot });
+    this.worker = new Worker(entry, { workerData: boot, resourceLimits });
     // After exit `worker.threadId` reads -1: keep the id the thread had.
     const threadId = this.worker.threadId;
     this.link = new Link(new PortTransport(this.worker), system, this, system.deadlines);

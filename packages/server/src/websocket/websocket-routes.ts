@@ -13,6 +13,7 @@ import { errorFields, type Logger } from '../logger.js';
 import type { PathParams } from '../path-params.js';
 import type { RouteContext } from '../route-schema.js';
 import { CLOSE_INVALID_MESSAGE, type MessageIssue, WebSocketMessageError } from './message-error.js';
+import type { PublishRelay } from './publish-relay.js';
 import { UpgradeResponse } from './upgrade-response.js';
 import { joinWorkerRelay } from './worker-relay.js';
 import { encodeMessage, type WebSocketData, ZephyrWebSocket } from './zephyr-websocket.js';
@@ -98,6 +99,8 @@ export class WebSocketRoutes {
   /** In a worker: sends a publish to the other workers (through the primary). */
   #relay: ((topic: string, payload: string | Uint8Array, binary: boolean) => void) | undefined;
   #relayJoined = false;
+  /** Across processes (e.g. NATS): set by `app.relayPublishes`, it takes the worker channel's place. */
+  #external: { relay: PublishRelay; log: Logger } | undefined;
   count = 0;
 
   /** The route handler of a ws route: accepts the upgrade, or answers 426 to plain HTTP. */
@@ -127,7 +130,7 @@ export class WebSocketRoutes {
       ...(limits === undefined ? {} : { limits }),
       attach: (hub) => {
         this.#hubs.add(hub);
-        if (!this.#relayJoined) {
+        if (!this.#relayJoined && this.#external === undefined) {
           this.#relayJoined = true;
           this.#relay = joinWorkerRelay((topic, payload, binary) =>
             this.#publishHere(topic, payload, binary),
@@ -148,6 +151,24 @@ export class WebSocketRoutes {
   }
 
   /**
+   * Relays publishes to and from other processes through `relay` (it reaches sibling workers
+   * too, so the worker channel is not used once a relay is set). False when one is already set.
+   */
+  relayThrough(relay: PublishRelay, log: Logger): boolean {
+    if (this.#external !== undefined) return false;
+    this.#external = { relay, log };
+    this.#relay = undefined;
+    relay.receive((topic, payload, binary) => {
+      try {
+        this.#publishHere(topic, payload, binary);
+      } catch (err) {
+        log.error(errorFields(err), 'relayed publish failed');
+      }
+    });
+    return true;
+  }
+
+  /**
    * Sends `data` to every subscriber of `topic` on every listener, encoded once, and under
    * `workers: N` to every other worker's subscribers too; returns how many subscribers of this
    * process got it.
@@ -156,8 +177,17 @@ export class WebSocketRoutes {
     if (typeof topic !== 'string' || topic === '')
       throw new TypeError('publish: topic must be a non-empty string');
     const { payload, isBinary } = encodeMessage(data);
+    // Here first: whatever happens to the relay, local subscribers get it.
+    const delivered = this.#publishHere(topic, payload, isBinary);
     this.#relay?.(topic, payload, isBinary);
-    return this.#publishHere(topic, payload, isBinary);
+    if (this.#external !== undefined) {
+      try {
+        this.#external.relay.send(topic, payload, isBinary);
+      } catch (err) {
+        this.#external.log.error(errorFields(err), 'publish relay failed; delivered in this process only');
+      }
+    }
+    return delivered;
   }
 
   #publishHere(topic: string, payload: string | Uint8Array, isBinary: boolean): number {

@@ -1,24 +1,30 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
-import { type EngineName, reportEngineFallback, selectEngine } from '@zephyr/uring';
+import { checkHttp3, type EngineName, reportEngineFallback, selectEngine } from '@zephyr/uring';
 import { UnsupportedOptionError } from '../errors.js';
 import type { ResolvedListenOptions, Server } from '../listen.js';
 import type { Logger } from '../logger.js';
 import { isPublishMessage } from '../websocket/worker-relay.js';
 import { isListeningMessage, type ListeningMessage, WORKER_ENV, WORKER_PORT_ENV } from './messages.js';
 import { RestartBackoff } from './restart-backoff.js';
+import { isTlsAnswer } from './tls-messages.js';
+import { TlsQuestions } from './tls-questions.js';
 
 /**
  * The primary side: forks `workers` processes that re-run the entry module (node:cluster's
  * model, so `app.listen({ workers })` is the only change an app needs), restarts a worker that
  * dies with backoff while the others keep serving, and on SIGTERM/SIGINT asks every worker to
- * drain, waits for them, and exits 0.
+ * drain, waits for them, and exits 0. Serving TLS, it passes SIGHUP on to every worker as a
+ * certificate reload (each worker's engine reads the files again).
  */
 export async function runPrimary(log: Logger, options: ResolvedListenOptions): Promise<Server> {
   const count = options.workers ?? 1;
   // Probe here, once: a fallback to the node engine is printed by the primary, and the workers
   // (which inherit the environment that records it) do not repeat it.
-  reportEngineFallback(selectEngine(options.engine));
+  const selection = selectEngine(options.engine);
+  reportEngineFallback(selection);
+  // Refused here, before forking, so the error reaches the caller rather than a worker's stderr.
+  checkHttp3(options.listen.http3, selection.engine);
   // Every worker must bind the same port: resolve `0` to a concrete free port once, here.
   const port = options.port === 0 ? await freePort(options.host) : options.port;
   const slots = new Map<Worker, number>();
@@ -32,6 +38,9 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
     rejectReady = reject;
   });
   let listeningCount = 0;
+  const tls = new TlsQuestions(options.listen.tls !== undefined, () =>
+    [...slots.keys()].filter((worker) => worker.isConnected()),
+  );
 
   const fork = (slot: number): void => {
     const worker = cluster.fork({ [WORKER_ENV]: '1', [WORKER_PORT_ENV]: String(port) });
@@ -50,7 +59,12 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
         }
         return;
       }
+      if (isTlsAnswer(message)) {
+        tls.onAnswer(message);
+        return;
+      }
       if (!isListeningMessage(message)) return;
+      tls.onListening(worker, (problem) => log.error({ pid: worker.process.pid }, problem));
       listened = true;
       first ??= message;
       listeningCount++;
@@ -58,6 +72,7 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
     });
     worker.on('exit', (code, signal) => {
       slots.delete(worker);
+      tls.onExit(worker);
       if (shuttingDown) {
         if (slots.size === 0) allExited();
         return;
@@ -98,6 +113,7 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
     await exited;
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onHangup);
   };
 
   const onSignal = (): void => {
@@ -105,6 +121,19 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // nginx's convention: SIGHUP to the master reloads certificates. Only when serving TLS: a
+  // plaintext server keeps SIGHUP's default (a hangup ends it, as before).
+  const onHangup = (): void => {
+    tls
+      .reload()
+      .catch((err: unknown) =>
+        log.error(
+          { err: (err as Error).message },
+          'TLS reload on SIGHUP failed; the old certificates stay in force',
+        ),
+      );
+  };
+  if (options.listen.tls !== undefined) process.on('SIGHUP', onHangup);
 
   for (let slot = 0; slot < count; slot++) fork(slot);
   try {
@@ -122,6 +151,8 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
     workers: count,
     role: 'primary',
     close,
+    reloadTls: (next) => tls.reload(next),
+    tlsCounters: () => tls.counters(),
     stopAccepting: () =>
       Promise.reject(
         new UnsupportedOptionError(

@@ -3,6 +3,7 @@ import type { EngineServer } from '@zephyr/uring';
 import type { Listenable, ResolvedListenOptions, Server } from '../listen.js';
 import { errorFields } from '../logger.js';
 import { isShutdownMessage, type ListeningMessage, WORKER_PORT_ENV } from './messages.js';
+import { isTlsQuestion, type TlsAnswer, type TlsQuestion } from './tls-messages.js';
 
 type StartEngine = (
   app: Listenable,
@@ -34,6 +35,7 @@ export async function runWorker(
   };
   process.on('message', (message: unknown) => {
     if (isShutdownMessage(message)) void drain();
+    else if (isTlsQuestion(message)) void answerTls(engine, message);
   });
   // A terminal's Ctrl-C reaches the whole process group: workers drain rather than die mid-request.
   process.on('SIGTERM', () => void drain());
@@ -53,6 +55,26 @@ export async function runWorker(
     workers: 0,
     role: 'worker',
     close: drain,
+    reloadTls: (tls) => engine.reloadTls(tls),
+    tlsCounters: async () => engine.tlsCounters(),
     stopAccepting: () => engine.stopAccepting(),
   };
+}
+
+/** Answers the primary's TLS question: reload this worker's listener, or report its counters. */
+async function answerTls(engine: EngineServer, question: TlsQuestion): Promise<void> {
+  const answer: TlsAnswer = { type: 'zephyr:tls', id: question.id };
+  try {
+    if (question.ask === 'reload') await engine.reloadTls(question.tls);
+    else answer.counters = engine.tlsCounters() ?? null;
+  } catch (err) {
+    const { code, message } = err as { code?: unknown; message?: unknown };
+    answer.error = {
+      code: typeof code === 'string' ? code : 'ZEPHYR_ERR_INTERNAL',
+      message: String(message),
+    };
+  }
+  // A send racing the primary's exit fails quietly: the process is shutting down.
+  const worker = cluster.worker;
+  if (worker?.isConnected()) worker.send(answer, undefined, () => {});
 }

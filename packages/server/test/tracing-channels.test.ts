@@ -1,0 +1,163 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { TracingChannelSubscribers } from 'node:diagnostics_channel';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createApp,
+  HttpError,
+  type RequestTraceContext,
+  requestChannel,
+  requestScopeChannel,
+} from '../src/index.js';
+
+/** Every subscription a test made, undone after it so the channels are left as found. */
+const undo: (() => void)[] = [];
+afterEach(() => {
+  for (const u of undo.splice(0).reverse()) u();
+  expect(requestChannel.hasSubscribers).toBe(false);
+  expect(requestScopeChannel.hasSubscribers).toBe(false);
+});
+
+/** Records every event of both channels, in order, with the status each one saw. */
+function recordEvents(): string[] {
+  const events: string[] = [];
+  const on = (name: string) => (message: unknown) => {
+    const data = message as RequestTraceContext;
+    events.push(`${name} ${data.route} ${data.status}`);
+  };
+  const scope = on('scope');
+  const handlers: TracingChannelSubscribers<RequestTraceContext> = {
+    start: on('start'),
+    end: on('end'),
+    asyncStart: on('asyncStart'),
+    asyncEnd: on('asyncEnd'),
+    error: on('error'),
+  };
+  requestScopeChannel.subscribe(scope);
+  requestChannel.subscribe(handlers);
+  undo.push(() => {
+    requestScopeChannel.unsubscribe(scope);
+    requestChannel.unsubscribe(handlers);
+  });
+  return events;
+}
+
+/** Sets a scope on every request: the request runs inside `als.run(value)`, wrapping any earlier scope. */
+function scopeWith(als: AsyncLocalStorage<string>, value: string): void {
+  const subscriber = (message: unknown) => {
+    const data = message as RequestTraceContext;
+    const inner = data.scope;
+    data.scope =
+      inner === undefined ? (serve) => als.run(value, serve) : (serve) => als.run(value, () => inner(serve));
+  };
+  requestScopeChannel.subscribe(subscriber);
+  undo.push(() => requestScopeChannel.unsubscribe(subscriber));
+}
+
+function app(als?: AsyncLocalStorage<string>) {
+  const a = createApp();
+  a.get('/sync/:id', (ctx) => ctx.json({ store: als?.getStore() ?? null }));
+  a.get('/async/:id', async (ctx) => {
+    await new Promise((r) => setTimeout(r, 1));
+    return ctx.json({ store: als?.getStore() ?? null });
+  });
+  a.get('/teapot', () => {
+    throw new HttpError(418, 'short and stout');
+  });
+  return a;
+}
+
+describe('the request tracing channels', () => {
+  it('publish scope, start and end around a synchronous request, with the route and status', async () => {
+    const events = recordEvents();
+    expect((await app().inject({ method: 'GET', url: '/sync/1' })).status).toBe(200);
+    expect(events).toEqual(['scope /sync/:id 0', 'start /sync/:id 0', 'end /sync/:id 200']);
+  });
+
+  it('publish asyncStart and asyncEnd once an asynchronous request completes', async () => {
+    const events = recordEvents();
+    await app().inject({ method: 'GET', url: '/async/1' });
+    expect(events).toEqual([
+      'scope /async/:id 0',
+      'start /async/:id 0',
+      'end /async/:id 0',
+      'asyncStart /async/:id 200',
+      'asyncEnd /async/:id 200',
+    ]);
+  });
+
+  it('publish error with the rendered status; a request no route matched has route "" and no error', async () => {
+    const events = recordEvents();
+    await app().inject({ method: 'GET', url: '/teapot' });
+    await app().inject({ method: 'GET', url: '/nowhere' });
+    expect(events).toEqual([
+      'scope /teapot 0',
+      'start /teapot 0',
+      'end /teapot 0',
+      'error /teapot 418',
+      'asyncStart /teapot 418',
+      'asyncEnd /teapot 418',
+      'scope  0',
+      'start  0',
+      'end  0',
+      'asyncStart  404',
+      'asyncEnd  404',
+    ]);
+  });
+
+  it('run a request inside the scope a subscriber set, across its awaits, and each request alone', async () => {
+    const als = new AsyncLocalStorage<string>();
+    scopeWith(als, 'traced');
+    const a = app(als);
+    expect((await a.inject({ method: 'GET', url: '/sync/1' })).json()).toEqual({ store: 'traced' });
+    expect((await a.inject({ method: 'GET', url: '/async/1' })).json()).toEqual({ store: 'traced' });
+    // The scope ends with the request: nothing leaks into the caller.
+    expect(als.getStore()).toBeUndefined();
+  });
+
+  it('enter every scope when several subscribers set one, the first outermost', async () => {
+    const outer = new AsyncLocalStorage<string>();
+    const inner = new AsyncLocalStorage<string>();
+    scopeWith(outer, 'outer');
+    scopeWith(inner, 'inner');
+    const a = createApp();
+    a.get('/', async (ctx) => {
+      await new Promise((r) => setTimeout(r, 1));
+      return ctx.json([outer.getStore(), inner.getStore()]);
+    });
+    expect((await a.inject({ method: 'GET', url: '/' })).json()).toEqual(['outer', 'inner']);
+  });
+
+  it('leave a request with no scope set in no store, and skip start when only end is subscribed', async () => {
+    const als = new AsyncLocalStorage<string>();
+    const ends: number[] = [];
+    // Node skips an event with no handler; its types ask for all five.
+    const handlers = {
+      end: (data: RequestTraceContext) => {
+        ends.push(data.status);
+      },
+    } as Partial<
+      TracingChannelSubscribers<RequestTraceContext>
+    > as TracingChannelSubscribers<RequestTraceContext>;
+    requestChannel.subscribe(handlers);
+    undo.push(() => requestChannel.unsubscribe(handlers));
+    expect((await app(als).inject({ method: 'GET', url: '/sync/1' })).json()).toEqual({ store: null });
+    expect(ends).toEqual([200]);
+  });
+
+  it('still run stores bound to start (the TracingChannel way), inside any scope', async () => {
+    const scoped = new AsyncLocalStorage<string>();
+    const bound = new AsyncLocalStorage<string>();
+    scopeWith(scoped, 'scope');
+    requestChannel.start.bindStore(bound, (data) => `bound ${data.route}`);
+    undo.push(() => requestChannel.start.unbindStore(bound));
+    const a = createApp();
+    a.get('/users/:id', async (ctx) => {
+      await new Promise((r) => setTimeout(r, 1));
+      return ctx.json([scoped.getStore(), bound.getStore()]);
+    });
+    expect((await a.inject({ method: 'GET', url: '/users/1' })).json()).toEqual([
+      'scope',
+      'bound /users/:id',
+    ]);
+  });
+});
