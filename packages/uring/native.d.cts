@@ -36,6 +36,13 @@ export declare class UringServer {
   peerAddress(index: number, gen: number): string | null
   /** Stops accepting; connections close as their responses finish. */
   shutdown(): void
+  /**
+   * Stops accepting; open connections keep being served (see `listening` for when the
+   * listening socket has closed).
+   */
+  stopAccepting(): void
+  /** Whether the listening socket is still open. */
+  get listening(): boolean
   /** Drops every connection now. */
   destroyAll(): void
   /** Whether shutdown has completed (no listener, no connection left). */

@@ -609,6 +609,26 @@ impl UringServer {
         }
     }
 
+    /// Stops accepting; open connections keep being served (see `listening` for when the
+    /// listening socket has closed).
+    #[napi(catch_unwind)]
+    pub fn stop_accepting(&self) {
+        if let Some(server) = self.state.server.borrow_mut().as_mut() {
+            server.stop_accepting();
+            let _ = server.flush();
+        }
+    }
+
+    /// Whether the listening socket is still open.
+    #[napi(getter)]
+    pub fn listening(&self) -> bool {
+        self.state
+            .server
+            .borrow()
+            .as_ref()
+            .is_some_and(Server::is_listening)
+    }
+
     /// Drops every connection now.
     #[napi(catch_unwind)]
     pub fn destroy_all(&self) {

@@ -191,6 +191,8 @@ pub struct Server {
     bufs: BufferRing,
     listener: Option<OwnedFd>,
     accept_armed: bool,
+    /// `stop_accepting` was called: the listener closes, the connections stay (server_accept.rs).
+    accept_stopped: bool,
     slots: Vec<Option<Slot>>,
     gens: Vec<u32>,
     free: Vec<u32>,
@@ -218,6 +220,9 @@ pub struct Server {
 
 #[path = "server_ws.rs"]
 mod ws;
+
+#[path = "server_accept.rs"]
+mod accept;
 
 fn close_fd(fd: RawFd) {
     // SAFETY: the caller owns `fd` and nothing refers to it after this.
@@ -289,6 +294,7 @@ impl Server {
             bufs,
             listener: Some(listener),
             accept_armed: false,
+            accept_stopped: false,
             slots: Vec::new(),
             gens: Vec::new(),
             free: Vec::new(),
@@ -545,6 +551,8 @@ impl Server {
             self.accept_armed = false;
             if self.shutting_down {
                 self.listener = None;
+            } else if self.accept_stopped {
+                self.close_listener();
             } else if res != -libc::ECANCELED {
                 self.arm_accept();
             }
@@ -552,7 +560,11 @@ impl Server {
         if res < 0 {
             return;
         }
-        let fd = res;
+        self.adopt(res);
+    }
+
+    /// Serves a connection just accepted (closed at once when shutting down or at the limit).
+    fn adopt(&mut self, fd: RawFd) {
         if self.shutting_down || self.live >= self.config.limits.max_connections {
             close_fd(fd);
             return;

@@ -736,3 +736,69 @@ fn completions_past_the_completion_queue_are_not_stranded_in_the_kernel() {
     }
     server.stop();
 }
+
+#[test]
+fn stop_accepting_closes_the_listener_and_keeps_serving_open_and_queued_connections() {
+    let (stopped_tx, stopped_rx) = mpsc::channel::<()>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let server = start(
+        Limits::default(),
+        Box::new(move |server, event| {
+            if let Event::Request {
+                conn,
+                seq,
+                path,
+                follows: false,
+                ..
+            } = event
+            {
+                if path == "/stop" {
+                    server.stop_accepting();
+                    // The cancel reaches the kernel now; connections made while this handler
+                    // waits queue on the listener with no accept armed.
+                    server.flush().unwrap();
+                    stopped_tx.send(()).unwrap();
+                    go_rx.recv().unwrap();
+                }
+                respond(server, conn, seq, &path);
+            }
+        }),
+    );
+    let mut kept = client(server.port);
+    kept.write_all(b"GET /stop HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    stopped_rx.recv().unwrap();
+    // The kernel completes this handshake on the listener's queue; closing the listener with it
+    // still queued would reset it.
+    let mut queued = client(server.port);
+    queued
+        .write_all(b"GET /queued HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    go_tx.send(()).unwrap();
+    assert!(read_responses(&mut kept, 1).ends_with("/stop"));
+    assert!(read_responses(&mut queued, 1).ends_with("/queued"));
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match TcpStream::connect(("127.0.0.1", server.port)) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            Err(e) => panic!("unexpected connect error: {e}"),
+            Ok(_) => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the listener still accepts 5 s after stop_accepting"
+                );
+                thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+    // Both keep-alive connections are still served after the listener closed.
+    kept.write_all(b"GET /again HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert!(read_responses(&mut kept, 1).ends_with("/again"));
+    queued
+        .write_all(b"GET /queued-again HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert!(read_responses(&mut queued, 1).ends_with("/queued-again"));
+    assert_eq!(server.stop(), 2);
+}

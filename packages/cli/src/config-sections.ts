@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { type ConfigOf, findConfigFile, loadConfig } from '@zephyr/config';
 import { dbConfigSchema } from '@zephyr/db';
+import { devtoolsConfigSchema } from '@zephyr/devtools';
 import { runtimeConfigSchema } from '@zephyr/runtime';
 import { performanceConfigSchema, serverConfigSchema } from '@zephyr/server';
 import { tracingConfigSchema } from '@zephyr/tracer';
@@ -14,6 +15,7 @@ const sections = {
   runtime: runtimeConfigSchema,
   database: dbConfigSchema,
   tracing: tracingConfigSchema,
+  devtools: devtoolsConfigSchema,
 };
 
 /** The whole validated `zephyr.config.yaml`, typed from each package's section schema. */

@@ -1,4 +1,6 @@
+import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { attachDevtools, type Devtools, devtoolsOptionsFromConfig } from '@zephyr/devtools';
 import { listenOptionsFromConfig } from '@zephyr/server';
 import { DEFAULT_ENTRY } from './app-layout.js';
 import { loadAppEntry } from './app-module.js';
@@ -18,6 +20,15 @@ export async function runStart(args: readonly string[], context: CommandContext)
   const { workers, ...listen } = listenOptionsFromConfig(config.server, config.performance);
   const count = workers === 'auto' ? availableParallelism() : (workers ?? 1);
   const { app, close } = await loadAppEntry(values.entry ?? DEFAULT_ENTRY, { config, root });
+  // The `devtools:` section attaches them here, in each process that serves (not a primary of
+  // workers): the app does not have to call attachDevtools itself.
+  const devtoolsOptions = devtoolsOptionsFromConfig(config.devtools);
+  let devtools: Devtools | undefined;
+  if (devtoolsOptions && (count === 1 || cluster.isWorker)) {
+    devtools = await attachDevtools({ ...devtoolsOptions, app, config, root });
+    if (devtools.socketPath !== undefined)
+      context.err(`zephyr start: devtools control socket ${devtools.socketPath} (pid ${process.pid})\n`);
+  }
 
   if (count > 1) {
     // node:cluster re-runs this command in each worker; the server drains workers on SIGTERM.
@@ -49,6 +60,7 @@ export async function runStart(args: readonly string[], context: CommandContext)
       let code = 0;
       try {
         await server.close();
+        await devtools?.close();
         await close?.();
       } catch (err) {
         context.err(`zephyr start: shutdown failed: ${(err as Error).stack ?? String(err)}\n`);

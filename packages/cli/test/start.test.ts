@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ControlClient } from '@zephyr/devtools';
 import { describe, expect, it } from 'vitest';
 import { type RunningProcess, start, zephyr, zephyrBin } from './running-process.js';
 
@@ -22,6 +23,42 @@ async function startApp(dir: string, args: string[] = []): Promise<{ app: Runnin
 }
 
 describe('zephyr start', () => {
+  it('opens the devtools control socket by itself when the devtools section asks for it', async () => {
+    const dir = appDir('devtools:\n  socket: true\n  repl_timeout_ms: 1000\n');
+    const { app, url } = await startApp(dir);
+    try {
+      const [, socket] = await app.waitFor(/devtools control socket (\S+) \(pid \d+\)/);
+      const client = await ControlClient.connect(socket!);
+      try {
+        const evaluate = (code: string) => client.request('eval', { code });
+        expect(await evaluate('typeof app.listen + " " + config.devtools.socket')).toEqual({
+          error: false,
+          output: "'function true'",
+        });
+        // The configured REPL timeout: a runaway input is cut off and the app serves on.
+        expect(await evaluate('while (true) {}')).toMatchObject({
+          error: true,
+          output: expect.stringMatching(/timed out after 1000ms/),
+        });
+      } finally {
+        client.close();
+      }
+      expect((await fetch(url)).status).toBe(200);
+    } finally {
+      expect(await app.stop()).toBe(0);
+    }
+  });
+
+  it('opens no devtools socket without the devtools section', async () => {
+    const { app, url } = await startApp(appDir('server:\n  io_engine: node\n'));
+    try {
+      expect((await fetch(url)).status).toBe(200);
+      expect(app.output()).not.toContain('devtools');
+    } finally {
+      expect(await app.stop()).toBe(0);
+    }
+  });
+
   it.each(['io_uring', 'node'])('serves on the %s engine named in zephyr.config.yaml', async (engine) => {
     const dir = appDir(`server:\n  io_engine: ${engine}\n`);
     const { app, url } = await startApp(dir);

@@ -43,7 +43,8 @@ export function appManifest(
     scripts: {
       build,
       start: 'zephyr start',
-      dev: hasDb ? `${build} && zephyr db migrate && zephyr start` : `${build} && zephyr start`,
+      // zephyr dev serves src/ as it is (tsx) and reloads it on each save.
+      dev: hasDb ? `${build} && zephyr db migrate && zephyr dev` : 'zephyr dev',
       test: 'vitest run',
       typecheck: 'tsc -p tsconfig.json',
       ...(hasDb

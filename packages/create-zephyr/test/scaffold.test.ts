@@ -69,7 +69,10 @@ describe('scaffold (files only)', () => {
       const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
       expect(manifest.name).toBe('my-app');
       expect(manifest.scripts).toMatchObject({
-        dev: expect.any(String),
+        dev:
+          template === 'minimal'
+            ? 'zephyr dev'
+            : expect.stringMatching(/&& zephyr db migrate && zephyr dev$/),
         start: 'zephyr start',
         test: 'vitest run',
       });

@@ -15,7 +15,7 @@ import { RequestMetrics } from './dashboard/request-metrics.js';
 import { InvalidArgumentError } from './devtools-errors.js';
 import { captureHeapSnapshot } from './heap/capture-heap-snapshot.js';
 import { captureCpuProfile, profileSeconds } from './profile/capture-cpu-profile.js';
-import { ReplEvaluator } from './repl/repl-evaluator.js';
+import { DEFAULT_REPL_TIMEOUT_MS, ReplEvaluator } from './repl/repl-evaluator.js';
 
 /** Options of {@link attachDevtools}. */
 export interface AttachDevtoolsOptions {
@@ -48,6 +48,11 @@ export interface AttachDevtoolsOptions {
   readonly dashboard?: false | { readonly token?: string };
   /** Where `NODE_ENV`, `XDG_RUNTIME_DIR` and `ZEPHYR_DEVTOOLS_TOKEN` are read (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * How long one REPL input may run synchronously before it is interrupted with an error
+   * (default {@link DEFAULT_REPL_TIMEOUT_MS}): a runaway loop must not stall the app.
+   */
+  readonly replTimeoutMs?: number;
 }
 
 /** Devtools attached to an app. */
@@ -91,6 +96,11 @@ export async function attachDevtools(options: AttachDevtoolsOptions): Promise<De
     throw new InvalidArgumentError(
       `the dashboard token must be a string of at least ${MIN_TOKEN_LENGTH} characters`,
     );
+  const replTimeoutMs = options.replTimeoutMs ?? DEFAULT_REPL_TIMEOUT_MS;
+  if (!Number.isInteger(replTimeoutMs) || replTimeoutMs <= 0)
+    throw new InvalidArgumentError(
+      `replTimeoutMs must be a positive integer of milliseconds, got ${String(options.replTimeoutMs)}`,
+    );
   const dashboardOn = options.dashboard !== false && (mode === 'development' || token !== undefined);
   const socketOn = options.socket ?? mode === 'development';
 
@@ -128,7 +138,7 @@ export async function attachDevtools(options: AttachDevtoolsOptions): Promise<De
     if (options.system !== undefined) scope.system = options.system;
     if (options.config !== undefined) scope.config = options.config;
     Object.assign(scope, options.scope);
-    const repl = new ReplEvaluator(scope);
+    const repl = new ReplEvaluator(scope, { timeoutMs: replTimeoutMs });
     server = await startControlServer(socketPathFor(root, process.pid, runtimeDir(env)), {
       hello: () => ({ pid: process.pid, root, node: process.version, scope: repl.names }),
       eval: (args) => {

@@ -45,12 +45,16 @@ export {
   startDevServer,
 } from './dev/dev-server.js';
 export {
+  DRAIN_MARGIN_MS,
   type GenerationApp,
-  HANDOVER_MAX_MS,
-  HANDOVER_QUIET_MS,
   type LoadedGeneration,
   serveGeneration,
 } from './dev/serve-generation.js';
+export {
+  type DevtoolsConfig,
+  devtoolsConfigSchema,
+  devtoolsOptionsFromConfig,
+} from './devtools-config-schema.js';
 export {
   ControlProtocolError,
   ControlSocketNotFoundError,
@@ -71,4 +75,4 @@ export {
 export { MAX_PROFILE_SECONDS } from './profile/capture-cpu-profile.js';
 export { type CpuProfile, type FunctionTime, topFunctionsBySelfTime } from './profile/cpu-profile-summary.js';
 export { type ReplClientOptions, startReplClient } from './repl/repl-client.js';
-export { type EvalResult, MAX_REPL_OUTPUT } from './repl/repl-evaluator.js';
+export { DEFAULT_REPL_TIMEOUT_MS, type EvalResult, MAX_REPL_OUTPUT } from './repl/repl-evaluator.js';

@@ -3,8 +3,10 @@
 import { statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { createApp } from '@zephyr/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  attachDevtools,
   ControlClient,
   type EvalResult,
   findControlSocket,
@@ -198,6 +200,27 @@ describe('eval', () => {
     const big = await evaluate('"x".repeat(100000).split("").map((c, i) => c + i).join(",")');
     expect('output' in big && big.output.length).toBeLessThan(MAX_REPL_OUTPUT + 200);
     expect('output' in big && big.output).toMatch(/more characters not shown|\.\.\. \d+ more characters/);
+  });
+
+  it('interrupts an input that never ends after replTimeoutMs, and the app serves on', async () => {
+    const started = performance.now();
+    expect(await evaluate('while (true) {}')).toMatchObject({
+      error: true,
+      output: expect.stringMatching(/^Uncaught Error: Script execution timed out after 2000ms/),
+    });
+    expect(performance.now() - started).toBeLessThan(30_000);
+    const res = await fetch(`http://127.0.0.1:${app.port}/`);
+    expect(res.status).toBe(200);
+    expect(await evaluate('config.answer')).toEqual({ error: false, output: '42' });
+  });
+
+  it('refuses a replTimeoutMs that is not a positive integer', async () => {
+    for (const replTimeoutMs of [0, -1, 1.5, Number.NaN]) {
+      await expect(attachDevtools({ app: createApp(), replTimeoutMs, socket: false })).rejects.toMatchObject({
+        code: 'ZEPHYR_ERR_INVALID_ARGUMENT',
+        message: expect.stringMatching(/replTimeoutMs/),
+      });
+    }
   });
 
   it('completes names in scope and properties', async () => {

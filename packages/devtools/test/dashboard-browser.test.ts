@@ -1,7 +1,8 @@
 // A real browser (Debian's chromium, driven by playwright-core, launched as the server's
 // WebSocket browser test does) against the dashboard of an app under load: each section shows
 // its content, and a screenshot is saved. Then the .cpuprofile and .heapsnapshot the app wrote are
-// parsed by Chromium and checked against what DevTools' loaders require of them.
+// loaded by the DevTools front-end Chromium bundles (its CPU profile model, the Memory panel's
+// heap snapshot loader and workers), and corrupt copies are shown to be refused.
 // scripts/test-all.sh installs chromium (apt-get install -y chromium).
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,16 +10,28 @@ import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture } from './support/capture.js';
+import {
+  freePort,
+  loadCpuProfileInDevTools,
+  loadHeapSnapshotInDevTools,
+  openFrontendOrigin,
+} from './support/devtools-frontend.js';
 import { type InspectedApp, startInspectedApp } from './support/inspected-app.js';
 import { generateLoad } from './support/load.js';
 
 const outputDir = join(tmpdir(), 'zephyr-devtools-browser-test');
 
 let browser: Browser;
+let debuggingPort: number;
 let app: InspectedApp;
 beforeAll(async () => {
   mkdirSync(outputDir, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  // The debugging port serves Chromium's bundled DevTools front-end (see support/devtools-frontend.ts).
+  debuggingPort = await freePort();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', `--remote-debugging-port=${debuggingPort}`],
+  });
   app = await startInspectedApp();
 }, 120_000);
 afterAll(async () => {
@@ -83,84 +96,53 @@ describe('the dashboard in Chromium', () => {
   });
 });
 
-describe('profiles in Chromium', () => {
-  it("parses the .cpuprofile as DevTools' CPU profile model requires", async () => {
-    const { text } = await capture(app.socket, 'cpu-profile', { seconds: 1 });
+describe("the .cpuprofile and .heapsnapshot in Chromium's DevTools front-end", () => {
+  it('loads the .cpuprofile into the CPU profile model, naming the hot function; a corrupt one is rejected', async () => {
+    const base = `http://127.0.0.1:${app.port}`;
+    // spinTheWheel is the app's named CPU burner (GET /burn).
+    const load = generateLoad(base, ['/burn?ms=5'], 4);
+    let text: string;
+    try {
+      ({ text } = await capture(app.socket, 'cpu-profile', { seconds: 2 }));
+    } finally {
+      await load.stop();
+    }
     writeFileSync(join(outputDir, 'app.cpuprofile'), text);
     const page = await browser.newPage();
     try {
-      const problems = await page.evaluate((source) => {
-        const p = JSON.parse(source);
-        const out: string[] = [];
-        if (!Array.isArray(p.nodes) || p.nodes.length === 0) out.push('nodes');
-        const ids = new Set(p.nodes.map((n: { id: number }) => n.id));
-        for (const n of p.nodes) {
-          const f = n.callFrame;
-          if (
-            typeof n.id !== 'number' ||
-            !f ||
-            typeof f.functionName !== 'string' ||
-            typeof f.url !== 'string'
-          )
-            out.push(`node ${n.id} callFrame`);
-          if (
-            typeof f.lineNumber !== 'number' ||
-            typeof f.columnNumber !== 'number' ||
-            typeof f.scriptId !== 'string'
-          )
-            out.push(`node ${n.id} position`);
-          for (const c of n.children ?? []) if (!ids.has(c)) out.push(`node ${n.id} child ${c}`);
-        }
-        if (p.nodes[0].callFrame.functionName !== '(root)') out.push('root');
-        if (!(p.endTime > p.startTime)) out.push('times');
-        if (p.samples.length !== p.timeDeltas.length || p.samples.length === 0) out.push('samples');
-        for (const s of p.samples) if (!ids.has(s)) out.push(`sample ${s}`);
-        return out;
-      }, text);
-      expect(problems).toEqual([]);
+      await openFrontendOrigin(page, debuggingPort);
+      const loaded = await loadCpuProfileInDevTools(page, text);
+      if (!loaded.ok) throw new Error(`DevTools refused the profile: ${loaded.error}`);
+      expect(loaded.samples).toBeGreaterThan(0);
+      expect(loaded.functions['(root)']).toBeDefined();
+      expect(loaded.functions.spinTheWheel).toBeGreaterThan(0);
+
+      // The same profile stripped of its samples and hit counts: no timing left to build from.
+      const profile = JSON.parse(text) as { nodes: Array<{ hitCount?: number }>; samples?: unknown };
+      const { samples: _samples, timeDeltas: _deltas, ...rest } = profile as Record<string, unknown>;
+      const stripped = { ...rest, nodes: profile.nodes.map(({ hitCount: _hits, ...node }) => node) };
+      const corrupt = await loadCpuProfileInDevTools(page, JSON.stringify(stripped));
+      expect(corrupt).toEqual({ ok: false, error: expect.stringMatching(/Neither hitCount nor samples/) });
     } finally {
       await page.close();
     }
-  });
+  }, 120_000);
 
-  it("parses the .heapsnapshot as DevTools' heap snapshot loader requires", async () => {
+  it("loads the .heapsnapshot with the Memory panel's loader, listing the leaking constructor; a truncated one is rejected", async () => {
+    const leak = await fetch(`http://127.0.0.1:${app.port}/leak?n=500`, { method: 'POST' });
+    expect(leak.status).toBe(200);
     const { text } = await capture(app.socket, 'heap-snapshot');
     writeFileSync(join(outputDir, 'app.heapsnapshot'), text);
     const page = await browser.newPage();
     try {
-      const problems = await page.evaluate((source) => {
-        const h = JSON.parse(source);
-        const out: string[] = [];
-        const meta = h.snapshot.meta;
-        for (const f of ['type', 'name', 'id', 'self_size', 'edge_count'])
-          if (!meta.node_fields.includes(f)) out.push(`node field ${f}`);
-        for (const f of ['type', 'name_or_index', 'to_node'])
-          if (!meta.edge_fields.includes(f)) out.push(`edge field ${f}`);
-        const nf = meta.node_fields.length;
-        const ef = meta.edge_fields.length;
-        if (h.nodes.length !== h.snapshot.node_count * nf) out.push('node_count');
-        if (h.edges.length !== h.snapshot.edge_count * ef) out.push('edge_count');
-        const ec = meta.node_fields.indexOf('edge_count');
-        const nameAt = meta.node_fields.indexOf('name');
-        let edges = 0;
-        for (let i = 0; i < h.nodes.length; i += nf) {
-          edges += h.nodes[i + ec];
-          if (h.nodes[i + nameAt] >= h.strings.length) out.push(`node ${i / nf} name`);
-        }
-        if (edges !== h.snapshot.edge_count) out.push('edge counts');
-        const to = meta.edge_fields.indexOf('to_node');
-        for (let i = 0; i < h.edges.length; i += ef) {
-          const t = h.edges[i + to];
-          if (t % nf !== 0 || t >= h.nodes.length) {
-            out.push(`edge ${i / ef} to_node`);
-            break;
-          }
-        }
-        if (meta.node_types[0][h.nodes[meta.node_fields.indexOf('type')]] !== 'synthetic')
-          out.push('root type');
-        return out;
-      }, text);
-      expect(problems).toEqual([]);
+      await openFrontendOrigin(page, debuggingPort);
+      const loaded = await loadHeapSnapshotInDevTools(page, text);
+      if (!loaded.ok) throw new Error(`DevTools refused the snapshot: ${loaded.error}`);
+      expect(loaded.constructors.LeakyRequestContext?.count).toBeGreaterThanOrEqual(500);
+      expect(loaded.constructors.Object?.count).toBeGreaterThan(0);
+
+      const truncated = await loadHeapSnapshotInDevTools(page, text.slice(0, Math.floor(text.length / 2)));
+      expect(truncated).toEqual({ ok: false, error: expect.stringMatching(/end of input/i) });
     } finally {
       await page.close();
     }

@@ -1,6 +1,8 @@
 // The dashboard's data on both engines, and its token in production.
+
+import { createApp } from '@zephyr/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DashboardSnapshot } from '../src/index.js';
+import { attachDevtools, type DashboardSnapshot } from '../src/index.js';
 import { type InspectedApp, startInspectedApp } from './support/inspected-app.js';
 
 const TOKEN = 'a-long-dashboard-token-for-tests';
@@ -86,6 +88,23 @@ describe('dashboard in production', () => {
       }
     } finally {
       await app.stop();
+    }
+  });
+});
+
+describe("dashboard routes and the app's OpenAPI document", () => {
+  it('are served but left out of /openapi.json', async () => {
+    const app = createApp();
+    app.get('/users', (ctx) => ctx.json([]));
+    const devtools = await attachDevtools({ app, mode: 'development', socket: false });
+    app.openapi({ info: { title: 'shop', version: '1.0.0' } });
+    try {
+      const doc = (await app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, unknown> };
+      expect(Object.keys(doc.paths)).toEqual(['/users']);
+      expect((await app.inject({ url: '/_zephyr' })).status).toBe(200);
+      expect((await app.inject({ url: '/_zephyr/api/stats' })).status).toBe(200);
+    } finally {
+      await devtools.close();
     }
   });
 });

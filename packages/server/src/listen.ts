@@ -101,6 +101,13 @@ export interface Server {
    * primary: the sum over the workers running now); `undefined` for a plaintext server.
    */
   tlsCounters(): Promise<TlsCounters | undefined>;
+  /**
+   * Stops accepting new connections while the open ones keep being served, idle keep-alive
+   * connections included; resolves once the listening socket is closed (see `@zephyr/uring`'s
+   * `EngineServer.stopAccepting`). `close` still drains and stops. In the primary of `workers`
+   * it rejects with `ZEPHYR_ERR_UNSUPPORTED_OPTION`: each worker owns its listener.
+   */
+  stopAccepting(): Promise<void>;
 }
 
 /** What `listen` needs from an app. */
@@ -127,6 +134,7 @@ export async function listenApp(app: Listenable, options: AppListenOptions = {})
       close: () => engine.close({ timeoutMs: resolved.shutdownTimeoutMs }),
       reloadTls: (tls) => engine.reloadTls(tls),
       tlsCounters: async () => engine.tlsCounters(),
+      stopAccepting: () => engine.stopAccepting(),
     };
   }
   if (cluster.isWorker && process.env[WORKER_ENV] === '1') return runWorker(app, resolved, startEngine);

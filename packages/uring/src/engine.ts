@@ -133,6 +133,17 @@ export interface EngineServer {
   readonly port: number;
   /** Why this engine was chosen, e.g. the probe's failure reason when falling back. */
   readonly engineReason: string;
+  /** Connections open now: HTTP/1.1 (idle keep-alive ones included), HTTP/2 and WebSocket. */
+  readonly connections: number;
+  /**
+   * Stops accepting new connections while the open ones keep being served, idle keep-alive
+   * connections included (nothing is closed under a client about to reuse one). Resolves once
+   * the listening socket is closed: from then on new connections go to whoever else listens on
+   * the port (another `reusePort` listener, or another node:cluster worker), or are refused.
+   * Idempotent; {@link EngineServer.close} still drains and closes what is open. `zephyr dev`
+   * hands its port over to a new generation of the app this way.
+   */
+  stopAccepting(): Promise<void>;
   /**
    * Stops accepting, lets in-flight requests finish (closing idle keep-alive connections at
    * once), and resolves when all connections are gone or `timeoutMs` (default 10 s) has passed,

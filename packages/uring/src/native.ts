@@ -31,6 +31,10 @@ export interface NativeUringServer {
   flush(len: number, externals?: Buffer[]): void;
   peerAddress(index: number, gen: number): string | null;
   shutdown(): void;
+  /** Stops accepting; open connections keep being served. */
+  stopAccepting(): void;
+  /** Whether the listening socket is still open. */
+  readonly listening: boolean;
   destroyAll(): void;
   isDrained(): boolean;
   dispose(): void;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
+import { Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { EngineLimits, EngineServer, RequestHandler } from './engine.js';
 import { engineProblemResponse, sendEngineProblem } from './engine-problem.js';
@@ -308,6 +308,21 @@ class NodeEngineServer implements EngineServer {
 
   tlsCounters(): TlsCounters | undefined {
     return this.tls?.snapshot();
+  }
+
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  stopAccepting(): Promise<void> {
+    if (!this.closing && this.server.listening) {
+      // node:net's close, not node:http's: that one also closes the idle keep-alive
+      // connections (a client reusing one at that moment sees it closed) and stops the header
+      // and request deadline checks of the others. In a node:cluster worker it tells the primary
+      // to hand this worker no more connections; one already on its way is handed to another.
+      NetServer.prototype.close.call(this.server);
+    }
+    return Promise.resolve();
   }
 
   close(options: { timeoutMs?: number } = {}): Promise<void> {

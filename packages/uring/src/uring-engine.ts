@@ -77,6 +77,7 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
   /** Exchanges made in the current batch, whose header fields are still in `events`. */
   private readonly fresh: UringExchange[] = [];
   private closing: Promise<void> | undefined;
+  private accepting: Promise<void> | undefined;
   private readonly flushBound = (): void => this.flushCommands();
   private readonly reloader: TlsReloader | undefined;
   private readonly wsHub: UringWebSocketHub | undefined;
@@ -420,6 +421,21 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
   }
 
   // ===== lifecycle =============================================================================
+
+  get connections(): number {
+    return this.native.connections;
+  }
+
+  stopAccepting(): Promise<void> {
+    this.accepting ??= (async () => {
+      if (this.closing) return;
+      this.native.stopAccepting();
+      // The listener closes when the cancelled accept's last completion is reaped, on one of
+      // the next turns of the loop (see server_accept.rs).
+      while (this.native.listening) await new Promise((resolve) => setTimeout(resolve, 2));
+    })();
+    return this.accepting;
+  }
 
   close(options?: { timeoutMs?: number }): Promise<void> {
     if (this.closing) return this.closing;

@@ -1,5 +1,6 @@
 import { type ConfigOf, type LoadConfigOptions, loadConfig as loadSections } from '@zephyr/config';
 import { dbConfigSchema } from '@zephyr/db';
+import { devtoolsConfigSchema } from '@zephyr/devtools';
 import { runtimeConfigSchema } from '@zephyr/runtime';
 import { performanceConfigSchema, serverConfigSchema } from '@zephyr/server';
 import { tracingConfigSchema } from '@zephyr/tracer';
@@ -11,6 +12,7 @@ export const zephyrConfigSections = {
   runtime: runtimeConfigSchema,
   database: dbConfigSchema,
   tracing: tracingConfigSchema,
+  devtools: devtoolsConfigSchema,
 };
 
 /** The whole validated configuration, typed from the packages' schemas. */

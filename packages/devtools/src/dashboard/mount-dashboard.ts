@@ -29,12 +29,14 @@ export function mountDashboard(app: App, inputs: DashboardInputs, token: string 
     if (token !== undefined && !sameToken(tokenOf(ctx), token)) throw new DashboardUnauthorizedError();
   };
   const apiPath = `${DASHBOARD_PATH}/api/stats`;
-  app.get(DASHBOARD_PATH, (ctx) => {
+  // The app's own API description (app.openapi()) is no place for its developer tools.
+  const hidden = { docs: { hidden: true } } as const;
+  app.get(DASHBOARD_PATH, hidden, (ctx) => {
     check(ctx);
     ctx.res.headers['cache-control'] = 'no-store';
     return ctx.html(dashboardPage(apiPath));
   });
-  app.get(apiPath, async (ctx) => {
+  app.get(apiPath, hidden, async (ctx) => {
     check(ctx);
     ctx.res.headers['cache-control'] = 'no-store';
     return ctx.json(await dashboardSnapshot(inputs));

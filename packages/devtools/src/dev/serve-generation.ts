@@ -1,4 +1,5 @@
 import {
+  defaultLimits,
   type EngineServer,
   type ListenOptions,
   listen,
@@ -18,15 +19,13 @@ import {
 } from './generation-messages.js';
 
 /**
- * How long the old generation must go without a new request before it stops accepting and closes
- * its idle connections. Until then it answers every request with `Connection: close`, so clients
- * move their connections to the new generation (the kernel or the cluster primary spreads new
- * connections over both). A whole second, because a client process that stalls (a busy machine)
- * looks idle: its connection closed then would fail the request it is about to send.
+ * How long past the keep-alive timeout a draining generation waits for its connections to go
+ * before closing what is left (in-flight requests get `shutdownTimeoutMs` more): a timer tick of
+ * the engine, and a busy machine's delay.
  */
-export const HANDOVER_QUIET_MS = 1_000;
-/** The longest handover: past it the old generation stops accepting even under steady traffic. */
-export const HANDOVER_MAX_MS = 5_000;
+export const DRAIN_MARGIN_MS = 1_000;
+/** How often a draining generation looks at its connection count. */
+const DRAIN_CHECK_MS = 20;
 
 /** What a generation serves: an app's request handler (`@zephyr/server`'s `App` is one). */
 export interface GenerationApp {
@@ -49,27 +48,15 @@ export interface LoadedGeneration {
   close?(): Promise<void> | void;
 }
 
-/** A check of the handover is trusted only when the process ran on time before it. */
-const HANDOVER_CHECK_MS = 20;
-const STALL_MS = 100;
-
 /**
- * Resolves once no request has arrived for {@link HANDOVER_QUIET_MS} (or after
- * {@link HANDOVER_MAX_MS}). Each check runs after an I/O turn, and one that follows a stall of
- * the process (a busy machine) does not count: requests may then be waiting, unread, in the
- * kernel, and closing their connections as idle would fail them.
+ * Resolves once `engine` has no connection left, or after `limitMs`. A draining generation's
+ * connections only go: each closes after its next response (sent with `Connection: close`) or,
+ * idle, at the engine's keep-alive timeout.
  */
-async function handedOver(lastRequestAt: () => number): Promise<void> {
+async function connectionsGone(engine: EngineServer, limitMs: number): Promise<void> {
   const started = performance.now();
-  let previous = started;
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, HANDOVER_CHECK_MS));
-    await new Promise((resolve) => setImmediate(resolve));
-    const now = performance.now();
-    const stalled = now - previous > STALL_MS;
-    previous = now;
-    if (now - started >= HANDOVER_MAX_MS) return;
-    if (!stalled && now - lastRequestAt() >= HANDOVER_QUIET_MS) return;
+  while (engine.connections > 0 && performance.now() - started < limitMs) {
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_CHECK_MS));
   }
 }
 
@@ -86,8 +73,9 @@ function send(message: ReadyMessage | FailedMessage): Promise<void> {
  * port beside the generation still serving (SO_REUSEPORT on io_uring, the cluster primary's
  * socket on the node engine), and reports ready. A load or listen failure is reported with a
  * code frame and the process exits 1, leaving the old generation serving. On the supervisor's
- * drain (or SIGINT/SIGTERM) it hands over (see {@link HANDOVER_QUIET_MS}), stops accepting,
- * drains in-flight requests, runs the app's `close` and exits 0.
+ * drain (or SIGINT/SIGTERM) it stops accepting, answers each request on its open connections
+ * with `Connection: close` until they are gone (idle ones time out; see {@link DRAIN_MARGIN_MS}),
+ * closes what is left once in-flight requests finish, runs the app's `close` and exits 0.
  */
 export async function serveGeneration(load: () => Promise<LoadedGeneration>): Promise<void> {
   const root = process.env[DEV_ROOT_ENV] ?? process.cwd();
@@ -96,7 +84,6 @@ export async function serveGeneration(load: () => Promise<LoadedGeneration>): Pr
   let loaded: LoadedGeneration;
   let engine: EngineServer;
   let draining = false;
-  let lastRequestAt = 0;
   try {
     // Registered here, in the generation only: the supervisor never loads the app's code.
     const { register } = await import('tsx/esm/api');
@@ -104,7 +91,6 @@ export async function serveGeneration(load: () => Promise<LoadedGeneration>): Pr
     loaded = await load();
     const { app } = loaded;
     const handler: RequestHandler = (req, res) => {
-      lastRequestAt = performance.now();
       if (draining) res.setHeader('connection', 'close');
       return app.handle(req, res);
     };
@@ -126,11 +112,19 @@ export async function serveGeneration(load: () => Promise<LoadedGeneration>): Pr
   }
 
   let drained: Promise<void> | undefined;
-  const drain = (): Promise<void> => {
+  /** `handover`: a newer generation serves the port; without one (Ctrl-C) there is no one to hand over to. */
+  const drain = (handover: boolean): Promise<void> => {
     drained ??= (async () => {
-      draining = true;
-      await handedOver(() => lastRequestAt);
       try {
+        // New connections go to the new generation from here on (the port's other SO_REUSEPORT
+        // socket, or the cluster primary's other worker); open ones keep being served.
+        await engine.stopAccepting();
+        // Each connection's next response is its last: its client reconnects, to the new
+        // generation. Idle connections are not closed under a client that may be reusing one
+        // this very moment; they get that last response, or time out as idle.
+        draining = true;
+        const keepAliveMs = loaded.listen?.limits?.keepAliveTimeoutMs ?? defaultLimits.keepAliveTimeoutMs;
+        if (handover) await connectionsGone(engine, keepAliveMs + DRAIN_MARGIN_MS);
         await engine.close({ timeoutMs: loaded.shutdownTimeoutMs ?? 10_000 });
         await loaded.close?.();
       } catch (err) {
@@ -141,10 +135,10 @@ export async function serveGeneration(load: () => Promise<LoadedGeneration>): Pr
     return drained;
   };
   process.on('message', (message: unknown) => {
-    if (isDrainMessage(message)) void drain();
+    if (isDrainMessage(message)) void drain(true);
   });
   // Ctrl-C reaches the whole process group: a generation drains rather than dying mid-request.
-  process.on('SIGINT', () => void drain());
-  process.on('SIGTERM', () => void drain());
+  process.on('SIGINT', () => void drain(false));
+  process.on('SIGTERM', () => void drain(false));
   await send({ type: 'zephyr-dev:ready', engine: engine.engine, engineReason: engine.engineReason });
 }

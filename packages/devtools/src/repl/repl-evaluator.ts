@@ -1,6 +1,13 @@
 import { inspect } from 'node:util';
 import * as vm from 'node:vm';
 
+/**
+ * How long the synchronous part of one REPL input may run (default 10 s) before V8 interrupts
+ * it: a `while (true) {}` typed into the REPL runs on the app's own thread and would otherwise
+ * stall every request the app serves.
+ */
+export const DEFAULT_REPL_TIMEOUT_MS = 10_000;
+
 /** Longest output of one evaluation sent to the REPL (16 KiB); the rest is cut with a note. */
 export const MAX_REPL_OUTPUT = 16 * 1024;
 
@@ -27,8 +34,11 @@ function truncate(text: string): string {
 export class ReplEvaluator {
   readonly #context: vm.Context;
   readonly #names: string[];
+  readonly #timeoutMs: number;
 
-  constructor(scope: Readonly<Record<string, unknown>>) {
+  /** `timeoutMs` bounds the synchronous run of each input (see {@link DEFAULT_REPL_TIMEOUT_MS}). */
+  constructor(scope: Readonly<Record<string, unknown>>, options: { timeoutMs?: number } = {}) {
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_REPL_TIMEOUT_MS;
     this.#names = Object.keys(scope);
     this.#context = vm.createContext({ ...scope, console });
   }
@@ -53,7 +63,14 @@ export class ReplEvaluator {
       wrapped = true;
     }
     try {
-      let value: unknown = script.runInContext(this.#context, { displayErrors: false });
+      // The timeout covers the synchronous run only: the part of an `await`ing input after its
+      // first await runs as the app's own async code does. (A microtask mode of `afterEvaluate`
+      // would cover it, but then promises settled by the app, a database query's, would wait
+      // for the next input to run their callbacks.)
+      let value: unknown = script.runInContext(this.#context, {
+        displayErrors: false,
+        timeout: this.#timeoutMs,
+      });
       if (wrapped) value = await value;
       this.#context._ = value;
       return { output: this.#format(value, options), error: false };

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
 import { checkHttp3, type EngineName, reportEngineFallback, selectEngine } from '@zephyr/uring';
+import { UnsupportedOptionError } from '../errors.js';
 import type { ResolvedListenOptions, Server } from '../listen.js';
 import type { Logger } from '../logger.js';
 import { isPublishMessage } from '../websocket/worker-relay.js';
@@ -152,6 +153,12 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
     close,
     reloadTls: (next) => tls.reload(next),
     tlsCounters: () => tls.counters(),
+    stopAccepting: () =>
+      Promise.reject(
+        new UnsupportedOptionError(
+          'stopAccepting: the primary of workers listens on nothing; each worker owns its listener',
+        ),
+      ),
   };
 }
 

@@ -57,6 +57,7 @@ export async function runWorker(
     close: drain,
     reloadTls: (tls) => engine.reloadTls(tls),
     tlsCounters: async () => engine.tlsCounters(),
+    stopAccepting: () => engine.stopAccepting(),
   };
 }
 
