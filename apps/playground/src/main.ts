@@ -66,7 +66,7 @@ const devtools = await attachDevtools({
 });
 const server = await app.listen(settings.listen);
 console.log(
-  `Zephyr playground listening on http://${server.host}:${server.port}/ (engine: ${server.engine})`,
+  `Zephyr playground listening on ${settings.listen.tls === undefined ? 'http' : 'https'}://${server.host}:${server.port}/ (engine: ${server.engine})`,
 );
 
 async function shutdown(): Promise<void> {

@@ -7,29 +7,12 @@ mod tls_support;
 
 use std::io::Write;
 
-use tls_support::{client, client_config, pki};
-use zephyr_uring::conn::{Conn, ConnId, ConnLimits, EventSink, Payload, RequestEvent};
-use zephyr_uring::http1::HeadLimits;
+use tls_support::{client, client_config, pki, take_send, LIMITS};
+use zephyr_uring::conn::{Conn, ConnId, EventSink, Payload, RequestEvent};
 use zephyr_uring::protocol::commands::{Fields, ResponseStart, WriteFlags};
-use zephyr_uring::send::SendPlan;
 use zephyr_uring::session::Session;
 use zephyr_uring::tls::{TlsAcceptor, TlsSettings};
 use zephyr_uring::tls_stage::TlsStage;
-
-const LIMITS: ConnLimits = ConnLimits {
-    head: HeadLimits {
-        max_head_bytes: 16384,
-        max_headers: 100,
-        max_url_len: 8192,
-    },
-    max_body_bytes: 1 << 20,
-    header_timeout_ms: 10_000,
-    keep_alive_timeout_ms: 10_000,
-    request_timeout_ms: 10_000,
-    max_pipelined: 16,
-    max_unsent_bytes: 1 << 20,
-    write_timeout_ms: 10_000,
-};
 
 #[derive(Default)]
 struct Requests(Vec<u32>);
@@ -47,20 +30,6 @@ impl EventSink for Requests {
     fn aborted(&mut self, _: ConnId) {}
     fn drained(&mut self, _: ConnId, _: u32) {}
     fn file_sent(&mut self, _: ConnId, _: u32, _: i32) {}
-}
-
-/// Takes the stage's next send, as the ring would, and reports it sent.
-fn take_send(stage: &mut TlsStage, conn: &mut Conn) -> Vec<u8> {
-    let Some(plan) = stage.next_send(conn) else {
-        return Vec::new();
-    };
-    let SendPlan::One(ptr, len) = plan else {
-        panic!("the TLS stage sends one buffer");
-    };
-    // SAFETY: the plan points into the stage's buffer, untouched until `sent`.
-    let bytes = unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec();
-    stage.sent(len);
-    bytes
 }
 
 /// The content types of the TLS records in `wire` (0x17: application data).

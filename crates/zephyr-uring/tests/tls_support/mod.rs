@@ -12,7 +12,11 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{
     ClientConfig, ClientConnection, RootCertStore, SupportedCipherSuite, SupportedProtocolVersion,
 };
+use zephyr_uring::conn::{Conn, ConnLimits};
+use zephyr_uring::http1::HeadLimits;
+use zephyr_uring::send::SendPlan;
 use zephyr_uring::tls::{CertSource, TlsCounters, TlsEvent, TlsTransport};
+use zephyr_uring::tls_stage::TlsStage;
 
 /// The test PKI: one CA and leaves signed by it.
 pub struct Pki {
@@ -322,4 +326,34 @@ impl Pair {
             _ => None,
         })
     }
+}
+
+/// Connection limits roomy enough that no in-memory TLS test trips one.
+pub const LIMITS: ConnLimits = ConnLimits {
+    head: HeadLimits {
+        max_head_bytes: 16384,
+        max_headers: 100,
+        max_url_len: 8192,
+    },
+    max_body_bytes: 1 << 20,
+    header_timeout_ms: 10_000,
+    keep_alive_timeout_ms: 10_000,
+    request_timeout_ms: 10_000,
+    max_pipelined: 16,
+    max_unsent_bytes: 1 << 20,
+    write_timeout_ms: 10_000,
+};
+
+/// Takes the stage's next send, as the ring would, and reports it sent.
+pub fn take_send(stage: &mut TlsStage, conn: &mut Conn) -> Vec<u8> {
+    let Some(plan) = stage.next_send(conn) else {
+        return Vec::new();
+    };
+    let SendPlan::One(ptr, len) = plan else {
+        panic!("the TLS stage sends one buffer");
+    };
+    // SAFETY: the plan points into the stage's buffer, untouched until `sent`.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec();
+    stage.sent(len);
+    bytes
 }
