@@ -987,27 +987,7 @@ mod tests {
 
     /// Everything the session has queued for the socket, as the kernel would send it.
     fn sent(conn: &mut Conn) -> String {
-        let mut all = Vec::new();
-        while let Some(plan) = conn.output().next_send() {
-            // SAFETY: the plan points into the queue, untouched until `sent` below.
-            let bytes = unsafe {
-                match plan {
-                    crate::send::SendPlan::One(p, n) => std::slice::from_raw_parts(p, n).to_vec(),
-                    crate::send::SendPlan::Many(msg, _) => {
-                        let msg = &*msg;
-                        let iov = std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen);
-                        iov.iter()
-                            .flat_map(|v| {
-                                std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len)
-                                    .to_vec()
-                            })
-                            .collect()
-                    }
-                }
-            };
-            conn.output().sent(bytes.len());
-            all.extend_from_slice(&bytes);
-        }
+        let all = conn.output().drain();
         String::from_utf8_lossy(&all).into_owned()
     }
 

@@ -136,27 +136,7 @@ impl Client {
 
     /// Everything queued for the socket, as the kernel would take it.
     fn read(&mut self) -> Sent {
-        let mut all = Vec::new();
-        while let Some(plan) = self.conn.output().next_send() {
-            // SAFETY: the plan points into the queue, untouched until `sent` below.
-            let bytes = unsafe {
-                match plan {
-                    crate::send::SendPlan::One(p, n) => std::slice::from_raw_parts(p, n).to_vec(),
-                    crate::send::SendPlan::Many(msg, _) => {
-                        let msg = &*msg;
-                        let iov = std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen);
-                        iov.iter()
-                            .flat_map(|v| {
-                                std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len)
-                                    .to_vec()
-                            })
-                            .collect()
-                    }
-                }
-            };
-            self.conn.output().sent(bytes.len());
-            all.extend_from_slice(&bytes);
-        }
+        let all = self.conn.output().drain();
         let mut frames = Vec::new();
         let mut at = 0;
         while at < all.len() {

@@ -421,6 +421,33 @@ impl ResponseQueue {
         Some(SendPlan::Many(&*self.msg, total))
     }
 
+    /// Everything queued, as the kernel would take it: each send taken and reported complete.
+    #[cfg(test)]
+    pub(crate) fn drain(&mut self) -> Vec<u8> {
+        let mut all = Vec::new();
+        while let Some(plan) = self.next_send() {
+            // SAFETY: the plan points into the queue, untouched until `sent` below.
+            let bytes = unsafe {
+                match plan {
+                    SendPlan::One(p, n) => std::slice::from_raw_parts(p, n).to_vec(),
+                    SendPlan::Many(msg, _) => {
+                        let msg = &*msg;
+                        let iov = std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen);
+                        iov.iter()
+                            .flat_map(|v| {
+                                std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len)
+                                    .to_vec()
+                            })
+                            .collect()
+                    }
+                }
+            };
+            self.sent(bytes.len());
+            all.extend_from_slice(&bytes);
+        }
+        all
+    }
+
     /// Records a completed send of `n` bytes.
     pub fn sent(&mut self, mut n: usize) {
         self.send_in_flight = false;

@@ -1190,11 +1190,7 @@ impl Server {
         if self.listener.is_some() {
             if self.accept_armed {
                 // The listener closes when the cancelled accept reports its last completion.
-                self.push(
-                    opcode::AsyncCancel::new(token(ACCEPT, NO_CONN))
-                        .build()
-                        .user_data(token(CANCEL, NO_CONN)),
-                );
+                self.cancel_accept();
             } else {
                 self.listener = None;
             }

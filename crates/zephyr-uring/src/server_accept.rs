@@ -8,6 +8,15 @@ use io_uring::opcode;
 use super::{token, Server, ACCEPT, CANCEL, NO_CONN};
 
 impl Server {
+    /// Cancels the multishot accept; its last completion then says the listener can close.
+    pub(super) fn cancel_accept(&mut self) {
+        self.push(
+            opcode::AsyncCancel::new(token(ACCEPT, NO_CONN))
+                .build()
+                .user_data(token(CANCEL, NO_CONN)),
+        );
+    }
+
     /// Stops accepting new connections; the open ones keep being served, keep-alive included,
     /// until they close or [`Server::shutdown`] closes them. The multishot accept is cancelled
     /// and, once its last completion is in, the listener is closed (see [`Server::is_listening`]).
@@ -18,11 +27,7 @@ impl Server {
         }
         self.accept_stopped = true;
         if self.accept_armed {
-            self.push(
-                opcode::AsyncCancel::new(token(ACCEPT, NO_CONN))
-                    .build()
-                    .user_data(token(CANCEL, NO_CONN)),
-            );
+            self.cancel_accept();
         } else {
             self.close_listener();
         }

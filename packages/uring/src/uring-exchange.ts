@@ -333,14 +333,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
         }
       }
     }
-    const fields = this.fields;
-    for (let i = 0; i < fields.length; i += 2) {
-      if (fields[i] === lower) {
-        fields[i + 1] = value;
-        return this;
-      }
-    }
-    fields.push(lower, value);
+    setField(this.fields, lower, value);
     return this;
   }
 
@@ -486,14 +479,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
     }
     const lower = name.toLowerCase();
     if (this.trailerFields === undefined) this.trailerFields = [];
-    const fields = this.trailerFields;
-    for (let i = 0; i < fields.length; i += 2) {
-      if (fields[i] === lower) {
-        fields[i + 1] = value;
-        return this;
-      }
-    }
-    fields.push(lower, value);
+    setField(this.trailerFields, lower, value);
     return this;
   }
 
@@ -574,4 +560,15 @@ function aborted(): RequestError {
 function closeQuietly(fd: number): void {
   // Nothing useful can be done about a failed close of a file we only read.
   close(fd, () => {});
+}
+
+/** Sets `lower` (a lower-cased name) in a flat name/value list, replacing an earlier value. */
+function setField(fields: ResponseFields, lower: string, value: ResponseFields[number]): void {
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] === lower) {
+      fields[i + 1] = value;
+      return;
+    }
+  }
+  fields.push(lower, value);
 }

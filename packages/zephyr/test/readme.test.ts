@@ -35,7 +35,7 @@ function useExampleDir(packageDir: string): { readonly dir: string } {
 /** The examples each README has; a new one fails here until a test below runs it. */
 const EXPECTED: Record<string, string[]> = {
   // websocket.mjs runs in packages/server/test/readme-websocket.test.ts, http2.mjs in
-  // packages/server/test/readme-http2.test.ts.
+  // packages/server/test/readme-http2.test.ts, https.mjs in packages/server/test/readme-tls.test.ts.
   server: [
     'app.mjs',
     'inject.mjs',
@@ -45,6 +45,7 @@ const EXPECTED: Record<string, string[]> = {
     'actor-route.mjs',
     'websocket.mjs',
     'http2.mjs',
+    'https.mjs',
   ],
   config: ['cache-config.ts'],
   zephyr: ['show-config.ts'],
