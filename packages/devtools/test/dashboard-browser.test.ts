@@ -100,22 +100,35 @@ describe("the .cpuprofile and .heapsnapshot in Chromium's DevTools front-end", (
   it('loads the .cpuprofile into the CPU profile model, naming the hot function; a corrupt one is rejected', async () => {
     const base = `http://127.0.0.1:${app.port}`;
     // spinTheWheel is the app's named CPU burner (GET /burn).
-    const load = generateLoad(base, ['/burn?ms=5'], 4);
-    let text: string;
-    try {
-      ({ text } = await capture(app.socket, 'cpu-profile', { seconds: 2 }));
-    } finally {
-      await load.stop();
-    }
-    writeFileSync(join(outputDir, 'app.cpuprofile'), text);
+    expect((await fetch(`${base}/burn?ms=5`)).status).toBe(200);
+    const profileUnderLoad = async (): Promise<string> => {
+      const load = generateLoad(base, ['/burn?ms=5'], 4);
+      try {
+        return (await capture(app.socket, 'cpu-profile', { seconds: 2 })).text;
+      } finally {
+        const { ok, failed } = await load.stop();
+        expect(ok).toBeGreaterThan(0);
+        expect(failed).toBe(0);
+      }
+    };
     const page = await browser.newPage();
     try {
       await openFrontendOrigin(page, debuggingPort);
-      const loaded = await loadCpuProfileInDevTools(page, text);
-      if (!loaded.ok) throw new Error(`DevTools refused the profile: ${loaded.error}`);
+      // A sampling profiler can miss a function in one short window (it failed once in CI with
+      // the burner absent from the tree): up to three profiles, each loaded by DevTools itself.
+      let text = '';
+      let loaded: Awaited<ReturnType<typeof loadCpuProfileInDevTools>> | undefined;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        text = await profileUnderLoad();
+        loaded = await loadCpuProfileInDevTools(page, text);
+        if (!loaded.ok) throw new Error(`DevTools refused the profile: ${loaded.error}`);
+        if ((loaded.functions.spinTheWheel ?? 0) > 0) break;
+      }
+      writeFileSync(join(outputDir, 'app.cpuprofile'), text);
+      if (loaded === undefined || !loaded.ok) throw new Error('no profile was loaded');
       expect(loaded.samples).toBeGreaterThan(0);
       expect(loaded.functions['(root)']).toBeDefined();
-      expect(loaded.functions.spinTheWheel).toBeGreaterThan(0);
+      expect(loaded.functions.spinTheWheel, JSON.stringify(loaded.functions)).toBeGreaterThan(0);
 
       // The same profile stripped of its samples and hit counts: no timing left to build from.
       const profile = JSON.parse(text) as { nodes: Array<{ hitCount?: number }>; samples?: unknown };
