@@ -426,22 +426,7 @@ impl ResponseQueue {
     pub(crate) fn drain(&mut self) -> Vec<u8> {
         let mut all = Vec::new();
         while let Some(plan) = self.next_send() {
-            // SAFETY: the plan points into the queue, untouched until `sent` below.
-            let bytes = unsafe {
-                match plan {
-                    SendPlan::One(p, n) => std::slice::from_raw_parts(p, n).to_vec(),
-                    SendPlan::Many(msg, _) => {
-                        let msg = &*msg;
-                        let iov = std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen);
-                        iov.iter()
-                            .flat_map(|v| {
-                                std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len)
-                                    .to_vec()
-                            })
-                            .collect()
-                    }
-                }
-            };
+            let bytes = plan_bytes(plan);
             self.sent(bytes.len());
             all.extend_from_slice(&bytes);
         }
@@ -513,38 +498,29 @@ impl ResponseQueue {
     }
 }
 
+/// The bytes a plan points at, as the kernel would read them.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The bytes a plan points at, as the kernel would read them.
-    fn plan_bytes(plan: SendPlan) -> Vec<u8> {
-        // SAFETY: the plan points into the queue, which is alive and untouched until `sent`.
-        unsafe {
-            match plan {
-                SendPlan::One(p, n) => std::slice::from_raw_parts(p, n).to_vec(),
-                SendPlan::Many(msg, _) => {
-                    let msg = &*msg;
-                    let iov = std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen);
-                    iov.iter()
-                        .flat_map(|v| {
-                            std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len).to_vec()
-                        })
-                        .collect()
-                }
+pub(crate) fn plan_bytes(plan: SendPlan) -> Vec<u8> {
+    // SAFETY: the plan points into the queue, which is alive and untouched until `sent`.
+    unsafe {
+        match plan {
+            SendPlan::One(p, n) => std::slice::from_raw_parts(p, n).to_vec(),
+            SendPlan::Many(msg, _) => {
+                let msg = &*msg;
+                let iov = std::slice::from_raw_parts(msg.msg_iov, msg.msg_iovlen);
+                iov.iter()
+                    .flat_map(|v| {
+                        std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len).to_vec()
+                    })
+                    .collect()
             }
         }
     }
+}
 
-    fn drain(q: &mut ResponseQueue) -> Vec<u8> {
-        let mut all = Vec::new();
-        while let Some(plan) = q.next_send() {
-            let bytes = plan_bytes(plan);
-            all.extend_from_slice(&bytes);
-            q.sent(bytes.len());
-        }
-        all
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn responses_leave_in_request_order_when_handlers_finish_out_of_order() {
@@ -553,13 +529,13 @@ mod tests {
         q.write(c, b"C", true, false);
         q.write(b, b"B1", false, false);
         assert!(
-            drain(&mut q).is_empty(),
+            q.drain().is_empty(),
             "nothing may pass the unfinished first response"
         );
         q.write(a, b"A", true, false);
-        assert_eq!(drain(&mut q), b"AB1");
+        assert_eq!(q.drain(), b"AB1");
         q.write(b, b"B2", true, false);
-        assert_eq!(drain(&mut q), b"B2C");
+        assert_eq!(q.drain(), b"B2C");
         assert!(q.idle());
     }
 
@@ -590,7 +566,7 @@ mod tests {
             "the in-flight chunk must not grow or move"
         );
         q.sent(before.len());
-        assert_eq!(drain(&mut q), b"second");
+        assert_eq!(q.drain(), b"second");
     }
 
     #[test]
@@ -599,7 +575,7 @@ mod tests {
         let (a, b) = (q.open(), q.open());
         q.write(b, b"B", true, false);
         q.write(a, b"A", true, true);
-        assert_eq!(drain(&mut q), b"A");
+        assert_eq!(q.drain(), b"A");
         assert!(q.closing());
         assert_eq!(q.write(b, b"late", true, false), WriteOutcome::UnknownSeq);
     }
@@ -625,7 +601,7 @@ mod tests {
             q.file_ready().is_none(),
             "A and B's head must be sent first"
         );
-        assert_eq!(drain(&mut q), b"AHEAD-B");
+        assert_eq!(q.drain(), b"AHEAD-B");
         assert_eq!(q.file_ready().map(|f| f.fd), Some(99));
         q.file_done();
         assert!(q.idle());
