@@ -1,5 +1,6 @@
 // The Zephyr actor kind of the heavy route, loaded by the actor threads.
-import { defineActor } from '@zephyr/runtime';
+// The thread-side entry: the package's main one would load zod, pools and limiters into the thread.
+import { defineActor } from '@zephyr/runtime/actor';
 import { ROUNDS, work } from './work.mjs';
 
 export const hasher = defineActor()({

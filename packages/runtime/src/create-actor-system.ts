@@ -1,5 +1,6 @@
-import { ActorSystem, type ActorSystemOptions, parseRuntimeConfig } from './actor/actor-system.js';
+import { ActorSystem, type ActorSystemOptions } from './actor/actor-system.js';
 import { loadKinds, moduleUrl } from './actor/kind-registry.js';
+import { parseRuntimeConfig } from './config/runtime-config-schema.js';
 import { threadResourceLimits } from './threads/thread-options.js';
 import { ThreadPool, threadCount } from './threads/thread-pool.js';
 

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyLimiter, limiterMiddleware } from '../src/index.js';
+import { ConcurrencyLimiter, createActorPool, createActorSystem, limiterMiddleware } from '../src/index.js';
 import { NatsServer } from './nats-servers.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -69,6 +70,31 @@ describe('README', () => {
         /maxYoungGenerationSizeMb must be an integer in 3\.\.1024/,
       );
     } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('runs the module of actor kinds from @zephyr/runtime/actor on an actor thread', async () => {
+    const code = example('### Modules of actor kinds');
+    expect(code).toContain("from '@zephyr/runtime/actor'");
+    // Beside the fixtures: the worker thread imports it by URL, with the import pointed at dist.
+    const file = new URL('./fixtures/.readme-hasher.mjs', import.meta.url);
+    writeFileSync(
+      file,
+      code.replace(
+        "from '@zephyr/runtime/actor'",
+        `from ${JSON.stringify(new URL('../dist/actor-module.js', import.meta.url).href)}`,
+      ),
+    );
+    const system = await createActorSystem({ config: { actor_threads: 1 }, modules: [file] });
+    try {
+      const { hasher } = (await import(file.href)) as { hasher: Parameters<typeof createActorPool>[1] };
+      const pool = createActorPool(system, hasher);
+      await expect(pool.ask({ type: 'hash', text: 'abc' })).resolves.toBe(
+        createHash('sha256').update('abc').digest('hex'),
+      );
+    } finally {
+      await system.shutdown();
       rmSync(file, { force: true });
     }
   });

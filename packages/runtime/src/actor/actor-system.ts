@@ -1,10 +1,7 @@
 import type { ClusterOptions, ClusterStats } from '../cluster/cluster-link.js';
 import type { TopicRelay } from '../cluster/topic-relay.js';
-import {
-  type RuntimeConfig,
-  type RuntimeConfigInput,
-  runtimeConfigSchema,
-} from '../config/runtime-config-schema.js';
+// Types only: the schema (zod) stays out of the actor threads, which import this file.
+import type { RuntimeConfig, RuntimeConfigInput } from '../config/runtime-config-schema.js';
 import {
   ActorNameTakenError,
   InvalidArgumentError,
@@ -419,9 +416,4 @@ export class ActorSystem implements CellHost {
     if (this.placements.thread !== undefined) return 'thread';
     return 'local';
   }
-}
-
-/** Validates the runtime config (throws the zod error, with paths, on bad input). */
-export function parseRuntimeConfig(input: RuntimeConfigInput | undefined): RuntimeConfig {
-  return runtimeConfigSchema.parse(input ?? {});
 }

@@ -26,3 +26,8 @@ export const runtimeConfigSchema = z.strictObject({
 export type RuntimeConfigInput = z.input<typeof runtimeConfigSchema>;
 /** The `runtime:` section after parsing: defaults applied, `memory_pool_size` in bytes. */
 export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;
+
+/** Validates the runtime config (throws the zod error, with paths, on bad input). */
+export function parseRuntimeConfig(input: RuntimeConfigInput | undefined): RuntimeConfig {
+  return runtimeConfigSchema.parse(input ?? {});
+}

@@ -80,6 +80,8 @@ export class ThreadPool implements RemotePlacement, WorkerPicker {
         nodeId: this.system.nodeId,
         index,
         modules: this.modules,
+        // A thread's own system hosts actors and nothing more: no threads or cluster of its own.
+        config: { ...this.system.config, actor_threads: 0, supervisor_mode: 'local' },
         askTimeoutMs: this.system.defaultAskTimeoutMs,
         shutdownTimeoutMs: this.system.shutdownTimeoutMs,
         watchdog: new SharedArrayBuffer(WATCHDOG_BYTES),

@@ -3,7 +3,7 @@
  * places here. Every message in or out goes over one batched msgpack link to the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ActorSystem, parseRuntimeConfig } from '../actor/actor-system.js';
+import { ActorSystem } from '../actor/actor-system.js';
 import type { Runnable } from '../actor/dispatcher.js';
 import { loadKinds } from '../actor/kind-registry.js';
 import { type ExitReason, isMessage } from '../actor/message.js';
@@ -22,7 +22,7 @@ const port = parentPort;
 
 const system = new ActorSystem(
   { nodeId: boot.nodeId, askTimeoutMs: boot.askTimeoutMs, shutdownTimeoutMs: boot.shutdownTimeoutMs },
-  parseRuntimeConfig({}),
+  boot.config,
 );
 // Load before listening: frames wait in the port meanwhile, so a spawn and the tells behind it
 // in the same frame are handled in one synchronous pass (the actor exists before its messages).

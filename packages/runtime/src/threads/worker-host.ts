@@ -2,6 +2,7 @@ import { type ResourceLimits, Worker } from 'node:worker_threads';
 import type { ActorSystem } from '../actor/actor-system.js';
 import type { DeathNotice, ExitReason } from '../actor/message.js';
 import type { MessageHeaders } from '../actor/tracing-channels.js';
+import type { RuntimeConfig } from '../config/runtime-config-schema.js';
 import { HandlerDeadlineError, WorkerExitedError } from '../errors.js';
 import type { ReplyTo } from '../mailbox/mailbox.js';
 import { PortTransport } from './frame-transport.js';
@@ -14,6 +15,11 @@ export interface WorkerBoot {
   readonly nodeId: string;
   readonly index: number;
   readonly modules: readonly string[];
+  /**
+   * The thread's `runtime:` config, from the main thread's validated one: plain data, so the
+   * thread never loads zod to parse its own (3 MB of heap in every thread, for nothing).
+   */
+  readonly config: RuntimeConfig;
   readonly askTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   /** The handler watchdog's shared clock (see handler-watchdog.ts). */
