@@ -2,7 +2,7 @@
  * `@zephyr/runtime/actor`: what a module of actor kinds needs (`defineActor`, the actor types and
  * the error classes) and nothing else. The actor threads import these modules, and the package's
  * main entry would bring the config schema (zod), limiters, scheduler and pools into every
- * thread: about 5 MB of heap each, kept for the thread's life. Either entry gives the same
+ * thread: about 4 MB more heap in each, kept for the thread's life. Either entry gives the same
  * `defineActor`, so kinds written against the main one keep working.
  *
  * @example
