@@ -34,10 +34,10 @@ if (poolYoungGen !== 'v8' && !/^[1-9]\d*$/.test(poolYoungGen))
 const serverCpus = flag('server-cpus', '0');
 const clientCpus = flag('client-cpus', '1');
 const SERVERS = {
-  'zephyr-actors': { file: 'zephyr.mjs', MODE: 'actors' },
-  'zephyr-inline': { file: 'zephyr.mjs', MODE: 'inline' },
-  'fastify-inline': { file: 'fastify.mjs', MODE: 'inline' },
-  'fastify-piscina': { file: 'fastify.mjs', MODE: 'piscina' },
+  'zephyr-actors': { file: 'zephyr.mjs', MODE: 'actors', pool: true },
+  'zephyr-inline': { file: 'zephyr.mjs', MODE: 'inline', pool: false },
+  'fastify-inline': { file: 'fastify.mjs', MODE: 'inline', pool: false },
+  'fastify-piscina': { file: 'fastify.mjs', MODE: 'piscina', pool: true },
 };
 const chosen = flag('servers', Object.keys(SERVERS).join(',')).split(',');
 for (const name of chosen)
@@ -122,20 +122,38 @@ async function heavy(port, seconds) {
   return { rps, requests };
 }
 
-/**
- * CPU nanoseconds all threads of process `pid` have run so far (Linux schedstat): the server's
- * CPU per request is a steadier figure than req/s on a machine that is not idle.
- */
-function cpuNs(pid) {
-  let ns = 0;
+/** CPU nanoseconds each thread of process `pid` has run so far, by thread id (Linux schedstat). */
+function cpuByThread(pid) {
+  const ns = new Map();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      ns.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
     } catch {
       // The thread ended between the listing and the read.
     }
   }
   return ns;
+}
+
+/**
+ * The server's CPU between two `cpuByThread` snapshots, in ms per request: all threads (a steadier
+ * figure than req/s on a machine that is not idle), and split into the event loop (the thread
+ * whose id is the pid), the pool (the `pool` busiest other threads: a pool server's workers do
+ * nearly all its work) and the rest (V8's platform threads, libuv's, the engine's).
+ */
+function cpuPerRequest(pid, before, after, requests, pool) {
+  const ms = (ns) => ns / requests / 1e6;
+  let main = 0;
+  const others = [];
+  for (const [tid, ns] of after) {
+    const used = ns - (before.get(tid) ?? 0);
+    if (tid === String(pid)) main = used;
+    else others.push(used);
+  }
+  others.sort((a, b) => b - a);
+  const poolNs = others.slice(0, pool).reduce((a, b) => a + b, 0);
+  const restNs = others.slice(pool).reduce((a, b) => a + b, 0);
+  return { total: ms(main + poolNs + restNs), main: ms(main), pool: ms(poolNs), rest: ms(restNs) };
 }
 
 async function light(port, ms) {
@@ -150,6 +168,8 @@ async function light(port, ms) {
 }
 
 const ms = (n) => n.toFixed(n < 10 ? 2 : 1);
+/** A CPU split as "event loop / pool / rest" ms per request (the pool is "-" for inline servers). */
+const split = (c) => `${c.main.toFixed(2)} / ${c.pool > 0 ? c.pool.toFixed(2) : '-'} / ${c.rest.toFixed(2)}`;
 
 const rounds = calibrate();
 console.log(
@@ -170,6 +190,7 @@ try {
       child: await startServer(name, p, rounds),
       rps: [],
       cpu: [],
+      split: [],
       p99: [],
       p50: [],
       idle: [],
@@ -183,29 +204,37 @@ try {
     for (const s of servers) {
       // The probe starts 1 s into the load and stops 1 s before its end: only loaded samples.
       const loaded = sleep(1000).then(() => light(s.port, (duration - 2) * 1000));
-      const cpuBefore = cpuNs(s.child.pid);
+      const cpuBefore = cpuByThread(s.child.pid);
       const [{ rps, requests }, probe] = await Promise.all([heavy(s.port, duration), loaded]);
       // The light probe's requests are in it too: the same few for every server.
-      const cpuMs = (cpuNs(s.child.pid) - cpuBefore) / requests / 1e6;
+      const cpu = cpuPerRequest(
+        s.child.pid,
+        cpuBefore,
+        cpuByThread(s.child.pid),
+        requests,
+        SERVERS[s.name].pool ? threads : 0,
+      );
+      const cpuMs = cpu.total;
       s.rps.push(rps);
       s.cpu.push(cpuMs);
+      s.split.push(cpu);
       s.p99.push(probe.p99);
       s.p50.push(probe.p50);
       process.stderr.write(
-        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpuMs.toFixed(2)} ms CPU/req, light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
+        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpuMs.toFixed(2)} ms CPU/req (${split(cpu)}), light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
       );
     }
   }
   const ref = servers.find((s) => s.name === 'zephyr-actors');
   console.log(
-    '\n| server | heavy req/s (median) | server CPU ms/heavy req | light p50 loaded (ms) | light p99 loaded (ms) | light p99 idle (ms) | heavy vs zephyr-actors | light p99 vs zephyr-actors |',
+    '\n| server | heavy req/s (median) | server CPU ms/heavy req | of which event loop / pool / rest | light p50 loaded (ms) | light p99 loaded (ms) | light p99 idle (ms) | heavy vs zephyr-actors | light p99 vs zephyr-actors |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of servers) {
     const heavyRatio = ref ? `${(median(s.rps) / median(ref.rps)).toFixed(2)}x` : 'n/a';
     const p99Ratio = ref ? `${(median(s.p99) / median(ref.p99)).toFixed(1)}x` : 'n/a';
     console.log(
-      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${median(s.cpu).toFixed(2)} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
+      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${median(s.cpu).toFixed(2)} | ${split({ main: median(s.split.map((c) => c.main)), pool: median(s.split.map((c) => c.pool)), rest: median(s.split.map((c) => c.rest)) })} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
     );
   }
   const by = (name) => servers.find((s) => s.name === name);
