@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { type ActorRouteReply, type ActorRouteRequest, defineActor } from 'zephyr';
+import type { ActorRouteReply, ActorRouteRequest } from 'zephyr';
+// The thread-side entry: `zephyr` would load the whole framework into every actor thread.
+import { defineActor } from 'zephyr/actor';
 
 /** What `POST /checksum` validates before the actor sees it. */
 export interface ChecksumBody {
