@@ -1,0 +1,191 @@
+// What tracing adds to one request at the seam, in CPU ns per request: `app.handle` called
+// directly with one in-memory request/response pair (as the engine hands them over, no socket,
+// no inject adapter), so an untraced request is a few hundred ns and the tracer's share stands
+// out even on a loaded machine. Variants run interleaved in short rounds; each traced variant
+// is read against the untraced one of the same round (the median of those paired differences is
+// steadier than a difference of medians).
+//
+//   cd bench && NODE_ENV=production node tracing/seam.mjs      (N=20000 ROUNDS=31 to tune)
+//
+// Variants: off (no subscriber); unsampled (setupTracing, sampleRate 0); unsampled with an
+// incoming traceparent whose caller did not sample (the request runs in the caller's context);
+// sampled (sampleRate 1, the ring on, no exporter); and the SDK alone making the same span
+// around the same untraced request (the floor a sampled request cannot go below on the OTel SDK).
+import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { createApp } from '@zephyr/server';
+import { setupTracing } from '@zephyr/tracer';
+import { z } from 'zod';
+import { routes, user } from '../router/routes.mjs';
+
+const N = Number(process.env.N ?? 20_000);
+const ROUNDS = Number(process.env.ROUNDS ?? 31);
+
+const userSchema = z.object({ id: z.string(), name: z.string(), email: z.string(), active: z.boolean() });
+const app = createApp();
+for (const [path, kind] of routes) {
+  if (kind === 'user') app.get(path, { response: userSchema }, (ctx) => ctx.json(user(ctx.params.id)));
+  else app.get(path, (ctx) => ctx.text('ok'));
+}
+
+/** The engine's request as `app.handle` reads it: header lookups scan the fields, as the engine's do. */
+class BenchRequest {
+  method = 'GET';
+  url = '/users/42';
+  path = '/users/42';
+  query = '';
+  httpVersion = '1.1';
+  remoteAddress = '127.0.0.1';
+  constructor(fields) {
+    this.fields = fields;
+  }
+  header(name) {
+    const wanted = name.toLowerCase();
+    const f = this.fields;
+    for (let i = 0; i < f.length; i += 2) if (f[i] === wanted) return f[i + 1];
+    return undefined;
+  }
+  headers() {
+    const out = [];
+    for (let i = 0; i < this.fields.length; i += 2) out.push([this.fields[i], this.fields[i + 1]]);
+    return out;
+  }
+  body() {
+    return Promise.resolve(Buffer.alloc(0));
+  }
+  bodyStream() {
+    return (async function* () {})();
+  }
+  onAbort() {}
+}
+
+/** A response that keeps nothing: the engine's work is not what is measured here. */
+class BenchResponse {
+  code = 200;
+  headersSent = false;
+  finished = false;
+  bytes = 0;
+  status(code) {
+    this.code = code;
+    return this;
+  }
+  setHeader() {
+    return this;
+  }
+  setTrailer() {
+    return this;
+  }
+  write(chunk) {
+    this.bytes += chunk.length;
+    return true;
+  }
+  onDrain() {}
+  end(chunk) {
+    if (chunk !== undefined) this.bytes += chunk.length;
+  }
+  sendFile() {
+    return Promise.resolve();
+  }
+  destroy() {}
+}
+
+const plain = new BenchRequest(['host', '127.0.0.1:3500', 'user-agent', 'wrk']);
+const continued = new BenchRequest([
+  'host',
+  '127.0.0.1:3500',
+  'user-agent',
+  'wrk',
+  'traceparent',
+  '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00',
+]);
+const res = new BenchResponse();
+
+/** CPU ns per request over `n` requests (each one synchronous: the route answers at once). */
+function cpuNs(n, handle) {
+  const before = process.cpuUsage();
+  for (let i = 0; i < n; i++) handle();
+  const used = process.cpuUsage(before);
+  if (res.bytes === 0) throw new Error('no response was written');
+  res.bytes = 0;
+  return ((used.user + used.system) * 1000) / n;
+}
+
+const handleWith = (req) => () => {
+  const pending = app.handle(req, res);
+  if (pending !== undefined) throw new Error('the bench route must answer synchronously');
+};
+
+/** The SDK alone (setupTracing's provider, sampler and context manager; no Zephyr subscription, no ring). */
+function sdkAlone() {
+  const provider = new TracerProvider();
+  const manager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(manager);
+  trace.setGlobalTracerProvider(provider);
+  const tracer = provider.getTracer('floor');
+  const SERVER = { kind: SpanKind.SERVER };
+  return {
+    // The span Zephyr makes for this request: SERVER, the same 8 attributes, current, ended.
+    handle: () => {
+      const span = tracer.startSpan('GET /users/:id', SERVER);
+      span.setAttribute('http.request.method', plain.method);
+      span.setAttribute('http.route', '/users/:id');
+      span.setAttribute('url.path', plain.path);
+      span.setAttribute('url.scheme', 'http');
+      span.setAttribute('network.protocol.version', plain.httpVersion);
+      span.setAttribute('client.address', plain.remoteAddress);
+      span.setAttribute('user_agent.original', plain.header('user-agent'));
+      context.with(trace.setSpan(ROOT_CONTEXT, span), app.handle, undefined, plain, res);
+      span.setAttribute('http.response.status_code', res.code);
+      span.end();
+    },
+    async shutdown() {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+    },
+  };
+}
+
+const variants = {
+  unsampled: { rate: 0, handle: handleWith(plain) },
+  'unsampled, caller not sampled': { rate: 0, handle: handleWith(continued) },
+  'sampled (ring, no exporter)': { rate: 1, handle: handleWith(plain) },
+};
+const FLOOR = 'the SDK alone, same span (floor)';
+const offs = [];
+const added = Object.fromEntries([...Object.keys(variants), FLOOR].map((k) => [k, []]));
+const handleOff = handleWith(plain);
+cpuNs(N, handleOff); // warm-up
+for (let r = 0; r < ROUNDS; r++) {
+  const off = cpuNs(N, handleOff);
+  offs.push(off);
+  for (const [name, { rate, handle }] of Object.entries(variants)) {
+    const tracing = setupTracing({ serviceName: 'bench', exporter: 'none', sampleRate: rate });
+    cpuNs(N / 10, handle);
+    added[name].push(cpuNs(N, handle) - off);
+    await tracing.shutdown();
+  }
+  const sdk = sdkAlone();
+  cpuNs(N / 10, sdk.handle);
+  added[FLOOR].push(cpuNs(N, sdk.handle) - off);
+  await sdk.shutdown();
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const off = median(offs);
+console.log(
+  `\napp.handle(GET /users/42) with an in-memory request, ${N} requests x ${ROUNDS} rounds, CPU ns/request`,
+);
+console.log(`untraced: ${off.toFixed(0)} ns (median)\n`);
+console.log('| variant | added ns (median of paired rounds) | IQR |');
+console.log('|---|---:|---|');
+for (const [name, xs] of Object.entries(added)) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p) => s[Math.floor(p * (s.length - 1))].toFixed(0);
+  console.log(`| ${name} | ${median(xs).toFixed(0)} | ${q(0.25)}…${q(0.75)} |`);
+}
+const ours = median(added['sampled (ring, no exporter)'].map((x, i) => x - added[FLOOR][i]));
+console.log(
+  `\nsampled: ours − floor = ${ours.toFixed(0)} ns/request (median of paired rounds): what Zephyr adds above the SDK.`,
+);
