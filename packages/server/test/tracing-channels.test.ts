@@ -203,7 +203,11 @@ describe('the request tracing channels', () => {
       undo.push(() => requestEndChannel.unsubscribe(end));
       await app().inject({ method: 'GET', url: '/async/1' });
       expect(heard).toEqual(['/async/:id 200']);
-      expect(events.slice(-3)).toEqual(['asyncStart /async/:id 200', 'asyncEnd /async/:id 200', 'request:end']);
+      expect(events.slice(-3)).toEqual([
+        'asyncStart /async/:id 200',
+        'asyncEnd /async/:id 200',
+        'request:end',
+      ]);
     });
 
     it('reuses the payload of a request nobody asked about, and never one still in use', async () => {
