@@ -7,14 +7,15 @@
 //
 //   cd bench && NODE_ENV=production node tracing/seam.mjs      (N=20000 ROUNDS=31 to tune)
 //
-// Variants: off (no subscriber); unsampled (setupTracing, sampleRate 0); unsampled with an
+// Variants: off (no subscriber); the seam alone (a scope subscriber that declines every request);
+// unsampled (setupTracing, sampleRate 0); unsampled with an
 // incoming traceparent whose caller did not sample (the request runs in the caller's context);
 // sampled (sampleRate 1, the ring on, no exporter); and the SDK alone making the same span
 // around the same untraced request (the floor a sampled request cannot go below on the OTel SDK).
 import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
-import { createApp } from '@zephyr/server';
+import { createApp, requestScopeChannel } from '@zephyr/server';
 import { setupTracing } from '@zephyr/tracer';
 import { z } from 'zod';
 import { routes, user } from '../router/routes.mjs';
@@ -151,7 +152,15 @@ function sdkAlone() {
   };
 }
 
+/** A scope subscriber that declines every request: what the seam itself costs, with no tracer's decision. */
+function declineAll() {
+  const decline = () => {};
+  requestScopeChannel.subscribe(decline);
+  return { shutdown: async () => requestScopeChannel.unsubscribe(decline) };
+}
+
 const variants = {
+  'the seam alone (a scope subscriber declining all)': { setup: declineAll, handle: handleWith(plain) },
   unsampled: { rate: 0, handle: handleWith(plain) },
   'unsampled, caller not sampled': { rate: 0, handle: handleWith(continued) },
   'sampled (ring, no exporter)': { rate: 1, handle: handleWith(plain) },
@@ -164,8 +173,8 @@ cpuNs(N, handleOff); // warm-up
 for (let r = 0; r < ROUNDS; r++) {
   const off = cpuNs(N, handleOff);
   offs.push(off);
-  for (const [name, { rate, handle }] of Object.entries(variants)) {
-    const tracing = setupTracing({ serviceName: 'bench', exporter: 'none', sampleRate: rate });
+  for (const [name, { rate, setup, handle }] of Object.entries(variants)) {
+    const tracing = setup?.() ?? setupTracing({ serviceName: 'bench', exporter: 'none', sampleRate: rate });
     cpuNs(N / 10, handle);
     added[name].push(cpuNs(N, handle) - off);
     await tracing.shutdown();
