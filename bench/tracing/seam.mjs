@@ -164,6 +164,7 @@ const variants = {
   unsampled: { rate: 0, handle: handleWith(plain) },
   'unsampled, caller not sampled': { rate: 0, handle: handleWith(continued) },
   'sampled (ring, no exporter)': { rate: 1, handle: handleWith(plain) },
+  'sampled (no ring, no exporter)': { rate: 1, ring: false, handle: handleWith(plain) },
 };
 const FLOOR = 'the SDK alone, same span (floor)';
 const offs = [];
@@ -173,8 +174,15 @@ cpuNs(N, handleOff); // warm-up
 for (let r = 0; r < ROUNDS; r++) {
   const off = cpuNs(N, handleOff);
   offs.push(off);
-  for (const [name, { rate, setup, handle }] of Object.entries(variants)) {
-    const tracing = setup?.() ?? setupTracing({ serviceName: 'bench', exporter: 'none', sampleRate: rate });
+  for (const [name, { rate, ring, setup, handle }] of Object.entries(variants)) {
+    const tracing =
+      setup?.() ??
+      setupTracing({
+        serviceName: 'bench',
+        exporter: 'none',
+        sampleRate: rate,
+        ...(ring === false ? { ring } : {}),
+      });
     cpuNs(N / 10, handle);
     added[name].push(cpuNs(N, handle) - off);
     await tracing.shutdown();
@@ -198,7 +206,8 @@ for (const [name, xs] of Object.entries(added)) {
   const q = (p) => s[Math.floor(p * (s.length - 1))].toFixed(0);
   console.log(`| ${name} | ${median(xs).toFixed(0)} | ${q(0.25)}…${q(0.75)} |`);
 }
-const ours = median(added['sampled (ring, no exporter)'].map((x, i) => x - added[FLOOR][i]));
+const ours = (variant) => median(added[variant].map((x, i) => x - added[FLOOR][i])).toFixed(0);
 console.log(
-  `\nsampled: ours − floor = ${ours.toFixed(0)} ns/request (median of paired rounds): what Zephyr adds above the SDK.`,
+  `\nsampled: ours − floor = ${ours('sampled (ring, no exporter)')} ns/request with the ring, ` +
+    `${ours('sampled (no ring, no exporter)')} without (medians of paired rounds): what Zephyr adds above the SDK.`,
 );
