@@ -5,13 +5,13 @@
 // is read against the untraced one of the same round (the median of those paired differences is
 // steadier than a difference of medians).
 //
-//   cd bench && NODE_ENV=production node tracing/seam.mjs      (N=20000 ROUNDS=31 to tune)
+//   cd bench && NODE_ENV=production node tracing/seam.mjs   (N=20000 ROUNDS=31 REQUEST_US=5.16 to tune)
 //
-// Variants: off (no subscriber); the seam alone (a scope subscriber that declines every request);
-// unsampled (setupTracing, sampleRate 0); unsampled with an
-// incoming traceparent whose caller did not sample (the request runs in the caller's context);
-// sampled (sampleRate 1, the ring on, no exporter); and the SDK alone making the same span
-// around the same untraced request (the floor a sampled request cannot go below on the OTel SDK).
+// Variants: off (no subscriber); the seam alone (a scope subscriber that declines every
+// request); unsampled (setupTracing, sampleRate 0); unsampled with an incoming traceparent whose
+// caller did not sample (the request runs in the caller's context); sampled (sampleRate 1, no
+// exporter) with and without the ring; and the SDK alone making the same span around the same
+// untraced request (the floor a sampled request cannot go below on the OTel SDK).
 import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
@@ -106,15 +106,25 @@ const continued = new BenchRequest([
 ]);
 const res = new BenchResponse();
 
-/** CPU ns per request over `n` requests (each one synchronous: the route answers at once). */
-function cpuNs(n, handle) {
+/**
+ * CPU ns per request over `n` requests (each one synchronous: the route answers at once), the
+ * event loop let turn every 256 requests as a server's does. No variant exports: a loop this
+ * tight outruns a batch exporter, which then drops spans and looks cheaper than it is; the
+ * exporter's cost is measured by run.mjs against a real server.
+ */
+async function cpuNs(n, handle) {
   const before = process.cpuUsage();
-  for (let i = 0; i < n; i++) handle();
+  for (let i = 0; i < n; i++) {
+    handle();
+    if ((i & 255) === 255) await turn();
+  }
   const used = process.cpuUsage(before);
   if (res.bytes === 0) throw new Error('no response was written');
   res.bytes = 0;
   return ((used.user + used.system) * 1000) / n;
 }
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 const handleWith = (req) => () => {
   const pending = app.handle(req, res);
@@ -159,38 +169,32 @@ function declineAll() {
   return { shutdown: async () => requestScopeChannel.unsubscribe(decline) };
 }
 
-const variants = {
-  'the seam alone (a scope subscriber declining all)': { setup: declineAll, handle: handleWith(plain) },
-  unsampled: { rate: 0, handle: handleWith(plain) },
-  'unsampled, caller not sampled': { rate: 0, handle: handleWith(continued) },
-  'sampled (ring, no exporter)': { rate: 1, handle: handleWith(plain) },
-  'sampled (no ring, no exporter)': { rate: 1, ring: false, handle: handleWith(plain) },
-};
+const tracingWith = (options) => () =>
+  setupTracing({ serviceName: 'bench', exporter: 'none', sampleRate: 1, ...options });
+const SAMPLED = 'sampled (ring, no exporter)';
 const FLOOR = 'the SDK alone, same span (floor)';
+const variants = {
+  'the seam alone (a scope subscriber declining all)': [declineAll, handleWith(plain)],
+  unsampled: [tracingWith({ sampleRate: 0 }), handleWith(plain)],
+  'unsampled, caller not sampled': [tracingWith({ sampleRate: 0 }), handleWith(continued)],
+  [SAMPLED]: [tracingWith({}), handleWith(plain)],
+  'sampled (no ring, no exporter)': [tracingWith({ ring: false }), handleWith(plain)],
+  [FLOOR]: [() => sdkAlone(), undefined],
+};
 const offs = [];
-const added = Object.fromEntries([...Object.keys(variants), FLOOR].map((k) => [k, []]));
+const added = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
 const handleOff = handleWith(plain);
-cpuNs(N, handleOff); // warm-up
+await cpuNs(N, handleOff); // warm-up
 for (let r = 0; r < ROUNDS; r++) {
-  const off = cpuNs(N, handleOff);
+  const off = await cpuNs(N, handleOff);
   offs.push(off);
-  for (const [name, { rate, ring, setup, handle }] of Object.entries(variants)) {
-    const tracing =
-      setup?.() ??
-      setupTracing({
-        serviceName: 'bench',
-        exporter: 'none',
-        sampleRate: rate,
-        ...(ring === false ? { ring } : {}),
-      });
-    cpuNs(N / 10, handle);
-    added[name].push(cpuNs(N, handle) - off);
-    await tracing.shutdown();
+  for (const [name, [setup, handle]] of Object.entries(variants)) {
+    const traced = setup();
+    const run = handle ?? traced.handle;
+    await cpuNs(N / 10, run);
+    added[name].push((await cpuNs(N, run)) - off);
+    await traced.shutdown();
   }
-  const sdk = sdkAlone();
-  cpuNs(N / 10, sdk.handle);
-  added[FLOOR].push(cpuNs(N, sdk.handle) - off);
-  await sdk.shutdown();
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -206,8 +210,28 @@ for (const [name, xs] of Object.entries(added)) {
   const q = (p) => s[Math.floor(p * (s.length - 1))].toFixed(0);
   console.log(`| ${name} | ${median(xs).toFixed(0)} | ${q(0.25)}…${q(0.75)} |`);
 }
-const ours = (variant) => median(added[variant].map((x, i) => x - added[FLOOR][i])).toFixed(0);
+/** Median over rounds of `variant` − `floor`, each pair from the same round. */
+const minus = (variant, floor) => median(added[variant].map((x, i) => x - added[floor][i]));
+// A share of this in-memory request overstates what the seam costs a real one: REQUEST_US is
+// an untraced request's server CPU over the engine (run.mjs's "tracing off" figure; default: the
+// idle run of record, 5.16 µs).
+const requestNs = Number(process.env.REQUEST_US ?? 5.16) * 1000;
+const share = (ns) => `${((ns / requestNs) * 100).toFixed(1)}%`;
 console.log(
-  `\nsampled: ours − floor = ${ours('sampled (ring, no exporter)')} ns/request with the ring, ` +
-    `${ours('sampled (no ring, no exporter)')} without (medians of paired rounds): what Zephyr adds above the SDK.`,
+  `\nAdded per request (medians of paired rounds), and as a share of an untraced engine request of ${requestNs} ns:`,
 );
+console.log('| what | ns/request | % of an engine request |');
+console.log('|---|---:|---:|');
+const unsampled = median(added.unsampled);
+console.log(`| not sampled | ${unsampled.toFixed(0)} | ${share(unsampled)} |`);
+for (const [ours, floor, label] of [
+  [SAMPLED, FLOOR, 'ring'],
+  ['sampled (no ring, no exporter)', FLOOR, 'no ring'],
+]) {
+  const f = median(added[floor]);
+  const o = median(added[ours]);
+  const d = minus(ours, floor);
+  console.log(`| sampled, ${label}: the SDK alone (floor) | ${f.toFixed(0)} | ${share(f)} |`);
+  console.log(`| sampled, ${label}: Zephyr (ours) | ${o.toFixed(0)} | ${share(o)} |`);
+  console.log(`| sampled, ${label}: **ours − floor** | ${d.toFixed(0)} | ${share(d)} |`);
+}
