@@ -46,7 +46,10 @@ class BenchRequest {
   header(name) {
     // As the engines do: names asked for are lower-cased through a small cache.
     let wanted = lowered.get(name);
-    if (wanted === undefined) lowered.set(name, (wanted = name.toLowerCase()));
+    if (wanted === undefined) {
+      wanted = name.toLowerCase();
+      lowered.set(name, wanted);
+    }
     const f = this.fields;
     for (let i = 0; i < f.length; i += 2) if (f[i] === wanted) return f[i + 1];
     return undefined;
