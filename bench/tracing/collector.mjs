@@ -7,7 +7,10 @@ const server = createServer((req, res) => {
   req.resume();
   req.on('end', () => {
     exports++;
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    // An empty ExportTraceServiceResponse, in the encoding the export came in.
+    if (req.headers['content-type'] === 'application/x-protobuf')
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   });
 });
 server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('collector ready'));

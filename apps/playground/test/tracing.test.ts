@@ -82,6 +82,8 @@ describe('the playground with tracing on', () => {
         ZEPHYR_TRACING__ENABLED: 'true',
         ZEPHYR_TRACING__SERVICE_NAME: 'playground-it',
         ZEPHYR_TRACING__OTLP__ENDPOINT: sink.url,
+        // The sink reads JSON; the config's protocol key picks it (protobuf is the default).
+        ZEPHYR_TRACING__OTLP__PROTOCOL: 'http/json',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,10 +1,10 @@
 // The official OpenTelemetry SDK as the floor servers set it up: 100% sampled, a batch processor
-// exporting OTLP/HTTP to the bench's collector, an AsyncLocalStorage context manager and W3C
+// exporting OTLP/HTTP (protobuf, setupTracing's default) to the bench's collector, an AsyncLocalStorage context manager and W3C
 // propagation, as setupTracing has them, with no Zephyr subscription.
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 
 /** Registers the SDK globally. */

@@ -30,7 +30,14 @@ import type { Handler, HandlerResult, RouteContext, RouteOptions } from './route
 import type { Router } from './router/index.js';
 import { RadixRouter } from './router/radix-router/index.js';
 import { compileSerializer, type Serializer } from './serialize/compile-serializer.js';
-import { closeRequest, isRequestTraced, isWrapped, openRequest, serveWrapped } from './tracing-channels.js';
+import {
+  closeRequest,
+  isRequestTraced,
+  isWrapped,
+  openRequest,
+  type RequestTraceContext,
+  serveWrapped,
+} from './tracing-channels.js';
 import { compileValidator } from './validation.js';
 import { isPublishRelay, type PublishRelay } from './websocket/publish-relay.js';
 import { type WebSocketRouteOptions, webSocketRoutesOf } from './websocket/websocket-routes.js';
@@ -509,15 +516,35 @@ export class App extends RouteGroup<''> {
       ctx = new Context(this.#shared, req, this.core.bodyLimit, null, NO_PARAMS);
       ctx[kMatch] = match.allow;
     }
-    if (isRequestTraced()) {
-      const data = openRequest(ctx, req);
-      const pending = isWrapped(data)
-        ? serveWrapped(data, () => this.#serve(ctx, pipeline, req, res))
-        : this.#serve(ctx, pipeline, req, res);
-      return closeRequest(data, ctx, pending);
-    }
+    if (isRequestTraced()) return this.#serveTraced(ctx, pipeline, req, res);
     return this.#serve(ctx, pipeline, req, res);
   };
+
+  // The traced paths live apart from `handle`, and the closure a scope needs apart from both: a
+  // function holding a closure over its arguments allocates their context on every call, even
+  // when the closure is never made (an untraced or unsampled request).
+  #serveTraced(
+    ctx: Context,
+    pipeline: (ctx: Context) => Promise<void> | undefined,
+    req: EngineRequest,
+    res: EngineResponse,
+  ): Promise<void> | undefined {
+    const data = openRequest(ctx, req);
+    const pending = isWrapped(data)
+      ? this.#serveWrapped(data, ctx, pipeline, req, res)
+      : this.#serve(ctx, pipeline, req, res);
+    return closeRequest(data, ctx, pending);
+  }
+
+  #serveWrapped(
+    data: RequestTraceContext,
+    ctx: Context,
+    pipeline: (ctx: Context) => Promise<void> | undefined,
+    req: EngineRequest,
+    res: EngineResponse,
+  ): Promise<void> | undefined {
+    return serveWrapped(data, () => this.#serve(ctx, pipeline, req, res));
+  }
 
   /**
    * Runs a request through the app without a socket, for tests.

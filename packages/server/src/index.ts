@@ -79,6 +79,7 @@ export {
   type RequestScope,
   type RequestTraceContext,
   requestChannel,
+  requestEndChannel,
   requestScopeChannel,
 } from './tracing-channels.js';
 export {

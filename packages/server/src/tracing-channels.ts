@@ -29,6 +29,12 @@ export interface RequestTraceContext {
    * one already set wraps it (calls it inside its own), so that each scope is entered.
    */
   scope: RequestScope | undefined;
+  /**
+   * Set `true` by a `zephyr:server:request:scope` subscriber that wants this request's end on
+   * {@link requestEndChannel} (a tracer that sampled it). Left `false`, the request publishes no
+   * end there, and with nothing subscribed to {@link requestChannel} its payload is reused.
+   */
+  wantsEnd: boolean;
 }
 
 /**
@@ -47,13 +53,35 @@ export const requestChannel = tracingChannel<unknown, RequestTraceContext>('zeph
  * that samples): it sets `data.scope`. Node runs `start`'s bound stores through fresh closures on
  * every request, whether or not the store has anything to enter (about 180 ns on Node 20, most
  * of what an unsampled request cost); a scope costs only the requests that set one.
+ *
+ * A subscriber that declines a request (sets no scope and no `wantsEnd`) must keep nothing of
+ * the payload: when nothing subscribes to {@link requestChannel}, the same object carries the
+ * next request once this one's synchronous part has returned.
  */
 export const requestScopeChannel = channel('zephyr:server:request:scope');
 
+/**
+ * `zephyr:server:request:end`, published once a request is over (response written, or failed),
+ * with `status` and `error` set, only for a request whose scope subscriber set `data.wantsEnd`:
+ * a tracer ending the spans it sampled hears of no other request.
+ */
+export const requestEndChannel = channel('zephyr:server:request:end');
+
 /** Whether requests are traced (anything subscribed to either channel): one check per channel. */
 export function isRequestTraced(): boolean {
-  return requestChannel.hasSubscribers || requestScopeChannel.hasSubscribers;
+  // The scope channel first: one check where a tracer listens (the tracing channel's is five).
+  return requestScopeChannel.hasSubscribers || requestChannel.hasSubscribers;
 }
+
+/**
+ * The payload of the last request nobody wanted events of, reused by the next: an untraced
+ * request on a tracer's channels allocates nothing. Taken before the scope publish, so a request
+ * served inside another (re-entrancy) gets an object of its own.
+ */
+let spare: Payload | undefined;
+
+/** The payload as the server fills it: read-only to subscribers, not to the server. */
+type Payload = { -readonly [K in keyof RequestTraceContext]: RequestTraceContext[K] };
 
 /**
  * Opens a traced request (only when {@link isRequestTraced}): its payload, once the scope
@@ -62,13 +90,23 @@ export function isRequestTraced(): boolean {
  * no wrapping is served with no closure made for it.
  */
 export function openRequest(ctx: Context, req: EngineRequest): RequestTraceContext {
-  const data: RequestTraceContext = {
-    request: req,
-    route: ctx.routePath,
-    params: ctx.params as Readonly<Record<string, string>>,
-    status: 0,
-    scope: undefined,
-  };
+  let data = spare;
+  if (data === undefined) {
+    data = {
+      request: req,
+      route: ctx.routePath,
+      params: ctx.params as Readonly<Record<string, string>>,
+      status: 0,
+      error: undefined,
+      scope: undefined,
+      wantsEnd: false,
+    };
+  } else {
+    spare = undefined;
+    data.request = req;
+    data.route = ctx.routePath;
+    data.params = ctx.params as Readonly<Record<string, string>>;
+  }
   requestScopeChannel.publish(data);
   return data;
 }
@@ -90,39 +128,58 @@ export function serveWrapped(
     : scope(() => requestChannel.start.runStores(data, serve));
 }
 
-/** Publishes `end` now, and for a request still running `asyncStart`/`asyncEnd` once it settles. */
+/**
+ * Publishes the request's end: on {@link requestChannel} (`end` now, and for a request still
+ * running `asyncStart`/`asyncEnd` once it settles) when anything subscribes to it, and on
+ * {@link requestEndChannel} once it is over when its scope subscriber asked. A request nobody
+ * asked about gives its payload back for the next one.
+ */
 export function closeRequest(
   data: RequestTraceContext,
   ctx: Context,
   pending: Promise<void> | undefined,
 ): Promise<void> | undefined {
+  const events = requestChannel.hasSubscribers;
+  if (!events && !data.wantsEnd) {
+    // Nobody settles it, so status and error are still unset: only the scope is cleared.
+    data.scope = undefined;
+    spare = data;
+    return pending;
+  }
   if (pending === undefined) {
-    settle(data, ctx);
-    requestChannel.end.publish(data);
+    settle(data, ctx, events);
+    if (events) requestChannel.end.publish(data);
+    if (data.wantsEnd) requestEndChannel.publish(data);
     return undefined;
   }
-  requestChannel.end.publish(data);
+  if (events) requestChannel.end.publish(data);
   return pending.then(
     () => {
-      settle(data, ctx);
-      requestChannel.asyncStart.publish(data);
-      requestChannel.asyncEnd.publish(data);
+      settle(data, ctx, events);
+      if (events) {
+        requestChannel.asyncStart.publish(data);
+        requestChannel.asyncEnd.publish(data);
+      }
+      if (data.wantsEnd) requestEndChannel.publish(data);
     },
     (err: unknown) => {
       data.status = ctx.res.status;
       data.error = err;
-      requestChannel.error.publish(data);
-      requestChannel.asyncStart.publish(data);
-      requestChannel.asyncEnd.publish(data);
+      if (events) {
+        requestChannel.error.publish(data);
+        requestChannel.asyncStart.publish(data);
+        requestChannel.asyncEnd.publish(data);
+      }
+      if (data.wantsEnd) requestEndChannel.publish(data);
       throw err;
     },
   );
 }
 
-function settle(data: RequestTraceContext, ctx: Context): void {
+function settle(data: RequestTraceContext, ctx: Context, events: boolean): void {
   data.status = ctx.res.status;
   if (ctx.error !== undefined) {
     data.error = ctx.error;
-    requestChannel.error.publish(data);
+    if (events) requestChannel.error.publish(data);
   }
 }

@@ -6,6 +6,7 @@ import {
   HttpError,
   type RequestTraceContext,
   requestChannel,
+  requestEndChannel,
   requestScopeChannel,
 } from '../src/index.js';
 
@@ -15,6 +16,7 @@ afterEach(() => {
   for (const u of undo.splice(0).reverse()) u();
   expect(requestChannel.hasSubscribers).toBe(false);
   expect(requestScopeChannel.hasSubscribers).toBe(false);
+  expect(requestEndChannel.hasSubscribers).toBe(false);
 });
 
 /** Records every event of both channels, in order, with the status each one saw. */
@@ -159,5 +161,85 @@ describe('the request tracing channels', () => {
       'scope',
       'bound /users/:id',
     ]);
+  });
+
+  describe('zephyr:server:request:end', () => {
+    /** A scope subscriber asking the end of the requests `wants` picks, and what the end channel heard. */
+    function endsOf(wants: (data: RequestTraceContext) => boolean): string[] {
+      const heard: string[] = [];
+      const scope = (message: unknown) => {
+        const data = message as RequestTraceContext;
+        if (wants(data)) data.wantsEnd = true;
+      };
+      const end = (message: unknown) => {
+        const data = message as RequestTraceContext;
+        heard.push(`${data.route} ${data.status}${data.error === undefined ? '' : ' error'}`);
+      };
+      requestScopeChannel.subscribe(scope);
+      requestEndChannel.subscribe(end);
+      undo.push(() => {
+        requestScopeChannel.unsubscribe(scope);
+        requestEndChannel.unsubscribe(end);
+      });
+      return heard;
+    }
+
+    it('is published once a request is over, synchronous or not, only for requests whose scope asked', async () => {
+      const heard = endsOf((data) => data.route !== '/sync/:id' || data.params.id === '1');
+      const a = app();
+      await a.inject({ method: 'GET', url: '/sync/1' });
+      await a.inject({ method: 'GET', url: '/sync/2' });
+      await a.inject({ method: 'GET', url: '/async/1' });
+      await a.inject({ method: 'GET', url: '/teapot' });
+      await a.inject({ method: 'GET', url: '/nowhere' });
+      expect(heard).toEqual(['/sync/:id 200', '/async/:id 200', '/teapot 418 error', ' 404']);
+    });
+
+    it('comes after the tracing channel events when both are subscribed', async () => {
+      const events = recordEvents();
+      const heard = endsOf(() => true);
+      const end = () => events.push('request:end');
+      requestEndChannel.subscribe(end);
+      undo.push(() => requestEndChannel.unsubscribe(end));
+      await app().inject({ method: 'GET', url: '/async/1' });
+      expect(heard).toEqual(['/async/:id 200']);
+      expect(events.slice(-3)).toEqual([
+        'asyncStart /async/:id 200',
+        'asyncEnd /async/:id 200',
+        'request:end',
+      ]);
+    });
+
+    it('reuses the payload of a request nobody asked about, and never one still in use', async () => {
+      const seen: RequestTraceContext[] = [];
+      const scope = (message: unknown) => {
+        seen.push(message as RequestTraceContext);
+      };
+      requestScopeChannel.subscribe(scope);
+      undo.push(() => requestScopeChannel.unsubscribe(scope));
+      const a = app();
+      const inner = createApp();
+      inner.get('/inner', (ctx) => ctx.text('inner'));
+      // A request served inside another (its synchronous part) gets a payload of its own.
+      a.get('/outer', async (ctx) => {
+        const res = await inner.inject({ method: 'GET', url: '/inner' });
+        return ctx.text(res.text());
+      });
+      await a.inject({ method: 'GET', url: '/sync/1' });
+      await a.inject({ method: 'GET', url: '/sync/2' });
+      expect(seen[1]).toBe(seen[0]);
+      expect(seen[1]).toMatchObject({ route: '/sync/:id', params: { id: '2' }, status: 0, scope: undefined });
+      expect((await a.inject({ method: 'GET', url: '/outer' })).text()).toBe('inner');
+      expect(seen[3]).not.toBe(seen[2]);
+      expect(seen[2]?.route).toBe('/outer');
+      expect(seen[3]?.route).toBe('/inner');
+      // A payload whose end was asked for is not reused.
+      const asked = endsOf(() => true);
+      await a.inject({ method: 'GET', url: '/sync/3' });
+      await a.inject({ method: 'GET', url: '/sync/4' });
+      expect(asked).toEqual(['/sync/:id 200', '/sync/:id 200']);
+      expect(seen[5]).not.toBe(seen[4]);
+      expect(seen[5]?.params).toEqual({ id: '4' });
+    });
   });
 });

@@ -6,7 +6,10 @@ import type { TracingChannelSubscribers } from 'node:diagnostics_channel';
  * are the interface (see each package's `tracing-channels.ts`).
  */
 
-/** `zephyr:server:request` (from `@zephyr/server`). */
+/**
+ * `zephyr:server:request:scope` and `zephyr:server:request:end` (from `@zephyr/server`): the
+ * payload of `zephyr:server:request`, which the tracer itself does not subscribe to.
+ */
 export interface RequestChannelContext {
   readonly request: {
     readonly method: string;
@@ -25,6 +28,8 @@ export interface RequestChannelContext {
    * once, synchronously, and return its result. One already set is wrapped, not replaced.
    */
   scope: (<R>(serve: () => R) => R) | undefined;
+  /** Set on `zephyr:server:request:scope` to hear of this request's end on `zephyr:server:request:end`. */
+  wantsEnd: boolean;
 }
 
 /** `zephyr:db:query` (from `@zephyr/db`). */
@@ -69,9 +74,10 @@ export interface ReceiveChannelContext {
 
 /** The channel names, one source of truth for the tracer. */
 export const CHANNELS = {
-  request: 'zephyr:server:request',
-  /** A plain channel, published before the request's `start`, where a subscriber sets its scope. */
+  /** A plain channel, published before a request runs, where a subscriber sets its scope. */
   requestScope: 'zephyr:server:request:scope',
+  /** A plain channel, published once a request is over, for the requests whose scope asked for it. */
+  requestEnd: 'zephyr:server:request:end',
   query: 'zephyr:db:query',
   acquire: 'zephyr:db:pool:acquire',
   send: 'zephyr:runtime:send',

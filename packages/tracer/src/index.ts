@@ -16,6 +16,7 @@ export {
 export {
   currentTracing,
   DEFAULT_OTLP_ENDPOINT,
+  type OtlpProtocol,
   type SetupTracingOptions,
   setupTracing,
   type Tracing,

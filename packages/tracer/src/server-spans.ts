@@ -1,4 +1,4 @@
-import { channel, tracingChannel } from 'node:diagnostics_channel';
+import { channel } from 'node:diagnostics_channel';
 import {
   type Context,
   context,
@@ -20,7 +20,7 @@ import {
   ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
-import { CHANNELS, type RequestChannelContext, someEvents } from './channel-contexts.js';
+import { CHANNELS, type RequestChannelContext } from './channel-contexts.js';
 import { recordError } from './record-error.js';
 import { presampled, type RootDecision } from './request-sampler.js';
 import { w3cPropagator } from './w3c-propagator.js';
@@ -42,18 +42,19 @@ type Traced = RequestChannelContext & { [kSpan]?: Span | undefined };
  * and the span is current for the whole request so database and actor spans nest under it.
  *
  * Sampling is decided once, first, on `zephyr:server:request:scope` before the request runs; only
- * a request with a context to enter gets a scope. One that nobody samples and that arrives with
- * no trace context does no span work, enters no context and makes no closure (database, actor and
- * fetch spans start only inside a trace, so nothing below it starts one): it costs two header
- * lookups and the channels' publishes. One that arrives with a context but is not sampled runs
- * in the caller's context, so its trace id and flags still travel on.
+ * a request with a context to enter gets a scope, and only a sampled one asks for its end (on
+ * `zephyr:server:request:end`). One that nobody samples and that arrives with no trace context
+ * does no span work, enters no context, makes no closure and publishes no end (database, actor
+ * and fetch spans start only inside a trace, so nothing below it starts one): it costs two header
+ * lookups and the scope publish. One that arrives with a context but is not sampled runs in the
+ * caller's context, so its trace id and flags still travel on.
  *
  * @param decideRoot `setupTracing`'s draw for requests that start a trace; without one (an app's
  *   own SDK) the SDK's sampler decides through `startSpan`.
  */
 export function subscribeServerSpans(tracer: Tracer, decideRoot?: RootDecision): () => void {
-  const requests = tracingChannel<unknown, RequestChannelContext>(CHANNELS.request);
   const scopes = channel(CHANNELS.requestScope);
+  const ends = channel(CHANNELS.requestEnd);
   const names = new SpanNames();
   const sampledSpan = (data: Traced, parent: Context): Span | undefined => {
     const req = data.request;
@@ -99,6 +100,7 @@ export function subscribeServerSpans(tracer: Tracer, decideRoot?: RootDecision):
     const span = sampledSpan(data, parent);
     if (span !== undefined) {
       data[kSpan] = span;
+      data.wantsEnd = true;
       enterScope(data, trace.setSpan(parent, span));
     } else if (parent !== ROOT_CONTEXT) {
       enterScope(data, parent);
@@ -108,7 +110,9 @@ export function subscribeServerSpans(tracer: Tracer, decideRoot?: RootDecision):
       enterScope(data, ROOT_CONTEXT);
     }
   };
-  const finish = (data: Traced): void => {
+  // Published only for requests a scope subscriber asked the end of (ours: the sampled ones).
+  const finish = (message: unknown): void => {
+    const data = message as Traced;
     const span = data[kSpan];
     if (span === undefined) return;
     data[kSpan] = undefined;
@@ -119,18 +123,10 @@ export function subscribeServerSpans(tracer: Tracer, decideRoot?: RootDecision):
     else if (data.error !== undefined) span.recordException(toError(data.error));
     span.end();
   };
-  // Only the events that do something are subscribed: each publish to a handler costs.
-  const handlers = someEvents({
-    // A request that finished synchronously has its status set by `end`.
-    end: (data: Traced) => {
-      if (data.status !== 0) finish(data);
-    },
-    asyncEnd: finish,
-  });
   scopes.subscribe(begin);
-  requests.subscribe(handlers);
+  ends.subscribe(finish);
   return () => {
-    requests.unsubscribe(handlers);
+    ends.unsubscribe(finish);
     scopes.unsubscribe(begin);
   };
 }

@@ -1,6 +1,7 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
@@ -34,6 +35,11 @@ export interface SetupTracingOptions {
   readonly endpoint?: string;
   /** Extra headers on OTLP requests (an API key...). */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * OTLP/HTTP encoding: `'http/protobuf'` (default, OTLP's own default, which every OTLP receiver
+   * accepts) or `'http/json'`. Protobuf costs less CPU per span and sends about 60% fewer bytes.
+   */
+  readonly protocol?: OtlpProtocol;
   /** Share of new traces recorded, 0..1 (default 1). Requests continuing a trace follow its decision. */
   readonly sampleRate?: number;
   /** Add a sqlcommenter `traceparent` comment to sampled statements (default false). */
@@ -43,6 +49,9 @@ export interface SetupTracingOptions {
   /** Batch processor: longest a finished span waits before export (default 5000 ms). */
   readonly exportDelayMs?: number;
 }
+
+/** OTLP/HTTP encodings `setupTracing` exports in. */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
 /** A running tracing setup. */
 export interface Tracing {
@@ -78,6 +87,7 @@ const optionsSchema = z.strictObject({
       z.string().regex(HEADER_VALUE, 'has a line break'),
     )
     .optional(),
+  protocol: z.enum(['http/protobuf', 'http/json']).optional(),
   sampleRate: z.number().min(0).max(1).optional(),
   sqlCommenter: z.boolean().optional(),
   ring: z.union([z.literal(false), z.object({}).passthrough()]).optional(),
@@ -128,7 +138,7 @@ export function setupTracing(options: SetupTracingOptions): Tracing {
     o.exporter === 'none'
       ? undefined
       : o.exporter === undefined || o.exporter === 'otlp'
-        ? new OTLPTraceExporter({ url: o.endpoint ?? DEFAULT_OTLP_ENDPOINT, headers: { ...o.headers } })
+        ? otlpExporter(o.protocol ?? 'http/protobuf', o.endpoint ?? DEFAULT_OTLP_ENDPOINT, { ...o.headers })
         : o.exporter;
   if (exporter !== undefined) {
     processors.push(
@@ -188,4 +198,10 @@ export function setupTracing(options: SetupTracingOptions): Tracing {
   };
   active = tracing;
   return tracing;
+}
+
+function otlpExporter(protocol: OtlpProtocol, url: string, headers: Record<string, string>): SpanExporter {
+  return protocol === 'http/json'
+    ? new OtlpJsonExporter({ url, headers })
+    : new OtlpProtobufExporter({ url, headers });
 }

@@ -1,5 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { TraceIndex } from './trace-index.js';
 import { InvalidArgumentError } from './tracing-errors.js';
 
 /** One finished span as the ring keeps it: plain data, ready to serialise for a dashboard. */
@@ -64,14 +65,17 @@ const LIMIT_SPANS = 100_000;
 export class TraceRing implements SpanProcessor {
   readonly maxTraces: number;
   readonly maxSpansPerTrace: number;
-  /** Insertion-ordered: the first entry is the oldest trace. */
-  readonly #traces = new Map<string, ReadableSpan[]>();
   /**
-   * The kept traces' ids as they arrived, a circular buffer once full: `#oldest` indexes the next
-   * to drop. Dropping through it needs no Map iterator per new trace (most requests are one).
+   * The kept traces, one per slot, a circular buffer: `#next` is the slot the next new trace
+   * takes (the oldest trace's, once full), so a new trace costs no search for the oldest.
    */
-  readonly #order: string[] = [];
-  #oldest = 0;
+  readonly #ids: (string | undefined)[];
+  readonly #spans: (ReadableSpan[] | undefined)[];
+  /** Each slot's trace id hash, so evicting it hashes nothing. */
+  readonly #hashes: Int32Array;
+  readonly #index: TraceIndex;
+  #next = 0;
+  #count = 0;
   #droppedSpans = 0;
 
   constructor(options: TraceRingOptions = {}) {
@@ -83,6 +87,10 @@ export class TraceRing implements SpanProcessor {
       options.maxSpansPerTrace ?? DEFAULT_MAX_SPANS,
       LIMIT_SPANS,
     );
+    this.#ids = new Array<string | undefined>(this.maxTraces).fill(undefined);
+    this.#spans = new Array<ReadableSpan[] | undefined>(this.maxTraces).fill(undefined);
+    this.#hashes = new Int32Array(this.maxTraces);
+    this.#index = new TraceIndex(this.maxTraces);
   }
 
   /** Spans not kept because their trace was full. */
@@ -93,21 +101,27 @@ export class TraceRing implements SpanProcessor {
   /** Recent traces, newest first. */
   traces(): RecordedTrace[] {
     const out: RecordedTrace[] = [];
-    for (const [traceId, spans] of this.#traces) out.push(recordTrace(traceId, spans));
-    return out.reverse();
+    for (let k = 1; k <= this.#count; k++) {
+      const slot = (this.#next - k + this.maxTraces) % this.maxTraces;
+      out.push(recordTrace(this.#ids[slot]!, this.#spans[slot]!));
+    }
+    return out;
   }
 
   /** One trace by id (32 hex digits), or `undefined` when it is not (or no longer) in the ring. */
   trace(traceId: string): RecordedTrace | undefined {
-    const spans = this.#traces.get(traceId);
-    return spans === undefined ? undefined : recordTrace(traceId, spans);
+    if (typeof traceId !== 'string') return undefined;
+    const slot = this.#index.get(traceId, this.#index.hash(traceId));
+    return slot < 0 ? undefined : recordTrace(traceId, this.#spans[slot]!);
   }
 
   /** Empties the ring. */
   clear(): void {
-    this.#traces.clear();
-    this.#order.length = 0;
-    this.#oldest = 0;
+    this.#index.clear();
+    this.#ids.fill(undefined);
+    this.#spans.fill(undefined);
+    this.#next = 0;
+    this.#count = 0;
   }
 
   onStart(_span: Span, _parentContext: Context): void {}
@@ -116,11 +130,13 @@ export class TraceRing implements SpanProcessor {
   // copy only when read: the dashboard reads now and then, spans end on every sampled request.
   onEnd(span: ReadableSpan): void {
     const traceId = span.spanContext().traceId;
-    const spans = this.#traces.get(traceId);
-    if (spans === undefined) {
-      this.#add(traceId, span);
+    const h = this.#index.hash(traceId);
+    const slot = this.#index.get(traceId, h);
+    if (slot < 0) {
+      this.#add(traceId, h, span);
       return;
     }
+    const spans = this.#spans[slot]!;
     if (spans.length >= this.maxSpansPerTrace) {
       this.#droppedSpans++;
       return;
@@ -128,16 +144,17 @@ export class TraceRing implements SpanProcessor {
     spans.push(span);
   }
 
-  /** A new trace, in place of the oldest when the ring is full. */
-  #add(traceId: string, span: ReadableSpan): void {
-    const order = this.#order;
-    if (order.length < this.maxTraces) order.push(traceId);
-    else {
-      this.#traces.delete(order[this.#oldest]!);
-      order[this.#oldest] = traceId;
-      this.#oldest = this.#oldest + 1 === this.maxTraces ? 0 : this.#oldest + 1;
-    }
-    this.#traces.set(traceId, [span]);
+  /** A new trace, in the oldest trace's slot when the ring is full. */
+  #add(traceId: string, h: number, span: ReadableSpan): void {
+    const slot = this.#next;
+    const oldest = this.#ids[slot];
+    if (oldest === undefined) this.#count++;
+    else this.#index.delete(oldest, this.#hashes[slot]!);
+    this.#ids[slot] = traceId;
+    this.#hashes[slot] = h;
+    this.#spans[slot] = [span];
+    this.#index.set(traceId, h, slot);
+    this.#next = slot + 1 === this.maxTraces ? 0 : slot + 1;
   }
 
   forceFlush(): Promise<void> {

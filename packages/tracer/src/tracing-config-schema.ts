@@ -13,6 +13,7 @@ import { DEFAULT_OTLP_ENDPOINT, type SetupTracingOptions } from './setup-tracing
  *   otlp:
  *     endpoint: http://127.0.0.1:4318/v1/traces
  *     headers: { x-api-key: secret }
+ *     protocol: http/protobuf
  *   sample_rate: 0.1
  * ```
  */
@@ -26,6 +27,8 @@ export const tracingConfigSchema = z.strictObject({
       headers: z
         .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/), z.string().regex(/^[^\r\n\0]*$/))
         .default({}),
+      /** OTLP/HTTP encoding: `http/protobuf` (OTLP's default) or `http/json`. */
+      protocol: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
     })
     .prefault({}),
   /** Share of new traces recorded, 0..1. */
@@ -46,6 +49,7 @@ export function tracingOptionsFromConfig(config: TracingConfig): SetupTracingOpt
     serviceName: config.service_name,
     endpoint: config.otlp.endpoint,
     headers: config.otlp.headers,
+    protocol: config.otlp.protocol,
     sampleRate: config.sample_rate,
     sqlCommenter: config.sqlcommenter,
     ring: { maxTraces: config.ring_size },

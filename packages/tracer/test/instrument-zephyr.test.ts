@@ -7,7 +7,7 @@ import {
   SimpleSpanProcessor,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import { createApp, requestChannel, requestScopeChannel } from '@zephyr/server';
+import { createApp, requestChannel, requestEndChannel, requestScopeChannel } from '@zephyr/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentZephyr, type ZephyrInstrumentation } from '../src/index.js';
 import { TRACE_ID, TRACEPARENT } from './support/in-memory-tracing.js';
@@ -56,10 +56,13 @@ describe('instrumentZephyr with the app’s own SDK', () => {
     expect(() => instrumentZephyr({ fetch: 'yes' as never })).toThrow(invalid);
     expect(() => instrumentZephyr({ tracerProvider: {} as never })).toThrow(invalid);
     ownSdk();
-    expect(requestChannel.hasSubscribers).toBe(true);
-    expect(requestScopeChannel.hasSubscribers).toBe(true);
-    instrumentation?.disable();
+    // The tracer hears requests on the scope and end channels only: nobody's `zephyr:server:request`
+    // events are published for a request it declined.
     expect(requestChannel.hasSubscribers).toBe(false);
+    expect(requestScopeChannel.hasSubscribers).toBe(true);
+    expect(requestEndChannel.hasSubscribers).toBe(true);
+    instrumentation?.disable();
     expect(requestScopeChannel.hasSubscribers).toBe(false);
+    expect(requestEndChannel.hasSubscribers).toBe(false);
   });
 });

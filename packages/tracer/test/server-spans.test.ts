@@ -1,5 +1,5 @@
 import { context, propagation } from '@opentelemetry/api';
-import { createApp, HttpError, requestChannel } from '@zephyr/server';
+import { createApp, HttpError, requestEndChannel, requestScopeChannel } from '@zephyr/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   inMemoryTracing,
@@ -140,11 +140,13 @@ describe('HTTP server spans', () => {
     expect(spans[1]!.parentSpanContext).toBeUndefined();
   });
 
-  it('leaves the channel without subscribers after shutdown', async () => {
+  it('leaves the channels without subscribers after shutdown', async () => {
     t = inMemoryTracing();
-    expect(requestChannel.hasSubscribers).toBe(true);
+    expect(requestScopeChannel.hasSubscribers).toBe(true);
+    expect(requestEndChannel.hasSubscribers).toBe(true);
     await t.shutdown();
     t = undefined;
-    expect(requestChannel.hasSubscribers).toBe(false);
+    expect(requestScopeChannel.hasSubscribers).toBe(false);
+    expect(requestEndChannel.hasSubscribers).toBe(false);
   });
 });

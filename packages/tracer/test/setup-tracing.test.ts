@@ -130,17 +130,18 @@ describe('setupTracing', () => {
     expect(carrier.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 
-  it('exports OTLP/HTTP by default, with the configured headers', async () => {
+  it.each([
+    ['by default as protobuf', undefined, 'application/x-protobuf'],
+    ['as JSON when asked', 'http/json', 'application/json'],
+  ] as const)('exports OTLP/HTTP %s, with the configured headers', async (_, protocol, contentType) => {
     const { createServer } = await import('node:http');
-    const received: { headers: Record<string, unknown>; bytes: number }[] = [];
+    const received: { headers: Record<string, unknown>; body: Buffer }[] = [];
     const collector = createServer((req, res) => {
-      let bytes = 0;
-      req.on('data', (c: Buffer) => {
-        bytes += c.length;
-      });
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        received.push({ headers: req.headers, bytes });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(200, { 'content-type': contentType }).end(protocol === 'http/json' ? '{}' : '');
       });
     });
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
@@ -151,16 +152,26 @@ describe('setupTracing', () => {
         serviceName: 'otlp-test',
         endpoint: `http://127.0.0.1:${port}/v1/traces`,
         headers: { 'x-api-key': 'k1' },
+        ...(protocol === undefined ? {} : { protocol }),
       });
       trace.getTracer(TRACER_NAME).startSpan('exported').end();
       await tracing.forceFlush();
       expect(received).toHaveLength(1);
       expect(received[0]!.headers['x-api-key']).toBe('k1');
-      expect(received[0]!.bytes).toBeGreaterThan(0);
+      expect(received[0]!.headers['content-type']).toBe(contentType);
+      // Either encoding carries the span's name and the service's as plain bytes.
+      expect(received[0]!.body.includes('exported')).toBe(true);
+      expect(received[0]!.body.includes('otlp-test')).toBe(true);
     } finally {
       await tracing?.shutdown();
       await new Promise<void>((resolve) => collector.close(() => resolve()));
     }
+  });
+
+  it('refuses an OTLP protocol it cannot export in', () => {
+    expect(() => setupTracing({ serviceName: 'x', protocol: 'grpc' as never })).toThrow(
+      expect.objectContaining({ code: 'ZEPHYR_ERR_INVALID_ARGUMENT' }),
+    );
   });
 });
 

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { EngineRequest, EngineResponse } from './engine.js';
 import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
-import { isFieldName } from './field-name.js';
+import { isFieldName, lowerCaseName } from './field-name.js';
 import { originForm } from './request-target.js';
 import { checkRangeField, fileRange, openFile } from './send-file-range.js';
 
@@ -50,7 +50,7 @@ export class NodeExchange implements EngineRequest, EngineResponse {
   header(name: string): string | undefined {
     // node's `req.headers` drops repeats of some fields (e.g. content-type); the contract joins
     // every repeat, so read the raw pairs.
-    const wanted = name.toLowerCase();
+    const wanted = lowerCaseName(name);
     const raw = this.req.rawHeaders;
     let found: string | undefined;
     for (let i = 0; i + 1 < raw.length; i += 2) {

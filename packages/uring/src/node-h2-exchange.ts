@@ -7,7 +7,7 @@ import {
 } from 'node:http2';
 import type { EngineRequest, EngineResponse } from './engine.js';
 import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
-import { isFieldName } from './field-name.js';
+import { isFieldName, lowerCaseName } from './field-name.js';
 import { checkRangeField, fileRange, openFile } from './send-file-range.js';
 
 /**
@@ -81,7 +81,7 @@ export class NodeH2Exchange implements EngineRequest, EngineResponse {
   }
 
   header(name: string): string | undefined {
-    const wanted = name.toLowerCase();
+    const wanted = lowerCaseName(name);
     if (wanted.charCodeAt(0) === 0x3a) return undefined;
     const raw = this.rawHeaders;
     const separator = wanted === 'cookie' ? '; ' : ', ';

@@ -1,6 +1,7 @@
 import { close } from 'node:fs';
 import type { EngineRequest, EngineResponse } from './engine.js';
 import { RequestError, ResponseStateError, ZephyrEngineError } from './errors.js';
+import { lowerCaseName } from './field-name.js';
 import { checkRangeField, openFile, sizeOf } from './send-file-range.js';
 import {
   CF_BORROWED_FD,
@@ -167,7 +168,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
   }
 
   header(name: string): string | undefined {
-    const wanted = name.toLowerCase();
+    const wanted = lowerCaseName(name);
     if (!this.names) {
       const value = this.host.findHeader(this, wanted);
       if (value !== null) return value;
