@@ -111,11 +111,17 @@ async function echo(port, payload, binary) {
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
-/** CPU seconds process `pid` has used (user + system, all its threads). */
-function cpuSeconds(pid) {
+/** CPU seconds process `pid` has used, all its threads: in user space and in the kernel. */
+function cpuTimes(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
+}
+
+/** CPU seconds process `pid` has used (user + system, all its threads). */
+function cpuSeconds(pid) {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
 }
 
 /**
@@ -123,20 +129,35 @@ function cpuSeconds(pid) {
  * the rate depends on how often the scheduler runs the server; messages per CPU-second much less.
  */
 async function measured(pid, phase) {
-  const loadCpu = () => clients.reduce((sum, c) => sum + cpuSeconds(c.child.pid), 0);
-  const before = cpuSeconds(pid);
-  const loadBefore = loadCpu();
+  const loadTimes = () =>
+    clients.reduce(
+      (sum, c) => {
+        const t = cpuTimes(c.child.pid);
+        return { user: sum.user + t.user, system: sum.system + t.system };
+      },
+      { user: 0, system: 0 },
+    );
+  const before = cpuTimes(pid);
+  const loadBefore = loadTimes();
   const started = Date.now();
   const result = await phase();
   const seconds = (Date.now() - started) / 1000;
-  const cpu = cpuSeconds(pid) - before;
-  const load = loadCpu() - loadBefore;
+  const after = cpuTimes(pid);
+  const loadAfter = loadTimes();
+  const user = after.user - before.user;
+  const system = after.system - before.system;
+  const cpu = user + system;
+  const load = loadAfter.user - loadBefore.user + loadAfter.system - loadBefore.system;
+  const loadSystem = loadAfter.system - loadBefore.system;
   // How busy each side was: a load generator near 100% per process means it, not the server,
-  // set the pace.
+  // set the pace. Per message, the server's time in user space and in the kernel: on loopback
+  // the kernel part includes the receiving side's TCP work, the same for every server.
+  const us = (s) => ((1e6 * s) / result.messages).toFixed(2);
   console.error(
-    `  server ${((100 * cpu) / seconds).toFixed(0)}% of a core, load processes ${((100 * load) / seconds / clients.length).toFixed(0)}% each`,
+    `  server ${((100 * cpu) / seconds).toFixed(0)}% of a core, load processes ${((100 * load) / seconds / clients.length).toFixed(0)}% each; ` +
+      `per message: server ${us(user)} µs user + ${us(system)} µs kernel, load ${us(load - loadSystem)} µs user + ${us(loadSystem)} µs kernel`,
   );
-  return { ...result, cpu };
+  return { ...result, cpu, user, system };
 }
 
 /** Resident set of process `pid`, in bytes. */
@@ -171,7 +192,7 @@ async function fanout(port, subscribers, pid) {
       await all;
       n += 1;
     }
-    return { rounds: n, seconds: (Date.now() - started) / 1000 };
+    return { rounds: n, seconds: (Date.now() - started) / 1000, messages: n * subscribers };
   });
   const histograms = await Promise.all(active.map((c) => c.ask('latencies')));
   await Promise.all(active.map((c) => c.ask('close')));
