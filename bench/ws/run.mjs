@@ -142,11 +142,6 @@ function cpuTimes(pid) {
   return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
 }
 
-/** CPU seconds process `pid` has used (user + system, all its threads). */
-function cpuSeconds(pid) {
-  const { user, system } = cpuTimes(pid);
-  return user + system;
-}
 
 /**
  * Runs `phase` and returns its result with `cpu`: the server's CPU seconds over it. Under load
