@@ -142,7 +142,6 @@ function cpuTimes(pid) {
   return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
 }
 
-
 /**
  * Runs `phase` and returns its result with `cpu`: the server's CPU seconds over it. Under load
  * the rate depends on how often the scheduler runs the server; messages per CPU-second much less.
