@@ -1,0 +1,60 @@
+// The native load client (load/, Rust, one epoll thread): built with cargo on first use into
+// ~/.cache/zephyr/ws-load-target (cargo makes later runs a no-op), then run once per phase.
+// It opens its connections, says `ready`, and starts when told on stdin, so the runner's CPU
+// clocks cover the run and not the handshakes.
+import { execFileSync, spawn } from 'node:child_process';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const targetDir = join(homedir(), '.cache/zephyr/ws-load-target');
+
+/** Builds the client (a no-op when it is up to date); returns the binary's path. */
+export function buildNativeLoad() {
+  try {
+    execFileSync(
+      'cargo',
+      [
+        'build',
+        '--release',
+        '--quiet',
+        '--manifest-path',
+        join(here, 'load/Cargo.toml'),
+        '--target-dir',
+        targetDir,
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+  } catch (err) {
+    throw new Error(
+      `could not build the native load client with cargo (${err.message}); run with --load node`,
+    );
+  }
+  return join(targetDir, 'release/ws-load');
+}
+
+/**
+ * Starts `binary` with `args` and resolves once its connections are open, with its pid and
+ * `go()`: starts the run and resolves with the words of its result line.
+ */
+export async function startNativeLoad(binary, args) {
+  const child = spawn(binary, args.map(String), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const exited = new Promise((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`native load client exited with ${code}`))),
+  );
+  const line = () => Promise.race([lines.next().then((l) => l.value ?? ''), exited]);
+  const first = await line();
+  if (first !== 'ready') throw new Error(`native load client: expected ready, got ${first}`);
+  return {
+    pid: child.pid,
+    async go() {
+      child.stdin.write('go\n');
+      const result = (await line()).split(' ');
+      child.stdin.end();
+      return result;
+    },
+  };
+}
