@@ -254,14 +254,11 @@ impl H3Session {
                 Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
             }
         }
-        loop {
-            let Some(event) = self
-                .pending
-                .pop_front()
-                .or_else(|| self.endpoint.poll_event())
-            else {
-                break;
-            };
+        while let Some(event) = self
+            .pending
+            .pop_front()
+            .or_else(|| self.endpoint.poll_event())
+        {
             if let Some(back) = self.handle(event, sink) {
                 self.pending.push_front(back);
                 break;

@@ -32,8 +32,8 @@ const GSO_SEGMENTS: usize = 16;
 /// Control-message room: one `UDP_GRO`/`UDP_SEGMENT` value.
 const CONTROL: usize = 64;
 
-/// One `recvmsg` or `sendmsg`: its buffer, address and header stay at one place (boxed) while
-/// the kernel holds the operation.
+/// One `recvmsg` or `sendmsg`: its buffer, address and header stay at one place while the kernel
+/// holds the operation (the ops live in vectors made at full size once, which never grow).
 struct MsgOp {
     buf: Vec<u8>,
     name: libc::sockaddr_storage,
@@ -43,8 +43,8 @@ struct MsgOp {
 }
 
 impl MsgOp {
-    fn new(capacity: usize) -> Box<MsgOp> {
-        Box::new(MsgOp {
+    fn new(capacity: usize) -> MsgOp {
+        MsgOp {
             buf: Vec::with_capacity(capacity),
             // SAFETY: plain C structs for which all-zero is a valid value.
             name: unsafe { zeroed() },
@@ -55,7 +55,7 @@ impl MsgOp {
             control: [0; CONTROL],
             // SAFETY: as above.
             msg: unsafe { zeroed() },
-        })
+        }
     }
 
     /// Points the header at this op's own fields (for a receive into the whole buffer).
@@ -250,10 +250,10 @@ fn gso_supported() -> bool {
 pub(super) struct H3Udp {
     sock: OwnedFd,
     pub(super) session: H3Session,
-    recv: Vec<Box<MsgOp>>,
+    recv: Vec<MsgOp>,
     /// Receives armed (for shutdown: the socket is done when none is).
     recv_armed: usize,
-    send: Vec<Box<MsgOp>>,
+    send: Vec<MsgOp>,
     free_sends: Vec<usize>,
     /// Datagrams per `sendmsg` (1 without GSO).
     gso_segments: usize,
