@@ -188,7 +188,8 @@ fn h3_config(h3: &UringHttp3, limits: &Limits) -> Result<H3Config> {
         max_udp_payload_size: u16::try_from(h3.max_udp_payload_size).unwrap_or(u16::MAX),
         // QPACK's advertised bound has its own range (1 KiB to 1 MiB).
         max_field_section_size: limits.max_header_bytes.clamp(1024, 1 << 20),
-        max_connections: limits.max_connections.max(1),
+        // QUIC connections are numbered past the TCP slots (`H3_INDEX_BASE`): a million at most.
+        max_connections: limits.max_connections.clamp(1, 1 << 20),
         retry,
         ..H3Config::default()
     };

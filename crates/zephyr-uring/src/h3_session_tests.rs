@@ -681,3 +681,35 @@ fn a_closed_connections_id_never_reaches_the_next_connection() {
     assert!(fin);
     assert_eq!(parse(&read).1, b"fresh");
 }
+
+#[test]
+fn a_response_the_peer_never_reads_is_reset_after_the_write_timeout() {
+    let mut l = limits();
+    l.write_timeout_ms = 100;
+    let config = H3Config {
+        max_stream_buffer: 8 * 1024,
+        ..H3Config::default()
+    };
+    let mut net = Net::new(config, l);
+    let ch = net.connect();
+    let s = net.open(ch, &request("GET", "/stuck"), true);
+    net.run();
+    let (c, seq) = last_request(&net.take());
+    // More than the client's stream window (quinn grants credit only as its application reads).
+    let body = vec![1u8; 4 << 20];
+    net.session
+        .respond(c, seq, &start(200), Payload::Bytes(&body), true, false);
+    net.run();
+    assert_eq!(
+        net.session.open_exchanges(),
+        1,
+        "held: the client reads nothing"
+    );
+    net.session.tick(50, &mut net.sink);
+    assert!(net.take().is_empty(), "not yet past the write timeout");
+    net.session.tick(1_000, &mut net.sink);
+    assert_eq!(net.take(), vec![Got::StreamAborted(seq)]);
+    assert_eq!(net.session.open_exchanges(), 0);
+    net.run();
+    assert_eq!(net.read(ch, s).2, Some(H3Error::REQUEST_CANCELLED.0));
+}
