@@ -91,6 +91,30 @@ describe('http3', { timeout: 30_000 }, () => {
     expect(JSON.parse(out.trim().split('\n')[0] as string)).toMatchObject({ status: 200, bytes: 1 });
   });
 
+  it("server.http3 in the config: off by default, each setting checked against the engine's range", () => {
+    expect(listenOptionsFromConfig(serverConfigSchema.parse({})).http3).toBeUndefined();
+    const bad = serverConfigSchema.safeParse({
+      http3: { enabled: true, retry: 'sometimes', max_udp_payload_size: 100, idle_timeout_ms: 10, extra: 1 },
+    });
+    expect(bad.error?.issues.map((i) => i.path.join('.')).sort()).toEqual([
+      'http3',
+      'http3.idle_timeout_ms',
+      'http3.max_udp_payload_size',
+      'http3.retry',
+    ]);
+    const tuned = serverConfigSchema.parse({
+      http3: { enabled: true, retry: 'always', alt_svc_max_age_sec: 60 },
+    });
+    expect(listenOptionsFromConfig(tuned).http3).toEqual({
+      maxConcurrentStreams: 100,
+      idleTimeoutMs: 30_000,
+      maxUdpPayloadSize: 1472,
+      retry: 'always',
+      handshakesBeforeRetry: 64,
+      altSvcMaxAgeSec: 60,
+    });
+  });
+
   it('is refused on the node engine with the reason', async () => {
     await expect(
       createApp().listen({ port: 0, engine: 'node', tls: cert, http3: true }),
