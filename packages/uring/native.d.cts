@@ -109,6 +109,12 @@ export interface UringHttp3Counters {
   streamErrors: number
   connectionErrors: number
   headersTooLarge: number
+  datagramsReceived: number
+  datagramsSent: number
+  /** `sendmsg` operations: fewer than datagrams where UDP GSO batches them. */
+  sendCalls: number
+  /** Datagrams one `sendmsg` may carry (1 where the kernel has no UDP GSO). */
+  gsoSegments: number
 }
 
 /** How to open an io_uring listener (validated by the TS adapter; limits already defaulted). */

@@ -166,6 +166,12 @@ pub struct UringHttp3Counters {
     pub stream_errors: f64,
     pub connection_errors: f64,
     pub headers_too_large: f64,
+    pub datagrams_received: f64,
+    pub datagrams_sent: f64,
+    /// `sendmsg` operations: fewer than datagrams where UDP GSO batches them.
+    pub send_calls: f64,
+    /// Datagrams one `sendmsg` may carry (1 where the kernel has no UDP GSO).
+    pub gso_segments: f64,
 }
 
 /// The endpoint's configuration from the listen option and the listener's own limits (the
@@ -612,7 +618,9 @@ impl UringServer {
     /// The listener's HTTP/3 counters; absent when it does not serve HTTP/3.
     #[napi(catch_unwind)]
     pub fn http3_counters(&self) -> Option<UringHttp3Counters> {
-        let c = self.state.server.borrow().as_ref()?.h3_counters()?;
+        let server = self.state.server.borrow();
+        let c = server.as_ref()?.h3_counters()?;
+        let udp = server.as_ref()?.h3_udp_counters()?;
         Some(UringHttp3Counters {
             connections_accepted: c.connections_accepted as f64,
             connections_refused: c.connections_refused as f64,
@@ -621,6 +629,10 @@ impl UringServer {
             stream_errors: c.stream_errors as f64,
             connection_errors: c.connection_errors as f64,
             headers_too_large: c.headers_too_large as f64,
+            datagrams_received: udp.datagrams_received as f64,
+            datagrams_sent: udp.datagrams_sent as f64,
+            send_calls: udp.send_calls as f64,
+            gso_segments: udp.gso_segments as f64,
         })
     }
 

@@ -163,6 +163,7 @@ mod tls_io;
 
 #[path = "server_h3.rs"]
 mod h3_io;
+pub use h3_io::UdpCounters;
 
 /// The bytes of a file to send: `length` bytes from `offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -262,9 +262,22 @@ pub(super) struct H3Udp {
     timer_seq: u32,
     /// Each armed timeout's timespec, alive until its completion.
     timespecs: Vec<(u32, Box<types::Timespec>)>,
-    /// Datagrams received and sent (for tests).
+    /// Datagrams received and sent, and the `sendmsg` operations that sent them (GSO batches
+    /// several datagrams into one).
     pub(super) datagrams_in: u64,
     pub(super) datagrams_out: u64,
+    pub(super) send_calls: u64,
+}
+
+/// What the UDP socket moved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UdpCounters {
+    pub datagrams_received: u64,
+    pub datagrams_sent: u64,
+    /// `sendmsg` operations (fewer than datagrams where GSO batches them).
+    pub send_calls: u64,
+    /// Datagrams one `sendmsg` may carry (1 without GSO).
+    pub gso_segments: u64,
 }
 
 impl H3Udp {
@@ -290,6 +303,7 @@ impl H3Udp {
             timespecs: Vec::new(),
             datagrams_in: 0,
             datagrams_out: 0,
+            send_calls: 0,
         })
     }
 }
@@ -400,6 +414,16 @@ impl Server {
         self.h3_io();
     }
 
+    /// What the UDP socket moved, when HTTP/3 is served.
+    pub fn h3_udp_counters(&self) -> Option<UdpCounters> {
+        self.h3.as_ref().map(|h3| UdpCounters {
+            datagrams_received: h3.datagrams_in,
+            datagrams_sent: h3.datagrams_out,
+            send_calls: h3.send_calls,
+            gso_segments: h3.gso_segments as u64,
+        })
+    }
+
     /// Whether HTTP/3 events wait for a sink.
     pub(super) fn h3_has_news(&self) -> bool {
         self.h3.as_ref().is_some_and(|h3| h3.session.has_news())
@@ -432,6 +456,7 @@ impl Server {
                 None => 1,
             };
             op.prepare_send(t.destination, segment);
+            h3.send_calls += 1;
             h3.free_sends.pop();
             sqes.push(
                 opcode::SendMsg::new(types::Fd(fd), &op.msg)

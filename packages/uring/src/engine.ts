@@ -167,7 +167,8 @@ export interface EngineServer {
   tlsCounters(): TlsCounters | undefined;
   /**
    * The listener's HTTP/3 counters (connections accepted and refused, Retry packets, requests,
-   * stream and connection errors, heads too large); `undefined` when it serves no HTTP/3.
+   * stream and connection errors, heads too large; datagrams received and sent, and the
+   * `sendmsg` operations that sent them); `undefined` when it serves no HTTP/3.
    */
   http3Counters?(): Http3Counters | undefined;
 }

@@ -43,6 +43,12 @@ export interface Http3Counters {
   streamErrors: number;
   connectionErrors: number;
   headersTooLarge: number;
+  datagramsReceived: number;
+  datagramsSent: number;
+  /** `sendmsg` operations: fewer than datagrams where UDP GSO batches them. */
+  sendCalls: number;
+  /** Datagrams one `sendmsg` may carry (1 where the kernel has no UDP GSO). */
+  gsoSegments: number;
 }
 
 /** One native io_uring listener (`UringServer` in `crates/zephyr-uring-node/src/lib.rs`). */
