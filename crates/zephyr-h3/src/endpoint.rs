@@ -498,6 +498,29 @@ impl H3Endpoint {
         }
     }
 
+    /// Closes every connection now, requests in flight or not (a shutdown that took too long):
+    /// each gets CONNECTION_CLOSE with H3_NO_ERROR, every open request a `Reset`, and new
+    /// connections are refused; `is_idle()` once quinn has drained them.
+    pub fn close_all(&mut self, now: Instant) {
+        self.now = Some(now);
+        self.shutting_down = true;
+        let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        for id in ids {
+            if let Some(conn) = self.conns.get_mut(&id) {
+                if !conn.closing {
+                    conn.closing = true;
+                    conn.quic.close(
+                        now,
+                        code(H3Error::NO_ERROR),
+                        bytes::Bytes::from_static(b"server closing"),
+                    );
+                }
+            }
+            self.close_report(id, "closed by the server".into());
+            self.drive(id, now);
+        }
+    }
+
     /// True after `shutdown` once every connection has closed.
     pub fn is_idle(&self) -> bool {
         self.conns.is_empty()

@@ -182,6 +182,11 @@ impl H3Session {
         self.endpoint.shutdown(now);
     }
 
+    /// Closes every connection now (after a shutdown that took too long).
+    pub fn close_all(&mut self, now: Instant) {
+        self.endpoint.close_all(now);
+    }
+
     /// After `shutdown`: every connection has closed.
     pub fn is_idle(&self) -> bool {
         self.endpoint.is_idle()

@@ -713,3 +713,36 @@ fn a_response_the_peer_never_reads_is_reset_after_the_write_timeout() {
     net.run();
     assert_eq!(net.read(ch, s).2, Some(H3Error::REQUEST_CANCELLED.0));
 }
+
+#[test]
+fn close_all_ends_every_connection_and_aborts_what_is_open() {
+    let mut net = Net::new(H3Config::default(), limits());
+    let ch = net.connect();
+    net.open(ch, &request("GET", "/never-answered"), true);
+    net.run();
+    let (_, seq) = last_request(&net.take());
+    net.session.shutdown(net.now);
+    net.run();
+    assert!(
+        !net.session.is_idle(),
+        "a request in flight holds the connection"
+    );
+    net.session.close_all(net.now);
+    for _ in 0..20 {
+        net.run();
+        net.now += Duration::from_millis(100);
+        net.session.handle_timeout(net.now);
+        for (c, _) in net.conns.values_mut() {
+            c.handle_timeout(net.now);
+        }
+    }
+    assert_eq!(net.take(), vec![Got::StreamAborted(seq)]);
+    assert!(net.session.is_idle());
+    let lost = std::iter::from_fn(|| net.conn(ch).poll()).find_map(|ev| match ev {
+        quinn_proto::Event::ConnectionLost {
+            reason: quinn_proto::ConnectionError::ApplicationClosed(c),
+        } => Some(c.error_code.into_inner()),
+        _ => None,
+    });
+    assert_eq!(lost, Some(H3Error::NO_ERROR.0));
+}

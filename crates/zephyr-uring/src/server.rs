@@ -1325,6 +1325,9 @@ impl Server {
 
     /// Drops every connection (after a shutdown that took too long).
     pub fn destroy_all(&mut self) {
+        if let Some(h3) = self.h3.as_mut() {
+            h3.session.close_all(Instant::now());
+        }
         for index in 0..self.slots.len() {
             if let Some(slot) = &self.slots[index] {
                 let id = slot.io.id;

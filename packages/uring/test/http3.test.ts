@@ -368,6 +368,30 @@ describe('HTTP/3 on the io_uring engine (aioquic client)', { timeout: 30_000 }, 
     expect(run.end.goaway).toBe(true);
     expect(run.end.terminated?.error_code).toBe(0x100);
   });
+
+  it('closes connections whose requests outlast the close timeout, aborting them', async () => {
+    let aborted = false;
+    let started!: () => void;
+    const inFlight = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const server = await serveH3((req) => {
+      req.onAbort(() => {
+        aborted = true;
+      });
+      started(); // and never answered
+    });
+    servers = [];
+    const client = h3(server.port, { requests: [{ path: '/forever' }], wait_close_ms: 5000 });
+    await inFlight;
+    const began = Date.now();
+    await server.close({ timeoutMs: 300 });
+    expect(Date.now() - began).toBeLessThan(5000);
+    const run = await client;
+    expect(aborted).toBe(true);
+    expect(run.results[0]?.status).toBeNull();
+    expect(run.end.terminated?.error_code).toBe(0x100);
+  });
 });
 
 describe('Alt-Svc on the TCP listener', () => {
