@@ -187,6 +187,11 @@ impl H3Session {
         self.endpoint.close_all(now);
     }
 
+    /// QUIC connections open (handshaking ones included).
+    pub fn connections(&self) -> usize {
+        self.endpoint.connection_count()
+    }
+
     /// After `shutdown`: every connection has closed.
     pub fn is_idle(&self) -> bool {
         self.endpoint.is_idle()

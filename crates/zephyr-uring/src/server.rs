@@ -373,9 +373,9 @@ impl Server {
         self.port
     }
 
-    /// Open connections.
+    /// Open connections: TCP ones and QUIC ones.
     pub fn connections(&self) -> usize {
-        self.live
+        self.live + self.h3.as_ref().map_or(0, |h3| h3.session.connections())
     }
 
     /// Whether shutdown has finished: no listener, no connection.

@@ -137,7 +137,7 @@ export interface EngineServer {
   readonly port: number;
   /** Why this engine was chosen, e.g. the probe's failure reason when falling back. */
   readonly engineReason: string;
-  /** Connections open now: HTTP/1.1 (idle keep-alive ones included), HTTP/2 and WebSocket. */
+  /** Connections open now: HTTP/1.1 (idle keep-alive ones included), HTTP/2, WebSocket and QUIC (HTTP/3). */
   readonly connections: number;
   /**
    * Stops accepting new connections while the open ones keep being served, idle keep-alive

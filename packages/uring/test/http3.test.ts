@@ -171,6 +171,8 @@ describe('HTTP/3 on the io_uring engine (aioquic client)', { timeout: 30_000 }, 
     // HTTP/3 responses do not advertise themselves.
     expect(header(r, 'alt-svc')).toBeUndefined();
     expect(server.http3Counters?.()).toMatchObject({ connectionsAccepted: 1, requests: 1 });
+    // The client has closed its connection; quinn drains it within a few round trips.
+    await expect.poll(() => server.connections, { timeout: 5000 }).toBe(0);
   });
 
   it('echoes a 1 MiB POST body and serves 20 requests at once on one connection', async () => {
