@@ -316,7 +316,13 @@ impl Server {
                 })?;
                 let addr = std::net::SocketAddr::new(config.listener.addr.ip(), port);
                 Some(
-                    h3_io::H3Udp::bind(addr, config.listener.reuse_port, session).map_err(|e| {
+                    h3_io::H3Udp::bind(
+                        addr,
+                        config.listener.reuse_port,
+                        session,
+                        h3.max_udp_payload_size as usize,
+                    )
+                    .map_err(|e| {
                         io::Error::new(e.kind(), format!("http3: UDP port {port}: {e}"))
                     })?,
                 )

@@ -29,6 +29,8 @@ const RECV_BUF: usize = 65_535;
 const SEND_OPS: usize = 8;
 /// Datagrams in one GSO send (the kernel takes at most 64 segments).
 const GSO_SEGMENTS: usize = 16;
+/// Bytes of one GSO send at most (the kernel's limit is one 64 KiB UDP payload).
+const GSO_BYTES: usize = 63 * 1024;
 /// Control-message room: one `UDP_GRO`/`UDP_SEGMENT` value.
 const CONTROL: usize = 64;
 
@@ -282,10 +284,13 @@ pub struct UdpCounters {
 
 impl H3Udp {
     /// Binds the UDP socket at `addr` (the TCP listener's address and port).
+    /// `max_datagram` is the largest datagram QUIC may send (its `max_udp_payload_size`): a GSO
+    /// batch holds as many as fit the kernel's 64 KiB.
     pub(super) fn bind(
         addr: SocketAddr,
         reuse_port: bool,
         session: H3Session,
+        max_datagram: usize,
     ) -> io::Result<H3Udp> {
         let sock = open_udp(addr, reuse_port)?;
         // GRO: one receive may carry a whole burst from one peer (split before the endpoint).
@@ -297,7 +302,11 @@ impl H3Udp {
             recv_armed: 0,
             send: (0..SEND_OPS).map(|_| MsgOp::new(64 * 1024)).collect(),
             free_sends: (0..SEND_OPS).rev().collect(),
-            gso_segments: if gso_supported() { GSO_SEGMENTS } else { 1 },
+            gso_segments: if gso_supported() {
+                (GSO_BYTES / max_datagram.max(1)).clamp(1, GSO_SEGMENTS)
+            } else {
+                1
+            },
             timer_at: None,
             timer_seq: 0,
             timespecs: Vec::new(),

@@ -6,6 +6,7 @@
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as http2Connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
@@ -131,6 +132,28 @@ describe('the http3 option', () => {
     await expect(
       listen({ port: 0, engine: 'io_uring', tls: { cert, key }, http3: true, reusePort: true }, () => {}),
     ).rejects.toThrow(/http3 cannot be combined with reusePort \(workers\): SO_REUSEPORT spreads UDP/);
+  });
+
+  it('fails to listen, naming the UDP port, when another socket holds it', async () => {
+    const holder = createSocket('udp4');
+    await new Promise<void>((resolve) => holder.bind(0, '127.0.0.1', resolve));
+    const { port } = holder.address();
+    const { cert, key } = localhostCertificate();
+    try {
+      await expect(
+        listen({ port, engine: 'io_uring', tls: { cert, key }, http3: true }, () => {}),
+      ).rejects.toMatchObject({
+        code: 'ZEPHYR_ERR_LISTEN_FAILED',
+        message: expect.stringMatching(new RegExp(`http3: UDP port ${port}: .*in use`, 'i')),
+      });
+      // The TCP listener bound first is released with it: the port serves again.
+      const server = await listen({ port, engine: 'io_uring', tls: { cert, key } }, (_req, res) =>
+        res.end('tcp'),
+      );
+      await server.close();
+    } finally {
+      holder.close();
+    }
   });
 
   it('is ZEPHYR_ERR_HTTP3_UNAVAILABLE on the node engine, with the reason', async () => {
