@@ -6,6 +6,7 @@ import {
   type EngineServer,
   listen as engineListen,
   type Http2Options,
+  type Http3Options,
   type ListenOptions,
   type RequestHandler,
   selectEngine,
@@ -58,10 +59,11 @@ export interface AppListenOptions {
   /** Serve HTTPS with these certificates (`@zephyr/uring`'s `TlsOptions`, on either engine). */
   tls?: TlsOptions;
   /**
-   * HTTP/3 over QUIC. Neither engine serves it yet: `true` makes `listen` reject with
-   * `ZEPHYR_ERR_HTTP3_UNAVAILABLE`, saying why for the engine chosen.
+   * Serve HTTP/3 over QUIC beside HTTPS with the same routes: `true` or settings (see
+   * `@zephyr/uring`'s `Http3Options`). Needs `tls` and the io_uring engine (the node engine
+   * rejects with `ZEPHYR_ERR_HTTP3_UNAVAILABLE`), in one process (not with `workers` above 1).
    */
-  http3?: boolean;
+  http3?: Http3Options;
 }
 
 /** A running server (in a multi-worker setup, the primary's view of all workers). */
@@ -213,7 +215,12 @@ export async function startEngine(
   const websocket = app.websocketServing?.(options.websocket);
   // HTTP/2 is served by the node engine for now (see @zephyr/uring's listen).
   const nodeOnly = options.listen.http2 !== undefined && options.listen.http2 !== false;
-  const reusePort = inWorker && !nodeOnly && selectEngine(options.engine).engine === 'io_uring';
+  // HTTP/3 takes no SO_REUSEPORT (UDP is spread by address, which breaks QUIC migration): it is
+  // served by one worker alone, bound as a single process binds (the primary refuses more).
+  const http3Alone =
+    options.listen.http3 !== undefined && options.listen.http3 !== false && options.workers === 1;
+  const reusePort =
+    inWorker && !nodeOnly && !http3Alone && selectEngine(options.engine).engine === 'io_uring';
   const limits = { maxBodyBytes: app.maxBodyLimit, ...options.listen.limits };
   return engineListen(
     {
