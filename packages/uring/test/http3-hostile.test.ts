@@ -13,10 +13,11 @@
 // policy lets run plus those admitted before it counts them. 400 × 100 KB is 40 MB, so 64 MiB
 // only fails on state kept per datagram or per refused handshake.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Http3Counters } from '../src/index.js';
 import { curlH3, gtlsclient } from './h3-clients.js';
 import {
   clientInitials,
@@ -52,7 +53,10 @@ async function startServerProcess(): Promise<ServerProcess> {
     import { listen } from ${JSON.stringify(dist)};
     const server = await listen(
       { port: 0, host: '127.0.0.1', engine: 'io_uring', tls: ${JSON.stringify(certificate)}, http3: true },
-      (req, res) => res.setHeader('content-type', 'text/plain').end('Hello, World!'),
+      (req, res) =>
+        req.path === '/counters'
+          ? res.end(JSON.stringify(server.http3Counters()))
+          : res.setHeader('content-type', 'text/plain').end('Hello, World!'),
     );
     console.log('port ' + server.port);
     process.on('SIGTERM', () => server.close({ timeoutMs: 1000 }).then(() => process.exit(0)));`;
@@ -88,6 +92,15 @@ function expectNoAmplification(exchanges: readonly PortExchange[]): void {
 function expectAlive(server: ServerProcess): void {
   expect(server.child.exitCode, server.output()).toBeNull();
   expect(server.child.signalCode, server.output()).toBeNull();
+}
+
+let fetched = 0;
+
+/** The engine's HTTP/3 counters, fetched over HTTP/3 (one more accepted connection each time). */
+async function counters(server: ServerProcess): Promise<Http3Counters> {
+  const out = join(dir, `counters-${fetched++}.json`);
+  await curlH3(`https://127.0.0.1:${server.port}/counters`, out, { caFile: certificate.cert });
+  return JSON.parse(readFileSync(out, 'utf8')) as Http3Counters;
 }
 
 /** A real client over HTTP/3 is served: libcurl, then ngtcp2. */
@@ -127,10 +140,14 @@ afterAll(() => {
 
 describe('HTTP/3 on the io_uring engine under hostile UDP', { timeout: 180_000 }, () => {
   it('6,000 random datagrams from 60 ports: alive, no handshake started, then clients are served', async () => {
+    const before = await counters(server);
     const exchanges = await sendFromPorts(server.port, randomDatagrams(6000, 0x5eed), { ports: 60 });
     // Noise may earn a Version Negotiation, a stateless reset or close, never a handshake.
     expect(exchanges.flatMap((port) => port.replies).filter(isHandshake)).toHaveLength(0);
     expectNoAmplification(exchanges);
+    // The only connection accepted since is the one that fetched the counters.
+    const after = await counters(server);
+    expect(after.connectionsAccepted - before.connectionsAccepted).toBe(1);
     expectAlive(server);
     await expectServed(server, 'after-random');
   });
@@ -153,11 +170,14 @@ describe('HTTP/3 on the io_uring engine under hostile UDP', { timeout: 180_000 }
       copy[at] = (copy[at] ?? 0) ^ 0x5a;
       return copy;
     });
+    const before = await counters(server);
     const exchanges = await sendFromPorts(server.port, [...cut, ...padded, ...corrupted], { ports: 32 });
     // RFC 9000 §14.1: an Initial in a datagram under 1200 bytes is dropped; a payload that fails
     // authentication is dropped (§12.2). Neither may start a handshake.
     expect(exchanges.flatMap((port) => port.replies).filter(isHandshake)).toHaveLength(0);
     expectNoAmplification(exchanges);
+    const after = await counters(server);
+    expect(after.connectionsAccepted - before.connectionsAccepted).toBe(1);
     expectAlive(server);
     await expectServed(server, 'after-truncated');
   });
@@ -165,6 +185,7 @@ describe('HTTP/3 on the io_uring engine under hostile UDP', { timeout: 180_000 }
   it(`a handshake flood of ${FLOOD} real Initials from ${FLOOD} ports gets Retry; alive, bounded, served`, async () => {
     // 16 Initials every 20 ms (800/s): far more handshakes at once than the Retry policy admits,
     // yet slow enough for loopback's receive buffer, so every Initial gets an answer to count.
+    const before = await counters(server);
     const exchanges = await sendFromPorts(server.port, initials.slice(0, FLOOD), {
       ports: FLOOD,
       burst: 16,
@@ -180,6 +201,12 @@ describe('HTTP/3 on the io_uring engine under hostile UDP', { timeout: 180_000 }
     expect(retried).toBeGreaterThan(FLOOD / 2);
     expect(retried + handshakes + silent).toBe(FLOOD);
     expectNoAmplification(exchanges);
+    // The engine counts what the sockets saw: a Retry sent per port retried, a connection per
+    // handshake (plus the one fetching the counters).
+    const after = await counters(server);
+    console.log(`counters during the flood: ${JSON.stringify(after)} (before: ${JSON.stringify(before)})`);
+    expect(after.retriesSent - before.retriesSent).toBeGreaterThanOrEqual(retried);
+    expect(after.connectionsAccepted - before.connectionsAccepted).toBeLessThanOrEqual(handshakes + 1);
     expectAlive(server);
     // A real client is served during the flood's half-open handshakes (through Retry if needed).
     await expectServed(server, 'after-flood');

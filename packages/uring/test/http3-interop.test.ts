@@ -139,7 +139,7 @@ describe("HTTP/3 with retry: 'always'", { timeout: 120_000 }, () => {
   let retrying: EngineServer;
   const retryLog: H3AppLog = { versions: [], errors: [] };
   beforeAll(async () => {
-    retrying = await startH3({ retry: 'always' } as unknown as NonNullable<ListenOptions['http3']>, retryLog);
+    retrying = await startH3({ retry: 'always' }, retryLog);
   });
   afterAll(async () => {
     await retrying?.close({ timeoutMs: 2000 });
