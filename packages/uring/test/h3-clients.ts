@@ -17,6 +17,12 @@ export interface H3Response {
   sha256: string;
 }
 
+/** Where a client runs: `netns` runs it inside that network namespace (`ip netns exec`). */
+export interface ClientPlace {
+  netns?: string;
+  timeoutMs?: number;
+}
+
 /** A client's kept log lines, the end of its output and its command (for failure messages). */
 export interface ClientRun {
   log: string;
@@ -57,12 +63,16 @@ export function runClient(
   command: string,
   args: string[],
   keep: RegExp,
-  timeoutMs = 180_000,
-  env: NodeJS.ProcessEnv = process.env,
+  options: { netns?: string; timeoutMs?: number } = {},
 ): Promise<ClientRun> {
+  if (options.netns !== undefined) {
+    args = ['netns', 'exec', options.netns, command, ...args];
+    command = 'ip';
+  }
+  const timeoutMs = options.timeoutMs ?? 180_000;
   const shown = `${command} ${args.map((a) => (a.length > 200 ? `${a.slice(0, 40)}…` : a)).join(' ')}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const kept: string[] = [];
     let tail = '';
     let partial = '';
@@ -97,7 +107,7 @@ export function runClient(
 export async function gtlsclient(
   url: string,
   dir: string,
-  options: { postFile?: string; quicDump?: boolean; extra?: string[] } = {},
+  options: ClientPlace & { postFile?: string; quicDump?: boolean; extra?: string[] } = {},
 ): Promise<H3Response & ClientRun> {
   const { hostname, port, pathname } = new URL(url);
   const args = ['--exit-on-all-streams-close', '--no-http-dump', `--download=${dir}`];
@@ -105,7 +115,12 @@ export async function gtlsclient(
   if (!options.quicDump) args.push('--no-quic-dump');
   if (options.postFile) args.push('-m', 'POST', '-d', options.postFile);
   args.push(...(options.extra ?? []), hostname, port, url);
-  const run = await runClient('gtlsclient', args, /:status:|type=Retry|retry_source_connection_id=|ALPN/);
+  const run = await runClient(
+    'gtlsclient',
+    args,
+    /:status:|type=Retry|retry_source_connection_id=|ALPN/,
+    options,
+  );
   const status = Number(/stream 0x0 \[:status: (\d+)\]/.exec(run.log)?.[1] ?? 0);
   const name = pathname.split('/').pop() || 'index.html';
   return { ...fileResponse(status, join(dir, name)), ...run };
@@ -118,14 +133,19 @@ export async function gtlsclient(
 export async function aioquic(
   urls: string[],
   dir: string,
-  options: { caFile: string; postFile?: string },
+  options: ClientPlace & { caFile: string; postFile?: string },
 ): Promise<Array<H3Response> & { run: ClientRun }> {
   const { python, aioquicExamples } = h3Tools();
   const args = [join(WRAPPERS, 'aioquic_client.py'), aioquicExamples, '--include'];
   args.push('--ca-certs', options.caFile, '--output-dir', dir);
   if (options.postFile) args.push('--data-file', options.postFile);
   args.push(...urls);
-  const run = await runClient(python, args, /ALPN negotiated|Response received|Connection close|Retry/);
+  const run = await runClient(
+    python,
+    args,
+    /ALPN negotiated|Response received|Connection close|Retry/,
+    options,
+  );
   const responses = urls.map((url) => {
     const raw = readFileSync(join(dir, new URL(url).pathname.split('/').pop() || 'index.html'));
     const end = raw.indexOf('\r\n\r\n');
@@ -141,12 +161,12 @@ export async function aioquic(
 export async function curlH3(
   url: string,
   out: string,
-  options: { caFile: string; postFile?: string },
+  options: ClientPlace & { caFile: string; postFile?: string },
 ): Promise<H3Response & ClientRun & { httpVersion: number }> {
   const { python } = h3Tools();
   const args = [join(WRAPPERS, 'curl_h3.py'), url, options.caFile, out];
   if (options.postFile) args.push(options.postFile);
-  const run = await runClient(python, args, /^status /);
+  const run = await runClient(python, args, /^status /, options);
   const match = /status (\d+) http_version (\d+) bytes (\d+)/.exec(run.log);
   return { ...fileResponse(Number(match?.[1] ?? 0), out), httpVersion: Number(match?.[2] ?? 0), ...run };
 }

@@ -12,7 +12,6 @@
 // first flight kept for retransmission: well under 100 KB), at most the 64 handshakes the Retry
 // policy lets run plus those admitted before it counts them. 400 × 100 KB is 40 MB, so 64 MiB
 // only fails on state kept per datagram or per refused handshake.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +30,7 @@ import {
   sendFromPorts,
   watchResident,
 } from './h3-datagrams.js';
+import { type ServerProcess, startH3Process } from './h3-server-process.js';
 import { localhostCertificate } from './tls-fixture.js';
 
 const RSS_GROWTH_BOUND = 64 << 20;
@@ -38,47 +38,6 @@ const FLOOD = 400;
 
 const dir = mkdtempSync(join(tmpdir(), 'zephyr-h3-hostile-'));
 const certificate = localhostCertificate();
-
-interface ServerProcess {
-  child: ChildProcess;
-  pid: number;
-  port: number;
-  output: () => string;
-}
-
-/** The engine with HTTP/3 in a child process (the built package), serving `Hello, World!`. */
-async function startServerProcess(): Promise<ServerProcess> {
-  const dist = new URL('../dist/index.js', import.meta.url).href;
-  const script = `
-    import { listen } from ${JSON.stringify(dist)};
-    const server = await listen(
-      { port: 0, host: '127.0.0.1', engine: 'io_uring', tls: ${JSON.stringify(certificate)}, http3: true },
-      (req, res) =>
-        req.path === '/counters'
-          ? res.end(JSON.stringify(server.http3Counters()))
-          : res.setHeader('content-type', 'text/plain').end('Hello, World!'),
-    );
-    console.log('port ' + server.port);
-    process.on('SIGTERM', () => server.close({ timeoutMs: 1000 }).then(() => process.exit(0)));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no port in 30 s:\n${output}`)), 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk;
-      const match = /port (\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.on('exit', (code, signal) => reject(new Error(`server exited (${signal ?? code}):\n${output}`)));
-  });
-  return { child, pid: child.pid!, port, output: () => output };
-}
 
 /**
  * No source port got more than three times what it sent: the anti-amplification limit on an
@@ -90,8 +49,7 @@ function expectNoAmplification(exchanges: readonly PortExchange[]): void {
 }
 
 function expectAlive(server: ServerProcess): void {
-  expect(server.child.exitCode, server.output()).toBeNull();
-  expect(server.child.signalCode, server.output()).toBeNull();
+  expect(server.alive(), server.output()).toBe(true);
 }
 
 let fetched = 0;
@@ -125,7 +83,7 @@ let watch: { stop(): number };
 
 beforeAll(async () => {
   initials = clientInitials(FLOOD + 1, dir);
-  server = await startServerProcess();
+  server = await startH3Process({ host: '127.0.0.1', tls: certificate, file: '/dev/null' });
   // Warm up (the first handshake loads the TLS and QUIC code) before the baseline is taken.
   await expectServed(server, 'warm-up');
   baseline = residentBytes(server.pid);
@@ -134,7 +92,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   watch?.stop();
-  server?.child.kill('SIGKILL');
+  server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineServer, ListenOptions } from '../src/index.js';
 import { listen } from '../src/index.js';
-import { generated, type H3AppLog, h3App, postBody, writeGeneratedFile } from './h3-app.js';
+import { generated, type H3AppLog, h3App, postBody, writeGeneratedFile } from './fixtures/h3-app.mjs';
 import { aioquic, curlH3, gtlsclient, h3Tools, sha256 } from './h3-clients.js';
 import { localhostCertificate } from './tls-fixture.js';
 
