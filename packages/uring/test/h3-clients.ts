@@ -170,3 +170,29 @@ export async function curlH3(
   const match = /status (\d+) http_version (\d+) bytes (\d+)/.exec(run.log);
   return { ...fileResponse(Number(match?.[1] ?? 0), out), httpVersion: Number(match?.[2] ?? 0), ...run };
 }
+
+/** The RFC 9114 violations `fixtures/h3-raw-frames.py` can send. */
+export type RawFramesCase = 'data-before-headers' | 'http2-frame-type' | 'control-without-settings';
+
+/**
+ * Sends one hand-made RFC 9114 violation on a fresh stream of an aioquic QUIC connection (ALPN
+ * h3) and returns the server's CONNECTION_CLOSE error code, or `undefined` if it kept the
+ * connection open for 10 s.
+ */
+export async function rawFrames(
+  origin: string,
+  violation: RawFramesCase,
+  options: ClientPlace & { caFile: string },
+): Promise<number | undefined> {
+  const { python } = h3Tools();
+  const { hostname, port } = new URL(origin);
+  const script = new URL('./fixtures/h3-raw-frames.py', import.meta.url).pathname;
+  const run = await runClient(
+    python,
+    [script, hostname, port, options.caFile, violation],
+    /^(closed|open)/,
+    options,
+  );
+  const code = /^closed (0x[0-9a-f]+)/m.exec(run.log)?.[1];
+  return code === undefined ? undefined : Number(code);
+}

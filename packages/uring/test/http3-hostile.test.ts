@@ -1,9 +1,10 @@
-// Hostile UDP against HTTP/3 on the io_uring engine, the server in its own process so that a
+// Hostile input against HTTP/3 on the io_uring engine, the server in its own process so that a
 // crash is seen as an exit and its memory is its own: thousands of random datagrams (noise, noise
 // dressed as QUIC v1 long and short headers), a real client Initial (made by aioquic) cut at every
-// length and with its payload corrupted, and a handshake flood of real Initials from hundreds of
-// source ports. Then the process must be alive, its RSS bounded, Retry must have been sent
-// under the flood, and real clients must be served.
+// length and with its payload corrupted, a handshake flood of real Initials from hundreds of
+// source ports, and HTTP/3 frame sequences that break RFC 9114. After each the process must be
+// alive and real clients served; Retry must have been sent under the flood, no port may get more
+// than 3x what it sent, the frames get the RFC's error codes, and the RSS stays bounded.
 //
 // The RSS bound, 64 MiB over the warmed-up process: the attacks send ~11 MB in ~7,000 datagrams.
 // None of the noise or of the cut/corrupted Initials may create state (a server drops them before
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultHttp3Settings, type Http3Counters } from '../src/index.js';
-import { curlH3, gtlsclient } from './h3-clients.js';
+import { curlH3, gtlsclient, rawFrames } from './h3-clients.js';
 import {
   clientInitials,
   initialPacketEnd,
@@ -170,6 +171,18 @@ describe('HTTP/3 on the io_uring engine under hostile UDP', { timeout: 180_000 }
     expectAlive(server);
     // A real client is served during the flood's half-open handshakes (through Retry if needed).
     await expectServed(server, 'after-flood');
+  });
+
+  it('HTTP/3 frames that break RFC 9114 close the connection with the RFC code; others are served', async () => {
+    const origin = `https://127.0.0.1:${server.port}`;
+    const caFile = certificate.cert;
+    // §4.1: DATA before HEADERS; §7.2.8: an HTTP/2 frame type; §6.2.1: a control stream
+    // opening without SETTINGS. (More cases run in memory: crates/zephyr-h3/tests/in_memory.rs.)
+    expect(await rawFrames(origin, 'data-before-headers', { caFile })).toBe(0x105); // H3_FRAME_UNEXPECTED
+    expect(await rawFrames(origin, 'http2-frame-type', { caFile })).toBe(0x105);
+    expect(await rawFrames(origin, 'control-without-settings', { caFile })).toBe(0x10a); // H3_MISSING_SETTINGS
+    expectAlive(server);
+    await expectServed(server, 'after-frames');
   });
 
   it(`memory stayed within ${RSS_GROWTH_BOUND >> 20} MiB of the warmed-up process`, () => {
