@@ -580,7 +580,14 @@ impl UringServer {
         };
         acceptor
             .reload(&tls_settings(&tls))
-            .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+            .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
+        // QUIC handshakes take the same certificates.
+        if let Some(server) = self.state.server.borrow_mut().as_mut() {
+            server
+                .reload_h3_tls(&acceptor.current())
+                .map_err(|e| Error::new(Status::InvalidArg, format!("http3: {e}")))?;
+        }
+        Ok(())
     }
 
     /// The listener's TLS counters; absent for a plaintext listener.

@@ -170,6 +170,11 @@ impl H3Session {
         self.endpoint.poll_transmit_batch(now, max_datagrams, buf)
     }
 
+    /// New TLS settings for QUIC handshakes from now on (a certificate reload).
+    pub fn set_tls(&mut self, tls: rustls::ServerConfig) -> Result<(), zephyr_h3::ConfigError> {
+        self.endpoint.set_tls(tls)
+    }
+
     /// GOAWAY on every connection; requests in flight finish.
     pub fn shutdown(&mut self, now: Instant) {
         self.endpoint.shutdown(now);
@@ -254,14 +259,11 @@ impl H3Session {
                 Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
             }
         }
-        loop {
-            let Some(event) = self
-                .pending
-                .pop_front()
-                .or_else(|| self.endpoint.poll_event())
-            else {
-                break;
-            };
+        while let Some(event) = self
+            .pending
+            .pop_front()
+            .or_else(|| self.endpoint.poll_event())
+        {
             if let Some(back) = self.handle(event, sink) {
                 self.pending.push_front(back);
                 break;
@@ -555,8 +557,12 @@ impl H3Session {
         let Some(ex) = self.exchanges.get_mut(&id) else {
             return;
         };
-        if ex.response_done || !ex.responded {
+        if !ex.responded {
             return;
+        }
+        if ex.response_done {
+            // Everything was taken (the last bytes ended it): a drain asked for is due now.
+            return self.drain_if_asked(id);
         }
         let end_now = ex.end_pending && ex.file.is_none();
         let end_data = end_now && ex.trailers.is_none();
@@ -591,6 +597,11 @@ impl H3Session {
         if ex.file.is_some() {
             self.pump_file(id);
         }
+        self.drain_if_asked(id);
+    }
+
+    /// Reports `drained` once everything held is taken, if it was asked for.
+    fn drain_if_asked(&mut self, id: RequestId) {
         let Some(ex) = self.exchanges.get_mut(&id) else {
             return;
         };
@@ -949,3 +960,7 @@ impl Drop for H3Session {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "h3_session_tests.rs"]
+mod tests;
