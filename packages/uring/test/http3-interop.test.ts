@@ -3,7 +3,8 @@
 // Each fetches a small response, 10 MiB written in chunks under backpressure, 10 MiB through
 // `sendFile`, and POSTs 1 MiB that is streamed back; every body is compared by SHA-256 and size,
 // and the app must have seen `httpVersion === '3'`. aioquic also runs 50 streams at once on one
-// connection; with `retry: 'always'` every client must follow the Retry and be served.
+// connection; with `retry: 'always'` every client must follow the Retry and be served; a client
+// whose address changes mid-transfer (a relay rebinding its port) keeps its connection.
 // The clients come from scripts/h3-tools.sh (the test command runs it); a missing one fails.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import type { EngineServer, ListenOptions } from '../src/index.js';
 import { listen } from '../src/index.js';
 import { generated, type H3AppLog, h3App, postBody, writeGeneratedFile } from './fixtures/h3-app.mjs';
 import { aioquic, curlH3, gtlsclient, h3Tools, sha256 } from './h3-clients.js';
+import { startLossyRelay } from './h3-lossy-relay.js';
 import { localhostCertificate } from './tls-fixture.js';
 
 const BIG = 10 << 20;
@@ -132,6 +134,37 @@ describe('HTTP/3 on the io_uring engine with real clients', { timeout: 300_000 }
       const n = sizes[i] ?? 0;
       expect(response).toEqual({ status: 200, bytes: n, sha256: sha256(generated(n)) });
     });
+  });
+});
+
+describe('HTTP/3 connection migration', { timeout: 120_000 }, () => {
+  it('a client whose address changes mid-transfer (a NAT rebinding) keeps its connection', async () => {
+    const caFile = certificate.cert;
+    for (const client of ['libcurl', 'gtlsclient'] as const) {
+      // The relay forwards everything, and after 1,000 datagrams (about a tenth of the 10 MiB)
+      // talks to the server from a new port: the server must follow the connection there.
+      const relay = await startLossyRelay(server.port, {
+        loss: 0,
+        reorder: 0,
+        holdMs: 0,
+        seed: 1,
+        rebindAt: 1000,
+      });
+      const before = server.http3Counters?.()?.connectionsAccepted ?? Number.NaN;
+      try {
+        const url = `https://127.0.0.1:${relay.port}/bytes/${BIG}`;
+        const got =
+          client === 'libcurl'
+            ? await curlH3(url, join(downloads('migration-curl'), 'big'), { caFile })
+            : await gtlsclient(url, downloads('migration-gtls'));
+        expect(got).toMatchObject(expected.big);
+        expect(relay.stats.rebound).toBe(1);
+        // One connection throughout: the client did not reconnect after the move.
+        expect(server.http3Counters?.()?.connectionsAccepted).toBe(before + 1);
+      } finally {
+        relay.close();
+      }
+    }
   });
 });
 
