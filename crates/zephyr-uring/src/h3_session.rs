@@ -264,11 +264,44 @@ impl H3Session {
             .pop_front()
             .or_else(|| self.endpoint.poll_event())
         {
+            let event = self.coalesce(event);
             if let Some(back) = self.handle(event, sink) {
                 self.pending.push_front(back);
                 break;
             }
         }
+    }
+
+    /// Joins body pieces of one stream that follow each other (QUIC hands them over about one
+    /// packet at a time) into one event of up to `BODY_PIECE` bytes: one JS record instead of
+    /// fifty. Only an event fresh from the endpoint (nothing pending, nothing of it delivered)
+    /// is joined, so order is kept.
+    fn coalesce(&mut self, event: H3Event) -> H3Event {
+        let H3Event::Data { id, mut bytes, end } = event else {
+            return event;
+        };
+        if end || !self.pending.is_empty() || self.pending_sent > 0 || self.pending_counted {
+            return H3Event::Data { id, bytes, end };
+        }
+        let mut end = false;
+        while bytes.len() < BODY_PIECE && !end {
+            match self.endpoint.poll_event() {
+                Some(H3Event::Data {
+                    id: next,
+                    bytes: more,
+                    end: last,
+                }) if next == id => {
+                    bytes.extend_from_slice(&more);
+                    end = last;
+                }
+                Some(other) => {
+                    self.pending.push_back(other);
+                    break;
+                }
+                None => break,
+            }
+        }
+        H3Event::Data { id, bytes, end }
     }
 
     /// One endpoint event to the sink; gives it back when the sink had no room.

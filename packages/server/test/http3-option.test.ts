@@ -36,7 +36,7 @@ function run(command: string, args: string[]): Promise<string> {
   });
 }
 
-describe('http3', () => {
+describe('http3', { timeout: 30_000 }, () => {
   it('serves the app over HTTP/3 on the io_uring engine, Alt-Svc on its HTTPS responses', async () => {
     const app = createApp();
     app.get('/users/:id', (c) => c.json({ id: c.params.id, version: c.req.raw.httpVersion }));
@@ -44,7 +44,9 @@ describe('http3', () => {
       serverConfigSchema.parse({ port: 0, io_engine: 'io_uring', tls: cert, http3: { enabled: true } }),
     );
     expect(options.http3).toMatchObject({ retry: 'auto', altSvcMaxAgeSec: 86_400 });
-    const server = await app.listen({ ...options, workers: 1 });
+    // In this process (the config's `workers: 1` would fork the test runner).
+    const { workers: _workers, ...single } = options;
+    const server = await app.listen(single);
     try {
       const plan = { port: server.port, ca: cert.cert, requests: [{ path: '/users/7' }] };
       const [line] = (await run(PYTHON, [CLIENT, JSON.stringify(plan)])).trim().split('\n');
@@ -65,6 +67,28 @@ describe('http3', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('is served by one worker alone (workers: 1), which binds without SO_REUSEPORT', async () => {
+    const app = join(import.meta.dirname, 'fixtures/h3-worker-app.mjs');
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        [app],
+        {
+          timeout: 30_000,
+          env: {
+            ...process.env,
+            TLS_CERT: cert.cert,
+            TLS_KEY: cert.key,
+            H3_PYTHON: PYTHON,
+            H3_CLIENT: CLIENT,
+          },
+        },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+      );
+    });
+    expect(JSON.parse(out.trim().split('\n')[0] as string)).toMatchObject({ status: 200, bytes: 1 });
   });
 
   it('is refused on the node engine with the reason', async () => {

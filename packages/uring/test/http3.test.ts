@@ -144,7 +144,8 @@ describe('the http3 option', () => {
   });
 });
 
-describe('HTTP/3 on the io_uring engine (aioquic client)', () => {
+// Each case starts a Python client (about a second on a loaded machine): more than vitest's 5 s.
+describe('HTTP/3 on the io_uring engine (aioquic client)', { timeout: 30_000 }, () => {
   let dir: string;
   beforeAll(() => {
     if (!existsSync(PYTHON)) throw new Error(`no HTTP/3 client at ${PYTHON}: run bash scripts/h3-tools.sh`);
@@ -260,7 +261,7 @@ describe('HTTP/3 on the io_uring engine (aioquic client)', () => {
     expect(drains).toBe(refusals);
   });
 
-  it('reads a 2 MiB request body at the pace of a slow reader', { timeout: 30_000 }, async () => {
+  it('reads a 2 MiB request body at the pace of a slow reader', async () => {
     const size = 2 << 20;
     const want = sha256(patterned(size));
     let pieces = 0;
