@@ -74,7 +74,7 @@ jaeger_pid=$!
 # h2spec checks the HTTP/2 core's conformance (cargo test runs it); cached outside the repo.
 echo "==> h2spec for the HTTP/2 conformance test (installed only when missing)"
 bash scripts/h2spec.sh --install >/dev/null
-# HTTP/3 clients (ngtcp2, aioquic, curl_cffi in a venv outside the repo) for zephyr-h3's interop tests.
+# HTTP/3 clients (ngtcp2, aioquic, curl_cffi in a venv outside the repo) for the interop tests of zephyr-h3 and @zephyr/uring.
 echo "==> HTTP/3 clients for the zephyr-h3 interop tests (installed only when missing)"
 bash scripts/h3-tools.sh >/dev/null
 # testssl.sh grades the io_uring HTTPS listener (the uring package's test runs it).
