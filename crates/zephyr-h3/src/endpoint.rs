@@ -431,6 +431,16 @@ impl H3Endpoint {
         self.events.pop_front()
     }
 
+    /// Whether `poll_event` has something.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// The peer address of connection `id` (its latest, after a migration).
+    pub fn remote_address(&self, id: ConnId) -> Option<SocketAddr> {
+        self.conns.get(&id).map(|c| c.quic.remote_address())
+    }
+
     /// Open connections.
     pub fn connection_count(&self) -> usize {
         self.conns.len()
