@@ -12,7 +12,8 @@
 //!
 //! Prints one JSON object on stdout. Load: requests, errors, seconds, requests/s, latency p50 and
 //! p99 (µs), response bytes. Transfer: the time per transfer (median, min; sequential requests on
-//! one connection, after one warm-up transfer) and the bytes of each.
+//! one connection, after one warm-up transfer) and the bytes of each. Both give the client's own
+//! CPU seconds over the measured part (`client_cpu_s`): near 1 per second, the client set the pace.
 
 mod client;
 mod stats;
@@ -206,6 +207,7 @@ async fn load(args: &Args) -> Result<String, BoxError> {
         handles.extend(h);
     }
     let started = Instant::now();
+    let cpu_before = own_cpu_seconds();
     let deadline = started + args.duration;
     let tasks: Vec<_> = handles
         .into_iter()
@@ -223,12 +225,13 @@ async fn load(args: &Args) -> Result<String, BoxError> {
         }
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = own_cpu_seconds() - cpu_before;
     for conn in connections {
         conn.close().await;
     }
     debug_assert_eq!(total.latencies.len() as u64, total.ok);
     Ok(format!(
-        "{{\"mode\":\"load\",\"proto\":\"{}\",\"connections\":{},\"streams\":{},\"requests\":{},\"errors\":{},\"first_error\":{},\"seconds\":{:.3},\"rps\":{:.1},\"p50_us\":{},\"p99_us\":{},\"bytes\":{}}}",
+        "{{\"mode\":\"load\",\"proto\":\"{}\",\"connections\":{},\"streams\":{},\"requests\":{},\"errors\":{},\"first_error\":{},\"seconds\":{:.3},\"rps\":{:.1},\"p50_us\":{},\"p99_us\":{},\"bytes\":{},\"client_cpu_s\":{:.2}}}",
         args.proto.name(),
         args.connections,
         args.streams,
@@ -240,6 +243,7 @@ async fn load(args: &Args) -> Result<String, BoxError> {
         total.latencies.quantile(0.5),
         total.latencies.quantile(0.99),
         total.bytes,
+        cpu,
     ))
 }
 
@@ -247,6 +251,7 @@ async fn load(args: &Args) -> Result<String, BoxError> {
 async fn transfer(args: &Args) -> Result<String, BoxError> {
     let (conn, mut handles) = connect(args.proto, &args.target, 1).await?;
     let mut handle = handles.pop().expect("one handle");
+    let cpu_before = own_cpu_seconds();
     let mut seconds = Vec::with_capacity(args.count);
     let mut bytes = None;
     for i in 0..=args.count {
@@ -272,14 +277,35 @@ async fn transfer(args: &Args) -> Result<String, BoxError> {
     let med = median(&mut seconds);
     let bytes = bytes.unwrap_or(0);
     Ok(format!(
-        "{{\"mode\":\"transfer\",\"proto\":\"{}\",\"count\":{},\"bytes\":{},\"median_ms\":{:.2},\"min_ms\":{:.2},\"mib_per_s\":{:.1}}}",
+        "{{\"mode\":\"transfer\",\"proto\":\"{}\",\"count\":{},\"bytes\":{},\"median_ms\":{:.2},\"min_ms\":{:.2},\"mib_per_s\":{:.1},\"client_cpu_s\":{:.2}}}",
         args.proto.name(),
         args.count,
         bytes,
         med * 1e3,
         min * 1e3,
         bytes as f64 / (1 << 20) as f64 / med,
+        own_cpu_seconds() - cpu_before,
     ))
+}
+
+/// CPU seconds (user + system) this process has used, from `/proc/self/stat` (0 where absent):
+/// a client near 1 CPU-second per second set the pace, not the server.
+fn own_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // After the command name (which may hold spaces), utime and stime are fields 12 and 13.
+    let fields: Vec<&str> = stat[stat.rfind(") ").map_or(0, |i| i + 2)..]
+        .split(' ')
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // USER_HZ is 100 on Linux.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// `s` as a JSON string literal, or `null`.
