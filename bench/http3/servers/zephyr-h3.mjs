@@ -39,4 +39,6 @@ const server = await listen(
     res.status(404).end();
   },
 );
-console.log(`zephyr (${server.engine}) HTTP/3 on udp ${server.port}, HTTPS (h2, http/1.1) on tcp ${server.port}`);
+console.log(
+  `zephyr (${server.engine}) HTTP/3 on udp ${server.port}, HTTPS (h2, http/1.1) on tcp ${server.port}`,
+);
