@@ -242,6 +242,21 @@ impl H3Endpoint {
         })
     }
 
+    /// New TLS settings (a certificate reload) for handshakes from now on; connections already
+    /// open keep theirs. On error the old settings stay.
+    pub fn set_tls(&mut self, mut tls: rustls::ServerConfig) -> Result<(), ConfigError> {
+        tls.alpn_protocols = vec![b"h3".to_vec()];
+        tls.max_early_data_size = 0;
+        let crypto = QuicServerConfig::try_from(tls)
+            .map_err(|e| ConfigError(format!("TLS for QUIC: {e}")))?;
+        let mut server_config = (*self.server_config).clone();
+        server_config.crypto = Arc::new(crypto);
+        self.server_config = Arc::new(server_config);
+        self.quic
+            .set_server_config(Some(self.server_config.clone()));
+        Ok(())
+    }
+
     /// Hands one received UDP datagram to the endpoint.
     pub fn handle_datagram(&mut self, now: Instant, remote: SocketAddr, data: &[u8]) {
         self.now = Some(now);

@@ -188,7 +188,8 @@ fn h3_config(h3: &UringHttp3, limits: &Limits) -> Result<H3Config> {
         max_udp_payload_size: u16::try_from(h3.max_udp_payload_size).unwrap_or(u16::MAX),
         // QPACK's advertised bound has its own range (1 KiB to 1 MiB).
         max_field_section_size: limits.max_header_bytes.clamp(1024, 1 << 20),
-        max_connections: limits.max_connections.max(1),
+        // QUIC connections are numbered past the TCP slots (`H3_INDEX_BASE`): a million at most.
+        max_connections: limits.max_connections.clamp(1, 1 << 20),
         retry,
         ..H3Config::default()
     };
@@ -580,7 +581,14 @@ impl UringServer {
         };
         acceptor
             .reload(&tls_settings(&tls))
-            .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+            .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
+        // QUIC handshakes take the same certificates.
+        if let Some(server) = self.state.server.borrow_mut().as_mut() {
+            server
+                .reload_h3_tls(&acceptor.current())
+                .map_err(|e| Error::new(Status::InvalidArg, format!("http3: {e}")))?;
+        }
+        Ok(())
     }
 
     /// The listener's TLS counters; absent for a plaintext listener.

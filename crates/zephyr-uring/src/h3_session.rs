@@ -67,6 +67,8 @@ struct Exchange {
     trailers: Option<Vec<(Vec<u8>, Vec<u8>)>>,
     /// When the request arrived: its body must be in within `request_timeout_ms`.
     started: u64,
+    /// Since when response bytes wait for room QUIC does not give (a peer that does not read).
+    stalled_since: Option<u64>,
 }
 
 /// What happened outside a sink's reach (while commands were applied), for the next delivery.
@@ -170,6 +172,11 @@ impl H3Session {
         self.endpoint.poll_transmit_batch(now, max_datagrams, buf)
     }
 
+    /// New TLS settings for QUIC handshakes from now on (a certificate reload).
+    pub fn set_tls(&mut self, tls: rustls::ServerConfig) -> Result<(), zephyr_h3::ConfigError> {
+        self.endpoint.set_tls(tls)
+    }
+
     /// GOAWAY on every connection; requests in flight finish.
     pub fn shutdown(&mut self, now: Instant) {
         self.endpoint.shutdown(now);
@@ -254,19 +261,49 @@ impl H3Session {
                 Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
             }
         }
-        loop {
-            let Some(event) = self
-                .pending
-                .pop_front()
-                .or_else(|| self.endpoint.poll_event())
-            else {
-                break;
-            };
+        while let Some(event) = self
+            .pending
+            .pop_front()
+            .or_else(|| self.endpoint.poll_event())
+        {
+            let event = self.coalesce(event);
             if let Some(back) = self.handle(event, sink) {
                 self.pending.push_front(back);
                 break;
             }
         }
+    }
+
+    /// Joins body pieces of one stream that follow each other (QUIC hands them over about one
+    /// packet at a time) into one event of up to `BODY_PIECE` bytes: one JS record instead of
+    /// fifty. Only an event fresh from the endpoint (nothing pending, nothing of it delivered)
+    /// is joined, so order is kept.
+    fn coalesce(&mut self, event: H3Event) -> H3Event {
+        let H3Event::Data { id, mut bytes, end } = event else {
+            return event;
+        };
+        if end || !self.pending.is_empty() || self.pending_sent > 0 || self.pending_counted {
+            return H3Event::Data { id, bytes, end };
+        }
+        let mut end = false;
+        while bytes.len() < BODY_PIECE && !end {
+            match self.endpoint.poll_event() {
+                Some(H3Event::Data {
+                    id: next,
+                    bytes: more,
+                    end: last,
+                }) if next == id => {
+                    bytes.extend_from_slice(&more);
+                    end = last;
+                }
+                Some(other) => {
+                    self.pending.push_back(other);
+                    break;
+                }
+                None => break,
+            }
+        }
+        H3Event::Data { id, bytes, end }
     }
 
     /// One endpoint event to the sink; gives it back when the sink had no room.
@@ -555,21 +592,31 @@ impl H3Session {
         let Some(ex) = self.exchanges.get_mut(&id) else {
             return;
         };
-        if ex.response_done || !ex.responded {
+        if !ex.responded {
             return;
+        }
+        if ex.response_done {
+            // Everything was taken (the last bytes ended it): a drain asked for is due now.
+            return self.drain_if_asked(id);
         }
         let end_now = ex.end_pending && ex.file.is_none();
         let end_data = end_now && ex.trailers.is_none();
         let rest = &ex.held[ex.held_pos..];
         if !rest.is_empty() || end_data {
+            let before = ex.held_pos;
             match self.endpoint.send_data(id, rest, end_data) {
                 Ok(n) => ex.held_pos += n,
                 // Gone in the endpoint (reset, connection closed): its Reset tells the application.
                 Err(_) => return,
             }
             if ex.held_pos < ex.held.len() {
+                // The write timeout counts from the last byte QUIC took.
+                if ex.held_pos != before || ex.stalled_since.is_none() {
+                    ex.stalled_since = Some(self.now_ms);
+                }
                 return;
             }
+            ex.stalled_since = None;
             ex.held.clear();
             ex.held_pos = 0;
             if end_data {
@@ -591,6 +638,11 @@ impl H3Session {
         if ex.file.is_some() {
             self.pump_file(id);
         }
+        self.drain_if_asked(id);
+    }
+
+    /// Reports `drained` once everything held is taken, if it was asked for.
+    fn drain_if_asked(&mut self, id: RequestId) {
         let Some(ex) = self.exchanges.get_mut(&id) else {
             return;
         };
@@ -631,6 +683,7 @@ impl H3Session {
             if want == 0 {
                 // Full: offering a byte QUIC cannot take makes the endpoint owe a WindowOpened.
                 let _ = self.endpoint.send_data(id, &[0], false);
+                ex.stalled_since.get_or_insert(self.now_ms);
                 return;
             }
             self.file_buf.resize(want, 0);
@@ -669,6 +722,7 @@ impl H3Session {
                 .unwrap_or(0);
             file.offset += taken as u64;
             file.remaining -= taken as u64;
+            ex.stalled_since = (taken < got).then_some(self.now_ms);
             if last && taken == got {
                 let fd = file.fd;
                 ex.file = None;
@@ -916,8 +970,33 @@ impl H3Session {
         }
     }
 
-    /// Checks the request-body deadline (408 as on HTTP/1 and HTTP/2).
+    /// Checks the deadlines: a response QUIC has taken nothing of for `write_timeout_ms` (a
+    /// peer that stops reading) is reset and aborted, the connection goes on; a request body
+    /// not in within `request_timeout_ms` fails with 408 (as on HTTP/1 and HTTP/2).
     pub fn tick(&mut self, now_ms: u64, sink: &mut dyn EventSink) {
+        self.now_ms = now_ms;
+        let write_timeout = self.limits.write_timeout_ms;
+        let stuck: Vec<RequestId> = self
+            .exchanges
+            .iter()
+            .filter(|(_, ex)| {
+                ex.stalled_since
+                    .is_some_and(|t| now_ms.saturating_sub(t) >= write_timeout)
+            })
+            .map(|(&id, _)| id)
+            .collect();
+        for id in stuck {
+            let _ = self.endpoint.reset(id, H3Error::REQUEST_CANCELLED.0);
+            if let Some(ex) = self.exchanges.remove(&id) {
+                if let Some(conn) = self.known_id(id.conn) {
+                    if let Some(file) = ex.file {
+                        close_fd(file.fd);
+                        sink.file_sent(conn, id.stream as u32, -libc::ECANCELED);
+                    }
+                    sink.stream_aborted(conn, id.stream as u32);
+                }
+            }
+        }
         let timeout = self.limits.request_timeout_ms;
         for (id, ex) in self.exchanges.iter_mut() {
             let late = now_ms.saturating_sub(ex.started) >= timeout;
@@ -949,3 +1028,7 @@ impl Drop for H3Session {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "h3_session_tests.rs"]
+mod tests;

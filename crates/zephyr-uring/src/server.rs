@@ -475,6 +475,17 @@ impl Server {
         self.h3.as_ref().map(|h3| h3.session.counters().clone())
     }
 
+    /// Hands the listener's reloaded TLS configuration to QUIC (new handshakes get it).
+    pub fn reload_h3_tls(&mut self, tls: &rustls::ServerConfig) -> io::Result<()> {
+        match self.h3.as_mut() {
+            Some(h3) => h3
+                .session
+                .set_tls(tls.clone())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.0)),
+            None => Ok(()),
+        }
+    }
+
     /// The UDP port HTTP/3 is served on, when it is.
     pub fn h3_port(&self) -> Option<u16> {
         self.h3.as_ref().map(|_| self.port)

@@ -32,8 +32,8 @@ const GSO_SEGMENTS: usize = 16;
 /// Control-message room: one `UDP_GRO`/`UDP_SEGMENT` value.
 const CONTROL: usize = 64;
 
-/// One `recvmsg` or `sendmsg`: its buffer, address and header stay at one place (boxed) while
-/// the kernel holds the operation.
+/// One `recvmsg` or `sendmsg`: its buffer, address and header stay at one place while the kernel
+/// holds the operation (the ops live in vectors made at full size once, which never grow).
 struct MsgOp {
     buf: Vec<u8>,
     name: libc::sockaddr_storage,
@@ -43,8 +43,8 @@ struct MsgOp {
 }
 
 impl MsgOp {
-    fn new(capacity: usize) -> Box<MsgOp> {
-        Box::new(MsgOp {
+    fn new(capacity: usize) -> MsgOp {
+        MsgOp {
             buf: Vec::with_capacity(capacity),
             // SAFETY: plain C structs for which all-zero is a valid value.
             name: unsafe { zeroed() },
@@ -55,7 +55,7 @@ impl MsgOp {
             control: [0; CONTROL],
             // SAFETY: as above.
             msg: unsafe { zeroed() },
-        })
+        }
     }
 
     /// Points the header at this op's own fields (for a receive into the whole buffer).
@@ -250,10 +250,10 @@ fn gso_supported() -> bool {
 pub(super) struct H3Udp {
     sock: OwnedFd,
     pub(super) session: H3Session,
-    recv: Vec<Box<MsgOp>>,
+    recv: Vec<MsgOp>,
     /// Receives armed (for shutdown: the socket is done when none is).
     recv_armed: usize,
-    send: Vec<Box<MsgOp>>,
+    send: Vec<MsgOp>,
     free_sends: Vec<usize>,
     /// Datagrams per `sendmsg` (1 without GSO).
     gso_segments: usize,
@@ -349,7 +349,10 @@ impl Server {
                         }
                     }
                 }
-                if res != -libc::ECANCELED && !self.h3_closed() {
+                // A socket that is gone (or cancelled) is not read again; transient errors (an
+                // ICMP error queued on the socket, memory pressure) are.
+                let gone = [libc::ECANCELED, libc::EBADF, libc::ENOTSOCK, libc::EINVAL];
+                if !gone.contains(&-res) && !self.h3_closed() {
                     self.h3_arm_recv(i);
                 }
             }
@@ -466,5 +469,66 @@ impl Server {
         for sqe in sqes {
             self.push(sqe);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_addresses_round_trip_both_families() {
+        for addr in ["127.0.0.1:4433", "[::1]:443", "[fe80::1%2]:8443"] {
+            let addr: SocketAddr = addr.parse().unwrap();
+            // SAFETY: all-zero is a valid sockaddr_storage.
+            let mut name: libc::sockaddr_storage = unsafe { zeroed() };
+            write_sockaddr(&mut name, addr);
+            assert_eq!(read_sockaddr(&name), Some(addr));
+        }
+        // SAFETY: as above; family 0 (AF_UNSPEC) is no address.
+        let unknown: libc::sockaddr_storage = unsafe { zeroed() };
+        assert_eq!(read_sockaddr(&unknown), None);
+    }
+
+    #[test]
+    fn a_gso_send_carries_its_segment_size_and_a_plain_one_no_control() {
+        let mut op = MsgOp::new(64);
+        op.buf.extend_from_slice(&[1; 3000]);
+        op.prepare_send("127.0.0.1:9".parse().unwrap(), Some(1200));
+        assert_eq!(op.iov.iov_len, 3000);
+        // SAFETY: prepare_send wrote one well-formed control message.
+        unsafe {
+            let cmsg = libc::CMSG_FIRSTHDR(&op.msg);
+            assert!(!cmsg.is_null());
+            assert_eq!(
+                ((*cmsg).cmsg_level, (*cmsg).cmsg_type),
+                (libc::SOL_UDP, libc::UDP_SEGMENT)
+            );
+            assert_eq!(
+                std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<u16>()),
+                1200
+            );
+        }
+        op.prepare_send("127.0.0.1:9".parse().unwrap(), None);
+        assert_eq!(op.msg.msg_controllen, 0);
+        assert!(op.msg.msg_control.is_null());
+    }
+
+    #[test]
+    fn a_gro_receive_names_its_segment_size() {
+        let mut op = MsgOp::new(RECV_BUF);
+        op.prepare_recv();
+        assert_eq!(op.gro_segment(), None, "no control message: no coalescing");
+        // What the kernel writes after a coalesced receive: one UDP_GRO message, an int.
+        // SAFETY: the control buffer has room for one int message.
+        unsafe {
+            op.msg.msg_controllen = libc::CMSG_SPACE(size_of::<i32>() as u32) as usize;
+            let cmsg = libc::CMSG_FIRSTHDR(&op.msg);
+            (*cmsg).cmsg_level = libc::SOL_UDP;
+            (*cmsg).cmsg_type = libc::UDP_GRO;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(size_of::<i32>() as u32) as usize;
+            std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>(), 1350);
+        }
+        assert_eq!(op.gro_segment(), Some(1350));
     }
 }

@@ -215,7 +215,12 @@ export async function startEngine(
   const websocket = app.websocketServing?.(options.websocket);
   // HTTP/2 is served by the node engine for now (see @zephyr/uring's listen).
   const nodeOnly = options.listen.http2 !== undefined && options.listen.http2 !== false;
-  const reusePort = inWorker && !nodeOnly && selectEngine(options.engine).engine === 'io_uring';
+  // HTTP/3 takes no SO_REUSEPORT (UDP is spread by address, which breaks QUIC migration): it is
+  // served by one worker alone, bound as a single process binds (the primary refuses more).
+  const http3Alone =
+    options.listen.http3 !== undefined && options.listen.http3 !== false && options.workers === 1;
+  const reusePort =
+    inWorker && !nodeOnly && !http3Alone && selectEngine(options.engine).engine === 'io_uring';
   const limits = { maxBodyBytes: app.maxBodyLimit, ...options.listen.limits };
   return engineListen(
     {

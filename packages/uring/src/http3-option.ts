@@ -139,7 +139,7 @@ const NODE_HAS_NO_QUIC =
  * ```
  */
 export function checkHttp3(
-  http3: Http3Settings | boolean | undefined,
+  http3: Http3Options | undefined,
   engine: EngineName,
   serving: { tls?: unknown; reusePort?: boolean } = {},
 ): void {

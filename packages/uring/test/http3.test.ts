@@ -16,10 +16,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineServer, ListenOptions, RequestHandler } from '../src/engine.js';
 import { defaultHttp3Settings, resolveHttp3Options } from '../src/http3-option.js';
 import { listen } from '../src/listen.js';
-import { localhostCertificate } from './tls-fixture.js';
+import { localhostCertificate, TestCertificates } from './tls-fixture.js';
 
 const CLIENT = fileURLToPath(new URL('./fixtures/h3-client.py', import.meta.url));
-const VENV = process.env.ZEPHYR_H3_VENV ?? join(homedir(), '.cache', 'zephyr', 'h3-venv');
+const VENV = join(homedir(), '.cache', 'zephyr', 'h3-venv');
 const PYTHON = join(VENV, 'bin', 'python');
 
 interface H3Result {
@@ -46,9 +46,8 @@ interface H3Run {
 }
 
 /** Runs the aioquic client on one connection with `plan`; rejects when it fails. */
-function h3(port: number, plan: H3Plan): Promise<H3Run> {
-  const cert = localhostCertificate();
-  const arg = JSON.stringify({ port, ca: cert.cert, ...plan });
+function h3(port: number, plan: H3Plan, ca = localhostCertificate().cert): Promise<H3Run> {
+  const arg = JSON.stringify({ port, ca, ...plan });
   return new Promise((resolve, reject) => {
     execFile(PYTHON, [CLIENT, arg], { timeout: 60_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`h3 client failed: ${err.message}\n${stderr}`));
@@ -145,7 +144,8 @@ describe('the http3 option', () => {
   });
 });
 
-describe('HTTP/3 on the io_uring engine (aioquic client)', () => {
+// Each case starts a Python client (about a second on a loaded machine): more than vitest's 5 s.
+describe('HTTP/3 on the io_uring engine (aioquic client)', { timeout: 30_000 }, () => {
   let dir: string;
   beforeAll(() => {
     if (!existsSync(PYTHON)) throw new Error(`no HTTP/3 client at ${PYTHON}: run bash scripts/h3-tools.sh`);
@@ -261,7 +261,7 @@ describe('HTTP/3 on the io_uring engine (aioquic client)', () => {
     expect(drains).toBe(refusals);
   });
 
-  it('reads a 2 MiB request body at the pace of a slow reader', { timeout: 30_000 }, async () => {
+  it('reads a 2 MiB request body at the pace of a slow reader', async () => {
     const size = 2 << 20;
     const want = sha256(patterned(size));
     let pieces = 0;
@@ -325,6 +325,21 @@ describe('HTTP/3 on the io_uring engine (aioquic client)', () => {
     await expect.poll(() => aborted, { timeout: 5000 }).toBe(true);
     const [after] = (await h3(server.port, { requests: [{ path: '/after' }] })).results as [H3Result];
     expect(after).toMatchObject({ status: 200, bytes: 'still here'.length });
+  });
+
+  it('hands reloaded certificates to QUIC handshakes', async () => {
+    const renewed = new TestCertificates();
+    try {
+      const next = renewed.make('renewed', 'localhost', 'DNS:localhost,IP:127.0.0.1');
+      const server = await serveH3((_req, res) => res.end('ok'));
+      await server.reloadTls({ cert: next.cert, key: next.key });
+      const [r] = (await h3(server.port, { requests: [{ path: '/' }] }, next.cert)).results as [H3Result];
+      expect(r.status).toBe(200);
+      // The old certificate is no longer what a new handshake gets.
+      await expect(h3(server.port, { requests: [{ path: '/' }] })).rejects.toThrow(/h3 client failed/);
+    } finally {
+      renewed.remove();
+    }
   });
 
   it('finishes the request in flight on close, with GOAWAY, then closes with H3_NO_ERROR', async () => {
