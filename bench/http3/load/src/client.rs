@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use bytes::{Buf, Bytes};
 use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::{http1, http2};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -70,7 +70,7 @@ pub struct Target {
 /// A request handle on an open connection; HTTP/2 and HTTP/3 give one per concurrent stream.
 pub enum Handle {
     H3(h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>),
-    H2(http2::SendRequest<Empty<Bytes>>),
+    H2(h2::client::SendRequest<Bytes>),
     H1(http1::SendRequest<Empty<Bytes>>),
 }
 
@@ -109,13 +109,13 @@ pub async fn connect(
         )
         .into());
     }
-    let io = TokioIo::new(stream);
     if proto == Proto::H2 {
-        let (send, conn) = http2::Builder::new(TokioExecutor::new())
-            .initial_stream_window_size(STREAM_WINDOW)
+        // The h2 crate itself (hyper's HTTP/2 underneath): hyper's client adds a dispatch task
+        // and channel per request, which cost the one-thread client more than the server spends.
+        let (send, conn) = h2::client::Builder::new()
+            .initial_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
-            .adaptive_window(false)
-            .handshake(io)
+            .handshake::<_, Bytes>(stream)
             .await?;
         let task = tokio::spawn(async move {
             let _ = conn.await;
@@ -123,6 +123,7 @@ pub async fn connect(
         let handles = (0..streams).map(|_| Handle::H2(send.clone())).collect();
         return Ok((Connection::Tcp(task), handles));
     }
+    let io = TokioIo::new(stream);
     if streams != 1 {
         return Err("HTTP/1.1 has one request in flight per connection: use --streams 1".into());
     }
@@ -179,11 +180,20 @@ impl Handle {
             }
             Handle::H2(send) => {
                 let uri = format!("https://{}{}", target.authority, path);
-                send.ready().await?;
-                let response = send
-                    .send_request(http::Request::get(uri).body(Empty::new())?)
-                    .await?;
-                read_body(response).await
+                poll_fn(|cx| send.poll_ready(cx)).await?;
+                let (response, _) = send.send_request(http::Request::get(uri).body(())?, true)?;
+                let (head, mut body) = response.await?.into_parts();
+                let mut bytes = 0;
+                while let Some(chunk) = body.data().await {
+                    let chunk = chunk?;
+                    bytes += chunk.len() as u64;
+                    // Give the window back as it is read, as any HTTP/2 client must.
+                    body.flow_control().release_capacity(chunk.len())?;
+                }
+                Ok(Fetched {
+                    status: head.status.as_u16(),
+                    bytes,
+                })
             }
             Handle::H1(send) => {
                 send.ready().await?;
