@@ -23,6 +23,8 @@ export declare class UringServer {
   reloadTls(tls: UringTls): void
   /** The listener's TLS counters; absent for a plaintext listener. */
   tlsCounters(): UringTlsCounters | null
+  /** The listener's HTTP/3 counters; absent when it does not serve HTTP/3. */
+  http3Counters(): UringHttp3Counters | null
   /** The bound port. */
   get port(): number
   /** Open connections. */
@@ -88,6 +90,27 @@ export interface UringHttp2 {
   idleTimeoutMs: number
 }
 
+/** A listener's HTTP/3 settings, the `http3` listen option resolved (`Http3Settings`). */
+export interface UringHttp3 {
+  maxConcurrentStreams: number
+  idleTimeoutMs: number
+  maxUdpPayloadSize: number
+  /** `auto` (Retry while more than `handshakes_before_retry` handshakes run), `always`, `never`. */
+  retry: string
+  handshakesBeforeRetry: number
+}
+
+/** HTTP/3 counters of a listener. */
+export interface UringHttp3Counters {
+  connectionsAccepted: number
+  connectionsRefused: number
+  retriesSent: number
+  requests: number
+  streamErrors: number
+  connectionErrors: number
+  headersTooLarge: number
+}
+
 /** How to open an io_uring listener (validated by the TS adapter; limits already defaulted). */
 export interface UringOptions {
   host: string
@@ -119,6 +142,8 @@ export interface UringOptions {
   wsIdleTimeoutMs?: number
   /** Serve HTTP/2 with these settings (validated by `http2-options.ts`). */
   http2?: UringHttp2
+  /** Serve HTTP/3 on UDP at the same address and port (validated by `http3-option.ts`). */
+  http3?: UringHttp3
 }
 
 /** One SNI entry. */

@@ -66,7 +66,7 @@ const devtools = await attachDevtools({
 });
 const server = await app.listen(settings.listen);
 console.log(
-  `Zephyr playground listening on ${settings.listen.tls === undefined ? 'http' : 'https'}://${server.host}:${server.port}/ (engine: ${server.engine})`,
+  `Zephyr playground listening on ${settings.listen.tls === undefined ? 'http' : 'https'}://${server.host}:${server.port}/ (engine: ${server.engine})${settings.listen.http3 ? ` + HTTP/3 on UDP port ${server.port}` : ''}`,
 );
 
 async function shutdown(): Promise<void> {

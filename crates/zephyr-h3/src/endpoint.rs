@@ -242,6 +242,21 @@ impl H3Endpoint {
         })
     }
 
+    /// New TLS settings (a certificate reload) for handshakes from now on; connections already
+    /// open keep theirs. On error the old settings stay.
+    pub fn set_tls(&mut self, mut tls: rustls::ServerConfig) -> Result<(), ConfigError> {
+        tls.alpn_protocols = vec![b"h3".to_vec()];
+        tls.max_early_data_size = 0;
+        let crypto = QuicServerConfig::try_from(tls)
+            .map_err(|e| ConfigError(format!("TLS for QUIC: {e}")))?;
+        let mut server_config = (*self.server_config).clone();
+        server_config.crypto = Arc::new(crypto);
+        self.server_config = Arc::new(server_config);
+        self.quic
+            .set_server_config(Some(self.server_config.clone()));
+        Ok(())
+    }
+
     /// Hands one received UDP datagram to the endpoint.
     pub fn handle_datagram(&mut self, now: Instant, remote: SocketAddr, data: &[u8]) {
         self.now = Some(now);
@@ -429,6 +444,16 @@ impl H3Endpoint {
     /// The next event for the engine.
     pub fn poll_event(&mut self) -> Option<H3Event> {
         self.events.pop_front()
+    }
+
+    /// Whether `poll_event` has something.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// The peer address of connection `id` (its latest, after a migration).
+    pub fn remote_address(&self, id: ConnId) -> Option<SocketAddr> {
+        self.conns.get(&id).map(|c| c.quic.remote_address())
     }
 
     /// Open connections.

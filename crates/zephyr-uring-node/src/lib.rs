@@ -19,6 +19,7 @@ use napi::bindgen_prelude::{Buffer, JsValue, Unknown};
 use napi::{sys, Env, Error, Result, Status};
 use napi_derive::napi;
 use zephyr_uring::conn::ConnId;
+use zephyr_uring::h3_session::{H3Config, RetryPolicy};
 use zephyr_uring::listener::{resolve, ListenerOptions};
 use zephyr_uring::protocol::{commands, events::EventWriter, LAYOUT_VERSION};
 use zephyr_uring::send::ExternalBytes;
@@ -140,6 +141,61 @@ pub struct UringOptions {
     pub ws_idle_timeout_ms: Option<f64>,
     /// Serve HTTP/2 with these settings (validated by `http2-options.ts`).
     pub http2: Option<UringHttp2>,
+    /// Serve HTTP/3 on UDP at the same address and port (validated by `http3-option.ts`).
+    pub http3: Option<UringHttp3>,
+}
+
+/// A listener's HTTP/3 settings, the `http3` listen option resolved (`Http3Settings`).
+#[napi(object)]
+pub struct UringHttp3 {
+    pub max_concurrent_streams: u32,
+    pub idle_timeout_ms: f64,
+    pub max_udp_payload_size: u32,
+    /// `auto` (Retry while more than `handshakes_before_retry` handshakes run), `always`, `never`.
+    pub retry: String,
+    pub handshakes_before_retry: u32,
+}
+
+/// HTTP/3 counters of a listener.
+#[napi(object)]
+pub struct UringHttp3Counters {
+    pub connections_accepted: f64,
+    pub connections_refused: f64,
+    pub retries_sent: f64,
+    pub requests: f64,
+    pub stream_errors: f64,
+    pub connection_errors: f64,
+    pub headers_too_large: f64,
+}
+
+/// The endpoint's configuration from the listen option and the listener's own limits (the
+/// largest request head and the connection cap are the listener's, for every protocol).
+fn h3_config(h3: &UringHttp3, limits: &Limits) -> Result<H3Config> {
+    let retry = match h3.retry.as_str() {
+        "always" => RetryPolicy::Always,
+        "never" => RetryPolicy::Never,
+        "auto" => RetryPolicy::WhenHandshakesAbove(h3.handshakes_before_retry as usize),
+        other => {
+            return Err(Error::new(
+                Status::InvalidArg,
+                format!("http3.retry: unknown policy {other:?}"),
+            ))
+        }
+    };
+    let config = H3Config {
+        max_concurrent_bidi_streams: h3.max_concurrent_streams,
+        idle_timeout: std::time::Duration::from_millis(to_ms(h3.idle_timeout_ms).max(1)),
+        max_udp_payload_size: u16::try_from(h3.max_udp_payload_size).unwrap_or(u16::MAX),
+        // QPACK's advertised bound has its own range (1 KiB to 1 MiB).
+        max_field_section_size: limits.max_header_bytes.clamp(1024, 1 << 20),
+        max_connections: limits.max_connections.max(1),
+        retry,
+        ..H3Config::default()
+    };
+    config
+        .validate()
+        .map_err(|e| Error::new(Status::InvalidArg, format!("http3: {e}")))?;
+    Ok(config)
 }
 
 /// A listener's HTTP/2 settings, the `http2` listen option resolved (`Http2Settings`).
@@ -455,6 +511,11 @@ impl UringServer {
             config.ws_idle_timeout_ms = to_ms(idle);
         }
         config.h2 = options.http2.as_ref().map(h2_settings).transpose()?;
+        config.h3 = options
+            .http3
+            .as_ref()
+            .map(|h3| h3_config(h3, &config.limits))
+            .transpose()?;
         let (events_raw, commands_raw, callback_raw) =
             (events.raw(), commands.raw(), on_batch.raw());
         let (events_ptr, events_len) = buffer_info(raw_env, events_raw)?;
@@ -519,7 +580,14 @@ impl UringServer {
         };
         acceptor
             .reload(&tls_settings(&tls))
-            .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+            .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
+        // QUIC handshakes take the same certificates.
+        if let Some(server) = self.state.server.borrow_mut().as_mut() {
+            server
+                .reload_h3_tls(&acceptor.current())
+                .map_err(|e| Error::new(Status::InvalidArg, format!("http3: {e}")))?;
+        }
+        Ok(())
     }
 
     /// The listener's TLS counters; absent for a plaintext listener.
@@ -537,6 +605,21 @@ impl UringServer {
             handshake_failed: failures(FailureKind::HandshakeFailed),
             alert_received: failures(FailureKind::AlertReceived),
             renegotiation: failures(FailureKind::Renegotiation),
+        })
+    }
+
+    /// The listener's HTTP/3 counters; absent when it does not serve HTTP/3.
+    #[napi(catch_unwind)]
+    pub fn http3_counters(&self) -> Option<UringHttp3Counters> {
+        let c = self.state.server.borrow().as_ref()?.h3_counters()?;
+        Some(UringHttp3Counters {
+            connections_accepted: c.connections_accepted as f64,
+            connections_refused: c.connections_refused as f64,
+            retries_sent: c.retries_sent as f64,
+            requests: c.requests as f64,
+            stream_errors: c.stream_errors as f64,
+            connection_errors: c.connection_errors as f64,
+            headers_too_large: c.headers_too_large as f64,
         })
     }
 

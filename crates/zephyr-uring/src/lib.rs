@@ -4,6 +4,7 @@
 pub mod buffer_ring;
 pub mod conn;
 pub mod h2_conn;
+pub mod h3_session;
 pub mod http1;
 pub mod listener;
 pub mod open_beneath;

@@ -82,6 +82,8 @@ pub struct ServerConfig {
     pub ws_idle_timeout_ms: u64,
     /// Serve HTTP/2 (h2c prior knowledge, and `h2` when ALPN picks it) with these settings.
     pub h2: Option<crate::session_choice::H2Settings>,
+    /// Serve HTTP/3 on a UDP socket at the listener's address and port (needs `tls`).
+    pub h3: Option<zephyr_h3::H3Config>,
 }
 
 impl ServerConfig {
@@ -100,6 +102,7 @@ impl ServerConfig {
             tls: None,
             ws_idle_timeout_ms: 0,
             h2: None,
+            h3: None,
         }
     }
 }
@@ -158,6 +161,9 @@ const SPLICE_CHUNK: u32 = 64 * 1024;
 #[path = "server_tls.rs"]
 mod tls_io;
 
+#[path = "server_h3.rs"]
+mod h3_io;
+
 /// The bytes of a file to send: `length` bytes from `offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileRange {
@@ -188,6 +194,8 @@ pub struct Server {
     // Field order is drop order: the ring goes first, so the kernel is done with the receive
     // buffers before they are unmapped.
     ring: IoUring,
+    /// The UDP socket and HTTP/3 session (after the ring: its buffers outlive the ring's ops).
+    h3: Option<h3_io::H3Udp>,
     bufs: BufferRing,
     listener: Option<OwnedFd>,
     accept_armed: bool,
@@ -289,8 +297,34 @@ impl Server {
             max_unsent_bytes: config.max_unsent_bytes,
             write_timeout_ms: l.write_timeout_ms.max(1),
         };
+        let h3 = match &config.h3 {
+            Some(h3) => {
+                let tls = config.tls.as_ref().ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "http3 needs tls (QUIC is TLS 1.3)",
+                    )
+                })?;
+                let session = crate::h3_session::H3Session::new(
+                    h3.clone(),
+                    (*tls.current()).clone(),
+                    &conn_limits,
+                )
+                .map_err(|e| {
+                    io::Error::new(io::ErrorKind::InvalidInput, format!("http3: {}", e.0))
+                })?;
+                let addr = std::net::SocketAddr::new(config.listener.addr.ip(), port);
+                Some(
+                    h3_io::H3Udp::bind(addr, config.listener.reuse_port, session).map_err(|e| {
+                        io::Error::new(e.kind(), format!("http3: UDP port {port}: {e}"))
+                    })?,
+                )
+            }
+            None => None,
+        };
         let mut server = Server {
             ring,
+            h3,
             bufs,
             listener: Some(listener),
             accept_armed: false,
@@ -323,6 +357,7 @@ impl Server {
         server.kernel_tls = tls_io::kernel_tls_usable(&server.config);
         server.arm_accept();
         server.arm_timer();
+        server.h3_start();
         server.submit()?;
         Ok(server)
     }
@@ -344,7 +379,10 @@ impl Server {
 
     /// Whether shutdown has finished: no listener, no connection.
     pub fn is_drained(&self) -> bool {
-        self.shutting_down && self.live == 0 && self.listener.is_none()
+        self.shutting_down
+            && self.live == 0
+            && self.listener.is_none()
+            && self.h3.as_ref().map_or(true, |h3| h3.session.is_idle())
     }
 
     fn push(&mut self, sqe: squeue::Entry) {
@@ -424,6 +462,35 @@ impl Server {
         }
     }
 
+    /// The HTTP/3 session, when `id` names one of its QUIC connections.
+    fn h3_for(&mut self, id: ConnId) -> Option<&mut crate::h3_session::H3Session> {
+        if !crate::h3_session::H3Session::owns(id) {
+            return None;
+        }
+        self.h3.as_mut().map(|h3| &mut h3.session)
+    }
+
+    /// HTTP/3 counters (connections, retries, requests, errors), when HTTP/3 is served.
+    pub fn h3_counters(&self) -> Option<zephyr_h3::H3Counters> {
+        self.h3.as_ref().map(|h3| h3.session.counters().clone())
+    }
+
+    /// Hands the listener's reloaded TLS configuration to QUIC (new handshakes get it).
+    pub fn reload_h3_tls(&mut self, tls: &rustls::ServerConfig) -> io::Result<()> {
+        match self.h3.as_mut() {
+            Some(h3) => h3
+                .session
+                .set_tls(tls.clone())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.0)),
+            None => Ok(()),
+        }
+    }
+
+    /// The UDP port HTTP/3 is served on, when it is.
+    pub fn h3_port(&self) -> Option<u16> {
+        self.h3.as_ref().map(|_| self.port)
+    }
+
     fn slot_mut(&mut self, id: ConnId) -> Option<&mut Slot> {
         let i = id.index as usize;
         if self.gens.get(i).copied() != Some(id.gen) {
@@ -500,6 +567,11 @@ impl Server {
                     }
                 }
                 WAKE => self.wake_armed = false,
+                h3_io::UDP_RECV | h3_io::UDP_SEND | h3_io::H3_TIMER | h3_io::H3_TIMER_REMOVE => {
+                    // Their id words number UDP operations, not connection slots.
+                    self.on_h3_completion(data, res);
+                    continue;
+                }
                 _ => {}
             }
             if id != NO_CONN {
@@ -508,6 +580,7 @@ impl Server {
         }
         let completions = cqes.len();
         self.cqes = cqes;
+        self.h3_process(sink, &date);
         for notice in self.notices.drain(..) {
             match notice {
                 Notice::Aborted(id) => sink.aborted(id),
@@ -522,7 +595,10 @@ impl Server {
         if overflow {
             let _ = self.ring.submit();
         }
-        let more = overflow || !self.stalled.is_empty() || !self.ring.completion().is_empty();
+        let more = overflow
+            || !self.stalled.is_empty()
+            || !self.ring.completion().is_empty()
+            || self.h3_has_news();
         Progress { completions, more }
     }
 
@@ -787,6 +863,9 @@ impl Server {
         }
         let limits = self.conn_limits;
         let now = self.now;
+        if let Some(h3) = self.h3.as_mut() {
+            h3.session.tick(now, sink);
+        }
         for index in 0..self.slots.len() {
             let Some(slot) = self.slots[index].as_mut() else {
                 continue;
@@ -1037,6 +1116,10 @@ impl Server {
         body: Payload<'_>,
         flags: WriteFlags,
     ) {
+        if let Some(h3) = self.h3_for(id) {
+            h3.respond(id, seq, start, body, flags.end, flags.want_drain);
+            return;
+        }
         let date = self.date_now();
         let Some(slot) = self.slot_mut(id) else {
             return;
@@ -1058,6 +1141,10 @@ impl Server {
     /// More body bytes of started response `seq` (large payloads are sent from their owner's
     /// memory and dropped once sent, on this thread).
     pub fn write_body(&mut self, id: ConnId, seq: u32, body: Payload<'_>, flags: WriteFlags) {
+        if let Some(h3) = self.h3_for(id) {
+            h3.write_body(id, seq, body, flags.end, flags.want_drain);
+            return;
+        }
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
@@ -1083,6 +1170,21 @@ impl Server {
     ) {
         use std::os::fd::IntoRawFd;
         let FileRange { offset, length } = range;
+        if let Some(h3) = self.h3_for(id) {
+            let body = FileBody {
+                fd: file.into_raw_fd(),
+                offset,
+                remaining: length,
+                in_pipe: 0,
+            };
+            if let Err(fd) = h3.send_file(id, seq, start, body) {
+                close_fd(fd);
+                self.notices
+                    .push(Notice::FileSent(id, seq, -libc::ECANCELED));
+                self.wake();
+            }
+            return;
+        }
         let date = self.date_now();
         let Some(slot) = self.slot_mut(id) else {
             return;
@@ -1152,6 +1254,10 @@ impl Server {
         fields: crate::protocol::commands::Fields<'_>,
         close: bool,
     ) {
+        if let Some(h3) = self.h3_for(id) {
+            h3.trailers(id, seq, fields);
+            return;
+        }
         let Some(slot) = self.slot_mut(id) else {
             return;
         };
@@ -1173,6 +1279,10 @@ impl Server {
     /// Stops (`true`) or restarts reading request `seq`'s body (HTTP/1: the connection), for
     /// request-body backpressure.
     pub fn pause(&mut self, id: ConnId, seq: u32, paused: bool) {
+        if let Some(h3) = self.h3_for(id) {
+            h3.set_paused(id, seq, paused);
+            return;
+        }
         if let Some(slot) = self.slot_mut(id) {
             if slot.conn.set_paused(seq, paused) {
                 self.stalled.push(id.index);
@@ -1183,6 +1293,10 @@ impl Server {
 
     /// Gives up on request `seq`: drops the connection at once, or on HTTP/2 resets the stream.
     pub fn destroy(&mut self, id: ConnId, seq: u32) {
+        if let Some(h3) = self.h3_for(id) {
+            h3.destroy(id, seq);
+            return;
+        }
         match self.slot_mut(id).and_then(|slot| slot.conn.h2()) {
             Some(h2) => h2.reset_stream(seq),
             None => self.close_conn(id, false),
@@ -1192,6 +1306,9 @@ impl Server {
 
     /// The peer address of a connection.
     pub fn peer_addr(&mut self, id: ConnId) -> Option<std::net::SocketAddr> {
+        if let Some(h3) = self.h3_for(id) {
+            return h3.peer_addr(id);
+        }
         let fd = self.slot_mut(id)?.io.fd;
         crate::listener::peer_addr(fd).ok()
     }
@@ -1202,6 +1319,9 @@ impl Server {
             return;
         }
         self.shutting_down = true;
+        if let Some(h3) = self.h3.as_mut() {
+            h3.session.shutdown(Instant::now());
+        }
         if self.listener.is_some() {
             if self.accept_armed {
                 // The listener closes when the cancelled accept reports its last completion.
@@ -1247,7 +1367,12 @@ impl Server {
         self.notices.append(&mut notices);
         touched.clear();
         self.touched = touched;
-        if !self.notices.is_empty() || !self.stalled.is_empty() || self.ws_hub.has_news() {
+        self.h3_io();
+        if !self.notices.is_empty()
+            || !self.stalled.is_empty()
+            || self.ws_hub.has_news()
+            || self.h3_has_news()
+        {
             self.wake();
         }
         self.submit()

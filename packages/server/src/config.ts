@@ -2,8 +2,10 @@ import { sizeSchema } from '@zephyr/config';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   defaultHttp2Settings,
+  defaultHttp3Settings,
   defaultLimits,
   http2SettingRanges,
+  http3SettingRanges,
   type TlsOptions,
 } from '@zephyr/uring';
 import { z } from 'zod';
@@ -52,6 +54,29 @@ export const http2ConfigSchema = z
   })
   .prefault({});
 
+/** A numeric setting of `server.http3`: an integer in the engine's range, defaulting to its default. */
+function http3Setting(name: keyof typeof http3SettingRanges) {
+  const [min, max] = http3SettingRanges[name];
+  return z.number().int().min(min).max(max).default(defaultHttp3Settings[name]);
+}
+
+/**
+ * `server.http3`: HTTP/3 over QUIC on UDP at the same port as `server.tls` (io_uring engine,
+ * one process: not with `workers` above 1), off unless `enabled`; HTTPS responses then carry
+ * `alt-svc` so browsers switch by themselves.
+ */
+export const http3ConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    max_concurrent_streams: http3Setting('maxConcurrentStreams'),
+    idle_timeout_ms: http3Setting('idleTimeoutMs'),
+    max_udp_payload_size: http3Setting('maxUdpPayloadSize'),
+    retry: z.enum(['auto', 'always', 'never']).default(defaultHttp3Settings.retry),
+    handshakes_before_retry: http3Setting('handshakesBeforeRetry'),
+    alt_svc_max_age_sec: http3Setting('altSvcMaxAgeSec'),
+  })
+  .prefault({});
+
 /**
  * The `server:` section of `zephyr.config.yaml`. Keys are snake_case like the rest of the file.
  *
@@ -76,6 +101,7 @@ export const serverConfigSchema = z.strictObject({
   /** Serve HTTPS (absent: plain HTTP). */
   tls: tlsConfigSchema.optional(),
   http2: http2ConfigSchema,
+  http3: http3ConfigSchema,
   limits: z
     .strictObject({
       max_header_bytes: z.number().int().positive().default(defaultLimits.maxHeaderBytes),
@@ -145,8 +171,20 @@ export function listenOptionsFromConfig(
   server: ServerConfig,
   performance?: PerformanceConfig,
 ): AppListenOptions {
-  const { limits, http2 } = server;
+  const { limits, http2, http3 } = server;
   return {
+    ...(http3.enabled
+      ? {
+          http3: {
+            maxConcurrentStreams: http3.max_concurrent_streams,
+            idleTimeoutMs: http3.idle_timeout_ms,
+            maxUdpPayloadSize: http3.max_udp_payload_size,
+            retry: http3.retry,
+            handshakesBeforeRetry: http3.handshakes_before_retry,
+            altSvcMaxAgeSec: http3.alt_svc_max_age_sec,
+          },
+        }
+      : {}),
     ...(http2.enabled
       ? {
           http2: {

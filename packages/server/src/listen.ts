@@ -6,6 +6,7 @@ import {
   type EngineServer,
   listen as engineListen,
   type Http2Options,
+  type Http3Options,
   type ListenOptions,
   type RequestHandler,
   selectEngine,
@@ -58,10 +59,11 @@ export interface AppListenOptions {
   /** Serve HTTPS with these certificates (`@zephyr/uring`'s `TlsOptions`, on either engine). */
   tls?: TlsOptions;
   /**
-   * HTTP/3 over QUIC. Neither engine serves it yet: `true` makes `listen` reject with
-   * `ZEPHYR_ERR_HTTP3_UNAVAILABLE`, saying why for the engine chosen.
+   * Serve HTTP/3 over QUIC beside HTTPS with the same routes: `true` or settings (see
+   * `@zephyr/uring`'s `Http3Options`). Needs `tls` and the io_uring engine (the node engine
+   * rejects with `ZEPHYR_ERR_HTTP3_UNAVAILABLE`), in one process (not with `workers` above 1).
    */
-  http3?: boolean;
+  http3?: Http3Options;
 }
 
 /** A running server (in a multi-worker setup, the primary's view of all workers). */

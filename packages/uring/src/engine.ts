@@ -3,6 +3,8 @@
 // conformance suite in test/ runs against each.
 
 import type { Http2Options } from './http2-options.js';
+import type { Http3Options } from './http3-option.js';
+import type { Http3Counters } from './native.js';
 import type { TlsCounters } from './tls-counters.js';
 import type { TlsOptions } from './tls-options.js';
 
@@ -59,10 +61,12 @@ export interface ListenOptions {
    */
   http2?: Http2Options;
   /**
-   * Serve HTTP/3 over QUIC (default false). Neither engine serves it yet: `true` is a startup
-   * error, `ZEPHYR_ERR_HTTP3_UNAVAILABLE`, whose message says why for the engine chosen.
+   * Serve HTTP/3 over QUIC beside HTTPS (see {@link Http3Options}): on a UDP socket bound to the
+   * TLS listener's address and port, with its certificates; HTTPS responses then carry
+   * `alt-svc: h3=":PORT"` so browsers switch by themselves. io_uring engine only (the node engine
+   * refuses it with `ZEPHYR_ERR_HTTP3_UNAVAILABLE`); needs `tls`; not with `reusePort`.
    */
-  http3?: boolean;
+  http3?: Http3Options;
 }
 
 /** One HTTP request as the engine parsed it. Valid until the response ends. */
@@ -75,8 +79,8 @@ export interface EngineRequest {
   readonly path: string;
   /** The part of `url` after `?`, without it; `''` when there is none. */
   readonly query: string;
-  /** `'1.1'`, `'1.0'`, or `'2.0'` for a request on an HTTP/2 stream. */
-  readonly httpVersion: '1.0' | '1.1' | '2.0';
+  /** `'1.1'`, `'1.0'`, `'2.0'` for a request on an HTTP/2 stream, `'3'` on an HTTP/3 stream. */
+  readonly httpVersion: '1.0' | '1.1' | '2.0' | '3';
   /** Peer address, e.g. `127.0.0.1`. */
   readonly remoteAddress: string;
   /** A header's value by case-insensitive name; repeated fields are joined with `, `. */
@@ -161,4 +165,9 @@ export interface EngineServer {
   reloadTls(tls?: TlsOptions): Promise<void>;
   /** HTTPS listeners: handshakes completed and failures by kind; `undefined` for plaintext. */
   tlsCounters(): TlsCounters | undefined;
+  /**
+   * The listener's HTTP/3 counters (connections accepted and refused, Retry packets, requests,
+   * stream and connection errors, heads too large); `undefined` when it serves no HTTP/3.
+   */
+  http3Counters?(): Http3Counters | undefined;
 }

@@ -26,7 +26,14 @@ export {
   http2SettingRanges,
   resolveHttp2Options,
 } from './http2-options.js';
-export { checkHttp3 } from './http3-option.js';
+export {
+  checkHttp3,
+  defaultHttp3Settings,
+  type Http3Options,
+  type Http3Settings,
+  http3SettingRanges,
+  resolveHttp3Options,
+} from './http3-option.js';
 export { defaultLimits } from './limits.js';
 export {
   ENGINE_ENV,
@@ -36,6 +43,7 @@ export {
   reportEngineFallback,
   selectEngine,
 } from './listen.js';
+export type { Http3Counters } from './native.js';
 export { openBeneath, openBeneathAvailable } from './open-beneath.js';
 export { type IoUringSupport, ioUringSupported } from './probe.js';
 export { emptyTlsCounters, type TlsCounters, type TlsFailureKind } from './tls-counters.js';

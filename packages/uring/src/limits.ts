@@ -1,6 +1,7 @@
 import type { EngineLimits, EngineName } from './engine.js';
 import { InvalidArgumentError } from './errors.js';
 import { type Http2Settings, resolveHttp2Options } from './http2-options.js';
+import { type Http3Settings, resolveHttp3Options } from './http3-option.js';
 import { type ResolvedTlsOptions, resolveTlsOptions } from './tls-options.js';
 
 /**
@@ -49,8 +50,8 @@ export interface ResolvedListenOptions {
   tls?: ResolvedTlsOptions;
   /** Present when the listener serves HTTP/2 beside HTTP/1.1. */
   http2?: Http2Settings;
-  /** HTTP/3 was asked for (refused by `listen` on every engine today). */
-  http3: boolean;
+  /** Present when the listener serves HTTP/3 on UDP at the same port (io_uring engine, with `tls`). */
+  http3?: Http3Settings;
 }
 
 // Sizes and counts travel to the native engine as u32; times fit a JS timer (2^31 - 1 ms).
@@ -165,6 +166,7 @@ export function resolveListenOptions(options: unknown): ResolvedListenOptions {
   }
   const backlog = options.backlog === undefined ? 1024 : integerIn('backlog', options.backlog, 1, 65535);
   const http2 = resolveHttp2Options(options.http2);
+  const http3 = resolveHttp3Options(options.http3);
   const tls = options.tls === undefined ? undefined : resolveTlsOptions(options.tls);
   if (tls !== undefined) offerH2(tls, http2, options.tls);
   return {
@@ -174,10 +176,10 @@ export function resolveListenOptions(options: unknown): ResolvedListenOptions {
     reusePort: booleanOption('reusePort', options.reusePort),
     backlog,
     tcpFastOpen: booleanOption('tcpFastOpen', options.tcpFastOpen),
-    http3: booleanOption('http3', options.http3),
     limits: resolveLimits(options.limits),
     ...(tls === undefined ? {} : { tls }),
     ...(http2 === undefined ? {} : { http2 }),
+    ...(http3 === undefined ? {} : { http3 }),
   };
 }
 

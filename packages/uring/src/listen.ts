@@ -132,7 +132,7 @@ export async function listen(
   // HTTPS, HTTP/2 and WebSocket routes are served by both engines.
   const selection = selectEngine(resolved.engine);
   const { engine, reason } = selection;
-  checkHttp3(resolved.http3, engine);
+  checkHttp3(resolved.http3, engine, resolved);
   if (engine === 'node') {
     reportEngineFallback(selection);
     return listenNode(resolved, handler, reason, websocket);

@@ -21,6 +21,28 @@ export interface NativeUringOptions extends EngineLimits {
   wsIdleTimeoutMs?: number;
   /** Serve HTTP/2 (h2c prior knowledge, and `h2` by ALPN) with these settings. */
   http2?: Http2Settings;
+  /** Serve HTTP/3 on UDP at the same address and port (needs `tls`). */
+  http3?: NativeHttp3;
+}
+
+/** The HTTP/3 settings the native listener takes (`UringHttp3`; the Alt-Svc age stays in JS). */
+export interface NativeHttp3 {
+  maxConcurrentStreams: number;
+  idleTimeoutMs: number;
+  maxUdpPayloadSize: number;
+  retry: 'auto' | 'always' | 'never';
+  handshakesBeforeRetry: number;
+}
+
+/** HTTP/3 counters of a listener (`UringHttp3Counters`). */
+export interface Http3Counters {
+  connectionsAccepted: number;
+  connectionsRefused: number;
+  retriesSent: number;
+  requests: number;
+  streamErrors: number;
+  connectionErrors: number;
+  headersTooLarge: number;
 }
 
 /** One native io_uring listener (`UringServer` in `crates/zephyr-uring-node/src/lib.rs`). */
@@ -42,6 +64,8 @@ export interface NativeUringServer {
   reloadTls(tls: NativeTls): void;
   /** The listener's TLS counters; null for plaintext. */
   tlsCounters(): TlsCounters | null;
+  /** The listener's HTTP/3 counters; null when it does not serve HTTP/3. */
+  http3Counters(): Http3Counters | null;
 }
 
 /** What the native binding exposes; kept in step with `crates/zephyr-uring-node/src/lib.rs`. */

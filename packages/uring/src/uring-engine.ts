@@ -6,6 +6,7 @@ import {
   ZephyrEngineError,
   type ZephyrEngineErrorCode,
 } from './errors.js';
+import type { Http3Settings } from './http3-option.js';
 import { kernelTlsFallbackReason, reportKernelTlsFallback } from './kernel-tls.js';
 import {
   PIPELINE_MAX_REQUESTS,
@@ -13,7 +14,7 @@ import {
   type ResolvedListenOptions,
   resolveListenOptions,
 } from './limits.js';
-import { loadNative, type NativeUringServer } from './native.js';
+import { type Http3Counters, loadNative, type NativeHttp3, type NativeUringServer } from './native.js';
 import { originForm } from './request-target.js';
 import type { TlsCounters } from './tls-counters.js';
 import type { TlsOptions } from './tls-options.js';
@@ -81,6 +82,8 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
   private readonly flushBound = (): void => this.flushCommands();
   private readonly reloader: TlsReloader | undefined;
   private readonly wsHub: UringWebSocketHub | undefined;
+  /** The `alt-svc` value HTTPS (TCP) responses carry when HTTP/3 is served. */
+  private readonly altSvc: string | undefined;
 
   constructor(
     options: ResolvedListenOptions,
@@ -125,6 +128,7 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
           ...tuningFromEnv(),
           ...(options.tls ? { tls: nativeTls(options.tls) } : {}),
           ...(options.http2 ? { http2: options.http2 } : {}),
+          ...(options.http3 ? { http3: nativeHttp3(options.http3) } : {}),
         },
         this.events,
         this.commands.buffer,
@@ -135,6 +139,8 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
       throw new ListenError(`cannot listen on ${this.host}:${options.port}: ${message}`, err);
     }
     this.port = this.native.port;
+    // Browsers learn of HTTP/3 from this field on an HTTPS response and switch by themselves.
+    if (options.http3) this.altSvc = `h3=":${this.port}"; ma=${options.http3.altSvcMaxAgeSec}`;
     if (options.tls) {
       const native = this.native;
       if (options.tls.kernelTls) {
@@ -376,7 +382,7 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     body: Uint8Array | string | undefined,
     bodyBytes: number,
   ): void {
-    this.commands.respond(ex, flags, status, fields, length, body, bodyBytes);
+    this.commands.respond(ex, flags, status, this.withAltSvc(ex, fields), length, body, bodyBytes);
     this.scheduleFlush();
   }
 
@@ -404,8 +410,20 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     offset: number,
     length: number,
   ): void {
-    this.commands.sendFile(ex, flags, status, fields, fd, offset, length);
+    this.commands.sendFile(ex, flags, status, this.withAltSvc(ex, fields), fd, offset, length);
     this.scheduleFlush();
+  }
+
+  /** HTTPS responses over TCP name the HTTP/3 endpoint, unless the application set `alt-svc`. */
+  private withAltSvc(ex: UringExchange, fields: ResponseFields): ResponseFields {
+    if (this.altSvc === undefined || ex.httpVersion === '3') return fields;
+    for (let i = 0; i < fields.length; i += 2) if (fields[i] === 'alt-svc') return fields;
+    return [...fields, 'alt-svc', this.altSvc];
+  }
+
+  /** The listener's HTTP/3 counters (connections, Retry packets, requests, protocol errors). */
+  http3Counters(): Http3Counters | undefined {
+    return this.native.http3Counters() ?? undefined;
   }
 
   scheduleFlush(): void {
@@ -515,4 +533,15 @@ export function startUring(
   websocket?: WebSocketServing,
 ): EngineServer {
   return new UringHost({ ...resolved, engine: 'io_uring' }, handler, reason, websocket);
+}
+
+/** The endpoint's share of the HTTP/3 settings (the Alt-Svc age is the JS side's). */
+function nativeHttp3(h3: Http3Settings): NativeHttp3 {
+  return {
+    maxConcurrentStreams: h3.maxConcurrentStreams,
+    idleTimeoutMs: h3.idleTimeoutMs,
+    maxUdpPayloadSize: h3.maxUdpPayloadSize,
+    retry: h3.retry,
+    handshakesBeforeRetry: h3.handshakesBeforeRetry,
+  };
 }

@@ -11,6 +11,7 @@ import {
   CMD_PAUSE,
   CMD_RESUME,
   EF_HTTP2,
+  EF_HTTP3,
   EF_HTTP10,
 } from './uring-protocol.js';
 
@@ -81,7 +82,7 @@ function byteLength(chunk: string | Uint8Array): number {
 export class UringExchange implements EngineRequest, EngineResponse {
   readonly method: string;
   readonly url: string;
-  readonly httpVersion: '1.0' | '1.1' | '2.0';
+  readonly httpVersion: '1.0' | '1.1' | '2.0' | '3';
   private _path: string | undefined;
   private _query: string | undefined;
   private _remote: string | undefined;
@@ -139,7 +140,7 @@ export class UringExchange implements EngineRequest, EngineResponse {
   ) {
     this.method = method;
     this.url = url;
-    this.httpVersion = flags & EF_HTTP2 ? '2.0' : flags & EF_HTTP10 ? '1.0' : '1.1';
+    this.httpVersion = flags & EF_HTTP2 ? '2.0' : flags & EF_HTTP3 ? '3' : flags & EF_HTTP10 ? '1.0' : '1.1';
     this.bodyComplete = !bodyFollows;
   }
 

@@ -95,6 +95,8 @@ pub enum Version {
     Http11,
     /// A request that came as an HTTP/2 stream (laid out as a head by the h2 session).
     Http2,
+    /// A request that came as an HTTP/3 stream (laid out as a head by the h3 session).
+    Http3,
 }
 
 impl Version {
@@ -104,6 +106,7 @@ impl Version {
             Version::Http10 => b"HTTP/1.0",
             Version::Http11 => b"HTTP/1.1",
             Version::Http2 => b"HTTP/2",
+            Version::Http3 => b"HTTP/3",
         }
     }
 }

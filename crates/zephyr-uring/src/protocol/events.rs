@@ -10,8 +10,8 @@
 //!   len]` then the reason. Their seq is the upgrade request's.
 
 use super::{
-    padded, EF_BODY_FOLLOWS, EF_EXPECT_CONTINUE, EF_HTTP10, EF_HTTP2, EF_KEEP_ALIVE, EF_LAST,
-    EF_STREAM, EF_UPGRADE, EF_WS_BINARY, EV_ABORTED, EV_BODY, EV_BODY_ERROR, EV_DRAINED,
+    padded, EF_BODY_FOLLOWS, EF_EXPECT_CONTINUE, EF_HTTP10, EF_HTTP2, EF_HTTP3, EF_KEEP_ALIVE,
+    EF_LAST, EF_STREAM, EF_UPGRADE, EF_WS_BINARY, EV_ABORTED, EV_BODY, EV_BODY_ERROR, EV_DRAINED,
     EV_FILE_SENT, EV_REQUEST, EV_WS_CLOSE, EV_WS_MESSAGE, RECORD_HEADER_BYTES,
 };
 use crate::conn::{ConnId, EventSink, RequestEvent};
@@ -164,6 +164,7 @@ impl EventSink for EventWriter {
         match head.version {
             Version::Http10 => flags |= EF_HTTP10,
             Version::Http2 => flags |= EF_HTTP2,
+            Version::Http3 => flags |= EF_HTTP3,
             Version::Http11 => {}
         }
         if head.keep_alive {

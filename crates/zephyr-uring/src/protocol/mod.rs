@@ -24,7 +24,7 @@ macro_rules! constants {
 
 constants! {
     /// Bumped whenever a record's layout or a constant's meaning changes.
-    LAYOUT_VERSION = 6;
+    LAYOUT_VERSION = 7;
 
     /// Event kind (native → JS): a request head (and its body when it came along).
     EV_REQUEST = 1;
@@ -62,6 +62,9 @@ constants! {
     EF_HTTP2 = 128;
     /// EV_ABORTED: only request `seq` (an HTTP/2 stream) is gone; the connection goes on.
     EF_STREAM = 256;
+    /// The request came on an HTTP/3 (QUIC) stream; its seq is the stream id (`req.httpVersion`
+    /// 3), its connection index is at or past `H3_INDEX_BASE`.
+    EF_HTTP3 = 512;
 
     /// Command kind (JS → native): body bytes of a started response (inline, or an external
     /// buffer by index); the engine frames them.

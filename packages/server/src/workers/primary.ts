@@ -24,7 +24,8 @@ export async function runPrimary(log: Logger, options: ResolvedListenOptions): P
   const selection = selectEngine(options.engine);
   reportEngineFallback(selection);
   // Refused here, before forking, so the error reaches the caller rather than a worker's stderr.
-  checkHttp3(options.listen.http3, selection.engine);
+  // Workers bind SO_REUSEPORT sockets: HTTP/3 (UDP, spread by address) is refused with them.
+  checkHttp3(options.listen.http3, selection.engine, { tls: options.listen.tls, reusePort: true });
   // Every worker must bind the same port: resolve `0` to a concrete free port once, here.
   const port = options.port === 0 ? await freePort(options.host) : options.port;
   const slots = new Map<Worker, number>();

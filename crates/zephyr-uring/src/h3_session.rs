@@ -1,0 +1,966 @@
+//! HTTP/3 on the engine's request/response contract: the sans-IO [`H3Endpoint`]
+//! (crates/zephyr-h3) with every request stream mapped to one exchange, as `H2Conn` maps an
+//! HTTP/2 stream. One session serves every QUIC connection of a listener's UDP socket; it never
+//! sees the socket (the ring loop in `server_h3.rs` hands it datagrams and takes its transmits).
+//!
+//! Naming: a QUIC connection is a [`ConnId`] whose `index` is `H3_INDEX_BASE + ` the endpoint's
+//! connection number and whose `gen` is fresh for each connection (quinn reuses numbers), so a
+//! late command for a connection that is gone never reaches its successor. A request's `seq` is
+//! its QUIC stream id (client bidirectional ids 0, 4, 8, …).
+//!
+//! What the session adds around the endpoint, as `H2Conn` does around `zephyr-h2`: request
+//! bodies are released as the sink takes them (or, while JS paused the request, once it
+//! resumes), response bytes QUIC does not take yet are held per exchange and offered again on
+//! `WindowOpened` (a `want_drain` is answered once all are taken), and file bodies are read
+//! into pieces sized to `send_capacity`.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+use std::time::Instant;
+
+pub use zephyr_h3::{H3Config, H3Counters, RetryPolicy};
+use zephyr_h3::{H3Endpoint, H3Error, H3Event, RequestId, Transmit};
+
+use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent};
+use crate::http1::{BodyFraming, RequestHead, Version};
+use crate::protocol::commands::{Fields, ResponseStart};
+use crate::send::FileBody;
+
+/// Connection indexes from here up name QUIC connections (TCP slots count up from 0).
+pub const H3_INDEX_BASE: u32 = 0x8000_0000;
+/// Largest body piece in one event (as HTTP/1's `BODY_CHUNK_MAX`).
+const BODY_PIECE: usize = 64 * 1024;
+/// Largest file read for one `send_data`.
+const FILE_READ_MAX: usize = 256 * 1024;
+
+/// Response fields HTTP/3 forbids (RFC 9114 §4.2): the HTTP/1 framing an application may set out
+/// of habit is dropped rather than failing the response.
+fn connection_specific(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade"
+    )
+}
+
+/// One request stream as the application sees it.
+#[derive(Default)]
+struct Exchange {
+    head_request: bool,
+    request_done: bool,
+    responded: bool,
+    response_done: bool,
+    /// Response bytes QUIC did not take yet, from `held_pos`.
+    held: Vec<u8>,
+    held_pos: usize,
+    /// End the response once `held` (and the file) are all taken.
+    end_pending: bool,
+    /// Report `drained` once everything held is taken.
+    want_drain: bool,
+    /// JS stopped reading the body: bytes delivered stay unreleased (the client's credit stops).
+    paused: bool,
+    unreleased: usize,
+    body_bytes: u64,
+    /// The body went past `max_body_bytes` (the application was told): the rest is dropped.
+    body_failed: bool,
+    file: Option<FileBody>,
+    trailers: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+    /// When the request arrived: its body must be in within `request_timeout_ms`.
+    started: u64,
+}
+
+/// What happened outside a sink's reach (while commands were applied), for the next delivery.
+enum Notice {
+    Drained(ConnId, u32),
+    Aborted(ConnId, u32),
+    FileSent(ConnId, u32, i32),
+}
+
+/// Every QUIC connection of one UDP socket, on the engine contract.
+pub struct H3Session {
+    endpoint: H3Endpoint,
+    exchanges: HashMap<RequestId, Exchange>,
+    /// The generation of each live QUIC connection (endpoint number → gen).
+    gens: HashMap<usize, u32>,
+    next_gen: u32,
+    /// Events taken from the endpoint and not yet delivered (the sink had no room, or one was
+    /// looked at ahead), first to go next time.
+    pending: VecDeque<H3Event>,
+    /// Body bytes of the front event already delivered, and whether it was counted.
+    pending_sent: usize,
+    pending_counted: bool,
+    notices: Vec<Notice>,
+    limits: ConnLimits,
+    date: Vec<u8>,
+    /// Milliseconds on the engine's clock, as of the last call that had it.
+    now_ms: u64,
+    head: RequestHead,
+    scratch: Vec<u8>,
+    file_buf: Vec<u8>,
+}
+
+fn payload_bytes<'a>(body: &'a Payload<'_>) -> &'a [u8] {
+    match body {
+        Payload::Bytes(b) => b,
+        Payload::External(e) => e.bytes(),
+    }
+}
+
+fn close_fd(fd: RawFd) {
+    // SAFETY: the session owns `fd` (handed over by `send_file`) and nothing refers to it after.
+    unsafe { libc::close(fd) };
+}
+
+impl H3Session {
+    /// A session over an endpoint built from `config` and the TLS listener's configuration.
+    pub fn new(
+        config: H3Config,
+        tls: rustls::ServerConfig,
+        limits: &ConnLimits,
+    ) -> Result<Self, zephyr_h3::ConfigError> {
+        Ok(H3Session {
+            endpoint: H3Endpoint::new(config, tls)?,
+            exchanges: HashMap::new(),
+            gens: HashMap::new(),
+            next_gen: 0,
+            pending: VecDeque::new(),
+            pending_sent: 0,
+            pending_counted: false,
+            notices: Vec::new(),
+            limits: *limits,
+            date: Vec::new(),
+            now_ms: 0,
+            head: RequestHead::new(),
+            scratch: Vec::new(),
+            file_buf: Vec::new(),
+        })
+    }
+
+    /// Whether a connection id names a QUIC connection (rather than a TCP slot).
+    pub fn owns(id: ConnId) -> bool {
+        id.index >= H3_INDEX_BASE
+    }
+
+    // ---- datagrams, timers (the ring loop) -------------------------------------------------
+
+    /// One received datagram.
+    pub fn handle_datagram(&mut self, now: Instant, peer: SocketAddr, data: &[u8]) {
+        self.endpoint.handle_datagram(now, peer, data);
+    }
+
+    /// Runs the endpoint's timers when due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.endpoint.poll_timeout().is_some_and(|t| t <= now) {
+            self.endpoint.handle_timeout(now);
+        }
+    }
+
+    /// When the endpoint's next timer is due.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        self.endpoint.poll_timeout()
+    }
+
+    /// The next datagram (or GSO batch) to send.
+    pub fn poll_transmit(
+        &mut self,
+        now: Instant,
+        max_datagrams: usize,
+        buf: &mut Vec<u8>,
+    ) -> Option<Transmit> {
+        self.endpoint.poll_transmit_batch(now, max_datagrams, buf)
+    }
+
+    /// New TLS settings for QUIC handshakes from now on (a certificate reload).
+    pub fn set_tls(&mut self, tls: rustls::ServerConfig) -> Result<(), zephyr_h3::ConfigError> {
+        self.endpoint.set_tls(tls)
+    }
+
+    /// GOAWAY on every connection; requests in flight finish.
+    pub fn shutdown(&mut self, now: Instant) {
+        self.endpoint.shutdown(now);
+    }
+
+    /// After `shutdown`: every connection has closed.
+    pub fn is_idle(&self) -> bool {
+        self.endpoint.is_idle()
+    }
+
+    /// The endpoint's counters.
+    pub fn counters(&self) -> &zephyr_h3::H3Counters {
+        self.endpoint.counters()
+    }
+
+    /// The peer address of a QUIC connection (its latest, after a migration).
+    pub fn peer_addr(&self, id: ConnId) -> Option<SocketAddr> {
+        let conn = self.endpoint_conn(id)?;
+        self.endpoint.remote_address(conn)
+    }
+
+    /// Whether events (or notices) wait for a sink.
+    pub fn has_news(&self) -> bool {
+        !self.notices.is_empty() || !self.pending.is_empty() || self.endpoint.has_events()
+    }
+
+    // ---- ids ------------------------------------------------------------------------------
+
+    fn endpoint_conn(&self, id: ConnId) -> Option<usize> {
+        if !Self::owns(id) {
+            return None;
+        }
+        let conn = (id.index - H3_INDEX_BASE) as usize;
+        (self.gens.get(&conn) == Some(&id.gen)).then_some(conn)
+    }
+
+    fn request_id(&self, id: ConnId, seq: u32) -> Option<RequestId> {
+        Some(RequestId {
+            conn: self.endpoint_conn(id)?,
+            stream: seq as u64,
+        })
+    }
+
+    /// The engine's name for an endpoint connection, made on first sight.
+    fn conn_id(&mut self, conn: usize) -> ConnId {
+        let gen = match self.gens.get(&conn) {
+            Some(&g) => g,
+            None => {
+                self.next_gen = (self.next_gen + 1) & 0xff_ffff;
+                self.gens.insert(conn, self.next_gen);
+                self.next_gen
+            }
+        };
+        ConnId {
+            index: H3_INDEX_BASE + conn as u32,
+            gen,
+        }
+    }
+
+    /// The engine's name for an endpoint connection it already knows.
+    fn known_id(&self, conn: usize) -> Option<ConnId> {
+        Some(ConnId {
+            index: H3_INDEX_BASE + conn as u32,
+            gen: *self.gens.get(&conn)?,
+        })
+    }
+
+    // ---- events to the sink ----------------------------------------------------------------
+
+    /// Hands notices and endpoint events to the sink; stops when it has no room (the rest wait).
+    /// `now_ms` is the engine's clock, `date` its `date` field value.
+    pub fn deliver(&mut self, sink: &mut dyn EventSink, now_ms: u64, date: &[u8]) {
+        self.now_ms = now_ms;
+        if self.date != date {
+            self.date.clear();
+            self.date.extend_from_slice(date);
+        }
+        for notice in self.notices.drain(..) {
+            match notice {
+                Notice::Drained(id, seq) => sink.drained(id, seq),
+                Notice::Aborted(id, seq) => sink.stream_aborted(id, seq),
+                Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
+            }
+        }
+        while let Some(event) = self
+            .pending
+            .pop_front()
+            .or_else(|| self.endpoint.poll_event())
+        {
+            if let Some(back) = self.handle(event, sink) {
+                self.pending.push_front(back);
+                break;
+            }
+        }
+    }
+
+    /// One endpoint event to the sink; gives it back when the sink had no room.
+    fn handle(&mut self, event: H3Event, sink: &mut dyn EventSink) -> Option<H3Event> {
+        match event {
+            H3Event::Request { id, .. } => {
+                if id.stream > u32::MAX as u64 {
+                    // Past four billion streams on one connection: the engine's seq is 32 bits.
+                    let _ = self.endpoint.reset(id, H3Error::REQUEST_REJECTED.0);
+                    return None;
+                }
+                let seq = id.stream as u32;
+                let conn = self.conn_id(id.conn);
+                // A GET's FIN comes with its HEADERS: its empty end of body is the next event.
+                if self.pending.is_empty() {
+                    if let Some(next) = self.endpoint.poll_event() {
+                        self.pending.push_back(next);
+                    }
+                }
+                let body_follows = !matches!(
+                    self.pending.front(),
+                    Some(H3Event::Data { id: next, bytes, end: true }) if *next == id && bytes.is_empty()
+                );
+                let head_request = self.build_request(&event);
+                if let Some(status) = self.refusal(body_follows) {
+                    self.answer_error(id, status);
+                    return None;
+                }
+                let req = RequestEvent {
+                    buf: &self.scratch,
+                    head: &self.head,
+                    body: None,
+                    body_follows,
+                };
+                if !sink.request(conn, seq, &req) {
+                    return Some(event);
+                }
+                if !body_follows {
+                    self.pending.pop_front();
+                }
+                self.exchanges.insert(
+                    id,
+                    Exchange {
+                        head_request,
+                        request_done: !body_follows,
+                        started: self.now_ms,
+                        ..Exchange::default()
+                    },
+                );
+            }
+            H3Event::Data { id, bytes, end } => {
+                let n = bytes.len();
+                let conn = self.known_id(id.conn);
+                let seq = id.stream as u32;
+                if !self.pending_counted {
+                    // Counted once, even when the event waits for room and comes back.
+                    self.pending_counted = true;
+                    if let (Some(ex), Some(conn)) = (self.exchanges.get_mut(&id), conn) {
+                        ex.body_bytes += n as u64;
+                        if ex.body_bytes > self.limits.max_body_bytes && !ex.body_failed {
+                            ex.body_failed = true;
+                            sink.body_error(conn, seq, 413);
+                        }
+                    }
+                }
+                let wanted = self.exchanges.get(&id).is_some_and(|ex| !ex.body_failed);
+                if let (true, Some(conn)) = (wanted, conn) {
+                    while self.pending_sent < n || (end && self.pending_sent == n) {
+                        let from = self.pending_sent;
+                        let piece = (n - from).min(BODY_PIECE);
+                        if !sink.has_room(piece) {
+                            return Some(H3Event::Data { id, bytes, end });
+                        }
+                        let last = end && from + piece == n;
+                        sink.body(conn, seq, &bytes[from..from + piece], last);
+                        self.pending_sent += piece;
+                        if last {
+                            break;
+                        }
+                    }
+                }
+                self.pending_sent = 0;
+                self.pending_counted = false;
+                match self.exchanges.get_mut(&id) {
+                    Some(ex) => {
+                        ex.request_done |= end;
+                        if ex.paused && wanted {
+                            ex.unreleased += n;
+                        } else {
+                            self.endpoint.release(id, n);
+                        }
+                        self.forget_if_done(id);
+                    }
+                    None => self.endpoint.release(id, n),
+                }
+            }
+            H3Event::Trailers { id, headers } => {
+                // Request trailers are not part of the engine's request contract: the body ends.
+                if let Some(conn) = self.known_id(id.conn) {
+                    if self.exchanges.contains_key(&id) {
+                        if !sink.has_room(0) {
+                            return Some(H3Event::Trailers { id, headers });
+                        }
+                        sink.body(conn, id.stream as u32, &[], true);
+                    }
+                }
+                if let Some(ex) = self.exchanges.get_mut(&id) {
+                    ex.request_done = true;
+                }
+                self.forget_if_done(id);
+            }
+            H3Event::Reset { id, .. } => {
+                if let Some(ex) = self.exchanges.remove(&id) {
+                    let conn = self.known_id(id.conn);
+                    if let Some(file) = ex.file {
+                        close_fd(file.fd);
+                        if let Some(conn) = conn {
+                            sink.file_sent(conn, id.stream as u32, -libc::ECANCELED);
+                        }
+                    }
+                    if let Some(conn) = conn {
+                        sink.stream_aborted(conn, id.stream as u32);
+                    }
+                }
+            }
+            H3Event::WindowOpened { id } => {
+                self.pump(id);
+                for notice in self.notices.drain(..) {
+                    match notice {
+                        Notice::Drained(id, seq) => sink.drained(id, seq),
+                        Notice::Aborted(id, seq) => sink.stream_aborted(id, seq),
+                        Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
+                    }
+                }
+            }
+            H3Event::ConnectionClosed { conn, .. } => {
+                // Every request still open got a Reset first; what is left here is exchanges the
+                // endpoint had finished with (a file still being read, say).
+                let gone: Vec<RequestId> = self
+                    .exchanges
+                    .keys()
+                    .filter(|r| r.conn == conn)
+                    .copied()
+                    .collect();
+                let cid = self.known_id(conn);
+                for rid in gone {
+                    let ex = self.exchanges.remove(&rid).expect("listed");
+                    if let Some(cid) = cid {
+                        if let Some(file) = ex.file {
+                            close_fd(file.fd);
+                            sink.file_sent(cid, rid.stream as u32, -libc::ECANCELED);
+                        }
+                        sink.stream_aborted(cid, rid.stream as u32);
+                    }
+                }
+                self.gens.remove(&conn);
+            }
+        }
+        None
+    }
+
+    /// Lays a request out as the HTTP/1 parser would have (spans into `scratch`), so the sink
+    /// records it the same way; `:authority` becomes `host` when the request has none. Returns
+    /// whether it is a HEAD request.
+    fn build_request(&mut self, event: &H3Event) -> bool {
+        let H3Event::Request {
+            method,
+            authority,
+            path,
+            headers,
+            ..
+        } = event
+        else {
+            unreachable!("called for requests")
+        };
+        let buf = &mut self.scratch;
+        buf.clear();
+        let head = &mut self.head;
+        head.headers.clear();
+        let span = |buf: &mut Vec<u8>, bytes: &[u8]| {
+            let start = buf.len() as u32;
+            buf.extend_from_slice(bytes);
+            (start, buf.len() as u32)
+        };
+        head.method = span(buf, method.as_bytes());
+        // CONNECT has no path: its target is the authority (authority-form).
+        let target = if path.is_empty() { authority } else { path };
+        head.target = span(buf, target.as_bytes());
+        let (path_part, query) = match target.find('?') {
+            Some(q) => (q, Some((head.target.0 + q as u32 + 1, head.target.1))),
+            None => (target.len(), None),
+        };
+        head.path = (head.target.0, head.target.0 + path_part as u32);
+        head.query = query;
+        head.authority = None;
+        head.version = Version::Http3;
+        let has_host = headers.iter().any(|(n, _)| n == b"host");
+        if !authority.is_empty() && !has_host {
+            let n = span(buf, b"host");
+            let v = span(buf, authority.as_bytes());
+            head.headers.push((n, v));
+        }
+        for (name, value) in headers {
+            let n = span(buf, name);
+            let v = span(buf, value);
+            head.headers.push((n, v));
+        }
+        head.head_len = 0;
+        head.body = BodyFraming::None;
+        head.keep_alive = true;
+        head.expect_continue = false;
+        head.upgrade = false;
+        method == "HEAD"
+    }
+
+    /// The status the engine answers instead of the application, for a request past a limit
+    /// HTTP/1 enforces too.
+    fn refusal(&self, body_follows: bool) -> Option<u16> {
+        let head = &self.head;
+        let limits = &self.limits;
+        if (head.target.1 - head.target.0) as usize > limits.head.max_url_len {
+            return Some(414);
+        }
+        if head.headers.len() > limits.head.max_headers {
+            return Some(431);
+        }
+        let declared = head
+            .header(&self.scratch, b"content-length")
+            .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
+        if body_follows && declared.is_some_and(|n| n > limits.max_body_bytes) {
+            return Some(413);
+        }
+        None
+    }
+
+    /// The engine's own answer (the problem document HTTP/1 sends too).
+    fn answer_error(&mut self, id: RequestId, status: u16) {
+        let body = crate::conn::problem_json(status);
+        let length = body.len().to_string();
+        let fields: [(&[u8], &[u8]); 3] = [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", length.as_bytes()),
+            (b"date", &self.date),
+        ];
+        if self
+            .endpoint
+            .send_headers(id, status, &fields, false)
+            .is_ok()
+        {
+            // A problem document is small: the stream's buffer takes it whole.
+            let _ = self.endpoint.send_data(id, body.as_bytes(), true);
+        }
+    }
+
+    fn forget_if_done(&mut self, id: RequestId) {
+        if self
+            .exchanges
+            .get(&id)
+            .is_some_and(|ex| ex.request_done && ex.response_done && ex.file.is_none())
+        {
+            self.exchanges.remove(&id);
+        }
+    }
+
+    /// The exchange failed on our side (a field HTTP/3 cannot carry, a file that shrank): the
+    /// stream is reset and the application told.
+    fn fail(&mut self, id: RequestId) {
+        let _ = self.endpoint.reset(id, H3Error::INTERNAL_ERROR.0);
+        if let Some(ex) = self.exchanges.remove(&id) {
+            if let Some(conn) = self.known_id(id.conn) {
+                if let Some(file) = ex.file {
+                    close_fd(file.fd);
+                    self.notices
+                        .push(Notice::FileSent(conn, id.stream as u32, -libc::ECANCELED));
+                }
+                self.notices.push(Notice::Aborted(conn, id.stream as u32));
+            }
+        }
+    }
+
+    // ---- responses (the application's commands) -------------------------------------------
+
+    /// Offers an exchange's held bytes (then its file) to QUIC, as far as it takes them; ends
+    /// the response when all is taken and the end was asked for.
+    fn pump(&mut self, id: RequestId) {
+        let Some(ex) = self.exchanges.get_mut(&id) else {
+            return;
+        };
+        if !ex.responded {
+            return;
+        }
+        if ex.response_done {
+            // Everything was taken (the last bytes ended it): a drain asked for is due now.
+            return self.drain_if_asked(id);
+        }
+        let end_now = ex.end_pending && ex.file.is_none();
+        let end_data = end_now && ex.trailers.is_none();
+        let rest = &ex.held[ex.held_pos..];
+        if !rest.is_empty() || end_data {
+            match self.endpoint.send_data(id, rest, end_data) {
+                Ok(n) => ex.held_pos += n,
+                // Gone in the endpoint (reset, connection closed): its Reset tells the application.
+                Err(_) => return,
+            }
+            if ex.held_pos < ex.held.len() {
+                return;
+            }
+            ex.held.clear();
+            ex.held_pos = 0;
+            if end_data {
+                ex.response_done = true;
+            }
+        }
+        if end_now && !ex.response_done {
+            if let Some(trailers) = ex.trailers.take() {
+                let fields: Vec<(&[u8], &[u8])> = trailers
+                    .iter()
+                    .map(|(n, v)| (n.as_slice(), v.as_slice()))
+                    .collect();
+                if self.endpoint.send_trailers(id, &fields).is_err() {
+                    return self.fail(id);
+                }
+                ex.response_done = true;
+            }
+        }
+        if ex.file.is_some() {
+            self.pump_file(id);
+        }
+        self.drain_if_asked(id);
+    }
+
+    /// Reports `drained` once everything held is taken, if it was asked for.
+    fn drain_if_asked(&mut self, id: RequestId) {
+        let Some(ex) = self.exchanges.get_mut(&id) else {
+            return;
+        };
+        if ex.want_drain && ex.held.is_empty() && ex.file.is_none() {
+            ex.want_drain = false;
+            if let Some(conn) = self.known_id(id.conn) {
+                self.notices.push(Notice::Drained(conn, id.stream as u32));
+            }
+        }
+        self.forget_if_done(id);
+    }
+
+    /// Reads the file into `send_data` pieces sized to what QUIC takes; reports it sent at the end.
+    fn pump_file(&mut self, id: RequestId) {
+        let conn = self.known_id(id.conn);
+        let seq = id.stream as u32;
+        loop {
+            let capacity = self.endpoint.send_capacity(id);
+            let Some(ex) = self.exchanges.get_mut(&id) else {
+                return;
+            };
+            let Some(file) = ex.file.as_mut() else {
+                return;
+            };
+            if file.remaining == 0 {
+                if self.endpoint.send_data(id, &[], true).is_ok() {
+                    ex.response_done = true;
+                }
+                let fd = file.fd;
+                ex.file = None;
+                close_fd(fd);
+                if let Some(conn) = conn {
+                    self.notices.push(Notice::FileSent(conn, seq, 0));
+                }
+                return;
+            }
+            let want = (file.remaining.min(FILE_READ_MAX as u64) as usize).min(capacity);
+            if want == 0 {
+                // Full: offering a byte QUIC cannot take makes the endpoint owe a WindowOpened.
+                let _ = self.endpoint.send_data(id, &[0], false);
+                return;
+            }
+            self.file_buf.resize(want, 0);
+            // SAFETY: the buffer has `want` writable bytes; the descriptor is ours until closed
+            // here.
+            let got = unsafe {
+                libc::pread(
+                    file.fd,
+                    self.file_buf.as_mut_ptr().cast(),
+                    want,
+                    file.offset as libc::off_t,
+                )
+            };
+            if got <= 0 {
+                // The file shrank or failed: the declared length cannot be honoured.
+                let err = if got < 0 {
+                    -std::io::Error::last_os_error()
+                        .raw_os_error()
+                        .unwrap_or(libc::EIO)
+                } else {
+                    -libc::EIO
+                };
+                let fd = file.fd;
+                ex.file = None;
+                close_fd(fd);
+                if let Some(conn) = conn {
+                    self.notices.push(Notice::FileSent(conn, seq, err));
+                }
+                return self.fail(id);
+            }
+            let got = got as usize;
+            let last = got as u64 == file.remaining;
+            let taken = self
+                .endpoint
+                .send_data(id, &self.file_buf[..got], last)
+                .unwrap_or(0);
+            file.offset += taken as u64;
+            file.remaining -= taken as u64;
+            if last && taken == got {
+                let fd = file.fd;
+                ex.file = None;
+                ex.response_done = true;
+                close_fd(fd);
+                if let Some(conn) = conn {
+                    self.notices.push(Notice::FileSent(conn, seq, 0));
+                }
+                return;
+            }
+            if taken < got {
+                return;
+            }
+        }
+    }
+
+    /// The response head (names lower-cased, HTTP/1-only fields dropped, a known length as
+    /// `content-length`, the engine's `date` unless given).
+    fn send_head(&mut self, id: RequestId, start: &ResponseStart<'_>, end: bool) -> bool {
+        let mut owned: Vec<(Vec<u8>, &[u8])> = Vec::with_capacity(start.fields.len() + 2);
+        let mut has_date = false;
+        let mut has_length = false;
+        for (name, value) in start.fields {
+            let name = name.to_ascii_lowercase();
+            if connection_specific(&name) {
+                continue;
+            }
+            has_date |= name == b"date";
+            has_length |= name == b"content-length";
+            owned.push((name, value.trim_ascii()));
+        }
+        let length;
+        if let (Some(n), false) = (start.length, has_length) {
+            if !matches!(start.status, 100..=199 | 204 | 304) {
+                length = n.to_string();
+                owned.push((b"content-length".to_vec(), length.as_bytes()));
+            }
+        }
+        let date = self.date.clone();
+        if !has_date {
+            owned.push((b"date".to_vec(), &date));
+        }
+        let fields: Vec<(&[u8], &[u8])> = owned.iter().map(|(n, v)| (n.as_slice(), *v)).collect();
+        match self.endpoint.send_headers(id, start.status, &fields, end) {
+            Ok(()) => true,
+            Err(_) => {
+                // A field HTTP/3 cannot carry: the stream fails rather than sending something
+                // else than the application asked for.
+                self.fail(id);
+                false
+            }
+        }
+    }
+
+    /// Starts the response of request `seq` with its first body bytes.
+    pub fn respond(
+        &mut self,
+        conn: ConnId,
+        seq: u32,
+        start: &ResponseStart<'_>,
+        body: Payload<'_>,
+        end: bool,
+        want_drain: bool,
+    ) {
+        let Some(id) = self.request_id(conn, seq) else {
+            return;
+        };
+        let Some(ex) = self.exchanges.get(&id) else {
+            return;
+        };
+        if ex.responded {
+            return;
+        }
+        let no_body = ex.head_request || matches!(start.status, 204 | 304);
+        let bytes = payload_bytes(&body);
+        let end_at_head = end && (bytes.is_empty() || no_body);
+        if !self.send_head(id, start, end_at_head) {
+            return;
+        }
+        let ex = self.exchanges.get_mut(&id).expect("checked above");
+        ex.responded = true;
+        if end_at_head {
+            ex.response_done = true;
+            if want_drain {
+                self.notices.push(Notice::Drained(conn, seq));
+            }
+        } else {
+            ex.end_pending = end;
+            ex.want_drain |= want_drain;
+            self.offer(id, if no_body { &[] } else { bytes });
+        }
+        self.forget_if_done(id);
+    }
+
+    /// New body bytes: straight to QUIC when nothing waits before them; what it does not take
+    /// is held.
+    fn offer(&mut self, id: RequestId, bytes: &[u8]) {
+        let Some(ex) = self.exchanges.get_mut(&id) else {
+            return;
+        };
+        let direct = ex.held.is_empty() && ex.file.is_none() && ex.trailers.is_none();
+        if !direct {
+            ex.held.extend_from_slice(bytes);
+        } else if !bytes.is_empty() || ex.end_pending {
+            let end = ex.end_pending;
+            let Ok(n) = self.endpoint.send_data(id, bytes, end) else {
+                return;
+            };
+            if n < bytes.len() {
+                ex.held.extend_from_slice(&bytes[n..]);
+            } else if end {
+                ex.response_done = true;
+            }
+        }
+        self.pump(id);
+    }
+
+    /// More body bytes of a started response.
+    pub fn write_body(
+        &mut self,
+        conn: ConnId,
+        seq: u32,
+        body: Payload<'_>,
+        end: bool,
+        want_drain: bool,
+    ) {
+        let Some(id) = self.request_id(conn, seq) else {
+            return;
+        };
+        let Some(ex) = self.exchanges.get_mut(&id) else {
+            return;
+        };
+        if !ex.responded || ex.response_done || ex.end_pending {
+            return;
+        }
+        let head_request = ex.head_request;
+        ex.end_pending = end;
+        ex.want_drain |= want_drain;
+        self.offer(
+            id,
+            if head_request {
+                &[]
+            } else {
+                payload_bytes(&body)
+            },
+        );
+        self.forget_if_done(id);
+    }
+
+    /// Ends a started response with trailer fields (a trailing HEADERS frame once the body held
+    /// so far is all taken).
+    pub fn trailers(&mut self, conn: ConnId, seq: u32, fields: Fields<'_>) {
+        let Some(id) = self.request_id(conn, seq) else {
+            return;
+        };
+        let Some(ex) = self.exchanges.get_mut(&id) else {
+            return;
+        };
+        if !ex.responded || ex.response_done || ex.end_pending {
+            return;
+        }
+        let list: Vec<(Vec<u8>, Vec<u8>)> = fields
+            .into_iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim_ascii().to_vec()))
+            .filter(|(n, _)| !connection_specific(n))
+            .collect();
+        ex.end_pending = true;
+        // No field (or a HEAD, which has no body to trail): the stream's FIN says it all.
+        ex.trailers = (!list.is_empty() && !ex.head_request).then_some(list);
+        self.pump(id);
+    }
+
+    /// Starts the response with a file as its whole body. Returns the descriptor when the
+    /// request is gone (the caller closes it and reports the file cancelled).
+    pub fn send_file(
+        &mut self,
+        conn: ConnId,
+        seq: u32,
+        start: &ResponseStart<'_>,
+        file: FileBody,
+    ) -> Result<(), RawFd> {
+        let Some(id) = self.request_id(conn, seq) else {
+            return Err(file.fd);
+        };
+        let Some(ex) = self.exchanges.get(&id) else {
+            return Err(file.fd);
+        };
+        if ex.responded {
+            return Err(file.fd);
+        }
+        let no_body = ex.head_request || file.remaining == 0 || matches!(start.status, 204 | 304);
+        if !self.send_head(id, start, no_body) {
+            return Err(file.fd);
+        }
+        let ex = self.exchanges.get_mut(&id).expect("checked above");
+        ex.responded = true;
+        if no_body {
+            ex.response_done = true;
+            close_fd(file.fd);
+            self.notices.push(Notice::FileSent(conn, seq, 0));
+        } else {
+            ex.file = Some(file);
+            self.pump(id);
+        }
+        self.forget_if_done(id);
+        Ok(())
+    }
+
+    /// Whether the application may still answer request `seq`.
+    pub fn response_open(&self, conn: ConnId, seq: u32) -> bool {
+        self.request_id(conn, seq)
+            .and_then(|id| self.exchanges.get(&id))
+            .is_some_and(|ex| !ex.responded)
+    }
+
+    /// JS stopped (`true`) or resumed reading the body: bytes it has not read stay unreleased,
+    /// so the client's credit stops; resuming releases them.
+    pub fn set_paused(&mut self, conn: ConnId, seq: u32, paused: bool) {
+        let Some(id) = self.request_id(conn, seq) else {
+            return;
+        };
+        let Some(ex) = self.exchanges.get_mut(&id) else {
+            return;
+        };
+        ex.paused = paused;
+        if !paused && ex.unreleased > 0 {
+            let n = std::mem::take(&mut ex.unreleased);
+            self.endpoint.release(id, n);
+        }
+    }
+
+    /// The application gave up on request `seq`: the stream is reset both ways
+    /// (H3_REQUEST_CANCELLED); the connection goes on.
+    pub fn destroy(&mut self, conn: ConnId, seq: u32) {
+        let Some(id) = self.request_id(conn, seq) else {
+            return;
+        };
+        let _ = self.endpoint.reset(id, H3Error::REQUEST_CANCELLED.0);
+        if let Some(ex) = self.exchanges.remove(&id) {
+            if let Some(file) = ex.file {
+                close_fd(file.fd);
+                self.notices
+                    .push(Notice::FileSent(conn, seq, -libc::ECANCELED));
+            }
+        }
+    }
+
+    /// Checks the request-body deadline (408 as on HTTP/1 and HTTP/2).
+    pub fn tick(&mut self, now_ms: u64, sink: &mut dyn EventSink) {
+        let timeout = self.limits.request_timeout_ms;
+        for (id, ex) in self.exchanges.iter_mut() {
+            let late = now_ms.saturating_sub(ex.started) >= timeout;
+            if late && !ex.request_done && !ex.body_failed {
+                ex.body_failed = true;
+                if let Some(&gen) = self.gens.get(&id.conn) {
+                    let conn = ConnId {
+                        index: H3_INDEX_BASE + id.conn as u32,
+                        gen,
+                    };
+                    sink.body_error(conn, id.stream as u32, 408);
+                }
+            }
+        }
+    }
+
+    /// Open exchanges (for tests and shutdown).
+    pub fn open_exchanges(&self) -> usize {
+        self.exchanges.len()
+    }
+}
+
+impl Drop for H3Session {
+    fn drop(&mut self) {
+        for ex in self.exchanges.values() {
+            if let Some(file) = ex.file {
+                close_fd(file.fd);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "h3_session_tests.rs"]
+mod tests;
