@@ -4,7 +4,9 @@
 # outcome (expected.tsv: a connection close code, a stream reset code, or a response status)
 # from h3i's connection summary. Prints a summary; exits non-zero on any mismatch.
 #
-#   scripts/h3i.sh                      # starts `cargo run -p zephyr-h3 --example h3_server`
+#   scripts/h3i.sh                      # starts crates/zephyr-h3's examples/h3_server
+#   scripts/h3i.sh --engine uring       # starts @zephyr/uring with http3 (scripts/h3i-uring-server.mjs;
+#                                       # needs `turbo run build --filter=@zephyr/uring` first)
 #   scripts/h3i.sh --host 127.0.0.1 --port 4433   # against a server already listening
 #
 # h3i 0.7 is built once into ~/.cache/zephyr/h3i (BoringSSL: cmake + libclang, ~8-18 min).
@@ -16,11 +18,13 @@ H3I_ROOT="${H3I_ROOT:-$HOME/.cache/zephyr/h3i}"
 H3I="$H3I_ROOT/bin/h3i"
 HOST=127.0.0.1
 PORT=""
+ENGINE=example
 while [ $# -gt 0 ]; do
   case "$1" in
     --host) HOST="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
-    *) echo "usage: $0 [--host H] [--port P]" >&2; exit 2 ;;
+    --engine) ENGINE="$2"; shift 2 ;;
+    *) echo "usage: $0 [--engine example|uring] [--host H --port P]" >&2; exit 2 ;;
   esac
 done
 
@@ -39,14 +43,28 @@ trap cleanup EXIT
 if [ -z "$PORT" ]; then
   PORT_FILE="$(mktemp)"
   rm -f "$PORT_FILE"
-  (cd "$ROOT" && cargo build -q -p zephyr-h3 --example h3_server)
-  "$ROOT/target/debug/examples/h3_server" --port 0 --port-file "$PORT_FILE" >/tmp/h3i-server.log 2>&1 &
+  case "$ENGINE" in
+    example)
+      (cd "$ROOT" && cargo build -q -p zephyr-h3 --example h3_server)
+      "$ROOT/target/debug/examples/h3_server" --port 0 --port-file "$PORT_FILE" >/tmp/h3i-server.log 2>&1 &
+      ;;
+    uring)
+      CERT_DIR="$(mktemp -d)"
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$CERT_DIR/key.pem" -out "$CERT_DIR/cert.pem" -days 1 -subj /CN=localhost \
+        -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+      node "$ROOT/scripts/h3i-uring-server.mjs" "$CERT_DIR/cert.pem" "$CERT_DIR/key.pem" "$PORT_FILE" \
+        >/tmp/h3i-server.log 2>&1 &
+      ;;
+    *) echo "unknown --engine $ENGINE (example or uring)" >&2; exit 2 ;;
+  esac
   SERVER_PID=$!
-  for _ in $(seq 1 100); do [ -s "$PORT_FILE" ] && break; sleep 0.1; done
+  for _ in $(seq 1 300); do [ -s "$PORT_FILE" ] && break; sleep 0.1; done
+  [ -s "$PORT_FILE" ] || { echo "the server did not start: $(cat /tmp/h3i-server.log)" >&2; exit 1; }
   PORT="$(cat "$PORT_FILE")"
   rm -f "$PORT_FILE"
 fi
-echo "== h3i $($H3I --version 2>/dev/null || true) against $HOST:$PORT"
+echo "== h3i $($H3I --version 2>/dev/null || true) against $HOST:$PORT ($ENGINE)"
 
 OUT="$(mktemp -d)"
 pass=0; fail=0; failed=""
