@@ -253,6 +253,8 @@ fuzz_target!(|data: &[u8]| {
         _ => None,
     });
     let id = id.expect("an open connection serves a valid GET");
-    net.server.send_headers(id, 200, &[], true).expect("the request can be answered");
+    net.server
+        .send_headers(id, 200, &[], true)
+        .expect("the request can be answered");
     net.run();
 });

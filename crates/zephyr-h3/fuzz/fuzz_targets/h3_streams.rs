@@ -68,7 +68,10 @@ fn check_section(block: &[u8], max: usize) {
                 .iter()
                 .find(|(n, _)| n == b"content-length")
                 .expect("content_length comes from a field");
-            assert_eq!(std::str::from_utf8(&given.1).unwrap().parse::<u64>(), Ok(len));
+            assert_eq!(
+                std::str::from_utf8(&given.1).unwrap().parse::<u64>(),
+                Ok(len)
+            );
         }
         assert!(!head.method.is_empty());
         assert!(head.headers.iter().all(|(n, _)| !n.starts_with(b":")));
@@ -94,7 +97,10 @@ fn frames(wire: &[u8], max: u64, cut: usize, control: bool) {
             continue;
         };
         if ty == frame::HEADERS {
-            assert!(payload.len() as u64 <= max, "HEADERS buffered past the limit");
+            assert!(
+                payload.len() as u64 <= max,
+                "HEADERS buffered past the limit"
+            );
             check_section(&payload, max as usize);
         } else {
             assert!(payload.len() as u64 <= frame::MAX_CONTROL_FRAME);
