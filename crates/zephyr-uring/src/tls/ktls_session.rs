@@ -20,7 +20,8 @@ pub enum ControlStep {
     },
     /// The peer's close_notify: its input ended cleanly.
     PeerClosed,
-    /// End the connection; the reason is for the log and the counters.
+    /// End the connection; the reason says why (tests read it; the ring loop does not yet count
+    /// these closes in `TlsCounters`).
     Close(String),
 }
 
