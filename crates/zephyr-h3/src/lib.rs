@@ -38,7 +38,7 @@
 mod config;
 mod endpoint;
 pub mod error;
-mod fields;
+pub mod fields;
 pub mod frame;
 pub mod qpack;
 pub mod varint;

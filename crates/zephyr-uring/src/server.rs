@@ -758,6 +758,20 @@ impl Server {
             // this batch has recycled its buffers.
             r if r == -libc::ENOBUFS => {}
             r if r == -libc::ECANCELED => {}
+            // Under kernel TLS, a record that is not data (an alert, a KeyUpdate) fails a plain
+            // receive and stays queued: read it with its type and act on it.
+            r if r == -libc::EIO && matches!(slot.transport, Transport::Kernel(_)) => {
+                match tls_io::on_kernel_control_record(slot) {
+                    // `service` re-arms the receive after every completion.
+                    tls_io::KernelRead::Continue => {}
+                    tls_io::KernelRead::PeerClosed => {
+                        slot.io.eof = true;
+                        slot.conn.peer_closed();
+                        self.close_conn(id, false);
+                    }
+                    tls_io::KernelRead::Close => self.close_conn(id, false),
+                }
+            }
             0 => {
                 // The peer closed its side. Like node:http (allowHalfOpen off), that ends the
                 // connection: requests still open are aborted rather than answered into a
@@ -1049,6 +1063,7 @@ impl Server {
         if graceful && !slot.io.lingering() && !slot.io.eof {
             slot.io.phase = Phase::Lingering;
             slot.io.linger_until = now + LINGER_MS;
+            tls_io::send_kernel_close_notify(slot);
             // SAFETY: plain syscall on the connection's own socket.
             unsafe { libc::shutdown(slot.io.fd, libc::SHUT_WR) };
             // Lingering means reading until the peer's EOF: a receive stopped earlier (after the

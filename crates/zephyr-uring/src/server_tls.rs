@@ -10,6 +10,9 @@ use io_uring::{opcode, squeue, types};
 use super::{token, ConnId, Server, ServerConfig, Slot, FILE_READ, RECV};
 use crate::session::Session;
 use crate::tls::ktls::{self, KernelKeys, KtlsSupport};
+use crate::tls::ktls_records;
+use crate::tls::ktls_rekey::KeyUpdater;
+use crate::tls::ktls_session::{ControlStep, KernelSession};
 use crate::tls_stage::{RecvLimit, TlsStage};
 use crate::transport::Transport;
 
@@ -23,13 +26,16 @@ impl Server {
                 None => Transport::cleartext(),
             });
         };
-        let tls = acceptor.accept().ok()?;
-        Some(Transport::Tls(Box::new(TlsStage::new(
-            tls,
-            self.now,
-            acceptor.handshake_timeout_ms(),
-            self.kernel_tls && acceptor.kernel_tls(),
-        ))))
+        let kernel_tls = self.kernel_tls && acceptor.kernel_tls();
+        let now = self.now;
+        let timeout = acceptor.handshake_timeout_ms();
+        let stage = if kernel_tls {
+            let (tls, log) = acceptor.accept_for_kernel().ok()?;
+            TlsStage::new(tls, now, timeout, true).with_secret_log(log)
+        } else {
+            TlsStage::new(acceptor.accept().ok()?, now, timeout, false)
+        };
+        Some(Transport::Tls(Box::new(stage)))
     }
 
     /// A read of the head-of-line file body completed: encrypt what came, or end the body.
@@ -122,7 +128,7 @@ pub(super) fn recv_sqe(
 
 /// Moves a finished handshake's session into the kernel: the ciphertext rustls still holds goes
 /// out first, then the ULP, then the TX and RX keys; from then on the socket carries plaintext
-/// (`Transport::Kernel`). If the kernel refuses the ULP, rustls keeps the session; an error after
+/// (`Transport::Kernel`, which keeps the traffic secrets of a TLS 1.3 session for key updates). If the kernel refuses the ULP, rustls keeps the session; an error after
 /// the keys were taken out of rustls leaves nothing to carry on with (`Err`: close).
 pub(super) fn hand_over_to_kernel(slot: &mut Slot) -> io::Result<()> {
     let fd = slot.io.fd;
@@ -136,13 +142,80 @@ pub(super) fn hand_over_to_kernel(slot: &mut Slot) -> io::Result<()> {
     let Transport::Tls(stage) = std::mem::take(&mut slot.transport) else {
         return Ok(());
     };
-    let (rest, tls) = stage.into_handover();
+    let (rest, tls, log) = stage.into_handover();
     send_all(fd, &rest)?;
+    let suite = tls.handshake_info().map(|info| info.cipher_suite);
     let keys =
         KernelKeys::from_transport(tls).map_err(|err| io::Error::other(format!("{err:?}")))?;
     ktls::install_keys(fd, &keys, true)?;
-    slot.transport = Transport::Kernel;
+    let updater = suite
+        .zip(log)
+        .and_then(|(suite, log)| KeyUpdater::new(suite, &log, &keys));
+    slot.transport = Transport::Kernel(Box::new(KernelSession::new(updater)));
     Ok(())
+}
+
+/// What the ring loop does after reading a kernel TLS connection's control record.
+pub(super) enum KernelRead {
+    /// Read on (a ticket, or a key update done).
+    Continue,
+    /// The peer's close_notify: as a TCP EOF.
+    PeerClosed,
+    /// Close now.
+    Close,
+}
+
+/// A receive on a kernel TLS connection failed with `EIO`: the record at the head of the socket
+/// is not data. Reads it with its type and performs what the session answers (see
+/// `tls::ktls_session`). The record is already there, so the non-blocking read does not wait.
+pub(super) fn on_kernel_control_record(slot: &mut Slot) -> KernelRead {
+    let fd = slot.io.fd;
+    let Transport::Kernel(session) = &mut slot.transport else {
+        return KernelRead::Close;
+    };
+    let mut buf = vec![0u8; ktls_records::MAX_RECORD_PLAINTEXT];
+    let step = match ktls_records::recv_record(fd, &mut buf) {
+        Ok((Some(record_type), n)) => session.on_record(record_type, &buf[..n]),
+        // Data after all, or an error: the stream cannot be followed (bytes would be lost).
+        Ok((None, _)) | Err(_) => return KernelRead::Close,
+    };
+    match step {
+        ControlStep::Continue => KernelRead::Continue,
+        ControlStep::PeerClosed => KernelRead::PeerClosed,
+        ControlStep::Close(_) => KernelRead::Close,
+        ControlStep::Rekey { rx, tx } => {
+            let done = ktls::install_key(fd, ktls::TLS_RX, &rx).and_then(|()| match tx {
+                None => Ok(()),
+                Some(tx) => {
+                    ktls_records::send_record(
+                        fd,
+                        ktls_records::CONTENT_HANDSHAKE,
+                        &ktls_records::KEY_UPDATE_NOT_REQUESTED,
+                    )?;
+                    ktls::install_key(fd, ktls::TLS_TX, &tx)
+                }
+            });
+            // A kernel before 6.14 refuses a second TLS_RX/TLS_TX: nothing more can be read.
+            if done.is_ok() {
+                KernelRead::Continue
+            } else {
+                KernelRead::Close
+            }
+        }
+    }
+}
+
+/// A graceful close of a kernel TLS connection: close_notify goes out as an alert record (rustls
+/// no longer writes records). Best effort, as with rustls: if the send buffer is full the
+/// connection closes without it (HTTP's own framing has told the peer where the data ends).
+pub(super) fn send_kernel_close_notify(slot: &Slot) {
+    if matches!(slot.transport, Transport::Kernel(_)) {
+        let _ = ktls_records::send_record(
+            slot.io.fd,
+            ktls_records::CONTENT_ALERT,
+            &ktls_records::CLOSE_NOTIFY,
+        );
+    }
 }
 
 /// Writes `bytes` to the socket before the keys move (the handshake's last flight, a few hundred

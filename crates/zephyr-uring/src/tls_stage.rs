@@ -8,10 +8,12 @@
 //! starts only when `wire` is fully sent, and `wire` is refilled only when no read is running.
 
 use std::io::IoSlice;
+use std::sync::Arc;
 
 use crate::send::{FileBody, ResponseQueue, SendPlan};
 use crate::session::Session;
 use crate::session_choice::by_alpn;
+use crate::tls::ktls_rekey::TrafficSecretLog;
 use crate::tls::{TlsEvent, TlsTransport};
 use crate::transport::{Inbound, InboundEnd};
 
@@ -65,6 +67,8 @@ pub struct TlsStage {
     /// The peer's close_notify or a failure: no more plaintext is taken in.
     input_done: bool,
     handover: Handover,
+    /// The session's traffic secrets, kept for TLS 1.3 key updates once the kernel has it.
+    secret_log: Option<Arc<TrafficSecretLog>>,
 }
 
 impl TlsStage {
@@ -90,7 +94,15 @@ impl TlsStage {
             } else {
                 Handover::Off
             },
+            secret_log: None,
         }
+    }
+
+    /// Keeps `log` (attached to this session's config by `TlsAcceptor::accept_for_kernel`) for
+    /// the key updates of the session once the kernel holds it.
+    pub fn with_secret_log(mut self, log: Arc<TrafficSecretLog>) -> Self {
+        self.secret_log = Some(log);
+        self
     }
 
     /// How the next receive may read (see [`RecvLimit`]).
@@ -118,11 +130,12 @@ impl TlsStage {
     }
 
     /// Every ciphertext byte not yet sent (the last handshake flight, TLS 1.3 tickets), then the
-    /// transport itself, whose keys go to the kernel once those bytes are out.
-    pub fn into_handover(mut self) -> (Vec<u8>, TlsTransport) {
+    /// transport itself, whose keys go to the kernel once those bytes are out, and the secret
+    /// log for its key updates (if it was given one).
+    pub fn into_handover(mut self) -> (Vec<u8>, TlsTransport, Option<Arc<TrafficSecretLog>>) {
         let mut rest = self.wire.split_off(self.wire_sent);
         self.tls.write_ciphertext(&mut rest);
-        (rest, self.tls)
+        (rest, self.tls, self.secret_log.take())
     }
 
     pub fn receive(&mut self, wire: &[u8]) -> Inbound<'_> {

@@ -8,6 +8,7 @@
 use crate::send::SendPlan;
 use crate::session::Session;
 use crate::session_choice::{names_http1_version, sniff, Protocol, Sniffed};
+use crate::tls::ktls_session::KernelSession;
 use crate::tls_stage::{RecvLimit, TlsStage};
 
 /// How a connection's bytes are carried.
@@ -31,8 +32,10 @@ pub enum Transport {
     /// TLS, encrypted by rustls in user space.
     Tls(Box<TlsStage>),
     /// TLS whose session keys the kernel holds (kTLS, TX and RX): the socket carries plaintext
-    /// for us, so everything is as `Plain` (zero-copy sends, spliced files).
-    Kernel,
+    /// for us, so everything is as `Plain` (zero-copy sends, spliced files), except the records
+    /// that are not data: a receive fails with `EIO` on them and the ring loop reads them into
+    /// the session (alerts, KeyUpdate), and a graceful close sends close_notify through it.
+    Kernel(Box<KernelSession>),
 }
 
 /// Why input ended at the transport.
@@ -97,7 +100,7 @@ impl Transport {
             }
         }
         match self {
-            Transport::Plain | Transport::Kernel => Inbound {
+            Transport::Plain | Transport::Kernel(_) => Inbound {
                 started: None,
                 plaintext: wire,
                 end: None,
@@ -155,7 +158,7 @@ impl Transport {
             Transport::Plain
             | Transport::ReadVersion { .. }
             | Transport::Refused
-            | Transport::Kernel => session.output().next_send(),
+            | Transport::Kernel(_) => session.output().next_send(),
             Transport::Tls(stage) => stage.next_send(session),
         }
     }
@@ -166,7 +169,7 @@ impl Transport {
             Transport::Plain
             | Transport::ReadVersion { .. }
             | Transport::Refused
-            | Transport::Kernel => session.output().sent(n),
+            | Transport::Kernel(_) => session.output().sent(n),
             Transport::Tls(stage) => stage.sent(n),
         }
     }
@@ -178,7 +181,7 @@ impl Transport {
             Transport::Plain
             | Transport::ReadVersion { .. }
             | Transport::Refused
-            | Transport::Kernel => true,
+            | Transport::Kernel(_) => true,
             Transport::Tls(stage) => stage.flushed(),
         }
     }
@@ -186,7 +189,7 @@ impl Transport {
     /// The transport has ended the connection (a failure, a timeout): close once flushed.
     pub fn must_close(&self) -> bool {
         match self {
-            Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel => false,
+            Transport::Plain | Transport::ReadVersion { .. } | Transport::Kernel(_) => false,
             Transport::Refused => true,
             Transport::Tls(stage) => stage.must_close(),
         }
@@ -198,7 +201,7 @@ impl Transport {
             Transport::Plain
             | Transport::ReadVersion { .. }
             | Transport::Refused
-            | Transport::Kernel => false,
+            | Transport::Kernel(_) => false,
             Transport::Tls(stage) => stage.handshaking(),
         }
     }
@@ -209,7 +212,7 @@ impl Transport {
             Transport::Plain
             | Transport::ReadVersion { .. }
             | Transport::Refused
-            | Transport::Kernel => false,
+            | Transport::Kernel(_) => false,
             Transport::Tls(stage) => stage.handshake_expired(now),
         }
     }

@@ -76,7 +76,7 @@ fn a_session_bound_for_the_kernel_reads_no_byte_past_its_handshake() {
             client.read_tls(&mut out.as_slice()).unwrap();
         }
         client.process_new_packets().unwrap();
-        let (rest, tls) = stage.into_handover();
+        let (rest, tls, _) = stage.into_handover();
         client.read_tls(&mut rest.as_slice()).unwrap();
         client.process_new_packets().unwrap();
         let keys = KernelKeys::from_transport(tls).expect("the keys leave rustls");

@@ -132,63 +132,72 @@ impl KernelCryptoInfo {
             ProtocolVersion::TLSv1_3 => TLS_1_3_VERSION,
             other => return Err(KtlsError::Unsupported(format!("{other:?}"))),
         };
-        let rec_seq = seq.to_be_bytes();
-        Ok(match secrets {
-            ConnectionTrafficSecrets::Aes128Gcm { key, iv } => {
-                let (salt, iv) = split_iv::<4, 8>(iv.as_ref());
-                Self::AesGcm128(Tls12CryptoInfoAesGcm128 {
-                    info: TlsCryptoInfo {
-                        version,
-                        cipher_type: TLS_CIPHER_AES_GCM_128,
-                    },
-                    iv,
-                    key: key
-                        .as_ref()
-                        .try_into()
-                        .map_err(|_| KtlsError::Unsupported("this AES-128 key size".into()))?,
-                    salt,
-                    rec_seq,
-                })
-            }
-            ConnectionTrafficSecrets::Aes256Gcm { key, iv } => {
-                let (salt, iv) = split_iv::<4, 8>(iv.as_ref());
-                Self::AesGcm256(Tls12CryptoInfoAesGcm256 {
-                    info: TlsCryptoInfo {
-                        version,
-                        cipher_type: TLS_CIPHER_AES_GCM_256,
-                    },
-                    iv,
-                    key: key
-                        .as_ref()
-                        .try_into()
-                        .map_err(|_| KtlsError::Unsupported("this AES-256 key size".into()))?,
-                    salt,
-                    rec_seq,
-                })
-            }
+        let (cipher_type, key, iv) = match secrets {
+            ConnectionTrafficSecrets::Aes128Gcm { key, iv } => (TLS_CIPHER_AES_GCM_128, key, iv),
+            ConnectionTrafficSecrets::Aes256Gcm { key, iv } => (TLS_CIPHER_AES_GCM_256, key, iv),
             ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv } => {
-                Self::Chacha20Poly1305(Tls12CryptoInfoChacha20Poly1305 {
-                    info: TlsCryptoInfo {
-                        version,
-                        cipher_type: TLS_CIPHER_CHACHA20_POLY1305,
-                    },
-                    iv: iv
-                        .as_ref()
-                        .try_into()
-                        .map_err(|_| KtlsError::Unsupported("this ChaCha20 IV size".into()))?,
-                    key: key
-                        .as_ref()
-                        .try_into()
-                        .map_err(|_| KtlsError::Unsupported("this ChaCha20 key size".into()))?,
-                    salt: [],
-                    rec_seq,
-                })
+                (TLS_CIPHER_CHACHA20_POLY1305, key, iv)
             }
             _ => {
                 return Err(KtlsError::Unsupported(
                     "this cipher suite (only AES-GCM and ChaCha20-Poly1305)".into(),
                 ))
             }
+        };
+        Self::from_key_iv(version, cipher_type, key.as_ref(), iv.as_ref(), seq)
+    }
+
+    /// The structure from raw parts: `version` and `cipher_type` as `linux/tls.h` numbers, the
+    /// AEAD key, the 12-byte IV (nonce base) and the next record's sequence number. A TLS 1.3
+    /// key update makes its keys this way ([`super::ktls_rekey`]).
+    pub fn from_key_iv(
+        version: u16,
+        cipher_type: u16,
+        key: &[u8],
+        iv: &[u8],
+        seq: u64,
+    ) -> Result<Self, KtlsError> {
+        let info = TlsCryptoInfo {
+            version,
+            cipher_type,
+        };
+        let rec_seq = seq.to_be_bytes();
+        if iv.len() != 12 {
+            return Err(KtlsError::Unsupported(format!("a {}-byte IV", iv.len())));
+        }
+        let bad_key = || KtlsError::Unsupported(format!("a {}-byte key", key.len()));
+        Ok(match cipher_type {
+            TLS_CIPHER_AES_GCM_128 => {
+                let (salt, iv) = split_iv::<4, 8>(iv);
+                Self::AesGcm128(Tls12CryptoInfoAesGcm128 {
+                    info,
+                    iv,
+                    key: key.try_into().map_err(|_| bad_key())?,
+                    salt,
+                    rec_seq,
+                })
+            }
+            TLS_CIPHER_AES_GCM_256 => {
+                let (salt, iv) = split_iv::<4, 8>(iv);
+                Self::AesGcm256(Tls12CryptoInfoAesGcm256 {
+                    info,
+                    iv,
+                    key: key.try_into().map_err(|_| bad_key())?,
+                    salt,
+                    rec_seq,
+                })
+            }
+            TLS_CIPHER_CHACHA20_POLY1305 => {
+                Self::Chacha20Poly1305(Tls12CryptoInfoChacha20Poly1305 {
+                    info,
+                    // Checked to be 12 bytes above.
+                    iv: iv.try_into().map_err(|_| bad_key())?,
+                    key: key.try_into().map_err(|_| bad_key())?,
+                    salt: [],
+                    rec_seq,
+                })
+            }
+            other => return Err(KtlsError::Unsupported(format!("cipher type {other}"))),
         })
     }
 
@@ -297,6 +306,13 @@ pub fn install_keys(fd: RawFd, keys: &KernelKeys, rx: bool) -> io::Result<()> {
         set_option(fd, SOL_TLS, TLS_RX, keys.rx.as_bytes())?;
     }
     Ok(())
+}
+
+/// Installs one direction's keys (`TLS_TX` or `TLS_RX`) on a socket already in kernel TLS: a
+/// TLS 1.3 key update. Linux accepts a second `TLS_TX`/`TLS_RX` only from 6.14 (the "tls1.3
+/// key updates" series); older kernels refuse it (`EBUSY`) and the connection must close.
+pub fn install_key(fd: RawFd, direction: libc::c_int, info: &KernelCryptoInfo) -> io::Result<()> {
+    set_option(fd, SOL_TLS, direction, info.as_bytes())
 }
 
 /// Why attaching the ULP failed, as one sentence for the log line.

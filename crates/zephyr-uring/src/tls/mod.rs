@@ -10,12 +10,18 @@
 //!   out, plaintext in → ciphertext out.
 //! - [`counters`]: [`TlsCounters`], failures by kind, shared by every connection of a listener.
 //! - [`ktls`]: kernel TLS: the probe, and the key export into `linux/tls.h`'s structures.
+//! - [`ktls_records`]: non-data records on a kernel TLS socket (close_notify out, alerts and
+//!   KeyUpdate in), [`ktls_rekey`]: TLS 1.3 key updates, [`ktls_session`]: what a kernel TLS
+//!   connection does with each control record.
 
 pub mod certificate;
 pub mod config;
 pub mod counters;
 pub mod error;
 pub mod ktls;
+pub mod ktls_records;
+pub mod ktls_rekey;
+pub mod ktls_session;
 mod record;
 pub mod reload;
 pub mod sni;

@@ -12,6 +12,7 @@ use rustls::ServerConfig;
 use super::config::{build_server_config, TlsSettings};
 use super::counters::TlsCounters;
 use super::error::TlsConfigError;
+use super::ktls_rekey::TrafficSecretLog;
 use super::transport::TlsTransport;
 
 /// Hands out transports for new connections, from the configuration in force at that moment.
@@ -92,5 +93,14 @@ impl TlsAcceptor {
     /// A transport for a newly accepted connection (fails only if rustls rejects the config).
     pub fn accept(&self) -> Result<TlsTransport, rustls::Error> {
         TlsTransport::new(self.current(), Arc::clone(&self.counters))
+    }
+
+    /// A transport for a connection whose session goes to kernel TLS: its own copy of the
+    /// config reports the session's traffic secrets to the returned log, for key updates.
+    pub fn accept_for_kernel(
+        &self,
+    ) -> Result<(TlsTransport, Arc<TrafficSecretLog>), rustls::Error> {
+        let (config, log) = TrafficSecretLog::attach(&self.current());
+        Ok((TlsTransport::new(config, Arc::clone(&self.counters))?, log))
     }
 }
