@@ -43,6 +43,11 @@ impl RecordScanner {
         }
     }
 
+    /// Body bytes of the current record not walked yet (0 at a record boundary or in a header).
+    pub(crate) fn body_left(&self) -> usize {
+        self.body_left
+    }
+
     /// Walks `input` up to and including the end of the first complete record header whose
     /// content type is handshake. Returns the bytes walked and whether it stopped at such a header.
     pub(crate) fn until_handshake_header(&mut self, input: &[u8]) -> (usize, bool) {

@@ -71,6 +71,9 @@ pub struct TlsTransport {
     // Record headers are followed only while a TLS 1.2 renegotiation is possible: in the
     // handshake (version unknown) and on 1.2 sessions. 1.3 hides every content type.
     scanner: Option<RecordScanner>,
+    // A TLS 1.2 ClientHello came after the handshake: the rest of its record goes to rustls,
+    // which answers it with a no_renegotiation alert, and then the connection ends.
+    refusing_renegotiation: bool,
     peer_closed: bool,
     handshake: Option<HandshakeInfo>,
     events: VecDeque<TlsEvent>,
@@ -97,6 +100,7 @@ impl TlsTransport {
             counters,
             phase: Phase::Fresh,
             scanner: Some(RecordScanner::default()),
+            refusing_renegotiation: false,
             peer_closed: false,
             handshake: None,
             events: VecDeque::new(),
@@ -163,6 +167,10 @@ impl TlsTransport {
         let mut rest = input;
         while !rest.is_empty() && !matches!(self.phase, Phase::Failed) && !self.peer_closed {
             let (take, at_handshake_header) = match self.scanner.as_mut() {
+                Some(scanner) if self.refusing_renegotiation => {
+                    let body = scanner.body_left().min(rest.len());
+                    (scanner.until_handshake_header(&rest[..body]).0, false)
+                }
                 Some(scanner) => scanner.until_handshake_header(rest),
                 None => (rest.len(), false),
             };
@@ -172,14 +180,25 @@ impl TlsTransport {
             rest = &rest[take..];
             // Every record before this header has been processed, so "established" is current.
             if at_handshake_header && self.phase != Phase::Handshaking {
-                self.conn.send_close_notify();
-                return self.fail(
-                    FailureKind::Renegotiation,
-                    "the client asked to renegotiate (TLS 1.2); renegotiation is not supported"
-                        .into(),
-                );
+                self.refusing_renegotiation = true;
+            }
+            if self.refusing_renegotiation
+                && self.scanner.as_ref().is_some_and(|s| s.body_left() == 0)
+            {
+                return self.refuse_renegotiation();
             }
         }
+    }
+
+    /// The renegotiating ClientHello's record is all with rustls, which queued its
+    /// no_renegotiation alert (a client treats it as the end of its attempt, where a bare
+    /// close_notify could read as a renegotiation that merely went quiet); then the connection
+    /// ends, so a client cannot make us parse handshakes forever.
+    fn refuse_renegotiation(&mut self) {
+        self.fail(
+            FailureKind::Renegotiation,
+            "the client asked to renegotiate (TLS 1.2); renegotiation is not supported".into(),
+        );
     }
 
     /// The peer's end of the TCP stream (a receive of 0 bytes).

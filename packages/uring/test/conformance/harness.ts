@@ -211,5 +211,8 @@ export function parseResponses(text: string, bodiless: ReadonlySet<number> = new
 
 /** Closes `server` after a test file, tolerating one that failed to start. */
 export async function stop(server: EngineServer | undefined): Promise<void> {
-  await server?.close({ timeoutMs: 1000 });
+  if (server === undefined) return;
+  await server.close({ timeoutMs: 1000 });
+  // A later plain server may be given the same port number: it must not be spoken TLS to.
+  tlsPorts.delete(server.port);
 }
