@@ -23,9 +23,10 @@ pub use zephyr_h3::{H3Config, H3Counters, RetryPolicy};
 use zephyr_h3::{H3Endpoint, H3Error, H3Event, RequestId, Transmit};
 
 use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent};
-use crate::http1::{BodyFraming, RequestHead, Version};
+use crate::http1::{RequestHead, Version};
 use crate::protocol::commands::{Fields, ResponseStart};
 use crate::send::FileBody;
+use crate::stream_request::{self, StreamRequest};
 
 /// Connection indexes from here up name QUIC connections (TCP slots count up from 0).
 pub const H3_INDEX_BASE: u32 = 0x8000_0000;
@@ -489,75 +490,26 @@ impl H3Session {
         else {
             unreachable!("called for requests")
         };
-        let buf = &mut self.scratch;
-        buf.clear();
-        let head = &mut self.head;
-        head.headers.clear();
-        let span = |buf: &mut Vec<u8>, bytes: &[u8]| {
-            let start = buf.len() as u32;
-            buf.extend_from_slice(bytes);
-            (start, buf.len() as u32)
+        let request = StreamRequest {
+            method,
+            authority: (!authority.is_empty()).then_some(authority.as_str()),
+            path,
+            headers,
         };
-        head.method = span(buf, method.as_bytes());
-        // CONNECT has no path: its target is the authority (authority-form).
-        let target = if path.is_empty() { authority } else { path };
-        head.target = span(buf, target.as_bytes());
-        let (path_part, query) = match target.find('?') {
-            Some(q) => (q, Some((head.target.0 + q as u32 + 1, head.target.1))),
-            None => (target.len(), None),
-        };
-        head.path = (head.target.0, head.target.0 + path_part as u32);
-        head.query = query;
-        head.authority = None;
-        head.version = Version::Http3;
-        let has_host = headers.iter().any(|(n, _)| n == b"host");
-        if !authority.is_empty() && !has_host {
-            let n = span(buf, b"host");
-            let v = span(buf, authority.as_bytes());
-            head.headers.push((n, v));
-        }
-        for (name, value) in headers {
-            let n = span(buf, name);
-            let v = span(buf, value);
-            head.headers.push((n, v));
-        }
-        head.head_len = 0;
-        head.body = BodyFraming::None;
-        head.keep_alive = true;
-        head.expect_continue = false;
-        head.upgrade = false;
-        method == "HEAD"
+        stream_request::lay_out(&request, Version::Http3, &mut self.head, &mut self.scratch)
     }
 
     /// The status the engine answers instead of the application, for a request past a limit
     /// HTTP/1 enforces too.
     fn refusal(&self, body_follows: bool) -> Option<u16> {
-        let head = &self.head;
-        let limits = &self.limits;
-        if (head.target.1 - head.target.0) as usize > limits.head.max_url_len {
-            return Some(414);
-        }
-        if head.headers.len() > limits.head.max_headers {
-            return Some(431);
-        }
-        let declared = head
-            .header(&self.scratch, b"content-length")
-            .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
-        if body_follows && declared.is_some_and(|n| n > limits.max_body_bytes) {
-            return Some(413);
-        }
-        None
+        stream_request::refusal(&self.head, &self.scratch, &self.limits, body_follows)
     }
 
     /// The engine's own answer (the problem document HTTP/1 sends too).
     fn answer_error(&mut self, id: RequestId, status: u16) {
         let body = crate::conn::problem_json(status);
         let length = body.len().to_string();
-        let fields: [(&[u8], &[u8]); 3] = [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", length.as_bytes()),
-            (b"date", &self.date),
-        ];
+        let fields = stream_request::problem_fields(&length, &self.date);
         if self
             .endpoint
             .send_headers(id, status, &fields, false)
