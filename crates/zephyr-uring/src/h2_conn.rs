@@ -16,64 +16,17 @@ use std::os::fd::RawFd;
 
 use zephyr_h2::{ErrorCode, H2Config, H2Connection, H2Event, StreamMap};
 
-use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent, Wants};
+use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent, Wants, BODY_CHUNK_MAX};
 use crate::http1::{RequestHead, Version};
 use crate::protocol::commands::{Fields, ResponseStart};
 use crate::send::{FileBody, ResponseQueue};
 use crate::session::Session;
+use crate::stream_exchange::{self, connection_specific, payload_bytes, Exchange, FILE_READ_MAX};
 use crate::stream_request::{self, StreamRequest};
 
 /// Frames moved from the core to the send queue while it holds less than this: past it they
 /// wait inside the core, whose output bound then holds `send_data` back.
 const QUEUE_LOW_WATER: usize = 256 * 1024;
-/// Largest body piece in one event (as HTTP/1's `BODY_CHUNK_MAX`).
-const BODY_PIECE: usize = 64 * 1024;
-/// Largest file read for one round of DATA frames.
-const FILE_READ_MAX: usize = 256 * 1024;
-
-/// Response fields HTTP/2 forbids (RFC 9113 §8.2.2): the HTTP/1 framing the application may set
-/// out of habit is dropped rather than failing the response.
-fn connection_specific(name: &[u8]) -> bool {
-    matches!(
-        name,
-        b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade"
-    )
-}
-
-/// One stream as the application sees it.
-#[derive(Default)]
-struct Exchange {
-    /// HEAD: a response body is never sent.
-    head_request: bool,
-    /// The request body ended (or was never there).
-    request_done: bool,
-    /// The response head went out.
-    responded: bool,
-    /// Response END_STREAM was handed to the core.
-    response_done: bool,
-    /// Response bytes the windows did not take yet, from `held_pos`.
-    held: Vec<u8>,
-    held_pos: usize,
-    /// End the stream once `held` (and the file) are all taken.
-    end_pending: bool,
-    /// Report `drained` once everything held is taken.
-    want_drain: bool,
-    /// JS stopped reading the body: bytes delivered stay unreleased (the peer's window closes).
-    paused: bool,
-    /// Request body bytes received so far (against `max_body_bytes`).
-    body_bytes: u64,
-    /// The body went past the limit (the application was told): the rest is dropped.
-    body_failed: bool,
-    unreleased: usize,
-    /// A file body: descriptor and what is left of its range.
-    file: Option<FileBody>,
-    /// Trailer fields that end the stream once the body is all taken (a trailing HEADERS).
-    trailers: Option<Vec<(Vec<u8>, Vec<u8>)>>,
-    /// Since when body bytes wait for a window that does not open (a zero-window stall).
-    stalled_since: Option<u64>,
-    /// When the request arrived: its body must be in within `request_timeout_ms`.
-    started: u64,
-}
 
 /// One HTTP/2 connection.
 pub struct H2Conn {
@@ -239,7 +192,7 @@ impl H2Conn {
                 let wanted = self.streams.get(&stream).is_some_and(|ex| !ex.body_failed);
                 while wanted && (self.peeked_sent < n || (end && self.peeked_sent == n)) {
                     let from = self.peeked_sent;
-                    let piece = (n - from).min(BODY_PIECE);
+                    let piece = (n - from).min(BODY_CHUNK_MAX);
                     if !sink.has_room(piece) {
                         self.peeked = Some(H2Event::Data { stream, bytes, end });
                         return false;
@@ -516,42 +469,10 @@ impl H2Conn {
         end: bool,
         date: &[u8],
     ) -> bool {
-        // JS lower-cases the names it sends; one that is not is copied lower-cased (rare), so
-        // the common head costs no allocation per field.
-        let lowered: Vec<Vec<u8>> = start
-            .fields
-            .into_iter()
-            .filter(|(n, _)| n.iter().any(u8::is_ascii_uppercase))
-            .map(|(n, _)| n.to_ascii_lowercase())
-            .collect();
-        let mut lowered_next = lowered.iter();
-        let mut fields: Vec<(&[u8], &[u8])> = Vec::with_capacity(start.fields.len() + 2);
-        let mut has_date = false;
-        let mut has_length = false;
-        for (name, value) in start.fields {
-            let name: &[u8] = if name.iter().any(u8::is_ascii_uppercase) {
-                lowered_next.next().expect("one copy per such name")
-            } else {
-                name
-            };
-            if connection_specific(name) {
-                continue;
-            }
-            has_date |= name == b"date";
-            has_length |= name == b"content-length";
-            fields.push((name, value.trim_ascii()));
-        }
-        let length;
-        if let (Some(n), false) = (start.length, has_length) {
-            if !matches!(start.status, 100..=199 | 204 | 304) {
-                length = n.to_string();
-                fields.push((b"content-length", length.as_bytes()));
-            }
-        }
-        if !has_date {
-            fields.push((b"date", date));
-        }
-        match self.h2.send_headers(stream, start.status, &fields, end) {
+        let sent = stream_exchange::with_response_fields(start, date, |fields| {
+            self.h2.send_headers(stream, start.status, fields, end)
+        });
+        match sent {
             Ok(()) => true,
             Err(_) => {
                 // A field HTTP/2 cannot carry (or a 101): the stream fails rather than sending
@@ -740,13 +661,6 @@ impl H2Conn {
     /// Whether the application may still answer `stream`.
     pub fn stream_open(&self, stream: u32) -> bool {
         self.streams.get(&stream).is_some_and(|ex| !ex.responded)
-    }
-}
-
-fn payload_bytes<'a>(body: &'a Payload<'_>) -> &'a [u8] {
-    match body {
-        Payload::Bytes(b) => b,
-        Payload::External(e) => e.bytes(),
     }
 }
 

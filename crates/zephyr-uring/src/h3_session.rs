@@ -22,55 +22,15 @@ use std::time::Instant;
 pub use zephyr_h3::{H3Config, H3Counters, RetryPolicy};
 use zephyr_h3::{H3Endpoint, H3Error, H3Event, RequestId, Transmit};
 
-use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent};
+use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent, BODY_CHUNK_MAX};
 use crate::http1::{RequestHead, Version};
 use crate::protocol::commands::{Fields, ResponseStart};
 use crate::send::FileBody;
+use crate::stream_exchange::{self, connection_specific, payload_bytes, Exchange, FILE_READ_MAX};
 use crate::stream_request::{self, StreamRequest};
 
 /// Connection indexes from here up name QUIC connections (TCP slots count up from 0).
 pub const H3_INDEX_BASE: u32 = 0x8000_0000;
-/// Largest body piece in one event (as HTTP/1's `BODY_CHUNK_MAX`).
-const BODY_PIECE: usize = 64 * 1024;
-/// Largest file read for one `send_data`.
-const FILE_READ_MAX: usize = 256 * 1024;
-
-/// Response fields HTTP/3 forbids (RFC 9114 §4.2): the HTTP/1 framing an application may set out
-/// of habit is dropped rather than failing the response.
-fn connection_specific(name: &[u8]) -> bool {
-    matches!(
-        name,
-        b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade"
-    )
-}
-
-/// One request stream as the application sees it.
-#[derive(Default)]
-struct Exchange {
-    head_request: bool,
-    request_done: bool,
-    responded: bool,
-    response_done: bool,
-    /// Response bytes QUIC did not take yet, from `held_pos`.
-    held: Vec<u8>,
-    held_pos: usize,
-    /// End the response once `held` (and the file) are all taken.
-    end_pending: bool,
-    /// Report `drained` once everything held is taken.
-    want_drain: bool,
-    /// JS stopped reading the body: bytes delivered stay unreleased (the client's credit stops).
-    paused: bool,
-    unreleased: usize,
-    body_bytes: u64,
-    /// The body went past `max_body_bytes` (the application was told): the rest is dropped.
-    body_failed: bool,
-    file: Option<FileBody>,
-    trailers: Option<Vec<(Vec<u8>, Vec<u8>)>>,
-    /// When the request arrived: its body must be in within `request_timeout_ms`.
-    started: u64,
-    /// Since when response bytes wait for room QUIC does not give (a peer that does not read).
-    stalled_since: Option<u64>,
-}
 
 /// What happened outside a sink's reach (while commands were applied), for the next delivery.
 enum Notice {
@@ -100,13 +60,6 @@ pub struct H3Session {
     head: RequestHead,
     scratch: Vec<u8>,
     file_buf: Vec<u8>,
-}
-
-fn payload_bytes<'a>(body: &'a Payload<'_>) -> &'a [u8] {
-    match body {
-        Payload::Bytes(b) => b,
-        Payload::External(e) => e.bytes(),
-    }
 }
 
 fn close_fd(fd: RawFd) {
@@ -286,7 +239,7 @@ impl H3Session {
     }
 
     /// Joins body pieces of one stream that follow each other (QUIC hands them over about one
-    /// packet at a time) into one event of up to `BODY_PIECE` bytes: one JS record instead of
+    /// packet at a time) into one event of up to `BODY_CHUNK_MAX` bytes: one JS record instead of
     /// fifty. Only an event fresh from the endpoint (nothing pending, nothing of it delivered)
     /// is joined, so order is kept.
     fn coalesce(&mut self, event: H3Event) -> H3Event {
@@ -297,7 +250,7 @@ impl H3Session {
             return H3Event::Data { id, bytes, end };
         }
         let mut end = false;
-        while bytes.len() < BODY_PIECE && !end {
+        while bytes.len() < BODY_CHUNK_MAX && !end {
             match self.endpoint.poll_event() {
                 Some(H3Event::Data {
                     id: next,
@@ -384,7 +337,7 @@ impl H3Session {
                 if let (true, Some(conn)) = (wanted, conn) {
                     while self.pending_sent < n || (end && self.pending_sent == n) {
                         let from = self.pending_sent;
-                        let piece = (n - from).min(BODY_PIECE);
+                        let piece = (n - from).min(BODY_CHUNK_MAX);
                         if !sink.has_room(piece) {
                             return Some(H3Event::Data { id, bytes, end });
                         }
@@ -704,31 +657,10 @@ impl H3Session {
     /// The response head (names lower-cased, HTTP/1-only fields dropped, a known length as
     /// `content-length`, the engine's `date` unless given).
     fn send_head(&mut self, id: RequestId, start: &ResponseStart<'_>, end: bool) -> bool {
-        let mut owned: Vec<(Vec<u8>, &[u8])> = Vec::with_capacity(start.fields.len() + 2);
-        let mut has_date = false;
-        let mut has_length = false;
-        for (name, value) in start.fields {
-            let name = name.to_ascii_lowercase();
-            if connection_specific(&name) {
-                continue;
-            }
-            has_date |= name == b"date";
-            has_length |= name == b"content-length";
-            owned.push((name, value.trim_ascii()));
-        }
-        let length;
-        if let (Some(n), false) = (start.length, has_length) {
-            if !matches!(start.status, 100..=199 | 204 | 304) {
-                length = n.to_string();
-                owned.push((b"content-length".to_vec(), length.as_bytes()));
-            }
-        }
-        let date = self.date.clone();
-        if !has_date {
-            owned.push((b"date".to_vec(), &date));
-        }
-        let fields: Vec<(&[u8], &[u8])> = owned.iter().map(|(n, v)| (n.as_slice(), *v)).collect();
-        match self.endpoint.send_headers(id, start.status, &fields, end) {
+        let sent = stream_exchange::with_response_fields(start, &self.date, |fields| {
+            self.endpoint.send_headers(id, start.status, fields, end)
+        });
+        match sent {
             Ok(()) => true,
             Err(_) => {
                 // A field HTTP/3 cannot carry: the stream fails rather than sending something

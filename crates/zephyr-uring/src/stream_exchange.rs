@@ -1,0 +1,107 @@
+//! What HTTP/2 and HTTP/3 keep per stream on the response side: the exchange's state as the
+//! application sees it, and the rules both apply to a response head and body.
+
+use crate::conn::Payload;
+use crate::protocol::commands::ResponseStart;
+use crate::send::FileBody;
+
+/// Largest file read for one round of body frames.
+pub(crate) const FILE_READ_MAX: usize = 256 * 1024;
+
+/// One request stream as the application sees it.
+#[derive(Default)]
+pub(crate) struct Exchange {
+    /// HEAD: a response body is never sent.
+    pub head_request: bool,
+    /// The request body ended (or was never there).
+    pub request_done: bool,
+    /// The response head went out.
+    pub responded: bool,
+    /// The response's end was handed to the protocol.
+    pub response_done: bool,
+    /// Response bytes the protocol did not take yet (flow control), from `held_pos`.
+    pub held: Vec<u8>,
+    pub held_pos: usize,
+    /// End the response once `held` (and the file) are all taken.
+    pub end_pending: bool,
+    /// Report `drained` once everything held is taken.
+    pub want_drain: bool,
+    /// JS stopped reading the body: bytes delivered stay unreleased (the peer's credit stops).
+    pub paused: bool,
+    pub unreleased: usize,
+    /// Request body bytes received so far (against `max_body_bytes`).
+    pub body_bytes: u64,
+    /// The body went past `max_body_bytes` (the application was told): the rest is dropped.
+    pub body_failed: bool,
+    /// A file body: descriptor and what is left of its range.
+    pub file: Option<FileBody>,
+    /// Trailer fields that end the response once the body is all taken.
+    pub trailers: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+    /// When the request arrived: its body must be in within `request_timeout_ms`.
+    pub started: u64,
+    /// Since when response bytes wait for room the protocol does not give (a peer that does
+    /// not read).
+    pub stalled_since: Option<u64>,
+}
+
+/// Response fields HTTP/2 and HTTP/3 forbid (RFC 9113 §8.2.2, RFC 9114 §4.2): the HTTP/1
+/// framing the application may set out of habit is dropped rather than failing the response.
+pub(crate) fn connection_specific(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade"
+    )
+}
+
+/// A body's bytes, wherever they live.
+pub(crate) fn payload_bytes<'a>(body: &'a Payload<'_>) -> &'a [u8] {
+    match body {
+        Payload::Bytes(b) => b,
+        Payload::External(e) => e.bytes(),
+    }
+}
+
+/// Calls `send` with the response head's fields: names lower-cased, HTTP/1-only fields dropped,
+/// values trimmed, a known length as `content-length` and `date` unless the application set them.
+pub(crate) fn with_response_fields<R>(
+    start: &ResponseStart<'_>,
+    date: &[u8],
+    send: impl FnOnce(&[(&[u8], &[u8])]) -> R,
+) -> R {
+    // JS lower-cases the names it sends; one that is not is copied lower-cased (rare), so the
+    // common head costs no allocation per field.
+    let lowered: Vec<Vec<u8>> = start
+        .fields
+        .into_iter()
+        .filter(|(n, _)| n.iter().any(u8::is_ascii_uppercase))
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    let mut lowered_next = lowered.iter();
+    let mut fields: Vec<(&[u8], &[u8])> = Vec::with_capacity(start.fields.len() + 2);
+    let mut has_date = false;
+    let mut has_length = false;
+    for (name, value) in start.fields {
+        let name: &[u8] = if name.iter().any(u8::is_ascii_uppercase) {
+            lowered_next.next().expect("one copy per such name")
+        } else {
+            name
+        };
+        if connection_specific(name) {
+            continue;
+        }
+        has_date |= name == b"date";
+        has_length |= name == b"content-length";
+        fields.push((name, value.trim_ascii()));
+    }
+    let length;
+    if let (Some(n), false) = (start.length, has_length) {
+        if !matches!(start.status, 100..=199 | 204 | 304) {
+            length = n.to_string();
+            fields.push((b"content-length", length.as_bytes()));
+        }
+    }
+    if !has_date {
+        fields.push((b"date", date));
+    }
+    send(&fields)
+}
