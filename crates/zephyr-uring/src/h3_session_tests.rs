@@ -7,15 +7,13 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::os::fd::IntoRawFd;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use quinn_proto::crypto::rustls::QuicClientConfig;
-use quinn_proto::{ClientConfig, ConnectionHandle, DatagramEvent, Dir, StreamId};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use quinn_proto::{ConnectionHandle, DatagramEvent, Dir, StreamId};
 use zephyr_h3::frame::{self, write_frame};
 use zephyr_h3::qpack;
+use zephyr_h3::testing::{headers_frame as headers, read_stream, Pki};
 
 use super::*;
 use crate::http1::HeadLimits;
@@ -97,17 +95,13 @@ impl EventSink for Recorder {
     }
 }
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
 const SERVER: &str = "127.0.0.1:4433";
 
 struct Net {
     session: H3Session,
     client: quinn_proto::Endpoint,
     conns: HashMap<ConnectionHandle, (quinn_proto::Connection, SocketAddr)>,
-    cert: CertificateDer<'static>,
+    pki: Pki,
     now: Instant,
     sink: Recorder,
     next_port: u16,
@@ -115,20 +109,13 @@ struct Net {
 
 impl Net {
     fn new(config: H3Config, limits: ConnLimits) -> Net {
-        let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-        let cert = ck.cert.der().clone();
-        let key = PrivateKeyDer::Pkcs8(ck.key_pair.serialize_der().into());
-        let tls = rustls::ServerConfig::builder_with_provider(provider())
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![cert.clone()], key)
-            .unwrap();
+        let pki = Pki::generate();
+        let tls = pki.server_tls();
         Net {
             session: H3Session::new(config, tls, &limits).unwrap(),
             client: quinn_proto::Endpoint::new(Default::default(), None, false, None),
             conns: HashMap::new(),
-            cert,
+            pki,
             now: Instant::now(),
             sink: Recorder {
                 got: Vec::new(),
@@ -139,15 +126,7 @@ impl Net {
     }
 
     fn connect(&mut self) -> ConnectionHandle {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(self.cert.clone()).unwrap();
-        let mut tls = rustls::ClientConfig::builder_with_provider(provider())
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        tls.alpn_protocols = vec![b"h3".to_vec()];
-        let config = ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).unwrap()));
+        let config = self.pki.client_config();
         let (ch, conn) = self
             .client
             .connect(self.now, config, SERVER.parse().unwrap(), "localhost")
@@ -258,43 +237,12 @@ impl Net {
 
     /// What the client read on a stream: (bytes, fin, reset code).
     fn read(&mut self, ch: ConnectionHandle, s: StreamId) -> (Vec<u8>, bool, Option<u64>) {
-        let conn = self.conn(ch);
-        let mut out = Vec::new();
-        let (mut fin, mut reset) = (false, None);
-        if let Ok(mut chunks) = conn.recv_stream(s).read(true) {
-            loop {
-                match chunks.next(usize::MAX) {
-                    Ok(Some(c)) => out.extend_from_slice(&c.bytes),
-                    Ok(None) => {
-                        fin = true;
-                        break;
-                    }
-                    Err(quinn_proto::ReadError::Blocked) => break,
-                    Err(quinn_proto::ReadError::Reset(c)) => {
-                        reset = Some(c.into_inner());
-                        break;
-                    }
-                }
-            }
-            let _ = chunks.finalize();
-        }
-        (out, fin, reset)
+        read_stream(self.conn(ch), s)
     }
 
     fn take(&mut self) -> Vec<Got> {
         std::mem::take(&mut self.sink.got)
     }
-}
-
-fn headers(fields: &[(&str, &str)]) -> Vec<u8> {
-    let mut block = Vec::new();
-    qpack::encode(
-        fields.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())),
-        &mut block,
-    );
-    let mut f = Vec::new();
-    write_frame(&mut f, frame::HEADERS, &block);
-    f
 }
 
 fn request(method: &str, path: &str) -> Vec<u8> {
