@@ -21,12 +21,26 @@ use crate::http1::{RequestHead, Version};
 use crate::protocol::commands::{Fields, ResponseStart};
 use crate::send::{FileBody, ResponseQueue};
 use crate::session::Session;
-use crate::stream_exchange::{self, connection_specific, payload_bytes, Exchange, FILE_READ_MAX};
+use crate::stream_exchange::{
+    self, connection_specific, payload_bytes, Exchange, FilePump, StreamOut,
+};
 use crate::stream_request::{self, StreamRequest};
 
 /// Frames moved from the core to the send queue while it holds less than this: past it they
 /// wait inside the core, whose output bound then holds `send_data` back.
 const QUEUE_LOW_WATER: usize = 256 * 1024;
+
+/// One stream of the connection, as a file body is pumped into it.
+struct H2Stream<'a>(&'a mut H2Connection, u32);
+
+impl StreamOut for H2Stream<'_> {
+    fn capacity(&mut self) -> usize {
+        self.0.send_capacity(self.1)
+    }
+    fn send(&mut self, bytes: &[u8], end: bool) -> Option<usize> {
+        self.0.send_data(self.1, bytes, end).ok()
+    }
+}
 
 /// One HTTP/2 connection.
 pub struct H2Conn {
@@ -386,76 +400,18 @@ impl H2Conn {
 
     /// Reads the file into DATA frames sized to the window; reports it sent when it is all out.
     fn pump_file(&mut self, stream: u32) {
-        loop {
-            let capacity = self.h2.send_capacity(stream);
-            let Some(ex) = self.streams.get_mut(&stream) else {
-                return;
-            };
-            let Some(file) = ex.file.as_mut() else {
-                return;
-            };
-            if file.remaining == 0 {
-                if self.h2.send_data(stream, &[], true).is_ok() {
-                    ex.response_done = true;
-                }
-                let fd = file.fd;
-                ex.file = None;
-                self.out.finished_files.push((stream, fd, 0));
-                return;
-            }
-            let want = (file.remaining.min(FILE_READ_MAX as u64) as usize).min(capacity);
-            if want == 0 {
-                // A window closed: WindowOpened comes back here (offering a byte the core cannot
-                // take makes it owe one).
-                let _ = self.h2.send_data(stream, &[0], false);
-                ex.stalled_since.get_or_insert(self.now);
-                return;
-            }
-            self.file_buf.resize(want, 0);
-            // SAFETY: the buffer has `want` writable bytes; the descriptor is ours until
-            // `finished_files` hands it to the ring to close.
-            let got = unsafe {
-                libc::pread(
-                    file.fd,
-                    self.file_buf.as_mut_ptr().cast(),
-                    want,
-                    file.offset as libc::off_t,
-                )
-            };
-            if got <= 0 {
-                // The file shrank or failed: the declared length cannot be honoured.
-                let err = if got < 0 {
-                    -std::io::Error::last_os_error()
-                        .raw_os_error()
-                        .unwrap_or(libc::EIO)
-                } else {
-                    -libc::EIO
-                };
-                let fd = file.fd;
-                ex.file = None;
+        let Some(ex) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        let mut out = H2Stream(&mut self.h2, stream);
+        match ex.pump_file(&mut out, &mut self.file_buf, self.now) {
+            FilePump::Waiting => {}
+            // The ring closes the descriptor once the send queue hands it over.
+            FilePump::Sent(fd) => self.out.finished_files.push((stream, fd, 0)),
+            FilePump::Failed(fd, err) => {
                 self.out.finished_files.push((stream, fd, err));
                 let _ = self.h2.reset(stream, ErrorCode::InternalError);
                 self.streams.remove(&stream);
-                return;
-            }
-            let got = got as usize;
-            let last = got as u64 == file.remaining;
-            let taken = self
-                .h2
-                .send_data(stream, &self.file_buf[..got], last)
-                .unwrap_or(0);
-            file.offset += taken as u64;
-            file.remaining -= taken as u64;
-            ex.stalled_since = (taken < got).then_some(self.now);
-            if last && taken == got {
-                let fd = file.fd;
-                ex.file = None;
-                ex.response_done = true;
-                self.out.finished_files.push((stream, fd, 0));
-                return;
-            }
-            if taken < got {
-                return;
             }
         }
     }

@@ -26,7 +26,9 @@ use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent, BODY_CHU
 use crate::http1::{RequestHead, Version};
 use crate::protocol::commands::{Fields, ResponseStart};
 use crate::send::FileBody;
-use crate::stream_exchange::{self, connection_specific, payload_bytes, Exchange, FILE_READ_MAX};
+use crate::stream_exchange::{
+    self, connection_specific, payload_bytes, Exchange, FilePump, StreamOut,
+};
 use crate::stream_request::{self, StreamRequest};
 
 /// Connection indexes from here up name QUIC connections (TCP slots count up from 0).
@@ -65,6 +67,18 @@ pub struct H3Session {
 fn close_fd(fd: RawFd) {
     // SAFETY: the session owns `fd` (handed over by `send_file`) and nothing refers to it after.
     unsafe { libc::close(fd) };
+}
+
+/// One request stream of the endpoint, as a file body is pumped into it.
+struct H3Stream<'a>(&'a mut H3Endpoint, RequestId);
+
+impl StreamOut for H3Stream<'_> {
+    fn capacity(&mut self) -> usize {
+        self.0.send_capacity(self.1)
+    }
+    fn send(&mut self, bytes: &[u8], end: bool) -> Option<usize> {
+        self.0.send_data(self.1, bytes, end).ok()
+    }
 }
 
 impl H3Session {
@@ -572,85 +586,22 @@ impl H3Session {
 
     /// Reads the file into `send_data` pieces sized to what QUIC takes; reports it sent at the end.
     fn pump_file(&mut self, id: RequestId) {
-        let conn = self.known_id(id.conn);
-        let seq = id.stream as u32;
-        loop {
-            let capacity = self.endpoint.send_capacity(id);
-            let Some(ex) = self.exchanges.get_mut(&id) else {
-                return;
-            };
-            let Some(file) = ex.file.as_mut() else {
-                return;
-            };
-            if file.remaining == 0 {
-                if self.endpoint.send_data(id, &[], true).is_ok() {
-                    ex.response_done = true;
-                }
-                let fd = file.fd;
-                ex.file = None;
-                close_fd(fd);
-                if let Some(conn) = conn {
-                    self.notices.push(Notice::FileSent(conn, seq, 0));
-                }
-                return;
-            }
-            let want = (file.remaining.min(FILE_READ_MAX as u64) as usize).min(capacity);
-            if want == 0 {
-                // Full: offering a byte QUIC cannot take makes the endpoint owe a WindowOpened.
-                let _ = self.endpoint.send_data(id, &[0], false);
-                ex.stalled_since.get_or_insert(self.now_ms);
-                return;
-            }
-            self.file_buf.resize(want, 0);
-            // SAFETY: the buffer has `want` writable bytes; the descriptor is ours until closed
-            // here.
-            let got = unsafe {
-                libc::pread(
-                    file.fd,
-                    self.file_buf.as_mut_ptr().cast(),
-                    want,
-                    file.offset as libc::off_t,
-                )
-            };
-            if got <= 0 {
-                // The file shrank or failed: the declared length cannot be honoured.
-                let err = if got < 0 {
-                    -std::io::Error::last_os_error()
-                        .raw_os_error()
-                        .unwrap_or(libc::EIO)
-                } else {
-                    -libc::EIO
-                };
-                let fd = file.fd;
-                ex.file = None;
-                close_fd(fd);
-                if let Some(conn) = conn {
-                    self.notices.push(Notice::FileSent(conn, seq, err));
-                }
-                return self.fail(id);
-            }
-            let got = got as usize;
-            let last = got as u64 == file.remaining;
-            let taken = self
-                .endpoint
-                .send_data(id, &self.file_buf[..got], last)
-                .unwrap_or(0);
-            file.offset += taken as u64;
-            file.remaining -= taken as u64;
-            ex.stalled_since = (taken < got).then_some(self.now_ms);
-            if last && taken == got {
-                let fd = file.fd;
-                ex.file = None;
-                ex.response_done = true;
-                close_fd(fd);
-                if let Some(conn) = conn {
-                    self.notices.push(Notice::FileSent(conn, seq, 0));
-                }
-                return;
-            }
-            if taken < got {
-                return;
-            }
+        let Some(ex) = self.exchanges.get_mut(&id) else {
+            return;
+        };
+        let mut out = H3Stream(&mut self.endpoint, id);
+        let (fd, result) = match ex.pump_file(&mut out, &mut self.file_buf, self.now_ms) {
+            FilePump::Waiting => return,
+            FilePump::Sent(fd) => (fd, 0),
+            FilePump::Failed(fd, err) => (fd, err),
+        };
+        close_fd(fd);
+        if let Some(conn) = self.known_id(id.conn) {
+            self.notices
+                .push(Notice::FileSent(conn, id.stream as u32, result));
+        }
+        if result != 0 {
+            self.fail(id);
         }
     }
 

@@ -1,6 +1,8 @@
 //! What HTTP/2 and HTTP/3 keep per stream on the response side: the exchange's state as the
 //! application sees it, and the rules both apply to a response head and body.
 
+use std::os::fd::RawFd;
+
 use crate::conn::Payload;
 use crate::protocol::commands::ResponseStart;
 use crate::send::FileBody;
@@ -104,4 +106,96 @@ pub(crate) fn with_response_fields<R>(
         fields.push((b"date", date));
     }
     send(&fields)
+}
+
+/// The protocol's side of one response stream, as a file body is pumped into it.
+pub(crate) trait StreamOut {
+    /// Bytes the stream takes now (flow control and buffer room).
+    fn capacity(&mut self) -> usize;
+    /// Offers `bytes` (and the end): how many were taken; `None` when the stream is gone.
+    fn send(&mut self, bytes: &[u8], end: bool) -> Option<usize>;
+}
+
+/// What a round of [`Exchange::pump_file`] left for the protocol to do.
+pub(crate) enum FilePump {
+    /// The stream takes no more now (or the exchange has no file): its room reopening calls
+    /// again.
+    Waiting,
+    /// All of the file went out: the descriptor is to be closed and the file reported sent.
+    Sent(RawFd),
+    /// The file shrank or failed (`-errno`): the declared length cannot be honoured, so the
+    /// stream must fail; the descriptor is to be closed and the error reported.
+    Failed(RawFd, i32),
+}
+
+impl Exchange {
+    /// Reads the file body into `out` in pieces sized to what it takes (through `buf`), the
+    /// stall clock counting from `now`.
+    pub(crate) fn pump_file(
+        &mut self,
+        out: &mut impl StreamOut,
+        buf: &mut Vec<u8>,
+        now: u64,
+    ) -> FilePump {
+        loop {
+            let capacity = out.capacity();
+            let Some(file) = self.file.as_mut() else {
+                return FilePump::Waiting;
+            };
+            if file.remaining == 0 {
+                if out.send(&[], true).is_some() {
+                    self.response_done = true;
+                }
+                let fd = file.fd;
+                self.file = None;
+                return FilePump::Sent(fd);
+            }
+            let want = (file.remaining.min(FILE_READ_MAX as u64) as usize).min(capacity);
+            if want == 0 {
+                // Full: offering a byte the protocol cannot take makes it owe a notice when the
+                // room opens again (HTTP/2's WindowOpened, HTTP/3's likewise).
+                let _ = out.send(&[0], false);
+                self.stalled_since.get_or_insert(now);
+                return FilePump::Waiting;
+            }
+            buf.resize(want, 0);
+            // SAFETY: the buffer has `want` writable bytes; the descriptor is the exchange's
+            // until the protocol closes it on `Sent`/`Failed`.
+            let got = unsafe {
+                libc::pread(
+                    file.fd,
+                    buf.as_mut_ptr().cast(),
+                    want,
+                    file.offset as libc::off_t,
+                )
+            };
+            if got <= 0 {
+                let err = if got < 0 {
+                    -std::io::Error::last_os_error()
+                        .raw_os_error()
+                        .unwrap_or(libc::EIO)
+                } else {
+                    -libc::EIO
+                };
+                let fd = file.fd;
+                self.file = None;
+                return FilePump::Failed(fd, err);
+            }
+            let got = got as usize;
+            let last = got as u64 == file.remaining;
+            let taken = out.send(&buf[..got], last).unwrap_or(0);
+            file.offset += taken as u64;
+            file.remaining -= taken as u64;
+            self.stalled_since = (taken < got).then_some(now);
+            if last && taken == got {
+                let fd = file.fd;
+                self.file = None;
+                self.response_done = true;
+                return FilePump::Sent(fd);
+            }
+            if taken < got {
+                return FilePump::Waiting;
+            }
+        }
+    }
 }
