@@ -21,9 +21,7 @@ use crate::http1::{RequestHead, Version};
 use crate::protocol::commands::{Fields, ResponseStart};
 use crate::send::{FileBody, ResponseQueue};
 use crate::session::Session;
-use crate::stream_exchange::{
-    self, connection_specific, payload_bytes, Exchange, FilePump, StreamOut,
-};
+use crate::stream_exchange::{self, payload_bytes, Exchange, FilePump, StreamOut};
 use crate::stream_request::{self, StreamRequest};
 
 /// Frames moved from the core to the send queue while it holds less than this: past it they
@@ -485,21 +483,9 @@ impl H2Conn {
         let Some(ex) = self.streams.get_mut(&stream) else {
             return;
         };
-        let direct = ex.held.is_empty() && ex.file.is_none() && ex.trailers.is_none();
-        if !direct {
-            ex.held.extend_from_slice(bytes);
-        } else if !bytes.is_empty() || ex.end_pending {
-            let end = ex.end_pending;
-            let Ok(n) = self.h2.send_data(stream, bytes, end) else {
-                return;
-            };
-            if n < bytes.len() {
-                ex.held.extend_from_slice(&bytes[n..]);
-            } else if end {
-                ex.response_done = true;
-            }
+        if ex.offer(&mut H2Stream(&mut self.h2, stream), bytes) {
+            self.pump(stream);
         }
-        self.pump(stream);
     }
 
     /// More body bytes of a started response.
@@ -507,20 +493,11 @@ impl H2Conn {
         let Some(ex) = self.streams.get_mut(&stream) else {
             return;
         };
-        if !ex.responded || ex.response_done || ex.end_pending {
+        if !ex.takes_more() {
             return;
         }
-        let head_request = ex.head_request;
-        ex.end_pending = end;
-        ex.want_drain |= want_drain;
-        self.offer(
-            stream,
-            if head_request {
-                &[]
-            } else {
-                payload_bytes(&body)
-            },
-        );
+        let bytes = ex.next_body(payload_bytes(&body), end, want_drain);
+        self.offer(stream, bytes);
         self.forget_if_done(stream);
         self.move_output();
     }
@@ -531,17 +508,10 @@ impl H2Conn {
         let Some(ex) = self.streams.get_mut(&stream) else {
             return;
         };
-        if !ex.responded || ex.response_done || ex.end_pending {
+        if !ex.takes_more() {
             return;
         }
-        let list: Vec<(Vec<u8>, Vec<u8>)> = fields
-            .into_iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim_ascii().to_vec()))
-            .filter(|(n, _)| !connection_specific(n))
-            .collect();
-        ex.end_pending = true;
-        // No field (or a HEAD, which has no body to trail): END_STREAM on DATA says it all.
-        ex.trailers = (!list.is_empty() && !ex.head_request).then_some(list);
+        ex.end_with_trailers(fields);
         self.pump(stream);
         self.move_output();
     }

@@ -26,9 +26,7 @@ use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent, BODY_CHU
 use crate::http1::{RequestHead, Version};
 use crate::protocol::commands::{Fields, ResponseStart};
 use crate::send::FileBody;
-use crate::stream_exchange::{
-    self, connection_specific, payload_bytes, Exchange, FilePump, StreamOut,
-};
+use crate::stream_exchange::{self, payload_bytes, Exchange, FilePump, StreamOut};
 use crate::stream_request::{self, StreamRequest};
 
 /// Connection indexes from here up name QUIC connections (TCP slots count up from 0).
@@ -668,21 +666,9 @@ impl H3Session {
         let Some(ex) = self.exchanges.get_mut(&id) else {
             return;
         };
-        let direct = ex.held.is_empty() && ex.file.is_none() && ex.trailers.is_none();
-        if !direct {
-            ex.held.extend_from_slice(bytes);
-        } else if !bytes.is_empty() || ex.end_pending {
-            let end = ex.end_pending;
-            let Ok(n) = self.endpoint.send_data(id, bytes, end) else {
-                return;
-            };
-            if n < bytes.len() {
-                ex.held.extend_from_slice(&bytes[n..]);
-            } else if end {
-                ex.response_done = true;
-            }
+        if ex.offer(&mut H3Stream(&mut self.endpoint, id), bytes) {
+            self.pump(id);
         }
-        self.pump(id);
     }
 
     /// More body bytes of a started response.
@@ -700,20 +686,11 @@ impl H3Session {
         let Some(ex) = self.exchanges.get_mut(&id) else {
             return;
         };
-        if !ex.responded || ex.response_done || ex.end_pending {
+        if !ex.takes_more() {
             return;
         }
-        let head_request = ex.head_request;
-        ex.end_pending = end;
-        ex.want_drain |= want_drain;
-        self.offer(
-            id,
-            if head_request {
-                &[]
-            } else {
-                payload_bytes(&body)
-            },
-        );
+        let bytes = ex.next_body(payload_bytes(&body), end, want_drain);
+        self.offer(id, bytes);
         self.forget_if_done(id);
     }
 
@@ -726,17 +703,10 @@ impl H3Session {
         let Some(ex) = self.exchanges.get_mut(&id) else {
             return;
         };
-        if !ex.responded || ex.response_done || ex.end_pending {
+        if !ex.takes_more() {
             return;
         }
-        let list: Vec<(Vec<u8>, Vec<u8>)> = fields
-            .into_iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim_ascii().to_vec()))
-            .filter(|(n, _)| !connection_specific(n))
-            .collect();
-        ex.end_pending = true;
-        // No field (or a HEAD, which has no body to trail): the stream's FIN says it all.
-        ex.trailers = (!list.is_empty() && !ex.head_request).then_some(list);
+        ex.end_with_trailers(fields);
         self.pump(id);
     }
 

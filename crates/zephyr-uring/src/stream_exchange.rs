@@ -4,7 +4,7 @@
 use std::os::fd::RawFd;
 
 use crate::conn::Payload;
-use crate::protocol::commands::ResponseStart;
+use crate::protocol::commands::{Fields, ResponseStart};
 use crate::send::FileBody;
 
 /// Largest file read for one round of body frames.
@@ -48,7 +48,7 @@ pub(crate) struct Exchange {
 
 /// Response fields HTTP/2 and HTTP/3 forbid (RFC 9113 §8.2.2, RFC 9114 §4.2): the HTTP/1
 /// framing the application may set out of habit is dropped rather than failing the response.
-pub(crate) fn connection_specific(name: &[u8]) -> bool {
+fn connection_specific(name: &[u8]) -> bool {
     matches!(
         name,
         b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade"
@@ -129,6 +129,63 @@ pub(crate) enum FilePump {
 }
 
 impl Exchange {
+    /// Whether the started response still takes body bytes or trailers (it did not end, and
+    /// no end is pending).
+    pub(crate) fn takes_more(&self) -> bool {
+        self.responded && !self.response_done && !self.end_pending
+    }
+
+    /// Takes the application's next body bytes (`end`: the last) of a started response:
+    /// returns what to offer the protocol (nothing for a HEAD).
+    pub(crate) fn next_body<'b>(
+        &mut self,
+        bytes: &'b [u8],
+        end: bool,
+        want_drain: bool,
+    ) -> &'b [u8] {
+        self.end_pending = end;
+        self.want_drain |= want_drain;
+        if self.head_request {
+            &[]
+        } else {
+            bytes
+        }
+    }
+
+    /// Ends the started response with trailer `fields` (lower-cased, trimmed, HTTP/1-only ones
+    /// dropped), sent once the body held so far is all taken.
+    pub(crate) fn end_with_trailers(&mut self, fields: Fields<'_>) {
+        let list: Vec<(Vec<u8>, Vec<u8>)> = fields
+            .into_iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim_ascii().to_vec()))
+            .filter(|(n, _)| !connection_specific(n))
+            .collect();
+        self.end_pending = true;
+        // No field (or a HEAD, which has no body to trail): the stream's end says it all.
+        self.trailers = (!list.is_empty() && !self.head_request).then_some(list);
+    }
+
+    /// New body bytes: straight to the protocol when nothing waits before them (the common
+    /// answer is never copied into `held`); what it does not take is held. Returns whether the
+    /// stream is still there to pump.
+    pub(crate) fn offer(&mut self, out: &mut impl StreamOut, bytes: &[u8]) -> bool {
+        let direct = self.held.is_empty() && self.file.is_none() && self.trailers.is_none();
+        if !direct {
+            self.held.extend_from_slice(bytes);
+        } else if !bytes.is_empty() || self.end_pending {
+            let end = self.end_pending;
+            let Some(n) = out.send(bytes, end) else {
+                return false;
+            };
+            if n < bytes.len() {
+                self.held.extend_from_slice(&bytes[n..]);
+            } else if end {
+                self.response_done = true;
+            }
+        }
+        true
+    }
+
     /// Reads the file body into `out` in pieces sized to what it takes (through `buf`), the
     /// stall clock counting from `now`.
     pub(crate) fn pump_file(
