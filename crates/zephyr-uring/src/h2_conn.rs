@@ -21,7 +21,7 @@ use crate::http1::{RequestHead, Version};
 use crate::protocol::commands::{Fields, ResponseStart};
 use crate::send::{FileBody, ResponseQueue};
 use crate::session::Session;
-use crate::stream_exchange::{self, payload_bytes, Exchange, FilePump, StreamOut};
+use crate::stream_exchange::{self, payload_bytes, Exchange, FilePump, HeldPump, StreamOut};
 use crate::stream_request::{self, StreamRequest};
 
 /// Frames moved from the core to the send queue while it holds less than this: past it they
@@ -37,6 +37,9 @@ impl StreamOut for H2Stream<'_> {
     }
     fn send(&mut self, bytes: &[u8], end: bool) -> Option<usize> {
         self.0.send_data(self.1, bytes, end).ok()
+    }
+    fn send_trailers(&mut self, fields: &[(&[u8], &[u8])]) -> bool {
+        self.0.send_trailers(self.1, fields).is_ok()
     }
 }
 
@@ -338,49 +341,18 @@ impl H2Conn {
         if ex.response_done || !ex.responded {
             return;
         }
-        let before = ex.held_pos;
-        let rest = &ex.held[ex.held_pos..];
-        let end_now = ex.end_pending && ex.file.is_none();
-        let end_data = end_now && ex.trailers.is_none();
-        if !rest.is_empty() || end_data {
-            match self.h2.send_data(stream, rest, end_data) {
-                Ok(n) => ex.held_pos += n,
-                Err(_) => {
-                    // The stream is gone in the core (reset, or the connection failed): its
-                    // Reset event (or ConnectionError) tells the application.
-                    return;
-                }
-            }
-            if ex.held_pos < ex.held.len() {
-                // The write timeout counts from the last byte the windows took.
-                if ex.held_pos != before || ex.stalled_since.is_none() {
-                    ex.stalled_since = Some(self.now);
-                }
+        match ex.pump_held(&mut H2Stream(&mut self.h2, stream), self.now) {
+            // The stream is gone in the core (reset, or the connection failed): its Reset event
+            // (or ConnectionError) tells the application.
+            HeldPump::Gone | HeldPump::Waiting => return,
+            HeldPump::TrailersRefused => {
+                let _ = self.h2.reset(stream, ErrorCode::InternalError);
+                self.streams.remove(&stream);
+                self.aborted.push(stream);
+                self.wake = true;
                 return;
             }
-            ex.stalled_since = None;
-            ex.held.clear();
-            ex.held_pos = 0;
-            if end_data {
-                ex.response_done = true;
-            }
-        }
-        if end_now && !ex.response_done {
-            if let Some(trailers) = ex.trailers.take() {
-                let fields: Vec<(&[u8], &[u8])> = trailers
-                    .iter()
-                    .map(|(n, v)| (n.as_slice(), v.as_slice()))
-                    .collect();
-                if self.h2.send_trailers(stream, &fields).is_err() {
-                    // A field HTTP/2 cannot carry: the stream fails rather than ending without it.
-                    let _ = self.h2.reset(stream, ErrorCode::InternalError);
-                    self.streams.remove(&stream);
-                    self.aborted.push(stream);
-                    self.wake = true;
-                    return;
-                }
-                ex.response_done = true;
-            }
+            HeldPump::Taken => {}
         }
         if ex.file.is_some() {
             self.pump_file(stream);

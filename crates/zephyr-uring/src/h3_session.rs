@@ -26,7 +26,7 @@ use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent, BODY_CHU
 use crate::http1::{RequestHead, Version};
 use crate::protocol::commands::{Fields, ResponseStart};
 use crate::send::FileBody;
-use crate::stream_exchange::{self, payload_bytes, Exchange, FilePump, StreamOut};
+use crate::stream_exchange::{self, payload_bytes, Exchange, FilePump, HeldPump, StreamOut};
 use crate::stream_request::{self, StreamRequest};
 
 /// Connection indexes from here up name QUIC connections (TCP slots count up from 0).
@@ -76,6 +76,9 @@ impl StreamOut for H3Stream<'_> {
     }
     fn send(&mut self, bytes: &[u8], end: bool) -> Option<usize> {
         self.0.send_data(self.1, bytes, end).ok()
+    }
+    fn send_trailers(&mut self, fields: &[(&[u8], &[u8])]) -> bool {
+        self.0.send_trailers(self.1, fields).is_ok()
     }
 }
 
@@ -526,41 +529,10 @@ impl H3Session {
             // Everything was taken (the last bytes ended it): a drain asked for is due now.
             return self.drain_if_asked(id);
         }
-        let end_now = ex.end_pending && ex.file.is_none();
-        let end_data = end_now && ex.trailers.is_none();
-        let rest = &ex.held[ex.held_pos..];
-        if !rest.is_empty() || end_data {
-            let before = ex.held_pos;
-            match self.endpoint.send_data(id, rest, end_data) {
-                Ok(n) => ex.held_pos += n,
-                // Gone in the endpoint (reset, connection closed): its Reset tells the application.
-                Err(_) => return,
-            }
-            if ex.held_pos < ex.held.len() {
-                // The write timeout counts from the last byte QUIC took.
-                if ex.held_pos != before || ex.stalled_since.is_none() {
-                    ex.stalled_since = Some(self.now_ms);
-                }
-                return;
-            }
-            ex.stalled_since = None;
-            ex.held.clear();
-            ex.held_pos = 0;
-            if end_data {
-                ex.response_done = true;
-            }
-        }
-        if end_now && !ex.response_done {
-            if let Some(trailers) = ex.trailers.take() {
-                let fields: Vec<(&[u8], &[u8])> = trailers
-                    .iter()
-                    .map(|(n, v)| (n.as_slice(), v.as_slice()))
-                    .collect();
-                if self.endpoint.send_trailers(id, &fields).is_err() {
-                    return self.fail(id);
-                }
-                ex.response_done = true;
-            }
+        match ex.pump_held(&mut H3Stream(&mut self.endpoint, id), self.now_ms) {
+            HeldPump::Gone | HeldPump::Waiting => return,
+            HeldPump::TrailersRefused => return self.fail(id),
+            HeldPump::Taken => {}
         }
         if ex.file.is_some() {
             self.pump_file(id);

@@ -114,6 +114,21 @@ pub(crate) trait StreamOut {
     fn capacity(&mut self) -> usize;
     /// Offers `bytes` (and the end): how many were taken; `None` when the stream is gone.
     fn send(&mut self, bytes: &[u8], end: bool) -> Option<usize>;
+    /// Ends the stream with trailer fields; `false` when the protocol cannot carry one.
+    fn send_trailers(&mut self, fields: &[(&[u8], &[u8])]) -> bool;
+}
+
+/// What a round of [`Exchange::pump_held`] left for the protocol to do.
+pub(crate) enum HeldPump {
+    /// The stream is gone in the protocol (reset, connection closed): its own event tells the
+    /// application.
+    Gone,
+    /// Bytes are still held: the stream's room reopening calls again.
+    Waiting,
+    /// A trailer field the protocol cannot carry: the stream must fail rather than end without it.
+    TrailersRefused,
+    /// All held bytes (and trailers, if due) were taken: a file body may follow.
+    Taken,
 }
 
 /// What a round of [`Exchange::pump_file`] left for the protocol to do.
@@ -184,6 +199,47 @@ impl Exchange {
             }
         }
         true
+    }
+
+    /// Offers the held bytes to `out`, as far as it takes them, then the trailers when the end
+    /// is due; the stall clock counts from `now` (the last byte taken).
+    pub(crate) fn pump_held(&mut self, out: &mut impl StreamOut, now: u64) -> HeldPump {
+        let end_now = self.end_pending && self.file.is_none();
+        let end_data = end_now && self.trailers.is_none();
+        let rest = &self.held[self.held_pos..];
+        if !rest.is_empty() || end_data {
+            let before = self.held_pos;
+            let Some(n) = out.send(rest, end_data) else {
+                return HeldPump::Gone;
+            };
+            self.held_pos += n;
+            if self.held_pos < self.held.len() {
+                // The write timeout counts from the last byte the protocol took.
+                if self.held_pos != before || self.stalled_since.is_none() {
+                    self.stalled_since = Some(now);
+                }
+                return HeldPump::Waiting;
+            }
+            self.stalled_since = None;
+            self.held.clear();
+            self.held_pos = 0;
+            if end_data {
+                self.response_done = true;
+            }
+        }
+        if end_now && !self.response_done {
+            if let Some(trailers) = self.trailers.take() {
+                let fields: Vec<(&[u8], &[u8])> = trailers
+                    .iter()
+                    .map(|(n, v)| (n.as_slice(), v.as_slice()))
+                    .collect();
+                if !out.send_trailers(&fields) {
+                    return HeldPump::TrailersRefused;
+                }
+                self.response_done = true;
+            }
+        }
+        HeldPump::Taken
     }
 
     /// Reads the file body into `out` in pieces sized to what it takes (through `buf`), the
