@@ -16,7 +16,7 @@ use std::os::fd::RawFd;
 
 use zephyr_h2::{ErrorCode, H2Config, H2Connection, H2Event, StreamMap};
 
-use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent, Wants, BODY_CHUNK_MAX};
+use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent, Wants};
 use crate::http1::{RequestHead, Version};
 use crate::protocol::commands::{Fields, ResponseStart};
 use crate::send::{FileBody, ResponseQueue};
@@ -195,9 +195,7 @@ impl H2Conn {
                     // Counted once, even when the event waits for room and comes back.
                     self.peeked_counted = true;
                     if let Some(ex) = self.streams.get_mut(&stream) {
-                        ex.body_bytes += n as u64;
-                        if ex.body_bytes > self.limits.max_body_bytes && !ex.body_failed {
-                            ex.body_failed = true;
+                        if ex.count_body(n, self.limits.max_body_bytes) {
                             sink.body_error(self.id, stream, 413);
                         }
                     }
@@ -205,19 +203,11 @@ impl H2Conn {
                 // A stream the application does not know (answered by the engine) or whose body
                 // failed: its bytes are dropped, their window credited back.
                 let wanted = self.streams.get(&stream).is_some_and(|ex| !ex.body_failed);
-                while wanted && (self.peeked_sent < n || (end && self.peeked_sent == n)) {
-                    let from = self.peeked_sent;
-                    let piece = (n - from).min(BODY_CHUNK_MAX);
-                    if !sink.has_room(piece) {
-                        self.peeked = Some(H2Event::Data { stream, bytes, end });
-                        return false;
-                    }
-                    let last = end && from + piece == n;
-                    sink.body(self.id, stream, &bytes[from..from + piece], last);
-                    self.peeked_sent += piece;
-                    if last {
-                        break;
-                    }
+                let sent = &mut self.peeked_sent;
+                if wanted && !stream_request::deliver_body(sink, self.id, stream, &bytes, end, sent)
+                {
+                    self.peeked = Some(H2Event::Data { stream, bytes, end });
+                    return false;
                 }
                 self.peeked_sent = 0;
                 self.peeked_counted = false;

@@ -341,27 +341,16 @@ impl H3Session {
                     // Counted once, even when the event waits for room and comes back.
                     self.pending_counted = true;
                     if let (Some(ex), Some(conn)) = (self.exchanges.get_mut(&id), conn) {
-                        ex.body_bytes += n as u64;
-                        if ex.body_bytes > self.limits.max_body_bytes && !ex.body_failed {
-                            ex.body_failed = true;
+                        if ex.count_body(n, self.limits.max_body_bytes) {
                             sink.body_error(conn, seq, 413);
                         }
                     }
                 }
                 let wanted = self.exchanges.get(&id).is_some_and(|ex| !ex.body_failed);
                 if let (true, Some(conn)) = (wanted, conn) {
-                    while self.pending_sent < n || (end && self.pending_sent == n) {
-                        let from = self.pending_sent;
-                        let piece = (n - from).min(BODY_CHUNK_MAX);
-                        if !sink.has_room(piece) {
-                            return Some(H3Event::Data { id, bytes, end });
-                        }
-                        let last = end && from + piece == n;
-                        sink.body(conn, seq, &bytes[from..from + piece], last);
-                        self.pending_sent += piece;
-                        if last {
-                            break;
-                        }
+                    let sent = &mut self.pending_sent;
+                    if !stream_request::deliver_body(sink, conn, seq, &bytes, end, sent) {
+                        return Some(H3Event::Data { id, bytes, end });
                     }
                 }
                 self.pending_sent = 0;

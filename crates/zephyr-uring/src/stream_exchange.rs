@@ -144,6 +144,17 @@ pub(crate) enum FilePump {
 }
 
 impl Exchange {
+    /// Counts `n` more request body bytes against `max_body_bytes`: `true` the first time the
+    /// body goes past it (the application is then told 413, and the rest is dropped).
+    pub(crate) fn count_body(&mut self, n: usize, max_body_bytes: u64) -> bool {
+        self.body_bytes += n as u64;
+        if self.body_bytes > max_body_bytes && !self.body_failed {
+            self.body_failed = true;
+            return true;
+        }
+        false
+    }
+
     /// Whether the started response still takes body bytes or trailers (it did not end, and
     /// no end is pending).
     pub(crate) fn takes_more(&self) -> bool {

@@ -2,7 +2,7 @@
 //! pseudo-headers as the HTTP/1 parser would have (so the sink records all three the same way),
 //! the limits the engine answers itself (414/431/413, as HTTP/1 does), and that answer's fields.
 
-use crate::conn::ConnLimits;
+use crate::conn::{ConnId, ConnLimits, EventSink, BODY_CHUNK_MAX};
 use crate::http1::{BodyFraming, RequestHead, Version};
 
 /// A request's pseudo-headers and fields as both HTTP/2 and HTTP/3 decode them.
@@ -97,4 +97,32 @@ pub(crate) fn problem_fields<'a>(length: &'a str, date: &'a [u8]) -> [(&'a [u8],
         (b"content-length", length.as_bytes()),
         (b"date", date),
     ]
+}
+
+/// Hands a piece of request body (`end`: the body's last) to the sink in pieces of at most
+/// `BODY_CHUNK_MAX`, from `*sent` on: what an earlier call delivered before the sink ran out of
+/// room. Returns `false` when the sink has no room (call again later with the same bytes).
+pub(crate) fn deliver_body(
+    sink: &mut dyn EventSink,
+    conn: ConnId,
+    seq: u32,
+    bytes: &[u8],
+    end: bool,
+    sent: &mut usize,
+) -> bool {
+    let n = bytes.len();
+    while *sent < n || (end && *sent == n) {
+        let from = *sent;
+        let piece = (n - from).min(BODY_CHUNK_MAX);
+        if !sink.has_room(piece) {
+            return false;
+        }
+        let last = end && from + piece == n;
+        sink.body(conn, seq, &bytes[from..from + piece], last);
+        *sent += piece;
+        if last {
+            break;
+        }
+    }
+    true
 }
