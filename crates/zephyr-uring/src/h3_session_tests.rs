@@ -240,6 +240,39 @@ impl Net {
         read_stream(self.conn(ch), s)
     }
 
+    /// Opens a request stream with `wire` and runs the network: (stream, and the request's
+    /// connection id and seq as the sink got them).
+    fn send_request(
+        &mut self,
+        ch: ConnectionHandle,
+        wire: &[u8],
+        fin: bool,
+    ) -> (StreamId, ConnId, u32) {
+        let s = self.open(ch, wire, fin);
+        self.run();
+        let (conn, seq) = last_request(&self.take());
+        (s, conn, seq)
+    }
+
+    /// Runs the network until the client read the end of `s` (at most `rounds` times), adding
+    /// what it read to `read`.
+    fn read_to_end(
+        &mut self,
+        ch: ConnectionHandle,
+        s: StreamId,
+        read: &mut Vec<u8>,
+        rounds: usize,
+    ) {
+        for _ in 0..rounds {
+            self.run();
+            let (more, fin, _) = self.read(ch, s);
+            read.extend(more);
+            if fin {
+                break;
+            }
+        }
+    }
+
     fn take(&mut self) -> Vec<Got> {
         std::mem::take(&mut self.sink.got)
     }
@@ -423,9 +456,7 @@ fn a_large_response_waits_for_room_and_drains_then_ends_with_trailers() {
     };
     let mut net = Net::new(config, limits());
     let ch = net.connect();
-    let s = net.open(ch, &request("GET", "/big"), true);
-    net.run();
-    let (c, seq) = last_request(&net.take());
+    let (s, c, seq) = net.send_request(ch, &request("GET", "/big"), true);
     let body: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     net.session
         .respond(c, seq, &start(200), Payload::Bytes(&[]), false, false);
@@ -444,14 +475,7 @@ fn a_large_response_waits_for_room_and_drains_then_ends_with_trailers() {
     let trailers = Fields::encode(&[(b"Grpc-Status", b"0")]);
     net.session
         .trailers(c, seq, Fields::parts(&trailers.0, &trailers.1));
-    for _ in 0..50 {
-        net.run();
-        let (more, fin, _) = net.read(ch, s);
-        read.extend(more);
-        if fin {
-            break;
-        }
-    }
+    net.read_to_end(ch, s, &mut read, 50);
     let (status, got_body, trailers) = parse(&read);
     assert_eq!(status, "200");
     assert_eq!(got_body, body);
@@ -462,9 +486,7 @@ fn a_large_response_waits_for_room_and_drains_then_ends_with_trailers() {
 fn a_file_body_is_read_into_pieces_and_reported_sent() {
     let mut net = Net::new(H3Config::default(), limits());
     let ch = net.connect();
-    let s = net.open(ch, &request("GET", "/file"), true);
-    net.run();
-    let (c, seq) = last_request(&net.take());
+    let (s, c, seq) = net.send_request(ch, &request("GET", "/file"), true);
     let path = std::env::temp_dir().join(format!("zephyr-h3-file-{}", std::process::id()));
     let content: Vec<u8> = (0..700_000u32).map(|i| (i % 253) as u8).collect();
     std::fs::File::create(&path)
@@ -486,14 +508,7 @@ fn a_file_body_is_read_into_pieces_and_reported_sent() {
     };
     net.session.send_file(c, seq, &start, file).unwrap();
     let mut read = Vec::new();
-    for _ in 0..200 {
-        net.run();
-        let (more, fin, _) = net.read(ch, s);
-        read.extend(more);
-        if fin {
-            break;
-        }
-    }
+    net.read_to_end(ch, s, &mut read, 200);
     let (status, body, _) = parse(&read);
     assert_eq!(status, "200");
     assert_eq!(body, &content[100..600_100]);
@@ -504,17 +519,13 @@ fn a_file_body_is_read_into_pieces_and_reported_sent() {
 fn destroy_resets_the_stream_and_a_client_reset_aborts_the_exchange() {
     let mut net = Net::new(H3Config::default(), limits());
     let ch = net.connect();
-    let s1 = net.open(ch, &request("GET", "/one"), true);
-    net.run();
-    let (c, seq1) = last_request(&net.take());
+    let (s1, c, seq1) = net.send_request(ch, &request("GET", "/one"), true);
     net.session.destroy(c, seq1);
     net.run();
     let (_, _, reset) = net.read(ch, s1);
     assert_eq!(reset, Some(H3Error::REQUEST_CANCELLED.0));
     // The client gives up on a request whose body is still coming.
-    let s2 = net.open(ch, &request("POST", "/two"), false);
-    net.run();
-    let (_, seq2) = last_request(&net.take());
+    let (s2, _, seq2) = net.send_request(ch, &request("POST", "/two"), false);
     net.conn(ch)
         .send_stream(s2)
         .reset(quinn_proto::VarInt::from_u32(0x10c))
@@ -590,9 +601,7 @@ fn a_request_past_the_limits_is_answered_by_the_engine() {
 fn a_closed_connections_id_never_reaches_the_next_connection() {
     let mut net = Net::new(H3Config::default(), limits());
     let first = net.connect();
-    net.open(first, &request("GET", "/a"), true);
-    net.run();
-    let (old, seq) = last_request(&net.take());
+    let (_, old, seq) = net.send_request(first, &request("GET", "/a"), true);
     let now = net.now;
     net.conn(first).close(
         now,
@@ -606,9 +615,7 @@ fn a_closed_connections_id_never_reaches_the_next_connection() {
     }
     assert_eq!(net.take(), vec![Got::StreamAborted(seq)]);
     let second = net.connect();
-    let s = net.open(second, &request("GET", "/b"), true);
-    net.run();
-    let (new, seq2) = last_request(&net.take());
+    let (s, new, seq2) = net.send_request(second, &request("GET", "/b"), true);
     assert_eq!(seq2, seq, "both are the first stream of their connection");
     assert_ne!(new, old);
     // A late answer for the old connection is dropped, not sent on the new one.
@@ -640,9 +647,7 @@ fn a_response_the_peer_never_reads_is_reset_after_the_write_timeout() {
     };
     let mut net = Net::new(config, l);
     let ch = net.connect();
-    let s = net.open(ch, &request("GET", "/stuck"), true);
-    net.run();
-    let (c, seq) = last_request(&net.take());
+    let (s, c, seq) = net.send_request(ch, &request("GET", "/stuck"), true);
     // More than the client's stream window (quinn grants credit only as its application reads).
     let body = vec![1u8; 4 << 20];
     net.session
@@ -666,9 +671,7 @@ fn a_response_the_peer_never_reads_is_reset_after_the_write_timeout() {
 fn close_all_ends_every_connection_and_aborts_what_is_open() {
     let mut net = Net::new(H3Config::default(), limits());
     let ch = net.connect();
-    net.open(ch, &request("GET", "/never-answered"), true);
-    net.run();
-    let (_, seq) = last_request(&net.take());
+    let (_, _, seq) = net.send_request(ch, &request("GET", "/never-answered"), true);
     net.session.shutdown(net.now);
     net.run();
     assert!(
