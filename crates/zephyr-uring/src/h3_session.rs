@@ -199,6 +199,12 @@ impl H3Session {
         })
     }
 
+    /// The exchange of request `seq` of JS connection `conn`, while both are live.
+    fn exchange_mut(&mut self, conn: ConnId, seq: u32) -> Option<(RequestId, &mut Exchange)> {
+        let id = self.request_id(conn, seq)?;
+        Some((id, self.exchanges.get_mut(&id)?))
+    }
+
     /// The engine's name for an endpoint connection, made on first sight.
     fn conn_id(&mut self, conn: usize) -> ConnId {
         let gen = match self.gens.get(&conn) {
@@ -641,10 +647,7 @@ impl H3Session {
         end: bool,
         want_drain: bool,
     ) {
-        let Some(id) = self.request_id(conn, seq) else {
-            return;
-        };
-        let Some(ex) = self.exchanges.get_mut(&id) else {
+        let Some((id, ex)) = self.exchange_mut(conn, seq) else {
             return;
         };
         if !ex.takes_more() {
@@ -658,10 +661,7 @@ impl H3Session {
     /// Ends a started response with trailer fields (a trailing HEADERS frame once the body held
     /// so far is all taken).
     pub fn trailers(&mut self, conn: ConnId, seq: u32, fields: Fields<'_>) {
-        let Some(id) = self.request_id(conn, seq) else {
-            return;
-        };
-        let Some(ex) = self.exchanges.get_mut(&id) else {
+        let Some((id, ex)) = self.exchange_mut(conn, seq) else {
             return;
         };
         if !ex.takes_more() {
@@ -717,10 +717,7 @@ impl H3Session {
     /// JS stopped (`true`) or resumed reading the body: bytes it has not read stay unreleased,
     /// so the client's credit stops; resuming releases them.
     pub fn set_paused(&mut self, conn: ConnId, seq: u32, paused: bool) {
-        let Some(id) = self.request_id(conn, seq) else {
-            return;
-        };
-        let Some(ex) = self.exchanges.get_mut(&id) else {
+        let Some((id, ex)) = self.exchange_mut(conn, seq) else {
             return;
         };
         ex.paused = paused;
