@@ -41,6 +41,9 @@ impl StreamOut for H2Stream<'_> {
     fn send_trailers(&mut self, fields: &[(&[u8], &[u8])]) -> bool {
         self.0.send_trailers(self.1, fields).is_ok()
     }
+    fn send_headers(&mut self, status: u16, fields: &[(&[u8], &[u8])], end: bool) -> bool {
+        self.0.send_headers(self.1, status, fields, end).is_ok()
+    }
 }
 
 /// One HTTP/2 connection.
@@ -302,22 +305,12 @@ impl H2Conn {
 
     /// The engine's own answer on `stream` (the problem document HTTP/1 sends too).
     fn answer_error(&mut self, stream: u32, status: u16) {
-        let body = crate::conn::problem_json(status);
-        let length = body.len().to_string();
-        let fields = stream_request::problem_fields(&length, &self.date);
-        if self.h2.send_headers(stream, status, &fields, false).is_ok() {
-            // A problem document is small: the peer's initial window takes it whole.
-            let _ = self.h2.send_data(stream, body.as_bytes(), true);
-        }
+        stream_exchange::answer_problem(&mut H2Stream(&mut self.h2, stream), status, &self.date);
     }
 
     /// Drops a stream's exchange once both sides are over (nothing more can name it).
     fn forget_if_done(&mut self, stream: u32) {
-        if self
-            .streams
-            .get(&stream)
-            .is_some_and(|ex| ex.request_done && ex.response_done && ex.file.is_none())
-        {
+        if self.streams.get(&stream).is_some_and(Exchange::is_over) {
             self.streams.remove(&stream);
         }
     }

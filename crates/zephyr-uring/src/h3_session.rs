@@ -80,6 +80,9 @@ impl StreamOut for H3Stream<'_> {
     fn send_trailers(&mut self, fields: &[(&[u8], &[u8])]) -> bool {
         self.0.send_trailers(self.1, fields).is_ok()
     }
+    fn send_headers(&mut self, status: u16, fields: &[(&[u8], &[u8])], end: bool) -> bool {
+        self.0.send_headers(self.1, status, fields, end).is_ok()
+    }
 }
 
 impl H3Session {
@@ -470,25 +473,11 @@ impl H3Session {
 
     /// The engine's own answer (the problem document HTTP/1 sends too).
     fn answer_error(&mut self, id: RequestId, status: u16) {
-        let body = crate::conn::problem_json(status);
-        let length = body.len().to_string();
-        let fields = stream_request::problem_fields(&length, &self.date);
-        if self
-            .endpoint
-            .send_headers(id, status, &fields, false)
-            .is_ok()
-        {
-            // A problem document is small: the stream's buffer takes it whole.
-            let _ = self.endpoint.send_data(id, body.as_bytes(), true);
-        }
+        stream_exchange::answer_problem(&mut H3Stream(&mut self.endpoint, id), status, &self.date);
     }
 
     fn forget_if_done(&mut self, id: RequestId) {
-        if self
-            .exchanges
-            .get(&id)
-            .is_some_and(|ex| ex.request_done && ex.response_done && ex.file.is_none())
-        {
+        if self.exchanges.get(&id).is_some_and(Exchange::is_over) {
             self.exchanges.remove(&id);
         }
     }

@@ -63,6 +63,21 @@ pub(crate) fn payload_bytes<'a>(body: &'a Payload<'_>) -> &'a [u8] {
     }
 }
 
+/// Answers on `out` with the engine's own response for `status`: the problem document HTTP/1
+/// sends too. It is small: the stream's initial room takes it whole.
+pub(crate) fn answer_problem(out: &mut impl StreamOut, status: u16, date: &[u8]) {
+    let body = crate::conn::problem_json(status);
+    let length = body.len().to_string();
+    let fields: [(&[u8], &[u8]); 3] = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", length.as_bytes()),
+        (b"date", date),
+    ];
+    if out.send_headers(status, &fields, false) {
+        let _ = out.send(body.as_bytes(), true);
+    }
+}
+
 /// Calls `send` with the response head's fields: names lower-cased, HTTP/1-only fields dropped,
 /// values trimmed, a known length as `content-length` and `date` unless the application set them.
 pub(crate) fn with_response_fields<R>(
@@ -114,6 +129,8 @@ pub(crate) trait StreamOut {
     fn capacity(&mut self) -> usize;
     /// Offers `bytes` (and the end): how many were taken; `None` when the stream is gone.
     fn send(&mut self, bytes: &[u8], end: bool) -> Option<usize>;
+    /// Sends the response head; `false` when the stream is gone or a field cannot be carried.
+    fn send_headers(&mut self, status: u16, fields: &[(&[u8], &[u8])], end: bool) -> bool;
     /// Ends the stream with trailer fields; `false` when the protocol cannot carry one.
     fn send_trailers(&mut self, fields: &[(&[u8], &[u8])]) -> bool;
 }
@@ -144,6 +161,11 @@ pub(crate) enum FilePump {
 }
 
 impl Exchange {
+    /// Both sides are over (and no file is left to send): nothing more can name the exchange.
+    pub(crate) fn is_over(&self) -> bool {
+        self.request_done && self.response_done && self.file.is_none()
+    }
+
     /// Counts `n` more request body bytes against `max_body_bytes`: `true` the first time the
     /// body goes past it (the application is then told 413, and the rest is dropped).
     pub(crate) fn count_body(&mut self, n: usize, max_body_bytes: u64) -> bool {

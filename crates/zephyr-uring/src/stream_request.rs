@@ -1,6 +1,7 @@
 //! What HTTP/2 and HTTP/3 streams share on the request side: laying a request out from its
 //! pseudo-headers as the HTTP/1 parser would have (so the sink records all three the same way),
-//! the limits the engine answers itself (414/431/413, as HTTP/1 does), and that answer's fields.
+//! the limits the engine answers itself (414/431/413, as HTTP/1 does), and handing the body to
+//! the sink.
 
 use crate::conn::{ConnId, ConnLimits, EventSink, BODY_CHUNK_MAX};
 use crate::http1::{BodyFraming, RequestHead, Version};
@@ -87,16 +88,6 @@ pub(crate) fn refusal(
         return Some(413);
     }
     None
-}
-
-/// The header fields of the engine's own answer (the problem document HTTP/1 sends too), whose
-/// body is `length` bytes long.
-pub(crate) fn problem_fields<'a>(length: &'a str, date: &'a [u8]) -> [(&'a [u8], &'a [u8]); 3] {
-    [
-        (b"content-type", b"application/problem+json"),
-        (b"content-length", length.as_bytes()),
-        (b"date", date),
-    ]
 }
 
 /// Hands a piece of request body (`end`: the body's last) to the sink in pieces of at most
