@@ -216,10 +216,7 @@ impl H2Conn {
                 self.peeked_counted = false;
                 match self.streams.get_mut(&stream) {
                     Some(ex) => {
-                        ex.request_done |= end;
-                        if ex.paused && wanted {
-                            ex.unreleased += n;
-                        } else {
+                        if ex.body_delivered(n, end, wanted) {
                             self.h2.release(stream, n);
                         }
                         self.forget_if_done(stream);

@@ -366,10 +366,7 @@ impl H3Session {
                 self.pending_counted = false;
                 match self.exchanges.get_mut(&id) {
                     Some(ex) => {
-                        ex.request_done |= end;
-                        if ex.paused && wanted {
-                            ex.unreleased += n;
-                        } else {
+                        if ex.body_delivered(n, end, wanted) {
                             self.endpoint.release(id, n);
                         }
                         self.forget_if_done(id);

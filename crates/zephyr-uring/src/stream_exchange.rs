@@ -177,6 +177,18 @@ impl Exchange {
         false
     }
 
+    /// Records a piece of `n` request body bytes handed on (`end`: the body's last; `wanted`: it
+    /// went to the application): `true` when its flow-control credit goes back to the peer
+    /// now, `false` while JS paused the body (the credit waits in `unreleased`).
+    pub(crate) fn body_delivered(&mut self, n: usize, end: bool, wanted: bool) -> bool {
+        self.request_done |= end;
+        if self.paused && wanted {
+            self.unreleased += n;
+            return false;
+        }
+        true
+    }
+
     /// Whether the started response still takes body bytes or trailers (it did not end, and
     /// no end is pending).
     pub(crate) fn takes_more(&self) -> bool {
