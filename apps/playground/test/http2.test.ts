@@ -2,7 +2,7 @@
 // on each engine, to the real clients users have: curl (--http2-prior-knowledge over h2c, --http2
 // over TLS by ALPN), nghttp (Debian nghttp2-client), Node's http2.connect, and Chromium over TLS
 // (nextHopProtocol must be h2). HTTP/1.1 keeps working on the same port; the app is unchanged.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:http2';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../../scripts/self-signed-cert.mjs';
+import { type RunningPlayground, startPlayground } from './support/start-playground.js';
 
-const main = new URL('../dist/main.js', import.meta.url).pathname;
 const ENGINES = ['io_uring', 'node'] as const;
 
 function run(command: string, args: string[]): Promise<string> {
@@ -23,37 +23,16 @@ function run(command: string, args: string[]): Promise<string> {
 }
 
 /** Starts the playground with HTTP/2 on; resolves its port once it says it listens. */
-async function startPlayground(
-  engine: string,
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [main], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      ZEPHYR_IO_ENGINE: engine,
-      ZEPHYR_SERVER__HTTP2__ENABLED: 'true',
-      PLAYGROUND_DATA_DIR: mkdtempSync(join(tmpdir(), 'zephyr-playground-h2-')),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed in 60 s:\n${output}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk;
+function startHttp2Playground(engine: string, env: Record<string, string>): Promise<RunningPlayground> {
+  return startPlayground(
+    { ZEPHYR_IO_ENGINE: engine, ZEPHYR_SERVER__HTTP2__ENABLED: 'true', ...env },
+    (output) => {
       const match = /listening on https?:\/\/\S+:(\d+)\/ \(engine: (\S+)\)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        if (match[2] !== engine) reject(new Error(`asked for ${engine}, got ${match[2]}`));
-        resolve(Number(match[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`playground exited with ${code}:\n${output}`)));
-  });
-  return { child, port };
+      if (!match) return undefined;
+      if (match[2] !== engine) throw new Error(`asked for ${engine}, got ${match[2]}`);
+      return Number(match[1]);
+    },
+  );
 }
 
 /** GET `path` with node:http2 on one session; resolves the status and body. */
@@ -76,15 +55,15 @@ function http2Get(origin: string, path: string): Promise<{ status: number; body:
 
 describe.each(ENGINES)('playground with server.http2.enabled (%s engine)', (engine) => {
   let dir = '';
-  let plain: { child: ChildProcess; port: number };
-  let secure: { child: ChildProcess; port: number };
+  let plain: RunningPlayground;
+  let secure: RunningPlayground;
   let browser: Browser;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'zephyr-playground-h2-tls-'));
     const { cert, key } = selfSignedCertificate({ cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') });
     [plain, secure] = await Promise.all([
-      startPlayground(engine, {}),
-      startPlayground(engine, { ZEPHYR_SERVER__TLS__CERT: cert, ZEPHYR_SERVER__TLS__KEY: key }),
+      startHttp2Playground(engine, {}),
+      startHttp2Playground(engine, { ZEPHYR_SERVER__TLS__CERT: cert, ZEPHYR_SERVER__TLS__KEY: key }),
     ]);
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',

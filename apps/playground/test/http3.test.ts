@@ -8,7 +8,6 @@
 // it trusts only by flag, Chromium 156 stayed on TCP over six reloads here, with and without
 // --enable-quic, so such a check could only be skipped or flaky.) The app is unchanged: HTTP/3
 // is configuration.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +15,7 @@ import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../../scripts/self-signed-cert.mjs';
-
-const main = new URL('../dist/main.js', import.meta.url).pathname;
+import { type RunningPlayground, startPlayground } from './support/start-playground.js';
 
 /** Base64 SHA-256 of the certificate's SubjectPublicKeyInfo: what Chromium's SPKI allow-list takes. */
 function spkiSha256(certFile: string): string {
@@ -26,35 +24,17 @@ function spkiSha256(certFile: string): string {
 }
 
 /** Starts the playground over TLS with HTTP/3 on; resolves its port once it says it listens. */
-async function startPlayground(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [main], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      ZEPHYR_IO_ENGINE: 'io_uring',
-      ZEPHYR_SERVER__HTTP3__ENABLED: 'true',
-      PLAYGROUND_DATA_DIR: mkdtempSync(join(tmpdir(), 'zephyr-playground-h3-')),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed in 60 s:\n${output}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk;
+function startHttp3Playground(env: Record<string, string>): Promise<RunningPlayground> {
+  return startPlayground(
+    { ZEPHYR_IO_ENGINE: 'io_uring', ZEPHYR_SERVER__HTTP3__ENABLED: 'true', ...env },
+    (output) => {
       const match =
         /listening on https:\/\/\S+:(\d+)\/ \(engine: io_uring\) \+ HTTP\/3 on UDP port (\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        expect(match[2]).toBe(match[1]);
-        resolve(Number(match[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`playground exited with ${code}:\n${output}`)));
-  });
-  return { child, port };
+      if (!match) return undefined;
+      expect(match[2]).toBe(match[1]);
+      return Number(match[1]);
+    },
+  );
 }
 
 /** Event types in a Chromium net-log, by name (the log refers to them by number). */
@@ -70,12 +50,12 @@ function netLogEventNames(file: string): string[] {
 describe('playground with server.http3.enabled (io_uring engine)', { timeout: 120_000 }, () => {
   let dir = '';
   let cert = '';
-  let server: { child: ChildProcess; port: number };
+  let server: RunningPlayground;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'zephyr-playground-h3-tls-'));
     const pair = selfSignedCertificate({ cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') });
     cert = pair.cert;
-    server = await startPlayground({
+    server = await startHttp3Playground({
       ZEPHYR_SERVER__TLS__CERT: pair.cert,
       ZEPHYR_SERVER__TLS__KEY: pair.key,
     });

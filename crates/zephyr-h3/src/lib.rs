@@ -41,6 +41,8 @@ pub mod error;
 pub mod fields;
 pub mod frame;
 pub mod qpack;
+#[cfg(feature = "test-client")]
+pub mod testing;
 pub mod varint;
 
 pub use config::{ConfigError, H3Config, RetryPolicy};

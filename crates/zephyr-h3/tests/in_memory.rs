@@ -5,55 +5,13 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use quinn_proto::crypto::rustls::QuicClientConfig;
-use quinn_proto::{
-    ClientConfig, ConnectionError, ConnectionHandle, DatagramEvent, Dir, Event, StreamId,
-};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use quinn_proto::{ConnectionError, ConnectionHandle, DatagramEvent, Dir, Event, StreamId};
 use zephyr_h3::frame::{self, write_frame, write_header};
+use zephyr_h3::testing::{headers_frame, read_stream, Pki};
 use zephyr_h3::{qpack, H3Config, H3Endpoint, H3Error, H3Event, RequestId, RetryPolicy};
-
-struct Pki {
-    cert: CertificateDer<'static>,
-    key: PrivateKeyDer<'static>,
-}
-
-fn pki() -> Pki {
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-    Pki {
-        cert: ck.cert.der().clone(),
-        key: PrivateKeyDer::Pkcs8(ck.key_pair.serialize_der().into()),
-    }
-}
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-fn server_tls(pki: &Pki) -> rustls::ServerConfig {
-    rustls::ServerConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![pki.cert.clone()], pki.key.clone_key())
-        .unwrap()
-}
-
-fn client_config(pki: &Pki) -> ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(pki.cert.clone()).unwrap();
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"h3".to_vec()];
-    ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).unwrap()))
-}
 
 const SERVER: &str = "127.0.0.1:4433";
 
@@ -85,8 +43,8 @@ enum Fate {
 
 impl Net {
     fn new(config: H3Config) -> Self {
-        let pki = pki();
-        let server = H3Endpoint::new(config, server_tls(&pki)).unwrap();
+        let pki = Pki::generate();
+        let server = H3Endpoint::new(config, pki.server_tls()).unwrap();
         let client = quinn_proto::Endpoint::new(Default::default(), None, false, None);
         Self {
             server,
@@ -115,7 +73,7 @@ impl Net {
             .client
             .connect(
                 self.now,
-                client_config(&self.pki),
+                self.pki.client_config(),
                 Self::server_addr(),
                 "localhost",
             )
@@ -306,27 +264,7 @@ impl Net {
 
     /// What the client read on a request stream: (bytes, fin, reset code).
     fn read(&mut self, ch: ConnectionHandle, s: StreamId) -> (Vec<u8>, bool, Option<u64>) {
-        let conn = self.conn(ch);
-        let mut out = Vec::new();
-        let (mut fin, mut reset) = (false, None);
-        if let Ok(mut chunks) = conn.recv_stream(s).read(true) {
-            loop {
-                match chunks.next(usize::MAX) {
-                    Ok(Some(c)) => out.extend_from_slice(&c.bytes),
-                    Ok(None) => {
-                        fin = true;
-                        break;
-                    }
-                    Err(quinn_proto::ReadError::Blocked) => break,
-                    Err(quinn_proto::ReadError::Reset(c)) => {
-                        reset = Some(c.into_inner());
-                        break;
-                    }
-                }
-            }
-            let _ = chunks.finalize();
-        }
-        (out, fin, reset)
+        read_stream(self.conn(ch), s)
     }
 
     fn requests(&mut self) -> Vec<RequestId> {
@@ -341,17 +279,6 @@ impl Net {
             })
             .collect()
     }
-}
-
-fn headers_frame(fields: &[(&str, &str)]) -> Vec<u8> {
-    let mut block = Vec::new();
-    qpack::encode(
-        fields.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())),
-        &mut block,
-    );
-    let mut f = Vec::new();
-    write_frame(&mut f, frame::HEADERS, &block);
-    f
 }
 
 fn get(path: &str) -> Vec<u8> {

@@ -17,61 +17,33 @@ use std::os::fd::RawFd;
 use zephyr_h2::{ErrorCode, H2Config, H2Connection, H2Event, StreamMap};
 
 use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent, Wants};
-use crate::http1::{BodyFraming, RequestHead, Version};
+use crate::http1::{RequestHead, Version};
 use crate::protocol::commands::{Fields, ResponseStart};
 use crate::send::{FileBody, ResponseQueue};
 use crate::session::Session;
+use crate::stream_exchange::{self, payload_bytes, Exchange, FilePump, HeldPump, StreamOut};
+use crate::stream_request::{self, StreamRequest};
 
 /// Frames moved from the core to the send queue while it holds less than this: past it they
 /// wait inside the core, whose output bound then holds `send_data` back.
 const QUEUE_LOW_WATER: usize = 256 * 1024;
-/// Largest body piece in one event (as HTTP/1's `BODY_CHUNK_MAX`).
-const BODY_PIECE: usize = 64 * 1024;
-/// Largest file read for one round of DATA frames.
-const FILE_READ_MAX: usize = 256 * 1024;
 
-/// Response fields HTTP/2 forbids (RFC 9113 §8.2.2): the HTTP/1 framing the application may set
-/// out of habit is dropped rather than failing the response.
-fn connection_specific(name: &[u8]) -> bool {
-    matches!(
-        name,
-        b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade"
-    )
-}
+/// One stream of the connection, as a file body is pumped into it.
+struct H2Stream<'a>(&'a mut H2Connection, u32);
 
-/// One stream as the application sees it.
-#[derive(Default)]
-struct Exchange {
-    /// HEAD: a response body is never sent.
-    head_request: bool,
-    /// The request body ended (or was never there).
-    request_done: bool,
-    /// The response head went out.
-    responded: bool,
-    /// Response END_STREAM was handed to the core.
-    response_done: bool,
-    /// Response bytes the windows did not take yet, from `held_pos`.
-    held: Vec<u8>,
-    held_pos: usize,
-    /// End the stream once `held` (and the file) are all taken.
-    end_pending: bool,
-    /// Report `drained` once everything held is taken.
-    want_drain: bool,
-    /// JS stopped reading the body: bytes delivered stay unreleased (the peer's window closes).
-    paused: bool,
-    /// Request body bytes received so far (against `max_body_bytes`).
-    body_bytes: u64,
-    /// The body went past the limit (the application was told): the rest is dropped.
-    body_failed: bool,
-    unreleased: usize,
-    /// A file body: descriptor and what is left of its range.
-    file: Option<FileBody>,
-    /// Trailer fields that end the stream once the body is all taken (a trailing HEADERS).
-    trailers: Option<Vec<(Vec<u8>, Vec<u8>)>>,
-    /// Since when body bytes wait for a window that does not open (a zero-window stall).
-    stalled_since: Option<u64>,
-    /// When the request arrived: its body must be in within `request_timeout_ms`.
-    started: u64,
+impl StreamOut for H2Stream<'_> {
+    fn capacity(&mut self) -> usize {
+        self.0.send_capacity(self.1)
+    }
+    fn send(&mut self, bytes: &[u8], end: bool) -> Option<usize> {
+        self.0.send_data(self.1, bytes, end).ok()
+    }
+    fn send_trailers(&mut self, fields: &[(&[u8], &[u8])]) -> bool {
+        self.0.send_trailers(self.1, fields).is_ok()
+    }
+    fn send_headers(&mut self, status: u16, fields: &[(&[u8], &[u8])], end: bool) -> bool {
+        self.0.send_headers(self.1, status, fields, end).is_ok()
+    }
 }
 
 /// One HTTP/2 connection.
@@ -226,9 +198,7 @@ impl H2Conn {
                     // Counted once, even when the event waits for room and comes back.
                     self.peeked_counted = true;
                     if let Some(ex) = self.streams.get_mut(&stream) {
-                        ex.body_bytes += n as u64;
-                        if ex.body_bytes > self.limits.max_body_bytes && !ex.body_failed {
-                            ex.body_failed = true;
+                        if ex.count_body(n, self.limits.max_body_bytes) {
                             sink.body_error(self.id, stream, 413);
                         }
                     }
@@ -236,28 +206,17 @@ impl H2Conn {
                 // A stream the application does not know (answered by the engine) or whose body
                 // failed: its bytes are dropped, their window credited back.
                 let wanted = self.streams.get(&stream).is_some_and(|ex| !ex.body_failed);
-                while wanted && (self.peeked_sent < n || (end && self.peeked_sent == n)) {
-                    let from = self.peeked_sent;
-                    let piece = (n - from).min(BODY_PIECE);
-                    if !sink.has_room(piece) {
-                        self.peeked = Some(H2Event::Data { stream, bytes, end });
-                        return false;
-                    }
-                    let last = end && from + piece == n;
-                    sink.body(self.id, stream, &bytes[from..from + piece], last);
-                    self.peeked_sent += piece;
-                    if last {
-                        break;
-                    }
+                let sent = &mut self.peeked_sent;
+                if wanted && !stream_request::deliver_body(sink, self.id, stream, &bytes, end, sent)
+                {
+                    self.peeked = Some(H2Event::Data { stream, bytes, end });
+                    return false;
                 }
                 self.peeked_sent = 0;
                 self.peeked_counted = false;
                 match self.streams.get_mut(&stream) {
                     Some(ex) => {
-                        ex.request_done |= end;
-                        if ex.paused && wanted {
-                            ex.unreleased += n;
-                        } else {
+                        if ex.body_delivered(n, end, wanted) {
                             self.h2.release(stream, n);
                         }
                         self.forget_if_done(stream);
@@ -326,92 +285,29 @@ impl H2Conn {
         else {
             unreachable!()
         };
-        let buf = &mut self.scratch;
-        buf.clear();
-        let head = &mut self.head;
-        head.headers.clear();
-        let span = |buf: &mut Vec<u8>, bytes: &[u8]| {
-            let start = buf.len() as u32;
-            buf.extend_from_slice(bytes);
-            (start, buf.len() as u32)
+        let request = StreamRequest {
+            method,
+            authority: authority.as_deref(),
+            path,
+            headers,
         };
-        head.method = span(buf, method.as_bytes());
-        // CONNECT has no path: its target is the authority (authority-form).
-        let target = if path.is_empty() {
-            authority.as_deref().unwrap_or("")
-        } else {
-            path
-        };
-        head.target = span(buf, target.as_bytes());
-        let (path_part, query) = match target.find('?') {
-            Some(q) => (q, Some((head.target.0 + q as u32 + 1, head.target.1))),
-            None => (target.len(), None),
-        };
-        head.path = (head.target.0, head.target.0 + path_part as u32);
-        head.query = query;
-        head.authority = None;
-        head.version = Version::Http2;
-        let has_host = headers.iter().any(|(n, _)| n == b"host");
-        if let (Some(authority), false) = (authority, has_host) {
-            let n = span(buf, b"host");
-            let v = span(buf, authority.as_bytes());
-            head.headers.push((n, v));
-        }
-        for (name, value) in headers {
-            let n = span(buf, name);
-            let v = span(buf, value);
-            head.headers.push((n, v));
-        }
-        head.head_len = 0;
-        head.body = BodyFraming::None;
-        head.keep_alive = true;
-        head.expect_continue = false;
-        head.upgrade = false;
-        method == "HEAD"
+        stream_request::lay_out(&request, Version::Http2, &mut self.head, &mut self.scratch)
     }
 
     /// The status the engine answers a request laid out in `head`/`scratch` with instead of
     /// the application, when it is past a limit HTTP/1 enforces too.
     fn refusal(&self, end_stream: bool) -> Option<u16> {
-        let head = &self.head;
-        let limits = &self.limits;
-        if (head.target.1 - head.target.0) as usize > limits.head.max_url_len {
-            return Some(414);
-        }
-        if head.headers.len() > limits.head.max_headers {
-            return Some(431);
-        }
-        let declared = head
-            .header(&self.scratch, b"content-length")
-            .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
-        if !end_stream && declared.is_some_and(|n| n > limits.max_body_bytes) {
-            return Some(413);
-        }
-        None
+        stream_request::refusal(&self.head, &self.scratch, &self.limits, !end_stream)
     }
 
     /// The engine's own answer on `stream` (the problem document HTTP/1 sends too).
     fn answer_error(&mut self, stream: u32, status: u16) {
-        let body = crate::conn::problem_json(status);
-        let length = body.len().to_string();
-        let fields: [(&[u8], &[u8]); 3] = [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", length.as_bytes()),
-            (b"date", &self.date),
-        ];
-        if self.h2.send_headers(stream, status, &fields, false).is_ok() {
-            // A problem document is small: the peer's initial window takes it whole.
-            let _ = self.h2.send_data(stream, body.as_bytes(), true);
-        }
+        stream_exchange::answer_problem(&mut H2Stream(&mut self.h2, stream), status, &self.date);
     }
 
     /// Drops a stream's exchange once both sides are over (nothing more can name it).
     fn forget_if_done(&mut self, stream: u32) {
-        if self
-            .streams
-            .get(&stream)
-            .is_some_and(|ex| ex.request_done && ex.response_done && ex.file.is_none())
-        {
+        if self.streams.get(&stream).is_some_and(Exchange::is_over) {
             self.streams.remove(&stream);
         }
     }
@@ -425,49 +321,18 @@ impl H2Conn {
         if ex.response_done || !ex.responded {
             return;
         }
-        let before = ex.held_pos;
-        let rest = &ex.held[ex.held_pos..];
-        let end_now = ex.end_pending && ex.file.is_none();
-        let end_data = end_now && ex.trailers.is_none();
-        if !rest.is_empty() || end_data {
-            match self.h2.send_data(stream, rest, end_data) {
-                Ok(n) => ex.held_pos += n,
-                Err(_) => {
-                    // The stream is gone in the core (reset, or the connection failed): its
-                    // Reset event (or ConnectionError) tells the application.
-                    return;
-                }
-            }
-            if ex.held_pos < ex.held.len() {
-                // The write timeout counts from the last byte the windows took.
-                if ex.held_pos != before || ex.stalled_since.is_none() {
-                    ex.stalled_since = Some(self.now);
-                }
+        match ex.pump_held(&mut H2Stream(&mut self.h2, stream), self.now) {
+            // The stream is gone in the core (reset, or the connection failed): its Reset event
+            // (or ConnectionError) tells the application.
+            HeldPump::Gone | HeldPump::Waiting => return,
+            HeldPump::TrailersRefused => {
+                let _ = self.h2.reset(stream, ErrorCode::InternalError);
+                self.streams.remove(&stream);
+                self.aborted.push(stream);
+                self.wake = true;
                 return;
             }
-            ex.stalled_since = None;
-            ex.held.clear();
-            ex.held_pos = 0;
-            if end_data {
-                ex.response_done = true;
-            }
-        }
-        if end_now && !ex.response_done {
-            if let Some(trailers) = ex.trailers.take() {
-                let fields: Vec<(&[u8], &[u8])> = trailers
-                    .iter()
-                    .map(|(n, v)| (n.as_slice(), v.as_slice()))
-                    .collect();
-                if self.h2.send_trailers(stream, &fields).is_err() {
-                    // A field HTTP/2 cannot carry: the stream fails rather than ending without it.
-                    let _ = self.h2.reset(stream, ErrorCode::InternalError);
-                    self.streams.remove(&stream);
-                    self.aborted.push(stream);
-                    self.wake = true;
-                    return;
-                }
-                ex.response_done = true;
-            }
+            HeldPump::Taken => {}
         }
         if ex.file.is_some() {
             self.pump_file(stream);
@@ -485,76 +350,18 @@ impl H2Conn {
 
     /// Reads the file into DATA frames sized to the window; reports it sent when it is all out.
     fn pump_file(&mut self, stream: u32) {
-        loop {
-            let capacity = self.h2.send_capacity(stream);
-            let Some(ex) = self.streams.get_mut(&stream) else {
-                return;
-            };
-            let Some(file) = ex.file.as_mut() else {
-                return;
-            };
-            if file.remaining == 0 {
-                if self.h2.send_data(stream, &[], true).is_ok() {
-                    ex.response_done = true;
-                }
-                let fd = file.fd;
-                ex.file = None;
-                self.out.finished_files.push((stream, fd, 0));
-                return;
-            }
-            let want = (file.remaining.min(FILE_READ_MAX as u64) as usize).min(capacity);
-            if want == 0 {
-                // A window closed: WindowOpened comes back here (offering a byte the core cannot
-                // take makes it owe one).
-                let _ = self.h2.send_data(stream, &[0], false);
-                ex.stalled_since.get_or_insert(self.now);
-                return;
-            }
-            self.file_buf.resize(want, 0);
-            // SAFETY: the buffer has `want` writable bytes; the descriptor is ours until
-            // `finished_files` hands it to the ring to close.
-            let got = unsafe {
-                libc::pread(
-                    file.fd,
-                    self.file_buf.as_mut_ptr().cast(),
-                    want,
-                    file.offset as libc::off_t,
-                )
-            };
-            if got <= 0 {
-                // The file shrank or failed: the declared length cannot be honoured.
-                let err = if got < 0 {
-                    -std::io::Error::last_os_error()
-                        .raw_os_error()
-                        .unwrap_or(libc::EIO)
-                } else {
-                    -libc::EIO
-                };
-                let fd = file.fd;
-                ex.file = None;
+        let Some(ex) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        let mut out = H2Stream(&mut self.h2, stream);
+        match ex.pump_file(&mut out, &mut self.file_buf, self.now) {
+            FilePump::Waiting => {}
+            // The ring closes the descriptor once the send queue hands it over.
+            FilePump::Sent(fd) => self.out.finished_files.push((stream, fd, 0)),
+            FilePump::Failed(fd, err) => {
                 self.out.finished_files.push((stream, fd, err));
                 let _ = self.h2.reset(stream, ErrorCode::InternalError);
                 self.streams.remove(&stream);
-                return;
-            }
-            let got = got as usize;
-            let last = got as u64 == file.remaining;
-            let taken = self
-                .h2
-                .send_data(stream, &self.file_buf[..got], last)
-                .unwrap_or(0);
-            file.offset += taken as u64;
-            file.remaining -= taken as u64;
-            ex.stalled_since = (taken < got).then_some(self.now);
-            if last && taken == got {
-                let fd = file.fd;
-                ex.file = None;
-                ex.response_done = true;
-                self.out.finished_files.push((stream, fd, 0));
-                return;
-            }
-            if taken < got {
-                return;
             }
         }
     }
@@ -568,42 +375,10 @@ impl H2Conn {
         end: bool,
         date: &[u8],
     ) -> bool {
-        // JS lower-cases the names it sends; one that is not is copied lower-cased (rare), so
-        // the common head costs no allocation per field.
-        let lowered: Vec<Vec<u8>> = start
-            .fields
-            .into_iter()
-            .filter(|(n, _)| n.iter().any(u8::is_ascii_uppercase))
-            .map(|(n, _)| n.to_ascii_lowercase())
-            .collect();
-        let mut lowered_next = lowered.iter();
-        let mut fields: Vec<(&[u8], &[u8])> = Vec::with_capacity(start.fields.len() + 2);
-        let mut has_date = false;
-        let mut has_length = false;
-        for (name, value) in start.fields {
-            let name: &[u8] = if name.iter().any(u8::is_ascii_uppercase) {
-                lowered_next.next().expect("one copy per such name")
-            } else {
-                name
-            };
-            if connection_specific(name) {
-                continue;
-            }
-            has_date |= name == b"date";
-            has_length |= name == b"content-length";
-            fields.push((name, value.trim_ascii()));
-        }
-        let length;
-        if let (Some(n), false) = (start.length, has_length) {
-            if !matches!(start.status, 100..=199 | 204 | 304) {
-                length = n.to_string();
-                fields.push((b"content-length", length.as_bytes()));
-            }
-        }
-        if !has_date {
-            fields.push((b"date", date));
-        }
-        match self.h2.send_headers(stream, start.status, &fields, end) {
+        let sent = stream_exchange::with_response_fields(start, date, |fields| {
+            self.h2.send_headers(stream, start.status, fields, end)
+        });
+        match sent {
             Ok(()) => true,
             Err(_) => {
                 // A field HTTP/2 cannot carry (or a 101): the stream fails rather than sending
@@ -660,21 +435,9 @@ impl H2Conn {
         let Some(ex) = self.streams.get_mut(&stream) else {
             return;
         };
-        let direct = ex.held.is_empty() && ex.file.is_none() && ex.trailers.is_none();
-        if !direct {
-            ex.held.extend_from_slice(bytes);
-        } else if !bytes.is_empty() || ex.end_pending {
-            let end = ex.end_pending;
-            let Ok(n) = self.h2.send_data(stream, bytes, end) else {
-                return;
-            };
-            if n < bytes.len() {
-                ex.held.extend_from_slice(&bytes[n..]);
-            } else if end {
-                ex.response_done = true;
-            }
+        if ex.offer(&mut H2Stream(&mut self.h2, stream), bytes) {
+            self.pump(stream);
         }
-        self.pump(stream);
     }
 
     /// More body bytes of a started response.
@@ -682,20 +445,11 @@ impl H2Conn {
         let Some(ex) = self.streams.get_mut(&stream) else {
             return;
         };
-        if !ex.responded || ex.response_done || ex.end_pending {
+        if !ex.takes_more() {
             return;
         }
-        let head_request = ex.head_request;
-        ex.end_pending = end;
-        ex.want_drain |= want_drain;
-        self.offer(
-            stream,
-            if head_request {
-                &[]
-            } else {
-                payload_bytes(&body)
-            },
-        );
+        let bytes = ex.next_body(payload_bytes(&body), end, want_drain);
+        self.offer(stream, bytes);
         self.forget_if_done(stream);
         self.move_output();
     }
@@ -706,17 +460,10 @@ impl H2Conn {
         let Some(ex) = self.streams.get_mut(&stream) else {
             return;
         };
-        if !ex.responded || ex.response_done || ex.end_pending {
+        if !ex.takes_more() {
             return;
         }
-        let list: Vec<(Vec<u8>, Vec<u8>)> = fields
-            .into_iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim_ascii().to_vec()))
-            .filter(|(n, _)| !connection_specific(n))
-            .collect();
-        ex.end_pending = true;
-        // No field (or a HEAD, which has no body to trail): END_STREAM on DATA says it all.
-        ex.trailers = (!list.is_empty() && !ex.head_request).then_some(list);
+        ex.end_with_trailers(fields);
         self.pump(stream);
         self.move_output();
     }
@@ -792,13 +539,6 @@ impl H2Conn {
     /// Whether the application may still answer `stream`.
     pub fn stream_open(&self, stream: u32) -> bool {
         self.streams.get(&stream).is_some_and(|ex| !ex.responded)
-    }
-}
-
-fn payload_bytes<'a>(body: &'a Payload<'_>) -> &'a [u8] {
-    match body {
-        Payload::Bytes(b) => b,
-        Payload::External(e) => e.bytes(),
     }
 }
 

@@ -22,54 +22,15 @@ use std::time::Instant;
 pub use zephyr_h3::{H3Config, H3Counters, RetryPolicy};
 use zephyr_h3::{H3Endpoint, H3Error, H3Event, RequestId, Transmit};
 
-use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent};
-use crate::http1::{BodyFraming, RequestHead, Version};
+use crate::conn::{ConnId, ConnLimits, EventSink, Payload, RequestEvent, BODY_CHUNK_MAX};
+use crate::http1::{RequestHead, Version};
 use crate::protocol::commands::{Fields, ResponseStart};
 use crate::send::FileBody;
+use crate::stream_exchange::{self, payload_bytes, Exchange, FilePump, HeldPump, StreamOut};
+use crate::stream_request::{self, StreamRequest};
 
 /// Connection indexes from here up name QUIC connections (TCP slots count up from 0).
 pub const H3_INDEX_BASE: u32 = 0x8000_0000;
-/// Largest body piece in one event (as HTTP/1's `BODY_CHUNK_MAX`).
-const BODY_PIECE: usize = 64 * 1024;
-/// Largest file read for one `send_data`.
-const FILE_READ_MAX: usize = 256 * 1024;
-
-/// Response fields HTTP/3 forbids (RFC 9114 §4.2): the HTTP/1 framing an application may set out
-/// of habit is dropped rather than failing the response.
-fn connection_specific(name: &[u8]) -> bool {
-    matches!(
-        name,
-        b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade"
-    )
-}
-
-/// One request stream as the application sees it.
-#[derive(Default)]
-struct Exchange {
-    head_request: bool,
-    request_done: bool,
-    responded: bool,
-    response_done: bool,
-    /// Response bytes QUIC did not take yet, from `held_pos`.
-    held: Vec<u8>,
-    held_pos: usize,
-    /// End the response once `held` (and the file) are all taken.
-    end_pending: bool,
-    /// Report `drained` once everything held is taken.
-    want_drain: bool,
-    /// JS stopped reading the body: bytes delivered stay unreleased (the client's credit stops).
-    paused: bool,
-    unreleased: usize,
-    body_bytes: u64,
-    /// The body went past `max_body_bytes` (the application was told): the rest is dropped.
-    body_failed: bool,
-    file: Option<FileBody>,
-    trailers: Option<Vec<(Vec<u8>, Vec<u8>)>>,
-    /// When the request arrived: its body must be in within `request_timeout_ms`.
-    started: u64,
-    /// Since when response bytes wait for room QUIC does not give (a peer that does not read).
-    stalled_since: Option<u64>,
-}
 
 /// What happened outside a sink's reach (while commands were applied), for the next delivery.
 enum Notice {
@@ -101,16 +62,27 @@ pub struct H3Session {
     file_buf: Vec<u8>,
 }
 
-fn payload_bytes<'a>(body: &'a Payload<'_>) -> &'a [u8] {
-    match body {
-        Payload::Bytes(b) => b,
-        Payload::External(e) => e.bytes(),
-    }
-}
-
 fn close_fd(fd: RawFd) {
     // SAFETY: the session owns `fd` (handed over by `send_file`) and nothing refers to it after.
     unsafe { libc::close(fd) };
+}
+
+/// One request stream of the endpoint, as a file body is pumped into it.
+struct H3Stream<'a>(&'a mut H3Endpoint, RequestId);
+
+impl StreamOut for H3Stream<'_> {
+    fn capacity(&mut self) -> usize {
+        self.0.send_capacity(self.1)
+    }
+    fn send(&mut self, bytes: &[u8], end: bool) -> Option<usize> {
+        self.0.send_data(self.1, bytes, end).ok()
+    }
+    fn send_trailers(&mut self, fields: &[(&[u8], &[u8])]) -> bool {
+        self.0.send_trailers(self.1, fields).is_ok()
+    }
+    fn send_headers(&mut self, status: u16, fields: &[(&[u8], &[u8])], end: bool) -> bool {
+        self.0.send_headers(self.1, status, fields, end).is_ok()
+    }
 }
 
 impl H3Session {
@@ -230,6 +202,12 @@ impl H3Session {
         })
     }
 
+    /// The exchange of request `seq` of JS connection `conn`, while both are live.
+    fn exchange_mut(&mut self, conn: ConnId, seq: u32) -> Option<(RequestId, &mut Exchange)> {
+        let id = self.request_id(conn, seq)?;
+        Some((id, self.exchanges.get_mut(&id)?))
+    }
+
     /// The engine's name for an endpoint connection, made on first sight.
     fn conn_id(&mut self, conn: usize) -> ConnId {
         let gen = match self.gens.get(&conn) {
@@ -285,7 +263,7 @@ impl H3Session {
     }
 
     /// Joins body pieces of one stream that follow each other (QUIC hands them over about one
-    /// packet at a time) into one event of up to `BODY_PIECE` bytes: one JS record instead of
+    /// packet at a time) into one event of up to `BODY_CHUNK_MAX` bytes: one JS record instead of
     /// fifty. Only an event fresh from the endpoint (nothing pending, nothing of it delivered)
     /// is joined, so order is kept.
     fn coalesce(&mut self, event: H3Event) -> H3Event {
@@ -296,7 +274,7 @@ impl H3Session {
             return H3Event::Data { id, bytes, end };
         }
         let mut end = false;
-        while bytes.len() < BODY_PIECE && !end {
+        while bytes.len() < BODY_CHUNK_MAX && !end {
             match self.endpoint.poll_event() {
                 Some(H3Event::Data {
                     id: next,
@@ -372,37 +350,23 @@ impl H3Session {
                     // Counted once, even when the event waits for room and comes back.
                     self.pending_counted = true;
                     if let (Some(ex), Some(conn)) = (self.exchanges.get_mut(&id), conn) {
-                        ex.body_bytes += n as u64;
-                        if ex.body_bytes > self.limits.max_body_bytes && !ex.body_failed {
-                            ex.body_failed = true;
+                        if ex.count_body(n, self.limits.max_body_bytes) {
                             sink.body_error(conn, seq, 413);
                         }
                     }
                 }
                 let wanted = self.exchanges.get(&id).is_some_and(|ex| !ex.body_failed);
                 if let (true, Some(conn)) = (wanted, conn) {
-                    while self.pending_sent < n || (end && self.pending_sent == n) {
-                        let from = self.pending_sent;
-                        let piece = (n - from).min(BODY_PIECE);
-                        if !sink.has_room(piece) {
-                            return Some(H3Event::Data { id, bytes, end });
-                        }
-                        let last = end && from + piece == n;
-                        sink.body(conn, seq, &bytes[from..from + piece], last);
-                        self.pending_sent += piece;
-                        if last {
-                            break;
-                        }
+                    let sent = &mut self.pending_sent;
+                    if !stream_request::deliver_body(sink, conn, seq, &bytes, end, sent) {
+                        return Some(H3Event::Data { id, bytes, end });
                     }
                 }
                 self.pending_sent = 0;
                 self.pending_counted = false;
                 match self.exchanges.get_mut(&id) {
                     Some(ex) => {
-                        ex.request_done |= end;
-                        if ex.paused && wanted {
-                            ex.unreleased += n;
-                        } else {
+                        if ex.body_delivered(n, end, wanted) {
                             self.endpoint.release(id, n);
                         }
                         self.forget_if_done(id);
@@ -489,91 +453,28 @@ impl H3Session {
         else {
             unreachable!("called for requests")
         };
-        let buf = &mut self.scratch;
-        buf.clear();
-        let head = &mut self.head;
-        head.headers.clear();
-        let span = |buf: &mut Vec<u8>, bytes: &[u8]| {
-            let start = buf.len() as u32;
-            buf.extend_from_slice(bytes);
-            (start, buf.len() as u32)
+        let request = StreamRequest {
+            method,
+            authority: (!authority.is_empty()).then_some(authority.as_str()),
+            path,
+            headers,
         };
-        head.method = span(buf, method.as_bytes());
-        // CONNECT has no path: its target is the authority (authority-form).
-        let target = if path.is_empty() { authority } else { path };
-        head.target = span(buf, target.as_bytes());
-        let (path_part, query) = match target.find('?') {
-            Some(q) => (q, Some((head.target.0 + q as u32 + 1, head.target.1))),
-            None => (target.len(), None),
-        };
-        head.path = (head.target.0, head.target.0 + path_part as u32);
-        head.query = query;
-        head.authority = None;
-        head.version = Version::Http3;
-        let has_host = headers.iter().any(|(n, _)| n == b"host");
-        if !authority.is_empty() && !has_host {
-            let n = span(buf, b"host");
-            let v = span(buf, authority.as_bytes());
-            head.headers.push((n, v));
-        }
-        for (name, value) in headers {
-            let n = span(buf, name);
-            let v = span(buf, value);
-            head.headers.push((n, v));
-        }
-        head.head_len = 0;
-        head.body = BodyFraming::None;
-        head.keep_alive = true;
-        head.expect_continue = false;
-        head.upgrade = false;
-        method == "HEAD"
+        stream_request::lay_out(&request, Version::Http3, &mut self.head, &mut self.scratch)
     }
 
     /// The status the engine answers instead of the application, for a request past a limit
     /// HTTP/1 enforces too.
     fn refusal(&self, body_follows: bool) -> Option<u16> {
-        let head = &self.head;
-        let limits = &self.limits;
-        if (head.target.1 - head.target.0) as usize > limits.head.max_url_len {
-            return Some(414);
-        }
-        if head.headers.len() > limits.head.max_headers {
-            return Some(431);
-        }
-        let declared = head
-            .header(&self.scratch, b"content-length")
-            .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
-        if body_follows && declared.is_some_and(|n| n > limits.max_body_bytes) {
-            return Some(413);
-        }
-        None
+        stream_request::refusal(&self.head, &self.scratch, &self.limits, body_follows)
     }
 
     /// The engine's own answer (the problem document HTTP/1 sends too).
     fn answer_error(&mut self, id: RequestId, status: u16) {
-        let body = crate::conn::problem_json(status);
-        let length = body.len().to_string();
-        let fields: [(&[u8], &[u8]); 3] = [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", length.as_bytes()),
-            (b"date", &self.date),
-        ];
-        if self
-            .endpoint
-            .send_headers(id, status, &fields, false)
-            .is_ok()
-        {
-            // A problem document is small: the stream's buffer takes it whole.
-            let _ = self.endpoint.send_data(id, body.as_bytes(), true);
-        }
+        stream_exchange::answer_problem(&mut H3Stream(&mut self.endpoint, id), status, &self.date);
     }
 
     fn forget_if_done(&mut self, id: RequestId) {
-        if self
-            .exchanges
-            .get(&id)
-            .is_some_and(|ex| ex.request_done && ex.response_done && ex.file.is_none())
-        {
+        if self.exchanges.get(&id).is_some_and(Exchange::is_over) {
             self.exchanges.remove(&id);
         }
     }
@@ -609,41 +510,10 @@ impl H3Session {
             // Everything was taken (the last bytes ended it): a drain asked for is due now.
             return self.drain_if_asked(id);
         }
-        let end_now = ex.end_pending && ex.file.is_none();
-        let end_data = end_now && ex.trailers.is_none();
-        let rest = &ex.held[ex.held_pos..];
-        if !rest.is_empty() || end_data {
-            let before = ex.held_pos;
-            match self.endpoint.send_data(id, rest, end_data) {
-                Ok(n) => ex.held_pos += n,
-                // Gone in the endpoint (reset, connection closed): its Reset tells the application.
-                Err(_) => return,
-            }
-            if ex.held_pos < ex.held.len() {
-                // The write timeout counts from the last byte QUIC took.
-                if ex.held_pos != before || ex.stalled_since.is_none() {
-                    ex.stalled_since = Some(self.now_ms);
-                }
-                return;
-            }
-            ex.stalled_since = None;
-            ex.held.clear();
-            ex.held_pos = 0;
-            if end_data {
-                ex.response_done = true;
-            }
-        }
-        if end_now && !ex.response_done {
-            if let Some(trailers) = ex.trailers.take() {
-                let fields: Vec<(&[u8], &[u8])> = trailers
-                    .iter()
-                    .map(|(n, v)| (n.as_slice(), v.as_slice()))
-                    .collect();
-                if self.endpoint.send_trailers(id, &fields).is_err() {
-                    return self.fail(id);
-                }
-                ex.response_done = true;
-            }
+        match ex.pump_held(&mut H3Stream(&mut self.endpoint, id), self.now_ms) {
+            HeldPump::Gone | HeldPump::Waiting => return,
+            HeldPump::TrailersRefused => return self.fail(id),
+            HeldPump::Taken => {}
         }
         if ex.file.is_some() {
             self.pump_file(id);
@@ -667,116 +537,32 @@ impl H3Session {
 
     /// Reads the file into `send_data` pieces sized to what QUIC takes; reports it sent at the end.
     fn pump_file(&mut self, id: RequestId) {
-        let conn = self.known_id(id.conn);
-        let seq = id.stream as u32;
-        loop {
-            let capacity = self.endpoint.send_capacity(id);
-            let Some(ex) = self.exchanges.get_mut(&id) else {
-                return;
-            };
-            let Some(file) = ex.file.as_mut() else {
-                return;
-            };
-            if file.remaining == 0 {
-                if self.endpoint.send_data(id, &[], true).is_ok() {
-                    ex.response_done = true;
-                }
-                let fd = file.fd;
-                ex.file = None;
-                close_fd(fd);
-                if let Some(conn) = conn {
-                    self.notices.push(Notice::FileSent(conn, seq, 0));
-                }
-                return;
-            }
-            let want = (file.remaining.min(FILE_READ_MAX as u64) as usize).min(capacity);
-            if want == 0 {
-                // Full: offering a byte QUIC cannot take makes the endpoint owe a WindowOpened.
-                let _ = self.endpoint.send_data(id, &[0], false);
-                ex.stalled_since.get_or_insert(self.now_ms);
-                return;
-            }
-            self.file_buf.resize(want, 0);
-            // SAFETY: the buffer has `want` writable bytes; the descriptor is ours until closed
-            // here.
-            let got = unsafe {
-                libc::pread(
-                    file.fd,
-                    self.file_buf.as_mut_ptr().cast(),
-                    want,
-                    file.offset as libc::off_t,
-                )
-            };
-            if got <= 0 {
-                // The file shrank or failed: the declared length cannot be honoured.
-                let err = if got < 0 {
-                    -std::io::Error::last_os_error()
-                        .raw_os_error()
-                        .unwrap_or(libc::EIO)
-                } else {
-                    -libc::EIO
-                };
-                let fd = file.fd;
-                ex.file = None;
-                close_fd(fd);
-                if let Some(conn) = conn {
-                    self.notices.push(Notice::FileSent(conn, seq, err));
-                }
-                return self.fail(id);
-            }
-            let got = got as usize;
-            let last = got as u64 == file.remaining;
-            let taken = self
-                .endpoint
-                .send_data(id, &self.file_buf[..got], last)
-                .unwrap_or(0);
-            file.offset += taken as u64;
-            file.remaining -= taken as u64;
-            ex.stalled_since = (taken < got).then_some(self.now_ms);
-            if last && taken == got {
-                let fd = file.fd;
-                ex.file = None;
-                ex.response_done = true;
-                close_fd(fd);
-                if let Some(conn) = conn {
-                    self.notices.push(Notice::FileSent(conn, seq, 0));
-                }
-                return;
-            }
-            if taken < got {
-                return;
-            }
+        let Some(ex) = self.exchanges.get_mut(&id) else {
+            return;
+        };
+        let mut out = H3Stream(&mut self.endpoint, id);
+        let (fd, result) = match ex.pump_file(&mut out, &mut self.file_buf, self.now_ms) {
+            FilePump::Waiting => return,
+            FilePump::Sent(fd) => (fd, 0),
+            FilePump::Failed(fd, err) => (fd, err),
+        };
+        close_fd(fd);
+        if let Some(conn) = self.known_id(id.conn) {
+            self.notices
+                .push(Notice::FileSent(conn, id.stream as u32, result));
+        }
+        if result != 0 {
+            self.fail(id);
         }
     }
 
     /// The response head (names lower-cased, HTTP/1-only fields dropped, a known length as
     /// `content-length`, the engine's `date` unless given).
     fn send_head(&mut self, id: RequestId, start: &ResponseStart<'_>, end: bool) -> bool {
-        let mut owned: Vec<(Vec<u8>, &[u8])> = Vec::with_capacity(start.fields.len() + 2);
-        let mut has_date = false;
-        let mut has_length = false;
-        for (name, value) in start.fields {
-            let name = name.to_ascii_lowercase();
-            if connection_specific(&name) {
-                continue;
-            }
-            has_date |= name == b"date";
-            has_length |= name == b"content-length";
-            owned.push((name, value.trim_ascii()));
-        }
-        let length;
-        if let (Some(n), false) = (start.length, has_length) {
-            if !matches!(start.status, 100..=199 | 204 | 304) {
-                length = n.to_string();
-                owned.push((b"content-length".to_vec(), length.as_bytes()));
-            }
-        }
-        let date = self.date.clone();
-        if !has_date {
-            owned.push((b"date".to_vec(), &date));
-        }
-        let fields: Vec<(&[u8], &[u8])> = owned.iter().map(|(n, v)| (n.as_slice(), *v)).collect();
-        match self.endpoint.send_headers(id, start.status, &fields, end) {
+        let sent = stream_exchange::with_response_fields(start, &self.date, |fields| {
+            self.endpoint.send_headers(id, start.status, fields, end)
+        });
+        match sent {
             Ok(()) => true,
             Err(_) => {
                 // A field HTTP/3 cannot carry: the stream fails rather than sending something
@@ -833,21 +619,9 @@ impl H3Session {
         let Some(ex) = self.exchanges.get_mut(&id) else {
             return;
         };
-        let direct = ex.held.is_empty() && ex.file.is_none() && ex.trailers.is_none();
-        if !direct {
-            ex.held.extend_from_slice(bytes);
-        } else if !bytes.is_empty() || ex.end_pending {
-            let end = ex.end_pending;
-            let Ok(n) = self.endpoint.send_data(id, bytes, end) else {
-                return;
-            };
-            if n < bytes.len() {
-                ex.held.extend_from_slice(&bytes[n..]);
-            } else if end {
-                ex.response_done = true;
-            }
+        if ex.offer(&mut H3Stream(&mut self.endpoint, id), bytes) {
+            self.pump(id);
         }
-        self.pump(id);
     }
 
     /// More body bytes of a started response.
@@ -859,49 +633,27 @@ impl H3Session {
         end: bool,
         want_drain: bool,
     ) {
-        let Some(id) = self.request_id(conn, seq) else {
+        let Some((id, ex)) = self.exchange_mut(conn, seq) else {
             return;
         };
-        let Some(ex) = self.exchanges.get_mut(&id) else {
-            return;
-        };
-        if !ex.responded || ex.response_done || ex.end_pending {
+        if !ex.takes_more() {
             return;
         }
-        let head_request = ex.head_request;
-        ex.end_pending = end;
-        ex.want_drain |= want_drain;
-        self.offer(
-            id,
-            if head_request {
-                &[]
-            } else {
-                payload_bytes(&body)
-            },
-        );
+        let bytes = ex.next_body(payload_bytes(&body), end, want_drain);
+        self.offer(id, bytes);
         self.forget_if_done(id);
     }
 
     /// Ends a started response with trailer fields (a trailing HEADERS frame once the body held
     /// so far is all taken).
     pub fn trailers(&mut self, conn: ConnId, seq: u32, fields: Fields<'_>) {
-        let Some(id) = self.request_id(conn, seq) else {
+        let Some((id, ex)) = self.exchange_mut(conn, seq) else {
             return;
         };
-        let Some(ex) = self.exchanges.get_mut(&id) else {
-            return;
-        };
-        if !ex.responded || ex.response_done || ex.end_pending {
+        if !ex.takes_more() {
             return;
         }
-        let list: Vec<(Vec<u8>, Vec<u8>)> = fields
-            .into_iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim_ascii().to_vec()))
-            .filter(|(n, _)| !connection_specific(n))
-            .collect();
-        ex.end_pending = true;
-        // No field (or a HEAD, which has no body to trail): the stream's FIN says it all.
-        ex.trailers = (!list.is_empty() && !ex.head_request).then_some(list);
+        ex.end_with_trailers(fields);
         self.pump(id);
     }
 
@@ -951,10 +703,7 @@ impl H3Session {
     /// JS stopped (`true`) or resumed reading the body: bytes it has not read stay unreleased,
     /// so the client's credit stops; resuming releases them.
     pub fn set_paused(&mut self, conn: ConnId, seq: u32, paused: bool) {
-        let Some(id) = self.request_id(conn, seq) else {
-            return;
-        };
-        let Some(ex) = self.exchanges.get_mut(&id) else {
+        let Some((id, ex)) = self.exchange_mut(conn, seq) else {
             return;
         };
         ex.paused = paused;

@@ -7,15 +7,13 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::os::fd::IntoRawFd;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use quinn_proto::crypto::rustls::QuicClientConfig;
-use quinn_proto::{ClientConfig, ConnectionHandle, DatagramEvent, Dir, StreamId};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use quinn_proto::{ConnectionHandle, DatagramEvent, Dir, StreamId};
 use zephyr_h3::frame::{self, write_frame};
 use zephyr_h3::qpack;
+use zephyr_h3::testing::{headers_frame as headers, read_stream, Pki};
 
 use super::*;
 use crate::http1::HeadLimits;
@@ -97,17 +95,13 @@ impl EventSink for Recorder {
     }
 }
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
 const SERVER: &str = "127.0.0.1:4433";
 
 struct Net {
     session: H3Session,
     client: quinn_proto::Endpoint,
     conns: HashMap<ConnectionHandle, (quinn_proto::Connection, SocketAddr)>,
-    cert: CertificateDer<'static>,
+    pki: Pki,
     now: Instant,
     sink: Recorder,
     next_port: u16,
@@ -115,20 +109,13 @@ struct Net {
 
 impl Net {
     fn new(config: H3Config, limits: ConnLimits) -> Net {
-        let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-        let cert = ck.cert.der().clone();
-        let key = PrivateKeyDer::Pkcs8(ck.key_pair.serialize_der().into());
-        let tls = rustls::ServerConfig::builder_with_provider(provider())
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![cert.clone()], key)
-            .unwrap();
+        let pki = Pki::generate();
+        let tls = pki.server_tls();
         Net {
             session: H3Session::new(config, tls, &limits).unwrap(),
             client: quinn_proto::Endpoint::new(Default::default(), None, false, None),
             conns: HashMap::new(),
-            cert,
+            pki,
             now: Instant::now(),
             sink: Recorder {
                 got: Vec::new(),
@@ -139,15 +126,7 @@ impl Net {
     }
 
     fn connect(&mut self) -> ConnectionHandle {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(self.cert.clone()).unwrap();
-        let mut tls = rustls::ClientConfig::builder_with_provider(provider())
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        tls.alpn_protocols = vec![b"h3".to_vec()];
-        let config = ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).unwrap()));
+        let config = self.pki.client_config();
         let (ch, conn) = self
             .client
             .connect(self.now, config, SERVER.parse().unwrap(), "localhost")
@@ -258,43 +237,45 @@ impl Net {
 
     /// What the client read on a stream: (bytes, fin, reset code).
     fn read(&mut self, ch: ConnectionHandle, s: StreamId) -> (Vec<u8>, bool, Option<u64>) {
-        let conn = self.conn(ch);
-        let mut out = Vec::new();
-        let (mut fin, mut reset) = (false, None);
-        if let Ok(mut chunks) = conn.recv_stream(s).read(true) {
-            loop {
-                match chunks.next(usize::MAX) {
-                    Ok(Some(c)) => out.extend_from_slice(&c.bytes),
-                    Ok(None) => {
-                        fin = true;
-                        break;
-                    }
-                    Err(quinn_proto::ReadError::Blocked) => break,
-                    Err(quinn_proto::ReadError::Reset(c)) => {
-                        reset = Some(c.into_inner());
-                        break;
-                    }
-                }
+        read_stream(self.conn(ch), s)
+    }
+
+    /// Opens a request stream with `wire` and runs the network: (stream, and the request's
+    /// connection id and seq as the sink got them).
+    fn send_request(
+        &mut self,
+        ch: ConnectionHandle,
+        wire: &[u8],
+        fin: bool,
+    ) -> (StreamId, ConnId, u32) {
+        let s = self.open(ch, wire, fin);
+        self.run();
+        let (conn, seq) = last_request(&self.take());
+        (s, conn, seq)
+    }
+
+    /// Runs the network until the client read the end of `s` (at most `rounds` times), adding
+    /// what it read to `read`.
+    fn read_to_end(
+        &mut self,
+        ch: ConnectionHandle,
+        s: StreamId,
+        read: &mut Vec<u8>,
+        rounds: usize,
+    ) {
+        for _ in 0..rounds {
+            self.run();
+            let (more, fin, _) = self.read(ch, s);
+            read.extend(more);
+            if fin {
+                break;
             }
-            let _ = chunks.finalize();
         }
-        (out, fin, reset)
     }
 
     fn take(&mut self) -> Vec<Got> {
         std::mem::take(&mut self.sink.got)
     }
-}
-
-fn headers(fields: &[(&str, &str)]) -> Vec<u8> {
-    let mut block = Vec::new();
-    qpack::encode(
-        fields.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())),
-        &mut block,
-    );
-    let mut f = Vec::new();
-    write_frame(&mut f, frame::HEADERS, &block);
-    f
 }
 
 fn request(method: &str, path: &str) -> Vec<u8> {
@@ -475,9 +456,7 @@ fn a_large_response_waits_for_room_and_drains_then_ends_with_trailers() {
     };
     let mut net = Net::new(config, limits());
     let ch = net.connect();
-    let s = net.open(ch, &request("GET", "/big"), true);
-    net.run();
-    let (c, seq) = last_request(&net.take());
+    let (s, c, seq) = net.send_request(ch, &request("GET", "/big"), true);
     let body: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     net.session
         .respond(c, seq, &start(200), Payload::Bytes(&[]), false, false);
@@ -496,14 +475,7 @@ fn a_large_response_waits_for_room_and_drains_then_ends_with_trailers() {
     let trailers = Fields::encode(&[(b"Grpc-Status", b"0")]);
     net.session
         .trailers(c, seq, Fields::parts(&trailers.0, &trailers.1));
-    for _ in 0..50 {
-        net.run();
-        let (more, fin, _) = net.read(ch, s);
-        read.extend(more);
-        if fin {
-            break;
-        }
-    }
+    net.read_to_end(ch, s, &mut read, 50);
     let (status, got_body, trailers) = parse(&read);
     assert_eq!(status, "200");
     assert_eq!(got_body, body);
@@ -514,9 +486,7 @@ fn a_large_response_waits_for_room_and_drains_then_ends_with_trailers() {
 fn a_file_body_is_read_into_pieces_and_reported_sent() {
     let mut net = Net::new(H3Config::default(), limits());
     let ch = net.connect();
-    let s = net.open(ch, &request("GET", "/file"), true);
-    net.run();
-    let (c, seq) = last_request(&net.take());
+    let (s, c, seq) = net.send_request(ch, &request("GET", "/file"), true);
     let path = std::env::temp_dir().join(format!("zephyr-h3-file-{}", std::process::id()));
     let content: Vec<u8> = (0..700_000u32).map(|i| (i % 253) as u8).collect();
     std::fs::File::create(&path)
@@ -538,14 +508,7 @@ fn a_file_body_is_read_into_pieces_and_reported_sent() {
     };
     net.session.send_file(c, seq, &start, file).unwrap();
     let mut read = Vec::new();
-    for _ in 0..200 {
-        net.run();
-        let (more, fin, _) = net.read(ch, s);
-        read.extend(more);
-        if fin {
-            break;
-        }
-    }
+    net.read_to_end(ch, s, &mut read, 200);
     let (status, body, _) = parse(&read);
     assert_eq!(status, "200");
     assert_eq!(body, &content[100..600_100]);
@@ -556,17 +519,13 @@ fn a_file_body_is_read_into_pieces_and_reported_sent() {
 fn destroy_resets_the_stream_and_a_client_reset_aborts_the_exchange() {
     let mut net = Net::new(H3Config::default(), limits());
     let ch = net.connect();
-    let s1 = net.open(ch, &request("GET", "/one"), true);
-    net.run();
-    let (c, seq1) = last_request(&net.take());
+    let (s1, c, seq1) = net.send_request(ch, &request("GET", "/one"), true);
     net.session.destroy(c, seq1);
     net.run();
     let (_, _, reset) = net.read(ch, s1);
     assert_eq!(reset, Some(H3Error::REQUEST_CANCELLED.0));
     // The client gives up on a request whose body is still coming.
-    let s2 = net.open(ch, &request("POST", "/two"), false);
-    net.run();
-    let (_, seq2) = last_request(&net.take());
+    let (s2, _, seq2) = net.send_request(ch, &request("POST", "/two"), false);
     net.conn(ch)
         .send_stream(s2)
         .reset(quinn_proto::VarInt::from_u32(0x10c))
@@ -642,9 +601,7 @@ fn a_request_past_the_limits_is_answered_by_the_engine() {
 fn a_closed_connections_id_never_reaches_the_next_connection() {
     let mut net = Net::new(H3Config::default(), limits());
     let first = net.connect();
-    net.open(first, &request("GET", "/a"), true);
-    net.run();
-    let (old, seq) = last_request(&net.take());
+    let (_, old, seq) = net.send_request(first, &request("GET", "/a"), true);
     let now = net.now;
     net.conn(first).close(
         now,
@@ -658,9 +615,7 @@ fn a_closed_connections_id_never_reaches_the_next_connection() {
     }
     assert_eq!(net.take(), vec![Got::StreamAborted(seq)]);
     let second = net.connect();
-    let s = net.open(second, &request("GET", "/b"), true);
-    net.run();
-    let (new, seq2) = last_request(&net.take());
+    let (s, new, seq2) = net.send_request(second, &request("GET", "/b"), true);
     assert_eq!(seq2, seq, "both are the first stream of their connection");
     assert_ne!(new, old);
     // A late answer for the old connection is dropped, not sent on the new one.
@@ -692,9 +647,7 @@ fn a_response_the_peer_never_reads_is_reset_after_the_write_timeout() {
     };
     let mut net = Net::new(config, l);
     let ch = net.connect();
-    let s = net.open(ch, &request("GET", "/stuck"), true);
-    net.run();
-    let (c, seq) = last_request(&net.take());
+    let (s, c, seq) = net.send_request(ch, &request("GET", "/stuck"), true);
     // More than the client's stream window (quinn grants credit only as its application reads).
     let body = vec![1u8; 4 << 20];
     net.session
@@ -718,9 +671,7 @@ fn a_response_the_peer_never_reads_is_reset_after_the_write_timeout() {
 fn close_all_ends_every_connection_and_aborts_what_is_open() {
     let mut net = Net::new(H3Config::default(), limits());
     let ch = net.connect();
-    net.open(ch, &request("GET", "/never-answered"), true);
-    net.run();
-    let (_, seq) = last_request(&net.take());
+    let (_, _, seq) = net.send_request(ch, &request("GET", "/never-answered"), true);
     net.session.shutdown(net.now);
     net.run();
     assert!(

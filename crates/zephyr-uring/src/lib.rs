@@ -17,6 +17,8 @@ pub mod session;
 pub mod session_choice;
 pub mod slot_session;
 pub mod socket_io;
+mod stream_exchange;
+mod stream_request;
 pub mod tls;
 pub mod tls_stage;
 pub mod transport;

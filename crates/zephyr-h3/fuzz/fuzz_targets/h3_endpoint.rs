@@ -15,59 +15,23 @@
 #![no_main]
 
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use quinn_proto::crypto::rustls::QuicClientConfig;
-use quinn_proto::{ClientConfig, ConnectionError, ConnectionHandle, DatagramEvent, Dir, Event};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use quinn_proto::{ConnectionError, ConnectionHandle, DatagramEvent, Dir, Event};
 use zephyr_h3::frame::{self, write_frame};
-use zephyr_h3::{qpack, H3Config, H3Endpoint, H3Event};
+use zephyr_h3::testing::{headers_frame, read_stream, Pki};
+use zephyr_h3::{H3Config, H3Endpoint, H3Event};
 
 const SERVER: &str = "127.0.0.1:4433";
 const CLIENT: &str = "127.0.0.1:50000";
 
-struct Pki {
-    cert: CertificateDer<'static>,
-    key: PrivateKeyDer<'static>,
-}
-
+/// One certificate for every input: generating it is slower than a whole run.
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| {
-        let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-        Pki {
-            cert: ck.cert.der().clone(),
-            key: PrivateKeyDer::Pkcs8(ck.key_pair.serialize_der().into()),
-        }
-    })
-}
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-fn server_tls() -> rustls::ServerConfig {
-    rustls::ServerConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![pki().cert.clone()], pki().key.clone_key())
-        .unwrap()
-}
-
-fn client_config() -> ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(pki().cert.clone()).unwrap();
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"h3".to_vec()];
-    ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).unwrap()))
+    PKI.get_or_init(Pki::generate)
 }
 
 struct Net {
@@ -82,10 +46,15 @@ struct Net {
 impl Net {
     fn new() -> Self {
         let now = Instant::now();
-        let server = H3Endpoint::new(H3Config::default(), server_tls()).unwrap();
+        let server = H3Endpoint::new(H3Config::default(), pki().server_tls()).unwrap();
         let mut client = quinn_proto::Endpoint::new(Default::default(), None, false, None);
         let (ch, conn) = client
-            .connect(now, client_config(), SERVER.parse().unwrap(), "localhost")
+            .connect(
+                now,
+                pki().client_config(),
+                SERVER.parse().unwrap(),
+                "localhost",
+            )
             .unwrap();
         Self {
             server,
@@ -175,17 +144,7 @@ impl Net {
     }
 
     fn reset_code(&mut self, s: quinn_proto::StreamId) -> Option<u64> {
-        let mut recv = self.conn.recv_stream(s);
-        let mut chunks = recv.read(true).ok()?;
-        let code = loop {
-            match chunks.next(usize::MAX) {
-                Ok(Some(_)) => {}
-                Ok(None) | Err(quinn_proto::ReadError::Blocked) => break None,
-                Err(quinn_proto::ReadError::Reset(c)) => break Some(c.into_inner()),
-            }
-        };
-        let _ = chunks.finalize();
-        code
+        read_stream(&mut self.conn, s).2
     }
 }
 
@@ -194,19 +153,12 @@ fn is_h3_code(code: u64) -> bool {
 }
 
 fn get() -> Vec<u8> {
-    let mut block = Vec::new();
-    qpack::encode(
-        [
-            (&b":method"[..], &b"GET"[..]),
-            (b":scheme", b"https"),
-            (b":authority", b"localhost"),
-            (b":path", b"/"),
-        ],
-        &mut block,
-    );
-    let mut f = Vec::new();
-    write_frame(&mut f, frame::HEADERS, &block);
-    f
+    headers_frame(&[
+        (":method", "GET"),
+        (":scheme", "https"),
+        (":authority", "localhost"),
+        (":path", "/"),
+    ])
 }
 
 fuzz_target!(|data: &[u8]| {
