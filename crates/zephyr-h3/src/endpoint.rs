@@ -163,6 +163,8 @@ pub struct H3Endpoint {
     events: VecDeque<H3Event>,
     counters: H3Counters,
     shutting_down: bool,
+    /// `stop_accepting` was called: new connections are refused, the open ones served on.
+    accept_stopped: bool,
     scratch: Vec<u8>,
     /// The latest time the caller gave; calls without a `now` of their own (a response call
     /// that closes a drained connection) use it. Set before any connection exists.
@@ -233,6 +235,7 @@ impl H3Endpoint {
             events: VecDeque::new(),
             counters: H3Counters::default(),
             shutting_down: false,
+            accept_stopped: false,
             scratch: Vec::new(),
             now: None,
             last_sender: 0,
@@ -291,7 +294,10 @@ impl H3Endpoint {
     }
 
     fn on_incoming(&mut self, now: Instant, incoming: quinn_proto::Incoming, buf: &mut Vec<u8>) {
-        if self.shutting_down || self.conns.len() >= self.config.max_connections {
+        if self.shutting_down
+            || self.accept_stopped
+            || self.conns.len() >= self.config.max_connections
+        {
             self.counters.connections_refused += 1;
             let t = self.quic.refuse(incoming, buf);
             self.queue_response(t, buf);
@@ -474,6 +480,12 @@ impl H3Endpoint {
     /// The hostile-peer counters.
     pub fn counters(&self) -> &H3Counters {
         &self.counters
+    }
+
+    /// New connections are refused (CONNECTION_REFUSED) from now on; open connections are
+    /// served on, with no GOAWAY (a handover: the process that takes new connections is another).
+    pub fn stop_accepting(&mut self) {
+        self.accept_stopped = true;
     }
 
     /// Graceful shutdown: GOAWAY on every connection, new connections refused, requests in

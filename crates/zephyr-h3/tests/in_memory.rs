@@ -974,6 +974,39 @@ fn connections_past_max_connections_are_refused() {
 }
 
 #[test]
+fn after_stop_accepting_new_connections_are_refused_and_open_ones_served_on() {
+    let mut net = Net::new(H3Config {
+        retry: RetryPolicy::Never,
+        ..H3Config::default()
+    });
+    let open = net.handshake();
+    net.server.stop_accepting();
+    let late = net.connect();
+    net.run();
+    assert_eq!(net.server.counters().connections_refused, 1);
+    assert_eq!(net.server.connection_count(), 1);
+    let lost = {
+        let conn = net.conn(late);
+        let mut lost = None;
+        while let Some(ev) = conn.poll() {
+            if let Event::ConnectionLost { reason } = ev {
+                lost = Some(reason);
+            }
+        }
+        lost
+    };
+    assert!(
+        matches!(lost, Some(ConnectionError::ConnectionClosed(_))),
+        "{lost:?}"
+    );
+    // A handover, not a shutdown: the open connection takes new requests on.
+    net.control(open, &[]);
+    assert_served(&mut net, open);
+    assert_served(&mut net, open);
+    assert_eq!(net.closed_with(open), None);
+}
+
+#[test]
 fn response_heads_respect_the_peers_max_field_section_size() {
     let mut net = Net::new(H3Config::default());
     let ch = net.handshake();

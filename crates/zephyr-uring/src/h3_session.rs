@@ -149,6 +149,11 @@ impl H3Session {
         self.endpoint.set_tls(tls)
     }
 
+    /// New QUIC connections are refused; the open ones are served on.
+    pub fn stop_accepting(&mut self) {
+        self.endpoint.stop_accepting();
+    }
+
     /// GOAWAY on every connection; requests in flight finish.
     pub fn shutdown(&mut self, now: Instant) {
         self.endpoint.shutdown(now);

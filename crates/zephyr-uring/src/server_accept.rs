@@ -20,12 +20,16 @@ impl Server {
     /// Stops accepting new connections; the open ones keep being served, keep-alive included,
     /// until they close or [`Server::shutdown`] closes them. The multishot accept is cancelled
     /// and, once its last completion is in, the listener is closed (see [`Server::is_listening`]).
-    /// Idempotent; does nothing once shutting down.
+    /// New QUIC connections are refused too; the UDP socket stays open for the QUIC connections
+    /// already served on it. Idempotent; does nothing once shutting down.
     pub fn stop_accepting(&mut self) {
         if self.accept_stopped || self.shutting_down {
             return;
         }
         self.accept_stopped = true;
+        if let Some(h3) = self.h3.as_mut() {
+            h3.session.stop_accepting();
+        }
         if self.accept_armed {
             self.cancel_accept();
         } else {

@@ -373,6 +373,28 @@ describe('HTTP/3 on the io_uring engine (aioquic client)', { timeout: 30_000 }, 
     }
   });
 
+  it('refuses new QUIC connections after stopAccepting() and serves the open one on, without GOAWAY', async () => {
+    let started!: () => void;
+    const inFlight = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const server = await serveH3(async (req, res) => {
+      if (req.path === '/slow') {
+        started();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      res.end('served');
+    });
+    const client = h3(server.port, { requests: [{ path: '/slow' }] });
+    await inFlight;
+    await server.stopAccepting();
+    const run = await client;
+    expect(run.results[0]).toMatchObject({ status: 200, bytes: 'served'.length });
+    expect(run.end.goaway).toBe(false);
+    await expect(h3(server.port, { requests: [{ path: '/' }] })).rejects.toThrow(/h3 client failed/);
+    expect(server.http3Counters?.().connectionsRefused).toBe(1);
+  });
+
   it('finishes the request in flight on close, with GOAWAY, then closes with H3_NO_ERROR', async () => {
     let started!: () => void;
     const inFlight = new Promise<void>((resolve) => {
