@@ -940,6 +940,18 @@ fn an_idle_connection_is_closed_after_the_idle_timeout() {
     assert_eq!(net.server.connection_count(), 0);
 }
 
+/// Why the client's connection `ch` was lost, if it was.
+fn connection_lost(net: &mut Net, ch: ConnectionHandle) -> Option<ConnectionError> {
+    let conn = net.conn(ch);
+    let mut lost = None;
+    while let Some(ev) = conn.poll() {
+        if let Event::ConnectionLost { reason } = ev {
+            lost = Some(reason);
+        }
+    }
+    lost
+}
+
 #[test]
 fn connections_past_max_connections_are_refused() {
     let mut net = Net::new(H3Config {
@@ -953,16 +965,7 @@ fn connections_past_max_connections_are_refused() {
     net.run();
     assert_eq!(net.server.counters().connections_refused, 1);
     assert_eq!(net.server.connection_count(), 2);
-    let lost = {
-        let conn = net.conn(c);
-        let mut lost = None;
-        while let Some(ev) = conn.poll() {
-            if let Event::ConnectionLost { reason } = ev {
-                lost = Some(reason);
-            }
-        }
-        lost
-    };
+    let lost = connection_lost(&mut net, c);
     assert!(
         matches!(lost, Some(ConnectionError::ConnectionClosed(_))),
         "{lost:?}"
@@ -985,16 +988,7 @@ fn after_stop_accepting_new_connections_are_refused_and_open_ones_served_on() {
     net.run();
     assert_eq!(net.server.counters().connections_refused, 1);
     assert_eq!(net.server.connection_count(), 1);
-    let lost = {
-        let conn = net.conn(late);
-        let mut lost = None;
-        while let Some(ev) = conn.poll() {
-            if let Event::ConnectionLost { reason } = ev {
-                lost = Some(reason);
-            }
-        }
-        lost
-    };
+    let lost = connection_lost(&mut net, late);
     assert!(
         matches!(lost, Some(ConnectionError::ConnectionClosed(_))),
         "{lost:?}"

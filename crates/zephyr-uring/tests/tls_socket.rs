@@ -140,25 +140,23 @@ fn curl(port: u16, extra: &[&str], scheme: &str) -> (bool, String) {
     )
 }
 
-fn s_client(port: u16, extra: &[&str], stdin: &[u8]) -> String {
+/// `openssl s_client` to the test server, trusting the test CA, with pipes for its streams.
+fn s_client_spawn(port: u16, extra: &[&str]) -> std::process::Child {
     let connect = format!("127.0.0.1:{port}");
     let ca = pki().path("ca.pem");
-    let mut child = Command::new("openssl")
-        .args([
-            "s_client",
-            "-connect",
-            &connect,
-            "-servername",
-            "localhost",
-            "-CAfile",
-            ca.to_str().unwrap(),
-        ])
+    Command::new("openssl")
+        .args(["s_client", "-connect", &connect, "-servername", "localhost"])
+        .args(["-CAfile", ca.to_str().unwrap()])
         .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("openssl is installed");
+        .expect("openssl is installed")
+}
+
+fn s_client(port: u16, extra: &[&str], stdin: &[u8]) -> String {
+    let mut child = s_client_spawn(port, extra);
     child.stdin.take().unwrap().write_all(stdin).unwrap();
     let out = child.wait_with_output().unwrap();
     format!(
@@ -171,17 +169,7 @@ fn s_client(port: u16, extra: &[&str], stdin: &[u8]) -> String {
 /// Like [`s_client`], but its input stays open until it exits by itself (at most 10 s): what
 /// ends the session is the server's answer, not the end of the input.
 fn s_client_held(port: u16, extra: &[&str], stdin: &[u8]) -> (std::process::ExitStatus, String) {
-    let connect = format!("127.0.0.1:{port}");
-    let ca = pki().path("ca.pem");
-    let mut child = Command::new("openssl")
-        .args(["s_client", "-connect", &connect, "-servername", "localhost"])
-        .args(["-CAfile", ca.to_str().unwrap()])
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl is installed");
+    let mut child = s_client_spawn(port, extra);
     let mut input = child.stdin.take().unwrap();
     input.write_all(stdin).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
