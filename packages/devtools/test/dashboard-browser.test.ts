@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topFunctionsBySelfTime } from '../src/index.js';
 import { capture } from './support/capture.js';
 import {
   freePort,
@@ -99,10 +100,13 @@ describe('the dashboard in Chromium', () => {
 describe("the .cpuprofile and .heapsnapshot in Chromium's DevTools front-end", () => {
   it('loads the .cpuprofile into the CPU profile model, naming the hot function; a corrupt one is rejected', async () => {
     const base = `http://127.0.0.1:${app.port}`;
-    // spinTheWheel is the app's named CPU burner (GET /burn).
-    expect((await fetch(`${base}/burn?ms=5`)).status).toBe(200);
+    // spinTheWheel is the app's named CPU burner (GET /burn). Long burns from one client, as in
+    // profile-and-heap.test.ts (steady in CI): with short burns from four clients, all three
+    // profiles of one CI run missed spinTheWheel (suspected: V8 optimized the hot route handler
+    // with the burner inlined; not proven). A failure names the raw profile's top functions.
+    expect((await fetch(`${base}/burn?ms=40`)).status).toBe(200);
     const profileUnderLoad = async (): Promise<string> => {
-      const load = generateLoad(base, ['/burn?ms=5'], 4);
+      const load = generateLoad(base, ['/burn?ms=40'], 1);
       try {
         return (await capture(app.socket, 'cpu-profile', { seconds: 2 })).text;
       } finally {
@@ -128,7 +132,11 @@ describe("the .cpuprofile and .heapsnapshot in Chromium's DevTools front-end", (
       if (loaded === undefined || !loaded.ok) throw new Error('no profile was loaded');
       expect(loaded.samples).toBeGreaterThan(0);
       expect(loaded.functions['(root)']).toBeDefined();
-      expect(loaded.functions.spinTheWheel, JSON.stringify(loaded.functions)).toBeGreaterThan(0);
+      const rawTop = topFunctionsBySelfTime(JSON.parse(text), 5);
+      expect(
+        loaded.functions.spinTheWheel,
+        `DevTools: ${JSON.stringify(loaded.functions)}; raw profile's top: ${JSON.stringify(rawTop)}`,
+      ).toBeGreaterThan(0);
 
       // The same profile stripped of its samples and hit counts: no timing left to build from.
       const profile = JSON.parse(text) as { nodes: Array<{ hitCount?: number }>; samples?: unknown };
