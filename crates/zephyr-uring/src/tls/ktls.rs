@@ -188,12 +188,12 @@ impl KernelCryptoInfo {
                 })
             }
             TLS_CIPHER_CHACHA20_POLY1305 => {
+                let (salt, iv) = split_iv::<0, 12>(iv);
                 Self::Chacha20Poly1305(Tls12CryptoInfoChacha20Poly1305 {
                     info,
-                    // Checked to be 12 bytes above.
-                    iv: iv.try_into().map_err(|_| bad_key())?,
+                    iv,
                     key: key.try_into().map_err(|_| bad_key())?,
-                    salt: [],
+                    salt,
                     rec_seq,
                 })
             }
