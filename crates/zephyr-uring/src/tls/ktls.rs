@@ -301,9 +301,9 @@ pub fn install(fd: RawFd, keys: &KernelKeys, rx: bool) -> io::Result<()> {
 /// The key half of [`install`], on a socket whose ULP is already attached (attaching first, while
 /// rustls still owns the session, lets a refusal fall back to user space).
 pub fn install_keys(fd: RawFd, keys: &KernelKeys, rx: bool) -> io::Result<()> {
-    set_option(fd, SOL_TLS, TLS_TX, keys.tx.as_bytes())?;
+    install_key(fd, TLS_TX, &keys.tx)?;
     if rx {
-        set_option(fd, SOL_TLS, TLS_RX, keys.rx.as_bytes())?;
+        install_key(fd, TLS_RX, &keys.rx)?;
     }
     Ok(())
 }
