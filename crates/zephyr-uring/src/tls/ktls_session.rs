@@ -48,26 +48,24 @@ impl KernelSession {
                 ControlStep::Close(format!("the peer sent alert {description} (level {level})"))
             }
             ControlRecord::Violation(what) => ControlStep::Close(format!("the peer sent {what}")),
-            ControlRecord::KeyUpdate { update_requested } => {
-                let Some(updater) = self.updater.as_mut() else {
-                    return ControlStep::Close(
-                        "a KeyUpdate on a session without its traffic secrets".into(),
-                    );
-                };
-                let rx = match updater.next_rx() {
-                    Ok(rx) => rx,
-                    Err(err) => return ControlStep::Close(err.to_string()),
-                };
-                let tx = if update_requested {
-                    match updater.next_tx() {
-                        Ok(tx) => Some(tx),
-                        Err(err) => return ControlStep::Close(err.to_string()),
-                    }
-                } else {
-                    None
-                };
-                ControlStep::Rekey { rx, tx }
-            }
+            ControlRecord::KeyUpdate { update_requested } => self
+                .rekey(update_requested)
+                .unwrap_or_else(ControlStep::Close),
         }
+    }
+
+    /// The keys after the peer's KeyUpdate: its next receive key, and our next send key when
+    /// it asked for that too.
+    fn rekey(&mut self, update_requested: bool) -> Result<ControlStep, String> {
+        let updater = self
+            .updater
+            .as_mut()
+            .ok_or("a KeyUpdate on a session without its traffic secrets")?;
+        let rx = updater.next_rx().map_err(|err| err.to_string())?;
+        let tx = update_requested
+            .then(|| updater.next_tx())
+            .transpose()
+            .map_err(|err| err.to_string())?;
+        Ok(ControlStep::Rekey { rx, tx })
     }
 }
