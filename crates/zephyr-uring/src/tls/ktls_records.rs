@@ -166,31 +166,19 @@ pub fn send_record(fd: RawFd, record_type: u8, payload: &[u8]) -> io::Result<()>
         iov_base: payload.as_ptr().cast_mut().cast(),
         iov_len: payload.len(),
     };
-    // SAFETY: all-zero is a valid msghdr (null pointers, zero lengths); the fields set below
-    // point at `iov` and `cmsg`, which outlive the call.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cmsg.0.as_mut_ptr().cast();
-    msg.msg_controllen = RECORD_TYPE_CMSG_LEN as _;
-    loop {
-        // SAFETY: `msg` is fully initialised and its buffers are live for the call; the
-        // kernel only reads them.
-        let n = unsafe { libc::sendmsg(fd, &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
-        if n >= 0 {
-            return if n as usize == payload.len() {
-                Ok(())
-            } else {
-                Err(io::Error::new(
-                    io::ErrorKind::WriteZero,
-                    "the record was cut short",
-                ))
-            };
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
+    let msg = record_msghdr(&mut iov, &mut cmsg, RECORD_TYPE_CMSG_LEN);
+    // SAFETY: `msg` points at `iov` (over `payload`) and `cmsg`, live for the call; the kernel
+    // only reads them.
+    let n = retry_interrupted(|| unsafe {
+        libc::sendmsg(fd, &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+    })?;
+    if n == payload.len() {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::WriteZero,
+            "the record was cut short",
+        ))
     }
 }
 
@@ -202,19 +190,37 @@ pub fn recv_record(fd: RawFd, buf: &mut [u8]) -> io::Result<(Option<u8>, usize)>
         iov_base: buf.as_mut_ptr().cast(),
         iov_len: buf.len(),
     };
-    // SAFETY: as in `send_record`; here the kernel writes into `buf` and `cmsg`, both live and
-    // at most the lengths given.
+    let mut msg = record_msghdr(&mut iov, &mut cmsg, RECORD_TYPE_CMSG_SPACE);
+    // SAFETY: `msg` points at `iov` (over `buf`) and `cmsg`, live for the call; the kernel
+    // writes at most the lengths given.
+    let n = retry_interrupted(|| unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT) })?;
+    // `msg_controllen` is `size_t` on glibc, `socklen_t` on musl.
+    let control_len: usize = msg.msg_controllen as _;
+    let control = &cmsg.0[..control_len.min(RECORD_TYPE_CMSG_SPACE)];
+    Ok((parse_record_type(control), n))
+}
+
+/// A `msghdr` of one `iov` and the first `control_len` bytes of `cmsg`.
+fn record_msghdr(
+    iov: &mut libc::iovec,
+    cmsg: &mut RecordTypeCmsg,
+    control_len: usize,
+) -> libc::msghdr {
+    // SAFETY: all-zero is a valid msghdr (null pointers, zero lengths).
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
+    msg.msg_iov = iov;
     msg.msg_iovlen = 1;
     msg.msg_control = cmsg.0.as_mut_ptr().cast();
-    msg.msg_controllen = RECORD_TYPE_CMSG_SPACE as _;
+    msg.msg_controllen = control_len as _;
+    msg
+}
+
+/// Runs a syscall returning a length or -1 again while it is interrupted by a signal.
+fn retry_interrupted(mut call: impl FnMut() -> isize) -> io::Result<usize> {
     loop {
-        // SAFETY: see above.
-        let n = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT) };
+        let n = call();
         if n >= 0 {
-            let control = &cmsg.0[..(msg.msg_controllen as usize).min(RECORD_TYPE_CMSG_SPACE)];
-            return Ok((parse_record_type(control), n as usize));
+            return Ok(n as usize);
         }
         let err = io::Error::last_os_error();
         if err.kind() != io::ErrorKind::Interrupted {
