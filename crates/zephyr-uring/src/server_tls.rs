@@ -183,26 +183,31 @@ pub(super) fn on_kernel_control_record(slot: &mut Slot) -> KernelRead {
         ControlStep::Continue => KernelRead::Continue,
         ControlStep::PeerClosed => KernelRead::PeerClosed,
         ControlStep::Close(_) => KernelRead::Close,
-        ControlStep::Rekey { rx, tx } => {
-            let done = ktls::install_key(fd, ktls::TLS_RX, &rx).and_then(|()| match tx {
-                None => Ok(()),
-                Some(tx) => {
-                    ktls_records::send_record(
-                        fd,
-                        ktls_records::CONTENT_HANDSHAKE,
-                        &ktls_records::KEY_UPDATE_NOT_REQUESTED,
-                    )?;
-                    ktls::install_key(fd, ktls::TLS_TX, &tx)
-                }
-            });
-            // A kernel before 6.14 refuses a second TLS_RX/TLS_TX: nothing more can be read.
-            if done.is_ok() {
-                KernelRead::Continue
-            } else {
-                KernelRead::Close
-            }
-        }
+        // A kernel before 6.14 refuses a second TLS_RX/TLS_TX: nothing more can be read.
+        ControlStep::Rekey { rx, tx } => match rekey(fd, &rx, tx.as_ref()) {
+            Ok(()) => KernelRead::Continue,
+            Err(_) => KernelRead::Close,
+        },
     }
+}
+
+/// Installs the peer's next key; when it asked for ours too, sends our KeyUpdate under the old
+/// key and then installs `tx`, before any more data goes out.
+fn rekey(
+    fd: RawFd,
+    rx: &ktls::KernelCryptoInfo,
+    tx: Option<&ktls::KernelCryptoInfo>,
+) -> io::Result<()> {
+    ktls::install_key(fd, ktls::TLS_RX, rx)?;
+    if let Some(tx) = tx {
+        ktls_records::send_record(
+            fd,
+            ktls_records::CONTENT_HANDSHAKE,
+            &ktls_records::KEY_UPDATE_NOT_REQUESTED,
+        )?;
+        ktls::install_key(fd, ktls::TLS_TX, tx)?;
+    }
+    Ok(())
 }
 
 /// A graceful close of a kernel TLS connection: close_notify goes out as an alert record (rustls
