@@ -48,15 +48,21 @@ impl RecordScanner {
         self.body_left
     }
 
+    /// Walks at most `available` bytes of the current record's body; returns how many it walked
+    /// (0 at a record boundary or in a header).
+    pub(crate) fn walk_body(&mut self, available: usize) -> usize {
+        let step = self.body_left.min(available);
+        self.body_left -= step;
+        step
+    }
+
     /// Walks `input` up to and including the end of the first complete record header whose
     /// content type is handshake. Returns the bytes walked and whether it stopped at such a header.
     pub(crate) fn until_handshake_header(&mut self, input: &[u8]) -> (usize, bool) {
         let mut at = 0;
         while at < input.len() {
             if self.body_left > 0 {
-                let step = self.body_left.min(input.len() - at);
-                self.body_left -= step;
-                at += step;
+                at += self.walk_body(input.len() - at);
                 continue;
             }
             self.header[self.header_len] = input[at];

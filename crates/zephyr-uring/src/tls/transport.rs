@@ -168,8 +168,7 @@ impl TlsTransport {
         while !rest.is_empty() && !matches!(self.phase, Phase::Failed) && !self.peer_closed {
             let (take, at_handshake_header) = match self.scanner.as_mut() {
                 Some(scanner) if self.refusing_renegotiation => {
-                    let body = scanner.body_left().min(rest.len());
-                    (scanner.until_handshake_header(&rest[..body]).0, false)
+                    (scanner.walk_body(rest.len()), false)
                 }
                 Some(scanner) => scanner.until_handshake_header(rest),
                 None => (rest.len(), false),
