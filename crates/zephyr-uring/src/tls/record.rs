@@ -2,8 +2,8 @@
 //! connection says it is, and where a TLS 1.2 handshake record starts after the handshake
 //! (a renegotiation attempt: record headers travel in the clear in 1.2).
 
-/// `ContentType::Handshake` (RFC 8446 §5.1).
-pub(crate) const HANDSHAKE: u8 = 22;
+use super::ktls_records::CONTENT_HANDSHAKE as HANDSHAKE;
+
 const HEADER_LEN: usize = 5;
 
 /// What the first byte of a connection says.
