@@ -486,6 +486,36 @@ fn a_fatal_alert_from_the_client_is_counted() {
     assert_eq!(counters.snapshot().failures(FailureKind::AlertReceived), 1);
 }
 
+/// One direction's AES-256-GCM key with the nonce and additional data of a TLS 1.2 record
+/// (RFC 5288): the IV's 4-byte salt then the record's explicit nonce; the sequence number,
+/// content type, version 1.2 and plaintext length.
+fn tls12_gcm(
+    keys: &rustls::ConnectionTrafficSecrets,
+    explicit_nonce: &[u8],
+    seq: u64,
+    content_type: u8,
+    plain_len: usize,
+) -> (
+    ring::aead::LessSafeKey,
+    ring::aead::Nonce,
+    ring::aead::Aad<[u8; 13]>,
+) {
+    use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+    let rustls::ConnectionTrafficSecrets::Aes256Gcm { key, iv } = keys else {
+        panic!("the test negotiates AES-256-GCM")
+    };
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key.as_ref()).unwrap());
+    let mut nonce = [0u8; 12];
+    nonce[..4].copy_from_slice(&iv.as_ref()[..4]);
+    nonce[4..].copy_from_slice(explicit_nonce);
+    let mut aad = [0u8; 13];
+    aad[..8].copy_from_slice(&seq.to_be_bytes());
+    aad[8] = content_type;
+    aad[9..11].copy_from_slice(&[3, 3]);
+    aad[11..].copy_from_slice(&(plain_len as u16).to_be_bytes());
+    (key, Nonce::assume_unique_for_key(nonce), Aad::from(aad))
+}
+
 /// Encrypts a record the way a TLS 1.2 AES-256-GCM client does (RFC 5288), so the test can send
 /// what rustls as a client never would: a renegotiating ClientHello under the session's keys.
 fn seal_tls12_gcm(
@@ -494,29 +524,19 @@ fn seal_tls12_gcm(
     content_type: u8,
     payload: &[u8],
 ) -> Vec<u8> {
-    use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
-    let rustls::ConnectionTrafficSecrets::Aes256Gcm { key, iv } = &secrets.tx.1 else {
-        panic!("the test negotiates AES-256-GCM")
-    };
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key.as_ref()).unwrap());
-    let mut nonce = [0u8; 12];
-    nonce[..4].copy_from_slice(&iv.as_ref()[..4]);
-    nonce[4..].copy_from_slice(&seq.to_be_bytes());
-    let mut aad = [0u8; 13];
-    aad[..8].copy_from_slice(&seq.to_be_bytes());
-    aad[8] = content_type;
-    aad[9..11].copy_from_slice(&[3, 3]);
-    aad[11..].copy_from_slice(&(payload.len() as u16).to_be_bytes());
+    let explicit_nonce = seq.to_be_bytes();
+    let (key, nonce, aad) = tls12_gcm(
+        &secrets.tx.1,
+        &explicit_nonce,
+        seq,
+        content_type,
+        payload.len(),
+    );
     let mut body = payload.to_vec();
-    key.seal_in_place_append_tag(
-        Nonce::assume_unique_for_key(nonce),
-        Aad::from(aad),
-        &mut body,
-    )
-    .unwrap();
+    key.seal_in_place_append_tag(nonce, aad, &mut body).unwrap();
     let mut record = vec![content_type, 3, 3];
     record.extend_from_slice(&((8 + body.len()) as u16).to_be_bytes());
-    record.extend_from_slice(&seq.to_be_bytes());
+    record.extend_from_slice(&explicit_nonce);
     record.extend_from_slice(&body);
     record
 }
@@ -524,28 +544,15 @@ fn seal_tls12_gcm(
 /// Opens one TLS 1.2 AES-256-GCM record the server sealed (its content type and plaintext), with
 /// the keys the client extracted for its receiving side.
 fn open_tls12_gcm(secrets: &rustls::ExtractedSecrets, record: &[u8]) -> (u8, Vec<u8>) {
-    use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
-    let rustls::ConnectionTrafficSecrets::Aes256Gcm { key, iv } = &secrets.rx.1 else {
-        panic!("the test negotiates AES-256-GCM")
-    };
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key.as_ref()).unwrap());
-    let seq = secrets.rx.0;
-    let mut nonce = [0u8; 12];
-    nonce[..4].copy_from_slice(&iv.as_ref()[..4]);
-    nonce[4..].copy_from_slice(&record[5..13]);
     let mut body = record[13..].to_vec();
-    let mut aad = [0u8; 13];
-    aad[..8].copy_from_slice(&seq.to_be_bytes());
-    aad[8] = record[0];
-    aad[9..11].copy_from_slice(&[3, 3]);
-    aad[11..].copy_from_slice(&((body.len() - 16) as u16).to_be_bytes());
-    let plain = key
-        .open_in_place(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(aad),
-            &mut body,
-        )
-        .unwrap();
+    let (key, nonce, aad) = tls12_gcm(
+        &secrets.rx.1,
+        &record[5..13],
+        secrets.rx.0,
+        record[0],
+        body.len() - 16,
+    );
+    let plain = key.open_in_place(nonce, aad, &mut body).unwrap();
     (record[0], plain.to_vec())
 }
 
