@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use ring::hkdf;
 use rustls::{CipherSuite, KeyLog, ServerConfig};
+use zeroize::Zeroizing;
 
 use super::ktls::{
     KernelCryptoInfo, KernelKeys, KtlsError, TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128,
@@ -29,16 +30,7 @@ const CLIENT_SECRET: &str = "CLIENT_TRAFFIC_SECRET_0";
 const SERVER_SECRET: &str = "SERVER_TRAFFIC_SECRET_0";
 
 /// Secret bytes wiped when dropped.
-struct Secret(Vec<u8>);
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        for byte in self.0.iter_mut() {
-            // SAFETY: a valid, exclusively borrowed byte; volatile so the wipe is not elided.
-            unsafe { std::ptr::write_volatile(byte, 0) };
-        }
-    }
-}
+type Secret = Zeroizing<Vec<u8>>;
 
 /// rustls's `KeyLog` for one connection: keeps the client's and server's first application
 /// traffic secrets (TLS 1.3), and nothing else.
@@ -66,7 +58,7 @@ impl KeyLog for TrafficSecretLog {
             SERVER_SECRET => &mut secrets.1,
             _ => return,
         };
-        *slot = Some(Secret(secret.to_vec()));
+        *slot = Some(Zeroizing::new(secret.to_vec()));
     }
 }
 
@@ -171,21 +163,21 @@ impl KeyUpdater {
                 d.len() == e.len() && d[..d.len() - 8] == e[..e.len() - 8]
             })
         };
-        let consistent = same(updater.keys_for(&updater.rx.0), &keys.rx)
-            && same(updater.keys_for(&updater.tx.0), &keys.tx);
+        let consistent = same(updater.keys_for(&updater.rx), &keys.rx)
+            && same(updater.keys_for(&updater.tx), &keys.tx);
         consistent.then_some(updater)
     }
 
     /// The peer sent KeyUpdate: the keys its next records use (sequence 0).
     pub fn next_rx(&mut self) -> Result<KernelCryptoInfo, KtlsError> {
-        self.rx = self.next_secret(&self.rx.0);
-        self.keys_for(&self.rx.0)
+        self.rx = self.next_secret(&self.rx);
+        self.keys_for(&self.rx)
     }
 
     /// We sent KeyUpdate: the keys our next records use (sequence 0).
     pub fn next_tx(&mut self) -> Result<KernelCryptoInfo, KtlsError> {
-        self.tx = self.next_secret(&self.tx.0);
-        self.keys_for(&self.tx.0)
+        self.tx = self.next_secret(&self.tx);
+        self.keys_for(&self.tx)
     }
 
     fn next_secret(&self, secret: &[u8]) -> Secret {
@@ -198,14 +190,14 @@ impl KeyUpdater {
                 .output_len()
         ];
         expand_label(self.suite.hash, secret, b"traffic upd", &mut next);
-        Secret(next)
+        Zeroizing::new(next)
     }
 
     fn keys_for(&self, secret: &[u8]) -> Result<KernelCryptoInfo, KtlsError> {
-        let mut key = Secret(vec![0u8; self.suite.key_len]);
-        let mut iv = Secret(vec![0u8; 12]);
-        expand_label(self.suite.hash, secret, b"key", &mut key.0);
-        expand_label(self.suite.hash, secret, b"iv", &mut iv.0);
-        KernelCryptoInfo::from_key_iv(TLS_1_3_VERSION, self.suite.cipher_type, &key.0, &iv.0, 0)
+        let mut key: Secret = Zeroizing::new(vec![0u8; self.suite.key_len]);
+        let mut iv: Secret = Zeroizing::new(vec![0u8; 12]);
+        expand_label(self.suite.hash, secret, b"key", &mut key);
+        expand_label(self.suite.hash, secret, b"iv", &mut iv);
+        KernelCryptoInfo::from_key_iv(TLS_1_3_VERSION, self.suite.cipher_type, &key, &iv, 0)
     }
 }
