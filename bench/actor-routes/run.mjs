@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { flag, fmt, median, positiveNumber } from '../lib/cli.mjs';
+import { choices, flag, fmt, median, positiveNumber } from '../lib/cli.mjs';
 import { work } from './work.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,10 +39,7 @@ const SERVERS = {
   'fastify-inline': { file: 'fastify.mjs', MODE: 'inline', pool: false },
   'fastify-piscina': { file: 'fastify.mjs', MODE: 'piscina', pool: true },
 };
-const chosen = flag('servers', Object.keys(SERVERS).join(',')).split(',');
-for (const name of chosen)
-  if (!(name in SERVERS))
-    throw new Error(`unknown server ${name}; known: ${Object.keys(SERVERS).join(', ')}`);
+const chosen = choices('servers', Object.keys(SERVERS));
 
 /** Rounds of the work function that take about `workMs` here (median of 31 timings after a warm-up). */
 function calibrate() {

@@ -26,7 +26,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { selfSignedCertificate } from '../../scripts/self-signed-cert.mjs';
-import { flag, fmt, median, positive } from '../lib/cli.mjs';
+import { choices, fmt, median, positive } from '../lib/cli.mjs';
 import { cpuSeconds } from '../lib/process-cpu.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,14 +37,8 @@ const streams = positive('streams', 32);
 const count = positive('count', 5);
 const SERVERS = ['zephyr', 'caddy'];
 const PROTOCOLS = ['h3', 'h2', 'h1'];
-const list = (name, known) => {
-  const chosen = flag(name, known.join(',')).split(',');
-  for (const x of chosen)
-    if (!known.includes(x)) throw new Error(`unknown --${name} ${x}; known: ${known.join(', ')}`);
-  return chosen;
-};
-const chosenServers = list('servers', SERVERS);
-const protocols = list('protocols', PROTOCOLS);
+const chosenServers = choices('servers', SERVERS);
+const protocols = choices('protocols', PROTOCOLS);
 const withH2load = process.argv.includes('--h2load');
 
 const CACHE = join(homedir(), '.cache', 'zephyr');
