@@ -26,6 +26,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { selfSignedCertificate } from '../../scripts/self-signed-cert.mjs';
+import { cargoTool } from '../lib/cargo-tool.mjs';
 import { choices, fmt, median, positive } from '../lib/cli.mjs';
 import { cpuSeconds } from '../lib/process-cpu.mjs';
 
@@ -61,34 +62,6 @@ function timed(what, argv, options) {
   }
   process.stderr.write(`${what}: done in ${Math.round((Date.now() - started) / 1000)} s\n`);
   return true;
-}
-
-/** The load client, built by cargo into the cache (a no-op when up to date). */
-function loadTool() {
-  const target = join(CACHE, 'h3-load-target');
-  const bin = join(target, 'release', 'zephyr-bench-h3-load');
-  const argv = [
-    'cargo',
-    'build',
-    '--release',
-    '--locked',
-    '--manifest-path',
-    join(here, 'load', 'Cargo.toml'),
-  ];
-  if (!existsSync(bin)) {
-    if (
-      !timed('building the load client (bench/http3/load, once)', argv, {
-        env: { ...process.env, CARGO_TARGET_DIR: target },
-      })
-    )
-      throw new Error('the load client did not build');
-  } else {
-    execFileSync(argv[0], [...argv.slice(1), '--quiet'], {
-      stdio: 'inherit',
-      env: { ...process.env, CARGO_TARGET_DIR: target },
-    });
-  }
-  return bin;
 }
 
 /** Caddy, pinned, built with `go install` into the cache when missing; null if it cannot be. */
@@ -327,7 +300,11 @@ function measure(tool, server, protocol, mode, seconds) {
   return { ...r, rate: mode.rate(r), serverCpuPerUnit: cpu / mode.units(r), problem };
 }
 
-const tool = loadTool();
+const tool = cargoTool({
+  manifest: join(here, 'load', 'Cargo.toml'),
+  target: 'h3-load-target',
+  bin: 'zephyr-bench-h3-load',
+});
 const servers = [];
 for (const name of chosenServers) {
   if (name === 'caddy' && caddy() === null) {
