@@ -3,7 +3,7 @@
 // (crates/zephyr-h2 behind crates/zephyr-uring/src/h2_conn.rs).
 
 import { InvalidArgumentError } from './errors.js';
-import { describeValue, integerIn } from './option-values.js';
+import { describeValue, integerIn, isRecord } from './option-values.js';
 
 /** HTTP/2 settings of a listener; each has a default (see {@link defaultHttp2Settings}). */
 export interface Http2Settings {
@@ -69,7 +69,7 @@ export const http2SettingRanges: Readonly<Record<keyof Http2Settings, readonly [
 export function resolveHttp2Options(value: unknown): Http2Settings | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return { ...defaultHttp2Settings };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isRecord(value)) {
     throw new InvalidArgumentError(
       `http2 must be a boolean or an object of settings, got ${describeValue(value)}`,
     );

@@ -3,7 +3,7 @@
 // node engine has no QUIC to build on, so `http3` there is a startup error naming why.
 import type { EngineName } from './engine.js';
 import { Http3UnavailableError, InvalidArgumentError } from './errors.js';
-import { describeValue, integerIn } from './option-values.js';
+import { describeValue, integerIn, isRecord } from './option-values.js';
 
 /** HTTP/3 settings of a listener; each has a default (see {@link defaultHttp3Settings}). */
 export interface Http3Settings {
@@ -80,7 +80,7 @@ const RETRY_POLICIES = new Set(['auto', 'always', 'never']);
 export function resolveHttp3Options(value: unknown): Http3Settings | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return { ...defaultHttp3Settings };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isRecord(value)) {
     throw new InvalidArgumentError(
       `http3 must be a boolean or an object of settings, got ${describeValue(value)}`,
     );

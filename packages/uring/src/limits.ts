@@ -2,7 +2,7 @@ import type { EngineLimits, EngineName } from './engine.js';
 import { InvalidArgumentError } from './errors.js';
 import { type Http2Settings, resolveHttp2Options } from './http2-options.js';
 import { type Http3Settings, resolveHttp3Options } from './http3-option.js';
-import { describeValue, integerIn } from './option-values.js';
+import { describeValue, integerIn, isRecord } from './option-values.js';
 import { type ResolvedTlsOptions, resolveTlsOptions } from './tls-options.js';
 
 /**
@@ -82,10 +82,6 @@ const OPTION_KEYS = new Set([
   'http3',
 ]);
 const ENGINE_NAMES = new Set(['io_uring', 'node', 'auto']);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function booleanOption(name: string, value: unknown): boolean {
   if (value === undefined) return false;

@@ -1,6 +1,11 @@
-// The checks every listen option shares (listen options, limits, HTTP/2 and HTTP/3 settings), so
+// The checks every listen option shares (listen options, limits, TLS, HTTP/2 and HTTP/3 settings), so
 // that each names a bad value in the same words.
 import { InvalidArgumentError } from './errors.js';
+
+/** Whether `value` is a plain object of options (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /** `value` as an error message names it: strings quoted, scalars as written, objects by kind. */
 export function describeValue(value: unknown): string {

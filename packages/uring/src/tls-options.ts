@@ -6,7 +6,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ZephyrEngineError } from './errors.js';
-import { describeValue } from './option-values.js';
+import { describeValue, isRecord } from './option-values.js';
 
 /** One certificate chain and its private key: PEM file paths, or PEM text already in memory. */
 export type TlsCertificate =
@@ -110,10 +110,6 @@ const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 function invalid(message: string, cause?: unknown): ZephyrEngineError {
   return new ZephyrEngineError('ZEPHYR_ERR_INVALID_ARGUMENT', message, cause === undefined ? {} : { cause });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function pemText(where: string, kind: 'cert' | 'key', value: unknown, isPath: boolean): Buffer {
