@@ -49,12 +49,7 @@ if [ -z "$PORT" ]; then
       "$ROOT/target/debug/examples/h3_server" --port 0 --port-file "$PORT_FILE" >/tmp/h3i-server.log 2>&1 &
       ;;
     uring)
-      CERT_DIR="$(mktemp -d)"
-      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout "$CERT_DIR/key.pem" -out "$CERT_DIR/cert.pem" -days 1 -subj /CN=localhost \
-        -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
-      node "$ROOT/scripts/h3i-uring-server.mjs" "$CERT_DIR/cert.pem" "$CERT_DIR/key.pem" "$PORT_FILE" \
-        >/tmp/h3i-server.log 2>&1 &
+      node "$ROOT/scripts/h3i-uring-server.mjs" "$PORT_FILE" >/tmp/h3i-server.log 2>&1 &
       ;;
     *) echo "unknown --engine $ENGINE (example or uring)" >&2; exit 2 ;;
   esac

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { flag, fmt, median, positiveNumber } from '../lib/cli.mjs';
+import { choices, flag, fmt, median, positiveNumber } from '../lib/cli.mjs';
 import { work } from './work.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,10 +39,7 @@ const SERVERS = {
   'fastify-inline': { file: 'fastify.mjs', MODE: 'inline', pool: false },
   'fastify-piscina': { file: 'fastify.mjs', MODE: 'piscina', pool: true },
 };
-const chosen = flag('servers', Object.keys(SERVERS).join(',')).split(',');
-for (const name of chosen)
-  if (!(name in SERVERS))
-    throw new Error(`unknown server ${name}; known: ${Object.keys(SERVERS).join(', ')}`);
+const chosen = choices('servers', Object.keys(SERVERS));
 
 /** Rounds of the work function that take about `workMs` here (median of 31 timings after a warm-up). */
 function calibrate() {
@@ -169,6 +166,8 @@ async function light(port, ms) {
 
 const ms = (n) => n.toFixed(n < 10 ? 2 : 1);
 /** A CPU split as "event loop / pool / rest" ms per request (the pool is "-" for inline servers). */
+/** The median over a server's runs of one part of its CPU per request. */
+const cpuMedian = (s, part) => median(s.cpu.map((c) => c[part]));
 const split = (c) => `${c.main.toFixed(2)} / ${c.pool > 0 ? c.pool.toFixed(2) : '-'} / ${c.rest.toFixed(2)}`;
 
 const rounds = calibrate();
@@ -189,8 +188,8 @@ try {
       port: p,
       child: await startServer(name, p, rounds),
       rps: [],
+      /** Each run's `cpuPerRequest`. */
       cpu: [],
-      split: [],
       p99: [],
       p50: [],
       idle: [],
@@ -214,14 +213,12 @@ try {
         requests,
         SERVERS[s.name].pool ? threads : 0,
       );
-      const cpuMs = cpu.total;
       s.rps.push(rps);
-      s.cpu.push(cpuMs);
-      s.split.push(cpu);
+      s.cpu.push(cpu);
       s.p99.push(probe.p99);
       s.p50.push(probe.p50);
       process.stderr.write(
-        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpuMs.toFixed(2)} ms CPU/req (${split(cpu)}), light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
+        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpu.total.toFixed(2)} ms CPU/req (${split(cpu)}), light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
       );
     }
   }
@@ -234,7 +231,7 @@ try {
     const heavyRatio = ref ? `${(median(s.rps) / median(ref.rps)).toFixed(2)}x` : 'n/a';
     const p99Ratio = ref ? `${(median(s.p99) / median(ref.p99)).toFixed(1)}x` : 'n/a';
     console.log(
-      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${median(s.cpu).toFixed(2)} | ${split({ main: median(s.split.map((c) => c.main)), pool: median(s.split.map((c) => c.pool)), rest: median(s.split.map((c) => c.rest)) })} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
+      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${cpuMedian(s, 'total').toFixed(2)} | ${split({ main: cpuMedian(s, 'main'), pool: cpuMedian(s, 'pool'), rest: cpuMedian(s, 'rest') })} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
     );
   }
   const by = (name) => servers.find((s) => s.name === name);
@@ -249,7 +246,7 @@ try {
       `heavy throughput, zephyr-actors / fastify-piscina: ${(median(ref.rps) / median(piscina.rps)).toFixed(2)}x (target ≥ 1x)`,
     );
     console.log(
-      `server CPU per heavy request, fastify-piscina / zephyr-actors: ${(median(piscina.cpu) / median(ref.cpu)).toFixed(2)}x (above 1x: actor routes spend less)`,
+      `server CPU per heavy request, fastify-piscina / zephyr-actors: ${(cpuMedian(piscina, 'total') / cpuMedian(ref, 'total')).toFixed(2)}x (above 1x: actor routes spend less)`,
     );
   }
 } finally {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { flag, fmt, median, positive } from '../lib/cli.mjs';
+import { choices, fmt, median, positive } from '../lib/cli.mjs';
 import { cpuSeconds } from '../lib/process-cpu.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,9 +23,7 @@ const connections = positive('connections', 50);
 const idleCount = positive('idle', 10_000);
 const measureRss = !process.argv.includes('--no-rss');
 const ALL = ['c-epoll', 'node-http', 'fastify', 'hono', 'zephyr-node', 'zephyr-uring'];
-const chosen = flag('servers', ALL.join(',')).split(',');
-for (const name of chosen)
-  if (!ALL.includes(name)) throw new Error(`unknown server ${name}; known: ${ALL.join(', ')}`);
+const chosen = choices('servers', ALL);
 
 const MODES = [
   { name: 'GET /', args: [], path: '/' },

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { selfSignedCertificate } from '../../scripts/self-signed-cert.mjs';
-import { flag, median, positive } from '../lib/cli.mjs';
+import { choices, median, positive } from '../lib/cli.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -57,10 +57,7 @@ const SERVERS = {
     echo: false,
   },
 };
-const chosen = flag('servers', Object.keys(SERVERS).join(',')).split(',');
-for (const name of chosen)
-  if (!(name in SERVERS))
-    throw new Error(`unknown server ${name}; known: ${Object.keys(SERVERS).join(', ')}`);
+const chosen = choices('servers', Object.keys(SERVERS));
 
 const MODES = [
   { name: 'GET /', path: '/', args: [] },

@@ -26,7 +26,8 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { selfSignedCertificate } from '../../scripts/self-signed-cert.mjs';
-import { flag, fmt, median, positive } from '../lib/cli.mjs';
+import { cargoTool } from '../lib/cargo-tool.mjs';
+import { choices, fmt, median, positive } from '../lib/cli.mjs';
 import { cpuSeconds } from '../lib/process-cpu.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,14 +38,8 @@ const streams = positive('streams', 32);
 const count = positive('count', 5);
 const SERVERS = ['zephyr', 'caddy'];
 const PROTOCOLS = ['h3', 'h2', 'h1'];
-const list = (name, known) => {
-  const chosen = flag(name, known.join(',')).split(',');
-  for (const x of chosen)
-    if (!known.includes(x)) throw new Error(`unknown --${name} ${x}; known: ${known.join(', ')}`);
-  return chosen;
-};
-const chosenServers = list('servers', SERVERS);
-const protocols = list('protocols', PROTOCOLS);
+const chosenServers = choices('servers', SERVERS);
+const protocols = choices('protocols', PROTOCOLS);
 const withH2load = process.argv.includes('--h2load');
 
 const CACHE = join(homedir(), '.cache', 'zephyr');
@@ -67,34 +62,6 @@ function timed(what, argv, options) {
   }
   process.stderr.write(`${what}: done in ${Math.round((Date.now() - started) / 1000)} s\n`);
   return true;
-}
-
-/** The load client, built by cargo into the cache (a no-op when up to date). */
-function loadTool() {
-  const target = join(CACHE, 'h3-load-target');
-  const bin = join(target, 'release', 'zephyr-bench-h3-load');
-  const argv = [
-    'cargo',
-    'build',
-    '--release',
-    '--locked',
-    '--manifest-path',
-    join(here, 'load', 'Cargo.toml'),
-  ];
-  if (!existsSync(bin)) {
-    if (
-      !timed('building the load client (bench/http3/load, once)', argv, {
-        env: { ...process.env, CARGO_TARGET_DIR: target },
-      })
-    )
-      throw new Error('the load client did not build');
-  } else {
-    execFileSync(argv[0], [...argv.slice(1), '--quiet'], {
-      stdio: 'inherit',
-      env: { ...process.env, CARGO_TARGET_DIR: target },
-    });
-  }
-  return bin;
 }
 
 /** Caddy, pinned, built with `go install` into the cache when missing; null if it cannot be. */
@@ -333,7 +300,11 @@ function measure(tool, server, protocol, mode, seconds) {
   return { ...r, rate: mode.rate(r), serverCpuPerUnit: cpu / mode.units(r), problem };
 }
 
-const tool = loadTool();
+const tool = cargoTool({
+  manifest: join(here, 'load', 'Cargo.toml'),
+  target: 'h3-load-target',
+  bin: 'zephyr-bench-h3-load',
+});
 const servers = [];
 for (const name of chosenServers) {
   if (name === 'caddy' && caddy() === null) {

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { selfSignedCertificate } from '../../scripts/self-signed-cert.mjs';
-import { flag, fmt, median, positive } from '../lib/cli.mjs';
+import { choices, fmt, median, positive } from '../lib/cli.mjs';
 import { cpuSeconds } from '../lib/process-cpu.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,9 +23,7 @@ const duration = positive('duration', 10);
 const runs = positive('runs', 3);
 const connections = positive('connections', 50);
 const ALL = ['zephyr-uring', 'zephyr-uring-ktls', 'node-https', 'fastify-https', 'nginx'];
-const chosen = flag('servers', ALL.join(',')).split(',');
-for (const name of chosen)
-  if (!ALL.includes(name)) throw new Error(`unknown server ${name}; known: ${ALL.join(', ')}`);
+const chosen = choices('servers', ALL);
 
 const MiB = 1 << 20;
 const MODES = [

@@ -9,6 +9,14 @@ export function flag(name, fallback) {
   return value;
 }
 
+/** `--name` as a comma-separated subset of `known` (default: all of it), in the order given. */
+export function choices(name, known) {
+  const chosen = flag(name, known.join(',')).split(',');
+  for (const x of chosen)
+    if (!known.includes(x)) throw new Error(`unknown --${name} ${x}; known: ${known.join(', ')}`);
+  return chosen;
+}
+
 /** `--name` as a positive integer. */
 export function positive(name, fallback) {
   const value = Number(flag(name, fallback));

@@ -2,37 +2,22 @@
 // ~/.cache/zephyr/ws-load-target (cargo makes later runs a no-op), then run once per phase.
 // It opens its connections, says `ready`, and starts when told on stdin, so the runner's CPU
 // clocks cover the run and not the handshakes.
-import { execFileSync, spawn } from 'node:child_process';
-import { homedir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { cargoTool } from '../lib/cargo-tool.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const targetDir = join(homedir(), '.cache/zephyr/ws-load-target');
 
 /** Builds the client (a no-op when it is up to date); returns the binary's path. */
 export function buildNativeLoad() {
-  try {
-    execFileSync(
-      'cargo',
-      [
-        'build',
-        '--release',
-        '--quiet',
-        '--manifest-path',
-        join(here, 'load/Cargo.toml'),
-        '--target-dir',
-        targetDir,
-      ],
-      { stdio: ['ignore', 'inherit', 'inherit'] },
-    );
-  } catch (err) {
-    throw new Error(
-      `could not build the native load client with cargo (${err.message}); run with --load node`,
-    );
-  }
-  return join(targetDir, 'release/ws-load');
+  return cargoTool({
+    manifest: join(here, 'load/Cargo.toml'),
+    target: 'ws-load-target',
+    bin: 'ws-load',
+    hint: '; run with --load node',
+  });
 }
 
 /**

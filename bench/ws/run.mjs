@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { flag, fmt, positive } from '../lib/cli.mjs';
+import { choices, flag, fmt, positive } from '../lib/cli.mjs';
 import { buildNativeLoad, startNativeLoad } from './native-load.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,9 +41,7 @@ const load = flag('load', 'native');
 if (load !== 'native' && load !== 'node') throw new Error('--load must be native or node');
 const nativeLoad = load === 'native' ? buildNativeLoad() : undefined;
 const ALL = ['ws', 'zephyr-node', 'zephyr-uring'];
-const chosen = flag('servers', ALL.join(',')).split(',');
-for (const name of chosen)
-  if (!ALL.includes(name)) throw new Error(`unknown server ${name}; known: ${ALL.join(', ')}`);
+const chosen = choices('servers', ALL);
 
 async function startServer(name, port) {
   const child = spawn(process.execPath, [join(here, `servers/${name}.mjs`)], {

@@ -3,6 +3,7 @@
 // (crates/zephyr-h2 behind crates/zephyr-uring/src/h2_conn.rs).
 
 import { InvalidArgumentError } from './errors.js';
+import { describeValue, integerIn, isRecord } from './option-values.js';
 
 /** HTTP/2 settings of a listener; each has a default (see {@link defaultHttp2Settings}). */
 export interface Http2Settings {
@@ -55,12 +56,6 @@ export const http2SettingRanges: Readonly<Record<keyof Http2Settings, readonly [
     idleTimeoutMs: [1, 0x7fff_ffff],
   };
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-}
-
 /**
  * Validates `http2` (a boolean or a settings object with known names and in-range integers) and
  * fills in the defaults; `undefined` when HTTP/2 is off.
@@ -74,9 +69,9 @@ function describe(value: unknown): string {
 export function resolveHttp2Options(value: unknown): Http2Settings | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return { ...defaultHttp2Settings };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isRecord(value)) {
     throw new InvalidArgumentError(
-      `http2 must be a boolean or an object of settings, got ${describe(value)}`,
+      `http2 must be a boolean or an object of settings, got ${describeValue(value)}`,
     );
   }
   const resolved: Http2Settings = { ...defaultHttp2Settings };
@@ -89,12 +84,7 @@ export function resolveHttp2Options(value: unknown): Http2Settings | undefined {
     if (setting === undefined) continue;
     const name = key as keyof Http2Settings;
     const [min, max] = http2SettingRanges[name];
-    if (typeof setting !== 'number' || !Number.isInteger(setting) || setting < min || setting > max) {
-      throw new InvalidArgumentError(
-        `http2.${name} must be an integer from ${min} to ${max}, got ${describe(setting)}`,
-      );
-    }
-    resolved[name] = setting;
+    resolved[name] = integerIn(`http2.${name}`, setting, min, max);
   }
   return resolved;
 }

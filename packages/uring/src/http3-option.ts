@@ -3,6 +3,7 @@
 // node engine has no QUIC to build on, so `http3` there is a startup error naming why.
 import type { EngineName } from './engine.js';
 import { Http3UnavailableError, InvalidArgumentError } from './errors.js';
+import { describeValue, integerIn, isRecord } from './option-values.js';
 
 /** HTTP/3 settings of a listener; each has a default (see {@link defaultHttp3Settings}). */
 export interface Http3Settings {
@@ -66,12 +67,6 @@ export const http3SettingRanges: Readonly<Record<NumericSetting, readonly [min: 
 
 const RETRY_POLICIES = new Set(['auto', 'always', 'never']);
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-}
-
 /**
  * Validates `http3` (a boolean or a settings object with known names and in-range values) and
  * fills in the defaults; `undefined` when HTTP/3 is off.
@@ -85,9 +80,9 @@ function describe(value: unknown): string {
 export function resolveHttp3Options(value: unknown): Http3Settings | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return { ...defaultHttp3Settings };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isRecord(value)) {
     throw new InvalidArgumentError(
-      `http3 must be a boolean or an object of settings, got ${describe(value)}`,
+      `http3 must be a boolean or an object of settings, got ${describeValue(value)}`,
     );
   }
   const resolved: Http3Settings = { ...defaultHttp3Settings };
@@ -96,7 +91,7 @@ export function resolveHttp3Options(value: unknown): Http3Settings | undefined {
     if (key === 'retry') {
       if (typeof setting !== 'string' || !RETRY_POLICIES.has(setting)) {
         throw new InvalidArgumentError(
-          `http3.retry must be 'auto', 'always' or 'never', got ${describe(setting)}`,
+          `http3.retry must be 'auto', 'always' or 'never', got ${describeValue(setting)}`,
         );
       }
       resolved.retry = setting as Http3Settings['retry'];
@@ -109,12 +104,7 @@ export function resolveHttp3Options(value: unknown): Http3Settings | undefined {
     }
     const name = key as NumericSetting;
     const [min, max] = http3SettingRanges[name];
-    if (typeof setting !== 'number' || !Number.isInteger(setting) || setting < min || setting > max) {
-      throw new InvalidArgumentError(
-        `http3.${name} must be an integer from ${min} to ${max}, got ${describe(setting)}`,
-      );
-    }
-    resolved[name] = setting;
+    resolved[name] = integerIn(`http3.${name}`, setting, min, max);
   }
   return resolved;
 }

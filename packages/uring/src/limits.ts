@@ -2,6 +2,7 @@ import type { EngineLimits, EngineName } from './engine.js';
 import { InvalidArgumentError } from './errors.js';
 import { type Http2Settings, resolveHttp2Options } from './http2-options.js';
 import { type Http3Settings, resolveHttp3Options } from './http3-option.js';
+import { describeValue, integerIn, isRecord } from './option-values.js';
 import { type ResolvedTlsOptions, resolveTlsOptions } from './tls-options.js';
 
 /**
@@ -82,30 +83,11 @@ const OPTION_KEYS = new Set([
 ]);
 const ENGINE_NAMES = new Set(['io_uring', 'node', 'auto']);
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function integerIn(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(
-      `${name} must be an integer from ${min} to ${max}, got ${describe(value)}`,
-    );
-  }
-  return value;
-}
-
 function booleanOption(name: string, value: unknown): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean')
-    throw new InvalidArgumentError(`${name} must be a boolean, got ${describe(value)}`);
+    throw new InvalidArgumentError(`${name} must be a boolean, got ${describeValue(value)}`);
   return value;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
 /**
@@ -119,7 +101,8 @@ function describe(value: unknown): string {
  */
 export function resolveLimits(limits: unknown): EngineLimits {
   if (limits === undefined) return { ...defaultLimits };
-  if (!isRecord(limits)) throw new InvalidArgumentError(`limits must be an object, got ${describe(limits)}`);
+  if (!isRecord(limits))
+    throw new InvalidArgumentError(`limits must be an object, got ${describeValue(limits)}`);
   const resolved: EngineLimits = { ...defaultLimits };
   for (const [key, value] of Object.entries(limits)) {
     if (!Object.hasOwn(LIMIT_MAX, key)) {
@@ -147,7 +130,7 @@ export function resolveLimits(limits: unknown): EngineLimits {
  */
 export function resolveListenOptions(options: unknown): ResolvedListenOptions {
   if (!isRecord(options))
-    throw new InvalidArgumentError(`listen options must be an object, got ${describe(options)}`);
+    throw new InvalidArgumentError(`listen options must be an object, got ${describeValue(options)}`);
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) {
       throw new InvalidArgumentError(
@@ -158,11 +141,13 @@ export function resolveListenOptions(options: unknown): ResolvedListenOptions {
   const port = integerIn('port', options.port, 0, 65535);
   const host = options.host ?? '127.0.0.1';
   if (typeof host !== 'string' || host.length === 0) {
-    throw new InvalidArgumentError(`host must be a non-empty string, got ${describe(host)}`);
+    throw new InvalidArgumentError(`host must be a non-empty string, got ${describeValue(host)}`);
   }
   const engine = options.engine ?? 'auto';
   if (typeof engine !== 'string' || !ENGINE_NAMES.has(engine)) {
-    throw new InvalidArgumentError(`engine must be 'io_uring', 'node' or 'auto', got ${describe(engine)}`);
+    throw new InvalidArgumentError(
+      `engine must be 'io_uring', 'node' or 'auto', got ${describeValue(engine)}`,
+    );
   }
   const backlog = options.backlog === undefined ? 1024 : integerIn('backlog', options.backlog, 1, 65535);
   const http2 = resolveHttp2Options(options.http2);

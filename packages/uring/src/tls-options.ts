@@ -6,6 +6,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ZephyrEngineError } from './errors.js';
+import { describeValue, isRecord } from './option-values.js';
 
 /** One certificate chain and its private key: PEM file paths, or PEM text already in memory. */
 export type TlsCertificate =
@@ -111,20 +112,10 @@ function invalid(message: string, cause?: unknown): ZephyrEngineError {
   return new ZephyrEngineError('ZEPHYR_ERR_INVALID_ARGUMENT', message, cause === undefined ? {} : { cause });
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-}
-
 function pemText(where: string, kind: 'cert' | 'key', value: unknown, isPath: boolean): Buffer {
   if (isPath) {
     if (typeof value !== 'string' || value.length === 0) {
-      throw invalid(`${where}.${kind} must be a file path, got ${describe(value)}`);
+      throw invalid(`${where}.${kind} must be a file path, got ${describeValue(value)}`);
     }
     try {
       return readFileSync(value);
@@ -135,12 +126,12 @@ function pemText(where: string, kind: 'cert' | 'key', value: unknown, isPath: bo
   const field = `${kind}Pem`;
   if (typeof value === 'string' && value.length > 0) return Buffer.from(value);
   if (value instanceof Uint8Array && value.length > 0) return Buffer.from(value);
-  throw invalid(`${where}.${field} must be non-empty PEM text, got ${describe(value)}`);
+  throw invalid(`${where}.${field} must be non-empty PEM text, got ${describeValue(value)}`);
 }
 
 /** Reads and checks one certificate entry: PEM blocks present, key usable, key = cert's key. */
 function resolveCertificate(where: string, value: unknown): ResolvedTlsCertificate {
-  if (!isRecord(value)) throw invalid(`${where} must be an object, got ${describe(value)}`);
+  if (!isRecord(value)) throw invalid(`${where} must be an object, got ${describeValue(value)}`);
   const byPath = value.cert !== undefined || value.key !== undefined;
   const byPem = value.certPem !== undefined || value.keyPem !== undefined;
   if (byPath === byPem) {
@@ -188,13 +179,13 @@ function checkServerName(name: string): void {
 function resolveAlpn(value: unknown): string[] {
   if (value === undefined) return [...DEFAULT_ALPN];
   if (!Array.isArray(value) || value.length === 0) {
-    throw invalid(`tls.alpn must be a non-empty array of protocol ids, got ${describe(value)}`);
+    throw invalid(`tls.alpn must be a non-empty array of protocol ids, got ${describeValue(value)}`);
   }
   const seen = new Set<string>();
   for (const id of value) {
     // RFC 7301 §3.1: a protocol id is 1 to 255 bytes.
     if (typeof id !== 'string' || id.length === 0 || Buffer.byteLength(id) > 255) {
-      throw invalid(`tls.alpn: protocol ids are strings of 1 to 255 bytes, got ${describe(id)}`);
+      throw invalid(`tls.alpn: protocol ids are strings of 1 to 255 bytes, got ${describeValue(id)}`);
     }
     if (seen.has(id)) throw invalid(`tls.alpn: ${JSON.stringify(id)} is listed twice`);
     seen.add(id);
@@ -204,7 +195,8 @@ function resolveAlpn(value: unknown): string[] {
 
 function resolveKernelTls(value: unknown): boolean {
   if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw invalid(`tls.kernelTls must be a boolean, got ${describe(value)}`);
+  if (typeof value !== 'boolean')
+    throw invalid(`tls.kernelTls must be a boolean, got ${describeValue(value)}`);
   return value;
 }
 
@@ -220,7 +212,7 @@ function resolveKernelTls(value: unknown): boolean {
  * ```
  */
 export function resolveTlsOptions(value: unknown): ResolvedTlsOptions {
-  if (!isRecord(value)) throw invalid(`tls must be an object, got ${describe(value)}`);
+  if (!isRecord(value)) throw invalid(`tls must be an object, got ${describeValue(value)}`);
   for (const key of Object.keys(value)) {
     if (!TLS_KEYS.has(key)) {
       throw invalid(`unknown TLS option tls.${key}; known options: ${[...TLS_KEYS].join(', ')}`);
@@ -229,7 +221,7 @@ export function resolveTlsOptions(value: unknown): ResolvedTlsOptions {
   const { cert, key } = resolveCertificate('tls', value);
   const sni: Array<[string, ResolvedTlsCertificate]> = [];
   if (value.sni !== undefined) {
-    if (!isRecord(value.sni)) throw invalid(`tls.sni must be an object, got ${describe(value.sni)}`);
+    if (!isRecord(value.sni)) throw invalid(`tls.sni must be an object, got ${describeValue(value.sni)}`);
     const names = new Set<string>();
     for (const [name, entry] of Object.entries(value.sni)) {
       checkServerName(name);
@@ -241,12 +233,12 @@ export function resolveTlsOptions(value: unknown): ResolvedTlsOptions {
   }
   const minVersion = value.minVersion ?? 'TLSv1.2';
   if (typeof minVersion !== 'string' || !MIN_VERSIONS.has(minVersion)) {
-    throw invalid(`tls.minVersion must be 'TLSv1.2' or 'TLSv1.3', got ${describe(minVersion)}`);
+    throw invalid(`tls.minVersion must be 'TLSv1.2' or 'TLSv1.3', got ${describeValue(minVersion)}`);
   }
   const timeout = value.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMER_MS) {
     throw invalid(
-      `tls.handshakeTimeoutMs must be an integer from 1 to ${MAX_TIMER_MS}, got ${describe(timeout)}`,
+      `tls.handshakeTimeoutMs must be an integer from 1 to ${MAX_TIMER_MS}, got ${describeValue(timeout)}`,
     );
   }
   return {

@@ -414,11 +414,16 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     this.scheduleFlush();
   }
 
-  /** HTTPS responses over TCP name the HTTP/3 endpoint, unless the application set `alt-svc`. */
+  /**
+   * HTTPS responses over TCP name the HTTP/3 endpoint, unless the application set `alt-svc`.
+   * The field goes onto `fields` itself rather than a copy: it is the exchange's own array for
+   * this one response, which nothing reads once the head is sent.
+   */
   private withAltSvc(ex: UringExchange, fields: ResponseFields): ResponseFields {
     if (this.altSvc === undefined || ex.httpVersion === '3') return fields;
     for (let i = 0; i < fields.length; i += 2) if (fields[i] === 'alt-svc') return fields;
-    return [...fields, 'alt-svc', this.altSvc];
+    fields.push('alt-svc', this.altSvc);
+    return fields;
   }
 
   /** The listener's HTTP/3 counters (connections, Retry packets, requests, protocol errors). */

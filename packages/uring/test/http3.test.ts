@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineServer, ListenOptions, RequestHandler } from '../src/engine.js';
 import { defaultHttp3Settings, resolveHttp3Options } from '../src/http3-option.js';
 import { listen } from '../src/listen.js';
+import { sha256 } from './h3-clients.js';
 import { localhostCertificate, TestCertificates } from './tls-fixture.js';
 
 const CLIENT = fileURLToPath(new URL('./fixtures/h3-client.py', import.meta.url));
@@ -68,7 +69,6 @@ function patterned(n: number): Buffer {
   return out;
 }
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const header = (r: H3Result, name: string): string | undefined => r.headers.find(([n]) => n === name)?.[1];
 
 let servers: EngineServer[] = [];

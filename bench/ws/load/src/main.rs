@@ -57,95 +57,77 @@ fn ready() {
     std::io::stdin().lock().read_line(&mut line).expect("stdin");
 }
 
+/// One echo connection: its socket, its reply reader, the bytes it owes the server (the replies'
+/// worth of frames) and where in the frame its next write starts.
+struct EchoConn {
+    conn: Conn,
+    reader: FrameReader,
+    owed: usize,
+    offset: usize,
+}
+
+impl EchoConn {
+    /// Writes what the connection owes; watches (as `key`) for room when the socket is full.
+    fn flush(&mut self, burst: &[u8], frame_len: usize, epoll: &Epoll, key: u64) {
+        while self.owed > 0 {
+            let n = self.owed.min(burst.len() - self.offset);
+            match self.conn.write(&burst[self.offset..self.offset + n]) {
+                Some(w) => {
+                    self.owed -= w;
+                    self.offset = (self.offset + w) % frame_len;
+                }
+                None => break,
+            }
+        }
+        epoll.watch_writable(self.conn.fd(), key, self.owed > 0);
+    }
+}
+
 fn echo(port: u16, count: usize, depth: usize, size: usize, binary: bool, seconds: u64) {
     let frame = client_frame(&vec![1u8; size], binary);
     // One frame more than the depth, so a write may start anywhere in a frame.
     let burst = frame.repeat(depth + 1);
-    let mut conns = net::open_many(port, "/echo", count);
     let epoll = Epoll::new();
+    let mut conns: Vec<EchoConn> = net::open_many(port, "/echo", count)
+        .into_iter()
+        .map(|conn| EchoConn {
+            conn,
+            reader: FrameReader::new(false),
+            owed: depth * frame.len(),
+            offset: 0,
+        })
+        .collect();
     for (i, c) in conns.iter().enumerate() {
-        epoll.add(c.fd(), i as u64);
+        epoll.add(c.conn.fd(), i as u64);
     }
     ready();
-    let mut readers: Vec<FrameReader> = (0..count).map(|_| FrameReader::new(false)).collect();
-    // Bytes each connection owes the server (the replies' worth of frames), and where in the
-    // frame its next write starts.
-    let mut owed: Vec<usize> = vec![depth * frame.len(); count];
-    let mut offset: Vec<usize> = vec![0; count];
-    for i in 0..count {
-        flush(
-            &mut conns[i],
-            &burst,
-            frame.len(),
-            &mut owed[i],
-            &mut offset[i],
-            &epoll,
-            i,
-        );
+    for (i, c) in conns.iter_mut().enumerate() {
+        c.flush(&burst, frame.len(), &epoll, i as u64);
     }
     let mut buf = vec![0u8; 256 * 1024];
     let mut replies: u64 = 0;
     let end = Instant::now() + Duration::from_secs(seconds);
     while Instant::now() < end {
         for (key, writable) in epoll.wait(100) {
-            let i = key as usize;
+            let c = &mut conns[key as usize];
             if writable {
-                flush(
-                    &mut conns[i],
-                    &burst,
-                    frame.len(),
-                    &mut owed[i],
-                    &mut offset[i],
-                    &epoll,
-                    i,
-                );
+                c.flush(&burst, frame.len(), &epoll, key);
             }
             let mut got = 0;
-            while let Some(n) = conns[i].read(&mut buf) {
-                got += readers[i].feed(&buf[..n], |_| {});
+            while let Some(n) = c.conn.read(&mut buf) {
+                got += c.reader.feed(&buf[..n], |_| {});
                 if n < buf.len() {
                     break;
                 }
             }
             if got > 0 {
                 replies += got as u64;
-                owed[i] += got * frame.len();
-                flush(
-                    &mut conns[i],
-                    &burst,
-                    frame.len(),
-                    &mut owed[i],
-                    &mut offset[i],
-                    &epoll,
-                    i,
-                );
+                c.owed += got * frame.len();
+                c.flush(&burst, frame.len(), &epoll, key);
             }
         }
     }
     println!("replies {replies}");
-}
-
-/// Writes what connection `i` owes; watches for room when the socket is full.
-fn flush(
-    conn: &mut Conn,
-    burst: &[u8],
-    frame_len: usize,
-    owed: &mut usize,
-    offset: &mut usize,
-    epoll: &Epoll,
-    i: usize,
-) {
-    while *owed > 0 {
-        let n = (*owed).min(burst.len() - *offset);
-        match conn.write(&burst[*offset..*offset + n]) {
-            Some(w) => {
-                *owed -= w;
-                *offset = (*offset + w) % frame_len;
-            }
-            None => break,
-        }
-    }
-    epoll.watch_writable(conn.fd(), i as u64, *owed > 0);
 }
 
 /// Latency histogram: 10 µs buckets up to 10 s.
