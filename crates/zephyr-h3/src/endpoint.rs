@@ -378,14 +378,17 @@ impl H3Endpoint {
         }
         // Only connections that something happened to since they last had nothing to send
         // (`dirty`) are asked, in turn from the one after the last sender, so one connection
-        // with a large response cannot starve the others and idle ones cost nothing.
-        let order: Vec<ConnId> = self
+        // with a large response cannot starve the others and idle ones cost nothing. Each one
+        // asked either sends (and ends the call) or leaves `dirty`, so walking the set from a
+        // cursor (wrapping once to its start) asks each at most once, with no list to build.
+        let mut cursor = self.last_sender;
+        while let Some(&id) = self
             .dirty
-            .range((Bound::Excluded(self.last_sender), Bound::Unbounded))
-            .chain(self.dirty.range(..=self.last_sender))
-            .copied()
-            .collect();
-        for id in order {
+            .range((Bound::Excluded(cursor), Bound::Unbounded))
+            .next()
+            .or_else(|| self.dirty.first())
+        {
+            cursor = id;
             let Some(conn) = self.conns.get_mut(&id) else {
                 self.dirty.remove(&id);
                 continue;
