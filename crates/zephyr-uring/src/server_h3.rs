@@ -352,7 +352,6 @@ impl Server {
     /// A completion of one of the UDP operations or the HTTP/3 timer.
     pub(super) fn on_h3_completion(&mut self, data: u64, res: i32) {
         let (kind, id) = untoken(data);
-        let now = Instant::now();
         let Some(h3) = self.h3.as_mut() else {
             return;
         };
@@ -361,6 +360,9 @@ impl Server {
                 let i = id.index as usize;
                 h3.recv_armed -= 1;
                 if res > 0 {
+                    // Only a receive reads the clock: send and timer completions happen as
+                    // often and need none.
+                    let now = Instant::now();
                     let op = &h3.recv[i];
                     let len = res as usize;
                     let truncated = op.msg.msg_flags & libc::MSG_TRUNC != 0;
