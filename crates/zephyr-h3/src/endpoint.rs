@@ -166,6 +166,8 @@ pub struct H3Endpoint {
     /// `stop_accepting` was called: new connections are refused, the open ones served on.
     accept_stopped: bool,
     scratch: Vec<u8>,
+    /// The bytes of one stream read, reused from read to read (at most a stream window).
+    read_buf: Vec<u8>,
     /// The latest time the caller gave; calls without a `now` of their own (a response call
     /// that closes a drained connection) use it. Set before any connection exists.
     now: Option<Instant>,
@@ -237,6 +239,7 @@ impl H3Endpoint {
             shutting_down: false,
             accept_stopped: false,
             scratch: Vec::new(),
+            read_buf: Vec::new(),
             now: None,
             last_sender: 0,
             handshaking: 0,
@@ -378,14 +381,17 @@ impl H3Endpoint {
         }
         // Only connections that something happened to since they last had nothing to send
         // (`dirty`) are asked, in turn from the one after the last sender, so one connection
-        // with a large response cannot starve the others and idle ones cost nothing.
-        let order: Vec<ConnId> = self
+        // with a large response cannot starve the others and idle ones cost nothing. Each one
+        // asked either sends (and ends the call) or leaves `dirty`, so walking the set from a
+        // cursor (wrapping once to its start) asks each at most once, with no list to build.
+        let mut cursor = self.last_sender;
+        while let Some(&id) = self
             .dirty
-            .range((Bound::Excluded(self.last_sender), Bound::Unbounded))
-            .chain(self.dirty.range(..=self.last_sender))
-            .copied()
-            .collect();
-        for id in order {
+            .range((Bound::Excluded(cursor), Bound::Unbounded))
+            .next()
+            .or_else(|| self.dirty.first())
+        {
+            cursor = id;
             let Some(conn) = self.conns.get_mut(&id) else {
                 self.dirty.remove(&id);
                 continue;
@@ -1018,7 +1024,9 @@ impl H3Endpoint {
         if budget == 0 {
             return;
         }
-        let mut data: Vec<u8> = Vec::new();
+        // Taken, not borrowed: handling the bytes needs `self` (a nested read gets a fresh one).
+        let mut data = std::mem::take(&mut self.read_buf);
+        data.clear();
         let mut fin = false;
         let mut reset = None;
         let mut rs = conn.quic.recv_stream(s);
@@ -1047,6 +1055,7 @@ impl H3Endpoint {
         } else {
             self.on_request_bytes(id, raw, &data, fin, reset);
         }
+        self.read_buf = data;
     }
 
     fn on_uni_bytes(&mut self, id: ConnId, raw: u64, mut data: &[u8], closed: bool) {

@@ -409,7 +409,7 @@ impl H2Conn {
         if ex.responded {
             return;
         }
-        let no_body = ex.head_request || matches!(start.status, 204 | 304);
+        let no_body = ex.bodiless(start.status);
         let bytes = payload_bytes(&body);
         let end_at_head = end && (bytes.is_empty() || no_body);
         if !self.send_head(stream, start, end_at_head, date) {
@@ -483,7 +483,7 @@ impl H2Conn {
         if ex.responded {
             return Err(file.fd);
         }
-        let no_body = ex.head_request || file.remaining == 0 || matches!(start.status, 204 | 304);
+        let no_body = file.remaining == 0 || ex.bodiless(start.status);
         if !self.send_head(stream, start, no_body, date) {
             return Err(file.fd);
         }

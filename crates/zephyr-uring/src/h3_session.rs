@@ -39,6 +39,30 @@ enum Notice {
     FileSent(ConnId, u32, i32),
 }
 
+impl Notice {
+    fn deliver(self, sink: &mut dyn EventSink) {
+        match self {
+            Notice::Drained(id, seq) => sink.drained(id, seq),
+            Notice::Aborted(id, seq) => sink.stream_aborted(id, seq),
+            Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
+        }
+    }
+}
+
+/// An exchange that ends unanswered (its stream reset, its connection gone, its peer stuck):
+/// its file is closed and reported cancelled, then the request reported aborted.
+fn cancel(ex: Exchange, conn: Option<ConnId>, seq: u32, mut report: impl FnMut(Notice)) {
+    if let Some(file) = ex.file {
+        close_fd(file.fd);
+        if let Some(conn) = conn {
+            report(Notice::FileSent(conn, seq, -libc::ECANCELED));
+        }
+    }
+    if let Some(conn) = conn {
+        report(Notice::Aborted(conn, seq));
+    }
+}
+
 /// Every QUIC connection of one UDP socket, on the engine contract.
 pub struct H3Session {
     endpoint: H3Endpoint,
@@ -65,6 +89,15 @@ pub struct H3Session {
 fn close_fd(fd: RawFd) {
     // SAFETY: the session owns `fd` (handed over by `send_file`) and nothing refers to it after.
     unsafe { libc::close(fd) };
+}
+
+/// The engine's name for endpoint connection `conn`, when `gens` knows it (a free function so
+/// it can be asked while the exchanges are borrowed).
+fn known_id(gens: &HashMap<usize, u32>, conn: usize) -> Option<ConnId> {
+    Some(ConnId {
+        index: H3_INDEX_BASE + conn as u32,
+        gen: *gens.get(&conn)?,
+    })
 }
 
 /// One request stream of the endpoint, as a file body is pumped into it.
@@ -231,10 +264,7 @@ impl H3Session {
 
     /// The engine's name for an endpoint connection it already knows.
     fn known_id(&self, conn: usize) -> Option<ConnId> {
-        Some(ConnId {
-            index: H3_INDEX_BASE + conn as u32,
-            gen: *self.gens.get(&conn)?,
-        })
+        known_id(&self.gens, conn)
     }
 
     // ---- events to the sink ----------------------------------------------------------------
@@ -247,13 +277,7 @@ impl H3Session {
             self.date.clear();
             self.date.extend_from_slice(date);
         }
-        for notice in self.notices.drain(..) {
-            match notice {
-                Notice::Drained(id, seq) => sink.drained(id, seq),
-                Notice::Aborted(id, seq) => sink.stream_aborted(id, seq),
-                Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
-            }
-        }
+        self.flush_notices(sink);
         while let Some(event) = self
             .pending
             .pop_front()
@@ -264,6 +288,13 @@ impl H3Session {
                 self.pending.push_front(back);
                 break;
             }
+        }
+    }
+
+    /// Hands the sink what happened while commands were applied (or a window reopened).
+    fn flush_notices(&mut self, sink: &mut dyn EventSink) {
+        for notice in self.notices.drain(..) {
+            notice.deliver(sink);
         }
     }
 
@@ -396,27 +427,14 @@ impl H3Session {
             }
             H3Event::Reset { id, .. } => {
                 if let Some(ex) = self.exchanges.remove(&id) {
-                    let conn = self.known_id(id.conn);
-                    if let Some(file) = ex.file {
-                        close_fd(file.fd);
-                        if let Some(conn) = conn {
-                            sink.file_sent(conn, id.stream as u32, -libc::ECANCELED);
-                        }
-                    }
-                    if let Some(conn) = conn {
-                        sink.stream_aborted(conn, id.stream as u32);
-                    }
+                    cancel(ex, self.known_id(id.conn), id.stream as u32, |n| {
+                        n.deliver(sink)
+                    });
                 }
             }
             H3Event::WindowOpened { id } => {
                 self.pump(id);
-                for notice in self.notices.drain(..) {
-                    match notice {
-                        Notice::Drained(id, seq) => sink.drained(id, seq),
-                        Notice::Aborted(id, seq) => sink.stream_aborted(id, seq),
-                        Notice::FileSent(id, seq, err) => sink.file_sent(id, seq, err),
-                    }
-                }
+                self.flush_notices(sink);
             }
             H3Event::ConnectionClosed { conn, .. } => {
                 // Every request still open got a Reset first; what is left here is exchanges the
@@ -430,13 +448,7 @@ impl H3Session {
                 let cid = self.known_id(conn);
                 for rid in gone {
                     let ex = self.exchanges.remove(&rid).expect("listed");
-                    if let Some(cid) = cid {
-                        if let Some(file) = ex.file {
-                            close_fd(file.fd);
-                            sink.file_sent(cid, rid.stream as u32, -libc::ECANCELED);
-                        }
-                        sink.stream_aborted(cid, rid.stream as u32);
-                    }
+                    cancel(ex, cid, rid.stream as u32, |n| n.deliver(sink));
                 }
                 self.gens.remove(&conn);
             }
@@ -489,14 +501,8 @@ impl H3Session {
     fn fail(&mut self, id: RequestId) {
         let _ = self.endpoint.reset(id, H3Error::INTERNAL_ERROR.0);
         if let Some(ex) = self.exchanges.remove(&id) {
-            if let Some(conn) = self.known_id(id.conn) {
-                if let Some(file) = ex.file {
-                    close_fd(file.fd);
-                    self.notices
-                        .push(Notice::FileSent(conn, id.stream as u32, -libc::ECANCELED));
-                }
-                self.notices.push(Notice::Aborted(conn, id.stream as u32));
-            }
+            let conn = self.known_id(id.conn);
+            cancel(ex, conn, id.stream as u32, |n| self.notices.push(n));
         }
     }
 
@@ -597,7 +603,7 @@ impl H3Session {
         if ex.responded {
             return;
         }
-        let no_body = ex.head_request || matches!(start.status, 204 | 304);
+        let no_body = ex.bodiless(start.status);
         let bytes = payload_bytes(&body);
         let end_at_head = end && (bytes.is_empty() || no_body);
         if !self.send_head(id, start, end_at_head) {
@@ -680,7 +686,7 @@ impl H3Session {
         if ex.responded {
             return Err(file.fd);
         }
-        let no_body = ex.head_request || file.remaining == 0 || matches!(start.status, 204 | 304);
+        let no_body = file.remaining == 0 || ex.bodiless(start.status);
         if !self.send_head(id, start, no_body) {
             return Err(file.fd);
         }
@@ -752,13 +758,9 @@ impl H3Session {
         for id in stuck {
             let _ = self.endpoint.reset(id, H3Error::REQUEST_CANCELLED.0);
             if let Some(ex) = self.exchanges.remove(&id) {
-                if let Some(conn) = self.known_id(id.conn) {
-                    if let Some(file) = ex.file {
-                        close_fd(file.fd);
-                        sink.file_sent(conn, id.stream as u32, -libc::ECANCELED);
-                    }
-                    sink.stream_aborted(conn, id.stream as u32);
-                }
+                cancel(ex, self.known_id(id.conn), id.stream as u32, |n| {
+                    n.deliver(sink)
+                });
             }
         }
         let timeout = self.limits.request_timeout_ms;
@@ -766,11 +768,7 @@ impl H3Session {
             let late = now_ms.saturating_sub(ex.started) >= timeout;
             if late && !ex.request_done && !ex.body_failed {
                 ex.body_failed = true;
-                if let Some(&gen) = self.gens.get(&id.conn) {
-                    let conn = ConnId {
-                        index: H3_INDEX_BASE + id.conn as u32,
-                        gen,
-                    };
+                if let Some(conn) = known_id(&self.gens, id.conn) {
                     sink.body_error(conn, id.stream as u32, 408);
                 }
             }

@@ -165,6 +165,22 @@ mod tls_io;
 mod h3_io;
 pub use h3_io::UdpCounters;
 
+/// Queues `sqe` on `ring` (a free function so the HTTP/3 side can push while it holds its own
+/// state, which the entries point into).
+fn push_to(ring: &mut IoUring, sqe: squeue::Entry) {
+    // SAFETY: every SQE built here points only at memory that outlives its completion: receive
+    // buffers owned by `bufs`, the connection's `sending` buffer (which does not move while a
+    // send is in flight), the UDP operations' buffers and headers (owned by `h3`, dropped after
+    // the ring) and the boxed timespecs; all are freed only after the ring is gone or the op has
+    // completed (slots are freed at inflight == 0).
+    while unsafe { ring.submission().push(&sqe) }.is_err() {
+        // The queue is full: hand what is there to the kernel and make room.
+        if ring.submit().is_err() {
+            std::thread::yield_now();
+        }
+    }
+}
+
 /// The bytes of a file to send: `length` bytes from `offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileRange {
@@ -393,16 +409,7 @@ impl Server {
     }
 
     fn push(&mut self, sqe: squeue::Entry) {
-        // SAFETY: every SQE built here points only at memory that outlives its completion: receive
-        // buffers owned by `bufs`, the connection's `sending` buffer (which does not move while a
-        // send is in flight), and the boxed timespec; all are freed only after the ring is gone or
-        // the op has completed (slots are freed at inflight == 0).
-        while unsafe { self.ring.submission().push(&sqe) }.is_err() {
-            // The queue is full: hand what is there to the kernel and make room.
-            if self.ring.submit().is_err() {
-                std::thread::yield_now();
-            }
-        }
+        push_to(&mut self.ring, sqe);
     }
 
     /// Hands queued submissions to the kernel.

@@ -166,6 +166,12 @@ impl Exchange {
         self.request_done && self.response_done && self.file.is_none()
     }
 
+    /// Whether a response with `status` has no body here (a HEAD's, a 204's, a 304's), so its
+    /// head ends the stream.
+    pub(crate) fn bodiless(&self, status: u16) -> bool {
+        self.head_request || matches!(status, 204 | 304)
+    }
+
     /// Counts `n` more request body bytes against `max_body_bytes`: `true` the first time the
     /// body goes past it (the application is then told 413, and the rest is dropped).
     pub(crate) fn count_body(&mut self, n: usize, max_body_bytes: u64) -> bool {
