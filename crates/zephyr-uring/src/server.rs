@@ -771,25 +771,25 @@ impl Server {
                 match tls_io::on_kernel_control_record(slot) {
                     // `service` re-arms the receive after every completion.
                     tls_io::KernelRead::Continue => {}
-                    tls_io::KernelRead::PeerClosed => {
-                        slot.io.eof = true;
-                        slot.conn.peer_closed();
-                        self.close_conn(id, false);
-                    }
+                    tls_io::KernelRead::PeerClosed => self.peer_closed(id),
                     tls_io::KernelRead::Close => self.close_conn(id, false),
                 }
             }
-            0 => {
-                // The peer closed its side. Like node:http (allowHalfOpen off), that ends the
-                // connection: requests still open are aborted rather than answered into a
-                // socket nobody may be reading.
-                slot.io.eof = true;
-                slot.transport.receive_eof();
-                slot.conn.peer_closed();
-                self.close_conn(id, false);
-            }
+            0 => self.peer_closed(id),
             _ => self.close_conn(id, false),
         }
+    }
+
+    /// The peer closed its side (a receive of 0 bytes, or kernel TLS's close_notify). Like
+    /// node:http (allowHalfOpen off), that ends the connection: requests still open are aborted
+    /// rather than answered into a socket nobody may be reading.
+    fn peer_closed(&mut self, id: ConnId) {
+        if let Some(slot) = self.slot_mut(id) {
+            slot.io.eof = true;
+            slot.transport.receive_eof();
+            slot.conn.peer_closed();
+        }
+        self.close_conn(id, false);
     }
 
     fn on_send(&mut self, id: ConnId, res: i32) {
@@ -1070,7 +1070,7 @@ impl Server {
         if graceful && !slot.io.lingering() && !slot.io.eof {
             slot.io.phase = Phase::Lingering;
             slot.io.linger_until = now + LINGER_MS;
-            tls_io::send_kernel_close_notify(slot);
+            slot.transport.before_shutdown(slot.io.fd);
             // SAFETY: plain syscall on the connection's own socket.
             unsafe { libc::shutdown(slot.io.fd, libc::SHUT_WR) };
             // Lingering means reading until the peer's EOF: a receive stopped earlier (after the

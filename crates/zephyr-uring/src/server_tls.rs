@@ -210,19 +210,6 @@ fn rekey(
     Ok(())
 }
 
-/// A graceful close of a kernel TLS connection: close_notify goes out as an alert record (rustls
-/// no longer writes records). Best effort, as with rustls: if the send buffer is full the
-/// connection closes without it (HTTP's own framing has told the peer where the data ends).
-pub(super) fn send_kernel_close_notify(slot: &Slot) {
-    if matches!(slot.transport, Transport::Kernel(_)) {
-        let _ = ktls_records::send_record(
-            slot.io.fd,
-            ktls_records::CONTENT_ALERT,
-            &ktls_records::CLOSE_NOTIFY,
-        );
-    }
-}
-
 /// Writes `bytes` to the socket before the keys move (the handshake's last flight, a few hundred
 /// bytes into an empty send buffer: the accepted socket is blocking, so this does not spin).
 fn send_all(fd: RawFd, mut bytes: &[u8]) -> io::Result<()> {

@@ -151,6 +151,20 @@ impl Transport {
         }
     }
 
+    /// Before a graceful `shutdown(SHUT_WR)` on `fd`: a kernel TLS connection's close_notify
+    /// goes out as an alert record (rustls no longer writes its records; user-space TLS queues
+    /// its own in the stage). Best effort, as with rustls: if the send buffer is full the
+    /// connection closes without it (HTTP's own framing has told the peer where the data ends).
+    pub fn before_shutdown(&self, fd: std::os::fd::RawFd) {
+        if matches!(self, Transport::Kernel(_)) {
+            let _ = crate::tls::ktls_records::send_record(
+                fd,
+                crate::tls::ktls_records::CONTENT_ALERT,
+                &crate::tls::ktls_records::CLOSE_NOTIFY,
+            );
+        }
+    }
+
     /// The next send: the session's queued output itself (`Plain`), or ciphertext made from it.
     /// The memory the plan points at stays put until [`Transport::sent`].
     pub fn next_send(&mut self, session: &mut dyn Session) -> Option<SendPlan> {
