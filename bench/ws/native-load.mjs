@@ -1,5 +1,6 @@
 // The native load client (load/, Rust, one epoll thread): built with cargo on first use into
-// ~/.cache/zephyr/ws-load-target (cargo makes later runs a no-op), then run once per phase.
+// ~/.cache/zephyr/ws-load-target (cargo makes later runs a no-op), then run once per phase. The
+// same cargo project builds the bound server, ws-bound.
 // It opens its connections, says `ready`, and starts when told on stdin, so the runner's CPU
 // clocks cover the run and not the handshakes.
 import { spawn } from 'node:child_process';
@@ -17,6 +18,19 @@ export function buildNativeLoad() {
     target: 'ws-load-target',
     bin: 'ws-load',
     hint: '; run with --load node',
+  });
+}
+
+/**
+ * Builds the cargo project (a no-op when it is up to date) and returns the path of `ws-bound`,
+ * the benchmark's bound server (same project as the client: `load/src/bin/ws-bound/`).
+ */
+export function buildBound() {
+  return cargoTool({
+    manifest: join(here, 'load/Cargo.toml'),
+    target: 'ws-load-target',
+    bin: 'ws-bound',
+    hint: '; leave the bound out with --servers ws,zephyr-node,zephyr-uring',
   });
 }
 

@@ -11,17 +11,23 @@
 // machine with --duration 10 or more. Per phase, stderr shows each side's CPU per message in
 // user space and in the kernel.
 //
+// The `bound` row is not a peer: it is load/src/bin/ws-bound (Rust, one epoll thread, no
+// framework), the least work any WebSocket server can do per message here. bound/ws per phase is
+// the best ratio to `ws` this machine allows: a target above it cannot be met by any server.
+// `bound-uring` (not run by default) is the same server sending each fan-out through one io_uring
+// submission instead of one `send` per subscriber.
+//
 //   node bench/ws/run.mjs [--duration 5] [--connections 100] [--depth 8] [--load native|node]
 //                         [--clients 2] [--subscribers 1000,10000] [--idle 1000]
-//                         [--servers ws,zephyr-node,zephyr-uring]
+//                         [--servers ws,zephyr-node,zephyr-uring,bound[,bound-uring]]
 // uWebSockets.js is not on the npm registry (GitHub only), so it cannot be installed here.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { choices, flag, fmt, positive } from '../lib/cli.mjs';
-import { buildNativeLoad, startNativeLoad } from './native-load.mjs';
+import { flag, fmt, positive } from '../lib/cli.mjs';
+import { buildBound, buildNativeLoad, startNativeLoad } from './native-load.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -40,11 +46,26 @@ const clientProcesses = positive('clients', 2);
 const load = flag('load', 'native');
 if (load !== 'native' && load !== 'node') throw new Error('--load must be native or node');
 const nativeLoad = load === 'native' ? buildNativeLoad() : undefined;
-const ALL = ['ws', 'zephyr-node', 'zephyr-uring'];
-const chosen = choices('servers', ALL);
+/** The bound servers (ws-bound, not Node): their arguments after the port, and their label. */
+const BOUNDS = {
+  bound: { args: [], label: 'bound (Rust epoll, no framework)' },
+  'bound-uring': { args: ['--sends', 'io_uring'], label: 'bound (Rust epoll, io_uring fan-out sends)' },
+};
+const PEERS = ['ws', 'zephyr-node', 'zephyr-uring'];
+const KNOWN = [...PEERS, ...Object.keys(BOUNDS)];
+const chosen = flag('servers', [...PEERS, 'bound'].join(',')).split(',');
+for (const name of chosen)
+  if (!KNOWN.includes(name)) throw new Error(`unknown --servers ${name}; known: ${KNOWN.join(', ')}`);
+const boundBinary = chosen.some((name) => name in BOUNDS) ? buildBound() : undefined;
+/** The row label of server `name`. */
+const label = (name) => BOUNDS[name]?.label ?? name;
 
 async function startServer(name, port) {
-  const child = spawn(process.execPath, [join(here, `servers/${name}.mjs`)], {
+  const bound = BOUNDS[name];
+  const [command, args] = bound
+    ? [boundBinary, [String(port), ...bound.args]]
+    : [process.execPath, [join(here, `servers/${name}.mjs`)]];
+  const child = spawn(command, args, {
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -199,7 +220,7 @@ async function fanout(port, subscribers, pid) {
     let p99 = 0;
     let seconds = duration;
     // As below, only the publishing is measured.
-    const { cpu } = await measured(pid, async () => {
+    const { cpu, user, system } = await measured(pid, async () => {
       const started = Date.now();
       const [, n, , us] = await run.go();
       rounds = Number(n);
@@ -207,14 +228,21 @@ async function fanout(port, subscribers, pid) {
       seconds = (Date.now() - started) / 1000;
       return { messages: rounds * subscribers };
     }, [run.pid]);
-    return { perSecond: (rounds * subscribers) / seconds, messages: rounds * subscribers, p99, cpu };
+    return {
+      perSecond: (rounds * subscribers) / seconds,
+      messages: rounds * subscribers,
+      p99,
+      cpu,
+      user,
+      system,
+    };
   }
   const counts = shares(subscribers);
   const active = clients.filter((_, i) => counts[i] > 0);
   await Promise.all(active.map((c, i) => c.ask('subscribe', { port, count: counts[i] })));
   // Only the publishing is measured: opening and closing 10,000 connections costs the server
   // far more CPU than a few seconds of fan-out, and is not what this phase is about.
-  const { rounds, seconds, cpu } = await measured(pid, async () => {
+  const { rounds, seconds, cpu, user, system } = await measured(pid, async () => {
     let n = 0;
     const started = Date.now();
     // One publish at a time: the next is sent once every subscriber got the previous one.
@@ -241,7 +269,14 @@ async function fanout(port, subscribers, pid) {
       break;
     }
   }
-  return { perSecond: (rounds * subscribers) / seconds, messages: rounds * subscribers, p99, cpu };
+  return {
+    perSecond: (rounds * subscribers) / seconds,
+    messages: rounds * subscribers,
+    p99,
+    cpu,
+    user,
+    system,
+  };
 }
 
 const clients = await startClients(clientProcesses);
@@ -287,7 +322,7 @@ console.log(
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const [name, r] of Object.entries(results)) {
   console.log(
-    `| ${name} | ${fmt(r.text.perSecond)} | ${ratio(r.text.perSecond, base?.text.perSecond)} | ${fmt(perCpu(r.text))} | ${ratio(perCpu(r.text), base && perCpu(base.text))} | ${fmt(r.binary.perSecond)} | ${ratio(r.binary.perSecond, base?.binary.perSecond)} | ${fmt(perCpu(r.binary))} | ${ratio(perCpu(r.binary), base && perCpu(base.binary))} | ${(r.idle / 1024).toFixed(1)} KiB (over ${idle}) |`,
+    `| ${label(name)} | ${fmt(r.text.perSecond)} | ${ratio(r.text.perSecond, base?.text.perSecond)} | ${fmt(perCpu(r.text))} | ${ratio(perCpu(r.text), base && perCpu(base.text))} | ${fmt(r.binary.perSecond)} | ${ratio(r.binary.perSecond, base?.binary.perSecond)} | ${fmt(perCpu(r.binary))} | ${ratio(perCpu(r.binary), base && perCpu(base.binary))} | ${(r.idle / 1024).toFixed(1)} KiB (over ${idle}) |`,
   );
 }
 subscriberCounts.forEach((n, i) => {
@@ -300,7 +335,49 @@ subscriberCounts.forEach((n, i) => {
     const f = r.fanouts[i];
     const b = base?.fanouts[i];
     console.log(
-      `| ${name} | ${fmt(f.perSecond)} | ${ratio(f.perSecond, b?.perSecond)} | ${fmt(perCpu(f))} | ${ratio(perCpu(f), b && perCpu(b))} | ${f.p99.toFixed(1)} | ${ratio(f.p99, b?.p99)} |`,
+      `| ${label(name)} | ${fmt(f.perSecond)} | ${ratio(f.perSecond, b?.perSecond)} | ${fmt(perCpu(f))} | ${ratio(perCpu(f), b && perCpu(b))} | ${f.p99.toFixed(1)} | ${ratio(f.p99, b?.p99)} |`,
     );
   }
 });
+
+/** Each phase's result of a server's results `r`, in the order of the tables. */
+const phases = [
+  { name: 'small text echo', of: (r) => r.text },
+  { name: '16 KiB echo', of: (r) => r.binary },
+  ...subscriberCounts.map((n, i) => ({ name: `fan-out to ${fmt(n)}`, of: (r) => r.fanouts[i] })),
+];
+const us = (seconds, r) => ((1e6 * seconds) / r.messages).toFixed(2);
+console.log('\nServer CPU per message, µs in user space + in the kernel (from /proc/<pid>/stat)');
+console.log(`| server | ${phases.map((p) => p.name).join(' | ')} |`);
+console.log(`|---|${phases.map(() => '---:').join('|')}|`);
+for (const [name, r] of Object.entries(results)) {
+  const cells = phases.map((p) => `${us(p.of(r).user, p.of(r))} + ${us(p.of(r).system, p.of(r))}`);
+  console.log(`| ${label(name)} | ${cells.join(' | ')} |`);
+}
+// The bound: no server does less per message here, so bound/ws is the best ratio to `ws` any
+// server can reach on this machine, phase by phase.
+for (const name of Object.keys(BOUNDS)) {
+  const bound = results[name];
+  if (!bound || !base) continue;
+  console.log(`\n${label(name)} against ws, per phase:`);
+  for (const p of phases) {
+    const rate = p.of(bound).perSecond / p.of(base).perSecond;
+    const cpu = perCpu(p.of(bound)) / perCpu(p.of(base));
+    console.log(
+      `- ${p.name}: best possible on this machine ≈ bound/ws = ${rate.toFixed(2)}x in messages/s, ` +
+        `${cpu.toFixed(2)}x per server CPU-second; the target 5x is reachable only if ≥ 5`,
+    );
+  }
+}
+if (results.bound && results['bound-uring']) {
+  console.log(
+    '\nFan-out sends through io_uring (one submission) against one send each, server CPU per delivery:',
+  );
+  for (const p of phases.slice(2)) {
+    const [a, b] = [p.of(results['bound-uring']), p.of(results.bound)];
+    console.log(
+      `- ${p.name}: io_uring ${us(a.user, a)} + ${us(a.system, a)} µs, send ${us(b.user, b)} + ${us(b.system, b)} µs: ` +
+        `${(perCpu(a) / perCpu(b)).toFixed(2)}x per CPU-second`,
+    );
+  }
+}
