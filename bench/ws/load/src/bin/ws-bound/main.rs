@@ -13,7 +13,8 @@
 //! ws-bound <port> [--sends epoll|io_uring]
 //! ```
 //! `--sends io_uring` submits a fan-out's sends through one io_uring submission instead of one
-//! `send` system call each (everything else stays on epoll). It prints one `listening` line.
+//! `send` system call each (everything else stays on epoll). It prints one line, `… listening on
+//! <port>` (port 0 asks the kernel for a free one).
 
 mod frames;
 mod handshake;
@@ -52,6 +53,8 @@ fn main() {
         .set_nonblocking(true)
         .expect("non-blocking listener");
     let sends = if uring { "io_uring" } else { "epoll" };
+    // The port bound, which port 0 leaves to the kernel (the tests use that).
+    let port = listener.local_addr().expect("bound address").port();
     println!("ws-bound (Rust epoll, sends: {sends}) listening on {port}");
     server::Server::new(listener.into_raw_fd(), ring).run()
 }
