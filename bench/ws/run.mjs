@@ -14,8 +14,8 @@
 // The `bound` row is not a peer: it is load/src/bin/ws-bound (Rust, one epoll thread, no
 // framework), the least work any WebSocket server can do per message here. bound/ws per phase is
 // the best ratio to `ws` this machine allows: a target above it cannot be met by any server.
-// `bound-uring` (not run by default) is the same server sending each fan-out through one io_uring
-// submission instead of one `send` per subscriber.
+// `bound-uring` (not run by default) is the same server sending each fan-out through io_uring
+// (one submission per 1,024 subscribers) instead of one `send` per subscriber.
 //
 //   node bench/ws/run.mjs [--duration 5] [--connections 100] [--depth 8] [--load native|node]
 //                         [--clients 2] [--subscribers 1000,10000] [--idle 1000]
@@ -371,7 +371,7 @@ for (const name of Object.keys(BOUNDS)) {
 }
 if (results.bound && results['bound-uring']) {
   console.log(
-    '\nFan-out sends through io_uring (one submission) against one send each, server CPU per delivery:',
+    '\nFan-out sends through io_uring (one submission per 1,024) against one send each, server CPU per delivery:',
   );
   for (const p of phases.slice(2)) {
     const [a, b] = [p.of(results['bound-uring']), p.of(results.bound)];

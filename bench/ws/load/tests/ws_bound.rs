@@ -206,3 +206,26 @@ fn closes_with_a_code_on_what_it_does_not_support() {
     s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     assert!(read_head(&mut s).starts_with("HTTP/1.1 400 "));
 }
+
+#[test]
+fn fans_out_past_one_io_uring_submission() {
+    // More subscribers than one submission holds (1,024): the test needs that many descriptors.
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is valid for the kernel to fill and read.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+        limit.rlim_cur = limit.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+    }
+    for mode in MODES {
+        let bound = Bound::start(mode);
+        let mut subs: Vec<TcpStream> = (0..1_100).map(|_| bound.connect("/fanout")).collect();
+        subs[1_099].write_all(&frame(1, true, b"to all")).unwrap();
+        for s in &mut subs {
+            assert_eq!(read_frame(s), (1, b"to all".to_vec()));
+        }
+    }
+}
