@@ -162,10 +162,10 @@ impl Server {
                 conn.input.reserve(READ_SIZE);
                 let len = conn.input.len();
                 let room = conn.input.capacity() - len;
-                // SAFETY: `reserve` made `room` bytes past `len`; `set_len` covers only those
-                // the kernel wrote.
+                // SAFETY: `reserve` made `room` bytes of capacity past `len`.
                 let r = sys::read(fd, unsafe { conn.input.as_mut_ptr().add(len) }, room);
                 if let Ok(n) = r {
+                    // SAFETY: the kernel wrote those `n` bytes, within the capacity.
                     unsafe { conn.input.set_len(len + n) };
                 }
                 (r, room)
