@@ -132,7 +132,7 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
         },
         this.events,
         this.commands.buffer,
-        (len) => this.onBatch(len),
+        (len, stores) => this.onBatch(len, stores),
       );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -172,11 +172,11 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
 
   // ===== events ================================================================================
 
-  private onBatch(len: number): void {
+  private onBatch(len: number, stores: Buffer[] | undefined): void {
     this.inBatch = true;
     this.batch++;
     try {
-      this.decode(len);
+      this.decode(len, stores);
     } finally {
       // Requests still open keep their header fields: decode them before the buffer is reused.
       for (const ex of this.fresh) {
@@ -190,8 +190,8 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     }
   }
 
-  private decode(len: number): void {
-    decodeEvents(this.events, this.ev32, len, this);
+  private decode(len: number, stores: Buffer[] | undefined): void {
+    decodeEvents(this.events, this.ev32, len, this, stores);
   }
 
   onRequest(
