@@ -18,7 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use js_store::{ArenaPlacer, JsStore};
+use js_store::JsStore;
 use napi::bindgen_prelude::{Buffer, JsValue, Unknown};
 use napi::{sys, Env, Error, Result, Status};
 use napi_derive::napi;
@@ -30,7 +30,7 @@ use zephyr_uring::send::ExternalBytes;
 use zephyr_uring::server::{Limits, Server, ServerConfig};
 use zephyr_uring::session_choice::{H2Config, H2Settings};
 use zephyr_uring::tls::{CertSource, FailureKind, TlsAcceptor, TlsSettings};
-use zephyr_uring::ws::PlacedMessage;
+use zephyr_uring::ws::{MessageStore, PlacedMessage};
 
 /// A JS Buffer sent without copying: the strong reference `Buffer` holds keeps its memory alive
 /// and in place until the send completes and the queue drops it (on the JS thread).
@@ -435,8 +435,8 @@ impl LoopState {
         self.pumping.set(false);
     }
 
-    /// Calls `onBatch(len, stores)`: `stores[i]` is the Buffer holding the placed messages'
-    /// store `i` (undefined when the batch has none).
+    /// Calls `onBatch(len, stores)`: `stores[i]` is the Buffer of the batch's placed message
+    /// `i` (undefined when the batch has none).
     fn call_js(&self, len: usize, placed: &[PlacedMessage]) {
         let env = self.env;
         // SAFETY: all calls run on the JS thread inside the handle scope opened by `pump`; the
@@ -587,8 +587,12 @@ impl UringServer {
                 // SAFETY: the events buffer is held by a strong reference (`refs`) for as long
                 // as the state lives, and JS reads it only between our calls, on this same thread.
                 let mut writer = unsafe { EventWriter::new(events_ptr, events_len) };
-                let mut placer = ArenaPlacer::new(raw_env);
-                writer.set_placer(Box::new(move |len| placer.place(len)));
+                writer.set_placer(Box::new(move |len| {
+                    // SAFETY: the writer places messages only inside `Server::process`, which
+                    // `pump` runs on the JS thread inside a handle scope.
+                    let store = unsafe { JsStore::new(raw_env, len) }?;
+                    Some(Box::new(store) as Box<dyn MessageStore>)
+                }));
                 writer
             }),
             out_ptr,

@@ -13,25 +13,7 @@ use zephyr_uring::protocol::commands::{
 };
 use zephyr_uring::protocol::events::EventWriter;
 use zephyr_uring::server::FileRange;
-use zephyr_uring::ws::{MessageStore, PlacedMessage};
-
-/// A host's store: the message's bytes, `offset` bytes into the host's allocation.
-struct At(Vec<u8>, usize);
-
-impl MessageStore for At {
-    fn bytes(&self) -> &[u8] {
-        &self.0
-    }
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut self.0
-    }
-    fn offset(&self) -> usize {
-        self.1
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-}
+use zephyr_uring::ws::PlacedMessage;
 
 fn golden(name: &str, bytes: &[u8]) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -287,15 +269,10 @@ fn events_golden_buffer() {
     w.ws_message(B, 4, b"lo", false, true);
     w.ws_message(B, 4, &[0, 1, 2, 3, 4], true, true);
     w.ws_close(B, 4, 1000, b"done");
-    // Two whole messages received into stores of the host's (text at the start of its store,
-    // binary 8 bytes into its store): the records name the store and the offset, not the bytes.
-    w.ws_placed(
-        B,
-        4,
-        PlacedMessage(Box::new(At(b"placed".to_vec(), 0))),
-        false,
-    );
-    w.ws_placed(B, 4, PlacedMessage(Box::new(At(vec![9; 5], 8))), true);
+    // Two whole messages received into stores of the host's: the records name the store, not
+    // the bytes.
+    w.ws_placed(B, 4, PlacedMessage(Box::new(b"placed".to_vec())), false);
+    w.ws_placed(B, 4, PlacedMessage(Box::new(vec![9u8; 5])), true);
     let placed = w.take_placed();
     assert_eq!(placed.len(), 2);
     assert_eq!(placed[1].bytes(), &[9; 5]);

@@ -120,13 +120,13 @@ export function decodeEvents(
       continue;
     }
     if (kind === EV_WS_MESSAGE && flags & EF_WS_PLACED) {
-      const n = w[p + 4] as number;
-      const store = stores?.[w[p + 5] as number];
-      if (!store) throw new Error('io_uring engine: a placed WebSocket message without its store');
-      // A view, not a copy: the native side never writes these bytes again.
-      const data = Buffer.from(store.buffer, store.byteOffset + (w[p + 6] as number), n);
+      // The Buffer the message was received into, as it is: the native side never writes it again.
+      const data = stores?.[w[p + 5] as number];
+      if (data === undefined || data.length !== w[p + 4]) {
+        throw new Error('io_uring engine: a placed WebSocket message without its Buffer');
+      }
       visitor.onWsMessage(index, gen, data, (flags & EF_WS_BINARY) !== 0, true);
-      p += 7;
+      p += 6;
       continue;
     }
     if (kind === EV_WS_MESSAGE) {

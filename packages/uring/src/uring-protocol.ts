@@ -62,7 +62,7 @@ export const EF_STREAM = 256;
 /** The request came on an HTTP/3 (QUIC) stream; its seq is the stream id (`req.httpVersion` 3), its connection index is at or past `H3_INDEX_BASE`. */
 export const EF_HTTP3 = 512;
 
-/** EV_WS_MESSAGE: a whole message received into a store handed over with the batch; the record carries `[len, store index, byte offset in the store]` instead of the bytes. */
+/** EV_WS_MESSAGE: a whole message received into a store (a Buffer) handed over with the batch; the record carries `[len, store index]` instead of the bytes. */
 export const EF_WS_PLACED = 1024;
 
 /** Command kind (JS → native): body bytes of a started response (inline, or an external buffer by index); the engine frames them. */

@@ -86,8 +86,8 @@ describe.each(ENGINES)('%s engine: WebSocket contract', (engine) => {
 
   it('echoes a stream of messages around 16 KiB whole, intact and in order, text and binary', async () => {
     // Around the sizes the engines treat apart (on io_uring: 16 KiB sends travel beside the
-    // command buffer; uncompressed messages from 4 KiB are received straight into Buffers,
-    // several to a 64 KiB one up to 32 KiB; messages past 64 KiB reach JS in pieces), several per
+    // command buffer; uncompressed messages from 4 KiB are received straight into their own
+    // Buffers, others reach JS through the event buffer, past 64 KiB in pieces), several per
     // batch, each message the application's to keep after the next arrives, no two sharing bytes.
     const kept: Buffer[] = [];
     const server = await serve(engine, {

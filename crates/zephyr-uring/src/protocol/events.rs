@@ -7,8 +7,8 @@
 //! * BODY: `[len]` then the bytes. BODY_ERROR: `[status]`. FILE_SENT: `[errno or 0]`.
 //! * ABORTED, DRAINED: the header only (ABORTED with `EF_STREAM`: only stream `seq` is gone).
 //! * WS_MESSAGE: `[len]` then the bytes (`EF_LAST`, `EF_WS_BINARY`); with `EF_WS_PLACED`, a
-//!   whole message received into a store of the host's: `[len, store, offset]`, the store's index
-//!   among this batch's [`EventWriter::take_placed`] and where the bytes start in it.
+//!   whole message received into a store of the host's: `[len, store]`, the store's index among
+//!   this batch's [`EventWriter::take_placed`].
 //!   WS_CLOSE: `[code, reason len]` then the reason. Their seq is the upgrade request's.
 
 use super::{
@@ -27,8 +27,8 @@ const SMALL_RESERVE: usize = 4096;
 /// [`Placer`]); shorter ones are copied into their record, which costs less than a store each.
 pub const PLACED_MIN_BYTES: usize = 4096;
 
-/// Bytes of a placed message's record: the header and `[len, store, offset]`.
-const PLACED_RECORD_BYTES: usize = RECORD_HEADER_BYTES + 12;
+/// Bytes of a placed message's record: the header and `[len, store]`.
+const PLACED_RECORD_BYTES: usize = RECORD_HEADER_BYTES + 8;
 
 /// Gives a store of the requested length for a WebSocket message (see
 /// [`crate::ws::MessageStore`]), or `None` to have it copied into its record.
@@ -301,7 +301,6 @@ impl EventSink for EventWriter {
         );
         self.word(message.bytes().len() as u32);
         self.word(self.placed.len() as u32);
-        self.word(message.0.offset() as u32);
         self.placed.push(message);
     }
 

@@ -14,10 +14,6 @@ pub trait MessageStore {
     fn bytes(&self) -> &[u8];
     /// The same bytes, for the session to fill.
     fn bytes_mut(&mut self) -> &mut [u8];
-    /// Where these bytes start in the host's larger allocation (a store may share one).
-    fn offset(&self) -> usize {
-        0
-    }
     /// The host's own type, for the host to find its handle again.
     fn as_any(&self) -> &dyn Any;
 }
@@ -61,7 +57,6 @@ impl std::fmt::Debug for PlacedMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PlacedMessage")
             .field("len", &self.bytes().len())
-            .field("offset", &self.0.offset())
             .finish()
     }
 }
