@@ -12,8 +12,9 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** One io_uring HTTP/1.1 listener, driven from Node's event loop. */
 export declare class UringServer {
   /**
-   * Binds and starts serving. `events` and `commands` are the shared buffers; `onBatch(len)`
-   * is called with the byte length of each batch of events written into `events`.
+   * Binds and starts serving. `events` and `commands` are the shared buffers; `onBatch(len,
+   * stores)` is called with the byte length of each batch of events written into `events` and
+   * the Buffers its placed WebSocket messages are in (or undefined).
    */
   constructor(options: UringOptions, events: unknown, commands: unknown, onBatch: unknown)
   /**

@@ -6,7 +6,10 @@
 //! event into a buffer shared with JS, and make one JS call per batch inside a callback scope
 //! (`napi_make_callback`, so promise jobs run right after). JS answers by packing its responses
 //! into a second shared buffer and calling `flush` once. No thread, no hop, no per-request call.
+//! Large WebSocket messages skip the event buffer: they are received into Node Buffers
+//! ([`js_store`]) handed over beside the batch.
 
+mod js_store;
 mod uv;
 
 use std::cell::{Cell, RefCell};
@@ -15,6 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use js_store::JsStore;
 use napi::bindgen_prelude::{Buffer, JsValue, Unknown};
 use napi::{sys, Env, Error, Result, Status};
 use napi_derive::napi;
@@ -26,6 +30,7 @@ use zephyr_uring::send::ExternalBytes;
 use zephyr_uring::server::{Limits, Server, ServerConfig};
 use zephyr_uring::session_choice::{H2Config, H2Settings};
 use zephyr_uring::tls::{CertSource, FailureKind, TlsAcceptor, TlsSettings};
+use zephyr_uring::ws::{MessageStore, PlacedMessage};
 
 /// A JS Buffer sent without copying: the strong reference `Buffer` holds keeps its memory alive
 /// and in place until the send completes and the queue drops it (on the JS thread).
@@ -386,15 +391,20 @@ impl LoopState {
         if self.pumping.replace(true) {
             return;
         }
-        let mut scope = std::ptr::null_mut();
-        // SAFETY: called on the JS thread from a libuv callback, where a handle scope is needed
-        // for the values we create.
-        unsafe { sys::napi_open_handle_scope(self.env, &mut scope) };
         // Bounded, so that a flood on one listener cannot starve the rest of Node's loop.
         for _ in 0..64 {
+            let mut scope = std::ptr::null_mut();
+            // SAFETY: called on the JS thread from a libuv callback, where a handle scope is
+            // needed for the values we create (the placer's Buffers, the batch's arguments); one
+            // per batch, so they do not pile up over a long pump.
+            unsafe { sys::napi_open_handle_scope(self.env, &mut scope) };
             let progress = {
                 let mut server = self.server.borrow_mut();
-                let Some(server) = server.as_mut() else { break };
+                let Some(server) = server.as_mut() else {
+                    // SAFETY: the scope opened above.
+                    unsafe { sys::napi_close_handle_scope(self.env, scope) };
+                    break;
+                };
                 let mut writer = self.writer.borrow_mut();
                 writer.reset();
                 server.process(&mut *writer)
@@ -404,7 +414,12 @@ impl LoopState {
                 (w.records, w.len, w.has_overflow())
             };
             if records > 0 {
-                self.call_js(len);
+                let placed = self.writer.borrow_mut().take_placed();
+                self.call_js(len, &placed);
+            }
+            // SAFETY: the scope opened above.
+            unsafe { sys::napi_close_handle_scope(self.env, scope) };
+            if records > 0 {
                 // JS has flushed its responses: on loopback and with room in the socket buffer
                 // their sends complete during that very submit, so reap them (and whatever else
                 // arrived meanwhile) now instead of through another trip round libuv's epoll.
@@ -417,26 +432,47 @@ impl LoopState {
         if let Some(server) = self.server.borrow_mut().as_mut() {
             let _ = server.flush();
         }
-        // SAFETY: the scope opened above.
-        unsafe { sys::napi_close_handle_scope(self.env, scope) };
         self.pumping.set(false);
     }
 
-    fn call_js(&self, len: usize) {
+    /// Calls `onBatch(len, stores)`: `stores[i]` is the Buffer of the batch's placed message
+    /// `i` (undefined when the batch has none).
+    fn call_js(&self, len: usize, placed: &[PlacedMessage]) {
         let env = self.env;
         // SAFETY: all calls run on the JS thread inside the handle scope opened by `pump`; the
         // references are alive until dispose.
         unsafe {
             let mut func = std::ptr::null_mut();
             let mut recv = std::ptr::null_mut();
-            let mut arg = std::ptr::null_mut();
+            let mut args = [std::ptr::null_mut(); 2];
             sys::napi_get_reference_value(env, self.callback, &mut func);
             // napi_make_callback converts the receiver to an object: undefined would throw.
             sys::napi_get_global(env, &mut recv);
-            sys::napi_create_uint32(env, len as u32, &mut arg);
+            sys::napi_create_uint32(env, len as u32, &mut args[0]);
+            if placed.is_empty() {
+                sys::napi_get_undefined(env, &mut args[1]);
+            } else {
+                sys::napi_create_array_with_length(env, placed.len(), &mut args[1]);
+                for (i, message) in placed.iter().enumerate() {
+                    // Only this binding's placer makes stores for its writer.
+                    let store = message
+                        .0
+                        .as_any()
+                        .downcast_ref::<JsStore>()
+                        .expect("a placed message in a JS store");
+                    sys::napi_set_element(env, args[1], i as u32, store.buffer());
+                }
+            }
             let mut result = std::ptr::null_mut();
-            let status =
-                sys::napi_make_callback(env, self.async_ctx, recv, func, 1, &arg, &mut result);
+            let status = sys::napi_make_callback(
+                env,
+                self.async_ctx,
+                recv,
+                func,
+                2,
+                args.as_ptr(),
+                &mut result,
+            );
             if status == sys::Status::napi_pending_exception {
                 // The adapter catches handler errors itself; anything reaching here is a bug in
                 // it, reported like any uncaught exception rather than swallowed.
@@ -466,8 +502,9 @@ fn to_ms(v: f64) -> u64 {
 
 #[napi]
 impl UringServer {
-    /// Binds and starts serving. `events` and `commands` are the shared buffers; `onBatch(len)`
-    /// is called with the byte length of each batch of events written into `events`.
+    /// Binds and starts serving. `events` and `commands` are the shared buffers; `onBatch(len,
+    /// stores)` is called with the byte length of each batch of events written into `events` and
+    /// the Buffers its placed WebSocket messages are in (or undefined).
     #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
@@ -546,9 +583,18 @@ impl UringServer {
         let state = Rc::new(LoopState {
             env: raw_env,
             server: RefCell::new(Some(server)),
-            // SAFETY: the events buffer is held by a strong reference (`refs`) for as long as the
-            // state lives, and JS reads it only between our calls, on this same thread.
-            writer: RefCell::new(unsafe { EventWriter::new(events_ptr, events_len) }),
+            writer: RefCell::new({
+                // SAFETY: the events buffer is held by a strong reference (`refs`) for as long
+                // as the state lives, and JS reads it only between our calls, on this same thread.
+                let mut writer = unsafe { EventWriter::new(events_ptr, events_len) };
+                writer.set_placer(Box::new(move |len| {
+                    // SAFETY: the writer places messages only inside `Server::process`, which
+                    // `pump` runs on the JS thread inside a handle scope.
+                    let store = unsafe { JsStore::new(raw_env, len) }?;
+                    Some(Box::new(store) as Box<dyn MessageStore>)
+                }));
+                writer
+            }),
             out_ptr,
             out_cap,
             callback: strong_ref(raw_env, callback_raw)?,

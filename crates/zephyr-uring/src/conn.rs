@@ -8,6 +8,7 @@ use crate::http1::{
 };
 use crate::protocol::commands::{Fields, ResponseStart, WriteFlags};
 use crate::send::{ExternalBytes, ResponseQueue};
+use crate::ws::{MessageStore, PlacedMessage};
 
 mod state;
 use state::ConnState;
@@ -81,6 +82,21 @@ pub trait EventSink {
     fn ws_message(&mut self, _conn: ConnId, _seq: u32, _chunk: &[u8], _binary: bool, _last: bool) {}
     /// WebSocket connection `conn` ended with `code` and `reason` (once per connection).
     fn ws_close(&mut self, _conn: ConnId, _seq: u32, _code: u16, _reason: &[u8]) {}
+    /// A store of `len` bytes for a WebSocket message about to be received, when this sink
+    /// delivers such messages from memory of its own ([`crate::ws::MessageStore`]); `None`: the
+    /// message comes in pieces through [`ws_message`](Self::ws_message).
+    fn ws_place(&mut self, _len: usize) -> Option<Box<dyn MessageStore>> {
+        None
+    }
+    /// Whether the record of a message from [`ws_place`](Self::ws_place) fits now.
+    fn has_room_for_placed(&self) -> bool {
+        self.has_room_for_ws(0)
+    }
+    /// A whole message received into a store from [`ws_place`](Self::ws_place). Only called
+    /// after `has_room_for_placed` said yes.
+    fn ws_placed(&mut self, conn: ConnId, seq: u32, message: PlacedMessage, binary: bool) {
+        self.ws_message(conn, seq, message.bytes(), binary, true);
+    }
 }
 
 /// Limits the connection enforces itself (the head limits go to the parser).

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use crate::conn::{ConnId, ConnLimits, EventSink, Payload, Wants};
 use crate::send::{ExternalBytes, ResponseQueue};
 use crate::session::Session;
-use crate::ws::{encode_frame_header, Opcode, WsEvent, WsSession, WsState, MAX_FRAME_HEADER_BYTES};
+use crate::ws::{
+    encode_frame_header, Opcode, PlacedMessage, WsEvent, WsSession, WsState, MAX_FRAME_HEADER_BYTES,
+};
 
 /// Largest piece of a message in one event (a message up to the payload limit crosses in many).
 const MESSAGE_PIECE: usize = 64 * 1024;
@@ -54,10 +56,17 @@ pub enum Queued {
     Closed,
 }
 
+/// A received message's bytes on their way to the sink.
+enum PendingData {
+    /// Assembled by the session: handed over in pieces of at most [`MESSAGE_PIECE`].
+    Own { data: Vec<u8>, sent: usize },
+    /// Already in the sink's own store: handed over whole.
+    Placed(PlacedMessage),
+}
+
 struct Pending {
-    data: Vec<u8>,
+    data: PendingData,
     binary: bool,
-    sent: usize,
 }
 
 /// One upgraded connection.
@@ -291,21 +300,32 @@ impl WsConn {
     /// Hands the pending message, then the close report, to the sink; false when it had no room.
     fn deliver(&mut self, sink: &mut dyn EventSink) -> bool {
         while let Some(p) = self.pending.as_mut() {
-            let n = (p.data.len() - p.sent).min(MESSAGE_PIECE);
-            if !sink.has_room_for_ws(n) {
-                return false;
-            }
-            let last = p.sent + n == p.data.len();
-            sink.ws_message(
-                self.id,
-                self.seq,
-                &p.data[p.sent..p.sent + n],
-                p.binary,
-                last,
-            );
-            p.sent += n;
-            if last {
-                self.pending = None;
+            match &mut p.data {
+                PendingData::Own { data, sent } => {
+                    let n = (data.len() - *sent).min(MESSAGE_PIECE);
+                    if !sink.has_room_for_ws(n) {
+                        return false;
+                    }
+                    let last = *sent + n == data.len();
+                    sink.ws_message(self.id, self.seq, &data[*sent..*sent + n], p.binary, last);
+                    *sent += n;
+                    if last {
+                        self.pending = None;
+                    }
+                }
+                PendingData::Placed(_) => {
+                    if !sink.has_room_for_placed() {
+                        return false;
+                    }
+                    let Some(Pending {
+                        data: PendingData::Placed(message),
+                        binary,
+                    }) = self.pending.take()
+                    else {
+                        unreachable!("matched a placed message");
+                    };
+                    sink.ws_placed(self.id, self.seq, message, binary);
+                }
             }
         }
         if let Some((code, reason)) = self.report.take() {
@@ -320,16 +340,23 @@ impl WsConn {
             match event {
                 WsEvent::Text(text) => {
                     self.pending = Some(Pending {
-                        data: text.into_bytes(),
+                        data: PendingData::Own {
+                            data: text.into_bytes(),
+                            sent: 0,
+                        },
                         binary: false,
-                        sent: 0,
                     })
                 }
                 WsEvent::Binary(data) => {
                     self.pending = Some(Pending {
-                        data,
+                        data: PendingData::Own { data, sent: 0 },
                         binary: true,
-                        sent: 0,
+                    })
+                }
+                WsEvent::Placed { text, data } => {
+                    self.pending = Some(Pending {
+                        data: PendingData::Placed(data),
+                        binary: !text,
                     })
                 }
                 WsEvent::Ping(_) | WsEvent::Pong(_) => {}
@@ -354,7 +381,9 @@ impl WsConn {
             if pos == buf.len() {
                 return pos;
             }
-            pos += self.ws.handle(&buf[pos..]);
+            pos += self
+                .ws
+                .handle_into(&buf[pos..], &mut |len| sink.ws_place(len));
             self.take_events();
             if self.ws.state() == WsState::Closed && self.held.is_none() {
                 let out = self.ws.pending_output();

@@ -27,6 +27,12 @@ struct Events {
     room: Option<usize>,
     messages: Vec<(Vec<u8>, bool, bool)>,
     closes: Vec<(u16, String)>,
+    /// Give messages of at least this many bytes a store of their own (the binding's way).
+    place_from: Option<usize>,
+    /// Placed records the sink has room for (`None`: unlimited).
+    placed_room: Option<usize>,
+    /// How many messages arrived placed.
+    placed: usize,
 }
 
 impl EventSink for Events {
@@ -47,6 +53,21 @@ impl EventSink for Events {
             *room -= chunk.len();
         }
         self.messages.push((chunk.to_vec(), binary, last));
+    }
+    fn ws_place(&mut self, len: usize) -> Option<Box<dyn crate::ws::MessageStore>> {
+        let from = self.place_from?;
+        (len >= from).then(|| Box::new(vec![0u8; len]) as Box<dyn crate::ws::MessageStore>)
+    }
+    fn has_room_for_placed(&self) -> bool {
+        self.placed_room.is_none_or(|room| room > 0)
+    }
+    fn ws_placed(&mut self, conn: ConnId, seq: u32, message: PlacedMessage, binary: bool) {
+        assert_eq!((conn, seq), (ID, 7));
+        if let Some(room) = self.placed_room.as_mut() {
+            *room -= 1;
+        }
+        self.placed += 1;
+        self.messages.push((message.bytes().to_vec(), binary, true));
     }
     fn ws_close(&mut self, conn: ConnId, seq: u32, code: u16, reason: &[u8]) {
         assert_eq!((conn, seq), (ID, 7));
@@ -318,4 +339,40 @@ fn the_application_dropping_a_slow_consumer_reports_nothing_back() {
     assert!(!ws.wants_read(&LIMITS));
     assert_eq!(sent(&mut ws)[..2], [0x82, 100]);
     assert!(ws.is_done());
+}
+
+#[test]
+fn large_messages_arrive_placed_in_order_with_small_ones_and_wait_for_room() {
+    let mut ws = session(policy(1 << 20, false));
+    let big = |i: u8| vec![i; 20_000];
+    let mut wire = Vec::new();
+    for i in 0..4u8 {
+        wire.extend(client_frame(2, &big(i)));
+        wire.extend(client_frame(1, format!("small {i}").as_bytes()));
+    }
+    let mut events = Events {
+        place_from: Some(4096),
+        placed_room: Some(1),
+        ..Events::default()
+    };
+    // Read in pieces that split frames anywhere, as TCP does.
+    for piece in wire.chunks(7_001) {
+        ws.receive(piece, &mut events, &LIMITS, b"", 0);
+    }
+    assert_eq!(events.placed, 1, "one placed record fits the first batch");
+    assert!(ws.input_stalled());
+    while ws.input_stalled() {
+        events.placed_room = Some(1);
+        ws.retry_input(&mut events, &LIMITS, b"", 0);
+    }
+    assert_eq!(events.placed, 4);
+    let want: Vec<(Vec<u8>, bool, bool)> = (0..4u8)
+        .flat_map(|i| {
+            [
+                (big(i), true, true),
+                (format!("small {i}").into_bytes(), false, true),
+            ]
+        })
+        .collect();
+    assert_eq!(events.messages, want);
 }

@@ -13,6 +13,7 @@ use zephyr_uring::protocol::commands::{
 };
 use zephyr_uring::protocol::events::EventWriter;
 use zephyr_uring::server::FileRange;
+use zephyr_uring::ws::PlacedMessage;
 
 fn golden(name: &str, bytes: &[u8]) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -268,6 +269,13 @@ fn events_golden_buffer() {
     w.ws_message(B, 4, b"lo", false, true);
     w.ws_message(B, 4, &[0, 1, 2, 3, 4], true, true);
     w.ws_close(B, 4, 1000, b"done");
+    // Two whole messages received into stores of the host's: the records name the store, not
+    // the bytes.
+    w.ws_placed(B, 4, PlacedMessage(Box::new(b"placed".to_vec())), false);
+    w.ws_placed(B, 4, PlacedMessage(Box::new(vec![9u8; 5])), true);
+    let placed = w.take_placed();
+    assert_eq!(placed.len(), 2);
+    assert_eq!(placed[1].bytes(), &[9; 5]);
     // An HTTP/2 stream (seq: its id) laid out as a head, and that one stream reset.
     let mut h = head(get);
     h.version = zephyr_uring::http1::Version::Http2;
@@ -282,7 +290,7 @@ fn events_golden_buffer() {
         }
     ));
     w.stream_aborted(A, 7);
-    assert_eq!(w.records, 15);
+    assert_eq!(w.records, 17);
     let len = w.len;
     golden("events.bin", &buf[..len]);
 }

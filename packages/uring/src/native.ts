@@ -87,7 +87,8 @@ export interface NativeBinding {
     options: NativeUringOptions,
     events: Buffer,
     commands: Buffer,
-    onBatch: (len: number) => void,
+    /** `stores`: the Buffers of the batch's placed WebSocket messages, if any. */
+    onBatch: (len: number, stores: Buffer[] | undefined) => void,
   ) => NativeUringServer;
 }
 

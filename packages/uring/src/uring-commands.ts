@@ -62,9 +62,9 @@ const writeUtf8: (buf: Buffer, text: string, offset: number) => number =
 const MAX_EXTERNALS = 4096;
 
 function asBuffer(body: Uint8Array | string): Buffer {
-  return typeof body === 'string'
-    ? Buffer.from(body)
-    : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (typeof body === 'string') return Buffer.from(body);
+  // A Buffer goes as it is: a view per send would be one more object for the collector.
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
 /** How a WebSocket upgrade is accepted (`CMD_WS_ACCEPT`). */

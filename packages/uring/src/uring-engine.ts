@@ -101,7 +101,8 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     // Room for the largest request record (head fields, an inline body) and a worst-case chunked
     // body window, with slack; see events.rs for how records are sized. WebSocket listeners get
     // more: a batch carries every message that fits, and what does not waits (copied aside) for
-    // the next one, so 4 MiB lets ~250 16 KiB messages through per batch instead of ~60.
+    // the next one. Whole messages from 4 KiB take a small record each (their bytes come in
+    // Buffers of their own); the room is for compressed and fragmented ones.
     const eventBytes = Math.max(
       websocket ? WEBSOCKET_EVENT_BYTES : 1 << 20,
       2 * limits.maxHeaderBytes + 8 * limits.maxHeaderCount + (512 << 10),
@@ -132,7 +133,7 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
         },
         this.events,
         this.commands.buffer,
-        (len) => this.onBatch(len),
+        (len, stores) => this.onBatch(len, stores),
       );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -172,11 +173,11 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
 
   // ===== events ================================================================================
 
-  private onBatch(len: number): void {
+  private onBatch(len: number, stores: Buffer[] | undefined): void {
     this.inBatch = true;
     this.batch++;
     try {
-      this.decode(len);
+      this.decode(len, stores);
     } finally {
       // Requests still open keep their header fields: decode them before the buffer is reused.
       for (const ex of this.fresh) {
@@ -190,8 +191,8 @@ class UringHost implements ExchangeHost, EngineServer, EventVisitor {
     }
   }
 
-  private decode(len: number): void {
-    decodeEvents(this.events, this.ev32, len, this);
+  private decode(len: number, stores: Buffer[] | undefined): void {
+    decodeEvents(this.events, this.ev32, len, this, stores);
   }
 
   onRequest(

@@ -4,6 +4,7 @@ import {
   EF_LAST,
   EF_STREAM,
   EF_WS_BINARY,
+  EF_WS_PLACED,
   EV_ABORTED,
   EV_BODY,
   EV_BODY_ERROR,
@@ -40,14 +41,24 @@ export interface EventVisitor {
   onStreamAborted(index: number, gen: number, seq: number): void;
   /** Request `seq`'s output, and all before it, has been sent. */
   onDrained(index: number, gen: number, seq: number): void;
-  /** A piece of a WebSocket message (`chunk` is a copy); `last`: the message is complete. */
+  /** A piece of a WebSocket message (`chunk` is the visitor's to keep: a copy, or a view of
+   * memory nothing else writes); `last`: the message is complete. */
   onWsMessage(index: number, gen: number, chunk: Buffer, binary: boolean, last: boolean): void;
   /** A WebSocket connection ended with `code` and `reason`. */
   onWsClose(index: number, gen: number, code: number, reason: string): void;
 }
 
-/** Decodes the first `len` bytes of `ev` (`w` is its u32 view) into calls on `visitor`. */
-export function decodeEvents(ev: Buffer, w: Uint32Array, len: number, visitor: EventVisitor): void {
+/**
+ * Decodes the first `len` bytes of `ev` (`w` is its u32 view) into calls on `visitor`. `stores`:
+ * the Buffers this batch's placed WebSocket messages were received into (`EF_WS_PLACED`).
+ */
+export function decodeEvents(
+  ev: Buffer,
+  w: Uint32Array,
+  len: number,
+  visitor: EventVisitor,
+  stores?: readonly Buffer[],
+): void {
   let p = 0;
   const end = len >>> 2;
   while (p < end) {
@@ -106,6 +117,16 @@ export function decodeEvents(ev: Buffer, w: Uint32Array, len: number, visitor: E
     if (kind === EV_DRAINED) {
       visitor.onDrained(index, gen, seq);
       p += 4;
+      continue;
+    }
+    if (kind === EV_WS_MESSAGE && flags & EF_WS_PLACED) {
+      // The Buffer the message was received into, as it is: the native side never writes it again.
+      const data = stores?.[w[p + 5] as number];
+      if (data === undefined || data.length !== w[p + 4]) {
+        throw new Error('io_uring engine: a placed WebSocket message without its Buffer');
+      }
+      visitor.onWsMessage(index, gen, data, (flags & EF_WS_BINARY) !== 0, true);
+      p += 6;
       continue;
     }
     if (kind === EV_WS_MESSAGE) {

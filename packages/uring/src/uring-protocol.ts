@@ -6,7 +6,7 @@
 // with `[kind | flags << 8, connection index, connection generation, request seq]`.
 
 /** Bumped whenever a record's layout or a constant's meaning changes. */
-export const LAYOUT_VERSION = 7;
+export const LAYOUT_VERSION = 8;
 
 /** Event kind (native → JS): a request head (and its body when it came along). */
 export const EV_REQUEST = 1;
@@ -61,6 +61,9 @@ export const EF_STREAM = 256;
 
 /** The request came on an HTTP/3 (QUIC) stream; its seq is the stream id (`req.httpVersion` 3), its connection index is at or past `H3_INDEX_BASE`. */
 export const EF_HTTP3 = 512;
+
+/** EV_WS_MESSAGE: a whole message received into a store (a Buffer) handed over with the batch; the record carries `[len, store index]` instead of the bytes. */
+export const EF_WS_PLACED = 1024;
 
 /** Command kind (JS → native): body bytes of a started response (inline, or an external buffer by index); the engine frames them. */
 export const CMD_WRITE = 1;

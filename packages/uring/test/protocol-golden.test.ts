@@ -106,7 +106,9 @@ describe('JS↔native record protocol (golden buffers shared with the Rust tests
         seen.push(['wsMessage', index, gen, [...chunk], binary, last]),
       onWsClose: (index, gen, code, reason) => seen.push(['wsClose', index, gen, code, reason]),
     };
-    decodeEvents(copy, w, copy.length, visitor);
+    // The Buffers the two placed messages were received into.
+    const stores = [Buffer.from('placed'), Buffer.alloc(5, 9)];
+    decodeEvents(copy, w, copy.length, visitor, stores);
     expect(seen).toEqual([
       ['request', 3, 7, 0, EF_KEEP_ALIVE, 'GET', '/a?b=1', ['host', 'x-long'], ['x', 'abcde'], undefined],
       ['request', 3, 7, 1, EF_HTTP10, 'POST', '/p', ['content-length'], ['3'], 'abc'],
@@ -132,6 +134,8 @@ describe('JS↔native record protocol (golden buffers shared with the Rust tests
       ['wsMessage', 4, 0xff_ffff, [...Buffer.from('lo')], false, true],
       ['wsMessage', 4, 0xff_ffff, [0, 1, 2, 3, 4], true, true],
       ['wsClose', 4, 0xff_ffff, 1000, 'done'],
+      ['wsMessage', 4, 0xff_ffff, [...Buffer.from('placed')], false, true],
+      ['wsMessage', 4, 0xff_ffff, [9, 9, 9, 9, 9], true, true],
       [
         'request',
         3,

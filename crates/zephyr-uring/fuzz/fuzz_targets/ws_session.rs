@@ -1,10 +1,12 @@
 //! Fuzzes `ws::WsSession`, the server side of a WebSocket connection, with hostile client bytes.
 //!
 //! Input: byte 0 picks the session (bit 0: permessage-deflate negotiated, bit 1: a tight
-//! 1 KiB message limit, bits 2-3: the server window bits), byte 1 a cut point; the rest is the
+//! 1 KiB message limit, bits 2-3: the server window bits, bit 6: whole messages received into
+//! stores of the caller's, as the engine's binding does), byte 1 a cut point; the rest is the
 //! wire. Asserted for every input:
 //! * no panic, whatever the bytes (bad opcodes, lengths past 2^63, deflate garbage, zip bombs);
-//! * every message event is within the message limit, and text is whole UTF-8 (a `String`);
+//! * every message event is within the message limit, and text is whole UTF-8 (a `String`, or
+//!   a placed message that is valid UTF-8; placed messages are compared as the same events);
 //! * the connection fails with a close code an endpoint may send (1002, 1007, 1009) and a
 //!   close frame is the last thing queued once it is closed;
 //! * the same bytes cut anywhere give the same events and the same output (a frame split by
@@ -18,7 +20,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use zephyr_uring::ws::{DeflateParams, WsConfig, WsEvent, WsSession, WsState};
+use zephyr_uring::ws::{DeflateParams, MessageStore, WsConfig, WsEvent, WsSession, WsState};
 
 fn session(mode: u8) -> (WsSession, usize) {
     let max = if mode & 2 != 0 {
@@ -51,9 +53,23 @@ fn run<'a>(mode: u8, pieces: impl Iterator<Item = &'a [u8]>) -> (Vec<WsEvent>, V
     for piece in pieces {
         let mut at = 0;
         while at < piece.len() {
-            let used = s.handle(&piece[at..]);
+            let used = if mode & 64 != 0 {
+                s.handle_into(&piece[at..], &mut |len| {
+                    Some(Box::new(vec![0u8; len]) as Box<dyn MessageStore>)
+                })
+            } else {
+                s.handle(&piece[at..])
+            };
             at += used;
             while let Some(event) = s.poll_event() {
+                // A placed message is the same event as one the session assembled.
+                let event = match event {
+                    WsEvent::Placed { text: true, data } => WsEvent::Text(
+                        String::from_utf8(data.bytes().to_vec()).expect("placed text is UTF-8"),
+                    ),
+                    WsEvent::Placed { text: false, data } => WsEvent::Binary(data.bytes().to_vec()),
+                    other => other,
+                };
                 match &event {
                     WsEvent::Text(t) => {
                         assert!(t.len() <= max);
@@ -86,6 +102,7 @@ fn run<'a>(mode: u8, pieces: impl Iterator<Item = &'a [u8]>) -> (Vec<WsEvent>, V
                     }
                     WsEvent::Close { .. } => assert_eq!(s.state(), WsState::Closed),
                     WsEvent::Ping(p) | WsEvent::Pong(p) => assert!(p.len() <= 125),
+                    WsEvent::Placed { .. } => unreachable!("mapped above"),
                 }
                 events.push(event);
             }

@@ -6,19 +6,33 @@
 //!   `(name len, value len)`, then the method, target, names and values, body; byte runs padded.
 //! * BODY: `[len]` then the bytes. BODY_ERROR: `[status]`. FILE_SENT: `[errno or 0]`.
 //! * ABORTED, DRAINED: the header only (ABORTED with `EF_STREAM`: only stream `seq` is gone).
-//! * WS_MESSAGE: `[len]` then the bytes (`EF_LAST`, `EF_WS_BINARY`). WS_CLOSE: `[code, reason
-//!   len]` then the reason. Their seq is the upgrade request's.
+//! * WS_MESSAGE: `[len]` then the bytes (`EF_LAST`, `EF_WS_BINARY`); with `EF_WS_PLACED`, a
+//!   whole message received into a store of the host's: `[len, store]`, the store's index among
+//!   this batch's [`EventWriter::take_placed`].
+//!   WS_CLOSE: `[code, reason len]` then the reason. Their seq is the upgrade request's.
 
 use super::{
     padded, EF_BODY_FOLLOWS, EF_EXPECT_CONTINUE, EF_HTTP10, EF_HTTP2, EF_HTTP3, EF_KEEP_ALIVE,
-    EF_LAST, EF_STREAM, EF_UPGRADE, EF_WS_BINARY, EV_ABORTED, EV_BODY, EV_BODY_ERROR, EV_DRAINED,
-    EV_FILE_SENT, EV_REQUEST, EV_WS_CLOSE, EV_WS_MESSAGE, RECORD_HEADER_BYTES,
+    EF_LAST, EF_STREAM, EF_UPGRADE, EF_WS_BINARY, EF_WS_PLACED, EV_ABORTED, EV_BODY, EV_BODY_ERROR,
+    EV_DRAINED, EV_FILE_SENT, EV_REQUEST, EV_WS_CLOSE, EV_WS_MESSAGE, RECORD_HEADER_BYTES,
 };
 use crate::conn::{ConnId, EventSink, RequestEvent};
 use crate::http1::Version;
+use crate::ws::{MessageStore, PlacedMessage};
 
 /// Room always kept free for the small records (abort, drain, …), which cannot be refused.
 const SMALL_RESERVE: usize = 4096;
+
+/// WebSocket messages at least this long are received into the host's stores (when it gave a
+/// [`Placer`]); shorter ones are copied into their record, which costs less than a store each.
+pub const PLACED_MIN_BYTES: usize = 4096;
+
+/// Bytes of a placed message's record: the header and `[len, store]`.
+const PLACED_RECORD_BYTES: usize = RECORD_HEADER_BYTES + 8;
+
+/// Gives a store of the requested length for a WebSocket message (see
+/// [`crate::ws::MessageStore`]), or `None` to have it copied into its record.
+pub type Placer = Box<dyn FnMut(usize) -> Option<Box<dyn MessageStore>>>;
 
 /// Writes records into the JS-owned events buffer. A record that does not fit (only small ones
 /// can get here, larger ones are refused up front) goes to `overflow` with every record after it,
@@ -33,6 +47,9 @@ pub struct EventWriter {
     overflow_ends: Vec<usize>,
     /// The record being written goes to `overflow`.
     spilling: bool,
+    placer: Option<Placer>,
+    /// Messages of this batch's placed records, by their store index.
+    placed: Vec<PlacedMessage>,
 }
 
 impl EventWriter {
@@ -50,11 +67,26 @@ impl EventWriter {
             overflow: Vec::new(),
             overflow_ends: Vec::new(),
             spilling: false,
+            placer: None,
+            placed: Vec::new(),
         }
+    }
+
+    /// Has WebSocket messages of at least [`PLACED_MIN_BYTES`] received into `placer`'s stores.
+    pub fn set_placer(&mut self, placer: Placer) {
+        self.placer = Some(placer);
+    }
+
+    /// The messages this batch's placed records name, by store index: the host hands them over
+    /// with the batch, before the next [`reset`](Self::reset).
+    pub fn take_placed(&mut self) -> Vec<PlacedMessage> {
+        std::mem::take(&mut self.placed)
     }
 
     /// Starts a new batch (JS has decoded the last one), replaying what overflowed.
     pub fn reset(&mut self) {
+        // Records that named them are gone with the last batch (placed records never spill).
+        self.placed.clear();
         self.len = 0;
         self.records = 0;
         self.spilling = false;
@@ -247,6 +279,29 @@ impl EventSink for EventWriter {
         self.header(EV_WS_MESSAGE, flags, conn, seq, 20 + padded(chunk.len()));
         self.word(chunk.len() as u32);
         self.bytes(chunk);
+    }
+
+    fn ws_place(&mut self, len: usize) -> Option<Box<dyn MessageStore>> {
+        if len < PLACED_MIN_BYTES {
+            return None;
+        }
+        self.placer.as_mut()?(len)
+    }
+
+    fn has_room_for_placed(&self) -> bool {
+        self.fits(PLACED_RECORD_BYTES)
+    }
+
+    fn ws_placed(&mut self, conn: ConnId, seq: u32, message: PlacedMessage, binary: bool) {
+        let flags = EF_LAST | EF_WS_PLACED | (if binary { EF_WS_BINARY } else { 0 });
+        self.header(EV_WS_MESSAGE, flags, conn, seq, PLACED_RECORD_BYTES);
+        assert!(
+            !self.spilling,
+            "a placed record spilled: has_room_for_placed was not asked"
+        );
+        self.word(message.bytes().len() as u32);
+        self.word(self.placed.len() as u32);
+        self.placed.push(message);
     }
 
     fn ws_close(&mut self, conn: ConnId, seq: u32, code: u16, reason: &[u8]) {

@@ -24,7 +24,7 @@ macro_rules! constants {
 
 constants! {
     /// Bumped whenever a record's layout or a constant's meaning changes.
-    LAYOUT_VERSION = 7;
+    LAYOUT_VERSION = 8;
 
     /// Event kind (native → JS): a request head (and its body when it came along).
     EV_REQUEST = 1;
@@ -65,6 +65,9 @@ constants! {
     /// The request came on an HTTP/3 (QUIC) stream; its seq is the stream id (`req.httpVersion`
     /// 3), its connection index is at or past `H3_INDEX_BASE`.
     EF_HTTP3 = 512;
+    /// EV_WS_MESSAGE: a whole message received into a store (a Buffer) handed over with the
+    /// batch; the record carries `[len, store index]` instead of the bytes.
+    EF_WS_PLACED = 1024;
 
     /// Command kind (JS → native): body bytes of a started response (inline, or an external
     /// buffer by index); the engine frames them.

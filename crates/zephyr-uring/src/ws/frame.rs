@@ -161,23 +161,41 @@ pub fn encode_frame_header(
     }
 }
 
+/// The mask key rotated to start `offset` bytes into the payload, repeated over 8 bytes.
+fn rotated_key(mask: [u8; 4], offset: u64) -> [u8; 8] {
+    let rot = (offset % 4) as usize;
+    std::array::from_fn(|i| mask[(rot + i) % 4])
+}
+
 /// XORs `data` with the mask key, starting `offset` bytes into the frame's payload.
 pub(crate) fn unmask(data: &mut [u8], mask: [u8; 4], offset: u64) {
-    let rot = (offset % 4) as usize;
-    let key = [
-        mask[rot],
-        mask[(rot + 1) % 4],
-        mask[(rot + 2) % 4],
-        mask[(rot + 3) % 4],
-    ];
-    let word = u32::from_ne_bytes(key);
-    let mut chunks = data.chunks_exact_mut(4);
+    let key = rotated_key(mask, offset);
+    let word = u64::from_ne_bytes(key);
+    let mut chunks = data.chunks_exact_mut(8);
     for chunk in &mut chunks {
-        let v = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) ^ word;
+        let v = u64::from_ne_bytes(chunk.try_into().expect("8-byte chunk")) ^ word;
         chunk.copy_from_slice(&v.to_ne_bytes());
     }
     for (i, b) in chunks.into_remainder().iter_mut().enumerate() {
         *b ^= key[i];
+    }
+}
+
+/// Copies `src` into `dst` (the same length) unmasked, in one pass: the payload is read once
+/// from where it was received and written once where it is delivered.
+pub(crate) fn unmask_into(dst: &mut [u8], src: &[u8], mask: [u8; 4], offset: u64) {
+    debug_assert_eq!(dst.len(), src.len());
+    let key = rotated_key(mask, offset);
+    let word = u64::from_ne_bytes(key);
+    let mut out = dst.chunks_exact_mut(8);
+    let mut input = src.chunks_exact(8);
+    for (o, i) in (&mut out).zip(&mut input) {
+        let v = u64::from_ne_bytes(i.try_into().expect("8-byte chunk")) ^ word;
+        o.copy_from_slice(&v.to_ne_bytes());
+    }
+    let (o, i) = (out.into_remainder(), input.remainder());
+    for (k, (o, i)) in o.iter_mut().zip(i).enumerate() {
+        *o = i ^ key[k];
     }
 }
 
@@ -261,5 +279,19 @@ mod tests {
         unmask(b, mask, 5);
         unmask(c, mask, 14);
         assert_eq!(pieces, plain);
+    }
+
+    #[test]
+    fn unmask_into_copies_and_unmasks_in_one_pass_at_any_offset() {
+        let mask = [0x11, 0x22, 0x33, 0x44];
+        let plain: Vec<u8> = (0u8..=250).collect();
+        let mut masked = plain.clone();
+        unmask(&mut masked, mask, 0);
+        for cut in [0, 1, 3, 7, 8, 9, 100, 251] {
+            let mut out = vec![0u8; plain.len()];
+            unmask_into(&mut out[..cut], &masked[..cut], mask, 0);
+            unmask_into(&mut out[cut..], &masked[cut..], mask, cut as u64);
+            assert_eq!(out, plain, "cut at {cut}");
+        }
     }
 }

@@ -7,8 +7,9 @@
 //! before the connection becomes a WebSocket.
 //!
 //! Payload bytes are read straight from the caller's slice: a frame header split across reads is
-//! the only thing buffered, and payload is unmasked once, into the message being assembled (uncompressed) or
-//! through the inflater (compressed). Text is UTF-8 validated as bytes arrive, so an invalid
+//! the only thing buffered, and payload is unmasked once, while it is copied into the message
+//! being assembled (uncompressed; or straight into a store the caller provides, see
+//! [`WsSession::handle_into`]) or through the inflater (compressed). Text is UTF-8 validated as bytes arrive, so an invalid
 //! sequence fails the connection (1007) before the rest of the frame is read.
 //!
 //! ```
@@ -26,6 +27,7 @@ mod close_code;
 mod deflate;
 mod frame;
 mod handshake;
+mod placed;
 mod session;
 mod utf8;
 
@@ -36,4 +38,5 @@ pub use handshake::{
     accept_key, validate_upgrade, write_accept_response, HandshakeError, UpgradeRequest,
     ValidUpgrade, WS_GUID,
 };
+pub use placed::{MessageStore, PlaceMessage, PlacedMessage};
 pub use session::{WsConfig, WsEvent, WsSession, WsState};

@@ -6,9 +6,10 @@ use std::collections::VecDeque;
 use super::close_code::{is_valid_received_close_code, CloseCode};
 use super::deflate::{Deflate, DeflateParams, InflateError};
 use super::frame::{
-    encode_frame_header, parse_frame_header, unmask, FrameHeader, Opcode, MAX_CONTROL_PAYLOAD,
-    MAX_FRAME_HEADER_BYTES,
+    encode_frame_header, parse_frame_header, unmask, unmask_into, FrameHeader, Opcode,
+    MAX_CONTROL_PAYLOAD, MAX_FRAME_HEADER_BYTES,
 };
+use super::placed::{MessageStore, PlaceMessage, PlacedMessage};
 use super::utf8::Utf8Progress;
 
 /// Limits of one session.
@@ -35,12 +36,20 @@ impl Default for WsConfig {
 }
 
 /// What the peer did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum WsEvent {
     /// A complete, valid UTF-8 text message.
     Text(String),
     /// A complete binary message.
     Binary(Vec<u8>),
+    /// A complete message received into the store the caller placed it in (see
+    /// [`WsSession::handle_into`]); text is valid UTF-8.
+    Placed {
+        /// A text message (else binary).
+        text: bool,
+        /// Its bytes, where the caller asked for them.
+        data: PlacedMessage,
+    },
     /// A ping; the pong is already queued.
     Ping(Vec<u8>),
     /// A pong.
@@ -79,7 +88,22 @@ struct Message {
     text: bool,
     compressed: bool,
     data: Vec<u8>,
+    /// The caller's store this message is received into instead of `data`, and how much of it
+    /// is filled.
+    placed: Option<(Box<dyn MessageStore>, usize)>,
     utf8: Utf8Progress,
+}
+
+/// A message's bytes received so far (its `data` and `placed`; apart, so that its UTF-8
+/// progress can be advanced over them).
+fn received_bytes<'a>(
+    data: &'a [u8],
+    placed: &'a Option<(Box<dyn MessageStore>, usize)>,
+) -> &'a [u8] {
+    match placed {
+        Some((store, filled)) => &store.bytes()[..*filled],
+        None => data,
+    }
 }
 
 /// A server-side WebSocket connection (sans-IO).
@@ -132,11 +156,19 @@ impl WsSession {
     /// Events become available from [`poll_event`](Self::poll_event); pongs and close replies are
     /// queued as output. Bytes after the close handshake ends are used and ignored.
     pub fn handle(&mut self, data: &[u8]) -> usize {
+        self.handle_into(data, &mut |_| None)
+    }
+
+    /// [`handle`](Self::handle), asking `place` for a store of the payload's length whenever an
+    /// unfragmented, uncompressed message starts: its payload is unmasked straight from `data`
+    /// into that store (one copy) and reported as [`WsEvent::Placed`]. Where `place` says
+    /// `None`, the session assembles the message itself.
+    pub fn handle_into(&mut self, data: &[u8], place: &mut PlaceMessage<'_>) -> usize {
         let mut rest = data;
         self.message_ready = false;
         while !rest.is_empty() && self.state != WsState::Closed && !self.message_ready {
             let step = if self.frame.is_none() {
-                self.read_header(rest)
+                self.read_header(rest, place)
             } else {
                 self.read_payload(rest)
             };
@@ -292,7 +324,7 @@ impl WsSession {
     }
 
     /// Parses a header straight from `data` when it holds a whole one, else buffers the piece.
-    fn read_header(&mut self, data: &[u8]) -> Result<usize, Failure> {
+    fn read_header(&mut self, data: &[u8], place: &mut PlaceMessage<'_>) -> Result<usize, Failure> {
         let had = self.header_len;
         let parsed = if had == 0 {
             parse_frame_header(data)
@@ -311,7 +343,7 @@ impl WsSession {
             }
             Some((header, len)) => {
                 self.header_len = 0;
-                self.start_frame(header)?;
+                self.start_frame(header, place)?;
                 if header.payload_len == 0 {
                     self.finish_frame()?;
                 }
@@ -320,7 +352,7 @@ impl WsSession {
         }
     }
 
-    fn start_frame(&mut self, h: FrameHeader) -> Result<(), Failure> {
+    fn start_frame(&mut self, h: FrameHeader, place: &mut PlaceMessage<'_>) -> Result<(), Failure> {
         let max = self.config.max_message_bytes as u64;
         if h.rsv1
             && (self.deflate.is_none() || h.opcode != Opcode::Text && h.opcode != Opcode::Binary)
@@ -355,12 +387,20 @@ impl WsSession {
                 if h.payload_len > max {
                     return Err((CloseCode::MESSAGE_TOO_BIG, "message too big"));
                 }
-                let capacity = if h.rsv1 { 0 } else { h.payload_len as usize };
+                let len = h.payload_len as usize;
+                // Only a whole message of known length can go straight where it is delivered.
+                let placed = if h.fin && !h.rsv1 && len > 0 {
+                    place(len).filter(|store| store.bytes().len() == len)
+                } else {
+                    None
+                };
+                let capacity = if h.rsv1 || placed.is_some() { 0 } else { len };
                 self.compressed_bytes = 0;
                 self.message = Some(Message {
                     text: h.opcode == Opcode::Text,
                     compressed: h.rsv1,
                     data: Vec::with_capacity(capacity),
+                    placed: placed.map(|store| (store, 0)),
                     utf8: Utf8Progress::default(),
                 });
             }
@@ -401,12 +441,16 @@ impl WsSession {
                         self.config.max_message_bytes,
                     )
                     .map_err(inflate_failure)?;
+            } else if let Some((store, filled)) = m.placed.as_mut() {
+                let dst = &mut store.bytes_mut()[*filled..*filled + take];
+                unmask_into(dst, chunk, mask, offset);
+                *filled += take;
             } else {
                 let start = m.data.len();
                 m.data.extend_from_slice(chunk);
                 unmask(&mut m.data[start..], mask, offset);
             }
-            if m.text && m.utf8.advance(&m.data).is_err() {
+            if m.text && m.utf8.advance(received_bytes(&m.data, &m.placed)).is_err() {
                 return Err((CloseCode::INVALID_PAYLOAD, "invalid UTF-8 in text message"));
             }
         }
@@ -451,16 +495,23 @@ impl WsSession {
                 .inflate(&[], true, &mut m.data, self.config.max_message_bytes)
                 .map_err(inflate_failure)?;
         }
-        let event = if m.text {
+        if m.text {
             m.utf8
-                .advance(&m.data)
+                .advance(received_bytes(&m.data, &m.placed))
                 .map_err(|()| (CloseCode::INVALID_PAYLOAD, "invalid UTF-8 in text message"))?;
-            if !m.utf8.is_complete(&m.data) {
+            if !m.utf8.is_complete(received_bytes(&m.data, &m.placed)) {
                 return Err((
                     CloseCode::INVALID_PAYLOAD,
                     "text message ends inside a UTF-8 sequence",
                 ));
             }
+        }
+        let event = if let Some((store, _)) = m.placed {
+            WsEvent::Placed {
+                text: m.text,
+                data: PlacedMessage(store),
+            }
+        } else if m.text {
             // SAFETY: Utf8Progress has validated every byte of m.data and found it complete.
             WsEvent::Text(unsafe { String::from_utf8_unchecked(m.data) })
         } else {

@@ -450,3 +450,117 @@ fn a_message_compressed_once_for_many_inflates_on_its_own() {
         .unwrap();
     assert_eq!(out, text.as_bytes());
 }
+
+/// Feeds `data` split at every `cut`, asking for stores through `place`.
+fn feed_placed(s: &mut WsSession, data: &[u8], cut: usize, place: &mut PlaceMessage<'_>) {
+    for piece in data.chunks(cut) {
+        let mut piece = piece;
+        while !piece.is_empty() {
+            let used = s.handle_into(piece, place);
+            assert!(used > 0 || s.state() == WsState::Closed, "no progress");
+            piece = &piece[used..];
+        }
+    }
+}
+
+#[test]
+fn a_whole_message_is_received_straight_into_the_store_the_caller_places_it_in() {
+    let payload: Vec<u8> = (0..5003u32).map(|i| (i * 7) as u8).collect();
+    let wire = [
+        frame(true, false, 0x2, &payload),
+        frame(true, false, 0x1, b"hello"),
+    ]
+    .concat();
+    for cut in [1, 7, 100, 4096, wire.len()] {
+        let mut s = session();
+        let mut asked = Vec::new();
+        feed_placed(&mut s, &wire, cut, &mut |len| {
+            asked.push(len);
+            Some(Box::new(vec![0xEEu8; len]) as Box<dyn MessageStore>)
+        });
+        assert_eq!(
+            asked,
+            [5003, 5],
+            "one store per message, of its length (cut {cut})"
+        );
+        let got = events(&mut s);
+        assert_eq!(got.len(), 2);
+        match &got[0] {
+            WsEvent::Placed { text: false, data } => assert_eq!(data.bytes(), &payload[..]),
+            other => panic!("expected a placed binary message, got {other:?}"),
+        }
+        match &got[1] {
+            WsEvent::Placed { text: true, data } => assert_eq!(data.bytes(), b"hello"),
+            other => panic!("expected a placed text message, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn fragmented_compressed_and_unplaced_messages_are_assembled_by_the_session() {
+    let mut s = session();
+    let mut asked = 0;
+    let mut place = |len: usize| {
+        asked += 1;
+        Some(Box::new(vec![0u8; len]) as Box<dyn MessageStore>)
+    };
+    let wire = [
+        frame(false, false, 0x2, b"ab"),
+        frame(true, false, 0x0, b"cd"),
+    ]
+    .concat();
+    feed_placed(&mut s, &wire, wire.len(), &mut place);
+    assert_eq!(events(&mut s), [WsEvent::Binary(b"abcd".to_vec())]);
+    // An empty message needs no store.
+    feed_placed(&mut s, &frame(true, false, 0x2, b""), 100, &mut place);
+    assert_eq!(events(&mut s), [WsEvent::Binary(Vec::new())]);
+    assert_eq!(asked, 0, "no store for a message of unknown or no length");
+
+    // The caller declining (or giving a store of the wrong length) is the same as not asking.
+    let mut s = session();
+    feed_placed(&mut s, &frame(true, false, 0x2, b"xyz"), 2, &mut |_| None);
+    feed_placed(&mut s, &frame(true, false, 0x2, b"uvw"), 2, &mut |_| {
+        Some(Box::new(vec![0u8; 1]) as Box<dyn MessageStore>)
+    });
+    assert_eq!(
+        events(&mut s),
+        [
+            WsEvent::Binary(b"xyz".to_vec()),
+            WsEvent::Binary(b"uvw".to_vec())
+        ]
+    );
+
+    let (mut s, mut client) = deflate_session("permessage-deflate", 1 << 20);
+    let compressed = client.deflate(b"squeeze me");
+    let mut asked = 0;
+    feed_placed(
+        &mut s,
+        &frame(true, true, 0x1, &compressed),
+        3,
+        &mut |len| {
+            asked += 1;
+            Some(Box::new(vec![0u8; len]) as Box<dyn MessageStore>)
+        },
+    );
+    assert_eq!(asked, 0, "a compressed message is inflated by the session");
+    assert_eq!(events(&mut s), [WsEvent::Text("squeeze me".into())]);
+}
+
+#[test]
+fn a_placed_text_message_is_still_utf8_checked_as_it_arrives() {
+    let mut text = "ok ".repeat(100).into_bytes();
+    text[10] = 0xFF;
+    let wire = frame(true, false, 0x1, &text);
+    let mut s = session();
+    // Only the first 20 payload bytes arrive: the invalid byte fails the connection already.
+    let mut place = |len: usize| Some(Box::new(vec![0u8; len]) as Box<dyn MessageStore>);
+    s.handle_into(&wire[..4 + 4 + 20], &mut place);
+    assert_eq!(error_code(&mut s), Some(1007));
+    assert_eq!(sent_close(&s), Some(1007));
+
+    // A message ending inside a sequence fails at its end.
+    let mut s = session();
+    let wire = frame(true, false, 0x1, "abcκ".as_bytes().split_last().unwrap().1);
+    feed_placed(&mut s, &wire, 1, &mut place);
+    assert_eq!(error_code(&mut s), Some(1007));
+}
