@@ -5,6 +5,7 @@ import {
   defaultHttp3Settings,
   defaultLimits,
   http2SettingRanges,
+  http3RetryPolicies,
   http3SettingRanges,
   type TlsOptions,
 } from '@zephyr/uring';
@@ -71,7 +72,7 @@ export const http3ConfigSchema = z
     max_concurrent_streams: http3Setting('maxConcurrentStreams'),
     idle_timeout_ms: http3Setting('idleTimeoutMs'),
     max_udp_payload_size: http3Setting('maxUdpPayloadSize'),
-    retry: z.enum(['auto', 'always', 'never']).default(defaultHttp3Settings.retry),
+    retry: z.enum(http3RetryPolicies).default(defaultHttp3Settings.retry),
     handshakes_before_retry: http3Setting('handshakesBeforeRetry'),
     alt_svc_max_age_sec: http3Setting('altSvcMaxAgeSec'),
   })

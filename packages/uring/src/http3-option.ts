@@ -5,6 +5,21 @@ import type { EngineName } from './engine.js';
 import { Http3UnavailableError, InvalidArgumentError } from './errors.js';
 import { describeValue, integerIn, isRecord } from './option-values.js';
 
+/**
+ * The address-validation policies of {@link Http3Settings.retry}, the one list every check and
+ * schema reads.
+ *
+ * @example
+ * ```ts
+ * import { http3RetryPolicies } from '@zephyr/uring';
+ * http3RetryPolicies.includes('auto'); // true
+ * ```
+ */
+export const http3RetryPolicies = ['auto', 'always', 'never'] as const;
+
+/** One of {@link http3RetryPolicies}. */
+export type Http3RetryPolicy = (typeof http3RetryPolicies)[number];
+
 /** HTTP/3 settings of a listener; each has a default (see {@link defaultHttp3Settings}). */
 export interface Http3Settings {
   /** Request streams a client may have open at once on one connection (default 100). */
@@ -18,7 +33,7 @@ export interface Http3Settings {
    * more than {@link Http3Settings.handshakesBeforeRetry} handshakes run (a flood), `always`,
    * or `never` (the 3x anti-amplification limit alone).
    */
-  retry: 'auto' | 'always' | 'never';
+  retry: Http3RetryPolicy;
   /** Handshakes in progress past which `retry: 'auto'` validates addresses (default 64). */
   handshakesBeforeRetry: number;
   /** `ma` of the `alt-svc: h3=":PORT"` field on HTTPS responses, in seconds (default 86400). */
@@ -65,8 +80,6 @@ export const http3SettingRanges: Readonly<Record<NumericSetting, readonly [min: 
   altSvcMaxAgeSec: [0, 0x7fff_ffff],
 };
 
-const RETRY_POLICIES = new Set(['auto', 'always', 'never']);
-
 /**
  * Validates `http3` (a boolean or a settings object with known names and in-range values) and
  * fills in the defaults; `undefined` when HTTP/3 is off.
@@ -87,26 +100,30 @@ export function resolveHttp3Options(value: unknown): Http3Settings | undefined {
   }
   const resolved: Http3Settings = { ...defaultHttp3Settings };
   for (const [key, setting] of Object.entries(value)) {
-    if (setting === undefined) continue;
-    if (key === 'retry') {
-      if (typeof setting !== 'string' || !RETRY_POLICIES.has(setting)) {
-        throw new InvalidArgumentError(
-          `http3.retry must be 'auto', 'always' or 'never', got ${describeValue(setting)}`,
-        );
-      }
-      resolved.retry = setting as Http3Settings['retry'];
-      continue;
-    }
-    if (!Object.hasOwn(http3SettingRanges, key)) {
+    if (key !== 'retry' && !Object.hasOwn(http3SettingRanges, key)) {
       throw new InvalidArgumentError(
         `unknown HTTP/3 setting http3.${key}; known settings: ${[...Object.keys(http3SettingRanges), 'retry'].join(', ')}`,
       );
+    }
+    if (setting === undefined) continue;
+    if (key === 'retry') {
+      if (!isRetryPolicy(setting)) {
+        throw new InvalidArgumentError(
+          `http3.retry must be one of ${http3RetryPolicies.map((p) => `'${p}'`).join(', ')}, got ${describeValue(setting)}`,
+        );
+      }
+      resolved.retry = setting;
+      continue;
     }
     const name = key as NumericSetting;
     const [min, max] = http3SettingRanges[name];
     resolved[name] = integerIn(`http3.${name}`, setting, min, max);
   }
   return resolved;
+}
+
+function isRetryPolicy(value: unknown): value is Http3RetryPolicy {
+  return (http3RetryPolicies as readonly unknown[]).includes(value);
 }
 
 /** Why the node engine cannot serve HTTP/3. */

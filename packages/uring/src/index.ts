@@ -30,7 +30,9 @@ export {
   checkHttp3,
   defaultHttp3Settings,
   type Http3Options,
+  type Http3RetryPolicy,
   type Http3Settings,
+  http3RetryPolicies,
   http3SettingRanges,
   resolveHttp3Options,
 } from './http3-option.js';

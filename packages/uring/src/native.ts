@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { EngineLimits } from './engine.js';
 import type { Http2Settings } from './http2-options.js';
+import type { Http3RetryPolicy } from './http3-option.js';
 import type { TlsCounters } from './tls-counters.js';
 import { LAYOUT_VERSION } from './uring-protocol.js';
 import type { NativeTls } from './uring-tls.js';
@@ -30,7 +31,7 @@ export interface NativeHttp3 {
   maxConcurrentStreams: number;
   idleTimeoutMs: number;
   maxUdpPayloadSize: number;
-  retry: 'auto' | 'always' | 'never';
+  retry: Http3RetryPolicy;
   handshakesBeforeRetry: number;
 }
 

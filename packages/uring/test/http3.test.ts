@@ -110,7 +110,8 @@ describe('the http3 option', () => {
       { handshakesBeforeRetry: '64' },
       /http3.handshakesBeforeRetry must be an integer from 0 to 4294967295, got "64"/,
     ],
-    [{ retry: 'sometimes' }, /http3.retry must be 'auto', 'always' or 'never', got "sometimes"/],
+    [{ retry: 'sometimes' }, /http3.retry must be one of 'auto', 'always', 'never', got "sometimes"/],
+    [{ maxStreams: undefined }, /unknown HTTP\/3 setting http3.maxStreams/],
     [{ maxStreams: 1 }, /unknown HTTP\/3 setting http3.maxStreams; known settings: /],
     [[1], /http3 must be a boolean or an object of settings, got an array/],
   ])('refuses %j', async (value, message) => {
