@@ -32,9 +32,7 @@ export class PortTransport implements FrameTransport {
 
   send(frame: Uint8Array): void {
     if (frame.byteLength < STRING_FRAME_MAX_BYTES) {
-      this.port.postMessage(
-        Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('latin1'),
-      );
+      this.port.postMessage(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('latin1'));
       return;
     }
     const copy = frame.slice();
