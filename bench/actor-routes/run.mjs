@@ -9,8 +9,8 @@
 //        [--pool-young-gen-mb 6|v8]
 //   Opt-in diagnostics (--servers ...): zephyr-piscina (Zephyr's front, Piscina's pool) splits a gap
 //   into the front's share and the pool's; zephyr-worker and zephyr-worker-transfer (Zephyr's front,
-//   one bare Worker: structured-clone messages, or bytes in transferred ArrayBuffers as the
-//   runtime's thread link sends) give the floor of a worker round trip and what frames add to it.
+//   one bare Worker: structured-clone messages, or bytes in a transferred ArrayBuffer per
+//   message) give the floor of a worker round trip and what an ArrayBuffer per message adds to it.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

@@ -1,8 +1,9 @@
 // Zephyr's HTTP front with one bare `worker_threads` Worker behind it (opt-in diagnostic:
 // `--servers zephyr-worker,...`): no pool library, no runtime, the floor of a worker round trip
 // on this front. FRAMES=clone (default) posts plain objects (structured clone); FRAMES=transfer
-// posts each message as bytes in a transferred ArrayBuffer, as the runtime's thread link does, so
-// the two split what the frames cost from what the runtime's actor thread costs.
+// posts each message as bytes in a transferred ArrayBuffer, as the runtime's thread link did with
+// every frame until 2026-12-02 (now only with frames of 4 KB and more): the two show what an
+// ArrayBuffer per message costs a worker.
 import { Worker } from 'node:worker_threads';
 import { createApp } from '@zephyr/server';
 import { z } from 'zod';
