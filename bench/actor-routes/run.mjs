@@ -7,6 +7,10 @@
 //   node bench/actor-routes/run.mjs [--duration 10] [--runs 3] [--connections 32] [--rate 200]
 //        [--threads <n>] [--work-ms 5] [--servers zephyr-actors,...] [--server-cpus 0] [--client-cpus 1]
 //        [--pool-young-gen-mb 6|v8]
+//   Opt-in diagnostics (--servers ...): zephyr-piscina (Zephyr's front, Piscina's pool) splits a gap
+//   into the front's share and the pool's; zephyr-worker and zephyr-worker-transfer (Zephyr's front,
+//   one bare Worker: structured-clone messages, or bytes in a transferred ArrayBuffer per
+//   message) give the floor of a worker round trip and what an ArrayBuffer per message adds to it.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -38,8 +42,23 @@ const SERVERS = {
   'zephyr-inline': { file: 'zephyr.mjs', MODE: 'inline', pool: false },
   'fastify-inline': { file: 'fastify.mjs', MODE: 'inline', pool: false },
   'fastify-piscina': { file: 'fastify.mjs', MODE: 'piscina', pool: true },
+  'zephyr-piscina': { file: 'zephyr-piscina.mjs', MODE: 'piscina', pool: true },
+  // One bare worker whatever --threads says: `pool` is its thread count.
+  'zephyr-worker': { file: 'zephyr-worker.mjs', MODE: 'worker', pool: 1, env: { FRAMES: 'clone' } },
+  'zephyr-worker-transfer': {
+    file: 'zephyr-worker.mjs',
+    MODE: 'worker',
+    pool: 1,
+    env: { FRAMES: 'transfer' },
+  },
 };
-const chosen = choices('servers', Object.keys(SERVERS));
+/** Threads of a server's pool: `--threads` for a pool server, 0 for an inline one. */
+const poolThreads = (name) => {
+  const { pool } = SERVERS[name];
+  return pool === true ? threads : pool || 0;
+};
+const PEERS = ['zephyr-actors', 'zephyr-inline', 'fastify-inline', 'fastify-piscina'];
+const chosen = choices('servers', Object.keys(SERVERS), PEERS);
 
 /** Rounds of the work function that take about `workMs` here (median of 31 timings after a warm-up). */
 function calibrate() {
@@ -58,7 +77,7 @@ function calibrate() {
 const pinned = (cpus, argv) => (cpus === 'all' ? argv : ['taskset', '-c', cpus, ...argv]);
 
 async function startServer(name, port, rounds) {
-  const { file, MODE } = SERVERS[name];
+  const { file, MODE, env = {} } = SERVERS[name];
   const [cmd, ...args] = pinned(serverCpus, [process.execPath, join(here, 'servers', file)]);
   const child = spawn(cmd, args, {
     env: {
@@ -68,6 +87,7 @@ async function startServer(name, port, rounds) {
       ROUNDS: String(rounds),
       THREADS: String(threads),
       ...(poolYoungGen === 'v8' ? {} : { POOL_YOUNG_GEN_MB: poolYoungGen }),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -119,38 +139,58 @@ async function heavy(port, seconds) {
   return { rps, requests };
 }
 
-/** CPU nanoseconds each thread of process `pid` has run so far, by thread id (Linux schedstat). */
+/**
+ * What each thread of process `pid` has used so far, by thread id: CPU nanoseconds (schedstat) and
+ * context switches (status): voluntary ones (it slept) and involuntary ones (it was preempted; on
+ * a core shared with the event loop, each one costs the pool thread its cache).
+ */
 function cpuByThread(pid) {
-  const ns = new Map();
+  const threads = new Map();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      ns.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      const vol = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1]);
+      const invol = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1]);
+      threads.set(tid, { ns, vol, invol });
     } catch {
       // The thread ended between the listing and the read.
     }
   }
-  return ns;
+  return threads;
 }
 
 /**
  * The server's CPU between two `cpuByThread` snapshots, in ms per request: all threads (a steadier
  * figure than req/s on a machine that is not idle), and split into the event loop (the thread
  * whose id is the pid), the pool (the `pool` busiest other threads: a pool server's workers do
- * nearly all its work) and the rest (V8's platform threads, libuv's, the engine's).
+ * nearly all its work) and the rest (V8's platform threads, libuv's, the engine's). With it, each
+ * group's context switches per request (`switches`: voluntary / involuntary).
  */
 function cpuPerRequest(pid, before, after, requests, pool) {
   const ms = (ns) => ns / requests / 1e6;
-  let main = 0;
+  const zero = { ns: 0, vol: 0, invol: 0 };
+  let main = zero;
   const others = [];
-  for (const [tid, ns] of after) {
-    const used = ns - (before.get(tid) ?? 0);
+  for (const [tid, now] of after) {
+    const was = before.get(tid) ?? zero;
+    const used = { ns: now.ns - was.ns, vol: now.vol - was.vol, invol: now.invol - was.invol };
     if (tid === String(pid)) main = used;
     else others.push(used);
   }
-  others.sort((a, b) => b - a);
-  const poolNs = others.slice(0, pool).reduce((a, b) => a + b, 0);
-  const restNs = others.slice(pool).reduce((a, b) => a + b, 0);
-  return { total: ms(main + poolNs + restNs), main: ms(main), pool: ms(poolNs), rest: ms(restNs) };
+  others.sort((a, b) => b.ns - a.ns);
+  const sum = (xs) =>
+    xs.reduce((a, b) => ({ ns: a.ns + b.ns, vol: a.vol + b.vol, invol: a.invol + b.invol }), zero);
+  const poolUse = sum(others.slice(0, pool));
+  const restUse = sum(others.slice(pool));
+  const perRequest = (u) => ({ vol: u.vol / requests, invol: u.invol / requests });
+  return {
+    total: ms(main.ns + poolUse.ns + restUse.ns),
+    main: ms(main.ns),
+    pool: ms(poolUse.ns),
+    rest: ms(restUse.ns),
+    switches: { main: perRequest(main), pool: perRequest(poolUse), rest: perRequest(restUse) },
+  };
 }
 
 async function light(port, ms) {
@@ -169,6 +209,19 @@ const ms = (n) => n.toFixed(n < 10 ? 2 : 1);
 /** The median over a server's runs of one part of its CPU per request. */
 const cpuMedian = (s, part) => median(s.cpu.map((c) => c[part]));
 const split = (c) => `${c.main.toFixed(2)} / ${c.pool > 0 ? c.pool.toFixed(2) : '-'} / ${c.rest.toFixed(2)}`;
+/** Context switches per request, "voluntary/involuntary" for the event loop, the pool and the rest. */
+const switchSplit = (w, hasPool) => {
+  const one = (x) => `${x.vol.toFixed(1)}/${x.invol.toFixed(1)}`;
+  return `${one(w.main)} · ${hasPool ? one(w.pool) : '-'} · ${one(w.rest)}`;
+};
+/** The median over a server's runs of each part's context switches per request. */
+const switchMedian = (s) => {
+  const part = (name) => ({
+    vol: median(s.cpu.map((c) => c.switches[name].vol)),
+    invol: median(s.cpu.map((c) => c.switches[name].invol)),
+  });
+  return { main: part('main'), pool: part('pool'), rest: part('rest') };
+};
 
 const rounds = calibrate();
 console.log(
@@ -211,27 +264,27 @@ try {
         cpuBefore,
         cpuByThread(s.child.pid),
         requests,
-        SERVERS[s.name].pool ? threads : 0,
+        poolThreads(s.name),
       );
       s.rps.push(rps);
       s.cpu.push(cpu);
       s.p99.push(probe.p99);
       s.p50.push(probe.p50);
       process.stderr.write(
-        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpu.total.toFixed(2)} ms CPU/req (${split(cpu)}), light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
+        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpu.total.toFixed(2)} ms CPU/req (${split(cpu)}), switches/req vol/invol ${switchSplit(cpu.switches, SERVERS[s.name].pool)}, light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
       );
     }
   }
   const ref = servers.find((s) => s.name === 'zephyr-actors');
   console.log(
-    '\n| server | heavy req/s (median) | server CPU ms/heavy req | of which event loop / pool / rest | light p50 loaded (ms) | light p99 loaded (ms) | light p99 idle (ms) | heavy vs zephyr-actors | light p99 vs zephyr-actors |',
+    '\n| server | heavy req/s (median) | server CPU ms/heavy req | of which event loop / pool / rest | context switches/heavy req, voluntary/involuntary: event loop · pool · rest | light p50 loaded (ms) | light p99 loaded (ms) | light p99 idle (ms) | heavy vs zephyr-actors | light p99 vs zephyr-actors |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of servers) {
     const heavyRatio = ref ? `${(median(s.rps) / median(ref.rps)).toFixed(2)}x` : 'n/a';
     const p99Ratio = ref ? `${(median(s.p99) / median(ref.p99)).toFixed(1)}x` : 'n/a';
     console.log(
-      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${cpuMedian(s, 'total').toFixed(2)} | ${split({ main: cpuMedian(s, 'main'), pool: cpuMedian(s, 'pool'), rest: cpuMedian(s, 'rest') })} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
+      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${cpuMedian(s, 'total').toFixed(2)} | ${split({ main: cpuMedian(s, 'main'), pool: cpuMedian(s, 'pool'), rest: cpuMedian(s, 'rest') })} | ${switchSplit(switchMedian(s), SERVERS[s.name].pool)} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
     );
   }
   const by = (name) => servers.find((s) => s.name === name);
@@ -249,6 +302,15 @@ try {
       `server CPU per heavy request, fastify-piscina / zephyr-actors: ${(cpuMedian(piscina, 'total') / cpuMedian(ref, 'total')).toFixed(2)}x (above 1x: actor routes spend less)`,
     );
   }
+  const front = by('zephyr-piscina');
+  if (front && piscina)
+    console.log(
+      `the front's share: server CPU per heavy request, fastify-piscina / zephyr-piscina: ${(cpuMedian(piscina, 'total') / cpuMedian(front, 'total')).toFixed(2)}x (same pool; above 1x: Zephyr's front spends less)`,
+    );
+  if (front && ref)
+    console.log(
+      `the pool's share: pool CPU per heavy request, zephyr-piscina / zephyr-actors: ${(cpuMedian(front, 'pool') / cpuMedian(ref, 'pool')).toFixed(2)}x (same front; above 1x: the actor thread spends less)`,
+    );
 } finally {
   for (const s of servers) s.child.kill('SIGKILL');
 }

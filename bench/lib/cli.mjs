@@ -9,9 +9,12 @@ export function flag(name, fallback) {
   return value;
 }
 
-/** `--name` as a comma-separated subset of `known` (default: all of it), in the order given. */
-export function choices(name, known) {
-  const chosen = flag(name, known.join(',')).split(',');
+/**
+ * `--name` as a comma-separated subset of `known` (default: `defaults`, all of `known` unless
+ * given), in the order given.
+ */
+export function choices(name, known, defaults = known) {
+  const chosen = flag(name, defaults.join(',')).split(',');
   for (const x of chosen)
     if (!known.includes(x)) throw new Error(`unknown --${name} ${x}; known: ${known.join(', ')}`);
   return chosen;

@@ -4,7 +4,7 @@ import type { ExitReason } from '../src/actor/message.js';
 import { AskDeadlines } from '../src/actor/pending-ask.js';
 import { UnreachableRef } from '../src/actor/routable-ref.js';
 import { AskTimeoutError, InvalidArgumentError } from '../src/index.js';
-import { PortTransport } from '../src/threads/frame-transport.js';
+import { PortTransport, STRING_FRAME_MAX_BYTES } from '../src/threads/frame-transport.js';
 import { Link, type LinkHandler } from '../src/threads/link.js';
 import { ShapeBuilders, ShapePacker } from '../src/threads/record-shapes.js';
 
@@ -66,6 +66,22 @@ describe('thread link wire format', () => {
     expect(got.slice(0, 6)).toEqual(msgs.slice(0, 6));
     expect(got[6]).toEqual({ type: 'nulls', v: null, u: null });
     expect(got[7]).toEqual({ type: 'date', at: new Date(0) });
+  });
+
+  it('carries small frames (a string from the Buffer pool) and large ones (a transferred buffer) alike', async () => {
+    const p = pair();
+    close = p.close;
+    const bytes = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+    const big = Uint8Array.from({ length: STRING_FRAME_MAX_BYTES * 3 }, (_, i) => (i * 7) & 0xff);
+    // Every byte value, non-ASCII text: latin1 must carry all 256 byte values unchanged.
+    const small = { type: 'small', bytes, text: 'é€𝄞 zephyr' };
+    await expect(p.near.request('n/1', small, 1000)).resolves.toEqual({ echoed: small });
+    const large = { type: 'large', bytes: big, text: 'x'.repeat(STRING_FRAME_MAX_BYTES) };
+    await expect(p.near.request('n/1', large, 1000)).resolves.toEqual({ echoed: large });
+    const [[, first], [, second]] = p.received as [[string, typeof small], [string, typeof large]];
+    expect(Object.getPrototypeOf(first.bytes)).toBe(Uint8Array.prototype);
+    expect([...first.bytes]).toEqual([...bytes]);
+    expect([...second.bytes]).toEqual([...big]);
   });
 
   it('refuses a "__proto__" key at the sender (msgpack would refuse it at the receiver)', async () => {

@@ -223,8 +223,21 @@ export class MessageCodec {
    * @throws {InvalidArgumentError} for a value that cannot cross (a function, a class instance...).
    */
   encode(value: unknown): Uint8Array {
+    return this.encodeWith(value, false);
+  }
+
+  /**
+   * Encodes into the encoder's own buffer: the result is a view, valid until the next encode.
+   * For a sender that copies it at once (the thread link's transport), it saves a buffer per frame.
+   * @throws {InvalidArgumentError} as {@link encode} does.
+   */
+  encodeShared(value: unknown): Uint8Array {
+    return this.encodeWith(value, true);
+  }
+
+  private encodeWith(value: unknown, shared: boolean): Uint8Array {
     try {
-      return this.encoder.encode(value);
+      return shared ? this.encoder.encodeSharedRef(value) : this.encoder.encode(value);
     } catch (err) {
       if (err instanceof errors.InvalidArgumentError) throw err;
       // msgpack's own refusals (nesting deeper than 100, say) are plain Errors: give them the code.
@@ -235,7 +248,9 @@ export class MessageCodec {
   }
 
   decode(bytes: Uint8Array): unknown {
-    // Binary values are views of the input: a Buffer (as NATS hands over) would make them Buffers.
+    // Binary values are views of the input: a Buffer (as NATS and the thread link's small frames
+    // hand over) would make them Buffers. Their `.buffer` is the input's: a transferred frame, or
+    // a slab of Node's Buffer pool, as `Buffer.from` values have.
     const plain =
       Object.getPrototypeOf(bytes) === Uint8Array.prototype
         ? bytes

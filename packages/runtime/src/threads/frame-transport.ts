@@ -1,25 +1,48 @@
+import { Buffer } from 'node:buffer';
 import type { MessagePort, Worker } from 'node:worker_threads';
 
 /** Moves encoded frames between two threads. Swappable so transports can be measured side by side. */
 export interface FrameTransport {
+  /** Sends `frame`, which is only valid during the call (it may be a view of the encoder's buffer). */
   send(frame: Uint8Array): void;
   onFrame(handler: (frame: Uint8Array) => void): void;
   close(): void;
 }
 
 /**
- * Frames over a `MessagePort` (or a `Worker`, which has the same API). The frame's buffer is
- * transferred, not cloned, so the only copy is msgpack's own output buffer.
+ * Frames shorter than this cross as a one-byte (latin1) string rather than in a transferred
+ * buffer: Node's `Buffer.from(string, 'latin1')` serves them from its shared pool, so a small
+ * frame allocates no ArrayBuffer on either side. Half the pool is Node's own cut-off for pooling.
+ */
+export const STRING_FRAME_MAX_BYTES = Buffer.poolSize >>> 1;
+
+/**
+ * Frames over a `MessagePort` (or a `Worker`, which has the same API).
+ *
+ * A small frame (under {@link STRING_FRAME_MAX_BYTES}, which a request/reply frame is) is posted
+ * as a latin1 string and rebuilt from Node's Buffer pool. Why: an ArrayBuffer per frame (the
+ * transferred one, and its copy on the sending side) is what made an actor thread dearer than a
+ * bare worker: every young ArrayBuffer has to be swept after each scavenge, by a job that wakes
+ * V8's helper threads, and on a core the actor thread shares with the event loop it measured
+ * ~0.4 ms of CPU per 5 ms request (`bench/actor-routes`, `zephyr-worker` against
+ * `zephyr-worker-transfer`). A larger frame is copied once and its buffer transferred.
  */
 export class PortTransport implements FrameTransport {
   constructor(private readonly port: MessagePort | Worker) {}
 
   send(frame: Uint8Array): void {
-    this.port.postMessage(frame, [frame.buffer as ArrayBuffer]);
+    if (frame.byteLength < STRING_FRAME_MAX_BYTES) {
+      this.port.postMessage(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('latin1'));
+      return;
+    }
+    const copy = frame.slice();
+    this.port.postMessage(copy, [copy.buffer as ArrayBuffer]);
   }
 
   onFrame(handler: (frame: Uint8Array) => void): void {
-    this.port.on('message', handler);
+    this.port.on('message', (frame: Uint8Array | string) =>
+      handler(typeof frame === 'string' ? Buffer.from(frame, 'latin1') : frame),
+    );
   }
 
   close(): void {

@@ -222,10 +222,11 @@ export class Link {
     this.out = [];
     this.flushedAt = performance.now();
     let frame: Uint8Array;
+    // A view of the encoder's buffer: the transport copies it before the next encode.
     try {
-      frame = this.codec.encode(out);
+      frame = this.codec.encodeShared(out);
     } catch {
-      frame = this.codec.encode(this.dropUnencodable(out));
+      frame = this.codec.encodeShared(this.dropUnencodable(out));
     }
     this.transport.send(frame);
   };
