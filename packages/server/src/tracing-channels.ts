@@ -150,6 +150,19 @@ export function closeRequest(
     spare = data;
     return pending;
   }
+  return endRequest(data, ctx, pending, events);
+}
+
+/**
+ * {@link closeRequest} for a request someone is owed events of. Apart, so that the path of a
+ * declined request stays small enough to be inlined where it is called.
+ */
+function endRequest(
+  data: RequestTraceContext,
+  ctx: Context,
+  pending: Promise<void> | undefined,
+  events: boolean,
+): Promise<void> | undefined {
   if (pending === undefined) {
     settle(data, ctx, events);
     if (events) requestChannel.end.publish(data);
