@@ -19,15 +19,13 @@ const headerGetter: TextMapGetter<HeaderSource> = {
   get: (source, key) => source.header(key),
 };
 
-/** Length of a version-00 `traceparent`: `00-` + 32 + `-` + 16 + `-` + 2. */
-const TRACEPARENT_LENGTH = 55;
-
 /**
  * The caller's context of an incoming request: its W3C `traceparent` (with `tracestate`) and
  * `baggage`, as the OpenTelemetry W3C propagators extract them, or `ROOT_CONTEXT` when it has
- * neither (or they are malformed). Each header is read once. A `traceparent` in the form every
- * tracer sends (version 00, nothing around it) is checked and cut by hand; any other goes to the
- * SDK's own parser, so both accept exactly the same values (a test compares them).
+ * neither (or they are malformed). Each header is read once (a check before the composite
+ * propagator, then the propagator, read `traceparent` twice), and `traceparent` goes to the SDK's
+ * own parser, so exactly the same values are accepted (a test compares them). A hand-written
+ * parser of the version-00 form measured no faster than the SDK's pattern in the request path.
  */
 export function incomingContext(source: HeaderSource): Context {
   const traceparent = source.header('traceparent');
@@ -35,9 +33,15 @@ export function incomingContext(source: HeaderSource): Context {
   if (traceparent === undefined && baggage === undefined) return ROOT_CONTEXT;
   let ctx = ROOT_CONTEXT;
   try {
-    const parent = traceparent ? parseParent(traceparent) : undefined;
-    if (parent !== undefined) {
+    const parsed = traceparent ? parseTraceParent(traceparent) : null;
+    if (parsed !== null) {
       const state = source.header('tracestate');
+      const parent: SpanContext = {
+        traceId: parsed.traceId,
+        spanId: parsed.spanId,
+        traceFlags: parsed.traceFlags,
+        isRemote: true,
+      };
       if (state) parent.traceState = new TraceState(state);
       ctx = trace.setSpanContext(ctx, parent);
     }
@@ -47,52 +51,4 @@ export function incomingContext(source: HeaderSource): Context {
     diag.warn('@zephyr/tracer: an incoming trace context could not be read', err);
   }
   return ctx;
-}
-
-type MutableSpanContext = { -readonly [K in keyof SpanContext]: SpanContext[K] };
-
-function parseParent(value: string): MutableSpanContext | undefined {
-  if (
-    value.length !== TRACEPARENT_LENGTH ||
-    value.charCodeAt(0) !== 0x30 ||
-    value.charCodeAt(1) !== 0x30 ||
-    value.charCodeAt(2) !== 0x2d ||
-    value.charCodeAt(35) !== 0x2d ||
-    value.charCodeAt(52) !== 0x2d
-  ) {
-    const parsed = parseTraceParent(value);
-    return parsed === null ? undefined : { ...parsed, isRemote: true };
-  }
-  // Shaped as version 00: the SDK's pattern then matches exactly when every id digit is
-  // lower-case hex and neither id is all zeros.
-  let zeros = true;
-  for (let i = 3; i < 35; i++) {
-    const d = hexDigit(value.charCodeAt(i));
-    if (d < 0) return undefined;
-    if (d !== 0) zeros = false;
-  }
-  if (zeros) return undefined;
-  zeros = true;
-  for (let i = 36; i < 52; i++) {
-    const d = hexDigit(value.charCodeAt(i));
-    if (d < 0) return undefined;
-    if (d !== 0) zeros = false;
-  }
-  if (zeros) return undefined;
-  const high = hexDigit(value.charCodeAt(53));
-  const low = hexDigit(value.charCodeAt(54));
-  if (high < 0 || low < 0) return undefined;
-  return {
-    traceId: value.substring(3, 35),
-    spanId: value.substring(36, 52),
-    traceFlags: high * 16 + low,
-    isRemote: true,
-  };
-}
-
-/** The value of a lower-case hex digit, or -1. */
-function hexDigit(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
 }
