@@ -10,6 +10,7 @@
 //   ONLY=zephyr RUNS=3 node tracing/run.mjs              (a quick look at Zephyr's variants alone)
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -107,6 +108,25 @@ const collector = await start('collector', { PORT: String(collectorPort) }, () =
 const results = new Map();
 /** The server's CPU time per request: steadier than req/s on a loaded machine (see the note below). */
 const cpu = new Map();
+/**
+ * OTLP bytes the collector received per request: a batch processor whose queue is full drops
+ * spans, and a dropped span is never serialised, so two traced variants compare fairly only when
+ * they export about as much per request.
+ */
+const sent = new Map();
+// A connection of its own each time: a pooled one may have been closed by the collector's
+// keep-alive timeout during a wrk run.
+const collectorBytes = () =>
+  new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port: collectorPort, path: '/count', agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve(JSON.parse(body).bytes));
+    }).on('error', reject);
+  });
 try {
   for (let run = 1; run <= runs; run++) {
     for (const [i, [label, file, mode]] of variants.entries()) {
@@ -118,13 +138,16 @@ try {
       );
       try {
         wrk(port, 2); // warm-up: JIT, caches
+        const sentBefore = await collectorBytes();
         const cpuBefore = cpuSeconds(child.pid);
         const { rps, requests } = wrk(port, duration);
         const cpuUs = ((cpuSeconds(child.pid) - cpuBefore) / requests) * 1e6;
+        const otlpBytes = ((await collectorBytes()) - sentBefore) / requests;
         results.set(label, [...(results.get(label) ?? []), rps]);
         cpu.set(label, [...(cpu.get(label) ?? []), cpuUs]);
+        sent.set(label, [...(sent.get(label) ?? []), otlpBytes]);
         console.error(
-          `run ${run}/${runs} ${label.padEnd(38)} ${rps.toFixed(0)} req/s, ${cpuUs.toFixed(2)} µs CPU/req`,
+          `run ${run}/${runs} ${label.padEnd(38)} ${rps.toFixed(0)} req/s, ${cpuUs.toFixed(2)} µs CPU/req, ${otlpBytes.toFixed(0)} OTLP bytes/req`,
         );
       } finally {
         child.kill('SIGTERM');
@@ -138,9 +161,9 @@ try {
 
 console.log(`\nGET ${path} — wrk -t1 -c${connections} -d${duration}s, ${runs} runs, median req/s`);
 console.log(
-  '| variant | median req/s | runs | vs untraced | overhead | server CPU µs/req (median) | CPU overhead |',
+  '| variant | median req/s | runs | vs untraced | overhead | server CPU µs/req (median) | CPU overhead | OTLP bytes/req |',
 );
-console.log('|---|---:|---|---:|---:|---:|---:|');
+console.log('|---|---:|---|---:|---:|---:|---:|---:|');
 for (const [label, , , baseline] of variants) {
   const xs = results.get(label);
   const m = median(xs);
@@ -149,12 +172,15 @@ for (const [label, , , baseline] of variants) {
   const us = median(cpu.get(label));
   const baseUs = baseline === null ? us : median(cpu.get(baseline));
   console.log(
-    `| ${label} | ${m.toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(', ')} | ${ratio.toFixed(3)}x | ${((1 - ratio) * 100).toFixed(1)}% | ${us.toFixed(2)} | ${((us / baseUs - 1) * 100).toFixed(1)}% |`,
+    `| ${label} | ${m.toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(', ')} | ${ratio.toFixed(3)}x | ${((1 - ratio) * 100).toFixed(1)}% | ${us.toFixed(2)} | ${((us / baseUs - 1) * 100).toFixed(1)}% | ${median(sent.get(label)).toFixed(0)} |`,
   );
 }
 console.log(
   "\nCPU µs/req is the server process's user+system time over the requests wrk counted: on an idle\n" +
-    'machine, where the server is the bottleneck, it tracks 1/req/s; on a loaded one it is the steadier figure.',
+    'machine, where the server is the bottleneck, it tracks 1/req/s; on a loaded one it is the steadier figure.\n' +
+    'OTLP bytes/req is what the collector received over the same requests: a sampled variant that\n' +
+    'exports fewer bytes per request than another has dropped spans (its batch queue was full) and\n' +
+    'saved their serialisation; compare CPU only between variants that export about as much.',
 );
 /** Server CPU µs a variant adds per request over its own untraced baseline. */
 const addedUs = (label) => {
@@ -181,6 +207,30 @@ if (offUs !== undefined && (cpu.has(UNSAMPLED) || (cpu.has(ZEPHYR_SAMPLED) && cp
     console.log(`| 100% sampled: Zephyr (ours) | ${ours.toFixed(2)} | ${share(ours)} | |`);
     console.log(
       `| **ours − floor** (Zephyr's own share) | ${(ours - floor).toFixed(2)} | ${share(ours - floor)} | ≤ 15% |`,
+    );
+  }
+}
+if (offUs !== undefined && cpu.has(ZEPHYR_SAMPLED) && cpu.has(FLOOR)) {
+  // Ours and the floor run back to back in each run; read them pair by pair, and trust only the
+  // pairs whose batch processors exported alike: a full queue drops spans, which are then never
+  // serialised, so a pair that dropped unevenly measures the drops, not Zephyr.
+  const pairs = cpu.get(ZEPHYR_SAMPLED).map((ours, i) => ({
+    diff: ours - cpu.get(FLOOR)[i],
+    ours: sent.get(ZEPHYR_SAMPLED)[i],
+    floor: sent.get(FLOOR)[i],
+  }));
+  const alike = pairs.filter((p) => Math.abs(p.ours - p.floor) <= 0.05 * Math.max(p.ours, p.floor));
+  console.log(
+    `\nOurs − floor run by run, µs/req (OTLP bytes/req ours/floor): ${pairs
+      .map((p) => `${p.diff.toFixed(2)} (${p.ours.toFixed(0)}/${p.floor.toFixed(0)})`)
+      .join(', ')}`,
+  );
+  if (alike.length === 0)
+    console.log('No run exported alike (within 5%): ours − floor is not readable here.');
+  else {
+    const d = median(alike.map((p) => p.diff));
+    console.log(
+      `Ours − floor over the ${alike.length} run(s) that exported alike (within 5%): ${d.toFixed(2)} µs/req, ${share(d)} of an untraced request (target ≤ 15%).`,
     );
   }
 }

@@ -63,7 +63,9 @@ export const requestScopeChannel = channel('zephyr:server:request:scope');
 /**
  * `zephyr:server:request:end`, published once a request is over (response written, or failed),
  * with `status` and `error` set, only for a request whose scope subscriber set `data.wantsEnd`:
- * a tracer ending the spans it sampled hears of no other request.
+ * a tracer ending the spans it sampled hears of no other request. A subscriber must keep nothing
+ * of the payload once the end is published: when nothing subscribes to {@link requestChannel},
+ * the same object carries a later request.
  */
 export const requestEndChannel = channel('zephyr:server:request:end');
 
@@ -74,9 +76,10 @@ export function isRequestTraced(): boolean {
 }
 
 /**
- * The payload of the last request nobody wanted events of, reused by the next: an untraced
- * request on a tracer's channels allocates nothing. Taken before the scope publish, so a request
- * served inside another (re-entrancy) gets an object of its own.
+ * The payload of the last request nobody wants events of any more (declined, or its end
+ * published), reused by the next: a request on a tracer's channels allocates no payload, sampled
+ * or not. Taken before the scope publish, so a request served inside another (re-entrancy), or
+ * while another is still running, gets an object of its own.
  */
 let spare: Payload | undefined;
 
@@ -131,8 +134,9 @@ export function serveWrapped(
 /**
  * Publishes the request's end: on {@link requestChannel} (`end` now, and for a request still
  * running `asyncStart`/`asyncEnd` once it settles) when anything subscribes to it, and on
- * {@link requestEndChannel} once it is over when its scope subscriber asked. A request nobody
- * asked about gives its payload back for the next one.
+ * {@link requestEndChannel} once it is over when its scope subscriber asked. With nothing
+ * subscribed to {@link requestChannel}, the payload goes back for the next request once nobody
+ * is owed an event of it: at once for a request nobody asked about, after the end otherwise.
  */
 export function closeRequest(
   data: RequestTraceContext,
@@ -146,10 +150,24 @@ export function closeRequest(
     spare = data;
     return pending;
   }
+  return endRequest(data, ctx, pending, events);
+}
+
+/**
+ * {@link closeRequest} for a request someone is owed events of. Apart, so that the path of a
+ * declined request stays small enough to be inlined where it is called.
+ */
+function endRequest(
+  data: RequestTraceContext,
+  ctx: Context,
+  pending: Promise<void> | undefined,
+  events: boolean,
+): Promise<void> | undefined {
   if (pending === undefined) {
     settle(data, ctx, events);
     if (events) requestChannel.end.publish(data);
     if (data.wantsEnd) requestEndChannel.publish(data);
+    if (!events) recycle(data);
     return undefined;
   }
   if (events) requestChannel.end.publish(data);
@@ -161,6 +179,7 @@ export function closeRequest(
         requestChannel.asyncEnd.publish(data);
       }
       if (data.wantsEnd) requestEndChannel.publish(data);
+      if (!events) recycle(data);
     },
     (err: unknown) => {
       data.status = ctx.res.status;
@@ -171,9 +190,20 @@ export function closeRequest(
         requestChannel.asyncEnd.publish(data);
       }
       if (data.wantsEnd) requestEndChannel.publish(data);
+      if (!events) recycle(data);
       throw err;
     },
   );
+}
+
+/** Gives back a payload whose end was published, its fields reset, for the next request. */
+function recycle(data: RequestTraceContext): void {
+  const payload = data as Payload;
+  payload.scope = undefined;
+  payload.wantsEnd = false;
+  payload.status = 0;
+  payload.error = undefined;
+  spare = payload;
 }
 
 function settle(data: RequestTraceContext, ctx: Context, events: boolean): void {

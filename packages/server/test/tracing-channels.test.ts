@@ -210,7 +210,7 @@ describe('the request tracing channels', () => {
       ]);
     });
 
-    it('reuses the payload of a request nobody asked about, and never one still in use', async () => {
+    it('reuses the payload of a request nobody asked about or whose end was published, never one in use', async () => {
       const seen: RequestTraceContext[] = [];
       const scope = (message: unknown) => {
         seen.push(message as RequestTraceContext);
@@ -233,13 +233,23 @@ describe('the request tracing channels', () => {
       expect(seen[3]).not.toBe(seen[2]);
       expect(seen[2]?.route).toBe('/outer');
       expect(seen[3]?.route).toBe('/inner');
-      // A payload whose end was asked for is not reused.
+      // A payload whose end was asked for is reused once that end is published, reset.
       const asked = endsOf(() => true);
       await a.inject({ method: 'GET', url: '/sync/3' });
       await a.inject({ method: 'GET', url: '/sync/4' });
       expect(asked).toEqual(['/sync/:id 200', '/sync/:id 200']);
-      expect(seen[5]).not.toBe(seen[4]);
-      expect(seen[5]?.params).toEqual({ id: '4' });
+      expect(seen[5]).toBe(seen[4]);
+      expect(seen[5]).toMatchObject({ params: { id: '4' }, status: 0, wantsEnd: false, scope: undefined });
+      // ... and never while its request runs: one still waiting keeps its own, ended after the others.
+      const running = a.inject({ method: 'GET', url: '/async/1' });
+      await a.inject({ method: 'GET', url: '/sync/5' });
+      await a.inject({ method: 'GET', url: '/teapot' });
+      expect(seen[7]).not.toBe(seen[6]);
+      expect(seen[6]?.route).toBe('/async/:id');
+      expect(seen[8]).toBe(seen[7]); // the sync one's, after its end
+      await running;
+      expect(asked.slice(2)).toEqual(['/sync/:id 200', '/teapot 418 error', '/async/:id 200']);
+      expect(seen[6]).toMatchObject({ route: '/async/:id', status: 0, error: undefined });
     });
   });
 });

@@ -21,9 +21,9 @@ export {
   setupTracing,
   type Tracing,
 } from './setup-tracing.js';
+export type { RecordedSpan } from './span-record.js';
 export { addSqlComment } from './sql-commenter.js';
 export {
-  type RecordedSpan,
   type RecordedTrace,
   TraceRing,
   type TraceRingOptions,

@@ -21,16 +21,11 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
 import { CHANNELS, type RequestChannelContext } from './channel-contexts.js';
+import { incomingContext } from './incoming-context.js';
 import { recordError } from './record-error.js';
 import { presampled, type RootDecision } from './request-sampler.js';
-import { w3cPropagator } from './w3c-propagator.js';
 
 type Request = RequestChannelContext['request'];
-
-const headerGetter = {
-  keys: () => ['traceparent', 'tracestate', 'baggage'],
-  get: (request: Request, key: string) => request.header(key),
-};
 
 /** Where a request's span is kept on the channel's payload (the payload is the publisher's object). */
 const kSpan = Symbol('@zephyr/tracer request span');
@@ -93,10 +88,7 @@ export function subscribeServerSpans(tracer: Tracer, decideRoot?: RootDecision):
   };
   const begin = (message: unknown): void => {
     const data = message as Traced;
-    const req = data.request;
-    let parent = ROOT_CONTEXT;
-    if (req.header('traceparent') !== undefined || req.header('baggage') !== undefined)
-      parent = w3cPropagator.extract(ROOT_CONTEXT, req, headerGetter);
+    const parent = incomingContext(data.request);
     const span = sampledSpan(data, parent);
     if (span !== undefined) {
       data[kSpan] = span;
@@ -159,19 +151,28 @@ class SpanNames {
   static readonly MAX = 1024;
   readonly #names = new Map<string, Map<string, string>>();
   #count = 0;
+  // The last name given: requests in a row mostly share a route (its pattern is one string).
+  #lastMethod = '';
+  #lastRoute = '';
+  #lastName = '';
 
   of(method: string, route: string): string {
+    if (route === this.#lastRoute && method === this.#lastMethod) return this.#lastName;
     let byRoute = this.#names.get(method);
-    const known = byRoute?.get(route);
-    if (known !== undefined) return known;
-    const name = route === '' ? method : `${method} ${route}`;
-    if (this.#count >= SpanNames.MAX) return name;
-    if (byRoute === undefined) {
-      byRoute = new Map();
-      this.#names.set(method, byRoute);
+    let name = byRoute?.get(route);
+    if (name === undefined) {
+      name = route === '' ? method : `${method} ${route}`;
+      if (this.#count >= SpanNames.MAX) return name;
+      if (byRoute === undefined) {
+        byRoute = new Map();
+        this.#names.set(method, byRoute);
+      }
+      byRoute.set(route, name);
+      this.#count++;
     }
-    byRoute.set(route, name);
-    this.#count++;
+    this.#lastMethod = method;
+    this.#lastRoute = route;
+    this.#lastName = name;
     return name;
   }
 }

@@ -1,29 +1,8 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { type RecordedSpan, SpanRecord } from './span-record.js';
 import { TraceIndex } from './trace-index.js';
 import { InvalidArgumentError } from './tracing-errors.js';
-
-/** One finished span as the ring keeps it: plain data, ready to serialise for a dashboard. */
-export interface RecordedSpan {
-  readonly traceId: string;
-  readonly spanId: string;
-  /** The parent span's id; `undefined` for a trace's root (or a span whose parent is remote and unknown). */
-  readonly parentSpanId: string | undefined;
-  readonly name: string;
-  /** `INTERNAL`, `SERVER`, `CLIENT`, `PRODUCER` or `CONSUMER`. */
-  readonly kind: string;
-  /** Start time, milliseconds since the epoch. */
-  readonly startTime: number;
-  readonly durationMs: number;
-  /** `UNSET`, `OK` or `ERROR`, with the message of an error. */
-  readonly status: { readonly code: 'UNSET' | 'OK' | 'ERROR'; readonly message?: string };
-  readonly attributes: Readonly<Record<string, unknown>>;
-  /** Events such as recorded exceptions. */
-  readonly events: readonly {
-    readonly name: string;
-    readonly attributes: Readonly<Record<string, unknown>>;
-  }[];
-}
 
 /** One trace: its spans in the order they ended. */
 export interface RecordedTrace {
@@ -41,8 +20,6 @@ export interface TraceRingOptions {
   readonly maxSpansPerTrace?: number;
 }
 
-const KINDS = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'] as const;
-const STATUS = ['UNSET', 'OK', 'ERROR'] as const;
 const DEFAULT_MAX_TRACES = 100;
 const DEFAULT_MAX_SPANS = 500;
 /** Upper bounds on the options, so a typo cannot make the ring hold the heap. */
@@ -67,13 +44,17 @@ export class TraceRing implements SpanProcessor {
   readonly maxSpansPerTrace: number;
   /**
    * The kept traces, one per slot, a circular buffer: `#next` is the slot the next new trace
-   * takes (the oldest trace's, once full), so a new trace costs no search for the oldest.
+   * takes (the oldest trace's, once full), so a new trace costs no search for the oldest. The
+   * index holds each slot's trace id.
    */
-  readonly #ids: (string | undefined)[];
-  readonly #spans: (ReadableSpan[] | undefined)[];
-  /** Each slot's trace id hash, so evicting it hashes nothing. */
-  readonly #hashes: Int32Array;
   readonly #index: TraceIndex;
+  /**
+   * Each slot's span records, reused by the slot's next trace (grown up to `maxSpansPerTrace`),
+   * and how many of them hold the slot's trace: ending a span copies a few fields into a record
+   * rather than keeping the SDK's span object alive until the trace leaves the ring.
+   */
+  readonly #records: SpanRecord[][];
+  readonly #counts: Int32Array;
   #next = 0;
   #count = 0;
   #droppedSpans = 0;
@@ -87,10 +68,9 @@ export class TraceRing implements SpanProcessor {
       options.maxSpansPerTrace ?? DEFAULT_MAX_SPANS,
       LIMIT_SPANS,
     );
-    this.#ids = new Array<string | undefined>(this.maxTraces).fill(undefined);
-    this.#spans = new Array<ReadableSpan[] | undefined>(this.maxTraces).fill(undefined);
-    this.#hashes = new Int32Array(this.maxTraces);
     this.#index = new TraceIndex(this.maxTraces);
+    this.#records = Array.from({ length: this.maxTraces }, () => []);
+    this.#counts = new Int32Array(this.maxTraces);
   }
 
   /** Spans not kept because their trace was full. */
@@ -103,7 +83,7 @@ export class TraceRing implements SpanProcessor {
     const out: RecordedTrace[] = [];
     for (let k = 1; k <= this.#count; k++) {
       const slot = (this.#next - k + this.maxTraces) % this.maxTraces;
-      out.push(recordTrace(this.#ids[slot]!, this.#spans[slot]!));
+      out.push(this.#recordTrace(slot));
     }
     return out;
   }
@@ -111,50 +91,64 @@ export class TraceRing implements SpanProcessor {
   /** One trace by id (32 hex digits), or `undefined` when it is not (or no longer) in the ring. */
   trace(traceId: string): RecordedTrace | undefined {
     if (typeof traceId !== 'string') return undefined;
-    const slot = this.#index.get(traceId, this.#index.hash(traceId));
-    return slot < 0 ? undefined : recordTrace(traceId, this.#spans[slot]!);
+    const slot = this.#index.find(traceId, this.#index.hash(traceId));
+    return slot < 0 ? undefined : this.#recordTrace(slot);
   }
 
   /** Empties the ring. */
   clear(): void {
     this.#index.clear();
-    this.#ids.fill(undefined);
-    this.#spans.fill(undefined);
+    for (const records of this.#records) for (const record of records) record.release();
+    this.#counts.fill(0);
     this.#next = 0;
     this.#count = 0;
   }
 
   onStart(_span: Span, _parentContext: Context): void {}
 
-  // Keeps the finished span itself (the SDK ignores changes after `end`) and makes the plain
-  // copy only when read: the dashboard reads now and then, spans end on every sampled request.
+  // Copies what the dashboard reads into the slot's next record: the SDK's span itself is not
+  // kept, so it dies young like the request that made it.
   onEnd(span: ReadableSpan): void {
     const traceId = span.spanContext().traceId;
     const h = this.#index.hash(traceId);
-    const slot = this.#index.get(traceId, h);
-    if (slot < 0) {
-      this.#add(traceId, h, span);
-      return;
-    }
-    const spans = this.#spans[slot]!;
-    if (spans.length >= this.maxSpansPerTrace) {
+    let slot = this.#index.find(traceId, h);
+    if (slot < 0) slot = this.#add(traceId, h);
+    const n = this.#counts[slot]!;
+    if (n >= this.maxSpansPerTrace) {
       this.#droppedSpans++;
       return;
     }
-    spans.push(span);
+    const records = this.#records[slot]!;
+    let record = records[n];
+    if (record === undefined) {
+      record = new SpanRecord();
+      records.push(record);
+    }
+    record.fill(span);
+    this.#counts[slot] = n + 1;
   }
 
-  /** A new trace, in the oldest trace's slot when the ring is full. */
-  #add(traceId: string, h: number, span: ReadableSpan): void {
+  /** A new trace, in the oldest trace's slot (its records reused) when the ring is full. */
+  #add(traceId: string, h: number): number {
     const slot = this.#next;
-    const oldest = this.#ids[slot];
-    if (oldest === undefined) this.#count++;
-    else this.#index.delete(oldest, this.#hashes[slot]!);
-    this.#ids[slot] = traceId;
-    this.#hashes[slot] = h;
-    this.#spans[slot] = [span];
-    this.#index.set(traceId, h, slot);
+    if (this.#index.idAt(slot) === undefined) this.#count++;
+    this.#index.put(slot, traceId, h);
+    this.#counts[slot] = 0;
     this.#next = slot + 1 === this.maxTraces ? 0 : slot + 1;
+    return slot;
+  }
+
+  #recordTrace(slot: number): RecordedTrace {
+    const traceId = this.#index.idAt(slot)!;
+    const records = this.#records[slot]!;
+    const spans: RecordedSpan[] = [];
+    let startTime = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.#counts[slot]!; i++) {
+      const span = records[i]!.toRecordedSpan(traceId);
+      if (span.startTime < startTime) startTime = span.startTime;
+      spans.push(span);
+    }
+    return { traceId, startTime, spans };
   }
 
   forceFlush(): Promise<void> {
@@ -164,35 +158,6 @@ export class TraceRing implements SpanProcessor {
   shutdown(): Promise<void> {
     return Promise.resolve();
   }
-}
-
-function recordTrace(traceId: string, spans: readonly ReadableSpan[]): RecordedTrace {
-  const recorded = spans.map(record);
-  let startTime = Number.POSITIVE_INFINITY;
-  for (const span of recorded) if (span.startTime < startTime) startTime = span.startTime;
-  return { traceId, startTime, spans: recorded };
-}
-
-function record(span: ReadableSpan): RecordedSpan {
-  const ctx = span.spanContext();
-  const start = span.startTime[0] * 1000 + span.startTime[1] / 1e6;
-  const duration = span.duration[0] * 1000 + span.duration[1] / 1e6;
-  const status =
-    span.status.message === undefined
-      ? { code: STATUS[span.status.code] ?? 'UNSET' }
-      : { code: STATUS[span.status.code] ?? 'UNSET', message: span.status.message };
-  return {
-    traceId: ctx.traceId,
-    spanId: ctx.spanId,
-    parentSpanId: span.parentSpanContext?.spanId,
-    name: span.name,
-    kind: KINDS[span.kind] ?? 'INTERNAL',
-    startTime: start,
-    durationMs: duration,
-    status,
-    attributes: { ...span.attributes },
-    events: span.events.map((e) => ({ name: e.name, attributes: { ...(e.attributes ?? {}) } })),
-  };
 }
 
 function bounded(name: string, value: number, max: number): number {

@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentTracing, TRACER_NAME, TraceRing } from '../src/index.js';
 import { inMemoryTracing, type TestTracing } from './support/in-memory-tracing.js';
@@ -54,6 +54,58 @@ describe('the ring of recent traces', () => {
     // Cleared, it fills and wraps around again from empty.
     for (let i = 0; i < 5; i++) oneTrace(`again${i}`, 0);
     expect(ring.traces().map((x) => x.spans[0]!.name)).toEqual(['again4', 'again3', 'again2']);
+  });
+
+  it('keeps what each span recorded: kind, times, status and its message, attributes, events', async () => {
+    t = inMemoryTracing({ exporter: 'none' });
+    const tracer = trace.getTracer(TRACER_NAME);
+    const before = Date.now();
+    tracer.startActiveSpan('request', { kind: SpanKind.SERVER }, (root) => {
+      const query = tracer.startSpan('query', { kind: SpanKind.CLIENT, attributes: { 'db.rows': 3 } });
+      query.recordException(new Error('boom'));
+      query.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
+      query.end();
+      root.setAttribute('http.route', '/users/:id');
+      root.setStatus({ code: SpanStatusCode.OK });
+      root.end();
+    });
+    const [recorded] = t.tracing.ring!.traces();
+    const [query, root] = recorded!.spans;
+    expect(query).toMatchObject({
+      name: 'query',
+      kind: 'CLIENT',
+      parentSpanId: root!.spanId,
+      status: { code: 'ERROR', message: 'boom' },
+      attributes: { 'db.rows': 3 },
+    });
+    expect(query!.events.map((e) => [e.name, e.attributes['exception.message']])).toEqual([
+      ['exception', 'boom'],
+    ]);
+    expect(root).toMatchObject({ name: 'request', kind: 'SERVER', status: { code: 'OK' }, events: [] });
+    expect(root!.status).not.toHaveProperty('message');
+    expect(root!.attributes).toEqual({ 'http.route': '/users/:id' });
+    expect(root!.startTime).toBeGreaterThanOrEqual(before - 1);
+    expect(root!.startTime).toBeLessThanOrEqual(query!.startTime);
+    expect(root!.durationMs).toBeGreaterThanOrEqual(query!.durationMs);
+    expect(recorded!.startTime).toBe(root!.startTime);
+    // What a reader gets is a copy: changing it changes nothing in the ring.
+    (root!.attributes as Record<string, unknown>)['http.route'] = 'changed';
+    expect(t.tracing.ring!.traces()[0]!.spans[1]!.attributes['http.route']).toBe('/users/:id');
+  });
+
+  it("reuses an evicted trace's slot: the new trace shows only its own spans", async () => {
+    t = inMemoryTracing({ exporter: 'none', ring: { maxTraces: 2 } });
+    oneTrace('wide', 5);
+    oneTrace('next', 0);
+    oneTrace('narrow', 1); // takes the slot of 'wide' and its six records
+    const ring = t.tracing.ring!;
+    const [narrow, next] = ring.traces();
+    expect(narrow!.spans.map((s) => s.name)).toEqual(['narrow.0', 'narrow']);
+    expect(new Set(narrow!.spans.map((s) => s.traceId)).size).toBe(1);
+    expect(next!.spans.map((s) => s.name)).toEqual(['next']);
+    expect(ring.trace(narrow!.traceId)?.spans).toHaveLength(2);
+    ring.clear();
+    expect(ring.trace(narrow!.traceId)).toBeUndefined();
   });
 
   it('refuses hostile options with ZEPHYR_ERR_INVALID_ARGUMENT', () => {
