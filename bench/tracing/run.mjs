@@ -5,8 +5,12 @@
 // request, exported the same way (what the SDK itself costs a sampled request on this engine). Servers pinned to core 0, wrk to
 // core 1, interleaved run by run. Prints medians, each traced variant's ratio to its own untraced
 // figure, and the server CPU Zephyr adds per sampled request above that floor.
+// Then each Zephyr variant again at a fixed rate (h2load --rps, RATE req/s in all): at full load a
+// batch processor whose queue fills drops spans, which then cost nothing, so the saturated figures
+// compare drop rates as much as tracing; below saturation every span is exported, and the server
+// CPU per request is what tracing costs.
 //
-//   pnpm --filter @zephyr/bench run bench:tracing      (RUNS=5 DURATION=5 CONNECTIONS=50 to tune)
+//   pnpm --filter @zephyr/bench run bench:tracing      (RUNS=5 DURATION=5 CONNECTIONS=50 RATE=40000 to tune)
 //   ONLY=zephyr RUNS=3 node tracing/run.mjs              (a quick look at Zephyr's variants alone)
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -38,6 +42,7 @@ const path = '/users/42';
 const runs = Number(process.env.RUNS ?? 5);
 const duration = Number(process.env.DURATION ?? 5);
 const connections = Number(process.env.CONNECTIONS ?? 50);
+const rate = Number(process.env.RATE ?? 40_000);
 const basePort = 3500;
 const collectorPort = 3499;
 
@@ -95,6 +100,31 @@ function wrk(port, seconds) {
   return { rps, requests };
 }
 
+/** h2load (HTTP/1.1) at `rate` requests per second over `connections` connections. */
+function fixedRate(port, seconds) {
+  const out = execFileSync(
+    'taskset',
+    [
+      '-c',
+      '1',
+      'h2load',
+      '--h1',
+      '-t1',
+      `-c${connections}`,
+      `--rps=${rate / connections}`,
+      `-D${seconds}`,
+      `http://127.0.0.1:${port}${path}`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const [, done, succeeded] = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded/.exec(out) ?? [];
+  const twoxx = Number(/status codes: (\d+) 2xx/.exec(out)?.[1]);
+  if (!(Number(done) > 0) || Number(succeeded) !== Number(done) || twoxx !== Number(done)) {
+    throw new Error(`h2load saw failures:\n${out}`);
+  }
+  return Number(done);
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -114,6 +144,9 @@ const cpu = new Map();
  * they export about as much per request.
  */
 const sent = new Map();
+/** At the fixed rate: server CPU µs per request and OTLP bytes per request, run by run. */
+const fixedCpu = new Map();
+const fixedSent = new Map();
 // A connection of its own each time: a pooled one may have been closed by the collector's
 // keep-alive timeout during a wrk run.
 const collectorBytes = () =>
@@ -149,6 +182,18 @@ try {
         console.error(
           `run ${run}/${runs} ${label.padEnd(38)} ${rps.toFixed(0)} req/s, ${cpuUs.toFixed(2)} µs CPU/req, ${otlpBytes.toFixed(0)} OTLP bytes/req`,
         );
+        if (file === 'zephyr') {
+          const sentAtRate = await collectorBytes();
+          const cpuAtRate = cpuSeconds(child.pid);
+          const done = fixedRate(port, duration);
+          const us = ((cpuSeconds(child.pid) - cpuAtRate) / done) * 1e6;
+          const bytes = ((await collectorBytes()) - sentAtRate) / done;
+          fixedCpu.set(label, [...(fixedCpu.get(label) ?? []), us]);
+          fixedSent.set(label, [...(fixedSent.get(label) ?? []), bytes]);
+          console.error(
+            `run ${run}/${runs} ${label.padEnd(38)} at ${rate} req/s: ${us.toFixed(2)} µs CPU/req, ${bytes.toFixed(0)} OTLP bytes/req`,
+          );
+        }
       } finally {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
@@ -231,6 +276,31 @@ if (offUs !== undefined && cpu.has(ZEPHYR_SAMPLED) && cpu.has(FLOOR)) {
     const d = median(alike.map((p) => p.diff));
     console.log(
       `Ours − floor over the ${alike.length} run(s) that exported alike (within 5%): ${d.toFixed(2)} µs/req, ${share(d)} of an untraced request (target ≤ 15%).`,
+    );
+  }
+}
+if (fixedCpu.has(ZEPHYR_OFF)) {
+  const offAtRate = median(fixedCpu.get(ZEPHYR_OFF));
+  const pct = (us) => `${((us / offAtRate) * 100).toFixed(1)}%`;
+  console.log(
+    `\nAt a fixed ${rate} req/s (h2load --h1 -c${connections} --rps, ${duration} s; below every Zephyr variant's capacity, so no span is dropped), medians:`,
+  );
+  console.log(
+    '| variant | server CPU µs/req | added over untraced | % of an untraced request at this rate | OTLP bytes/req |',
+  );
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [label] of variants) {
+    if (!fixedCpu.has(label)) continue;
+    const us = median(fixedCpu.get(label));
+    console.log(
+      `| ${label} | ${us.toFixed(2)} | ${(us - offAtRate).toFixed(2)} | ${pct(us - offAtRate)} | ${median(fixedSent.get(label)).toFixed(0)} |`,
+    );
+  }
+  if (fixedCpu.has(ZEPHYR_SAMPLED) && fixedCpu.has(FLOOR)) {
+    const diffs = fixedCpu.get(ZEPHYR_SAMPLED).map((ours, i) => ours - fixedCpu.get(FLOOR)[i]);
+    const d = median(diffs);
+    console.log(
+      `Ours − floor at ${rate} req/s, run by run: ${diffs.map((x) => x.toFixed(2)).join(', ')} µs/req; median ${d.toFixed(2)} µs = ${pct(d)} of an untraced request at this rate, ${offUs === undefined ? '' : `${share(d)} of one at full load `}(target ≤ 15%).`,
     );
   }
 }
