@@ -1,8 +1,8 @@
 // Fastify 5: the heavy route inline (MODE=inline) or on a Piscina pool (MODE=piscina); the light
 // route inline in both.
 import Fastify from 'fastify';
-import { Piscina } from 'piscina';
-import { POOL_YOUNG_GEN_MB, PORT, ROUNDS, THREADS, work } from '../work.mjs';
+import { piscinaPool } from '../piscina-pool.mjs';
+import { PORT, ROUNDS, work } from '../work.mjs';
 
 const mode = process.env.MODE;
 if (mode !== 'inline' && mode !== 'piscina') throw new Error('MODE must be inline or piscina');
@@ -18,14 +18,7 @@ app.get('/light', (_req, reply) => {
   reply.type('text/plain').send('light');
 });
 if (mode === 'piscina') {
-  const pool = new Piscina({
-    filename: new URL('../piscina-task.mjs', import.meta.url).href,
-    minThreads: THREADS,
-    maxThreads: THREADS,
-    ...(POOL_YOUNG_GEN_MB === undefined
-      ? {}
-      : { resourceLimits: { maxYoungGenerationSizeMb: POOL_YOUNG_GEN_MB } }),
-  });
+  const pool = piscinaPool();
   app.post('/heavy', { schema }, (req) => pool.run({ text: req.body.text }));
 } else {
   app.post('/heavy', { schema }, (req) => ({ digest: work(req.body.text, ROUNDS) }));

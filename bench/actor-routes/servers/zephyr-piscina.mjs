@@ -2,22 +2,15 @@
 // diagnostic, not a peer: beside zephyr-actors and fastify-piscina it splits a heavy-route gap into
 // the front's share (same pool, other front) and the pool's (same front, other pool).
 import { createApp } from '@zephyr/server';
-import { Piscina } from 'piscina';
 import { z } from 'zod';
-import { POOL_YOUNG_GEN_MB, PORT, THREADS } from '../work.mjs';
+import { piscinaPool } from '../piscina-pool.mjs';
+import { PORT } from '../work.mjs';
 
 const body = z.object({ text: z.string().max(100) });
 const app = createApp();
 app.get('/light', (ctx) => ctx.text('light'));
 // The same pool as fastify.mjs's.
-const pool = new Piscina({
-  filename: new URL('../piscina-task.mjs', import.meta.url).href,
-  minThreads: THREADS,
-  maxThreads: THREADS,
-  ...(POOL_YOUNG_GEN_MB === undefined
-    ? {}
-    : { resourceLimits: { maxYoungGenerationSizeMb: POOL_YOUNG_GEN_MB } }),
-});
+const pool = piscinaPool();
 app.post('/heavy', { body }, async (ctx) => ctx.json(await pool.run({ text: ctx.body.text })));
 const engine = process.env.ZEPHYR_IO_ENGINE || 'auto';
 const server = await app.listen({ port: PORT, host: '127.0.0.1', engine });
