@@ -20,6 +20,10 @@
 //   node bench/ws/run.mjs [--duration 5] [--connections 100] [--depth 8] [--load native|node]
 //                         [--clients 2] [--subscribers 1000,10000] [--idle 1000]
 //                         [--servers ws,zephyr-node,zephyr-uring,bound[,bound-uring]]
+//                         [--node-flags <flag>[,<flag>…]]
+// --node-flags: Node/V8 flags for every Node server alike (ws, zephyr-node, zephyr-uring), e.g.
+// --no-concurrent-array-buffer-sweeping (see BENCHMARKS.md, 16 KiB echo); a process-wide flag is
+// the application's choice, so the default runs are without any.
 // uWebSockets.js is not on the npm registry (GitHub only), so it cannot be installed here.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -56,6 +60,11 @@ const KNOWN = [...PEERS, ...Object.keys(BOUNDS)];
 const chosen = flag('servers', [...PEERS, 'bound'].join(',')).split(',');
 for (const name of chosen)
   if (!KNOWN.includes(name)) throw new Error(`unknown --servers ${name}; known: ${KNOWN.join(', ')}`);
+/** Flags every Node server is started with (none by default), so that peers are run alike. */
+const nodeFlags = flag('node-flags', '')
+  .split(',')
+  .filter((f) => f !== '');
+for (const f of nodeFlags) if (!f.startsWith('--')) throw new Error(`--node-flags: ${f} is not a flag`);
 const boundBinary = chosen.some((name) => name in BOUNDS) ? buildBound() : undefined;
 /** The row label of server `name`. */
 const label = (name) => BOUNDS[name]?.label ?? name;
@@ -64,7 +73,7 @@ async function startServer(name, port) {
   const bound = BOUNDS[name];
   const [command, args] = bound
     ? [boundBinary, [String(port), ...bound.args]]
-    : [process.execPath, [join(here, `servers/${name}.mjs`)]];
+    : [process.execPath, [...nodeFlags, join(here, `servers/${name}.mjs`)]];
   const child = spawn(command, args, {
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -305,7 +314,8 @@ const perCpu = (r) => (r.cpu > 0 ? r.messages / r.cpu : Number.NaN);
 for (const c of clients) c.child.kill();
 const loadName = nativeLoad ? 'the native load client (one thread)' : `${clientProcesses} load processes`;
 console.log(
-  `\nWebSocket echo, ${connections} connections x ${depth} in flight, ${duration} s each, ${loadName}`,
+  `\nWebSocket echo, ${connections} connections x ${depth} in flight, ${duration} s each, ${loadName}` +
+    (nodeFlags.length > 0 ? `; Node servers run with ${nodeFlags.join(' ')}` : ''),
 );
 console.log(
   '| server | text msg/s | x ws | text msg/CPU-s | x ws | 16 KiB msg/s | x ws | 16 KiB msg/CPU-s | x ws | RSS per idle connection |',
