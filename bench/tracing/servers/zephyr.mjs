@@ -4,6 +4,7 @@
 //   sampled    setupTracing with sampleRate 1: every request recorded, batch-exported over OTLP/HTTP
 //   floor      tracing off, and the OTel SDK alone making per request the span `sampled` makes,
 //              exported the same way: what the SDK itself costs a sampled request on this engine
+// ZEPHYR_BENCH_RING=off turns the in-process ring off in `sampled` (paired.mjs reads its share).
 import { createApp } from '@zephyr/server';
 import { setupTracing } from '@zephyr/tracer';
 import { z } from 'zod';
@@ -16,6 +17,7 @@ if (mode === 'unsampled' || mode === 'sampled') {
     endpoint: process.env.ZEPHYR_BENCH_COLLECTOR,
     sampleRate: mode === 'sampled' ? 1 : 0,
     // The ring is on by default; it is part of what tracing costs.
+    ...(process.env.ZEPHYR_BENCH_RING === 'off' ? { ring: false } : {}),
   });
 }
 
