@@ -8,14 +8,10 @@
 // machine one pair of such runs can differ by a microsecond either way, more than what is measured.
 //
 //   cd bench && node tracing/paired.mjs      (ROUNDS=9 DURATION=5 RATE=10000 per server to tune)
-import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { answers, collectorBytes, cpuSeconds, fixedRate, median, path } from './harness.mjs';
 
 /** [label, tracing mode, extra env]; the first is the untraced baseline. */
 const variants = [
@@ -32,7 +28,6 @@ const duration = Number(process.env.DURATION ?? 5);
 const rate = Number(process.env.RATE ?? 10_000);
 const connections = Number(process.env.CONNECTIONS ?? 50);
 const basePort = 3520;
-const path = '/users/42';
 
 function start(file, core, env) {
   return spawn(
@@ -52,61 +47,6 @@ async function until(ready, what) {
   }
   throw new Error(`${what} did not start`);
 }
-
-const answers = (url, init) =>
-  fetch(url, init).then(
-    async (r) => {
-      await r.arrayBuffer();
-      return r.ok;
-    },
-    () => false,
-  );
-
-/** User + system CPU seconds a process has used so far (Linux /proc; ticks are 1/100 s). */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** OTLP bytes a collector has received so far (a connection of its own each time). */
-const collectorBytes = (port) =>
-  new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/count', agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c) => {
-        body += c;
-      });
-      res.on('end', () => resolve(JSON.parse(body).bytes));
-    }).on('error', reject);
-  });
-
-/** h2load (HTTP/1.1) at `rate` req/s for `seconds`; resolves to the requests done, all 2xx. */
-async function fixedRate(port, seconds) {
-  const { stdout } = await run('taskset', [
-    '-c',
-    '1',
-    'h2load',
-    '--h1',
-    '-t1',
-    `-c${connections}`,
-    `--rps=${rate / connections}`,
-    `-D${seconds}`,
-    `http://127.0.0.1:${port}${path}`,
-  ]);
-  const [, done, succeeded] =
-    /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded/.exec(stdout) ?? [];
-  const twoxx = Number(/status codes: (\d+) 2xx/.exec(stdout)?.[1]);
-  if (!(Number(done) > 0) || Number(succeeded) !== Number(done) || twoxx !== Number(done)) {
-    throw new Error(`h2load saw failures:\n${stdout}`);
-  }
-  return Number(done);
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const cpu = new Map(variants.map(([label]) => [label, []]));
 const sent = new Map(variants.map(([label]) => [label, []]));
@@ -136,14 +76,16 @@ for (let round = 1; round <= rounds; round++) {
       await until(() => answers(`http://127.0.0.1:${s.port}${path}`), s.v[0]);
     }
     // Warm-up at the same rate (JIT, caches, a batch processor in its steady state).
-    await Promise.all(slots.map((s) => fixedRate(s.port, 2)));
+    await Promise.all(slots.map((s) => fixedRate(s.port, { rate, connections, seconds: 2 })));
     const before = await Promise.all(
       slots.map(async (s) => ({
         cpu: cpuSeconds(s.child.pid),
         bytes: await collectorBytes(s.collectorPort),
       })),
     );
-    const done = await Promise.all(slots.map((s) => fixedRate(s.port, duration)));
+    const done = await Promise.all(
+      slots.map((s) => fixedRate(s.port, { rate, connections, seconds: duration })),
+    );
     const line = [];
     for (const [i, s] of slots.entries()) {
       const us = ((cpuSeconds(s.child.pid) - before[i].cpu) / done[i]) * 1e6;

@@ -13,10 +13,9 @@
 //   pnpm --filter @zephyr/bench run bench:tracing      (RUNS=5 DURATION=5 CONNECTIONS=50 RATE=40000 to tune)
 //   ONLY=zephyr RUNS=3 node tracing/run.mjs              (a quick look at Zephyr's variants alone)
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { answers, collectorBytes as bytesAt, cpuSeconds, fixedRate, median, path } from './harness.mjs';
 
 /** [label, server file, tracing mode, baseline label]. */
 const allVariants = [
@@ -38,7 +37,6 @@ const variants = allVariants.filter(
     label.includes(only) ||
     all.some(([other, , , baseline]) => baseline === label && other.includes(only)),
 );
-const path = '/users/42';
 const runs = Number(process.env.RUNS ?? 5);
 const duration = Number(process.env.DURATION ?? 5);
 const connections = Number(process.env.CONNECTIONS ?? 50);
@@ -70,21 +68,6 @@ function start(file, env, ready) {
   })();
 }
 
-const answers = (url, init) =>
-  fetch(url, init).then(
-    async (r) => {
-      await r.arrayBuffer();
-      return r.ok;
-    },
-    () => false,
-  );
-
-/** User + system CPU seconds a process has used so far (Linux /proc; ticks are 1/100 s). */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 function wrk(port, seconds) {
   const out = execFileSync(
     'taskset',
@@ -100,37 +83,6 @@ function wrk(port, seconds) {
   return { rps, requests };
 }
 
-/** h2load (HTTP/1.1) at `rate` requests per second over `connections` connections. */
-function fixedRate(port, seconds) {
-  const out = execFileSync(
-    'taskset',
-    [
-      '-c',
-      '1',
-      'h2load',
-      '--h1',
-      '-t1',
-      `-c${connections}`,
-      `--rps=${rate / connections}`,
-      `-D${seconds}`,
-      `http://127.0.0.1:${port}${path}`,
-    ],
-    { encoding: 'utf8' },
-  );
-  const [, done, succeeded] = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded/.exec(out) ?? [];
-  const twoxx = Number(/status codes: (\d+) 2xx/.exec(out)?.[1]);
-  if (!(Number(done) > 0) || Number(succeeded) !== Number(done) || twoxx !== Number(done)) {
-    throw new Error(`h2load saw failures:\n${out}`);
-  }
-  return Number(done);
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 const collectorUrl = `http://127.0.0.1:${collectorPort}/v1/traces`;
 const collector = await start('collector', { PORT: String(collectorPort) }, () =>
   answers(collectorUrl, { method: 'POST', body: '' }),
@@ -144,22 +96,10 @@ const cpu = new Map();
  * they export about as much per request.
  */
 const sent = new Map();
+const collectorBytes = () => bytesAt(collectorPort);
 /** At the fixed rate: server CPU µs per request and OTLP bytes per request, run by run. */
 const fixedCpu = new Map();
 const fixedSent = new Map();
-// A connection of its own each time: a pooled one may have been closed by the collector's
-// keep-alive timeout during a wrk run.
-const collectorBytes = () =>
-  new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port: collectorPort, path: '/count', agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve(JSON.parse(body).bytes));
-    }).on('error', reject);
-  });
 try {
   for (let run = 1; run <= runs; run++) {
     for (const [i, [label, file, mode]] of variants.entries()) {
@@ -185,7 +125,7 @@ try {
         if (file === 'zephyr') {
           const sentAtRate = await collectorBytes();
           const cpuAtRate = cpuSeconds(child.pid);
-          const done = fixedRate(port, duration);
+          const done = await fixedRate(port, { rate, connections, seconds: duration });
           const us = ((cpuSeconds(child.pid) - cpuAtRate) / done) * 1e6;
           const bytes = ((await collectorBytes()) - sentAtRate) / done;
           fixedCpu.set(label, [...(fixedCpu.get(label) ?? []), us]);
