@@ -193,6 +193,42 @@ function cpuPerRequest(pid, before, after, requests, pool) {
   };
 }
 
+/** The CPUs of a taskset list ("0", "0,2", "0-1"); `all` is every CPU. */
+function cpuList(list) {
+  if (list === 'all') return null;
+  const cpus = [];
+  for (const part of list.split(',')) {
+    const [a, b = a] = part.split('-').map(Number);
+    for (let c = a; c <= b; c++) cpus.push(c);
+  }
+  return cpus;
+}
+
+/**
+ * Busy and total clock ticks of the server's CPUs so far (`/proc/stat`; idle and iowait count as
+ * not busy). The server and its threads are alone on these CPUs, so busy / total over a run says
+ * whether the core was the bottleneck, or slept while requests waited (a hand-off bubble).
+ */
+function coreTicks(cpus) {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const names = cpus === null ? ['cpu'] : cpus.map((c) => `cpu${c}`);
+  let busy = 0;
+  let total = 0;
+  for (const line of lines) {
+    const [name, ...fields] = line.split(/\s+/);
+    if (!names.includes(name)) continue;
+    const ticks = fields.filter(Boolean).slice(0, 8).map(Number); // guest time is within user
+    const sum = ticks.reduce((a, b) => a + b, 0);
+    total += sum;
+    busy += sum - ticks[3] - ticks[4];
+  }
+  return { busy, total };
+}
+const serverCpuList = cpuList(serverCpus);
+/** The share of the server's CPUs' time they were busy between two `coreTicks`, in %. */
+const busyPercent = (before, after) =>
+  (100 * (after.busy - before.busy)) / Math.max(1, after.total - before.total);
+
 async function light(port, ms) {
   const out = await run([process.execPath, join(here, 'light-probe.mjs')], {
     URL: `http://127.0.0.1:${port}/light`,
@@ -246,6 +282,8 @@ try {
       p99: [],
       p50: [],
       idle: [],
+      /** Each run's busy share of the server's CPUs, %. */
+      busy: [],
     });
   }
   for (const s of servers) {
@@ -257,7 +295,9 @@ try {
       // The probe starts 1 s into the load and stops 1 s before its end: only loaded samples.
       const loaded = sleep(1000).then(() => light(s.port, (duration - 2) * 1000));
       const cpuBefore = cpuByThread(s.child.pid);
+      const ticksBefore = coreTicks(serverCpuList);
       const [{ rps, requests }, probe] = await Promise.all([heavy(s.port, duration), loaded]);
+      const busy = busyPercent(ticksBefore, coreTicks(serverCpuList));
       // The light probe's requests are in it too: the same few for every server.
       const cpu = cpuPerRequest(
         s.child.pid,
@@ -268,23 +308,24 @@ try {
       );
       s.rps.push(rps);
       s.cpu.push(cpu);
+      s.busy.push(busy);
       s.p99.push(probe.p99);
       s.p50.push(probe.p50);
       process.stderr.write(
-        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpu.total.toFixed(2)} ms CPU/req (${split(cpu)}), switches/req vol/invol ${switchSplit(cpu.switches, SERVERS[s.name].pool)}, light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
+        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpu.total.toFixed(2)} ms CPU/req (${split(cpu)}), server cpus ${busy.toFixed(1)}% busy, switches/req vol/invol ${switchSplit(cpu.switches, SERVERS[s.name].pool)}, light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
       );
     }
   }
   const ref = servers.find((s) => s.name === 'zephyr-actors');
   console.log(
-    '\n| server | heavy req/s (median) | server CPU ms/heavy req | of which event loop / pool / rest | context switches/heavy req, voluntary/involuntary: event loop · pool · rest | light p50 loaded (ms) | light p99 loaded (ms) | light p99 idle (ms) | heavy vs zephyr-actors | light p99 vs zephyr-actors |',
+    '\n| server | heavy req/s (median) | server CPU ms/heavy req | of which event loop / pool / rest | server cpus busy % | context switches/heavy req, voluntary/involuntary: event loop · pool · rest | light p50 loaded (ms) | light p99 loaded (ms) | light p99 idle (ms) | heavy vs zephyr-actors | light p99 vs zephyr-actors |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of servers) {
     const heavyRatio = ref ? `${(median(s.rps) / median(ref.rps)).toFixed(2)}x` : 'n/a';
     const p99Ratio = ref ? `${(median(s.p99) / median(ref.p99)).toFixed(1)}x` : 'n/a';
     console.log(
-      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${cpuMedian(s, 'total').toFixed(2)} | ${split({ main: cpuMedian(s, 'main'), pool: cpuMedian(s, 'pool'), rest: cpuMedian(s, 'rest') })} | ${switchSplit(switchMedian(s), SERVERS[s.name].pool)} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
+      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${cpuMedian(s, 'total').toFixed(2)} | ${split({ main: cpuMedian(s, 'main'), pool: cpuMedian(s, 'pool'), rest: cpuMedian(s, 'rest') })} | ${median(s.busy).toFixed(1)} | ${switchSplit(switchMedian(s), SERVERS[s.name].pool)} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
     );
   }
   const by = (name) => servers.find((s) => s.name === name);
