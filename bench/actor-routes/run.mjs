@@ -229,6 +229,13 @@ const serverCpuList = cpuList(serverCpus);
 const busyPercent = (before, after) =>
   (100 * (after.busy - before.busy)) / Math.max(1, after.total - before.total);
 
+/** CPU nanoseconds all threads of a process used between two `cpuByThread` snapshots. */
+function totalNs(before, after) {
+  let ns = 0;
+  for (const [tid, now] of after) ns += now.ns - (before.get(tid)?.ns ?? 0);
+  return ns;
+}
+
 async function light(port, ms) {
   const out = await run([process.execPath, join(here, 'light-probe.mjs')], {
     URL: `http://127.0.0.1:${port}/light`,
@@ -286,6 +293,8 @@ try {
       busy: [],
       /** Each run's share of the server's CPUs used by the server's own threads, %. */
       own: [],
+      /** Each run's share of the server's CPUs used by the other (idle) servers, %. */
+      neighbours: [],
     });
   }
   for (const s of servers) {
@@ -297,11 +306,17 @@ try {
       // The probe starts 1 s into the load and stops 1 s before its end: only loaded samples.
       const loaded = sleep(1000).then(() => light(s.port, (duration - 2) * 1000));
       const cpuBefore = cpuByThread(s.child.pid);
+      const others = servers.filter((o) => o !== s);
+      const othersBefore = others.map((o) => cpuByThread(o.child.pid));
       const ticksBefore = coreTicks(serverCpuList);
       const startedAt = performance.now();
       const [{ rps, requests }, probe] = await Promise.all([heavy(s.port, duration), loaded]);
       const busy = busyPercent(ticksBefore, coreTicks(serverCpuList));
       const wallMs = performance.now() - startedAt;
+      const othersNs = others.reduce(
+        (sum, o, i) => sum + totalNs(othersBefore[i], cpuByThread(o.child.pid)),
+        0,
+      );
       // The light probe's requests are in it too: the same few for every server.
       const cpu = cpuPerRequest(
         s.child.pid,
@@ -317,23 +332,26 @@ try {
       // the core gave to something else (interrupts, other processes), not to the server.
       const cpuCount = serverCpuList?.length ?? availableParallelism();
       s.own.push((100 * cpu.total * requests) / (wallMs * cpuCount));
+      // The other servers, idle meanwhile but on the same CPUs: what their threads did then
+      // (a collection after their own load, timers) is taken from this server's run.
+      s.neighbours.push((100 * othersNs) / 1e6 / (wallMs * cpuCount));
       s.p99.push(probe.p99);
       s.p50.push(probe.p50);
       process.stderr.write(
-        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpu.total.toFixed(2)} ms CPU/req (${split(cpu)}), server cpus ${busy.toFixed(1)}% busy (${s.own.at(-1).toFixed(1)}% by the server), switches/req vol/invol ${switchSplit(cpu.switches, SERVERS[s.name].pool)}, light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
+        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpu.total.toFixed(2)} ms CPU/req (${split(cpu)}), server cpus ${busy.toFixed(1)}% busy (${s.own.at(-1).toFixed(1)}% by the server, ${s.neighbours.at(-1).toFixed(1)}% by the idle others), switches/req vol/invol ${switchSplit(cpu.switches, SERVERS[s.name].pool)}, light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
       );
     }
   }
   const ref = servers.find((s) => s.name === 'zephyr-actors');
   console.log(
-    '\n| server | heavy req/s (median) | server CPU ms/heavy req | of which event loop / pool / rest | server cpus busy % (by the server itself) | context switches/heavy req, voluntary/involuntary: event loop · pool · rest | light p50 loaded (ms) | light p99 loaded (ms) | light p99 idle (ms) | heavy vs zephyr-actors | light p99 vs zephyr-actors |',
+    '\n| server | heavy req/s (median) | server CPU ms/heavy req | of which event loop / pool / rest | server cpus busy % (by the server itself / by the idle others) | context switches/heavy req, voluntary/involuntary: event loop · pool · rest | light p50 loaded (ms) | light p99 loaded (ms) | light p99 idle (ms) | heavy vs zephyr-actors | light p99 vs zephyr-actors |',
   );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of servers) {
     const heavyRatio = ref ? `${(median(s.rps) / median(ref.rps)).toFixed(2)}x` : 'n/a';
     const p99Ratio = ref ? `${(median(s.p99) / median(ref.p99)).toFixed(1)}x` : 'n/a';
     console.log(
-      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${cpuMedian(s, 'total').toFixed(2)} | ${split({ main: cpuMedian(s, 'main'), pool: cpuMedian(s, 'pool'), rest: cpuMedian(s, 'rest') })} | ${median(s.busy).toFixed(1)} (${median(s.own).toFixed(1)}) | ${switchSplit(switchMedian(s), SERVERS[s.name].pool)} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
+      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${cpuMedian(s, 'total').toFixed(2)} | ${split({ main: cpuMedian(s, 'main'), pool: cpuMedian(s, 'pool'), rest: cpuMedian(s, 'rest') })} | ${median(s.busy).toFixed(1)} (${median(s.own).toFixed(1)} / ${median(s.neighbours).toFixed(1)}) | ${switchSplit(switchMedian(s), SERVERS[s.name].pool)} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
     );
   }
   const by = (name) => servers.find((s) => s.name === name);
