@@ -229,6 +229,23 @@ const serverCpuList = cpuList(serverCpus);
 const busyPercent = (before, after) =>
   (100 * (after.busy - before.busy)) / Math.max(1, after.total - before.total);
 
+/**
+ * Waits until process `pid` is quiet: under 2 ms of CPU per 100 ms (or 5 s at most). When wrk
+ * stops, a server still has its last `--connections` requests queued (a pool's mailbox, an event
+ * loop's backlog: ~230 ms of CPU at 32 × 7 ms) and serves them on the shared cpus; unwaited, that
+ * fell into the next server's run, 3% of its core (0.3% after fastify-inline), and skewed the
+ * order-dependent req/s of the four-server run.
+ */
+async function settle(pid) {
+  let before = cpuByThread(pid);
+  for (let i = 0; i < 50; i++) {
+    await sleep(100);
+    const now = cpuByThread(pid);
+    if (totalNs(before, now) < 2e6) return;
+    before = now;
+  }
+}
+
 /** CPU nanoseconds all threads of a process used between two `cpuByThread` snapshots. */
 function totalNs(before, after) {
   let ns = 0;
@@ -299,6 +316,7 @@ try {
   }
   for (const s of servers) {
     await heavy(s.port, 2); // warm-up: JIT, pools, threads
+    await settle(s.child.pid); // its queued requests would delay the idle probe
     s.idle.push((await light(s.port, 2000)).p99);
   }
   for (let r = 0; r < runs; r++) {
@@ -325,6 +343,7 @@ try {
         requests,
         poolThreads(s.name),
       );
+      await settle(s.child.pid);
       s.rps.push(rps);
       s.cpu.push(cpu);
       s.busy.push(busy);
@@ -332,8 +351,8 @@ try {
       // the core gave to something else (interrupts, other processes), not to the server.
       const cpuCount = serverCpuList?.length ?? availableParallelism();
       s.own.push((100 * cpu.total * requests) / (wallMs * cpuCount));
-      // The other servers, idle meanwhile but on the same CPUs: what their threads did then
-      // (a collection after their own load, timers) is taken from this server's run.
+      // The other servers, idle meanwhile but on the same CPUs: what their threads did then is
+      // taken from this server's run (`settle` keeps their queued requests out of it).
       s.neighbours.push((100 * othersNs) / 1e6 / (wallMs * cpuCount));
       s.p99.push(probe.p99);
       s.p50.push(probe.p50);
