@@ -193,6 +193,66 @@ function cpuPerRequest(pid, before, after, requests, pool) {
   };
 }
 
+/** The CPUs of a taskset list ("0", "0,2", "0-1"); `all` is every CPU. */
+function cpuList(list) {
+  if (list === 'all') return null;
+  const cpus = [];
+  for (const part of list.split(',')) {
+    const [a, b = a] = part.split('-').map(Number);
+    for (let c = a; c <= b; c++) cpus.push(c);
+  }
+  return cpus;
+}
+
+/**
+ * Busy and total clock ticks of the server's CPUs so far (`/proc/stat`; idle and iowait count as
+ * not busy). The server and its threads are alone on these CPUs, so busy / total over a run says
+ * whether the core was the bottleneck, or slept while requests waited (a hand-off bubble).
+ */
+function coreTicks(cpus) {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const names = cpus === null ? ['cpu'] : cpus.map((c) => `cpu${c}`);
+  let busy = 0;
+  let total = 0;
+  for (const line of lines) {
+    const [name, ...fields] = line.split(/\s+/);
+    if (!names.includes(name)) continue;
+    const ticks = fields.filter(Boolean).slice(0, 8).map(Number); // guest time is within user
+    const sum = ticks.reduce((a, b) => a + b, 0);
+    total += sum;
+    busy += sum - ticks[3] - ticks[4];
+  }
+  return { busy, total };
+}
+const serverCpuList = cpuList(serverCpus);
+/** The share of the server's CPUs' time they were busy between two `coreTicks`, in %. */
+const busyPercent = (before, after) =>
+  (100 * (after.busy - before.busy)) / Math.max(1, after.total - before.total);
+
+/**
+ * Waits until process `pid` is quiet: under 2 ms of CPU per 100 ms (or 5 s at most). When wrk
+ * stops, a server still has its last `--connections` requests queued (a pool's mailbox, an event
+ * loop's backlog: ~230 ms of CPU at 32 × 7 ms) and serves them on the shared cpus; unwaited, that
+ * fell into the next server's run, 3% of its core (0.3% after fastify-inline), and skewed the
+ * order-dependent req/s of the four-server run.
+ */
+async function settle(pid) {
+  let before = cpuByThread(pid);
+  for (let i = 0; i < 50; i++) {
+    await sleep(100);
+    const now = cpuByThread(pid);
+    if (totalNs(before, now) < 2e6) return;
+    before = now;
+  }
+}
+
+/** CPU nanoseconds all threads of a process used between two `cpuByThread` snapshots. */
+function totalNs(before, after) {
+  let ns = 0;
+  for (const [tid, now] of after) ns += now.ns - (before.get(tid)?.ns ?? 0);
+  return ns;
+}
+
 async function light(port, ms) {
   const out = await run([process.execPath, join(here, 'light-probe.mjs')], {
     URL: `http://127.0.0.1:${port}/light`,
@@ -246,10 +306,17 @@ try {
       p99: [],
       p50: [],
       idle: [],
+      /** Each run's busy share of the server's CPUs, %. */
+      busy: [],
+      /** Each run's share of the server's CPUs used by the server's own threads, %. */
+      own: [],
+      /** Each run's share of the server's CPUs used by the other (idle) servers, %. */
+      neighbours: [],
     });
   }
   for (const s of servers) {
     await heavy(s.port, 2); // warm-up: JIT, pools, threads
+    await settle(s.child.pid); // its queued requests would delay the idle probe
     s.idle.push((await light(s.port, 2000)).p99);
   }
   for (let r = 0; r < runs; r++) {
@@ -257,7 +324,17 @@ try {
       // The probe starts 1 s into the load and stops 1 s before its end: only loaded samples.
       const loaded = sleep(1000).then(() => light(s.port, (duration - 2) * 1000));
       const cpuBefore = cpuByThread(s.child.pid);
+      const others = servers.filter((o) => o !== s);
+      const othersBefore = others.map((o) => cpuByThread(o.child.pid));
+      const ticksBefore = coreTicks(serverCpuList);
+      const startedAt = performance.now();
       const [{ rps, requests }, probe] = await Promise.all([heavy(s.port, duration), loaded]);
+      const busy = busyPercent(ticksBefore, coreTicks(serverCpuList));
+      const wallMs = performance.now() - startedAt;
+      const othersNs = others.reduce(
+        (sum, o, i) => sum + totalNs(othersBefore[i], cpuByThread(o.child.pid)),
+        0,
+      );
       // The light probe's requests are in it too: the same few for every server.
       const cpu = cpuPerRequest(
         s.child.pid,
@@ -266,25 +343,34 @@ try {
         requests,
         poolThreads(s.name),
       );
+      await settle(s.child.pid);
       s.rps.push(rps);
       s.cpu.push(cpu);
+      s.busy.push(busy);
+      // The server's own threads' share of its CPUs over the same seconds: busy − this is time
+      // the core gave to something else (interrupts, other processes), not to the server.
+      const cpuCount = serverCpuList?.length ?? availableParallelism();
+      s.own.push((100 * cpu.total * requests) / (wallMs * cpuCount));
+      // The other servers, idle meanwhile but on the same CPUs: what their threads did then is
+      // taken from this server's run (`settle` keeps their queued requests out of it).
+      s.neighbours.push((100 * othersNs) / 1e6 / (wallMs * cpuCount));
       s.p99.push(probe.p99);
       s.p50.push(probe.p50);
       process.stderr.write(
-        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpu.total.toFixed(2)} ms CPU/req (${split(cpu)}), switches/req vol/invol ${switchSplit(cpu.switches, SERVERS[s.name].pool)}, light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
+        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpu.total.toFixed(2)} ms CPU/req (${split(cpu)}), server cpus ${busy.toFixed(1)}% busy (${s.own.at(-1).toFixed(1)}% by the server, ${s.neighbours.at(-1).toFixed(1)}% by the idle others), switches/req vol/invol ${switchSplit(cpu.switches, SERVERS[s.name].pool)}, light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
       );
     }
   }
   const ref = servers.find((s) => s.name === 'zephyr-actors');
   console.log(
-    '\n| server | heavy req/s (median) | server CPU ms/heavy req | of which event loop / pool / rest | context switches/heavy req, voluntary/involuntary: event loop · pool · rest | light p50 loaded (ms) | light p99 loaded (ms) | light p99 idle (ms) | heavy vs zephyr-actors | light p99 vs zephyr-actors |',
+    '\n| server | heavy req/s (median) | server CPU ms/heavy req | of which event loop / pool / rest | server cpus busy % (by the server itself / by the idle others) | context switches/heavy req, voluntary/involuntary: event loop · pool · rest | light p50 loaded (ms) | light p99 loaded (ms) | light p99 idle (ms) | heavy vs zephyr-actors | light p99 vs zephyr-actors |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of servers) {
     const heavyRatio = ref ? `${(median(s.rps) / median(ref.rps)).toFixed(2)}x` : 'n/a';
     const p99Ratio = ref ? `${(median(s.p99) / median(ref.p99)).toFixed(1)}x` : 'n/a';
     console.log(
-      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${cpuMedian(s, 'total').toFixed(2)} | ${split({ main: cpuMedian(s, 'main'), pool: cpuMedian(s, 'pool'), rest: cpuMedian(s, 'rest') })} | ${switchSplit(switchMedian(s), SERVERS[s.name].pool)} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
+      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${cpuMedian(s, 'total').toFixed(2)} | ${split({ main: cpuMedian(s, 'main'), pool: cpuMedian(s, 'pool'), rest: cpuMedian(s, 'rest') })} | ${median(s.busy).toFixed(1)} (${median(s.own).toFixed(1)} / ${median(s.neighbours).toFixed(1)}) | ${switchSplit(switchMedian(s), SERVERS[s.name].pool)} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
     );
   }
   const by = (name) => servers.find((s) => s.name === name);
