@@ -21,7 +21,11 @@ beforeAll(async () => {
   writeFileSync(join(root, 'zephyr.config.yaml'), 'server:\n  port: 0\n');
   runtimeDir = mkdtempSync(join(tmpdir(), 'zephyr-run-'));
   env = { XDG_RUNTIME_DIR: runtimeDir, NODE_ENV: 'development' };
-  app = start(process.execPath, [fixture], { cwd: root, env: { ...env, INSPECTED_APP_ROOT: root } });
+  // --no-turbo-inlining: as devtools' INSPECTED_APP_NODE_FLAGS (see the fixture).
+  app = start(process.execPath, ['--no-turbo-inlining', fixture], {
+    cwd: root,
+    env: { ...env, INSPECTED_APP_ROOT: root },
+  });
   port = Number((await app.waitFor(/"port":(\d+)/))[1]);
 });
 afterAll(async () => {

@@ -23,6 +23,9 @@ export interface InspectedApp {
 
 export const fixture = new URL('../fixtures/inspected-app.mjs', import.meta.url).pathname;
 
+/** Node flags the fixture runs with: no TurboFan inlining, so profiles name `spinTheWheel` (see the fixture). */
+export const INSPECTED_APP_NODE_FLAGS = ['--no-turbo-inlining'];
+
 /** Starts the fixture app with its own runtime directory and waits until it listens. */
 export async function startInspectedApp(extraEnv: Record<string, string> = {}): Promise<InspectedApp> {
   const runtimeDir = mkdtempSync(join(tmpdir(), 'devtools-run-'));
@@ -34,7 +37,10 @@ export async function startInspectedApp(extraEnv: Record<string, string> = {}): 
     NODE_ENV: 'development',
     ...extraEnv,
   };
-  const child = spawn(process.execPath, [fixture], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...INSPECTED_APP_NODE_FLAGS, fixture], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stderr!.on('data', (d: Buffer) => {
     output += d.toString();
