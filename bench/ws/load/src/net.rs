@@ -42,7 +42,7 @@ fn fail(why: &str) -> ! {
 
 /// Opens `count` WebSockets on 127.0.0.1:`port` at `path` (one handshake at a time).
 pub fn open_many(port: u16, path: &str, count: usize) -> Vec<Conn> {
-    raise_fd_limit();
+    ws_load::raise_fd_limit();
     (0..count).map(|_| open(port, path)).collect()
 }
 
@@ -74,20 +74,6 @@ fn open(port: u16, path: &str) -> Conn {
     }
     s.set_nonblocking(true).expect("nonblocking");
     Conn(s)
-}
-
-fn raise_fd_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid rlimit for the kernel to fill and read.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
 }
 
 /// CLOCK_MONOTONIC in nanoseconds: the same clock in every process of the machine.

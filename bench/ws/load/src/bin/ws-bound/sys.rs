@@ -107,16 +107,7 @@ pub fn close(fd: RawFd) {
 
 /// Makes room for the 10,000-subscriber fan-out, and lets a closed peer show up as EPIPE.
 pub fn prepare_process() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is valid for the kernel to fill and read; SIG_IGN is a valid disposition.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-    }
+    ws_load::raise_fd_limit();
+    // SAFETY: SIG_IGN is a valid disposition.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
 }
