@@ -14,9 +14,10 @@ export interface HeaderSource {
 }
 
 const baggagePropagator = new W3CBaggagePropagator();
-const headerGetter: TextMapGetter<HeaderSource> = {
+// The carrier is the `baggage` value already read: the propagator asks only for that field.
+const baggageGetter: TextMapGetter<string> = {
   keys: () => ['baggage'],
-  get: (source, key) => source.header(key),
+  get: (value) => value,
 };
 
 /**
@@ -45,7 +46,7 @@ export function incomingContext(source: HeaderSource): Context {
       if (state) parent.traceState = new TraceState(state);
       ctx = trace.setSpanContext(ctx, parent);
     }
-    if (baggage) ctx = baggagePropagator.extract(ctx, source, headerGetter);
+    if (baggage) ctx = baggagePropagator.extract(ctx, baggage, baggageGetter);
   } catch (err) {
     // As the SDK's composite propagator does: a header no parser copes with is dropped, logged.
     diag.warn('@zephyr/tracer: an incoming trace context could not be read', err);
