@@ -5,8 +5,10 @@
 // latency under that load, with ratios.
 //
 //   node bench/actor-routes/run.mjs [--duration 10] [--runs 3] [--connections 32] [--rate 200]
-//        [--threads <n>] [--work-ms 5] [--servers zephyr-actors,...] [--server-cpus 0] [--client-cpus 1]
-//        [--pool-young-gen-mb 6|v8]
+//        [--warmup 30] [--threads <n>] [--work-ms 5] [--servers zephyr-actors,...] [--server-cpus 0] [--client-cpus 1]
+//        [--pool-young-gen-mb 6|v8] [--node-flags <flag>[,<flag>…]]
+//   --node-flags: Node/V8 flags every server is started with alike (none by default), e.g.
+//   --node-flags --no-parallel-scavenge.
 //   Opt-in diagnostics (--servers ...): zephyr-piscina (Zephyr's front, Piscina's pool) splits a gap
 //   into the front's share and the pool's; zephyr-worker and zephyr-worker-transfer (Zephyr's front,
 //   one bare Worker: structured-clone messages, or bytes in a transferred ArrayBuffer per
@@ -27,6 +29,10 @@ const duration = positiveNumber('duration', 10);
 const runs = positiveNumber('runs', 3);
 const connections = positiveNumber('connections', 32);
 const rate = positiveNumber('rate', 200);
+// Load each server gets before its first measured run, both routes as in a run. At ~130 heavy
+// req/s V8 is still optimizing functions of the request path for ~30 s (compiles per 10 s of
+// load, zephyr-actors: 88, 69, 31, 6, 4, 5): a shorter warm-up measures the JIT, not the server.
+const warmup = positiveNumber('warmup', 30);
 const workMs = positiveNumber('work-ms', 5);
 const threads = positiveNumber('threads', Math.max(1, availableParallelism() - 1));
 // Both pools' threads get the same young-generation cap (see work.mjs); `v8` leaves V8's sizing.
@@ -36,6 +42,11 @@ const poolYoungGen = flag('pool-young-gen-mb', '6');
 if (poolYoungGen !== 'v8' && !/^[1-9]\d*$/.test(poolYoungGen))
   throw new Error('--pool-young-gen-mb must be a positive integer or v8');
 const serverCpus = flag('server-cpus', '0');
+/** Flags every server is started with (none by default), so that peers are run alike. */
+const nodeFlags = flag('node-flags', '')
+  .split(',')
+  .filter((f) => f !== '');
+for (const f of nodeFlags) if (!f.startsWith('--')) throw new Error(`--node-flags: ${f} is not a flag`);
 const clientCpus = flag('client-cpus', '1');
 const SERVERS = {
   'zephyr-actors': { file: 'zephyr.mjs', MODE: 'actors', pool: true },
@@ -78,7 +89,7 @@ const pinned = (cpus, argv) => (cpus === 'all' ? argv : ['taskset', '-c', cpus, 
 
 async function startServer(name, port, rounds) {
   const { file, MODE, env = {} } = SERVERS[name];
-  const [cmd, ...args] = pinned(serverCpus, [process.execPath, join(here, 'servers', file)]);
+  const [cmd, ...args] = pinned(serverCpus, [process.execPath, ...nodeFlags, join(here, 'servers', file)]);
   const child = spawn(cmd, args, {
     env: {
       ...process.env,
@@ -260,7 +271,10 @@ async function light(port, ms) {
     DURATION: String(ms),
   });
   const result = JSON.parse(out);
-  if (result.failed > 0) throw new Error(`light probe: ${result.failed} of ${result.sent} failed`);
+  if (result.failed > 0)
+    throw new Error(
+      `light probe: ${result.failed} of ${result.sent} failed: ${JSON.stringify(result.reasons)}`,
+    );
   return result;
 }
 
@@ -286,8 +300,9 @@ const switchMedian = (s) => {
 const rounds = calibrate();
 console.log(
   `# bench/actor-routes — heavy: wrk -t1 -c${connections} -d${duration}s POST /heavy (${rounds} SHA-256 rounds ≈ ${workMs} ms); ` +
-    `light: GET /light at ${rate}/s open-loop; ${runs} runs (median); pool threads ${threads} (young generation ${poolYoungGen === 'v8' ? "V8's sizing" : `${poolYoungGen} MB`}); ` +
-    `server cpus ${serverCpus}, clients cpus ${clientCpus}`,
+    `light: GET /light at ${rate}/s open-loop; ${warmup} s warm-up, then ${runs} runs (median); pool threads ${threads} (young generation ${poolYoungGen === 'v8' ? "V8's sizing" : `${poolYoungGen} MB`}); ` +
+    `server cpus ${serverCpus}, clients cpus ${clientCpus}` +
+    (nodeFlags.length > 0 ? `; servers run with ${nodeFlags.join(' ')}` : ''),
 );
 console.log(`# node ${process.version}, ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}`);
 
@@ -315,7 +330,7 @@ try {
     });
   }
   for (const s of servers) {
-    await heavy(s.port, 2); // warm-up: JIT, pools, threads
+    await Promise.all([heavy(s.port, warmup), light(s.port, warmup * 1000)]); // JIT, pools, threads
     await settle(s.child.pid); // its queued requests would delay the idle probe
     s.idle.push((await light(s.port, 2000)).p99);
   }

@@ -3,8 +3,8 @@
 //! turns its flags into submissions, which keeps everything here testable without a socket.
 
 use crate::http1::{
-    parse_request_head, BodyFraming, ChunkedDecoder, Decoded, HeadLimits, RequestFacts,
-    RequestHead, ResponseWriter, Status, Version,
+    keep_alive_hint_secs, parse_request_head, BodyFraming, ChunkedDecoder, Decoded, HeadLimits,
+    RequestFacts, RequestHead, ResponseWriter, Status, Version,
 };
 use crate::protocol::commands::{Fields, ResponseStart, WriteFlags};
 use crate::send::{ExternalBytes, ResponseQueue};
@@ -479,7 +479,10 @@ impl Conn {
         if facts.upgrade {
             self.takeover = Takeover::Pending(seq);
         }
-        let opened = self.responses.open_framed(ResponseWriter::new(facts));
+        let hint = keep_alive_hint_secs(limits.keep_alive_timeout_ms);
+        let opened = self
+            .responses
+            .open_framed(ResponseWriter::new(facts, Some(hint)));
         debug_assert_eq!(opened, seq);
         self.served = true;
         if !self.head.keep_alive {
@@ -1087,7 +1090,8 @@ mod tests {
         answer(&mut conn, 0, 200, "A");
         assert_eq!(
             sent(&mut conn),
-            "HTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 1\r\n\r\nAHTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 1\r\n\r\nB"
+            "HTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 1\r\nkeep-alive: timeout=0\r\n\r\nA\
+             HTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 1\r\nkeep-alive: timeout=0\r\n\r\nB"
         );
         assert!(!conn.is_done() && conn.wants_read(&LIMITS));
     }

@@ -41,6 +41,17 @@ pub struct ResponseWriter {
     mode: Mode,
     /// The connection must close after this response.
     close: bool,
+    /// Seconds advertised in `keep-alive: timeout=N` when the connection stays open; `None`: no hint.
+    keep_alive_hint: Option<u64>,
+}
+
+/// The idle time a client may count on, in whole seconds, that a response keeping its connection
+/// open advertises as `keep-alive: timeout=N`: a second short of the engine's keep-alive timeout,
+/// rounded down. A client that honours it (Node's `http.Agent`, undici) stops reusing an idle
+/// connection before the engine closes it, instead of sending a request into the close (the
+/// keep-alive race: ECONNRESET, and the request lost). The node engine advertises the same.
+pub fn keep_alive_hint_secs(keep_alive_timeout_ms: u64) -> u64 {
+    keep_alive_timeout_ms.saturating_sub(1000) / 1000
 }
 
 /// One field the application set, as it will be considered for the head.
@@ -53,6 +64,8 @@ fn classify(name: &[u8]) -> Option<Special> {
         Some(Special::Connection)
     } else if name.eq_ignore_ascii_case(b"date") {
         Some(Special::Date)
+    } else if name.eq_ignore_ascii_case(b"keep-alive") {
+        Some(Special::KeepAlive)
     } else {
         None
     }
@@ -64,6 +77,7 @@ enum Special {
     TransferEncoding,
     Connection,
     Date,
+    KeepAlive,
 }
 
 fn parse_length(value: &[u8]) -> Option<u64> {
@@ -84,11 +98,14 @@ fn has_close_token(value: &[u8]) -> bool {
 }
 
 impl ResponseWriter {
-    pub fn new(facts: RequestFacts) -> Self {
+    /// `keep_alive_hint`: the seconds to advertise while the connection stays open (see
+    /// [`keep_alive_hint_secs`]), `None` for no `keep-alive` field.
+    pub fn new(facts: RequestFacts, keep_alive_hint: Option<u64>) -> Self {
         ResponseWriter {
             facts,
             mode: Mode::Unstarted,
             close: !facts.keep_alive,
+            keep_alive_hint,
         }
     }
 
@@ -118,7 +135,7 @@ impl ResponseWriter {
     /// Writes the head. `length`: the body's length when the caller knows it (a whole body
     /// given at once, a file); a valid `content-length` field of the application's wins over it.
     /// The application's `transfer-encoding` is dropped (framing is ours), `connection: close`
-    /// makes the connection close, its `date` replaces ours.
+    /// makes the connection close, its `date` and `keep-alive` replace ours.
     pub fn write_head<'a, I>(
         &mut self,
         out: &mut Vec<u8>,
@@ -136,11 +153,13 @@ impl ResponseWriter {
         };
         let mut app_length = None;
         let mut app_date = false;
+        let mut app_keep_alive = false;
         for (name, value) in fields.clone() {
             match classify(name) {
                 Some(Special::ContentLength) => app_length = app_length.or(parse_length(value)),
                 Some(Special::Connection) if has_close_token(value) => self.close = true,
                 Some(Special::Date) => app_date = true,
+                Some(Special::KeepAlive) => app_keep_alive = true,
                 _ => {}
             }
         }
@@ -209,6 +228,14 @@ impl ResponseWriter {
             out.extend_from_slice(b"connection: close\r\n");
         } else if self.facts.version == Version::Http10 && !app_connection {
             out.extend_from_slice(b"connection: keep-alive\r\n");
+        }
+        if let Some(secs) = self
+            .keep_alive_hint
+            .filter(|_| !self.close && !switching && !app_keep_alive)
+        {
+            out.extend_from_slice(b"keep-alive: timeout=");
+            write_decimal(out, secs);
+            out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(b"\r\n");
         if switching {
@@ -311,9 +338,66 @@ mod tests {
         upgrade: false,
     };
 
+    /// The head written for `facts` and `fields` with a keep-alive hint of 4 s.
+    fn hinted_head(facts: RequestFacts, status: u16, fields: &[(&[u8], &[u8])]) -> String {
+        let mut w = ResponseWriter::new(facts, Some(4));
+        let mut out = Vec::new();
+        w.write_head(&mut out, status, fields.iter().copied(), Some(0), b"D");
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_keep_alive_hint_is_a_second_short_of_the_timeout_rounded_down() {
+        assert_eq!(keep_alive_hint_secs(5_000), 4);
+        assert_eq!(keep_alive_hint_secs(5_999), 4);
+        assert_eq!(keep_alive_hint_secs(1_999), 0);
+        assert_eq!(keep_alive_hint_secs(0), 0);
+        assert_eq!(keep_alive_hint_secs(u64::MAX), (u64::MAX - 1000) / 1000);
+    }
+
+    #[test]
+    fn a_response_keeping_its_connection_advertises_the_keep_alive_hint() {
+        assert_eq!(
+            hinted_head(GET11, 200, &[]),
+            "HTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 0\r\nkeep-alive: timeout=4\r\n\r\n"
+        );
+        let kept10 = RequestFacts {
+            keep_alive: true,
+            ..GET10
+        };
+        assert!(hinted_head(kept10, 200, &[])
+            .ends_with("connection: keep-alive\r\nkeep-alive: timeout=4\r\n\r\n"));
+    }
+
+    #[test]
+    fn no_keep_alive_hint_on_a_closing_or_upgraded_connection_nor_over_the_applications() {
+        // The client asked to close; the application closes; HTTP/1.0 without keep-alive.
+        let closing = RequestFacts {
+            keep_alive: false,
+            ..GET11
+        };
+        assert!(!hinted_head(closing, 200, &[]).contains("keep-alive"));
+        assert!(!hinted_head(GET11, 200, &[(b"connection", b"close")]).contains("keep-alive"));
+        assert!(!hinted_head(GET10, 200, &[]).contains("keep-alive"));
+        // A 101 hands the connection over: no HTTP idle time follows.
+        let upgrade = RequestFacts {
+            upgrade: true,
+            ..GET11
+        };
+        assert!(!hinted_head(upgrade, 101, &[]).contains("keep-alive"));
+        // The application's own field wins, once.
+        let own = hinted_head(GET11, 200, &[(b"Keep-Alive", b"timeout=30")]);
+        assert_eq!(
+            own.to_ascii_lowercase().matches("keep-alive").count(),
+            1,
+            "{own}"
+        );
+        assert!(own.contains("Keep-Alive: timeout=30\r\n"));
+    }
+
     #[test]
     fn trailers_end_a_chunked_body_and_are_dropped_from_any_other() {
-        let mut w = ResponseWriter::new(GET11);
+        let mut w = ResponseWriter::new(GET11, None);
         let mut out = Vec::new();
         w.write_head(&mut out, 200, [], None, b"D");
         let n = w.body(2, &mut out);
@@ -325,7 +409,7 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "HTTP/1.1 200 OK\r\ndate: D\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n0\r\ngrpc-status: 0\r\n\r\n"
         );
-        let mut w = ResponseWriter::new(GET11);
+        let mut w = ResponseWriter::new(GET11, None);
         let mut out = Vec::new();
         w.write_head(&mut out, 200, [], Some(0), b"D");
         w.end_with_trailers(&mut out, [(&b"grpc-status"[..], &b"0"[..])]);
@@ -340,7 +424,7 @@ mod tests {
         length: Option<u64>,
         pieces: &[&[u8]],
     ) -> (String, bool) {
-        let mut w = ResponseWriter::new(facts);
+        let mut w = ResponseWriter::new(facts, None);
         let mut out = Vec::new();
         w.write_head(&mut out, status, fields.iter().copied(), length, b"D");
         for p in pieces {

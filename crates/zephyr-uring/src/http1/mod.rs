@@ -56,7 +56,7 @@ mod response;
 pub use chunked::{ChunkedDecoder, Decoded, MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES};
 pub use date::DateCache;
 pub use error::ParseError;
-pub use framing::{RequestFacts, ResponseWriter};
+pub use framing::{keep_alive_hint_secs, RequestFacts, ResponseWriter};
 pub use head::parse_request_head;
 pub use response::{
     is_valid_field, reason_phrase, write_chunk, write_last_chunk, write_response_head,
