@@ -5,7 +5,7 @@
 // latency under that load, with ratios.
 //
 //   node bench/actor-routes/run.mjs [--duration 10] [--runs 3] [--connections 32] [--rate 200]
-//        [--warmup 30] [--threads <n>] [--work-ms 5] [--servers zephyr-actors,...] [--server-cpus 0] [--client-cpus 1]
+//        [--warmup 30] [--processes 3] [--threads <n>] [--work-ms 5] [--servers zephyr-actors,...] [--server-cpus 0] [--client-cpus 1]
 //        [--pool-young-gen-mb 6|v8] [--node-flags <flag>[,<flag>…]]
 //   --node-flags: Node/V8 flags every server is started with alike (none by default), e.g.
 //   --node-flags --no-parallel-scavenge.
@@ -33,6 +33,10 @@ const rate = positiveNumber('rate', 200);
 // req/s V8 is still optimizing functions of the request path for ~30 s (compiles per 10 s of
 // load, zephyr-actors: 88, 69, 31, 6, 4, 5): a shorter warm-up measures the JIT, not the server.
 const warmup = positiveNumber('warmup', 30);
+// Fresh server processes, each warmed up and run `runs` times: V8 compiles the handler's hot path
+// (createHash inlined into the loop or not) differently from process to process, a swing of a few
+// percent that a single process per server would turn into a systematic gap between servers.
+const processes = positiveNumber('processes', 3);
 const workMs = positiveNumber('work-ms', 5);
 const threads = positiveNumber('threads', Math.max(1, availableParallelism() - 1));
 // Both pools' threads get the same young-generation cap (see work.mjs); `v8` leaves V8's sizing.
@@ -86,6 +90,14 @@ function calibrate() {
 }
 
 const pinned = (cpus, argv) => (cpus === 'all' ? argv : ['taskset', '-c', cpus, ...argv]);
+
+/** Kills `child` and waits for it to be gone (its port free for the next process). */
+function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  return exited;
+}
 
 async function startServer(name, port, rounds) {
   const { file, MODE, env = {} } = SERVERS[name];
@@ -300,81 +312,85 @@ const switchMedian = (s) => {
 const rounds = calibrate();
 console.log(
   `# bench/actor-routes — heavy: wrk -t1 -c${connections} -d${duration}s POST /heavy (${rounds} SHA-256 rounds ≈ ${workMs} ms); ` +
-    `light: GET /light at ${rate}/s open-loop; ${warmup} s warm-up, then ${runs} runs (median); pool threads ${threads} (young generation ${poolYoungGen === 'v8' ? "V8's sizing" : `${poolYoungGen} MB`}); ` +
+    `light: GET /light at ${rate}/s open-loop; ${processes} processes per server, each ${warmup} s warm-up then ${runs} runs (medians over all runs); pool threads ${threads} (young generation ${poolYoungGen === 'v8' ? "V8's sizing" : `${poolYoungGen} MB`}); ` +
     `server cpus ${serverCpus}, clients cpus ${clientCpus}` +
     (nodeFlags.length > 0 ? `; servers run with ${nodeFlags.join(' ')}` : ''),
 );
 console.log(`# node ${process.version}, ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}`);
 
-const servers = [];
-let port = 4300;
+const servers = chosen.map((name, i) => ({
+  name,
+  port: 4300 + i,
+  /** The running process (a fresh one for each of `--processes`). */
+  child: undefined,
+  rps: [],
+  /** Each run's `cpuPerRequest`. */
+  cpu: [],
+  p99: [],
+  p50: [],
+  idle: [],
+  /** Each run's busy share of the server's CPUs, %. */
+  busy: [],
+  /** Each run's share of the server's CPUs used by the server's own threads, %. */
+  own: [],
+  /** Each run's share of the server's CPUs used by the other (idle) servers, %. */
+  neighbours: [],
+  /** Median heavy req/s of each process. */
+  perProcess: [],
+}));
 try {
-  for (const name of chosen) {
-    const p = port++;
-    servers.push({
-      name,
-      port: p,
-      child: await startServer(name, p, rounds),
-      rps: [],
-      /** Each run's `cpuPerRequest`. */
-      cpu: [],
-      p99: [],
-      p50: [],
-      idle: [],
-      /** Each run's busy share of the server's CPUs, %. */
-      busy: [],
-      /** Each run's share of the server's CPUs used by the server's own threads, %. */
-      own: [],
-      /** Each run's share of the server's CPUs used by the other (idle) servers, %. */
-      neighbours: [],
-    });
-  }
-  for (const s of servers) {
-    await Promise.all([heavy(s.port, warmup), light(s.port, warmup * 1000)]); // JIT, pools, threads
-    await settle(s.child.pid); // its queued requests would delay the idle probe
-    s.idle.push((await light(s.port, 2000)).p99);
-  }
-  for (let r = 0; r < runs; r++) {
+  for (let proc = 0; proc < processes; proc++) {
+    for (const s of servers) s.child = await startServer(s.name, s.port, rounds);
     for (const s of servers) {
-      // The probe starts 1 s into the load and stops 1 s before its end: only loaded samples.
-      const loaded = sleep(1000).then(() => light(s.port, (duration - 2) * 1000));
-      const cpuBefore = cpuByThread(s.child.pid);
-      const others = servers.filter((o) => o !== s);
-      const othersBefore = others.map((o) => cpuByThread(o.child.pid));
-      const ticksBefore = coreTicks(serverCpuList);
-      const startedAt = performance.now();
-      const [{ rps, requests }, probe] = await Promise.all([heavy(s.port, duration), loaded]);
-      const busy = busyPercent(ticksBefore, coreTicks(serverCpuList));
-      const wallMs = performance.now() - startedAt;
-      const othersNs = others.reduce(
-        (sum, o, i) => sum + totalNs(othersBefore[i], cpuByThread(o.child.pid)),
-        0,
-      );
-      // The light probe's requests are in it too: the same few for every server.
-      const cpu = cpuPerRequest(
-        s.child.pid,
-        cpuBefore,
-        cpuByThread(s.child.pid),
-        requests,
-        poolThreads(s.name),
-      );
-      await settle(s.child.pid);
-      s.rps.push(rps);
-      s.cpu.push(cpu);
-      s.busy.push(busy);
-      // The server's own threads' share of its CPUs over the same seconds: busy − this is time
-      // the core gave to something else (interrupts, other processes), not to the server.
-      const cpuCount = serverCpuList?.length ?? availableParallelism();
-      s.own.push((100 * cpu.total * requests) / (wallMs * cpuCount));
-      // The other servers, idle meanwhile but on the same CPUs: what their threads did then is
-      // taken from this server's run (`settle` keeps their queued requests out of it).
-      s.neighbours.push((100 * othersNs) / 1e6 / (wallMs * cpuCount));
-      s.p99.push(probe.p99);
-      s.p50.push(probe.p50);
-      process.stderr.write(
-        `run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpu.total.toFixed(2)} ms CPU/req (${split(cpu)}), server cpus ${busy.toFixed(1)}% busy (${s.own.at(-1).toFixed(1)}% by the server, ${s.neighbours.at(-1).toFixed(1)}% by the idle others), switches/req vol/invol ${switchSplit(cpu.switches, SERVERS[s.name].pool)}, light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
-      );
+      await Promise.all([heavy(s.port, warmup), light(s.port, warmup * 1000)]); // JIT, pools, threads
+      await settle(s.child.pid); // its queued requests would delay the idle probe
+      s.idle.push((await light(s.port, 2000)).p99);
     }
+    const first = servers.map((s) => s.rps.length);
+    for (let r = 0; r < runs; r++) {
+      for (const s of servers) {
+        // The probe starts 1 s into the load and stops 1 s before its end: only loaded samples.
+        const loaded = sleep(1000).then(() => light(s.port, (duration - 2) * 1000));
+        const cpuBefore = cpuByThread(s.child.pid);
+        const others = servers.filter((o) => o !== s);
+        const othersBefore = others.map((o) => cpuByThread(o.child.pid));
+        const ticksBefore = coreTicks(serverCpuList);
+        const startedAt = performance.now();
+        const [{ rps, requests }, probe] = await Promise.all([heavy(s.port, duration), loaded]);
+        const busy = busyPercent(ticksBefore, coreTicks(serverCpuList));
+        const wallMs = performance.now() - startedAt;
+        const othersNs = others.reduce(
+          (sum, o, i) => sum + totalNs(othersBefore[i], cpuByThread(o.child.pid)),
+          0,
+        );
+        // The light probe's requests are in it too: the same few for every server.
+        const cpu = cpuPerRequest(
+          s.child.pid,
+          cpuBefore,
+          cpuByThread(s.child.pid),
+          requests,
+          poolThreads(s.name),
+        );
+        await settle(s.child.pid);
+        s.rps.push(rps);
+        s.cpu.push(cpu);
+        s.busy.push(busy);
+        // The server's own threads' share of its CPUs over the same seconds: busy − this is time
+        // the core gave to something else (interrupts, other processes), not to the server.
+        const cpuCount = serverCpuList?.length ?? availableParallelism();
+        s.own.push((100 * cpu.total * requests) / (wallMs * cpuCount));
+        // The other servers, idle meanwhile but on the same CPUs: what their threads did then is
+        // taken from this server's run (`settle` keeps their queued requests out of it).
+        s.neighbours.push((100 * othersNs) / 1e6 / (wallMs * cpuCount));
+        s.p99.push(probe.p99);
+        s.p50.push(probe.p50);
+        process.stderr.write(
+          `process ${proc + 1}/${processes} run ${r + 1}/${runs} ${s.name.padEnd(16)} heavy ${fmt(rps)} req/s, ${cpu.total.toFixed(2)} ms CPU/req (${split(cpu)}), server cpus ${busy.toFixed(1)}% busy (${s.own.at(-1).toFixed(1)}% by the server, ${s.neighbours.at(-1).toFixed(1)}% by the idle others), switches/req vol/invol ${switchSplit(cpu.switches, SERVERS[s.name].pool)}, light p50 ${ms(probe.p50)} ms p99 ${ms(probe.p99)} ms\n`,
+        );
+      }
+    }
+    servers.forEach((s, i) => s.perProcess.push(median(s.rps.slice(first[i]))));
+    await Promise.all(servers.map((s) => stop(s.child)));
   }
   const ref = servers.find((s) => s.name === 'zephyr-actors');
   console.log(
@@ -385,9 +401,11 @@ try {
     const heavyRatio = ref ? `${(median(s.rps) / median(ref.rps)).toFixed(2)}x` : 'n/a';
     const p99Ratio = ref ? `${(median(s.p99) / median(ref.p99)).toFixed(1)}x` : 'n/a';
     console.log(
-      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${cpuMedian(s, 'total').toFixed(2)} | ${split({ main: cpuMedian(s, 'main'), pool: cpuMedian(s, 'pool'), rest: cpuMedian(s, 'rest') })} | ${median(s.busy).toFixed(1)} (${median(s.own).toFixed(1)} / ${median(s.neighbours).toFixed(1)}) | ${switchSplit(switchMedian(s), SERVERS[s.name].pool)} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(s.idle[0])} | ${heavyRatio} | ${p99Ratio} |`,
+      `| ${s.name} | ${fmt(median(s.rps))} (${s.rps.map(fmt).join(' / ')}) | ${cpuMedian(s, 'total').toFixed(2)} | ${split({ main: cpuMedian(s, 'main'), pool: cpuMedian(s, 'pool'), rest: cpuMedian(s, 'rest') })} | ${median(s.busy).toFixed(1)} (${median(s.own).toFixed(1)} / ${median(s.neighbours).toFixed(1)}) | ${switchSplit(switchMedian(s), SERVERS[s.name].pool)} | ${ms(median(s.p50))} | ${ms(median(s.p99))} (${s.p99.map(ms).join(' / ')}) | ${ms(median(s.idle))} | ${heavyRatio} | ${p99Ratio} |`,
     );
   }
+  console.log('\nheavy req/s of each server process (median of its runs):');
+  for (const s of servers) console.log(`  ${s.name.padEnd(22)} ${s.perProcess.map(fmt).join(' / ')}`);
   const by = (name) => servers.find((s) => s.name === name);
   const inline = by('zephyr-inline');
   const piscina = by('fastify-piscina');
@@ -413,5 +431,5 @@ try {
       `the pool's share: pool CPU per heavy request, zephyr-piscina / zephyr-actors: ${(cpuMedian(front, 'pool') / cpuMedian(ref, 'pool')).toFixed(2)}x (same front; above 1x: the actor thread spends less)`,
     );
 } finally {
-  for (const s of servers) s.child.kill('SIGKILL');
+  for (const s of servers) s.child?.kill('SIGKILL');
 }
