@@ -267,7 +267,8 @@ fn large_responses_go_out_zero_copy_intact() {
     let mut c = client(server.port);
     for _ in 0..3 {
         c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-        let head = "HTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 400000\r\nkeep-alive: timeout=4\r\n\r\n";
+        let head =
+            "HTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 400000\r\nkeep-alive: timeout=4\r\n\r\n";
         let mut got = vec![0u8; head.len() + expected.len()];
         c.read_exact(&mut got).unwrap();
         assert!(got[head.len()..] == *expected.as_bytes());
@@ -647,7 +648,9 @@ fn a_file_body_is_spliced_after_its_head() {
     c.write_all(b"GET /f HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 65536];
-    let head_len = "HTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 299990\r\nkeep-alive: timeout=4\r\n\r\n".len();
+    let head_len =
+        "HTTP/1.1 200 OK\r\ndate: D\r\ncontent-length: 299990\r\nkeep-alive: timeout=4\r\n\r\n"
+            .len();
     while got.len() < head_len + 299_990 {
         let n = c.read(&mut buf).unwrap();
         assert!(n > 0);
