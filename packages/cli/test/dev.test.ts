@@ -104,7 +104,8 @@ function waitForLines(dev: RunningProcess, line: string, count: number) {
  * shutdown, which browsers answer by retrying and fetch does not).
  */
 async function servedVersion(url: string): Promise<unknown> {
-  const res = await fetch(url, { headers: { connection: 'close' } });
+  // A generation that never answers fails here, naming the request, not at the test's timeout.
+  const res = await fetch(url, { headers: { connection: 'close' }, signal: AbortSignal.timeout(15_000) });
   return res.json();
 }
 

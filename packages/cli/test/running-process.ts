@@ -19,8 +19,12 @@ export interface RunningProcess {
   output(): string;
   /** Resolves with the first match of `pattern` in the output so far or to come. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  /** Sends `signal` and resolves with the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Sends `signal` and resolves with the exit code. A process still running `timeoutMs` later is
+   * killed and the promise rejects with its output, so a hang at exit is reported as one instead
+   * of holding the test until its own timeout (which would hide the error that led here).
+   */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
   exited: Promise<number | null>;
 }
 
@@ -76,9 +80,21 @@ export function start(
         child.once('exit', onExit);
       });
     },
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+    async stop(signal = 'SIGTERM', timeoutMs = 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill(signal);
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`still running ${timeoutMs} ms after ${signal}; output:\n${output}`));
+        }, timeoutMs);
+      });
+      try {
+        return await Promise.race([exited, hung]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -8,6 +8,7 @@ import {
   DEV_ROOT_ENV,
   isFailedMessage,
   isReadyMessage,
+  isStoppedAcceptingMessage,
 } from './generation-messages.js';
 
 /** After this long, a reload still starting prints that it is still at it. */
@@ -133,6 +134,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         resolve(result);
       };
       worker.on('message', (message: unknown) => {
+        if (isStoppedAcceptingMessage(message)) {
+          if (worker.isConnected()) worker.send(message, undefined, () => {});
+          return;
+        }
         if (isReadyMessage(message)) {
           gen.engine = message.engine;
           settle({ ok: true, generation: number, ms: Math.round(performance.now() - started), gen });

@@ -29,6 +29,18 @@ export interface DrainMessage {
   type: 'zephyr-dev:drain';
 }
 
+/**
+ * Generation → supervisor, and the supervisor's echo back: sent once the generation has stopped
+ * accepting. The IPC channel is ordered both ways, so when the echo arrives the supervisor has
+ * taken in the stop (node:cluster's round-robin `close`, sent before it) and every connection it
+ * handed over before that has reached this generation and been refused back to it, to go to the
+ * newer generation. A generation that exited before that would strand such a connection in the
+ * supervisor, accepted and never answered.
+ */
+export interface StoppedAcceptingMessage {
+  type: 'zephyr-dev:stopped-accepting';
+}
+
 function hasType(value: unknown, type: string): boolean {
   return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === type;
 }
@@ -43,4 +55,8 @@ export function isFailedMessage(value: unknown): value is FailedMessage {
 
 export function isDrainMessage(value: unknown): value is DrainMessage {
   return hasType(value, 'zephyr-dev:drain');
+}
+
+export function isStoppedAcceptingMessage(value: unknown): value is StoppedAcceptingMessage {
+  return hasType(value, 'zephyr-dev:stopped-accepting');
 }

@@ -15,7 +15,9 @@ import {
   DEV_ROOT_ENV,
   type FailedMessage,
   isDrainMessage,
+  isStoppedAcceptingMessage,
   type ReadyMessage,
+  type StoppedAcceptingMessage,
 } from './generation-messages.js';
 
 /**
@@ -24,6 +26,8 @@ import {
  * the engine, and a busy machine's delay.
  */
 export const DRAIN_MARGIN_MS = 1_000;
+/** Longest wait for the supervisor's echo of `stopped-accepting` (it answers in a few ms). */
+const CATCH_UP_LIMIT_MS = 5_000;
 /** How often a draining generation looks at its connection count. */
 const DRAIN_CHECK_MS = 20;
 
@@ -60,7 +64,31 @@ async function connectionsGone(engine: EngineServer, limitMs: number): Promise<v
   }
 }
 
-function send(message: ReadyMessage | FailedMessage): Promise<void> {
+/**
+ * Resolves once the supervisor has echoed `stopped-accepting`: at once without a supervisor, and
+ * after {@link CATCH_UP_LIMIT_MS} at most, so a supervisor that cannot answer never holds the exit.
+ */
+function supervisorCaughtUp(): Promise<void> {
+  if (!process.send || !process.connected) return Promise.resolve();
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown) => {
+      if (!isStoppedAcceptingMessage(message)) return;
+      done();
+    };
+    const limit = setTimeout(() => done(), CATCH_UP_LIMIT_MS);
+    const done = () => {
+      clearTimeout(limit);
+      process.off('message', onMessage);
+      process.off('disconnect', done);
+      resolve();
+    };
+    process.on('message', onMessage);
+    process.once('disconnect', done);
+    void send({ type: 'zephyr-dev:stopped-accepting' });
+  });
+}
+
+function send(message: ReadyMessage | FailedMessage | StoppedAcceptingMessage): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send) return resolve();
     process.send(message, undefined, {}, () => resolve());
@@ -119,6 +147,9 @@ export async function serveGeneration(load: () => Promise<LoadedGeneration>): Pr
         // New connections go to the new generation from here on (the port's other SO_REUSEPORT
         // socket, or the cluster primary's other worker); open ones keep being served.
         await engine.stopAccepting();
+        // On the node engine the supervisor hands connections over; it may have sent one before
+        // it took in the stop. Exiting before that one arrives (and is sent back) would lose it.
+        await supervisorCaughtUp();
         // Each connection's next response is its last: its client reconnects, to the new
         // generation. Idle connections are not closed under a client that may be reusing one
         // this very moment; they get that last response, or time out as idle.
