@@ -389,7 +389,7 @@ try {
         );
       }
     }
-    servers.forEach((s, i) => s.perProcess.push(median(s.rps.slice(first[i]))));
+    for (const [i, s] of servers.entries()) s.perProcess.push(median(s.rps.slice(first[i])));
     await Promise.all(servers.map((s) => stop(s.child)));
   }
   const ref = servers.find((s) => s.name === 'zephyr-actors');
