@@ -22,7 +22,7 @@ beforeAll(async () => {
   runtimeDir = mkdtempSync(join(tmpdir(), 'zephyr-run-'));
   env = { XDG_RUNTIME_DIR: runtimeDir, NODE_ENV: 'development' };
   // --no-turbo-inlining: as devtools' INSPECTED_APP_NODE_FLAGS (see the fixture).
-  app = start(process.execPath, ['--no-turbo-inlining', fixture], {
+  app = start(process.execPath, ['--no-turbo-inlining', '--no-use-osr', fixture], {
     cwd: root,
     env: { ...env, INSPECTED_APP_ROOT: root },
   });

@@ -23,8 +23,8 @@ export interface InspectedApp {
 
 export const fixture = new URL('../fixtures/inspected-app.mjs', import.meta.url).pathname;
 
-/** Node flags the fixture runs with: no TurboFan inlining, so profiles name `spinTheWheel` (see the fixture). */
-export const INSPECTED_APP_NODE_FLAGS = ['--no-turbo-inlining'];
+/** Node flags the fixture runs with: no inlining and no on-stack replacement, so profiles name `spinTheWheel` (see the fixture). */
+export const INSPECTED_APP_NODE_FLAGS = ['--no-turbo-inlining', '--no-use-osr'];
 
 /** Starts the fixture app with its own runtime directory and waits until it listens. */
 export async function startInspectedApp(extraEnv: Record<string, string> = {}): Promise<InspectedApp> {
