@@ -9,6 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningProcess, start, zephyr, zephyrBin } from './running-process.js';
 
 const fixture = new URL('../../devtools/test/fixtures/inspected-app.mjs', import.meta.url).pathname;
+/** The flags devtools' own tests start the fixture with (see the fixture). */
+const fixtureFlags: string[] = JSON.parse(
+  readFileSync(
+    new URL('../../devtools/test/fixtures/inspected-app-node-flags.json', import.meta.url),
+    'utf8',
+  ),
+);
 
 let root: string;
 let runtimeDir: string;
@@ -21,8 +28,7 @@ beforeAll(async () => {
   writeFileSync(join(root, 'zephyr.config.yaml'), 'server:\n  port: 0\n');
   runtimeDir = mkdtempSync(join(tmpdir(), 'zephyr-run-'));
   env = { XDG_RUNTIME_DIR: runtimeDir, NODE_ENV: 'development' };
-  // --no-turbo-inlining: as devtools' INSPECTED_APP_NODE_FLAGS (see the fixture).
-  app = start(process.execPath, ['--no-turbo-inlining', '--no-use-osr', fixture], {
+  app = start(process.execPath, [...fixtureFlags, fixture], {
     cwd: root,
     env: { ...env, INSPECTED_APP_ROOT: root },
   });

@@ -116,21 +116,31 @@ function fdTargets(): Map<string, string> {
 }
 
 /**
- * What a `socket:[inode]` descriptor is, from the kernel's socket tables: `tcp <local port>
- * <state>` (state as /proc/net/tcp numbers it: 01 established, 08 close-wait, 0A listen...),
- * `unix`, or `unlisted`: a TCP socket the peer reset is in no table any more.
+ * What each socket the kernel lists is, by inode: `tcp <local port> <state>` (state as
+ * /proc/net/tcp numbers it: 01 established, 08 close-wait, 0A listen...) or `unix`. A TCP socket
+ * the peer reset is in no table any more: see {@link socketKind}.
  */
-function socketKind(target: string): string {
-  const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-  if (inode === undefined) return 'not a socket';
+function socketTables(): Map<string, string> {
+  const kinds = new Map<string, string>();
   for (const table of ['tcp', 'tcp6']) {
     for (const line of readFileSync(`/proc/self/net/${table}`, 'utf8').split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
-      if (fields[9] === inode) return `tcp ${Number.parseInt(fields[1]!.split(':')[1]!, 16)} ${fields[3]}`;
+      if (fields[9] !== undefined)
+        kinds.set(fields[9], `tcp ${Number.parseInt(fields[1]!.split(':')[1]!, 16)} ${fields[3]}`);
     }
   }
-  const unix = readFileSync('/proc/self/net/unix', 'utf8').split('\n').slice(1);
-  return unix.some((line) => line.trim().split(/\s+/)[6] === inode) ? 'unix' : 'unlisted';
+  for (const line of readFileSync('/proc/self/net/unix', 'utf8').split('\n').slice(1)) {
+    const inode = line.trim().split(/\s+/)[6];
+    if (inode !== undefined) kinds.set(inode, 'unix');
+  }
+  return kinds;
+}
+
+/** What descriptor `target` is: its entry in `tables`, `unlisted` (a reset TCP socket), or `not a socket`. */
+function socketKind(target: string, tables: Map<string, string>): string {
+  const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+  if (inode === undefined) return 'not a socket';
+  return tables.get(inode) ?? 'unlisted';
 }
 
 function rssBytes(): number {
@@ -352,17 +362,19 @@ describe.runIf(probe.supported)('io_uring engine', () => {
       await run(10_000);
       // The last resets are reaped asynchronously (a POLLRDHUP completion each, at once), with
       // the load still running. A connection's descriptor (a TCP socket on the server's port, or
-      // one in no table: reset) that outlives its client is a leak: with the deadlines above nothing else would reap it
-      // for a minute. 10 s, not 1: on a loaded CI machine (two cores, other packages' suites
-      // alongside) one was seen still open at 1 s and another at 3 s, without its state recorded;
-      // a failure now names each leftover's TCP state. The process may open one or two other
-      // descriptors lazily meanwhile (Node's and vitest's own), which are not the engine's.
+      // one in no table: reset) that outlives its client is a leak: with the deadlines above
+      // nothing else would reap it for a minute. 10 s, not 1: on a loaded CI machine (two cores,
+      // other packages' suites alongside) one was seen still open at 1 s and another at 3 s,
+      // without its state recorded; a failure now names what each leftover is. The process may
+      // open one or two other descriptors lazily meanwhile (Node's and vitest's own), which are
+      // not the engine's.
       const started = Date.now();
       await vi.waitFor(
         () => {
+          const tables = socketTables();
           const added = [...fdTargets()]
             .filter(([fd, target]) => fdsBefore.get(fd) !== target)
-            .map(([fd, target]) => ({ fd, target, kind: socketKind(target) }));
+            .map(([fd, target]) => ({ fd, target, kind: socketKind(target, tables) }));
           const connections = added.filter(
             ({ kind }) => kind === 'unlisted' || kind.startsWith(`tcp ${server.port} `),
           );

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,8 +23,13 @@ export interface InspectedApp {
 
 export const fixture = new URL('../fixtures/inspected-app.mjs', import.meta.url).pathname;
 
-/** Node flags the fixture runs with: no inlining and no on-stack replacement, so profiles name `spinTheWheel` (see the fixture). */
-export const INSPECTED_APP_NODE_FLAGS = ['--no-turbo-inlining', '--no-use-osr'];
+/**
+ * Node flags the fixture runs with: no inlining and no on-stack replacement, so profiles name
+ * `spinTheWheel` (see the fixture). Kept in a JSON file beside it, which the cli's tests read too.
+ */
+export const INSPECTED_APP_NODE_FLAGS: readonly string[] = JSON.parse(
+  readFileSync(new URL('../fixtures/inspected-app-node-flags.json', import.meta.url), 'utf8'),
+);
 
 /** Starts the fixture app with its own runtime directory and waits until it listens. */
 export async function startInspectedApp(extraEnv: Record<string, string> = {}): Promise<InspectedApp> {
