@@ -190,6 +190,68 @@ describe('actors', () => {
     expect(order).toEqual(['value-a', 'value-b']);
   });
 
+  it('keeps a message stashed after an await, unanswered until it is handled again', async () => {
+    system = await createActorSystem();
+    type M = { type: 'open' } | { type: 'get' };
+    const ref = system.spawn(
+      defineActor<M, { get: string }>()({
+        start: () => ({ open: false, tries: 0 }),
+        async receive(s, msg, ctx) {
+          if (msg.type === 'open') {
+            s.open = true;
+            ctx.unstashAll();
+            return undefined;
+          }
+          s.tries++;
+          await new Promise((r) => setImmediate(r));
+          if (!s.open) {
+            ctx.stash();
+            return 'not yet';
+          }
+          return `opened after ${s.tries} tries`;
+        },
+      }),
+    );
+    let answer: string | undefined;
+    const asked = ref.ask({ type: 'get' }).then((v) => {
+      answer = v;
+    });
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(answer).toBeUndefined();
+    ref.tell({ type: 'open' });
+    await asked;
+    expect(answer).toBe('opened after 2 tries');
+  });
+
+  it('handles an ask from another thread at once when the actor is idle, in order behind queued ones', async () => {
+    system = await createActorSystem();
+    const sys = system;
+    type M = { type: 'note'; n: number } | { type: 'seen' };
+    const ref = sys.spawn(
+      defineActor<M, { note: number; seen: number[] }>()({
+        start: () => [] as number[],
+        receive(seen, msg) {
+          if (msg.type === 'seen') return seen;
+          seen.push(msg.n);
+          return msg.n;
+        },
+      }),
+      { name: 'notes' },
+    );
+    await ref.ask({ type: 'seen' });
+    const reply = sys.deadlines.create(ref.address, 1000);
+    // As the thread link delivers: the handler has run before deliver returns.
+    sys.deliver(ref.address, { type: 'note', n: 1 }, reply);
+    expect(await ref.ask({ type: 'seen' })).toEqual([1]);
+    await expect(reply.promise).resolves.toBe(1);
+    // With a tell still queued, an ask from outside queues behind it.
+    ref.tell({ type: 'note', n: 2 });
+    const behind = sys.deadlines.create(ref.address, 1000);
+    sys.deliver(ref.address, { type: 'note', n: 3 }, behind);
+    await expect(behind.promise).resolves.toBe(3);
+    expect(await ref.ask({ type: 'seen' })).toEqual([1, 2, 3]);
+  });
+
   it('keeps handling messages when a dead-letter listener throws', async () => {
     const hookErrors: string[] = [];
     system = await createActorSystem({ onHookError: (_a, hook) => hookErrors.push(hook) });

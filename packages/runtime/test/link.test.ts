@@ -84,6 +84,28 @@ describe('thread link wire format', () => {
     expect([...second.bytes]).toEqual([...big]);
   });
 
+  it('holds frames in the port while paused and delivers them in order on resume', async () => {
+    const { port1, port2 } = new MessageChannel();
+    close = () => {
+      port1.close();
+      port2.close();
+    };
+    const sender = new PortTransport(port1);
+    const receiver = new PortTransport(port2);
+    const got: number[] = [];
+    receiver.onFrame((frame) => {
+      got.push(frame[0]!);
+      // Paused between two frames Node is delivering in one go: the rest must wait.
+      if (frame[0] === 2) receiver.pause();
+    });
+    for (let i = 1; i <= 5; i++) sender.send(new Uint8Array([i]));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual([1, 2]);
+    receiver.resume();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('refuses a "__proto__" key at the sender (msgpack would refuse it at the receiver)', async () => {
     const p = pair();
     close = p.close;

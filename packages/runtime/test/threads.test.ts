@@ -7,7 +7,7 @@ import {
   defineActor,
   WorkerExitedError,
 } from '../src/index.js';
-import { type CounterMsg, type CounterReplies, counter, sequence } from './fixtures/thread-actors.js';
+import { burner, type CounterMsg, type CounterReplies, counter, sequence } from './fixtures/thread-actors.js';
 
 const modules = [new URL('./fixtures/thread-actors.js', import.meta.url)];
 
@@ -55,6 +55,23 @@ describe('actors on worker threads', () => {
       expect(n).toBe(next[sender]);
       next[sender] = n + 1;
     }
+  });
+
+  it('handles asks as they arrive, yet runs timers between them on a saturated thread', async () => {
+    system = await createActorSystem({ config: { actor_threads: 1 }, modules });
+    const ref = system.spawn(burner);
+    await ref.ask({ type: 'burn', ms: 0 });
+    // 48 asks of 10 ms, each in its own frame: they wait in the thread's port while it burns. Its
+    // event loop must still turn (its 5 ms interval timer ticks) every few of them, not after all.
+    const asks: Array<Promise<number>> = [];
+    for (let i = 0; i < 48; i++) {
+      asks.push(ref.ask({ type: 'burn', ms: 10 }, { timeoutMs: 30_000 }));
+      await new Promise((r) => setImmediate(r));
+    }
+    const ticks = await Promise.all(asks);
+    expect(ticks).toEqual([...ticks].sort((a, b) => a - b));
+    // 480 ms of burning with a yield at least every 8 asks: the count rises several times.
+    expect(new Set(ticks).size).toBeGreaterThanOrEqual(4);
   });
 
   it('carries errors with their class and code across threads', async () => {

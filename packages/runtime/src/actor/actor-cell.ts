@@ -63,8 +63,8 @@ export class ActorCell implements Runnable, SupervisedChild {
   private scheduled = false;
   /** STASHED and STOP_REQUESTED bits, set by ctx.stash() and ctx.stop() during a handler. */
   private interrupt = 0;
-  private currentReply: ReplyTo | undefined = undefined;
-  private currentMsg: unknown = undefined;
+  /** Whether the message being handled is a death notice (those cannot be stashed). */
+  private handlingNotice = false;
   private inflight: Promise<unknown> | null = null;
   private stashed: RingQueue<[unknown, ReplyTo | undefined]> | null = null;
   /** `backpressure` mailboxes: senders waiting for space, with what to call once queued. */
@@ -250,8 +250,28 @@ export class ActorCell implements Runnable, SupervisedChild {
     this.mailbox.evictedReply = undefined;
   }
 
-  /** Messages from timers, other threads and nodes: a full mailbox dead-letters them (no sender to throw to). */
+  /**
+   * Messages from timers, other threads and nodes: a full mailbox dead-letters them (no sender to
+   * throw to). An idle actor handles an ask at once when its dispatcher allows (`enterNow`): the
+   * request never enters the mailbox. Tells stay batched through the mailbox, where a burst of
+   * them costs one dispatcher turn.
+   */
   deliver(msg: unknown, reply: ReplyTo | undefined, headers?: MessageHeaders): void {
+    if (
+      reply !== undefined &&
+      this.status === RUNNING &&
+      !this.scheduled &&
+      this.mailbox.size === 0 &&
+      (this.waiting === null || this.waiting.size === 0) &&
+      this.host.dispatcher.enterNow(this)
+    ) {
+      try {
+        this.handle(msg, reply, headers);
+      } finally {
+        this.host.dispatcher.exitNow();
+      }
+      return;
+    }
     this.delivering = true;
     try {
       this.enqueue(msg, reply, headers);
@@ -268,47 +288,10 @@ export class ActorCell implements Runnable, SupervisedChild {
 
   run(budget: number): boolean {
     const mb = this.mailbox;
-    const def = this.def;
-    const ctx = this.ctx;
     for (let n = 0; n < budget && mb.size > 0; n++) {
       if (this.status !== RUNNING) break;
       const msg = mb.shift();
-      const reply = mb.lastReply;
-      this.currentMsg = msg;
-      this.currentReply = reply;
-      let result: unknown;
-      try {
-        result =
-          reply === NOTICE
-            ? def.terminated?.(this.state, msg as DeathNotice, ctx)
-            : receiveChannel.hasSubscribers
-              ? traceReceive(this.address, msg, mb.lastHeaders, reply !== undefined, () =>
-                  def.receive(this.state, msg, ctx),
-                )
-              : def.receive(this.state, msg, ctx);
-      } catch (err) {
-        this.fail(err);
-        break;
-      }
-      // The common case, a tell handled synchronously: one combined check and on to the next.
-      if (result === undefined && reply === undefined && this.interrupt === 0) continue;
-      if ((this.interrupt & STASHED) !== 0) {
-        this.interrupt &= ~STASHED;
-        continue;
-      }
-      if (
-        result !== undefined &&
-        result !== null &&
-        typeof (result as PromiseLike<unknown>).then === 'function'
-      ) {
-        this.suspend(result as PromiseLike<unknown>, reply);
-        break;
-      }
-      if (reply !== undefined && reply !== NOTICE) reply.resolve(result);
-      if ((this.interrupt & STOP_REQUESTED) !== 0) {
-        this.exited({ type: 'normal' });
-        break;
-      }
+      if (!this.handle(msg, mb.lastReply, mb.lastHeaders)) break;
     }
     if (this.waiting !== null && this.waiting.size > 0) this.admitWaiting();
     if (this.status === RUNNING && mb.size > 0) return true;
@@ -316,12 +299,61 @@ export class ActorCell implements Runnable, SupervisedChild {
     return false;
   }
 
-  private suspend(result: PromiseLike<unknown>, reply: ReplyTo | undefined): void {
+  /**
+   * Handles one message; false when the cell cannot go on to the next one now (it failed, is
+   * waiting on the handler's promise, or stops). The message and its reply slot stay in locals,
+   * never in fields of the cell: see `Dispatcher.enterNow` for why a store matters.
+   */
+  private handle(msg: unknown, reply: ReplyTo | undefined, headers: MessageHeaders | undefined): boolean {
+    const def = this.def;
+    const notice = reply === NOTICE;
+    this.handlingNotice = notice;
+    let result: unknown;
+    try {
+      result = notice
+        ? def.terminated?.(this.state, msg as DeathNotice, this.ctx)
+        : receiveChannel.hasSubscribers
+          ? traceReceive(this.address, msg, headers, reply !== undefined, () =>
+              def.receive(this.state, msg, this.ctx),
+            )
+          : def.receive(this.state, msg, this.ctx);
+    } catch (err) {
+      this.fail(err, msg, reply);
+      return false;
+    }
+    // The common case, a tell handled synchronously: one combined check and on to the next.
+    if (result === undefined && reply === undefined && this.interrupt === 0) return true;
+    if ((this.interrupt & STASHED) !== 0) {
+      this.interrupt &= ~STASHED;
+      this.stashed!.push([msg, reply]);
+      return true;
+    }
+    if (
+      result !== undefined &&
+      result !== null &&
+      typeof (result as PromiseLike<unknown>).then === 'function'
+    ) {
+      this.suspend(result as PromiseLike<unknown>, msg, reply);
+      return false;
+    }
+    if (reply !== undefined && !notice) reply.resolve(result);
+    if ((this.interrupt & STOP_REQUESTED) !== 0) {
+      this.exited({ type: 'normal' });
+      return false;
+    }
+    return true;
+  }
+
+  private suspend(result: PromiseLike<unknown>, msg: unknown, reply: ReplyTo | undefined): void {
     this.status = SUSPENDED;
     this.inflight = Promise.resolve(result).then(
       (value) => {
         this.inflight = null;
-        if (reply !== undefined && reply !== NOTICE) reply.resolve(value);
+        if ((this.interrupt & STASHED) !== 0) {
+          // Stashed after an await: kept for later, answered when it is handled again.
+          this.interrupt &= ~STASHED;
+          this.stashed!.push([msg, reply]);
+        } else if (reply !== undefined && reply !== NOTICE) reply.resolve(value);
         if (this.status !== SUSPENDED) return;
         this.status = RUNNING;
         if ((this.interrupt & STOP_REQUESTED) !== 0) this.exited({ type: 'normal' });
@@ -329,7 +361,7 @@ export class ActorCell implements Runnable, SupervisedChild {
       },
       (err: unknown) => {
         this.inflight = null;
-        if (this.status === SUSPENDED) this.fail(err);
+        if (this.status === SUSPENDED) this.fail(err, msg, reply);
         else if (reply !== undefined && reply !== NOTICE)
           reply.reject(new ActorFailedError(this.address, err));
       },
@@ -348,15 +380,14 @@ export class ActorCell implements Runnable, SupervisedChild {
    * gets `ActorFailedError`, a told message goes to dead letters with reason `failed`. The rest of
    * the mailbox stays queued for the next incarnation.
    */
-  private fail(err: unknown): void {
-    const reply = this.currentReply;
+  private fail(err: unknown, msg: unknown, reply: ReplyTo | undefined): void {
+    // A message that failed is not also kept for later.
+    this.interrupt &= ~STASHED;
     if (reply === undefined) {
-      this.host.deadLetter({ recipient: this.address, message: this.currentMsg, reason: 'failed' });
+      this.host.deadLetter({ recipient: this.address, message: msg, reason: 'failed' });
     } else if (reply !== NOTICE) {
       reply.reject(new ActorFailedError(this.address, err));
     }
-    this.currentMsg = undefined;
-    this.currentReply = undefined;
     this.exited({ type: 'error', error: err });
   }
 
@@ -367,12 +398,12 @@ export class ActorCell implements Runnable, SupervisedChild {
     else void this.stop(reason);
   }
 
+  /** Marks the message being handled; `handle` (or the end of an async handler) keeps it. */
   private stash(): void {
-    if (this.currentReply === NOTICE) throw new InvalidArgumentError('death notices cannot be stashed');
+    if (this.handlingNotice) throw new InvalidArgumentError('death notices cannot be stashed');
     if (this.stashed === null) this.stashed = new RingQueue(16);
     if (this.stashed.size >= this.mailbox.capacity)
       throw new MailboxFullError(`${this.address} (stash)`, this.mailbox.capacity);
-    this.stashed.push([this.currentMsg, this.currentReply]);
     this.interrupt |= STASHED;
   }
 

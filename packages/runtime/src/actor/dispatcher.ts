@@ -17,16 +17,36 @@ export interface TurnObserver {
 }
 
 /**
+ * Stops and restarts the flow of messages into a thread (a worker's port), so that the thread can
+ * yield to its event loop while more messages wait outside the JS heap.
+ */
+export interface InboundGate {
+  pause(): void;
+  resume(): void;
+}
+
+/**
  * Runs ready actors. One microtask drains many actors and many messages per actor, which is what
  * makes a tell cheap (no task per message). After `sliceMs` of continuous work it continues on a
  * `setImmediate` instead, so timers and I/O callbacks get their turn and actors never starve the
  * event loop.
+ *
+ * A message from outside the thread for an idle actor is handled at once instead (see
+ * {@link enterNow}), under the same slice rule.
  */
 export class Dispatcher {
   private readonly ready = new RingQueue<Runnable>(64);
   private scheduled = false;
+  /** True while a handler runs, queued or at once: a delivery from inside one is queued. */
+  private running = false;
+  /** Handlers run at once since the event loop last turned, and when the first of them started. */
+  private nowTurns = 0;
+  private nowSliceStart = 0;
+  private paused = false;
   /** Set on worker threads whose actors have handler deadlines; null keeps the loop as it was. */
   observer: TurnObserver | null = null;
+  /** Set on worker threads: paused when handlers run at once have used up a slice. */
+  inbound: InboundGate | null = null;
 
   /**
    * @param throughput - messages one actor handles before the next ready actor gets a turn
@@ -46,6 +66,47 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Whether `runnable` may handle a message now, without queueing it: nothing runs, nothing is
+   * queued to run, and this event-loop turn has time left. On true the caller handles exactly one
+   * message, then calls {@link exitNow}.
+   *
+   * Why: a message queued in a long-lived mailbox is a young object stored in an old one. Each such
+   * store makes V8's next scavenge visit that page, and with any such page the scavenge runs as a
+   * parallel job that wakes V8's helper threads. On a worker answering one CPU-heavy request at a
+   * time, the requests then wait in the port (outside the heap) and none of that happens.
+   */
+  enterNow(runnable: Runnable): boolean {
+    if (this.running || this.scheduled || this.paused) return false;
+    this.running = true;
+    if (this.nowTurns++ === 0) {
+      this.nowSliceStart = performance.now();
+      // The event loop has turned once this runs: timers and I/O had their chance.
+      setImmediate(this.endNowSlice);
+    }
+    this.observer?.begin(runnable, 1);
+    return true;
+  }
+
+  /** Ends a turn begun by {@link enterNow}. */
+  exitNow(): void {
+    this.observer?.end();
+    this.running = false;
+    if ((this.nowTurns & 7) === 0 && performance.now() - this.nowSliceStart > this.sliceMs) {
+      // Out of time: later messages wait outside the heap (or queue, without a gate) until the
+      // event loop has turned.
+      this.paused = true;
+      this.inbound?.pause();
+    }
+  }
+
+  private readonly endNowSlice = (): void => {
+    this.nowTurns = 0;
+    if (!this.paused) return;
+    this.paused = false;
+    this.inbound?.resume();
+  };
+
   private readonly drain = (): void => {
     const start = performance.now();
     let turns = 0;
@@ -53,6 +114,7 @@ export class Dispatcher {
       let more: boolean;
       const observer = this.observer;
       const budget = observer === null ? this.throughput : observer.begin(r, this.throughput);
+      this.running = true;
       try {
         more = r.run(budget);
       } catch (err) {
@@ -63,6 +125,7 @@ export class Dispatcher {
         });
         more = false;
       }
+      this.running = false;
       observer?.end();
       if (more) this.ready.push(r);
       // Reading the clock every 8 actors keeps its cost off the per-message path.

@@ -1,5 +1,6 @@
 import {
   Decoder,
+  type DecoderOptions,
   decodeTimestampExtension,
   Encoder,
   EXT_TIMESTAMP,
@@ -204,7 +205,7 @@ function makeCodec(): ExtensionCodec<RefResolver> {
  */
 export class MessageCodec {
   private readonly encoder: Encoder<RefResolver>;
-  private readonly decoder: Decoder<RefResolver>;
+  private readonly decoderOptions: DecoderOptions<RefResolver>;
 
   constructor(resolver: RefResolver) {
     const extensionCodec = makeCodec();
@@ -215,7 +216,7 @@ export class MessageCodec {
       ignoreUndefined: false,
       initialBufferSize: 64 * 1024,
     });
-    this.decoder = new Decoder({ extensionCodec, context: resolver });
+    this.decoderOptions = { extensionCodec, context: resolver };
   }
 
   /**
@@ -255,6 +256,9 @@ export class MessageCodec {
       Object.getPrototypeOf(bytes) === Uint8Array.prototype
         ? bytes
         : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return this.decoder.decode(plain);
+    // A decoder per frame: one kept across frames would store each frame (a young object) in itself
+    // (an old one), and that store alone makes V8's next scavenge a parallel job (see
+    // `Dispatcher.enterNow`). A decoder is a handful of fields.
+    return new Decoder(this.decoderOptions).decode(plain);
   }
 }

@@ -6,6 +6,9 @@ export interface FrameTransport {
   /** Sends `frame`, which is only valid during the call (it may be a view of the encoder's buffer). */
   send(frame: Uint8Array): void;
   onFrame(handler: (frame: Uint8Array) => void): void;
+  /** Stops delivering frames (they wait, in order) until {@link resume}. */
+  pause(): void;
+  resume(): void;
   close(): void;
 }
 
@@ -28,6 +31,9 @@ export const STRING_FRAME_MAX_BYTES = Buffer.poolSize >>> 1;
  * `zephyr-worker-transfer`). A larger frame is copied once and its buffer transferred.
  */
 export class PortTransport implements FrameTransport {
+  private listener: ((frame: Uint8Array | string) => void) | null = null;
+  private paused = false;
+
   constructor(private readonly port: MessagePort | Worker) {}
 
   send(frame: Uint8Array): void {
@@ -40,12 +46,28 @@ export class PortTransport implements FrameTransport {
   }
 
   onFrame(handler: (frame: Uint8Array) => void): void {
-    this.port.on('message', (frame: Uint8Array | string) =>
-      handler(typeof frame === 'string' ? Buffer.from(frame, 'latin1') : frame),
-    );
+    this.listener = (frame) => handler(typeof frame === 'string' ? Buffer.from(frame, 'latin1') : frame);
+    if (!this.paused) this.port.on('message', this.listener);
+  }
+
+  /**
+   * Without a 'message' listener a port stops reading, even between two messages of one batch
+   * Node is delivering; the rest stay queued in the port, outside the JS heap, in order.
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    if (this.listener !== null) this.port.off('message', this.listener);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.listener !== null) this.port.on('message', this.listener);
   }
 
   close(): void {
+    this.listener = null;
     this.port.removeAllListeners('message');
   }
 }

@@ -203,11 +203,16 @@ export class Link {
     this.transport.close();
   }
 
+  /**
+   * A side that has not flushed for a while was busy (an actor thread in a long handler, with
+   * more messages queued behind it): what it has to say goes now, not after its whole turn.
+   */
+  private flushDue(): boolean {
+    return performance.now() - this.flushedAt > MAX_BATCH_DELAY_MS;
+  }
+
   private schedule(): void {
-    // A side that has not flushed for a while was busy (an actor thread in a long handler, with
-    // more messages queued behind it): what it has to say goes now, not after its whole turn.
-    if (this.out.length >= MAX_FIELDS_PER_FRAME || performance.now() - this.flushedAt > MAX_BATCH_DELAY_MS)
-      this.flush();
+    if (this.out.length >= MAX_FIELDS_PER_FRAME || this.flushDue()) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(this.flush);
@@ -220,16 +225,20 @@ export class Link {
     const out = this.out;
     if (out.length === 0 || this.closed) return;
     this.out = [];
+    this.send(out);
+  };
+
+  private send(ops: unknown[]): void {
     this.flushedAt = performance.now();
     let frame: Uint8Array;
     // A view of the encoder's buffer: the transport copies it before the next encode.
     try {
-      frame = this.codec.encodeShared(out);
+      frame = this.codec.encodeShared(ops);
     } catch {
-      frame = this.codec.encodeShared(this.dropUnencodable(out));
+      frame = this.codec.encodeShared(this.dropUnencodable(ops));
     }
     this.transport.send(frame);
-  };
+  }
 
   /**
    * Some value in the batch cannot be encoded (a function, a symbol...). Encode op by op, keep the
@@ -418,6 +427,12 @@ export class Link {
 
   /** @internal used by RemoteReply */
   sendReply(id: number, ok: boolean, value: unknown): void {
+    // The reply of a long handler, with nothing else to say: sent from a fresh array, not stored in
+    // the outbox (why a store into a long-lived object matters: `Dispatcher.enterNow`).
+    if (this.out.length === 0 && !this.closed && this.flushDue()) {
+      this.send([ok ? REPLY_OK : REPLY_ERR, id, value]);
+      return;
+    }
     this.out.push(ok ? REPLY_OK : REPLY_ERR, id, value);
     this.schedule();
   }

@@ -28,8 +28,9 @@ const system = new ActorSystem(
 // in the same frame are handled in one synchronous pass (the actor exists before its messages).
 const kinds = await loadKinds(boot.modules);
 
+const transport = new PortTransport(port);
 const link: Link = new Link(
-  new PortTransport(port),
+  transport,
   system,
   {
     // The main thread sends a worker only messages for actors it placed here. One that is gone is
@@ -62,6 +63,9 @@ system.onDeadLetter((letter) => link.deadLetter(letter));
 /** Actors with a handler deadline: their slot on the watchdog clock, and the deadline. */
 const deadlines = new WeakMap<Runnable, [number, number]>();
 const clock = new HandlerClock(boot.watchdog);
+// Requests for idle actors are handled as they arrive; when that has used up a slice, the port is
+// paused so the rest wait in it (outside the heap) while timers and I/O get their turn.
+system.dispatcher.inbound = transport;
 system.dispatcher.observer = {
   begin(runnable, budget) {
     const entry = deadlines.get(runnable);
