@@ -323,11 +323,7 @@ export class ActorCell implements Runnable, SupervisedChild {
     }
     // The common case, a tell handled synchronously: one combined check and on to the next.
     if (result === undefined && reply === undefined && this.interrupt === 0) return true;
-    if ((this.interrupt & STASHED) !== 0) {
-      this.interrupt &= ~STASHED;
-      this.stashed!.push([msg, reply]);
-      return true;
-    }
+    if (this.keepIfStashed(msg, reply)) return true;
     if (
       result !== undefined &&
       result !== null &&
@@ -344,16 +340,21 @@ export class ActorCell implements Runnable, SupervisedChild {
     return true;
   }
 
+  /** Keeps the message its handler stashed (`ctx.stash()` only marks it); true when it did. */
+  private keepIfStashed(msg: unknown, reply: ReplyTo | undefined): boolean {
+    if ((this.interrupt & STASHED) === 0) return false;
+    this.interrupt &= ~STASHED;
+    this.stashed!.push([msg, reply]);
+    return true;
+  }
+
   private suspend(result: PromiseLike<unknown>, msg: unknown, reply: ReplyTo | undefined): void {
     this.status = SUSPENDED;
     this.inflight = Promise.resolve(result).then(
       (value) => {
         this.inflight = null;
-        if ((this.interrupt & STASHED) !== 0) {
-          // Stashed after an await: kept for later, answered when it is handled again.
-          this.interrupt &= ~STASHED;
-          this.stashed!.push([msg, reply]);
-        } else if (reply !== undefined && reply !== NOTICE) reply.resolve(value);
+        // Stashed after an await: kept for later, answered when it is handled again.
+        if (!this.keepIfStashed(msg, reply) && reply !== undefined && reply !== NOTICE) reply.resolve(value);
         if (this.status !== SUSPENDED) return;
         this.status = RUNNING;
         if ((this.interrupt & STOP_REQUESTED) !== 0) this.exited({ type: 'normal' });

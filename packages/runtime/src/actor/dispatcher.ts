@@ -92,12 +92,20 @@ export class Dispatcher {
   exitNow(): void {
     this.observer?.end();
     this.running = false;
-    if ((this.nowTurns & 7) === 0 && performance.now() - this.nowSliceStart > this.sliceMs) {
+    if (this.sliceUsedUp(this.nowTurns, this.nowSliceStart)) {
       // Out of time: later messages wait outside the heap (or queue, without a gate) until the
       // event loop has turned.
       this.paused = true;
       this.inbound?.pause();
     }
+  }
+
+  /**
+   * The slice rule of both ways to run handlers: past `sliceMs` since `since`, looked at every 8
+   * turns (reading the clock every turn would put its cost on the per-message path).
+   */
+  private sliceUsedUp(turns: number, since: number): boolean {
+    return (turns & 7) === 0 && performance.now() - since > this.sliceMs;
   }
 
   private readonly endNowSlice = (): void => {
@@ -128,8 +136,7 @@ export class Dispatcher {
       this.running = false;
       observer?.end();
       if (more) this.ready.push(r);
-      // Reading the clock every 8 actors keeps its cost off the per-message path.
-      if ((++turns & 7) === 0 && performance.now() - start > this.sliceMs && this.ready.size > 0) {
+      if (this.sliceUsedUp(++turns, start) && this.ready.size > 0) {
         setImmediate(this.drain);
         return;
       }
