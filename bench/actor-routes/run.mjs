@@ -6,7 +6,10 @@
 //
 //   node bench/actor-routes/run.mjs [--duration 10] [--runs 3] [--connections 32] [--rate 200]
 //        [--warmup 30] [--processes 3] [--threads <n>] [--work-ms 5] [--servers zephyr-actors,...] [--server-cpus 0] [--client-cpus 1]
-//        [--pool-young-gen-mb 6|v8] [--node-flags <flag>[,<flag>…]]
+//        [--rounds <n>] [--pool-young-gen-mb 6|v8] [--node-flags <flag>[,<flag>…]] [--paired <a>,<b>|none] [--pair-cpus 0,1]
+//   --paired: after the table, the heavy route of two servers (default zephyr-actors and
+//   fastify-piscina) loaded at the same time on --pair-cpus, one each, swapped every round
+//   (2 × --runs rounds per process pair); prints the median of the rounds' throughput ratios.
 //   --node-flags: Node/V8 flags every server is started with alike (none by default), e.g.
 //   --node-flags --no-parallel-scavenge.
 //   Opt-in diagnostics (--servers ...): zephyr-piscina (Zephyr's front, Piscina's pool) splits a gap
@@ -20,12 +23,14 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { choices, flag, fmt, median, positiveNumber } from '../lib/cli.mjs';
+import { choices, flag, fmt, median, positive, positiveNumber } from '../lib/cli.mjs';
 import { work } from './work.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 const duration = positiveNumber('duration', 10);
+// The light probe skips a run's first and last second (see the runs below).
+if (duration <= 2) throw new Error('--duration must be over 2 (s): the light probe skips the first and last second');
 const runs = positiveNumber('runs', 3);
 const connections = positiveNumber('connections', 32);
 const rate = positiveNumber('rate', 200);
@@ -74,19 +79,40 @@ const poolThreads = (name) => {
 };
 const PEERS = ['zephyr-actors', 'zephyr-inline', 'fastify-inline', 'fastify-piscina'];
 const chosen = choices('servers', Object.keys(SERVERS), PEERS);
+// The heavy-throughput target measured a second way, with the two servers loaded at the same time,
+// one per core (each with its own wrk on that core), swapping cores every round: both then meet
+// the same slowdowns of a shared host, which one server after the other (the table) do not.
+// `none` skips it.
+const pairFlag = flag('paired', 'zephyr-actors,fastify-piscina');
+const paired = pairFlag === 'none' ? [] : pairFlag.split(',');
+if (
+  paired.length > 0 &&
+  (paired.length !== 2 || paired[0] === paired[1] || !paired.every((n) => n in SERVERS))
+)
+  throw new Error(`--paired must be none or two different servers of ${Object.keys(SERVERS).join(', ')}`);
+const pairCpus = flag('pair-cpus', '0,1').split(',');
+if (pairCpus.length !== 2 || pairCpus[0] === pairCpus[1] || !pairCpus.every((c) => /^\d+$/.test(c)))
+  throw new Error('--pair-cpus must be two different CPU numbers, e.g. 0,1');
+// Rounds per pair of processes, even so that each server has each core as often.
+const pairRounds = 2 * runs;
 
-/** Rounds of the work function that take about `workMs` here (median of 31 timings after a warm-up). */
+/**
+ * Rounds of the work function that take about `workMs` here when nothing else slows the machine:
+ * the fastest twentieth of 3 s of timings. A shared host only ever makes a timing slower, and a
+ * median taken in a slow spell calibrated 2962 rounds in one run and 6668 in the next.
+ */
 function calibrate() {
   const probe = 200;
   for (let i = 0; i < 50; i++) work('warm-up', probe);
   const times = [];
-  for (let i = 0; i < 31; i++) {
+  const until = performance.now() + 3000;
+  while (performance.now() < until) {
     const start = performance.now();
     work('calibrate', probe);
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
-  return Math.max(1, Math.round((workMs / times[15]) * probe));
+  return Math.max(1, Math.round((workMs / times[Math.floor(times.length / 20)]) * probe));
 }
 
 const pinned = (cpus, argv) => (cpus === 'all' ? argv : ['taskset', '-c', cpus, ...argv]);
@@ -99,9 +125,9 @@ function stop(child) {
   return exited;
 }
 
-async function startServer(name, port, rounds) {
+async function startServer(name, port, rounds, cpus = serverCpus) {
   const { file, MODE, env = {} } = SERVERS[name];
-  const [cmd, ...args] = pinned(serverCpus, [process.execPath, ...nodeFlags, join(here, 'servers', file)]);
+  const [cmd, ...args] = pinned(cpus, [process.execPath, ...nodeFlags, join(here, 'servers', file)]);
   const child = spawn(cmd, args, {
     env: {
       ...process.env,
@@ -129,8 +155,8 @@ async function startServer(name, port, rounds) {
   throw new Error(`${name} did not answer on port ${port}`);
 }
 
-function run(argv, env = {}) {
-  const [cmd, ...args] = pinned(clientCpus, argv);
+function run(argv, env = {}, cpus = clientCpus) {
+  const [cmd, ...args] = pinned(cpus, argv);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -144,16 +170,20 @@ function run(argv, env = {}) {
   });
 }
 
-async function heavy(port, seconds) {
-  const out = await run([
-    'wrk',
-    '-t1',
-    `-c${connections}`,
-    `-d${seconds}s`,
-    '-s',
-    join(here, 'heavy.lua'),
-    `http://127.0.0.1:${port}/heavy`,
-  ]);
+async function heavy(port, seconds, cpus = clientCpus) {
+  const out = await run(
+    [
+      'wrk',
+      '-t1',
+      `-c${connections}`,
+      `-d${seconds}s`,
+      '-s',
+      join(here, 'heavy.lua'),
+      `http://127.0.0.1:${port}/heavy`,
+    ],
+    {},
+    cpus,
+  );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
@@ -290,6 +320,56 @@ async function light(port, ms) {
   return result;
 }
 
+/** Every server process started so far, for the `finally` that kills what is left. */
+const started = [];
+
+/**
+ * The heavy route of the two `paired` servers loaded at once, one per `pairCpus` core (its wrk on
+ * that core too), for `pairRounds` rounds per process pair, swapping cores every round. Returns
+ * each round's req/s ratio (first / second) and each server's req/s and CPU per request.
+ */
+async function pairedRounds() {
+  const ratios = [];
+  const per = paired.map((name) => ({ name, rps: [], cpu: [] }));
+  const port = (i) => 4390 + i;
+  for (let proc = 0; proc < processes; proc++) {
+    const pair = [];
+    for (const [i, name] of paired.entries())
+      pair.push(await startServer(name, port(i), rounds, pairCpus[i]));
+    started.push(...pair);
+    await Promise.all(pair.map((_, i) => heavy(port(i), warmup, pairCpus[i])));
+    for (let r = 0; r < pairRounds; r++) {
+      const cores = r % 2 === 0 ? pairCpus : [pairCpus[1], pairCpus[0]];
+      for (const [i, child] of pair.entries())
+        execFileSync('taskset', ['-a', '-p', '-c', cores[i], String(child.pid)], { stdio: 'ignore' });
+      await Promise.all(pair.map((child) => settle(child.pid)));
+      const before = pair.map((child) => cpuByThread(child.pid));
+      const loads = await Promise.all(pair.map((_, i) => heavy(port(i), duration, cores[i])));
+      const line = [];
+      for (const [i, child] of pair.entries()) {
+        const cpu = cpuPerRequest(
+          child.pid,
+          before[i],
+          cpuByThread(child.pid),
+          loads[i].requests,
+          poolThreads(paired[i]),
+        );
+        per[i].rps.push(loads[i].rps);
+        per[i].cpu.push(cpu);
+        line.push(
+          `${paired[i]} on cpu ${cores[i]} ${fmt(loads[i].rps)} req/s, ${cpu.total.toFixed(2)} ms CPU/req (${split(cpu)})`,
+        );
+      }
+      ratios.push(loads[0].rps / loads[1].rps);
+      process.stderr.write(
+        `paired: process ${proc + 1}/${processes} round ${r + 1}/${pairRounds}: ${line.join('; ')}; ratio ${ratios.at(-1).toFixed(3)}\n`,
+      );
+    }
+    await Promise.all(pair.map(stop));
+  }
+  return { ratios, per };
+}
+
 const ms = (n) => n.toFixed(n < 10 ? 2 : 1);
 /** A CPU split as "event loop / pool / rest" ms per request (the pool is "-" for inline servers). */
 /** The median over a server's runs of one part of its CPU per request. */
@@ -309,7 +389,8 @@ const switchMedian = (s) => {
   return { main: part('main'), pool: part('pool'), rest: part('rest') };
 };
 
-const rounds = calibrate();
+// `--rounds` fixes the work instead, to compare runs made on different days.
+const rounds = flag('rounds', '') === '' ? calibrate() : positive('rounds', 1);
 console.log(
   `# bench/actor-routes — heavy: wrk -t1 -c${connections} -d${duration}s POST /heavy (${rounds} SHA-256 rounds ≈ ${workMs} ms); ` +
     `light: GET /light at ${rate}/s open-loop; ${processes} processes per server, each ${warmup} s warm-up then ${runs} runs (medians over all runs); pool threads ${threads} (young generation ${poolYoungGen === 'v8' ? "V8's sizing" : `${poolYoungGen} MB`}); ` +
@@ -340,7 +421,10 @@ const servers = chosen.map((name, i) => ({
 }));
 try {
   for (let proc = 0; proc < processes; proc++) {
-    for (const s of servers) s.child = await startServer(s.name, s.port, rounds);
+    for (const s of servers) {
+      s.child = await startServer(s.name, s.port, rounds);
+      started.push(s.child);
+    }
     for (const s of servers) {
       await Promise.all([heavy(s.port, warmup), light(s.port, warmup * 1000)]); // JIT, pools, threads
       await settle(s.child.pid); // its queued requests would delay the idle probe
@@ -348,7 +432,11 @@ try {
     }
     const first = servers.map((s) => s.rps.length);
     for (let r = 0; r < runs; r++) {
-      for (const s of servers) {
+      // Each run starts with the next server: on a machine that drifts, a fixed order would give
+      // the first server the same share of every slowdown.
+      const turn = proc * runs + r;
+      const order = servers.map((_, i) => servers[(i + turn) % servers.length]);
+      for (const s of order) {
         // The probe starts 1 s into the load and stops 1 s before its end: only loaded samples.
         const loaded = sleep(1000).then(() => light(s.port, (duration - 2) * 1000));
         const cpuBefore = cpuByThread(s.child.pid);
@@ -430,6 +518,21 @@ try {
     console.log(
       `the pool's share: pool CPU per heavy request, zephyr-piscina / zephyr-actors: ${(cpuMedian(front, 'pool') / cpuMedian(ref, 'pool')).toFixed(2)}x (same front; above 1x: the actor thread spends less)`,
     );
+  if (paired.length === 2) {
+    const { ratios, per } = await pairedRounds();
+    const sorted = [...ratios].sort((a, b) => a - b);
+    console.log(
+      `\nat the same time, one server per core (cpus ${pairCpus.join(' and ')}, swapped every round; each wrk on its server's core), ${processes} process pairs × ${pairRounds} rounds of ${duration} s:`,
+    );
+    for (const p of per)
+      console.log(
+        `  ${p.name.padEnd(22)} heavy ${fmt(median(p.rps))} req/s (median), ${median(p.cpu.map((c) => c.total)).toFixed(2)} ms CPU/req (${split({ main: median(p.cpu.map((c) => c.main)), pool: median(p.cpu.map((c) => c.pool)), rest: median(p.cpu.map((c) => c.rest)) })})`,
+      );
+    console.log(
+      `heavy throughput at the same time, ${paired[0]} / ${paired[1]}: ${median(ratios).toFixed(2)}x (median of ${ratios.length} rounds; range ${sorted[0].toFixed(2)}–${sorted.at(-1).toFixed(2)})` +
+        (paired[0] === 'zephyr-actors' && paired[1] === 'fastify-piscina' ? ' (target ≥ 1x)' : ''),
+    );
+  }
 } finally {
-  for (const s of servers) s.child?.kill('SIGKILL');
+  for (const child of started) child.kill('SIGKILL');
 }
