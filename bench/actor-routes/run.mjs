@@ -30,7 +30,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 const duration = positiveNumber('duration', 10);
 // The light probe skips a run's first and last second (see the runs below).
-if (duration <= 2) throw new Error('--duration must be over 2 (s): the light probe skips the first and last second');
+if (duration <= 2)
+  throw new Error('--duration must be over 2 (s): the light probe skips the first and last second');
 const runs = positiveNumber('runs', 3);
 const connections = positiveNumber('connections', 32);
 const rate = positiveNumber('rate', 200);
