@@ -506,6 +506,12 @@ try {
     console.log(
       `heavy throughput, zephyr-actors / fastify-piscina: ${(median(ref.rps) / median(piscina.rps)).toFixed(2)}x (target ≥ 1x)`,
     );
+    // Run k of every server is the same round of turns, seconds apart: the median of those
+    // ratios leaves out the drift between rounds that the medians above take in.
+    const perRun = ref.rps.map((rps, k) => rps / piscina.rps[k]);
+    console.log(
+      `the same, run by run: ${median(perRun).toFixed(2)}x (median of ${perRun.length} runs' ratios; ${perRun.map((r) => r.toFixed(2)).join(' ')})`,
+    );
     console.log(
       `server CPU per heavy request, fastify-piscina / zephyr-actors: ${(cpuMedian(piscina, 'total') / cpuMedian(ref, 'total')).toFixed(2)}x (above 1x: actor routes spend less)`,
     );
