@@ -35,7 +35,7 @@ describe('dispatcher: handling at once', () => {
     }
     expect(events).toEqual(['pause']);
     expect(d.enterNow(idle)).toBe(false);
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 20));
     expect(events).toEqual(['pause', 'resume']);
     expect(d.enterNow(idle)).toBe(true);
     d.exitNow();

@@ -1,4 +1,5 @@
 import { RingQueue } from '../mailbox/ring-queue.js';
+import { LoopTurn } from './loop-turn.js';
 
 /** Something the dispatcher runs: an actor with queued messages. */
 export interface Runnable {
@@ -82,7 +83,7 @@ export class Dispatcher {
     if (this.nowTurns++ === 0) {
       this.nowSliceStart = performance.now();
       // The event loop has turned once this runs: timers and I/O had their chance.
-      setImmediate(this.endNowSlice);
+      this.nowSliceEnd.request();
     }
     this.observer?.begin(runnable, 1);
     return true;
@@ -108,12 +109,12 @@ export class Dispatcher {
     return (turns & 7) === 0 && performance.now() - since > this.sliceMs;
   }
 
-  private readonly endNowSlice = (): void => {
+  private readonly nowSliceEnd = new LoopTurn(() => {
     this.nowTurns = 0;
     if (!this.paused) return;
     this.paused = false;
     this.inbound?.resume();
-  };
+  });
 
   private readonly drain = (): void => {
     const start = performance.now();
