@@ -7,7 +7,14 @@ import {
   defineActor,
   WorkerExitedError,
 } from '../src/index.js';
-import { burner, type CounterMsg, type CounterReplies, counter, sequence } from './fixtures/thread-actors.js';
+import {
+  burner,
+  type CounterMsg,
+  type CounterReplies,
+  counter,
+  quietBurner,
+  sequence,
+} from './fixtures/thread-actors.js';
 
 const modules = [new URL('./fixtures/thread-actors.js', import.meta.url)];
 
@@ -72,6 +79,18 @@ describe('actors on worker threads', () => {
     expect(ticks).toEqual([...ticks].sort((a, b) => a - b));
     // 480 ms of burning with a yield at least every 8 asks: the count rises several times.
     expect(new Set(ticks).size).toBeGreaterThanOrEqual(4);
+  });
+
+  it('keeps a saturated thread alive while its port is paused, with no timer of its own', async () => {
+    system = await createActorSystem({ config: { actor_threads: 1 }, modules });
+    const ref = system.spawn(quietBurner);
+    // All at once, the thread's first asks: they wait in its port, and after a few it pauses the
+    // port until its event loop has turned. Nothing else holds that loop open (the first pause is
+    // the one that once let the thread end), so the pause itself must.
+    const asks: Array<Promise<number>> = [];
+    for (let i = 0; i < 200; i++) asks.push(ref.ask({ type: 'burn', ms: 1 }, { timeoutMs: 30_000 }));
+    const threads = await Promise.all(asks);
+    expect(new Set(threads).size).toBe(1);
   });
 
   it('carries errors with their class and code across threads', async () => {

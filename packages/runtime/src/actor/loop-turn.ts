@@ -1,4 +1,4 @@
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 
 /**
  * Calls `callback` once the event loop has turned (timers and I/O have had their chance), like
@@ -13,28 +13,36 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
  * leaves the scavenges serial.
  */
 export class LoopTurn {
-  private port: MessagePort | null = null;
+  private channel: MessageChannel | null = null;
   private pending = false;
 
   constructor(private readonly callback: () => void) {}
 
-  /** Asks for one call after the loop has turned; a request while one is pending is the same one. */
+  /**
+   * Asks for one call after the loop has turned; a request while one is pending is the same one.
+   * Like an Immediate, a pending request keeps the thread alive until it has run: a worker whose
+   * only other handle is the port it has just paused would otherwise exit with the call unmade.
+   */
   request(): void {
     if (this.pending) return;
     this.pending = true;
-    if (this.port === null) this.port = this.open();
-    this.port.postMessage(null);
+    const channel = this.channel ?? this.open();
+    channel.port2.ref();
+    channel.port1.postMessage(null);
   }
 
-  private open(): MessagePort {
-    const { port1, port2 } = new MessageChannel();
+  private open(): MessageChannel {
+    const channel = new MessageChannel();
+    const { port1, port2 } = channel;
     port2.on('message', () => {
       this.pending = false;
+      port2.unref();
       this.callback();
     });
-    // Neither end may keep a process or thread alive that has nothing else to do.
+    // With nothing pending, neither end may keep a process or thread alive.
     port1.unref();
     port2.unref();
-    return port1;
+    this.channel = channel;
+    return channel;
   }
 }
