@@ -68,7 +68,7 @@ describe('thread link wire format', () => {
     expect(got[7]).toEqual({ type: 'date', at: new Date(0) });
   });
 
-  it('carries small frames (a string from the Buffer pool) and large ones (a transferred buffer) alike', async () => {
+  it('carries small frames (a string rebuilt in a slab) and large ones (a transferred buffer) alike', async () => {
     const p = pair();
     close = p.close;
     const bytes = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
@@ -82,6 +82,27 @@ describe('thread link wire format', () => {
     expect(Object.getPrototypeOf(first.bytes)).toBe(Uint8Array.prototype);
     expect([...first.bytes]).toEqual([...bytes]);
     expect([...second.bytes]).toEqual([...big]);
+  });
+
+  it('keeps binary values of small frames intact while later frames arrive', async () => {
+    const p = pair();
+    close = p.close;
+    // Each tell its own small frame, 300 of them: several slabs' worth. Binary values are views of
+    // their frame, so a slab written twice would change the ones received first.
+    const count = 300;
+    for (let i = 0; i < count; i++) {
+      p.near.tell('n/1', {
+        type: 'bytes',
+        bytes: Uint8Array.from({ length: 600 }, (_, j) => (i * 31 + j) & 0xff),
+      });
+      await new Promise((r) => setImmediate(r));
+    }
+    await expect(p.near.request('n/2', { type: 'ask', n: 0 }, 5000)).resolves.toBeDefined();
+    const got = p.received.slice(0, count).map(([, m]) => (m as { bytes: Uint8Array }).bytes);
+    expect(got).toHaveLength(count);
+    got.forEach((bytes, i) => {
+      expect(bytes.every((b, j) => b === ((i * 31 + j) & 0xff))).toBe(true);
+    });
   });
 
   it('holds frames in the port while paused and delivers them in order on resume', async () => {

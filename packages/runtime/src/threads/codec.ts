@@ -250,8 +250,8 @@ export class MessageCodec {
 
   decode(bytes: Uint8Array): unknown {
     // Binary values are views of the input: a Buffer (as NATS and the thread link's small frames
-    // hand over) would make them Buffers. Their `.buffer` is the input's: a transferred frame, or
-    // a slab of Node's Buffer pool, as `Buffer.from` values have.
+    // hand over) would make them Buffers. Their `.buffer` is the input's: a transferred frame, a
+    // frame slab, or a slab of Node's Buffer pool, as `Buffer.from` values have.
     const plain =
       Object.getPrototypeOf(bytes) === Uint8Array.prototype
         ? bytes

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { MessagePort, Worker } from 'node:worker_threads';
+import { FrameSlab } from './frame-slab.js';
 
 /** Moves encoded frames between two threads. Swappable so transports can be measured side by side. */
 export interface FrameTransport {
@@ -14,8 +15,8 @@ export interface FrameTransport {
 
 /**
  * Frames shorter than this cross as a one-byte (latin1) string rather than in a transferred
- * buffer: Node's `Buffer.from(string, 'latin1')` serves them from its shared pool, so a small
- * frame allocates no ArrayBuffer on either side. Half the pool is Node's own cut-off for pooling.
+ * buffer, and are rebuilt in a {@link FrameSlab}: a small frame allocates no ArrayBuffer of its
+ * own on either side. Half Node's Buffer pool (its own cut-off for pooling), a sixteenth of a slab.
  */
 export const STRING_FRAME_MAX_BYTES = Buffer.poolSize >>> 1;
 
@@ -23,7 +24,7 @@ export const STRING_FRAME_MAX_BYTES = Buffer.poolSize >>> 1;
  * Frames over a `MessagePort` (or a `Worker`, which has the same API).
  *
  * A small frame (under {@link STRING_FRAME_MAX_BYTES}, which a request/reply frame is) is posted
- * as a latin1 string and rebuilt from Node's Buffer pool. Why: an ArrayBuffer per frame (the
+ * as a latin1 string and rebuilt in a {@link FrameSlab}. Why: an ArrayBuffer per frame (the
  * transferred one, and its copy on the sending side) is what made an actor thread dearer than a
  * bare worker: every young ArrayBuffer has to be swept after each scavenge, by a job that wakes
  * V8's helper threads, and on a core the actor thread shares with the event loop it measured
@@ -33,6 +34,7 @@ export const STRING_FRAME_MAX_BYTES = Buffer.poolSize >>> 1;
 export class PortTransport implements FrameTransport {
   private listener: ((frame: Uint8Array | string) => void) | null = null;
   private paused = false;
+  private readonly slab = new FrameSlab();
 
   constructor(private readonly port: MessagePort | Worker) {}
 
@@ -46,7 +48,7 @@ export class PortTransport implements FrameTransport {
   }
 
   onFrame(handler: (frame: Uint8Array) => void): void {
-    this.listener = (frame) => handler(typeof frame === 'string' ? Buffer.from(frame, 'latin1') : frame);
+    this.listener = (frame) => handler(typeof frame === 'string' ? this.slab.take(frame) : frame);
     if (!this.paused) this.port.on('message', this.listener);
   }
 
