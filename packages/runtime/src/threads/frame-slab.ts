@@ -22,8 +22,11 @@ export class FrameSlab {
   private slab = Buffer.allocUnsafeSlow(FRAME_SLAB_BYTES);
   private used = 0;
 
-  /** The bytes of `frame` (latin1) as a view of a slab; one longer than a slab gets a buffer of its own. */
-  take(frame: string): Buffer {
+  /**
+   * The bytes of `frame` (latin1) as a view of a slab; one longer than a slab gets a buffer of its
+   * own. A plain `Uint8Array`, so the codec need not make a second view of it.
+   */
+  take(frame: string): Uint8Array {
     const length = frame.length;
     if (length > FRAME_SLAB_BYTES) return Buffer.from(frame, 'latin1');
     if (this.used + length > FRAME_SLAB_BYTES) {
@@ -32,6 +35,6 @@ export class FrameSlab {
     }
     const start = this.used;
     this.used = start + this.slab.write(frame, start, length, 'latin1');
-    return this.slab.subarray(start, this.used);
+    return new Uint8Array(this.slab.buffer, start, length);
   }
 }
