@@ -98,11 +98,11 @@ if (pairCpus.length !== 2 || pairCpus[0] === pairCpus[1] || !pairCpus.every((c) 
 const pairRounds = 2 * runs;
 
 /**
- * Rounds of the work function that take about `workMs` here when nothing else slows the machine:
- * the fastest twentieth of 3 s of timings. A shared host only ever makes a timing slower, and a
- * median taken in a slow spell calibrated 2962 rounds in one run and 6668 in the next.
+ * Milliseconds one round of the work function takes here when nothing else slows the machine: the
+ * fastest twentieth of 3 s of timings. A shared host only ever makes a timing slower, and a median
+ * taken in a slow spell calibrated 2962 rounds in one run and 6668 in the next.
  */
-function calibrate() {
+function msPerRound() {
   const probe = 200;
   for (let i = 0; i < 50; i++) work('warm-up', probe);
   const times = [];
@@ -113,7 +113,7 @@ function calibrate() {
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
-  return Math.max(1, Math.round((workMs / times[Math.floor(times.length / 20)]) * probe));
+  return times[Math.floor(times.length / 20)] / probe;
 }
 
 const pinned = (cpus, argv) => (cpus === 'all' ? argv : ['taskset', '-c', cpus, ...argv]);
@@ -372,9 +372,9 @@ async function pairedRounds() {
 }
 
 const ms = (n) => n.toFixed(n < 10 ? 2 : 1);
-/** A CPU split as "event loop / pool / rest" ms per request (the pool is "-" for inline servers). */
 /** The median over a server's runs of one part of its CPU per request. */
 const cpuMedian = (s, part) => median(s.cpu.map((c) => c[part]));
+/** A CPU split as "event loop / pool / rest" ms per request (the pool is "-" for inline servers). */
 const split = (c) => `${c.main.toFixed(2)} / ${c.pool > 0 ? c.pool.toFixed(2) : '-'} / ${c.rest.toFixed(2)}`;
 /** Context switches per request, "voluntary/involuntary" for the event loop, the pool and the rest. */
 const switchSplit = (w, hasPool) => {
@@ -391,9 +391,11 @@ const switchMedian = (s) => {
 };
 
 // `--rounds` fixes the work instead, to compare runs made on different days.
-const rounds = flag('rounds', '') === '' ? calibrate() : positive('rounds', 1);
+// Either way the header says what the rounds take here.
+const roundMs = msPerRound();
+const rounds = flag('rounds', '') === '' ? Math.max(1, Math.round(workMs / roundMs)) : positive('rounds', 1);
 console.log(
-  `# bench/actor-routes — heavy: wrk -t1 -c${connections} -d${duration}s POST /heavy (${rounds} SHA-256 rounds ≈ ${workMs} ms); ` +
+  `# bench/actor-routes — heavy: wrk -t1 -c${connections} -d${duration}s POST /heavy (${rounds} SHA-256 rounds ≈ ${(rounds * roundMs).toPrecision(2)} ms here); ` +
     `light: GET /light at ${rate}/s open-loop; ${processes} processes per server, each ${warmup} s warm-up then ${runs} runs (medians over all runs); pool threads ${threads} (young generation ${poolYoungGen === 'v8' ? "V8's sizing" : `${poolYoungGen} MB`}); ` +
     `server cpus ${serverCpus}, clients cpus ${clientCpus}` +
     (nodeFlags.length > 0 ? `; servers run with ${nodeFlags.join(' ')}` : ''),
