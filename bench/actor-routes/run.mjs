@@ -6,7 +6,7 @@
 //
 //   node bench/actor-routes/run.mjs [--duration 10] [--runs 3] [--connections 32] [--rate 200]
 //        [--warmup 30] [--processes 3] [--threads <n>] [--work-ms 5] [--servers zephyr-actors,...] [--server-cpus 0] [--client-cpus 1]
-//        [--rounds <n>] [--pool-young-gen-mb 6|v8] [--node-flags <flag>[,<flag>…]] [--paired <a>,<b>|none] [--pair-cpus 0,1]
+//        [--rounds <n>] [--pool-young-gen-mb 6|v8] [--pool-nice 0] [--node-flags <flag>[,<flag>…]] [--paired <a>,<b>|none] [--pair-cpus 0,1]
 //   --paired: after the table, the heavy route of two servers (default zephyr-actors and
 //   fastify-piscina) loaded at the same time on --pair-cpus, one each, swapped every round
 //   (2 × --runs rounds per process pair); prints the median of the rounds' throughput ratios.
@@ -51,6 +51,12 @@ const threads = positiveNumber('threads', Math.max(1, availableParallelism() - 1
 const poolYoungGen = flag('pool-young-gen-mb', '6');
 if (poolYoungGen !== 'v8' && !/^[1-9]\d*$/.test(poolYoungGen))
   throw new Error('--pool-young-gen-mb must be a positive integer or v8');
+// Both pools' threads run this many nice steps below their process (Zephyr's
+// `threads.niceIncrement`, Piscina's `niceIncrement`); checked after each warm-up, since Piscina
+// ignores it without its optional native addon.
+const poolNice = Number(flag('pool-nice', '0'));
+if (!Number.isInteger(poolNice) || poolNice < 0 || poolNice > 19)
+  throw new Error('--pool-nice must be an integer in 0..19');
 const serverCpus = flag('server-cpus', '0');
 /** Flags every server is started with (none by default), so that peers are run alike. */
 const nodeFlags = flag('node-flags', '')
@@ -137,6 +143,7 @@ async function startServer(name, port, rounds, cpus = serverCpus) {
       ROUNDS: String(rounds),
       THREADS: String(threads),
       ...(poolYoungGen === 'v8' ? {} : { POOL_YOUNG_GEN_MB: poolYoungGen }),
+      POOL_NICE: String(poolNice),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -154,6 +161,21 @@ async function startServer(name, port, rounds, cpus = serverCpus) {
   }
   child.kill();
   throw new Error(`${name} did not answer on port ${port}`);
+}
+
+/** Throws unless `--pool-nice` reached every pool thread of server `name` (process `pid`). */
+function checkPoolNice(name, pid) {
+  if (poolNice === 0 || poolThreads(name) === 0) return;
+  let niced = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // Field 19 is the nice value; the thread's name (field 2, in parentheses) may hold spaces.
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) === poolNice) niced++;
+  }
+  if (niced < poolThreads(name))
+    throw new Error(
+      `${name}: ${niced} of its ${poolThreads(name)} pool threads run at --pool-nice ${poolNice}`,
+    );
 }
 
 function run(argv, env = {}, cpus = clientCpus) {
@@ -339,6 +361,7 @@ async function pairedRounds() {
       pair.push(await startServer(name, port(i), rounds, pairCpus[i]));
     started.push(...pair);
     await Promise.all(pair.map((_, i) => heavy(port(i), warmup, pairCpus[i])));
+    for (const [i, name] of paired.entries()) checkPoolNice(name, pair[i].pid);
     for (let r = 0; r < pairRounds; r++) {
       const cores = r % 2 === 0 ? pairCpus : [pairCpus[1], pairCpus[0]];
       for (const [i, child] of pair.entries())
@@ -396,7 +419,7 @@ const roundMs = msPerRound();
 const rounds = flag('rounds', '') === '' ? Math.max(1, Math.round(workMs / roundMs)) : positive('rounds', 1);
 console.log(
   `# bench/actor-routes — heavy: wrk -t1 -c${connections} -d${duration}s POST /heavy (${rounds} SHA-256 rounds ≈ ${(rounds * roundMs).toPrecision(2)} ms here); ` +
-    `light: GET /light at ${rate}/s open-loop; ${processes} processes per server, each ${warmup} s warm-up then ${runs} runs (medians over all runs); pool threads ${threads} (young generation ${poolYoungGen === 'v8' ? "V8's sizing" : `${poolYoungGen} MB`}); ` +
+    `light: GET /light at ${rate}/s open-loop; ${processes} processes per server, each ${warmup} s warm-up then ${runs} runs (medians over all runs); pool threads ${threads} (young generation ${poolYoungGen === 'v8' ? "V8's sizing" : `${poolYoungGen} MB`}${poolNice > 0 ? `, nice +${poolNice}` : ''}); ` +
     `server cpus ${serverCpus}, clients cpus ${clientCpus}` +
     (nodeFlags.length > 0 ? `; servers run with ${nodeFlags.join(' ')}` : ''),
 );
@@ -430,6 +453,7 @@ try {
     }
     for (const s of servers) {
       await Promise.all([heavy(s.port, warmup), light(s.port, warmup * 1000)]); // JIT, pools, threads
+      checkPoolNice(s.name, s.child.pid);
       await settle(s.child.pid); // its queued requests would delay the idle probe
       s.idle.push((await light(s.port, 2000)).p99);
     }

@@ -20,3 +20,5 @@ export const PORT = Number(process.env.PORT ?? 3000);
  */
 export const POOL_YOUNG_GEN_MB =
   process.env.POOL_YOUNG_GEN_MB === undefined ? undefined : Number(process.env.POOL_YOUNG_GEN_MB);
+/** Nice steps below the process of both pools' threads (Zephyr's `niceIncrement`, Piscina's); 0: none. */
+export const POOL_NICE = Number(process.env.POOL_NICE ?? 0);

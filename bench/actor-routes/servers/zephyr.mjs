@@ -4,7 +4,7 @@ import { createActorPool, createActorSystem } from '@zephyr/runtime';
 import { actorRoute, createApp } from '@zephyr/server';
 import { z } from 'zod';
 import { hasher } from '../actor.mjs';
-import { POOL_YOUNG_GEN_MB, PORT, ROUNDS, THREADS, work } from '../work.mjs';
+import { POOL_NICE, POOL_YOUNG_GEN_MB, PORT, ROUNDS, THREADS, work } from '../work.mjs';
 
 const mode = process.env.MODE;
 if (mode !== 'inline' && mode !== 'actors') throw new Error('MODE must be inline or actors');
@@ -15,7 +15,10 @@ if (mode === 'actors') {
   const system = await createActorSystem({
     config: { actor_threads: THREADS },
     modules: [new URL('../actor.mjs', import.meta.url)],
-    ...(POOL_YOUNG_GEN_MB === undefined ? {} : { threads: { maxYoungGenerationSizeMb: POOL_YOUNG_GEN_MB } }),
+    threads: {
+      ...(POOL_YOUNG_GEN_MB === undefined ? {} : { maxYoungGenerationSizeMb: POOL_YOUNG_GEN_MB }),
+      niceIncrement: POOL_NICE,
+    },
   });
   // Room for every benchmark connection: the bench measures throughput, not 503s.
   const pool = createActorPool(system, hasher, { maxPendingPerActor: 1024 });

@@ -1,7 +1,7 @@
 import { ActorSystem, type ActorSystemOptions } from './actor/actor-system.js';
 import { loadKinds, moduleUrl } from './actor/kind-registry.js';
 import { parseRuntimeConfig } from './config/runtime-config-schema.js';
-import { threadResourceLimits } from './threads/thread-options.js';
+import { threadStartOptions } from './threads/thread-options.js';
 import { ThreadPool, threadCount } from './threads/thread-pool.js';
 
 /**
@@ -15,12 +15,12 @@ import { ThreadPool, threadCount } from './threads/thread-pool.js';
  */
 export async function createActorSystem(options: ActorSystemOptions = {}): Promise<ActorSystem> {
   const config = parseRuntimeConfig(options.config);
-  const resourceLimits = threadResourceLimits(options.threads);
+  const start = threadStartOptions(options.threads);
   const system = new ActorSystem(options, config);
   const modules = (options.modules ?? []).map(moduleUrl);
   const threads = threadCount(config.actor_threads);
   if (threads > 0) {
-    const pool = new ThreadPool(system, threads, modules, resourceLimits);
+    const pool = new ThreadPool(system, threads, modules, start);
     system.placements.thread = pool;
     try {
       await pool.ready();

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ActorSystem, createActorPool, createActorSystem, InvalidArgumentError } from '../src/index.js';
 import { poolWorker } from './fixtures/pool-actors.js';
@@ -33,8 +35,33 @@ describe('actor thread options', () => {
     expect(heap.newSpaceMb).toBeLessThanOrEqual(4);
   });
 
+  it('runs each actor thread niceIncrement steps below the process, and leaves the process as it was', async () => {
+    const processNice = getPriority();
+    system = await createActorSystem({
+      config: { actor_threads: 2 },
+      modules,
+      threads: { niceIncrement: 5 },
+    });
+    const pool = createActorPool(system, poolWorker, { size: 2 });
+    const nices = await Promise.all([0, 1, 2, 3].map(() => pool.ask({ type: 'nice' })));
+    expect(nices).toEqual([0, 1, 2, 3].map(() => Math.min(19, processNice + 5)));
+    expect(getPriority()).toBe(processNice);
+    // The main thread's own entry in /proc says the same: only the actor threads moved.
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])).toBe(processNice);
+  });
+
+  it('keeps the process priority in actor threads by default', async () => {
+    system = await createActorSystem({ config: { actor_threads: 1 }, modules });
+    expect(await createActorPool(system, poolWorker).ask({ type: 'nice' })).toBe(getPriority());
+  });
+
   it('refuses a bad cap or an unknown option before starting any thread', async () => {
     for (const threads of [
+      { niceIncrement: -1 },
+      { niceIncrement: 20 },
+      { niceIncrement: 1.5 },
+      { niceIncrement: '5' },
       { maxYoungGenerationSizeMb: 2 },
       { maxYoungGenerationSizeMb: 1025 },
       { maxYoungGenerationSizeMb: 6.5 },

@@ -64,7 +64,7 @@ export interface ActorSystemOptions {
   readonly cluster?: ClusterOptions;
   /** Called when a lifecycle hook throws where no caller can see it (default: stderr). */
   readonly onHookError?: (address: string, hook: string, error: unknown) => void;
-  /** How the actor worker threads (`actor_threads`) are started: a young-generation cap (default none). */
+  /** How the actor worker threads (`actor_threads`) are started: a young-generation cap, a lower priority (default neither). */
   readonly threads?: ActorThreadOptions;
 }
 

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { ResourceLimits } from 'node:worker_threads';
 import type { ActorSystem, RemotePlacement } from '../actor/actor-system.js';
 import { PlacementUnavailableError } from '../errors.js';
 import type { ActorChildSpec } from '../supervisor/child-spec.js';
 import type { ChildParent } from '../supervisor/supervised-child.js';
 import { WATCHDOG_BYTES, WATCHDOG_CHECK_MS } from './handler-watchdog.js';
 import { ThreadActorChild, type WorkerPicker } from './thread-actor.js';
+import type { ThreadStartOptions } from './thread-options.js';
 import { WorkerHost } from './worker-host.js';
 
 /**
@@ -47,8 +47,8 @@ export class ThreadPool implements RemotePlacement, WorkerPicker {
     private readonly system: ActorSystem,
     count: number,
     private readonly modules: readonly string[],
-    /** What every worker is started with (see thread-options.ts). */
-    private readonly resourceLimits: ResourceLimits,
+    /** How every worker is started (see thread-options.ts). */
+    private readonly start: ThreadStartOptions,
   ) {
     for (let i = 0; i < count; i++) this.hosts.push(this.spawn(i));
     this.watchdog = setInterval(() => {
@@ -85,9 +85,10 @@ export class ThreadPool implements RemotePlacement, WorkerPicker {
         askTimeoutMs: this.system.defaultAskTimeoutMs,
         shutdownTimeoutMs: this.system.shutdownTimeoutMs,
         watchdog: new SharedArrayBuffer(WATCHDOG_BYTES),
+        niceIncrement: this.start.niceIncrement,
       },
       this.system,
-      this.resourceLimits,
+      this.start.resourceLimits,
       (dead) => this.replace(dead, index),
     );
     host.ready.catch(() => {});

@@ -14,11 +14,13 @@ import { PortTransport } from './frame-transport.js';
 import { HandlerClock } from './handler-watchdog.js';
 import { Link } from './link.js';
 import { PortRef } from './port-ref.js';
+import { lowerThreadPriority } from './thread-priority.js';
 import type { WorkerBoot } from './worker-host.js';
 
 const boot = workerData as WorkerBoot;
 if (parentPort === null) throw new Error('worker-entry must run in a worker thread');
 const port = parentPort;
+if (boot.niceIncrement > 0) lowerThreadPriority(boot.niceIncrement);
 
 const system = new ActorSystem(
   { nodeId: boot.nodeId, askTimeoutMs: boot.askTimeoutMs, shutdownTimeoutMs: boot.shutdownTimeoutMs },

@@ -24,6 +24,8 @@ export interface WorkerBoot {
   readonly shutdownTimeoutMs: number;
   /** The handler watchdog's shared clock (see handler-watchdog.ts). */
   readonly watchdog: SharedArrayBuffer;
+  /** Nice steps below the process the thread puts itself at first (see thread-options.ts). */
+  readonly niceIncrement: number;
 }
 
 /** One worker thread as seen from the main thread: the thread, its link, the actors placed on it. */
