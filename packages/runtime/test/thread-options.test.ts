@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ActorSystem, createActorPool, createActorSystem, InvalidArgumentError } from '../src/index.js';
-import { poolWorker } from './fixtures/pool-actors.js';
+import { poolWorker, threadNice } from './fixtures/pool-actors.js';
 
 const modules = [new URL('./fixtures/pool-actors.js', import.meta.url)];
 
@@ -47,8 +46,7 @@ describe('actor thread options', () => {
     expect(nices).toEqual([0, 1, 2, 3].map(() => Math.min(19, processNice + 5)));
     expect(getPriority()).toBe(processNice);
     // The main thread's own entry in /proc says the same: only the actor threads moved.
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])).toBe(processNice);
+    expect(threadNice()).toBe(processNice);
   });
 
   it('keeps the process priority in actor threads by default', async () => {
