@@ -18,7 +18,7 @@
 //   message) give the floor of a worker round trip and what an ArrayBuffer per message adds to it.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, getPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -167,11 +167,8 @@ async function startServer(name, port, rounds, cpus = serverCpus) {
 function checkPoolNice(name, pid) {
   if (poolNice === 0 || poolThreads(name) === 0) return;
   let niced = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    // Field 19 is the nice value; the thread's name (field 2, in parentheses) may hold spaces.
-    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) === poolNice) niced++;
-  }
+  // On Linux a thread id is a valid `getPriority` target: the thread's own nice.
+  for (const tid of readdirSync(`/proc/${pid}/task`)) if (getPriority(Number(tid)) === poolNice) niced++;
   if (niced < poolThreads(name))
     throw new Error(
       `${name}: ${niced} of its ${poolThreads(name)} pool threads run at --pool-nice ${poolNice}`,

@@ -1,6 +1,7 @@
 import { platform } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors.js';
+import { LOWEST_PRIORITY } from './thread-priority.js';
 
 /** Options of the actor worker threads (`createActorSystem({ threads })`). */
 export interface ActorThreadOptions {
@@ -38,7 +39,6 @@ export interface ThreadStartOptions {
 const MIN_YOUNG_GENERATION_MB = 3;
 const MAX_YOUNG_GENERATION_MB = 1024;
 
-const MAX_NICE_INCREMENT = 19;
 const KNOWN = ['maxYoungGenerationSizeMb', 'niceIncrement'];
 
 /**
@@ -69,9 +69,9 @@ function youngGeneration(mb: number | undefined): ResourceLimits {
 
 function nice(increment: number | undefined): number {
   if (increment === undefined) return 0;
-  if (!Number.isInteger(increment) || increment < 0 || increment > MAX_NICE_INCREMENT)
+  if (!Number.isInteger(increment) || increment < 0 || increment > LOWEST_PRIORITY)
     throw new InvalidArgumentError(
-      `threads.niceIncrement must be an integer in 0..${MAX_NICE_INCREMENT}, got ${String(increment)}`,
+      `threads.niceIncrement must be an integer in 0..${LOWEST_PRIORITY}, got ${String(increment)}`,
     );
   // Elsewhere a thread's priority cannot be set apart from its process's.
   if (increment > 0 && platform() !== 'linux')

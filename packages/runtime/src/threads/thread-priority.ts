@@ -1,8 +1,8 @@
 import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
+import { constants, getPriority, setPriority } from 'node:os';
 
-/** The weakest priority Linux has (nice 19). */
-const LOWEST_PRIORITY = 19;
+/** The weakest priority there is (nice 19): how far an increment can go. */
+export const LOWEST_PRIORITY = constants.priority.PRIORITY_LOW;
 
 /**
  * Lowers the calling thread's CPU priority by `increment` nice steps (Linux only: there
